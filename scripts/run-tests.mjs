@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Runs every *.test.ts under test/ with node:test + tsx (Node 20's --test takes no globs).
+// `npm test -- unit` runs only files whose path contains "unit".
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const filters = process.argv.slice(2);
+const files = [];
+(function walk(dir) {
+  for (const entry of readdirSync(dir).sort()) {
+    const full = path.join(dir, entry);
+    if (statSync(full).isDirectory()) walk(full);
+    else if (entry.endsWith('.test.ts')) files.push(path.relative(root, full));
+  }
+})(path.join(root, 'test'));
+const selected = filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files;
+if (selected.length === 0) {
+  console.error(`no test file matches ${filters.join(' ')}`);
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, '--test-reporter=spec', ...selected],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,102 @@
+/**
+ * The one list of processes `npm start` runs. Names are what `npm run service|logs` accept; compose names
+ * (the docker-compose service names of the seed README) are accepted too. Each port can be overridden with
+ * `<NAME>_PORT` (e.g. `CATALOGUE_1_PORT=9001`, `GATEWAY_ADMIN_PORT=9081`).
+ */
+export interface ProcessSpec {
+  /** Short name used on the console, in `.data/logs/<name>.log` and by the companion commands. */
+  name: string;
+  /** docker-compose service name (also accepted by `npm run service -- stop <name>`). */
+  composeName: string;
+  /** Entry file, relative to the repository root. */
+  entry: string;
+  /** Main port: `PORT` for services. */
+  port: { env: string; default: number };
+  /** Extra ports this process listens on (gateway admin). */
+  extraPorts?: { key: string; env: string; default: number }[];
+  /** Path polled for readiness on the main port. */
+  readyPath: string;
+  /** Health path shown in the URL table. */
+  docsPath?: string;
+  /** Fixed environment for this process. */
+  env?: Record<string, string>;
+  /** Whether it sits behind the gateway (the gateway opens only once these are ready). */
+  behindGateway: boolean;
+}
+
+export const PROCESSES: ProcessSpec[] = [
+  ...[1, 2, 3].map(
+    (n): ProcessSpec => ({
+      name: `catalogue-${n}`,
+      composeName: `catalogue-service-${n}`,
+      entry: 'src/catalogue/main.ts',
+      port: { env: `CATALOGUE_${n}_PORT`, default: [8001, 8006, 8007][n - 1]! },
+      readyPath: '/ready',
+      docsPath: '/swagger/',
+      env: { INSTANCE_ID: `catalogue-${n}` },
+      behindGateway: true,
+    }),
+  ),
+  {
+    name: 'inventaire',
+    composeName: 'inventaire-service',
+    entry: 'src/inventaire/main.ts',
+    port: { env: 'INVENTAIRE_PORT', default: 8002 },
+    readyPath: '/ready',
+    docsPath: '/swagger/',
+    behindGateway: true,
+  },
+  {
+    name: 'commandes',
+    composeName: 'commandes-service',
+    entry: 'src/commandes/main.ts',
+    port: { env: 'COMMANDES_PORT', default: 8003 },
+    readyPath: '/ready',
+    docsPath: '/swagger/',
+    behindGateway: true,
+  },
+  {
+    name: 'supply-chain',
+    composeName: 'supply-chain-service',
+    entry: 'src/supply-chain/main.ts',
+    port: { env: 'SUPPLY_CHAIN_PORT', default: 8004 },
+    readyPath: '/ready',
+    docsPath: '/swagger/',
+    behindGateway: true,
+  },
+  {
+    name: 'ecommerce',
+    composeName: 'ecommerce-service',
+    entry: 'src/ecommerce/main.ts',
+    port: { env: 'ECOMMERCE_PORT', default: 8005 },
+    readyPath: '/ready',
+    docsPath: '/swagger/',
+    behindGateway: true,
+  },
+  {
+    name: 'gateway',
+    composeName: 'kong',
+    entry: 'src/gateway/main.ts',
+    port: { env: 'GATEWAY_PORT', default: 8080 },
+    extraPorts: [{ key: 'admin', env: 'GATEWAY_ADMIN_PORT', default: 8081 }],
+    readyPath: '/__gateway/ready',
+    behindGateway: false,
+  },
+];
+
+/** Compose host names used as upstream targets in deploy/kong/kong.yml → the process that serves them. */
+export const COMPOSE_TARGETS: Record<string, string> = {
+  'catalogue-service-1:8000': 'catalogue-1',
+  'catalogue-service-2:8000': 'catalogue-2',
+  'catalogue-service-3:8000': 'catalogue-3',
+  'inventaire-service:8000': 'inventaire',
+  'commandes-service:8000': 'commandes',
+  'supply-chain-service:8000': 'supply-chain',
+  'ecommerce-service:8005': 'ecommerce',
+  'saga-orchestrator:8009': 'saga-orchestrator',
+  'event-store:7010': 'event-store',
+};
+
+export function findProcess(name: string): ProcessSpec | undefined {
+  return PROCESSES.find((p) => p.name === name || p.composeName === name);
+}

@@ -1,0 +1,113 @@
+/**
+ * PostgreSQL access shared by every service: a `pg` pool, transactions that only use their own client,
+ * and versioned per-schema migrations.
+ *
+ * Rules that keep real PostgreSQL and the embedded PGlite equally safe (see docs/adr/0002): short
+ * transactions, never an HTTP call while one is open, no LISTEN/NOTIFY, advisory locks, NOWAIT, temp
+ * tables, session SET or named prepared statements.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import type { Logger } from './logger.ts';
+
+// NUMERIC and BIGINT arrive as strings from `pg`; the API speaks JSON numbers (amounts fit a double).
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+/** Anything that can run a query: the pool (autocommit) or a transaction's client. */
+export type Queryable = Pick<pg.Pool, 'query'>;
+
+export function createPool(connectionString: string, max: number, applicationName: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    application_name: applicationName,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client that loses its server (restart, PGlite closing it) must not crash the process.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** SQLSTATEs worth one more try: serialization failure, deadlock, and the races of concurrent CREATE … IF NOT EXISTS. */
+const RETRYABLE = new Set(['40001', '40P01', '23505', '42P07', '42P06']);
+
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export async function readMigrations(dir: string): Promise<Migration[]> {
+  const files = (await readdir(dir)).filter((f) => /^\d{3,}_.+\.sql$/.test(f)).sort();
+  return Promise.all(
+    files.map(async (file) => ({
+      version: Number.parseInt(file, 10),
+      name: file.replace(/\.sql$/, ''),
+      sql: await readFile(path.join(dir, file), 'utf8'),
+    })),
+  );
+}
+
+/**
+ * Applies the pending migrations of one schema. Several processes may start together (the three catalogue
+ * instances share a schema): the bookkeeping table is locked for the whole run, so each migration runs once.
+ */
+export async function migrate(pool: pg.Pool, schema: string, migrations: Migration[], log?: Logger): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withTransaction(pool, async (client) => {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
+             version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+        );
+        await client.query(`LOCK TABLE ${schema}.schema_migrations IN EXCLUSIVE MODE`);
+        const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
+        const applied = new Set(rows.map((r) => r.version));
+        let count = 0;
+        for (const m of migrations) {
+          if (applied.has(m.version)) continue;
+          await client.query(m.sql);
+          await client.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+          log?.info({ schema, migration: m.name }, 'migration applied');
+          count++;
+        }
+        return count;
+      });
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= 5 || !code || !RETRYABLE.has(code)) throw error;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
+}
+
+/** Loads `migrations/` next to the calling service's infrastructure folder and applies it. */
+export async function migrateFromDir(pool: pg.Pool, schema: string, dir: string, log?: Logger): Promise<number> {
+  return migrate(pool, schema, await readMigrations(dir), log);
+}

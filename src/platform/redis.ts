@@ -1,0 +1,20 @@
+/**
+ * Redis connections (ioredis). `REDIS_URL` is used as given, database index included; key names carry
+ * no prefix so `redis-cli XINFO GROUPS ecommerce.checkout.events` works as in the seed README.
+ */
+import { Redis } from 'ioredis';
+
+export type { Redis };
+
+export function createRedis(url: string, name: string): Redis {
+  const redis = new Redis(url, {
+    connectionName: name,
+    lazyConnect: true,
+    // Commands fail fast while Redis is down instead of queuing without bound; callers retry.
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  redis.on('error', () => undefined); // reconnects on its own; readiness reports the outage
+  return redis;
+}

@@ -1,0 +1,151 @@
+/**
+ * The Fastify server every service builds on: schema-validated input (TypeBox), `{error, details}` errors,
+ * request ids, `/health`, `/ready`, `/metrics`, and an OpenAPI document with Swagger UI generated from the
+ * route schemas. Services register their routes as plugins on the returned instance.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from './logger.ts';
+import { createHttpMetrics, type Registry } from './metrics.ts';
+import { HttpError } from './errors.ts';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  Logger,
+  TypeBoxTypeProvider
+>;
+
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<unknown>;
+}
+
+export interface ServerOptions {
+  service: string;
+  title: string;
+  description?: string;
+  version?: string;
+  logger: Logger;
+  registry: Registry;
+  readiness?: ReadinessCheck[];
+  /** Largest accepted request body, in bytes. */
+  bodyLimit?: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function createServer(options: ServerOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit ?? 256 * 1024,
+    // Honour a caller's (the gateway's) request id so one id follows a request across hops.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: 'reqId',
+    disableRequestLogging: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  // An empty JSON body counts as no body (POST …/liberer/ with a Content-Type but nothing else);
+  // malformed JSON is the caller's error, never a 500.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(new HttpError(400, 'JSON invalide', (error as Error).message) as unknown as FastifyError, undefined);
+    }
+  });
+
+  const metrics = createHttpMetrics(options.registry);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
+    metrics.duration.observe({ route, method: req.method }, reply.elapsedTime / 1000);
+    const level = reply.statusCode >= 500 ? 'error' : 'info';
+    req.log[level]({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+  });
+
+  app.setErrorHandler((error: FastifyError | HttpError, req, reply) => {
+    if (error instanceof HttpError) return reply.code(error.statusCode).send(error.body);
+    if (error.validation) {
+      return reply.code(400).send({
+        error: 'Données invalides',
+        details: error.validation.map((v) => ({
+          field: `${error.validationContext ?? ''}${v.instancePath}`.replace(/\//g, '.') || error.validationContext,
+          message: v.message,
+          ...(v.params && Object.keys(v.params).length ? { params: v.params } : {}),
+        })),
+      });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send({ error: error.message, details: { code: error.code ?? null } });
+    }
+    req.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ error: 'Erreur interne du serveur', details: null });
+  });
+
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: 'Route introuvable', details: { method: req.method, path: req.url.split('?')[0] } }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: options.title, description: options.description ?? '', version: options.version ?? '1.0.0' },
+      components: {
+        securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/swagger', uiConfig: { deepLinking: false } });
+  app.get('/swagger.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const health = async () => ({ status: 'healthy', service: options.service });
+  app.get('/health', { schema: { tags: ['ops'], summary: 'Liveness' } }, health);
+  app.get('/ready', { schema: { tags: ['ops'], summary: 'Readiness: database and Redis answer' } }, async (_req, reply) => {
+    const checks: Record<string, string> = {};
+    let ready = true;
+    for (const { name, check } of options.readiness ?? []) {
+      try {
+        await withTimeout(check(), 2_000);
+        checks[name] = 'ok';
+      } catch (error) {
+        ready = false;
+        checks[name] = (error as Error).message || 'unreachable';
+      }
+    }
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', service: options.service, checks });
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+    reply.header('content-type', options.registry.contentType).send(await options.registry.metrics()),
+  );
+  return app;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

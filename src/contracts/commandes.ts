@@ -1,0 +1,32 @@
+/** The commandes participant API (online orders) as its callers use it. */
+import { Type, type Static } from 'typebox';
+import { Quantite, Uuid } from './common.ts';
+
+export const LigneCommandeEnLigne = Type.Object(
+  { produit_id: Uuid, quantite: Quantite, prix_unitaire: Type.Number({ minimum: 0, maximum: 999_999.99 }) },
+  { additionalProperties: false },
+);
+
+/** `POST /api/v1/commandes-en-ligne/` — idempotent by `reference_externe` (the checkout or saga id). */
+export const CommandeEnLigneRequest = Type.Object(
+  {
+    reference_externe: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._:-]+$' }),
+    client_id: Uuid,
+    magasin_id: Type.Optional(Uuid),
+    lignes: Type.Array(LigneCommandeEnLigne, { minItems: 1, maxItems: 100 }),
+  },
+  { additionalProperties: false },
+);
+export type CommandeEnLigneRequest = Static<typeof CommandeEnLigneRequest>;
+
+export const CommandeEnLigne = Type.Object({
+  commande_id: Uuid,
+  reference_externe: Type.String(),
+  client_id: Uuid,
+  magasin_id: Type.Union([Uuid, Type.Null()]),
+  statut: Type.Union([Type.Literal('creee'), Type.Literal('annulee')]),
+  total: Type.Number(),
+  lignes: Type.Array(LigneCommandeEnLigne),
+  date_creation: Type.String({ format: 'date-time' }),
+});
+export type CommandeEnLigne = Static<typeof CommandeEnLigne>;

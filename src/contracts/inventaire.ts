@@ -1,0 +1,41 @@
+/** The inventaire participant API (reservations) and stock reads, as its callers use them. */
+import { Type, type Static } from 'typebox';
+import { Quantite, Uuid } from './common.ts';
+
+export const LigneReservation = Type.Object({ produit_id: Uuid, quantite: Quantite }, { additionalProperties: false });
+export type LigneReservation = Static<typeof LigneReservation>;
+
+/** `POST /api/ddd/inventaire/reservations/` */
+export const ReservationRequest = Type.Object(
+  {
+    reservation_id: Uuid,
+    magasin_id: Type.Optional(Uuid),
+    lignes: Type.Array(LigneReservation, { minItems: 1, maxItems: 100 }),
+  },
+  { additionalProperties: false },
+);
+export type ReservationRequest = Static<typeof ReservationRequest>;
+
+export const ReservationStatut = Type.Union([Type.Literal('reservee'), Type.Literal('liberee')]);
+
+/** 201 body of a reservation; a repeat with the same id returns the same body. */
+export const ReservationResponse = Type.Object({
+  reservation_id: Uuid,
+  magasin_id: Type.Union([Uuid, Type.Null()]),
+  lignes: Type.Array(LigneReservation),
+  statut: ReservationStatut,
+});
+export type ReservationResponse = Static<typeof ReservationResponse>;
+
+/** 409 details when a line cannot be served. */
+export const ShortageDetails = Type.Object({ produit_id: Uuid, disponible: Type.Integer(), demande: Type.Integer() });
+export type ShortageDetails = Static<typeof ShortageDetails>;
+
+/** `GET /api/ddd/inventaire/stock-central/<produit_id>/` */
+export const StockCentral = Type.Object({
+  produit_id: Uuid,
+  quantite: Type.Integer(),
+  niveau: Type.String(),
+  nom_produit: Type.String(),
+});
+export type StockCentral = Static<typeof StockCentral>;

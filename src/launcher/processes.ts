@@ -14,8 +14,11 @@ export interface ProcessSpec {
   port: { env: string; default: number };
   /** Extra ports this process listens on (gateway admin). */
   extraPorts?: { key: string; env: string; default: number }[];
-  /** Path polled for readiness on the main port. */
+  /** Path polled for readiness, on the main port unless `readyPortKey` names an extra port. */
   readyPath: string;
+  readyPortKey?: string;
+  /** The service's private schema and the folder holding `migrations/` and `seed.sql` (for `npm run reset`). */
+  database?: { schema: string; dir: string };
   /** Health path shown in the URL table. */
   docsPath?: string;
   /** Fixed environment for this process. */
@@ -30,6 +33,7 @@ export const PROCESSES: ProcessSpec[] = [
       name: `catalogue-${n}`,
       composeName: `catalogue-service-${n}`,
       entry: 'src/catalogue/main.ts',
+      database: { schema: 'catalogue', dir: 'src/catalogue/infrastructure/db' },
       port: { env: `CATALOGUE_${n}_PORT`, default: [8001, 8006, 8007][n - 1]! },
       readyPath: '/ready',
       docsPath: '/swagger/',
@@ -41,6 +45,7 @@ export const PROCESSES: ProcessSpec[] = [
     name: 'inventaire',
     composeName: 'inventaire-service',
     entry: 'src/inventaire/main.ts',
+    database: { schema: 'inventaire', dir: 'src/inventaire/infrastructure/db' },
     port: { env: 'INVENTAIRE_PORT', default: 8002 },
     readyPath: '/ready',
     docsPath: '/swagger/',
@@ -50,6 +55,7 @@ export const PROCESSES: ProcessSpec[] = [
     name: 'commandes',
     composeName: 'commandes-service',
     entry: 'src/commandes/main.ts',
+    database: { schema: 'commandes', dir: 'src/commandes/infrastructure/db' },
     port: { env: 'COMMANDES_PORT', default: 8003 },
     readyPath: '/ready',
     docsPath: '/swagger/',
@@ -68,6 +74,7 @@ export const PROCESSES: ProcessSpec[] = [
     name: 'ecommerce',
     composeName: 'ecommerce-service',
     entry: 'src/ecommerce/main.ts',
+    database: { schema: 'ecommerce', dir: 'src/ecommerce/infrastructure/db' },
     port: { env: 'ECOMMERCE_PORT', default: 8005 },
     readyPath: '/ready',
     docsPath: '/swagger/',
@@ -79,7 +86,9 @@ export const PROCESSES: ProcessSpec[] = [
     entry: 'src/gateway/main.ts',
     port: { env: 'GATEWAY_PORT', default: 8080 },
     extraPorts: [{ key: 'admin', env: 'GATEWAY_ADMIN_PORT', default: 8081 }],
-    readyPath: '/__gateway/ready',
+    // Kong's status API answers /status/ready on the admin port; ours does too.
+    readyPath: '/status/ready',
+    readyPortKey: 'admin',
     behindGateway: false,
   },
 ];

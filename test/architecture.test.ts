@@ -1,0 +1,100 @@
+/**
+ * The layout is the architecture: a bounded context imports only its own code, the platform and the
+ * contracts; domain code is pure (no I/O, no framework); the platform and contracts import no context.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const src = path.join(root, 'src');
+const SHARED = new Set(['platform', 'contracts']);
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const full = path.join(dir, entry);
+    if (statSync(full).isDirectory()) return tsFiles(full);
+    return entry.endsWith('.ts') ? [full] : [];
+  });
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const found: string[] = [];
+  for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+    found.push((m[1] ?? m[2])!);
+  }
+  return found;
+}
+
+const contexts = readdirSync(src).filter((d) => statSync(path.join(src, d)).isDirectory());
+
+test('each context imports only itself, the platform and the contracts', () => {
+  const violations: string[] = [];
+  for (const ctx of contexts) {
+    for (const file of tsFiles(path.join(src, ctx))) {
+      for (const spec of imports(file)) {
+        if (!spec.startsWith('.')) continue;
+        const target = path.relative(src, path.resolve(path.dirname(file), spec));
+        const targetCtx = target.split(path.sep)[0]!;
+        if (target.startsWith('..')) violations.push(`${path.relative(root, file)} → ${spec} (outside src/)`);
+        else if (targetCtx === ctx) continue;
+        else if (SHARED.has(ctx)) {
+          // platform and contracts are the bottom layer: they may use each other, never a context.
+          if (!SHARED.has(targetCtx)) violations.push(`${path.relative(root, file)} → ${spec}`);
+        } else if (!SHARED.has(targetCtx)) violations.push(`${path.relative(root, file)} → ${spec}`);
+      }
+    }
+  }
+  assert.deepEqual(violations, [], `cross-context imports:\n${violations.join('\n')}`);
+});
+
+test('domain code is pure: no framework, database, network or file-system imports', () => {
+  const allowed = (spec: string) => spec.startsWith('.') || spec === 'typebox' || spec === 'node:crypto';
+  const violations: string[] = [];
+  for (const ctx of contexts) {
+    const domain = path.join(src, ctx, 'domain');
+    try {
+      statSync(domain);
+    } catch {
+      continue;
+    }
+    for (const file of tsFiles(domain)) {
+      for (const spec of imports(file)) {
+        if (!allowed(spec)) violations.push(`${path.relative(root, file)} → ${spec}`);
+        if (spec.startsWith('.')) {
+          const target = path.relative(src, path.resolve(path.dirname(file), spec));
+          const inDomain = target.startsWith(path.join(ctx, 'domain'));
+          if (!inDomain && !target.startsWith('contracts')) violations.push(`${path.relative(root, file)} → ${spec}`);
+        }
+      }
+    }
+  }
+  assert.deepEqual(violations, [], `impure domain imports:\n${violations.join('\n')}`);
+});
+
+test('no API key literal in source or deployment files', () => {
+  const suspicious: string[] = [];
+  for (const dir of ['src', 'deploy', 'scripts', 'bench']) {
+    let files: string[] = [];
+    try {
+      files = tsFiles(path.join(root, dir)).concat(
+        dir === 'deploy' ? readdirRecursive(path.join(root, dir)) : [],
+      );
+    } catch {
+      continue;
+    }
+    for (const file of files) {
+      if (/magasin-secret-key-2025/.test(readFileSync(file, 'utf8'))) suspicious.push(path.relative(root, file));
+    }
+  }
+  assert.deepEqual(suspicious, []);
+});
+
+function readdirRecursive(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const full = path.join(dir, entry);
+    return statSync(full).isDirectory() ? readdirRecursive(full) : [full];
+  });
+}

@@ -1,0 +1,147 @@
+/**
+ * Starts the whole system the way a user does (`npm start`, i.e. the launcher) but on free loopback ports,
+ * a throw-away PostgreSQL database (or the embedded PGlite), its own redis-server and its own DATA_DIR:
+ * never the ports or data of a running system.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PROCESSES } from '../../src/launcher/processes.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+import { freePorts } from './ports.ts';
+import { startTestRedis, type TestRedis } from './redis.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+export interface SystemOptions {
+  /** Use the embedded PGlite instead of a throw-away database on the real server. */
+  embedded?: boolean;
+  env?: Record<string, string>;
+  startupTimeoutMs?: number;
+}
+
+export interface TestSystem {
+  apiKey: string;
+  gateway: string;
+  admin: string;
+  ports: Record<string, number>;
+  dataDir: string;
+  redisUrl: string;
+  databaseUrl?: string;
+  /** Output of the launcher so far (for assertions and failure messages). */
+  output: () => string;
+  /** Runs a companion command (`status`, `service stop commandes`, …) against this system. */
+  command: (...args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Direct URL of one process (`catalogue-2`, `commandes`, …). */
+  url: (name: string) => string;
+  /** PID of one child process as the supervisor reports it. */
+  pid: (name: string) => Promise<number>;
+  stop: () => Promise<void>;
+}
+
+export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'test-system-'));
+  const redis: TestRedis = await startTestRedis();
+  const db: TestDatabase | undefined = options.embedded ? undefined : await createTestDatabase('system');
+  const names = [...PROCESSES.flatMap((p) => [p.port.env, ...(p.extraPorts ?? []).map((e) => e.env)]), 'PGLITE_PORT'];
+  const free = await freePorts(names.length);
+  const portEnv = Object.fromEntries(names.map((n, i) => [n, String(free[i])]));
+  const apiKey = `test-key-${Math.random().toString(36).slice(2)}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...portEnv,
+    DATA_DIR: dataDir,
+    REDIS_URL: redis.url,
+    API_KEY: apiKey,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    ...options.env,
+  };
+  delete env.API_KEYS;
+  if (db) env.DATABASE_URL = db.url;
+  else delete env.DATABASE_URL;
+
+  let output = '';
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', 'start'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+
+  const ports: Record<string, number> = {};
+  for (const p of PROCESSES) {
+    ports[p.name] = Number(portEnv[p.port.env]);
+    for (const e of p.extraPorts ?? []) ports[`${p.name}-${e.key}`] = Number(portEnv[e.env]);
+  }
+  const gateway = `http://127.0.0.1:${ports.gateway}`;
+  const admin = `http://127.0.0.1:${ports['gateway-admin']}`;
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await redis.stop();
+    await db?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + (options.startupTimeoutMs ?? 90_000);
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`launcher exited with ${child.exitCode}:\n${output}`);
+    }
+    try {
+      const res = await fetch(`${admin}/status/ready`, { signal: AbortSignal.timeout(1_000) });
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`system not ready in time:\n${output.slice(-5000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  const command = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', ...args], { cwd: root, env });
+      let stdout = '';
+      let stderr = '';
+      c.stdout.on('data', (d) => (stdout += d));
+      c.stderr.on('data', (d) => (stderr += d));
+      c.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    });
+
+  const pid = async (name: string) => {
+    const control = JSON.parse(readFileSync(path.join(dataDir, 'supervisor.json'), 'utf8')) as { controlPort: number };
+    const res = await fetch(`http://127.0.0.1:${control.controlPort}/status`);
+    const body = (await res.json()) as { processes: { name: string; pid: number }[] } | { name: string; pid: number }[];
+    const list = Array.isArray(body) ? body : body.processes;
+    const found = list.find((p) => p.name === name);
+    if (!found) throw new Error(`no process ${name}`);
+    return found.pid;
+  };
+
+  return {
+    apiKey,
+    gateway,
+    admin,
+    ports,
+    dataDir,
+    redisUrl: redis.url,
+    databaseUrl: db?.url,
+    output: () => output,
+    command,
+    url: (name) => `http://127.0.0.1:${ports[name]}`,
+    pid,
+    stop,
+  };
+}

@@ -1,0 +1,52 @@
+/** The inventaire service definition: config schema, wiring of repository, catalogue client and routes. */
+import path from 'node:path';
+import { Type, type Static } from 'typebox';
+import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
+import type { HttpServiceDefinition } from '../../platform/service.ts';
+import { InventaireService } from '../application/inventaire-service.ts';
+import type { CatalogueClient } from '../application/ports.ts';
+import { HttpCatalogueClient } from '../infrastructure/catalogue-http-client.ts';
+import { PgInventaireRepository } from '../infrastructure/pg-inventaire-repository.ts';
+import { inventaireRoutes } from './routes.ts';
+
+export const InventaireConfig = Type.Object({
+  PORT: PortVar(8002),
+  HOST: HostVar(),
+  DATABASE_URL: UrlVar(undefined, 'PostgreSQL connection string'),
+  // Not used yet: inventaire publishes no events; kept so the process accepts the common environment.
+  REDIS_URL: UrlVar('redis://127.0.0.1:6379'),
+  CATALOGUE_URL: UrlVar('http://127.0.0.1:8001', 'Catalogue base URL (product names and existence)'),
+  LOG_LEVEL: LogLevelVar(),
+  DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+});
+export type InventaireConfig = Static<typeof InventaireConfig>;
+
+export interface InventaireDeps {
+  /** Replaces the HTTP catalogue (tests). */
+  catalogue?: CatalogueClient;
+  /** Lifetime of cached product names. */
+  nomsTtlMs?: number;
+}
+
+export const INVENTAIRE_DB_DIR = path.resolve(import.meta.dirname, '../infrastructure/db');
+
+export function inventaireService(config: InventaireConfig, deps: InventaireDeps = {}): HttpServiceDefinition {
+  return {
+    service: 'inventaire',
+    title: 'Service Inventaire',
+    description: 'Stock central, stocks locaux par magasin, demandes de réapprovisionnement et réservations de stock (participant des sagas).',
+    port: config.PORT,
+    host: config.HOST,
+    logLevel: config.LOG_LEVEL as HttpServiceDefinition['logLevel'],
+    database: { url: config.DATABASE_URL, schema: 'inventaire', dir: INVENTAIRE_DB_DIR, poolMax: config.DB_POOL_MAX },
+    routes: async (app, ctx) => {
+      if (!ctx.pool) throw new Error('inventaire needs a database pool');
+      const service = new InventaireService(
+        new PgInventaireRepository(ctx.pool),
+        deps.catalogue ?? new HttpCatalogueClient(config.CATALOGUE_URL),
+        deps.nomsTtlMs,
+      );
+      await app.register(inventaireRoutes, { service });
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/** The inventaire HTTP API: the reference routes of §2.2 plus the reservation participant endpoints. */
+import { ReservationRequest } from '../../contracts/inventaire.ts';
+import type { App } from '../../platform/server.ts';
+import type { InventaireService } from '../application/inventaire-service.ts';
+import {
+  DemandeBody,
+  DemandeParams,
+  MagasinParams,
+  OperationStockBody,
+  ProduitMagasinParams,
+  ProduitParams,
+  RejetBody,
+  ReservationParams,
+} from './schemas.ts';
+import { useStrictValidation } from './strict-validation.ts';
+
+const P = '/api/ddd/inventaire';
+
+export async function inventaireRoutes(app: App, opts: { service: InventaireService }): Promise<void> {
+  const svc = opts.service;
+  useStrictValidation(app);
+
+  app.get(`${P}/health/`, { schema: { tags: ['inventaire'], summary: 'Santé du service' } }, async () => ({
+    status: 'healthy',
+    service: 'Service Inventaire DDD',
+    version: '1.0.0',
+    architecture: 'Domain-Driven Design',
+  }));
+
+  // ---------------------------------------------------------------------------------------------- stock
+  app.post(
+    `${P}/augmenter-stock/`,
+    { schema: { tags: ['stock'], summary: 'Augmenter le stock central (ou local avec magasin_id)', body: OperationStockBody } },
+    async (req) => svc.augmenter(req.body),
+  );
+  app.post(
+    `${P}/diminuer-stock/`,
+    { schema: { tags: ['stock'], summary: 'Diminuer le stock central (ou local avec magasin_id)', body: OperationStockBody } },
+    async (req) => svc.diminuer(req.body),
+  );
+  app.get(
+    `${P}/stock-central/:produit_id/`,
+    { schema: { tags: ['stock'], summary: "Stock central d'un produit", params: ProduitParams } },
+    async (req) => svc.stockCentral(req.params.produit_id.toLowerCase()),
+  );
+  app.get(
+    `${P}/stock-local/:produit_id/:magasin_id/`,
+    { schema: { tags: ['stock'], summary: "Stock local d'un produit dans un magasin", params: ProduitMagasinParams } },
+    async (req) => svc.stockLocal(req.params.produit_id.toLowerCase(), req.params.magasin_id.toLowerCase()),
+  );
+  app.get(`${P}/stocks-centraux/`, { schema: { tags: ['stock'], summary: 'Tous les stocks centraux' } }, async () => svc.stocksCentraux());
+  app.get(
+    `${P}/stocks-locaux/:magasin_id/`,
+    { schema: { tags: ['stock'], summary: "Stocks locaux d'un magasin", params: MagasinParams } },
+    async (req) => svc.stocksLocaux(req.params.magasin_id.toLowerCase()),
+  );
+  app.get(`${P}/magasins-stocks/`, { schema: { tags: ['stock'], summary: 'Stocks locaux de tous les magasins' } }, async () =>
+    svc.magasinsStocks(),
+  );
+  app.get(
+    `${P}/analyser-besoins/:magasin_id/`,
+    { schema: { tags: ['stock'], summary: "Besoins de réapprovisionnement d'un magasin", params: MagasinParams } },
+    async (req) => svc.analyserBesoins(req.params.magasin_id.toLowerCase()),
+  );
+
+  // ---------------------------------------------------------------------------------------------- requests
+  app.get(`${P}/demandes/en-attente/`, { schema: { tags: ['demandes'], summary: 'Demandes en attente' } }, async () =>
+    svc.demandesEnAttente(),
+  );
+  app.get(
+    `${P}/demandes/magasin/:magasin_id/`,
+    { schema: { tags: ['demandes'], summary: "Demandes d'un magasin", params: MagasinParams } },
+    async (req) => svc.demandesMagasin(req.params.magasin_id.toLowerCase()),
+  );
+  app.post(
+    `${P}/demandes/`,
+    { schema: { tags: ['demandes'], summary: 'Créer une demande de réapprovisionnement', body: DemandeBody } },
+    async (req, reply) => reply.code(201).send(await svc.creerDemande(req.body)),
+  );
+  app.get(
+    `${P}/demandes/:demande_id/`,
+    { schema: { tags: ['demandes'], summary: 'Une demande', params: DemandeParams } },
+    async (req) => svc.demande(req.params.demande_id),
+  );
+  app.delete(
+    `${P}/demandes/:demande_id/supprimer/`,
+    { schema: { tags: ['demandes'], summary: 'Supprimer une demande en attente', params: DemandeParams } },
+    async (req) => svc.supprimerDemande(req.params.demande_id),
+  );
+  app.put(
+    `${P}/demandes/:demande_id/approuver/`,
+    { schema: { tags: ['demandes'], summary: 'Approuver: stock central → stock local, en une transaction', params: DemandeParams } },
+    async (req) => svc.approuverDemande(req.params.demande_id),
+  );
+  app.put(
+    `${P}/demandes/:demande_id/rejeter/`,
+    { schema: { tags: ['demandes'], summary: 'Rejeter une demande en attente', params: DemandeParams, body: RejetBody } },
+    async (req) => svc.rejeterDemande(req.params.demande_id, req.body?.motif ?? null),
+  );
+
+  // ---------------------------------------------------------------------------------------------- reservations (saga participant)
+  app.post(
+    `${P}/reservations/`,
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'Réserver des lignes (tout ou rien, idempotent par reservation_id)',
+        body: ReservationRequest,
+      },
+    },
+    async (req, reply) => reply.code(201).send(await svc.reserver(req.body)),
+  );
+  app.post(
+    `${P}/reservations/:reservation_id/liberer/`,
+    { schema: { tags: ['reservations'], summary: 'Libérer une réservation (idempotent)', params: ReservationParams } },
+    async (req) => svc.liberer(req.params.reservation_id),
+  );
+  app.get(
+    `${P}/reservations/:reservation_id/`,
+    { schema: { tags: ['reservations'], summary: 'Une réservation', params: ReservationParams } },
+    async (req) => svc.reservation(req.params.reservation_id),
+  );
+}

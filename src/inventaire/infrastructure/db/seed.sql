@@ -1,0 +1,15 @@
+-- Seed of the reference (§1.2); idempotent, loaded once (a restart never resets stock).
+INSERT INTO inventaire.magasins (id, nom, adresse) VALUES
+  ('33333333-3333-3333-3333-333333333331', 'Magasin Central', '123 Rue Principale, Ville'),
+  ('33333333-3333-3333-3333-333333333332', 'Magasin Nord', '456 Avenue du Nord, Ville')
+ON CONFLICT (id) DO NOTHING;
+
+INSERT INTO inventaire.stock_central (id, produit_id, quantite) VALUES
+  ('11111111-1111-1111-1111-111111111111', '550e8400-e29b-41d4-a716-446655440001', 100),
+  ('11111111-1111-1111-1111-111111111112', '550e8400-e29b-41d4-a716-446655440002', 200)
+ON CONFLICT DO NOTHING;
+
+INSERT INTO inventaire.stock_local (id, produit_id, magasin_id, quantite) VALUES
+  ('22222222-2222-2222-2222-222222222221', '550e8400-e29b-41d4-a716-446655440001', '33333333-3333-3333-3333-333333333331', 20),
+  ('22222222-2222-2222-2222-222222222222', '550e8400-e29b-41d4-a716-446655440002', '33333333-3333-3333-3333-333333333332', 30)
+ON CONFLICT DO NOTHING;

@@ -1,0 +1,33 @@
+/**
+ * Business failures of the catalogue. The domain only names them; the HTTP layer maps each kind to a
+ * status and to the reference's French `error` sentence, and `details` keeps the precise reasons.
+ */
+export type TypeErreurCatalogue =
+  | 'donnees_invalides'
+  | 'categorie_inexistante'
+  | 'criteres_invalides'
+  | 'produit_existant'
+  | 'produit_introuvable';
+
+/** One precise reason, shaped like the platform's validation details so clients parse one format. */
+export interface DetailErreur {
+  field: string;
+  message: string;
+}
+
+export class ErreurCatalogue extends Error {
+  constructor(
+    readonly type: TypeErreurCatalogue,
+    message: string,
+    readonly details: DetailErreur[] | Record<string, unknown> = [],
+  ) {
+    super(message);
+    this.name = 'ErreurCatalogue';
+  }
+}
+
+export const donneesInvalides = (field: string, message: string) =>
+  new ErreurCatalogue('donnees_invalides', message, [{ field, message }]);
+
+export const criteresInvalides = (field: string, message: string) =>
+  new ErreurCatalogue('criteres_invalides', message, [{ field, message }]);

@@ -1,0 +1,246 @@
+/**
+ * The catalogue HTTP API under /api/ddd/catalogue/ (reference §2.1): exact paths with trailing slashes,
+ * French field names, `{success:false, error, details}` errors. Every answer names the instance that
+ * served it (`X-Instance-Id`), which is how the gateway's round-robin can be observed.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { HttpError } from '../../platform/errors.ts';
+import type { App } from '../../platform/server.ts';
+import type { CatalogueService } from '../application/catalogue-service.ts';
+import { ErreurCatalogue, type TypeErreurCatalogue } from '../domain/erreurs.ts';
+import type { Produit } from '../domain/produit.ts';
+import {
+  AjoutProduitBody,
+  AjoutReponse,
+  ErrorBody,
+  HealthReponse,
+  ModificationProduitBody,
+  ProduitDetail,
+  ProduitParams,
+  RechercheQuery,
+  RechercheReponse,
+  RemplacementProduitBody,
+} from './schemas.ts';
+
+export const PREFIX = '/api/ddd/catalogue';
+
+const ERREURS: Record<TypeErreurCatalogue, { status: number; error?: string }> = {
+  donnees_invalides: { status: 400, error: 'Données invalides' },
+  categorie_inexistante: { status: 400, error: 'Catégorie inexistante' },
+  criteres_invalides: { status: 400, error: 'Critères de recherche invalides' },
+  produit_existant: { status: 409, error: 'Produit déjà existant' },
+  produit_introuvable: { status: 404 }, // the message itself: "Produit <id> non trouvé"
+};
+
+const iso = (d: Date) => d.toISOString();
+
+const versRecherche = (p: Produit) => ({
+  id: p.id,
+  nom: p.nom,
+  categorie: p.categorie,
+  prix: p.prix,
+  description: p.description,
+  sku: p.sku,
+  actif: p.actif,
+  date_creation: iso(p.dateCreation),
+  date_modification: iso(p.dateModification),
+});
+
+const versDetail = versRecherche;
+
+const erreurs = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+
+interface Options {
+  service: CatalogueService;
+  instanceId: string;
+}
+
+export async function catalogueRoutes(app: App, { service, instanceId }: Options): Promise<void> {
+  // On the root instance so that every answer carries it: API, /health, /ready, /metrics and 404s.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-instance-id', instanceId);
+    return payload;
+  });
+
+  await app.register(
+    async (api: App) => {
+      api.setErrorHandler(gestionErreurs);
+      api.setNotFoundHandler((req, reply) =>
+        reply.code(404).send({
+          success: false,
+          error: 'Route introuvable',
+          details: { method: req.method, path: req.url.split('?')[0] },
+        }),
+      );
+
+      api.get(
+        '/health/',
+        { schema: { tags: ['catalogue'], summary: 'Santé du service catalogue', response: { 200: HealthReponse } } },
+        async () => ({
+          status: 'healthy' as const,
+          service: 'Service Catalogue DDD',
+          architecture: 'Domain-Driven Design',
+          bounded_context: 'Information Produits',
+          instance_id: instanceId,
+        }),
+      );
+
+      // The reference binds rechercher/ and ajouter/ to one view: GET searches and POST adds on both paths.
+      for (const [path, alias] of [['/rechercher/', false], ['/ajouter/', true]] as const) {
+        api.get(
+          path,
+          {
+            schema: {
+              tags: ['catalogue'],
+              summary: alias ? 'Rechercher des produits (alias de rechercher/)' : 'Rechercher des produits',
+              querystring: RechercheQuery,
+              response: { 200: RechercheReponse, 400: ErrorBody },
+            },
+            preValidation: videsAbsents,
+          },
+          async (req) => {
+            const q = req.query;
+            const produits = await service.rechercher({
+              nom: q.nom,
+              categorieId: q.categorie_id,
+              categorie: q.categorie,
+              prixMin: q.prix_min,
+              prixMax: q.prix_max,
+              actifsSeulement: q.actifs_seulement,
+            });
+            return { success: true as const, data: { produits: produits.map(versRecherche) }, instance_id: instanceId };
+          },
+        );
+      }
+
+      for (const [path, alias] of [['/ajouter/', false], ['/rechercher/', true]] as const) {
+        api.post(
+          path,
+          {
+            schema: {
+              tags: ['catalogue'],
+              summary: alias ? 'Ajouter un produit (alias de ajouter/)' : 'Ajouter un produit',
+              body: AjoutProduitBody,
+              response: { 201: AjoutReponse, ...erreurs },
+            },
+            preValidation: typesStricts(AjoutProduitBody),
+          },
+          async (req, reply) => {
+            const p = await service.ajouter(req.body);
+            return reply.code(201).send({
+              success: true as const,
+              data: { ...versDetail(p), categorie: p.categorie ?? '', message: 'Produit ajouté avec succès au catalogue' },
+            });
+          },
+        );
+      }
+
+      api.get(
+        '/produits/:produit_id/',
+        {
+          schema: {
+            tags: ['catalogue'],
+            summary: 'Détail d’un produit',
+            params: ProduitParams,
+            response: { 200: ProduitDetail, 400: ErrorBody, 404: ErrorBody },
+          },
+        },
+        async (req) => versDetail(await service.obtenir(req.params.produit_id)),
+      );
+
+      api.put(
+        '/produits/:produit_id/',
+        {
+          schema: {
+            tags: ['catalogue'],
+            summary: 'Remplacer un produit (les champs optionnels omis reprennent leur valeur par défaut)',
+            params: ProduitParams,
+            body: RemplacementProduitBody,
+            response: { 200: ProduitDetail, ...erreurs },
+          },
+          preValidation: typesStricts(RemplacementProduitBody),
+        },
+        async (req) => versDetail(await service.remplacer(req.params.produit_id, req.body)),
+      );
+
+      api.patch(
+        '/produits/:produit_id/',
+        {
+          schema: {
+            tags: ['catalogue'],
+            summary: 'Modifier une partie d’un produit',
+            params: ProduitParams,
+            body: ModificationProduitBody,
+            response: { 200: ProduitDetail, ...erreurs },
+          },
+          preValidation: typesStricts(ModificationProduitBody),
+        },
+        async (req) => versDetail(await service.modifier(req.params.produit_id, req.body)),
+      );
+    },
+    { prefix: PREFIX },
+  );
+}
+
+/** `?prix_min=&categorie_id=` (an empty form field) means "no filter", as in the reference. */
+async function videsAbsents(req: FastifyRequest) {
+  const query = req.query as Record<string, unknown>;
+  for (const key of Object.keys(query)) if (query[key] === '') delete query[key];
+}
+
+/**
+ * The shared validator coerces types (right for query strings); a JSON body must carry the right types
+ * as sent, so `"prix": "12"` or `"nom": ["x"]` is a 400 rather than silently converted.
+ */
+function typesStricts(schema: TSchema) {
+  return async (req: FastifyRequest) => {
+    if (req.body === undefined || Value.Check(schema, req.body)) return; // a missing body is reported by the validator
+    const erreurs = Value.Errors(schema, req.body).filter((e) => e.keyword !== 'boolean' && e.keyword !== 'anyOf');
+    // For a nullable field, "must be null" only restates that the string branch failed too.
+    const precis = erreurs.filter(
+      (e) => !(e.keyword === 'type' && (e.params as { type?: string }).type === 'null' && erreurs.some((o) => o !== e && o.instancePath === e.instancePath)),
+    );
+    const vus = new Set<string>();
+    const details: { field: string; message: string }[] = [];
+    for (const e of precis) {
+      const field = `body${e.instancePath.replace(/\//g, '.')}`;
+      const key = `${field}\u0000${e.message}`;
+      if (vus.has(key)) continue;
+      vus.add(key);
+      details.push({ field, message: e.message });
+      if (details.length >= 20) break;
+    }
+    throw new HttpError(400, 'Données invalides', details, { success: false });
+  };
+}
+
+function gestionErreurs(error: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
+  const e: unknown = error;
+  if (e instanceof ErreurCatalogue) {
+    const { status, error: phrase } = ERREURS[e.type];
+    // Name fields as the schema validation does (`body.nom`, `querystring.prix_min`): one format for clients.
+    const partie = e.type === 'criteres_invalides' ? 'querystring' : 'body';
+    const details = Array.isArray(e.details) ? e.details.map((d) => ({ ...d, field: `${partie}.${d.field}` })) : e.details;
+    return reply.code(status).send({ success: false, error: phrase ?? e.message, details });
+  }
+  if (e instanceof HttpError) return reply.code(e.statusCode).send({ success: false, ...e.body });
+  if (error.validation) {
+    const contexte = error.validationContext ?? 'body';
+    return reply.code(400).send({
+      success: false,
+      error: contexte === 'querystring' ? 'Critères de recherche invalides' : 'Données invalides',
+      details: error.validation.map((v) => ({
+        field: `${contexte}${v.instancePath.replace(/\//g, '.')}`,
+        message: v.message,
+        ...(v.params && Object.keys(v.params).length ? { params: v.params } : {}),
+      })),
+    });
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return reply.code(status).send({ success: false, error: error.message, details: { code: error.code ?? null } });
+  }
+  throw error; // the platform's handler logs it and answers a bare 500
+}

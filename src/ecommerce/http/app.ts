@@ -1,0 +1,189 @@
+/**
+ * The ecommerce service definition: clients, carts, synchronous checkout, prerequisites and history
+ * (reference §2.5, same paths, status codes and French field names).
+ */
+import type { FastifyRequest } from 'fastify';
+import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { badRequest, type HttpError } from '../../platform/errors.ts';
+import type { Pool } from '../../platform/db.ts';
+import type { App } from '../../platform/server.ts';
+import type { HttpServiceDefinition } from '../../platform/service.ts';
+import type { EcommerceConfig } from '../config.ts';
+import type { EcommerceDeps } from '../application/contexte.ts';
+import type { CatalogueClient, EcommerceRepository, InventaireClient } from '../application/ports.ts';
+import { creerClient, listerClients, validerClient } from '../application/clients.ts';
+import { ajouterProduit, modifierProduit, viderPanier, voirPanier } from '../application/panier.ts';
+import { checkout, historique, prerequis } from '../application/commandes.ts';
+import { CHAMPS_REQUIS_CLIENT } from '../domain/client.ts';
+import { HttpCatalogueClient, HttpInventaireClient } from '../infrastructure/clients-http.ts';
+import { PgEcommerceRepository } from '../infrastructure/repository.ts';
+import {
+  AjoutPanierBody,
+  CheckoutBody,
+  ClientParams,
+  ClientProduitParams,
+  HistoriqueQuery,
+  ModifierQuantiteBody,
+  NouveauClientBody,
+} from './schemas.ts';
+
+/** What tests (or another wiring) may replace. */
+export interface EcommerceOverrides {
+  catalogue?: CatalogueClient;
+  inventaire?: InventaireClient;
+  repository?: (pool: Pool) => EcommerceRepository;
+}
+
+const absent = (v: unknown) => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+const estObjet = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Checks the body exactly as sent, before Fastify's validator runs: the shared validator coerces types
+ * (`null` → 0, `true` → 1, `"5"` → 5), and a cart quantity of `null` must not become "remove the line".
+ * `manquant` turns an absent required field into the reference's own sentence.
+ */
+function corpsStrict(schema: TSchema, options: { optionnel?: boolean; manquant?: (body: Record<string, unknown>) => HttpError | null } = {}) {
+  return async (req: FastifyRequest) => {
+    if (req.body === undefined || req.body === null) {
+      if (options.optionnel) {
+        req.body = {};
+        return;
+      }
+      throw badRequest('Corps de requête JSON requis', { field: 'body', message: 'must be object' });
+    }
+    if (estObjet(req.body) && options.manquant) {
+      const erreur = options.manquant(req.body);
+      if (erreur) throw erreur;
+    }
+    if (Value.Check(schema, req.body)) return;
+    const details = [...Value.Errors(schema, req.body)].map((e) => ({
+      field: `body${e.instancePath}`.replace(/\//g, '.'),
+      message: e.keyword === 'boolean' ? 'champ inconnu' : e.message,
+      ...(e.params && Object.keys(e.params).length ? { params: e.params } : {}),
+    }));
+    throw badRequest('Données invalides', details);
+  };
+}
+
+export function ecommerceService(config: EcommerceConfig, overrides: EcommerceOverrides = {}): HttpServiceDefinition {
+  return {
+    service: 'ecommerce',
+    title: 'Service E-commerce',
+    description: 'Clients, paniers et check-out synchrone (tout ou rien entre services)',
+    port: config.PORT,
+    host: config.HOST,
+    logLevel: config.LOG_LEVEL as HttpServiceDefinition['logLevel'],
+    database: { url: config.DATABASE_URL, schema: 'ecommerce', dir: 'src/ecommerce/infrastructure/db', poolMax: config.DB_POOL_MAX },
+    // The choreographed checkout publishes on Redis; the synchronous one never does.
+    redisUrl: config.REDIS_URL,
+    routes: (app, ctx) => {
+      if (!ctx.pool) throw new Error('ecommerce needs a database pool');
+      const deps: EcommerceDeps = {
+        repo: overrides.repository?.(ctx.pool) ?? new PgEcommerceRepository(ctx.pool),
+        catalogue: overrides.catalogue ?? new HttpCatalogueClient(config.CATALOGUE_URL),
+        inventaire: overrides.inventaire ?? new HttpInventaireClient(config.INVENTAIRE_URL),
+        log: ctx.log,
+      };
+      registerRoutes(app, deps);
+    },
+  };
+}
+
+export function registerRoutes(app: App, deps: EcommerceDeps): void {
+  const id = (v: string) => v.toLowerCase();
+
+  app.get(
+    '/health/',
+    { schema: { tags: ['ops'], summary: 'Santé (forme de la référence)' } },
+    async () => ({ status: 'healthy', service: 'ecommerce-ddd', modules: ['clients', 'panier', 'commandes'] }),
+  );
+
+  // Clients
+  app.get('/api/clients/', { schema: { tags: ['clients'], summary: 'Lister les clients actifs' } }, async () => listerClients(deps));
+
+  app.post(
+    '/api/clients/',
+    {
+      schema: { tags: ['clients'], summary: 'Créer un compte client', body: NouveauClientBody },
+      preValidation: corpsStrict(NouveauClientBody, {
+        manquant: (body) => {
+          const champ = CHAMPS_REQUIS_CLIENT.find((c) => absent(body[c]));
+          return champ ? badRequest(`Champ requis manquant: ${champ}`, { champ }) : null;
+        },
+      }),
+    },
+    async (req, reply) => reply.code(201).send(await creerClient(deps, req.body)),
+  );
+
+  app.get(
+    '/api/clients/:client_id/valider/',
+    { schema: { tags: ['clients'], summary: "Valider qu'un client peut commander", params: ClientParams } },
+    async (req) => validerClient(deps, id(req.params.client_id)),
+  );
+
+  // Cart
+  const panier = '/api/panier/clients/:client_id/panier/';
+  app.get(panier, { schema: { tags: ['panier'], summary: 'Consulter le panier', params: ClientParams } }, async (req) =>
+    voirPanier(deps, id(req.params.client_id)),
+  );
+
+  app.post(
+    panier,
+    {
+      schema: { tags: ['panier'], summary: 'Ajouter un produit (vérifie catalogue et stock central)', params: ClientParams, body: AjoutPanierBody },
+      preValidation: corpsStrict(AjoutPanierBody, {
+        manquant: (body) =>
+          absent(body.produit_id) || absent(body.quantite)
+            ? badRequest('produit_id et quantite sont obligatoires', { champs: ['produit_id', 'quantite'].filter((c) => absent(body[c])) })
+            : null,
+      }),
+    },
+    async (req, reply) =>
+      reply
+        .code(201)
+        .send(await ajouterProduit(deps, id(req.params.client_id), { produit_id: id(req.body.produit_id), quantite: req.body.quantite })),
+  );
+
+  app.delete(panier, { schema: { tags: ['panier'], summary: 'Vider le panier', params: ClientParams } }, async (req) =>
+    viderPanier(deps, id(req.params.client_id)),
+  );
+
+  app.put(
+    '/api/panier/clients/:client_id/panier/produits/:produit_id/',
+    {
+      schema: { tags: ['panier'], summary: "Modifier la quantité d'un produit (0 le retire)", params: ClientProduitParams, body: ModifierQuantiteBody },
+      preValidation: corpsStrict(ModifierQuantiteBody, {
+        manquant: (body) => (absent(body.quantite) ? badRequest('quantite est obligatoire', { champ: 'quantite' }) : null),
+      }),
+    },
+    async (req) => modifierProduit(deps, id(req.params.client_id), id(req.params.produit_id), req.body.quantite),
+  );
+
+  // Orders
+  app.post(
+    '/api/commandes/clients/:client_id/checkout/',
+    {
+      schema: {
+        tags: ['commandes'],
+        summary: 'Check-out synchrone: réserve tout le stock central puis enregistre la commande, ou rien',
+        params: ClientParams,
+        body: CheckoutBody,
+      },
+      preValidation: corpsStrict(CheckoutBody, { optionnel: true }),
+    },
+    async (req) => checkout(deps, id(req.params.client_id), req.body ?? {}),
+  );
+
+  app.get(
+    '/api/commandes/clients/:client_id/checkout/prerequis/',
+    { schema: { tags: ['commandes'], summary: 'Prérequis du check-out (toujours 200)', params: ClientParams } },
+    async (req) => prerequis(deps, id(req.params.client_id)),
+  );
+
+  app.get(
+    '/api/commandes/clients/:client_id/historique/',
+    { schema: { tags: ['commandes'], summary: 'Historique des commandes du client', params: ClientParams, querystring: HistoriqueQuery } },
+    async (req) => historique(deps, id(req.params.client_id), req.query.limite ?? 50),
+  );
+}

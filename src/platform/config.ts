@@ -28,7 +28,15 @@ export const HostVar = (defaultHost = '127.0.0.1') => Type.String({ minLength: 1
 
 export const LogLevelVar = () =>
   Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    [
+      Type.Literal('fatal'),
+      Type.Literal('error'),
+      Type.Literal('warn'),
+      Type.Literal('info'),
+      Type.Literal('debug'),
+      Type.Literal('trace'),
+      Type.Literal('silent'),
+    ],
     { default: 'info' },
   );
 

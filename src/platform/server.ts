@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, {
+  LogController,
   type FastifyError,
   type FastifyInstance,
   type RawReplyDefaultExpression,
@@ -17,6 +18,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from './logger.ts';
 import { createHttpMetrics, type Registry } from './metrics.ts';
 import { HttpError } from './errors.ts';
+import { useStrictValidation } from './validation.ts';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -54,9 +56,15 @@ export async function createServer(options: ServerOptions): Promise<App> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'reqId',
-    disableRequestLogging: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+    // We log one line per request ourselves (onResponse), with the route template and status.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    routerOptions: { maxParamLength: 200 },
+    // Errors Fastify raises before routing (over-long path parameter, malformed URL…) get the same JSON shape.
+    frameworkErrors: (error, _req, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      const raw = reply as unknown as { code: (n: number) => { send: (b: unknown) => void } };
+      raw.code(status).send({ error: 'Requête invalide', details: { code: error.code ?? null, message: error.message } });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   // An empty JSON body counts as no body (POST …/liberer/ with a Content-Type but nothing else);
@@ -71,6 +79,8 @@ export async function createServer(options: ServerOptions): Promise<App> {
       done(new HttpError(400, 'JSON invalide', (error as Error).message) as unknown as FastifyError, undefined);
     }
   });
+
+  useStrictValidation(app);
 
   const metrics = createHttpMetrics(options.registry);
   app.addHook('onRequest', async (req, reply) => {

@@ -1,12 +1,12 @@
 /**
- * Validation without type coercion for JSON bodies. The shared server coerces (`coerceTypes: 'array'`),
- * which would turn `"quantite": "5"` into 5 and a lone line object into an array; the reference rejects a
- * string quantity, so bodies are checked as sent. Params and query strings are text and still converted.
+ * Route input validation with TypeBox's compiler. JSON bodies are checked exactly as sent (no coercion: a
+ * string `"5"` where an integer is expected is a 400, as in the reference); params, query strings and
+ * headers are text, so they are converted to the schema's types first.
  */
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
-import type { App } from '../../platform/server.ts';
+import type { FastifySchemaCompiler } from 'fastify';
 
 interface ValidationIssue {
   keyword: string;
@@ -17,7 +17,7 @@ interface ValidationIssue {
 
 type Validator = ((data: unknown) => boolean | { value: unknown }) & { errors?: ValidationIssue[] };
 
-export function useStrictValidation(app: App): void {
+export function useStrictValidation(app: { setValidatorCompiler: (compiler: FastifySchemaCompiler<unknown>) => unknown }): void {
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const checker = Compile(schema as TSchema);
     const convert = httpPart === 'params' || httpPart === 'querystring' || httpPart === 'headers';

@@ -12,13 +12,11 @@ import {
   RejetBody,
   ReservationParams,
 } from './schemas.ts';
-import { useStrictValidation } from './strict-validation.ts';
 
 const P = '/api/ddd/inventaire';
 
 export async function inventaireRoutes(app: App, opts: { service: InventaireService }): Promise<void> {
   const svc = opts.service;
-  useStrictValidation(app);
 
   app.get(`${P}/health/`, { schema: { tags: ['inventaire'], summary: 'Santé du service' } }, async () => ({
     status: 'healthy',

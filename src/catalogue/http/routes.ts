@@ -4,8 +4,6 @@
  * served it (`X-Instance-Id`), which is how the gateway's round-robin can be observed.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { TSchema } from 'typebox';
-import { Value } from 'typebox/value';
 import { HttpError } from '../../platform/errors.ts';
 import type { App } from '../../platform/server.ts';
 import type { CatalogueService } from '../application/catalogue-service.ts';
@@ -125,7 +123,6 @@ export async function catalogueRoutes(app: App, { service, instanceId }: Options
               body: AjoutProduitBody,
               response: { 201: AjoutReponse, ...erreurs },
             },
-            preValidation: typesStricts(AjoutProduitBody),
           },
           async (req, reply) => {
             const p = await service.ajouter(req.body);
@@ -160,7 +157,6 @@ export async function catalogueRoutes(app: App, { service, instanceId }: Options
             body: RemplacementProduitBody,
             response: { 200: ProduitDetail, ...erreurs },
           },
-          preValidation: typesStricts(RemplacementProduitBody),
         },
         async (req) => versDetail(await service.remplacer(req.params.produit_id, req.body)),
       );
@@ -175,7 +171,6 @@ export async function catalogueRoutes(app: App, { service, instanceId }: Options
             body: ModificationProduitBody,
             response: { 200: ProduitDetail, ...erreurs },
           },
-          preValidation: typesStricts(ModificationProduitBody),
         },
         async (req) => versDetail(await service.modifier(req.params.produit_id, req.body)),
       );
@@ -188,32 +183,6 @@ export async function catalogueRoutes(app: App, { service, instanceId }: Options
 async function videsAbsents(req: FastifyRequest) {
   const query = req.query as Record<string, unknown>;
   for (const key of Object.keys(query)) if (query[key] === '') delete query[key];
-}
-
-/**
- * The shared validator coerces types (right for query strings); a JSON body must carry the right types
- * as sent, so `"prix": "12"` or `"nom": ["x"]` is a 400 rather than silently converted.
- */
-function typesStricts(schema: TSchema) {
-  return async (req: FastifyRequest) => {
-    if (req.body === undefined || Value.Check(schema, req.body)) return; // a missing body is reported by the validator
-    const erreurs = Value.Errors(schema, req.body).filter((e) => e.keyword !== 'boolean' && e.keyword !== 'anyOf');
-    // For a nullable field, "must be null" only restates that the string branch failed too.
-    const precis = erreurs.filter(
-      (e) => !(e.keyword === 'type' && (e.params as { type?: string }).type === 'null' && erreurs.some((o) => o !== e && o.instancePath === e.instancePath)),
-    );
-    const vus = new Set<string>();
-    const details: { field: string; message: string }[] = [];
-    for (const e of precis) {
-      const field = `body${e.instancePath.replace(/\//g, '.')}`;
-      const key = `${field}\u0000${e.message}`;
-      if (vus.has(key)) continue;
-      vus.add(key);
-      details.push({ field, message: e.message });
-      if (details.length >= 20) break;
-    }
-    throw new HttpError(400, 'Données invalides', details, { success: false });
-  };
 }
 
 function gestionErreurs(error: FastifyError, _req: FastifyRequest, reply: FastifyReply) {

@@ -13,7 +13,7 @@ const Categorie = Type.String({
 });
 // The domain rounds to cents and re-checks; a selling price of 0 is refused.
 const Prix = Type.Number({ minimum: 0.01, maximum: PRIX_MAX, description: 'Prix en unités monétaires, 2 décimales', examples: [89.99] });
-// Null first: the shared validator coerces types inside anyOf, and with the string branch first it turns null into "".
+// Null first: a validator that coerces inside anyOf would otherwise turn null into "".
 const Description = Type.Union([Type.Null(), Type.String({ maxLength: DESCRIPTION_LONGUEUR_MAX })]);
 // Longer than 7 so " abc1234 " reaches the domain rule and gets its precise message.
 const Sku = Type.Union([Type.Null(), Type.String({ maxLength: 20, description: 'Référence SKU: 3 lettres et 4 chiffres', examples: ['ABC1234'] })]);

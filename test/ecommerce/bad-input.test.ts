@@ -108,6 +108,9 @@ const cases: Case[] = [
   { name: 'cap exceeded by accumulation', method: 'POST', url: CART, body: { produit_id: P.clavier, quantite: 98 }, status: 400 },
   { name: 'historique limite 0', method: 'GET', url: `/api/commandes/clients/${J}/historique/?limite=0`, status: 400 },
   { name: 'historique limite 1000', method: 'GET', url: `/api/commandes/clients/${J}/historique/?limite=1000`, status: 400 },
+  { name: 'historique limite decimal', method: 'GET', url: `/api/commandes/clients/${J}/historique/?limite=2.5`, status: 400 },
+  { name: 'historique limite hex', method: 'GET', url: `/api/commandes/clients/${J}/historique/?limite=0x10`, status: 400 },
+  { name: 'historique limite twice', method: 'GET', url: `/api/commandes/clients/${J}/historique/?limite=1&limite=2`, status: 400 },
   { name: 'historique limite text', method: 'GET', url: `/api/commandes/clients/${J}/historique/?limite=tous`, status: 400 },
   // over-long strings
   { name: 'prenom too long', method: 'POST', url: '/api/clients/', body: { ...client, prenom: long(101) }, status: 400 },

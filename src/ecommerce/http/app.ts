@@ -39,9 +39,8 @@ const absent = (v: unknown) => v === undefined || v === null || (typeof v === 's
 const estObjet = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Checks the body exactly as sent, before Fastify's validator runs: the shared validator coerces types
- * (`null` → 0, `true` → 1, `"5"` → 5), and a cart quantity of `null` must not become "remove the line".
- * `manquant` turns an absent required field into the reference's own sentence.
+ * Checks the body exactly as sent, before the route validator: an absent required field gets the
+ * reference's own sentence (`manquant`), and an optional body (checkout) may be omitted entirely.
  */
 function corpsStrict(schema: TSchema, options: { optionnel?: boolean; manquant?: (body: Record<string, unknown>) => HttpError | null } = {}) {
   return async (req: FastifyRequest) => {
@@ -183,7 +182,16 @@ export function registerRoutes(app: App, deps: EcommerceDeps): void {
 
   app.get(
     '/api/commandes/clients/:client_id/historique/',
-    { schema: { tags: ['commandes'], summary: 'Historique des commandes du client', params: ClientParams, querystring: HistoriqueQuery } },
+    {
+      schema: { tags: ['commandes'], summary: 'Historique des commandes du client', params: ClientParams, querystring: HistoriqueQuery },
+      // The shared query conversion truncates "2.5" to 2 and reads "0x10" as 16: only plain digits are a limite.
+      preValidation: async (req) => {
+        const brut = (req.query as Record<string, unknown> | undefined)?.limite;
+        if (brut !== undefined && !(typeof brut === 'string' && /^\d{1,3}$/.test(brut))) {
+          throw badRequest('Données invalides', [{ field: 'querystring.limite', message: 'must be an integer from 1 to 100' }]);
+        }
+      },
+    },
     async (req) => historique(deps, id(req.params.client_id), req.query.limite ?? 50),
   );
 }

@@ -1,6 +1,6 @@
 /** The commandes participant API (online orders) as its callers use it. */
 import { Type, type Static } from 'typebox';
-import { Quantite, Uuid } from './common.ts';
+import { IsoDateTime, Quantite, Uuid } from './common.ts';
 
 export const LigneCommandeEnLigne = Type.Object(
   { produit_id: Uuid, quantite: Quantite, prix_unitaire: Type.Number({ minimum: 0, maximum: 999_999.99 }) },
@@ -28,5 +28,23 @@ export const CommandeEnLigne = Type.Object({
   total: Type.Number(),
   lignes: Type.Array(LigneCommandeEnLigne),
   date_creation: Type.String({ format: 'date-time' }),
+  /** Set once the order is cancelled (null while `creee`). */
+  date_annulation: Type.Optional(Type.Union([IsoDateTime, Type.Null()])),
 });
 export type CommandeEnLigne = Static<typeof CommandeEnLigne>;
+
+/**
+ * `POST /api/v1/commandes-en-ligne/<reference_externe>/annuler/` for a reference never created: a tombstone is
+ * stored so a late create of that reference answers 409 instead of resurrecting the order.
+ */
+export const CommandeEnLigneTombstone = Type.Object({
+  reference_externe: Type.String(),
+  statut: Type.Literal('annulee'),
+  commande_id: Type.Null(),
+  date_annulation: IsoDateTime,
+});
+export type CommandeEnLigneTombstone = Static<typeof CommandeEnLigneTombstone>;
+
+/** 200 body of a cancel: the cancelled order, or the tombstone. */
+export const AnnulationCommandeEnLigne = Type.Union([CommandeEnLigne, CommandeEnLigneTombstone]);
+export type AnnulationCommandeEnLigne = Static<typeof AnnulationCommandeEnLigne>;

@@ -1,0 +1,155 @@
+/**
+ * Store sales: recording is all-or-nothing across services. The store's local stock is reserved in
+ * inventaire under the sale id first (no transaction open while waiting), then the sale is inserted in
+ * one transaction; if that insert fails the reservation is released. Cancelling releases first, then
+ * marks the sale, so a retry after a crash between the two is safe (release is idempotent).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../platform/logger.ts';
+import { badRequest, HttpError, notFound, unavailable } from '../../platform/errors.ts';
+import { nouvelleLigne, normaliserMotif, RegleVenteError, totalLignes, verifierAnnulable, type Vente } from '../domain/vente.ts';
+import { PeerUnavailableError, type CatalogueClient, type FiltreVentes, type InventaireClient, type VenteRepository } from './ports.ts';
+
+export interface VentesDeps {
+  ventes: VenteRepository;
+  catalogue: CatalogueClient;
+  inventaire: InventaireClient;
+  log: Logger;
+}
+
+export interface EnregistrerVenteCommand {
+  magasin_id: string;
+  produit_id: string;
+  quantite: number;
+  client_id: string;
+}
+
+const ENVELOPPE = { success: false } as const;
+
+export function peerUnavailable(error: PeerUnavailableError): HttpError {
+  return unavailable(`Service ${error.service} indisponible`, { service: error.service, cause: error.message, upstream: error.details }, ENVELOPPE);
+}
+
+export function venteDto(v: Vente) {
+  return {
+    id: v.id,
+    magasin: v.magasin_nom,
+    magasin_id: v.magasin_id,
+    date_vente: v.date_vente.toISOString(),
+    total: v.total,
+    client_id: v.client_id,
+    statut: v.statut,
+    lignes: v.lignes.map((l) => ({
+      produit_id: l.produit_id,
+      produit_nom: l.produit_nom,
+      quantite: l.quantite,
+      prix_unitaire: l.prix_unitaire,
+      sous_total: Math.round(l.quantite * l.prix_unitaire * 100) / 100,
+    })),
+    date_annulation: v.date_annulation ? v.date_annulation.toISOString() : null,
+    motif_annulation: v.motif_annulation,
+  };
+}
+
+export class VentesUseCases {
+  constructor(private readonly deps: VentesDeps) {}
+
+  async enregistrer(cmd: EnregistrerVenteCommand): Promise<Vente> {
+    const { ventes, catalogue, inventaire, log } = this.deps;
+    const magasin = await ventes.magasin(cmd.magasin_id);
+    if (!magasin) throw badRequest(`Magasin invalide: magasin ${cmd.magasin_id} introuvable`, { magasin_id: cmd.magasin_id }, ENVELOPPE);
+
+    let produit;
+    try {
+      produit = await catalogue.produit(cmd.produit_id);
+    } catch (error) {
+      if (error instanceof PeerUnavailableError) throw peerUnavailable(error);
+      throw error;
+    }
+    if (!produit) throw badRequest(`Produit invalide: produit ${cmd.produit_id} introuvable`, { produit_id: cmd.produit_id }, ENVELOPPE);
+    if (!produit.actif) throw badRequest(`Produit invalide: produit ${cmd.produit_id} inactif`, { produit_id: cmd.produit_id }, ENVELOPPE);
+
+    let ligne;
+    try {
+      ligne = nouvelleLigne(produit.id, produit.nom, cmd.quantite, produit.prix);
+    } catch (error) {
+      if (error instanceof RegleVenteError) throw badRequest(error.message, error.details, ENVELOPPE);
+      throw error;
+    }
+
+    const venteId = randomUUID();
+    let reservation;
+    try {
+      reservation = await inventaire.reserver(venteId, cmd.magasin_id, [{ produit_id: ligne.produit_id, quantite: ligne.quantite }]);
+    } catch (error) {
+      if (error instanceof PeerUnavailableError) {
+        // A timeout may hide a reservation that did happen: release it (idempotent) rather than leak stock.
+        await this.libererSansEchec(venteId);
+        throw peerUnavailable(error);
+      }
+      throw error;
+    }
+    if (!reservation.ok) {
+      if (reservation.kind === 'stock_insuffisant') {
+        throw badRequest(
+          `Stock insuffisant pour le produit ${produit.nom}. Demandé: ${reservation.demande}, Disponible: ${reservation.disponible}`,
+          { produit_id: reservation.produit_id, demande: reservation.demande, disponible: reservation.disponible, magasin_id: cmd.magasin_id },
+          ENVELOPPE,
+        );
+      }
+      throw badRequest(`Réservation de stock refusée: ${reservation.message}`, { status: reservation.status, upstream: reservation.details }, ENVELOPPE);
+    }
+
+    try {
+      return await ventes.inserer({ id: venteId, magasin_id: cmd.magasin_id, client_id: cmd.client_id, total: totalLignes([ligne]), lignes: [ligne] });
+    } catch (error) {
+      log.error({ err: error, vente_id: venteId }, 'sale insert failed, releasing its stock reservation');
+      await this.libererSansEchec(venteId);
+      throw error;
+    }
+  }
+
+  async annuler(venteId: string, motifDonne: string | undefined): Promise<Vente> {
+    const { ventes, inventaire } = this.deps;
+    const vente = await ventes.trouver(venteId);
+    if (!vente) throw notFound(`Vente ${venteId} non trouvée`, { vente_id: venteId }, ENVELOPPE);
+    try {
+      verifierAnnulable(vente);
+    } catch (error) {
+      if (error instanceof RegleVenteError) throw badRequest(error.message, error.details, ENVELOPPE);
+      throw error;
+    }
+    try {
+      await inventaire.liberer(venteId);
+    } catch (error) {
+      if (error instanceof PeerUnavailableError) throw peerUnavailable(error);
+      throw error;
+    }
+    const annulee = await ventes.marquerAnnulee(venteId, normaliserMotif(motifDonne));
+    if (!annulee) throw badRequest(`La vente ${venteId} est déjà annulée`, { vente_id: venteId }, ENVELOPPE);
+    return annulee;
+  }
+
+  lister(filtre: FiltreVentes) {
+    return this.deps.ventes.lister(filtre);
+  }
+
+  async detail(venteId: string): Promise<Vente> {
+    const vente = await this.deps.ventes.trouver(venteId);
+    if (!vente) throw notFound(`Vente ${venteId} non trouvée`, { vente_id: venteId }, ENVELOPPE);
+    return vente;
+  }
+
+  magasins() {
+    return this.deps.ventes.magasins();
+  }
+
+  private async libererSansEchec(venteId: string): Promise<void> {
+    try {
+      await this.deps.inventaire.liberer(venteId);
+    } catch (error) {
+      // Left reserved: the sale id is logged so an operator (or a retry) can release it.
+      this.deps.log.error({ err: error, vente_id: venteId }, 'could not release stock reservation');
+    }
+  }
+}

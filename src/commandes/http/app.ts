@@ -1,0 +1,58 @@
+/** The commandes service: its config, its dependencies (overridable by tests) and its route registrar. */
+import path from 'node:path';
+import { Type, type Static } from 'typebox';
+import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
+import type { HttpServiceDefinition } from '../../platform/service.ts';
+import type { CatalogueClient, InventaireClient } from '../application/ports.ts';
+import { VentesUseCases } from '../application/ventes.ts';
+import { IndicateursUseCases } from '../application/indicateurs.ts';
+import { CommandesEnLigneUseCases } from '../application/commandes-en-ligne.ts';
+import { PgVenteRepository } from '../infrastructure/pg-ventes.ts';
+import { PgCommandeEnLigneRepository } from '../infrastructure/pg-commandes-en-ligne.ts';
+import { HttpCatalogueClient, HttpInventaireClient } from '../infrastructure/http-clients.ts';
+import { commandesRoutes } from './routes.ts';
+
+export const CommandesConfig = Type.Object({
+  PORT: PortVar(8003),
+  HOST: HostVar(),
+  DATABASE_URL: UrlVar(undefined, 'PostgreSQL connection string'),
+  REDIS_URL: UrlVar('redis://127.0.0.1:6379'),
+  CATALOGUE_URL: UrlVar('http://127.0.0.1:8001'),
+  INVENTAIRE_URL: UrlVar('http://127.0.0.1:8002'),
+  LOG_LEVEL: LogLevelVar(),
+  DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+});
+export type CommandesConfig = Static<typeof CommandesConfig>;
+
+export interface CommandesDeps {
+  catalogue?: CatalogueClient;
+  inventaire?: InventaireClient;
+  now?: () => Date;
+}
+
+/** `src/commandes/infrastructure/db`, wherever the process was started from. */
+export const COMMANDES_DB_DIR = path.resolve(import.meta.dirname, '../infrastructure/db');
+
+export function commandesService(config: CommandesConfig, deps: CommandesDeps = {}): HttpServiceDefinition {
+  return {
+    service: 'commandes',
+    title: 'Service Commandes',
+    description: 'Ventes en magasin, indicateurs, rapport consolidé et commandes en ligne (participant des sagas).',
+    port: config.PORT,
+    host: config.HOST,
+    logLevel: config.LOG_LEVEL,
+    database: { url: config.DATABASE_URL, schema: 'commandes', dir: COMMANDES_DB_DIR, poolMax: config.DB_POOL_MAX },
+    redisUrl: config.REDIS_URL,
+    routes: async (app, ctx) => {
+      if (!ctx.pool) throw new Error('commandes needs a database pool');
+      const ventes = new PgVenteRepository(ctx.pool);
+      const catalogue = deps.catalogue ?? new HttpCatalogueClient(config.CATALOGUE_URL);
+      const inventaire = deps.inventaire ?? new HttpInventaireClient(config.INVENTAIRE_URL);
+      await commandesRoutes(app, {
+        ventes: new VentesUseCases({ ventes, catalogue, inventaire, log: ctx.log }),
+        indicateurs: new IndicateursUseCases({ ventes, catalogue, inventaire, log: ctx.log, now: deps.now ?? (() => new Date()) }),
+        commandesEnLigne: new CommandesEnLigneUseCases({ commandes: new PgCommandeEnLigneRepository(ctx.pool), ventes }),
+      });
+    },
+  };
+}

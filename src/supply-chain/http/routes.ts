@@ -1,0 +1,50 @@
+/** The supply-chain HTTP API (§2.4): a workflow over inventaire's replenishment requests. */
+import { Type, type Static } from 'typebox';
+import { Uuid } from '../../contracts/common.ts';
+import type { App } from '../../platform/server.ts';
+import type { SupplyChainUseCases } from '../application/use-cases.ts';
+import { useReferenceErrors } from './validation.ts';
+
+const DemandeParams = Type.Object({ demande_id: Uuid }, { additionalProperties: false });
+const RejetBody = Type.Object({ motif: Type.String({ maxLength: 500 }) }, { additionalProperties: false });
+
+export async function supplyChainRoutes(app: App, uc: SupplyChainUseCases): Promise<void> {
+  await app.register(async (scope: App) => {
+    useReferenceErrors(scope);
+
+    scope.get('/api/ddd/supply-chain/health/', { schema: { tags: ['ops'], summary: 'Santé du service supply-chain' } }, async () => ({
+      status: 'healthy',
+      service: 'Service Supply Chain DDD',
+      version: '1.0.0',
+      architecture: 'Domain-Driven Design',
+      bounded_context: 'Réapprovisionnement',
+    }));
+
+    scope.get(
+      '/api/ddd/supply-chain/demandes-en-attente/',
+      { config: { use_case: 'ListerDemandesUseCase' }, schema: { tags: ['demandes'], summary: 'Lister les demandes de réapprovisionnement en attente' } },
+      async () => uc.lister(),
+    );
+
+    scope.post(
+      '/api/ddd/supply-chain/valider-demande/:demande_id/',
+      {
+        config: { use_case: 'ValiderDemandeUseCase' },
+        schema: { tags: ['demandes'], summary: 'Valider une demande (inventaire transfère le stock et approuve, atomiquement)', params: DemandeParams },
+      },
+      async (req) => uc.valider((req.params as Static<typeof DemandeParams>).demande_id),
+    );
+
+    scope.post(
+      '/api/ddd/supply-chain/rejeter-demande/:demande_id/',
+      {
+        config: { use_case: 'RejeterDemandeUseCase' },
+        schema: { tags: ['demandes'], summary: 'Rejeter une demande avec un motif', params: DemandeParams, body: RejetBody },
+      },
+      async (req) => {
+        const { demande_id } = req.params as Static<typeof DemandeParams>;
+        return uc.rejeter(demande_id, (req.body as Static<typeof RejetBody>).motif);
+      },
+    );
+  });
+}

@@ -69,15 +69,17 @@ export async function createServer(options: ServerOptions): Promise<App> {
 
   // An empty JSON body counts as no body (POST …/liberer/ with a Content-Type but nothing else);
   // malformed JSON is the caller's error, never a 500.
+  // Fastify's own JSON parser (it refuses __proto__/constructor poisoning), except that an empty body counts
+  // as no body (POST …/liberer/ with a Content-Type but nothing else).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (error) {
-      done(new HttpError(400, 'JSON invalide', (error as Error).message) as unknown as FastifyError, undefined);
-    }
+    parseJson(req, text, (error, value) => {
+      if (error) return done(new HttpError(400, 'JSON invalide', error.message) as unknown as FastifyError, undefined);
+      done(null, value);
+    });
   });
 
   useStrictValidation(app);

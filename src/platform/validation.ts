@@ -22,7 +22,7 @@ export function useStrictValidation(app: { setValidatorCompiler: (compiler: Fast
     const checker = Compile(schema as TSchema);
     const convert = httpPart === 'params' || httpPart === 'querystring' || httpPart === 'headers';
     const validate: Validator = (data: unknown) => {
-      const value = convert ? Value.Convert(schema as TSchema, data) : data;
+      const value = convert ? convertText(schema as TSchema, data) : data;
       if (checker.Check(value)) return convert ? { value } : true;
       validate.errors = [...checker.Errors(value)]
         // TypeBox reports an extra property twice (as "schema is false" and as additionalProperties).
@@ -32,4 +32,29 @@ export function useStrictValidation(app: { setValidatorCompiler: (compiler: Fast
     };
     return validate as never;
   });
+}
+
+const INTEGER_TEXT = /^-?\d{1,15}$/;
+const NUMBER_TEXT = /^-?\d{1,15}(\.\d{1,15})?$/;
+
+/**
+ * Converts text inputs to the schema's types, but only from plain decimal notation: TypeBox alone would
+ * read "2.5" as the integer 2, "0x10" as 16 and "" as 0. A value that is not plain decimal stays a string
+ * and fails validation with a clear message.
+ */
+function convertText(schema: TSchema, data: unknown): unknown {
+  // Value.Convert may convert in place: keep the raw text aside.
+  const raw = typeof data === 'object' && data !== null ? { ...(data as Record<string, unknown>) } : data;
+  const converted = Value.Convert(schema, typeof raw === 'object' && raw !== null ? { ...raw } : raw);
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties;
+  if (!properties || typeof raw !== 'object' || raw === null || typeof converted !== 'object' || converted === null) {
+    return converted;
+  }
+  const result = converted as Record<string, unknown>;
+  for (const [key, text] of Object.entries(raw)) {
+    const type = properties[key]?.type;
+    if (typeof text !== 'string') continue;
+    if ((type === 'integer' && !INTEGER_TEXT.test(text)) || (type === 'number' && !NUMBER_TEXT.test(text))) result[key] = text;
+  }
+  return result;
 }

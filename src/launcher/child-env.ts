@@ -1,0 +1,127 @@
+/**
+ * Ports, URLs and environment of each child, computed from PROCESSES and the supervisor's environment.
+ * Pure functions, so the wiring is unit-tested without starting anything.
+ */
+import { COMPOSE_TARGETS, PROCESSES, type ProcessSpec } from './processes.ts';
+
+export const LOOPBACK = '127.0.0.1';
+/** Connections kept free on the embedded PGlite beyond the services' pools (reset, psql, the launcher's probe). */
+export const PGLITE_CONNECTION_MARGIN = 8;
+
+export interface ProcessPorts {
+  main: number;
+  extra: Record<string, number>;
+}
+
+function portFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name}=${JSON.stringify(raw)} is not a port number (1-65535)`);
+  return port;
+}
+
+export function portsOf(spec: ProcessSpec, env: NodeJS.ProcessEnv = process.env): ProcessPorts {
+  const extra: Record<string, number> = {};
+  for (const p of spec.extraPorts ?? []) extra[p.key] = portFrom(env, p.env, p.default);
+  return { main: portFrom(env, spec.port.env, spec.port.default), extra };
+}
+
+export function readyPortOf(spec: ProcessSpec, ports: ProcessPorts): number {
+  return spec.readyPortKey ? (ports.extra[spec.readyPortKey] ?? ports.main) : ports.main;
+}
+
+export function readyUrlOf(spec: ProcessSpec, ports: ProcessPorts): string {
+  return `http://${LOOPBACK}:${readyPortOf(spec, ports)}${spec.readyPath}`;
+}
+
+/** The processes selected by LAUNCHER_ONLY (comma-separated names or compose names), else all of them. */
+export function selectProcesses(env: NodeJS.ProcessEnv = process.env, all: ProcessSpec[] = PROCESSES): ProcessSpec[] {
+  const only = (env.LAUNCHER_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (only.length === 0) return all;
+  const unknown = only.filter((n) => !all.some((p) => p.name === n || p.composeName === n));
+  if (unknown.length > 0) {
+    throw new Error(`LAUNCHER_ONLY names unknown processes: ${unknown.join(', ')} (known: ${all.map((p) => p.name).join(', ')})`);
+  }
+  return all.filter((p) => only.includes(p.name) || only.includes(p.composeName));
+}
+
+/** Pool size per child: DB_POOL_MAX when set, else 4 on the embedded PGlite (one backend anyway) and 10 on PostgreSQL. */
+export function poolMaxFor(env: NodeJS.ProcessEnv, embedded: boolean): number {
+  const raw = Number(env.DB_POOL_MAX);
+  return Number.isInteger(raw) && raw > 0 ? raw : embedded ? 4 : 10;
+}
+
+/** PGlite's connection limit: every child's pool at its maximum, plus a margin. */
+export function pgliteMaxConnections(processCount: number, poolMax: number): number {
+  return processCount * poolMax + PGLITE_CONNECTION_MARGIN;
+}
+
+export interface SystemContext {
+  processes: ProcessSpec[];
+  ports: Map<string, ProcessPorts>;
+  databaseUrl: string;
+  redisUrl: string;
+  apiKeys: string[];
+  poolMax: number;
+  /** The supervisor's environment, inherited by the children. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** Peer URLs every service gets; a peer absent from the run keeps its default port. */
+export function peerUrls(ports: Map<string, ProcessPorts>, env: NodeJS.ProcessEnv): Record<string, string> {
+  const url = (name: string) => {
+    const spec = PROCESSES.find((p) => p.name === name)!;
+    const port = ports.get(name)?.main ?? portsOf(spec, env).main;
+    return `http://${LOOPBACK}:${port}`;
+  };
+  return {
+    CATALOGUE_URL: url('catalogue-1'),
+    INVENTAIRE_URL: url('inventaire'),
+    COMMANDES_URL: url('commandes'),
+    SUPPLY_CHAIN_URL: url('supply-chain'),
+    ECOMMERCE_URL: url('ecommerce'),
+  };
+}
+
+/** deploy/kong/kong.yml's compose upstream targets → loopback addresses of the processes serving them. */
+export function gatewayTargets(ports: Map<string, ProcessPorts>, env: NodeJS.ProcessEnv): Record<string, string> {
+  const targets: Record<string, string> = {};
+  for (const [composeTarget, name] of Object.entries(COMPOSE_TARGETS)) {
+    const spec = PROCESSES.find((p) => p.name === name);
+    if (!spec) continue; // served by no process of ours (saga orchestrator and event store live inside services)
+    targets[composeTarget] = `${LOOPBACK}:${ports.get(name)?.main ?? portsOf(spec, env).main}`;
+  }
+  return targets;
+}
+
+const PASS_THROUGH = /^(RATE_LIMIT_|HEALTHCHECK_)/;
+
+export function childEnv(spec: ProcessSpec, ctx: SystemContext): NodeJS.ProcessEnv {
+  const ports = ctx.ports.get(spec.name) ?? portsOf(spec, ctx.env);
+  const env: NodeJS.ProcessEnv = { ...ctx.env };
+  // Variables meant for the supervisor or a test runner, not for the services.
+  delete env.NODE_TEST_CONTEXT;
+  delete env.LAUNCHER_ONLY;
+  Object.assign(env, {
+    PORT: String(ports.main),
+    HOST: ctx.env.HOST || LOOPBACK,
+    DATABASE_URL: ctx.databaseUrl,
+    REDIS_URL: ctx.redisUrl,
+    LOG_LEVEL: ctx.env.LOG_LEVEL || 'info',
+    DB_POOL_MAX: String(ctx.poolMax),
+    ...peerUrls(ctx.ports, ctx.env),
+    ...spec.env,
+  });
+  if (ctx.apiKeys.length > 0) {
+    env.API_KEY = ctx.apiKeys[0];
+    env.API_KEYS = ctx.apiKeys.join(',');
+  }
+  for (const [key, value] of Object.entries(ctx.env)) if (PASS_THROUGH.test(key)) env[key] = value;
+  if (spec.name === 'gateway') {
+    env.GATEWAY_PORT = String(ports.main);
+    env.GATEWAY_ADMIN_PORT = String(ports.extra.admin ?? ports.main + 1);
+    env.GATEWAY_TARGETS = JSON.stringify(gatewayTargets(ctx.ports, ctx.env));
+  }
+  return env;
+}

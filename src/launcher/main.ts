@@ -1,0 +1,317 @@
+/**
+ * `npm start` and its companion commands:
+ *
+ *   npm start                                   run everything (see supervisor.ts)
+ *   npm run service -- stop|start|restart <name> control one process of the running supervisor
+ *   npm run logs -- <name> [--no-follow] [-n N] last N lines of DATA_DIR/logs/<name>.log, then follow
+ *   npm run status                              the running supervisor's processes
+ *   npm run reset [-- --yes]                    empty every schema (seed again) and the Redis database
+ *   npm run -s key                              print the API key
+ */
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { keysFromEnv, readKeyFile } from './api-key.ts';
+import { formatDuration, table } from './console.ts';
+import { controlRequest, readSupervisorInfo, type ProcessStatus, type SupervisorInfo, type SupervisorStatus } from './control.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
+import { LockHeldError } from './lock.ts';
+import { dataPaths, displayPath, REPO_ROOT } from './paths.ts';
+import { redactUrl } from './postgres-preflight.ts';
+import { findProcess, PROCESSES } from './processes.ts';
+import { connectOnce, DEFAULT_REDIS_URL } from './redis-preflight.ts';
+import { runStart } from './supervisor.ts';
+import { resetSchema } from '../platform/schema.ts';
+
+const USAGE = `usage:
+  npm start
+  npm run service -- stop|start|restart <name>
+  npm run logs -- <name> [--no-follow] [-n N]
+  npm run status
+  npm run reset [-- --yes]
+  npm run -s key
+names: ${PROCESSES.map((p) => p.name).join(', ')} (or their compose names, e.g. ${PROCESSES[0]!.composeName})`;
+
+class UsageError extends Error {}
+
+function fail(message: string, code = 1): number {
+  process.stderr.write(`${message}\n`);
+  return code;
+}
+
+const NOT_RUNNING = (dataDir: string) =>
+  `No supervisor is running for ${displayPath(dataDir)} (no live ${displayPath(path.join(dataDir, 'supervisor.json'))}): start the system with: npm start`;
+
+async function supervisorOrFail(): Promise<SupervisorInfo | undefined> {
+  const paths = dataPaths();
+  const info = await readSupervisorInfo(paths.supervisor);
+  if (!info) process.stderr.write(`${NOT_RUNNING(paths.dataDir)}\n`);
+  return info;
+}
+
+// ---------------------------------------------------------------------------------------------- status
+function statusRows(status: SupervisorStatus): string[][] {
+  return status.processes.map((p) => [
+    p.name,
+    p.pid === null ? '-' : String(p.pid),
+    p.state,
+    p.ready ? 'yes' : 'no',
+    String(p.restarts),
+    p.port === null ? '-' : String(p.port),
+    p.uptimeMs === null ? '-' : formatDuration(p.uptimeMs),
+    p.note ?? '',
+  ]);
+}
+
+async function statusCommand(): Promise<number> {
+  const info = await supervisorOrFail();
+  if (!info) return 1;
+  const status = await controlRequest<SupervisorStatus>(info, 'GET', '/status');
+  process.stdout.write(
+    `supervisor pid ${status.pid}, started ${status.startedAt}, data ${displayPath(status.dataDir)}\n` +
+      `postgres ${status.databaseUrl}  redis ${status.redisUrl}\n\n` +
+      `${table(['name', 'pid', 'state', 'ready', 'restarts', 'port', 'uptime', 'note'], statusRows(status))}\n`,
+  );
+  return 0;
+}
+
+// --------------------------------------------------------------------------------------------- service
+async function waitForState(info: SupervisorInfo, name: string, states: string[], timeoutMs: number): Promise<ProcessStatus | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await controlRequest<SupervisorStatus>(info, 'GET', '/status');
+    const p = status.processes.find((x) => x.name === name);
+    if (p && states.includes(p.state)) return p;
+    if (Date.now() > deadline) return p;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function serviceCommand(args: string[]): Promise<number> {
+  const [action, rawName] = args;
+  if (!action || !rawName || !['stop', 'start', 'restart'].includes(action) || args.length > 2) throw new UsageError('service needs: stop|start|restart <name>');
+  const spec = findProcess(rawName);
+  if (!spec) return fail(`Unknown process ${rawName}: use one of ${PROCESSES.map((p) => p.name).join(', ')} (or their compose names)`);
+  const info = await supervisorOrFail();
+  if (!info) return 1;
+  const name = encodeURIComponent(spec.name);
+  if (action === 'stop' || action === 'restart') {
+    const p = await controlRequest<ProcessStatus>(info, 'POST', `/processes/${name}/stop`, 20_000);
+    process.stdout.write(`${spec.name} stopped${action === 'stop' ? ` (not restarted until: npm run service -- start ${spec.name})` : ''}\n`);
+    if (p.state !== 'stopped') return fail(`${spec.name} is ${p.state}`);
+  }
+  if (action === 'start' || action === 'restart') {
+    await controlRequest<ProcessStatus>(info, 'POST', `/processes/${name}/start`);
+    const p = await waitForState(info, spec.name, ['up'], 30_000);
+    if (p?.state !== 'up') {
+      return fail(`${spec.name} was started but is ${p?.state ?? 'unknown'} after 30 s: see npm run logs -- ${spec.name}`);
+    }
+    process.stdout.write(`${spec.name} is up (pid ${p.pid}, port ${p.port})\n`);
+  }
+  return 0;
+}
+
+// ------------------------------------------------------------------------------------------------ logs
+async function printLastLines(file: string, n: number): Promise<number> {
+  const { size } = await stat(file);
+  // Read backwards in chunks until N line breaks are seen: log files grow large.
+  const handle = await open(file, 'r');
+  try {
+    let position = size;
+    let text = '';
+    while (position > 0 && text.split('\n').length <= n + 1) {
+      const length = Math.min(64 * 1024, position);
+      position -= length;
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, position);
+      text = buffer.toString('utf8') + text;
+    }
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    const shown = n === 0 ? [] : lines.slice(-n);
+    if (shown.length) process.stdout.write(`${shown.join('\n')}\n`);
+  } finally {
+    await handle.close();
+  }
+  return size;
+}
+
+async function followFile(file: string, from: number): Promise<never> {
+  let position = from;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    let size: number;
+    try {
+      size = (await stat(file)).size;
+    } catch {
+      continue; // removed (reset of the data folder): wait for it to come back
+    }
+    if (size < position) position = 0; // truncated
+    if (size === position) continue;
+    await new Promise<void>((resolve, reject) => {
+      createReadStream(file, { start: position, end: size - 1 })
+        .on('data', (chunk) => process.stdout.write(chunk))
+        .on('end', resolve)
+        .on('error', reject);
+    });
+    position = size;
+  }
+}
+
+async function logsCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'no-follow': { type: 'boolean', default: false }, n: { type: 'string', short: 'n', default: '50' } },
+  });
+  const rawName = positionals[0];
+  if (!rawName || positionals.length > 1) throw new UsageError('logs needs one process name');
+  const n = Number(values.n);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`-n needs a number of lines, got ${values.n}`);
+  const name = findProcess(rawName)?.name ?? (['pglite', 'redis', 'launcher'].includes(rawName) ? rawName : undefined);
+  if (!name) return fail(`Unknown process ${rawName}: use one of ${[...PROCESSES.map((p) => p.name), 'pglite', 'redis'].join(', ')}`);
+  const file = path.join(dataPaths().logs, `${name}.log`);
+  let size: number;
+  try {
+    size = await printLastLines(file, n);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (values['no-follow']) return fail(`No log yet for ${name} (${displayPath(file)} does not exist): it is written once npm start runs it`);
+    process.stderr.write(`(${displayPath(file)} does not exist yet; waiting for it)\n`);
+    size = 0;
+  }
+  if (values['no-follow']) return 0;
+  return followFile(file, size);
+}
+
+// ------------------------------------------------------------------------------------------------- key
+async function keyCommand(): Promise<number> {
+  const fromEnv = keysFromEnv(process.env);
+  if (fromEnv.length > 0) {
+    process.stdout.write(`${fromEnv[0]}\n`);
+    return 0;
+  }
+  const file = dataPaths().apiKey;
+  const key = await readKeyFile(file);
+  if (!key) return fail(`No API key yet: API_KEY is unset and ${displayPath(file)} does not exist; npm start creates one on first start (or set API_KEY).`);
+  process.stdout.write(`${key}\n`);
+  return 0;
+}
+
+// ----------------------------------------------------------------------------------------------- reset
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return (await rl.question(question)).trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+async function resetCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { yes: { type: 'boolean', short: 'y', default: false } } });
+  const paths = dataPaths();
+  const redisUrl = process.env.REDIS_URL || DEFAULT_REDIS_URL;
+  const running = await readSupervisorInfo(paths.supervisor);
+  const target = process.env.DATABASE_URL
+    ? redactUrl(process.env.DATABASE_URL)
+    : `the embedded PGlite in ${displayPath(paths.pglite)}`;
+  if (!values.yes) {
+    if (!process.stdin.isTTY) return fail('npm run reset deletes all data and needs a confirmation: run it in a terminal, or pass --yes (npm run reset -- --yes).');
+    const ok = await confirm(
+      `This deletes all data: every table of ${PROCESSES.filter((p) => p.database).map((p) => p.database!.schema).filter((s, i, a) => a.indexOf(s) === i).join(', ')} on ${target} (seed data is loaded again) and Redis database ${redisUrl}. Type yes to continue: `,
+    );
+    if (!ok) return fail('Nothing deleted.');
+  }
+
+  let embedded: EmbeddedPostgres | undefined;
+  let url = process.env.DATABASE_URL;
+  if (!url && running?.pglitePort) {
+    url = `postgres://postgres@127.0.0.1:${running.pglitePort}/postgres`;
+  } else if (!url) {
+    try {
+      // No supervisor: open the data folder here, under its lock, on a free loopback port.
+      embedded = await startEmbeddedPostgres({ dataDir: paths.pglite, lockFile: paths.pgliteLock, port: 0, maxConnections: 4, log: silentLog() });
+    } catch (error) {
+      if (error instanceof LockHeldError) return fail(`The embedded PostgreSQL data is in use by pid ${error.pid} (${error.command}): stop it first, then run npm run reset again.`);
+      throw error;
+    }
+    url = embedded.url;
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 5_000 });
+  pool.on('error', () => undefined);
+  try {
+    const done = new Set<string>();
+    for (const spec of PROCESSES) {
+      if (!spec.database || done.has(spec.database.schema)) continue;
+      const { schema, dir } = spec.database;
+      done.add(schema);
+      const { rows } = await pool.query(`SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'schema_migrations'`, [schema]);
+      if (rows.length === 0) {
+        process.stdout.write(`schema ${schema}: not created yet, nothing to delete (created and seeded on next start)\n`);
+        continue;
+      }
+      await resetSchema(pool, schema, path.join(REPO_ROOT, dir));
+      process.stdout.write(`schema ${schema}: every table emptied, seed data loaded again\n`);
+    }
+  } finally {
+    await pool.end();
+    await embedded?.stop();
+  }
+
+  const redis = connectOnce(redisUrl, 2_000);
+  try {
+    await redis.connect();
+    const size = await redis.dbsize();
+    await redis.flushdb();
+    process.stdout.write(`redis ${redisUrl}: FLUSHDB (${size} keys deleted)\n`);
+  } catch (error) {
+    return fail(`Redis at ${redisUrl} is not reachable (${(error as Error).message}): its data was NOT deleted; start the system (npm start) and run npm run reset again.`);
+  } finally {
+    redis.disconnect();
+  }
+  process.stdout.write(running ? 'Done. The running services keep working on the emptied data.\n' : 'Done.\n');
+  return 0;
+}
+
+function silentLog() {
+  // Reset prints its own sentences; PGlite's start line would only add noise.
+  return { info: () => undefined, warn: () => undefined, error: () => undefined, fatal: () => undefined } as unknown as import('../platform/logger.ts').Logger;
+}
+
+// ------------------------------------------------------------------------------------------------ main
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      if (rest.length > 0) throw new UsageError('start takes no arguments (configure it with environment variables)');
+      return runStart();
+    case 'service':
+      return serviceCommand(rest);
+    case 'logs':
+      return logsCommand(rest);
+    case 'status':
+      return statusCommand();
+    case 'reset':
+      return resetCommand(rest);
+    case 'key':
+      return keyCommand();
+    default:
+      throw new UsageError(command ? `unknown command ${command}` : 'no command given');
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);

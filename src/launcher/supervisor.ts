@@ -1,0 +1,484 @@
+/**
+ * `npm start`: preflight (Node, PostgreSQL or the embedded PGlite, Redis, ports, API key), then every process
+ * of PROCESSES as a child of this one, the gateway last (it opens only when everything behind it is ready),
+ * supervision (restart with backoff, readiness reports), the control channel, and a bounded shutdown.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { resolveApiKeys } from './api-key.ts';
+import { ManagedProcess } from './child.ts';
+import {
+  childEnv,
+  LOOPBACK,
+  pgliteMaxConnections,
+  poolMaxFor,
+  portsOf,
+  readyUrlOf,
+  selectProcesses,
+  type ProcessPorts,
+  type SystemContext,
+} from './child-env.ts';
+import { formatDuration, say, setPrefixWidth, table } from './console.ts';
+import {
+  ControlError,
+  readSupervisorInfo,
+  removeSupervisorInfo,
+  startControlServer,
+  writeSupervisorInfo,
+  type ProcessStatus,
+  type SupervisorStatus,
+} from './control.ts';
+import { DEFAULT_PGLITE_PORT } from './embedded-postgres.ts';
+import { isAlive, readLockPid } from './lock.ts';
+import { dataPaths, displayPath, REPO_ROOT, type DataPaths } from './paths.ts';
+import { checkPorts, findPortHolder, isPortFree, processCommand, type PortClaim } from './ports.ts';
+import { explainPostgresFailure, redactUrl, selectOne } from './postgres-preflight.ts';
+import { findProcess, type ProcessSpec } from './processes.ts';
+import {
+  DEFAULT_REDIS_URL,
+  findOnPath,
+  isLoopback,
+  parseRedisUrl,
+  persistenceWarning,
+  pingRedis,
+  redisServerArgs,
+} from './redis-preflight.ts';
+
+export const MIN_NODE = [20, 19] as const;
+const SHUTDOWN_BUDGET_MS = 10_000;
+
+/** Preflight problems: each one sentence with its fix. */
+export class PreflightError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'PreflightError';
+  }
+}
+
+export function nodeVersionProblem(version = process.versions.node): string | undefined {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  if (major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1])) return undefined;
+  return `Node ${MIN_NODE.join('.')} or newer is required but this is Node ${version} (${process.execPath}): install a newer one, e.g. with: nvm install 20 && nvm use 20`;
+}
+
+async function readyOk(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1_500) });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function until(condition: () => boolean, deadline: number, stop?: () => boolean): Promise<boolean> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (condition()) return resolve(true);
+      if (Date.now() >= deadline || stop?.()) return resolve(false);
+      setTimeout(check, 100);
+    };
+    check();
+  });
+}
+
+export class Supervisor {
+  readonly paths: DataPaths;
+  private readonly specs: ProcessSpec[];
+  private readonly ports = new Map<string, ProcessPorts>();
+  private readonly children = new Map<string, ManagedProcess>();
+  private readonly infra = new Map<string, { proc: ManagedProcess; port: number }>();
+  private readonly startedAt = new Date();
+  private readonly startupDeadline: number;
+  private readonly embedded: boolean;
+  private readonly pglitePort: number;
+  private readonly redisUrl: string;
+  private databaseUrl = '';
+  private redisStartedHere = false;
+  private apiKeys: string[] = [];
+  private apiKeySource: 'env' | 'file' | 'generated' = 'env';
+  private control: { port: number; close: () => Promise<void> } | undefined;
+  private shutdownPromise: Promise<void> | undefined;
+  private gatewayReleased = false;
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {
+    this.paths = dataPaths(env);
+    this.specs = selectProcesses(env);
+    for (const spec of this.specs) this.ports.set(spec.name, portsOf(spec, env));
+    this.embedded = !env.DATABASE_URL;
+    this.pglitePort = env.PGLITE_PORT ? Number(env.PGLITE_PORT) : DEFAULT_PGLITE_PORT;
+    if (!Number.isInteger(this.pglitePort) || this.pglitePort < 1 || this.pglitePort > 65535) {
+      throw new PreflightError([`PGLITE_PORT=${JSON.stringify(env.PGLITE_PORT)} is not a port number (1-65535)`]);
+    }
+    this.redisUrl = env.REDIS_URL || DEFAULT_REDIS_URL;
+    const timeout = Number(env.STARTUP_TIMEOUT_MS || 30_000);
+    // Counted from the moment `npm start` launched this process, preflight included.
+    this.startupDeadline = Date.now() - performance.now() + (Number.isFinite(timeout) && timeout > 0 ? timeout : 30_000);
+    setPrefixWidth([...this.specs.map((s) => s.name), 'launcher', 'pglite', 'redis']);
+  }
+
+  get shuttingDown(): boolean {
+    return this.shutdownPromise !== undefined;
+  }
+
+  /** Everything up to "all ready"; throws PreflightError or a startup error (after stopping what started). */
+  async start(): Promise<void> {
+    const nodeProblem = nodeVersionProblem();
+    if (nodeProblem) throw new PreflightError([nodeProblem]);
+    const running = await readSupervisorInfo(this.paths.supervisor);
+    if (running) {
+      throw new PreflightError([
+        `A supervisor already runs from ${displayPath(this.paths.dataDir)} (pid ${running.pid}, started ${running.startedAt}): stop it with Ctrl-C in its terminal or kill -INT ${running.pid}, or use npm run status / npm run service.`,
+      ]);
+    }
+    await mkdir(this.paths.logs, { recursive: true });
+    let redis;
+    try {
+      redis = parseRedisUrl(this.redisUrl);
+    } catch (error) {
+      throw new PreflightError([(error as Error).message]);
+    }
+
+    // Ports first: a busy port is the most common reason a start fails, and it is cheap to check.
+    const claims: PortClaim[] = [];
+    for (const spec of this.specs) {
+      const ports = this.ports.get(spec.name)!;
+      claims.push({ port: ports.main, owner: spec.name, env: spec.port.env });
+      for (const extra of spec.extraPorts ?? []) claims.push({ port: ports.extra[extra.key]!, owner: `${spec.name} ${extra.key}`, env: extra.env });
+    }
+    if (this.embedded) claims.push({ port: this.pglitePort, owner: 'embedded PostgreSQL (PGlite)', env: 'PGLITE_PORT' });
+    const problems = await checkPorts(claims);
+    if (this.embedded) {
+      const holder = await readLockPid(this.paths.pgliteLock);
+      if (holder !== undefined && holder !== process.pid && isAlive(holder)) {
+        const cmd = await processCommand(holder);
+        if (/node|tsx/.test(cmd)) {
+          problems.push(
+            `The embedded PostgreSQL data in ${displayPath(this.paths.pglite)} is in use by pid ${holder} (${cmd}): stop that process first (kill ${holder}), or set DATA_DIR to another folder.`,
+          );
+        }
+      }
+    }
+    if (problems.length > 0) throw new PreflightError(problems);
+
+    await Promise.all([this.preparePostgres(), this.prepareRedis(redis)]);
+    const warning = await persistenceWarning(this.redisUrl);
+    if (warning) say.warn(warning);
+
+    const keys = await resolveApiKeys(this.env, this.paths.apiKey);
+    this.apiKeys = keys.keys;
+    this.apiKeySource = keys.source;
+    if (keys.source === 'generated') {
+      say.info(`Generated an API key (saved in ${displayPath(this.paths.apiKey)}, shown only this once; see it again with: npm run -s key):`);
+      say.info(`    ${keys.keys[0]}`);
+    }
+
+    this.control = await startControlServer({
+      status: () => this.status(),
+      stop: (name) => this.controlStop(name),
+      start: (name) => this.controlStart(name),
+    });
+    await writeSupervisorInfo(this.paths.supervisor, {
+      pid: process.pid,
+      port: this.control.port,
+      startedAt: this.startedAt.toISOString(),
+      dataDir: this.paths.dataDir,
+      databaseUrl: redactUrl(this.databaseUrl),
+      redisUrl: this.redisUrl,
+      ...(this.embedded ? { pglitePort: this.pglitePort } : {}),
+    });
+
+    await this.startProcesses();
+  }
+
+  private async preparePostgres(): Promise<void> {
+    if (!this.embedded) {
+      this.databaseUrl = this.env.DATABASE_URL!;
+      const error = await selectOne(this.databaseUrl, 3_000);
+      if (error) throw new PreflightError([await explainPostgresFailure(this.databaseUrl, error)]);
+      return;
+    }
+    const poolMax = poolMaxFor(this.env, true);
+    const maxConnections = pgliteMaxConnections(this.specs.length, poolMax);
+    this.databaseUrl = `postgres://postgres@${LOOPBACK}:${this.pglitePort}/postgres`;
+    const url = this.databaseUrl;
+    const proc = new ManagedProcess({
+      name: 'pglite',
+      command: process.execPath,
+      args: ['--import', 'tsx', path.join('src', 'launcher', 'embedded-postgres.ts')],
+      cwd: REPO_ROOT,
+      env: {
+        ...this.env,
+        NODE_TEST_CONTEXT: undefined,
+        PGLITE_DATA_DIR: this.paths.pglite,
+        PGLITE_LOCK_FILE: this.paths.pgliteLock,
+        PGLITE_PORT: String(this.pglitePort),
+        PGLITE_HOST: LOOPBACK,
+        PGLITE_MAX_CONNECTIONS: String(maxConnections),
+      },
+      logFile: path.join(this.paths.logs, 'pglite.log'),
+      readyCheck: async () => (await selectOne(url, 1_000)) === undefined,
+      ipc: true,
+    });
+    this.infra.set('pglite', { proc, port: this.pglitePort });
+    await this.startInfra(proc, 'the embedded PostgreSQL (PGlite)', `data in ${displayPath(this.paths.pglite)}`);
+  }
+
+  private async prepareRedis(redis: ReturnType<typeof parseRedisUrl>): Promise<void> {
+    const pingError = await pingRedis(this.redisUrl, 1_000);
+    if (pingError === undefined) return;
+    if (!isLoopback(redis.host)) {
+      throw new PreflightError([`Redis is not reachable at ${this.redisUrl} (${pingError}): start it there, or fix REDIS_URL (unset it to use redis://127.0.0.1:6379).`]);
+    }
+    const binary = await findOnPath('redis-server', this.env.PATH);
+    if (!binary) {
+      throw new PreflightError([
+        `Redis is not reachable at ${this.redisUrl} (${pingError}) and redis-server is not installed: sudo apt-get install --no-install-recommends redis-server`,
+      ]);
+    }
+    if (!(await isPortFree(redis.port))) {
+      const holder = await findPortHolder(redis.port);
+      throw new PreflightError([
+        `Redis is not answering at ${this.redisUrl} (${pingError}) but port ${redis.port} is in use by ${holder ? `pid ${holder.pid} (${holder.command})` : 'another process'}: stop it or point REDIS_URL at a running Redis.`,
+      ]);
+    }
+    await mkdir(this.paths.redis, { recursive: true });
+    const proc = new ManagedProcess({
+      name: 'redis',
+      command: binary,
+      args: redisServerArgs(redis.port, this.paths.redis),
+      cwd: this.paths.redis,
+      env: this.env,
+      logFile: path.join(this.paths.logs, 'redis.log'),
+      readyCheck: async () => (await pingRedis(this.redisUrl, 500)) === undefined,
+    });
+    this.infra.set('redis', { proc, port: redis.port });
+    this.redisStartedHere = true;
+    say.info(`nothing answers at ${this.redisUrl}: starting ${binary} on port ${redis.port} (data in ${displayPath(this.paths.redis)})`);
+    await this.startInfra(proc, `redis-server on port ${redis.port}`, `see ${displayPath(path.join(this.paths.logs, 'redis.log'))}`);
+  }
+
+  /** Starts an infrastructure child and waits for it; an exit during this wait is a preflight failure. */
+  private async startInfra(proc: ManagedProcess, what: string, where: string): Promise<void> {
+    let exitedEarly = false;
+    const onExit = () => (exitedEarly = true);
+    proc.once('exit', onExit);
+    proc.start();
+    const ok = await until(() => proc.state === 'up', this.startupDeadline, () => exitedEarly || this.shuttingDown);
+    proc.off('exit', onExit);
+    if (ok) return;
+    await proc.stop(2_000);
+    const last = proc.lastLines(5).join('\n      ');
+    throw new PreflightError([
+      exitedEarly
+        ? `${what} exited during start (${where}); its last lines:\n      ${last || '(none)'}`
+        : `${what} was not ready within the startup timeout (${where}); its last lines:\n      ${last || '(none)'}`,
+    ]);
+  }
+
+  private context(): SystemContext {
+    return {
+      processes: this.specs,
+      ports: this.ports,
+      databaseUrl: this.databaseUrl,
+      redisUrl: this.redisUrl,
+      apiKeys: this.apiKeys,
+      poolMax: poolMaxFor(this.env, this.embedded),
+      env: this.env,
+    };
+  }
+
+  private async startProcesses(): Promise<void> {
+    const ctx = this.context();
+    for (const spec of this.specs) {
+      const ports = this.ports.get(spec.name)!;
+      const entryExists = existsSync(path.join(REPO_ROOT, spec.entry));
+      const readyUrl = readyUrlOf(spec, ports);
+      const proc = new ManagedProcess({
+        name: spec.name,
+        command: process.execPath,
+        args: ['--import', 'tsx', spec.entry],
+        cwd: REPO_ROOT,
+        env: childEnv(spec, ctx),
+        logFile: path.join(this.paths.logs, `${spec.name}.log`),
+        readyCheck: () => readyOk(readyUrl),
+        ...(entryExists ? {} : { unavailable: `${spec.entry} does not exist yet` }),
+      });
+      this.children.set(spec.name, proc);
+      if (!entryExists) say.warn(`${spec.entry} does not exist yet: ${spec.name} is not started`);
+    }
+    const available = [...this.children.values()].filter((c) => !c.options.unavailable);
+    const first = available.filter((c) => this.spec(c.name).behindGateway);
+    const last = available.filter((c) => !this.spec(c.name).behindGateway);
+    for (const child of first) child.start();
+
+    const allReady = (list: ManagedProcess[]) => list.every((c) => c.state === 'up' || c.state === 'stopped');
+    let ok = await until(() => allReady(first), this.startupDeadline, () => this.shuttingDown);
+    if (ok && !this.shuttingDown) {
+      // The gateway's port opens only now, so a client never reaches it before the services behind it.
+      this.gatewayReleased = true;
+      for (const child of last) child.start();
+      ok = await until(() => allReady(last), this.startupDeadline, () => this.shuttingDown);
+    }
+    if (this.shuttingDown) return;
+    if (!ok) {
+      const laggards = available.filter((c) => c.state !== 'up' && c.state !== 'stopped');
+      const lines = [
+        `Not ready within ${Math.round((this.startupDeadline - (Date.now() - performance.now())) / 1000)} s (STARTUP_TIMEOUT_MS): ${laggards
+          .map((c) => `${c.name} (${c.running ? c.state : 'not started'}${c.restarts ? `, ${c.restarts} restarts` : ''})`)
+          .join(', ')}`,
+      ];
+      for (const c of laggards) {
+        const tail = c.lastLines(10);
+        lines.push(`--- last lines of ${c.name} (${displayPath(c.options.logFile)}):`, ...(tail.length ? tail : ['(nothing written)']));
+      }
+      throw new Error(lines.join('\n'));
+    }
+    this.printReady();
+  }
+
+  private spec(name: string): ProcessSpec {
+    return this.specs.find((s) => s.name === name)!;
+  }
+
+  private printReady(): void {
+    const rows: string[][] = [];
+    const gateway = this.specs.find((s) => s.name === 'gateway');
+    if (gateway && this.children.get('gateway')?.state === 'up') {
+      const ports = this.ports.get('gateway')!;
+      rows.push(['gateway (proxy)', `http://${LOOPBACK}:${ports.main}/`, 'send X-API-Key: <key>']);
+      if (ports.extra.admin) rows.push(['gateway (admin)', `http://${LOOPBACK}:${ports.extra.admin}/`, `ready: /status/ready`]);
+    }
+    for (const spec of this.specs) {
+      if (spec.name === 'gateway') continue;
+      const child = this.children.get(spec.name)!;
+      const base = `http://${LOOPBACK}:${this.ports.get(spec.name)!.main}`;
+      rows.push([spec.name, `${base}/`, child.options.unavailable ? `NOT STARTED: ${child.options.unavailable}` : `docs: ${base}${spec.docsPath ?? '/swagger/'}`]);
+    }
+    rows.push(
+      this.embedded
+        ? ['postgres', this.databaseUrl, `embedded PGlite, data in ${displayPath(this.paths.pglite)}`]
+        : ['postgres', redactUrl(this.databaseUrl), 'DATABASE_URL'],
+    );
+    rows.push(['redis', this.redisUrl, this.redisStartedHere ? `started here, data in ${displayPath(this.paths.redis)}` : 'REDIS_URL']);
+    const keyHint =
+      this.apiKeySource === 'env' ? 'API key: the API_KEY/API_KEYS you set (npm run -s key prints it)' : `API key: npm run -s key (stored in ${displayPath(this.paths.apiKey)})`;
+    const elapsed = (performance.now() / 1000).toFixed(1);
+    const started = [...this.children.values()].filter((c) => c.state === 'up').length;
+    say.info(`System ready in ${elapsed} s: ${started} processes up. URLs:`);
+    process.stdout.write(`${table(['what', 'url', 'notes'], rows)}\n`);
+    process.stdout.write(
+      `${keyHint}\nLogs: ${displayPath(this.paths.logs)}/<name>.log, npm run logs -- <name>; status: npm run status; stop with Ctrl-C.\n`,
+    );
+  }
+
+  status(): SupervisorStatus {
+    const processes: ProcessStatus[] = [];
+    for (const [name, child] of this.children) {
+      processes.push({ ...child.status(), port: this.ports.get(name)!.main, kind: 'service' });
+    }
+    for (const { proc, port } of this.infra.values()) processes.push({ ...proc.status(), port, kind: 'infrastructure' });
+    return {
+      pid: process.pid,
+      startedAt: this.startedAt.toISOString(),
+      dataDir: this.paths.dataDir,
+      databaseUrl: redactUrl(this.databaseUrl),
+      redisUrl: this.redisUrl,
+      processes,
+    };
+  }
+
+  private lookup(name: string): ManagedProcess {
+    if (this.infra.has(name)) throw new ControlError(409, `${name} is infrastructure: it stops and starts with the supervisor`);
+    const spec = findProcess(name);
+    const child = spec && this.children.get(spec.name);
+    if (!child) {
+      throw new ControlError(404, `no process named ${name} in this run (known: ${[...this.children.keys()].join(', ')})`);
+    }
+    if (child.options.unavailable) throw new ControlError(409, `${child.name} cannot run: ${child.options.unavailable}`);
+    return child;
+  }
+
+  private async controlStop(name: string): Promise<ProcessStatus> {
+    const child = this.lookup(name);
+    say.info(`stopping ${child.name} on request (it stays stopped until: npm run service -- start ${child.name})`);
+    await child.stop(8_000);
+    return { ...child.status(), port: this.ports.get(child.name)!.main, kind: 'service' };
+  }
+
+  private async controlStart(name: string): Promise<ProcessStatus> {
+    if (this.shuttingDown) throw new ControlError(409, 'the supervisor is shutting down');
+    const child = this.lookup(name);
+    if (child.name === 'gateway' && !this.gatewayReleased) throw new ControlError(409, 'the gateway starts by itself once every service behind it is ready');
+    if (child.running) return { ...child.status(), port: this.ports.get(child.name)!.main, kind: 'service' };
+    say.info(`starting ${child.name} on request`);
+    child.start();
+    return { ...child.status(), port: this.ports.get(child.name)!.main, kind: 'service' };
+  }
+
+  /** Gateway first (stop taking requests), then the services, then PGlite and Redis; within 10 s in all. */
+  shutdown(reason: string): Promise<void> {
+    this.shutdownPromise ??= (async () => {
+      say.info(`${reason}: stopping every process (gateway first)`);
+      const t0 = Date.now();
+      const all = [...this.children.values(), ...[...this.infra.values()].map((i) => i.proc)];
+      // Last resort: whatever still runs when the budget is nearly spent gets SIGKILL.
+      const hardStop = setTimeout(() => {
+        for (const child of all) if (child.running) void child.kill();
+      }, SHUTDOWN_BUDGET_MS - 700);
+      hardStop.unref();
+      const gateway = this.children.get('gateway');
+      if (gateway) await gateway.stop(2_000);
+      await Promise.all([...this.children.values()].filter((c) => c !== gateway).map((c) => c.stop(4_000)));
+      await Promise.all([...this.infra.values()].map(({ proc }) => proc.stop(2_500)));
+      clearTimeout(hardStop);
+      await this.control?.close();
+      await removeSupervisorInfo(this.paths.supervisor);
+      await Promise.all(all.map((c) => c.close()));
+      say.info(`all processes stopped in ${formatDuration(Date.now() - t0) === '0s' ? `${Date.now() - t0} ms` : formatDuration(Date.now() - t0)}`);
+    })();
+    return this.shutdownPromise;
+  }
+
+  /** Immediate SIGKILL of everything (second Ctrl-C). */
+  killAll(): void {
+    for (const child of [...this.children.values(), ...[...this.infra.values()].map((i) => i.proc)]) if (child.running) void child.kill();
+  }
+}
+
+/** `npm start`: returns the exit code. */
+export async function runStart(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let supervisor: Supervisor;
+  try {
+    supervisor = new Supervisor(env);
+  } catch (error) {
+    const problems = error instanceof PreflightError ? error.problems : [(error as Error).message];
+    for (const p of problems) say.error(p);
+    return 1;
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      say.warn(`${signal} again: killing every process now`);
+      supervisor.killAll();
+      process.exit(1);
+    }
+    void supervisor.shutdown(`${signal} received`).then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await supervisor.start();
+  } catch (error) {
+    if (supervisor.shuttingDown) return new Promise(() => undefined); // the signal handler exits
+    const problems = error instanceof PreflightError ? error.problems : [(error as Error).message];
+    for (const p of problems) say.error(p);
+    await supervisor.shutdown('start failed');
+    return 1;
+  }
+  // Runs until a signal; the handler exits the process.
+  return new Promise(() => undefined);
+}

@@ -4,7 +4,7 @@ import type { App } from '../../platform/server.ts';
 import { venteDto, type VentesUseCases } from '../application/ventes.ts';
 import type { IndicateursUseCases } from '../application/indicateurs.ts';
 import type { CommandesEnLigneUseCases } from '../application/commandes-en-ligne.ts';
-import { useReferenceErrors } from './validation.ts';
+import { useReferenceErrors } from '../../platform/reference-errors.ts';
 import {
   AnnulerVenteBody,
   CommandeEnLigneRequest,
@@ -36,7 +36,12 @@ const ROUTES = {
 
 export async function commandesRoutes(app: App, uc: CommandesUseCases): Promise<void> {
   await app.register(async (scope: App) => {
-    useReferenceErrors(scope);
+    useReferenceErrors(scope, {
+      phrase: (issues) =>
+        issues.some((i) => /\/quantite$/.test(i.instancePath) && (i.keyword === 'minimum' || i.keyword === 'exclusiveMinimum'))
+          ? 'La quantité doit être positive'
+          : undefined,
+    });
 
     scope.get('/api/ddd/commandes/health/', { schema: { tags: ['ops'], summary: 'Santé du service commandes' } }, async () => ({
       status: 'healthy',

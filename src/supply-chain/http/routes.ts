@@ -3,14 +3,20 @@ import { Type, type Static } from 'typebox';
 import { Uuid } from '../../contracts/common.ts';
 import type { App } from '../../platform/server.ts';
 import type { SupplyChainUseCases } from '../application/use-cases.ts';
-import { useReferenceErrors } from './validation.ts';
+import { useReferenceErrors } from '../../platform/reference-errors.ts';
 
 const DemandeParams = Type.Object({ demande_id: Uuid }, { additionalProperties: false });
 const RejetBody = Type.Object({ motif: Type.String({ maxLength: 500 }) }, { additionalProperties: false });
 
 export async function supplyChainRoutes(app: App, uc: SupplyChainUseCases): Promise<void> {
   await app.register(async (scope: App) => {
-    useReferenceErrors(scope);
+    // The route's `config.use_case` joins `success:false` in every error body, as in the reference.
+    useReferenceErrors(scope, {
+      envelope: (req) => {
+        const useCase = (req.routeOptions.config as { use_case?: string } | undefined)?.use_case;
+        return { success: false, ...(useCase ? { use_case: useCase } : {}) };
+      },
+    });
 
     scope.get('/api/ddd/supply-chain/health/', { schema: { tags: ['ops'], summary: 'Santé du service supply-chain' } }, async () => ({
       status: 'healthy',

@@ -1,0 +1,36 @@
+/**
+ * Rate limiting use case: counts the request in every configured window through the shared store and
+ * decides. If the store cannot answer, the request goes through (fault tolerant, as Kong's default) and a
+ * warning is logged at most every 10 s, so a Redis outage never blocks all traffic.
+ */
+import type { Logger } from '../../platform/logger.ts';
+import { decide, windowCounters, type RateDecision, type WindowLimit } from '../domain/rate-limit.ts';
+import type { RateLimitStore } from './ports.ts';
+
+export class RateLimiter {
+  private lastWarning = 0;
+
+  constructor(
+    readonly limits: readonly WindowLimit[],
+    private readonly store: RateLimitStore,
+    private readonly prefix: string,
+    private readonly log: Logger,
+    private readonly faultTolerant = true,
+  ) {}
+
+  /** undefined: no decision (store down, fault tolerant): let the request through without headers. */
+  async check(identity: string, nowMs = Date.now()): Promise<RateDecision | undefined> {
+    if (this.limits.length === 0) return undefined;
+    const counters = windowCounters(this.prefix, identity, this.limits, nowMs);
+    try {
+      return decide(counters, await this.store.increment(counters));
+    } catch (error) {
+      if (nowMs - this.lastWarning > 10_000) {
+        this.lastWarning = nowMs;
+        this.log.warn({ err: (error as Error).message }, 'rate-limit store unavailable: requests are not limited');
+      }
+      if (!this.faultTolerant) throw error;
+      return undefined;
+    }
+  }
+}

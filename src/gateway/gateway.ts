@@ -1,0 +1,150 @@
+/**
+ * Composition root: kong.yml + environment → balancers, key ring, Redis rate limiter, undici forwarder,
+ * metrics, the proxy listener, the admin listener and the active health checker. Tests start it in-process.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '../platform/logger.ts';
+import { createRegistry } from '../platform/metrics.ts';
+import { createRedis, type Redis } from '../platform/redis.ts';
+import type { Running } from '../platform/runtime.ts';
+import type { WindowLimit } from './domain/rate-limit.ts';
+import { KeyRing } from './application/auth.ts';
+import { createProxyHandler, KONG_VERSION } from './application/proxy.ts';
+import { RateLimiter } from './application/rate-limiter.ts';
+import { UpstreamRegistry } from './application/upstreams.ts';
+import type { GatewayConfig } from './infrastructure/config.ts';
+import { UndiciForwarder } from './infrastructure/forwarder.ts';
+import { HealthChecker } from './infrastructure/health-checker.ts';
+import { parseKongConfig } from './infrastructure/kong-config.ts';
+import { GatewayPrometheus, type ConnectionCounters } from './infrastructure/prometheus.ts';
+import { RedisRateLimitStore } from './infrastructure/rate-limit-store.ts';
+import { createAdminServer } from './http/admin-server.ts';
+import { createProxyServer } from './http/proxy-server.ts';
+
+export interface RunningGateway extends Running {
+  proxyPort: number;
+  adminPort: number;
+  proxyUrl: string;
+  adminUrl: string;
+  upstreams: UpstreamRegistry;
+  log: Logger;
+}
+
+export async function startGateway(config: GatewayConfig, options: { log?: Logger } = {}): Promise<RunningGateway> {
+  const log = options.log ?? createLogger('gateway', config.logLevel);
+  const text = await readFile(config.kongConfig, 'utf8');
+  const configHash = createHash('md5').update(text).digest('hex');
+  const loaded = parseKongConfig(text, { apiKeys: config.apiKeys }, config.kongConfig);
+  const { model } = loaded;
+  for (const w of loaded.warnings) log.warn({ config: config.kongConfig }, w);
+  if (model.plugins.keyAuth && loaded.credentials.length === 0) {
+    throw new Error(`${config.kongConfig}: key-auth is enabled but no consumer has a key`);
+  }
+
+  const nodeId = randomUUID();
+  const registry = createRegistry('gateway');
+  const upstreams = new UpstreamRegistry(model, (target) => config.targets[target] ?? target, log);
+  const keyRing = model.plugins.keyAuth ? new KeyRing(loaded.credentials) : undefined;
+
+  let redis: Redis | undefined;
+  let rateLimiter: RateLimiter | undefined;
+  const rl = model.plugins.rateLimiting;
+  if (rl) {
+    const limits: WindowLimit[] = [];
+    const second = config.rateLimitSecond ?? rl.second;
+    const minute = config.rateLimitMinute ?? rl.minute;
+    if (second !== undefined) limits.push({ window: 'second', limit: second });
+    if (minute !== undefined) limits.push({ window: 'minute', limit: minute });
+    if (rl.hour !== undefined) limits.push({ window: 'hour', limit: rl.hour });
+    // kong.yml names the compose host `redis`; locally REDIS_URL says where it is.
+    redis = createRedis(config.redisUrl, 'gateway-ratelimit');
+    redis.connect().catch((error: unknown) => log.warn({ err: (error as Error).message }, 'redis not reachable yet: rate limiting fails open'));
+    rateLimiter = new RateLimiter(limits, new RedisRateLimitStore(redis), config.rateLimitPrefix, log, rl.faultTolerant);
+  }
+
+  const counters: ConnectionCounters = { accepted: 0, active: 0, totalRequests: 0, inFlight: 0 };
+  const metrics = new GatewayPrometheus(registry, model, upstreams, counters, nodeId, KONG_VERSION);
+  const forwarder = new UndiciForwarder();
+  const handler = createProxyHandler({ model, upstreams, forwarder, keyRing, rateLimiter, metrics, log });
+  const proxy = createProxyServer(handler, counters);
+  const checker = new HealthChecker(upstreams, log, { intervalMs: config.healthcheckIntervalMs });
+
+  let ready = false;
+  let proxyPort = 0;
+  let adminPort = 0;
+  const plugins = [
+    model.plugins.correlationId && 'correlation-id',
+    model.plugins.cors && 'cors',
+    model.plugins.keyAuth && 'key-auth',
+    model.plugins.rateLimiting && 'rate-limiting',
+    model.plugins.prometheus && 'prometheus',
+  ].filter((p): p is string => typeof p === 'string');
+  const admin = await createAdminServer({
+    log,
+    registry,
+    model,
+    upstreams,
+    counters,
+    nodeId,
+    version: KONG_VERSION,
+    configFile: config.kongConfig,
+    configHash,
+    plugins,
+    isReady: () => ready,
+    listeners: () => ({ proxy: `${config.host}:${proxyPort}`, admin: `${config.host}:${adminPort}` }),
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      proxy.once('error', reject);
+      proxy.listen(config.port, config.host, () => {
+        proxy.off('error', reject);
+        resolve();
+      });
+    });
+    proxyPort = (proxy.address() as AddressInfo).port;
+    checker.start();
+    await admin.listen({ port: config.adminPort, host: config.host });
+    adminPort = (admin.server.address() as AddressInfo).port;
+  } catch (error) {
+    await checker.stop();
+    proxy.close();
+    await admin.close().catch(() => undefined);
+    await forwarder.close();
+    redis?.disconnect();
+    throw error;
+  }
+  ready = true;
+  log.info(
+    { proxyPort, adminPort, host: config.host, config: config.kongConfig, routes: model.routes.length, keys: loaded.credentials.length },
+    'gateway listening',
+  );
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      ready = false;
+      await checker.stop();
+      const closed = new Promise<void>((resolve) => proxy.close(() => resolve()));
+      proxy.closeIdleConnections();
+      // In-flight requests get a moment to finish; a frozen upstream must not hold shutdown.
+      const force = setTimeout(() => proxy.closeAllConnections(), 3_000);
+      await Promise.all([closed, admin.close()]);
+      clearTimeout(force);
+      await forwarder.close();
+      redis?.disconnect();
+    })());
+
+  const hostForUrl = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  return {
+    proxyPort,
+    adminPort,
+    proxyUrl: `http://${hostForUrl}:${proxyPort}`,
+    adminUrl: `http://${hostForUrl}:${adminPort}`,
+    upstreams,
+    log,
+    stop,
+  };
+}

@@ -229,8 +229,8 @@ describe('gateway in front of fake upstreams', () => {
 
   test('rate-limit headers are present and large enough for normal use', async () => {
     const r = await call(sys.gw, '/api/catalogue/x');
-    assert.equal(r.headers.get('x-ratelimit-limit-second'), '1000');
-    assert.equal(r.headers.get('x-ratelimit-limit-minute'), '60000');
+    assert.ok(Number(r.headers.get('x-ratelimit-limit-second')) >= 1000);
+    assert.ok(Number(r.headers.get('x-ratelimit-limit-minute')) >= 60000);
     assert.ok(Number(r.headers.get('x-ratelimit-remaining-minute')) > 59_000);
   });
 

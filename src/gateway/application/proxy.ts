@@ -329,8 +329,9 @@ export function createProxyHandler(deps: ProxyDeps): ProxyHandler {
           'upstream attempt failed',
         );
         if (retryable && attempt < maxAttempts) {
-          // Another healthy target; a lone target is tried again unless it just timed out.
-          const next: BalancerTarget | undefined = balancer.pick(tried) ?? (e.kind !== 'timeout' && target.health.state === 'healthy' ? target : undefined);
+          // Another healthy target; a lone target is tried again after a refused or broken connection only.
+          const again = (e.kind === 'connect' || e.kind === 'reset') && target.health.state === 'healthy';
+          const next: BalancerTarget | undefined = balancer.pick(tried) ?? (again ? target : undefined);
           if (next) {
             target = next;
             continue;

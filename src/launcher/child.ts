@@ -56,6 +56,7 @@ export class ManagedProcess extends EventEmitter {
   private failures = 0;
   private wanted = false;
   private restartTimer: NodeJS.Timeout | undefined;
+  private noticeTimer: NodeJS.Timeout | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private lastReadyAt: number | undefined;
   private reportedUnresponsive = false;
@@ -208,7 +209,13 @@ export class ManagedProcess extends EventEmitter {
     const delay = backoffDelay(this.failures);
     this.failures++;
     this.state = 'restarting';
-    say.warn(`${this.name} ${how}; restarting in ${delay < 1000 ? `${delay} ms` : `${delay / 1000} s`} (restart #${this.restarts + 1})`);
+    // On Ctrl-C the terminal signals every child at once, and the supervisor hears it a moment later (through
+    // npm and tsx): say nothing until then, so a normal shutdown does not read like a crash.
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(
+      () => say.warn(`${this.name} ${how}; restarting in ${delay < 1000 ? `${delay} ms` : `${delay / 1000} s`} (restart #${this.restarts + 1})`),
+      Math.min(300, delay),
+    );
     this.restartTimer = setTimeout(() => {
       if (!this.wanted || this.proc) return;
       this.restarts++;
@@ -220,6 +227,7 @@ export class ManagedProcess extends EventEmitter {
   async stop(graceMs = 8_000): Promise<void> {
     this.wanted = false;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.noticeTimer);
     const proc = this.proc;
     if (!proc) {
       if (!this.options.unavailable) this.state = 'stopped';
@@ -241,6 +249,7 @@ export class ManagedProcess extends EventEmitter {
   async kill(): Promise<void> {
     this.wanted = false;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.noticeTimer);
     if (this.proc) {
       this.proc.kill('SIGKILL');
       await this.exited;

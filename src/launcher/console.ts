@@ -2,6 +2,8 @@
  * What the supervisor prints: each child's lines prefixed `[name]`, pino JSON rendered compactly
  * (`12:00:01.123 INFO  msg key=value …`), its own messages under `[launcher]`, and plain tables.
  */
+import { createWriteStream, type WriteStream } from 'node:fs';
+
 const useColor = process.stdout.isTTY === true && !process.env.NO_COLOR;
 
 const COLORS = [36, 35, 33, 32, 34, 96, 95, 93, 92, 94];
@@ -95,11 +97,38 @@ export function printChildLine(name: string, line: string): void {
   process.stdout.write(`${prefix(name)} ${renderLogLine(line, useColor)}\n`);
 }
 
+let sink: WriteStream | undefined;
+
+/** Also append the launcher's own messages to a file (DATA_DIR/logs/launcher.log), as JSON lines. */
+export function logToFile(file: string): void {
+  sink = createWriteStream(file, { flags: 'a' });
+  sink.on('error', () => (sink = undefined));
+}
+
+export function closeLogFile(): Promise<void> {
+  const s = sink;
+  sink = undefined;
+  return new Promise((resolve) => (s ? s.end(resolve) : resolve()));
+}
+
+function record(level: string, msg: string): void {
+  sink?.write(`${JSON.stringify({ level, time: new Date().toISOString(), service: 'launcher', pid: process.pid, msg })}\n`);
+}
+
 /** The launcher's own messages. */
 export const say = {
-  info: (msg: string) => process.stdout.write(`${prefix('launcher')} ${msg}\n`),
-  warn: (msg: string) => process.stdout.write(`${prefix('launcher')} ${paint(33, 'WARNING')} ${msg}\n`),
-  error: (msg: string) => process.stderr.write(`${prefix('launcher')} ${paint(31, 'ERROR')} ${msg}\n`),
+  info: (msg: string) => {
+    record('info', msg);
+    process.stdout.write(`${prefix('launcher')} ${msg}\n`);
+  },
+  warn: (msg: string) => {
+    record('warn', msg);
+    process.stdout.write(`${prefix('launcher')} ${paint(33, 'WARNING')} ${msg}\n`);
+  },
+  error: (msg: string) => {
+    record('error', msg);
+    process.stderr.write(`${prefix('launcher')} ${paint(31, 'ERROR')} ${msg}\n`);
+  },
 };
 
 export function table(headers: string[], rows: string[][]): string {

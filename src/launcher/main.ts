@@ -8,7 +8,8 @@
  *   npm run reset [-- --yes]                    empty every schema (seed again) and the Redis database
  *   npm run -s key                              print the API key
  */
-import { createReadStream } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
@@ -22,7 +23,7 @@ import { LockHeldError } from './lock.ts';
 import { dataPaths, displayPath, REPO_ROOT } from './paths.ts';
 import { redactUrl } from './postgres-preflight.ts';
 import { findProcess, PROCESSES } from './processes.ts';
-import { connectOnce, DEFAULT_REDIS_URL } from './redis-preflight.ts';
+import { connectOnce, DEFAULT_REDIS_URL, findOnPath, isLoopback, parseRedisUrl, pingRedis, redisServerArgs } from './redis-preflight.ts';
 import { runStart } from './supervisor.ts';
 import { resetSchema } from '../platform/schema.ts';
 
@@ -262,16 +263,37 @@ async function resetCommand(args: string[]): Promise<number> {
     await embedded?.stop();
   }
 
-  const redis = connectOnce(redisUrl, 2_000);
+  // The launcher's own redis-server is down with the supervisor: run it briefly on its data to flush it.
+  let temporary: ChildProcess | undefined;
+  let pingError = await pingRedis(redisUrl, 1_000);
+  if (pingError !== undefined && !running && existsSync(paths.redis)) {
+    const target = parseRedisUrl(redisUrl);
+    const binary = await findOnPath('redis-server');
+    if (binary && isLoopback(target.host)) {
+      temporary = spawn(binary, redisServerArgs(target.port, paths.redis), { cwd: paths.redis, stdio: 'ignore' });
+      const deadline = Date.now() + 5_000;
+      while ((pingError = await pingRedis(redisUrl, 500)) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   try {
-    await redis.connect();
-    const size = await redis.dbsize();
-    await redis.flushdb();
-    process.stdout.write(`redis ${redisUrl}: FLUSHDB (${size} keys deleted)\n`);
-  } catch (error) {
-    return fail(`Redis at ${redisUrl} is not reachable (${(error as Error).message}): its data was NOT deleted; start the system (npm start) and run npm run reset again.`);
+    if (pingError !== undefined) {
+      return fail(`Redis at ${redisUrl} is not reachable (${pingError}): its data was NOT deleted; start it (or npm start) and run npm run reset again.`);
+    }
+    const redis = connectOnce(redisUrl, 2_000);
+    try {
+      await redis.connect();
+      const size = await redis.dbsize();
+      await redis.flushdb();
+      process.stdout.write(`redis ${redisUrl}: FLUSHDB (${size} keys deleted${temporary ? `, on the redis-server of ${displayPath(paths.redis)} started for this` : ''})\n`);
+    } finally {
+      redis.disconnect();
+    }
   } finally {
-    redis.disconnect();
+    if (temporary && temporary.exitCode === null) {
+      const exited = new Promise((r) => temporary!.once('exit', r));
+      temporary.kill('SIGTERM'); // redis-server fsyncs its append-only file on SIGTERM
+      await exited;
+    }
   }
   process.stdout.write(running ? 'Done. The running services keep working on the emptied data.\n' : 'Done.\n');
   return 0;

@@ -49,12 +49,15 @@ export function connectOnce(url: string, timeoutMs = 1_500): Redis {
 /** undefined when Redis answers PING, else the error message. */
 export async function pingRedis(url: string, timeoutMs = 1_500): Promise<string | undefined> {
   const redis = connectOnce(url, timeoutMs);
+  // ioredis rejects with a bare "Connection is closed."; the socket error says why (ECONNREFUSED…).
+  let cause: string | undefined;
+  redis.on('error', (error: Error) => (cause ??= error.message));
   try {
     await redis.connect();
     const answer = await redis.ping();
     return answer === 'PONG' ? undefined : `PING answered ${answer}`;
   } catch (error) {
-    return (error as Error).message || String(error);
+    return cause ?? ((error as Error).message || String(error));
   } finally {
     redis.disconnect();
   }

@@ -20,7 +20,7 @@ import {
   type ProcessPorts,
   type SystemContext,
 } from './child-env.ts';
-import { formatDuration, say, setPrefixWidth, table } from './console.ts';
+import { closeLogFile, formatDuration, logToFile, say, setPrefixWidth, table } from './console.ts';
 import {
   ControlError,
   readSupervisorInfo,
@@ -48,6 +48,7 @@ import {
 
 export const MIN_NODE = [20, 19] as const;
 const SHUTDOWN_BUDGET_MS = 10_000;
+const ORPHAN_GUARD = './src/launcher/orphan-guard.ts';
 
 /** Preflight problems: each one sentence with its fix. */
 export class PreflightError extends Error {
@@ -102,6 +103,8 @@ export class Supervisor {
   private control: { port: number; close: () => Promise<void> } | undefined;
   private shutdownPromise: Promise<void> | undefined;
   private gatewayReleased = false;
+  /** Stopped with `npm run service -- stop`: not waited for, not restarted. */
+  private readonly stoppedOnRequest = new Set<string>();
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {
     this.paths = dataPaths(env);
@@ -134,6 +137,7 @@ export class Supervisor {
       ]);
     }
     await mkdir(this.paths.logs, { recursive: true });
+    logToFile(path.join(this.paths.logs, 'launcher.log'));
     let redis;
     try {
       redis = parseRedisUrl(this.redisUrl);
@@ -299,7 +303,7 @@ export class Supervisor {
       const proc = new ManagedProcess({
         name: spec.name,
         command: process.execPath,
-        args: ['--import', 'tsx', spec.entry],
+        args: ['--import', 'tsx', '--import', ORPHAN_GUARD, spec.entry],
         cwd: REPO_ROOT,
         env: childEnv(spec, ctx),
         logFile: path.join(this.paths.logs, `${spec.name}.log`),
@@ -314,7 +318,7 @@ export class Supervisor {
     const last = available.filter((c) => !this.spec(c.name).behindGateway);
     for (const child of first) child.start();
 
-    const allReady = (list: ManagedProcess[]) => list.every((c) => c.state === 'up' || c.state === 'stopped');
+    const allReady = (list: ManagedProcess[]) => list.every((c) => c.state === 'up' || this.stoppedOnRequest.has(c.name));
     let ok = await until(() => allReady(first), this.startupDeadline, () => this.shuttingDown);
     if (ok && !this.shuttingDown) {
       // The gateway's port opens only now, so a client never reaches it before the services behind it.
@@ -324,13 +328,17 @@ export class Supervisor {
     }
     if (this.shuttingDown) return;
     if (!ok) {
-      const laggards = available.filter((c) => c.state !== 'up' && c.state !== 'stopped');
+      const laggards = available.filter((c) => c.state !== 'up' && !this.stoppedOnRequest.has(c.name));
+      const describe = (c: ManagedProcess) =>
+        c.state === 'stopped' && c.restarts === 0 && !c.running
+          ? 'not started: it waits for every service behind it'
+          : `${c.state}${c.restarts ? `, ${c.restarts} restarts` : ''}`;
       const lines = [
         `Not ready within ${Math.round((this.startupDeadline - (Date.now() - performance.now())) / 1000)} s (STARTUP_TIMEOUT_MS): ${laggards
-          .map((c) => `${c.name} (${c.running ? c.state : 'not started'}${c.restarts ? `, ${c.restarts} restarts` : ''})`)
+          .map((c) => `${c.name} (${describe(c)})`)
           .join(', ')}`,
       ];
-      for (const c of laggards) {
+      for (const c of laggards.filter((l) => l.running || l.restarts > 0)) {
         const tail = c.lastLines(10);
         lines.push(`--- last lines of ${c.name} (${displayPath(c.options.logFile)}):`, ...(tail.length ? tail : ['(nothing written)']));
       }
@@ -404,6 +412,7 @@ export class Supervisor {
   private async controlStop(name: string): Promise<ProcessStatus> {
     const child = this.lookup(name);
     say.info(`stopping ${child.name} on request (it stays stopped until: npm run service -- start ${child.name})`);
+    this.stoppedOnRequest.add(child.name);
     await child.stop(8_000);
     return { ...child.status(), port: this.ports.get(child.name)!.main, kind: 'service' };
   }
@@ -414,6 +423,7 @@ export class Supervisor {
     if (child.name === 'gateway' && !this.gatewayReleased) throw new ControlError(409, 'the gateway starts by itself once every service behind it is ready');
     if (child.running) return { ...child.status(), port: this.ports.get(child.name)!.main, kind: 'service' };
     say.info(`starting ${child.name} on request`);
+    this.stoppedOnRequest.delete(child.name);
     child.start();
     return { ...child.status(), port: this.ports.get(child.name)!.main, kind: 'service' };
   }
@@ -421,9 +431,10 @@ export class Supervisor {
   /** Gateway first (stop taking requests), then the services, then PGlite and Redis; within 10 s in all. */
   shutdown(reason: string): Promise<void> {
     this.shutdownPromise ??= (async () => {
-      say.info(`${reason}: stopping every process (gateway first)`);
       const t0 = Date.now();
       const all = [...this.children.values(), ...[...this.infra.values()].map((i) => i.proc)];
+      const anyRunning = all.some((c) => c.running);
+      if (anyRunning) say.info(`${reason}: stopping every process (gateway first)`);
       // Last resort: whatever still runs when the budget is nearly spent gets SIGKILL.
       const hardStop = setTimeout(() => {
         for (const child of all) if (child.running) void child.kill();
@@ -437,7 +448,9 @@ export class Supervisor {
       await this.control?.close();
       await removeSupervisorInfo(this.paths.supervisor);
       await Promise.all(all.map((c) => c.close()));
-      say.info(`all processes stopped in ${formatDuration(Date.now() - t0) === '0s' ? `${Date.now() - t0} ms` : formatDuration(Date.now() - t0)}`);
+      const ms = Date.now() - t0;
+      if (anyRunning) say.info(`all processes stopped in ${ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : formatDuration(ms)}`);
+      await closeLogFile();
     })();
     return this.shutdownPromise;
   }

@@ -60,7 +60,14 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     if (rl.hour !== undefined) limits.push({ window: 'hour', limit: rl.hour });
     // kong.yml names the compose host `redis`; locally REDIS_URL says where it is.
     redis = createRedis(config.redisUrl, 'gateway-ratelimit');
-    redis.connect().catch((error: unknown) => log.warn({ err: (error as Error).message }, 'redis not reachable yet: rate limiting fails open'));
+    // Wait (bounded) for the connection so the first requests are counted; past that, fail open until it comes.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      redis.connect(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3_000))),
+    ])
+      .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'redis not reachable yet: rate limiting fails open'))
+      .finally(() => clearTimeout(timer));
     rateLimiter = new RateLimiter(limits, new RedisRateLimitStore(redis), config.rateLimitPrefix, log, rl.faultTolerant);
   }
 

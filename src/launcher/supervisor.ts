@@ -375,7 +375,7 @@ export class Supervisor {
       this.apiKeySource === 'env' ? 'API key: the API_KEY/API_KEYS you set (npm run -s key prints it)' : `API key: npm run -s key (stored in ${displayPath(this.paths.apiKey)})`;
     const elapsed = (performance.now() / 1000).toFixed(1);
     const started = [...this.children.values()].filter((c) => c.state === 'up').length;
-    say.info(`System ready in ${elapsed} s: ${started} processes up. URLs:`);
+    say.info(`System ready in ${elapsed} s: ${started} process${started === 1 ? '' : 'es'} up. URLs:`);
     process.stdout.write(`${table(['what', 'url', 'notes'], rows)}\n`);
     process.stdout.write(
       `${keyHint}\nLogs: ${displayPath(this.paths.logs)}/<name>.log, npm run logs -- <name>; status: npm run status; stop with Ctrl-C.\n`,

@@ -92,7 +92,9 @@ export async function createServer(options: ServerOptions): Promise<App> {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
     metrics.duration.observe({ route, method: req.method }, reply.elapsedTime / 1000);
-    const level = reply.statusCode >= 500 ? 'error' : 'info';
+    // Probes and scrapes every few seconds would drown the log: they go at debug unless they fail.
+    const routine = route === '/health' || route === '/ready' || route === '/metrics';
+    const level = reply.statusCode >= 500 ? 'error' : routine && reply.statusCode < 400 ? 'debug' : 'info';
     req.log[level]({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   });
 

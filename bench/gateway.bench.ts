@@ -4,7 +4,7 @@
  * Targets (issue #2): the gateway keeps ≥ 25 % of direct throughput and adds ≤ 1 ms at p50.
  */
 import { startSystem } from '../test/support/system.ts';
-import { load, printTable, writeResult, type LoadResult } from './support.ts';
+import { fixedRate, load, printTable, writeResult, type LoadResult } from './support.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION_SEC ?? 10);
 const PATH = '/api/ddd/catalogue/rechercher/?nom=clavier';
@@ -25,8 +25,8 @@ async function main() {
     const tGateway = await load('gateway (3 instances)', { url: viaGateway, connections: 50, durationSec: DURATION, headers });
 
     console.log(`latency at a fixed 200 req/s, ${DURATION} s each…`);
-    const lDirect = await load('direct catalogue-1', { url: direct, connections: 10, durationSec: DURATION, overallRate: 200 });
-    const lGateway = await load('gateway (3 instances)', { url: viaGateway, connections: 10, durationSec: DURATION, headers, overallRate: 200 });
+    const lDirect = await fixedRate('direct catalogue-1', { url: direct, ratePerSec: 200, durationSec: DURATION });
+    const lGateway = await fixedRate('gateway (3 instances)', { url: viaGateway, ratePerSec: 200, durationSec: DURATION, headers });
 
     const ratio = tGateway.requestsPerSec / tDirect.requestsPerSec;
     const addedP50 = lGateway.p50Ms - lDirect.p50Ms;

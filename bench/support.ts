@@ -51,3 +51,45 @@ export function writeResult(name: string, data: unknown): string {
   writeFileSync(file, JSON.stringify({ benchmark: name, at: new Date().toISOString(), machine, ...(data as object) }, null, 2));
   return file;
 }
+
+/**
+ * Open-loop load at a fixed rate with sub-millisecond timing (autocannon rounds latencies to whole
+ * milliseconds, too coarse to show a gateway's added p50). Requests start on schedule whether or not
+ * earlier ones finished, so a slow server cannot slow the offered load.
+ */
+export async function fixedRate(
+  label: string,
+  options: { url: string; ratePerSec: number; durationSec: number; headers?: Record<string, string> },
+): Promise<LoadResult> {
+  const { Agent, request } = await import('undici');
+  const agent = new Agent({ connections: 32, keepAliveTimeout: 10_000 });
+  const latencies: number[] = [];
+  let non2xx = 0;
+  let errors = 0;
+  const total = Math.round(options.ratePerSec * options.durationSec);
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / options.ratePerSec;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const t0 = performance.now();
+    inFlight.push(
+      request(options.url, { dispatcher: agent, headers: options.headers })
+        .then(async (res) => {
+          await res.body.dump();
+          latencies.push(performance.now() - t0);
+          if (res.statusCode < 200 || res.statusCode >= 300) non2xx++;
+        })
+        .catch(() => {
+          errors++;
+        }),
+    );
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - start) / 1000;
+  await agent.close();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0) * 100) / 100;
+  return { label, requestsPerSec: Math.round(latencies.length / elapsed), p50Ms: pct(50), p90Ms: pct(90), p99Ms: pct(99), non2xx, errors, total };
+}

@@ -94,7 +94,8 @@ export async function createServer(options: ServerOptions): Promise<App> {
     metrics.duration.observe({ route, method: req.method }, reply.elapsedTime / 1000);
     // Probes and scrapes every few seconds would drown the log: they go at debug unless they fail.
     const routine = route === '/health' || route === '/ready' || route === '/metrics';
-    const level = reply.statusCode >= 500 ? 'error' : routine && reply.statusCode < 400 ? 'debug' : 'info';
+    // A probe answering 503 (a dependency not up yet) is worth a warning, not an error.
+    const level = routine ? (reply.statusCode < 400 ? 'debug' : 'warn') : reply.statusCode >= 500 ? 'error' : 'info';
     req.log[level]({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   });
 

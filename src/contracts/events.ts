@@ -1,79 +1,142 @@
 /**
- * Event contracts of the checkout stream, used by producers and consumers alike (issue #3, first slice).
- *
- * A Redis Stream entry keeps the reference's fields `type`, `payload` (JSON text) and `ts`, and adds
- * `event_id` (UUID), `correlation_id` (the checkout id), `causation_id` (the event that caused it, or '')
- * and `version`. `decodeEntry` validates an entry against the schema of its type and version; anything
- * that fails is for the dead-letter stream, with the reason it gives.
+ * Event contracts, used by producers and consumers alike: every stream, every type, one TypeBox schema per
+ * type and version. A Redis Stream entry keeps the reference's fields `type`, `payload` (JSON text) and `ts`
+ * and adds `event_id` (UUID), `correlation_id` (the checkout id for checkout events, else the aggregate id),
+ * `causation_id` (the event that caused it, or '') and `version`. `decodeEntry` validates an entry against
+ * the schema of its stream, type and version; anything that fails belongs in the dead-letter stream with the
+ * reason it gives. docs/events.md is generated from this file (`npm run docs:events`).
  */
+import { randomUUID } from 'node:crypto';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { Uuid } from './common.ts';
 
-export const CHECKOUT_STREAM = 'ecommerce.checkout.events';
+export const STREAMS = {
+  checkout: 'ecommerce.checkout.events',
+  catalogue: 'catalogue.produits.events',
+  inventaire: 'inventaire.stock.events',
+  commandes: 'commandes.ventes.events',
+} as const;
+export type StreamName = (typeof STREAMS)[keyof typeof STREAMS];
+export const CHECKOUT_STREAM = STREAMS.checkout;
+/** Where an entry goes after too many failed deliveries or when it is malformed. */
+export const deadLetterStream = (stream: string) => `${stream}.dlq`;
 
+const Quantite = Type.Integer({ minimum: 1, maximum: 1_000_000 });
 const LignePanier = Type.Object({
   produit_id: Uuid,
   nom_produit: Type.String({ maxLength: 255 }),
-  quantite: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+  quantite: Quantite,
   prix_unitaire: Type.Number({ minimum: 0 }),
   prix_total: Type.Number({ minimum: 0 }),
 });
-
-const Panier = Type.Object({
+export const Panier = Type.Object({
   client_id: Uuid,
   nombre_articles: Type.Integer({ minimum: 0 }),
   total: Type.Number({ minimum: 0 }),
   produits: Type.Array(LignePanier, { maxItems: 100 }),
 });
+export type Panier = Static<typeof Panier>;
+const LigneStock = Type.Object({ produit_id: Uuid, quantite: Quantite });
+const Adresse = Type.Record(Type.String({ maxLength: 50 }), Type.Union([Type.String({ maxLength: 255 }), Type.Boolean()]));
 
-/** Keys every checkout payload carries (reference §3.1: `checkout_id`, `emitted_at`; here `client_id` too). */
-const Base = { checkout_id: Uuid, client_id: Uuid, emitted_at: Type.Number({ minimum: 0 }) };
-const LigneStock = Type.Object({ produit_id: Uuid, quantite: Type.Integer({ minimum: 1 }) });
+/** Keys every checkout payload carries (reference §3.1 `checkout_id`, `emitted_at`; here `client_id` too). */
+const CheckoutBase = { checkout_id: Uuid, client_id: Uuid, emitted_at: Type.Number({ minimum: 0 }) };
+const Emitted = { emitted_at: Type.Number({ minimum: 0 }) };
 
-export const CheckoutEventSchemas = {
-  CheckoutInitiated: Type.Object({ ...Base, panier: Panier, adresse_livraison: Type.Optional(Type.Record(Type.String(), Type.String())) }),
-  StockReserved: Type.Object({ ...Base, panier: Panier }),
-  StockReservationFailed: Type.Object({
-    ...Base,
-    reason: Type.Literal('inventory_error'),
-    detail: Type.String(),
-    panier: Type.Optional(Panier),
-  }),
-  OrderCreated: Type.Object({ ...Base, commande_id: Uuid, panier: Type.Optional(Panier) }),
-  OrderCreationFailed: Type.Object({
-    ...Base,
-    reason: Type.Literal('order_service_error'),
-    detail: Type.String(),
-    panier: Panier,
-  }),
-  StockReleased: Type.Object({ ...Base, lignes: Type.Array(LigneStock) }),
-  CheckoutSucceeded: Type.Object({ ...Base, commande_id: Uuid }),
-  CheckoutFailed: Type.Object({
-    ...Base,
-    reason: Type.Union([Type.Literal('StockReservationFailed'), Type.Literal('OrderCreationFailed')]),
-    detail: Type.String(),
-  }),
-} satisfies Record<string, TSchema>;
+export const EVENT_SCHEMAS = {
+  [STREAMS.checkout]: {
+    CheckoutInitiated: Type.Object({ ...CheckoutBase, panier: Panier, adresse_livraison: Type.Optional(Adresse), panier_enregistre: Type.Optional(Type.Boolean()) }),
+    StockReserved: Type.Object({ ...CheckoutBase, panier: Panier }),
+    StockReservationFailed: Type.Object({ ...CheckoutBase, reason: Type.Literal('inventory_error'), detail: Type.String(), panier: Type.Optional(Panier) }),
+    OrderCreated: Type.Object({ ...CheckoutBase, commande_id: Uuid, panier: Type.Optional(Panier) }),
+    OrderCreationFailed: Type.Object({ ...CheckoutBase, reason: Type.Literal('order_service_error'), detail: Type.String(), panier: Panier }),
+    StockReleased: Type.Object({ ...CheckoutBase, lignes: Type.Array(LigneStock) }),
+    CheckoutSucceeded: Type.Object({ ...CheckoutBase, commande_id: Uuid }),
+    CheckoutFailed: Type.Object({
+      ...CheckoutBase,
+      reason: Type.Union([Type.Literal('StockReservationFailed'), Type.Literal('OrderCreationFailed')]),
+      detail: Type.String(),
+    }),
+  },
+  [STREAMS.catalogue]: {
+    ProduitAjoute: Type.Object({ ...Emitted, produit_id: Uuid, nom: Type.String(), categorie: Type.Union([Type.String(), Type.Null()]), prix: Type.Number(), actif: Type.Boolean() }),
+    ProduitModifie: Type.Object({ ...Emitted, produit_id: Uuid, nom: Type.String(), categorie: Type.Union([Type.String(), Type.Null()]), prix: Type.Number(), actif: Type.Boolean() }),
+  },
+  [STREAMS.inventaire]: {
+    StockAjuste: Type.Object({
+      ...Emitted,
+      produit_id: Uuid,
+      magasin_id: Type.Union([Uuid, Type.Null()]),
+      delta: Type.Integer(),
+      quantite: Type.Integer({ minimum: 0 }),
+      raison: Type.Union(['augmentation', 'diminution', 'reservation', 'liberation', 'reapprovisionnement'].map((r) => Type.Literal(r))),
+      reference: Type.Optional(Type.String()),
+    }),
+    DemandeReapprovisionnementCreee: Type.Object({ ...Emitted, demande_id: Uuid, produit_id: Uuid, magasin_id: Uuid, quantite: Quantite }),
+    DemandeReapprovisionnementApprouvee: Type.Object({ ...Emitted, demande_id: Uuid, produit_id: Uuid, magasin_id: Uuid, quantite: Quantite }),
+    DemandeReapprovisionnementRejetee: Type.Object({ ...Emitted, demande_id: Uuid, produit_id: Uuid, magasin_id: Uuid, quantite: Quantite, motif: Type.Union([Type.String(), Type.Null()]) }),
+  },
+  [STREAMS.commandes]: {
+    VenteEnregistree: Type.Object({ ...Emitted, vente_id: Uuid, magasin_id: Uuid, produit_id: Uuid, quantite: Quantite, total: Type.Number(), client_id: Type.Union([Uuid, Type.Null()]) }),
+    VenteAnnulee: Type.Object({ ...Emitted, vente_id: Uuid, magasin_id: Uuid, motif: Type.String() }),
+  },
+} as const satisfies Record<StreamName, Record<string, TSchema>>;
 
-export type CheckoutEventType = keyof typeof CheckoutEventSchemas;
-export type CheckoutPayload<T extends CheckoutEventType> = Static<(typeof CheckoutEventSchemas)[T]>;
-export const CHECKOUT_EVENT_TYPES = Object.keys(CheckoutEventSchemas) as CheckoutEventType[];
-export const CHECKOUT_EVENT_VERSION = 1;
+export type EventSchemas = typeof EVENT_SCHEMAS;
+export type EventType<S extends StreamName> = keyof EventSchemas[S] & string;
+export type EventPayload<S extends StreamName, T extends EventType<S>> = EventSchemas[S][T] extends TSchema ? Static<EventSchemas[S][T]> : never;
+export type CheckoutEventType = EventType<typeof STREAMS.checkout>;
+export type CheckoutPayload<T extends CheckoutEventType> = EventPayload<typeof STREAMS.checkout, T>;
+export const CHECKOUT_EVENT_TYPES = Object.keys(EVENT_SCHEMAS[STREAMS.checkout]) as CheckoutEventType[];
+export const EVENT_VERSION = 1;
 
-export interface CheckoutEvent<T extends CheckoutEventType = CheckoutEventType> {
+export interface EventEnvelope<P = unknown> {
+  stream: string;
   event_id: string;
-  type: T;
+  type: string;
   version: number;
   correlation_id: string;
   causation_id: string | null;
+  /** Seconds since the epoch, as the reference's `ts`. */
   ts: number;
-  payload: CheckoutPayload<T>;
+  payload: P;
 }
 
-/** Flat field/value list for XADD; `payload` is JSON text as in the reference. */
-export function encodeEntry(event: CheckoutEvent): Record<string, string> {
-  assertValid(event.type, event.payload);
+export type CheckoutEvent<T extends CheckoutEventType = CheckoutEventType> = EventEnvelope<CheckoutPayload<T>> & { type: T };
+
+/** Builds a new event; the payload is validated at encode time. */
+export function newEvent<S extends StreamName, T extends EventType<S>>(
+  stream: S,
+  type: T,
+  payload: EventPayload<S, T>,
+  ids: { correlationId: string; causationId?: string | null; eventId?: string },
+): EventEnvelope<EventPayload<S, T>> {
+  return {
+    stream,
+    event_id: ids.eventId ?? randomUUID(),
+    type,
+    version: EVENT_VERSION,
+    correlation_id: ids.correlationId,
+    causation_id: ids.causationId ?? null,
+    ts: Date.now() / 1000,
+    payload,
+  };
+}
+
+function schemaOf(stream: string, type: string): TSchema | undefined {
+  const types = (EVENT_SCHEMAS as Record<string, Record<string, TSchema>>)[stream];
+  return types ? types[type] : undefined;
+}
+
+/** Flat field/value map for XADD; `payload` is JSON text as in the reference. Throws on an invalid event. */
+export function encodeEntry(event: EventEnvelope): Record<string, string> {
+  const schema = schemaOf(event.stream, event.type);
+  if (!schema) throw new Error(`refusing to publish unknown event type ${event.type} on ${event.stream}`);
+  if (!Value.Check(schema, event.payload)) {
+    const first = [...Value.Errors(schema, event.payload)][0];
+    throw new Error(`refusing to publish an invalid ${event.type}: ${first?.instancePath || '/'} ${first?.message ?? ''}`);
+  }
   return {
     type: event.type,
     payload: JSON.stringify(event.payload),
@@ -85,51 +148,52 @@ export function encodeEntry(event: CheckoutEvent): Record<string, string> {
   };
 }
 
-export type Decoded = { ok: true; event: CheckoutEvent } | { ok: false; reason: string };
+export type Decoded = { ok: true; event: EventEnvelope } | { ok: false; reason: string };
 
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Validates one stream entry (its fields as Redis returns them). */
-export function decodeEntry(fields: Record<string, string>): Decoded {
+export function decodeEntry(stream: string, fields: Record<string, string>): Decoded {
   const type = fields.type;
-  if (!type || !(type in CheckoutEventSchemas)) return { ok: false, reason: `unknown event type ${JSON.stringify(type ?? null)}` };
+  const schema = type ? schemaOf(stream, type) : undefined;
+  if (!type || !schema) return { ok: false, reason: `unknown event type ${JSON.stringify(type ?? null)} on ${stream}` };
   for (const key of ['event_id', 'correlation_id', 'version', 'ts', 'payload'] as const) {
     if (fields[key] === undefined || fields[key] === '') return { ok: false, reason: `missing field ${key}` };
   }
   if (!UUID_TEXT.test(fields.event_id!)) return { ok: false, reason: 'event_id is not a UUID' };
   const version = Number(fields.version);
-  if (version !== CHECKOUT_EVENT_VERSION) return { ok: false, reason: `unsupported version ${fields.version}` };
+  if (version !== EVENT_VERSION) return { ok: false, reason: `unsupported version ${fields.version}` };
+  const ts = Number(fields.ts);
+  if (!Number.isFinite(ts)) return { ok: false, reason: 'ts is not a number' };
   let payload: unknown;
   try {
     payload = JSON.parse(fields.payload!);
   } catch {
     return { ok: false, reason: 'payload is not JSON' };
   }
-  const schema = CheckoutEventSchemas[type as CheckoutEventType];
   if (!Value.Check(schema, payload)) {
     const first = [...Value.Errors(schema, payload)][0];
     return { ok: false, reason: `payload does not match ${type} v${version}: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim() };
   }
-  const checkoutId = (payload as { checkout_id: string }).checkout_id;
-  if (fields.correlation_id !== checkoutId) return { ok: false, reason: 'correlation_id differs from payload.checkout_id' };
+  const checkoutId = (payload as { checkout_id?: string }).checkout_id;
+  if (checkoutId !== undefined && fields.correlation_id !== checkoutId) {
+    return { ok: false, reason: 'correlation_id differs from payload.checkout_id' };
+  }
   return {
     ok: true,
     event: {
+      stream,
       event_id: fields.event_id!,
-      type: type as CheckoutEventType,
+      type,
       version,
       correlation_id: fields.correlation_id!,
       causation_id: fields.causation_id ? fields.causation_id : null,
-      ts: Number(fields.ts),
-      payload: payload as CheckoutPayload<CheckoutEventType>,
+      ts,
+      payload,
     },
   };
 }
 
-function assertValid(type: CheckoutEventType, payload: unknown): void {
-  const schema = CheckoutEventSchemas[type];
-  if (!Value.Check(schema, payload)) {
-    const first = [...Value.Errors(schema, payload)][0];
-    throw new Error(`refusing to publish an invalid ${type}: ${first?.instancePath || '/'} ${first?.message ?? ''}`);
-  }
+export function isCheckoutEvent<T extends CheckoutEventType>(event: EventEnvelope, type: T): event is CheckoutEvent<T> {
+  return event.stream === STREAMS.checkout && event.type === type;
 }

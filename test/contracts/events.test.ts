@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { CHECKOUT_EVENT_TYPES, decodeEntry, encodeEntry, type CheckoutEvent } from '../../src/contracts/events.ts';
+import { CHECKOUT_EVENT_TYPES, CHECKOUT_STREAM, STREAMS, decodeEntry, encodeEntry, newEvent, type CheckoutEvent, type EventEnvelope } from '../../src/contracts/events.ts';
 import { SEED } from '../../src/contracts/common.ts';
 
 const checkoutId = randomUUID();
@@ -13,6 +13,7 @@ const panier = {
   produits: [{ produit_id: SEED.produits.clavier, nom_produit: 'Clavier mécanique', quantite: 1, prix_unitaire: 89.99, prix_total: 89.99 }],
 };
 const initiated: CheckoutEvent<'CheckoutInitiated'> = {
+  stream: CHECKOUT_STREAM,
   event_id: randomUUID(),
   type: 'CheckoutInitiated',
   version: 1,
@@ -34,14 +35,14 @@ test('an encoded entry keeps the reference fields and decodes back to the same e
   assert.equal(fields.type, 'CheckoutInitiated');
   assert.equal(typeof fields.payload, 'string');
   assert.equal(fields.causation_id, '');
-  const decoded = decodeEntry(fields);
+  const decoded = decodeEntry(CHECKOUT_STREAM, fields);
   assert.ok(decoded.ok);
   assert.deepEqual(decoded.event, initiated);
 });
 
 test('a producer cannot publish an invalid payload', () => {
   const bad = { ...initiated, payload: { ...initiated.payload, panier: { ...panier, produits: [{ produit_id: 'x' }] } } };
-  assert.throws(() => encodeEntry(bad as unknown as CheckoutEvent), /refusing to publish an invalid CheckoutInitiated/);
+  assert.throws(() => encodeEntry(bad as unknown as EventEnvelope), /refusing to publish an invalid CheckoutInitiated/);
 });
 
 test('entries a consumer must refuse, each with its reason', () => {
@@ -56,7 +57,7 @@ test('entries a consumer must refuse, each with its reason', () => {
     ['correlation mismatch', { ...good, correlation_id: randomUUID() }, /correlation_id differs/],
   ];
   for (const [name, fields, reason] of cases) {
-    const decoded = decodeEntry(fields);
+    const decoded = decodeEntry(CHECKOUT_STREAM, fields);
     assert.equal(decoded.ok, false, name);
     if (!decoded.ok) assert.match(decoded.reason, reason, name);
   }
@@ -65,8 +66,21 @@ test('entries a consumer must refuse, each with its reason', () => {
 test('CheckoutFailed.reason is exactly the failing step', () => {
   const base = { checkout_id: checkoutId, client_id: SEED.clients.jean, emitted_at: 1, detail: 'x' };
   const event = (reason: string) =>
-    encodeEntry.bind(null, { ...initiated, type: 'CheckoutFailed', payload: { ...base, reason } } as unknown as CheckoutEvent);
+    encodeEntry.bind(null, { ...initiated, type: 'CheckoutFailed', payload: { ...base, reason } } as unknown as EventEnvelope);
   assert.doesNotThrow(event('StockReservationFailed'));
   assert.doesNotThrow(event('OrderCreationFailed'));
   assert.throws(event('inventory_error'));
+});
+
+test('a type is valid only on its own stream', () => {
+  const fields = encodeEntry(initiated);
+  assert.equal(decodeEntry(STREAMS.catalogue, fields).ok, false);
+});
+
+test('newEvent builds a versioned envelope that round-trips (domain stream)', () => {
+  const produit = randomUUID();
+  const event = newEvent(STREAMS.catalogue, 'ProduitAjoute', { emitted_at: 1, produit_id: produit, nom: 'X', categorie: 'Informatique', prix: 1, actif: true }, { correlationId: produit });
+  const decoded = decodeEntry(STREAMS.catalogue, encodeEntry(event));
+  assert.ok(decoded.ok);
+  assert.deepEqual(decoded.event, event);
 });

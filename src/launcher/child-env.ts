@@ -81,6 +81,11 @@ export function peerUrls(ports: Map<string, ProcessPorts>, env: NodeJS.ProcessEn
     COMMANDES_URL: url('commandes'),
     SUPPLY_CHAIN_URL: url('supply-chain'),
     ECOMMERCE_URL: url('ecommerce'),
+    EVENT_STORE_URL: url('event-store'),
+    // Workers call services through the gateway, as in the seed README (KONG_URL=http://kong:8000).
+    KONG_URL: url('gateway'),
+    // The `follow` link of a choreographed checkout: what a user on this machine can open.
+    PUBLIC_EVENT_STORE_URL: env.PUBLIC_EVENT_STORE_URL || `http://localhost:${ports.get('event-store')?.main ?? 7010}`,
   };
 }
 
@@ -105,6 +110,7 @@ export function childEnv(spec: ProcessSpec, ctx: SystemContext): NodeJS.ProcessE
   delete env.LAUNCHER_ONLY;
   Object.assign(env, {
     PORT: String(ports.main),
+    METRICS_PORT: String(ports.main),
     HOST: ctx.env.HOST || LOOPBACK,
     DATABASE_URL: ctx.databaseUrl,
     REDIS_URL: ctx.redisUrl,

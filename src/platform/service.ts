@@ -9,13 +9,30 @@ import { createRegistry, type Registry } from './metrics.ts';
 import { createRedis, type Redis } from './redis.ts';
 import { createServer, type App, type ReadinessCheck } from './server.ts';
 import { prepareSchema } from './schema.ts';
+import type { EventEnvelope } from '../contracts/events.ts';
+import type { Queryable } from './db.ts';
+import { busMigrations } from './bus/tables.ts';
+import { enqueue } from './bus/outbox.ts';
+import { startRelay, type Relay } from './bus/relay.ts';
 import type { Running } from './runtime.ts';
+
+/** Publishing through the service's outbox: `add` inside the state change's transaction, `wake` after commit. */
+export interface Outbox {
+  schema: string;
+  add: (client: Queryable, ...events: EventEnvelope[]) => Promise<void>;
+  wake: () => void;
+}
 
 export interface ServiceContext {
   log: Logger;
   registry: Registry;
   pool?: Pool;
   redis?: Redis;
+  outbox?: Outbox;
+}
+
+export function createOutbox(schema: string, relay?: Pick<Relay, 'wake'>): Outbox {
+  return { schema, add: (client, ...events) => enqueue(client, schema, ...events), wake: () => relay?.wake() };
 }
 
 export interface HttpServiceDefinition {
@@ -31,6 +48,8 @@ export interface HttpServiceDefinition {
   routes: (app: App, ctx: ServiceContext) => Promise<void> | void;
   /** Extra readiness checks (e.g. an upstream service). */
   readiness?: (ctx: ServiceContext) => ReadinessCheck[];
+  /** Streams this service publishes to through its outbox (needs `database` and `redisUrl`). */
+  publishes?: readonly string[];
   /** Background work started once listening; returns its stopper. */
   background?: (ctx: ServiceContext) => Promise<() => Promise<void>> | (() => Promise<void>);
 }
@@ -58,9 +77,14 @@ export async function startHttpService(def: HttpServiceDefinition): Promise<Runn
   const ctx: ServiceContext = { log, registry };
   if (def.database) {
     ctx.pool = createPool(def.database.url, def.database.poolMax, def.service);
-    await prepareSchema(ctx.pool, def.database.schema, def.database.dir, log);
+    await prepareSchema(ctx.pool, def.database.schema, def.database.dir, log, def.publishes ? busMigrations(def.database.schema) : []);
   }
   if (def.redisUrl) ctx.redis = createRedis(def.redisUrl, def.service);
+  let relay: Relay | undefined;
+  if (def.publishes && ctx.pool && ctx.redis && def.database) {
+    relay = startRelay({ pool: ctx.pool, schema: def.database.schema, redis: ctx.redis, log, registry, streams: def.publishes });
+    ctx.outbox = createOutbox(def.database.schema, relay);
+  }
   const app = await buildHttpApp(def, ctx);
   await app.listen({ port: def.port, host: def.host });
   const stopBackground = def.background ? await def.background(ctx) : undefined;
@@ -70,6 +94,7 @@ export async function startHttpService(def: HttpServiceDefinition): Promise<Runn
     (stopped ??= (async () => {
       await stopBackground?.();
       await app.close();
+      await relay?.stop();
       await ctx.pool?.end();
       ctx.redis?.disconnect();
     })());

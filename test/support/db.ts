@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createPool, type Pool } from '../../src/platform/db.ts';
 import { prepareSchema } from '../../src/platform/schema.ts';
+import { busMigrations } from '../../src/platform/bus/tables.ts';
 
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -41,7 +42,7 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
   };
 }
 
-/** A fresh database with one service's schema migrated and seeded; `close` ends the pool and drops it. */
+/** A fresh database with one service's schema migrated and seeded (bus tables included); `close` ends the pool and drops it. */
 export async function createServiceDatabase(
   schema: string,
   dir: string,
@@ -49,7 +50,7 @@ export async function createServiceDatabase(
 ): Promise<{ pool: Pool; url: string; close: () => Promise<void> }> {
   const db = await createTestDatabase(schema);
   const pool = createPool(db.url, poolMax, `test-${schema}`);
-  await prepareSchema(pool, schema, dir);
+  await prepareSchema(pool, schema, dir, undefined, busMigrations(schema));
   return {
     pool,
     url: db.url,

@@ -1,0 +1,227 @@
+/**
+ * A consumer-group worker on one or more streams.
+ *
+ * - Groups are created at `0`, so no entry published before a group's first start is missed.
+ * - An entry is acknowledged only after its handler returned (the handler commits its effect first).
+ * - A failed entry stays pending and is retried with backoff; after `maxDeliveries` it moves to
+ *   `<stream>.dlq` with its error. A malformed entry (missing envelope fields, schema mismatch) goes there at once.
+ * - Entries left pending by a dead consumer are reclaimed with XAUTOCLAIM after `claimIdleMs`.
+ * - Consumer names default to `<worker>-<host>-<pid>`, so replicas never collide.
+ */
+import { hostname } from 'node:os';
+import { decodeEntry, deadLetterStream, type EventEnvelope } from '../../contracts/events.ts';
+import type { Logger } from '../logger.ts';
+import type { Registry } from '../metrics.ts';
+import { createRedis, type Redis } from '../redis.ts';
+import { busMetrics, initConsumed } from './metrics.ts';
+
+export interface Delivery {
+  stream: string;
+  id: string;
+  deliveries: number;
+}
+
+export interface ConsumerOptions {
+  redisUrl: string;
+  streams: readonly string[];
+  group: string;
+  /** Worker name: the default consumer name's prefix. */
+  worker: string;
+  /** The `consumer` label of events_consumed_total (the reference's: notification, audit, …). */
+  label: string;
+  consumerName?: string;
+  handle: (event: EventEnvelope, delivery: Delivery) => Promise<void>;
+  log: Logger;
+  registry: Registry;
+  claimIdleMs?: number;
+  maxDeliveries?: number;
+  count?: number;
+  blockMs?: number;
+  /** Called once when this process created the group (backfill from the archive if the stream was trimmed). */
+  onGroupCreated?: (stream: string) => Promise<void>;
+}
+
+export interface Consumer {
+  name: string;
+  stop: () => Promise<void>;
+}
+
+type Entry = [id: string, fields: string[]];
+type StreamReply = [stream: string, entries: Entry[]][] | null;
+
+const toFields = (flat: string[]): Record<string, string> => {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+  return fields;
+};
+
+export function startConsumer(options: ConsumerOptions): Consumer {
+  const { streams, group, log } = options;
+  const name = options.consumerName ?? `${options.worker}-${hostname()}-${process.pid}`;
+  const claimIdleMs = options.claimIdleMs ?? 30_000;
+  const maxDeliveries = options.maxDeliveries ?? 5;
+  const count = options.count ?? 20;
+  const blockMs = options.blockMs ?? 1_000;
+  const metrics = busMetrics(options.registry);
+  initConsumed(metrics, streams, options.label);
+  // A blocking XREADGROUP holds its connection: commands (ACK, claims, DLQ) get their own.
+  const reader: Redis = createRedis(options.redisUrl, `${name}-read`);
+  const commands: Redis = createRedis(options.redisUrl, `${name}-cmd`);
+  const retryAt = new Map<string, number>(); // `${stream} ${id}` → when to retry a failed entry
+  let stopped = false;
+  let groupsReady = false;
+  let lastClaim = 0;
+  let lastGauges = 0;
+  let failing = false;
+
+  async function ensureGroups(): Promise<void> {
+    for (const stream of streams) {
+      try {
+        await commands.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+        log.info({ stream, group }, 'consumer group created at 0');
+        await options.onGroupCreated?.(stream);
+      } catch (error) {
+        if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
+      }
+    }
+    groupsReady = true;
+  }
+
+  async function deadLetter(stream: string, id: string, fields: Record<string, string>, reason: string, deliveries: number) {
+    await commands.xadd(
+      deadLetterStream(stream), '*',
+      ...Object.entries(fields).flat(),
+      'dlq_error', reason.slice(0, 2_000),
+      'dlq_stream', stream,
+      'dlq_group', group,
+      'dlq_consumer', name,
+      'dlq_original_id', id,
+      'dlq_deliveries', String(deliveries),
+      'dlq_at', new Date().toISOString(),
+    );
+    await commands.xack(stream, group, id);
+    metrics.deadLettered.inc({ topic: stream, group });
+    log.error({ stream, id, group, reason, deliveries }, 'entry moved to the dead-letter stream');
+  }
+
+  async function deliveriesOf(stream: string, id: string): Promise<number> {
+    const pending = (await commands.xpending(stream, group, id, id, 1)) as [string, string, number, number][];
+    return pending[0]?.[3] ?? 1;
+  }
+
+  async function handleEntry(stream: string, id: string, flat: string[]): Promise<void> {
+    const fields = toFields(flat);
+    const type = fields.type ?? 'unknown';
+    metrics.consumed.inc({ topic: stream, type, consumer: options.label });
+    const decoded = decodeEntry(stream, fields);
+    if (!decoded.ok) {
+      await deadLetter(stream, id, fields, `malformed entry: ${decoded.reason}`, 1);
+      return;
+    }
+    const emitted = Number((decoded.event.payload as { emitted_at?: number }).emitted_at ?? decoded.event.ts);
+    metrics.latency.observe({ topic: stream, type }, Math.max(0, Date.now() / 1000 - emitted));
+    const key = `${stream} ${id}`;
+    try {
+      await options.handle(decoded.event, { stream, id, deliveries: 1 });
+      await commands.xack(stream, group, id);
+      retryAt.delete(key);
+    } catch (error) {
+      const deliveries = await deliveriesOf(stream, id).catch(() => 1);
+      const reason = (error as Error).message || String(error);
+      if (deliveries >= maxDeliveries) {
+        await deadLetter(stream, id, fields, reason, deliveries);
+        retryAt.delete(key);
+      } else {
+        const backoff = Math.min(200 * 2 ** (deliveries - 1), 5_000);
+        retryAt.set(key, Date.now() + backoff);
+        log.warn({ stream, id, type, correlation_id: decoded.event.correlation_id, deliveries, err: reason }, 'handler failed; will retry');
+      }
+    }
+  }
+
+  /** Our own failed entries whose backoff has elapsed: re-read them from our pending list. */
+  async function retryOwn(): Promise<void> {
+    const now = Date.now();
+    if (![...retryAt.values()].some((t) => t <= now)) return;
+    const reply = (await commands.xreadgroup('GROUP', group, name, 'COUNT', 100, 'STREAMS', ...streams, ...streams.map(() => '0'))) as StreamReply;
+    for (const [stream, entries] of reply ?? []) {
+      for (const [id, flat] of entries) {
+        const due = retryAt.get(`${stream} ${id}`);
+        if (due !== undefined && due <= Date.now() && flat) await handleEntry(stream, id, flat);
+      }
+    }
+  }
+
+  /** Entries a dead consumer left pending. */
+  async function reclaim(): Promise<void> {
+    if (Date.now() - lastClaim < Math.min(claimIdleMs / 2, 5_000)) return;
+    lastClaim = Date.now();
+    for (const stream of streams) {
+      let cursor = '0-0';
+      do {
+        const [next, entries] = (await commands.xautoclaim(stream, group, name, claimIdleMs, cursor, 'COUNT', 50)) as [string, Entry[]];
+        for (const [id, flat] of entries) {
+          if (!flat) continue; // deleted from the stream meanwhile
+          log.info({ stream, id }, 'reclaimed a pending entry of another consumer');
+          await handleEntry(stream, id, flat);
+        }
+        cursor = next;
+      } while (cursor !== '0-0' && !stopped);
+    }
+  }
+
+  async function gauges(): Promise<void> {
+    if (Date.now() - lastGauges < 2_000) return;
+    lastGauges = Date.now();
+    for (const stream of streams) {
+      const groups = (await commands.xinfo('GROUPS', stream)) as unknown[][];
+      for (const g of groups) {
+        const info = toFields(g.map(String));
+        if (info.name !== group) continue;
+        metrics.groupPending.set({ topic: stream, group }, Number(info.pending ?? 0));
+        metrics.groupLag.set({ topic: stream, group }, Number(info.lag ?? 0) || 0);
+      }
+      const oldest = (await commands.xpending(stream, group, '-', '+', 1)) as [string, string, number, number][];
+      metrics.groupPendingAge.set({ topic: stream, group }, (oldest[0]?.[2] ?? 0) / 1000);
+      metrics.deadLetterDepth.set({ topic: stream }, await commands.xlen(deadLetterStream(stream)));
+    }
+  }
+
+  const loop = (async () => {
+    await Promise.all([reader.connect(), commands.connect()]).catch(() => undefined);
+    while (!stopped) {
+      try {
+        if (!groupsReady) await ensureGroups();
+        await retryOwn();
+        await reclaim();
+        await gauges();
+        const reply = (await reader.xreadgroup(
+          'GROUP', group, name, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...streams, ...streams.map(() => '>'),
+        )) as StreamReply;
+        for (const [stream, entries] of reply ?? []) {
+          for (const [id, flat] of entries) await handleEntry(stream, id, flat);
+        }
+        if (failing) log.info({ group }, 'consumer recovered');
+        failing = false;
+      } catch (error) {
+        if (stopped) break;
+        const message = (error as Error).message;
+        // The group vanished (Redis restarted empty, stream deleted): create it again.
+        if (message.includes('NOGROUP')) groupsReady = false;
+        if (!failing) log.warn({ group, err: message }, 'consumer cannot read yet; retrying');
+        failing = true;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  })();
+
+  return {
+    name,
+    stop: async () => {
+      stopped = true;
+      reader.disconnect(); // interrupts the blocking read
+      await loop;
+      commands.disconnect();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Bus metrics with the reference's names and labels (§6.1) plus the operational ones the reference lacked.
+ * One set per registry (a process may run a relay and consumers); known label sets start at 0.
+ */
+import { EVENT_SCHEMAS } from '../../contracts/events.ts';
+import { prom, type Registry } from '../metrics.ts';
+
+export interface BusMetrics {
+  published: prom.Counter<'topic' | 'type'>;
+  consumed: prom.Counter<'topic' | 'type' | 'consumer'>;
+  latency: prom.Histogram<'topic' | 'type'>;
+  deadLettered: prom.Counter<'topic' | 'group'>;
+  outboxBacklog: prom.Gauge<'schema'>;
+  relayLag: prom.Gauge<'schema'>;
+  groupLag: prom.Gauge<'topic' | 'group'>;
+  groupPending: prom.Gauge<'topic' | 'group'>;
+  groupPendingAge: prom.Gauge<'topic' | 'group'>;
+  deadLetterDepth: prom.Gauge<'topic'>;
+  republished: prom.Counter<'schema'>;
+}
+
+const cache = new WeakMap<Registry, BusMetrics>();
+
+export function busMetrics(registry: Registry): BusMetrics {
+  const existing = cache.get(registry);
+  if (existing) return existing;
+  const r = [registry];
+  const metrics: BusMetrics = {
+    published: new prom.Counter({ name: 'events_published_total', help: 'Events published to Redis Streams by the outbox relay', labelNames: ['topic', 'type'], registers: r }),
+    consumed: new prom.Counter({ name: 'events_consumed_total', help: 'Stream entries read by a consumer, every type included', labelNames: ['topic', 'type', 'consumer'], registers: r }),
+    latency: new prom.Histogram({
+      name: 'event_latency_seconds',
+      help: 'Time from emission (payload emitted_at / entry ts) to consumption',
+      labelNames: ['topic', 'type'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers: r,
+    }),
+    deadLettered: new prom.Counter({ name: 'events_dead_lettered_total', help: 'Entries moved to <stream>.dlq', labelNames: ['topic', 'group'], registers: r }),
+    outboxBacklog: new prom.Gauge({ name: 'outbox_backlog', help: 'Outbox rows not yet published', labelNames: ['schema'], registers: r }),
+    relayLag: new prom.Gauge({ name: 'outbox_relay_lag_seconds', help: 'Age of the oldest unpublished outbox row (0 when empty)', labelNames: ['schema'], registers: r }),
+    groupLag: new prom.Gauge({ name: 'consumer_group_lag', help: 'Entries of the stream not yet delivered to the group', labelNames: ['topic', 'group'], registers: r }),
+    groupPending: new prom.Gauge({ name: 'consumer_group_pending', help: 'Entries delivered to the group and not yet acknowledged', labelNames: ['topic', 'group'], registers: r }),
+    groupPendingAge: new prom.Gauge({ name: 'consumer_group_pending_age_seconds', help: 'Idle time of the oldest unacknowledged entry', labelNames: ['topic', 'group'], registers: r }),
+    deadLetterDepth: new prom.Gauge({ name: 'dead_letter_depth', help: 'Entries in <stream>.dlq', labelNames: ['topic'], registers: r }),
+    republished: new prom.Counter({ name: 'outbox_republished_total', help: 'Outbox rows re-published after Redis lost data', labelNames: ['schema'], registers: r }),
+  };
+  cache.set(registry, metrics);
+  return metrics;
+}
+
+/** Starts every (topic, type) of the given streams at 0, so dashboards show a sample from process start. */
+export function initPublished(metrics: BusMetrics, streams: readonly string[]): void {
+  for (const stream of streams) {
+    for (const type of Object.keys((EVENT_SCHEMAS as Record<string, object>)[stream] ?? {})) metrics.published.inc({ topic: stream, type }, 0);
+  }
+}
+
+export function initConsumed(metrics: BusMetrics, streams: readonly string[], consumer: string): void {
+  for (const stream of streams) {
+    for (const type of Object.keys((EVENT_SCHEMAS as Record<string, object>)[stream] ?? {})) {
+      metrics.consumed.inc({ topic: stream, type, consumer }, 0);
+      metrics.latency.zero({ topic: stream, type });
+    }
+  }
+}

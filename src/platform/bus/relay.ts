@@ -1,0 +1,178 @@
+/**
+ * The outbox relay: publishes a schema's outbox rows to Redis Streams in id order and marks them sent.
+ *
+ * - One relay per schema at a time (a lease row; the three catalogue instances share a schema), so order holds.
+ * - Redis down: rows wait in the outbox; nothing is lost, the loop retries.
+ * - Redis lost data (a restart without persistence, a deleted stream): rows sent within `republishWindowMs`
+ *   are published again; consumers are idempotent by event_id and absorb the repeats.
+ * - Autocommit only: no transaction is held while talking to Redis.
+ */
+import { hostname } from 'node:os';
+import type { Logger } from '../logger.ts';
+import type { Pool } from '../db.ts';
+import type { Redis } from '../redis.ts';
+import type { Registry } from '../metrics.ts';
+import { busMetrics, initPublished } from './metrics.ts';
+
+export interface RelayOptions {
+  pool: Pool;
+  schema: string;
+  redis: Redis;
+  log: Logger;
+  registry: Registry;
+  /** Streams this relay publishes to (for metrics initialised at 0). */
+  streams: readonly string[];
+  pollMs?: number;
+  batch?: number;
+  leaseMs?: number;
+  republishWindowMs?: number;
+}
+
+export interface Relay {
+  /** Publish now rather than at the next poll (call after committing an outbox row). */
+  wake: () => void;
+  /** One pass; returns how many rows were published (tests). */
+  tick: () => Promise<number>;
+  stop: () => Promise<void>;
+}
+
+interface Row {
+  id: string;
+  stream: string;
+  type: string;
+  fields: Record<string, string>;
+}
+
+export function startRelay(options: RelayOptions): Relay {
+  const { pool, schema, redis, log } = options;
+  const pollMs = options.pollMs ?? 200;
+  const batch = options.batch ?? 200;
+  const leaseMs = options.leaseMs ?? 5_000;
+  const windowMs = options.republishWindowMs ?? 15 * 60_000;
+  const holder = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const metrics = busMetrics(options.registry);
+  initPublished(metrics, options.streams);
+
+  let stopped = false;
+  let wakeUp: (() => void) | undefined;
+  let lastRunId: string | undefined;
+  let lastRunIdCheck = 0;
+  let failing = false;
+
+  async function holdLease(): Promise<boolean> {
+    const { rows } = await pool.query(
+      `INSERT INTO ${schema}.relay_lease (name, holder, until) VALUES ('outbox', $1, now() + make_interval(secs => $2))
+       ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
+       WHERE ${schema}.relay_lease.holder = EXCLUDED.holder OR ${schema}.relay_lease.until < now()
+       RETURNING holder`,
+      [holder, leaseMs / 1000],
+    );
+    return rows.length === 1;
+  }
+
+  /** Redis restarted without our entries → send again what was sent recently. */
+  async function detectDataLoss(): Promise<void> {
+    if (Date.now() - lastRunIdCheck < 1_000) return;
+    lastRunIdCheck = Date.now();
+    const info = await redis.info('server');
+    const runId = /run_id:(\w+)/.exec(info)?.[1];
+    const restarted = lastRunId !== undefined && runId !== lastRunId;
+    lastRunId = runId;
+    const { rows } = await pool.query<{ stream: string; redis_id: string }>(
+      `SELECT DISTINCT ON (stream) stream, redis_id FROM ${schema}.outbox
+       WHERE published_at > now() - make_interval(secs => $1) AND redis_id IS NOT NULL
+       ORDER BY stream, id DESC`,
+      [windowMs / 1000],
+    );
+    let lost = false;
+    for (const row of rows) {
+      // Our latest entry of the stream is gone (and we never trim that recent): Redis lost data.
+      const found = (await redis.xrange(row.stream, row.redis_id, row.redis_id)) as unknown[];
+      if (found.length === 0) lost = true;
+    }
+    if (!lost) return;
+    const { rowCount } = await pool.query(
+      `UPDATE ${schema}.outbox SET published_at = NULL, redis_id = NULL WHERE published_at > now() - make_interval(secs => $1)`,
+      [windowMs / 1000],
+    );
+    metrics.republished.inc({ schema }, rowCount ?? 0);
+    log.warn({ schema, rows: rowCount, restarted }, 'Redis lost published events: re-publishing the recent outbox');
+  }
+
+  async function tick(): Promise<number> {
+    if (!(await holdLease())) return 0;
+    await detectDataLoss();
+    const { rows } = await pool.query<Row>(
+      `SELECT id::text, stream, type, fields FROM ${schema}.outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+      [batch],
+    );
+    if (rows.length === 0) return 0;
+    const pipeline = redis.pipeline();
+    for (const row of rows) pipeline.xadd(row.stream, '*', ...Object.entries(row.fields).flat());
+    const results = (await pipeline.exec()) ?? [];
+    const sent: { id: string; redisId: string; row: Row }[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const [error, redisId] = results[i] ?? [new Error('no reply'), null];
+      if (error || typeof redisId !== 'string') break; // keep order: stop at the first failure
+      sent.push({ id: rows[i]!.id, redisId, row: rows[i]! });
+    }
+    if (sent.length > 0) {
+      await pool.query(
+        `UPDATE ${schema}.outbox o SET published_at = now(), redis_id = v.redis_id
+         FROM unnest($1::bigint[], $2::text[]) AS v(id, redis_id) WHERE o.id = v.id`,
+        [sent.map((s) => s.id), sent.map((s) => s.redisId)],
+      );
+      for (const s of sent) metrics.published.inc({ topic: s.row.stream, type: s.row.type });
+    }
+    if (sent.length < rows.length) throw new Error(`XADD failed: ${String(results[sent.length]?.[0] ?? 'unknown')}`);
+    return sent.length;
+  }
+
+  async function gauges(): Promise<void> {
+    const { rows } = await pool.query<{ backlog: number; lag: number | null }>(
+      `SELECT count(*)::int AS backlog, extract(epoch FROM now() - min(created_at))::float8 AS lag
+       FROM ${schema}.outbox WHERE published_at IS NULL`,
+    );
+    metrics.outboxBacklog.set({ schema }, rows[0]?.backlog ?? 0);
+    metrics.relayLag.set({ schema }, rows[0]?.lag ?? 0);
+  }
+
+  const loop = (async () => {
+    let lastGauges = 0;
+    while (!stopped) {
+      let published = 0;
+      try {
+        published = await tick();
+        if (failing) log.info({ schema }, 'outbox relay recovered');
+        failing = false;
+      } catch (error) {
+        if (!failing) log.warn({ schema, err: (error as Error).message }, 'outbox relay cannot publish yet; events wait in the outbox');
+        failing = true;
+      }
+      if (Date.now() - lastGauges > 1_000) {
+        lastGauges = Date.now();
+        await gauges().catch(() => undefined);
+      }
+      if (published >= batch || stopped) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, failing ? Math.max(pollMs, 500) : pollMs);
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wakeUp = undefined;
+    }
+  })();
+
+  return {
+    wake: () => wakeUp?.(),
+    tick,
+    stop: async () => {
+      stopped = true;
+      wakeUp?.();
+      await loop;
+      await pool.query(`DELETE FROM ${schema}.relay_lease WHERE holder = $1`, [holder]).catch(() => undefined);
+    },
+  };
+}

@@ -70,9 +70,9 @@ export interface SystemContext {
 
 /** Peer URLs every service gets; a peer absent from the run keeps its default port. */
 export function peerUrls(ports: Map<string, ProcessPorts>, env: NodeJS.ProcessEnv): Record<string, string> {
-  const url = (name: string) => {
-    const spec = PROCESSES.find((p) => p.name === name)!;
-    const port = ports.get(name)?.main ?? portsOf(spec, env).main;
+  const url = (name: string, fallbackPort?: number) => {
+    const spec = PROCESSES.find((p) => p.name === name);
+    const port = ports.get(name)?.main ?? (spec ? portsOf(spec, env).main : fallbackPort);
     return `http://${LOOPBACK}:${port}`;
   };
   return {
@@ -81,7 +81,7 @@ export function peerUrls(ports: Map<string, ProcessPorts>, env: NodeJS.ProcessEn
     COMMANDES_URL: url('commandes'),
     SUPPLY_CHAIN_URL: url('supply-chain'),
     ECOMMERCE_URL: url('ecommerce'),
-    EVENT_STORE_URL: url('event-store'),
+    EVENT_STORE_URL: url('event-store', 7010),
     // Workers call services through the gateway, as in the seed README (KONG_URL=http://kong:8000).
     KONG_URL: url('gateway'),
     // The `follow` link of a choreographed checkout: what a user on this machine can open.

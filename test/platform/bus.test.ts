@@ -1,0 +1,258 @@
+/**
+ * The bus against real PostgreSQL and a private redis-server: outbox → relay → consumer group → inbox,
+ * with Redis down, Redis losing its data, redelivery, poison entries, failing handlers and dead consumers.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { startTestRedis, type TestRedis } from '../support/redis.ts';
+import { createPool, withTransaction, type Pool } from '../../src/platform/db.ts';
+import { migrate } from '../../src/platform/db.ts';
+import { busMigrations } from '../../src/platform/bus/tables.ts';
+import { enqueue } from '../../src/platform/bus/outbox.ts';
+import { startRelay, type Relay } from '../../src/platform/bus/relay.ts';
+import { startConsumer, type Consumer } from '../../src/platform/bus/consumer.ts';
+import { applyOnce } from '../../src/platform/bus/inbox.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { createRegistry } from '../../src/platform/metrics.ts';
+import { CHECKOUT_STREAM, deadLetterStream, encodeEntry, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
+import { SEED } from '../../src/contracts/common.ts';
+
+const SCHEMA = 'bus_test';
+const log = createLogger('bus-test', 'silent');
+let db: TestDatabase;
+let pool: Pool;
+let redisServer: TestRedis;
+let redis: Redis;
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function initiated(checkoutId = randomUUID()): EventEnvelope {
+  return newEvent(
+    CHECKOUT_STREAM,
+    'CheckoutInitiated',
+    {
+      checkout_id: checkoutId,
+      client_id: SEED.clients.jean,
+      emitted_at: Date.now() / 1000,
+      panier: { client_id: SEED.clients.jean, nombre_articles: 1, total: 1, produits: [] },
+    },
+    { correlationId: checkoutId },
+  );
+}
+
+async function publishThroughOutbox(relay: Relay, ...events: EventEnvelope[]) {
+  await withTransaction(pool, (client) => enqueue(client, SCHEMA, ...events));
+  relay.wake();
+}
+
+before(async () => {
+  db = await createTestDatabase('bus');
+  pool = createPool(db.url, 10, 'bus-test');
+  await migrate(pool, SCHEMA, busMigrations(SCHEMA));
+  await pool.query(`CREATE TABLE ${SCHEMA}.effects (event_id uuid, consumer text)`);
+  redisServer = await startTestRedis();
+  redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
+});
+
+after(async () => {
+  redis?.disconnect();
+  await pool?.end();
+  await db?.drop();
+  await redisServer?.stop();
+});
+
+describe('outbox and relay', () => {
+  test('an event committed with its transaction reaches the stream, in order; a rolled-back one never does', async () => {
+    const relay = startRelay({ pool, schema: SCHEMA, redis, log, registry: createRegistry('t'), streams: [CHECKOUT_STREAM], pollMs: 50 });
+    try {
+      const events = [initiated(), initiated(), initiated()];
+      const ghost = initiated();
+      await withTransaction(pool, async (client) => enqueue(client, SCHEMA, ...events)).then(() => relay.wake());
+      await assert.rejects(
+        withTransaction(pool, async (client) => {
+          await enqueue(client, SCHEMA, ghost);
+          throw new Error('state change failed');
+        }),
+      );
+      const entries = await until('3 entries', async () => {
+        const all = (await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][];
+        const ids = all.map(([, f]) => f[f.indexOf('event_id') + 1]);
+        return events.every((e) => ids.includes(e.event_id)) && ids;
+      });
+      const order = events.map((e) => entries.indexOf(e.event_id));
+      assert.deepEqual([...order].sort((a, b) => a - b), order);
+      assert.ok(!entries.includes(ghost.event_id));
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
+      assert.equal(rows[0].n, 0);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  test('with Redis down events wait in the outbox, then go out when it is back', async () => {
+    const temp = await startTestRedis();
+    const client = new Redis(temp.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+    client.on('error', () => undefined);
+    const relay = startRelay({ pool, schema: SCHEMA, redis: client, log, registry: createRegistry('t'), streams: [CHECKOUT_STREAM], pollMs: 50 });
+    try {
+      await pool.query(`DELETE FROM ${SCHEMA}.outbox`);
+      const port = temp.port;
+      await temp.stop();
+      const event = initiated();
+      await publishThroughOutbox(relay, event);
+      await new Promise((r) => setTimeout(r, 300)); // a few relay passes against a dead Redis
+      const waiting = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
+      assert.equal(waiting.rows[0].n, 1);
+      // Same port, fresh server: the relay reconnects and publishes.
+      const { spawn } = await import('node:child_process');
+      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      try {
+        await until('published after Redis came back', async () => {
+          const r = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
+          return r.rows[0].n === 0;
+        }, 15_000);
+        const entries = (await client.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][];
+        assert.ok(entries.some(([, f]) => f.includes(event.event_id)));
+      } finally {
+        child.kill('SIGKILL');
+      }
+    } finally {
+      await relay.stop();
+      client.disconnect();
+    }
+  });
+
+  test('when Redis loses its data, recent events are published again', async () => {
+    const relay = startRelay({ pool, schema: SCHEMA, redis, log, registry: createRegistry('t'), streams: [CHECKOUT_STREAM], pollMs: 50 });
+    try {
+      const event = initiated();
+      await publishThroughOutbox(relay, event);
+      const has = async () => ((await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][]).some(([, f]) => f.includes(event.event_id));
+      await until('first publication', has);
+      await redis.flushall(); // what a restart without persistence looks like
+      await until('re-published after data loss', has, 10_000);
+    } finally {
+      await relay.stop();
+    }
+  });
+});
+
+describe('consumer groups', () => {
+  const consumers: Consumer[] = [];
+  after(async () => {
+    await Promise.all(consumers.map((c) => c.stop()));
+  });
+
+  const consume = (group: string, handle: (e: EventEnvelope) => Promise<void>, extra: Partial<Parameters<typeof startConsumer>[0]> = {}) => {
+    const consumer = startConsumer({
+      redisUrl: redisServer.url,
+      streams: [CHECKOUT_STREAM],
+      group,
+      worker: group,
+      label: group,
+      handle,
+      log,
+      registry: createRegistry(group),
+      blockMs: 100,
+      ...extra,
+    });
+    consumers.push(consumer);
+    return consumer;
+  };
+
+  const effects = async (consumer: string, eventId: string) =>
+    (await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.effects WHERE consumer = $1 AND event_id = $2`, [consumer, eventId])).rows[0].n as number;
+
+  const effectOnce = (group: string) => async (event: EventEnvelope) => {
+    await applyOnce(pool, SCHEMA, group, event.event_id, (client) =>
+      client.query(`INSERT INTO ${SCHEMA}.effects (event_id, consumer) VALUES ($1, $2)`, [event.event_id, group]).then(() => undefined),
+    );
+  };
+
+  test('a group started after events were published still processes them', async () => {
+    const early = initiated();
+    await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(early)).flat());
+    consume('late-group', effectOnce('late-group'));
+    await until('early event processed', async () => (await effects('late-group', early.event_id)) === 1);
+  });
+
+  test('a redelivered entry (re-added to the stream) has no second effect', async () => {
+    consume('dedup', effectOnce('dedup'));
+    const event = initiated();
+    const fields = Object.entries(encodeEntry(event)).flat();
+    await redis.xadd(CHECKOUT_STREAM, '*', ...fields);
+    await until('processed', async () => (await effects('dedup', event.event_id)) === 1);
+    await redis.xadd(CHECKOUT_STREAM, '*', ...fields);
+    const marker = initiated();
+    await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(marker)).flat());
+    await until('marker processed', async () => (await effects('dedup', marker.event_id)) === 1);
+    assert.equal(await effects('dedup', event.event_id), 1);
+  });
+
+  test('a poison entry goes to the dead-letter stream with its reason; the group moves on', async () => {
+    consume('poison', effectOnce('poison'));
+    await redis.xadd(CHECKOUT_STREAM, '*', 'type', 'CheckoutInitiated', 'payload', '{"not":"valid"}', 'ts', '1');
+    const good = initiated();
+    await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(good)).flat());
+    await until('good event processed', async () => (await effects('poison', good.event_id)) === 1);
+    const dead = (await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][];
+    const mine = dead.filter(([, f]) => f[f.indexOf('dlq_group') + 1] === 'poison');
+    assert.ok(mine.length >= 1);
+    assert.match(mine[0]![1][mine[0]![1].indexOf('dlq_error') + 1]!, /missing field event_id/);
+    const pending = (await redis.xpending(CHECKOUT_STREAM, 'poison')) as [number, ...unknown[]];
+    assert.equal(pending[0], 0);
+  });
+
+  test('a handler that keeps failing is retried, then dead-lettered after maxDeliveries', async () => {
+    let calls = 0;
+    const target = initiated();
+    consume('failing', async (event) => {
+      if (event.event_id === target.event_id) {
+        calls++;
+        throw new Error('downstream refused');
+      }
+    }, { maxDeliveries: 3 });
+    await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(target)).flat());
+    const entry = await until('dead-lettered', async () => {
+      const dead = (await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][];
+      return dead.find(([, f]) => f.includes(target.event_id) && f[f.indexOf('dlq_group') + 1] === 'failing');
+    }, 15_000);
+    assert.equal(calls, 3);
+    assert.equal(entry[1][entry[1].indexOf('dlq_error') + 1], 'downstream refused');
+  });
+
+  test('a handler that fails once then succeeds is retried and acknowledged', async () => {
+    let calls = 0;
+    const target = initiated();
+    consume('flaky', async (event) => {
+      if (event.event_id !== target.event_id) return;
+      calls++;
+      if (calls === 1) throw new Error('transient');
+      await effectOnce('flaky')(event);
+    });
+    await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(target)).flat());
+    await until('processed on retry', async () => (await effects('flaky', target.event_id)) === 1);
+    await until('acknowledged', async () => ((await redis.xpending(CHECKOUT_STREAM, 'flaky')) as [number])[0] === 0);
+  });
+
+  test("a dead consumer's pending entries are reclaimed by a live one", async () => {
+    // A consumer that reads and never acknowledges, then disappears.
+    await redis.xgroup('CREATE', CHECKOUT_STREAM, 'reclaim', '$', 'MKSTREAM');
+    const orphan = initiated();
+    await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(orphan)).flat());
+    await redis.xreadgroup('GROUP', 'reclaim', 'dead-consumer', 'COUNT', 100, 'STREAMS', CHECKOUT_STREAM, '>');
+    consume('reclaim', effectOnce('reclaim'), { claimIdleMs: 300 });
+    await until('orphan reclaimed and processed', async () => (await effects('reclaim', orphan.event_id)) === 1, 15_000);
+  });
+});

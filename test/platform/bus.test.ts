@@ -93,8 +93,11 @@ describe('outbox and relay', () => {
       const order = events.map((e) => entries.indexOf(e.event_id));
       assert.deepEqual([...order].sort((a, b) => a - b), order);
       assert.ok(!entries.includes(ghost.event_id));
-      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
-      assert.equal(rows[0].n, 0);
+      // Marked sent right after the XADD: wait for it rather than racing it.
+      await until('outbox rows marked published', async () => {
+        const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
+        return rows[0].n === 0;
+      });
     } finally {
       await relay.stop();
     }

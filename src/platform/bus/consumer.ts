@@ -109,22 +109,23 @@ export function startConsumer(options: ConsumerOptions): Consumer {
     return pending[0]?.[3] ?? 1;
   }
 
-  async function handleEntry(stream: string, id: string, flat: string[]): Promise<void> {
+  /** Handles one entry; returns true when it may be acknowledged (the caller batches the XACKs). */
+  async function handleEntry(stream: string, id: string, flat: string[]): Promise<boolean> {
     const fields = toFields(flat);
     const type = fields.type ?? 'unknown';
     metrics.consumed.inc({ topic: stream, type, consumer: options.label });
     const decoded = decodeEntry(stream, fields);
     if (!decoded.ok) {
       await deadLetter(stream, id, fields, `malformed entry: ${decoded.reason}`, 1);
-      return;
+      return false;
     }
     const emitted = Number((decoded.event.payload as { emitted_at?: number }).emitted_at ?? decoded.event.ts);
     metrics.latency.observe({ topic: stream, type }, Math.max(0, Date.now() / 1000 - emitted));
     const key = `${stream} ${id}`;
     try {
       await options.handle(decoded.event, { stream, id, deliveries: 1 });
-      await commands.xack(stream, group, id);
       retryAt.delete(key);
+      return true;
     } catch (error) {
       const deliveries = await deliveriesOf(stream, id).catch(() => 1);
       const reason = (error as Error).message || String(error);
@@ -136,6 +137,19 @@ export function startConsumer(options: ConsumerOptions): Consumer {
         retryAt.set(key, Date.now() + backoff);
         log.warn({ stream, id, type, correlation_id: decoded.event.correlation_id, deliveries, err: reason }, 'handler failed; will retry');
       }
+      return false;
+    }
+  }
+
+  /** Handles a batch in order, then acknowledges what succeeded in one XACK per stream (after the effects). */
+  async function handleBatch(reply: StreamReply): Promise<void> {
+    for (const [stream, entries] of reply ?? []) {
+      const done: string[] = [];
+      for (const [id, flat] of entries) {
+        if (!flat) continue; // deleted from the stream meanwhile
+        if (await handleEntry(stream, id, flat)) done.push(id);
+      }
+      if (done.length > 0) await commands.xack(stream, group, ...done);
     }
   }
 
@@ -144,12 +158,11 @@ export function startConsumer(options: ConsumerOptions): Consumer {
     const now = Date.now();
     if (![...retryAt.values()].some((t) => t <= now)) return;
     const reply = (await commands.xreadgroup('GROUP', group, name, 'COUNT', 100, 'STREAMS', ...streams, ...streams.map(() => '0'))) as StreamReply;
-    for (const [stream, entries] of reply ?? []) {
-      for (const [id, flat] of entries) {
-        const due = retryAt.get(`${stream} ${id}`);
-        if (due !== undefined && due <= Date.now() && flat) await handleEntry(stream, id, flat);
-      }
-    }
+    const due = (reply ?? []).map(([stream, entries]): [string, Entry[]] => [
+      stream,
+      entries.filter(([id]) => (retryAt.get(`${stream} ${id}`) ?? Infinity) <= Date.now()),
+    ]);
+    await handleBatch(due);
   }
 
   /** Entries a dead consumer left pending. */
@@ -160,11 +173,8 @@ export function startConsumer(options: ConsumerOptions): Consumer {
       let cursor = '0-0';
       do {
         const [next, entries] = (await commands.xautoclaim(stream, group, name, claimIdleMs, cursor, 'COUNT', 50)) as [string, Entry[]];
-        for (const [id, flat] of entries) {
-          if (!flat) continue; // deleted from the stream meanwhile
-          log.info({ stream, id }, 'reclaimed a pending entry of another consumer');
-          await handleEntry(stream, id, flat);
-        }
+        if (entries.length > 0) log.info({ stream, count: entries.length }, 'reclaimed pending entries of another consumer');
+        await handleBatch([[stream, entries]]);
         cursor = next;
       } while (cursor !== '0-0' && !stopped);
     }
@@ -198,9 +208,7 @@ export function startConsumer(options: ConsumerOptions): Consumer {
         const reply = (await reader.xreadgroup(
           'GROUP', group, name, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...streams, ...streams.map(() => '>'),
         )) as StreamReply;
-        for (const [stream, entries] of reply ?? []) {
-          for (const [id, flat] of entries) await handleEntry(stream, id, flat);
-        }
+        await handleBatch(reply);
         if (failing) log.info({ group }, 'consumer recovered');
         failing = false;
       } catch (error) {

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Type, type Static, type TSchema } from 'typebox';
-import { Value } from 'typebox/value';
+import { Compile } from 'typebox/compile';
 import { Uuid } from './common.ts';
 
 export const STREAMS = {
@@ -124,17 +124,29 @@ export function newEvent<S extends StreamName, T extends EventType<S>>(
   };
 }
 
-function schemaOf(stream: string, type: string): TSchema | undefined {
-  const types = (EVENT_SCHEMAS as Record<string, Record<string, TSchema>>)[stream];
-  return types ? types[type] : undefined;
+type Validator = ReturnType<typeof Compile<TSchema>>;
+const validators = new Map<string, Validator>();
+
+/** The compiled validator of a stream's type (compiled once: every entry of every consumer goes through it). */
+function schemaOf(stream: string, type: string): Validator | undefined {
+  const key = `${stream}\u0000${type}`;
+  let validator = validators.get(key);
+  if (!validator) {
+    const types = (EVENT_SCHEMAS as Record<string, Record<string, TSchema>>)[stream];
+    const schema = types && Object.hasOwn(types, type) ? types[type] : undefined;
+    if (!schema) return undefined;
+    validator = Compile(schema);
+    validators.set(key, validator);
+  }
+  return validator;
 }
 
 /** Flat field/value map for XADD; `payload` is JSON text as in the reference. Throws on an invalid event. */
 export function encodeEntry(event: EventEnvelope): Record<string, string> {
-  const schema = schemaOf(event.stream, event.type);
-  if (!schema) throw new Error(`refusing to publish unknown event type ${event.type} on ${event.stream}`);
-  if (!Value.Check(schema, event.payload)) {
-    const first = [...Value.Errors(schema, event.payload)][0];
+  const validator = schemaOf(event.stream, event.type);
+  if (!validator) throw new Error(`refusing to publish unknown event type ${event.type} on ${event.stream}`);
+  if (!validator.Check(event.payload)) {
+    const first = [...validator.Errors(event.payload)][0];
     throw new Error(`refusing to publish an invalid ${event.type}: ${first?.instancePath || '/'} ${first?.message ?? ''}`);
   }
   return {
@@ -155,8 +167,8 @@ const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 /** Validates one stream entry (its fields as Redis returns them). */
 export function decodeEntry(stream: string, fields: Record<string, string>): Decoded {
   const type = fields.type;
-  const schema = type ? schemaOf(stream, type) : undefined;
-  if (!type || !schema) return { ok: false, reason: `unknown event type ${JSON.stringify(type ?? null)} on ${stream}` };
+  const validator = type ? schemaOf(stream, type) : undefined;
+  if (!type || !validator) return { ok: false, reason: `unknown event type ${JSON.stringify(type ?? null)} on ${stream}` };
   for (const key of ['event_id', 'correlation_id', 'version', 'ts', 'payload'] as const) {
     if (fields[key] === undefined || fields[key] === '') return { ok: false, reason: `missing field ${key}` };
   }
@@ -171,8 +183,8 @@ export function decodeEntry(stream: string, fields: Record<string, string>): Dec
   } catch {
     return { ok: false, reason: 'payload is not JSON' };
   }
-  if (!Value.Check(schema, payload)) {
-    const first = [...Value.Errors(schema, payload)][0];
+  if (!validator.Check(payload)) {
+    const first = [...validator.Errors(payload)][0];
     return { ok: false, reason: `payload does not match ${type} v${version}: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim() };
   }
   const checkoutId = (payload as { checkout_id?: string }).checkout_id;

@@ -1,0 +1,135 @@
+/**
+ * `npm run bench:bus` — in one run, on a private redis-server and a throw-away PostgreSQL database:
+ * (a) transport alone: XADD (pipelined) → XREADGROUP → XACK through our consumer, versus raw
+ *     `redis-benchmark XADD` at the same pipeline depth (target ≥ 50 %);
+ * (b) outbox → relay → consumer inbox (exactly-once effect), versus a plain PostgreSQL insert rate.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createTestDatabase } from '../test/support/db.ts';
+import { startTestRedis } from '../test/support/redis.ts';
+import { createPool, migrate, withTransaction } from '../src/platform/db.ts';
+import { busMigrations } from '../src/platform/bus/tables.ts';
+import { enqueue } from '../src/platform/bus/outbox.ts';
+import { startRelay } from '../src/platform/bus/relay.ts';
+import { startConsumer } from '../src/platform/bus/consumer.ts';
+import { applyOnce } from '../src/platform/bus/inbox.ts';
+import { createLogger } from '../src/platform/logger.ts';
+import { createRegistry } from '../src/platform/metrics.ts';
+import { CHECKOUT_STREAM, encodeEntry, newEvent, type EventEnvelope } from '../src/contracts/events.ts';
+import { printTable, writeResult } from './support.ts';
+
+const N = Number(process.env.BENCH_MESSAGES ?? 50_000);
+const N_OUTBOX = Number(process.env.BENCH_OUTBOX_MESSAGES ?? 5_000);
+const PIPELINE = 16;
+const log = createLogger('bench-bus', 'warn');
+
+const event = (): EventEnvelope => {
+  const id = randomUUID();
+  return newEvent(CHECKOUT_STREAM, 'CheckoutSucceeded', { checkout_id: id, client_id: id, emitted_at: Date.now() / 1000, commande_id: id }, { correlationId: id });
+};
+
+async function waitFor(probe: () => Promise<boolean>) {
+  while (!(await probe())) await new Promise((r) => setTimeout(r, 20));
+}
+
+async function main() {
+  const redisServer = await startTestRedis();
+  const db = await createTestDatabase('benchbus');
+  const pool = createPool(db.url, 10, 'bench-bus');
+  const redis = new Redis(redisServer.url);
+  try {
+    // (a) raw redis-benchmark XADD, same pipeline depth.
+    const raw = spawnSync('redis-benchmark', ['-p', String(redisServer.port), '-n', String(N), '-P', String(PIPELINE), '-q', 'XADD', 'bench.raw', '*', 'f', 'v'], { encoding: 'utf8' });
+    const rawRps = Number(/([\d.]+) requests per second/.exec(raw.stdout)?.[1] ?? NaN);
+    // The same, with entries as large as ours (7 fields, JSON payload): the like-for-like baseline.
+    const sample = Object.entries(encodeEntry(event())).flat();
+    const rawSized = spawnSync('redis-benchmark', ['-p', String(redisServer.port), '-n', String(N), '-P', String(PIPELINE), '-q', 'XADD', 'bench.raw2', '*', ...sample], { encoding: 'utf8' });
+    const rawSizedRps = Number(/([\d.]+) requests per second/.exec(rawSized.stdout)?.[1] ?? NaN);
+
+    // (a) our transport: pipelined XADD of real entries, consumed and acknowledged by our consumer.
+    let consumed = 0;
+    const consumer = startConsumer({
+      redisUrl: redisServer.url, streams: [CHECKOUT_STREAM], group: 'bench', worker: 'bench', label: 'bench',
+      handle: async () => { consumed++; }, log, registry: createRegistry('bench'), count: 500, blockMs: 100,
+    });
+    const entries = Array.from({ length: N }, () => Object.entries(encodeEntry(event())).flat());
+    // Like redis-benchmark's 50 clients: 50 pipelines of PIPELINE commands in flight.
+    const CLIENTS = 50;
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: CLIENTS }, async () => {
+      while (next < N) {
+        const start = next;
+        next += PIPELINE;
+        const p = redis.pipeline();
+        for (const fields of entries.slice(start, start + PIPELINE)) p.xadd(CHECKOUT_STREAM, '*', ...fields);
+        await p.exec();
+      }
+    }));
+    const publishedAt = performance.now();
+    await waitFor(async () => consumed >= N && ((await redis.xpending(CHECKOUT_STREAM, 'bench')) as [number])[0] === 0);
+    const transportRps = N / ((performance.now() - t0) / 1000);
+    const publishRps = N / ((publishedAt - t0) / 1000);
+    await consumer.stop();
+
+    // (b) baseline: plain single-row inserts, autocommit.
+    await pool.query('CREATE TABLE plain_insert (id uuid PRIMARY KEY, payload jsonb)');
+    const tInsert = performance.now();
+    for (let i = 0; i < N_OUTBOX; i++) await pool.query('INSERT INTO plain_insert VALUES ($1, $2)', [randomUUID(), '{"a":1}']);
+    const insertRps = N_OUTBOX / ((performance.now() - tInsert) / 1000);
+
+    // (b) outbox → relay → consumer inbox: one transaction per event on each side.
+    await migrate(pool, 'bench_pub', busMigrations('bench_pub'));
+    await migrate(pool, 'bench_sub', busMigrations('bench_sub'));
+    await pool.query('CREATE TABLE bench_sub.effects (event_id uuid PRIMARY KEY)');
+    const relay = startRelay({ pool, schema: 'bench_pub', redis, log, registry: createRegistry('relay'), streams: [CHECKOUT_STREAM], pollMs: 20, batch: 500 });
+    let applied = 0;
+    const inbox = startConsumer({
+      redisUrl: redisServer.url, streams: [CHECKOUT_STREAM], group: 'bench-inbox', worker: 'bench-inbox', label: 'bench-inbox', count: 200, blockMs: 100,
+      log, registry: createRegistry('inbox'),
+      handle: async (e) => {
+        if (await applyOnce(pool, 'bench_sub', 'bench', e.event_id, (c) => c.query('INSERT INTO bench_sub.effects VALUES ($1)', [e.event_id]).then(() => undefined))) applied++;
+      },
+    });
+    // Skip what (a) left in the stream: the group starts at 0 and would apply it too.
+    await redis.xtrim(CHECKOUT_STREAM, 'MAXLEN', 0);
+    await waitFor(async () => true);
+    const before = applied;
+    const tOutbox = performance.now();
+    const producers = 4;
+    await Promise.all(Array.from({ length: producers }, async () => {
+      for (let i = 0; i < N_OUTBOX / producers; i++) {
+        await withTransaction(pool, (c) => enqueue(c, 'bench_pub', event()));
+        relay.wake();
+      }
+    }));
+    await waitFor(async () => applied - before >= N_OUTBOX);
+    const outboxRps = N_OUTBOX / ((performance.now() - tOutbox) / 1000);
+    await inbox.stop();
+    await relay.stop();
+
+    const rows = [
+      { path: `raw redis-benchmark XADD (-P ${PIPELINE})`, 'msg/s': Math.round(rawRps), note: 'baseline (a)' },
+      { path: `raw redis-benchmark XADD, entries of our size (-P ${PIPELINE})`, 'msg/s': Math.round(rawSizedRps), note: 'like-for-like baseline (a)' },
+      { path: 'our transport XADD → XREADGROUP → XACK', 'msg/s': Math.round(transportRps), note: `${((transportRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw (target ≥ 50 %)` },
+      { path: '  of which: publishing alone (XADD, validated entries)', 'msg/s': Math.round(publishRps), note: `${((publishRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw` },
+      { path: 'plain PostgreSQL insert (autocommit)', 'msg/s': Math.round(insertRps), note: 'baseline (b)' },
+      { path: 'outbox → relay → consumer inbox', 'msg/s': Math.round(outboxRps), note: `${((outboxRps / insertRps) * 100).toFixed(1)} % of plain inserts` },
+    ];
+    printTable(`Bus benchmark (${N} transport messages, ${N_OUTBOX} outbox messages)`, rows);
+    const file = writeResult('bus', { messages: N, outboxMessages: N_OUTBOX, pipeline: PIPELINE, rawRps, rawSizedRps, transportRps, publishRps, insertRps, outboxRps, transportRatio: transportRps / rawSizedRps, outboxRatio: outboxRps / insertRps });
+    console.log(`written ${file}`);
+  } finally {
+    redis.disconnect();
+    await pool.end();
+    await db.drop();
+    await redisServer.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -28,6 +28,8 @@ export interface TestSystem {
   ports: Record<string, number>;
   dataDir: string;
   redisUrl: string;
+  /** Restarts the system's redis-server (same port and AOF data). */
+  restartRedis: () => Promise<void>;
   databaseUrl?: string;
   /** Output of the launcher so far (for assertions and failure messages). */
   output: () => string;
@@ -137,6 +139,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     ports,
     dataDir,
     redisUrl: redis.url,
+    restartRedis: () => redis.restart(),
     databaseUrl: db?.url,
     output: () => output,
     command,

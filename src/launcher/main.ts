@@ -25,6 +25,7 @@ import { redactUrl } from './postgres-preflight.ts';
 import { findProcess, PROCESSES } from './processes.ts';
 import { connectOnce, DEFAULT_REDIS_URL, findOnPath, isLoopback, parseRedisUrl, pingRedis, redisServerArgs } from './redis-preflight.ts';
 import { runStart } from './supervisor.ts';
+import { busStatus } from './bus-status.ts';
 import { resetSchema } from '../platform/schema.ts';
 
 const USAGE = `usage:
@@ -76,6 +77,28 @@ async function statusCommand(): Promise<number> {
       `postgres ${status.databaseUrl}  redis ${status.redisUrl}\n\n` +
       `${table(['name', 'pid', 'state', 'ready', 'restarts', 'port', 'uptime', 'note'], statusRows(status))}\n`,
   );
+  // The URLs the supervisor reports may hide a password: prefer the environment's when set.
+  const bus = await busStatus(process.env.REDIS_URL || status.redisUrl, process.env.DATABASE_URL || status.databaseUrl);
+  const lines: string[] = ['', 'events'];
+  if (bus.groups.length > 0) {
+    lines.push(
+      table(
+        ['stream', 'group', 'lag', 'pending', 'oldest pending'],
+        bus.groups.map((g) => [g.stream, g.group, g.lag === null ? '?' : String(g.lag), String(g.pending), `${g.oldestPendingSeconds.toFixed(1)} s`]),
+      ),
+    );
+  } else lines.push('no consumer group yet');
+  const dead = bus.deadLetters.filter((d) => d.entries > 0);
+  lines.push(dead.length ? `dead letters: ${dead.map((d) => `${d.stream}.dlq ${d.entries}`).join(', ')} (npm run dlq -- list <stream>)` : 'dead letters: none');
+  const backlog = bus.outboxes.filter((o) => o.backlog > 0);
+  lines.push(
+    backlog.length
+      ? `outbox backlog: ${backlog.map((o) => `${o.schema} ${o.backlog} (oldest ${o.oldestSeconds.toFixed(1)} s)`).join(', ')}`
+      : `outbox backlog: none (${bus.outboxes.length} outboxes)`,
+  );
+  if (bus.stuckCheckouts !== null) lines.push(`stuck sagas (initiated > 30 s): ${bus.stuckCheckouts}`);
+  for (const error of bus.errors) lines.push(`(could not read ${error})`);
+  process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
 

@@ -2,7 +2,8 @@
 import { fileURLToPath } from 'node:url';
 import { Type, type Static } from 'typebox';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
-import type { HttpServiceDefinition } from '../../platform/service.ts';
+import { STREAMS } from '../../contracts/events.ts';
+import { createOutbox, type HttpServiceDefinition } from '../../platform/service.ts';
 import { CatalogueService } from '../application/catalogue-service.ts';
 import { PgProduitRepository } from '../infrastructure/produit-repository.ts';
 import { catalogueRoutes } from './routes.ts';
@@ -31,9 +32,12 @@ export function catalogueService(config: CatalogueConfig): HttpServiceDefinition
     logLevel: config.LOG_LEVEL as HttpServiceDefinition['logLevel'],
     database: { url: config.DATABASE_URL, schema: 'catalogue', dir: CATALOGUE_DB_DIR, poolMax: config.DB_POOL_MAX },
     redisUrl: config.REDIS_URL,
+    publishes: [STREAMS.catalogue],
     routes: async (app, ctx) => {
       if (!ctx.pool) throw new Error('catalogue needs a database pool');
-      const service = new CatalogueService(new PgProduitRepository(ctx.pool));
+      // Without the platform's relay (tests), events are still written and wait in the outbox for one.
+      const outbox = ctx.outbox ?? createOutbox('catalogue');
+      const service = new CatalogueService(new PgProduitRepository(ctx.pool, outbox));
       await catalogueRoutes(app, { service, instanceId: config.INSTANCE_ID });
     },
   };

@@ -1,9 +1,14 @@
-/** Products in PostgreSQL (`catalogue.produits`), shared by the three catalogue instances. */
-import { isUniqueViolation, type Queryable } from '../../platform/db.ts';
+/**
+ * Products in PostgreSQL (`catalogue.produits`), shared by the three catalogue instances. Each write commits
+ * with its event in the outbox (one short transaction), so an event exists exactly when its change does.
+ */
+import { isUniqueViolation, withTransaction, type Pool } from '../../platform/db.ts';
+import type { Outbox } from '../../platform/service.ts';
 import { ErreurCatalogue } from '../domain/erreurs.ts';
 import type { ProduitRepository } from '../domain/ports.ts';
 import type { AttributsProduit, Produit } from '../domain/produit.ts';
 import type { CritereRecherche } from '../domain/recherche.ts';
+import { produitAjoute, produitModifie } from './evenements.ts';
 
 interface Ligne {
   id: string;
@@ -35,7 +40,10 @@ const versProduit = (l: Ligne): Produit => ({
 const MODIFIABLES = ['nom', 'categorie', 'prix', 'description', 'sku', 'actif'] as const satisfies readonly (keyof AttributsProduit)[];
 
 export class PgProduitRepository implements ProduitRepository {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Pool,
+    private readonly outbox: Outbox,
+  ) {}
 
   async rechercher(critere: CritereRecherche): Promise<Produit[]> {
     const { rows } = await this.db.query<Ligne>(
@@ -55,16 +63,23 @@ export class PgProduitRepository implements ProduitRepository {
   }
 
   async ajouter(id: string, a: AttributsProduit): Promise<Produit> {
+    let produit: Produit;
     try {
-      const { rows } = await this.db.query<Ligne>(
-        `INSERT INTO catalogue.produits (id, nom, categorie, prix, description, sku, actif)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLONNES}`,
-        [id, a.nom, a.categorie, a.prix, a.description, a.sku, a.actif],
-      );
-      return versProduit(rows[0]!);
+      produit = await withTransaction(this.db, async (c) => {
+        const { rows } = await c.query<Ligne>(
+          `INSERT INTO catalogue.produits (id, nom, categorie, prix, description, sku, actif)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLONNES}`,
+          [id, a.nom, a.categorie, a.prix, a.description, a.sku, a.actif],
+        );
+        const p = versProduit(rows[0]!);
+        await this.outbox.add(c, produitAjoute(p));
+        return p;
+      });
     } catch (error) {
       throw traduire(error, a);
     }
+    this.outbox.wake();
+    return produit;
   }
 
   async modifier(id: string, changement: Partial<AttributsProduit>): Promise<Produit | undefined> {
@@ -72,16 +87,24 @@ export class PgProduitRepository implements ProduitRepository {
     if (colonnes.length === 0) return this.parId(id);
     const valeurs = colonnes.map((c) => changement[c]);
     const affectations = colonnes.map((c, i) => `${c} = $${i + 2}`).join(', ');
+    let produit: Produit | undefined;
     try {
-      // One statement: concurrent changes from other instances never interleave half-applied.
-      const { rows } = await this.db.query<Ligne>(
-        `UPDATE catalogue.produits SET ${affectations}, updated_at = now() WHERE id = $1 RETURNING ${COLONNES}`,
-        [id, ...valeurs],
-      );
-      return rows[0] && versProduit(rows[0]);
+      produit = await withTransaction(this.db, async (c) => {
+        // One statement: concurrent changes from other instances never interleave half-applied.
+        const { rows } = await c.query<Ligne>(
+          `UPDATE catalogue.produits SET ${affectations}, updated_at = now() WHERE id = $1 RETURNING ${COLONNES}`,
+          [id, ...valeurs],
+        );
+        if (!rows[0]) return undefined;
+        const p = versProduit(rows[0]);
+        await this.outbox.add(c, produitModifie(p));
+        return p;
+      });
     } catch (error) {
       throw traduire(error, changement);
     }
+    if (produit) this.outbox.wake();
+    return produit;
   }
 }
 

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
-import type { HttpServiceDefinition } from '../../platform/service.ts';
+import { STREAMS } from '../../contracts/events.ts';
+import { createOutbox, type HttpServiceDefinition } from '../../platform/service.ts';
 import type { CatalogueClient, InventaireClient } from '../application/ports.ts';
 import { VentesUseCases } from '../application/ventes.ts';
 import { IndicateursUseCases } from '../application/indicateurs.ts';
@@ -43,9 +44,13 @@ export function commandesService(config: CommandesConfig, deps: CommandesDeps = 
     logLevel: config.LOG_LEVEL,
     database: { url: config.DATABASE_URL, schema: 'commandes', dir: COMMANDES_DB_DIR, poolMax: config.DB_POOL_MAX },
     redisUrl: config.REDIS_URL,
+    // Store sales only: online orders are announced by the saga workers on the checkout stream.
+    publishes: [STREAMS.commandes],
     routes: async (app, ctx) => {
       if (!ctx.pool) throw new Error('commandes needs a database pool');
-      const ventes = new PgVenteRepository(ctx.pool);
+      // Without the platform's relay (tests), events are still written and wait in the outbox for one.
+      const outbox = ctx.outbox ?? createOutbox('commandes');
+      const ventes = new PgVenteRepository(ctx.pool, outbox);
       const catalogue = deps.catalogue ?? new HttpCatalogueClient(config.CATALOGUE_URL);
       const inventaire = deps.inventaire ?? new HttpInventaireClient(config.INVENTAIRE_URL);
       await commandesRoutes(app, {

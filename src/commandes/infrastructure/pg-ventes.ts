@@ -1,8 +1,10 @@
-/** Store sales in PostgreSQL (schema `commandes`). */
+/** Store sales in PostgreSQL (schema `commandes`); each change commits with its event in the outbox. */
 import { withTransaction, type Pool } from '../../platform/db.ts';
+import type { Outbox } from '../../platform/service.ts';
 import type { LigneVendue } from '../domain/indicateurs.ts';
 import type { StatutVente, Vente } from '../domain/vente.ts';
 import type { FiltreVentes, Magasin, NouvelleVente, VenteRepository } from '../application/ports.ts';
+import { venteAnnulee, venteEnregistree } from './evenements.ts';
 
 interface VenteRow {
   id: string;
@@ -42,7 +44,10 @@ function toVente(r: VenteRow): Vente {
 }
 
 export class PgVenteRepository implements VenteRepository {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly outbox: Outbox,
+  ) {}
 
   async magasins(): Promise<Magasin[]> {
     const { rows } = await this.pool.query<Magasin>('SELECT id, nom, adresse FROM commandes.magasins ORDER BY nom, id');
@@ -69,7 +74,9 @@ export class PgVenteRepository implements VenteRepository {
           [v.id, l.produit_id, l.produit_nom, l.quantite, l.prix_unitaire],
         );
       }
+      await this.outbox.add(client, venteEnregistree(v));
     });
+    this.outbox.wake();
     const vente = await this.trouver(v.id);
     if (!vente) throw new Error(`sale ${v.id} vanished after insert`);
     return vente;
@@ -95,12 +102,20 @@ export class PgVenteRepository implements VenteRepository {
   }
 
   async marquerAnnulee(id: string, motif: string): Promise<Vente | null> {
-    // Conditional: only an active sale flips, so two concurrent cancels cannot both succeed.
-    const { rowCount } = await this.pool.query(
-      `UPDATE commandes.ventes SET statut = 'annulee', date_annulation = now(), motif_annulation = $2 WHERE id = $1 AND statut = 'active'`,
-      [id, motif],
-    );
-    return rowCount ? this.trouver(id) : null;
+    const annulee = await withTransaction(this.pool, async (client) => {
+      // Conditional: only an active sale flips, so two concurrent cancels cannot both succeed (nor both announce).
+      const { rows } = await client.query<{ id: string; magasin_id: string }>(
+        `UPDATE commandes.ventes SET statut = 'annulee', date_annulation = now(), motif_annulation = $2
+         WHERE id = $1 AND statut = 'active' RETURNING id, magasin_id`,
+        [id, motif],
+      );
+      if (!rows[0]) return false;
+      await this.outbox.add(client, venteAnnulee(rows[0], motif));
+      return true;
+    });
+    if (!annulee) return null;
+    this.outbox.wake();
+    return this.trouver(id);
   }
 
   async lignesActivesDepuis(depuis: Date): Promise<(LigneVendue & { produit_nom: string })[]> {

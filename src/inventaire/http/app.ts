@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
-import type { HttpServiceDefinition } from '../../platform/service.ts';
+import { STREAMS } from '../../contracts/events.ts';
+import { createOutbox, type HttpServiceDefinition } from '../../platform/service.ts';
 import { InventaireService } from '../application/inventaire-service.ts';
 import type { CatalogueClient } from '../application/ports.ts';
 import { HttpCatalogueClient } from '../infrastructure/catalogue-http-client.ts';
@@ -13,7 +14,7 @@ export const InventaireConfig = Type.Object({
   PORT: PortVar(8002),
   HOST: HostVar(),
   DATABASE_URL: UrlVar(undefined, 'PostgreSQL connection string'),
-  // Not used yet: inventaire publishes no events; kept so the process accepts the common environment.
+  // Where the outbox relay publishes `inventaire.stock.events`.
   REDIS_URL: UrlVar('redis://127.0.0.1:6379'),
   CATALOGUE_URL: UrlVar('http://127.0.0.1:8001', 'Catalogue base URL (product names and existence)'),
   LOG_LEVEL: LogLevelVar(),
@@ -39,10 +40,14 @@ export function inventaireService(config: InventaireConfig, deps: InventaireDeps
     host: config.HOST,
     logLevel: config.LOG_LEVEL as HttpServiceDefinition['logLevel'],
     database: { url: config.DATABASE_URL, schema: 'inventaire', dir: INVENTAIRE_DB_DIR, poolMax: config.DB_POOL_MAX },
+    redisUrl: config.REDIS_URL,
+    publishes: [STREAMS.inventaire],
     routes: async (app, ctx) => {
       if (!ctx.pool) throw new Error('inventaire needs a database pool');
+      // Without the platform's relay (tests), events are still written and wait in the outbox for one.
+      const outbox = ctx.outbox ?? createOutbox('inventaire');
       const service = new InventaireService(
-        new PgInventaireRepository(ctx.pool),
+        new PgInventaireRepository(ctx.pool, outbox),
         deps.catalogue ?? new HttpCatalogueClient(config.CATALOGUE_URL),
         deps.nomsTtlMs,
       );

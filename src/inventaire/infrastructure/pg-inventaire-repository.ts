@@ -1,9 +1,12 @@
 /**
  * The inventory store on PostgreSQL. Every stock change is one conditional statement (never a read then a
  * write), so concurrent callers can neither oversell nor drive a quantity below zero; multi-row changes
- * run in one short transaction that locks stock rows in product order.
+ * run in one short transaction that locks stock rows in product order. Every change commits with its
+ * events in the outbox (same transaction): a rolled-back change announces nothing.
  */
 import { isUniqueViolation, withTransaction, type Pool, type Queryable } from '../../platform/db.ts';
+import type { Outbox } from '../../platform/service.ts';
+import type { EventEnvelope } from '../../contracts/events.ts';
 import type { ReservationResponse } from '../../contracts/inventaire.ts';
 import { ordreDeVerrouillage, type DemandeStatut, type Ligne } from '../domain/stock.ts';
 import type {
@@ -15,6 +18,7 @@ import type {
   StockLocalRow,
   StockRow,
 } from '../application/ports.ts';
+import { demandeApprouvee, demandeCreee, demandeRejetee, stockAjuste } from './evenements.ts';
 
 /** Thrown inside a transaction to roll it back and answer with `result`. */
 class Abandon<T> {
@@ -111,7 +115,10 @@ async function lireQuantite(db: Queryable, produitId: string, magasinId: string 
 }
 
 export class PgInventaireRepository implements InventaireRepository {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly outbox: Outbox,
+  ) {}
 
   async magasin(id: string): Promise<Magasin | null> {
     const { rows } = await this.pool.query<Magasin>('SELECT id, nom, adresse FROM inventaire.magasins WHERE id = $1', [id]);
@@ -141,28 +148,47 @@ export class PgInventaireRepository implements InventaireRepository {
     return rows;
   }
 
-  augmenter(produitId: string, magasinId: string | null, n: number, max: number) {
-    return incrementer(this.pool, produitId, magasinId, n, max);
+  async augmenter(produitId: string, magasinId: string | null, n: number, max: number): Promise<number | null> {
+    const quantite = await withTransaction(this.pool, async (c) => {
+      const q = await incrementer(c, produitId, magasinId, n, max);
+      if (q !== null) await this.outbox.add(c, stockAjuste({ produitId, magasinId, delta: n, quantite: q, raison: 'augmentation' }));
+      return q;
+    });
+    if (quantite !== null) this.outbox.wake();
+    return quantite;
   }
 
-  diminuer(produitId: string, magasinId: string | null, n: number) {
-    return decrementer(this.pool, produitId, magasinId, n);
+  async diminuer(produitId: string, magasinId: string | null, n: number): Promise<number | null> {
+    const quantite = await withTransaction(this.pool, async (c) => {
+      const q = await decrementer(c, produitId, magasinId, n);
+      if (q !== null) await this.outbox.add(c, stockAjuste({ produitId, magasinId, delta: -n, quantite: q, raison: 'diminution' }));
+      return q;
+    });
+    if (quantite !== null) this.outbox.wake();
+    return quantite;
   }
 
   // --------------------------------------------------------------------------------------------- requests
 
   async creerDemande(produitId: string, magasinId: string, quantite: number): Promise<DemandeRow | null> {
+    let demande: DemandeRow;
     try {
-      const { rows } = await this.pool.query<DemandeDb>(
-        `INSERT INTO inventaire.demandes (produit_id, magasin_id, quantite) VALUES ($1, $2, $3) RETURNING ${DEMANDE_COLS}`,
-        [produitId, magasinId, quantite],
-      );
-      return toDemande(rows[0]!);
+      demande = await withTransaction(this.pool, async (c) => {
+        const { rows } = await c.query<DemandeDb>(
+          `INSERT INTO inventaire.demandes (produit_id, magasin_id, quantite) VALUES ($1, $2, $3) RETURNING ${DEMANDE_COLS}`,
+          [produitId, magasinId, quantite],
+        );
+        const d = toDemande(rows[0]!);
+        await this.outbox.add(c, demandeCreee(d));
+        return d;
+      });
     } catch (error) {
       // The partial unique index is the one judge of "already pending", races included.
       if (isUniqueViolation(error, 'demandes_une_en_attente')) return null;
       throw error;
     }
+    this.outbox.wake();
+    return demande;
   }
 
   async demande(id: string): Promise<DemandeRow | null> {
@@ -201,7 +227,7 @@ export class PgInventaireRepository implements InventaireRepository {
 
   async approuverDemande(id: string, maxLocal: number): Promise<ApprobationResultat> {
     try {
-      return await withTransaction(this.pool, async (c) => {
+      const result = await withTransaction(this.pool, async (c) => {
         const { rows } = await c.query<DemandeDb>(
           `UPDATE inventaire.demandes SET statut = 'Approuvée', date_modification = now()
            WHERE id = $1 AND statut = 'En attente' RETURNING ${DEMANDE_COLS}`,
@@ -212,7 +238,8 @@ export class PgInventaireRepository implements InventaireRepository {
           const statut = await this.statutDemande(c, id);
           throw new Abandon<ApprobationResultat>(statut ? { kind: 'statut', statut } : { kind: 'introuvable' });
         }
-        if ((await decrementer(c, d.produit_id, null, d.quantite)) === null) {
+        const central = await decrementer(c, d.produit_id, null, d.quantite);
+        if (central === null) {
           const disponible = await lireQuantite(c, d.produit_id, null);
           throw new Abandon<ApprobationResultat>(
             disponible === null
@@ -220,12 +247,23 @@ export class PgInventaireRepository implements InventaireRepository {
               : { kind: 'stock_insuffisant', produit_id: d.produit_id, disponible, demande: d.quantite },
           );
         }
-        if ((await incrementer(c, d.produit_id, d.magasin_id, d.quantite, maxLocal)) === null) {
+        const local = await incrementer(c, d.produit_id, d.magasin_id, d.quantite, maxLocal);
+        if (local === null) {
           const actuelle = (await lireQuantite(c, d.produit_id, d.magasin_id)) ?? 0;
           throw new Abandon<ApprobationResultat>({ kind: 'depassement', actuelle, ajout: d.quantite });
         }
-        return { kind: 'ok', demande: toDemande(d) } as const;
+        const demande = toDemande(d);
+        const transfert = { produitId: d.produit_id, raison: 'reapprovisionnement', reference: d.id } as const;
+        await this.outbox.add(
+          c,
+          demandeApprouvee(demande),
+          stockAjuste({ ...transfert, magasinId: null, delta: -d.quantite, quantite: central }, d.id),
+          stockAjuste({ ...transfert, magasinId: d.magasin_id, delta: d.quantite, quantite: local }, d.id),
+        );
+        return { kind: 'ok', demande } as const;
       });
+      this.outbox.wake();
+      return result;
     } catch (error) {
       if (error instanceof Abandon) return error.result as ApprobationResultat;
       throw error;
@@ -233,12 +271,21 @@ export class PgInventaireRepository implements InventaireRepository {
   }
 
   async rejeterDemande(id: string, motif: string | null) {
-    const { rows } = await this.pool.query<DemandeDb>(
-      `UPDATE inventaire.demandes SET statut = 'Refusée', motif = $2, date_modification = now()
-       WHERE id = $1 AND statut = 'En attente' RETURNING ${DEMANDE_COLS}`,
-      [id, motif],
-    );
-    if (rows[0]) return { kind: 'ok' as const, demande: toDemande(rows[0]) };
+    const rejetee = await withTransaction(this.pool, async (c) => {
+      const { rows } = await c.query<DemandeDb>(
+        `UPDATE inventaire.demandes SET statut = 'Refusée', motif = $2, date_modification = now()
+         WHERE id = $1 AND statut = 'En attente' RETURNING ${DEMANDE_COLS}`,
+        [id, motif],
+      );
+      if (!rows[0]) return null;
+      const d = toDemande(rows[0]);
+      await this.outbox.add(c, demandeRejetee(d));
+      return d;
+    });
+    if (rejetee) {
+      this.outbox.wake();
+      return { kind: 'ok' as const, demande: rejetee };
+    }
     const statut = await this.statutDemande(this.pool, id);
     return statut ? { kind: 'statut' as const, statut } : { kind: 'introuvable' as const };
   }
@@ -252,7 +299,7 @@ export class PgInventaireRepository implements InventaireRepository {
 
   async reserver(reservationId: string, magasinId: string | null, lignes: Ligne[]): Promise<ReservationResultat> {
     try {
-      return await withTransaction(this.pool, async (c): Promise<ReservationResultat> => {
+      const result = await withTransaction(this.pool, async (c): Promise<ReservationResultat> => {
         // The primary key serialises repeats of one id: a concurrent twin waits here, then sees our row.
         const inserted = await c.query(
           `INSERT INTO inventaire.reservations (reservation_id, magasin_id, lignes, statut) VALUES ($1, $2, $3::jsonb, 'reservee')
@@ -265,13 +312,18 @@ export class PgInventaireRepository implements InventaireRepository {
           ]);
           return { kind: 'existante', reservation: toReservation(rows[0]!) };
         }
+        const ajustements: EventEnvelope[] = [];
         for (const l of ordreDeVerrouillage(lignes)) {
-          if ((await decrementer(c, l.produit_id, magasinId, l.quantite)) === null) {
-            throw new Abandon({ produit_id: l.produit_id, demande: l.quantite });
-          }
+          const quantite = await decrementer(c, l.produit_id, magasinId, l.quantite);
+          if (quantite === null) throw new Abandon({ produit_id: l.produit_id, demande: l.quantite });
+          const a = { produitId: l.produit_id, magasinId, delta: -l.quantite, quantite, raison: 'reservation', reference: reservationId } as const;
+          ajustements.push(stockAjuste(a, reservationId));
         }
+        await this.outbox.add(c, ...ajustements);
         return { kind: 'creee', reservation: { reservation_id: reservationId, magasin_id: magasinId, lignes, statut: 'reservee' } };
       });
+      if (result.kind === 'creee') this.outbox.wake();
+      return result;
     } catch (error) {
       if (!(error instanceof Abandon)) throw error;
       const { produit_id, demande } = error.result as { produit_id: string; demande: number };
@@ -282,6 +334,7 @@ export class PgInventaireRepository implements InventaireRepository {
   }
 
   async liberer(reservationId: string): Promise<ReservationResponse> {
+    let rendu = false; // set when a transaction gave stock back (read only after it committed)
     for (let attempt = 0; attempt < 5; attempt++) {
       const result = await withTransaction(this.pool, async (c): Promise<ReservationResponse | null> => {
         // Only the caller that flips 'reservee' → 'liberee' gives the stock back, so a double release returns it once.
@@ -293,7 +346,15 @@ export class PgInventaireRepository implements InventaireRepository {
         const r = rows[0];
         if (r) {
           const body = toReservation(r);
-          for (const l of ordreDeVerrouillage(body.lignes)) await incrementer(c, l.produit_id, r.magasin_id, l.quantite, null);
+          const ajustements: EventEnvelope[] = [];
+          for (const l of ordreDeVerrouillage(body.lignes)) {
+            const quantite = await incrementer(c, l.produit_id, r.magasin_id, l.quantite, null);
+            if (quantite === null) throw new Error(`libération ${reservationId}: le stock de ${l.produit_id} n'a pas été rendu`);
+            const a = { produitId: l.produit_id, magasinId: r.magasin_id, delta: l.quantite, quantite, raison: 'liberation', reference: reservationId } as const;
+            ajustements.push(stockAjuste(a, reservationId));
+          }
+          await this.outbox.add(c, ...ajustements);
+          if (ajustements.length > 0) rendu = true;
           return body;
         }
         // Unknown id: a tombstone makes a late reservation with this id fail instead of leaking stock.
@@ -311,7 +372,10 @@ export class PgInventaireRepository implements InventaireRepository {
         if (e && e.statut === 'liberee') return toReservation(e);
         return null; // a reservation committed in between: release it on the next pass
       });
-      if (result) return result;
+      if (result) {
+        if (rendu) this.outbox.wake();
+        return result;
+      }
     }
     throw new Error(`libération de la réservation ${reservationId}: contention persistante`);
   }

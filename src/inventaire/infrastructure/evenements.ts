@@ -3,9 +3,7 @@ import { newEvent, STREAMS, type EventEnvelope, type EventPayload } from '../../
 import type { DemandeRow } from '../application/ports.ts';
 
 type StockAjustePayload = EventPayload<typeof STREAMS.inventaire, 'StockAjuste'>;
-// The contract builds `raison` from a mapped array, so its static type is `never`; the schema still checks
-// the value when the event is encoded. Spelled out here until the contract's type says it.
-type Raison = 'augmentation' | 'diminution' | 'reservation' | 'liberation' | 'reapprovisionnement';
+type Raison = StockAjustePayload['raison'];
 
 export interface Ajustement {
   produitId: string;
@@ -34,7 +32,7 @@ export function stockAjuste(a: Ajustement, correlationId: string = a.produitId.t
       quantite: a.quantite,
       raison: a.raison,
       ...(a.reference === undefined ? {} : { reference: a.reference }),
-    } as StockAjustePayload,
+    },
     { correlationId },
   );
 }

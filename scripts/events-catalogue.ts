@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TSchema } from 'typebox';
-import { EVENT_SCHEMAS, EVENT_VERSION, STREAMS } from '../src/contracts/events.ts';
+import { EVENT_SCHEMAS, EVENT_VERSION, SAGA_EVENT_TYPES, STREAMS } from '../src/contracts/events.ts';
 
 /** Who writes and who reads each stream (consumer group → process). */
 export const ROUTING: Record<string, { producers: Record<string, string>; groups: Record<string, string> }> = {
@@ -47,6 +47,10 @@ export const ROUTING: Record<string, { producers: Record<string, string>; groups
   },
   [STREAMS.commandes]: {
     producers: { VenteEnregistree: 'commandes', VenteAnnulee: 'commandes' },
+    groups: { 'checkout-audit': 'audit worker', 'event-store-archive': 'event store' },
+  },
+  [STREAMS.saga]: {
+    producers: Object.fromEntries(SAGA_EVENT_TYPES.map((t) => [t, 'saga-orchestrator'])),
     groups: { 'checkout-audit': 'audit worker', 'event-store-archive': 'event store' },
   },
 };

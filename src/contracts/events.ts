@@ -16,6 +16,7 @@ export const STREAMS = {
   catalogue: 'catalogue.produits.events',
   inventaire: 'inventaire.stock.events',
   commandes: 'commandes.ventes.events',
+  saga: 'saga.orchestrator.events',
 } as const;
 export type StreamName = (typeof STREAMS)[keyof typeof STREAMS];
 export const CHECKOUT_STREAM = STREAMS.checkout;
@@ -43,6 +44,33 @@ const Adresse = Type.Record(Type.String({ maxLength: 50 }), Type.Union([Type.Str
 /** Keys every checkout payload carries (reference §3.1 `checkout_id`, `emitted_at`; here `client_id` too). */
 const CheckoutBase = { checkout_id: Uuid, client_id: Uuid, emitted_at: Type.Number({ minimum: 0 }) };
 const Emitted = { emitted_at: Type.Number({ minimum: 0 }) };
+
+/** TypeEvenement of the reference's orchestrator, plus the transitions a correct recovery needs. */
+export const SAGA_EVENT_TYPES = [
+  'SAGA_DEMARRE',
+  'STOCK_VERIFIE_SUCCES',
+  'STOCK_VERIFIE_ECHEC',
+  'STOCK_RESERVE_SUCCES',
+  'STOCK_RESERVE_ECHEC',
+  'COMMANDE_CREEE_SUCCES',
+  'COMMANDE_CREEE_ECHEC',
+  'COMPENSATION_DEMANDEE',
+  'COMPENSATION_TERMINEE',
+  'SAGA_TERMINEE_SUCCES',
+  'SAGA_ANNULEE',
+  'DELAI_DEPASSE',
+] as const;
+
+const SagaTransition = Type.Object({
+  ...Emitted,
+  saga_id: Uuid,
+  client_id: Uuid,
+  magasin_id: Uuid,
+  etat_precedent: Type.Union([Type.String(), Type.Null()]),
+  nouvel_etat: Type.String(),
+  message: Type.String(),
+  donnees: Type.Record(Type.String(), Type.Unknown()),
+});
 
 export const EVENT_SCHEMAS = {
   [STREAMS.checkout]: {
@@ -87,6 +115,10 @@ export const EVENT_SCHEMAS = {
     VenteEnregistree: Type.Object({ ...Emitted, vente_id: Uuid, magasin_id: Uuid, produit_id: Uuid, quantite: Quantite, total: Type.Number(), client_id: Type.Union([Uuid, Type.Null()]) }),
     VenteAnnulee: Type.Object({ ...Emitted, vente_id: Uuid, magasin_id: Uuid, motif: Type.String() }),
   },
+  // The orchestrator's saga history (reference §4.3): one event per state transition, named after its TypeEvenement.
+  [STREAMS.saga]: Object.fromEntries(
+    SAGA_EVENT_TYPES.map((type) => [type, SagaTransition]),
+  ) as Record<(typeof SAGA_EVENT_TYPES)[number], typeof SagaTransition>,
 } as const satisfies Record<StreamName, Record<string, TSchema>>;
 
 export type EventSchemas = typeof EVENT_SCHEMAS;

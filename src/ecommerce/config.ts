@@ -11,5 +11,13 @@ export const EcommerceConfigSchema = Type.Object({
   INVENTAIRE_URL: UrlVar('http://127.0.0.1:8002'),
   LOG_LEVEL: LogLevelVar(),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  /** Base of the `follow` link of a choreographed checkout: the event store as the caller reaches it. */
+  PUBLIC_EVENT_STORE_URL: UrlVar('http://localhost:7010'),
+  /** A saga step with no progress for this long gets its failure event (issue 3: 20 s). */
+  CHOREO_STEP_DEADLINE_MS: Type.Integer({ minimum: 50, maximum: 3_600_000, default: 20_000 }),
+  /** How often the deadline watcher looks for late steps. */
+  CHOREO_DEADLINE_POLL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1_000 }),
+  /** Idle time after which the choreo-ecommerce group reclaims an entry a dead consumer left pending. */
+  CHOREO_CLAIM_IDLE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
 });
 export type EcommerceConfig = Static<typeof EcommerceConfigSchema>;

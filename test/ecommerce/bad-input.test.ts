@@ -29,7 +29,9 @@ async function snapshot() {
      UNION ALL SELECT 'paniers', count(*)::int, 0 FROM ecommerce.paniers
      UNION ALL SELECT 'panier_produits', count(*)::int, coalesce(sum(quantite), 0)::int FROM ecommerce.panier_produits
      UNION ALL SELECT 'commandes', count(*)::int, 0 FROM ecommerce.commandes
-     UNION ALL SELECT 'lignes_commandes', count(*)::int, 0 FROM ecommerce.lignes_commandes`,
+     UNION ALL SELECT 'lignes_commandes', count(*)::int, 0 FROM ecommerce.lignes_commandes
+     UNION ALL SELECT 'checkouts', count(*)::int, 0 FROM ecommerce.checkouts
+     UNION ALL SELECT 'outbox', count(*)::int, 0 FROM ecommerce.outbox`,
   );
   return rows;
 }
@@ -130,7 +132,7 @@ const cases: Case[] = [
   { name: 'missing trailing slash', method: 'GET', url: '/api/clients', status: 404 },
   { name: 'unknown route', method: 'GET', url: '/api/clients/tous/', status: 404 },
   { name: 'wrong method', method: 'PUT', url: '/api/clients/', body: client, status: 404 },
-  { name: 'choreo is not served here', method: 'POST', url: `/api/commandes/clients/${J}/checkout/choreo/`, status: 404 },
+  { name: 'choreo: wrong method', method: 'GET', url: `/api/commandes/clients/${J}/checkout/choreo/`, status: 404 },
 ];
 
 describe('bad input', () => {

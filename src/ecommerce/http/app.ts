@@ -8,19 +8,25 @@ import { Value } from 'typebox/value';
 import { badRequest, type HttpError } from '../../platform/errors.ts';
 import type { Pool } from '../../platform/db.ts';
 import type { App } from '../../platform/server.ts';
-import type { HttpServiceDefinition } from '../../platform/service.ts';
+import { createOutbox, type HttpServiceDefinition } from '../../platform/service.ts';
+import { STREAMS } from '../../contracts/events.ts';
 import type { EcommerceConfig } from '../config.ts';
 import type { EcommerceDeps } from '../application/contexte.ts';
 import type { CatalogueClient, EcommerceRepository, InventaireClient } from '../application/ports.ts';
 import { creerClient, listerClients, validerClient } from '../application/clients.ts';
 import { ajouterProduit, modifierProduit, viderPanier, voirPanier } from '../application/panier.ts';
 import { checkout, historique, prerequis } from '../application/commandes.ts';
+import { initierCheckoutChoreo, type ChoreoDeps } from '../application/choreo.ts';
 import { CHAMPS_REQUIS_CLIENT } from '../domain/client.ts';
+import { PgChoreoStore } from '../infrastructure/choreo-store.ts';
+import { choreoMetrics, startChoreoRuntime } from '../infrastructure/choreo-runtime.ts';
 import { HttpCatalogueClient, HttpInventaireClient } from '../infrastructure/clients-http.ts';
 import { PgEcommerceRepository } from '../infrastructure/repository.ts';
 import {
   AjoutPanierBody,
   CheckoutBody,
+  CheckoutChoreoAccepte,
+  CheckoutChoreoBody,
   ClientParams,
   ClientProduitParams,
   HistoriqueQuery,
@@ -74,8 +80,9 @@ export function ecommerceService(config: EcommerceConfig, overrides: EcommerceOv
     host: config.HOST,
     logLevel: config.LOG_LEVEL as HttpServiceDefinition['logLevel'],
     database: { url: config.DATABASE_URL, schema: 'ecommerce', dir: 'src/ecommerce/infrastructure/db', poolMax: config.DB_POOL_MAX },
-    // The choreographed checkout publishes on Redis; the synchronous one never does.
+    // The choreographed checkout publishes on Redis through the outbox; the synchronous one never does.
     redisUrl: config.REDIS_URL,
+    publishes: [STREAMS.checkout],
     routes: (app, ctx) => {
       if (!ctx.pool) throw new Error('ecommerce needs a database pool');
       const deps: EcommerceDeps = {
@@ -85,9 +92,65 @@ export function ecommerceService(config: EcommerceConfig, overrides: EcommerceOv
         log: ctx.log,
       };
       registerRoutes(app, deps);
+      // Without a relay (tests building the app alone) the events wait in the outbox, as with Redis down.
+      const store = new PgChoreoStore(ctx.pool, ctx.outbox ?? createOutbox('ecommerce'));
+      registerChoreoRoutes(app, deps, { store, metrics: choreoMetrics(ctx.registry), publicEventStoreUrl: config.PUBLIC_EVENT_STORE_URL });
+    },
+    background: (ctx) => {
+      if (!ctx.pool) throw new Error('ecommerce needs a database pool');
+      return startChoreoRuntime({
+        redisUrl: config.REDIS_URL,
+        store: new PgChoreoStore(ctx.pool, ctx.outbox ?? createOutbox('ecommerce')),
+        log: ctx.log,
+        registry: ctx.registry,
+        deadlineMs: config.CHOREO_STEP_DEADLINE_MS,
+        pollMs: config.CHOREO_DEADLINE_POLL_MS,
+        claimIdleMs: config.CHOREO_CLAIM_IDLE_MS,
+      });
     },
   };
 }
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The choreographed checkout's entry point (issue 3): 202 once the checkout and its CheckoutInitiated are committed. */
+export function registerChoreoRoutes(app: App, deps: EcommerceDeps, choreo: ChoreoDeps): void {
+  app.post(
+    '/api/commandes/clients/:client_id/checkout/choreo/',
+    {
+      schema: {
+        tags: ['commandes'],
+        summary: 'Check-out chorégraphié: publie CheckoutInitiated et répond 202; suivre la saga avec `follow`',
+        description:
+          "Sans `panier`, le panier enregistré du client est utilisé (et vidé au succès). Noms et prix lus dans le catalogue. " +
+          "En-tête `Idempotency-Key` (par client, 24 h): même corps → même réponse; autre corps → 409.",
+        params: ClientParams,
+        body: CheckoutChoreoBody,
+        response: { 202: CheckoutChoreoAccepte },
+      },
+      preValidation: corpsStrict(CheckoutChoreoBody, { optionnel: true }),
+    },
+    async (req, reply) => {
+      const brut = req.headers['idempotency-key'];
+      let key: string | undefined;
+      if (brut !== undefined) {
+        if (typeof brut !== 'string' || !IDEMPOTENCY_KEY.test(brut)) {
+          throw badRequest('Idempotency-Key invalide', { field: 'headers.idempotency-key', message: '1 à 255 caractères ASCII visibles' });
+        }
+        key = brut;
+      }
+      const body = req.body ?? {};
+      const demande = {
+        ...(body.panier ? { panier: { lignes: body.panier.lignes.map((l) => ({ produit_id: l.produit_id.toLowerCase(), quantite: l.quantite })) } } : {}),
+        ...(body.adresse_livraison ? { adresse_livraison: body.adresse_livraison } : {}),
+      };
+      const reponse = await initierCheckoutChoreo(deps, choreo, id(req.params.client_id), demande, key);
+      return reply.code(202).send(reponse);
+    },
+  );
+}
+
+const id = (v: string) => v.toLowerCase();
 
 export function registerRoutes(app: App, deps: EcommerceDeps): void {
   const id = (v: string) => v.toLowerCase();

@@ -65,3 +65,43 @@ export const HistoriqueQuery = Type.Object(
   { limite: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50, description: '1 à 100, défaut 50' })) },
   { additionalProperties: false },
 );
+
+/** The choreographed checkout's address: every part optional (the client's record fills the gaps). */
+export const AdresseChoreoBody = Type.Object(
+  {
+    nom_destinataire: Type.Optional(Texte(200)),
+    rue: Type.Optional(Texte(255)),
+    ville: Type.Optional(Texte(100)),
+    code_postal: Type.Optional(Texte(10)),
+    province: Type.Optional(Texte(50)),
+    pays: Type.Optional(Texte(50)),
+    // The event's address values stop at 255 characters.
+    instructions_livraison: Type.Optional(Type.Union([Texte(255), Type.Null()])),
+    livraison_express: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const LigneChoreoBody = Type.Object(
+  { produit_id: Uuid, quantite: Type.Integer({ minimum: 1, maximum: 1_000_000, description: '1 à 1 000 000 (pas de plafond de 99 ici)' }) },
+  { additionalProperties: false },
+);
+
+export const CheckoutChoreoBody = Type.Object(
+  {
+    panier: Type.Optional(
+      Type.Object(
+        { lignes: Type.Array(LigneChoreoBody, { minItems: 1, maxItems: 100, description: '1 à 100 lignes, un produit par ligne' }) },
+        { additionalProperties: false, description: 'Sans panier, le panier enregistré du client est utilisé' },
+      ),
+    ),
+    adresse_livraison: Type.Optional(Type.Union([AdresseChoreoBody, Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export const CheckoutChoreoAccepte = Type.Object({
+  accepted: Type.Literal(true),
+  checkout_id: Uuid,
+  follow: Type.String({ description: "Replay du checkout dans l'event store" }),
+});

@@ -1,0 +1,303 @@
+/**
+ * The choreographed checkout as e-commerce plays it (issue 3): it starts the saga (CheckoutInitiated, written with
+ * the checkout in one transaction) and ends it (CheckoutSucceeded or CheckoutFailed) from the participants' events.
+ * Catalogue is read before the write transaction, never during it. Every consumed event is applied once.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { badRequest, conflict } from '../../platform/errors.ts';
+import { STREAMS, newEvent, type CheckoutEvent, type EventEnvelope } from '../../contracts/events.ts';
+import type { Logger } from '../../platform/logger.ts';
+import {
+  DETAIL_ECHEANCE,
+  adresseChoreo,
+  adresseEvenement,
+  echecEcheance,
+  lignesDuPanierChoreo,
+  panierChoreo,
+  peutReussir,
+  verifierLignesDemandees,
+  type LigneDemandee,
+  type ProduitPrix,
+} from '../domain/checkout-choreo.ts';
+import { lignesCommande, montantsCommande, type AdresseLivraisonInput } from '../domain/commande.ts';
+import { RegleMetierError } from '../domain/errors.ts';
+import { adresseDuClient, clientActif } from './clients.ts';
+import type { EcommerceDeps } from './contexte.ts';
+import { traduire } from './erreurs.ts';
+import type { CheckoutChoreo, ChoreoMetrics, ChoreoStore, ChoreoUnitOfWork, ReponseAcceptee, ReponseMemorisee } from './choreo-ports.ts';
+
+export interface ChoreoDeps {
+  store: ChoreoStore;
+  metrics: ChoreoMetrics;
+  /** Base of the `follow` link (the event store as the caller reaches it). */
+  publicEventStoreUrl: string;
+}
+
+export interface DemandeChoreo {
+  panier?: { lignes: LigneDemandee[] };
+  adresse_livraison?: AdresseLivraisonInput | null;
+}
+
+const nowSeconds = () => Date.now() / 1000;
+
+/** Same JSON whatever the key order, so `{a,b}` and `{b,a}` are the same request. */
+function canonique(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonique).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonique(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export const empreinteRequete = (demande: DemandeChoreo): string => createHash('sha256').update(canonique(demande)).digest('hex');
+
+function rejouer(memo: ReponseMemorisee, hash: string, key: string): ReponseAcceptee {
+  if (memo.request_hash !== hash) {
+    throw conflict("Idempotency-Key déjà utilisée pour une autre requête", { idempotency_key: key, checkout_id: memo.response.checkout_id });
+  }
+  return memo.response;
+}
+
+export const followUrl = (base: string, checkoutId: string) =>
+  `${base.replace(/\/+$/, '')}/api/event-store/replay/checkout/${checkoutId}`;
+
+/** POST …/checkout/choreo/: validates everything, then accepts (202) or writes nothing. */
+export async function initierCheckoutChoreo(
+  deps: EcommerceDeps,
+  choreo: ChoreoDeps,
+  clientId: string,
+  demande: DemandeChoreo,
+  idempotencyKey?: string,
+): Promise<ReponseAcceptee> {
+  const hash = empreinteRequete(demande);
+  if (idempotencyKey !== undefined) {
+    const memo = await choreo.store.reponseMemorisee(clientId, idempotencyKey);
+    if (memo) return rejouer(memo, hash, idempotencyKey);
+  }
+
+  const { client, panier, adresse, enregistre } = await traduire(async () => {
+    const client = await clientActif(deps, clientId);
+    const adresse = adresseChoreo(demande.adresse_livraison, { nom_destinataire: `${client.prenom} ${client.nom}`, ...adresseDuClient(client) });
+    const enregistre = demande.panier === undefined;
+    const lignes: LigneDemandee[] = enregistre
+      ? (await deps.repo.lirePanier(clientId)).lignes.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite }))
+      : demande.panier!.lignes.map((l) => ({ produit_id: l.produit_id.toLowerCase(), quantite: l.quantite }));
+    verifierLignesDemandees(lignes); // before any call: an empty or bad cart costs catalogue nothing
+    const produits = new Map<string, ProduitPrix>();
+    const inconnus: string[] = [];
+    const inactifs: string[] = [];
+    await Promise.all(
+      lignes.map(async (l) => {
+        const p = await deps.catalogue.produit(l.produit_id);
+        if (!p) inconnus.push(l.produit_id);
+        else if (!p.actif) inactifs.push(l.produit_id);
+        else produits.set(l.produit_id, { nom: p.nom, prix: p.prix });
+      }),
+    );
+    if (inconnus.length > 0) throw badRequest('Produit inexistant dans le catalogue', { produits: inconnus.sort() });
+    if (inactifs.length > 0) throw badRequest('Produit inactif dans le catalogue', { produits: inactifs.sort() });
+    const panier = panierChoreo(clientId, lignes, produits);
+    // The order written at the end uses these rules: a cart they refuse is refused now, not after the saga.
+    montantsCommande(lignesDuPanierChoreo(panier), adresse.livraison_express);
+    return { client, panier, adresse, enregistre };
+  });
+
+  const checkoutId = randomUUID();
+  const reponse: ReponseAcceptee = { accepted: true, checkout_id: checkoutId, follow: followUrl(choreo.publicEventStoreUrl, checkoutId) };
+  const evenement = newEvent(
+    STREAMS.checkout,
+    'CheckoutInitiated',
+    {
+      checkout_id: checkoutId,
+      client_id: client.id,
+      emitted_at: nowSeconds(),
+      panier,
+      adresse_livraison: adresseEvenement(adresse),
+      panier_enregistre: enregistre,
+    },
+    { correlationId: checkoutId },
+  );
+  const resultat = await choreo.store.creerCheckout(
+    { checkout_id: checkoutId, client_id: client.id, panier, panier_enregistre: enregistre, adresse },
+    evenement,
+    reponse,
+    idempotencyKey === undefined ? undefined : { key: idempotencyKey, request_hash: hash },
+  );
+  // A concurrent request with the same key won: answer as it did (or 409 for another body).
+  if (!resultat.cree) return rejouer(resultat.existante, hash, idempotencyKey!);
+  choreo.store.reveiller();
+  choreo.metrics.started();
+  deps.log.info(
+    { correlation_id: checkoutId, client_id: client.id, lignes: panier.produits.length, total: panier.total, panier_enregistre: enregistre },
+    'choreo checkout initiated',
+  );
+  return reponse;
+}
+
+type Fin = { outcome: 'succeeded' | 'failed'; seconds: number } | null;
+
+/** The saga's end in e-commerce: one handler for every entry of the checkout stream (group choreo-ecommerce). */
+export class FinSagaEcommerce {
+  constructor(
+    private readonly store: ChoreoStore,
+    private readonly metrics: ChoreoMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  async handle(event: EventEnvelope): Promise<void> {
+    if (event.stream !== STREAMS.checkout) return;
+    const type = event.type;
+    if (type !== 'StockReserved' && type !== 'StockReservationFailed' && type !== 'OrderCreated' && type !== 'OrderCreationFailed' && type !== 'StockReleased') {
+      return; // our own events and any other type: nothing to do
+    }
+    const log = this.log.child({ correlation_id: event.correlation_id, event_id: event.event_id, type });
+    const result = await this.store.appliquerUneFois(event.event_id, (uow) => this.appliquer(uow, event, log));
+    if (!result.applied) {
+      log.debug('choreo: event already applied');
+      return;
+    }
+    const fin = result.value;
+    if (fin) {
+      this.store.reveiller();
+      this.metrics.ended(fin.outcome, fin.seconds);
+    }
+  }
+
+  private async appliquer(uow: ChoreoUnitOfWork, event: EventEnvelope, log: Logger): Promise<Fin> {
+    const checkoutId = (event.payload as { checkout_id: string }).checkout_id;
+    const checkout = await uow.checkout(checkoutId);
+    if (!checkout) {
+      log.warn('choreo: event for a checkout ecommerce did not start; ignored');
+      return null;
+    }
+    if (checkout.status !== 'initiated' && event.type !== 'StockReleased') {
+      log.info({ status: checkout.status }, 'choreo: checkout already ended; event changes nothing');
+      return null;
+    }
+    switch (event.type) {
+      case 'StockReserved': {
+        // A deadline already sent the reservation's failure: a late success must not move the saga on.
+        if (checkout.deadline_fired || checkout.step !== 'initiated') return null;
+        await uow.avancer(checkoutId, 'stock_reserved');
+        log.info('choreo: stock reserved');
+        return null;
+      }
+      case 'OrderCreationFailed': {
+        const e = event as CheckoutEvent<'OrderCreationFailed'>;
+        await uow.avancer(checkoutId, 'order_failed', e.payload.detail);
+        log.info({ detail: e.payload.detail }, 'choreo: order creation failed; waiting for the stock release');
+        // The release may have been read first (a retried entry): then the saga ends now.
+        if (checkout.stock_released) return this.echouer(uow, checkout, event, 'OrderCreationFailed', e.payload.detail, log);
+        return null;
+      }
+      case 'StockReleased': {
+        await uow.marquerStockLibere(checkoutId);
+        if (checkout.status !== 'initiated') return null;
+        // A release after a reservation failure ends nothing (the failure itself does); after an order failure it does.
+        if (checkout.step !== 'order_failed') return null;
+        return this.echouer(uow, checkout, event, 'OrderCreationFailed', checkout.detail ?? 'order creation failed', log);
+      }
+      case 'StockReservationFailed': {
+        const e = event as CheckoutEvent<'StockReservationFailed'>;
+        return this.echouer(uow, checkout, event, 'StockReservationFailed', e.payload.detail, log);
+      }
+      case 'OrderCreated': {
+        const e = event as CheckoutEvent<'OrderCreated'>;
+        if (!peutReussir(checkout)) {
+          log.warn({ step: checkout.step, deadline_fired: checkout.deadline_fired }, 'choreo: order created after the saga started failing; ignored');
+          return null;
+        }
+        return this.reussir(uow, checkout, e, log);
+      }
+      default:
+        return null;
+    }
+  }
+
+  private async reussir(uow: ChoreoUnitOfWork, checkout: CheckoutChoreo, event: CheckoutEvent<'OrderCreated'>, log: Logger): Promise<Fin> {
+    const commandeId = randomUUID();
+    const lignes = lignesDuPanierChoreo(checkout.panier);
+    let montants;
+    try {
+      montants = montantsCommande(lignes, checkout.adresse.livraison_express);
+    } catch (error) {
+      // Checked at POST time; a stored cart that breaks the rules is a bug, not something a retry fixes.
+      if (error instanceof RegleMetierError) throw new Error(`stored cart of ${checkout.checkout_id} cannot make an order: ${error.message}`);
+      throw error;
+    }
+    await uow.enregistrerCommande({
+      id: commandeId,
+      checkout_id: checkout.checkout_id,
+      client_id: checkout.client_id,
+      montants,
+      adresse: checkout.adresse,
+      notes: '',
+      lignes: lignesCommande(lignes),
+    });
+    if (checkout.panier_enregistre) {
+      await uow.retirerDuPanier(checkout.client_id, lignes.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite })));
+    }
+    const seconds = await uow.terminer(checkout.checkout_id, {
+      status: 'succeeded',
+      commande_id: event.payload.commande_id,
+      ecommerce_commande_id: commandeId,
+    });
+    if (seconds === null) return null;
+    await uow.publier(
+      newEvent(
+        STREAMS.checkout,
+        'CheckoutSucceeded',
+        { checkout_id: checkout.checkout_id, client_id: checkout.client_id, emitted_at: nowSeconds(), commande_id: event.payload.commande_id },
+        { correlationId: checkout.checkout_id, causationId: event.event_id },
+      ),
+    );
+    log.info({ commande_id: event.payload.commande_id, ecommerce_commande_id: commandeId, total: montants.total }, 'choreo checkout succeeded');
+    return { outcome: 'succeeded', seconds };
+  }
+
+  private async echouer(
+    uow: ChoreoUnitOfWork,
+    checkout: CheckoutChoreo,
+    cause: EventEnvelope,
+    reason: 'StockReservationFailed' | 'OrderCreationFailed',
+    detail: string,
+    log: Logger,
+  ): Promise<Fin> {
+    const seconds = await uow.terminer(checkout.checkout_id, { status: 'failed', reason, detail });
+    if (seconds === null) return null;
+    await uow.publier(
+      newEvent(
+        STREAMS.checkout,
+        'CheckoutFailed',
+        { checkout_id: checkout.checkout_id, client_id: checkout.client_id, emitted_at: nowSeconds(), reason, detail },
+        { correlationId: checkout.checkout_id, causationId: cause.event_id },
+      ),
+    );
+    log.info({ reason, detail }, 'choreo checkout failed');
+    return { outcome: 'failed', seconds };
+  }
+}
+
+/** One pass of the deadline watcher: each late step gets its failure event, once. Returns how many fired. */
+export async function declencherEcheances(store: ChoreoStore, deadlineMs: number, log: Logger, limite = 100): Promise<number> {
+  const enRetard = await store.enRetard(deadlineMs, limite);
+  let fired = 0;
+  for (const c of enRetard) {
+    const type = echecEcheance(c.step);
+    if (type === null) continue;
+    const base = { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: nowSeconds(), detail: DETAIL_ECHEANCE, panier: c.panier };
+    const evenement =
+      type === 'StockReservationFailed'
+        ? newEvent(STREAMS.checkout, type, { ...base, reason: 'inventory_error' }, { correlationId: c.checkout_id })
+        : newEvent(STREAMS.checkout, type, { ...base, reason: 'order_service_error' }, { correlationId: c.checkout_id });
+    if (await store.declencherEcheance(c, deadlineMs, evenement)) {
+      fired++;
+      log.warn({ correlation_id: c.checkout_id, step: c.step, type }, 'choreo: step deadline exceeded; failure event published');
+    }
+  }
+  if (fired > 0) store.reveiller();
+  return fired;
+}

@@ -1,0 +1,108 @@
+/**
+ * The choreographed checkout's background work in the ecommerce process: the consumer that ends the saga
+ * (group choreo-ecommerce) and the deadline watcher (autocommit reads, one short transaction per fired deadline).
+ */
+import { STREAMS } from '../../contracts/events.ts';
+import { startConsumer } from '../../platform/bus/consumer.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { prom, type Registry } from '../../platform/metrics.ts';
+import { FinSagaEcommerce, declencherEcheances } from '../application/choreo.ts';
+import type { ChoreoMetrics, ChoreoStore } from '../application/choreo-ports.ts';
+import { CHOREO_CONSUMER, IDEMPOTENCE_RETENTION_MS } from './choreo-store.ts';
+
+const SOURCE = 'ecommerce';
+const cache = new WeakMap<Registry, ChoreoMetrics>();
+
+/** saga_choreo_* of the reference (§6.1) with source="ecommerce", plus the duration by outcome; all at 0 from start. */
+export function choreoMetrics(registry: Registry): ChoreoMetrics {
+  const existing = cache.get(registry);
+  if (existing) return existing;
+  const r = [registry];
+  const started = new prom.Counter({ name: 'saga_choreo_started_total', help: 'Choreographed checkouts accepted (202)', labelNames: ['source'], registers: r });
+  const success = new prom.Counter({ name: 'saga_choreo_success_total', help: 'Choreographed checkouts ended in CheckoutSucceeded', labelNames: ['source'], registers: r });
+  const failed = new prom.Counter({ name: 'saga_choreo_failed_total', help: 'Choreographed checkouts ended in CheckoutFailed', labelNames: ['source'], registers: r });
+  const duration = new prom.Histogram({
+    name: 'saga_choreo_duration_seconds',
+    help: 'Choreographed checkout duration, from acceptance to its terminal event',
+    labelNames: ['outcome'],
+    buckets: [0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60],
+    registers: r,
+  });
+  started.inc({ source: SOURCE }, 0);
+  success.inc({ source: SOURCE }, 0);
+  failed.inc({ source: SOURCE }, 0);
+  duration.zero({ outcome: 'succeeded' });
+  duration.zero({ outcome: 'failed' });
+  const metrics: ChoreoMetrics = {
+    started: () => started.inc({ source: SOURCE }),
+    ended: (outcome, seconds) => {
+      (outcome === 'succeeded' ? success : failed).inc({ source: SOURCE });
+      duration.observe({ outcome }, Math.max(0, seconds));
+    },
+  };
+  cache.set(registry, metrics);
+  return metrics;
+}
+
+export interface ChoreoRuntimeOptions {
+  redisUrl: string;
+  store: ChoreoStore;
+  log: Logger;
+  registry: Registry;
+  deadlineMs: number;
+  pollMs: number;
+  claimIdleMs?: number;
+}
+
+export function startChoreoRuntime(options: ChoreoRuntimeOptions): () => Promise<void> {
+  const { store, log, registry } = options;
+  const metrics = choreoMetrics(registry);
+  const fin = new FinSagaEcommerce(store, metrics, log);
+  const consumer = startConsumer({
+    redisUrl: options.redisUrl,
+    streams: [STREAMS.checkout],
+    group: CHOREO_CONSUMER,
+    worker: 'ecommerce',
+    label: 'ecommerce',
+    handle: (event) => fin.handle(event),
+    log,
+    registry,
+    claimIdleMs: options.claimIdleMs,
+  });
+
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  let failing = false;
+  let lastPurge = 0;
+  const watcher = (async () => {
+    while (!stopped) {
+      try {
+        await declencherEcheances(store, options.deadlineMs, log);
+        if (Date.now() - lastPurge > 60_000) {
+          lastPurge = Date.now();
+          await store.purgerIdempotence(IDEMPOTENCE_RETENTION_MS);
+        }
+        if (failing) log.info('choreo deadline watcher recovered');
+        failing = false;
+      } catch (error) {
+        if (!failing) log.warn({ err: (error as Error).message }, 'choreo deadline watcher cannot run yet; retrying');
+        failing = true;
+      }
+      if (stopped) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.pollMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  })();
+
+  return async () => {
+    stopped = true;
+    wake?.();
+    await Promise.all([watcher, consumer.stop()]);
+  };
+}

@@ -1,0 +1,84 @@
+/** The event-store service (port 7010): config, background work (archive consumer, trimmer) and routes. */
+import path from 'node:path';
+import { Type, type Static } from 'typebox';
+import { STREAMS } from '../../contracts/events.ts';
+import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
+import type { HttpServiceDefinition } from '../../platform/service.ts';
+import { startConsumer } from '../../platform/bus/consumer.ts';
+import { archiveEvent } from '../infrastructure/pg-archive.ts';
+import { startTrimmer } from '../infrastructure/trimmer.ts';
+import { eventStoreRoutes } from './routes.ts';
+
+export const EventStoreConfig = Type.Object({
+  PORT: PortVar(7010),
+  HOST: HostVar(),
+  DATABASE_URL: UrlVar(undefined, 'PostgreSQL connection string'),
+  REDIS_URL: UrlVar('redis://127.0.0.1:6379'),
+  API_KEY: Type.Optional(Type.String()),
+  API_KEYS: Type.Optional(Type.String()),
+  LOG_LEVEL: LogLevelVar(),
+  DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  ARCHIVE_CLAIM_IDLE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+  ARCHIVE_MAX_DELIVERIES: Type.Integer({ minimum: 1, maximum: 1_000, default: 5 }),
+  /** Entries every stream keeps whatever the groups did (the default means a normal run never trims). */
+  STREAM_RETENTION_ENTRIES: Type.Integer({ minimum: 0, default: 100_000 }),
+  STREAM_TRIM_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 86_400_000, default: 60_000 }),
+  SSE_POLL_MS: Type.Integer({ minimum: 20, maximum: 10_000, default: 250 }),
+});
+export type EventStoreConfig = Static<typeof EventStoreConfig>;
+
+export const EVENT_STORE_DB_DIR = path.resolve(import.meta.dirname, '../infrastructure/db');
+export const EVENT_STORE_SCHEMA = 'event_store';
+export const ARCHIVE_GROUP = 'event-store-archive';
+
+export const apiKeysOf = (c: { API_KEY?: string; API_KEYS?: string }): string[] =>
+  [...new Set([c.API_KEY ?? '', ...(c.API_KEYS ?? '').split(',')].map((k) => k.trim()).filter((k) => k !== ''))];
+
+export function eventStoreService(config: EventStoreConfig): HttpServiceDefinition {
+  const streams = Object.values(STREAMS);
+  return {
+    service: 'event-store',
+    title: 'Event Store',
+    description:
+      'Archive durable de tous les événements (une fois chacun, position globale), replay d’un checkout, recherche, ' +
+      'flux SSE, projection CQRS orders-by-client et administration des lettres mortes.',
+    port: config.PORT,
+    host: config.HOST,
+    logLevel: config.LOG_LEVEL,
+    database: { url: config.DATABASE_URL, schema: EVENT_STORE_SCHEMA, dir: EVENT_STORE_DB_DIR, poolMax: config.DB_POOL_MAX },
+    redisUrl: config.REDIS_URL,
+    routes: (app, ctx) =>
+      eventStoreRoutes(app, { pool: ctx.pool!, redis: ctx.redis, log: ctx.log, apiKeys: apiKeysOf(config), ssePollMs: config.SSE_POLL_MS }),
+    background: (ctx) => {
+      const pool = ctx.pool!;
+      const archive = startConsumer({
+        redisUrl: config.REDIS_URL,
+        streams,
+        group: ARCHIVE_GROUP,
+        worker: 'event-store-archive',
+        label: 'event-store-archive',
+        log: ctx.log,
+        registry: ctx.registry,
+        claimIdleMs: config.ARCHIVE_CLAIM_IDLE_MS,
+        maxDeliveries: config.ARCHIVE_MAX_DELIVERIES,
+        handle: async (event, delivery) => {
+          const stored = await archiveEvent(pool, event, delivery.id);
+          ctx.log.debug({ stream: delivery.stream, id: delivery.id, type: event.type, correlation_id: event.correlation_id, stored }, stored ? 'archived' : 'already archived');
+        },
+      });
+      const trimmer = startTrimmer({
+        pool,
+        redis: ctx.redis!,
+        log: ctx.log,
+        streams,
+        archiveGroup: ARCHIVE_GROUP,
+        retention: config.STREAM_RETENTION_ENTRIES,
+        intervalMs: config.STREAM_TRIM_INTERVAL_MS,
+      });
+      return async () => {
+        await trimmer.stop();
+        await archive.stop();
+      };
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The cqrs-projection worker (seed README: group checkout-cqrs, metrics on 9105): consumes the checkout stream
+ * and maintains orders-by-client in the event store's schema, once per event (inbox row + effect + checkpoint
+ * in one transaction). Its HTTP server only serves /metrics, /health and /ready.
+ */
+import { Type, type Static } from 'typebox';
+import { CHECKOUT_STREAM } from '../../contracts/events.ts';
+import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
+import { migrate } from '../../platform/db.ts';
+import type { HttpServiceDefinition } from '../../platform/service.ts';
+import { startConsumer } from '../../platform/bus/consumer.ts';
+import { applyOnce } from '../../platform/bus/inbox.ts';
+import { busMigrations } from '../../platform/bus/tables.ts';
+import { LIVE, applyToModel, saveCheckpoint } from '../infrastructure/pg-projection.ts';
+import { EVENT_STORE_DB_DIR, EVENT_STORE_SCHEMA } from './app.ts';
+
+export const ProjectionConfig = Type.Object({
+  METRICS_PORT: PortVar(9105),
+  HOST: HostVar(),
+  DATABASE_URL: UrlVar(undefined, 'PostgreSQL connection string'),
+  REDIS_URL: UrlVar('redis://127.0.0.1:6379'),
+  LOG_LEVEL: LogLevelVar(),
+  DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  CLAIM_IDLE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+  MAX_DELIVERIES: Type.Integer({ minimum: 1, maximum: 1_000, default: 5 }),
+  CONSUMER_NAME: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+});
+export type ProjectionConfig = Static<typeof ProjectionConfig>;
+
+export const PROJECTION_GROUP = 'checkout-cqrs';
+export const PROJECTION_NAME = 'orders-by-client';
+
+export function projectionWorkerService(config: ProjectionConfig): HttpServiceDefinition {
+  return {
+    service: 'cqrs-projection',
+    title: 'CQRS projection worker',
+    description: 'Projection orders-by-client (groupe checkout-cqrs): métriques, santé et disponibilité seulement.',
+    port: config.METRICS_PORT,
+    host: config.HOST,
+    logLevel: config.LOG_LEVEL,
+    database: { url: config.DATABASE_URL, schema: EVENT_STORE_SCHEMA, dir: EVENT_STORE_DB_DIR, poolMax: config.DB_POOL_MAX },
+    redisUrl: config.REDIS_URL,
+    routes: () => undefined,
+    background: async (ctx) => {
+      const pool = ctx.pool!;
+      // The inbox lives in the event store's schema; this schema publishes nothing, so the bus tables are added here.
+      await migrate(pool, EVENT_STORE_SCHEMA, busMigrations(EVENT_STORE_SCHEMA), ctx.log);
+      const consumer = startConsumer({
+        redisUrl: config.REDIS_URL,
+        streams: [CHECKOUT_STREAM],
+        group: PROJECTION_GROUP,
+        worker: 'cqrs-projection',
+        label: 'cqrs-projection',
+        consumerName: config.CONSUMER_NAME,
+        log: ctx.log,
+        registry: ctx.registry,
+        claimIdleMs: config.CLAIM_IDLE_MS,
+        maxDeliveries: config.MAX_DELIVERIES,
+        handle: async (event, delivery) => {
+          const applied = await applyOnce(pool, EVENT_STORE_SCHEMA, PROJECTION_GROUP, event.event_id, async (client) => {
+            await applyToModel(client, LIVE, { type: event.type, ts: event.ts, payload: event.payload });
+            await saveCheckpoint(client, PROJECTION_NAME, delivery.id, event.event_id);
+          });
+          ctx.log.debug({ type: event.type, correlation_id: event.correlation_id, id: delivery.id, applied }, applied ? 'projected' : 'already projected');
+        },
+      });
+      return () => consumer.stop();
+    },
+  };
+}

@@ -1,0 +1,286 @@
+/**
+ * The event store's HTTP API (seed README "Event Store – Endpoints utiles", reference §2.8 fixed): reads need
+ * no key, as in the seed README; admin endpoints (dead letters, projection rebuild) need X-API-Key.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { STREAMS } from '../../contracts/events.ts';
+import { HttpError, badRequest, conflict, notFound, unavailable } from '../../platform/errors.ts';
+import type { Pool } from '../../platform/db.ts';
+import type { Redis } from '../../platform/redis.ts';
+import type { App } from '../../platform/server.ts';
+import type { Logger } from '../../platform/logger.ts';
+import * as deadLetters from '../../platform/bus/dead-letters.ts';
+import { isTerminal, evolve, initialState, type CheckoutState } from '../domain/checkout.ts';
+import {
+  checkoutEvents,
+  findCheckouts,
+  lastPosition,
+  replayCheckout,
+  streamEvents,
+  streamKnown,
+  type Until,
+} from '../infrastructure/pg-archive.ts';
+import { readOrdersByClient } from '../infrastructure/pg-projection.ts';
+import { rebuildOrdersByClient, RebuildInProgressError } from '../application/rebuild.ts';
+import { SseStreams, pollLoop } from './sse.ts';
+import {
+  CheckoutParams,
+  CheckoutSseQuery,
+  CheckoutsQuery,
+  ClientParams,
+  DlqEntryParams,
+  DlqListQuery,
+  DlqParams,
+  EventsQuery,
+  ReplayQuery,
+  StreamParams,
+  StreamSseQuery,
+} from './schemas.ts';
+
+export interface EventStoreRouteOptions {
+  pool: Pool;
+  redis?: Redis;
+  log: Logger;
+  apiKeys: readonly string[];
+  ssePollMs: number;
+  /** Longest an SSE connection stays open (the client reconnects with Last-Event-ID / ?after). */
+  sseMaxMs?: number;
+}
+
+const KNOWN_STREAMS: readonly string[] = Object.values(STREAMS);
+const P = '/api/event-store';
+
+/** The state as the API shows it: the reference's keys, plus `detail` and the archive's fields per event. */
+const view = (s: CheckoutState) => ({
+  checkout_id: s.checkout_id,
+  status: s.status,
+  client_id: s.client_id,
+  reason: s.reason,
+  detail: s.detail,
+  commande_id: s.commande_id,
+  stock_reserved: s.stock_reserved,
+  stock_released: s.stock_released,
+  order: s.order,
+  events: s.events,
+});
+
+function parseUntil(text: string | undefined): Until | undefined {
+  if (text === undefined) return undefined;
+  if (/^\d{1,15}$/.test(text)) return { position: Number(text) };
+  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+  const at = new Date(text);
+  if (!iso.test(text) || Number.isNaN(at.getTime())) {
+    throw badRequest('Paramètre until invalide', { field: 'querystring.until', message: 'expected an ISO-8601 date-time or an archive position', value: text });
+  }
+  return { at };
+}
+
+function lastEventId(req: FastifyRequest): number | undefined {
+  const raw = req.headers['last-event-id'];
+  return typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
+}
+
+export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Promise<void> {
+  const { pool } = o;
+  const sse = new SseStreams();
+  const sseMaxMs = o.sseMaxMs ?? 10 * 60_000;
+  app.addHook('preClose', async () => sse.closeAll());
+
+  const requireKnownStream = async (stream: string) => {
+    if (!KNOWN_STREAMS.includes(stream) && !(await streamKnown(pool, stream))) {
+      throw notFound('Stream inconnu', { stream, known: KNOWN_STREAMS });
+    }
+  };
+
+  app.get(`${P}/health`, { schema: { tags: ['ops'], summary: 'Santé de l’event store (archive)' } }, async (_req, reply) => {
+    try {
+      const { rows } = await pool.query<{ archived: number }>(`SELECT archived FROM event_store.archive_head WHERE id = 1`);
+      return { status: 'healthy', service: 'event-store', archived_events: rows[0]?.archived ?? 0, last_position: await lastPosition(pool) };
+    } catch (error) {
+      return reply.code(503).send({ status: 'unhealthy', service: 'event-store', error: 'Base de données injoignable', details: (error as Error).message });
+    }
+  });
+
+  app.get(
+    `${P}/streams/:stream/events`,
+    { schema: { tags: ['events'], summary: 'Événements archivés d’un stream (le plus ancien d’abord; ?order=desc, curseur ?after=<position>)', params: StreamParams, querystring: EventsQuery } },
+    async (req) => {
+      const { stream } = req.params as StreamParams;
+      const q = req.query as EventsQuery;
+      await requireKnownStream(stream);
+      const events = await streamEvents(pool, stream, { count: q.count ?? 100, order: q.order ?? 'asc', after: q.after, before: q.before });
+      const last = events[events.length - 1];
+      return {
+        stream,
+        events: events.map(({ stream: _s, ...e }) => e),
+        next: last ? (q.order === 'desc' ? { before: last.position } : { after: last.position }) : null,
+      };
+    },
+  );
+
+  app.get(
+    `${P}/streams/:stream/sse`,
+    { schema: { tags: ['events'], summary: 'SSE: nouveaux événements archivés du stream (?after=<position> ou Last-Event-ID pour reprendre)', params: StreamParams, querystring: StreamSseQuery } },
+    async (req, reply) => {
+      const { stream } = req.params as StreamParams;
+      await requireKnownStream(stream);
+      let cursor = (req.query as StreamSseQuery).after ?? lastEventId(req) ?? (await lastPosition(pool, stream));
+      const out = sse.start(req, reply);
+      void pollLoop(out, o.ssePollMs, async () => {
+        const events = await streamEvents(pool, stream, { count: 500, order: 'asc', after: cursor });
+        for (const { stream: _s, ...e } of events) {
+          out.send(e.type, e, e.position);
+          cursor = e.position;
+        }
+        return false;
+      }, sseMaxMs).catch((error: unknown) => {
+        o.log.warn({ stream, err: (error as Error).message }, 'SSE stream ended on an error');
+        out.close();
+      });
+    },
+  );
+
+  app.get(
+    `${P}/replay/checkout/:checkout_id`,
+    { schema: { tags: ['replay'], summary: 'État d’un checkout rejoué depuis ses événements (?until=<ISO-8601|position>)', params: CheckoutParams, querystring: ReplayQuery } },
+    async (req) => {
+      const { checkout_id } = req.params as CheckoutParams;
+      const state = await replayCheckout(pool, checkout_id, parseUntil((req.query as ReplayQuery).until));
+      if (state.events.length === 0) {
+        throw new HttpError(404, 'Aucun événement archivé pour ce checkout', { checkout_id }, { checkout_id, status: 'unknown', events: [] });
+      }
+      return view(state);
+    },
+  );
+
+  app.get(
+    `${P}/replay/checkout/:checkout_id/sse`,
+    { schema: { tags: ['replay'], summary: 'SSE: les événements du checkout puis son état, jusqu’à l’état terminal', params: CheckoutParams, querystring: CheckoutSseQuery } },
+    async (req, reply) => {
+      const { checkout_id } = req.params as CheckoutParams;
+      const from = (req.query as CheckoutSseQuery).after ?? lastEventId(req) ?? 0;
+      const out = sse.start(req, reply);
+      let state = initialState(checkout_id);
+      let sent = from;
+      void pollLoop(out, o.ssePollMs, async () => {
+        const events = await checkoutEvents(pool, checkout_id);
+        const fresh = events.filter((e) => !state.events.some((s) => s.event_id === e.event_id));
+        if (fresh.length === 0) return false;
+        for (const e of fresh) {
+          state = evolve(state, e);
+          if (e.position > sent) {
+            out.send(e.type, e, e.position);
+            sent = e.position;
+          }
+        }
+        const { events: _all, ...summary } = view(state);
+        out.send('state', summary);
+        return isTerminal(state.status);
+      }, sseMaxMs).catch((error: unknown) => {
+        o.log.warn({ correlation_id: checkout_id, err: (error as Error).message }, 'SSE stream ended on an error');
+        out.close();
+      });
+    },
+  );
+
+  app.get(
+    `${P}/checkouts/`,
+    { schema: { tags: ['replay'], summary: 'Rechercher des checkouts (?status=&client_id=&since=<ISO-8601>&count=)', querystring: CheckoutsQuery } },
+    async (req) => {
+      const q = req.query as CheckoutsQuery;
+      const checkouts = await findCheckouts(pool, { status: q.status, client_id: q.client_id, since: q.since, count: q.count ?? 100 });
+      return { count: checkouts.length, checkouts };
+    },
+  );
+
+  app.get(
+    `${P}/cqrs/orders-by-client/:client_id`,
+    { schema: { tags: ['cqrs'], summary: 'Projection CQRS: commandes par client', params: ClientParams } },
+    async (req) => {
+      const { client_id } = req.params as { client_id: string };
+      const model = await readOrdersByClient(pool, client_id);
+      return model ?? { client_id, total_orders: 0, message: 'no data' };
+    },
+  );
+
+  // ---- admin ------------------------------------------------------------------------------------------
+  await app.register(async (admin: App) => {
+    admin.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+      if (o.apiKeys.length === 0) throw unavailable('Administration désactivée: aucune clé API configurée (API_KEY)', null);
+      const given = req.headers['x-api-key'];
+      const ok = typeof given === 'string' && o.apiKeys.some((k) => k.length === given.length && timingSafeEqual(Buffer.from(k), Buffer.from(given)));
+      if (!ok) {
+        reply.header('www-authenticate', 'ApiKey header="X-API-Key"');
+        throw new HttpError(401, 'Clé API manquante ou invalide', { header: 'X-API-Key' });
+      }
+    });
+    const redisOf = () => {
+      if (!o.redis) throw unavailable('Redis non configuré', null);
+      return o.redis;
+    };
+    const dlqStream = (stream: string) => {
+      if (!KNOWN_STREAMS.includes(stream)) throw notFound('Stream inconnu', { stream, known: KNOWN_STREAMS });
+      return stream;
+    };
+    const security = [{ apiKey: [] }];
+
+    admin.get(
+      `${P}/admin/dlq/:stream`,
+      { schema: { tags: ['admin'], summary: 'Lettres mortes d’un stream (<stream>.dlq)', security, params: DlqParams, querystring: DlqListQuery } },
+      async (req) => {
+        const stream = dlqStream((req.params as { stream: string }).stream);
+        const q = req.query as DlqListQuery;
+        return { stream, dlq: `${stream}.dlq`, ...(await deadLetters.list(redisOf(), stream, q.count ?? 100, q.after)) };
+      },
+    );
+    admin.get(
+      `${P}/admin/dlq/:stream/:id`,
+      { schema: { tags: ['admin'], summary: 'Une lettre morte', security, params: DlqEntryParams } },
+      async (req) => {
+        const { stream, id } = req.params as DlqEntryParams;
+        const entry = await deadLetters.show(redisOf(), dlqStream(stream), id);
+        if (!entry) throw notFound('Lettre morte introuvable', { stream, id });
+        return entry;
+      },
+    );
+    admin.post(
+      `${P}/admin/dlq/:stream/:id/redrive`,
+      { schema: { tags: ['admin'], summary: 'Republier une lettre morte sur son stream d’origine', security, params: DlqEntryParams } },
+      async (req) => {
+        const { stream, id } = req.params as DlqEntryParams;
+        const newId = await deadLetters.redrive(redisOf(), dlqStream(stream), id);
+        if (!newId) throw notFound('Lettre morte introuvable', { stream, id });
+        req.log.info({ stream, id, new_id: newId }, 'dead letter redriven');
+        return { redriven: true, stream, id, new_id: newId };
+      },
+    );
+    admin.post(
+      `${P}/admin/dlq/:stream/:id/discard`,
+      { schema: { tags: ['admin'], summary: 'Supprimer une lettre morte', security, params: DlqEntryParams } },
+      async (req) => {
+        const { stream, id } = req.params as DlqEntryParams;
+        if (!(await deadLetters.discard(redisOf(), dlqStream(stream), id))) throw notFound('Lettre morte introuvable', { stream, id });
+        req.log.info({ stream, id }, 'dead letter discarded');
+        return { discarded: true, stream, id };
+      },
+    );
+    admin.post(
+      `${P}/admin/projections/orders-by-client/rebuild`,
+      { schema: { tags: ['admin'], summary: 'Reconstruire la projection depuis l’archive (copie fantôme, comparaison, bascule atomique)', security } },
+      async (req) => {
+        try {
+          const report = await rebuildOrdersByClient(pool, {
+            onProgress: (p) => req.log.info({ ...p }, 'orders-by-client rebuild progress'),
+          });
+          req.log.info({ events: report.events_replayed, identical: report.identical }, 'orders-by-client rebuilt');
+          return report;
+        } catch (error) {
+          if (error instanceof RebuildInProgressError) throw conflict(error.message, null);
+          throw error;
+        }
+      },
+    );
+  });
+}
+

@@ -1,0 +1,36 @@
+/**
+ * The audit log table. Appending takes the table's EXCLUSIVE lock for the length of one short insert
+ * transaction, so replicas append one at a time and the chain stays a single line (readers are not blocked).
+ */
+import { withTransaction, type Pool, type Queryable } from '../../../platform/db.ts';
+import { GENESIS, entryHash, type AuditEntry, type StoredEntry } from '../domain/hash-chain.ts';
+
+export const AUDIT_SCHEMA = 'worker_audit';
+
+/** Appends `entry` unless its event_id is already there; returns its seq, or undefined for a duplicate. */
+export async function appendEntry(pool: Pool, entry: AuditEntry, schema = AUDIT_SCHEMA): Promise<number | undefined> {
+  return withTransaction(pool, async (client) => {
+    await client.query(`LOCK TABLE ${schema}.audit_log IN EXCLUSIVE MODE`);
+    const dup = await client.query(`SELECT 1 FROM ${schema}.audit_log WHERE event_id = $1`, [entry.event_id]);
+    if ((dup.rowCount ?? 0) > 0) return undefined;
+    const last = await client.query<{ hash: string }>(`SELECT hash FROM ${schema}.audit_log ORDER BY seq DESC LIMIT 1`);
+    const prev = last.rows[0]?.hash ?? GENESIS;
+    const hash = entryHash(prev, entry);
+    const { rows } = await client.query<{ seq: number }>(
+      `INSERT INTO ${schema}.audit_log (event_id, stream, redis_id, type, correlation_id, payload, ts, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
+      [entry.event_id, entry.stream, entry.redis_id, entry.type, entry.correlation_id, JSON.stringify(entry.payload), entry.ts, prev, hash],
+    );
+    return rows[0]!.seq;
+  });
+}
+
+/** Entries after `afterSeq`, in seq order. */
+export async function readEntries(db: Queryable, afterSeq: number, limit: number, schema = AUDIT_SCHEMA): Promise<StoredEntry[]> {
+  const { rows } = await db.query<StoredEntry>(
+    `SELECT seq, event_id::text AS event_id, stream, redis_id, type, correlation_id, payload, ts, prev_hash, hash
+       FROM ${schema}.audit_log WHERE seq > $1 ORDER BY seq LIMIT $2`,
+    [afterSeq, limit],
+  );
+  return rows;
+}

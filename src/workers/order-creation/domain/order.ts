@@ -1,0 +1,54 @@
+/**
+ * StockReserved → one online order with every line, keyed by the checkout id → OrderCreated, or
+ * OrderCreationFailed for a refusal and for an outage alike (the saga must end; compensation gives the stock
+ * back and cancels the order key so a late create is refused). Pure.
+ */
+import type { CheckoutPayload } from '../../../contracts/events.ts';
+
+export interface OrderRequest {
+  reference_externe: string;
+  client_id: string;
+  magasin_id: string;
+  lignes: { produit_id: string; quantite: number; prix_unitaire: number }[];
+}
+
+export type OrderAnswer =
+  | { kind: 'created'; commande_id: string }
+  | { kind: 'refused'; status: number; detail: string }
+  | { kind: 'unavailable'; detail: string };
+
+export type OrderOutcome =
+  | { type: 'OrderCreated'; payload: CheckoutPayload<'OrderCreated'> }
+  | { type: 'OrderCreationFailed'; payload: CheckoutPayload<'OrderCreationFailed'> };
+
+export function orderRequest(reserved: CheckoutPayload<'StockReserved'>, magasinId: string): OrderRequest {
+  return {
+    reference_externe: reserved.checkout_id,
+    client_id: reserved.client_id,
+    magasin_id: magasinId,
+    lignes: reserved.panier.produits.map((p) => ({ produit_id: p.produit_id, quantite: p.quantite, prix_unitaire: p.prix_unitaire })),
+  };
+}
+
+export function orderOutcome(reserved: CheckoutPayload<'StockReserved'>, answer: OrderAnswer, now: number): OrderOutcome {
+  const base = { checkout_id: reserved.checkout_id, client_id: reserved.client_id, emitted_at: now };
+  switch (answer.kind) {
+    case 'created':
+      return { type: 'OrderCreated', payload: { ...base, commande_id: answer.commande_id, panier: reserved.panier } };
+    case 'refused':
+      return {
+        type: 'OrderCreationFailed',
+        payload: { ...base, reason: 'order_service_error', detail: `Commande refusée (HTTP ${answer.status}): ${answer.detail}`, panier: reserved.panier },
+      };
+    case 'unavailable':
+      return { type: 'OrderCreationFailed', payload: { ...base, reason: 'order_service_error', detail: answer.detail, panier: reserved.panier } };
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The `commande_id` of a 201 body, when it is one. */
+export function commandeIdOf(body: unknown): string | undefined {
+  const id = body && typeof body === 'object' ? (body as { commande_id?: unknown }).commande_id : undefined;
+  return typeof id === 'string' && UUID.test(id) ? id : undefined;
+}

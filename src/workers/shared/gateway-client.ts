@@ -1,0 +1,128 @@
+/**
+ * Calls to services through the gateway (`${KONG_URL}/api/<service>/…`, X-API-Key), as the reference's workers
+ * do: 3 s per attempt, 3 attempts with exponential backoff capped at 2 s on transient failures (5xx, 429,
+ * timeouts, refused/reset connections), and one circuit breaker per upstream so a dead service fails fast
+ * instead of costing every event three timeouts. Other 4xx are answers, never retried.
+ *
+ * The result is a value, not an exception: callers decide what a refusal or an outage means for the saga.
+ */
+import {
+  BrokenCircuitError,
+  TaskCancelledError,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+  type IPolicy,
+} from 'cockatiel';
+import type { Logger } from '../../platform/logger.ts';
+import { classifyStatus, errorText, isTransientError } from './domain/transient.ts';
+
+export type Upstream = 'inventaire' | 'commandes';
+
+export type GatewayResult<T> =
+  | { kind: 'ok'; status: number; body: T }
+  /** A 4xx other than 429: the upstream refused the request; repeating it would not help. */
+  | { kind: 'rejected'; status: number; body: unknown; detail: string }
+  /** Transient failures on every attempt, or the circuit is open. */
+  | { kind: 'unavailable'; status?: number; detail: string };
+
+export interface GatewayClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  log?: Logger;
+  timeoutMs?: number;
+  attempts?: number;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Consecutive failed attempts that open an upstream's circuit. */
+  breakerThreshold?: number;
+  /** How long an open circuit refuses calls before letting one probe through. */
+  breakerHalfOpenMs?: number;
+}
+
+/** A 5xx/429 answer, thrown inside the policies so retry and breaker count it; turned back into a value after. */
+class TransientStatusError extends Error {
+  override readonly name = 'TransientStatusError';
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(errorText(status, body));
+  }
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+export class GatewayClient {
+  private readonly policies = new Map<Upstream, IPolicy>();
+
+  constructor(private readonly options: GatewayClientOptions) {}
+
+  private policyFor(upstream: Upstream): IPolicy {
+    let policy = this.policies.get(upstream);
+    if (policy) return policy;
+    const o = this.options;
+    const transient = handleWhen((error) => isTransientError(error));
+    const retries = retry(transient, {
+      maxAttempts: Math.max(0, (o.attempts ?? 3) - 1),
+      backoff: new ExponentialBackoff({ initialDelay: o.initialBackoffMs ?? 200, maxDelay: o.maxBackoffMs ?? 2_000 }),
+    });
+    const breaker = circuitBreaker(transient, {
+      halfOpenAfter: o.breakerHalfOpenMs ?? 5_000,
+      breaker: new ConsecutiveBreaker(o.breakerThreshold ?? 3),
+    });
+    breaker.onBreak(() => o.log?.warn({ upstream }, 'circuit opened: calls fail fast until a probe succeeds'));
+    breaker.onReset(() => o.log?.info({ upstream }, 'circuit closed'));
+    // Outermost retry, then the breaker (each attempt counts), then the per-attempt timeout.
+    policy = wrap(retries, breaker, timeout(o.timeoutMs ?? 3_000, TimeoutStrategy.Aggressive));
+    this.policies.set(upstream, policy);
+    return policy;
+  }
+
+  /** `signal` aborts the call and its retries (shutdown); an aborted call reports `unavailable`. */
+  async post<T>(upstream: Upstream, path: string, body: unknown, correlationId?: string, signal?: AbortSignal): Promise<GatewayResult<T>> {
+    const url = `${this.options.baseUrl.replace(/\/+$/, '')}/api/${upstream}${path}`;
+    const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
+    if (this.options.apiKey) headers['x-api-key'] = this.options.apiKey;
+    if (correlationId) headers['x-correlation-id'] = correlationId;
+    let answer: Answer;
+    try {
+      answer = await this.policyFor(upstream).execute(async ({ signal }) => {
+        const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
+        const text = await response.text();
+        let parsed: unknown = text;
+        try {
+          parsed = text === '' ? null : JSON.parse(text);
+        } catch {
+          // keep the text: a proxy's HTML error page is still worth showing
+        }
+        if (classifyStatus(response.status) === 'transient') throw new TransientStatusError(response.status, parsed);
+        return { status: response.status, body: parsed };
+      }, signal);
+    } catch (error) {
+      if (error instanceof TransientStatusError) {
+        return { kind: 'unavailable', status: error.status, detail: `${upstream} indisponible (HTTP ${error.status}): ${error.message}` };
+      }
+      if (error instanceof BrokenCircuitError) return { kind: 'unavailable', detail: `${upstream} indisponible (circuit ouvert)` };
+      if (isTransientError(error)) return { kind: 'unavailable', detail: `${upstream} injoignable: ${describe(error)}` };
+      throw error;
+    }
+    if (classifyStatus(answer.status) === 'ok') return { kind: 'ok', status: answer.status, body: answer.body as T };
+    return { kind: 'rejected', status: answer.status, body: answer.body, detail: errorText(answer.status, answer.body) };
+  }
+}
+
+function describe(error: unknown): string {
+  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (error instanceof TaskCancelledError || e.name === 'TimeoutError') return 'délai dépassé';
+  if (e.name === 'AbortError') return 'appel interrompu';
+  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(error);
+}

@@ -1,0 +1,57 @@
+/**
+ * Compensation: release first (stock comes back even while commandes is down), announce StockReleased once
+ * per checkout, and leave the order-key cancel to the retry loop. A failed release throws: the bus redelivers
+ * (this worker's MAX_DELIVERIES is high) until inventaire answers, because compensation must end up done.
+ */
+import { STREAMS, newEvent, type EventEnvelope } from '../../../contracts/events.ts';
+import { applyOnce } from '../../../platform/bus/inbox.ts';
+import type { GatewayClient } from '../../shared/gateway-client.ts';
+import { alreadyApplied } from '../../shared/inbox.ts';
+import type { WorkerContext } from '../../shared/worker.ts';
+import { planFor, releasedLines, stockReleased } from '../domain/compensation.ts';
+import { addPendingCancellation } from '../infrastructure/cancellations.ts';
+
+export const CONSUMER = 'stock-compensation';
+
+export function compensationHandler(ctx: WorkerContext, gateway: GatewayClient, cancellations: { wake: () => void }) {
+  const { pool, schema, outbox } = ctx;
+  if (!outbox) throw new Error('stock-compensation publishes: its outbox is required');
+  return async (event: EventEnvelope): Promise<void> => {
+    if (event.stream !== STREAMS.checkout) return;
+    const plan = planFor(event.type, event.payload as { checkout_id: string; client_id: string });
+    if (!plan) return;
+    const checkoutId = plan.checkout_id;
+    const log = ctx.log.child({ correlation_id: checkoutId, checkout_id: checkoutId, event_id: event.event_id, type: event.type });
+    if (await alreadyApplied(pool, schema, CONSUMER, event.event_id)) {
+      log.debug('already handled; skipped');
+      return;
+    }
+    const result = await gateway.post('inventaire', `/api/ddd/inventaire/reservations/${checkoutId}/liberer/`, {}, checkoutId);
+    if (result.kind !== 'ok') {
+      log.warn({ detail: result.detail }, 'release failed; the bus will redeliver');
+      throw new Error(`release of ${checkoutId} failed: ${result.detail}`);
+    }
+    const lignes = releasedLines(result.body);
+    let announced = false;
+    const applied = await applyOnce(pool, schema, CONSUMER, event.event_id, async (client) => {
+      await addPendingCancellation(client, checkoutId, event.type);
+      if (!plan.announce) return;
+      const next = newEvent(STREAMS.checkout, 'StockReleased', stockReleased(plan, lignes, Date.now() / 1000), {
+        correlationId: checkoutId,
+        causationId: event.event_id,
+      });
+      // One StockReleased per checkout, whichever failure event (worker or saga deadline) came first.
+      const { rowCount } = await client.query(
+        `INSERT INTO ${schema}.releases (checkout_id, event_id, lignes) VALUES ($1, $2, $3) ON CONFLICT (checkout_id) DO NOTHING`,
+        [checkoutId, next.event_id, JSON.stringify(lignes)],
+      );
+      if ((rowCount ?? 0) === 0) return;
+      await outbox.add(client, next);
+      announced = true;
+    });
+    if (!applied) return;
+    if (announced) outbox.wake();
+    cancellations.wake();
+    log.info({ lignes, announced: announced ? 'StockReleased' : null }, 'reservation released; order key cancel scheduled');
+  };
+}

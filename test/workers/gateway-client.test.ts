@@ -1,0 +1,68 @@
+/** The gateway client against a fake gateway: path and key, retries on transient failures only, timeout, circuit breaker. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatewayClient } from '../../src/workers/shared/gateway-client.ts';
+import { freePort } from '../support/ports.ts';
+import { startFakeGateway, type FakeGateway } from './helpers.ts';
+
+let fake: FakeGateway;
+before(async () => {
+  fake = await startFakeGateway();
+});
+after(async () => {
+  await fake.close();
+});
+
+const client = (extra: Partial<ConstructorParameters<typeof GatewayClient>[0]> = {}) =>
+  new GatewayClient({ baseUrl: fake.url, apiKey: 'k1', initialBackoffMs: 10, maxBackoffMs: 20, ...extra });
+
+test('calls /api/<service>/<path> with the key and the correlation id; 2xx is ok', async () => {
+  fake.route(/^\/api\/inventaire\/ok\/$/, () => ({ status: 201, body: { fine: true } }));
+  const r = await client().post('inventaire', '/ok/', { a: 1 }, 'corr-1');
+  assert.deepEqual(r, { kind: 'ok', status: 201, body: { fine: true } });
+  const call = fake.callsTo(/\/ok\/$/)[0]!;
+  assert.equal(call.headers['x-api-key'], 'k1');
+  assert.equal(call.headers['x-correlation-id'], 'corr-1');
+  assert.deepEqual(call.body, { a: 1 });
+});
+
+test('503 and 429 are retried (3 attempts in all); the last answer is reported as unavailable', async () => {
+  fake.route(/\/flaky\//, (_c, n) => (n < 3 ? { status: n === 1 ? 503 : 429 } : { status: 200, body: { n } }));
+  assert.deepEqual(await client().post('commandes', '/flaky/', {}), { kind: 'ok', status: 200, body: { n: 3 } });
+  fake.route(/\/down\//, () => ({ status: 502, body: { error: 'upstream down' } }));
+  const r = await client().post('commandes', '/down/', {});
+  assert.equal(r.kind, 'unavailable');
+  assert.equal(r.kind === 'unavailable' && r.status, 502);
+  assert.equal(fake.callsTo(/\/down\//).length, 3);
+});
+
+test('4xx other than 429 is an answer, never retried', async () => {
+  fake.route(/\/bad\//, () => ({ status: 409, body: { error: 'Stock insuffisant', details: { x: 1 } } }));
+  const r = await client().post('inventaire', '/bad/', {});
+  assert.deepEqual(r, { kind: 'rejected', status: 409, body: { error: 'Stock insuffisant', details: { x: 1 } }, detail: 'Stock insuffisant' });
+  assert.equal(fake.callsTo(/\/bad\//).length, 1);
+});
+
+test('an upstream that never answers times out on each attempt', async () => {
+  fake.route(/\/hang\//, () => 'hang');
+  const started = Date.now();
+  const r = await client({ timeoutMs: 150 }).post('commandes', '/hang/', {});
+  assert.equal(r.kind, 'unavailable');
+  assert.match(r.kind === 'unavailable' ? r.detail : '', /délai dépassé/);
+  assert.equal(fake.callsTo(/\/hang\//).length, 3);
+  assert.ok(Date.now() - started < 2_000);
+});
+
+test('connection refused is transient; after the threshold the circuit opens and calls fail fast', async () => {
+  const port = await freePort(); // nothing listens there
+  const c = new GatewayClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: '', initialBackoffMs: 5, maxBackoffMs: 10, breakerThreshold: 3, breakerHalfOpenMs: 60_000 });
+  const first = await c.post('inventaire', '/x/', {});
+  assert.equal(first.kind, 'unavailable');
+  assert.match(first.kind === 'unavailable' ? first.detail : '', /ECONNREFUSED|injoignable/);
+  const second = await c.post('inventaire', '/x/', {});
+  assert.deepEqual(second, { kind: 'unavailable', detail: 'inventaire indisponible (circuit ouvert)' });
+  // One breaker per upstream: commandes is not affected by inventaire's.
+  fake.route(/\/api\/commandes\/fine\//, () => ({ status: 200, body: {} }));
+  const other = new GatewayClient({ baseUrl: fake.url, apiKey: '', breakerThreshold: 3 });
+  assert.equal((await other.post('commandes', '/fine/', {})).kind, 'ok');
+});

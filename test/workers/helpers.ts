@@ -1,0 +1,157 @@
+/**
+ * Test kit for the workers: a fake gateway (a node:http server standing in for KONG_URL, scripted per test),
+ * a config on a test database and a private redis-server, and stream helpers (publish an event, await one).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../src/platform/config.ts';
+import { STREAMS, decodeEntry, encodeEntry, newEvent, type CheckoutEventType, type CheckoutPayload, type EventEnvelope } from '../../src/contracts/events.ts';
+import { SEED } from '../../src/contracts/common.ts';
+import { workerConfigSchema, type WorkerConfig } from '../../src/workers/shared/config.ts';
+
+export interface Call {
+  method: string;
+  path: string;
+  body: unknown;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** A scripted answer: status and JSON body, or 'hang' (never answers). */
+export type Answer = { status: number; body?: unknown } | 'hang';
+
+export interface FakeGateway {
+  url: string;
+  calls: Call[];
+  /** Answers by path; the first matching rule wins; unmatched paths get 404. */
+  route: (match: RegExp, answer: (call: Call, n: number) => Answer) => void;
+  callsTo: (match: RegExp) => Call[];
+  close: () => Promise<void>;
+}
+
+export async function startFakeGateway(): Promise<FakeGateway> {
+  const calls: Call[] = [];
+  const rules: { match: RegExp; answer: (call: Call, n: number) => Answer; n: number }[] = [];
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (d) => (raw += d));
+    req.on('end', () => {
+      let body: unknown = raw;
+      try {
+        body = raw === '' ? null : JSON.parse(raw);
+      } catch {
+        // keep the text
+      }
+      const call: Call = { method: req.method ?? '', path: req.url ?? '', body, headers: req.headers };
+      calls.push(call);
+      const rule = rules.find((r) => r.match.test(call.path));
+      const answer: Answer = rule ? rule.answer(call, ++rule.n) : { status: 404, body: { error: 'no route', details: {} } };
+      if (answer === 'hang') return; // never answers; closed in close()
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer.body ?? {}));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    route: (match, answer) => rules.unshift({ match, answer, n: 0 }),
+    callsTo: (match) => calls.filter((c) => match.test(c.path)),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export function testWorkerConfig(
+  schema: ReturnType<typeof workerConfigSchema>,
+  env: { DATABASE_URL: string; REDIS_URL: string; KONG_URL: string } & Record<string, string>,
+): WorkerConfig {
+  return loadConfig(schema, {
+    METRICS_PORT: '0',
+    API_KEY: 'test-worker-key',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'silent',
+    DB_POOL_MAX: '4',
+    ...env,
+  });
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export function redisClient(url: string): Redis {
+  const r = new Redis(url, { maxRetriesPerRequest: 1 });
+  r.on('error', () => undefined);
+  return r;
+}
+
+/** XADDs an event as the relay would; returns the entry's fields so a test can add the very same entry again. */
+export async function publish(redis: Redis, event: EventEnvelope): Promise<Record<string, string>> {
+  const fields = encodeEntry(event);
+  await redis.xadd(event.stream, '*', ...Object.entries(fields).flat());
+  return fields;
+}
+
+export async function republish(redis: Redis, stream: string, fields: Record<string, string>): Promise<void> {
+  await redis.xadd(stream, '*', ...Object.entries(fields).flat());
+}
+
+/** Every valid event on a stream, oldest first. */
+export async function readEvents(redis: Redis, stream: string = STREAMS.checkout): Promise<(EventEnvelope & { id: string })[]> {
+  const entries = (await redis.xrange(stream, '-', '+')) as [string, string[]][];
+  return entries.flatMap(([id, flat]) => {
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+    const decoded = decodeEntry(stream, fields);
+    return decoded.ok ? [{ ...decoded.event, id }] : [];
+  });
+}
+
+export async function eventsOf(redis: Redis, checkoutId: string, type?: string) {
+  return (await readEvents(redis)).filter((e) => e.correlation_id === checkoutId && (type === undefined || e.type === type));
+}
+
+/** Awaits the first event of `types` for a checkout. */
+export function awaitEvent(redis: Redis, checkoutId: string, types: string[], timeoutMs = 10_000) {
+  return waitFor(`${types.join('|')} for ${checkoutId}`, async () => (await eventsOf(redis, checkoutId)).find((e) => types.includes(e.type)), timeoutMs);
+}
+
+export function panier(clientId: string = SEED.clients.jean, lignes: { produit_id: string; quantite: number; prix_unitaire: number }[] = [
+  { produit_id: SEED.produits.clavier, quantite: 2, prix_unitaire: 89.99 },
+  { produit_id: SEED.produits.souris, quantite: 1, prix_unitaire: 25.5 },
+]): CheckoutPayload<'CheckoutInitiated'>['panier'] {
+  const produits = lignes.map((l) => ({ ...l, nom_produit: `Produit ${l.produit_id.slice(-1)}`, prix_total: Math.round(l.quantite * l.prix_unitaire * 100) / 100 }));
+  return {
+    client_id: clientId,
+    nombre_articles: produits.reduce((n, p) => n + p.quantite, 0),
+    total: Math.round(produits.reduce((t, p) => t + p.prix_total, 0) * 100) / 100,
+    produits,
+  };
+}
+
+/** A checkout event with the usual ids (correlation = checkout id). */
+export function checkoutEvent<T extends CheckoutEventType>(type: T, payload: CheckoutPayload<T>, causationId: string | null = null) {
+  return newEvent(STREAMS.checkout, type, payload, { correlationId: payload.checkout_id, causationId });
+}
+
+export function newCheckout(clientId: string = SEED.clients.jean) {
+  const checkout_id = randomUUID();
+  return { checkout_id, client_id: clientId, emitted_at: Date.now() / 1000, panier: panier(clientId) };
+}
+
+/** Text of the worker's Prometheus metrics. */
+export async function metricsOf(app: { server: { address: () => unknown } }): Promise<string> {
+  const { port } = app.server.address() as AddressInfo;
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  return res.text();
+}

@@ -1,0 +1,128 @@
+/**
+ * order-creation worker against real PostgreSQL, a private redis-server and a fake gateway: StockReserved in,
+ * OrderCreated / OrderCreationFailed out; commandes refusing, flaky or never answering.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { SEED } from '../../src/contracts/common.ts';
+import { startWorker } from '../../src/workers/shared/worker.ts';
+import { OrderCreationConfig, orderCreationWorker } from '../../src/workers/order-creation/service.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { startTestRedis, type TestRedis } from '../support/redis.ts';
+import {
+  awaitEvent, checkoutEvent, eventsOf, newCheckout, publish, redisClient, republish, startFakeGateway, testWorkerConfig,
+  type Answer, type Call, type FakeGateway,
+} from './helpers.ts';
+
+const ORDERS = /^\/api\/commandes\/api\/v1\/commandes-en-ligne\/$/;
+let db: TestDatabase;
+let redis: TestRedis;
+let fake: FakeGateway;
+let worker: Awaited<ReturnType<typeof startWorker>>;
+let r: ReturnType<typeof redisClient>;
+const scripts = new Map<string, (n: number) => Answer>();
+const commandeIds = new Map<string, string>();
+const callsFor = (checkoutId: string) => fake.callsTo(ORDERS).filter((c) => (c.body as { reference_externe?: string }).reference_externe === checkoutId);
+
+before(async () => {
+  [db, redis, fake] = await Promise.all([createTestDatabase('w_order'), startTestRedis(), startFakeGateway()]);
+  fake.route(ORDERS, (call: Call) => {
+    const body = call.body as { reference_externe: string };
+    const script = scripts.get(body.reference_externe);
+    if (script) return script(callsFor(body.reference_externe).length);
+    if (!commandeIds.has(body.reference_externe)) commandeIds.set(body.reference_externe, randomUUID());
+    return { status: 201, body: { ...body, commande_id: commandeIds.get(body.reference_externe), statut: 'creee' } };
+  });
+  r = redisClient(redis.url);
+  const config = testWorkerConfig(OrderCreationConfig, { DATABASE_URL: db.url, REDIS_URL: redis.url, KONG_URL: fake.url });
+  // The real per-attempt timeout (3 s): the frozen-commandes test measures it.
+  worker = await startWorker(orderCreationWorker(config, { gateway: { initialBackoffMs: 100, maxBackoffMs: 2_000, breakerHalfOpenMs: 200 } }));
+});
+
+after(async () => {
+  await worker?.stop();
+  r?.disconnect();
+  await Promise.all([fake?.close(), redis?.stop()]);
+  await db?.drop();
+});
+
+let first: { checkoutId: string; fields: Record<string, string> } | undefined;
+
+test('success: one online order with all lines at the default store → OrderCreated{commande_id, panier}', async () => {
+  const c = newCheckout();
+  const event = checkoutEvent('StockReserved', { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: c.emitted_at, panier: c.panier });
+  first = { checkoutId: c.checkout_id, fields: await publish(r, event) };
+  const out = await awaitEvent(r, c.checkout_id, ['OrderCreated', 'OrderCreationFailed']);
+  assert.equal(out.type, 'OrderCreated');
+  assert.equal(out.causation_id, event.event_id);
+  const payload = out.payload as { commande_id: string; panier: unknown; client_id: string };
+  assert.equal(payload.commande_id, commandeIds.get(c.checkout_id));
+  assert.deepEqual(payload.panier, c.panier);
+  assert.equal(payload.client_id, c.client_id);
+  const calls = callsFor(c.checkout_id);
+  assert.equal(calls.length, 1);
+  assert.deepEqual(calls[0]!.body, {
+    reference_externe: c.checkout_id,
+    client_id: c.client_id,
+    magasin_id: SEED.magasins.central,
+    lignes: c.panier.produits.map((p) => ({ produit_id: p.produit_id, quantite: p.quantite, prix_unitaire: p.prix_unitaire })),
+  });
+});
+
+test('409 (order key cancelled) → OrderCreationFailed with the reason, the detail and the panier', async () => {
+  const c = newCheckout();
+  scripts.set(c.checkout_id, () => ({ status: 409, body: { error: 'Commande annulée', details: { reference_externe: c.checkout_id } } }));
+  await publish(r, checkoutEvent('StockReserved', { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: c.emitted_at, panier: c.panier }));
+  const out = await awaitEvent(r, c.checkout_id, ['OrderCreated', 'OrderCreationFailed']);
+  assert.equal(out.type, 'OrderCreationFailed');
+  const p = out.payload as { reason: string; detail: string; panier: unknown };
+  assert.equal(p.reason, 'order_service_error');
+  assert.match(p.detail, /Commande annulée/);
+  assert.deepEqual(p.panier, c.panier);
+  assert.equal(callsFor(c.checkout_id).length, 1);
+});
+
+test('redelivery of the same entry: no second order call, no second event', async () => {
+  assert.ok(first);
+  await republish(r, 'ecommerce.checkout.events', first.fields);
+  const sentinel = newCheckout();
+  await publish(r, checkoutEvent('StockReserved', { checkout_id: sentinel.checkout_id, client_id: sentinel.client_id, emitted_at: 1, panier: sentinel.panier }));
+  await awaitEvent(r, sentinel.checkout_id, ['OrderCreated']);
+  assert.equal((await eventsOf(r, first.checkoutId, 'OrderCreated')).length, 1);
+  assert.equal(callsFor(first.checkoutId).length, 1);
+});
+
+test('a transient 503 then 201 → OrderCreated', async () => {
+  const c = newCheckout();
+  scripts.set(c.checkout_id, (n) => (n === 1 ? { status: 503, body: { error: 'down' } } : { status: 201, body: { commande_id: randomUUID() } }));
+  await publish(r, checkoutEvent('StockReserved', { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: 1, panier: c.panier }));
+  const out = await awaitEvent(r, c.checkout_id, ['OrderCreated', 'OrderCreationFailed']);
+  assert.equal(out.type, 'OrderCreated');
+  assert.equal(callsFor(c.checkout_id).length, 2);
+});
+
+test('commandes never answering (frozen) → OrderCreationFailed within 15 s, after 3 attempts', async () => {
+  const c = newCheckout();
+  scripts.set(c.checkout_id, () => 'hang');
+  const started = Date.now();
+  await publish(r, checkoutEvent('StockReserved', { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: 1, panier: c.panier }));
+  const out = await awaitEvent(r, c.checkout_id, ['OrderCreated', 'OrderCreationFailed'], 15_000);
+  const elapsed = Date.now() - started;
+  assert.equal(out.type, 'OrderCreationFailed');
+  assert.match((out.payload as { detail: string }).detail, /commandes injoignable: délai dépassé/);
+  assert.equal(callsFor(c.checkout_id).length, 3);
+  assert.ok(elapsed >= 9_000 && elapsed < 15_000, `took ${elapsed} ms`);
+});
+
+test('while the circuit is open the next checkout fails fast, without waiting for timeouts', async () => {
+  const c = newCheckout();
+  scripts.set(c.checkout_id, () => 'hang');
+  const started = Date.now();
+  await publish(r, checkoutEvent('StockReserved', { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: 1, panier: c.panier }));
+  const out = await awaitEvent(r, c.checkout_id, ['OrderCreated', 'OrderCreationFailed'], 15_000);
+  assert.equal(out.type, 'OrderCreationFailed');
+  // Either the circuit was still open (no call at all) or its half-open probe timed out once and re-opened it.
+  assert.ok(callsFor(c.checkout_id).length <= 1);
+  assert.ok(Date.now() - started < 4_500, `took ${Date.now() - started} ms`);
+});

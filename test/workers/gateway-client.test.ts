@@ -53,7 +53,7 @@ test('an upstream that never answers times out on each attempt', async () => {
   assert.ok(Date.now() - started < 2_000);
 });
 
-test('connection refused is transient; after the threshold the circuit opens and calls fail fast', async () => {
+test('connection refused is transient; after the threshold the circuit opens and the next call is refused without a request', async () => {
   const port = await freePort(); // nothing listens there
   const c = new GatewayClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: '', initialBackoffMs: 5, maxBackoffMs: 10, breakerThreshold: 3, breakerHalfOpenMs: 60_000 });
   const first = await c.post('inventaire', '/x/', {});
@@ -65,4 +65,15 @@ test('connection refused is transient; after the threshold the circuit opens and
   fake.route(/\/api\/commandes\/fine\//, () => ({ status: 200, body: {} }));
   const other = new GatewayClient({ baseUrl: fake.url, apiKey: '', breakerThreshold: 3 });
   assert.equal((await other.post('commandes', '/fine/', {})).kind, 'ok');
+});
+
+test('an open circuit half-opens: a call after the upstream recovered waits for the probe and succeeds', async () => {
+  let up = false;
+  fake.route(/\/recovering\//, () => (up ? { status: 200, body: { up } } : { status: 503, body: { error: 'down' } }));
+  const c = client({ breakerThreshold: 3, breakerHalfOpenMs: 100, initialBackoffMs: 60, maxBackoffMs: 200 });
+  assert.equal((await c.post('commandes', '/recovering/', {})).kind, 'unavailable'); // three 503: circuit open
+  up = true;
+  const before = fake.callsTo(/\/recovering\//).length;
+  assert.deepEqual(await c.post('commandes', '/recovering/', {}), { kind: 'ok', status: 200, body: { up: true } });
+  assert.equal(fake.callsTo(/\/recovering\//).length - before, 1);
 });

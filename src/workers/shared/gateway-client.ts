@@ -1,8 +1,10 @@
 /**
  * Calls to services through the gateway (`${KONG_URL}/api/<service>/…`, X-API-Key), as the reference's workers
  * do: 3 s per attempt, 3 attempts with exponential backoff capped at 2 s on transient failures (5xx, 429,
- * timeouts, refused/reset connections), and one circuit breaker per upstream so a dead service fails fast
- * instead of costing every event three timeouts. Other 4xx are answers, never retried.
+ * timeouts, refused/reset connections), and one circuit breaker per upstream so a dead or frozen service
+ * costs an event at most one probe instead of three timeouts. An open circuit is retried like a transient
+ * failure and half-opens quickly, so the first calls after a recovery succeed instead of failing on a
+ * stale open circuit. Other 4xx are answers, never retried.
  *
  * The result is a value, not an exception: callers decide what a refusal or an outage means for the saga.
  */
@@ -13,6 +15,7 @@ import {
   ExponentialBackoff,
   TimeoutStrategy,
   circuitBreaker,
+  halfJitterGenerator,
   handleWhen,
   retry,
   timeout,
@@ -71,12 +74,12 @@ export class GatewayClient {
     if (policy) return policy;
     const o = this.options;
     const transient = handleWhen((error) => isTransientError(error));
-    const retries = retry(transient, {
+    const retries = retry(handleWhen((error) => isTransientError(error) || error instanceof BrokenCircuitError), {
       maxAttempts: Math.max(0, (o.attempts ?? 3) - 1),
-      backoff: new ExponentialBackoff({ initialDelay: o.initialBackoffMs ?? 200, maxDelay: o.maxBackoffMs ?? 2_000 }),
+      backoff: new ExponentialBackoff({ generator: halfJitterGenerator, initialDelay: o.initialBackoffMs ?? 200, maxDelay: o.maxBackoffMs ?? 2_000 }),
     });
     const breaker = circuitBreaker(transient, {
-      halfOpenAfter: o.breakerHalfOpenMs ?? 5_000,
+      halfOpenAfter: o.breakerHalfOpenMs ?? 500,
       breaker: new ConsecutiveBreaker(o.breakerThreshold ?? 3),
     });
     breaker.onBreak(() => o.log?.warn({ upstream }, 'circuit opened: calls fail fast until a probe succeeds'));

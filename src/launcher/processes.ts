@@ -81,6 +81,16 @@ export const PROCESSES: ProcessSpec[] = [
     behindGateway: true,
   },
   {
+    name: 'event-store',
+    composeName: 'event-store',
+    entry: 'src/event-store/main.ts',
+    database: { schema: 'event_store', dir: 'src/event-store/infrastructure/db' },
+    port: { env: 'EVENT_STORE_PORT', default: 7010 },
+    readyPath: '/ready',
+    docsPath: '/swagger/',
+    behindGateway: true,
+  },
+  {
     name: 'gateway',
     composeName: 'kong',
     entry: 'src/gateway/main.ts',
@@ -89,6 +99,42 @@ export const PROCESSES: ProcessSpec[] = [
     // Kong's status API answers /status/ready on the admin port; ours does too.
     readyPath: '/status/ready',
     readyPortKey: 'admin',
+    behindGateway: false,
+  },
+  // The six workers of the choreographed checkout (seed README): each serves /metrics, /health and /ready on its
+  // METRICS_PORT. They reach services through the gateway, so they start with it.
+  ...(
+    [
+      ['notification', 'notification-worker', 'src/workers/notification/main.ts', 'NOTIFICATION_METRICS_PORT', 9100],
+      ['audit', 'audit-worker', 'src/workers/audit/main.ts', 'AUDIT_METRICS_PORT', 9101],
+      ['stock-reservation', 'stock-reservation-worker', 'src/workers/stock-reservation/main.ts', 'STOCK_RESERVATION_METRICS_PORT', 9102],
+      ['order-creation', 'order-creation-worker', 'src/workers/order-creation/main.ts', 'ORDER_CREATION_METRICS_PORT', 9103],
+      ['stock-compensation', 'stock-compensation-worker', 'src/workers/stock-compensation/main.ts', 'STOCK_COMPENSATION_METRICS_PORT', 9104],
+      ['cqrs-projection', 'cqrs-projection-worker', 'src/event-store/projection-worker.ts', 'CQRS_PROJECTION_METRICS_PORT', 9105],
+    ] as const
+  ).map(
+    ([name, composeName, entry, env, port]): ProcessSpec => ({
+      name,
+      composeName,
+      entry,
+      port: { env, default: port },
+      readyPath: '/ready',
+      behindGateway: false,
+      // Each worker owns a schema (its inbox, outbox and records); the projection writes the event store's.
+      ...(name === 'cqrs-projection'
+        ? {}
+        : { database: { schema: `worker_${name.replace(/-/g, '_')}`, dir: `src/workers/${name}/infrastructure/db` } }),
+    }),
+  ),
+  // Optional: the Debian `prometheus` binary when it is on PATH, scraping every process above
+  // (src/launcher/prometheus.ts: config in DATA_DIR/prometheus, PROMETHEUS_SCRAPE_INTERVAL, default 5s).
+  {
+    name: 'prometheus',
+    composeName: 'prometheus',
+    entry: 'src/launcher/prometheus.ts',
+    port: { env: 'PROMETHEUS_PORT', default: 9090 },
+    readyPath: '/-/ready',
+    docsPath: '/graph',
     behindGateway: false,
   },
 ];

@@ -1,0 +1,218 @@
+/**
+ * The seed README's choreographed checkout scenarios, as written (key added), through the gateway of a whole
+ * system started like `npm start` (free ports, throw-away database, private redis-server with AOF), plus the
+ * faults the issue names: a stopped or frozen participant, redelivery, a killed worker, a Redis restart,
+ * concurrency, a poison entry, and a projection rebuild.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { startSystem, type TestSystem } from '../support/system.ts';
+import { client, CLIENT, PRODUIT } from '../support/choreo.ts';
+import { SEED } from '../../src/contracts/common.ts';
+import { CHECKOUT_STREAM, deadLetterStream } from '../../src/contracts/events.ts';
+
+let system: TestSystem;
+let api: ReturnType<typeof client>;
+
+describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
+  before(async () => {
+    system = await startSystem();
+    api = client(system);
+  });
+  after(async () => {
+    await system?.stop();
+  });
+
+  test('success: 202 with a follow link, then succeeded with an order, stock taken, projection and history updated', async () => {
+    const before = await api.stock(PRODUIT);
+    const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 1 }]);
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.body.accepted, true);
+    assert.match(res.body.follow, new RegExp(`/api/event-store/replay/checkout/${res.body.checkout_id}$`));
+    const state = await api.settle(res.body.checkout_id);
+    assert.equal(state.status, 'succeeded');
+    assert.equal(state.stock_reserved, true);
+    assert.ok(state.commande_id);
+    assert.deepEqual(
+      state.events.map((e: { type: string }) => e.type).slice(0, 4),
+      ['CheckoutInitiated', 'StockReserved', 'OrderCreated', 'CheckoutSucceeded'],
+    );
+    assert.equal(await api.stock(PRODUIT), before - 1);
+    await api.until('projection', async () => {
+      const p = await api.eventStore(`/api/event-store/cqrs/orders-by-client/${CLIENT}`);
+      return p.status === 200 && p.body.total_orders >= 1 && p.body.last_checkout_id === res.body.checkout_id;
+    });
+    const history = await api.call('GET', `/ecommerce/api/commandes/clients/${CLIENT}/historique/`);
+    assert.ok(history.body.commandes.some((c: { checkout_id: string }) => c.checkout_id === res.body.checkout_id));
+  });
+
+  test('quantite 999999: failed with StockReservationFailed, stock unchanged', async () => {
+    const before = await api.stock(PRODUIT);
+    const res = await api.call('POST', `/ecommerce/api/commandes/clients/${CLIENT}/checkout/choreo/`, {
+      panier: { lignes: [{ produit_id: PRODUIT, quantite: 999999 }] },
+    });
+    assert.equal(res.status, 202);
+    const state = await api.settle(res.body.checkout_id);
+    assert.equal(state.status, 'failed');
+    assert.equal(state.reason, 'StockReservationFailed');
+    assert.equal(state.stock_reserved, false);
+    assert.equal(await api.stock(PRODUIT), before);
+  });
+
+  for (const fault of ['stopped', 'frozen'] as const) {
+    test(`commandes ${fault}: failed with OrderCreationFailed then StockReleased, stock restored exactly`, async () => {
+      const before = await api.stock(PRODUIT);
+      let pid = 0;
+      if (fault === 'stopped') {
+        const stop = await system.command('service', 'stop', 'commandes-service');
+        assert.equal(stop.code, 0, stop.stderr);
+      } else {
+        pid = await system.pid('commandes');
+        process.kill(pid, 'SIGSTOP');
+      }
+      try {
+        const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 2 }]);
+        assert.equal(res.status, 202);
+        const started = Date.now();
+        const state = await api.settle(res.body.checkout_id);
+        assert.ok(Date.now() - started < 30_000, 'terminal within 30 s');
+        assert.equal(state.status, 'failed');
+        assert.equal(state.reason, 'OrderCreationFailed');
+        const types = state.events.map((e: { type: string }) => e.type);
+        assert.ok(types.indexOf('OrderCreationFailed') < types.indexOf('StockReleased'), types.join(','));
+        assert.equal(state.stock_released, true);
+        assert.equal(await api.stock(PRODUIT), before);
+      } finally {
+        if (fault === 'stopped') await system.command('service', 'start', 'commandes-service');
+        else process.kill(pid, 'SIGCONT');
+      }
+      await api.until('commandes back', async () => (await api.call('GET', '/api/commandes/api/v1/magasins/')).status === 200);
+    });
+  }
+
+  test('re-adding every entry of a finished saga changes no stock, order, replay or projection', async () => {
+    const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 1 }]);
+    const state = await api.settle(res.body.checkout_id);
+    assert.equal(state.status, 'succeeded');
+    await api.until('projection caught up', async () => (await api.eventStore(`/api/event-store/cqrs/orders-by-client/${CLIENT}`)).body.last_checkout_id === res.body.checkout_id);
+    const stockBefore = await api.stock(PRODUIT);
+    const projectionBefore = (await api.eventStore(`/api/event-store/cqrs/orders-by-client/${CLIENT}`)).body;
+    const historyBefore = (await api.call('GET', `/ecommerce/api/commandes/clients/${CLIENT}/historique/`)).body.commandes.length;
+    const redis = new Redis(system.redisUrl);
+    try {
+      const entries = (await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][];
+      const mine = entries.filter(([, f]) => f[f.indexOf('correlation_id') + 1] === res.body.checkout_id);
+      assert.ok(mine.length >= 4);
+      for (const [, fields] of mine) await redis.xadd(CHECKOUT_STREAM, '*', ...fields);
+    } finally {
+      redis.disconnect();
+    }
+    // A later checkout passing through every worker proves the repeats were consumed before it.
+    const marker = await api.checkout(SEED.clients.marie, [{ produit_id: SEED.produits.souris, quantite: 1 }]);
+    assert.equal((await api.settle(marker.body.checkout_id)).status, 'succeeded');
+    await api.until('marker projected', async () => (await api.eventStore(`/api/event-store/cqrs/orders-by-client/${SEED.clients.marie}`)).body.last_checkout_id === marker.body.checkout_id);
+    assert.equal(await api.stock(PRODUIT), stockBefore);
+    const again = await api.settle(res.body.checkout_id);
+    assert.equal(again.status, 'succeeded');
+    assert.equal(again.events.length, state.events.length);
+    const projectionAfter = (await api.eventStore(`/api/event-store/cqrs/orders-by-client/${CLIENT}`)).body;
+    assert.equal(projectionAfter.total_orders, projectionBefore.total_orders);
+    assert.equal((await api.call('GET', `/ecommerce/api/commandes/clients/${CLIENT}/historique/`)).body.commandes.length, historyBefore);
+  });
+
+  test('a worker killed mid-saga: the saga completes after its restart', async () => {
+    const pid = await system.pid('order-creation');
+    const stop = await system.command('service', 'stop', 'order-creation');
+    assert.equal(stop.code, 0, stop.stderr);
+    const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 1 }]);
+    await api.until('stock reserved while the order worker is down', async () => {
+      const r = await api.eventStore(`/api/event-store/replay/checkout/${res.body.checkout_id}`);
+      return r.status === 200 && r.body.stock_reserved === true;
+    });
+    await system.command('service', 'start', 'order-creation');
+    assert.notEqual(await system.pid('order-creation'), pid);
+    const state = await api.settle(res.body.checkout_id);
+    assert.equal(state.status, 'succeeded');
+  });
+
+  test('Redis restarted while checkouts are submitted: every saga terminates, none lost', async () => {
+    const submitted: string[] = [];
+    const submit = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const r = await api.checkout(SEED.clients.pierre, [{ produit_id: SEED.produits.souris, quantite: 1 }]);
+        if (r.status === 202) submitted.push(r.body.checkout_id);
+        else assert.fail(`submission refused: ${r.status} ${JSON.stringify(r.body)}`);
+      }
+    };
+    await submit(5);
+    const restart = system.restartRedis();
+    await submit(5);
+    await restart;
+    await submit(5);
+    const states = await Promise.all(submitted.map((id) => api.settle(id, 90_000)));
+    assert.equal(states.length, 15);
+    for (const s of states) assert.ok(s.status === 'succeeded' || s.status === 'failed', JSON.stringify(s));
+  });
+
+  test('50 concurrent checkouts against a stock of 10: exactly 10 succeed, stock 0', async () => {
+    const produit = SEED.produits.ecouteurs; // no stock in the seed
+    const add = await api.call('POST', '/api/inventaire/api/ddd/inventaire/augmenter-stock/', { produit_id: produit, quantite: 10 });
+    assert.equal(add.status, 200, JSON.stringify(add.body));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        api.checkout([SEED.clients.jean, SEED.clients.marie, SEED.clients.pierre][i % 3]!, [{ produit_id: produit, quantite: 1 }]),
+      ),
+    );
+    assert.ok(answers.every((a) => a.status === 202));
+    const states = await Promise.all(answers.map((a) => api.settle(a.body.checkout_id, 120_000)));
+    assert.equal(states.filter((s) => s.status === 'succeeded').length, 10);
+    assert.equal(states.filter((s) => s.status === 'failed' && s.reason === 'StockReservationFailed').length, 40);
+    assert.equal(await api.stock(produit), 0);
+  });
+
+  test('a poison entry lands in the dead-letter stream, and redrive puts it back', async () => {
+    const redis = new Redis(system.redisUrl);
+    try {
+      const poisonId = await redis.xadd(CHECKOUT_STREAM, '*', 'type', 'CheckoutInitiated', 'payload', '{}', 'ts', '1');
+      await api.until('dead-lettered', async () => {
+        const dead = (await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][];
+        return dead.some(([, f]) => f[f.indexOf('dlq_original_id') + 1] === poisonId);
+      });
+      const list = await fetch(`${system.url('event-store')}/api/event-store/admin/dlq/${CHECKOUT_STREAM}`, { headers: { 'x-api-key': system.apiKey } });
+      assert.equal(list.status, 200);
+      const body = (await list.json()) as { entries: { id: string; original_id: string | null }[] };
+      const entry = body.entries.find((e) => e.original_id === poisonId);
+      assert.ok(entry, JSON.stringify(body).slice(0, 500));
+      const before = await redis.xlen(CHECKOUT_STREAM);
+      const redrive = await fetch(`${system.url('event-store')}/api/event-store/admin/dlq/${CHECKOUT_STREAM}/${entry.id}/redrive`, {
+        method: 'POST',
+        headers: { 'x-api-key': system.apiKey },
+      });
+      assert.equal(redrive.status, 200);
+      assert.equal(await redis.xlen(CHECKOUT_STREAM), before + 1);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  test('the projection rebuilt from the archive equals the live one', async () => {
+    const res = await fetch(`${system.url('event-store')}/api/event-store/admin/projections/orders-by-client/rebuild`, {
+      method: 'POST',
+      headers: { 'x-api-key': system.apiKey },
+      signal: AbortSignal.timeout(60_000),
+    });
+    assert.equal(res.status, 200);
+    const report = (await res.json()) as { identical: boolean; swapped: boolean; comparison: unknown };
+    assert.equal(report.identical, true, JSON.stringify(report.comparison));
+    assert.equal(report.swapped, true);
+  });
+
+  test('unknown client 404, empty cart 400, bad line 400; nothing published', async () => {
+    assert.equal((await api.call('POST', `/ecommerce/api/commandes/clients/${randomUUID()}/checkout/choreo/`, { panier: { lignes: [{ produit_id: PRODUIT, quantite: 1 }] } })).status, 404);
+    assert.equal((await api.call('POST', `/ecommerce/api/commandes/clients/${CLIENT}/checkout/choreo/`, { panier: { lignes: [] } })).status, 400);
+    assert.equal((await api.call('POST', `/ecommerce/api/commandes/clients/${CLIENT}/checkout/choreo/`, { panier: { lignes: [{ produit_id: PRODUIT, quantite: 0 }] } })).status, 400);
+    assert.equal((await api.call('POST', `/ecommerce/api/commandes/clients/${CLIENT}/checkout/choreo/`, { panier: { lignes: [{ produit_id: randomUUID(), quantite: 1 }] } })).status, 400);
+  });
+});

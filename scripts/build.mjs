@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Production build: compiles src/** with tsconfig.build.json into dist/ (relative `.ts` imports rewritten to
+// `.js`), then copies next to the emitted JS every non-TypeScript file the code reads at run time:
+//   - src/**/* that is not .ts (migrations/*.sql, seed.sql, …), keeping paths: dist/src/<same path>;
+//   - deploy/kong/kong.yml → dist/deploy/kong/kong.yml (the gateway's default KONG_CONFIG resolves against
+//     the folder above dist/src, i.e. dist/, when the working directory has no deploy/kong/kong.yml).
+// Afterwards `node dist/src/<service>/main.js` runs without tsx.
+//
+//   node scripts/build.mjs                 # → dist/
+//   node scripts/build.mjs --out-dir build # → build/ (relative to the repository root)
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+function parseArgs(argv) {
+  let outDir = 'dist';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--out-dir' && argv[i + 1]) outDir = argv[++i];
+    else if (arg.startsWith('--out-dir=')) outDir = arg.slice('--out-dir='.length);
+    else {
+      console.error(`build: unknown argument ${arg} (usage: node scripts/build.mjs [--out-dir <dir>])`);
+      process.exit(2);
+    }
+  }
+  return { outDir: path.resolve(root, outDir) };
+}
+
+const { outDir } = parseArgs(process.argv.slice(2));
+const rel = path.relative(root, outDir);
+// The output folder is emptied first: refuse anything that is the repository, above it, or a source folder.
+if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel) || /^(src|test|deploy|scripts|bench|docs|node_modules)(\/|$)/.test(rel)) {
+  console.error(`build: refusing to write to ${outDir}: choose a folder inside the repository such as dist/`);
+  process.exit(2);
+}
+
+const started = Date.now();
+rmSync(outDir, { recursive: true, force: true });
+
+const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+const compiled = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', outDir], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (compiled.status !== 0) {
+  console.error(`build: tsc failed (exit ${compiled.status ?? compiled.signal})`);
+  process.exit(compiled.status || 1);
+}
+
+/** Every file under `dir` (relative to the repository root) accepted by `keep`. */
+function walk(dir, keep, found = []) {
+  for (const entry of readdirSync(path.join(root, dir)).sort()) {
+    const relPath = path.join(dir, entry);
+    if (statSync(path.join(root, relPath)).isDirectory()) walk(relPath, keep, found);
+    else if (keep(relPath)) found.push(relPath);
+  }
+  return found;
+}
+
+const isTypeScript = (file) => /\.(c|m)?ts$/.test(file);
+const assets = [...walk('src', (f) => !isTypeScript(f)), 'deploy/kong/kong.yml'];
+for (const asset of assets) {
+  const from = path.join(root, asset);
+  if (!existsSync(from)) {
+    console.error(`build: missing run-time asset ${asset}`);
+    process.exit(1);
+  }
+  const to = path.join(outDir, asset);
+  mkdirSync(path.dirname(to), { recursive: true });
+  cpSync(from, to);
+}
+
+const entries = walk(path.relative(root, path.join(outDir, 'src')), (f) => /(^|\/)(main|projection-worker)\.js$/.test(f));
+console.log(
+  `build: ${path.relative(root, outDir)}/ ready in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
+    `(${assets.length} assets copied; entries: ${entries.map((e) => path.relative(rel, e)).join(', ')})`,
+);

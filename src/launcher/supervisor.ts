@@ -36,6 +36,7 @@ import { dataPaths, displayPath, REPO_ROOT, type DataPaths } from './paths.ts';
 import { checkPorts, findPortHolder, isPortFree, processCommand, type PortClaim } from './ports.ts';
 import { explainPostgresFailure, redactUrl, selectOne } from './postgres-preflight.ts';
 import { findProcess, type ProcessSpec } from './processes.ts';
+import { prepareLocalPrometheus, isPrometheus, urlNote } from './prometheus.ts';
 import {
   DEFAULT_REDIS_URL,
   findOnPath,
@@ -148,6 +149,7 @@ export class Supervisor {
     // Ports first: a busy port is the most common reason a start fails, and it is cheap to check.
     const claims: PortClaim[] = [];
     for (const spec of this.specs) {
+      if (isPrometheus(spec)) continue; // optional: a busy port only leaves it out (startProcesses)
       const ports = this.ports.get(spec.name)!;
       claims.push({ port: ports.main, owner: spec.name, env: spec.port.env });
       for (const extra of spec.extraPorts ?? []) claims.push({ port: ports.extra[extra.key]!, owner: `${spec.name} ${extra.key}`, env: extra.env });
@@ -300,22 +302,27 @@ export class Supervisor {
       const ports = this.ports.get(spec.name)!;
       const entryExists = existsSync(path.join(REPO_ROOT, spec.entry));
       const readyUrl = readyUrlOf(spec, ports);
+      // The local Prometheus (optional): its shim gets the binary and flags; unavailable says why it cannot run.
+      const extra = isPrometheus(spec) ? await prepareLocalPrometheus(this.specs, this.ports, this.paths.dataDir, this.env) : undefined;
+      const unavailable = !entryExists ? `${spec.entry} does not exist yet` : extra?.unavailable;
       const proc = new ManagedProcess({
         name: spec.name,
         command: process.execPath,
-        args: ['--import', 'tsx', '--import', ORPHAN_GUARD, spec.entry],
+        args: ['--import', 'tsx', '--import', ORPHAN_GUARD, spec.entry, ...(extra?.args ?? [])],
         cwd: REPO_ROOT,
         env: childEnv(spec, ctx),
         logFile: path.join(this.paths.logs, `${spec.name}.log`),
         readyCheck: () => readyOk(readyUrl),
-        ...(entryExists ? {} : { unavailable: `${spec.entry} does not exist yet` }),
+        ...(unavailable ? { unavailable } : {}),
       });
       this.children.set(spec.name, proc);
       if (!entryExists) say.warn(`${spec.entry} does not exist yet: ${spec.name} is not started`);
+      else if (extra?.unavailable) say.info(`${spec.name} is not started: ${extra.unavailable}`);
     }
     const available = [...this.children.values()].filter((c) => !c.options.unavailable);
     const first = available.filter((c) => this.spec(c.name).behindGateway);
     const last = available.filter((c) => !this.spec(c.name).behindGateway);
+    const optional = last.filter((c) => isPrometheus(this.spec(c.name)));
     for (const child of first) child.start();
 
     const allReady = (list: ManagedProcess[]) => list.every((c) => c.state === 'up' || this.stoppedOnRequest.has(c.name));
@@ -324,11 +331,13 @@ export class Supervisor {
       // The gateway's port opens only now, so a client never reaches it before the services behind it.
       this.gatewayReleased = true;
       for (const child of last) child.start();
-      ok = await until(() => allReady(last), this.startupDeadline, () => this.shuttingDown);
+      ok = await until(() => allReady(last.filter((c) => !optional.includes(c))), this.startupDeadline, () => this.shuttingDown);
+      // An optional process gets a few more seconds but never fails the start (the URL table says how it is).
+      if (ok) await until(() => allReady(optional), Math.min(this.startupDeadline, Date.now() + 10_000), () => this.shuttingDown);
     }
     if (this.shuttingDown) return;
     if (!ok) {
-      const laggards = available.filter((c) => c.state !== 'up' && !this.stoppedOnRequest.has(c.name));
+      const laggards = available.filter((c) => c.state !== 'up' && !this.stoppedOnRequest.has(c.name) && !optional.includes(c));
       const describe = (c: ManagedProcess) =>
         c.state === 'stopped' && c.restarts === 0 && !c.running
           ? 'not started: it waits for every service behind it'
@@ -363,7 +372,8 @@ export class Supervisor {
       if (spec.name === 'gateway') continue;
       const child = this.children.get(spec.name)!;
       const base = `http://${LOOPBACK}:${this.ports.get(spec.name)!.main}`;
-      rows.push([spec.name, `${base}/`, child.options.unavailable ? `NOT STARTED: ${child.options.unavailable}` : `docs: ${base}${spec.docsPath ?? '/swagger/'}`]);
+      const note = isPrometheus(spec) ? `${child.state === 'up' ? '' : `${child.state.toUpperCase()} (npm run logs -- ${spec.name}); `}${urlNote(base)}` : `docs: ${base}${spec.docsPath ?? '/swagger/'}`;
+      rows.push([spec.name, `${base}/`, child.options.unavailable ? `NOT STARTED: ${child.options.unavailable}` : note]);
     }
     rows.push(
       this.embedded

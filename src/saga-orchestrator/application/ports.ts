@@ -1,0 +1,87 @@
+/** What the orchestrator needs from the outside: storage, the participants (through the gateway), metrics. */
+import type { EtatSaga } from '../domain/etats.ts';
+import type { ActionCompensation, Saga } from '../domain/saga.ts';
+
+/** A participant's answer as a value: callers decide what a refusal or an outage means for the saga. */
+export type Appel<T> =
+  | { kind: 'ok'; status: number; body: T; tentatives: number }
+  /** A 4xx other than 429: the participant refused; repeating the same request would not help. */
+  | { kind: 'rejected'; status: number; body: unknown; detail: string; tentatives: number }
+  /** Transient failures on every attempt, the circuit open, or no time left before `deadline`. */
+  | { kind: 'unavailable'; status?: number; detail: string; tentatives: number };
+
+export interface ProduitLu {
+  id: string;
+  nom: string;
+  prix: number;
+  actif?: boolean;
+}
+
+export interface LigneCommande {
+  produit_id: string;
+  quantite: number;
+  prix_unitaire: number;
+}
+
+/** Every call takes the absolute time (ms since the epoch) after which it must not be waiting any more. */
+export interface Participants {
+  magasins(deadline: number, correlationId?: string): Promise<Appel<{ magasins?: { id: string }[] }>>;
+  produit(produitId: string, deadline: number, correlationId: string): Promise<Appel<ProduitLu>>;
+  reserver(reservationId: string, lignes: { produit_id: string; quantite: number }[], deadline: number): Promise<Appel<unknown>>;
+  liberer(reservationId: string, deadline: number): Promise<Appel<unknown>>;
+  creerCommande(
+    commande: { reference_externe: string; client_id: string; magasin_id: string; lignes: LigneCommande[] },
+    deadline: number,
+  ): Promise<Appel<{ commande_id?: string }>>;
+  annulerCommande(referenceExterne: string, deadline: number): Promise<Appel<unknown>>;
+  lireCommande(referenceExterne: string, deadline: number): Promise<Appel<{ commande_id?: string; statut?: string }>>;
+}
+
+export interface SagaListee {
+  saga_id: string;
+  client_id: string;
+  magasin_id: string;
+  etat_actuel: EtatSaga;
+  est_terminee: boolean;
+  necessite_compensation: boolean;
+  commande_finale_id: string | null;
+  date_creation: string;
+  derniere_modification: string;
+  nombre_lignes: number;
+  nombre_evenements: number;
+}
+
+/** Thrown when a write finds the saga held by another executor (its lease expired and recovery took it). */
+export class BailPerdu extends Error {
+  override readonly name = 'BailPerdu';
+  constructor(readonly sagaId: string) {
+    super(`La saga ${sagaId} est reprise par un autre exécuteur`);
+  }
+}
+
+export interface SagaRepository {
+  /** Inserts a new saga, its lines, its events and their outbox entries; the caller holds it until `bailJusqua`. */
+  creer(saga: Saga, porteur: string, bailJusqua: Date): Promise<void>;
+  /** Saves the saga's state and appends the events not stored yet (with their outbox entries), in one transaction. */
+  enregistrer(saga: Saga, porteur: string): Promise<void>;
+  trouver(id: string): Promise<Saga | null>;
+  lister(filtre: { etat?: EtatSaga; activesSeulement: boolean; limite: number }): Promise<{ total: number; sagas: SagaListee[] }>;
+  /** Non-terminal sagas nobody holds (lease expired or never taken), oldest first. */
+  orphelins(limite: number): Promise<string[]>;
+  /** Takes a non-terminal saga nobody holds; null when it is terminal or held. */
+  prendre(id: string, porteur: string, bailJusqua: Date): Promise<Saga | null>;
+  /** Lets go of a saga so recovery may take it at once. */
+  rendre(id: string, porteur: string): Promise<void>;
+  /** Count of non-terminal sagas per state. */
+  compterActives(): Promise<Map<EtatSaga, number>>;
+}
+
+export type TypeEchec = 'STOCK_INSUFFISANT' | 'PRODUIT_INTROUVABLE' | 'ERREUR_TECHNIQUE' | 'DELAI_DEPASSE' | 'INTERRUPTION';
+
+export interface SagaMetrics {
+  demarree(magasin: string): void;
+  terminee(etatFinal: EtatSaga, magasin: string, secondes: number): void;
+  echec(typeEchec: TypeEchec, etapeEchec: string, magasin: string): void;
+  etape(etape: string, statut: 'SUCCESS' | 'FAILURE', magasin: string): void;
+  compensation(type: ActionCompensation, magasin: string): void;
+}

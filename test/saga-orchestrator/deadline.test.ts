@@ -1,0 +1,35 @@
+/** With the real budgets (3 s per call, 15 s per POST), a hanging participant never keeps the caller past 15 s. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { P1, P2, R, body, startHarness, type Harness } from './helpers.ts';
+
+let h: Harness;
+before(async () => {
+  h = await startHarness({ SAGA_STEP_TIMEOUT_MS: '3000', SAGA_DEADLINE_MS: '15000' });
+});
+after(async () => h.close());
+
+test('order creation hangs / order and release hang: both answer within 15 s, compensated or handed to recovery', async () => {
+  h.gateway.on('POST', R.commande, () => 'hang');
+  // The second saga (lines of P2) also finds inventaire unable to release.
+  h.gateway.on('POST', R.liberer, (c) => (c.path.includes(second) ? 'hang' : { status: 200, body: { statut: 'liberee' } }));
+  let second = '';
+  h.gateway.on('POST', R.reserver, (c) => {
+    const b = c.body as { reservation_id: string; lignes: { produit_id: string }[] };
+    if (b.lignes[0]!.produit_id === P2) second = b.reservation_id;
+    return { status: 201, body: { ...b, statut: 'reservee' } };
+  });
+  const t0 = Date.now();
+  const [a, b] = await Promise.all([
+    h.app.inject({ method: 'POST', url: '/api/saga/commandes/', payload: body([{ produit_id: P1, quantite: 1 }]) }).then((r) => ({ r, ms: Date.now() - t0 })),
+    h.app.inject({ method: 'POST', url: '/api/saga/commandes/', payload: body([{ produit_id: P2, quantite: 1 }]) }).then((r) => ({ r, ms: Date.now() - t0 })),
+  ]);
+  assert.equal(a.r.statusCode, 503, a.r.body);
+  assert.ok(a.ms < 15_000, `first answered in ${a.ms} ms`);
+  assert.equal(a.r.json().etat_final, 'SAGA_ANNULEE');
+  assert.equal(b.r.statusCode, 503, b.r.body);
+  assert.ok(b.ms < 15_000, `second answered in ${b.ms} ms`);
+  assert.equal(b.r.json().etat_final, 'COMPENSATION_EN_COURS');
+  const { rows } = await h.pool.query(`SELECT verrou_par FROM saga_orchestrator.saga_commandes WHERE id = $1`, [b.r.json().saga_id]);
+  assert.equal(rows[0].verrou_par, null, 'handed over to recovery at once');
+});

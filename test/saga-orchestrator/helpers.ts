@@ -1,0 +1,198 @@
+/**
+ * Test kit for the orchestrator: a fake gateway (a node:http server standing in for KONG_URL, scripted per test)
+ * with the participants' happy answers by default, and the service built on a throw-away database.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../../src/platform/config.ts';
+import { buildHttpApp, type ServiceContext } from '../../src/platform/service.ts';
+import type { App } from '../../src/platform/server.ts';
+import type { Pool } from '../../src/platform/db.ts';
+import { SEED } from '../../src/contracts/common.ts';
+import { SagaConfigSchema, type SagaConfig } from '../../src/saga-orchestrator/config.ts';
+import { orchestrateurDe, sagaOrchestratorService, type SagaOverrides } from '../../src/saga-orchestrator/http/app.ts';
+import type { Orchestrateur } from '../../src/saga-orchestrator/application/orchestrateur.ts';
+import { createServiceDatabase } from '../support/db.ts';
+import { testContext } from '../support/app.ts';
+
+export const DIR = 'src/saga-orchestrator/infrastructure/db';
+export const CLIENT = SEED.clients.jean;
+export const CENTRAL = SEED.magasins.central;
+export const P1 = SEED.produits.clavier;
+export const P2 = SEED.produits.souris;
+export const INCONNU = '550e8400-e29b-41d4-a716-446655440999';
+
+export interface Call {
+  method: string;
+  path: string;
+  body: unknown;
+  headers: http.IncomingHttpHeaders;
+  at: number;
+}
+
+/** A scripted answer: status and JSON body, or 'hang' (never answers). */
+export type Answer = { status: number; body?: unknown } | 'hang';
+type Rule = { method: string; match: RegExp; answer: (call: Call, n: number) => Answer; n: number };
+
+export interface FakeGateway {
+  url: string;
+  calls: Call[];
+  /** Overrides one route for the current test (the latest rule wins). */
+  on: (method: string, match: RegExp, answer: (call: Call, n: number) => Answer) => void;
+  callsTo: (method: string, match: RegExp) => Call[];
+  /** Back to the happy defaults, calls forgotten. */
+  reset: () => void;
+  close: () => Promise<void>;
+}
+
+export const R = {
+  magasins: /^\/api\/commandes\/api\/v1\/magasins\/$/,
+  produit: /^\/api\/catalogue\/api\/ddd\/catalogue\/produits\/([^/]+)\/$/,
+  reserver: /^\/api\/inventaire\/api\/ddd\/inventaire\/reservations\/$/,
+  liberer: /^\/api\/inventaire\/api\/ddd\/inventaire\/reservations\/([^/]+)\/liberer\/$/,
+  commande: /^\/api\/commandes\/api\/v1\/commandes-en-ligne\/$/,
+  annuler: /^\/api\/commandes\/api\/v1\/commandes-en-ligne\/([^/]+)\/annuler\/$/,
+  lireCommande: /^\/api\/commandes\/api\/v1\/commandes-en-ligne\/([^/]+)\/$/,
+};
+
+const PRODUITS: Record<string, { nom: string; prix: number }> = { [P1]: { nom: 'Clavier mécanique', prix: 89.99 }, [P2]: { nom: 'Souris', prix: 25.5 } };
+
+function defaults(): Rule[] {
+  const rule = (method: string, match: RegExp, answer: (call: Call, n: number) => Answer): Rule => ({ method, match, answer, n: 0 });
+  return [
+    rule('GET', R.magasins, () => ({ status: 200, body: { success: true, magasins: [{ id: CENTRAL, nom: 'Central' }, { id: SEED.magasins.nord, nom: 'Nord' }], total: 2 } })),
+    rule('GET', R.produit, (c) => {
+      const id = R.produit.exec(c.path)![1]!;
+      const p = PRODUITS[id];
+      return p ? { status: 200, body: { id, ...p, description: null, categorie: null, sku: null, actif: true } } : { status: 404, body: { error: 'Produit non trouvé', details: { produit_id: id } } };
+    }),
+    rule('POST', R.reserver, (c) => ({ status: 201, body: { ...(c.body as object), magasin_id: null, statut: 'reservee' } })),
+    rule('POST', R.liberer, (c) => ({ status: 200, body: { reservation_id: R.liberer.exec(c.path)![1], statut: 'liberee' } })),
+    rule('POST', R.commande, (c) => ({ status: 201, body: { commande_id: randomUUID(), statut: 'creee', ...(c.body as object) } })),
+    rule('POST', R.annuler, (c) => ({ status: 200, body: { reference_externe: R.annuler.exec(c.path)![1], statut: 'annulee', commande_id: null } })),
+    rule('GET', R.lireCommande, () => ({ status: 404, body: { error: 'Commande non trouvée', details: {} } })),
+  ];
+}
+
+export async function startFakeGateway(): Promise<FakeGateway> {
+  const calls: Call[] = [];
+  let rules = defaults();
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (d) => (raw += d));
+    req.on('end', () => {
+      let body: unknown = raw;
+      try {
+        body = raw === '' ? null : JSON.parse(raw);
+      } catch {
+        // keep the text
+      }
+      const call: Call = { method: req.method ?? '', path: req.url ?? '', body, headers: req.headers, at: Date.now() };
+      calls.push(call);
+      const rule = rules.find((r) => r.method === call.method && r.match.test(call.path));
+      const answer: Answer = rule ? rule.answer(call, ++rule.n) : { status: 404, body: { error: 'no route', details: {} } };
+      if (answer === 'hang') return;
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer.body ?? {}));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    on: (method, match, answer) => rules.unshift({ method, match, answer, n: 0 }),
+    callsTo: (method, match) => calls.filter((c) => c.method === method && match.test(c.path)),
+    reset: () => {
+      calls.length = 0;
+      rules = defaults();
+      server.closeAllConnections(); // hung requests of the previous test
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface Harness {
+  app: App;
+  pool: Pool;
+  ctx: ServiceContext;
+  config: SagaConfig;
+  gateway: FakeGateway;
+  orchestrateur: Orchestrateur;
+  close: () => Promise<void>;
+}
+
+export async function startHarness(env: Record<string, string> = {}, overrides: SagaOverrides = {}): Promise<Harness> {
+  const gateway = await startFakeGateway();
+  const db = await createServiceDatabase('saga_orchestrator', DIR);
+  const config = loadConfig(SagaConfigSchema, {
+    PORT: '0',
+    DATABASE_URL: db.url,
+    KONG_URL: gateway.url,
+    API_KEY: 'test-saga-key',
+    LOG_LEVEL: 'silent',
+    SAGA_STEP_TIMEOUT_MS: '300',
+    SAGA_DEADLINE_MS: '3000',
+    ...env,
+  });
+  const ctx = testContext(db.pool);
+  const o: SagaOverrides = {
+    gateway: { initialBackoffMs: 10, maxBackoffMs: 40, breakerThreshold: 1_000 },
+    options: { compensationPauseMs: 20, magasinsCacheMs: 0 },
+    porteur: 'test-porteur',
+    ...overrides,
+  };
+  const app = await buildHttpApp(sagaOrchestratorService(config, o), ctx);
+  await app.ready();
+  return {
+    app,
+    pool: db.pool,
+    ctx,
+    config,
+    gateway,
+    orchestrateur: orchestrateurDe(config, ctx, o),
+    close: async () => {
+      await app.close();
+      await gateway.close();
+      await db.close();
+    },
+  };
+}
+
+export const body = (lignes: { produit_id: string; quantite: number }[] = [{ produit_id: P1, quantite: 2 }], extra: Record<string, unknown> = {}) => ({
+  client_id: CLIENT,
+  lignes,
+  ...extra,
+});
+
+export async function outboxOf(pool: Pool, sagaId: string) {
+  const { rows } = await pool.query<{ type: string; stream: string; correlation_id: string; fields: { payload: string } }>(
+    `SELECT type, stream, correlation_id, fields FROM saga_orchestrator.outbox WHERE correlation_id = $1 ORDER BY id`,
+    [sagaId],
+  );
+  return rows.map((r) => ({ ...r, payload: JSON.parse(r.fields.payload) as Record<string, unknown> }));
+}
+
+export async function counts(pool: Pool) {
+  const { rows } = await pool.query<{ sagas: number; lignes: number; evenements: number; outbox: number }>(
+    `SELECT (SELECT count(*)::int FROM saga_orchestrator.saga_commandes) AS sagas,
+            (SELECT count(*)::int FROM saga_orchestrator.saga_lignes_commande) AS lignes,
+            (SELECT count(*)::int FROM saga_orchestrator.saga_evenements) AS evenements,
+            (SELECT count(*)::int FROM saga_orchestrator.outbox) AS outbox`,
+  );
+  return rows[0]!;
+}
+
+/** The value of one sample in Prometheus text, 0 when absent. */
+export function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
+    if (ok) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}

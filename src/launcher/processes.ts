@@ -91,6 +91,16 @@ export const PROCESSES: ProcessSpec[] = [
     behindGateway: true,
   },
   {
+    name: 'saga-orchestrator',
+    composeName: 'saga-orchestrator',
+    entry: 'src/saga-orchestrator/main.ts',
+    database: { schema: 'saga_orchestrator', dir: 'src/saga-orchestrator/infrastructure/db' },
+    port: { env: 'SAGA_ORCHESTRATOR_PORT', default: 8009 },
+    readyPath: '/ready',
+    docsPath: '/swagger/',
+    behindGateway: true,
+  },
+  {
     name: 'gateway',
     composeName: 'kong',
     entry: 'src/gateway/main.ts',

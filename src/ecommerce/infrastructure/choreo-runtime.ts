@@ -68,6 +68,8 @@ export function startChoreoRuntime(options: ChoreoRuntimeOptions): () => Promise
     log,
     registry,
     claimIdleMs: options.claimIdleMs,
+    // Checkouts end independently (their rows and orders are keyed by checkout id); one lane each.
+    concurrency: 16,
   });
 
   let stopped = false;

@@ -37,6 +37,11 @@ export interface ConsumerOptions {
   maxDeliveries?: number;
   count?: number;
   blockMs?: number;
+  /**
+   * Entries handled at once. Entries of one correlation id (one checkout) stay in stream order; different
+   * checkouts proceed in parallel, so one slow HTTP step does not hold up every other saga.
+   */
+  concurrency?: number;
   /** Called once when this process created the group (backfill from the archive if the stream was trimmed). */
   onGroupCreated?: (stream: string) => Promise<void>;
 }
@@ -62,6 +67,7 @@ export function startConsumer(options: ConsumerOptions): Consumer {
   const maxDeliveries = options.maxDeliveries ?? 5;
   const count = options.count ?? 20;
   const blockMs = options.blockMs ?? 1_000;
+  const concurrency = Math.max(1, options.concurrency ?? 1);
   const metrics = busMetrics(options.registry);
   initConsumed(metrics, streams, options.label);
   // A blocking XREADGROUP holds its connection: commands (ACK, claims, DLQ) get their own.
@@ -141,14 +147,30 @@ export function startConsumer(options: ConsumerOptions): Consumer {
     }
   }
 
-  /** Handles a batch in order, then acknowledges what succeeded in one XACK per stream (after the effects). */
+  /**
+   * Handles a batch — one lane per correlation id, in stream order within a lane, up to `concurrency` lanes
+   * at once — then acknowledges what succeeded in one XACK per stream (after the effects).
+   */
   async function handleBatch(reply: StreamReply): Promise<void> {
     for (const [stream, entries] of reply ?? []) {
-      const done: string[] = [];
-      for (const [id, flat] of entries) {
-        if (!flat) continue; // deleted from the stream meanwhile
-        if (await handleEntry(stream, id, flat)) done.push(id);
+      const lanes = new Map<string, Entry[]>();
+      for (const entry of entries) {
+        if (!entry[1]) continue; // deleted from the stream meanwhile
+        const flat = entry[1];
+        const at = flat.indexOf('correlation_id');
+        const key = at >= 0 && at % 2 === 0 ? (flat[at + 1] ?? entry[0]) : entry[0];
+        const lane = lanes.get(key);
+        if (lane) lane.push(entry);
+        else lanes.set(key, [entry]);
       }
+      const done: string[] = [];
+      const queue = [...lanes.values()];
+      const runLane = async () => {
+        for (let lane = queue.shift(); lane; lane = queue.shift()) {
+          for (const [id, flat] of lane) if (await handleEntry(stream, id, flat)) done.push(id);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, runLane));
       if (done.length > 0) await commands.xack(stream, group, ...done);
     }
   }

@@ -18,6 +18,7 @@ export function orderCreationWorker(
     schema: ORDER_CREATION_SCHEMA,
     dbDir: path.resolve(import.meta.dirname, 'infrastructure/db'),
     group: 'choreo-order',
+    concurrency: 16, // one lane per checkout: a slow call never holds up the other sagas
     label: 'order-creator',
     streams: [STREAMS.checkout],
     publishes: [STREAMS.checkout],

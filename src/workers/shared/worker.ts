@@ -36,6 +36,8 @@ export interface WorkerDefinition {
   config: WorkerConfig;
   /** Overrides the `<worker>-<host>-<pid>` default (tests running two replicas in one process). */
   consumerName?: string;
+  /** Checkouts handled at once (each checkout's events stay in order); 1 where effects share state (audit chain). */
+  concurrency?: number;
   handler: (ctx: WorkerContext) => (event: EventEnvelope, delivery: Delivery) => Promise<void>;
   /** Extra background loop (started after the consumer); returns its stopper. */
   background?: (ctx: WorkerContext) => () => Promise<void>;
@@ -69,6 +71,7 @@ export function workerService(def: WorkerDefinition): HttpServiceDefinition {
         registry: ctx.registry,
         claimIdleMs: c.CLAIM_IDLE_MS,
         maxDeliveries: c.MAX_DELIVERIES,
+        concurrency: def.concurrency ?? 1,
       });
       ctx.log.info({ group: def.group, consumer: consumer.name, streams: def.streams }, 'consumer started');
       const stopExtra = def.background?.(wctx);

@@ -26,6 +26,7 @@ export function stockCompensationWorker(
     schema: STOCK_COMPENSATION_SCHEMA,
     dbDir: path.resolve(import.meta.dirname, 'infrastructure/db'),
     group: 'choreo-compensation',
+    concurrency: 16, // one lane per checkout: a slow call never holds up the other sagas
     label: 'stock-compensation',
     streams: [STREAMS.checkout],
     publishes: [STREAMS.checkout],

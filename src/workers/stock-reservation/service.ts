@@ -18,6 +18,7 @@ export function stockReservationWorker(
     schema: STOCK_RESERVATION_SCHEMA,
     dbDir: path.resolve(import.meta.dirname, 'infrastructure/db'),
     group: 'choreo-reservation',
+    concurrency: 16, // one lane per checkout: a slow call never holds up the other sagas
     label: 'stock-reservation',
     streams: [STREAMS.checkout],
     publishes: [STREAMS.checkout],

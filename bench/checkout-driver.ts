@@ -1,0 +1,220 @@
+/**
+ * The checkout load driver shared by `bench:choreo` and `bench:sagas`: offers checkouts at a fixed rate (open
+ * loop) or with N concurrent clients (closed loop) against a private system, measures end-to-end latency from the
+ * POST to the saga's terminal event (read from the stream, not polled), and the cost per checkout: PostgreSQL
+ * commits, Redis commands, HTTP requests and CPU time per process.
+ */
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { CHECKOUT_STREAM } from '../src/contracts/events.ts';
+import type { TestSystem } from '../test/support/system.ts';
+
+export interface Outcome {
+  id: string;
+  startedAt: number;
+  endedAt?: number;
+  status?: 'succeeded' | 'failed';
+  httpStatus: number;
+}
+
+export interface RunResult {
+  label: string;
+  offeredPerSec: number | null;
+  durationSec: number;
+  submitted: number;
+  succeeded: number;
+  failed: number;
+  stuck: number;
+  throughputPerSec: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+}
+
+export type Submit = () => Promise<{ id: string | undefined; httpStatus: number; terminal?: 'succeeded' | 'failed' }>;
+
+/** Watches the checkout stream for terminal events and resolves the matching outcome. */
+export class TerminalWatcher {
+  private readonly redis: Redis;
+  private readonly waiting = new Map<string, Outcome>();
+  private stopped = false;
+  private loop: Promise<void>;
+
+  constructor(redisUrl: string) {
+    this.redis = new Redis(redisUrl);
+    this.loop = this.run();
+  }
+
+  track(outcome: Outcome) {
+    this.waiting.set(outcome.id, outcome);
+  }
+
+  private async run() {
+    let last = '$';
+    while (!this.stopped) {
+      const reply = (await this.redis.xread('COUNT', 1000, 'BLOCK', 200, 'STREAMS', CHECKOUT_STREAM, last).catch(() => null)) as
+        | [string, [string, string[]][]][]
+        | null;
+      for (const [, entries] of reply ?? []) {
+        for (const [id, flat] of entries) {
+          last = id;
+          const type = flat[flat.indexOf('type') + 1];
+          if (type !== 'CheckoutSucceeded' && type !== 'CheckoutFailed') continue;
+          const outcome = this.waiting.get(flat[flat.indexOf('correlation_id') + 1]!);
+          if (outcome && !outcome.endedAt) {
+            outcome.endedAt = performance.now();
+            outcome.status = type === 'CheckoutSucceeded' ? 'succeeded' : 'failed';
+          }
+        }
+      }
+    }
+  }
+
+  async stop() {
+    this.stopped = true;
+    await this.loop;
+    this.redis.disconnect();
+  }
+}
+
+const pct = (sorted: number[], p: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 10) / 10;
+
+function summarize(label: string, offered: number | null, durationSec: number, outcomes: Outcome[], elapsedSec: number): RunResult {
+  const done = outcomes.filter((o) => o.endedAt !== undefined);
+  const latencies = done.map((o) => o.endedAt! - o.startedAt).sort((a, b) => a - b);
+  return {
+    label,
+    offeredPerSec: offered,
+    durationSec,
+    submitted: outcomes.length,
+    succeeded: done.filter((o) => o.status === 'succeeded').length,
+    failed: done.filter((o) => o.status === 'failed').length + outcomes.filter((o) => o.httpStatus >= 400).length,
+    stuck: outcomes.filter((o) => o.endedAt === undefined && o.httpStatus < 400).length,
+    throughputPerSec: Math.round((done.length / elapsedSec) * 10) / 10,
+    p50Ms: pct(latencies, 50),
+    p95Ms: pct(latencies, 95),
+    p99Ms: pct(latencies, 99),
+  };
+}
+
+async function settle(outcomes: Outcome[], graceMs: number) {
+  const deadline = performance.now() + graceMs;
+  while (outcomes.some((o) => o.endedAt === undefined && o.httpStatus < 400) && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function one(submit: Submit, watcher: TerminalWatcher | undefined, outcomes: Outcome[]) {
+  const startedAt = performance.now();
+  const outcome: Outcome = { id: '', startedAt, httpStatus: 0 };
+  outcomes.push(outcome);
+  try {
+    const r = await submit();
+    outcome.httpStatus = r.httpStatus;
+    if (r.id) {
+      outcome.id = r.id;
+      if (r.terminal) {
+        outcome.endedAt = performance.now();
+        outcome.status = r.terminal;
+      } else watcher?.track(outcome);
+    }
+  } catch {
+    outcome.httpStatus = 599;
+  }
+}
+
+/** Open loop: `rate` submissions per second for `durationSec`, whatever the system's pace. */
+export async function openLoop(label: string, submit: Submit, watcher: TerminalWatcher | undefined, rate: number, durationSec: number, graceMs = 30_000): Promise<RunResult> {
+  const outcomes: Outcome[] = [];
+  const inFlight: Promise<void>[] = [];
+  const start = performance.now();
+  const total = Math.round(rate * durationSec);
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / rate - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(one(submit, watcher, outcomes));
+  }
+  await Promise.all(inFlight);
+  await settle(outcomes, graceMs);
+  const lastEnd = Math.max(...outcomes.map((o) => o.endedAt ?? 0), start);
+  return summarize(label, rate, durationSec, outcomes, (lastEnd - start) / 1000);
+}
+
+/** Closed loop: `clients` concurrent clients, each submitting its next checkout when the previous one ended. */
+export async function closedLoop(label: string, submit: Submit, watcher: TerminalWatcher | undefined, clients: number, durationSec: number): Promise<RunResult> {
+  const outcomes: Outcome[] = [];
+  const start = performance.now();
+  const end = start + durationSec * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) {
+        const before = outcomes.length;
+        await one(submit, watcher, outcomes);
+        const mine = outcomes[before]!;
+        while (mine.endedAt === undefined && mine.httpStatus < 400 && performance.now() < end + 30_000) await new Promise((r) => setTimeout(r, 5));
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  return summarize(label, null, durationSec, outcomes, elapsed);
+}
+
+// ------------------------------------------------------------------------------------------------ cost probes
+
+export interface CostSnapshot {
+  commits: number;
+  redisCommands: number;
+  httpRequests: number;
+  cpuSeconds: Record<string, number>;
+}
+
+async function processPids(system: TestSystem): Promise<Record<string, number>> {
+  const info = JSON.parse(readFileSync(`${system.dataDir}/supervisor.json`, 'utf8')) as { controlPort: number };
+  const res = await fetch(`http://127.0.0.1:${info.controlPort}/status`);
+  const body = (await res.json()) as { processes: { name: string; pid: number | null }[] };
+  return Object.fromEntries(body.processes.filter((p) => p.pid).map((p) => [p.name, p.pid!]));
+}
+
+function cpuOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks → s (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
+export async function snapshot(system: TestSystem): Promise<CostSnapshot> {
+  const db = new pg.Client({ connectionString: system.databaseUrl });
+  await db.connect();
+  const { rows } = await db.query<{ n: string }>('SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()');
+  await db.end();
+  const redis = new Redis(system.redisUrl);
+  const stats = await redis.info('commandstats');
+  redis.disconnect();
+  const redisCommands = [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  let httpRequests = 0;
+  for (const name of Object.keys(system.ports)) {
+    if (name.endsWith('-admin') || name === 'gateway') continue;
+    const text = await fetch(`${system.url(name)}/metrics`).then((r) => r.text()).catch(() => '');
+    for (const m of text.matchAll(/^http_requests_total\{([^}]*)\} (\d+)/gm)) {
+      if (!/route="\/(metrics|health|ready)"/.test(m[1]!)) httpRequests += Number(m[2]);
+    }
+  }
+  const pids = await processPids(system);
+  return { commits: Number(rows[0]?.n ?? 0), redisCommands, httpRequests, cpuSeconds: Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, cpuOf(p)])) };
+}
+
+export function costPerCheckout(before: CostSnapshot, after: CostSnapshot, checkouts: number) {
+  const per = (a: number, b: number) => Math.round(((b - a) / Math.max(1, checkouts)) * 100) / 100;
+  const cpuMs: Record<string, number> = {};
+  for (const [name, s] of Object.entries(after.cpuSeconds)) cpuMs[name] = Math.round(((s - (before.cpuSeconds[name] ?? 0)) * 1000 * 100) / Math.max(1, checkouts)) / 100;
+  return {
+    postgresCommits: per(before.commits, after.commits),
+    redisCommands: per(before.redisCommands, after.redisCommands),
+    httpRequests: per(before.httpRequests, after.httpRequests),
+    cpuMsPerProcess: cpuMs,
+    cpuMsTotal: Math.round(Object.values(cpuMs).reduce((a, b) => a + b, 0) * 100) / 100,
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * `npm run bench:choreo` — choreographed checkouts on a private system (real PostgreSQL 15): saturation
+ * throughput (closed loop), then end-to-end latency (POST → CheckoutSucceeded) at 25, 50, 75 and 80 % of it
+ * (open loop), the cost per checkout, and the synchronous checkout measured in the same run as the baseline.
+ * Targets (issue #3): ≥ 100 checkouts/s sustained, p95 ≤ 150 ms at 50 %, nothing failed or stuck up to 80 %.
+ */
+import { startSystem, type TestSystem } from '../test/support/system.ts';
+import { SEED } from '../src/contracts/common.ts';
+import { closedLoop, costPerCheckout, openLoop, snapshot, TerminalWatcher, type RunResult, type Submit } from './checkout-driver.ts';
+import { printTable, writeResult } from './support.ts';
+
+const PHASE_SEC = Number(process.env.BENCH_PHASE_SEC ?? 10);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 24);
+const PRODUCTS = [SEED.produits.cafe, SEED.produits.ecouteurs, SEED.produits.chocolat];
+
+export async function prepare(system: TestSystem, clients: number) {
+  const headers = { 'x-api-key': system.apiKey, 'content-type': 'application/json' };
+  for (const produit of PRODUCTS) {
+    const res = await fetch(`${system.gateway}/api/inventaire/api/ddd/inventaire/augmenter-stock/`, {
+      method: 'POST', headers, body: JSON.stringify({ produit_id: produit, quantite: 10000 }),
+    });
+    if (res.status !== 200) throw new Error(`stock setup failed: ${res.status} ${await res.text()}`);
+  }
+  const ids: string[] = [];
+  for (let i = 0; i < clients; i++) {
+    const res = await fetch(`${system.gateway}/api/ecommerce/api/clients/`, {
+      method: 'POST', headers,
+      body: JSON.stringify({ prenom: 'Bench', nom: `Client${i}`, email: `bench${i}-${Date.now()}@example.com`, adresse_rue: '1 rue A', adresse_ville: 'Montreal', adresse_code_postal: 'H1H1H1' }),
+    });
+    const body = (await res.json()) as { client?: { id: string } };
+    if (!body.client) throw new Error(`client setup failed: ${JSON.stringify(body)}`);
+    ids.push(body.client.id);
+  }
+  return ids;
+}
+
+export function choreoSubmit(system: TestSystem, clients: string[]): Submit {
+  let n = 0;
+  return async () => {
+    const i = n++;
+    const res = await fetch(`${system.gateway}/api/ecommerce/api/commandes/clients/${clients[i % clients.length]}/checkout/choreo/`, {
+      method: 'POST',
+      headers: { 'x-api-key': system.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ panier: { lignes: [{ produit_id: PRODUCTS[i % PRODUCTS.length], quantite: 1 }] } }),
+    });
+    const body = (await res.json()) as { checkout_id?: string };
+    return { id: body.checkout_id, httpStatus: res.status };
+  };
+}
+
+/** The synchronous checkout: fill a client's cart, then check out; a client is used by one caller at a time. */
+export function syncSubmit(system: TestSystem, clients: string[]): Submit {
+  let n = 0;
+  const free = [...clients];
+  const headers = { 'x-api-key': system.apiKey, 'content-type': 'application/json' };
+  return async () => {
+    const i = n++;
+    const client = free.shift();
+    if (!client) throw new Error('more concurrent callers than clients');
+    try {
+      const add = await fetch(`${system.gateway}/api/ecommerce/api/panier/clients/${client}/panier/`, {
+        method: 'POST', headers, body: JSON.stringify({ produit_id: PRODUCTS[i % PRODUCTS.length], quantite: 1 }),
+      });
+      await add.arrayBuffer();
+      const res = await fetch(`${system.gateway}/api/ecommerce/api/commandes/clients/${client}/checkout/`, { method: 'POST', headers, body: '{}' });
+      const body = (await res.json()) as { checkout_id?: string };
+      return { id: body.checkout_id ?? `sync-${i}`, httpStatus: res.status, terminal: res.status === 200 ? 'succeeded' : 'failed' };
+    } finally {
+      free.push(client);
+    }
+  };
+}
+
+const row = (r: RunResult) => ({
+  run: r.label, 'offered/s': r.offeredPerSec ?? 'closed', 'done/s': r.throughputPerSec, ok: r.succeeded, failed: r.failed, stuck: r.stuck,
+  'p50 ms': r.p50Ms, 'p95 ms': r.p95Ms, 'p99 ms': r.p99Ms,
+});
+
+async function main() {
+  console.log('starting a private system (free ports, throw-away database)…');
+  const system = await startSystem({ env: { LOG_LEVEL: 'warn' } });
+  const watcher = new TerminalWatcher(system.redisUrl);
+  try {
+    const clients = await prepare(system, CLIENTS);
+    const choreo = choreoSubmit(system, clients);
+    await closedLoop('warm-up', choreo, watcher, 4, 3);
+
+    console.log(`saturation: ${CLIENTS} closed-loop clients for ${PHASE_SEC} s…`);
+    const saturation = await closedLoop('saturation (closed loop)', choreo, watcher, CLIENTS, PHASE_SEC);
+    const sat = saturation.throughputPerSec;
+    const runs: RunResult[] = [saturation];
+    let cost: ReturnType<typeof costPerCheckout> | undefined;
+    for (const share of [0.25, 0.5, 0.75, 0.8]) {
+      const rate = Math.max(1, Math.round(sat * share));
+      console.log(`open loop at ${share * 100} % of saturation (${rate}/s) for ${PHASE_SEC} s…`);
+      const before = share === 0.5 ? await snapshot(system) : undefined;
+      const r = await openLoop(`${share * 100} % of saturation`, choreo, watcher, rate, PHASE_SEC);
+      if (before) cost = costPerCheckout(before, await snapshot(system), r.submitted);
+      runs.push(r);
+    }
+
+    console.log(`baseline: synchronous checkout, ${CLIENTS} closed-loop clients for ${PHASE_SEC} s…`);
+    const syncClients = clients;
+    const syncBefore = await snapshot(system);
+    const sync = await closedLoop('sync checkout (closed loop)', syncSubmit(system, syncClients), undefined, Math.min(CLIENTS, syncClients.length), PHASE_SEC);
+    const syncCost = costPerCheckout(syncBefore, await snapshot(system), sync.submitted);
+    runs.push(sync);
+
+    printTable('Choreographed checkout (end to end: POST → CheckoutSucceeded)', runs.map(row));
+    const half = runs.find((r) => r.label === '50 % of saturation')!;
+    const upTo80 = runs.filter((r) => r.offeredPerSec !== null);
+    printTable('Verdict', [
+      { measure: 'saturation throughput', value: `${sat}/s`, target: '≥ 100/s', ok: sat >= 100 ? 'yes' : 'NO' },
+      { measure: 'p95 at 50 % of saturation', value: `${half.p95Ms} ms`, target: '≤ 150 ms', ok: half.p95Ms <= 150 ? 'yes' : 'NO' },
+      { measure: 'failed or stuck up to 80 %', value: String(upTo80.reduce((n, r) => n + r.failed + r.stuck, 0)), target: '0', ok: upTo80.every((r) => r.failed + r.stuck === 0) ? 'yes' : 'NO' },
+    ]);
+    if (cost) {
+      printTable('Cost per choreographed checkout (at 50 %) vs synchronous', [
+        { measure: 'PostgreSQL commits', choreo: cost.postgresCommits, sync: syncCost.postgresCommits },
+        { measure: 'Redis commands', choreo: cost.redisCommands, sync: syncCost.redisCommands },
+        { measure: 'HTTP requests (all services)', choreo: cost.httpRequests, sync: syncCost.httpRequests },
+        { measure: 'CPU ms (all processes)', choreo: cost.cpuMsTotal, sync: syncCost.cpuMsTotal },
+      ]);
+      printTable('CPU ms per choreographed checkout, by process', Object.entries(cost.cpuMsPerProcess).map(([process, ms]) => ({ process, ms })));
+    }
+    const file = writeResult('choreo', { phaseSec: PHASE_SEC, clients: CLIENTS, saturationPerSec: sat, runs, costPerCheckout: cost, syncCostPerCheckout: syncCost });
+    console.log(`written ${file}`);
+  } finally {
+    await watcher.stop();
+    await system.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

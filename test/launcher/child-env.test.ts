@@ -91,6 +91,7 @@ test('the gateway gets its two ports and the compose targets mapped to loopback 
     'supply-chain-service:8000': '127.0.0.1:9106',
     'ecommerce-service:8005': '127.0.0.1:9107',
     'event-store:7010': '127.0.0.1:7010',
+    'saga-orchestrator:8009': '127.0.0.1:8009',
   });
   assert.deepEqual(gatewayTargets(new Map(), {})['ecommerce-service:8005'], '127.0.0.1:8005');
 });

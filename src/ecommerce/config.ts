@@ -13,6 +13,8 @@ export const EcommerceConfigSchema = Type.Object({
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
   /** Base of the `follow` link of a choreographed checkout: the event store as the caller reaches it. */
   PUBLIC_EVENT_STORE_URL: UrlVar('http://localhost:7010'),
+  /** Where the choreo consumer backfills from when its group is created after the stream was trimmed. */
+  EVENT_STORE_URL: Type.Optional(UrlVar()),
   /** A saga step with no progress for this long gets its failure event (issue 3: 20 s). */
   CHOREO_STEP_DEADLINE_MS: Type.Integer({ minimum: 50, maximum: 3_600_000, default: 20_000 }),
   /** How often the deadline watcher looks for late steps. */

@@ -17,7 +17,8 @@ import { startConsumer, type Consumer } from '../../src/platform/bus/consumer.ts
 import { applyOnce } from '../../src/platform/bus/inbox.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRegistry } from '../../src/platform/metrics.ts';
-import { CHECKOUT_STREAM, deadLetterStream, encodeEntry, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
+import { CHECKOUT_STREAM, STREAMS, deadLetterStream, encodeEntry, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
+import { createServer } from 'node:http';
 import { SEED } from '../../src/contracts/common.ts';
 
 const SCHEMA = 'bus_test';
@@ -257,5 +258,38 @@ describe('consumer groups', () => {
     await redis.xreadgroup('GROUP', 'reclaim', 'dead-consumer', 'COUNT', 100, 'STREAMS', CHECKOUT_STREAM, '>');
     consume('reclaim', effectOnce('reclaim'), { claimIdleMs: 300 });
     await until('orphan reclaimed and processed', async () => (await effects('reclaim', orphan.event_id)) === 1, 15_000);
+  });
+
+  test('a group created after the stream was trimmed first replays the lost events from the archive', async () => {
+    const stream = STREAMS.catalogue;
+    const events = Array.from({ length: 5 }, (_, i) => {
+      const produit = randomUUID();
+      return newEvent(stream, 'ProduitAjoute', { emitted_at: i, produit_id: produit, nom: `P${i}`, categorie: 'Informatique', prix: 1, actif: true }, { correlationId: produit });
+    });
+    const archived: object[] = [];
+    for (const [i, e] of events.entries()) {
+      const id = await redis.xadd(stream, '*', ...Object.entries(encodeEntry(e)).flat());
+      archived.push({ id, position: i + 1, event_id: e.event_id, type: e.type, ts: e.ts, payload: e.payload, correlation_id: e.correlation_id, causation_id: null, version: 1 });
+    }
+    await redis.xtrim(stream, 'MAXLEN', 2); // the stream keeps the last two; the archive has all five
+    const archive = createServer((req, res) => {
+      const after = Number(new URL(req.url!, 'http://x').searchParams.get('after') ?? 0);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ stream, events: archived.filter((e) => (e as { position: number }).position > after) }));
+    });
+    await new Promise<void>((r) => archive.listen(0, '127.0.0.1', r));
+    const port = (archive.address() as { port: number }).port;
+    try {
+      const seen: string[] = [];
+      consume('late-after-trim', async (event) => {
+        await applyOnce(pool, SCHEMA, 'late-after-trim', event.event_id, async () => {
+          seen.push(event.event_id);
+        });
+      }, { streams: [stream], archiveUrl: `http://127.0.0.1:${port}` });
+      await until('all five handled', async () => seen.length >= 5);
+      assert.deepEqual([...seen].sort(), events.map((e) => e.event_id).sort());
+    } finally {
+      archive.close();
+    }
   });
 });

@@ -106,6 +106,7 @@ export function ecommerceService(config: EcommerceConfig, overrides: EcommerceOv
         deadlineMs: config.CHOREO_STEP_DEADLINE_MS,
         pollMs: config.CHOREO_DEADLINE_POLL_MS,
         claimIdleMs: config.CHOREO_CLAIM_IDLE_MS,
+        archiveUrl: config.EVENT_STORE_URL,
       });
     },
   };

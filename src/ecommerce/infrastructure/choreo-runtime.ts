@@ -52,6 +52,7 @@ export interface ChoreoRuntimeOptions {
   deadlineMs: number;
   pollMs: number;
   claimIdleMs?: number;
+  archiveUrl?: string;
 }
 
 export function startChoreoRuntime(options: ChoreoRuntimeOptions): () => Promise<void> {
@@ -70,6 +71,7 @@ export function startChoreoRuntime(options: ChoreoRuntimeOptions): () => Promise
     claimIdleMs: options.claimIdleMs,
     // Checkouts end independently (their rows and orders are keyed by checkout id); one lane each.
     concurrency: 16,
+    archiveUrl: options.archiveUrl,
   });
 
   let stopped = false;

@@ -42,8 +42,13 @@ export interface ConsumerOptions {
    * checkouts proceed in parallel, so one slow HTTP step does not hold up every other saga.
    */
   concurrency?: number;
-  /** Called once when this process created the group (backfill from the archive if the stream was trimmed). */
+  /** Called once when this process created the group. */
   onGroupCreated?: (stream: string) => Promise<void>;
+  /**
+   * The event store's base URL. A group created after the stream was trimmed first replays, from the archive,
+   * the events the stream no longer holds (handlers are idempotent, so an overlap is harmless).
+   */
+  archiveUrl?: string;
 }
 
 export interface Consumer {
@@ -52,6 +57,17 @@ export interface Consumer {
 }
 
 type Entry = [id: string, fields: string[]];
+interface ArchivedEntry {
+  id: string;
+  position: number;
+  event_id: string;
+  type: string;
+  ts: number | string;
+  payload: unknown;
+  correlation_id: string;
+  causation_id: string | null;
+  version: number;
+}
 type StreamReply = [stream: string, entries: Entry[]][] | null;
 
 const toFields = (flat: string[]): Record<string, string> => {
@@ -82,6 +98,12 @@ export function startConsumer(options: ConsumerOptions): Consumer {
 
   async function ensureGroups(): Promise<void> {
     for (const stream of streams) {
+      const exists =
+        (await commands.exists(stream)) === 1 &&
+        ((await commands.xinfo('GROUPS', stream)) as unknown[][]).some((g) => toFields(g.map(String)).name === group);
+      if (exists) continue;
+      // Backfill before creating the group: if the archive is unreachable we fail here and retry the whole step.
+      if (options.archiveUrl && (await commands.exists(stream)) === 1) await backfill(stream, options.archiveUrl);
       try {
         await commands.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
         log.info({ stream, group }, 'consumer group created at 0');
@@ -173,6 +195,50 @@ export function startConsumer(options: ConsumerOptions): Consumer {
       await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, runLane));
       if (done.length > 0) await commands.xack(stream, group, ...done);
     }
+  }
+
+  /**
+   * Replays from the archive what the stream lost to trimming, before the group reads the stream itself.
+   * Nothing to do when the stream still holds every entry ever added to it.
+   */
+  async function backfill(stream: string, archiveUrl: string): Promise<void> {
+    const info = toFields(((await commands.xinfo('STREAM', stream)) as unknown[]).map((v) => (typeof v === 'object' ? '' : String(v))));
+    const added = Number(info['entries-added'] ?? 0);
+    const length = Number(info.length ?? 0);
+    if (added <= length) return;
+    const first = String(info['recorded-first-entry-id'] ?? '0-0');
+    const before = (id: string) => {
+      const [a, b] = id.split('-').map(Number) as [number, number];
+      const [c, d] = first.split('-').map(Number) as [number, number];
+      return a < c || (a === c && b < d);
+    };
+    let after = 0;
+    let replayed = 0;
+    for (;;) {
+      const url = `${archiveUrl}/api/event-store/streams/${encodeURIComponent(stream)}/events?count=500&after=${after}`;
+      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`backfill of ${stream} from the archive failed: HTTP ${res.status}`);
+      const page = (await res.json()) as { events: ArchivedEntry[] };
+      const older = page.events.filter((e) => before(e.id));
+      for (const e of older) {
+        const fields: Record<string, string> = {
+          type: e.type,
+          payload: JSON.stringify(e.payload),
+          ts: String(typeof e.ts === 'number' ? e.ts : Date.parse(e.ts) / 1000),
+          event_id: e.event_id,
+          correlation_id: e.correlation_id,
+          causation_id: e.causation_id ?? '',
+          version: String(e.version),
+        };
+        const decoded = decodeEntry(stream, fields);
+        if (!decoded.ok) continue; // the archive holds only valid events; never dead-letter history
+        await options.handle(decoded.event, { stream, id: e.id, deliveries: 1 });
+        replayed++;
+      }
+      if (page.events.length < 500 || older.length < page.events.length) break;
+      after = page.events[page.events.length - 1]!.position;
+    }
+    log.info({ stream, group, replayed }, 'group backfilled from the archive (the stream had been trimmed)');
   }
 
   /** Our own failed entries whose backoff has elapsed: re-read them from our pending list. */

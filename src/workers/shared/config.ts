@@ -14,6 +14,7 @@ export function workerConfigSchema(defaultPort: number, defaultMaxDeliveries: nu
     DATABASE_URL: UrlVar(undefined, 'PostgreSQL connection string'),
     REDIS_URL: UrlVar('redis://127.0.0.1:6379'),
     KONG_URL: UrlVar('http://127.0.0.1:8080', 'The gateway the workers call services through'),
+    EVENT_STORE_URL: Type.Optional(UrlVar(undefined, 'The event store: a group created after trimming backfills from it')),
     API_KEY: Type.Optional(Type.String()),
     API_KEYS: Type.Optional(Type.String()),
     DEFAULT_MAGASIN_ID: Type.String({ pattern: UUID_PATTERN, default: '33333333-3333-3333-3333-333333333331' }),

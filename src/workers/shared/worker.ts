@@ -72,6 +72,7 @@ export function workerService(def: WorkerDefinition): HttpServiceDefinition {
         claimIdleMs: c.CLAIM_IDLE_MS,
         maxDeliveries: c.MAX_DELIVERIES,
         concurrency: def.concurrency ?? 1,
+        archiveUrl: c.EVENT_STORE_URL,
       });
       ctx.log.info({ group: def.group, consumer: consumer.name, streams: def.streams }, 'consumer started');
       const stopExtra = def.background?.(wctx);

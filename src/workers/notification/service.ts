@@ -14,7 +14,6 @@ export function notificationWorker(config: WorkerConfig, overrides: { consumerNa
     schema: NOTIFICATION_SCHEMA,
     dbDir: path.resolve(import.meta.dirname, 'infrastructure/db'),
     group: 'checkout-notification',
-    concurrency: 16, // one lane per checkout: a slow call never holds up the other sagas
     label: 'notification',
     streams: [STREAMS.checkout],
     config,

@@ -53,12 +53,92 @@ interface HandlerInternals {
   lastActivityTime: number;
   detach(close?: boolean): Promise<unknown>;
 }
+interface QueuedMessage {
+  handlerId: number;
+  message: Uint8Array;
+  resolve: (bytes: number) => void;
+  reject: (error: unknown) => void;
+  onData: (data: Uint8Array) => void;
+}
+interface QueueInternals {
+  lastHandlerId: number | null;
+  processing: boolean;
+  queue: QueuedMessage[];
+  /** Ours: the last handler sent part of an extended-query sequence (Parse…Sync) and must finish it alone. */
+  midSequence?: boolean;
+  processQueue(): Promise<void>;
+  clearQueueForHandler(handlerId: number): void;
+  clearTransactionIfNeeded(handlerId: number): Promise<void>;
+}
 interface ServerInternals {
   handlers: Set<HandlerInternals>;
-  queryQueue: {
-    lastHandlerId: number | null;
-    processing: boolean;
-    clearTransactionIfNeeded(handlerId: number): Promise<void>;
+  queryQueue: QueueInternals;
+}
+
+/** Extended-query protocol messages that leave a sequence open until the client's Sync. */
+const MID_SEQUENCE = new Set([0x50 /* Parse */, 0x42 /* Bind */, 0x44 /* Describe */, 0x45 /* Execute */, 0x43 /* Close */, 0x48 /* Flush */]);
+
+/**
+ * pglite-socket 0.2.17 queues each protocol message on its own and, outside a transaction, takes the next
+ * message of ANY connection. With several connections using the extended protocol (node-postgres does for every
+ * parameterised query), one connection's Parse/Bind/Execute interleave with another's on PGlite's single session:
+ * "unnamed prepared statement does not exist", "portal does not exist", wrong parameters bound. We replace the
+ * queue's scheduler (same code, one more rule): a connection that has started a Parse…Sync sequence keeps the
+ * session until its Sync, exactly as one inside a transaction keeps it until COMMIT. The library's error path also
+ * left `processing` stuck at true (every later query hung); this one carries on.
+ */
+export function keepExtendedQueriesWhole(db: PGlite, server: PGLiteSocketServer): void {
+  const queue = internalsOf(server).queryQueue;
+  if (!Array.isArray(queue.queue) || typeof queue.processQueue !== 'function' || typeof queue.clearQueueForHandler !== 'function') {
+    throw new Error('@electric-sql/pglite-socket internals changed: the query scheduler needs updating');
+  }
+  queue.midSequence = false;
+  queue.processQueue = async function processQueue(this: QueueInternals): Promise<void> {
+    if (this.processing || this.queue.length === 0) return;
+    this.processing = true;
+    try {
+      while (this.queue.length > 0) {
+        const pinned = (db.isInTransaction() || this.midSequence) && this.lastHandlerId !== null;
+        let item: QueuedMessage | undefined;
+        if (pinned) {
+          const at = this.queue.findIndex((q) => q.handlerId === this.lastHandlerId);
+          if (at === -1) break; // wait for the owner's next message
+          item = this.queue.splice(at, 1)[0];
+        } else item = this.queue.shift();
+        if (!item) break;
+        let bytes = 0;
+        const current = item;
+        try {
+          await db.runExclusive(() =>
+            db.execProtocolRawStream(current.message, {
+              onRawData: (data: Uint8Array) => {
+                bytes += data.length;
+                current.onData(data);
+              },
+            }),
+          );
+        } catch (error) {
+          this.lastHandlerId = current.handlerId;
+          this.midSequence = false;
+          current.reject(error);
+          continue;
+        }
+        this.lastHandlerId = current.handlerId;
+        this.midSequence = MID_SEQUENCE.has(current.message[0] ?? 0);
+        current.resolve(bytes);
+      }
+    } finally {
+      this.processing = false;
+    }
+  };
+  // A connection that goes away mid-sequence must not keep the session pinned.
+  const clearQueueForHandler = queue.clearQueueForHandler.bind(queue);
+  queue.clearQueueForHandler = (handlerId: number) => {
+    clearQueueForHandler(handlerId);
+    if (queue.lastHandlerId === handlerId && queue.midSequence) {
+      queue.midSequence = false;
+      queueMicrotask(() => void queue.processQueue());
+    }
   };
 }
 
@@ -79,11 +159,12 @@ export function startWatchdog(db: PGlite, server: PGLiteSocketServer, limitMs: n
   const tick = async () => {
     if (killing) return;
     const now = Date.now();
-    if (!db.isInTransaction()) {
+    if (!db.isInTransaction() && !internals.queryQueue.midSequence) {
       orphanSince = undefined;
       return;
     }
     const queue = internals.queryQueue;
+    if (!db.isInTransaction() && !queue.midSequence) return;
     // A statement running right now (even a long one) is not idleness.
     if (queue.processing) {
       lastBusy = now;
@@ -135,6 +216,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const t0 = Date.now();
     db = await PGlite.create(options.dataDir);
     server = new PGLiteSocketServer({ db, port: options.port, host, maxConnections: options.maxConnections });
+    keepExtendedQueriesWhole(db, server);
     await server.start();
     const port = Number(server.getServerConn().split(':').pop());
     let killed = 0;

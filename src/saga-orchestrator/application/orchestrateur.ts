@@ -3,7 +3,7 @@
  * (keyed by the saga id) → one online order with every line (keyed by the saga id). The saga is saved after each
  * transition, before the next call, in a short transaction of its own. A failure after the reservation was asked for
  * always compensates, in reverse order (cancel the order key so a late create is refused, then release the
- * reservation), retried until it succeeds; the POST answers only once the compensation finished, or, if the
+ * reservation — released even while the cancel cannot get through), retried until it succeeds; the POST answers only once the compensation finished, or, if the
  * participants stay down past its deadline, with the state it reached (recovery finishes the job).
  *
  * Budget of a POST (SAGA_DEADLINE_MS, 15 s): forward steps must stop early enough to leave two call timeouts for the
@@ -329,11 +329,14 @@ export class Orchestrateur {
     let pause = this.deps.options.compensationPauseMs ?? 100;
     for (;;) {
       let echec: string | undefined;
+      // Reverse order (cancel the order key, then release the stock), but a cancel that cannot get through
+      // (commandes down) must not keep the stock held: the release is attempted anyway and the cancel is
+      // retried until it succeeds — a late create is refused once it does.
       for (const action of saga.compensationRestante) {
         const appel = await this.executerCompensation(saga, action, budget.fin);
         if (appel.kind !== 'ok') {
-          echec = `${action}: ${appel.detail}`;
-          break;
+          echec = `${echec ? `${echec}; ` : ''}${action}: ${appel.detail}`;
+          continue;
         }
         saga.noterCompense(action, this.now());
         if (action === 'LIBERATION_STOCK') exec.liberations++;

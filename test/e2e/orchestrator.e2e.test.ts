@@ -1,0 +1,79 @@
+/**
+ * The orchestrated saga through the gateway (`POST /api/saga/api/saga/commandes/`) on a whole system:
+ * success, insufficient stock, and an order failure that compensates exactly before answering.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSystem, type TestSystem } from '../support/system.ts';
+import { client, CLIENT, PRODUIT } from '../support/choreo.ts';
+import { SEED } from '../../src/contracts/common.ts';
+
+let system: TestSystem;
+let api: ReturnType<typeof client>;
+const SAGA = '/api/saga/api/saga/commandes/';
+
+describe('orchestrated saga, end to end', { timeout: 300_000 }, () => {
+  before(async () => {
+    system = await startSystem();
+    api = client(system);
+  });
+  after(async () => {
+    await system?.stop();
+  });
+
+  test('success: 201 SAGA_TERMINEE with one order, stock taken, history readable', async () => {
+    const before = await api.stock(PRODUIT);
+    const res = await api.call('POST', SAGA, { client_id: CLIENT, lignes: [{ produit_id: PRODUIT, quantite: 2 }] });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(res.body.etat_final, 'SAGA_TERMINEE');
+    assert.ok(res.body.commande_id);
+    assert.equal(await api.stock(PRODUIT), before - 2);
+    const saga = await api.call('GET', `${SAGA}${res.body.saga_id}/`);
+    assert.equal(saga.status, 200);
+    assert.equal(saga.body.etat_actuel, 'SAGA_TERMINEE');
+    assert.ok(saga.body.historique_evenements.length >= 4);
+    // The short route form reaches it too.
+    assert.equal((await api.call('GET', `/saga/api/saga/commandes/${res.body.saga_id}/`)).status, 200);
+  });
+
+  test('insufficient stock: 400 "Stock insuffisant", stock unchanged', async () => {
+    const before = await api.stock(PRODUIT);
+    const res = await api.call('POST', SAGA, { client_id: CLIENT, lignes: [{ produit_id: PRODUIT, quantite: 999999 }] });
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.equal(res.body.error, 'Stock insuffisant');
+    assert.ok(res.body.saga_id);
+    assert.equal(await api.stock(PRODUIT), before);
+  });
+
+  test('commandes stopped: 503 after compensation, stock restored exactly, saga cancelled', async () => {
+    const before = await api.stock(SEED.produits.souris);
+    const stop = await system.command('service', 'stop', 'commandes');
+    assert.equal(stop.code, 0, stop.stderr);
+    try {
+      const res = await api.call('POST', SAGA, {
+        client_id: CLIENT,
+        magasin_id: SEED.magasins.central,
+        lignes: [{ produit_id: SEED.produits.souris, quantite: 3 }],
+      });
+      // Either the store check (commandes down before anything is taken) or the order step fails: both 503.
+      assert.equal(res.status, 503, JSON.stringify(res.body));
+      assert.equal(res.body.error, 'Service externe indisponible');
+      assert.equal(await api.stock(SEED.produits.souris), before);
+      if (res.body.saga_id) {
+        const saga = await api.call('GET', `${SAGA}${res.body.saga_id}/`);
+        assert.ok(['SAGA_ANNULEE', 'COMPENSATION_EN_COURS'].includes(saga.body.etat_actuel), saga.body.etat_actuel);
+      }
+    } finally {
+      await system.command('service', 'start', 'commandes');
+    }
+    await api.until('commandes back', async () => (await api.call('GET', '/api/commandes/api/v1/magasins/')).status === 200);
+  });
+
+  test('bad input: 400 JSON with the reference wording, nothing created', async () => {
+    const res = await api.call('POST', SAGA, { lignes: [{ produit_id: PRODUIT, quantite: 1 }] });
+    assert.equal(res.status, 400);
+    assert.match(res.body.error, /client_id/);
+    const list = await api.call('GET', '/api/saga/api/saga/sagas/?etat=NIMPORTE');
+    assert.equal(list.status, 400);
+  });
+});

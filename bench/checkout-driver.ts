@@ -89,7 +89,9 @@ function summarize(label: string, offered: number | null, durationSec: number, o
     durationSec,
     submitted: outcomes.length,
     succeeded: done.filter((o) => o.status === 'succeeded').length,
-    failed: done.filter((o) => o.status === 'failed').length + outcomes.filter((o) => o.httpStatus >= 400).length,
+    // A terminal 'failed' answer (orchestrated 400/503, sync non-200) is counted once; a refused POST without a
+    // terminal outcome (no id) counts as failed too.
+    failed: outcomes.filter((o) => o.status === 'failed' || (o.endedAt === undefined && o.httpStatus >= 400)).length,
     stuck: outcomes.filter((o) => o.endedAt === undefined && o.httpStatus < 400).length,
     throughputPerSec: Math.round((done.length / elapsedSec) * 10) / 10,
     p50Ms: pct(latencies, 50),

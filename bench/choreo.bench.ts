@@ -78,7 +78,7 @@ const row = (r: RunResult) => ({
 
 async function main() {
   console.log('starting a private system (free ports, throw-away database)…');
-  const system = await startSystem({ env: { LOG_LEVEL: 'warn' } });
+  const system = await startSystem({ env: { LOG_LEVEL: 'warn', DB_POOL_MAX: '5' } });
   const watcher = new TerminalWatcher(system.redisUrl);
   try {
     const clients = await prepare(system, CLIENTS);

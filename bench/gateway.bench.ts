@@ -11,7 +11,7 @@ const PATH = '/api/ddd/catalogue/rechercher/?nom=clavier';
 
 async function main() {
   console.log('starting a private system (free ports, throw-away database)…');
-  const system = await startSystem({ env: { LOG_LEVEL: 'warn' } });
+  const system = await startSystem({ env: { LOG_LEVEL: 'warn', DB_POOL_MAX: '5' } });
   try {
     const direct = `${system.url('catalogue-1')}${PATH}`;
     const viaGateway = `${system.gateway}/api/catalogue${PATH}`;

@@ -46,10 +46,11 @@ export function selectProcesses(env: NodeJS.ProcessEnv = process.env, all: Proce
   return all.filter((p) => only.includes(p.name) || only.includes(p.composeName));
 }
 
-/** Pool size per child: DB_POOL_MAX when set, else 4 on the embedded PGlite (one backend anyway) and 10 on PostgreSQL. */
+/** Pool size per child: DB_POOL_MAX when set, else 4 on the embedded PGlite (one backend anyway) and 5 on PostgreSQL. */
 export function poolMaxFor(env: NodeJS.ProcessEnv, embedded: boolean): number {
   const raw = Number(env.DB_POOL_MAX);
-  return Number.isInteger(raw) && raw > 0 ? raw : embedded ? 4 : 10;
+  // ~17 processes × 5 stays under PostgreSQL's default max_connections (100).
+  return Number.isInteger(raw) && raw > 0 ? raw : embedded ? 4 : 5;
 }
 
 /** PGlite's connection limit: every child's pool at its maximum, plus a margin. */

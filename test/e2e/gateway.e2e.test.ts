@@ -180,13 +180,14 @@ describe('rate limiting past a low configured limit', { timeout: 120_000 }, () =
 
   test('429 with Retry-After once the per-second limit is spent', async () => {
     const results = await Promise.all(
-      Array.from({ length: 15 }, () =>
+      Array.from({ length: 30 }, () =>
         fetch(`${limited.gateway}${SEARCH}`, { headers: { 'x-api-key': limited.apiKey } }),
       ),
     );
     const limitedOnes = results.filter((r) => r.status === 429);
-    assert.ok(limitedOnes.length >= 5, `expected 429s, got ${results.map((r) => r.status)}`);
+    // The burst may straddle a second boundary: at most two windows of 5 pass.
+    assert.ok(limitedOnes.length >= 20, `expected 429s, got ${results.map((r) => r.status)}`);
     assert.ok(Number(limitedOnes[0]!.headers.get('retry-after')) >= 1);
-    assert.equal(results.filter((r) => r.status === 200).length <= 5, true);
+    assert.ok(results.filter((r) => r.status === 200).length <= 10);
   });
 });

@@ -107,7 +107,7 @@ test('LAUNCHER_ONLY selects processes by name or compose name and rejects unknow
 
 test('pool sizes and the PGlite connection limit cover every pool', () => {
   assert.equal(poolMaxFor({}, true), 4);
-  assert.equal(poolMaxFor({}, false), 10);
+  assert.equal(poolMaxFor({}, false), 5);
   assert.equal(poolMaxFor({ DB_POOL_MAX: '3' }, true), 3);
   const limit = pgliteMaxConnections(PROCESSES.length, 4);
   assert.ok(limit > PROCESSES.length * 4);

@@ -57,6 +57,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     REDIS_URL: redis.url,
     API_KEY: apiKey,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    // Two test systems may run at once against one PostgreSQL (max_connections 100): keep pools small.
+    DB_POOL_MAX: '3',
     ...options.env,
   };
   delete env.API_KEYS;

@@ -386,7 +386,7 @@ const row = (r: SagaRun) => ({
 async function main() {
   const t0 = performance.now();
   console.log('starting a private system (free ports, throw-away database)…');
-  const system = await startSystem({ env: { LOG_LEVEL: 'warn' } });
+  const system = await startSystem({ env: { LOG_LEVEL: 'warn', DB_POOL_MAX: '5' } });
   const watcher = new TerminalWatcher(system.redisUrl);
   const runs: SagaRun[] = [];
   try {

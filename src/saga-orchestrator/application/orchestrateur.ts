@@ -350,6 +350,9 @@ export class Orchestrateur {
         return true;
       }
       log.warn({ erreur: echec }, 'compensation step failed, retrying');
+      // The stock is back and only the order-key cancel is refused (commandes down): waiting out the budget
+      // would only delay the answer; recovery keeps retrying the cancel until it succeeds.
+      if (saga.compensationRestante.every((a) => a === 'ANNULATION_COMMANDE')) return false;
       if (this.now().getTime() + pause >= budget.fin) return false;
       await sleep(pause);
       pause = Math.min(pause * 2, 1_000);

@@ -19,6 +19,7 @@ import {
 } from 'cockatiel';
 import type { Logger } from '../../platform/logger.ts';
 import type { Appel } from '../application/ports.ts';
+import { classifyStatus, isTransientError } from '../../platform/transient.ts';
 
 export type Service = 'catalogue' | 'inventaire' | 'commandes';
 
@@ -60,30 +61,8 @@ class AttemptTimeout extends Error {
   override readonly name = 'AttemptTimeout';
 }
 
-const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CLOSED',
-]);
-
-export function isTransient(error: unknown, depth = 0): boolean {
-  if (error === null || typeof error !== 'object' || depth > 4) return false;
-  if (error instanceof TransientStatus || error instanceof AttemptTimeout) return true;
-  const e = error as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
-  if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
-  if (e.name === 'TypeError' && e.message === 'fetch failed') return true; // fetch's network failure, reason in cause
-  return isTransient(e.cause, depth + 1);
+export function isTransient(error: unknown): boolean {
+  return error instanceof TransientStatus || error instanceof AttemptTimeout || isTransientError(error);
 }
 
 export function errorText(status: number, body: unknown): string {
@@ -95,11 +74,6 @@ export function errorText(status: number, body: unknown): string {
   return `HTTP ${status}`;
 }
 
-function statusClass(status: number): 'ok' | 'transient' | 'rejected' {
-  if (status >= 200 && status < 300) return 'ok';
-  if (status === 429 || status >= 500) return 'transient';
-  return 'rejected';
-}
 
 export class GatewayClient {
   private readonly breakers = new Map<Service, CircuitBreakerPolicy>();
@@ -172,7 +146,7 @@ export class GatewayClient {
         } catch {
           // keep the text: a proxy's HTML error page is still worth showing
         }
-        if (statusClass(response.status) === 'transient') throw new TransientStatus(response.status, parsed);
+        if (classifyStatus(response.status) === 'transient') throw new TransientStatus(response.status, parsed);
         return { status: response.status, body: parsed };
       } catch (error) {
         if (!(error instanceof TransientStatus)) {
@@ -202,7 +176,7 @@ export class GatewayClient {
       if (isTransient(error)) return { kind: 'unavailable', detail: `${service} injoignable: ${describe(error)}`, tentatives };
       throw error;
     }
-    if (statusClass(answer.status) === 'ok') return { kind: 'ok', status: answer.status, body: answer.body as T, tentatives };
+    if (classifyStatus(answer.status) === 'ok') return { kind: 'ok', status: answer.status, body: answer.body as T, tentatives };
     return { kind: 'rejected', status: answer.status, body: answer.body, detail: errorText(answer.status, answer.body), tentatives };
   }
 }

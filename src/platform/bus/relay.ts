@@ -59,7 +59,11 @@ export function startRelay(options: RelayOptions): Relay {
   let lastRunIdCheck = 0;
   let failing = false;
 
+  // The lease is renewed only when half of it has run out: a renewal is a write, and every publishing process
+  // runs a relay several times a second.
+  let leaseValidUntil = 0;
   async function holdLease(): Promise<boolean> {
+    if (Date.now() < leaseValidUntil - leaseMs / 2) return true;
     const { rows } = await pool.query(
       `INSERT INTO ${schema}.relay_lease (name, holder, until) VALUES ('outbox', $1, now() + make_interval(secs => $2))
        ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
@@ -67,12 +71,13 @@ export function startRelay(options: RelayOptions): Relay {
        RETURNING holder`,
       [holder, leaseMs / 1000],
     );
+    leaseValidUntil = rows.length === 1 ? Date.now() + leaseMs : 0;
     return rows.length === 1;
   }
 
   /** Redis restarted without our entries → send again what was sent recently. */
   async function detectDataLoss(): Promise<void> {
-    if (Date.now() - lastRunIdCheck < 1_000) return;
+    if (Date.now() - lastRunIdCheck < 3_000) return;
     lastRunIdCheck = Date.now();
     const info = await redis.info('server');
     const runId = /run_id:(\w+)/.exec(info)?.[1];

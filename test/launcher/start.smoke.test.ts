@@ -71,7 +71,8 @@ describe('npm start (embedded PGlite, own redis-server)', { timeout: 180_000 }, 
     launcher.stderr!.on('data', (d) => (output += d));
     await until('the URL table', () => {
       if (launcher.exitCode !== null) throw new Error(`npm start exited with ${launcher.exitCode}:\n${output.slice(-6000)}`);
-      return /System ready in [\d.]+ s/.test(output) || undefined;
+      // The table follows the "System ready" line, possibly in a later chunk: wait for its last line.
+      return /System ready in [\d.]+ s[\s\S]*Logs: /.test(output) || undefined;
     }, 60_000);
   });
 

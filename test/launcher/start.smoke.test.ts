@@ -12,7 +12,7 @@ import path from 'node:path';
 import { PROCESSES } from '../../src/launcher/processes.ts';
 import { isPortFree } from '../../src/launcher/ports.ts';
 import { isAlive } from '../../src/launcher/lock.ts';
-import { freePorts } from '../support/ports.ts';
+import { reservePorts } from '../support/ports.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const SEARCH = '/api/catalogue/api/ddd/catalogue/rechercher/';
@@ -56,11 +56,15 @@ async function status(): Promise<Status> {
 
 const stateOf = async (name: string) => (await status()).processes.find((p) => p.name === name);
 
+let releasePorts: () => void = () => undefined;
+
 describe('npm start (embedded PGlite, own redis-server)', { timeout: 180_000 }, () => {
   before(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'launcher-smoke-'));
     const names = [...PROCESSES.flatMap((p) => [p.port.env, ...(p.extraPorts ?? []).map((e) => e.env)]), 'PGLITE_PORT', 'REDIS'];
-    const free = await freePorts(names.length);
+    const reserved = await reservePorts(names.length);
+    releasePorts = reserved.release;
+    const free = reserved.ports;
     names.forEach((n, i) => (ports[n] = free[i]!));
     env = { ...process.env, DATA_DIR: dataDir, API_KEY: apiKey, REDIS_URL: `redis://127.0.0.1:${ports.REDIS}` };
     for (const n of names) if (n !== 'REDIS') env[n] = String(ports[n]);
@@ -85,6 +89,7 @@ describe('npm start (embedded PGlite, own redis-server)', { timeout: 180_000 }, 
       }
     }
     rmSync(dataDir, { recursive: true, force: true });
+    releasePorts();
   });
 
   test('the URL table lists every process, PostgreSQL and Redis', () => {

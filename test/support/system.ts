@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROCESSES } from '../../src/launcher/processes.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
-import { freePorts } from './ports.ts';
+import { reservePorts } from './ports.ts';
 import { startTestRedis, type TestRedis } from './redis.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -47,7 +47,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const redis: TestRedis = await startTestRedis();
   const db: TestDatabase | undefined = options.embedded ? undefined : await createTestDatabase('system');
   const names = [...PROCESSES.flatMap((p) => [p.port.env, ...(p.extraPorts ?? []).map((e) => e.env)]), 'PGLITE_PORT'];
-  const free = await freePorts(names.length);
+  const reserved = await reservePorts(names.length);
+  const free = reserved.ports;
   const portEnv = Object.fromEntries(names.map((n, i) => [n, String(free[i])]));
   const apiKey = `test-key-${Math.random().toString(36).slice(2)}`;
   const env: NodeJS.ProcessEnv = {
@@ -93,6 +94,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     await redis.stop();
     await db?.drop();
     rmSync(dataDir, { recursive: true, force: true });
+    reserved.release();
   };
 
   const deadline = Date.now() + (options.startupTimeoutMs ?? 90_000);

@@ -51,6 +51,17 @@ export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolCl
 /** SQLSTATEs worth one more try: serialization failure, deadlock, and the races of concurrent CREATE … IF NOT EXISTS. */
 const RETRYABLE = new Set(['40001', '40P01', '23505', '42P07', '42P06']);
 
+/**
+ * Worth another try: the SQLSTATEs above, or a connection lost mid-transaction — the embedded PGlite closes a
+ * connection that looks idle inside a transaction for 2 s, which a process starved of CPU at start-up can be.
+ */
+function retryable(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  if (e?.code && RETRYABLE.has(e.code)) return true;
+  if (e?.code === 'ECONNRESET' || e?.code === '57P01') return true;
+  return typeof e?.message === 'string' && /Connection terminated|connection ended|Client has encountered a connection error/i.test(e.message);
+}
+
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const e = error as { code?: string; constraint?: string };
   return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
@@ -100,8 +111,7 @@ export async function migrate(pool: pg.Pool, schema: string, migrations: Migrati
         return count;
       });
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (attempt >= 5 || !code || !RETRYABLE.has(code)) throw error;
+      if (attempt >= 5 || !retryable(error)) throw error;
       await new Promise((r) => setTimeout(r, 50 * attempt));
     }
   }

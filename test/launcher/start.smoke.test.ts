@@ -115,7 +115,11 @@ describe('npm start (embedded PGlite, own redis-server)', { timeout: 180_000 }, 
   test('status lists every process up', async () => {
     const { code, stdout } = await command('status');
     assert.equal(code, 0, stdout);
-    for (const p of PROCESSES) assert.match(stdout, new RegExp(`^${p.name}\\s+\\d+\\s+up\\s+yes\\s+0\\s+${ports[p.port.env]}`, 'm'), `${p.name} in:\n${stdout}`);
+    // On failure, say why: the process's own console lines (a crash prints its error there).
+    const linesOf = (name: string) => output.split('\n').filter((l) => new RegExp(`^\\[${name}\\s*\\]`).test(l) && !/INFO/.test(l)).slice(-20).join('\n');
+    for (const p of PROCESSES) {
+      assert.match(stdout, new RegExp(`^${p.name}\\s+\\d+\\s+up\\s+yes\\s+0\\s+${ports[p.port.env]}`, 'm'), `${p.name} in:\n${stdout}\n--- ${p.name}'s console lines:\n${linesOf(p.name)}`);
+    }
     assert.match(stdout, /^pglite\s+\d+\s+up/m);
     assert.match(stdout, /^redis\s+\d+\s+up/m);
   });

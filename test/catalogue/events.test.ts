@@ -2,50 +2,18 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SEED } from '../../src/contracts/common.ts';
-import { decodeEntry, STREAMS, type EventEnvelope } from '../../src/contracts/events.ts';
+import { STREAMS } from '../../src/contracts/events.ts';
 import type { Pool } from '../../src/platform/db.ts';
 import { loadConfig } from '../../src/platform/config.ts';
-import { buildHttpApp, createOutbox, type Outbox } from '../../src/platform/service.ts';
+import { buildHttpApp } from '../../src/platform/service.ts';
 import type { App } from '../../src/platform/server.ts';
 import { CatalogueConfigSchema, catalogueService } from '../../src/catalogue/http/app.ts';
 import { testContext } from '../support/app.ts';
 import { createServiceDatabase } from '../support/db.ts';
+import { eventsSince, spyOutbox } from '../support/outbox.ts';
 import { DB_DIR, countProduits } from './helpers.ts';
 
 const BASE = '/api/ddd/catalogue';
-
-/** The real outbox, counting wakes; `fail` makes the insert throw (to prove the change rolls back with it). */
-function spyOutbox(schema: string) {
-  const real = createOutbox(schema);
-  const spy: Outbox & { wakes: number; fail: boolean } = {
-    schema,
-    wakes: 0,
-    fail: false,
-    add: async (client, ...events) => {
-      if (spy.fail) throw new Error('outbox insert failed');
-      await real.add(client, ...events);
-    },
-    wake: () => {
-      spy.wakes++;
-    },
-  };
-  return spy;
-}
-
-/** Outbox rows after `since`, each decoded as a consumer would: a row that does not decode fails the test. */
-async function eventsSince(pool: Pool, since: number): Promise<(EventEnvelope & { id: number })[]> {
-  const { rows } = await pool.query<{ id: number; stream: string; type: string; correlation_id: string; fields: Record<string, string> }>(
-    'SELECT id, stream, type, correlation_id, fields FROM catalogue.outbox WHERE id > $1 ORDER BY id',
-    [since],
-  );
-  return rows.map((r) => {
-    const decoded = decodeEntry(r.stream, r.fields);
-    assert.ok(decoded.ok, `row ${r.id} does not decode: ${decoded.ok ? '' : decoded.reason}`);
-    assert.equal(decoded.event.type, r.type);
-    assert.equal(decoded.event.correlation_id, r.correlation_id);
-    return { ...decoded.event, id: r.id };
-  });
-}
 
 async function lastId(pool: Pool): Promise<number> {
   const { rows } = await pool.query<{ id: number | null }>('SELECT max(id) AS id FROM catalogue.outbox');
@@ -89,7 +57,7 @@ describe('catalogue events', () => {
     const res = await ajouter({ nom: 'Lampe de bureau', categorie: 'Informatique', prix: 39.9, sku: 'LMP0001' });
     assert.equal(res.statusCode, 201, res.body);
     const id = res.json().data.id as string;
-    const events = await eventsSince(pool, mark);
+    const events = await eventsSince(pool, 'catalogue', STREAMS.catalogue, mark);
     assert.equal(events.length, 1);
     const [e] = events;
     assert.equal(e!.stream, STREAMS.catalogue);
@@ -115,7 +83,7 @@ describe('catalogue events', () => {
     assert.equal(put.statusCode, 200, put.body);
     const patch = await app.inject({ method: 'PATCH', url: `${BASE}/produits/${id}/`, payload: { actif: false } });
     assert.equal(patch.statusCode, 200, patch.body);
-    const events = await eventsSince(pool, mark);
+    const events = await eventsSince(pool, 'catalogue', STREAMS.catalogue, mark);
     assert.deepEqual(
       events.map((e) => [e.type, e.correlation_id, (e.payload as { nom: string }).nom, (e.payload as { prix: number }).prix, (e.payload as { actif: boolean }).actif]),
       [
@@ -139,7 +107,7 @@ describe('catalogue events', () => {
       await app.inject({ method: 'PUT', url: `${BASE}/produits/00000000-0000-4000-8000-000000000000/`, payload: { nom: 'Fantôme', categorie: 'Informatique', prix: 1 } }),
     ];
     assert.deepEqual(cases.map((r) => r.statusCode), [409, 409, 400, 400, 400, 409, 400, 404]);
-    assert.deepEqual(await eventsSince(pool, mark), []);
+    assert.deepEqual(await eventsSince(pool, 'catalogue', STREAMS.catalogue, mark), []);
     assert.equal(await countProduits(pool), avant);
     assert.equal(outbox.wakes, 0);
   });
@@ -155,7 +123,7 @@ describe('catalogue events', () => {
     assert.equal(await countProduits(pool), avant);
     const cafe = await app.inject({ method: 'GET', url: `${BASE}/produits/${SEED.produits.cafe}/` });
     assert.notEqual(cafe.json().prix, 1.23);
-    assert.deepEqual(await eventsSince(pool, mark), []);
+    assert.deepEqual(await eventsSince(pool, 'catalogue', STREAMS.catalogue, mark), []);
     assert.equal(outbox.wakes, 0);
   });
 
@@ -163,7 +131,7 @@ describe('catalogue events', () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => ajouter({ nom: 'Tapis de souris', categorie: 'Informatique', prix: 9.5 })));
     assert.equal(results.filter((r) => r.statusCode === 201).length, 1);
     assert.equal(results.filter((r) => r.statusCode === 409).length, 19);
-    const events = await eventsSince(pool, mark);
+    const events = await eventsSince(pool, 'catalogue', STREAMS.catalogue, mark);
     assert.deepEqual(events.map((e) => e.type), ['ProduitAjoute']);
     assert.equal(outbox.wakes, 1);
   });
@@ -178,7 +146,7 @@ describe('without a platform outbox (ctx.outbox unset)', () => {
       try {
         const res = await bare.inject({ method: 'POST', url: `${BASE}/ajouter/`, payload: { nom: 'Thé vert', categorie: 'Boissons', prix: 4.2 } });
         assert.equal(res.statusCode, 201, res.body);
-        const events = await eventsSince(db.pool, 0);
+        const events = await eventsSince(db.pool, 'catalogue', STREAMS.catalogue, 0);
         assert.deepEqual(events.map((e) => [e.type, e.correlation_id]), [['ProduitAjoute', res.json().data.id]]);
       } finally {
         await bare.close();

@@ -3,58 +3,19 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { SEED } from '../../src/contracts/common.ts';
-import { decodeEntry, STREAMS, type EventEnvelope } from '../../src/contracts/events.ts';
+import { STREAMS } from '../../src/contracts/events.ts';
 import type { Pool } from '../../src/platform/db.ts';
-import { buildHttpApp, createOutbox, type Outbox } from '../../src/platform/service.ts';
+import { buildHttpApp } from '../../src/platform/service.ts';
 import type { App } from '../../src/platform/server.ts';
 import { COMMANDES_DB_DIR, commandesService } from '../../src/commandes/http/app.ts';
 import { testContext } from '../support/app.ts';
 import { createServiceDatabase } from '../support/db.ts';
+import { eventsSince, resume, spyOutbox } from '../support/outbox.ts';
 import { FakeCatalogue, FakeInventaire, testConfig } from './fakes.ts';
 
 const { central, nord } = SEED.magasins;
 const { clavier, souris } = SEED.produits;
 const client = SEED.clients.jean;
-
-function spyOutbox(schema: string) {
-  const real = createOutbox(schema);
-  const spy: Outbox & { wakes: number; fail: boolean } = {
-    schema,
-    wakes: 0,
-    fail: false,
-    add: async (c, ...events) => {
-      if (spy.fail) throw new Error('outbox insert failed');
-      await real.add(c, ...events);
-    },
-    wake: () => {
-      spy.wakes++;
-    },
-  };
-  return spy;
-}
-
-/** Outbox rows after `since`, decoded as a consumer would: a row that does not decode fails the test. */
-async function eventsSince(pool: Pool, since: number): Promise<EventEnvelope[]> {
-  const { rows } = await pool.query<{ id: number; stream: string; type: string; correlation_id: string; fields: Record<string, string> }>(
-    'SELECT id, stream, type, correlation_id, fields FROM commandes.outbox WHERE id > $1 ORDER BY id',
-    [since],
-  );
-  return rows.map((r) => {
-    const decoded = decodeEntry(r.stream, r.fields);
-    assert.ok(decoded.ok, `row ${r.id} does not decode: ${decoded.ok ? '' : decoded.reason}`);
-    assert.equal(decoded.event.stream, STREAMS.commandes);
-    assert.equal(decoded.event.type, r.type);
-    assert.equal(decoded.event.correlation_id, r.correlation_id);
-    return decoded.event;
-  });
-}
-
-const resume = (events: EventEnvelope[]) =>
-  events.map((e) => {
-    const { emitted_at, ...rest } = e.payload as Record<string, unknown>;
-    assert.equal(typeof emitted_at, 'number');
-    return [e.type, e.correlation_id, rest];
-  });
 
 let pool: Pool;
 let app: App;
@@ -90,7 +51,7 @@ beforeEach(async () => {
 const enregistrer = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/api/v1/ventes-ddd/enregistrer/', payload });
 const annuler = (id: string, payload?: Record<string, unknown>) =>
   app.inject({ method: 'PATCH', url: `/api/v1/ventes-ddd/${id}/annuler/`, ...(payload === undefined ? {} : { payload }) });
-const since = () => eventsSince(pool, mark);
+const since = () => eventsSince(pool, 'commandes', STREAMS.commandes, mark);
 const ventes = async () => (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM commandes.ventes')).rows[0]!.n;
 
 describe('store sales', () => {

@@ -2,13 +2,14 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { decodeEntry, STREAMS, type EventEnvelope } from '../../src/contracts/events.ts';
+import { STREAMS } from '../../src/contracts/events.ts';
 import type { Pool } from '../../src/platform/db.ts';
-import { buildHttpApp, createOutbox, type Outbox } from '../../src/platform/service.ts';
+import { buildHttpApp } from '../../src/platform/service.ts';
 import type { App } from '../../src/platform/server.ts';
 import { INVENTAIRE_DB_DIR, inventaireService } from '../../src/inventaire/http/app.ts';
 import { testContext } from '../support/app.ts';
 import { createServiceDatabase } from '../support/db.ts';
+import { eventsSince, resume, spyOutbox } from '../support/outbox.ts';
 import { BASE, central, FakeCatalogue, local, M1, M2, P1, P2, P3, P4, snapshot, testConfig } from './helpers.ts';
 
 interface StockAjuste {
@@ -19,47 +20,6 @@ interface StockAjuste {
   raison: string;
   reference?: string;
 }
-
-function spyOutbox(schema: string) {
-  const real = createOutbox(schema);
-  const spy: Outbox & { wakes: number; fail: boolean } = {
-    schema,
-    wakes: 0,
-    fail: false,
-    add: async (client, ...events) => {
-      if (spy.fail) throw new Error('outbox insert failed');
-      await real.add(client, ...events);
-    },
-    wake: () => {
-      spy.wakes++;
-    },
-  };
-  return spy;
-}
-
-/** Outbox rows after `since`, decoded as a consumer would: a row that does not decode fails the test. */
-async function eventsSince(pool: Pool, since: number): Promise<EventEnvelope[]> {
-  const { rows } = await pool.query<{ id: number; stream: string; type: string; correlation_id: string; fields: Record<string, string> }>(
-    'SELECT id, stream, type, correlation_id, fields FROM inventaire.outbox WHERE id > $1 ORDER BY id',
-    [since],
-  );
-  return rows.map((r) => {
-    const decoded = decodeEntry(r.stream, r.fields);
-    assert.ok(decoded.ok, `row ${r.id} does not decode: ${decoded.ok ? '' : decoded.reason}`);
-    assert.equal(decoded.event.stream, STREAMS.inventaire);
-    assert.equal(decoded.event.type, r.type);
-    assert.equal(decoded.event.correlation_id, r.correlation_id);
-    return decoded.event;
-  });
-}
-
-/** [type, correlation, payload without emitted_at] — what the assertions compare. */
-const resume = (events: EventEnvelope[]) =>
-  events.map((e) => {
-    const { emitted_at, ...rest } = e.payload as Record<string, unknown>;
-    assert.equal(typeof emitted_at, 'number');
-    return [e.type, e.correlation_id, rest];
-  });
 
 const ajuste = (a: StockAjuste) => a;
 
@@ -90,7 +50,7 @@ beforeEach(async () => {
 
 const post = (url: string, payload?: object) => app.inject({ method: 'POST', url: `${BASE}${url}`, ...(payload === undefined ? {} : { payload }) });
 const put = (url: string, payload?: object) => app.inject({ method: 'PUT', url: `${BASE}${url}`, ...(payload === undefined ? {} : { payload }) });
-const since = () => eventsSince(pool, mark);
+const since = () => eventsSince(pool, 'inventaire', STREAMS.inventaire, mark);
 
 describe('stock operations', () => {
   test('the service definition publishes its own stream (and has Redis for the relay)', () => {

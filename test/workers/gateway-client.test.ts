@@ -77,3 +77,14 @@ test('an open circuit half-opens: a call after the upstream recovered waits for 
   assert.deepEqual(await c.post('commandes', '/recovering/', {}), { kind: 'ok', status: 200, body: { up: true } });
   assert.equal(fake.callsTo(/\/recovering\//).length - before, 1);
 });
+
+test('backoffs far shorter than the half-open time: the first call after a recovery still gets the probe, not three refusals', async () => {
+  let up = false;
+  fake.route(/\/short-backoffs\//, () => (up ? { status: 200, body: { up } } : { status: 503, body: { error: 'down' } }));
+  const c = client({ breakerThreshold: 3, breakerHalfOpenMs: 150, initialBackoffMs: 5, maxBackoffMs: 400 });
+  assert.equal((await c.post('commandes', '/short-backoffs/', {})).kind, 'unavailable'); // circuit open
+  up = true;
+  const before = fake.callsTo(/\/short-backoffs\//).length;
+  assert.deepEqual(await c.post('commandes', '/short-backoffs/', {}), { kind: 'ok', status: 200, body: { up: true } });
+  assert.equal(fake.callsTo(/\/short-backoffs\//).length - before, 1);
+});

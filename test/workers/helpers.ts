@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/platform/config.ts';
 import { STREAMS, decodeEntry, encodeEntry, newEvent, type CheckoutEventType, type CheckoutPayload, type EventEnvelope } from '../../src/contracts/events.ts';
 import { SEED } from '../../src/contracts/common.ts';
+import type { Queryable } from '../../src/platform/db.ts';
 import { workerConfigSchema, type WorkerConfig } from '../../src/workers/shared/config.ts';
 
 export interface Call {
@@ -104,6 +105,25 @@ export async function publish(redis: Redis, event: EventEnvelope): Promise<Recor
 
 export async function republish(redis: Redis, stream: string, fields: Record<string, string>): Promise<void> {
   await redis.xadd(stream, '*', ...Object.entries(fields).flat());
+}
+
+/**
+ * Waits until `group` has been delivered and has acknowledged every entry of the checkout stream, then until the
+ * worker's outbox is drained: from then on, all the worker will ever publish about those entries is on the stream.
+ * (Workers with per-checkout lanes handle checkouts concurrently, so a later checkout's outcome proves nothing.)
+ */
+export async function settled(redis: Redis, sql: Queryable, group: string, schema: string, timeoutMs = 10_000): Promise<void> {
+  await waitFor(`${group} to acknowledge every entry`, async () => {
+    const stream = await redis.xinfo('STREAM', STREAMS.checkout) as unknown[];
+    const lastId = stream[stream.indexOf('last-generated-id') + 1];
+    const groups = await redis.xinfo('GROUPS', STREAMS.checkout) as unknown[][];
+    const info = groups.find((g) => g[g.indexOf('name') + 1] === group);
+    return info !== undefined && info[info.indexOf('last-delivered-id') + 1] === lastId && info[info.indexOf('pending') + 1] === 0;
+  }, timeoutMs);
+  await waitFor(`${schema}'s outbox to drain`, async () => {
+    const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.outbox WHERE published_at IS NULL`);
+    return rows[0]!.n === 0;
+  }, timeoutMs);
 }
 
 /** Every valid event on a stream, oldest first. */

@@ -5,13 +5,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { SEED } from '../../src/contracts/common.ts';
 import { startWorker } from '../../src/workers/shared/worker.ts';
-import { OrderCreationConfig, orderCreationWorker } from '../../src/workers/order-creation/service.ts';
+import { ORDER_CREATION_SCHEMA, OrderCreationConfig, orderCreationWorker } from '../../src/workers/order-creation/service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import {
-  awaitEvent, checkoutEvent, eventsOf, newCheckout, publish, redisClient, republish, startFakeGateway, testWorkerConfig,
+  awaitEvent, checkoutEvent, eventsOf, newCheckout, publish, redisClient, republish, settled, startFakeGateway, testWorkerConfig,
   type Answer, type Call, type FakeGateway,
 } from './helpers.ts';
 
@@ -21,6 +22,7 @@ let redis: TestRedis;
 let fake: FakeGateway;
 let worker: Awaited<ReturnType<typeof startWorker>>;
 let r: ReturnType<typeof redisClient>;
+let sql: pg.Pool;
 const scripts = new Map<string, (n: number) => Answer>();
 const commandeIds = new Map<string, string>();
 const callsFor = (checkoutId: string) => fake.callsTo(ORDERS).filter((c) => (c.body as { reference_externe?: string }).reference_externe === checkoutId);
@@ -35,6 +37,7 @@ before(async () => {
     return { status: 201, body: { ...body, commande_id: commandeIds.get(body.reference_externe), statut: 'creee' } };
   });
   r = redisClient(redis.url);
+  sql = new pg.Pool({ connectionString: db.url, max: 2 });
   const config = testWorkerConfig(OrderCreationConfig, { DATABASE_URL: db.url, REDIS_URL: redis.url, KONG_URL: fake.url });
   // The real per-attempt timeout (3 s): the frozen-commandes test measures it.
   worker = await startWorker(orderCreationWorker(config, { gateway: { initialBackoffMs: 100, maxBackoffMs: 2_000, breakerHalfOpenMs: 200 } }));
@@ -43,6 +46,7 @@ before(async () => {
 after(async () => {
   await worker?.stop();
   r?.disconnect();
+  await sql?.end();
   await Promise.all([fake?.close(), redis?.stop()]);
   await db?.drop();
 });
@@ -86,9 +90,7 @@ test('409 (order key cancelled) → OrderCreationFailed with the reason, the det
 test('redelivery of the same entry: no second order call, no second event', async () => {
   assert.ok(first);
   await republish(r, 'ecommerce.checkout.events', first.fields);
-  const sentinel = newCheckout();
-  await publish(r, checkoutEvent('StockReserved', { checkout_id: sentinel.checkout_id, client_id: sentinel.client_id, emitted_at: 1, panier: sentinel.panier }));
-  await awaitEvent(r, sentinel.checkout_id, ['OrderCreated']);
+  await settled(r, sql, 'choreo-order', ORDER_CREATION_SCHEMA);
   assert.equal((await eventsOf(r, first.checkoutId, 'OrderCreated')).length, 1);
   assert.equal(callsFor(first.checkoutId).length, 1);
 });

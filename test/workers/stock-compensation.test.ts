@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { SEED } from '../../src/contracts/common.ts';
 import { startWorker } from '../../src/workers/shared/worker.ts';
-import { StockCompensationConfig, stockCompensationWorker } from '../../src/workers/stock-compensation/service.ts';
+import { STOCK_COMPENSATION_SCHEMA, StockCompensationConfig, stockCompensationWorker } from '../../src/workers/stock-compensation/service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import {
-  awaitEvent, checkoutEvent, eventsOf, newCheckout, publish, redisClient, republish, startFakeGateway, testWorkerConfig, waitFor,
+  awaitEvent, checkoutEvent, eventsOf, newCheckout, publish, redisClient, republish, settled, startFakeGateway, testWorkerConfig, waitFor,
   type Answer, type FakeGateway,
 } from './helpers.ts';
 
@@ -115,10 +115,7 @@ test('StockReservationFailed → release as a tombstone and cancel the order key
   await publish(r, checkoutEvent('StockReservationFailed', { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: 1, reason: 'inventory_error', detail: 'deadline exceeded', panier: c.panier }));
   await waitFor('release call', () => releasesOf(c.checkout_id).length === 1 || undefined);
   await waitFor('cancel done', async () => (await cancellation(c.checkout_id))?.done);
-  // A later checkout's compensation completes after this one's (entries are handled in order).
-  const sentinel = newCheckout();
-  await publish(r, orderFailed(sentinel));
-  await awaitEvent(r, sentinel.checkout_id, ['StockReleased']);
+  await settled(r, sql, 'choreo-compensation', STOCK_COMPENSATION_SCHEMA);
   assert.deepEqual((await eventsOf(r, c.checkout_id)).map((e) => e.type), ['StockReservationFailed']);
 });
 
@@ -128,9 +125,7 @@ test('redelivery, and a second failure event for the same checkout (saga deadlin
   const c = newCheckout();
   await publish(r, orderFailed(c, 'commandes injoignable'));
   await publish(r, orderFailed(c, 'deadline exceeded'));
-  const sentinel = newCheckout();
-  await publish(r, orderFailed(sentinel));
-  await awaitEvent(r, sentinel.checkout_id, ['StockReleased']);
+  await settled(r, sql, 'choreo-compensation', STOCK_COMPENSATION_SCHEMA);
   assert.equal(releasesOf(first.checkoutId).length, 1);
   assert.equal((await eventsOf(r, first.checkoutId, 'StockReleased')).length, 1);
   assert.equal(releasesOf(c.checkout_id).length, 2); // idempotent at inventaire: the stock comes back once

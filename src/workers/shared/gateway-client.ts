@@ -2,9 +2,9 @@
  * Calls to services through the gateway (`${KONG_URL}/api/<service>/…`, X-API-Key), as the reference's workers
  * do: 3 s per attempt, 3 attempts with exponential backoff capped at 2 s on transient failures (5xx, 429,
  * timeouts, refused/reset connections), and one circuit breaker per upstream so a dead or frozen service
- * costs an event at most one probe instead of three timeouts. An open circuit is retried like a transient
- * failure and half-opens quickly, so the first calls after a recovery succeed instead of failing on a
- * stale open circuit. Other 4xx are answers, never retried.
+ * costs an event at most one probe instead of three timeouts. An attempt refused by the open circuit is
+ * retried once the circuit half-opens, so the first call after a recovery is the probe and succeeds instead of
+ * spending its attempts on a stale open circuit. Other 4xx are answers, never retried.
  *
  * The result is a value, not an exception: callers decide what a refusal or an outage means for the saga.
  */
@@ -20,7 +20,9 @@ import {
   retry,
   timeout,
   wrap,
+  type IBackoffFactory,
   type IPolicy,
+  type IRetryBackoffContext,
 } from 'cockatiel';
 import type { Logger } from '../../platform/logger.ts';
 import { classifyStatus, errorText, isTransientError } from './domain/transient.ts';
@@ -74,12 +76,17 @@ export class GatewayClient {
     if (policy) return policy;
     const o = this.options;
     const transient = handleWhen((error) => isTransientError(error));
+    const halfOpenAfter = o.breakerHalfOpenMs ?? 500;
+    const maxBackoff = o.maxBackoffMs ?? 2_000;
     const retries = retry(handleWhen((error) => isTransientError(error) || error instanceof BrokenCircuitError), {
       maxAttempts: Math.max(0, (o.attempts ?? 3) - 1),
-      backoff: new ExponentialBackoff({ generator: halfJitterGenerator, initialDelay: o.initialBackoffMs ?? 200, maxDelay: o.maxBackoffMs ?? 2_000 }),
+      backoff: waitForHalfOpen(
+        new ExponentialBackoff({ generator: halfJitterGenerator, initialDelay: o.initialBackoffMs ?? 200, maxDelay: maxBackoff }),
+        Math.min(halfOpenAfter, maxBackoff),
+      ),
     });
     const breaker = circuitBreaker(transient, {
-      halfOpenAfter: o.breakerHalfOpenMs ?? 500,
+      halfOpenAfter,
       breaker: new ConsecutiveBreaker(o.breakerThreshold ?? 3),
     });
     breaker.onBreak(() => o.log?.warn({ upstream }, 'circuit opened: calls fail fast until a probe succeeds'));
@@ -121,6 +128,27 @@ export class GatewayClient {
     if (classifyStatus(answer.status) === 'ok') return { kind: 'ok', status: answer.status, body: answer.body as T };
     return { kind: 'rejected', status: answer.status, body: answer.body, detail: errorText(answer.status, answer.body) };
   }
+}
+
+type RetryBackoff = IBackoffFactory<IRetryBackoffContext<unknown>>;
+
+/**
+ * The retry schedule, except that an attempt refused by the open circuit waits at least `minAfterRefusalMs` (the
+ * half-open time, capped at the longest backoff): the next attempt is then the probe (or waits for one), not a
+ * second refusal. Without it the jittered delays can add up to less than the half-open time, and a call fails
+ * although the upstream is back.
+ */
+function waitForHalfOpen(schedule: RetryBackoff, minAfterRefusalMs: number): RetryBackoff {
+  return {
+    next(context) {
+      const step = schedule.next(context);
+      const refusedByCircuit = 'error' in context.result && context.result.error instanceof BrokenCircuitError;
+      return {
+        duration: refusedByCircuit ? Math.max(step.duration, minAfterRefusalMs) : step.duration,
+        next: (c) => waitForHalfOpen(step, minAfterRefusalMs).next(c),
+      };
+    },
+  };
 }
 
 function describe(error: unknown): string {

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { startSystem, type TestSystem } from '../support/system.ts';
 import { client, CLIENT, PRODUIT } from '../support/choreo.ts';
+import { groupsConsumed } from '../support/streams.ts';
 import { SEED } from '../../src/contracts/common.ts';
 import { CHECKOUT_STREAM, deadLetterStream } from '../../src/contracts/events.ts';
 
@@ -105,11 +106,13 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
       const entries = (await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][];
       const mine = entries.filter(([, f]) => f[f.indexOf('correlation_id') + 1] === res.body.checkout_id);
       assert.ok(mine.length >= 4);
-      for (const [, fields] of mine) await redis.xadd(CHECKOUT_STREAM, '*', ...fields);
+      let lastRepeat = '';
+      for (const [, fields] of mine) lastRepeat = (await redis.xadd(CHECKOUT_STREAM, '*', ...fields))!;
+      await api.until('every group consumed the repeats', () => groupsConsumed(redis, CHECKOUT_STREAM, lastRepeat));
     } finally {
       redis.disconnect();
     }
-    // A later checkout passing through every worker proves the repeats were consumed before it.
+    // A later checkout through every worker and relay: anything a repeat had wrongly published would be out by then.
     const marker = await api.checkout(SEED.clients.marie, [{ produit_id: SEED.produits.souris, quantite: 1 }]);
     assert.equal((await api.settle(marker.body.checkout_id)).status, 'succeeded');
     await api.until('marker projected', async () => (await api.eventStore(`/api/event-store/cqrs/orders-by-client/${SEED.clients.marie}`)).body.last_checkout_id === marker.body.checkout_id);

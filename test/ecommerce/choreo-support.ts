@@ -13,6 +13,7 @@ import { ecommerceService } from '../../src/ecommerce/http/app.ts';
 import { createServiceDatabase } from '../support/db.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { FakeCatalogue, FakeInventaire } from './fakes.ts';
+import { groupsConsumed } from '../support/streams.ts';
 
 export interface ChoreoEnv {
   app: App;
@@ -96,20 +97,7 @@ export async function feed<T extends CheckoutEventType>(
 
 /** Waits until the choreo-ecommerce group has read and acknowledged everything up to `entryId`. */
 export async function consumed(redis: Redis, entryId: string): Promise<void> {
-  const after = (a: string, b: string) => {
-    const [am, as] = a.split('-').map(Number) as [number, number];
-    const [bm, bs] = b.split('-').map(Number) as [number, number];
-    return am > bm || (am === bm && as >= bs);
-  };
-  await waitFor(`choreo-ecommerce to consume ${entryId}`, async () => {
-    const groups = (await redis.xinfo('GROUPS', STREAMS.checkout)) as unknown[][];
-    for (const g of groups) {
-      const info: Record<string, unknown> = {};
-      for (let i = 0; i + 1 < g.length; i += 2) info[String(g[i])] = g[i + 1];
-      if (info.name === 'choreo-ecommerce') return after(String(info['last-delivered-id']), entryId) && Number(info.pending) === 0;
-    }
-    return false;
-  });
+  await waitFor(`choreo-ecommerce to consume ${entryId}`, async () => groupsConsumed(redis, STREAMS.checkout, entryId, ['choreo-ecommerce']));
 }
 
 export const emittedAt = () => Date.now() / 1000;

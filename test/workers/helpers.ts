@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/platform/config.ts';
 import { STREAMS, decodeEntry, encodeEntry, newEvent, type CheckoutEventType, type CheckoutPayload, type EventEnvelope } from '../../src/contracts/events.ts';
 import { SEED } from '../../src/contracts/common.ts';
 import type { Queryable } from '../../src/platform/db.ts';
+import { groupsConsumed } from '../support/streams.ts';
 import { workerConfigSchema, type WorkerConfig } from '../../src/workers/shared/config.ts';
 
 export interface Call {
@@ -108,18 +109,13 @@ export async function republish(redis: Redis, stream: string, fields: Record<str
 }
 
 /**
- * Waits until `group` has been delivered and has acknowledged every entry of the checkout stream, then until the
- * worker's outbox is drained: from then on, all the worker will ever publish about those entries is on the stream.
- * (Workers with per-checkout lanes handle checkouts concurrently, so a later checkout's outcome proves nothing.)
+ * Waits until `group` has acknowledged every entry of the checkout stream so far, then until the worker's outbox
+ * is drained: from then on, all the worker will ever publish about those entries is on the stream.
  */
 export async function settled(redis: Redis, sql: Queryable, group: string, schema: string, timeoutMs = 10_000): Promise<void> {
-  await waitFor(`${group} to acknowledge every entry`, async () => {
-    const stream = await redis.xinfo('STREAM', STREAMS.checkout) as unknown[];
-    const lastId = stream[stream.indexOf('last-generated-id') + 1];
-    const groups = await redis.xinfo('GROUPS', STREAMS.checkout) as unknown[][];
-    const info = groups.find((g) => g[g.indexOf('name') + 1] === group);
-    return info !== undefined && info[info.indexOf('last-delivered-id') + 1] === lastId && info[info.indexOf('pending') + 1] === 0;
-  }, timeoutMs);
+  const stream = (await redis.xinfo('STREAM', STREAMS.checkout)) as unknown[];
+  const lastId = String(stream[stream.indexOf('last-generated-id') + 1]);
+  await waitFor(`${group} to acknowledge every entry up to ${lastId}`, () => groupsConsumed(redis, STREAMS.checkout, lastId, [group]), timeoutMs);
   await waitFor(`${schema}'s outbox to drain`, async () => {
     const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.outbox WHERE published_at IS NULL`);
     return rows[0]!.n === 0;

@@ -102,6 +102,11 @@ export class ManagedProcess extends EventEmitter {
     };
   }
 
+  /** The arguments of the next spawn (a restart after the sources were rebuilt runs the new build). */
+  setArgs(args: string[]): void {
+    this.options.args = args;
+  }
+
   /** Starts the child (and keeps it running until `stop`). */
   start(): void {
     if (this.options.unavailable) throw new Error(`${this.name} cannot start: ${this.options.unavailable}`);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { resolveApiKeys } from './api-key.ts';
 import { ManagedProcess } from './child.ts';
+import { compiledPath, compileSources, describeCompileFailure, type CompiledTree } from './compile.ts';
 import {
   childEnv,
   LOOPBACK,
@@ -49,7 +50,7 @@ import {
 
 export const MIN_NODE = [20, 19] as const;
 const SHUTDOWN_BUDGET_MS = 10_000;
-const ORPHAN_GUARD = './src/launcher/orphan-guard.ts';
+const ORPHAN_GUARD = 'src/launcher/orphan-guard.ts';
 
 /** Preflight problems: each one sentence with its fix. */
 export class PreflightError extends Error {
@@ -91,6 +92,10 @@ export class Supervisor {
   private readonly specs: ProcessSpec[];
   private readonly ports = new Map<string, ProcessPorts>();
   private readonly children = new Map<string, ManagedProcess>();
+  /** The compiled sources the children run (compile.ts). */
+  private tree: CompiledTree | undefined;
+  /** Arguments after the entry, per child (the local Prometheus's binary and flags). */
+  private readonly extraArgs = new Map<string, string[]>();
   private readonly infra = new Map<string, { proc: ManagedProcess; port: number }>();
   private readonly startedAt = new Date();
   private readonly startupDeadline: number;
@@ -169,7 +174,7 @@ export class Supervisor {
     }
     if (problems.length > 0) throw new PreflightError(problems);
 
-    await Promise.all([this.preparePostgres(), this.prepareRedis(redis)]);
+    await Promise.all([this.preparePostgres(), this.prepareRedis(redis), this.compile()]);
     const warning = await persistenceWarning(this.redisUrl);
     if (warning) say.warn(warning);
 
@@ -284,6 +289,23 @@ export class Supervisor {
     ]);
   }
 
+  /** Transpiles src/ for the children (see compile.ts); a syntax error stops the start with its location. */
+  private async compile(): Promise<CompiledTree> {
+    try {
+      this.tree = await compileSources();
+    } catch (error) {
+      throw new PreflightError([`The sources do not compile:\n      ${describeCompileFailure(error).join('\n      ')}`]);
+    }
+    if (this.tree.built) say.info(`compiled src/ for the child processes in ${formatDuration(this.tree.ms)}`);
+    return this.tree;
+  }
+
+  /** How a service child is run: its compiled entry, with the orphan guard preloaded. */
+  private childArgs(spec: ProcessSpec, extra: string[] = []): string[] {
+    const tree = this.tree!;
+    return ['--enable-source-maps', '--import', compiledPath(tree, ORPHAN_GUARD), compiledPath(tree, spec.entry), ...extra];
+  }
+
   private context(): SystemContext {
     return {
       processes: this.specs,
@@ -305,10 +327,11 @@ export class Supervisor {
       // The local Prometheus (optional): its shim gets the binary and flags; unavailable says why it cannot run.
       const extra = isPrometheus(spec) ? await prepareLocalPrometheus(this.specs, this.ports, this.paths.dataDir, this.env) : undefined;
       const unavailable = !entryExists ? `${spec.entry} does not exist yet` : extra?.unavailable;
+      if (extra?.args) this.extraArgs.set(spec.name, extra.args);
       const proc = new ManagedProcess({
         name: spec.name,
         command: process.execPath,
-        args: ['--import', 'tsx', '--import', ORPHAN_GUARD, spec.entry, ...(extra?.args ?? [])],
+        args: this.childArgs(spec, extra?.args),
         cwd: REPO_ROOT,
         env: childEnv(spec, ctx),
         logFile: path.join(this.paths.logs, `${spec.name}.log`),
@@ -432,6 +455,14 @@ export class Supervisor {
     const child = this.lookup(name);
     if (child.name === 'gateway' && !this.gatewayReleased) throw new ControlError(409, 'the gateway starts by itself once every service behind it is ready');
     if (child.running) return { ...child.status(), port: this.ports.get(child.name)!.main, kind: 'service' };
+    // Sources edited since the start run on this (re)start, as they would with tsx.
+    const before = this.tree;
+    try {
+      await this.compile();
+    } catch (error) {
+      throw new ControlError(422, `${child.name} is not started: ${(error as Error).message}`);
+    }
+    if (this.tree!.dir !== before?.dir) for (const c of this.children.values()) c.setArgs(this.childArgs(this.spec(c.name), this.extraArgs.get(c.name)));
     say.info(`starting ${child.name} on request`);
     this.stoppedOnRequest.delete(child.name);
     child.start();

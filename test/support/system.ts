@@ -60,6 +60,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     // Two test systems may run at once against one PostgreSQL (max_connections 100): keep pools small.
     DB_POOL_MAX: '3',
+    // The launcher's own deadline, as long as this helper's: tests run two at a time on a loaded machine.
+    STARTUP_TIMEOUT_MS: String(options.startupTimeoutMs ?? 90_000),
     ...options.env,
   };
   delete env.API_KEYS;

@@ -1,0 +1,65 @@
+/**
+ * The children's compiled tree (src/launcher/compile.ts): runnable with plain node, reused while the sources are
+ * unchanged, rebuilt when one changes, and a syntax error reported with its location.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { compiledPath, compileSources, describeCompileFailure } from '../../src/launcher/compile.ts';
+import { REPO_ROOT } from '../../src/launcher/paths.ts';
+
+let cacheDir: string;
+let scratch: string;
+before(() => {
+  // Inside the repository, so that the compiled files resolve node_modules as the launcher's do.
+  mkdirSync(path.join(REPO_ROOT, 'node_modules', '.cache'), { recursive: true });
+  cacheDir = mkdtempSync(path.join(REPO_ROOT, 'node_modules', '.cache', 'compile-test-'));
+  scratch = mkdtempSync(path.join(tmpdir(), 'compile-src-'));
+});
+after(() => {
+  rmSync(cacheDir, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+test('the repository compiles into a tree that plain node runs, SQL and deploy/ beside it; a second call reuses it', async () => {
+  const tree = await compileSources({ cacheDir });
+  assert.equal(tree.built, true);
+  assert.ok(existsSync(compiledPath(tree, 'src/catalogue/main.ts')));
+  assert.ok(existsSync(path.join(tree.dir, 'src/catalogue/infrastructure/db')), 'migrations copied beside the code');
+  assert.ok(lstatSync(path.join(tree.dir, 'deploy')).isSymbolicLink());
+  // .ts specifiers became .js and node_modules resolves: the contracts module loads without tsx.
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(compiledPath(tree, 'src/contracts/events.ts'))}); console.log(m.CHECKOUT_STREAM)`], { encoding: 'utf8' });
+  assert.equal(out.trim(), 'ecommerce.checkout.events');
+  const again = await compileSources({ cacheDir });
+  assert.deepEqual([again.dir, again.built], [tree.dir, false]);
+});
+
+test('an edited source gives a new tree; old trees are pruned beyond three', async () => {
+  mkdirSync(path.join(scratch, 'src'), { recursive: true });
+  mkdirSync(path.join(scratch, 'deploy'), { recursive: true });
+  const own = path.join(cacheDir, 'scratch');
+  const dirs: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    writeFileSync(path.join(scratch, 'src', 'a.ts'), `export const n: number = ${i};\n`);
+    const tree = await compileSources({ root: scratch, cacheDir: own });
+    assert.equal(tree.built, true);
+    dirs.push(tree.dir);
+  }
+  assert.equal(new Set(dirs).size, 5);
+  assert.deepEqual(readdirSync(own).sort(), dirs.slice(-3).map((d) => path.basename(d)).sort());
+});
+
+test('a syntax error fails the compile with file, line and column', async () => {
+  mkdirSync(path.join(scratch, 'src'), { recursive: true });
+  writeFileSync(path.join(scratch, 'src', 'a.ts'), 'export const n = ;\n');
+  const failure = await compileSources({ root: scratch, cacheDir: path.join(cacheDir, 'broken') }).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  assert.ok(failure, 'the compile failed');
+  const lines = describeCompileFailure(failure);
+  assert.match(lines[0]!, /^src\/a\.ts:1:17: /);
+});

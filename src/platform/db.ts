@@ -30,6 +30,9 @@ export function createPool(connectionString: string, max: number, applicationNam
   });
   // An idle client that loses its server (restart, PGlite closing it) must not crash the process.
   pool.on('error', () => undefined);
+  // Nor a checked-out one: pg-pool detaches its listener while a client is out, and a dead socket then emits an
+  // 'error' nobody handles. The query in flight still fails with that error, and release() discards the client.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -67,36 +67,41 @@ export async function compileSources(options: CompileOptions = {}): Promise<Comp
   const staging = `${dir}.${process.pid}.tmp`;
   await rm(staging, { recursive: true, force: true });
   const sources = files.filter((f) => f.endsWith('.ts'));
-  await esbuild.build({
-    absWorkingDir: root,
-    entryPoints: sources,
-    outbase: '.',
-    outdir: staging,
-    // "bundle" only so that the plugin sees every import: it keeps each one as is, with .ts renamed .js.
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    sourcemap: 'linked',
-    sourcesContent: false,
-    logLevel: 'silent',
-    plugins: [
-      {
-        name: 'keep-imports',
-        setup(build) {
-          build.onResolve({ filter: /.*/ }, (args) =>
-            args.kind === 'entry-point' ? undefined : { path: args.path.replace(/\.ts$/, '.js'), external: true },
-          );
+  try {
+    await esbuild.build({
+      absWorkingDir: root,
+      entryPoints: sources,
+      outbase: '.',
+      outdir: staging,
+      // "bundle" only so that the plugin sees every import: it keeps each one as is, with .ts renamed .js.
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      sourcemap: 'linked',
+      sourcesContent: false,
+      logLevel: 'silent',
+      plugins: [
+        {
+          name: 'keep-imports',
+          setup(build) {
+            build.onResolve({ filter: /.*/ }, (args) =>
+              args.kind === 'entry-point' ? undefined : { path: args.path.replace(/\.ts$/, '.js'), external: true },
+            );
+          },
         },
-      },
-    ],
-  });
-  for (const file of files.filter((f) => !f.endsWith('.ts'))) {
-    await mkdir(path.dirname(path.join(staging, file)), { recursive: true });
-    await cp(path.join(root, file), path.join(staging, file));
+      ],
+    });
+    for (const file of files.filter((f) => !f.endsWith('.ts'))) {
+      await mkdir(path.dirname(path.join(staging, file)), { recursive: true });
+      await cp(path.join(root, file), path.join(staging, file));
+    }
+    // Code that resolves deploy/ (the gateway's kong.yml, Prometheus's files) relative to itself finds it here too.
+    await symlink(path.join(root, 'deploy'), path.join(staging, 'deploy'));
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
   }
-  // Code that resolves deploy/ (the gateway's kong.yml, Prometheus's files) relative to itself finds it here too.
-  await symlink(path.join(root, 'deploy'), path.join(staging, 'deploy'));
   await mkdir(path.dirname(dir), { recursive: true });
   try {
     await rename(staging, dir); // atomic: a tree that exists is complete

@@ -55,11 +55,13 @@ test('an edited source gives a new tree; old trees are pruned beyond three', asy
 test('a syntax error fails the compile with file, line and column', async () => {
   mkdirSync(path.join(scratch, 'src'), { recursive: true });
   writeFileSync(path.join(scratch, 'src', 'a.ts'), 'export const n = ;\n');
-  const failure = await compileSources({ root: scratch, cacheDir: path.join(cacheDir, 'broken') }).then(
+  const broken = path.join(cacheDir, 'broken');
+  const failure = await compileSources({ root: scratch, cacheDir: broken }).then(
     () => undefined,
     (error: unknown) => error,
   );
   assert.ok(failure, 'the compile failed');
   const lines = describeCompileFailure(failure);
   assert.match(lines[0]!, /^src\/a\.ts:1:17: /);
+  assert.deepEqual(existsSync(broken) ? readdirSync(broken) : [], [], 'no tree, complete or partial, is left');
 });

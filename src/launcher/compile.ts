@@ -101,6 +101,8 @@ export async function compileSources(options: CompileOptions = {}): Promise<Comp
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
+  } finally {
+    await esbuild.stop(); // its service process would otherwise live as long as the launcher
   }
   await mkdir(path.dirname(dir), { recursive: true });
   try {

@@ -296,7 +296,7 @@ export class Supervisor {
     } catch (error) {
       throw new PreflightError([`The sources do not compile:\n      ${describeCompileFailure(error).join('\n      ')}`]);
     }
-    if (this.tree.built) say.info(`compiled src/ for the child processes in ${formatDuration(this.tree.ms)}`);
+    if (this.tree.built) say.info(`compiled src/ for the child processes in ${Math.round(this.tree.ms)} ms`);
     return this.tree;
   }
 

@@ -1,7 +1,43 @@
 /**
- * Calls to other services over HTTP (built-in fetch), with a per-call timeout. A service never holds a
+ * Calls to other services over HTTP (undici's `request`), with a per-call timeout. A service never holds a
  * database transaction while it waits here.
  */
+import { request, type Dispatcher } from 'undici';
+
+export interface Exchange {
+  method: string;
+  headers: Record<string, string>;
+  /** Sent as is (callers serialise JSON themselves). */
+  body?: string;
+  /** Aborting rejects with the signal's reason (e.g. AbortSignal.timeout's TimeoutError). */
+  signal?: AbortSignal;
+}
+
+/**
+ * One HTTP exchange on undici's shared keep-alive pool: the status and the body, parsed as JSON when it is JSON.
+ * `request` rather than `fetch`: fetch's WHATWG layer (Headers, streams, Response) cost ~9 % of a saga worker's CPU.
+ * The body is always read, so the connection goes back to the pool; network errors are undici's own (with a `code`).
+ */
+export async function exchange(url: string, init: Exchange): Promise<JsonResponse> {
+  const response = await request(url, {
+    method: init.method as Dispatcher.HttpMethod,
+    headers: init.headers,
+    ...(init.body === undefined ? {} : { body: init.body }),
+    ...(init.signal ? { signal: init.signal } : {}),
+  });
+  return { status: response.statusCode, body: parseBody(await response.body.text()) };
+}
+
+/** JSON when it parses, the text otherwise (a proxy's HTML error page is still worth showing), null when empty. */
+export function parseBody(text: string): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 export class UpstreamError extends Error {
   constructor(
     readonly service: string,
@@ -36,9 +72,8 @@ export class ServiceClient {
     headers: Record<string, string> = {},
   ): Promise<JsonResponse<T>> {
     const url = new URL(path, this.options.baseUrl).toString();
-    let response: Response;
     try {
-      response = await fetch(url, {
+      return (await exchange(url, {
         method,
         headers: {
           accept: 'application/json',
@@ -46,21 +81,14 @@ export class ServiceClient {
           ...this.options.headers,
           ...headers,
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 3_000),
-      });
+      })) as JsonResponse<T>;
     } catch (error) {
-      const cause = (error as Error).name === 'TimeoutError' ? 'timeout' : ((error as { cause?: Error }).cause?.message ?? (error as Error).message);
+      const e = error as { name?: string; code?: string; message?: string };
+      const cause = e.name === 'TimeoutError' ? 'timeout' : (e.code ?? e.message ?? String(error));
       throw new UpstreamError(this.options.service, `${this.options.service} injoignable: ${cause}`);
     }
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text === '' ? null : JSON.parse(text);
-    } catch {
-      // keep the text: an HTML error page from a proxy is still worth showing
-    }
-    return { status: response.status, body: parsed as T };
   }
 
   get<T = unknown>(path: string, headers?: Record<string, string>) {

@@ -53,3 +53,12 @@ export function isTransientError(error: unknown, depth = 0): boolean {
   if (Array.isArray(e.errors) && e.errors.some((inner) => isTransientError(inner, depth + 1))) return true;
   return isTransientError(e.cause, depth + 1);
 }
+
+/** Short wording of a failed call for logs and failure events: 'délai dépassé', 'appel interrompu', or the error's code. */
+export function describeCallError(error: unknown): string {
+  const e = error as ErrorLike & { cause?: { code?: unknown; message?: unknown } };
+  if (e?.name === 'TimeoutError' || e?.name === 'TaskCancelledError' || e?.isTaskCancelledError === true) return 'délai dépassé';
+  if (e?.name === 'AbortError') return 'appel interrompu';
+  for (const text of [e?.code, e?.cause?.code, e?.cause?.message, e?.message]) if (typeof text === 'string' && text !== '') return text;
+  return String(error);
+}

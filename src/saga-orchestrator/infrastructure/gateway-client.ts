@@ -17,9 +17,10 @@ import {
   wrap,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
+import { exchange } from '../../platform/http-client.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Appel } from '../application/ports.ts';
-import { classifyStatus, isTransientError } from '../../platform/transient.ts';
+import { classifyStatus, describeCallError, isTransientError } from '../../platform/transient.ts';
 
 export type Service = 'catalogue' | 'inventaire' | 'commandes';
 
@@ -132,20 +133,14 @@ export class GatewayClient {
       const timer = setTimeout(() => controller.abort(new AttemptTimeout(`pas de réponse en ${budget} ms`)), budget);
       const started = performance.now();
       try {
-        const response = await fetch(url, {
+        const response = await exchange(url, {
           method,
           headers,
-          body: body === undefined ? undefined : JSON.stringify(body),
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
           signal: controller.signal,
         });
-        const text = await response.text();
         o.observer?.attempt(service, endpoint, String(response.status), (performance.now() - started) / 1000);
-        let parsed: unknown = text;
-        try {
-          parsed = text === '' ? null : JSON.parse(text);
-        } catch {
-          // keep the text: a proxy's HTML error page is still worth showing
-        }
+        const parsed = response.body;
         if (classifyStatus(response.status) === 'transient') throw new TransientStatus(response.status, parsed);
         return { status: response.status, body: parsed };
       } catch (error) {
@@ -173,15 +168,10 @@ export class GatewayClient {
       }
       if (error instanceof NoTimeLeft) return { kind: 'unavailable', detail: `${service}: délai de la saga dépassé`, tentatives };
       if (error instanceof AttemptTimeout) return { kind: 'unavailable', detail: error.message, tentatives };
-      if (isTransient(error)) return { kind: 'unavailable', detail: `${service} injoignable: ${describe(error)}`, tentatives };
+      if (isTransient(error)) return { kind: 'unavailable', detail: `${service} injoignable: ${describeCallError(error)}`, tentatives };
       throw error;
     }
     if (classifyStatus(answer.status) === 'ok') return { kind: 'ok', status: answer.status, body: answer.body as T, tentatives };
     return { kind: 'rejected', status: answer.status, body: answer.body, detail: errorText(answer.status, answer.body), tentatives };
   }
-}
-
-function describe(error: unknown): string {
-  const e = error as { message?: string; cause?: { code?: string; message?: string } };
-  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(error);
 }

@@ -10,7 +10,6 @@
  */
 import {
   BrokenCircuitError,
-  TaskCancelledError,
   ConsecutiveBreaker,
   ExponentialBackoff,
   TimeoutStrategy,
@@ -24,7 +23,9 @@ import {
   type IPolicy,
   type IRetryBackoffContext,
 } from 'cockatiel';
+import { exchange } from '../../platform/http-client.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { describeCallError } from '../../platform/transient.ts';
 import { classifyStatus, errorText, isTransientError } from './domain/transient.ts';
 
 export type Upstream = 'inventaire' | 'commandes';
@@ -106,23 +107,16 @@ export class GatewayClient {
     let answer: Answer;
     try {
       answer = await this.policyFor(upstream).execute(async ({ signal }) => {
-        const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
-        const text = await response.text();
-        let parsed: unknown = text;
-        try {
-          parsed = text === '' ? null : JSON.parse(text);
-        } catch {
-          // keep the text: a proxy's HTML error page is still worth showing
-        }
-        if (classifyStatus(response.status) === 'transient') throw new TransientStatusError(response.status, parsed);
-        return { status: response.status, body: parsed };
+        const response = await exchange(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
+        if (classifyStatus(response.status) === 'transient') throw new TransientStatusError(response.status, response.body);
+        return response;
       }, signal);
     } catch (error) {
       if (error instanceof TransientStatusError) {
         return { kind: 'unavailable', status: error.status, detail: `${upstream} indisponible (HTTP ${error.status}): ${error.message}` };
       }
       if (error instanceof BrokenCircuitError) return { kind: 'unavailable', detail: `${upstream} indisponible (circuit ouvert)` };
-      if (isTransientError(error)) return { kind: 'unavailable', detail: `${upstream} injoignable: ${describe(error)}` };
+      if (isTransientError(error)) return { kind: 'unavailable', detail: `${upstream} injoignable: ${describeCallError(error)}` };
       throw error;
     }
     if (classifyStatus(answer.status) === 'ok') return { kind: 'ok', status: answer.status, body: answer.body as T };
@@ -149,11 +143,4 @@ function waitForHalfOpen(schedule: RetryBackoff, minAfterRefusalMs: number): Ret
       };
     },
   };
-}
-
-function describe(error: unknown): string {
-  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (error instanceof TaskCancelledError || e.name === 'TimeoutError') return 'délai dépassé';
-  if (e.name === 'AbortError') return 'appel interrompu';
-  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(error);
 }

@@ -3,6 +3,7 @@
  * database transaction while it waits here.
  */
 import { request, type Dispatcher } from 'undici';
+import { describeCallError } from './transient.ts';
 
 export interface Exchange {
   method: string;
@@ -85,9 +86,7 @@ export class ServiceClient {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 3_000),
       })) as JsonResponse<T>;
     } catch (error) {
-      const e = error as { name?: string; code?: string; message?: string };
-      const cause = e.name === 'TimeoutError' ? 'timeout' : (e.code ?? e.message ?? String(error));
-      throw new UpstreamError(this.options.service, `${this.options.service} injoignable: ${cause}`);
+      throw new UpstreamError(this.options.service, `${this.options.service} injoignable: ${describeCallError(error)}`);
     }
   }
 

@@ -75,7 +75,6 @@ export function errorText(status: number, body: unknown): string {
   return `HTTP ${status}`;
 }
 
-
 export class GatewayClient {
   private readonly breakers = new Map<Service, CircuitBreakerPolicy>();
 

@@ -4,6 +4,7 @@
  */
 import { STREAMS } from '../../contracts/events.ts';
 import { startConsumer } from '../../platform/bus/consumer.ts';
+import { startBackgroundLoop } from '../../platform/background-loop.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { prom, type Registry } from '../../platform/metrics.ts';
 import { FinSagaEcommerce, declencherEcheances } from '../application/choreo.ts';
@@ -74,39 +75,22 @@ export function startChoreoRuntime(options: ChoreoRuntimeOptions): () => Promise
     archiveUrl: options.archiveUrl,
   });
 
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  let failing = false;
   let lastPurge = 0;
-  const watcher = (async () => {
-    while (!stopped) {
-      try {
-        await declencherEcheances(store, options.deadlineMs, log);
-        if (Date.now() - lastPurge > 60_000) {
-          lastPurge = Date.now();
-          await store.purgerIdempotence(IDEMPOTENCE_RETENTION_MS);
-        }
-        if (failing) log.info('choreo deadline watcher recovered');
-        failing = false;
-      } catch (error) {
-        if (!failing) log.warn({ err: (error as Error).message }, 'choreo deadline watcher cannot run yet; retrying');
-        failing = true;
+  const watcher = startBackgroundLoop({
+    log,
+    failingMessage: 'choreo deadline watcher cannot run yet; retrying',
+    recoveredMessage: 'choreo deadline watcher recovered',
+    pass: async () => {
+      await declencherEcheances(store, options.deadlineMs, log);
+      if (Date.now() - lastPurge > 60_000) {
+        lastPurge = Date.now();
+        await store.purgerIdempotence(IDEMPOTENCE_RETENTION_MS);
       }
-      if (stopped) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.pollMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
-    }
-  })();
+    },
+    intervalMs: options.pollMs,
+  });
 
   return async () => {
-    stopped = true;
-    wake?.();
-    await Promise.all([watcher, consumer.stop()]);
+    await Promise.all([watcher.stop(), consumer.stop()]);
   };
 }

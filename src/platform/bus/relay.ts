@@ -8,6 +8,7 @@
  * - Autocommit only: no transaction is held while talking to Redis.
  */
 import { hostname } from 'node:os';
+import { startBackgroundLoop } from '../background-loop.ts';
 import type { Logger } from '../logger.ts';
 import type { Pool } from '../db.ts';
 import type { Redis } from '../redis.ts';
@@ -53,11 +54,8 @@ export function startRelay(options: RelayOptions): Relay {
   const metrics = busMetrics(options.registry);
   initPublished(metrics, options.streams);
 
-  let stopped = false;
-  let wakeUp: (() => void) | undefined;
   let lastRunId: string | undefined;
   let lastRunIdCheck = 0;
-  let failing = false;
 
   // The lease is renewed only when half of it has run out: a renewal is a write, and every publishing process
   // runs a relay several times a second.
@@ -142,41 +140,30 @@ export function startRelay(options: RelayOptions): Relay {
     metrics.relayLag.set({ schema }, rows[0]?.lag ?? 0);
   }
 
-  const loop = (async () => {
-    let lastGauges = 0;
-    while (!stopped) {
-      let published = 0;
+  let lastGauges = 0;
+  const loop = startBackgroundLoop({
+    log: log.child({ schema }),
+    failingMessage: 'outbox relay cannot publish yet; events wait in the outbox',
+    recoveredMessage: 'outbox relay recovered',
+    pass: async () => {
       try {
-        published = await tick();
-        if (failing) log.info({ schema }, 'outbox relay recovered');
-        failing = false;
-      } catch (error) {
-        if (!failing) log.warn({ schema, err: (error as Error).message }, 'outbox relay cannot publish yet; events wait in the outbox');
-        failing = true;
+        return (await tick()) >= batch; // a full batch: more rows wait, no pause
+      } finally {
+        if (Date.now() - lastGauges > 1_000) {
+          lastGauges = Date.now();
+          await gauges().catch(() => undefined);
+        }
       }
-      if (Date.now() - lastGauges > 1_000) {
-        lastGauges = Date.now();
-        await gauges().catch(() => undefined);
-      }
-      if (published >= batch || stopped) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, failing ? Math.max(pollMs, 500) : pollMs);
-        wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wakeUp = undefined;
-    }
-  })();
+    },
+    intervalMs: pollMs,
+    failedIntervalMs: Math.max(pollMs, 500),
+  });
 
   return {
-    wake: () => wakeUp?.(),
+    wake: loop.wake,
     tick,
     stop: async () => {
-      stopped = true;
-      wakeUp?.();
-      await loop;
+      await loop.stop();
       await pool.query(`DELETE FROM ${schema}.relay_lease WHERE holder = $1`, [holder]).catch(() => undefined);
     },
   };

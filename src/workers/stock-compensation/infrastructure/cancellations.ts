@@ -4,6 +4,7 @@
  * replicas rarely call for the same key; if they do, the cancel is idempotent. No transaction spans a call.
  */
 import type { Pool, Queryable } from '../../../platform/db.ts';
+import { startBackgroundLoop } from '../../../platform/background-loop.ts';
 import type { Logger } from '../../../platform/logger.ts';
 import type { GatewayClient } from '../../shared/gateway-client.ts';
 import { cancelBackoffMs } from '../domain/compensation.ts';
@@ -29,9 +30,6 @@ export interface CancellationLoop {
 export function startCancellationLoop(options: { pool: Pool; gateway: GatewayClient; log: Logger; pollMs?: number }): CancellationLoop {
   const { pool, gateway, log } = options;
   const pollMs = options.pollMs ?? 1_000;
-  let stopped = false;
-  let wakeUp: (() => void) | undefined;
-  let failing = false;
   const abort = new AbortController();
 
   async function tick(): Promise<number> {
@@ -47,7 +45,7 @@ export function startCancellationLoop(options: { pool: Pool; gateway: GatewayCli
     );
     let done = 0;
     for (const row of rows) {
-      if (stopped) break;
+      if (abort.signal.aborted) break;
       const id = row.checkout_id;
       const rlog = log.child({ correlation_id: id, checkout_id: id });
       const result = await gateway.post('commandes', `/api/v1/commandes-en-ligne/${id}/annuler/`, {}, id, abort.signal);
@@ -70,36 +68,22 @@ export function startCancellationLoop(options: { pool: Pool; gateway: GatewayCli
     return done;
   }
 
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        await tick();
-        if (failing) log.info('cancellation loop recovered');
-        failing = false;
-      } catch (error) {
-        if (!failing) log.warn({ err: (error as Error).message }, 'cancellation loop cannot run yet; retrying');
-        failing = true;
-      }
-      if (stopped) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wakeUp = undefined;
-    }
-  })();
+  const loop = startBackgroundLoop({
+    log,
+    failingMessage: 'cancellation loop cannot run yet; retrying',
+    recoveredMessage: 'cancellation loop recovered',
+    pass: async () => {
+      await tick();
+    },
+    intervalMs: pollMs,
+  });
 
   return {
-    wake: () => wakeUp?.(),
+    wake: loop.wake,
     tick,
     stop: async () => {
-      stopped = true;
       abort.abort();
-      wakeUp?.();
-      await loop;
+      await loop.stop();
     },
   };
 }

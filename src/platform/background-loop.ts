@@ -1,0 +1,63 @@
+/**
+ * A background loop: one pass, then an interruptible pause, until stopped. A failing pass is logged once when it
+ * starts failing and once when it recovers (not at every retry), and never ends the loop. `wake()` cuts the pause
+ * short (new work arrived in this process); `stop()` waits for the pass in progress.
+ */
+import type { Logger } from './logger.ts';
+
+export interface BackgroundLoopOptions {
+  log: Logger;
+  /** Logged (warn, with the error) when passes start failing, e.g. 'outbox relay cannot publish yet'. */
+  failingMessage: string;
+  /** Logged (info) at the first pass that succeeds again. */
+  recoveredMessage: string;
+  /** One pass; resolving `true` means more work is waiting: the next pass runs at once. */
+  pass: () => Promise<boolean | void>;
+  /** Pause between passes. */
+  intervalMs: number;
+  /** Pause after a failed pass (default: intervalMs). */
+  failedIntervalMs?: number;
+}
+
+export interface BackgroundLoop {
+  wake: () => void;
+  stop: () => Promise<void>;
+}
+
+export function startBackgroundLoop(options: BackgroundLoopOptions): BackgroundLoop {
+  const { log } = options;
+  let stopped = false;
+  let failing = false;
+  let wakeUp: (() => void) | undefined;
+  const loop = (async () => {
+    while (!stopped) {
+      let again = false;
+      try {
+        again = (await options.pass()) === true;
+        if (failing) log.info(options.recoveredMessage);
+        failing = false;
+      } catch (error) {
+        if (!failing) log.warn({ err: (error as Error)?.message ?? String(error) }, options.failingMessage);
+        failing = true;
+      }
+      if (stopped) break;
+      if (again) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, failing ? (options.failedIntervalMs ?? options.intervalMs) : options.intervalMs);
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wakeUp = undefined;
+    }
+  })();
+  return {
+    wake: () => wakeUp?.(),
+    stop: async () => {
+      stopped = true;
+      wakeUp?.();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/** The shared background loop: failures logged once per outage, wake-ups, immediate repeats, and a stop that waits. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startBackgroundLoop } from '../../src/platform/background-loop.ts';
+import type { Logger } from '../../src/platform/logger.ts';
+
+function recordingLog() {
+  const lines: string[] = [];
+  const log = { info: (msg: string) => lines.push(`info ${msg}`), warn: (_o: unknown, msg: string) => lines.push(`warn ${msg}`) } as unknown as Logger;
+  return { log, lines };
+}
+
+async function until(probe: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('an outage of several failed passes is logged once when it starts and once when it ends', async () => {
+  const { log, lines } = recordingLog();
+  let passes = 0;
+  const loop = startBackgroundLoop({
+    log, failingMessage: 'down', recoveredMessage: 'back', intervalMs: 1, failedIntervalMs: 1,
+    pass: async () => {
+      passes++;
+      if (passes <= 3) throw new Error('boom');
+    },
+  });
+  await until(() => passes >= 5);
+  await loop.stop();
+  assert.deepEqual(lines, ['warn down', 'info back']);
+});
+
+test('wake() runs the next pass at once instead of after the pause; true asks for another pass at once', async () => {
+  const { log } = recordingLog();
+  let passes = 0;
+  let more = 2;
+  const loop = startBackgroundLoop({
+    log, failingMessage: 'down', recoveredMessage: 'back', intervalMs: 60_000,
+    pass: async () => {
+      passes++;
+      return more-- > 0;
+    },
+  });
+  await until(() => passes === 3); // the first pass, then two more at once, then the long pause
+  loop.wake();
+  await until(() => passes === 4);
+  await loop.stop();
+});
+
+test('stop() waits for the pass in progress and no pass starts after it', async () => {
+  const { log } = recordingLog();
+  let release!: () => void;
+  let passes = 0;
+  let finished = false;
+  const loop = startBackgroundLoop({
+    log, failingMessage: 'down', recoveredMessage: 'back', intervalMs: 1,
+    pass: async () => {
+      passes++;
+      await new Promise<void>((r) => (release = r));
+      finished = true;
+    },
+  });
+  await until(() => passes === 1);
+  const stopped = loop.stop();
+  release();
+  await stopped;
+  assert.equal(finished, true);
+  assert.equal(passes, 1); // the loop has ended: no pass can follow
+});

@@ -1,9 +1,7 @@
 /**
- * Test kit for the orchestrator: a fake gateway (a node:http server standing in for KONG_URL, scripted per test)
- * with the participants' happy answers by default, and the service built on a throw-away database.
+ * Test kit for the orchestrator: the shared fake gateway (test/support/fake-gateway.ts) with the participants' happy
+ * answers by default, and the service built on a throw-away database.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/platform/config.ts';
 import { buildHttpApp, type ServiceContext } from '../../src/platform/service.ts';
@@ -14,6 +12,7 @@ import { SagaConfigSchema, type SagaConfig } from '../../src/saga-orchestrator/c
 import { orchestrateurDe, sagaOrchestratorService, type SagaOverrides } from '../../src/saga-orchestrator/http/app.ts';
 import type { Orchestrateur } from '../../src/saga-orchestrator/application/orchestrateur.ts';
 import { createServiceDatabase } from '../support/db.ts';
+import { startFakeGateway as startFakeHttpGateway, type FakeGateway, type FakeRoute, type Responder } from '../support/fake-gateway.ts';
 import { testContext } from '../support/app.ts';
 
 export const DIR = 'src/saga-orchestrator/infrastructure/db';
@@ -23,28 +22,7 @@ export const P1 = SEED.produits.clavier;
 export const P2 = SEED.produits.souris;
 export const INCONNU = '550e8400-e29b-41d4-a716-446655440999';
 
-export interface Call {
-  method: string;
-  path: string;
-  body: unknown;
-  headers: http.IncomingHttpHeaders;
-  at: number;
-}
-
-/** A scripted answer: status and JSON body, or 'hang' (never answers). */
-export type Answer = { status: number; body?: unknown } | 'hang';
-type Rule = { method: string; match: RegExp; answer: (call: Call, n: number) => Answer; n: number };
-
-export interface FakeGateway {
-  url: string;
-  calls: Call[];
-  /** Overrides one route for the current test (the latest rule wins). */
-  on: (method: string, match: RegExp, answer: (call: Call, n: number) => Answer) => void;
-  callsTo: (method: string, match: RegExp) => Call[];
-  /** Back to the happy defaults, calls forgotten. */
-  reset: () => void;
-  close: () => Promise<void>;
-}
+export { type Answer, type Call, type FakeGateway } from '../support/fake-gateway.ts';
 
 export const R = {
   magasins: /^\/api\/commandes\/api\/v1\/magasins\/$/,
@@ -58,8 +36,9 @@ export const R = {
 
 const PRODUITS: Record<string, { nom: string; prix: number }> = { [P1]: { nom: 'Clavier mécanique', prix: 89.99 }, [P2]: { nom: 'Souris', prix: 25.5 } };
 
-function defaults(): Rule[] {
-  const rule = (method: string, match: RegExp, answer: (call: Call, n: number) => Answer): Rule => ({ method, match, answer, n: 0 });
+/** The participants' happy answers. */
+function defaults(): FakeRoute[] {
+  const rule = (method: string, match: RegExp, answer: Responder): FakeRoute => ({ method, match, answer });
   return [
     rule('GET', R.magasins, () => ({ status: 200, body: { success: true, magasins: [{ id: CENTRAL, nom: 'Central' }, { id: SEED.magasins.nord, nom: 'Nord' }], total: 2 } })),
     rule('GET', R.produit, (c) => {
@@ -75,46 +54,7 @@ function defaults(): Rule[] {
   ];
 }
 
-export async function startFakeGateway(): Promise<FakeGateway> {
-  const calls: Call[] = [];
-  let rules = defaults();
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (d) => (raw += d));
-    req.on('end', () => {
-      let body: unknown = raw;
-      try {
-        body = raw === '' ? null : JSON.parse(raw);
-      } catch {
-        // keep the text
-      }
-      const call: Call = { method: req.method ?? '', path: req.url ?? '', body, headers: req.headers, at: Date.now() };
-      calls.push(call);
-      const rule = rules.find((r) => r.method === call.method && r.match.test(call.path));
-      const answer: Answer = rule ? rule.answer(call, ++rule.n) : { status: 404, body: { error: 'no route', details: {} } };
-      if (answer === 'hang') return;
-      res.writeHead(answer.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answer.body ?? {}));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    calls,
-    on: (method, match, answer) => rules.unshift({ method, match, answer, n: 0 }),
-    callsTo: (method, match) => calls.filter((c) => c.method === method && match.test(c.path)),
-    reset: () => {
-      calls.length = 0;
-      rules = defaults();
-      server.closeAllConnections(); // hung requests of the previous test
-    },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+export const startFakeGateway = () => startFakeHttpGateway(defaults);
 
 export interface Harness {
   app: App;

@@ -1,8 +1,7 @@
 /**
- * Test kit for the workers: a fake gateway (a node:http server standing in for KONG_URL, scripted per test),
- * a config on a test database and a private redis-server, and stream helpers (publish an event, await one).
+ * Test kit for the workers: the shared fake gateway (test/support/fake-gateway.ts), a config on a test database
+ * and a private redis-server, and stream helpers (publish an event, await one).
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -13,60 +12,7 @@ import type { Queryable } from '../../src/platform/db.ts';
 import { groupsConsumed } from '../support/streams.ts';
 import { workerConfigSchema, type WorkerConfig } from '../../src/workers/shared/config.ts';
 
-export interface Call {
-  method: string;
-  path: string;
-  body: unknown;
-  headers: http.IncomingHttpHeaders;
-}
-
-/** A scripted answer: status and JSON body, or 'hang' (never answers). */
-export type Answer = { status: number; body?: unknown } | 'hang';
-
-export interface FakeGateway {
-  url: string;
-  calls: Call[];
-  /** Answers by path; the first matching rule wins; unmatched paths get 404. */
-  route: (match: RegExp, answer: (call: Call, n: number) => Answer) => void;
-  callsTo: (match: RegExp) => Call[];
-  close: () => Promise<void>;
-}
-
-export async function startFakeGateway(): Promise<FakeGateway> {
-  const calls: Call[] = [];
-  const rules: { match: RegExp; answer: (call: Call, n: number) => Answer; n: number }[] = [];
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (d) => (raw += d));
-    req.on('end', () => {
-      let body: unknown = raw;
-      try {
-        body = raw === '' ? null : JSON.parse(raw);
-      } catch {
-        // keep the text
-      }
-      const call: Call = { method: req.method ?? '', path: req.url ?? '', body, headers: req.headers };
-      calls.push(call);
-      const rule = rules.find((r) => r.match.test(call.path));
-      const answer: Answer = rule ? rule.answer(call, ++rule.n) : { status: 404, body: { error: 'no route', details: {} } };
-      if (answer === 'hang') return; // never answers; closed in close()
-      res.writeHead(answer.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answer.body ?? {}));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    calls,
-    route: (match, answer) => rules.unshift({ match, answer, n: 0 }),
-    callsTo: (match) => calls.filter((c) => match.test(c.path)),
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+export { startFakeGateway, type Answer, type Call, type FakeGateway } from '../support/fake-gateway.ts';
 
 export function testWorkerConfig(
   schema: ReturnType<typeof workerConfigSchema>,

@@ -25,11 +25,11 @@ let r: ReturnType<typeof redisClient>;
 let sql: pg.Pool;
 const scripts = new Map<string, (n: number) => Answer>();
 const commandeIds = new Map<string, string>();
-const callsFor = (checkoutId: string) => fake.callsTo(ORDERS).filter((c) => (c.body as { reference_externe?: string }).reference_externe === checkoutId);
+const callsFor = (checkoutId: string) => fake.callsTo('*', ORDERS).filter((c) => (c.body as { reference_externe?: string }).reference_externe === checkoutId);
 
 before(async () => {
   [db, redis, fake] = await Promise.all([createTestDatabase('w_order'), startTestRedis(), startFakeGateway()]);
-  fake.route(ORDERS, (call: Call) => {
+  fake.on('*', ORDERS, (call: Call) => {
     const body = call.body as { reference_externe: string };
     const script = scripts.get(body.reference_externe);
     if (script) return script(callsFor(body.reference_externe).length);

@@ -26,18 +26,18 @@ let r: ReturnType<typeof redisClient>;
 let sql: pg.Pool;
 const releaseScripts = new Map<string, (n: number) => Answer>();
 const cancelScripts = new Map<string, (n: number) => Answer>();
-const releasesOf = (id: string) => fake.callsTo(RELEASE).filter((c) => c.path.includes(id));
-const cancelsOf = (id: string) => fake.callsTo(CANCEL).filter((c) => c.path.includes(id));
+const releasesOf = (id: string) => fake.callsTo('*', RELEASE).filter((c) => c.path.includes(id));
+const cancelsOf = (id: string) => fake.callsTo('*', CANCEL).filter((c) => c.path.includes(id));
 const lignesReservees = [{ produit_id: SEED.produits.clavier, quantite: 2 }, { produit_id: SEED.produits.souris, quantite: 1 }];
 
 before(async () => {
   [db, redis, fake] = await Promise.all([createTestDatabase('w_compensation'), startTestRedis(), startFakeGateway()]);
-  fake.route(RELEASE, (call) => {
+  fake.on('*', RELEASE, (call) => {
     const id = RELEASE.exec(call.path)![1]!;
     const script = releaseScripts.get(id);
     return script ? script(releasesOf(id).length) : { status: 200, body: { reservation_id: id, magasin_id: null, lignes: lignesReservees, statut: 'liberee' } };
   });
-  fake.route(CANCEL, (call) => {
+  fake.on('*', CANCEL, (call) => {
     const id = CANCEL.exec(call.path)![1]!;
     const script = cancelScripts.get(id);
     return script ? script(cancelsOf(id).length) : { status: 200, body: { reference_externe: id, statut: 'annulee', commande_id: null, date_annulation: new Date().toISOString() } };

@@ -24,11 +24,11 @@ let r: ReturnType<typeof redisClient>;
 let sql: pg.Pool;
 /** Scripted answers per checkout (reservation_id); n counts that checkout's calls. Default: 201. */
 const scripts = new Map<string, (n: number) => Answer>();
-const callsFor = (checkoutId: string) => fake.callsTo(RESERVATIONS).filter((c) => (c.body as { reservation_id?: string }).reservation_id === checkoutId);
+const callsFor = (checkoutId: string) => fake.callsTo('*', RESERVATIONS).filter((c) => (c.body as { reservation_id?: string }).reservation_id === checkoutId);
 
 before(async () => {
   [db, redis, fake] = await Promise.all([createTestDatabase('w_reservation'), startTestRedis(), startFakeGateway()]);
-  fake.route(RESERVATIONS, (call: Call) => {
+  fake.on('*', RESERVATIONS, (call: Call) => {
     const body = call.body as { reservation_id: string; lignes: unknown };
     const script = scripts.get(body.reservation_id);
     return script ? script(callsFor(body.reservation_id).length) : { status: 201, body: { ...body, magasin_id: null, statut: 'reservee' } };

@@ -5,14 +5,55 @@
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { loadConfig } from '../../src/platform/config.ts';
 import { STREAMS, decodeEntry, encodeEntry, newEvent, type CheckoutEventType, type CheckoutPayload, type EventEnvelope } from '../../src/contracts/events.ts';
 import { SEED } from '../../src/contracts/common.ts';
 import type { Queryable } from '../../src/platform/db.ts';
 import { groupsConsumed } from '../support/streams.ts';
 import { workerConfigSchema, type WorkerConfig } from '../../src/workers/shared/config.ts';
+import { startWorker, type WorkerDefinition } from '../../src/workers/shared/worker.ts';
+import { createTestDatabase } from '../support/db.ts';
+import { startFakeGateway as startFake, type FakeGateway as Fake } from '../support/fake-gateway.ts';
+import { startTestRedis } from '../support/redis.ts';
 
 export { startFakeGateway, type Answer, type Call, type FakeGateway } from '../support/fake-gateway.ts';
+
+export interface WorkerUnderTest {
+  /** Stands in for KONG_URL. */
+  fake: Fake;
+  /** A client on the worker's private redis-server. */
+  r: Redis;
+  /** A pool on the worker's test database. */
+  sql: pg.Pool;
+  worker: Awaited<ReturnType<typeof startWorker>>;
+  stop: () => Promise<void>;
+}
+
+/** A worker on its own test database, private redis-server and fake gateway, with a client on each. */
+export async function startWorkerUnderTest(
+  label: string,
+  schema: ReturnType<typeof workerConfigSchema>,
+  define: (config: WorkerConfig) => WorkerDefinition,
+): Promise<WorkerUnderTest> {
+  const [db, redis, fake] = await Promise.all([createTestDatabase(label), startTestRedis(), startFake()]);
+  const r = redisClient(redis.url);
+  const sql = new pg.Pool({ connectionString: db.url, max: 2 });
+  const worker = await startWorker(define(testWorkerConfig(schema, { DATABASE_URL: db.url, REDIS_URL: redis.url, KONG_URL: fake.url })));
+  return {
+    fake,
+    r,
+    sql,
+    worker,
+    stop: async () => {
+      await worker.stop();
+      r.disconnect();
+      await sql.end();
+      await Promise.all([fake.close(), redis.stop()]);
+      await db.drop();
+    },
+  };
+}
 
 export function testWorkerConfig(
   schema: ReturnType<typeof workerConfigSchema>,

@@ -1,35 +1,23 @@
 /** notification worker: one recorded message per checkout event, to the client, whatever the redeliveries. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { randomUUID } from 'node:crypto';
-import { startWorker } from '../../src/workers/shared/worker.ts';
 import { NotificationConfig, notificationWorker } from '../../src/workers/notification/service.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { startTestRedis, type TestRedis } from '../support/redis.ts';
-import { checkoutEvent, metricsOf, newCheckout, publish, redisClient, republish, testWorkerConfig, waitFor } from './helpers.ts';
+import {
+  checkoutEvent, metricsOf, newCheckout, publish, republish, startWorkerUnderTest, waitFor, type WorkerUnderTest,
+} from './helpers.ts';
 
-let db: TestDatabase;
-let redis: TestRedis;
-let worker: Awaited<ReturnType<typeof startWorker>>;
-let r: ReturnType<typeof redisClient>;
-let sql: pg.Pool;
+let under: WorkerUnderTest;
+let worker: WorkerUnderTest['worker'];
+let r: WorkerUnderTest['r'];
+let sql: WorkerUnderTest['sql'];
 
 before(async () => {
-  [db, redis] = await Promise.all([createTestDatabase('w_notification'), startTestRedis()]);
-  r = redisClient(redis.url);
-  sql = new pg.Pool({ connectionString: db.url, max: 2 });
-  const config = testWorkerConfig(NotificationConfig, { DATABASE_URL: db.url, REDIS_URL: redis.url, KONG_URL: 'http://127.0.0.1:9' });
-  worker = await startWorker(notificationWorker(config));
+  under = await startWorkerUnderTest('w_notification', NotificationConfig, (config) => notificationWorker(config));
+  ({ r, sql, worker } = under);
 });
 
-after(async () => {
-  await worker?.stop();
-  r?.disconnect();
-  await sql?.end();
-  await redis?.stop();
-  await db?.drop();
-});
+after(() => under?.stop());
 
 test('every checkout event is recorded once, addressed to the client; redeliveries add nothing', async () => {
   const c = newCheckout();

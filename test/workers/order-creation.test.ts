@@ -5,30 +5,29 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { SEED } from '../../src/contracts/common.ts';
-import { startWorker } from '../../src/workers/shared/worker.ts';
 import { ORDER_CREATION_SCHEMA, OrderCreationConfig, orderCreationWorker } from '../../src/workers/order-creation/service.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import {
-  awaitEvent, checkoutEvent, eventsOf, newCheckout, publish, redisClient, republish, settled, startFakeGateway, testWorkerConfig,
-  type Answer, type Call, type FakeGateway,
+  awaitEvent, checkoutEvent, eventsOf, newCheckout, publish, republish, settled, startWorkerUnderTest, type Answer, type Call, type FakeGateway, type WorkerUnderTest,
 } from './helpers.ts';
 
 const ORDERS = /^\/api\/commandes\/api\/v1\/commandes-en-ligne\/$/;
-let db: TestDatabase;
-let redis: TestRedis;
+let under: WorkerUnderTest;
 let fake: FakeGateway;
-let worker: Awaited<ReturnType<typeof startWorker>>;
-let r: ReturnType<typeof redisClient>;
-let sql: pg.Pool;
+let worker: WorkerUnderTest['worker'];
+let r: WorkerUnderTest['r'];
+let sql: WorkerUnderTest['sql'];
 const scripts = new Map<string, (n: number) => Answer>();
 const commandeIds = new Map<string, string>();
 const callsFor = (checkoutId: string) => fake.callsTo('*', ORDERS).filter((c) => (c.body as { reference_externe?: string }).reference_externe === checkoutId);
 
 before(async () => {
-  [db, redis, fake] = await Promise.all([createTestDatabase('w_order'), startTestRedis(), startFakeGateway()]);
+  under = await startWorkerUnderTest('w_order', OrderCreationConfig, (config) =>
+    // The real per-attempt timeout (3 s): the frozen-commandes test measures it.
+    orderCreationWorker(config, { gateway: { initialBackoffMs: 100, maxBackoffMs: 2_000, breakerHalfOpenMs: 200 } }),
+  );
+  ({ r, sql, worker } = under);
+  fake = under.fake;
   fake.on('*', ORDERS, (call: Call) => {
     const body = call.body as { reference_externe: string };
     const script = scripts.get(body.reference_externe);
@@ -36,20 +35,9 @@ before(async () => {
     if (!commandeIds.has(body.reference_externe)) commandeIds.set(body.reference_externe, randomUUID());
     return { status: 201, body: { ...body, commande_id: commandeIds.get(body.reference_externe), statut: 'creee' } };
   });
-  r = redisClient(redis.url);
-  sql = new pg.Pool({ connectionString: db.url, max: 2 });
-  const config = testWorkerConfig(OrderCreationConfig, { DATABASE_URL: db.url, REDIS_URL: redis.url, KONG_URL: fake.url });
-  // The real per-attempt timeout (3 s): the frozen-commandes test measures it.
-  worker = await startWorker(orderCreationWorker(config, { gateway: { initialBackoffMs: 100, maxBackoffMs: 2_000, breakerHalfOpenMs: 200 } }));
 });
 
-after(async () => {
-  await worker?.stop();
-  r?.disconnect();
-  await sql?.end();
-  await Promise.all([fake?.close(), redis?.stop()]);
-  await db?.drop();
-});
+after(() => under?.stop());
 
 let first: { checkoutId: string; fields: Record<string, string> } | undefined;
 

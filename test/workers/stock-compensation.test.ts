@@ -5,25 +5,19 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { SEED } from '../../src/contracts/common.ts';
-import { startWorker } from '../../src/workers/shared/worker.ts';
 import { STOCK_COMPENSATION_SCHEMA, StockCompensationConfig, stockCompensationWorker } from '../../src/workers/stock-compensation/service.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import {
-  awaitEvent, checkoutEvent, eventsOf, newCheckout, publish, redisClient, republish, settled, startFakeGateway, testWorkerConfig, waitFor,
-  type Answer, type FakeGateway,
+  awaitEvent, checkoutEvent, eventsOf, newCheckout, publish, republish, settled, startWorkerUnderTest, waitFor, type Answer, type FakeGateway, type WorkerUnderTest,
 } from './helpers.ts';
 
 const RELEASE = /^\/api\/inventaire\/api\/ddd\/inventaire\/reservations\/([0-9a-f-]{36})\/liberer\/$/;
 const CANCEL = /^\/api\/commandes\/api\/v1\/commandes-en-ligne\/([0-9a-f-]{36})\/annuler\/$/;
-let db: TestDatabase;
-let redis: TestRedis;
+let under: WorkerUnderTest;
 let fake: FakeGateway;
-let worker: Awaited<ReturnType<typeof startWorker>>;
-let r: ReturnType<typeof redisClient>;
-let sql: pg.Pool;
+let worker: WorkerUnderTest['worker'];
+let r: WorkerUnderTest['r'];
+let sql: WorkerUnderTest['sql'];
 const releaseScripts = new Map<string, (n: number) => Answer>();
 const cancelScripts = new Map<string, (n: number) => Answer>();
 const releasesOf = (id: string) => fake.callsTo('*', RELEASE).filter((c) => c.path.includes(id));
@@ -31,7 +25,11 @@ const cancelsOf = (id: string) => fake.callsTo('*', CANCEL).filter((c) => c.path
 const lignesReservees = [{ produit_id: SEED.produits.clavier, quantite: 2 }, { produit_id: SEED.produits.souris, quantite: 1 }];
 
 before(async () => {
-  [db, redis, fake] = await Promise.all([createTestDatabase('w_compensation'), startTestRedis(), startFakeGateway()]);
+  under = await startWorkerUnderTest('w_compensation', StockCompensationConfig, (config) =>
+    stockCompensationWorker(config, { gateway: { initialBackoffMs: 20, maxBackoffMs: 50, breakerHalfOpenMs: 200 }, cancelPollMs: 100 }),
+  );
+  ({ r, sql, worker } = under);
+  fake = under.fake;
   fake.on('*', RELEASE, (call) => {
     const id = RELEASE.exec(call.path)![1]!;
     const script = releaseScripts.get(id);
@@ -42,21 +40,9 @@ before(async () => {
     const script = cancelScripts.get(id);
     return script ? script(cancelsOf(id).length) : { status: 200, body: { reference_externe: id, statut: 'annulee', commande_id: null, date_annulation: new Date().toISOString() } };
   });
-  r = redisClient(redis.url);
-  sql = new pg.Pool({ connectionString: db.url, max: 2 });
-  const config = testWorkerConfig(StockCompensationConfig, { DATABASE_URL: db.url, REDIS_URL: redis.url, KONG_URL: fake.url });
-  worker = await startWorker(
-    stockCompensationWorker(config, { gateway: { initialBackoffMs: 20, maxBackoffMs: 50, breakerHalfOpenMs: 200 }, cancelPollMs: 100 }),
-  );
 });
 
-after(async () => {
-  await worker?.stop();
-  r?.disconnect();
-  await sql?.end();
-  await Promise.all([fake?.close(), redis?.stop()]);
-  await db?.drop();
-});
+after(() => under?.stop());
 
 const orderFailed = (c: ReturnType<typeof newCheckout>, detail = 'commandes injoignable') =>
   checkoutEvent('OrderCreationFailed', { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: 1, reason: 'order_service_error', detail, panier: c.panier });

@@ -4,48 +4,34 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { SEED } from '../../src/contracts/common.ts';
-import { startWorker } from '../../src/workers/shared/worker.ts';
 import { STOCK_RESERVATION_SCHEMA, StockReservationConfig, stockReservationWorker } from '../../src/workers/stock-reservation/service.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import {
-  awaitEvent, checkoutEvent, eventsOf, metricsOf, newCheckout, publish, redisClient, republish, settled, startFakeGateway, testWorkerConfig,
-  waitFor, type Answer, type Call, type FakeGateway,
+  awaitEvent, checkoutEvent, eventsOf, metricsOf, newCheckout, publish, republish, settled, startWorkerUnderTest, waitFor, type Answer, type Call, type FakeGateway, type WorkerUnderTest,
 } from './helpers.ts';
 
 const RESERVATIONS = /^\/api\/inventaire\/api\/ddd\/inventaire\/reservations\/$/;
-let db: TestDatabase;
-let redis: TestRedis;
+let under: WorkerUnderTest;
 let fake: FakeGateway;
-let worker: Awaited<ReturnType<typeof startWorker>>;
-let r: ReturnType<typeof redisClient>;
-let sql: pg.Pool;
+let worker: WorkerUnderTest['worker'];
+let r: WorkerUnderTest['r'];
+let sql: WorkerUnderTest['sql'];
 /** Scripted answers per checkout (reservation_id); n counts that checkout's calls. Default: 201. */
 const scripts = new Map<string, (n: number) => Answer>();
 const callsFor = (checkoutId: string) => fake.callsTo('*', RESERVATIONS).filter((c) => (c.body as { reservation_id?: string }).reservation_id === checkoutId);
 
 before(async () => {
-  [db, redis, fake] = await Promise.all([createTestDatabase('w_reservation'), startTestRedis(), startFakeGateway()]);
+  under = await startWorkerUnderTest('w_reservation', StockReservationConfig, (config) => stockReservationWorker(config, { gateway: { initialBackoffMs: 20, maxBackoffMs: 50, breakerHalfOpenMs: 200 } }));
+  ({ r, sql, worker } = under);
+  fake = under.fake;
   fake.on('*', RESERVATIONS, (call: Call) => {
     const body = call.body as { reservation_id: string; lignes: unknown };
     const script = scripts.get(body.reservation_id);
     return script ? script(callsFor(body.reservation_id).length) : { status: 201, body: { ...body, magasin_id: null, statut: 'reservee' } };
   });
-  r = redisClient(redis.url);
-  sql = new pg.Pool({ connectionString: db.url, max: 2 });
-  const config = testWorkerConfig(StockReservationConfig, { DATABASE_URL: db.url, REDIS_URL: redis.url, KONG_URL: fake.url });
-  worker = await startWorker(stockReservationWorker(config, { gateway: { initialBackoffMs: 20, maxBackoffMs: 50, breakerHalfOpenMs: 200 } }));
 });
 
-after(async () => {
-  await worker?.stop();
-  r?.disconnect();
-  await sql?.end();
-  await Promise.all([fake?.close(), redis?.stop()]);
-  await db?.drop();
-});
+after(() => under?.stop());
 
 let first: { checkoutId: string; fields: Record<string, string> } | undefined;
 

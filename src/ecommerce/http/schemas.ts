@@ -38,20 +38,26 @@ export const ModifierQuantiteBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** Address parts are optional here so a missing one gets the reference's "Champs adresse manquants". */
-export const AdresseLivraisonBody = Type.Object(
-  {
-    nom_destinataire: Type.Optional(Texte(200)),
-    rue: Type.Optional(Texte(255)),
-    ville: Type.Optional(Texte(100)),
-    code_postal: Type.Optional(Texte(10)),
-    province: Type.Optional(Texte(50)),
-    pays: Type.Optional(Texte(50)),
-    instructions_livraison: Type.Optional(Type.Union([Texte(500), Type.Null()])),
-    livraison_express: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
+/**
+ * A delivery address with every part optional: the synchronous checkout answers a missing one with the reference's
+ * "Champs adresse manquants"; the choreographed one fills the gaps from the client's record.
+ */
+const adresseBody = (instructionsMaxLength: number) =>
+  Type.Object(
+    {
+      nom_destinataire: Type.Optional(Texte(200)),
+      rue: Type.Optional(Texte(255)),
+      ville: Type.Optional(Texte(100)),
+      code_postal: Type.Optional(Texte(10)),
+      province: Type.Optional(Texte(50)),
+      pays: Type.Optional(Texte(50)),
+      instructions_livraison: Type.Optional(Type.Union([Texte(instructionsMaxLength), Type.Null()])),
+      livraison_express: Type.Optional(Type.Boolean()),
+    },
+    { additionalProperties: false },
+  );
+
+export const AdresseLivraisonBody = adresseBody(500);
 
 export const CheckoutBody = Type.Object(
   {
@@ -66,21 +72,8 @@ export const HistoriqueQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** The choreographed checkout's address: every part optional (the client's record fills the gaps). */
-export const AdresseChoreoBody = Type.Object(
-  {
-    nom_destinataire: Type.Optional(Texte(200)),
-    rue: Type.Optional(Texte(255)),
-    ville: Type.Optional(Texte(100)),
-    code_postal: Type.Optional(Texte(10)),
-    province: Type.Optional(Texte(50)),
-    pays: Type.Optional(Texte(50)),
-    // The event's address values stop at 255 characters.
-    instructions_livraison: Type.Optional(Type.Union([Texte(255), Type.Null()])),
-    livraison_express: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
+/** The choreographed checkout's address: the event's address values stop at 255 characters. */
+export const AdresseChoreoBody = adresseBody(255);
 
 export const LigneChoreoBody = Type.Object(
   { produit_id: Uuid, quantite: Type.Integer({ minimum: 1, maximum: 1_000_000, description: '1 à 1 000 000 (pas de plafond de 99 ici)' }) },

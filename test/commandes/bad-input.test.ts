@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SEED } from '../../src/contracts/common.ts';
 import { commandesTestApp } from './fakes.ts';
+import { injectBadRequest } from '../support/app.ts';
 
 const ok = { magasin_id: SEED.magasins.central, produit_id: SEED.produits.clavier, quantite: 1, client_id: SEED.clients.jean };
 const ligne = { produit_id: SEED.produits.clavier, quantite: 1, prix_unitaire: 10 };
@@ -91,19 +92,7 @@ describe('commandes: bad input', () => {
       const tables = ['ventes', 'lignes_vente', 'commandes_en_ligne', 'magasins'];
       const before = await Promise.all(tables.map((x) => t.count(x)));
       const reservations = t.inventaire.reservations.size;
-      const res = await t.app.inject({
-        method: c.method,
-        url: c.url,
-        ...(c.raw !== undefined
-          ? { payload: c.raw, headers: { 'content-type': 'application/json' } }
-          : c.payload !== undefined
-            ? { payload: JSON.stringify(c.payload), headers: { 'content-type': 'application/json' } }
-            : {}),
-      });
-      assert.equal(res.statusCode, c.status, res.body);
-      const body = res.json();
-      assert.equal(typeof body.error, 'string', res.body);
-      assert.ok('details' in body, res.body);
+      const body = await injectBadRequest(t.app, c);
       if (typeof c.error === 'string') assert.equal(body.error, c.error);
       else if (c.error) assert.match(body.error, c.error);
       assert.deepEqual(await Promise.all(tables.map((x) => t.count(x))), before, 'nothing written');

@@ -6,6 +6,7 @@ import { buildTestApp } from '../support/app.ts';
 import type { App } from '../../src/platform/server.ts';
 import { ecommerceService } from '../../src/ecommerce/http/app.ts';
 import { C, FakeCatalogue, FakeInventaire, P, testConfig } from './fakes.ts';
+import { injectBadRequest } from '../support/app.ts';
 
 let db: Awaited<ReturnType<typeof createServiceDatabase>>;
 let app: App;
@@ -139,20 +140,7 @@ describe('bad input', () => {
   for (const c of cases) {
     it(`${c.name} → ${c.status}`, async () => {
       const before = await snapshot();
-      const res = await app.inject({
-        method: c.method,
-        url: c.url,
-        ...(c.raw !== undefined
-          ? { payload: c.raw, headers: { 'content-type': c.contentType ?? 'application/json' } }
-          : c.body !== undefined
-            ? { payload: JSON.stringify(c.body), headers: { 'content-type': 'application/json' } }
-            : {}),
-      });
-      assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${res.statusCode} ${res.body}`);
-      if (c.status) assert.equal(res.statusCode, c.status, res.body);
-      const body = res.json();
-      assert.equal(typeof body.error, 'string', res.body);
-      assert.ok('details' in body, res.body);
+      await injectBadRequest(app, { ...c, payload: c.body });
       assert.deepEqual(await snapshot(), before);
     });
   }

@@ -2,6 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, M1, P1, snapshot, startHarness, type Harness } from './helpers.ts';
+import { injectBadRequest } from '../support/app.ts';
 
 let h: Harness;
 before(async () => {
@@ -85,20 +86,7 @@ const cases: Case[] = [
 test('malformed input never reaches the store: 4xx {error, details}, stock rows unchanged', async () => {
   const before = await snapshot(h.pool);
   for (const c of cases) {
-    const res = await h.app.inject({
-      method: c.method,
-      url: `${BASE}${c.url}`,
-      ...(c.raw !== undefined
-        ? { payload: c.raw, headers: { 'content-type': c.contentType ?? 'application/json' } }
-        : c.payload !== undefined
-          ? { payload: c.payload as object }
-          : {}),
-    });
-    assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${c.name}: status ${res.statusCode} ${res.body}`);
-    if (c.status !== undefined) assert.equal(res.statusCode, c.status, `${c.name}: ${res.body}`);
-    const body = res.json() as Record<string, unknown>;
-    assert.equal(typeof body.error, 'string', `${c.name}: ${res.body}`);
-    assert.ok('details' in body, `${c.name}: no details in ${res.body}`);
+    await injectBadRequest(h.app, { ...c, url: `${BASE}${c.url}` }, c.name);
   }
   assert.deepEqual(await snapshot(h.pool), before);
 });

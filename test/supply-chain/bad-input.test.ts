@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { FakeInventaireServer, supplyChainApp } from './fake-inventaire.ts';
+import { injectBadRequest } from '../support/app.ts';
 
 const ID = randomUUID();
 
@@ -39,19 +40,7 @@ describe('supply-chain: bad input', () => {
   for (const c of cases) {
     test(`${c.method} ${c.url} — ${c.name} → ${c.status}`, async () => {
       const puts = inv.puts.length;
-      const res = await app.inject({
-        method: c.method,
-        url: c.url,
-        ...(c.raw !== undefined
-          ? { payload: c.raw, headers: { 'content-type': 'application/json' } }
-          : c.payload !== undefined
-            ? { payload: JSON.stringify(c.payload), headers: { 'content-type': 'application/json' } }
-            : {}),
-      });
-      assert.equal(res.statusCode, c.status, res.body);
-      const body = res.json();
-      assert.equal(typeof body.error, 'string', res.body);
-      assert.ok('details' in body, res.body);
+      await injectBadRequest(app, c);
       assert.equal(inv.puts.length, puts, 'nothing sent to inventaire');
       assert.equal(inv.demandes.get(ID)!.statut, 'En attente');
     });

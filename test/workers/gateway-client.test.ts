@@ -88,3 +88,14 @@ test('backoffs far shorter than the half-open time: the first call after a recov
   assert.deepEqual(await c.post('commandes', '/short-backoffs/', {}), { kind: 'ok', status: 200, body: { up: true } });
   assert.equal(fake.callsTo('*', /\/short-backoffs\//).length - before, 1);
 });
+
+test('an open circuit whose probe fails: the call ends there, without a second probe', async () => {
+  fake.on('*', /\/still-down\//, () => ({ status: 503, body: { error: 'down' } }));
+  // The backoffs outlast the half-open time, so the call could probe again if it were allowed to.
+  const c = client({ breakerThreshold: 3, breakerHalfOpenMs: 50, initialBackoffMs: 100, maxBackoffMs: 200 });
+  assert.equal((await c.post('commandes', '/still-down/', {})).kind, 'unavailable'); // three 503: circuit open
+  const before = fake.callsTo('*', /\/still-down\//).length;
+  const r = await c.post('commandes', '/still-down/', {});
+  assert.equal(r.kind, 'unavailable');
+  assert.equal(fake.callsTo('*', /\/still-down\//).length - before, 1);
+});

@@ -4,12 +4,14 @@
  * timeouts, refused/reset connections), and one circuit breaker per upstream so a dead or frozen service
  * costs an event at most one probe instead of three timeouts. An attempt refused by the open circuit is
  * retried once the circuit half-opens, so the first call after a recovery is the probe and succeeds instead of
- * spending its attempts on a stale open circuit. Other 4xx are answers, never retried.
+ * spending its attempts on a stale open circuit; a call whose own probe failed stops there. Other 4xx are
+ * answers, never retried.
  *
  * The result is a value, not an exception: callers decide what a refusal or an outage means for the saga.
  */
 import {
   BrokenCircuitError,
+  CircuitState,
   ConsecutiveBreaker,
   ExponentialBackoff,
   TimeoutStrategy,
@@ -19,6 +21,7 @@ import {
   retry,
   timeout,
   wrap,
+  type CircuitBreakerPolicy,
   type IBackoffFactory,
   type IPolicy,
   type IRetryBackoffContext,
@@ -68,34 +71,51 @@ interface Answer {
 }
 
 export class GatewayClient {
-  private readonly policies = new Map<Upstream, IPolicy>();
+  private readonly upstreams = new Map<Upstream, { breaker: CircuitBreakerPolicy; guard: IPolicy }>();
 
   constructor(private readonly options: GatewayClientOptions) {}
 
-  private policyFor(upstream: Upstream): IPolicy {
-    let policy = this.policies.get(upstream);
-    if (policy) return policy;
+  /** The breaker and the per-attempt timeout of an upstream, shared by every call to it. */
+  private guardFor(upstream: Upstream): { breaker: CircuitBreakerPolicy; guard: IPolicy } {
+    const known = this.upstreams.get(upstream);
+    if (known) return known;
     const o = this.options;
-    const transient = handleWhen((error) => isTransientError(error));
-    const halfOpenAfter = o.breakerHalfOpenMs ?? 500;
-    const maxBackoff = o.maxBackoffMs ?? 2_000;
-    const retries = retry(handleWhen((error) => isTransientError(error) || error instanceof BrokenCircuitError), {
-      maxAttempts: Math.max(0, (o.attempts ?? 3) - 1),
-      backoff: waitForHalfOpen(
-        new ExponentialBackoff({ generator: halfJitterGenerator, initialDelay: o.initialBackoffMs ?? 200, maxDelay: maxBackoff }),
-        Math.min(halfOpenAfter, maxBackoff),
-      ),
-    });
-    const breaker = circuitBreaker(transient, {
-      halfOpenAfter,
+    const breaker = circuitBreaker(handleWhen((error) => isTransientError(error)), {
+      halfOpenAfter: this.halfOpenAfter(),
       breaker: new ConsecutiveBreaker(o.breakerThreshold ?? 3),
     });
     breaker.onBreak(() => o.log?.warn({ upstream }, 'circuit opened: calls fail fast until a probe succeeds'));
     breaker.onReset(() => o.log?.info({ upstream }, 'circuit closed'));
-    // Outermost retry, then the breaker (each attempt counts), then the per-attempt timeout.
-    policy = wrap(retries, breaker, timeout(o.timeoutMs ?? 3_000, TimeoutStrategy.Aggressive));
-    this.policies.set(upstream, policy);
-    return policy;
+    // The breaker outside the timeout: each timed-out attempt counts as a failure.
+    const guarded = { breaker, guard: wrap(breaker, timeout(o.timeoutMs ?? 3_000, TimeoutStrategy.Aggressive)) };
+    this.upstreams.set(upstream, guarded);
+    return guarded;
+  }
+
+  private halfOpenAfter(): number {
+    return this.options.breakerHalfOpenMs ?? 500;
+  }
+
+  /**
+   * One call's retries. Once one of the call's own attempts reached the upstream and the circuit is no longer
+   * closed (that attempt was the failed probe, or the circuit opened behind it), the upstream is known to be down:
+   * the call ends there, since another probe would only cost this event another timeout. Before that, a refusal
+   * by the open circuit is retried (after the half-open time, see waitForHalfOpen).
+   */
+  private retriesForOneCall(breaker: CircuitBreakerPolicy, reachedUpstream: () => boolean): IPolicy {
+    const o = this.options;
+    const maxBackoff = o.maxBackoffMs ?? 2_000;
+    const knownDown = () => reachedUpstream() && breaker.state !== CircuitState.Closed;
+    return retry(
+      handleWhen((error) => (isTransientError(error) || error instanceof BrokenCircuitError) && !knownDown()),
+      {
+        maxAttempts: Math.max(0, (o.attempts ?? 3) - 1),
+        backoff: waitForHalfOpen(
+          new ExponentialBackoff({ generator: halfJitterGenerator, initialDelay: o.initialBackoffMs ?? 200, maxDelay: maxBackoff }),
+          Math.min(this.halfOpenAfter(), maxBackoff),
+        ),
+      },
+    );
   }
 
   /** `signal` aborts the call and its retries (shutdown); an aborted call reports `unavailable`. */
@@ -104,9 +124,13 @@ export class GatewayClient {
     const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
     if (this.options.apiKey) headers['x-api-key'] = this.options.apiKey;
     if (correlationId) headers['x-correlation-id'] = correlationId;
+    let reachedUpstream = false;
+    const { breaker, guard } = this.guardFor(upstream);
+    const policy = wrap(this.retriesForOneCall(breaker, () => reachedUpstream), guard);
     let answer: Answer;
     try {
-      answer = await this.policyFor(upstream).execute(async ({ signal }) => {
+      answer = await policy.execute(async ({ signal }) => {
+        reachedUpstream = true; // the breaker let this attempt through
         const response = await exchange(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
         if (classifyStatus(response.status) === 'transient') throw new TransientStatusError(response.status, response.body);
         return response;

@@ -151,11 +151,10 @@ export function registerChoreoRoutes(app: App, deps: EcommerceDeps, choreo: Chor
   );
 }
 
+/** Path ids are matched case-insensitively: stored lower-case. */
 const id = (v: string) => v.toLowerCase();
 
 export function registerRoutes(app: App, deps: EcommerceDeps): void {
-  const id = (v: string) => v.toLowerCase();
-
   app.get(
     '/health/',
     { schema: { tags: ['ops'], summary: 'Santé (forme de la référence)' } },

@@ -2,19 +2,20 @@
  * `npm run bench:bus` — in one run, on a private redis-server and a throw-away PostgreSQL database:
  * (a) transport alone: XADD (pipelined) → XREADGROUP → XACK through our consumer, versus raw
  *     `redis-benchmark XADD` at the same pipeline depth (target ≥ 50 %);
- * (b) outbox → relay → consumer inbox (exactly-once effect), versus a plain PostgreSQL insert rate.
+ * (b) outbox → relay → consumer inbox (exactly-once effect), versus a plain PostgreSQL insert rate;
+ * (c) a backlog drained by a late group: one transaction per event versus one per read (`handleAll`).
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createTestDatabase } from '../test/support/db.ts';
 import { startTestRedis } from '../test/support/redis.ts';
-import { createPool, migrate, withTransaction } from '../src/platform/db.ts';
+import { createPool, migrate, withTransaction, type PoolClient } from '../src/platform/db.ts';
 import { busMigrations } from '../src/platform/bus/tables.ts';
 import { enqueue } from '../src/platform/bus/outbox.ts';
 import { startRelay } from '../src/platform/bus/relay.ts';
 import { startConsumer } from '../src/platform/bus/consumer.ts';
-import { applyOnce } from '../src/platform/bus/inbox.ts';
+import { applyOnce, applyOnceWithin } from '../src/platform/bus/inbox.ts';
 import { createLogger } from '../src/platform/logger.ts';
 import { createRegistry } from '../src/platform/metrics.ts';
 import { CHECKOUT_STREAM, encodeEntry, newEvent, type EventEnvelope } from '../src/contracts/events.ts';
@@ -110,6 +111,45 @@ async function main() {
     await inbox.stop();
     await relay.stop();
 
+    // (c) a backlog drained by a group started late (an observer catching up after an outage): the same inbox
+    // effect, one transaction per event (`handle`) versus one per read (`handleAll`).
+    await redis.xtrim(CHECKOUT_STREAM, 'MAXLEN', 0);
+    const backlog = Array.from({ length: N_OUTBOX }, () => Object.entries(encodeEntry(event())).flat());
+    for (let i = 0; i < backlog.length; i += 500) {
+      const p = redis.pipeline();
+      for (const fields of backlog.slice(i, i + 500)) p.xadd(CHECKOUT_STREAM, '*', ...fields);
+      await p.exec();
+    }
+    const effect = (c: PoolClient, e: EventEnvelope) => c.query('INSERT INTO bench_sub.effects VALUES ($1) ON CONFLICT DO NOTHING', [e.event_id]).then(() => undefined);
+    const drain = async (group: string, batched: boolean): Promise<number> => {
+      let done = 0;
+      const t = performance.now();
+      const consumer = startConsumer({
+        redisUrl: redisServer.url, streams: [CHECKOUT_STREAM], group, worker: group, label: group, count: 100, blockMs: 100,
+        log, registry: createRegistry(group),
+        handle: async (e) => {
+          await applyOnce(pool, 'bench_sub', group, e.event_id, (c) => effect(c, e));
+          done++;
+        },
+        ...(batched
+          ? {
+              handleAll: async (items) => {
+                await withTransaction(pool, async (c) => {
+                  for (const { event: e } of items) await applyOnceWithin(c, 'bench_sub', group, e.event_id, (cc) => effect(cc, e));
+                });
+                done += items.length;
+              },
+            }
+          : {}),
+      });
+      await waitFor(async () => done >= N_OUTBOX);
+      const rps = N_OUTBOX / ((performance.now() - t) / 1000);
+      await consumer.stop();
+      return rps;
+    };
+    const drainOneByOne = await drain('bench-drain-single', false);
+    const drainBatched = await drain('bench-drain-batched', true);
+
     const rows = [
       { path: `raw redis-benchmark XADD (-P ${PIPELINE})`, 'msg/s': Math.round(rawRps), note: 'baseline (a)' },
       { path: `raw redis-benchmark XADD, entries of our size (-P ${PIPELINE})`, 'msg/s': Math.round(rawSizedRps), note: 'like-for-like baseline (a)' },
@@ -117,9 +157,11 @@ async function main() {
       { path: '  of which: publishing alone (XADD, validated entries)', 'msg/s': Math.round(publishRps), note: `${((publishRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw` },
       { path: 'plain PostgreSQL insert (autocommit)', 'msg/s': Math.round(insertRps), note: 'baseline (b)' },
       { path: 'outbox → relay → consumer inbox', 'msg/s': Math.round(outboxRps), note: `${((outboxRps / insertRps) * 100).toFixed(1)} % of plain inserts` },
+      { path: 'backlog drained: inbox + effect, one transaction per event', 'msg/s': Math.round(drainOneByOne), note: 'baseline (c)' },
+      { path: 'backlog drained: inbox + effect, one transaction per read (handleAll)', 'msg/s': Math.round(drainBatched), note: `× ${(drainBatched / drainOneByOne).toFixed(1)}` },
     ];
     printTable(`Bus benchmark (${N} transport messages, ${N_OUTBOX} outbox messages)`, rows);
-    const file = writeResult('bus', { messages: N, outboxMessages: N_OUTBOX, pipeline: PIPELINE, rawRps, rawSizedRps, transportRps, publishRps, insertRps, outboxRps, transportRatio: transportRps / rawSizedRps, outboxRatio: outboxRps / insertRps });
+    const file = writeResult('bus', { messages: N, outboxMessages: N_OUTBOX, pipeline: PIPELINE, rawRps, rawSizedRps, transportRps, publishRps, insertRps, outboxRps, transportRatio: transportRps / rawSizedRps, outboxRatio: outboxRps / insertRps, drainOneByOne, drainBatched });
     console.log(`written ${file}`);
   } finally {
     redis.disconnect();

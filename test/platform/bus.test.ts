@@ -14,7 +14,7 @@ import { busMigrations } from '../../src/platform/bus/tables.ts';
 import { enqueue } from '../../src/platform/bus/outbox.ts';
 import { startRelay, type Relay } from '../../src/platform/bus/relay.ts';
 import { startConsumer, type Consumer } from '../../src/platform/bus/consumer.ts';
-import { applyOnce } from '../../src/platform/bus/inbox.ts';
+import { applyOnce, applyOnceWithin } from '../../src/platform/bus/inbox.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRegistry } from '../../src/platform/metrics.ts';
 import { CHECKOUT_STREAM, STREAMS, deadLetterStream, encodeEntry, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
@@ -248,6 +248,54 @@ describe('consumer groups', () => {
     await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(target)).flat());
     await until('processed on retry', async () => (await effects('flaky', target.event_id)) === 1);
     await until('acknowledged', async () => ((await redis.xpending(CHECKOUT_STREAM, 'flaky')) as [number])[0] === 0);
+  });
+
+  const effectsInOneTransaction = (group: string, failOn?: string) => async (items: ReadonlyArray<{ event: EventEnvelope }>) => {
+    await withTransaction(pool, async (client) => {
+      for (const { event } of items) {
+        await applyOnceWithin(client, SCHEMA, group, event.event_id, async (c) => {
+          await c.query(`INSERT INTO ${SCHEMA}.effects (event_id, consumer) VALUES ($1, $2)`, [event.event_id, group]);
+          if (event.event_id === failOn) throw new Error('this entry fails');
+        });
+      }
+    });
+  };
+
+  test('handleAll: the entries of one read go in one call, in stream order, and are all acknowledged', async () => {
+    const mine = [initiated(), initiated(), initiated(), initiated(), initiated()];
+    for (const e of mine) await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(e)).flat());
+    const batches: string[][] = [];
+    const single: string[] = [];
+    const batched = effectsInOneTransaction('batched');
+    consume('batched', async (e) => { single.push(e.event_id); await effectOnce('batched')(e); }, {
+      count: 1_000, // the group starts at 0: one read takes the whole stream, these five included
+      handleAll: async (items) => {
+        batches.push(items.map((i) => i.event.event_id));
+        await batched(items);
+      },
+    });
+    for (const e of mine) await until('applied', async () => (await effects('batched', e.event_id)) === 1);
+    await until('acknowledged', async () => ((await redis.xpending(CHECKOUT_STREAM, 'batched')) as [number])[0] === 0);
+    const ids = mine.map((e) => e.event_id);
+    const batch = batches.find((b) => b.includes(ids[0]!));
+    assert.ok(batch, 'the events came through handleAll');
+    assert.deepEqual(batch.filter((id) => ids.includes(id)), ids);
+    assert.deepEqual(single.filter((id) => ids.includes(id)), []);
+  });
+
+  test('handleAll failing: the read is handled entry by entry, the bad entry is retried alone, nothing applied twice', async () => {
+    const mine = [initiated(), initiated(), initiated()];
+    const bad = mine[1]!;
+    for (const e of mine) await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(e)).flat());
+    let badCalls = 0;
+    consume('batch-fallback', async (e) => {
+      if (e.event_id === bad.event_id && ++badCalls === 1) throw new Error('fails once');
+      await effectOnce('batch-fallback')(e);
+    }, { count: 1_000, handleAll: effectsInOneTransaction('batch-fallback', bad.event_id) });
+    for (const e of mine) await until('applied', async () => (await effects('batch-fallback', e.event_id)) === 1);
+    await until('acknowledged', async () => ((await redis.xpending(CHECKOUT_STREAM, 'batch-fallback')) as [number])[0] === 0);
+    assert.equal(badCalls, 2);
+    for (const e of mine) assert.equal(await effects('batch-fallback', e.event_id), 1);
   });
 
   test("a dead consumer's pending entries are reclaimed by a live one", async () => {

@@ -1,11 +1,12 @@
 /** The event-store service (port 7010): config, background work (archive consumer, trimmer) and routes. */
 import path from 'node:path';
 import { Type, type Static } from 'typebox';
-import { STREAMS } from '../../contracts/events.ts';
+import { STREAMS, type EventEnvelope } from '../../contracts/events.ts';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
 import type { HttpServiceDefinition } from '../../platform/service.ts';
-import { startConsumer } from '../../platform/bus/consumer.ts';
-import { archiveEvent } from '../infrastructure/pg-archive.ts';
+import { startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { archiveEvent, archiveEvents } from '../infrastructure/pg-archive.ts';
 import { startTrimmer } from '../infrastructure/trimmer.ts';
 import { eventStoreRoutes } from './routes.ts';
 
@@ -62,8 +63,11 @@ export function eventStoreService(config: EventStoreConfig): HttpServiceDefiniti
         claimIdleMs: config.ARCHIVE_CLAIM_IDLE_MS,
         maxDeliveries: config.ARCHIVE_MAX_DELIVERIES,
         handle: async (event, delivery) => {
-          const stored = await archiveEvent(pool, event, delivery.id);
-          ctx.log.debug({ stream: delivery.stream, id: delivery.id, type: event.type, correlation_id: event.correlation_id, stored }, stored ? 'archived' : 'already archived');
+          logArchived(ctx.log, event, delivery, await archiveEvent(pool, event, delivery.id));
+        },
+        handleAll: async (items) => {
+          const stored = await archiveEvents(pool, items.map(({ event, delivery }) => ({ event, redisId: delivery.id })));
+          items.forEach(({ event, delivery }, i) => logArchived(ctx.log, event, delivery, stored[i] === true));
         },
       });
       const trimmer = startTrimmer({
@@ -81,4 +85,8 @@ export function eventStoreService(config: EventStoreConfig): HttpServiceDefiniti
       };
     },
   };
+}
+
+function logArchived(log: Logger, event: EventEnvelope, delivery: Delivery, stored: boolean): void {
+  log.debug({ stream: delivery.stream, id: delivery.id, type: event.type, correlation_id: event.correlation_id, stored }, stored ? 'archived' : 'already archived');
 }

@@ -1,15 +1,17 @@
 /**
  * The cqrs-projection worker (seed README: group checkout-cqrs, metrics on 9105): consumes the checkout stream
  * and maintains orders-by-client in the event store's schema, once per event (inbox row + effect + checkpoint
- * in one transaction). Its HTTP server only serves /metrics, /health and /ready.
+ * commit together; the events of one read share one transaction). Its HTTP server only serves /metrics, /health
+ * and /ready.
  */
 import { Type, type Static } from 'typebox';
-import { CHECKOUT_STREAM } from '../../contracts/events.ts';
+import { CHECKOUT_STREAM, type EventEnvelope } from '../../contracts/events.ts';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
-import { migrate } from '../../platform/db.ts';
+import { migrate, withTransaction, type PoolClient } from '../../platform/db.ts';
+import type { Logger } from '../../platform/logger.ts';
 import type { HttpServiceDefinition } from '../../platform/service.ts';
-import { startConsumer } from '../../platform/bus/consumer.ts';
-import { applyOnce } from '../../platform/bus/inbox.ts';
+import { startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
+import { applyOnce, applyOnceWithin } from '../../platform/bus/inbox.ts';
 import { busMigrations } from '../../platform/bus/tables.ts';
 import { LIVE, applyToModel, saveCheckpoint } from '../infrastructure/pg-projection.ts';
 import { EVENT_STORE_DB_DIR, EVENT_STORE_SCHEMA } from './app.ts';
@@ -57,14 +59,31 @@ export function projectionWorkerService(config: ProjectionConfig): HttpServiceDe
         claimIdleMs: config.CLAIM_IDLE_MS,
         maxDeliveries: config.MAX_DELIVERIES,
         handle: async (event, delivery) => {
-          const applied = await applyOnce(pool, EVENT_STORE_SCHEMA, PROJECTION_GROUP, event.event_id, async (client) => {
-            await applyToModel(client, LIVE, { type: event.type, ts: event.ts, payload: event.payload });
-            await saveCheckpoint(client, PROJECTION_NAME, delivery.id, event.event_id);
+          const applied = await applyOnce(pool, EVENT_STORE_SCHEMA, PROJECTION_GROUP, event.event_id, (client) => project(client, event, delivery));
+          logProjected(ctx.log, event, delivery, applied);
+        },
+        // The events of one read in one transaction: one commit per read instead of one per event.
+        handleAll: async (items) => {
+          const applied = await withTransaction(pool, async (client) => {
+            const done: boolean[] = [];
+            for (const { event, delivery } of items) {
+              done.push(await applyOnceWithin(client, EVENT_STORE_SCHEMA, PROJECTION_GROUP, event.event_id, (c) => project(c, event, delivery)));
+            }
+            return done;
           });
-          ctx.log.debug({ type: event.type, correlation_id: event.correlation_id, id: delivery.id, applied }, applied ? 'projected' : 'already projected');
+          items.forEach(({ event, delivery }, i) => logProjected(ctx.log, event, delivery, applied[i] === true));
         },
       });
       return () => consumer.stop();
     },
   };
+}
+
+async function project(client: PoolClient, event: EventEnvelope, delivery: Delivery): Promise<void> {
+  await applyToModel(client, LIVE, { type: event.type, ts: event.ts, payload: event.payload });
+  await saveCheckpoint(client, PROJECTION_NAME, delivery.id, event.event_id);
+}
+
+function logProjected(log: Logger, event: EventEnvelope, delivery: Delivery, applied: boolean): void {
+  log.debug({ type: event.type, correlation_id: event.correlation_id, id: delivery.id, applied }, applied ? 'projected' : 'already projected');
 }

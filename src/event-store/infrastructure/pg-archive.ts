@@ -36,19 +36,34 @@ export const toArchived = (r: EventRow): ArchivedEvent & { stream: string } => (
 
 /** Archives one event; false when its event_id was already archived (redelivery, re-added entry). */
 export async function archiveEvent(pool: Pool, event: EventEnvelope, redisId: string): Promise<boolean> {
+  const [stored] = await archiveEvents(pool, [{ event, redisId }]);
+  return stored === true;
+}
+
+/**
+ * Archives events in order, in one transaction (the entries of one read: one commit instead of one per event);
+ * for each, false when it was already archived. Each checkout's summary row is folded once, after its events.
+ */
+export async function archiveEvents(pool: Pool, items: ReadonlyArray<{ event: EventEnvelope; redisId: string }>): Promise<boolean[]> {
   return withTransaction(pool, async (client) => {
     // Serialises archiving: positions are taken in commit order (see 001_init.sql).
     await client.query(`UPDATE ${S}.archive_head SET updated_at = now() WHERE id = 1`);
-    const { rows } = await client.query<{ position: number }>(
-      `INSERT INTO ${S}.events (stream, redis_id, type, version, event_id, correlation_id, causation_id, payload, ts)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9))
-       ON CONFLICT (event_id) DO NOTHING RETURNING position`,
-      [event.stream, redisId, event.type, event.version, event.event_id, event.correlation_id, event.causation_id, JSON.stringify(event.payload), event.ts],
-    );
-    if (rows.length === 0) return false;
-    await client.query(`UPDATE ${S}.archive_head SET archived = archived + 1 WHERE id = 1`);
-    if (event.stream === CHECKOUT_STREAM) await refreshCheckout(client, event.correlation_id);
-    return true;
+    const stored: boolean[] = [];
+    const checkouts = new Set<string>();
+    for (const { event, redisId } of items) {
+      const { rows } = await client.query<{ position: number }>(
+        `INSERT INTO ${S}.events (stream, redis_id, type, version, event_id, correlation_id, causation_id, payload, ts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9))
+         ON CONFLICT (event_id) DO NOTHING RETURNING position`,
+        [event.stream, redisId, event.type, event.version, event.event_id, event.correlation_id, event.causation_id, JSON.stringify(event.payload), event.ts],
+      );
+      stored.push(rows.length > 0);
+      if (rows.length > 0 && event.stream === CHECKOUT_STREAM) checkouts.add(event.correlation_id);
+    }
+    const archived = stored.filter(Boolean).length;
+    if (archived > 0) await client.query(`UPDATE ${S}.archive_head SET archived = archived + $1 WHERE id = 1`, [archived]);
+    for (const checkoutId of checkouts) await refreshCheckout(client, checkoutId);
+    return stored;
   });
 }
 

@@ -31,6 +31,12 @@ export interface ConsumerOptions {
   label: string;
   consumerName?: string;
   handle: (event: EventEnvelope, delivery: Delivery) => Promise<void>;
+  /**
+   * Optional: the entries of one read, all at once (in stream order), for handlers whose effects can share one
+   * transaction — one commit per batch instead of one per event. All or nothing: when it throws, the batch is
+   * handled again entry by entry with `handle`, so one bad entry is retried or dead-lettered on its own.
+   */
+  handleAll?: (items: ReadonlyArray<{ event: EventEnvelope; delivery: Delivery }>) => Promise<void>;
   log: Logger;
   registry: Registry;
   claimIdleMs?: number;
@@ -57,6 +63,12 @@ export interface Consumer {
 }
 
 type Entry = [id: string, fields: string[]];
+/** An entry read and decoded, ready for its handler. */
+interface Admitted {
+  id: string;
+  fields: Record<string, string>;
+  event: EventEnvelope;
+}
 interface ArchivedEntry {
   id: string;
   position: number;
@@ -137,21 +149,31 @@ export function startConsumer(options: ConsumerOptions): Consumer {
     return pending[0]?.[3] ?? 1;
   }
 
-  /** Handles one entry; returns true when it may be acknowledged (the caller batches the XACKs). */
-  async function handleEntry(stream: string, id: string, flat: string[]): Promise<boolean> {
-    const fields = toFields(flat);
-    const type = fields.type ?? 'unknown';
-    metrics.consumed.inc({ topic: stream, type, consumer: options.label });
-    const decoded = decodeEntry(stream, fields);
-    if (!decoded.ok) {
-      await deadLetter(stream, id, fields, `malformed entry: ${decoded.reason}`, 1);
-      return false;
+  /** Counts and decodes the entries of a read; malformed ones go to the dead-letter stream at once. */
+  async function admit(stream: string, entries: Entry[]): Promise<Admitted[]> {
+    const admitted: Admitted[] = [];
+    for (const [id, flat] of entries) {
+      if (!flat) continue; // deleted from the stream meanwhile
+      const fields = toFields(flat);
+      const type = fields.type ?? 'unknown';
+      metrics.consumed.inc({ topic: stream, type, consumer: options.label });
+      const decoded = decodeEntry(stream, fields);
+      if (!decoded.ok) {
+        await deadLetter(stream, id, fields, `malformed entry: ${decoded.reason}`, 1);
+        continue;
+      }
+      const emitted = Number((decoded.event.payload as { emitted_at?: number }).emitted_at ?? decoded.event.ts);
+      metrics.latency.observe({ topic: stream, type }, Math.max(0, Date.now() / 1000 - emitted));
+      admitted.push({ id, fields, event: decoded.event });
     }
-    const emitted = Number((decoded.event.payload as { emitted_at?: number }).emitted_at ?? decoded.event.ts);
-    metrics.latency.observe({ topic: stream, type }, Math.max(0, Date.now() / 1000 - emitted));
+    return admitted;
+  }
+
+  /** Handles one entry; returns true when it may be acknowledged (the caller batches the XACKs). */
+  async function handleEntry(stream: string, { id, fields, event }: Admitted): Promise<boolean> {
     const key = `${stream} ${id}`;
     try {
-      await options.handle(decoded.event, { stream, id, deliveries: 1 });
+      await options.handle(event, { stream, id, deliveries: 1 });
       retryAt.delete(key);
       return true;
     } catch (error) {
@@ -163,36 +185,49 @@ export function startConsumer(options: ConsumerOptions): Consumer {
       } else {
         const backoff = Math.min(200 * 2 ** (deliveries - 1), 5_000);
         retryAt.set(key, Date.now() + backoff);
-        log.warn({ stream, id, type, correlation_id: decoded.event.correlation_id, deliveries, err: reason }, 'handler failed; will retry');
+        log.warn({ stream, id, type: event.type, correlation_id: event.correlation_id, deliveries, err: reason }, 'handler failed; will retry');
       }
       return false;
     }
   }
 
-  /**
-   * Handles a batch — one lane per correlation id, in stream order within a lane, up to `concurrency` lanes
-   * at once — then acknowledges what succeeded in one XACK per stream (after the effects).
-   */
+  /** One lane per correlation id, in stream order within a lane, up to `concurrency` lanes at once. */
+  async function handleInLanes(stream: string, admitted: Admitted[]): Promise<string[]> {
+    const lanes = new Map<string, Admitted[]>();
+    for (const entry of admitted) {
+      const lane = lanes.get(entry.event.correlation_id);
+      if (lane) lane.push(entry);
+      else lanes.set(entry.event.correlation_id, [entry]);
+    }
+    const done: string[] = [];
+    const queue = [...lanes.values()];
+    const runLane = async () => {
+      for (let lane = queue.shift(); lane; lane = queue.shift()) {
+        for (const entry of lane) if (await handleEntry(stream, entry)) done.push(entry.id);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, runLane));
+    return done;
+  }
+
+  /** The whole read through `handleAll`; false when it failed (the caller then goes entry by entry). */
+  async function handleAllAtOnce(stream: string, admitted: Admitted[]): Promise<boolean> {
+    try {
+      await options.handleAll!(admitted.map(({ id, event }) => ({ event, delivery: { stream, id, deliveries: 1 } })));
+    } catch (error) {
+      log.warn({ stream, group, entries: admitted.length, err: (error as Error).message || String(error) }, 'batch failed; handling its entries one by one');
+      return false;
+    }
+    for (const { id } of admitted) retryAt.delete(`${stream} ${id}`);
+    return true;
+  }
+
+  /** Handles a read, then acknowledges what succeeded in one XACK per stream (after the effects). */
   async function handleBatch(reply: StreamReply): Promise<void> {
     for (const [stream, entries] of reply ?? []) {
-      const lanes = new Map<string, Entry[]>();
-      for (const entry of entries) {
-        if (!entry[1]) continue; // deleted from the stream meanwhile
-        const flat = entry[1];
-        const at = flat.indexOf('correlation_id');
-        const key = at >= 0 && at % 2 === 0 ? (flat[at + 1] ?? entry[0]) : entry[0];
-        const lane = lanes.get(key);
-        if (lane) lane.push(entry);
-        else lanes.set(key, [entry]);
-      }
-      const done: string[] = [];
-      const queue = [...lanes.values()];
-      const runLane = async () => {
-        for (let lane = queue.shift(); lane; lane = queue.shift()) {
-          for (const [id, flat] of lane) if (await handleEntry(stream, id, flat)) done.push(id);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, runLane));
+      const admitted = await admit(stream, entries);
+      const allAtOnce = options.handleAll !== undefined && admitted.length > 1 && (await handleAllAtOnce(stream, admitted));
+      const done = allAtOnce ? admitted.map((a) => a.id) : await handleInLanes(stream, admitted);
       if (done.length > 0) await commands.xack(stream, group, ...done);
     }
   }

@@ -3,7 +3,7 @@
  * (so its outbox is relayed by itself), and a consumer-group loop started once listening.
  */
 import type { EventEnvelope } from '../../contracts/events.ts';
-import { startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
+import { startConsumer, type ConsumerOptions, type Delivery } from '../../platform/bus/consumer.ts';
 import type { Pool } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Registry } from '../../platform/metrics.ts';
@@ -39,6 +39,8 @@ export interface WorkerDefinition {
   /** Checkouts handled at once (each checkout's events stay in order); 1 where effects share state (audit chain). */
   concurrency?: number;
   handler: (ctx: WorkerContext) => (event: EventEnvelope, delivery: Delivery) => Promise<void>;
+  /** Observers whose effects can share a transaction: the entries of one read at once (see ConsumerOptions). */
+  batchHandler?: (ctx: WorkerContext) => NonNullable<ConsumerOptions['handleAll']>;
   /** Extra background loop (started after the consumer); returns its stopper. */
   background?: (ctx: WorkerContext) => () => Promise<void>;
 }
@@ -67,6 +69,7 @@ export function workerService(def: WorkerDefinition): HttpServiceDefinition {
         label: def.label,
         consumerName: def.consumerName,
         handle: def.handler(wctx),
+        handleAll: def.batchHandler?.(wctx),
         log: ctx.log,
         registry: ctx.registry,
         claimIdleMs: c.CLAIM_IDLE_MS,

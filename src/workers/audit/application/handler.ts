@@ -2,26 +2,39 @@
 import { STREAMS, type EventEnvelope } from '../../../contracts/events.ts';
 import type { Delivery } from '../../../platform/bus/consumer.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
-import { appendEntry } from '../infrastructure/audit-log.ts';
+import type { AuditEntry } from '../domain/hash-chain.ts';
+import { appendEntries, appendEntry } from '../infrastructure/audit-log.ts';
 
+/** One event, in its own transaction. */
 export function auditHandler(ctx: WorkerContext) {
   return async (event: EventEnvelope, delivery: Delivery): Promise<void> => {
-    const checkoutId = event.stream === STREAMS.checkout ? (event.payload as { checkout_id?: string }).checkout_id : undefined;
-    const seq = await appendEntry(
-      ctx.pool,
-      {
-        event_id: event.event_id,
-        stream: delivery.stream,
-        redis_id: delivery.id,
-        type: event.type,
-        correlation_id: event.correlation_id,
-        payload: event.payload,
-        ts: event.ts,
-      },
-      ctx.schema,
-    );
-    const fields = { type: event.type, correlation_id: event.correlation_id, checkout_id: checkoutId, stream: delivery.stream, redis_id: delivery.id, event_id: event.event_id };
-    if (seq === undefined) ctx.log.debug(fields, 'already in the audit log; skipped');
-    else ctx.log.info({ ...fields, seq }, 'consumed');
+    logAppended(ctx, event, delivery, await appendEntry(ctx.pool, entryOf(event, delivery), ctx.schema));
   };
+}
+
+/** The events of one read, appended in stream order in one transaction. */
+export function auditBatchHandler(ctx: WorkerContext) {
+  return async (items: ReadonlyArray<{ event: EventEnvelope; delivery: Delivery }>): Promise<void> => {
+    const seqs = await appendEntries(ctx.pool, items.map(({ event, delivery }) => entryOf(event, delivery)), ctx.schema);
+    items.forEach(({ event, delivery }, i) => logAppended(ctx, event, delivery, seqs[i]));
+  };
+}
+
+function entryOf(event: EventEnvelope, delivery: Delivery): AuditEntry {
+  return {
+    event_id: event.event_id,
+    stream: delivery.stream,
+    redis_id: delivery.id,
+    type: event.type,
+    correlation_id: event.correlation_id,
+    payload: event.payload,
+    ts: event.ts,
+  };
+}
+
+function logAppended(ctx: WorkerContext, event: EventEnvelope, delivery: Delivery, seq: number | undefined): void {
+  const checkoutId = event.stream === STREAMS.checkout ? (event.payload as { checkout_id?: string }).checkout_id : undefined;
+  const fields = { type: event.type, correlation_id: event.correlation_id, checkout_id: checkoutId, stream: delivery.stream, redis_id: delivery.id, event_id: event.event_id };
+  if (seq === undefined) ctx.log.debug(fields, 'already in the audit log; skipped');
+  else ctx.log.info({ ...fields, seq }, 'consumed');
 }

@@ -1,6 +1,7 @@
 /**
  * The audit log table. Appending takes the table's EXCLUSIVE lock for the length of one short insert
- * transaction, so replicas append one at a time and the chain stays a single line (readers are not blocked).
+ * transaction (one event, or the events of one read), so replicas append one at a time and the chain stays a
+ * single line (readers are not blocked).
  */
 import { withTransaction, type Pool, type Queryable } from '../../../platform/db.ts';
 import { GENESIS, entryHash, type AuditEntry, type StoredEntry } from '../domain/hash-chain.ts';
@@ -9,19 +10,33 @@ export const AUDIT_SCHEMA = 'worker_audit';
 
 /** Appends `entry` unless its event_id is already there; returns its seq, or undefined for a duplicate. */
 export async function appendEntry(pool: Pool, entry: AuditEntry, schema = AUDIT_SCHEMA): Promise<number | undefined> {
+  const [seq] = await appendEntries(pool, [entry], schema);
+  return seq;
+}
+
+/** Appends `entries` in order, in one transaction; each one's seq, or undefined where it was a duplicate. */
+export async function appendEntries(pool: Pool, entries: readonly AuditEntry[], schema = AUDIT_SCHEMA): Promise<(number | undefined)[]> {
   return withTransaction(pool, async (client) => {
     await client.query(`LOCK TABLE ${schema}.audit_log IN EXCLUSIVE MODE`);
-    const dup = await client.query(`SELECT 1 FROM ${schema}.audit_log WHERE event_id = $1`, [entry.event_id]);
-    if ((dup.rowCount ?? 0) > 0) return undefined;
     const last = await client.query<{ hash: string }>(`SELECT hash FROM ${schema}.audit_log ORDER BY seq DESC LIMIT 1`);
-    const prev = last.rows[0]?.hash ?? GENESIS;
-    const hash = entryHash(prev, entry);
-    const { rows } = await client.query<{ seq: number }>(
-      `INSERT INTO ${schema}.audit_log (event_id, stream, redis_id, type, correlation_id, payload, ts, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
-      [entry.event_id, entry.stream, entry.redis_id, entry.type, entry.correlation_id, JSON.stringify(entry.payload), entry.ts, prev, hash],
-    );
-    return rows[0]!.seq;
+    let prev = last.rows[0]?.hash ?? GENESIS;
+    const seqs: (number | undefined)[] = [];
+    for (const entry of entries) {
+      const dup = await client.query(`SELECT 1 FROM ${schema}.audit_log WHERE event_id = $1`, [entry.event_id]);
+      if ((dup.rowCount ?? 0) > 0) {
+        seqs.push(undefined);
+        continue;
+      }
+      const hash = entryHash(prev, entry);
+      const { rows } = await client.query<{ seq: number }>(
+        `INSERT INTO ${schema}.audit_log (event_id, stream, redis_id, type, correlation_id, payload, ts, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
+        [entry.event_id, entry.stream, entry.redis_id, entry.type, entry.correlation_id, JSON.stringify(entry.payload), entry.ts, prev, hash],
+      );
+      seqs.push(rows[0]!.seq);
+      prev = hash;
+    }
+    return seqs;
   });
 }
 

@@ -1,28 +1,56 @@
 /** Records (and logs) the message each checkout event would send; the inbox row makes a redelivery a no-op. */
 import { STREAMS, type EventEnvelope } from '../../../contracts/events.ts';
-import { applyOnce } from '../../../platform/bus/inbox.ts';
+import { applyOnce, applyOnceWithin } from '../../../platform/bus/inbox.ts';
+import { withTransaction, type PoolClient } from '../../../platform/db.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
-import { messageFor } from '../domain/message.ts';
+import { messageFor, type Message } from '../domain/message.ts';
 
 export const CONSUMER = 'notification';
 
+type Payload = Parameters<typeof messageFor>[1];
+
+/** One event, in its own transaction. */
 export function notificationHandler(ctx: WorkerContext) {
-  const { pool, schema } = ctx;
   return async (event: EventEnvelope): Promise<void> => {
     if (event.stream !== STREAMS.checkout) return;
-    const payload = event.payload as Parameters<typeof messageFor>[1];
-    const message = messageFor(event.type, payload);
-    const applied = await applyOnce(pool, schema, CONSUMER, event.event_id, async (client) => {
-      await client.query(
-        `INSERT INTO ${schema}.notifications (event_id, checkout_id, client_id, type, channel, subject, body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING`,
-        [event.event_id, payload.checkout_id, message.to, event.type, message.channel, message.subject, message.body],
-      );
-    });
-    if (!applied) return;
-    ctx.log.info(
-      { correlation_id: payload.checkout_id, checkout_id: payload.checkout_id, event_id: event.event_id, type: event.type, channel: message.channel, to: message.to, subject: message.subject },
-      'notification recorded',
-    );
+    const message = messageFor(event.type, event.payload as Payload);
+    if (await applyOnce(ctx.pool, ctx.schema, CONSUMER, event.event_id, (client) => record(client, ctx.schema, event, message))) {
+      logRecorded(ctx, event, message);
+    }
   };
+}
+
+/** The events of one read in one transaction (one commit), logged once it committed. */
+export function notificationBatchHandler(ctx: WorkerContext) {
+  return async (items: ReadonlyArray<{ event: EventEnvelope }>): Promise<void> => {
+    const recorded = await withTransaction(ctx.pool, async (client) => {
+      const done: [EventEnvelope, Message][] = [];
+      for (const { event } of items) {
+        if (event.stream !== STREAMS.checkout) continue;
+        const message = messageFor(event.type, event.payload as Payload);
+        if (await applyOnceWithin(client, ctx.schema, CONSUMER, event.event_id, (c) => record(c, ctx.schema, event, message))) {
+          done.push([event, message]);
+        }
+      }
+      return done;
+    });
+    for (const [event, message] of recorded) logRecorded(ctx, event, message);
+  };
+}
+
+async function record(client: PoolClient, schema: string, event: EventEnvelope, message: Message): Promise<void> {
+  const payload = event.payload as Payload;
+  await client.query(
+    `INSERT INTO ${schema}.notifications (event_id, checkout_id, client_id, type, channel, subject, body)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING`,
+    [event.event_id, payload.checkout_id, message.to, event.type, message.channel, message.subject, message.body],
+  );
+}
+
+function logRecorded(ctx: WorkerContext, event: EventEnvelope, message: Message): void {
+  const checkoutId = (event.payload as Payload).checkout_id;
+  ctx.log.info(
+    { correlation_id: checkoutId, checkout_id: checkoutId, event_id: event.event_id, type: event.type, channel: message.channel, to: message.to, subject: message.subject },
+    'notification recorded',
+  );
 }

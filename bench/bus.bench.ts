@@ -49,26 +49,35 @@ async function main() {
     const rawSized = spawnSync('redis-benchmark', ['-p', String(redisServer.port), '-n', String(N), '-P', String(PIPELINE), '-q', 'XADD', 'bench.raw2', '*', ...sample], { encoding: 'utf8' });
     const rawSizedRps = Number(/([\d.]+) requests per second/.exec(rawSized.stdout)?.[1] ?? NaN);
 
+    const entries = Array.from({ length: N }, () => Object.entries(encodeEntry(event())).flat());
+    // Like redis-benchmark's 50 clients: 50 pipelines of PIPELINE commands in flight.
+    const CLIENTS = 50;
+    const publishAll = async (stream: string) => {
+      let next = 0;
+      await Promise.all(Array.from({ length: CLIENTS }, async () => {
+        while (next < N) {
+          const start = next;
+          next += PIPELINE;
+          const p = redis.pipeline();
+          for (const fields of entries.slice(start, start + PIPELINE)) p.xadd(stream, '*', ...fields);
+          await p.exec();
+        }
+      }));
+    };
+    // The client library alone, nothing consuming: the ceiling of any bus written on ioredis in one Node process.
+    const tClient = performance.now();
+    await publishAll('bench.ioredis');
+    const clientOnlyRps = N / ((performance.now() - tClient) / 1000);
+    await redis.del('bench.ioredis');
+
     // (a) our transport: pipelined XADD of real entries, consumed and acknowledged by our consumer.
     let consumed = 0;
     const consumer = startConsumer({
       redisUrl: redisServer.url, streams: [CHECKOUT_STREAM], group: 'bench', worker: 'bench', label: 'bench',
       handle: async () => { consumed++; }, log, registry: createRegistry('bench'), count: 500, blockMs: 100,
     });
-    const entries = Array.from({ length: N }, () => Object.entries(encodeEntry(event())).flat());
-    // Like redis-benchmark's 50 clients: 50 pipelines of PIPELINE commands in flight.
-    const CLIENTS = 50;
     const t0 = performance.now();
-    let next = 0;
-    await Promise.all(Array.from({ length: CLIENTS }, async () => {
-      while (next < N) {
-        const start = next;
-        next += PIPELINE;
-        const p = redis.pipeline();
-        for (const fields of entries.slice(start, start + PIPELINE)) p.xadd(CHECKOUT_STREAM, '*', ...fields);
-        await p.exec();
-      }
-    }));
+    await publishAll(CHECKOUT_STREAM);
     const publishedAt = performance.now();
     await waitFor(async () => consumed >= N && ((await redis.xpending(CHECKOUT_STREAM, 'bench')) as [number])[0] === 0);
     const transportRps = N / ((performance.now() - t0) / 1000);
@@ -153,6 +162,7 @@ async function main() {
     const rows = [
       { path: `raw redis-benchmark XADD (-P ${PIPELINE})`, 'msg/s': Math.round(rawRps), note: 'baseline (a)' },
       { path: `raw redis-benchmark XADD, entries of our size (-P ${PIPELINE})`, 'msg/s': Math.round(rawSizedRps), note: 'like-for-like baseline (a)' },
+      { path: `ioredis alone: the same XADDs, nothing consuming`, 'msg/s': Math.round(clientOnlyRps), note: `${((clientOnlyRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw: the client-side ceiling` },
       { path: 'our transport XADD → XREADGROUP → XACK', 'msg/s': Math.round(transportRps), note: `${((transportRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw (target ≥ 50 %)` },
       { path: '  of which: publishing alone (XADD, validated entries)', 'msg/s': Math.round(publishRps), note: `${((publishRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw` },
       { path: 'plain PostgreSQL insert (autocommit)', 'msg/s': Math.round(insertRps), note: 'baseline (b)' },
@@ -161,7 +171,7 @@ async function main() {
       { path: 'backlog drained: inbox + effect, one transaction per read (handleAll)', 'msg/s': Math.round(drainBatched), note: `× ${(drainBatched / drainOneByOne).toFixed(1)}` },
     ];
     printTable(`Bus benchmark (${N} transport messages, ${N_OUTBOX} outbox messages)`, rows);
-    const file = writeResult('bus', { messages: N, outboxMessages: N_OUTBOX, pipeline: PIPELINE, rawRps, rawSizedRps, transportRps, publishRps, insertRps, outboxRps, transportRatio: transportRps / rawSizedRps, outboxRatio: outboxRps / insertRps, drainOneByOne, drainBatched });
+    const file = writeResult('bus', { messages: N, outboxMessages: N_OUTBOX, pipeline: PIPELINE, rawRps, rawSizedRps, clientOnlyRps, transportRps, publishRps, insertRps, outboxRps, transportRatio: transportRps / rawSizedRps, outboxRatio: outboxRps / insertRps, drainOneByOne, drainBatched });
     console.log(`written ${file}`);
   } finally {
     redis.disconnect();

@@ -7,6 +7,7 @@
  *   `<stream>.dlq` with its error. A malformed entry (missing envelope fields, schema mismatch) goes there at once.
  * - Entries left pending by a dead consumer are reclaimed with XAUTOCLAIM after `claimIdleMs`.
  * - Consumer names default to `<worker>-<host>-<pid>`, so replicas never collide.
+ * - Observers may take the entries of a read at once (`handleAll`: one transaction per read, ADR 0011).
  */
 import { hostname } from 'node:os';
 import { decodeEntry, deadLetterStream, type EventEnvelope } from '../../contracts/events.ts';

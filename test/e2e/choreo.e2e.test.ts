@@ -19,7 +19,9 @@ let api: ReturnType<typeof client>;
 
 describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
   before(async () => {
-    system = await startSystem();
+    // A step's deadline (20 s by default) well past a worker's restart on a loaded machine: the restart test is
+    // about the saga resuming, and the deadline has its own tests (test/ecommerce/choreo-deadline.test.ts).
+    system = await startSystem({ env: { CHOREO_STEP_DEADLINE_MS: '60000' } });
     api = client(system);
   });
   after(async () => {

@@ -11,17 +11,9 @@ import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Uuid } from './common.ts';
 
-export const STREAMS = {
-  checkout: 'ecommerce.checkout.events',
-  catalogue: 'catalogue.produits.events',
-  inventaire: 'inventaire.stock.events',
-  commandes: 'commandes.ventes.events',
-  saga: 'saga.orchestrator.events',
-} as const;
-export type StreamName = (typeof STREAMS)[keyof typeof STREAMS];
-export const CHECKOUT_STREAM = STREAMS.checkout;
-/** Where an entry goes after too many failed deliveries or when it is malformed. */
-export const deadLetterStream = (stream: string) => `${stream}.dlq`;
+import { STREAMS, type StreamName } from './streams.ts';
+
+export { CHECKOUT_STREAM, STREAMS, deadLetterStream, type StreamName } from './streams.ts';
 
 const Quantite = Type.Integer({ minimum: 1, maximum: 1_000_000 });
 const LignePanier = Type.Object({

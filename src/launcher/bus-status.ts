@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { STREAMS, deadLetterStream } from '../contracts/events.ts';
+import { STREAMS, deadLetterStream } from '../contracts/streams.ts';
 
 export interface GroupRow {
   stream: string;

@@ -14,19 +14,15 @@ import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { keysFromEnv, readKeyFile } from './api-key.ts';
 import { formatDuration, table } from './console.ts';
 import { controlRequest, readSupervisorInfo, type ProcessStatus, type SupervisorInfo, type SupervisorStatus } from './control.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
+import type { EmbeddedPostgres } from './embedded-postgres.ts';
 import { LockHeldError } from './lock.ts';
 import { dataPaths, displayPath, REPO_ROOT } from './paths.ts';
-import { redactUrl } from './postgres-preflight.ts';
 import { findProcess, PROCESSES } from './processes.ts';
-import { connectOnce, DEFAULT_REDIS_URL, findOnPath, isLoopback, parseRedisUrl, pingRedis, redisServerArgs } from './redis-preflight.ts';
-import { runStart } from './supervisor.ts';
-import { busStatus } from './bus-status.ts';
-import { resetSchema } from '../platform/schema.ts';
+// The supervisor, PGlite, pg, ioredis, the event contracts: imported by the commands that use them, so that `status`,
+// `service` and `logs` start in a fraction of the time (tests and scripts run them often).
 
 const USAGE = `usage:
   npm start
@@ -78,6 +74,7 @@ async function statusCommand(): Promise<number> {
       `${table(['name', 'pid', 'state', 'ready', 'restarts', 'port', 'uptime', 'note'], statusRows(status))}\n`,
   );
   // The URLs the supervisor reports may hide a password: prefer the environment's when set.
+  const { busStatus } = await import('./bus-status.ts');
   const bus = await busStatus(process.env.REDIS_URL || status.redisUrl, process.env.DATABASE_URL || status.databaseUrl);
   const lines: string[] = ['', 'events'];
   if (bus.groups.length > 0) {
@@ -236,6 +233,8 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 async function resetCommand(args: string[]): Promise<number> {
+  const { redactUrl } = await import('./postgres-preflight.ts');
+  const { connectOnce, DEFAULT_REDIS_URL, findOnPath, isLoopback, parseRedisUrl, pingRedis, redisServerArgs } = await import('./redis-preflight.ts');
   const { values } = parseArgs({ args, options: { yes: { type: 'boolean', short: 'y', default: false } } });
   const paths = dataPaths();
   const redisUrl = process.env.REDIS_URL || DEFAULT_REDIS_URL;
@@ -258,6 +257,7 @@ async function resetCommand(args: string[]): Promise<number> {
   } else if (!url) {
     try {
       // No supervisor: open the data folder here, under its lock, on a free loopback port.
+      const { startEmbeddedPostgres } = await import('./embedded-postgres.ts');
       embedded = await startEmbeddedPostgres({ dataDir: paths.pglite, lockFile: paths.pgliteLock, port: 0, maxConnections: 4, log: silentLog() });
     } catch (error) {
       if (error instanceof LockHeldError) return fail(`The embedded PostgreSQL data is in use by pid ${error.pid} (${error.command}): stop it first, then run npm run reset again.`);
@@ -265,6 +265,8 @@ async function resetCommand(args: string[]): Promise<number> {
     }
     url = embedded.url;
   }
+  const { default: pg } = await import('pg');
+  const { resetSchema } = await import('../platform/schema.ts');
   const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 5_000 });
   pool.on('error', () => undefined);
   try {
@@ -333,7 +335,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start':
       if (rest.length > 0) throw new UsageError('start takes no arguments (configure it with environment variables)');
-      return runStart();
+      return (await import('./supervisor.ts')).runStart();
     case 'service':
       return serviceCommand(rest);
     case 'logs':

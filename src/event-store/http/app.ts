@@ -6,7 +6,7 @@ import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts'
 import type { HttpServiceDefinition } from '../../platform/service.ts';
 import { startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { archiveEvent, archiveEvents } from '../infrastructure/pg-archive.ts';
+import { archiveEvents } from '../infrastructure/pg-archive.ts';
 import { startTrimmer } from '../infrastructure/trimmer.ts';
 import { eventStoreRoutes } from './routes.ts';
 
@@ -62,9 +62,7 @@ export function eventStoreService(config: EventStoreConfig): HttpServiceDefiniti
         registry: ctx.registry,
         claimIdleMs: config.ARCHIVE_CLAIM_IDLE_MS,
         maxDeliveries: config.ARCHIVE_MAX_DELIVERIES,
-        handle: async (event, delivery) => {
-          logArchived(ctx.log, event, delivery, await archiveEvent(pool, event, delivery.id));
-        },
+        // The entries of one read in one transaction (ADR 0011).
         handleAll: async (items) => {
           const stored = await archiveEvents(pool, items.map(({ event, delivery }) => ({ event, redisId: delivery.id })));
           items.forEach(({ event, delivery }, i) => logArchived(ctx.log, event, delivery, stored[i] === true));

@@ -11,7 +11,7 @@ import { migrate, withTransaction, type PoolClient } from '../../platform/db.ts'
 import type { Logger } from '../../platform/logger.ts';
 import type { HttpServiceDefinition } from '../../platform/service.ts';
 import { startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
-import { applyOnce, applyOnceWithin } from '../../platform/bus/inbox.ts';
+import { applyOnceWithin } from '../../platform/bus/inbox.ts';
 import { busMigrations } from '../../platform/bus/tables.ts';
 import { LIVE, applyToModel, saveCheckpoint } from '../infrastructure/pg-projection.ts';
 import { EVENT_STORE_DB_DIR, EVENT_STORE_SCHEMA } from './app.ts';
@@ -58,11 +58,7 @@ export function projectionWorkerService(config: ProjectionConfig): HttpServiceDe
         registry: ctx.registry,
         claimIdleMs: config.CLAIM_IDLE_MS,
         maxDeliveries: config.MAX_DELIVERIES,
-        handle: async (event, delivery) => {
-          const applied = await applyOnce(pool, EVENT_STORE_SCHEMA, PROJECTION_GROUP, event.event_id, (client) => project(client, event, delivery));
-          logProjected(ctx.log, event, delivery, applied);
-        },
-        // The events of one read in one transaction: one commit per read instead of one per event.
+        // The events of one read in one transaction: one commit per read instead of one per event (ADR 0011).
         handleAll: async (items) => {
           const applied = await withTransaction(pool, async (client) => {
             const done: boolean[] = [];

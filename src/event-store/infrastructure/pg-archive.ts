@@ -34,15 +34,10 @@ export const toArchived = (r: EventRow): ArchivedEvent & { stream: string } => (
   stream: r.stream,
 });
 
-/** Archives one event; false when its event_id was already archived (redelivery, re-added entry). */
-export async function archiveEvent(pool: Pool, event: EventEnvelope, redisId: string): Promise<boolean> {
-  const [stored] = await archiveEvents(pool, [{ event, redisId }]);
-  return stored === true;
-}
-
 /**
  * Archives events in order, in one transaction (the entries of one read: one commit instead of one per event);
- * for each, false when it was already archived. Each checkout's summary row is folded once, after its events.
+ * for each, false when its event_id was already archived (redelivery, re-added entry). Each checkout's summary
+ * row is folded once, after its events.
  */
 export async function archiveEvents(pool: Pool, items: ReadonlyArray<{ event: EventEnvelope; redisId: string }>): Promise<boolean[]> {
   return withTransaction(pool, async (client) => {

@@ -22,7 +22,20 @@ export interface Delivery {
   deliveries: number;
 }
 
-export interface ConsumerOptions {
+export type Handle = (event: EventEnvelope, delivery: Delivery) => Promise<void>;
+export type HandleAll = (items: ReadonlyArray<{ event: EventEnvelope; delivery: Delivery }>) => Promise<void>;
+
+/**
+ * `handle` takes one entry. `handleAll` (observers whose effects can share one transaction) takes the entries of
+ * one read at once, in stream order — one commit per read instead of one per event. It is all or nothing: when it
+ * throws, the read is handled again entry by entry (with `handle`, or `handleAll` of one entry), so one bad entry
+ * is retried or dead-lettered on its own.
+ */
+export type ConsumerHandlers = { handle: Handle; handleAll?: HandleAll } | { handle?: undefined; handleAll: HandleAll };
+
+export type ConsumerOptions = ConsumerSettings & ConsumerHandlers;
+
+interface ConsumerSettings {
   redisUrl: string;
   streams: readonly string[];
   group: string;
@@ -31,13 +44,6 @@ export interface ConsumerOptions {
   /** The `consumer` label of events_consumed_total (the reference's: notification, audit, …). */
   label: string;
   consumerName?: string;
-  handle: (event: EventEnvelope, delivery: Delivery) => Promise<void>;
-  /**
-   * Optional: the entries of one read, all at once (in stream order), for handlers whose effects can share one
-   * transaction — one commit per batch instead of one per event. All or nothing: when it throws, the batch is
-   * handled again entry by entry with `handle`, so one bad entry is retried or dead-lettered on its own.
-   */
-  handleAll?: (items: ReadonlyArray<{ event: EventEnvelope; delivery: Delivery }>) => Promise<void>;
   log: Logger;
   registry: Registry;
   claimIdleMs?: number;
@@ -97,6 +103,8 @@ export function startConsumer(options: ConsumerOptions): Consumer {
   const count = options.count ?? 20;
   const blockMs = options.blockMs ?? 1_000;
   const concurrency = Math.max(1, options.concurrency ?? 1);
+  const handleAll = options.handleAll;
+  const handleOne: Handle = options.handle ?? ((event, delivery) => handleAll!([{ event, delivery }]));
   const metrics = busMetrics(options.registry);
   initConsumed(metrics, streams, options.label);
   // A blocking XREADGROUP holds its connection: commands (ACK, claims, DLQ) get their own.
@@ -174,7 +182,7 @@ export function startConsumer(options: ConsumerOptions): Consumer {
   async function handleEntry(stream: string, { id, fields, event }: Admitted): Promise<boolean> {
     const key = `${stream} ${id}`;
     try {
-      await options.handle(event, { stream, id, deliveries: 1 });
+      await handleOne(event, { stream, id, deliveries: 1 });
       retryAt.delete(key);
       return true;
     } catch (error) {
@@ -212,9 +220,9 @@ export function startConsumer(options: ConsumerOptions): Consumer {
   }
 
   /** The whole read through `handleAll`; false when it failed (the caller then goes entry by entry). */
-  async function handleAllAtOnce(stream: string, admitted: Admitted[]): Promise<boolean> {
+  async function handleAllAtOnce(all: HandleAll, stream: string, admitted: Admitted[]): Promise<boolean> {
     try {
-      await options.handleAll!(admitted.map(({ id, event }) => ({ event, delivery: { stream, id, deliveries: 1 } })));
+      await all(admitted.map(({ id, event }) => ({ event, delivery: { stream, id, deliveries: 1 } })));
     } catch (error) {
       log.warn({ stream, group, entries: admitted.length, err: (error as Error).message || String(error) }, 'batch failed; handling its entries one by one');
       return false;
@@ -227,7 +235,7 @@ export function startConsumer(options: ConsumerOptions): Consumer {
   async function handleBatch(reply: StreamReply): Promise<void> {
     for (const [stream, entries] of reply ?? []) {
       const admitted = await admit(stream, entries);
-      const allAtOnce = options.handleAll !== undefined && admitted.length > 1 && (await handleAllAtOnce(stream, admitted));
+      const allAtOnce = handleAll !== undefined && admitted.length > 1 && (await handleAllAtOnce(handleAll, stream, admitted));
       const done = allAtOnce ? admitted.map((a) => a.id) : await handleInLanes(stream, admitted);
       if (done.length > 0) await commands.xack(stream, group, ...done);
     }
@@ -268,7 +276,7 @@ export function startConsumer(options: ConsumerOptions): Consumer {
         };
         const decoded = decodeEntry(stream, fields);
         if (!decoded.ok) continue; // the archive holds only valid events; never dead-letter history
-        await options.handle(decoded.event, { stream, id: e.id, deliveries: 1 });
+        await handleOne(decoded.event, { stream, id: e.id, deliveries: 1 });
         replayed++;
       }
       if (page.events.length < 500 || older.length < page.events.length) break;

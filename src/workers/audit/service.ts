@@ -3,7 +3,7 @@ import path from 'node:path';
 import { STREAMS } from '../../contracts/events.ts';
 import { workerConfigSchema, type WorkerConfig } from '../shared/config.ts';
 import type { WorkerDefinition } from '../shared/worker.ts';
-import { auditBatchHandler, auditHandler } from './application/handler.ts';
+import { auditHandler } from './application/handler.ts';
 import { AUDIT_SCHEMA } from './infrastructure/audit-log.ts';
 
 export const AuditConfig = workerConfigSchema(9101, 5);
@@ -18,7 +18,6 @@ export function auditWorker(config: WorkerConfig, overrides: { consumerName?: st
     streams: Object.values(STREAMS),
     config,
     consumerName: overrides.consumerName,
-    handler: auditHandler,
-    batchHandler: auditBatchHandler,
+    batchHandler: auditHandler,
   };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { STREAMS } from '../../contracts/events.ts';
 import { workerConfigSchema, type WorkerConfig } from '../shared/config.ts';
 import type { WorkerDefinition } from '../shared/worker.ts';
-import { notificationBatchHandler, notificationHandler } from './application/handler.ts';
+import { notificationHandler } from './application/handler.ts';
 
 export const NotificationConfig = workerConfigSchema(9100, 5);
 export const NOTIFICATION_SCHEMA = 'worker_notification';
@@ -18,7 +18,6 @@ export function notificationWorker(config: WorkerConfig, overrides: { consumerNa
     streams: [STREAMS.checkout],
     config,
     consumerName: overrides.consumerName,
-    handler: notificationHandler,
-    batchHandler: notificationBatchHandler,
+    batchHandler: notificationHandler,
   };
 }

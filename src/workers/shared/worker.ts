@@ -3,7 +3,7 @@
  * (so its outbox is relayed by itself), and a consumer-group loop started once listening.
  */
 import type { EventEnvelope } from '../../contracts/events.ts';
-import { startConsumer, type ConsumerOptions, type Delivery } from '../../platform/bus/consumer.ts';
+import { startConsumer, type ConsumerHandlers, type Delivery, type HandleAll } from '../../platform/bus/consumer.ts';
 import type { Pool } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Registry } from '../../platform/metrics.ts';
@@ -22,7 +22,14 @@ export interface WorkerContext {
   outbox?: Outbox;
 }
 
-export interface WorkerDefinition {
+/** One entry at a time, or (observers) the entries of a read at once: see ConsumerHandlers. */
+type WorkerHandlers =
+  | { handler: (ctx: WorkerContext) => (event: EventEnvelope, delivery: Delivery) => Promise<void>; batchHandler?: undefined }
+  | { handler?: undefined; batchHandler: (ctx: WorkerContext) => HandleAll };
+
+export type WorkerDefinition = WorkerSettings & WorkerHandlers;
+
+interface WorkerSettings {
   /** Process name: the service label of logs and metrics, and the consumer-name prefix. */
   name: string;
   schema: string;
@@ -38,9 +45,6 @@ export interface WorkerDefinition {
   consumerName?: string;
   /** Checkouts handled at once (each checkout's events stay in order); 1 where effects share state (audit chain). */
   concurrency?: number;
-  handler: (ctx: WorkerContext) => (event: EventEnvelope, delivery: Delivery) => Promise<void>;
-  /** Observers whose effects can share a transaction: the entries of one read at once (see ConsumerOptions). */
-  batchHandler?: (ctx: WorkerContext) => NonNullable<ConsumerOptions['handleAll']>;
   /** Extra background loop (started after the consumer); returns its stopper. */
   background?: (ctx: WorkerContext) => () => Promise<void>;
 }
@@ -68,8 +72,7 @@ export function workerService(def: WorkerDefinition): HttpServiceDefinition {
         worker: def.name,
         label: def.label,
         consumerName: def.consumerName,
-        handle: def.handler(wctx),
-        handleAll: def.batchHandler?.(wctx),
+        ...handlersOf(def, wctx),
         log: ctx.log,
         registry: ctx.registry,
         claimIdleMs: c.CLAIM_IDLE_MS,
@@ -85,6 +88,10 @@ export function workerService(def: WorkerDefinition): HttpServiceDefinition {
       };
     },
   };
+}
+
+function handlersOf(def: WorkerDefinition, ctx: WorkerContext): ConsumerHandlers {
+  return def.batchHandler ? { handleAll: def.batchHandler(ctx) } : { handle: def.handler(ctx) };
 }
 
 export function startWorker(def: WorkerDefinition): Promise<Running & { app: App }> {

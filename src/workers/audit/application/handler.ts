@@ -1,20 +1,15 @@
-/** Appends each event of every stream to the hash-chained log and writes one "consumed" line per event. */
+/**
+ * Appends each event of every stream to the hash-chained log (the events of one read in one transaction, in
+ * stream order) and writes one "consumed" line per event once it committed.
+ */
 import { STREAMS, type EventEnvelope } from '../../../contracts/events.ts';
-import type { Delivery } from '../../../platform/bus/consumer.ts';
+import type { Delivery, HandleAll } from '../../../platform/bus/consumer.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
 import type { AuditEntry } from '../domain/hash-chain.ts';
-import { appendEntries, appendEntry } from '../infrastructure/audit-log.ts';
+import { appendEntries } from '../infrastructure/audit-log.ts';
 
-/** One event, in its own transaction. */
-export function auditHandler(ctx: WorkerContext) {
-  return async (event: EventEnvelope, delivery: Delivery): Promise<void> => {
-    logAppended(ctx, event, delivery, await appendEntry(ctx.pool, entryOf(event, delivery), ctx.schema));
-  };
-}
-
-/** The events of one read, appended in stream order in one transaction. */
-export function auditBatchHandler(ctx: WorkerContext) {
-  return async (items: ReadonlyArray<{ event: EventEnvelope; delivery: Delivery }>): Promise<void> => {
+export function auditHandler(ctx: WorkerContext): HandleAll {
+  return async (items) => {
     const seqs = await appendEntries(ctx.pool, items.map(({ event, delivery }) => entryOf(event, delivery)), ctx.schema);
     items.forEach(({ event, delivery }, i) => logAppended(ctx, event, delivery, seqs[i]));
   };

@@ -8,12 +8,6 @@ import { GENESIS, entryHash, type AuditEntry, type StoredEntry } from '../domain
 
 export const AUDIT_SCHEMA = 'worker_audit';
 
-/** Appends `entry` unless its event_id is already there; returns its seq, or undefined for a duplicate. */
-export async function appendEntry(pool: Pool, entry: AuditEntry, schema = AUDIT_SCHEMA): Promise<number | undefined> {
-  const [seq] = await appendEntries(pool, [entry], schema);
-  return seq;
-}
-
 /** Appends `entries` in order, in one transaction; each one's seq, or undefined where it was a duplicate. */
 export async function appendEntries(pool: Pool, entries: readonly AuditEntry[], schema = AUDIT_SCHEMA): Promise<(number | undefined)[]> {
   return withTransaction(pool, async (client) => {

@@ -1,6 +1,10 @@
-/** Records (and logs) the message each checkout event would send; the inbox row makes a redelivery a no-op. */
+/**
+ * Records (and logs) the message each checkout event would send. The events of one read share one transaction;
+ * the inbox row makes a redelivery a no-op. Lines are logged once the transaction committed.
+ */
 import { STREAMS, type EventEnvelope } from '../../../contracts/events.ts';
-import { applyOnce, applyOnceWithin } from '../../../platform/bus/inbox.ts';
+import type { HandleAll } from '../../../platform/bus/consumer.ts';
+import { applyOnceWithin } from '../../../platform/bus/inbox.ts';
 import { withTransaction, type PoolClient } from '../../../platform/db.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
 import { messageFor, type Message } from '../domain/message.ts';
@@ -9,20 +13,8 @@ export const CONSUMER = 'notification';
 
 type Payload = Parameters<typeof messageFor>[1];
 
-/** One event, in its own transaction. */
-export function notificationHandler(ctx: WorkerContext) {
-  return async (event: EventEnvelope): Promise<void> => {
-    if (event.stream !== STREAMS.checkout) return;
-    const message = messageFor(event.type, event.payload as Payload);
-    if (await applyOnce(ctx.pool, ctx.schema, CONSUMER, event.event_id, (client) => record(client, ctx.schema, event, message))) {
-      logRecorded(ctx, event, message);
-    }
-  };
-}
-
-/** The events of one read in one transaction (one commit), logged once it committed. */
-export function notificationBatchHandler(ctx: WorkerContext) {
-  return async (items: ReadonlyArray<{ event: EventEnvelope }>): Promise<void> => {
+export function notificationHandler(ctx: WorkerContext): HandleAll {
+  return async (items) => {
     const recorded = await withTransaction(ctx.pool, async (client) => {
       const done: [EventEnvelope, Message][] = [];
       for (const { event } of items) {

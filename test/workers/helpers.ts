@@ -16,6 +16,9 @@ import { startWorker, type WorkerDefinition } from '../../src/workers/shared/wor
 import { createTestDatabase } from '../support/db.ts';
 import { startFakeGateway as startFake, type FakeGateway as Fake } from '../support/fake-gateway.ts';
 import { startTestRedis } from '../support/redis.ts';
+import { waitFor } from '../support/wait.ts';
+
+export { waitFor };
 
 export { startFakeGateway, type Answer, type Call, type FakeGateway } from '../support/fake-gateway.ts';
 
@@ -66,16 +69,6 @@ export function testWorkerConfig(
     DB_POOL_MAX: '4',
     ...env,
   });
-}
-
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 export function redisClient(url: string): Redis {

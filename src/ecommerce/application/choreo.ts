@@ -3,8 +3,9 @@
  * the checkout in one transaction) and ends it (CheckoutSucceeded or CheckoutFailed) from the participants' events.
  * Catalogue is read before the write transaction, never during it. Every consumed event is applied once.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { badRequest, conflict } from '../../platform/errors.ts';
+import { requestFingerprint } from '../../platform/idempotency.ts';
 import { STREAMS, newEvent, type CheckoutEvent, type EventEnvelope } from '../../contracts/events.ts';
 import type { Logger } from '../../platform/logger.ts';
 import {
@@ -40,20 +41,6 @@ export interface DemandeChoreo {
 
 const nowSeconds = () => Date.now() / 1000;
 
-/** Same JSON whatever the key order, so `{a,b}` and `{b,a}` are the same request. */
-function canonique(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonique).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonique(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export const empreinteRequete = (demande: DemandeChoreo): string => createHash('sha256').update(canonique(demande)).digest('hex');
-
 function rejouer(memo: ReponseMemorisee, hash: string, key: string): ReponseAcceptee {
   if (memo.request_hash !== hash) {
     throw conflict("Idempotency-Key déjà utilisée pour une autre requête", { idempotency_key: key, checkout_id: memo.response.checkout_id });
@@ -72,7 +59,7 @@ export async function initierCheckoutChoreo(
   demande: DemandeChoreo,
   idempotencyKey?: string,
 ): Promise<ReponseAcceptee> {
-  const hash = empreinteRequete(demande);
+  const hash = requestFingerprint(demande);
   if (idempotencyKey !== undefined) {
     const memo = await choreo.store.reponseMemorisee(clientId, idempotencyKey);
     if (memo) return rejouer(memo, hash, idempotencyKey);

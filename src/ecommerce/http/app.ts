@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { badRequest, type HttpError } from '../../platform/errors.ts';
+import { idempotencyKeyOf } from '../../platform/idempotency.ts';
 import type { Pool } from '../../platform/db.ts';
 import type { App } from '../../platform/server.ts';
 import { createOutbox, type HttpServiceDefinition } from '../../platform/service.ts';
@@ -112,8 +113,6 @@ export function ecommerceService(config: EcommerceConfig, overrides: EcommerceOv
   };
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
 /** The choreographed checkout's entry point (issue 3): 202 once the checkout and its CheckoutInitiated are committed. */
 export function registerChoreoRoutes(app: App, deps: EcommerceDeps, choreo: ChoreoDeps): void {
   app.post(
@@ -132,14 +131,7 @@ export function registerChoreoRoutes(app: App, deps: EcommerceDeps, choreo: Chor
       preValidation: corpsStrict(CheckoutChoreoBody, { optionnel: true }),
     },
     async (req, reply) => {
-      const brut = req.headers['idempotency-key'];
-      let key: string | undefined;
-      if (brut !== undefined) {
-        if (typeof brut !== 'string' || !IDEMPOTENCY_KEY.test(brut)) {
-          throw badRequest('Idempotency-Key invalide', { field: 'headers.idempotency-key', message: '1 à 255 caractères ASCII visibles' });
-        }
-        key = brut;
-      }
+      const key = idempotencyKeyOf(req.headers);
       const body = req.body ?? {};
       const demande = {
         ...(body.panier ? { panier: { lignes: body.panier.lignes.map((l) => ({ produit_id: l.produit_id.toLowerCase(), quantite: l.quantite })) } } : {}),

@@ -85,3 +85,20 @@ export interface SagaMetrics {
   etape(etape: string, statut: 'SUCCESS' | 'FAILURE', magasin: string): void;
   compensation(type: ActionCompensation, magasin: string): void;
 }
+
+/** What an Idempotency-Key holds: the request it was first used for, its saga, and the answer once there is one. */
+export interface CleIdempotence {
+  empreinte: string;
+  sagaId: string;
+  /** null while the first request runs (or if its process died before answering). */
+  reponse: { status: number; body: Record<string, unknown> } | null;
+}
+
+export interface IdempotenceStore {
+  /** Takes the key for `sagaId` (an expired one is taken over); otherwise returns what it holds. */
+  prendre(clientId: string, cle: string, empreinte: string, sagaId: string): Promise<{ prise: true } | { prise: false; existante: CleIdempotence }>;
+  /** Records the answer given under the key. */
+  memoriser(clientId: string, cle: string, reponse: { status: number; body: Record<string, unknown> }): Promise<void>;
+  /** Lets the key go (nothing was written: the same key may be used again). */
+  liberer(clientId: string, cle: string, sagaId: string): Promise<void>;
+}

@@ -8,17 +8,20 @@ import type { FastifyError } from 'fastify';
 import { Type } from 'typebox';
 import { STREAMS } from '../../contracts/events.ts';
 import { badRequest, HttpError, notFound } from '../../platform/errors.ts';
+import { idempotencyKeyOf } from '../../platform/idempotency.ts';
 import { defaultValidationPhrase, validationDetails, type ValidationIssue } from '../../platform/reference-errors.ts';
 import type { App } from '../../platform/server.ts';
 import { createOutbox, type HttpServiceDefinition, type ServiceContext } from '../../platform/service.ts';
 import { apiKeyOf, type SagaConfig } from '../config.ts';
 import { estUuid, validerDemande } from '../domain/demande.ts';
 import { ETATS_SAGA, estEtatSaga } from '../domain/etats.ts';
+import { demarrerUneFois } from '../application/idempotence.ts';
 import { Orchestrateur, type OrchestrateurOptions } from '../application/orchestrateur.ts';
 import type { Participants } from '../application/ports.ts';
 import { GatewayClient } from '../infrastructure/gateway-client.ts';
 import { orchestratorMetrics } from '../infrastructure/metrics.ts';
 import { HttpParticipants } from '../infrastructure/participants-http.ts';
+import { PgIdempotenceStore } from '../infrastructure/pg-idempotence.ts';
 import { PgSagaRepository } from '../infrastructure/pg-saga-repository.ts';
 import { startRecoveryLoop } from '../infrastructure/recovery-loop.ts';
 import { SagaBody } from './schemas.ts';
@@ -104,6 +107,8 @@ function sagaId(raw: string): string {
 export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig, orchestrateur: Orchestrateur): void {
   const pool = ctx.pool!;
   const repo = new PgSagaRepository(pool, ctx.outbox ?? createOutbox(SCHEMA));
+  // A key whose request died before writing its saga is free again once that request's budget has surely passed.
+  const idempotence = new PgIdempotenceStore(pool, config.SAGA_DEADLINE_MS + 5_000);
 
   app.get('/metrics/', { schema: { hide: true } }, async (_req, reply) =>
     reply.header('content-type', ctx.registry.contentType).send(await ctx.registry.metrics()),
@@ -131,6 +136,9 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
         schema: {
           tags: ['saga'],
           summary: 'Démarrer une saga de commande (réponse après la fin de la saga, compensation comprise, en 15 s au plus)',
+          description:
+            "En-tête `Idempotency-Key` (par client, 24 h): la même requête répétée reçoit la réponse de la première saga " +
+            "au lieu d'en démarrer une seconde; un autre corps → 409; la première encore en cours → 409 avec son saga_id.",
           body: SagaBody,
         },
         // Checked as sent, before the schema, for the reference's sentences; the schema documents the same shape.
@@ -142,7 +150,11 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
       async (req, reply) => {
         const r = validerDemande(req.body, config.DEFAULT_MAGASIN_ID);
         if (!r.ok) throw badRequest(r.error, r.details);
-        const reponse = await orchestrateur.demarrer(r.demande, randomUUID());
+        const cle = idempotencyKeyOf(req.headers);
+        const reponse =
+          cle === undefined
+            ? await orchestrateur.demarrer(r.demande, randomUUID())
+            : await demarrerUneFois({ orchestrateur, store: idempotence, repo }, r.demande, cle, randomUUID());
         return reply.code(reponse.status).send(reponse.body);
       },
     );

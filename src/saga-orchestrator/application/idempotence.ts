@@ -1,0 +1,45 @@
+/**
+ * POST /api/saga/commandes/ under an `Idempotency-Key` (per client): a client or a proxy that repeats the request —
+ * typically after giving up on a slow answer — gets the first saga's answer instead of a second saga, i.e. a second
+ * order. The same key with another body is a 409; the same body while the first request still runs is a 409 naming
+ * its saga (follow it with GET …/commandes/<saga_id>/). An answer that names no saga (nothing was written) is not
+ * kept: the key may be used again.
+ */
+import { requestFingerprint } from '../../platform/idempotency.ts';
+import type { DemandeSaga } from '../domain/demande.ts';
+import type { Orchestrateur, Reponse } from './orchestrateur.ts';
+import type { CleIdempotence, IdempotenceStore, SagaRepository } from './ports.ts';
+
+export async function demarrerUneFois(
+  deps: { orchestrateur: Orchestrateur; store: IdempotenceStore; repo: SagaRepository },
+  demande: DemandeSaga,
+  cle: string,
+  sagaId: string,
+): Promise<Reponse> {
+  const empreinte = requestFingerprint(demande);
+  const prise = await deps.store.prendre(demande.client_id, cle, empreinte, sagaId);
+  if (!prise.prise) return rejouer(deps.repo, prise.existante, empreinte, cle);
+  let reponse: Reponse;
+  try {
+    reponse = await deps.orchestrateur.demarrer(demande, sagaId);
+  } catch (error) {
+    await deps.store.liberer(demande.client_id, cle, sagaId).catch(() => undefined); // only if no saga was written
+    throw error;
+  }
+  if (typeof reponse.body.saga_id === 'string') await deps.store.memoriser(demande.client_id, cle, reponse);
+  else await deps.store.liberer(demande.client_id, cle, sagaId);
+  return reponse;
+}
+
+async function rejouer(repo: SagaRepository, existante: CleIdempotence, empreinte: string, cle: string): Promise<Reponse> {
+  const details = { idempotency_key: cle, saga_id: existante.sagaId };
+  if (existante.empreinte !== empreinte) {
+    return { status: 409, body: { error: 'Idempotency-Key déjà utilisée pour une autre requête', details } };
+  }
+  if (existante.reponse) return existante.reponse;
+  const saga = await repo.trouver(existante.sagaId);
+  return {
+    status: 409,
+    body: { error: 'Requête déjà en cours de traitement', details, saga_id: existante.sagaId, etat_final: saga?.etat ?? null },
+  };
+}

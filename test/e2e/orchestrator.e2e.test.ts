@@ -36,6 +36,19 @@ describe('orchestrated saga, end to end', { timeout: 300_000 }, () => {
     assert.equal((await api.call('GET', `/saga/api/saga/commandes/${res.body.saga_id}/`)).status, 200);
   });
 
+  test('repeated through the gateway under one Idempotency-Key: one saga, one order, stock taken once', async () => {
+    const before = await api.stock(PRODUIT);
+    const demande = { client_id: CLIENT, lignes: [{ produit_id: PRODUIT, quantite: 1 }] };
+    const headers = { 'idempotency-key': `e2e-${Date.now()}` };
+    const first = await api.call('POST', SAGA, demande, headers);
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const again = await api.call('POST', SAGA, demande, headers);
+    assert.equal(again.status, 201, JSON.stringify(again.body));
+    assert.equal(again.body.saga_id, first.body.saga_id);
+    assert.equal(again.body.commande_id, first.body.commande_id);
+    assert.equal(await api.stock(PRODUIT), before - 1);
+  });
+
   test('insufficient stock: 400 "Stock insuffisant", stock unchanged', async () => {
     const before = await api.stock(PRODUIT);
     const res = await api.call('POST', SAGA, { client_id: CLIENT, lignes: [{ produit_id: PRODUIT, quantite: 999999 }] });

@@ -1,6 +1,6 @@
 /**
  * `npm start`: preflight (Node, PostgreSQL or the embedded PGlite, Redis, ports, API key), then every process
- * of PROCESSES as a child of this one, the gateway last (it opens only when everything behind it is ready),
+ * of PROCESSES as a child of this one at once, the gateway last (it opens only when the services behind it are ready),
  * supervision (restart with backoff, readiness reports), the control channel, and a bounded shutdown.
  */
 import { existsSync } from 'node:fs';
@@ -343,18 +343,21 @@ export class Supervisor {
       else if (extra?.unavailable) say.info(`${spec.name} is not started: ${extra.unavailable}`);
     }
     const available = [...this.children.values()].filter((c) => !c.options.unavailable);
-    const first = available.filter((c) => this.spec(c.name).behindGateway);
-    const last = available.filter((c) => !this.spec(c.name).behindGateway);
-    const optional = last.filter((c) => isPrometheus(this.spec(c.name)));
+    const behindGateway = available.filter((c) => this.spec(c.name).behindGateway);
+    const gateway = available.filter((c) => c.name === 'gateway');
+    const optional = available.filter((c) => isPrometheus(this.spec(c.name)));
+    // Everything but the gateway starts at once: the workers need no service to start (they call them through the
+    // gateway, with retries, once events come), and their start-up overlaps the services' migrations.
+    const first = available.filter((c) => !gateway.includes(c) && !optional.includes(c));
     for (const child of first) child.start();
 
     const allReady = (list: ManagedProcess[]) => list.every((c) => c.state === 'up' || this.stoppedOnRequest.has(c.name));
-    let ok = await until(() => allReady(first), this.startupDeadline, () => this.shuttingDown);
+    let ok = await until(() => allReady(behindGateway), this.startupDeadline, () => this.shuttingDown);
     if (ok && !this.shuttingDown) {
       // The gateway's port opens only now, so a client never reaches it before the services behind it.
       this.gatewayReleased = true;
-      for (const child of last) child.start();
-      ok = await until(() => allReady(last.filter((c) => !optional.includes(c))), this.startupDeadline, () => this.shuttingDown);
+      for (const child of [...gateway, ...optional]) child.start();
+      ok = await until(() => allReady([...first, ...gateway]), this.startupDeadline, () => this.shuttingDown);
       // An optional process gets a few more seconds but never fails the start (the URL table says how it is).
       if (ok) await until(() => allReady(optional), Math.min(this.startupDeadline, Date.now() + 10_000), () => this.shuttingDown);
     }

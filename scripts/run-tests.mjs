@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under test/ with node:test + tsx (Node 20's --test takes no globs), two files at a time;
-// then the *.smoke.test.ts files alone: they time `npm start` against its 30 s limit, which means something only
-// on a machine not also starting another test's system.
+// then the *.smoke.test.ts files alone: the real `npm start` on PGlite (17 processes), and its shutdown timed against
+// its 10 s budget, which means something only on a machine not also starting another test's system.
 // `npm test -- unit` runs only files whose path contains "unit".
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';

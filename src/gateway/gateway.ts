@@ -32,7 +32,13 @@ export interface RunningGateway extends Running {
   log: Logger;
 }
 
-export async function startGateway(config: GatewayConfig, options: { log?: Logger } = {}): Promise<RunningGateway> {
+export interface StartGatewayOptions {
+  log?: Logger;
+  /** Resolves when the ports may open (npm start: once the services behind the gateway are ready). */
+  openWhen?: () => Promise<void>;
+}
+
+export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
   const log = options.log ?? createLogger('gateway', config.logLevel);
   const text = await readFile(config.kongConfig, 'utf8');
   const configHash = createHash('md5').update(text).digest('hex');
@@ -103,6 +109,8 @@ export async function startGateway(config: GatewayConfig, options: { log?: Logge
     listeners: () => ({ proxy: `${config.host}:${proxyPort}`, admin: `${config.host}:${adminPort}` }),
   });
 
+  // Everything is loaded and built; only the ports wait, so opening costs nothing once allowed.
+  await options.openWhen?.();
   try {
     await new Promise<void>((resolve, reject) => {
       proxy.once('error', reject);

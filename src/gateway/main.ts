@@ -9,4 +9,23 @@ const given = process.env.LOG_LEVEL as (typeof LEVELS)[number] | undefined;
 // An invalid LOG_LEVEL is reported by loadGatewayConfig; the logger just falls back meanwhile.
 const log = createLogger('gateway', given && LEVELS.includes(given) ? given : 'info');
 
-await runMain('gateway', () => startGateway(loadGatewayConfig(), { log }), log);
+/**
+ * Under `npm start` (GATEWAY_OPEN_ON_RELEASE=1 and an IPC channel) the gateway loads with the services but opens its
+ * ports only when the supervisor says every service behind it is ready: its start-up is off the critical path.
+ */
+function openOnRelease(): (() => Promise<void>) | undefined {
+  if (process.env.GATEWAY_OPEN_ON_RELEASE !== '1' || !process.send) return undefined;
+  return () =>
+    new Promise<void>((resolve) => {
+      const onMessage = (message: unknown) => {
+        if ((message as { type?: unknown }).type !== 'open') return;
+        process.off('message', onMessage);
+        process.channel?.unref(); // the channel must not keep the process alive once it is open
+        resolve();
+      };
+      process.on('message', onMessage);
+      process.send!({ type: 'gateway-loaded' });
+    });
+}
+
+await runMain('gateway', () => startGateway(loadGatewayConfig(), { log, openWhen: openOnRelease() }), log);

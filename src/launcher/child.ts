@@ -29,6 +29,8 @@ export interface ChildOptions {
   readyCheck?: () => Promise<boolean>;
   /** An IPC channel, so the child notices when the supervisor dies (the embedded PGlite uses it). */
   ipc?: boolean;
+  /** Messages the child sends over its IPC channel, with a way to answer that process. */
+  onMessage?: (message: unknown, reply: (answer: unknown) => void) => void;
   /** Why the child cannot start at all (e.g. its entry file does not exist yet). */
   unavailable?: string;
 }
@@ -134,6 +136,14 @@ export class ManagedProcess extends EventEmitter {
       return;
     }
     this.proc = child;
+    const onMessage = this.options.onMessage;
+    if (ipc && onMessage) {
+      child.on('message', (message) =>
+        onMessage(message, (answer) => {
+          if (child.connected) child.send(answer as Parameters<ChildProcess['send']>[0]);
+        }),
+      );
+    }
     this.startedAt = Date.now();
     this.ready = false;
     this.lastReadyAt = undefined;

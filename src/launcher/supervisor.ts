@@ -98,6 +98,7 @@ export class Supervisor {
   private readonly extraArgs = new Map<string, string[]>();
   private readonly infra = new Map<string, { proc: ManagedProcess; port: number }>();
   private readonly startedAt = new Date();
+  private readonly startupTimeoutMs: number;
   private readonly startupDeadline: number;
   private readonly embedded: boolean;
   private readonly pglitePort: number;
@@ -109,6 +110,8 @@ export class Supervisor {
   private control: { port: number; close: () => Promise<void> } | undefined;
   private shutdownPromise: Promise<void> | undefined;
   private gatewayReleased = false;
+  /** The gateway has loaded and waits to open its ports: how to tell it (see src/gateway/main.ts). */
+  private openGateway: (() => void) | undefined;
   /** Stopped with `npm run service -- stop`: not waited for, not restarted. */
   private readonly stoppedOnRequest = new Set<string>();
 
@@ -124,7 +127,9 @@ export class Supervisor {
     this.redisUrl = env.REDIS_URL || DEFAULT_REDIS_URL;
     const timeout = Number(env.STARTUP_TIMEOUT_MS || 30_000);
     // Counted from the moment `npm start` launched this process, preflight included.
-    this.startupDeadline = Date.now() - performance.now() + (Number.isFinite(timeout) && timeout > 0 ? timeout : 30_000);
+    this.startupTimeoutMs = Number.isFinite(timeout) && timeout > 0 ? timeout : 30_000;
+    // Counted from this process's start, as the "System ready in" figure is.
+    this.startupDeadline = Date.now() - performance.now() + this.startupTimeoutMs;
     setPrefixWidth([...this.specs.map((s) => s.name), 'launcher', 'pglite', 'redis']);
   }
 
@@ -318,6 +323,14 @@ export class Supervisor {
     };
   }
 
+  /** The gateway (this start or a restart) has loaded: it opens at once once released, else when released. */
+  private gatewayLoaded(message: unknown, reply: (answer: unknown) => void): void {
+    if ((message as { type?: unknown }).type !== 'gateway-loaded') return;
+    const open = () => reply({ type: 'open' });
+    if (this.gatewayReleased) open();
+    else this.openGateway = open;
+  }
+
   private async startProcesses(): Promise<void> {
     const ctx = this.context();
     for (const spec of this.specs) {
@@ -328,14 +341,16 @@ export class Supervisor {
       const extra = isPrometheus(spec) ? await prepareLocalPrometheus(this.specs, this.ports, this.paths.dataDir, this.env) : undefined;
       const unavailable = !entryExists ? `${spec.entry} does not exist yet` : extra?.unavailable;
       if (extra?.args) this.extraArgs.set(spec.name, extra.args);
+      const isGateway = spec.name === 'gateway';
       const proc = new ManagedProcess({
         name: spec.name,
         command: process.execPath,
         args: this.childArgs(spec, extra?.args),
         cwd: REPO_ROOT,
-        env: childEnv(spec, ctx),
+        env: isGateway ? { ...childEnv(spec, ctx), GATEWAY_OPEN_ON_RELEASE: '1' } : childEnv(spec, ctx),
         logFile: path.join(this.paths.logs, `${spec.name}.log`),
         readyCheck: () => readyOk(readyUrl),
+        ...(isGateway ? { ipc: true, onMessage: (message, reply) => this.gatewayLoaded(message, reply) } : {}),
         ...(unavailable ? { unavailable } : {}),
       });
       this.children.set(spec.name, proc);
@@ -344,20 +359,22 @@ export class Supervisor {
     }
     const available = [...this.children.values()].filter((c) => !c.options.unavailable);
     const behindGateway = available.filter((c) => this.spec(c.name).behindGateway);
-    const gateway = available.filter((c) => c.name === 'gateway');
     const optional = available.filter((c) => isPrometheus(this.spec(c.name)));
-    // Everything but the gateway starts at once: the workers need no service to start (they call them through the
-    // gateway, with retries, once events come), and their start-up overlaps the services' migrations.
-    const first = available.filter((c) => !gateway.includes(c) && !optional.includes(c));
+    // Everything starts at once: the workers need no service to start (they call them through the gateway, with
+    // retries, once events come), and the gateway loads its code beside the services but opens its ports only
+    // when they are ready (gatewayLoaded): nobody's start-up waits for another's.
+    const first = available.filter((c) => !optional.includes(c));
     for (const child of first) child.start();
 
     const allReady = (list: ManagedProcess[]) => list.every((c) => c.state === 'up' || this.stoppedOnRequest.has(c.name));
     let ok = await until(() => allReady(behindGateway), this.startupDeadline, () => this.shuttingDown);
     if (ok && !this.shuttingDown) {
-      // The gateway's port opens only now, so a client never reaches it before the services behind it.
+      // The gateway's ports open only now, so a client never reaches it before the services behind it.
       this.gatewayReleased = true;
-      for (const child of [...gateway, ...optional]) child.start();
-      ok = await until(() => allReady([...first, ...gateway]), this.startupDeadline, () => this.shuttingDown);
+      this.openGateway?.();
+      this.openGateway = undefined;
+      for (const child of optional) child.start();
+      ok = await until(() => allReady(first), this.startupDeadline, () => this.shuttingDown);
       // An optional process gets a few more seconds but never fails the start (the URL table says how it is).
       if (ok) await until(() => allReady(optional), Math.min(this.startupDeadline, Date.now() + 10_000), () => this.shuttingDown);
     }
@@ -369,7 +386,7 @@ export class Supervisor {
           ? 'not started: it waits for every service behind it'
           : `${c.state}${c.restarts ? `, ${c.restarts} restarts` : ''}`;
       const lines = [
-        `Not ready within ${Math.round((this.startupDeadline - (Date.now() - performance.now())) / 1000)} s (STARTUP_TIMEOUT_MS): ${laggards
+        `Not ready within ${this.startupTimeoutMs / 1000} s (STARTUP_TIMEOUT_MS): ${laggards
           .map((c) => `${c.name} (${describe(c)})`)
           .join(', ')}`,
       ];

@@ -68,7 +68,10 @@ describe('npm start (embedded PGlite, own redis-server)', { timeout: 180_000 }, 
     names.forEach((n, i) => (ports[n] = free[i]!));
     env = { ...process.env, DATA_DIR: dataDir, API_KEY: apiKey, REDIS_URL: `redis://127.0.0.1:${ports.REDIS}` };
     for (const n of names) if (n !== 'REDIS') env[n] = String(ports[n]);
-    for (const v of ['DATABASE_URL', 'API_KEYS', 'LAUNCHER_ONLY', 'NODE_TEST_CONTEXT', 'STARTUP_TIMEOUT_MS']) delete env[v];
+    for (const v of ['DATABASE_URL', 'API_KEYS', 'LAUNCHER_ONLY', 'NODE_TEST_CONTEXT']) delete env[v];
+    // How long the start takes is a performance figure (npm run bench:start, target 30 s); this test checks what the
+    // start does, with a deadline a loaded CI machine cannot miss. The 30 s default's failure path has its own test.
+    env.STARTUP_TIMEOUT_MS = '120000';
     // Its own process group, so a failed test can still kill every child it leaves.
     launcher = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     launcher.stdout!.on('data', (d) => (output += d));
@@ -93,9 +96,9 @@ describe('npm start (embedded PGlite, own redis-server)', { timeout: 180_000 }, 
   });
 
   test('the URL table lists every process, PostgreSQL and Redis', (t) => {
-    const ready = /System ready in ([\d.]+) s/.exec(output)!;
-    t.diagnostic(`npm start ready in ${ready[1]} s`); // in CI's output: the margin left under the 30 s
-    assert.ok(Number(ready[1]) < 30, `ready in ${ready[1]} s`);
+    const ready = /System ready in ([\d.]+) s/.exec(output);
+    assert.ok(ready, 'the ready line');
+    t.diagnostic(`npm start ready in ${ready[1]} s`);
     for (const p of PROCESSES) assert.match(output, new RegExp(`http://127\\.0\\.0\\.1:${ports[p.port.env]}/`), p.name);
     assert.match(output, new RegExp(`postgres://postgres@127\\.0\\.0\\.1:${ports.PGLITE_PORT}/postgres`));
     assert.match(output, new RegExp(`redis://127\\.0\\.0\\.1:${ports.REDIS}`));

@@ -382,8 +382,8 @@ export class Supervisor {
     if (!ok) {
       const laggards = available.filter((c) => c.state !== 'up' && !this.stoppedOnRequest.has(c.name) && !optional.includes(c));
       const describe = (c: ManagedProcess) =>
-        c.state === 'stopped' && c.restarts === 0 && !c.running
-          ? 'not started: it waits for every service behind it'
+        c.name === 'gateway' && this.openGateway
+          ? 'loaded, waiting for every service behind it'
           : `${c.state}${c.restarts ? `, ${c.restarts} restarts` : ''}`;
       const lines = [
         `Not ready within ${this.startupTimeoutMs / 1000} s (STARTUP_TIMEOUT_MS): ${laggards
@@ -473,7 +473,6 @@ export class Supervisor {
   private async controlStart(name: string): Promise<ProcessStatus> {
     if (this.shuttingDown) throw new ControlError(409, 'the supervisor is shutting down');
     const child = this.lookup(name);
-    if (child.name === 'gateway' && !this.gatewayReleased) throw new ControlError(409, 'the gateway starts by itself once every service behind it is ready');
     if (child.running) return { ...child.status(), port: this.ports.get(child.name)!.main, kind: 'service' };
     // Sources edited since the start run on this (re)start, as they would with tsx.
     const before = this.tree;

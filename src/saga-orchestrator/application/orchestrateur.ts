@@ -3,7 +3,8 @@
  * (keyed by the saga id) → one online order with every line (keyed by the saga id). The saga is saved after each
  * transition, before the next call, in a short transaction of its own. A failure after the reservation was asked for
  * always compensates, in reverse order (cancel the order key so a late create is refused, then release the
- * reservation — released even while the cancel cannot get through), retried until it succeeds; the POST answers only once the compensation finished, or, if the
+ * reservation — released even while the cancel cannot get through, and the cancel never uses the call timeout kept for
+ * the release), retried until it succeeds; the POST answers only once the compensation finished, or, if the
  * participants stay down past its deadline, with the state it reached (recovery finishes the job).
  *
  * Budget of a POST (SAGA_DEADLINE_MS, 15 s): forward steps must stop early enough to leave two call timeouts for the
@@ -332,8 +333,9 @@ export class Orchestrateur {
       // Reverse order (cancel the order key, then release the stock), but a cancel that cannot get through
       // (commandes down) must not keep the stock held: the release is attempted anyway and the cancel is
       // retried until it succeeds — a late create is refused once it does.
-      for (const action of saga.compensationRestante) {
-        const appel = await this.executerCompensation(saga, action, budget.fin);
+      const restantes = saga.compensationRestante;
+      for (const action of restantes) {
+        const appel = await this.executerCompensation(saga, action, this.echeanceCompensation(action, restantes, budget));
         if (appel.kind !== 'ok') {
           echec = `${echec ? `${echec}; ` : ''}${action}: ${appel.detail}`;
           continue;
@@ -357,6 +359,16 @@ export class Orchestrateur {
       await sleep(pause);
       pause = Math.min(pause * 2, 1_000);
     }
+  }
+
+  /**
+   * The release must not wait on the cancel (issue 8, item 3): with commandes frozen, a cancel given the whole budget
+   * timed out at the very end and the 503 left with the stock still held. While a release remains, the cancel stops
+   * one call timeout before the end, so the release always gets a full attempt before the answer.
+   */
+  private echeanceCompensation(action: ActionCompensation, restantes: ActionCompensation[], budget: Budget): number {
+    if (action === 'ANNULATION_COMMANDE' && restantes.includes('LIBERATION_STOCK')) return budget.fin - this.deps.options.stepTimeoutMs;
+    return budget.fin;
   }
 
   private executerCompensation(saga: Saga, action: ActionCompensation, deadline: number): Promise<Appel<unknown>> {

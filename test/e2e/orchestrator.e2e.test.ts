@@ -93,9 +93,11 @@ describe('orchestrated saga, end to end', { timeout: 300_000 }, () => {
     const pid = await system.pid('commandes');
     process.kill(pid, 'SIGSTOP');
     try {
+      const t0 = performance.now();
       const res = await api.call('POST', SAGA, demandeSouris);
+      const ms = Math.round(performance.now() - t0);
       const stockAtAnswer = await api.stock(SOURIS);
-      return { before, res, stockAtAnswer };
+      return { before, res, stockAtAnswer, ms };
     } finally {
       process.kill(pid, 'SIGCONT');
     }
@@ -105,7 +107,7 @@ describe('orchestrated saga, end to end', { timeout: 300_000 }, () => {
     await api.until('commandes back', async () => (await api.call('GET', '/api/commandes/api/v1/magasins/')).status === 200, 60_000);
   }
 
-  test('commandes frozen right after a saga (store check cached): the 503 comes only once the stock is back', async () => {
+  test('commandes frozen right after a saga (store check cached): the 503 comes only once the stock is back', async (t) => {
     // A successful saga caches the stores (and proves the orchestrator's circuit to commandes is closed again after
     // the previous test: until then its POSTs fail fast).
     await api.until(
@@ -113,7 +115,8 @@ describe('orchestrated saga, end to end', { timeout: 300_000 }, () => {
       async () => (await api.call('POST', SAGA, { client_id: CLIENT, lignes: [{ produit_id: PRODUIT, quantite: 1 }] })).status === 201,
       60_000,
     );
-    const { before, res, stockAtAnswer } = await postWithCommandesFrozen();
+    const { before, res, stockAtAnswer, ms } = await postWithCommandesFrozen();
+    t.diagnostic(`answered ${res.status} ${res.body?.etat_final ?? ''} after ${ms} ms; stock ${stockAtAnswer} at the answer, ${before} before`);
     assert.equal(res.status, 503, JSON.stringify(res.body));
     assert.ok(res.body.saga_id, `the order step failed, not the store check: ${JSON.stringify(res.body)}`);
     assert.equal(stockAtAnswer, before, `reservation still held when the 503 arrived: ${JSON.stringify(res.body)}`);
@@ -123,12 +126,13 @@ describe('orchestrated saga, end to end', { timeout: 300_000 }, () => {
     assert.equal(await api.stock(SOURIS), before);
   });
 
-  test('commandes frozen with the store check uncached (fresh orchestrator): 503, nothing reserved', async () => {
+  test('commandes frozen with the store check uncached (fresh orchestrator): 503, nothing reserved', async (t) => {
     // A restarted orchestrator has an empty store cache: its first POST asks commandes for the stores.
     assert.equal((await system.command('service', 'stop', 'saga-orchestrator')).code, 0);
     assert.equal((await system.command('service', 'start', 'saga-orchestrator')).code, 0);
     await api.until('orchestrator back', async () => (await api.call('GET', '/api/saga/api/saga/health/')).status === 200, 60_000);
-    const { before, res, stockAtAnswer } = await postWithCommandesFrozen();
+    const { before, res, stockAtAnswer, ms } = await postWithCommandesFrozen();
+    t.diagnostic(`answered ${res.status} ${res.body?.etat_final ?? ''} after ${ms} ms; stock ${stockAtAnswer} at the answer, ${before} before`);
     assert.equal(res.status, 503, JSON.stringify(res.body));
     assert.equal(stockAtAnswer, before, `reservation still held when the 503 arrived: ${JSON.stringify(res.body)}`);
     await commandesBack();

@@ -107,6 +107,7 @@ test('a request stalled past its lease, taken over by recovery in the same proce
   part.repondre();
   const reponse = await requete;
   assert.equal(reponse.status, 503, JSON.stringify(reponse.body));
+  assert.equal(reponse.body.etat_final, 'SAGA_ANNULEE', 'the answer names the stored state, not the refused one');
   assert.deepEqual(await ligne(db.pool, id), apresReprise, 'the late writer changed nothing');
 });
 

@@ -129,7 +129,9 @@ export class Orchestrateur {
     } catch (error) {
       if (error instanceof BailPerdu) {
         log.warn({ porteur: bail.porteur, jeton: bail.jeton }, 'saga lease expired or taken over before the request ended: stopped, nothing written');
-        return { status: 503, body: { error: 'Service externe indisponible', details: { message: error.message }, saga_id: saga.id, etat_final: saga.etat } };
+        // The stored state is the new holder's, not this execution's unsaved one.
+        const stockee = await this.deps.repo.trouver(saga.id).catch(() => null);
+        return { status: 503, body: { error: 'Service externe indisponible', details: { message: error.message }, saga_id: saga.id, etat_final: stockee?.etat ?? null } };
       }
       throw error;
     }

@@ -82,6 +82,66 @@ describe('orchestrated saga, end to end', { timeout: 300_000 }, () => {
     await api.until('commandes back', async () => (await api.call('GET', '/api/commandes/api/v1/magasins/')).status === 200);
   });
 
+  // Issue 8 item 3: with commandes frozen (a hung process, not a refused connection) the order step and then the
+  // order-key cancel time out; the 503 must not be sent while the reservation is still held.
+  const SOURIS = SEED.produits.souris;
+  const demandeSouris = { client_id: CLIENT, magasin_id: SEED.magasins.central, lignes: [{ produit_id: SOURIS, quantite: 3 }] };
+
+  /** Freezes commandes, POSTs a saga, reads the stock the moment the answer arrives; thaws commandes in any case. */
+  async function postWithCommandesFrozen() {
+    const before = await api.stock(SOURIS);
+    const pid = await system.pid('commandes');
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const t0 = performance.now();
+      const res = await api.call('POST', SAGA, demandeSouris);
+      const ms = Math.round(performance.now() - t0);
+      const stockAtAnswer = await api.stock(SOURIS);
+      return { before, res, stockAtAnswer, ms };
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  }
+
+  async function commandesBack() {
+    await api.until('commandes back', async () => (await api.call('GET', '/api/commandes/api/v1/magasins/')).status === 200, 60_000);
+  }
+
+  test('commandes frozen right after a saga (store check cached): the 503 comes only once the stock is back', async (t) => {
+    // A successful saga caches the stores (and proves the orchestrator's circuit to commandes is closed again after
+    // the previous test: until then its POSTs fail fast).
+    await api.until(
+      'a successful saga',
+      async () => (await api.call('POST', SAGA, { client_id: CLIENT, lignes: [{ produit_id: PRODUIT, quantite: 1 }] })).status === 201,
+      60_000,
+    );
+    const { before, res, stockAtAnswer, ms } = await postWithCommandesFrozen();
+    t.diagnostic(`answered ${res.status} ${res.body?.etat_final ?? ''} after ${ms} ms; stock ${stockAtAnswer} at the answer, ${before} before`);
+    assert.equal(res.status, 503, JSON.stringify(res.body));
+    assert.ok(res.body.saga_id, `the order step failed, not the store check: ${JSON.stringify(res.body)}`);
+    assert.equal(stockAtAnswer, before, `reservation still held when the 503 arrived: ${JSON.stringify(res.body)}`);
+    await commandesBack();
+    // The order-key cancel left to recovery (or done in the request) ends the saga.
+    await api.until('saga cancelled', async () => (await api.call('GET', `${SAGA}${res.body.saga_id}/`)).body.etat_actuel === 'SAGA_ANNULEE', 60_000);
+    assert.equal(await api.stock(SOURIS), before);
+  });
+
+  test('commandes frozen with the store check uncached (fresh orchestrator): 503, nothing reserved', async (t) => {
+    // A restarted orchestrator has an empty store cache: its first POST asks commandes for the stores.
+    assert.equal((await system.command('service', 'stop', 'saga-orchestrator')).code, 0);
+    assert.equal((await system.command('service', 'start', 'saga-orchestrator')).code, 0);
+    await api.until('orchestrator back', async () => (await api.call('GET', '/api/saga/api/saga/health/')).status === 200, 60_000);
+    const { before, res, stockAtAnswer, ms } = await postWithCommandesFrozen();
+    t.diagnostic(`answered ${res.status} ${res.body?.etat_final ?? ''} after ${ms} ms; stock ${stockAtAnswer} at the answer, ${before} before`);
+    assert.equal(res.status, 503, JSON.stringify(res.body));
+    assert.equal(stockAtAnswer, before, `reservation still held when the 503 arrived: ${JSON.stringify(res.body)}`);
+    await commandesBack();
+    if (res.body.saga_id) {
+      await api.until('saga cancelled', async () => (await api.call('GET', `${SAGA}${res.body.saga_id}/`)).body.etat_actuel === 'SAGA_ANNULEE', 60_000);
+    }
+    assert.equal(await api.stock(SOURIS), before);
+  });
+
   test('bad input: 400 JSON with the reference wording, nothing created', async () => {
     const res = await api.call('POST', SAGA, { lignes: [{ produit_id: PRODUIT, quantite: 1 }] });
     assert.equal(res.status, 400);

@@ -33,3 +33,25 @@ test('order creation hangs / order and release hang: both answer within 15 s, co
   const { rows } = await h.pool.query(`SELECT verrou_par FROM saga_orchestrator.saga_commandes WHERE id = $1`, [b.r.json().saga_id]);
   assert.equal(rows[0].verrou_par, null, 'handed over to recovery at once');
 });
+
+// Issue 8, item 3: commandes frozen (order and order-key cancel both hang) must not keep the stock held past the 503.
+test('order and cancel hang (commandes frozen): the stock is released before the 503, the cancel is left to recovery', { timeout: 60_000 }, async () => {
+  h.gateway.reset();
+  h.gateway.on('POST', R.commande, () => 'hang');
+  h.gateway.on('POST', R.annuler, () => 'hang');
+  const t0 = Date.now();
+  const res = await h.app.inject({ method: 'POST', url: '/api/saga/commandes/', payload: body([{ produit_id: P1, quantite: 1 }]) });
+  const ms = Date.now() - t0;
+  assert.equal(res.statusCode, 503, res.body);
+  assert.ok(ms < 15_000, `answered in ${ms} ms`);
+  const b = res.json();
+  assert.equal(b.etat_final, 'COMPENSATION_EN_COURS');
+  assert.equal(b.details.compensation, 'en_cours');
+  const liberer = h.gateway.callsTo('POST', R.liberer).filter((c) => c.path.includes(b.saga_id));
+  assert.equal(liberer.length, 1, 'the reservation was released before the answer');
+  const annuler = h.gateway.callsTo('POST', R.annuler).filter((c) => c.path.includes(b.saga_id));
+  assert.ok(annuler.length >= 1 && annuler[0]!.at < liberer[0]!.at, 'the cancel is still tried first (reverse order)');
+  const { rows } = await h.pool.query(`SELECT compensation, verrou_par FROM saga_orchestrator.saga_commandes WHERE id = $1`, [b.saga_id]);
+  assert.deepEqual(rows[0].compensation, { commande_annulee: false, stock_libere: true });
+  assert.equal(rows[0].verrou_par, null, 'handed over to recovery at once');
+});

@@ -3,17 +3,19 @@
  * (keyed by the saga id) → one online order with every line (keyed by the saga id). The saga is saved after each
  * transition, before the next call, in a short transaction of its own. A failure after the reservation was asked for
  * always compensates, in reverse order (cancel the order key so a late create is refused, then release the
- * reservation — released even while the cancel cannot get through), retried until it succeeds; the POST answers only once the compensation finished, or, if the
+ * reservation — released even while the cancel cannot get through, and the cancel never uses the call timeout kept for
+ * the release), retried until it succeeds; the POST answers only once the compensation finished, or, if the
  * participants stay down past its deadline, with the state it reached (recovery finishes the job).
  *
  * Budget of a POST (SAGA_DEADLINE_MS, 15 s): forward steps must stop early enough to leave two call timeouts for the
  * compensation; past that point a forward state takes its failure state (DELAI_DEPASSE).
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../platform/logger.ts';
 import type { DemandeSaga } from '../domain/demande.ts';
 import { ETATS_TERMINAUX, type EtatSaga } from '../domain/etats.ts';
 import { Saga, type ActionCompensation } from '../domain/saga.ts';
-import { BailPerdu, type Appel, type Participants, type SagaMetrics, type SagaRepository, type TypeEchec } from './ports.ts';
+import { BailPerdu, type Appel, type Bail, type Participants, type SagaMetrics, type SagaRepository, type TypeEchec } from './ports.ts';
 
 export interface Reponse {
   status: number;
@@ -36,7 +38,7 @@ export interface OrchestrateurDeps {
   participants: Participants;
   metrics: SagaMetrics;
   log: Logger;
-  /** This process's name on the sagas it holds. */
+  /** This process's name; each execution holds a saga under `<porteur>/<execution>` with its own fencing token. */
   porteur: string;
   options: OrchestrateurOptions;
   maintenant?: () => Date;
@@ -57,6 +59,8 @@ interface Budget {
 }
 
 interface Execution {
+  /** This execution's lease: every save names it, and is refused once another execution took the saga over. */
+  bail: Bail;
   issue?: Issue;
   /** LIBERATION_STOCK runs performed by this execution. */
   liberations: number;
@@ -80,6 +84,11 @@ export class Orchestrateur {
     const fin = depuis + deadlineMs - MARGE_MS;
     const avant = avancer ? Math.max(depuis + Math.min(stepTimeoutMs, deadlineMs / 3), fin - 2 * stepTimeoutMs) : depuis;
     return { avant, fin };
+  }
+
+  /** A holder name of its own for each execution (a request's run, a recovery pass's run, a forced compensation). */
+  private porteurExecution(): string {
+    return `${this.deps.porteur}/${randomUUID().slice(0, 8)}`;
   }
 
   private logFor(saga: Saga | string): Logger {
@@ -109,22 +118,24 @@ export class Orchestrateur {
     const saga = Saga.creer({ id: sagaId, ...demande, echeance: new Date(t0 + this.deps.options.deadlineMs), maintenant });
     saga.transitionner('VERIFICATION_STOCK', 'Saga démarrée, lecture du catalogue', maintenant);
     // Held a little past its deadline: recovery takes over only once this request is surely over.
-    await this.deps.repo.creer(saga, this.deps.porteur, new Date(t0 + this.deps.options.deadlineMs + 5_000));
+    const bail = await this.deps.repo.creer(saga, this.porteurExecution(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     this.deps.metrics.demarree(saga.magasinId);
     this.deps.metrics.etape('DEMARRAGE', 'SUCCESS', saga.magasinId);
     log.info({ magasin_id: saga.magasinId, lignes: saga.lignes.length }, 'saga started');
 
-    const exec: Execution = { liberations: 0, echecCompte: false };
+    const exec: Execution = { bail, liberations: 0, echecCompte: false };
     try {
       await this.avancer(saga, budget, exec);
     } catch (error) {
       if (error instanceof BailPerdu) {
-        log.warn('saga taken over by recovery before the request ended');
-        return { status: 503, body: { error: 'Service externe indisponible', details: { message: error.message }, saga_id: saga.id, etat_final: saga.etat } };
+        log.warn({ porteur: bail.porteur, jeton: bail.jeton }, 'saga lease expired or taken over before the request ended: stopped, nothing written');
+        // The stored state is the new holder's, not this execution's unsaved one.
+        const stockee = await this.deps.repo.trouver(saga.id).catch(() => null);
+        return { status: 503, body: { error: 'Service externe indisponible', details: { message: error.message }, saga_id: saga.id, etat_final: stockee?.etat ?? null } };
       }
       throw error;
     }
-    if (!saga.estTerminee) await this.deps.repo.rendre(saga.id, this.deps.porteur).catch(() => undefined);
+    if (!saga.estTerminee) await this.deps.repo.rendre(saga.id, bail).catch(() => undefined);
     return this.reponse(saga, exec);
   }
 
@@ -153,7 +164,7 @@ export class Orchestrateur {
   // ------------------------------------------------------------------------------------------------ the state machine's driver
   /** Runs the saga until it is terminal, or until the budget is spent (a failing compensation then waits for recovery). */
   private async avancer(saga: Saga, budget: Budget, exec: Execution): Promise<void> {
-    const { repo, porteur } = this.deps;
+    const { repo } = this.deps;
     const log = this.logFor(saga);
     while (!saga.estTerminee) {
       const now = this.now();
@@ -163,40 +174,40 @@ export class Orchestrateur {
           exec.issue ??= { kind: 'indisponible', details: { message: 'Délai de la saga dépassé', etape: avant } };
           this.compterEchec(saga, exec, 'DELAI_DEPASSE', avant);
           log.warn({ etat: avant, nouvel_etat: saga.etat }, 'saga deadline passed');
-          await repo.enregistrer(saga, porteur);
+          await repo.enregistrer(saga, exec.bail);
           continue;
         }
       }
       switch (saga.etat) {
         case 'EN_ATTENTE':
           saga.transitionner('VERIFICATION_STOCK', 'Saga démarrée, lecture du catalogue', now);
-          await repo.enregistrer(saga, porteur);
+          await repo.enregistrer(saga, exec.bail);
           break;
         case 'VERIFICATION_STOCK':
           await this.etapeCatalogue(saga, budget, exec);
           break;
         case 'STOCK_VERIFIE':
           saga.transitionner('RESERVATION_STOCK', 'Début de la réservation du stock central', now);
-          await repo.enregistrer(saga, porteur); // saved before the call: a crash now means "reservation maybe applied"
+          await repo.enregistrer(saga, exec.bail); // saved before the call: a crash now means "reservation maybe applied"
           break;
         case 'RESERVATION_STOCK':
           await this.etapeReservation(saga, budget, exec);
           break;
         case 'STOCK_RESERVE':
           saga.transitionner('CREATION_COMMANDE', 'Début de la création de la commande', now);
-          await repo.enregistrer(saga, porteur);
+          await repo.enregistrer(saga, exec.bail);
           break;
         case 'CREATION_COMMANDE':
           await this.etapeCommande(saga, budget, exec);
           break;
         case 'COMMANDE_CREEE':
           saga.transitionner('SAGA_TERMINEE', 'Saga terminée avec succès', now, { commande_id: saga.commandeFinaleId });
-          await repo.enregistrer(saga, porteur);
+          await repo.enregistrer(saga, exec.bail);
           this.deps.metrics.etape('COMPLETION', 'SUCCESS', saga.magasinId);
           break;
         case 'ECHEC_STOCK_INSUFFISANT':
           saga.transitionner('SAGA_ANNULEE', 'Saga annulée: rien à compenser', now);
-          await repo.enregistrer(saga, porteur);
+          await repo.enregistrer(saga, exec.bail);
           break;
         case 'ECHEC_RESERVATION_STOCK':
           if (saga.compensationRestante.length > 0) {
@@ -204,13 +215,13 @@ export class Orchestrateur {
           } else {
             saga.transitionner('SAGA_ANNULEE', 'Saga annulée: rien à compenser', now);
           }
-          await repo.enregistrer(saga, porteur);
+          await repo.enregistrer(saga, exec.bail);
           break;
         case 'ECHEC_CREATION_COMMANDE':
           saga.transitionner('COMPENSATION_EN_COURS', 'Compensation: annulation de la commande puis libération du stock', now, {
             actions: saga.compensationRestante,
           });
-          await repo.enregistrer(saga, porteur);
+          await repo.enregistrer(saga, exec.bail);
           break;
         case 'COMPENSATION_EN_COURS':
           if (!(await this.compenser(saga, budget, exec))) return; // budget spent: recovery resumes it
@@ -249,7 +260,7 @@ export class Orchestrateur {
         this.echouer(saga, exec, 'ECHEC_STOCK_INSUFFISANT', { kind: 'indisponible', details: { service: 'catalogue', produit_id: produitId, message: appel.detail } },
           'ERREUR_TECHNIQUE', 'SERVICE_EXTERNE', 'Catalogue indisponible', { produit_id: produitId, erreur: appel.detail });
         this.deps.metrics.etape('RECUPERATION_PRODUIT', 'FAILURE', saga.magasinId);
-        return this.deps.repo.enregistrer(saga, this.deps.porteur);
+        return this.deps.repo.enregistrer(saga, exec.bail);
       }
       const body = appel.kind === 'ok' ? appel.body : undefined;
       const valide = body && typeof body.nom === 'string' && typeof body.prix === 'number' && Number.isFinite(body.prix) && body.actif !== false;
@@ -257,14 +268,14 @@ export class Orchestrateur {
         const message = appel.kind === 'rejected' ? appel.detail : 'Produit inactif ou sans prix';
         this.echouer(saga, exec, 'ECHEC_STOCK_INSUFFISANT', { kind: 'produit', details: { produit_id: produitId, message } },
           'PRODUIT_INTROUVABLE', 'VERIFICATION_STOCK', `Produit ${produitId} introuvable`, { produit_id: produitId });
-        return this.deps.repo.enregistrer(saga, this.deps.porteur);
+        return this.deps.repo.enregistrer(saga, exec.bail);
       }
       infos[produitId] = { nom: body.nom, prix: body.prix };
     }
     const now = this.now();
     saga.enregistrerProduits(infos, now);
     saga.transitionner('STOCK_VERIFIE', `Catalogue lu pour ${saga.lignes.length} produit(s)`, now, { montant_total: saga.montantTotal });
-    await this.deps.repo.enregistrer(saga, this.deps.porteur);
+    await this.deps.repo.enregistrer(saga, exec.bail);
     this.deps.metrics.etape('RECUPERATION_PRODUIT', 'SUCCESS', saga.magasinId);
     this.deps.metrics.etape('VERIFICATION_STOCK', 'SUCCESS', saga.magasinId);
   }
@@ -276,7 +287,7 @@ export class Orchestrateur {
     if (appel.kind === 'ok') {
       saga.enregistrerReservation(saga.id);
       saga.transitionner('STOCK_RESERVE', `Stock central réservé pour ${lignes.length} produit(s)`, this.now(), { reservation_id: saga.id });
-      await this.deps.repo.enregistrer(saga, this.deps.porteur);
+      await this.deps.repo.enregistrer(saga, exec.bail);
       this.deps.metrics.etape('RESERVATION_STOCK', 'SUCCESS', saga.magasinId);
       return;
     }
@@ -290,7 +301,7 @@ export class Orchestrateur {
         : { kind: 'indisponible', details: { service: 'inventaire', message: appel.detail, ...(appel.status ? { status: appel.status } : {}) } };
       this.echouer(saga, exec, 'ECHEC_RESERVATION_STOCK', issue, 'ERREUR_TECHNIQUE', 'RESERVATION_STOCK', 'Échec de la réservation du stock', { erreur: appel.detail });
     }
-    await this.deps.repo.enregistrer(saga, this.deps.porteur);
+    await this.deps.repo.enregistrer(saga, exec.bail);
   }
 
   private async etapeCommande(saga: Saga, budget: Budget, exec: Execution): Promise<void> {
@@ -308,7 +319,7 @@ export class Orchestrateur {
     if (commandeId) {
       saga.enregistrerCommande(commandeId);
       saga.transitionner('COMMANDE_CREEE', `Commande créée: ${commandeId}`, this.now(), { commande_id: commandeId });
-      await this.deps.repo.enregistrer(saga, this.deps.porteur);
+      await this.deps.repo.enregistrer(saga, exec.bail);
       this.deps.metrics.etape('CREATION_COMMANDE', 'SUCCESS', saga.magasinId);
       return;
     }
@@ -319,7 +330,7 @@ export class Orchestrateur {
     this.echouer(saga, exec, 'ECHEC_CREATION_COMMANDE', issue, 'ERREUR_TECHNIQUE', 'CREATION_COMMANDE', 'Échec de la création de la commande', {
       erreur: (issue.details as { message: string }).message,
     });
-    await this.deps.repo.enregistrer(saga, this.deps.porteur);
+    await this.deps.repo.enregistrer(saga, exec.bail);
   }
 
   // ------------------------------------------------------------------------------------------------ compensation
@@ -332,21 +343,22 @@ export class Orchestrateur {
       // Reverse order (cancel the order key, then release the stock), but a cancel that cannot get through
       // (commandes down) must not keep the stock held: the release is attempted anyway and the cancel is
       // retried until it succeeds — a late create is refused once it does.
-      for (const action of saga.compensationRestante) {
-        const appel = await this.executerCompensation(saga, action, budget.fin);
+      const restantes = saga.compensationRestante;
+      for (const action of restantes) {
+        const appel = await this.executerCompensation(saga, action, this.echeanceCompensation(action, restantes, budget));
         if (appel.kind !== 'ok') {
           echec = `${echec ? `${echec}; ` : ''}${action}: ${appel.detail}`;
           continue;
         }
         saga.noterCompense(action, this.now());
         if (action === 'LIBERATION_STOCK') exec.liberations++;
-        await this.deps.repo.enregistrer(saga, this.deps.porteur);
+        await this.deps.repo.enregistrer(saga, exec.bail);
         this.deps.metrics.compensation(action, saga.magasinId);
         log.info({ action }, 'compensation step done');
       }
       if (echec === undefined) {
         saga.transitionner('SAGA_ANNULEE', 'Compensation terminée, saga annulée', this.now(), { reservations_liberees: saga.reservationTentee ? 1 : 0 });
-        await this.deps.repo.enregistrer(saga, this.deps.porteur);
+        await this.deps.repo.enregistrer(saga, exec.bail);
         return true;
       }
       log.warn({ erreur: echec }, 'compensation step failed, retrying');
@@ -357,6 +369,16 @@ export class Orchestrateur {
       await sleep(pause);
       pause = Math.min(pause * 2, 1_000);
     }
+  }
+
+  /**
+   * The release must not wait on the cancel (issue 8, item 3): with commandes frozen, a cancel given the whole budget
+   * timed out at the very end and the 503 left with the stock still held. While a release remains, the cancel stops
+   * one call timeout before the end, so the release always gets a full attempt before the answer.
+   */
+  private echeanceCompensation(action: ActionCompensation, restantes: ActionCompensation[], budget: Budget): number {
+    if (action === 'ANNULATION_COMMANDE' && restantes.includes('LIBERATION_STOCK')) return budget.fin - this.deps.options.stepTimeoutMs;
+    return budget.fin;
   }
 
   private executerCompensation(saga: Saga, action: ActionCompensation, deadline: number): Promise<Appel<unknown>> {
@@ -372,12 +394,13 @@ export class Orchestrateur {
    * CREATION_COMMANDE asks commandes whether the order exists. Returns the state reached.
    */
   async reprendre(id: string): Promise<EtatSaga | null> {
-    const { repo, porteur } = this.deps;
+    const { repo } = this.deps;
     const t0 = this.now().getTime();
-    const saga = await repo.prendre(id, porteur, new Date(t0 + this.deps.options.deadlineMs + 5_000));
-    if (!saga) return null;
+    const prise = await repo.prendre(id, this.porteurExecution(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
+    if (!prise) return null;
+    const { saga, bail } = prise;
     const log = this.logFor(saga);
-    const exec: Execution = { liberations: 0, echecCompte: false };
+    const exec: Execution = { bail, liberations: 0, echecCompte: false };
     const budget = this.budget(t0, false);
     try {
       if (saga.etat === 'CREATION_COMMANDE') {
@@ -390,19 +413,23 @@ export class Orchestrateur {
         if (commandeId) {
           saga.enregistrerCommande(commandeId);
           saga.transitionner('COMMANDE_CREEE', `Reprise: commande ${commandeId} trouvée`, this.now(), { commande_id: commandeId, reprise: true });
-          await repo.enregistrer(saga, porteur);
+          await repo.enregistrer(saga, exec.bail);
         }
       }
       const etat = saga.etat;
       if (saga.expirer(this.now(), `Reprise: saga interrompue pendant ${etat}`, { reprise: true })) {
         this.compterEchec(saga, exec, 'INTERRUPTION', etat);
-        await repo.enregistrer(saga, porteur);
+        await repo.enregistrer(saga, exec.bail);
       }
       log.info({ etat }, 'recovery: resuming saga');
       await this.avancer(saga, budget, exec);
       return saga.etat;
+    } catch (error) {
+      if (!(error instanceof BailPerdu)) throw error;
+      log.warn({ porteur: bail.porteur, jeton: bail.jeton }, 'recovery: saga lease expired or taken over: stopped, nothing written');
+      return null;
     } finally {
-      if (!saga.estTerminee) await repo.rendre(saga.id, porteur).catch(() => undefined);
+      if (!saga.estTerminee) await repo.rendre(saga.id, bail).catch(() => undefined);
     }
   }
 
@@ -423,7 +450,7 @@ export class Orchestrateur {
   // ------------------------------------------------------------------------------------------------ POST /compenser/
   /** Forces the compensation of an orphan (non-terminal, held by nobody). */
   async forcerCompensation(id: string): Promise<Reponse> {
-    const { repo, porteur } = this.deps;
+    const { repo } = this.deps;
     const existante = await repo.trouver(id);
     if (!existante) return { status: 404, body: { error: `Saga ${id} non trouvée`, details: { saga_id: id } } };
     if (existante.estTerminee) {
@@ -433,15 +460,16 @@ export class Orchestrateur {
       };
     }
     const t0 = this.now().getTime();
-    const saga = await repo.prendre(id, porteur, new Date(t0 + this.deps.options.deadlineMs + 5_000));
-    if (!saga) {
+    const prise = await repo.prendre(id, this.porteurExecution(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
+    if (!prise) {
       const relue = await repo.trouver(id);
       if (relue && ETATS_TERMINAUX.has(relue.etat)) {
         return { status: 400, body: { error: 'La saga est déjà terminée', details: { etat_actuel: relue.etat }, saga_id: id, etat_final: relue.etat } };
       }
       return { status: 409, body: { error: "Saga en cours d'exécution", details: { etat_actuel: relue?.etat ?? existante.etat }, saga_id: id } };
     }
-    const exec: Execution = { liberations: 0, echecCompte: false };
+    const { saga, bail } = prise;
+    const exec: Execution = { bail, liberations: 0, echecCompte: false };
     try {
       if (saga.etat === 'COMMANDE_CREEE') {
         // The order exists: the only way left is to finish.
@@ -454,7 +482,7 @@ export class Orchestrateur {
       const etat = saga.etat;
       if (saga.expirer(this.now(), `Compensation forcée pendant ${etat}`, { compensation_forcee: true })) {
         this.compterEchec(saga, exec, 'INTERRUPTION', etat);
-        await repo.enregistrer(saga, porteur);
+        await repo.enregistrer(saga, exec.bail);
       }
       await this.avancer(saga, this.budget(t0, false), exec);
       if (!saga.estTerminee) {
@@ -467,8 +495,13 @@ export class Orchestrateur {
         status: 200,
         body: { success: true, message: 'Compensation effectuée, saga annulée', saga_id: id, etat_final: saga.etat, reservations_liberees: exec.liberations },
       };
+    } catch (error) {
+      if (!(error instanceof BailPerdu)) throw error;
+      // Stalled past its lease and taken over (by recovery): the new holder finishes it.
+      this.logFor(saga).warn({ porteur: bail.porteur, jeton: bail.jeton }, 'forced compensation: saga lease expired or taken over: stopped');
+      return { status: 409, body: { error: "Saga en cours d'exécution", details: { message: error.message }, saga_id: id } };
     } finally {
-      if (!saga.estTerminee) await repo.rendre(saga.id, porteur).catch(() => undefined);
+      if (!saga.estTerminee) await repo.rendre(saga.id, bail).catch(() => undefined);
     }
   }
 

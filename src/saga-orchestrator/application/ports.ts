@@ -51,7 +51,7 @@ export interface SagaListee {
   nombre_evenements: number;
 }
 
-/** Thrown when a write finds the saga held by another executor (its lease expired and recovery took it). */
+/** Thrown when a write finds its lease expired or taken over by another execution: the execution must stop. */
 export class BailPerdu extends Error {
   override readonly name = 'BailPerdu';
   constructor(readonly sagaId: string) {
@@ -59,19 +59,31 @@ export class BailPerdu extends Error {
   }
 }
 
+/**
+ * One execution's hold on a saga: its own holder name and the fencing token of this acquisition (raised on every
+ * acquisition). Writes name the token, so a holder that was taken over is refused whatever its name.
+ */
+export interface Bail {
+  porteur: string;
+  jeton: number;
+}
+
 export interface SagaRepository {
   /** Inserts a new saga, its lines, its events and their outbox entries; the caller holds it until `bailJusqua`. */
-  creer(saga: Saga, porteur: string, bailJusqua: Date): Promise<void>;
-  /** Saves the saga's state and appends the events not stored yet (with their outbox entries), in one transaction. */
-  enregistrer(saga: Saga, porteur: string): Promise<void>;
+  creer(saga: Saga, porteur: string, bailJusqua: Date): Promise<Bail>;
+  /**
+   * Saves the saga's state and appends the events not stored yet (with their outbox entries), in one transaction;
+   * BailPerdu when the lease was taken over or has expired (nothing is written).
+   */
+  enregistrer(saga: Saga, bail: Bail): Promise<void>;
   trouver(id: string): Promise<Saga | null>;
   lister(filtre: { etat?: EtatSaga; activesSeulement: boolean; limite: number }): Promise<{ total: number; sagas: SagaListee[] }>;
   /** Non-terminal sagas nobody holds (lease expired or never taken), oldest first. */
   orphelins(limite: number): Promise<string[]>;
-  /** Takes a non-terminal saga nobody holds; null when it is terminal or held. */
-  prendre(id: string, porteur: string, bailJusqua: Date): Promise<Saga | null>;
-  /** Lets go of a saga so recovery may take it at once. */
-  rendre(id: string, porteur: string): Promise<void>;
+  /** Takes a non-terminal saga nobody holds (with a new token); null when it is terminal or held. */
+  prendre(id: string, porteur: string, bailJusqua: Date): Promise<{ saga: Saga; bail: Bail } | null>;
+  /** Lets go of a saga so recovery may take it at once (only if `bail` still holds it). */
+  rendre(id: string, bail: Bail): Promise<void>;
   /** Count of non-terminal sagas per state. */
   compterActives(): Promise<Map<EtatSaga, number>>;
 }

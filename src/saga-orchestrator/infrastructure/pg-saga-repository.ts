@@ -2,15 +2,16 @@
  * Sagas in PostgreSQL (schema saga_orchestrator). Save rule of the reference (§4.2): upsert the saga, insert its lines
  * at creation, append only the events beyond those stored; here each appended event also goes to the outbox in the
  * same transaction (stream saga.orchestrator.events, correlation id = saga id). Who runs a saga is a lease on its row
- * (`verrou_par`, `verrou_jusqu_a`): every write checks it, so a request that outlived its lease cannot overwrite what
- * recovery did.
+ * (`verrou_par`, `verrou_jusqu_a`) with a fencing token (`bail_jeton`, raised on every acquisition): every write
+ * checks the token and the expiry, so an execution that outlived its lease cannot overwrite what recovery did, even
+ * when both run in the same process.
  */
 import { STREAMS, newEvent, type EventEnvelope } from '../../contracts/events.ts';
 import { withTransaction, type Pool, type Queryable } from '../../platform/db.ts';
 import type { Outbox } from '../../platform/service.ts';
 import { ETATS_NON_TERMINAUX, estEtatSaga, type EtatSaga, type TypeEvenement } from '../domain/etats.ts';
 import { Saga, type EvenementSaga, type SagaEtat } from '../domain/saga.ts';
-import { BailPerdu, type SagaListee, type SagaRepository } from '../application/ports.ts';
+import { BailPerdu, type Bail, type SagaListee, type SagaRepository } from '../application/ports.ts';
 
 const S = 'saga_orchestrator';
 
@@ -80,14 +81,14 @@ export class PgSagaRepository implements SagaRepository {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async creer(saga: Saga, porteur: string, bailJusqua: Date): Promise<void> {
+  async creer(saga: Saga, porteur: string, bailJusqua: Date): Promise<Bail> {
     const s = saga.instantane();
     await withTransaction(this.pool, async (c) => {
       await c.query(
         `INSERT INTO ${S}.saga_commandes (id, client_id, magasin_id, etat_actuel, donnees_contexte, reservation_stock_ids, commande_finale_id,
            duree_par_etape, tentatives_par_etape, compensation, date_creation, date_modification, date_entree_etat, date_fin, echeance,
-           est_terminee, necessite_compensation, verrou_par, verrou_jusqu_a)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+           est_terminee, necessite_compensation, verrou_par, verrou_jusqu_a, bail_jeton)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1)`,
         [
           s.id,
           s.client_id,
@@ -119,9 +120,10 @@ export class PgSagaRepository implements SagaRepository {
       await this.ajouterEvenements(c, saga, s.evenements, 0);
     });
     this.outbox.wake();
+    return { porteur, jeton: 1 };
   }
 
-  async enregistrer(saga: Saga, porteur: string): Promise<void> {
+  async enregistrer(saga: Saga, bail: Bail): Promise<void> {
     const s = saga.instantane();
     const reservations = (s.donnees_contexte.reservation_stock_ids as Record<string, string> | undefined) ?? {};
     let nouveaux = 0;
@@ -130,10 +132,10 @@ export class PgSagaRepository implements SagaRepository {
         `UPDATE ${S}.saga_commandes SET etat_actuel = $3, donnees_contexte = $4, reservation_stock_ids = $5, commande_finale_id = $6,
            duree_par_etape = $7, tentatives_par_etape = $8, compensation = $9, date_modification = $10, date_entree_etat = $11,
            date_fin = $12, est_terminee = $13, necessite_compensation = $14
-         WHERE id = $1 AND verrou_par = $2`,
+         WHERE id = $1 AND verrou_par = $2 AND bail_jeton = $15 AND verrou_jusqu_a > $16`,
         [
           s.id,
-          porteur,
+          bail.porteur,
           s.etat,
           JSON.stringify(s.donnees_contexte),
           JSON.stringify(reservations),
@@ -146,6 +148,8 @@ export class PgSagaRepository implements SagaRepository {
           s.date_fin,
           saga.estTerminee,
           saga.necessiteCompensation,
+          bail.jeton,
+          this.now(),
         ],
       );
       if (rowCount !== 1) throw new BailPerdu(s.id);
@@ -273,17 +277,25 @@ export class PgSagaRepository implements SagaRepository {
     return rows.map((r) => r.id);
   }
 
-  async prendre(id: string, porteur: string, bailJusqua: Date): Promise<Saga | null> {
-    const { rowCount } = await this.pool.query(
-      `UPDATE ${S}.saga_commandes SET verrou_par = $2, verrou_jusqu_a = $3
-       WHERE id = $1 AND NOT est_terminee AND (verrou_jusqu_a IS NULL OR verrou_jusqu_a < $4)`,
+  async prendre(id: string, porteur: string, bailJusqua: Date): Promise<{ saga: Saga; bail: Bail } | null> {
+    const { rows } = await this.pool.query<{ bail_jeton: string }>(
+      `UPDATE ${S}.saga_commandes SET verrou_par = $2, verrou_jusqu_a = $3, bail_jeton = bail_jeton + 1
+       WHERE id = $1 AND NOT est_terminee AND (verrou_jusqu_a IS NULL OR verrou_jusqu_a < $4)
+       RETURNING bail_jeton`,
       [id, porteur, bailJusqua, this.now()],
     );
-    return rowCount === 1 ? this.trouver(id) : null;
+    const jeton = rows[0]?.bail_jeton;
+    if (jeton === undefined) return null;
+    const saga = await this.trouver(id);
+    return saga ? { saga, bail: { porteur, jeton: Number(jeton) } } : null;
   }
 
-  async rendre(id: string, porteur: string): Promise<void> {
-    await this.pool.query(`UPDATE ${S}.saga_commandes SET verrou_par = NULL, verrou_jusqu_a = NULL WHERE id = $1 AND verrou_par = $2`, [id, porteur]);
+  async rendre(id: string, bail: Bail): Promise<void> {
+    // By token: a holder that was taken over must not release its successor's lease.
+    await this.pool.query(
+      `UPDATE ${S}.saga_commandes SET verrou_par = NULL, verrou_jusqu_a = NULL WHERE id = $1 AND verrou_par = $2 AND bail_jeton = $3`,
+      [id, bail.porteur, bail.jeton],
+    );
   }
 
   async compterActives(): Promise<Map<EtatSaga, number>> {

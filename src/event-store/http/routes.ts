@@ -2,7 +2,7 @@
  * The event store's HTTP API (seed README "Event Store – Endpoints utiles", reference §2.8 fixed): reads need
  * no key, as in the seed README; admin endpoints (dead letters, projection rebuild) need X-API-Key.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STREAMS } from '../../contracts/events.ts';
 import { HttpError, badRequest, conflict, notFound, unavailable } from '../../platform/errors.ts';
@@ -65,15 +65,47 @@ const view = (s: CheckoutState) => ({
   events: s.events,
 });
 
+// PostgreSQL's timestamptz has no year 0, and JavaScript writes years past 9999 as "+0YYYYY": an instant outside
+// years 1..9999 (UTC, after its offset) would reach the database and fail there as a 500.
+const EARLIEST_MS = new Date('0001-01-01T00:00:00Z').getTime();
+const LATEST_MS = new Date('9999-12-31T23:59:59.999Z').getTime();
+
+function instantInRange(at: Date): boolean {
+  const t = at.getTime();
+  return !Number.isNaN(t) && t >= EARLIEST_MS && t <= LATEST_MS;
+}
+
 function parseUntil(text: string | undefined): Until | undefined {
   if (text === undefined) return undefined;
   if (/^\d{1,15}$/.test(text)) return { position: Number(text) };
   const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
   const at = new Date(text);
-  if (!iso.test(text) || Number.isNaN(at.getTime())) {
-    throw badRequest('Paramètre until invalide', { field: 'querystring.until', message: 'expected an ISO-8601 date-time or an archive position', value: text });
+  if (!iso.test(text) || !instantInRange(at)) {
+    throw badRequest('Paramètre until invalide', { field: 'querystring.until', message: 'expected an ISO-8601 date-time (years 0001 to 9999, UTC) or an archive position', value: text });
   }
   return { at };
+}
+
+/** `since` passed the date-time format check; this also keeps it inside the years PostgreSQL can store. */
+function parseSince(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const at = new Date(text);
+  if (!instantInRange(at)) {
+    throw badRequest('Paramètre since invalide', { field: 'querystring.since', message: 'expected an ISO-8601 date-time, years 0001 to 9999 (UTC)', value: text });
+  }
+  return at.toISOString();
+}
+
+// Keys are compared as SHA-256 digests: equal lengths whatever the bytes sent (a header of the key's length in
+// characters but not in bytes made timingSafeEqual throw), and no early exit on the first matching key.
+const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+function keyMatches(keys: readonly Buffer[], given: unknown): boolean {
+  if (typeof given !== 'string') return false;
+  const presented = digest(given);
+  let ok = false;
+  for (const k of keys) ok = timingSafeEqual(k, presented) || ok;
+  return ok;
 }
 
 function lastEventId(req: FastifyRequest): number | undefined {
@@ -189,7 +221,7 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
     { schema: { tags: ['replay'], summary: 'Rechercher des checkouts (?status=&client_id=&since=<ISO-8601>&count=)', querystring: CheckoutsQuery } },
     async (req) => {
       const q = req.query as CheckoutsQuery;
-      const checkouts = await findCheckouts(pool, { status: q.status, client_id: q.client_id, since: q.since, count: q.count ?? 100 });
+      const checkouts = await findCheckouts(pool, { status: q.status, client_id: q.client_id, since: parseSince(q.since), count: q.count ?? 100 });
       return { count: checkouts.length, checkouts };
     },
   );
@@ -205,12 +237,11 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
   );
 
   // ---- admin ------------------------------------------------------------------------------------------
+  const keyDigests = o.apiKeys.map(digest);
   await app.register(async (admin: App) => {
     admin.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
       if (o.apiKeys.length === 0) throw unavailable('Administration désactivée: aucune clé API configurée (API_KEY)', null);
-      const given = req.headers['x-api-key'];
-      const ok = typeof given === 'string' && o.apiKeys.some((k) => k.length === given.length && timingSafeEqual(Buffer.from(k), Buffer.from(given)));
-      if (!ok) {
+      if (!keyMatches(keyDigests, req.headers['x-api-key'])) {
         reply.header('www-authenticate', 'ApiKey header="X-API-Key"');
         throw new HttpError(401, 'Clé API manquante ou invalide', { header: 'X-API-Key' });
       }

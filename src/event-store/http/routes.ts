@@ -10,6 +10,7 @@ import type { Pool } from '../../platform/db.ts';
 import type { Redis } from '../../platform/redis.ts';
 import type { App } from '../../platform/server.ts';
 import type { Logger } from '../../platform/logger.ts';
+import type { Registry } from '../../platform/metrics.ts';
 import * as deadLetters from '../../platform/bus/dead-letters.ts';
 import { isTerminal, evolve, initialState, type CheckoutState } from '../domain/checkout.ts';
 import {
@@ -23,7 +24,7 @@ import {
 } from '../infrastructure/pg-archive.ts';
 import { readOrdersByClient } from '../infrastructure/pg-projection.ts';
 import { rebuildOrdersByClient, RebuildInProgressError } from '../application/rebuild.ts';
-import { SseStreams, pollLoop } from './sse.ts';
+import { SseStreams, pollLoop, type SseLimits } from './sse.ts';
 import {
   CheckoutParams,
   CheckoutSseQuery,
@@ -44,9 +45,17 @@ export interface EventStoreRouteOptions {
   log: Logger;
   apiKeys: readonly string[];
   ssePollMs: number;
+  /** Caps, heartbeat and drain timeout of the SSE streams (defaults: DEFAULT_SSE_LIMITS). */
+  sse?: Partial<SseLimits>;
+  registry?: Registry;
   /** Longest an SSE connection stays open (the client reconnects with Last-Event-ID / ?after). */
   sseMaxMs?: number;
 }
+
+export const DEFAULT_SSE_LIMITS: SseLimits = { maxStreams: 64, maxPerClient: 8, heartbeatMs: 5_000, drainTimeoutMs: 30_000 };
+
+/** Events read per turn of a stream's poller. */
+const SSE_BATCH = 200;
 
 const KNOWN_STREAMS: readonly string[] = Object.values(STREAMS);
 const P = '/api/event-store';
@@ -115,7 +124,7 @@ function lastEventId(req: FastifyRequest): number | undefined {
 
 export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Promise<void> {
   const { pool } = o;
-  const sse = new SseStreams();
+  const sse = new SseStreams({ ...DEFAULT_SSE_LIMITS, ...o.sse }, o.log, o.registry);
   const sseMaxMs = o.sseMaxMs ?? 10 * 60_000;
   app.addHook('preClose', async () => sse.closeAll());
 
@@ -159,13 +168,19 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
       await requireKnownStream(stream);
       let cursor = (req.query as StreamSseQuery).after ?? lastEventId(req) ?? (await lastPosition(pool, stream));
       const out = sse.start(req, reply);
+      // One batch read at a time, sent as fast as the client takes it: at most SSE_BATCH events held per stream.
+      let batch: Awaited<ReturnType<typeof streamEvents>> = [];
       void pollLoop(out, o.ssePollMs, async () => {
-        const events = await streamEvents(pool, stream, { count: 500, order: 'asc', after: cursor });
-        for (const { stream: _s, ...e } of events) {
-          out.send(e.type, e, e.position);
+        const fetched = batch.length === 0;
+        if (fetched) batch = await streamEvents(pool, stream, { count: SSE_BATCH, order: 'asc', after: cursor });
+        const full = batch.length === SSE_BATCH;
+        while (batch.length > 0) {
+          const { stream: _s, ...e } = batch.shift()!;
           cursor = e.position;
+          // The client is behind: the rest of the batch waits for 'drain'.
+          if (!out.send(e.type, e, e.position)) return 'more';
         }
-        return false;
+        return fetched && !full ? 'idle' : 'more';
       }, sseMaxMs).catch((error: unknown) => {
         o.log.warn({ stream, err: (error as Error).message }, 'SSE stream ended on an error');
         out.close();
@@ -195,20 +210,24 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
       const out = sse.start(req, reply);
       let state = initialState(checkout_id);
       let sent = from;
+      let stateDue = false;
       void pollLoop(out, o.ssePollMs, async () => {
         const events = await checkoutEvents(pool, checkout_id);
         const fresh = events.filter((e) => !state.events.some((s) => s.event_id === e.event_id));
-        if (fresh.length === 0) return false;
         for (const e of fresh) {
           state = evolve(state, e);
+          stateDue = true;
           if (e.position > sent) {
-            out.send(e.type, e, e.position);
             sent = e.position;
+            // The client is behind: the rest (and the state) go on the next turn, after 'drain'.
+            if (!out.send(e.type, e, e.position)) return 'more';
           }
         }
+        if (!stateDue) return 'idle';
+        stateDue = false;
         const { events: _all, ...summary } = view(state);
         out.send('state', summary);
-        return isTerminal(state.status);
+        return isTerminal(state.status) ? 'done' : 'idle';
       }, sseMaxMs).catch((error: unknown) => {
         o.log.warn({ correlation_id: checkout_id, err: (error as Error).message }, 'SSE stream ended on an error');
         out.close();

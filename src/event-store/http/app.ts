@@ -8,7 +8,7 @@ import { startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { archiveEvents } from '../infrastructure/pg-archive.ts';
 import { startTrimmer } from '../infrastructure/trimmer.ts';
-import { eventStoreRoutes } from './routes.ts';
+import { DEFAULT_SSE_LIMITS, eventStoreRoutes } from './routes.ts';
 
 export const EventStoreConfig = Type.Object({
   PORT: PortVar(7010),
@@ -25,6 +25,14 @@ export const EventStoreConfig = Type.Object({
   STREAM_RETENTION_ENTRIES: Type.Integer({ minimum: 0, default: 100_000 }),
   STREAM_TRIM_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 86_400_000, default: 60_000 }),
   SSE_POLL_MS: Type.Integer({ minimum: 20, maximum: 10_000, default: 250 }),
+  /** Open SSE streams in total (503 + Retry-After beyond): each one polls the database every SSE_POLL_MS. */
+  SSE_MAX_STREAMS: Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULT_SSE_LIMITS.maxStreams }),
+  /** Open SSE streams per client address (the caller's, as the gateway reports it) (429 beyond). */
+  SSE_MAX_STREAMS_PER_CLIENT: Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULT_SSE_LIMITS.maxPerClient }),
+  /** At most this long without a byte on a stream: keep it at or under half the gateway's read_timeout (10 s). */
+  SSE_HEARTBEAT_MS: Type.Integer({ minimum: 10, maximum: 300_000, default: DEFAULT_SSE_LIMITS.heartbeatMs }),
+  /** A client that stops reading is dropped after this long behind. */
+  SSE_DRAIN_TIMEOUT_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: DEFAULT_SSE_LIMITS.drainTimeoutMs }),
 });
 export type EventStoreConfig = Static<typeof EventStoreConfig>;
 
@@ -49,7 +57,20 @@ export function eventStoreService(config: EventStoreConfig): HttpServiceDefiniti
     database: { url: config.DATABASE_URL, schema: EVENT_STORE_SCHEMA, dir: EVENT_STORE_DB_DIR, poolMax: config.DB_POOL_MAX },
     redisUrl: config.REDIS_URL,
     routes: (app, ctx) =>
-      eventStoreRoutes(app, { pool: ctx.pool!, redis: ctx.redis, log: ctx.log, apiKeys: apiKeysOf(config), ssePollMs: config.SSE_POLL_MS }),
+      eventStoreRoutes(app, {
+        pool: ctx.pool!,
+        redis: ctx.redis,
+        log: ctx.log,
+        registry: ctx.registry,
+        apiKeys: apiKeysOf(config),
+        ssePollMs: config.SSE_POLL_MS,
+        sse: {
+          maxStreams: config.SSE_MAX_STREAMS,
+          maxPerClient: config.SSE_MAX_STREAMS_PER_CLIENT,
+          heartbeatMs: config.SSE_HEARTBEAT_MS,
+          drainTimeoutMs: config.SSE_DRAIN_TIMEOUT_MS,
+        },
+      }),
     background: (ctx) => {
       const pool = ctx.pool!;
       const archive = startConsumer({

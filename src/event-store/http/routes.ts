@@ -2,7 +2,7 @@
  * The event store's HTTP API (seed README "Event Store – Endpoints utiles", reference §2.8 fixed): reads need
  * no key, as in the seed README; admin endpoints (dead letters, projection rebuild) need X-API-Key.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STREAMS } from '../../contracts/events.ts';
 import { HttpError, badRequest, conflict, notFound, unavailable } from '../../platform/errors.ts';
@@ -10,6 +10,7 @@ import type { Pool } from '../../platform/db.ts';
 import type { Redis } from '../../platform/redis.ts';
 import type { App } from '../../platform/server.ts';
 import type { Logger } from '../../platform/logger.ts';
+import type { Registry } from '../../platform/metrics.ts';
 import * as deadLetters from '../../platform/bus/dead-letters.ts';
 import { isTerminal, evolve, initialState, type CheckoutState } from '../domain/checkout.ts';
 import {
@@ -23,7 +24,7 @@ import {
 } from '../infrastructure/pg-archive.ts';
 import { readOrdersByClient } from '../infrastructure/pg-projection.ts';
 import { rebuildOrdersByClient, RebuildInProgressError } from '../application/rebuild.ts';
-import { SseStreams, pollLoop } from './sse.ts';
+import { SseStreams, pollLoop, type SseLimits } from './sse.ts';
 import {
   CheckoutParams,
   CheckoutSseQuery,
@@ -44,9 +45,17 @@ export interface EventStoreRouteOptions {
   log: Logger;
   apiKeys: readonly string[];
   ssePollMs: number;
+  /** Caps, heartbeat and drain timeout of the SSE streams (defaults: DEFAULT_SSE_LIMITS). */
+  sse?: Partial<SseLimits>;
+  registry?: Registry;
   /** Longest an SSE connection stays open (the client reconnects with Last-Event-ID / ?after). */
   sseMaxMs?: number;
 }
+
+export const DEFAULT_SSE_LIMITS: SseLimits = { maxStreams: 64, maxPerClient: 8, heartbeatMs: 5_000, drainTimeoutMs: 30_000 };
+
+/** Events read per turn of a stream's poller. */
+const SSE_BATCH = 200;
 
 const KNOWN_STREAMS: readonly string[] = Object.values(STREAMS);
 const P = '/api/event-store';
@@ -65,15 +74,47 @@ const view = (s: CheckoutState) => ({
   events: s.events,
 });
 
+// PostgreSQL's timestamptz has no year 0, and JavaScript writes years past 9999 as "+0YYYYY": an instant outside
+// years 1..9999 (UTC, after its offset) would reach the database and fail there as a 500.
+const EARLIEST_MS = new Date('0001-01-01T00:00:00Z').getTime();
+const LATEST_MS = new Date('9999-12-31T23:59:59.999Z').getTime();
+
+function instantInRange(at: Date): boolean {
+  const t = at.getTime();
+  return !Number.isNaN(t) && t >= EARLIEST_MS && t <= LATEST_MS;
+}
+
 function parseUntil(text: string | undefined): Until | undefined {
   if (text === undefined) return undefined;
   if (/^\d{1,15}$/.test(text)) return { position: Number(text) };
   const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
   const at = new Date(text);
-  if (!iso.test(text) || Number.isNaN(at.getTime())) {
-    throw badRequest('Paramètre until invalide', { field: 'querystring.until', message: 'expected an ISO-8601 date-time or an archive position', value: text });
+  if (!iso.test(text) || !instantInRange(at)) {
+    throw badRequest('Paramètre until invalide', { field: 'querystring.until', message: 'expected an ISO-8601 date-time (years 0001 to 9999, UTC) or an archive position', value: text });
   }
   return { at };
+}
+
+/** `since` passed the date-time format check; this also keeps it inside the years PostgreSQL can store. */
+function parseSince(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const at = new Date(text);
+  if (!instantInRange(at)) {
+    throw badRequest('Paramètre since invalide', { field: 'querystring.since', message: 'expected an ISO-8601 date-time, years 0001 to 9999 (UTC)', value: text });
+  }
+  return at.toISOString();
+}
+
+// Keys are compared as SHA-256 digests: equal lengths whatever the bytes sent (a header of the key's length in
+// characters but not in bytes made timingSafeEqual throw), and no early exit on the first matching key.
+const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+function keyMatches(keys: readonly Buffer[], given: unknown): boolean {
+  if (typeof given !== 'string') return false;
+  const presented = digest(given);
+  let ok = false;
+  for (const k of keys) ok = timingSafeEqual(k, presented) || ok;
+  return ok;
 }
 
 function lastEventId(req: FastifyRequest): number | undefined {
@@ -83,7 +124,7 @@ function lastEventId(req: FastifyRequest): number | undefined {
 
 export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Promise<void> {
   const { pool } = o;
-  const sse = new SseStreams();
+  const sse = new SseStreams({ ...DEFAULT_SSE_LIMITS, ...o.sse }, o.log, o.registry);
   const sseMaxMs = o.sseMaxMs ?? 10 * 60_000;
   app.addHook('preClose', async () => sse.closeAll());
 
@@ -127,13 +168,19 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
       await requireKnownStream(stream);
       let cursor = (req.query as StreamSseQuery).after ?? lastEventId(req) ?? (await lastPosition(pool, stream));
       const out = sse.start(req, reply);
+      // One batch read at a time, sent as fast as the client takes it: at most SSE_BATCH events held per stream.
+      let batch: Awaited<ReturnType<typeof streamEvents>> = [];
       void pollLoop(out, o.ssePollMs, async () => {
-        const events = await streamEvents(pool, stream, { count: 500, order: 'asc', after: cursor });
-        for (const { stream: _s, ...e } of events) {
-          out.send(e.type, e, e.position);
+        const fetched = batch.length === 0;
+        if (fetched) batch = await streamEvents(pool, stream, { count: SSE_BATCH, order: 'asc', after: cursor });
+        const full = batch.length === SSE_BATCH;
+        while (batch.length > 0) {
+          const { stream: _s, ...e } = batch.shift()!;
           cursor = e.position;
+          // The client is behind: the rest of the batch waits for 'drain'.
+          if (!out.send(e.type, e, e.position)) return 'more';
         }
-        return false;
+        return fetched && !full ? 'idle' : 'more';
       }, sseMaxMs).catch((error: unknown) => {
         o.log.warn({ stream, err: (error as Error).message }, 'SSE stream ended on an error');
         out.close();
@@ -163,20 +210,24 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
       const out = sse.start(req, reply);
       let state = initialState(checkout_id);
       let sent = from;
+      let stateDue = false;
       void pollLoop(out, o.ssePollMs, async () => {
         const events = await checkoutEvents(pool, checkout_id);
         const fresh = events.filter((e) => !state.events.some((s) => s.event_id === e.event_id));
-        if (fresh.length === 0) return false;
         for (const e of fresh) {
           state = evolve(state, e);
+          stateDue = true;
           if (e.position > sent) {
-            out.send(e.type, e, e.position);
             sent = e.position;
+            // The client is behind: the rest (and the state) go on the next turn, after 'drain'.
+            if (!out.send(e.type, e, e.position)) return 'more';
           }
         }
+        if (!stateDue) return 'idle';
+        stateDue = false;
         const { events: _all, ...summary } = view(state);
         out.send('state', summary);
-        return isTerminal(state.status);
+        return isTerminal(state.status) ? 'done' : 'idle';
       }, sseMaxMs).catch((error: unknown) => {
         o.log.warn({ correlation_id: checkout_id, err: (error as Error).message }, 'SSE stream ended on an error');
         out.close();
@@ -189,7 +240,7 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
     { schema: { tags: ['replay'], summary: 'Rechercher des checkouts (?status=&client_id=&since=<ISO-8601>&count=)', querystring: CheckoutsQuery } },
     async (req) => {
       const q = req.query as CheckoutsQuery;
-      const checkouts = await findCheckouts(pool, { status: q.status, client_id: q.client_id, since: q.since, count: q.count ?? 100 });
+      const checkouts = await findCheckouts(pool, { status: q.status, client_id: q.client_id, since: parseSince(q.since), count: q.count ?? 100 });
       return { count: checkouts.length, checkouts };
     },
   );
@@ -205,12 +256,11 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
   );
 
   // ---- admin ------------------------------------------------------------------------------------------
+  const keyDigests = o.apiKeys.map(digest);
   await app.register(async (admin: App) => {
     admin.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
       if (o.apiKeys.length === 0) throw unavailable('Administration désactivée: aucune clé API configurée (API_KEY)', null);
-      const given = req.headers['x-api-key'];
-      const ok = typeof given === 'string' && o.apiKeys.some((k) => k.length === given.length && timingSafeEqual(Buffer.from(k), Buffer.from(given)));
-      if (!ok) {
+      if (!keyMatches(keyDigests, req.headers['x-api-key'])) {
         reply.header('www-authenticate', 'ApiKey header="X-API-Key"');
         throw new HttpError(401, 'Clé API manquante ou invalide', { header: 'X-API-Key' });
       }

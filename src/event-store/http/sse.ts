@@ -1,18 +1,117 @@
-/** Server-Sent Events over a polled table (no LISTEN/NOTIFY: see docs/adr/0002). */
+/**
+ * Server-Sent Events over a polled table (no LISTEN/NOTIFY: see docs/adr/0002), bounded:
+ * - a cap on open streams in total (503 + Retry-After beyond) and per client (429 beyond), since each one polls
+ *   the database;
+ * - backpressure: when a write returns false the stream stops reading events until 'drain', and a client that does
+ *   not drain within `drainTimeoutMs` is dropped, so a slow or never-reading client holds at most about one
+ *   socket high-water mark plus one event in memory;
+ * - a heartbeat on its own timer (also while a database read hangs), under the gateway's read timeout.
+ */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError, unavailable } from '../../platform/errors.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { prom, type Registry } from '../../platform/metrics.ts';
 
 export interface SseStream {
-  send: (event: string, data: unknown, id?: number | string) => void;
+  /** Queues one event; false means the client is behind: send nothing more until `writable()` resolves. */
+  send: (event: string, data: unknown, id?: number | string) => boolean;
   comment: (text: string) => void;
+  /** True at once if the client keeps up, else once it drained; false if the stream closed or was dropped. */
+  writable: () => Promise<boolean>;
   close: () => void;
   closed: () => boolean;
+}
+
+export interface SseLimits {
+  /** Open streams of this process, all clients together (503 beyond). */
+  maxStreams: number;
+  /** Open streams of one client address (429 beyond). */
+  maxPerClient: number;
+  /** A comment line at least this often, so a proxy's read timeout never cuts a quiet stream. */
+  heartbeatMs: number;
+  /** How long a client that stopped reading may stay behind before it is dropped. */
+  drainTimeoutMs: number;
+}
+
+/** Seconds a refused client is told to wait: streams are long-lived, so slots free up slowly. */
+export const SSE_RETRY_AFTER_S = 5;
+
+// Behind the gateway every stream comes from the gateway's address; it puts the caller's address in X-Real-IP.
+// That header is trusted only from a loopback or private peer (the gateway's network): anyone else could claim
+// any address. The total cap holds whatever a client claims.
+const PRIVATE_PEER = /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|::1$|f[cd][0-9a-f]{2}:)/i;
+
+export function clientOf(req: FastifyRequest): string {
+  const peer = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const forwarded = req.headers['x-real-ip'];
+  if (typeof forwarded === 'string' && /^[0-9A-Fa-f.:]{2,45}$/.test(forwarded) && PRIVATE_PEER.test(peer)) return forwarded;
+  return peer || 'unknown';
 }
 
 /** Open streams of one app, ended when the app closes (they would otherwise hold `app.close()`). */
 export class SseStreams {
   private readonly open = new Set<SseStream>();
+  private readonly buffered = new Map<SseStream, () => number>();
+  private readonly perClient = new Map<string, number>();
+  private readonly refused?: prom.Counter<'reason'>;
+  private readonly dropped?: prom.Counter<'reason'>;
 
+  constructor(
+    private readonly limits: SseLimits,
+    private readonly log: Logger,
+    registry?: Registry,
+  ) {
+    if (!registry) return;
+    const streams = this;
+    new prom.Gauge({
+      name: 'event_store_sse_streams',
+      help: 'Open SSE streams',
+      registers: [registry],
+      collect() {
+        this.set(streams.open.size);
+      },
+    });
+    new prom.Gauge({
+      name: 'event_store_sse_buffered_bytes',
+      help: 'Bytes written to SSE streams and not yet taken by the clients’ sockets, all streams together',
+      registers: [registry],
+      collect() {
+        let total = 0;
+        for (const bytes of streams.buffered.values()) total += bytes();
+        this.set(total);
+      },
+    });
+    this.refused = new prom.Counter({ name: 'event_store_sse_refused_total', help: 'SSE streams refused by a cap', labelNames: ['reason'], registers: [registry] });
+    this.dropped = new prom.Counter({ name: 'event_store_sse_dropped_total', help: 'SSE streams dropped by the server', labelNames: ['reason'], registers: [registry] });
+    // Present from start, at 0 (dashboards and alerts read them).
+    for (const reason of ['total', 'per_client']) this.refused.inc({ reason }, 0);
+    this.dropped.inc({ reason: 'slow_client' }, 0);
+  }
+
+  /** Opens a stream, or throws the 429/503 `{error, details}` of a cap (before anything is written). */
   start(req: FastifyRequest, reply: FastifyReply): SseStream {
+    const client = clientOf(req);
+    const mine = this.perClient.get(client) ?? 0;
+    if (mine >= this.limits.maxPerClient) {
+      this.refused?.inc({ reason: 'per_client' });
+      reply.header('retry-after', String(SSE_RETRY_AFTER_S));
+      throw new HttpError(429, 'Trop de flux SSE ouverts par ce client', {
+        client,
+        open: mine,
+        max_per_client: this.limits.maxPerClient,
+        hint: 'close a stream before opening another (SSE_MAX_STREAMS_PER_CLIENT)',
+      });
+    }
+    if (this.open.size >= this.limits.maxStreams) {
+      this.refused?.inc({ reason: 'total' });
+      reply.header('retry-after', String(SSE_RETRY_AFTER_S));
+      throw unavailable('Trop de flux SSE ouverts sur l’event store', {
+        open: this.open.size,
+        max_streams: this.limits.maxStreams,
+        retry_after_s: SSE_RETRY_AFTER_S,
+      });
+    }
+
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {
@@ -23,27 +122,90 @@ export class SseStreams {
       'x-request-id': String(req.id),
     });
     let isClosed = false;
+    let behind = false;
+    let lastWrite = Date.now();
+    const write = (text: string): boolean => {
+      lastWrite = Date.now();
+      const ok = raw.write(text);
+      if (!ok) behind = true;
+      return ok;
+    };
+    const onDrain = () => {
+      behind = false;
+    };
+    raw.on('drain', onDrain);
+
+    const release = () => {
+      if (isClosed) return;
+      isClosed = true;
+      clearInterval(heartbeat);
+      raw.off('drain', onDrain);
+      this.open.delete(stream);
+      this.buffered.delete(stream);
+      const left = (this.perClient.get(client) ?? 1) - 1;
+      if (left > 0) this.perClient.set(client, left);
+      else this.perClient.delete(client);
+    };
+
     const stream: SseStream = {
       send: (event, data, id) => {
-        if (isClosed) return;
-        raw.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        if (isClosed) return false;
+        return write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       },
       comment: (text) => {
-        if (!isClosed) raw.write(`: ${text}\n\n`);
+        if (!isClosed) write(`: ${text}\n\n`);
+      },
+      writable: async () => {
+        if (isClosed) return false;
+        if (!behind) return true;
+        const drained = await new Promise<boolean>((resolve) => {
+          const done = (value: boolean) => {
+            clearTimeout(timer);
+            raw.off('drain', onDrained);
+            raw.off('close', onClose);
+            resolve(value);
+          };
+          const onDrained = () => done(true);
+          const onClose = () => done(false);
+          const timer = setTimeout(() => done(false), this.limits.drainTimeoutMs);
+          raw.once('drain', onDrained);
+          raw.once('close', onClose);
+        });
+        if (drained && !isClosed) return true;
+        if (!isClosed) {
+          this.dropped?.inc({ reason: 'slow_client' });
+          this.log.warn(
+            { reqId: req.id, client, url: req.url, buffered_bytes: raw.writableLength, drain_timeout_ms: this.limits.drainTimeoutMs },
+            'SSE client dropped: it stopped reading',
+          );
+          release();
+          // destroy, not end: end() would wait for the client to take what is buffered.
+          raw.destroy();
+        }
+        return false;
       },
       close: () => {
         if (isClosed) return;
-        isClosed = true;
-        this.open.delete(stream);
-        raw.end();
+        const stuck = behind;
+        release();
+        // A client that is behind may never take what is queued: end() would hold the connection (and app.close()).
+        if (stuck) raw.destroy();
+        else raw.end();
       },
       closed: () => isClosed,
     };
-    req.raw.on('close', () => {
-      isClosed = true;
-      this.open.delete(stream);
-    });
+
+    // The poller stops at its next turn once the client has gone (reply 'close' also fires on a lost connection).
+    raw.once('close', release);
+    // Nothing is written while the client is behind: what is queued already keeps the connection busy.
+    const heartbeat = setInterval(() => {
+      if (!behind && Date.now() - lastWrite >= this.limits.heartbeatMs / 2) stream.comment('keep-alive');
+    }, Math.max(1, Math.floor(this.limits.heartbeatMs / 2)));
+    heartbeat.unref();
+
+    this.perClient.set(client, mine + 1);
     this.open.add(stream);
+    this.buffered.set(stream, () => raw.writableLength);
     stream.comment('connected');
     return stream;
   }
@@ -53,17 +215,25 @@ export class SseStreams {
   }
 }
 
-/** Polls `tick` every `intervalMs` until the stream closes or `tick` returns true (done). */
-export async function pollLoop(stream: SseStream, intervalMs: number, tick: () => Promise<boolean>, maxMs: number): Promise<void> {
+/**
+ * What one turn of a poller found: `done` (the stream ends), `idle` (caught up: wait `intervalMs` before polling
+ * again) or `more` (stopped early because the client was behind or the batch was full: go on as soon as it drained).
+ */
+export type Turn = 'done' | 'idle' | 'more';
+
+/**
+ * Polls `tick` until the stream closes, `tick` says done or `maxMs` passed. Waits for the client to drain before
+ * each read, so events are read from the database only as fast as the client takes them, and a client catching up
+ * is not held to one socket buffer per poll interval.
+ */
+export async function pollLoop(stream: SseStream, intervalMs: number, tick: () => Promise<Turn>, maxMs: number): Promise<void> {
   const until = Date.now() + maxMs;
-  let lastBeat = Date.now();
   while (!stream.closed() && Date.now() < until) {
-    if (await tick()) break;
-    if (Date.now() - lastBeat > 15_000) {
-      stream.comment('keep-alive');
-      lastBeat = Date.now();
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
+    if (!(await stream.writable())) return;
+    const turn = await tick();
+    if (turn === 'done') break;
+    if (turn === 'idle') await new Promise((r) => setTimeout(r, intervalMs));
   }
-  stream.close();
+  // The last events (a checkout's final state) reach a client that is merely slow before the stream ends.
+  if (await stream.writable()) stream.close();
 }

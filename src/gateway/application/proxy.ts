@@ -135,6 +135,8 @@ export function createProxyHandler(deps: ProxyDeps): ProxyHandler {
       return;
     }
     ctx.source = 'kong';
+    // No healthy peer or no name resolution: an outage; tell the client when to come back (the services do too).
+    if (status === 503 && !Object.keys(headers).some((h) => h.toLowerCase() === 'retry-after')) headers = { ...headers, 'retry-after': '5' };
     const body = JSON.stringify({ message, ...extra, request_id: ctx.reqId });
     ctx.egress += body.length;
     res.writeHead(status, {

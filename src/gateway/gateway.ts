@@ -77,11 +77,11 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     rateLimiter = new RateLimiter(limits, new RedisRateLimitStore(redis), config.rateLimitPrefix, log, rl.faultTolerant);
   }
 
-  const counters: ConnectionCounters = { accepted: 0, active: 0, totalRequests: 0, inFlight: 0 };
+  const counters: ConnectionCounters = { accepted: 0, dropped: 0, active: 0, totalRequests: 0, inFlight: 0 };
   const metrics = new GatewayPrometheus(registry, model, upstreams, counters, nodeId, KONG_VERSION);
   const forwarder = new UndiciForwarder();
-  const handler = createProxyHandler({ model, upstreams, forwarder, keyRing, rateLimiter, metrics, log });
-  const proxy = createProxyServer(handler, counters);
+  const handler = createProxyHandler({ model, upstreams, forwarder, keyRing, rateLimiter, metrics, log, bodyLimit: config.limits.bodyLimit });
+  const proxy = createProxyServer(handler, counters, config.limits);
   const checker = new HealthChecker(upstreams, log, { intervalMs: config.healthcheckIntervalMs });
 
   let ready = false;
@@ -92,6 +92,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     model.plugins.cors && 'cors',
     model.plugins.keyAuth && 'key-auth',
     model.plugins.rateLimiting && 'rate-limiting',
+    model.routes.some((r) => r.bodyLimit !== undefined) && 'request-size-limiting',
     model.plugins.prometheus && 'prometheus',
   ].filter((p): p is string => typeof p === 'string');
   const admin = await createAdminServer({

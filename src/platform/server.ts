@@ -18,6 +18,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from './logger.ts';
 import { createHttpMetrics, type Registry } from './metrics.ts';
 import { HttpError } from './errors.ts';
+import { unreachableDependency } from './transient.ts';
 import { useStrictValidation } from './validation.ts';
 
 export type App = FastifyInstance<
@@ -43,7 +44,14 @@ export interface ServerOptions {
   readiness?: ReadinessCheck[];
   /** Largest accepted request body, in bytes. */
   bodyLimit?: number;
+  /** Ports of the dependencies (e.g. 5432 → 'postgres'), to name the one behind a refused connection. */
+  dependencyPorts?: ReadonlyMap<number, string>;
 }
+
+/** Seconds a client should wait before retrying a 503: about the pool's connect timeout and Redis's reconnect step. */
+export const RETRY_AFTER_SECONDS = 5;
+
+const DEPENDENCY_LABEL: Record<string, string> = { postgres: 'Base de données indisponible', redis: 'Redis indisponible' };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -98,6 +106,11 @@ export async function createServer(options: ServerOptions): Promise<App> {
     const level = routine ? (reply.statusCode < 400 ? 'debug' : 'warn') : reply.statusCode >= 500 ? 'error' : 'info';
     req.log[level]({ method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
   });
+  // Every 503 (a dependency down, whichever code path answered it) tells the client when to come back.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    return payload;
+  });
 
   app.setErrorHandler((error: FastifyError | HttpError, req, reply) => {
     if (error instanceof HttpError) return reply.code(error.statusCode).send(error.body);
@@ -114,6 +127,15 @@ export async function createServer(options: ServerOptions): Promise<App> {
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       return reply.code(status).send({ error: error.message, details: { code: error.code ?? null } });
+    }
+    // A database or Redis that cannot be reached is an outage, not our bug: 503 naming it, so clients retry later.
+    const down = unreachableDependency(error, options.dependencyPorts);
+    if (down) {
+      req.log.warn({ err: error, dependency: down.dependency }, 'dependency unreachable');
+      return reply
+        .code(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .send({ error: DEPENDENCY_LABEL[down.dependency] ?? 'Dépendance indisponible', details: { dependency: down.dependency, cause: down.cause } });
     }
     req.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ error: 'Erreur interne du serveur', details: null });
@@ -137,19 +159,24 @@ export async function createServer(options: ServerOptions): Promise<App> {
 
   const health = async () => ({ status: 'healthy', service: options.service });
   app.get('/health', { schema: { tags: ['ops'], summary: 'Liveness' } }, health);
-  app.get('/ready', { schema: { tags: ['ops'], summary: 'Readiness: database and Redis answer' } }, async (_req, reply) => {
+  app.get('/ready', { schema: { tags: ['ops'], summary: 'Readiness: database and Redis answer; `missing` names those that do not' } }, async (_req, reply) => {
     const checks: Record<string, string> = {};
-    let ready = true;
-    for (const { name, check } of options.readiness ?? []) {
-      try {
-        await withTimeout(check(), 2_000);
-        checks[name] = 'ok';
-      } catch (error) {
-        ready = false;
-        checks[name] = (error as Error).message || 'unreachable';
-      }
-    }
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', service: options.service, checks });
+    const missing: string[] = [];
+    // Checked together: one frozen dependency must not push the others past the probe's own timeout.
+    await Promise.all(
+      (options.readiness ?? []).map(async ({ name, check }) => {
+        try {
+          await withTimeout(check(), 2_000);
+          checks[name] = 'ok';
+        } catch (error) {
+          missing.push(name);
+          checks[name] = (error as Error).message || 'unreachable';
+        }
+      }),
+    );
+    missing.sort();
+    const ready = missing.length === 0;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', service: options.service, missing, checks });
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
     reply.header('content-type', options.registry.contentType).send(await options.registry.metrics()),

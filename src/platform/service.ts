@@ -56,7 +56,7 @@ export interface HttpServiceDefinition {
 
 export async function buildHttpApp(def: HttpServiceDefinition, ctx: ServiceContext): Promise<App> {
   const readiness: ReadinessCheck[] = [];
-  if (ctx.pool) readiness.push({ name: 'database', check: () => ctx.pool!.query('SELECT 1') });
+  if (ctx.pool) readiness.push({ name: 'postgres', check: () => ctx.pool!.query('SELECT 1') });
   if (ctx.redis) readiness.push({ name: 'redis', check: () => ctx.redis!.ping() });
   readiness.push(...(def.readiness?.(ctx) ?? []));
   const app = await createServer({
@@ -66,9 +66,26 @@ export async function buildHttpApp(def: HttpServiceDefinition, ctx: ServiceConte
     logger: ctx.log,
     registry: ctx.registry,
     readiness,
+    dependencyPorts: dependencyPorts(def),
   });
   await def.routes(app, ctx);
   return app;
+}
+
+/** The database's and Redis's ports, so a refused connection in a request names the dependency behind it. */
+function dependencyPorts(def: HttpServiceDefinition): Map<number, string> {
+  const ports = new Map<number, string>();
+  const add = (url: string | undefined, fallback: number, name: string) => {
+    if (!url) return;
+    try {
+      ports.set(Number(new URL(url).port || fallback), name);
+    } catch {
+      // a malformed URL fails elsewhere, with its own message
+    }
+  };
+  add(def.database?.url, 5432, 'postgres');
+  add(def.redisUrl, 6379, 'redis');
+  return ports;
 }
 
 export async function startHttpService(def: HttpServiceDefinition): Promise<Running & { app: App; ctx: ServiceContext }> {

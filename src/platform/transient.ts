@@ -62,3 +62,54 @@ export function describeCallError(error: unknown): string {
   for (const text of [e?.code, e?.cause?.code, e?.cause?.message, e?.message]) if (typeof text === 'string' && text !== '') return text;
   return String(error);
 }
+
+/**
+ * Which dependency an error says is unreachable, or null when the error says nothing of the kind (a bug, bad data).
+ * Shared by the HTTP error handler (503 + Retry-After instead of a 500) and any loop that must wait rather than
+ * count a failure. Recognised: PostgreSQL's connection-level SQLSTATEs and `pg`'s own connection messages, ioredis's
+ * "gave up" errors, and a refused/lost socket (named by its port through `ports`, e.g. {5432: 'postgres'}).
+ */
+export interface UnreachableDependency {
+  dependency: string;
+  cause: string;
+}
+
+/** 08xxx connection exception, 57P01-03 shutdown / crash / cannot connect now, 53300 too many connections. */
+const PG_DOWN_STATE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
+const PG_DOWN_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable/;
+const REDIS_DOWN_MESSAGE = /^Connection is closed\.|Stream isn't writeable|Reached the max retries per request limit/;
+/** Socket-level failures only: timeouts and aborts may be our own deadline, not a dependency's absence. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+
+export function unreachableDependency(
+  error: unknown,
+  ports: ReadonlyMap<number, string> = new Map(),
+  depth = 0,
+): UnreachableDependency | null {
+  if (error === null || typeof error !== 'object' || depth > 4) return null;
+  const e = error as ErrorLike & { port?: unknown };
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (typeof e.code === 'string' && PG_DOWN_STATE.test(e.code)) return { dependency: 'postgres', cause: `${e.code} ${message}`.trim() };
+  if (PG_DOWN_MESSAGE.test(message)) return { dependency: 'postgres', cause: message };
+  if (e.name === 'MaxRetriesPerRequestError' || REDIS_DOWN_MESSAGE.test(message)) return { dependency: 'redis', cause: message };
+  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) {
+    const named = typeof e.port === 'number' ? ports.get(e.port) : undefined;
+    if (named) return { dependency: named, cause: e.code };
+    const inner = Array.isArray(e.errors) ? firstUnreachable(e.errors, ports, depth) : null;
+    return inner ?? { dependency: 'inconnue', cause: e.code };
+  }
+  if (Array.isArray(e.errors)) {
+    const inner = firstUnreachable(e.errors, ports, depth);
+    if (inner) return inner;
+  }
+  return unreachableDependency(e.cause, ports, depth + 1);
+}
+
+function firstUnreachable(errors: unknown[], ports: ReadonlyMap<number, string>, depth: number): UnreachableDependency | null {
+  for (const inner of errors) {
+    const found = unreachableDependency(inner, ports, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}

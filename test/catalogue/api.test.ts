@@ -377,14 +377,15 @@ describe('OpenAPI', () => {
 });
 
 describe('infrastructure failure', () => {
-  test('an unreachable database is a 500 with the generic body, still naming the instance', async () => {
+  test('an unreachable database is a 503 naming postgres, with Retry-After, still naming the instance', async () => {
     const pool = createPool('postgres://postgres@127.0.0.1:1/none', 1, 'test-catalogue-down');
     const config = loadConfig(CatalogueConfigSchema, { DATABASE_URL: 'postgres://127.0.0.1:1/none', INSTANCE_ID });
     const app = await buildTestApp(catalogueService(config), pool);
     try {
       const res = await app.inject({ method: 'GET', url: `${BASE}/produits/${SEED.produits.clavier}/` });
-      assert.equal(res.statusCode, 500);
-      assert.deepEqual(res.json(), { error: 'Erreur interne du serveur', details: null });
+      assert.equal(res.statusCode, 503);
+      assert.deepEqual(res.json(), { error: 'Base de données indisponible', details: { dependency: 'postgres', cause: 'ECONNREFUSED' } });
+      assert.match(String(res.headers['retry-after']), /^[1-9]\d*$/);
       assert.equal(res.headers['x-instance-id'], INSTANCE_ID);
     } finally {
       await app.close();

@@ -1,7 +1,7 @@
 /**
  * TypeBox schema of the Kong 3.6 declarative (DB-less) fields deploy/kong/kong.yml uses, written from Kong's
  * documented entity and plugin schemas (Admin API entities Service, Route, Upstream, Target, Consumer, key-auth
- * credential; plugins correlation-id, cors, key-auth, rate-limiting, prometheus). Every object is closed
+ * credential; plugins correlation-id, cors, key-auth, rate-limiting, request-size-limiting, prometheus). Every object is closed
  * (additionalProperties: false), so a misspelt field, an unknown plugin or a value Kong would refuse fails here
  * instead of at `kong start`. Fields Kong documents but the file does not use are left out on purpose: adding
  * one to kong.yml means adding it here, checked against Kong's documentation.
@@ -214,6 +214,16 @@ const PrometheusConfig = Type.Object(
   closed,
 );
 
+/** Kong 3.6 request-size-limiting: integer size in `size_unit` (default 128 megabytes). */
+const RequestSizeLimitingConfig = Type.Object(
+  {
+    allowed_payload_size: Type.Integer({ minimum: 0 }),
+    size_unit: Enum(['megabytes', 'kilobytes', 'bytes'] as const),
+    require_content_length: Type.Boolean(),
+  },
+  closed,
+);
+
 const plugin = <N extends string, C extends TSchema>(name: N, config: C) =>
   Type.Object({ name: Type.Literal(name), enabled: Type.Optional(Type.Boolean()), config }, closed);
 
@@ -223,6 +233,7 @@ export const PLUGIN_SCHEMAS = {
   cors: plugin('cors', CorsConfig),
   'key-auth': plugin('key-auth', KeyAuthConfig),
   'rate-limiting': plugin('rate-limiting', RateLimitingConfig),
+  'request-size-limiting': plugin('request-size-limiting', RequestSizeLimitingConfig),
   prometheus: plugin('prometheus', PrometheusConfig),
 } as const;
 

@@ -318,7 +318,7 @@ describe('failover', () => {
     }
   });
 
-  test('all instances gone → 503 "failure to get a peer from the ring-balancer"', async () => {
+  test('all instances gone → 503 "failure to get a peer from the ring-balancer" with Retry-After', async () => {
     const sys = await startSystem();
     try {
       await Promise.all(sys.catalogue.map((u) => u.close()));
@@ -326,6 +326,7 @@ describe('failover', () => {
       const r = await call(sys.gw, '/api/catalogue/x');
       assert.equal(r.status, 503);
       assert.equal((r.body as { message: string }).message, 'failure to get a peer from the ring-balancer');
+      assert.equal(r.headers.get('retry-after'), '5', 'an outage tells the client when to retry');
     } finally {
       await sys.stop();
     }

@@ -134,3 +134,35 @@ test('gateway env: API_KEY or API_KEYS required, targets map parsed', () => {
   assert.throws(() => loadGatewayConfig({ API_KEY: 'k', GATEWAY_TARGETS: '[1]' }), /GATEWAY_TARGETS/);
   assert.throws(() => loadGatewayConfig({ API_KEY: 'k', RATE_LIMIT_SECOND: 'lots' }), /RATE_LIMIT_SECOND/);
 });
+
+test('request-size-limiting: the committed 1 MiB applies to every route; a route or service scope overrides it; units are binary', () => {
+  const { model } = parseKongConfig(readFileSync(KONG_YML, 'utf8'), { apiKeys: ['k'] });
+  for (const r of model.routes) assert.equal(r.bodyLimit, 1024 * 1024, r.name);
+  const scoped = minimal(
+    'plugins:\n' +
+      '  - name: request-size-limiting\n    config: { allowed_payload_size: 2 }\n' +
+      '  - name: request-size-limiting\n    route: s-route-0\n    config: { allowed_payload_size: 10, size_unit: kilobytes, require_content_length: true }\n',
+  );
+  const route = parseKongConfig(scoped, { apiKeys: [] }).model.routes[0]!;
+  assert.deepEqual([route.bodyLimit, route.requireContentLength], [10 * 1024, true]);
+  const global = parseKongConfig(minimal('plugins:\n  - name: request-size-limiting\n    config: { allowed_payload_size: 2 }\n'), { apiKeys: [] });
+  assert.equal(global.model.routes[0]!.bodyLimit, 2 * 1024 * 1024);
+  assert.throws(
+    () => parseKongConfig(minimal('plugins:\n  - name: request-size-limiting\n    route: nope\n    config: {}\n'), { apiKeys: [] }),
+    /route "nope" is not declared/,
+  );
+  assert.throws(
+    () => parseKongConfig(minimal('plugins:\n  - name: request-size-limiting\n    config: { size_unit: gigabytes }\n'), { apiKeys: [] }),
+    /size_unit/,
+  );
+});
+
+test('gateway env: client limits have nginx/Kong-like defaults and are checked', () => {
+  const c = loadGatewayConfig({ API_KEY: 'k' });
+  assert.deepEqual(c.limits, { headerTimeoutMs: 15_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 60_000, maxConnections: 1024, bodyLimit: 1_048_576 });
+  assert.throws(
+    () => loadGatewayConfig({ API_KEY: 'k', GATEWAY_CLIENT_HEADER_TIMEOUT_MS: '20000', GATEWAY_CLIENT_BODY_TIMEOUT_MS: '10000' }),
+    /GATEWAY_CLIENT_BODY_TIMEOUT_MS/,
+  );
+  assert.throws(() => loadGatewayConfig({ API_KEY: 'k', GATEWAY_MAX_CONNECTIONS: '0' }), /GATEWAY_MAX_CONNECTIONS/);
+});

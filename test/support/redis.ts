@@ -14,6 +14,8 @@ export interface TestRedis {
   port: number;
   /** Stops the server and starts it again on the same port and data folder (AOF: data survives). */
   restart: () => Promise<void>;
+  /** A real fault: SIGKILL, no shutdown; `restart()` brings it back. */
+  kill: () => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -58,6 +60,12 @@ export async function startTestRedis(): Promise<TestRedis> {
     restart: async () => {
       await halt(child);
       child = await launch();
+    },
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
     },
     stop: async () => {
       await halt(child);

@@ -19,6 +19,8 @@ export interface SystemOptions {
   embedded?: boolean;
   env?: Record<string, string>;
   startupTimeoutMs?: number;
+  /** A database the test owns (e.g. a private cluster it stops): used as given, neither created nor dropped. */
+  databaseUrl?: string;
 }
 
 export interface TestSystem {
@@ -45,7 +47,7 @@ export interface TestSystem {
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'test-system-'));
   const redis: TestRedis = await startTestRedis();
-  const db: TestDatabase | undefined = options.embedded ? undefined : await createTestDatabase('system');
+  const db: TestDatabase | undefined = options.embedded || options.databaseUrl ? undefined : await createTestDatabase('system');
   const names = [...PROCESSES.flatMap((p) => [p.port.env, ...(p.extraPorts ?? []).map((e) => e.env)]), 'PGLITE_PORT'];
   const reserved = await reservePorts(names.length);
   const free = reserved.ports;
@@ -65,7 +67,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     ...options.env,
   };
   delete env.API_KEYS;
-  if (db) env.DATABASE_URL = db.url;
+  if (options.databaseUrl) env.DATABASE_URL = options.databaseUrl;
+  else if (db) env.DATABASE_URL = db.url;
   else delete env.DATABASE_URL;
 
   let output = '';
@@ -146,7 +149,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     dataDir,
     redisUrl: redis.url,
     restartRedis: () => redis.restart(),
-    databaseUrl: db?.url,
+    databaseUrl: options.databaseUrl ?? db?.url,
     output: () => output,
     command,
     url: (name) => `http://127.0.0.1:${ports[name]}`,

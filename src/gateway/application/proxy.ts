@@ -29,6 +29,7 @@ export const MESSAGES = {
   timeout: 'The upstream server is timing out',
   dns: 'name resolution failed',
   tooLarge: 'Request size limit exceeded',
+  lengthRequired: 'A valid Content-Length header is required',
 } as const;
 
 /** Methods safe to send twice (RFC 9110 idempotent, minus TRACE). */
@@ -55,7 +56,7 @@ export interface ProxyDeps {
   rateLimiter?: RateLimiter;
   metrics: ProxyMetrics;
   log: Logger;
-  /** Largest buffered request body. */
+  /** Largest buffered request body where no request-size-limiting plugin covers the route (nginx's 1 MiB default). */
   bodyLimit?: number;
 }
 
@@ -77,7 +78,7 @@ interface Ctx {
 export function createProxyHandler(deps: ProxyDeps): ProxyHandler {
   const { model, upstreams, forwarder, keyRing, rateLimiter, metrics, log } = deps;
   const routing = new RoutingTable(model.routes);
-  const bodyLimit = deps.bodyLimit ?? 16 * 1024 * 1024;
+  const defaultBodyLimit = deps.bodyLimit ?? 1024 * 1024;
   const keyAuth = model.plugins.keyAuth;
   const keyHeaders = (keyAuth?.keyNames ?? []).map((k) => k.toLowerCase());
   const cors = model.plugins.cors;
@@ -121,13 +122,22 @@ export function createProxyHandler(deps: ProxyDeps): ProxyHandler {
     else log.info(entry, 'request');
   }
 
-  function kongError(res: ServerResponse, ctx: Ctx, status: number, message: string, headers: Record<string, string> = {}): void {
+  function kongError(
+    res: ServerResponse,
+    ctx: Ctx,
+    status: number,
+    message: string,
+    headers: Record<string, string> = {},
+    extra: Record<string, unknown> = {},
+  ): void {
     if (res.headersSent) {
       res.destroy();
       return;
     }
     ctx.source = 'kong';
-    const body = JSON.stringify({ message, request_id: ctx.reqId });
+    // No healthy peer or no name resolution: an outage; tell the client when to come back (the services do too).
+    if (status === 503 && !Object.keys(headers).some((h) => h.toLowerCase() === 'retry-after')) headers = { ...headers, 'retry-after': '5' };
+    const body = JSON.stringify({ message, ...extra, request_id: ctx.reqId });
     ctx.egress += body.length;
     res.writeHead(status, {
       ...headers,
@@ -226,11 +236,22 @@ export function createProxyHandler(deps: ProxyDeps): ProxyHandler {
       }
     }
 
+    const bodyLimit = match.route.bodyLimit ?? defaultBodyLimit;
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    if (match.route.requireContentLength && hasBody && req.headers['content-length'] === undefined) {
+      return kongError(res, ctx, 411, MESSAGES.lengthRequired, { connection: 'close' });
+    }
     let body: Buffer | null;
     try {
       body = await readBody(req, bodyLimit);
     } catch (error) {
-      if ((error as Error).message === 'too large') return kongError(res, ctx, 413, MESSAGES.tooLarge, { connection: 'close' });
+      if ((error as Error).message === 'too large') {
+        // Kong's message, plus the project's {error, details} so a client sees the limit it passed.
+        return kongError(res, ctx, 413, MESSAGES.tooLarge, { connection: 'close' }, {
+          error: MESSAGES.tooLarge,
+          details: { limit_bytes: bodyLimit, route: match.route.name },
+        });
+      }
       res.destroy();
       return;
     }

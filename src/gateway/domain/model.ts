@@ -67,6 +67,10 @@ export interface RouteDef {
   stripPath: boolean;
   /** Empty = every method. */
   methods: string[];
+  /** Largest request body, from a request-size-limiting plugin on the route, its service or global; else the gateway's default. */
+  bodyLimit?: number;
+  /** request-size-limiting's `require_content_length`: a body without Content-Length is refused (411). */
+  requireContentLength?: boolean;
 }
 
 export interface KeyAuthConfig {

@@ -124,7 +124,7 @@ export async function createAdminServer(deps: AdminDeps) {
     configuration_hash: deps.configHash,
     server: {
       connections_accepted: counters.accepted,
-      connections_handled: counters.accepted,
+      connections_handled: counters.accepted - counters.dropped,
       connections_active: counters.active,
       connections_reading: 0,
       connections_writing: counters.inFlight,

@@ -23,6 +23,13 @@ export const GatewayEnv = Type.Object({
   RATE_LIMIT_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   RATE_LIMIT_PREFIX: Type.String({ minLength: 1, default: 'ratelimit:gateway' }),
   HEALTHCHECK_INTERVAL_MS: Type.Optional(Type.Integer({ minimum: 10 })),
+  // Client-side limits, in the spirit of nginx/Kong (client_header_timeout, client_body_timeout, keepalive_timeout,
+  // worker_connections, request-size-limiting): a slow or greedy client cannot hold the gateway's sockets or memory.
+  GATEWAY_CLIENT_HEADER_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000, description: 'time to receive a request line and headers; then 408 and close' }),
+  GATEWAY_CLIENT_BODY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 30_000, description: 'time to receive a whole request (headers and body); then 408 and close' }),
+  GATEWAY_KEEPALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 60_000, description: 'idle time before an unused keep-alive connection is closed' }),
+  GATEWAY_MAX_CONNECTIONS: Type.Integer({ minimum: 1, default: 1024, description: 'client connections at once; more are closed at accept' }),
+  GATEWAY_BODY_LIMIT_BYTES: Type.Integer({ minimum: 0, default: 1_048_576, description: 'request body limit of a route no request-size-limiting plugin covers; beyond it 413' }),
   LOG_LEVEL: LogLevelVar(),
 });
 
@@ -39,8 +46,27 @@ export interface GatewayConfig {
   rateLimitMinute?: number;
   rateLimitPrefix: string;
   healthcheckIntervalMs?: number;
+  limits: ClientLimits;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
+
+export interface ClientLimits {
+  headerTimeoutMs: number;
+  /** Whole request (headers and body): Node's requestTimeout. */
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  /** Default body limit; a route's request-size-limiting plugin overrides it. */
+  bodyLimit: number;
+}
+
+export const DEFAULT_CLIENT_LIMITS: ClientLimits = {
+  headerTimeoutMs: 15_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 60_000,
+  maxConnections: 1024,
+  bodyLimit: 1_048_576,
+};
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const c = loadConfig(GatewayEnv, env);
@@ -68,6 +94,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       problems.push(`GATEWAY_TARGETS: expected a JSON object mapping "host:port" to "host:port" (${(error as Error).message})`);
     }
   }
+  if (c.GATEWAY_CLIENT_BODY_TIMEOUT_MS < c.GATEWAY_CLIENT_HEADER_TIMEOUT_MS) {
+    problems.push('GATEWAY_CLIENT_BODY_TIMEOUT_MS must be at least GATEWAY_CLIENT_HEADER_TIMEOUT_MS (it covers headers and body)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -82,6 +111,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     rateLimitMinute: c.RATE_LIMIT_MINUTE,
     rateLimitPrefix: c.RATE_LIMIT_PREFIX,
     healthcheckIntervalMs: c.HEALTHCHECK_INTERVAL_MS,
+    limits: {
+      headerTimeoutMs: c.GATEWAY_CLIENT_HEADER_TIMEOUT_MS,
+      requestTimeoutMs: c.GATEWAY_CLIENT_BODY_TIMEOUT_MS,
+      keepAliveTimeoutMs: c.GATEWAY_KEEPALIVE_TIMEOUT_MS,
+      maxConnections: c.GATEWAY_MAX_CONNECTIONS,
+      bodyLimit: c.GATEWAY_BODY_LIMIT_BYTES,
+    },
     logLevel: c.LOG_LEVEL as GatewayConfig['logLevel'],
   };
 }

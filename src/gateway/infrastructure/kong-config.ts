@@ -133,6 +133,13 @@ const CorsConf = Type.Object({
   credentials: Type.Optional(Type.Boolean()),
   max_age: Type.Optional(Type.Union([Num(), Type.Null()])),
 });
+const SizeLimitConf = Type.Object({
+  allowed_payload_size: Type.Optional(Type.Integer({ minimum: 0 })),
+  size_unit: Type.Optional(Type.Union([Type.Literal('megabytes'), Type.Literal('kilobytes'), Type.Literal('bytes')])),
+  require_content_length: Type.Optional(Type.Boolean()),
+});
+/** Kong's request-size-limiting units (binary multiples, as its handler computes them). */
+const SIZE_UNITS = { megabytes: 2 ** 20, kilobytes: 2 ** 10, bytes: 1 } as const;
 const CorrelationConf = Type.Object({
   header_name: Type.Optional(Type.String({ minLength: 1 })),
   echo_downstream: Type.Optional(Type.Boolean()),
@@ -227,8 +234,30 @@ export function parseKongConfig(text: string, secrets: SecretSource, file = 'kon
   }
 
   const plugins: GatewayModel['plugins'] = { prometheus: false };
+  // request-size-limiting may be scoped (Kong's per-route body limit): route beats service beats global.
+  const sizeLimits = { global: undefined as SizeLimit | undefined, service: new Map<string, SizeLimit>(), route: new Map<string, SizeLimit>() };
   for (const [i, p] of (doc.plugins ?? []).entries()) {
     if (p.enabled === false) continue;
+    if (p.name === 'request-size-limiting') {
+      const conf = p.config ?? {};
+      if (!check(SizeLimitConf, conf, `plugins[${i}].config`, problems)) continue;
+      const limit: SizeLimit = {
+        bytes: (conf.allowed_payload_size ?? 128) * SIZE_UNITS[conf.size_unit ?? 'megabytes'],
+        requireContentLength: conf.require_content_length ?? false,
+      };
+      const scope = (ref: unknown) => (typeof ref === 'string' ? ref : (ref as { name?: unknown } | null)?.name);
+      if (p.consumer !== undefined) warnings.push(`plugins[${i}] (${p.name}): consumer-scoped limits are not supported; ignored`);
+      else if (p.route !== undefined) {
+        const name = scope(p.route);
+        if (typeof name === 'string' && routes.some((r) => r.name === name)) sizeLimits.route.set(name, limit);
+        else problems.push(`plugins[${i}].route: route ${JSON.stringify(name)} is not declared`);
+      } else if (p.service !== undefined) {
+        const name = scope(p.service);
+        if (typeof name === 'string' && services.some((sv) => sv.name === name)) sizeLimits.service.set(name, limit);
+        else problems.push(`plugins[${i}].service: service ${JSON.stringify(name)} is not declared`);
+      } else sizeLimits.global = limit;
+      continue;
+    }
     if (p.service !== undefined || p.route !== undefined || p.consumer !== undefined) {
       warnings.push(`plugins[${i}] (${p.name}): only global plugins are applied; this scoped one is ignored`);
       continue;
@@ -286,6 +315,14 @@ export function parseKongConfig(text: string, secrets: SecretSource, file = 'kon
         break;
       default:
         warnings.push(`plugins[${i}]: plugin ${p.name} is not implemented by this gateway; ignored`);
+    }
+  }
+
+  for (const r of routes) {
+    const limit = sizeLimits.route.get(r.name) ?? sizeLimits.service.get(r.service) ?? sizeLimits.global;
+    if (limit) {
+      r.bodyLimit = limit.bytes;
+      r.requireContentLength = limit.requireContentLength;
     }
   }
 
@@ -410,6 +447,11 @@ function toService(s: Static<typeof ServiceSchema>, upstreams: Set<string>, prob
     retries: s.retries ?? 5,
     upstream: upstreams.has(host) ? host : undefined,
   };
+}
+
+interface SizeLimit {
+  bytes: number;
+  requireContentLength: boolean;
 }
 
 function toRoute(r: Static<typeof RouteSchema>, service: string, fallbackName: string): RouteDef {

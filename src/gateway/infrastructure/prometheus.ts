@@ -16,6 +16,8 @@ const STATES = ['healthchecks_off', 'healthy', 'unhealthy', 'dns_error'] as cons
 
 export interface ConnectionCounters {
   accepted: number;
+  /** Closed at accept because the connection cap was reached (nginx: accepted - handled). */
+  dropped: number;
   active: number;
   totalRequests: number;
   inFlight: number;
@@ -87,7 +89,7 @@ export class GatewayPrometheus implements ProxyMetrics {
       collect() {
         const base = { node_id: nodeId, subsystem: 'http' };
         this.set({ ...base, state: 'accepted' }, counters.accepted);
-        this.set({ ...base, state: 'handled' }, counters.accepted);
+        this.set({ ...base, state: 'handled' }, counters.accepted - counters.dropped);
         this.set({ ...base, state: 'active' }, counters.active);
         this.set({ ...base, state: 'writing' }, counters.inFlight);
         this.set({ ...base, state: 'waiting' }, Math.max(0, counters.active - counters.inFlight));

@@ -24,6 +24,7 @@ import {
 import { closeLogFile, formatDuration, logToFile, say, setPrefixWidth, table } from './console.ts';
 import {
   ControlError,
+  newControlSecret,
   readSupervisorInfo,
   removeSupervisorInfo,
   startControlServer,
@@ -191,14 +192,20 @@ export class Supervisor {
       say.info(`    ${keys.keys[0]}`);
     }
 
-    this.control = await startControlServer({
-      status: () => this.status(),
-      stop: (name) => this.controlStop(name),
-      start: (name) => this.controlStart(name),
-    });
+    // A new secret each start: a copy of an old supervisor.json is worth nothing.
+    const secret = newControlSecret();
+    this.control = await startControlServer(
+      {
+        status: () => this.status(),
+        stop: (name) => this.controlStop(name),
+        start: (name) => this.controlStart(name),
+      },
+      secret,
+    );
     await writeSupervisorInfo(this.paths.supervisor, {
       pid: process.pid,
       port: this.control.port,
+      secret,
       startedAt: this.startedAt.toISOString(),
       dataDir: this.paths.dataDir,
       databaseUrl: redactUrl(this.databaseUrl),

@@ -31,7 +31,9 @@ export interface TestLauncher {
 }
 
 export async function startLauncher(options: { only: string[]; env?: Record<string, string> }): Promise<TestLauncher> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'test-launcher-'));
+  // A DATA_DIR that does not exist yet: the launcher creates it (with the mode it chooses).
+  const parent = mkdtempSync(path.join(tmpdir(), 'test-launcher-'));
+  const dataDir = path.join(parent, 'data');
   const redis: TestRedis = await startTestRedis();
   const names = [...PROCESSES.flatMap((p) => [p.port.env, ...(p.extraPorts ?? []).map((e) => e.env)]), 'PGLITE_PORT'];
   const reserved = await reservePorts(names.length);
@@ -69,7 +71,7 @@ export async function startLauncher(options: { only: string[]; env?: Record<stri
       // none left
     }
     await redis.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(parent, { recursive: true, force: true });
     reserved.release();
   };
 

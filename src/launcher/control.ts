@@ -117,7 +117,12 @@ export async function startControlServer(
     try {
       const refused = refusal(req.headers, port, secret);
       if (refused) return send(refused.status, { error: refused.error, details: refused.details });
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://localhost');
+      } catch {
+        return send(400, { error: 'invalid request', details: 'the request target is not a valid path' });
+      }
       const action = /^\/processes\/([^/]+)\/(stop|start)$/.exec(url.pathname);
       if (req.method === 'GET' && url.pathname === '/status') return send(200, handlers.status());
       if (req.method === 'POST' && action) {
@@ -142,8 +147,8 @@ export async function startControlServer(
       }
       send(404, { error: 'no such route', details: `no route ${req.method} ${url.pathname}` });
     } catch (error) {
-      // Whatever a request does, the supervisor stays up.
-      send(400, { error: 'invalid request', details: (error as Error).message });
+      // A fault of ours (status() threw): answered, never thrown out of the handler, so the supervisor stays up.
+      send(500, { error: 'internal error of the supervisor', details: (error as Error).message });
     }
   });
   // Only a few quick requests from the commands: a client that trickles its headers is dropped.

@@ -87,6 +87,29 @@ describe('control server', { timeout: 20_000 }, () => {
     assert.deepEqual(calls, []);
   });
 
+  test('a handler that throws is a 500 answer, not a crash', async () => {
+    const failing = await startControlServer(
+      {
+        status: () => {
+          throw new Error('boom');
+        },
+        stop: async () => {
+          throw new Error('cannot stop');
+        },
+        start: async () => fakeStatus('x'),
+      },
+      secret,
+    );
+    try {
+      const headers = { host: `127.0.0.1:${failing.port}`, [SECRET_HEADER]: secret };
+      assert.equal((await raw(failing.port, 'GET', '/status', headers)).status, 500);
+      assert.equal((await raw(failing.port, 'POST', '/processes/commandes/stop', headers)).status, 500);
+      assert.equal((await raw(failing.port, 'POST', '/processes/commandes/start', headers)).status, 200);
+    } finally {
+      await failing.close();
+    }
+  });
+
   test('a companion request (secret, Host 127.0.0.1 or localhost, no Origin) is served', async () => {
     const res = await raw(server.port, 'POST', '/processes/commandes/stop', ok());
     assert.equal(res.status, 200);

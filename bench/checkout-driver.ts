@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { SECRET_HEADER } from '../src/launcher/control.ts';
 import { CHECKOUT_STREAM } from '../src/contracts/events.ts';
 import type { TestSystem } from '../test/support/system.ts';
 
@@ -172,8 +173,8 @@ export interface CostSnapshot {
 }
 
 async function processPids(system: TestSystem): Promise<Record<string, number>> {
-  const info = JSON.parse(readFileSync(`${system.dataDir}/supervisor.json`, 'utf8')) as { controlPort: number };
-  const res = await fetch(`http://127.0.0.1:${info.controlPort}/status`);
+  const info = JSON.parse(readFileSync(`${system.dataDir}/supervisor.json`, 'utf8')) as { controlPort: number; secret: string };
+  const res = await fetch(`http://127.0.0.1:${info.controlPort}/status`, { headers: { [SECRET_HEADER]: info.secret } });
   const body = (await res.json()) as { processes: { name: string; pid: number | null }[] };
   return Object.fromEntries(body.processes.filter((p) => p.pid).map((p) => [p.name, p.pid!]));
 }

@@ -33,7 +33,7 @@ export async function resolveApiKeys(env: NodeJS.ProcessEnv, file: string): Prom
   const existing = await readKeyFile(file);
   if (existing) return { keys: [existing], source: 'file' };
   const key = randomBytes(24).toString('base64url');
-  await mkdir(path.dirname(file), { recursive: true });
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   // `wx`: if another start created it meanwhile, keep theirs.
   try {
     await writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' });

@@ -3,10 +3,10 @@
  * exponential backoff after an unexpected exit, and a bounded stop (SIGTERM, then SIGKILL).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
-import { isProbeLine, printChildLine, say } from './console.ts';
+import { isProbeLine, printChildLine, privateLogStream, say } from './console.ts';
 
 export type ChildState = 'up' | 'starting' | 'stopped' | 'restarting' | 'exited';
 
@@ -70,7 +70,7 @@ export class ManagedProcess extends EventEmitter {
 
   constructor(readonly options: ChildOptions) {
     super();
-    this.log = createWriteStream(options.logFile, { flags: 'a' });
+    this.log = privateLogStream(options.logFile);
     this.log.on('error', (error) => say.warn(`cannot write ${options.logFile}: ${error.message}`));
     if (options.unavailable) this.state = 'exited';
   }

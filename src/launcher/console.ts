@@ -2,7 +2,7 @@
  * What the supervisor prints: each child's lines prefixed `[name]`, pino JSON rendered compactly
  * (`12:00:01.123 INFO  msg key=value …`), its own messages under `[launcher]`, and plain tables.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { chmodSync, createWriteStream, type WriteStream } from 'node:fs';
 
 const useColor = process.stdout.isTTY === true && !process.env.NO_COLOR;
 
@@ -101,8 +101,19 @@ let sink: WriteStream | undefined;
 
 /** Also append the launcher's own messages to a file (DATA_DIR/logs/launcher.log), as JSON lines. */
 export function logToFile(file: string): void {
-  sink = createWriteStream(file, { flags: 'a' });
+  sink = privateLogStream(file);
   sink.on('error', () => (sink = undefined));
+}
+
+/** An append stream on a log file readable by its owner only (0600, also when an older version left it 0644). */
+export function privateLogStream(file: string): WriteStream {
+  const stream = createWriteStream(file, { flags: 'a', mode: 0o600 });
+  try {
+    chmodSync(file, 0o600);
+  } catch {
+    // not created yet (the stream opens asynchronously, with mode 0600): nothing to tighten
+  }
+  return stream;
 }
 
 export function closeLogFile(): Promise<void> {
@@ -117,6 +128,11 @@ function record(level: string, msg: string): void {
 
 /** The launcher's own messages. */
 export const say = {
+  /** A line holding a secret (the generated API key): on the terminal only; the file gets `forFile` instead. */
+  secret: (msg: string, forFile: string) => {
+    record('info', forFile);
+    process.stdout.write(`${prefix('launcher')} ${msg}\n`);
+  },
   info: (msg: string) => {
     record('info', msg);
     process.stdout.write(`${prefix('launcher')} ${msg}\n`);

@@ -10,7 +10,7 @@
  * freeze the whole system, so a watchdog closes any connection idle inside a transaction for more than 2 s;
  * closing it rolls the transaction back.
  */
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -207,12 +207,14 @@ export function startWatchdog(db: PGlite, server: PGLiteSocketServer, limitMs: n
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const log = options.log ?? createLogger('pglite');
   const host = options.host ?? '127.0.0.1';
-  await mkdir(path.dirname(options.lockFile), { recursive: true });
+  await mkdir(path.dirname(options.lockFile), { recursive: true, mode: 0o700 });
   const release = await acquireLock(options.lockFile);
   let db: PGlite | undefined;
   let server: PGLiteSocketServer | undefined;
   try {
-    await mkdir(options.dataDir, { recursive: true });
+    // The whole database (orders, customers): its owner only, also when an older version left it 0755.
+    await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+    await chmod(options.dataDir, 0o700);
     const t0 = Date.now();
     db = await PGlite.create(options.dataDir);
     server = new PGLiteSocketServer({ db, port: options.port, host, maxConnections: options.maxConnections });

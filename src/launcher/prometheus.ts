@@ -159,7 +159,7 @@ export function prometheusArgs(layout: PrometheusLayout, host: string, port: num
     `--storage.tsdb.path=${layout.dataDir}`,
     `--storage.tsdb.retention.time=${env.PROMETHEUS_RETENTION || '7d'}`,
     `--web.listen-address=${host}:${port}`,
-    '--web.enable-lifecycle',
+    // No --web.enable-lifecycle: POST /-/quit needs no credentials, and a web page can reach loopback (DNS rebinding).
     `--log.level=${env.PROMETHEUS_LOG_LEVEL || 'warn'}`,
   ];
 }

@@ -4,7 +4,6 @@
  * supervision (restart with backoff, readiness reports), the control channel, and a bounded shutdown.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { resolveApiKeys } from './api-key.ts';
@@ -24,6 +23,7 @@ import {
 import { closeLogFile, formatDuration, logToFile, say, setPrefixWidth, table } from './console.ts';
 import {
   ControlError,
+  newControlSecret,
   readSupervisorInfo,
   removeSupervisorInfo,
   startControlServer,
@@ -33,7 +33,7 @@ import {
 } from './control.ts';
 import { DEFAULT_PGLITE_PORT } from './embedded-postgres.ts';
 import { isAlive, readLockPid } from './lock.ts';
-import { dataPaths, displayPath, REPO_ROOT, type DataPaths } from './paths.ts';
+import { dataPaths, displayPath, privateDir, REPO_ROOT, type DataPaths } from './paths.ts';
 import { checkPorts, findPortHolder, isPortFree, processCommand, type PortClaim } from './ports.ts';
 import { explainPostgresFailure, redactUrl, selectOne } from './postgres-preflight.ts';
 import { findProcess, type ProcessSpec } from './processes.ts';
@@ -147,7 +147,8 @@ export class Supervisor {
         `A supervisor already runs from ${displayPath(this.paths.dataDir)} (pid ${running.pid}, started ${running.startedAt}): stop it with Ctrl-C in its terminal or kill -INT ${running.pid}, or use npm run status / npm run service.`,
       ]);
     }
-    await mkdir(this.paths.logs, { recursive: true });
+    await privateDir(this.paths.dataDir, { ifOurs: true });
+    await privateDir(this.paths.logs);
     logToFile(path.join(this.paths.logs, 'launcher.log'));
     let redis;
     try {
@@ -188,17 +189,24 @@ export class Supervisor {
     this.apiKeySource = keys.source;
     if (keys.source === 'generated') {
       say.info(`Generated an API key (saved in ${displayPath(this.paths.apiKey)}, shown only this once; see it again with: npm run -s key):`);
-      say.info(`    ${keys.keys[0]}`);
+      // On the terminal only: launcher.log must hold no secret.
+      say.secret(`    ${keys.keys[0]}`, '    (the key: shown on the terminal only, never written to a log)');
     }
 
-    this.control = await startControlServer({
-      status: () => this.status(),
-      stop: (name) => this.controlStop(name),
-      start: (name) => this.controlStart(name),
-    });
+    // A new secret each start: a copy of an old supervisor.json is worth nothing.
+    const secret = newControlSecret();
+    this.control = await startControlServer(
+      {
+        status: () => this.status(),
+        stop: (name) => this.controlStop(name),
+        start: (name) => this.controlStart(name),
+      },
+      secret,
+    );
     await writeSupervisorInfo(this.paths.supervisor, {
       pid: process.pid,
       port: this.control.port,
+      secret,
       startedAt: this.startedAt.toISOString(),
       dataDir: this.paths.dataDir,
       databaseUrl: redactUrl(this.databaseUrl),
@@ -260,7 +268,7 @@ export class Supervisor {
         `Redis is not answering at ${this.redisUrl} (${pingError}) but port ${redis.port} is in use by ${holder ? `pid ${holder.pid} (${holder.command})` : 'another process'}: stop it or point REDIS_URL at a running Redis.`,
       ]);
     }
-    await mkdir(this.paths.redis, { recursive: true });
+    await privateDir(this.paths.redis);
     const proc = new ManagedProcess({
       name: 'redis',
       command: binary,

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { peerUrls, type ProcessPorts } from '../../src/launcher/child-env.ts';
 import { COMPOSE_TARGETS, PROCESSES, type ProcessSpec } from '../../src/launcher/processes.ts';
+import { layoutOf, prometheusArgs } from '../../src/launcher/prometheus.ts';
 import {
   COMPOSE_FILE,
   REPO_ROOT,
@@ -33,8 +34,9 @@ const INFRASTRUCTURE = new Set(['postgres', 'redis', 'prometheus', 'grafana', 'r
  * entry may not list or hold them yet. Until then they are checked as far as they exist, and reported.
  */
 const PENDING = new Set(['saga-orchestrator']);
-const PUBLIC_PORTS = new Set([8080, 7010, 9090, 3000]);
-const LOOPBACK_PORTS = new Set([8081, 8001, 8002, 8003, 8004, 8005, 8006, 8007, 8008, 8009]);
+/** Only the gateway, which checks the API key, faces the network; the rest is for an operator on the host. */
+const PUBLIC_PORTS = new Set([8080]);
+const LOOPBACK_PORTS = new Set([8081, 8001, 8002, 8003, 8004, 8005, 8006, 8007, 8008, 8009, 7010, 9090, 3000]);
 
 const distOf = (entry: string) => `dist/${entry.replace(/\.ts$/, '.js')}`;
 const srcOf = (dist: string) => dist.replace(/^dist\//, '').replace(/\.js$/, '.ts');
@@ -133,7 +135,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes 8080, 7010, 9090 and 3000 on all interfaces, 8081 and 8001-8009 on 127.0.0.1 only, nothing else', () => {
+  it('publishes only 8080 on all interfaces; 8081, 8001-8009, 7010, 9090 and 3000 on 127.0.0.1 only; nothing else', () => {
     for (const [name, svc] of Object.entries(services)) {
       for (const m of portsOf(svc)) {
         assert.ok(m.published !== undefined, `${name}: ${m.target} has an explicit host port (no random publication)`);
@@ -219,6 +221,12 @@ describe('docker-compose.yml', () => {
     const prom = service('prometheus');
     assert.match(String(prom.image), /^prom\/prometheus/);
     assert.ok((prom.command as string[]).includes('--config.file=/etc/prometheus/prometheus.yml'));
+    // Its lifecycle API (POST /-/quit, /-/reload) takes no credentials: whoever reaches 9090 could stop it.
+    for (const [name, svc] of Object.entries(services)) {
+      assert.ok(!JSON.stringify(svc.command ?? []).includes('--web.enable-lifecycle'), `${name} enables no lifecycle API`);
+    }
+    // Nor does the local Prometheus of npm start.
+    assert.ok(!prometheusArgs(layoutOf('/tmp/x'), '127.0.0.1', 9090, {}).includes('--web.enable-lifecycle'), 'npm start enables no lifecycle API');
     assert.match(String(service('grafana').image), /^grafana\/grafana/);
     const grafanaMounts = (service('grafana').volumes ?? []).map(String);
     assert.ok(grafanaMounts.includes('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro'));

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { SECRET_HEADER } from '../../src/launcher/control.ts';
 import { PROCESSES } from '../../src/launcher/processes.ts';
 import { isPortFree } from '../../src/launcher/ports.ts';
 import { isAlive } from '../../src/launcher/lock.ts';
@@ -50,8 +51,8 @@ function command(...args: string[]): Promise<{ code: number; stdout: string; std
 }
 
 async function status(): Promise<Status> {
-  const info = JSON.parse(readFileSync(path.join(dataDir, 'supervisor.json'), 'utf8')) as { port: number };
-  return (await (await fetch(`http://127.0.0.1:${info.port}/status`)).json()) as Status;
+  const info = JSON.parse(readFileSync(path.join(dataDir, 'supervisor.json'), 'utf8')) as { port: number; secret: string };
+  return (await (await fetch(`http://127.0.0.1:${info.port}/status`, { headers: { [SECRET_HEADER]: info.secret } })).json()) as Status;
 }
 
 const stateOf = async (name: string) => (await status()).processes.find((p) => p.name === name);

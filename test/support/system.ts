@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { SECRET_HEADER } from '../../src/launcher/control.ts';
 import { PROCESSES } from '../../src/launcher/processes.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { reservePorts } from './ports.ts';
@@ -132,8 +133,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     });
 
   const pid = async (name: string) => {
-    const control = JSON.parse(readFileSync(path.join(dataDir, 'supervisor.json'), 'utf8')) as { controlPort: number };
-    const res = await fetch(`http://127.0.0.1:${control.controlPort}/status`);
+    const control = JSON.parse(readFileSync(path.join(dataDir, 'supervisor.json'), 'utf8')) as { controlPort: number; secret: string };
+    const res = await fetch(`http://127.0.0.1:${control.controlPort}/status`, { headers: { [SECRET_HEADER]: control.secret } });
     const body = (await res.json()) as { processes: { name: string; pid: number }[] } | { name: string; pid: number }[];
     const list = Array.isArray(body) ? body : body.processes;
     const found = list.find((p) => p.name === name);

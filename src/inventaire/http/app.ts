@@ -61,6 +61,10 @@ export function inventaireService(config: InventaireConfig, deps: InventaireDeps
       reservationsExpiredCounter(ctx.registry);
       await app.register(inventaireRoutes, { service });
     },
+    // Released reservations and tombstones (ADR 0004); confirmed ones stay: a store sale's cancel releases its own.
+    retention: (c) => [
+      { table: 'inventaire.reservations', where: "statut = 'liberee' AND released_at < now() - make_interval(secs => $1)", horizonMs: c.RESERVATION_RETENTION_MS },
+    ],
     background: (ctx) => {
       const outbox = ctx.outbox ?? createOutbox('inventaire');
       const sweeper = startReservationSweeper({

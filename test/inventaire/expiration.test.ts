@@ -63,37 +63,59 @@ describe('inventaire: reservations to confirm expire and are swept', { timeout: 
     assert.equal(await expiredCount(registry), 0);
   });
 
-  test('a sale SIGKILLed between its reservation and its write: the stock comes back after the expiry, exactly once', async () => {
-    const avant = await local(db.pool, P1, M1);
-    assert.equal(avant, 20);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/inventaire/support/vente-interrompue.ts', url], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Runs `script` (test/inventaire/support/) and SIGKILLs it once it printed `RESERVED <id>`; returns the id. */
+  async function killAfterReservation(script: string, ...args: string[]): Promise<string> {
+    const child = spawn(process.execPath, ['--import', 'tsx', `test/inventaire/support/${script}`, url, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += String(d)));
     child.stderr.on('data', (d) => (err += String(d)));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ? null : code)));
-    const venteId = await waitFor(
+    const id = await waitFor(
       `the child to reserve (stdout ${out}, stderr ${err})`,
       () => /RESERVED ([0-9a-f-]{36})/.exec(out)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(`child exited ${child.exitCode}: ${err}`)) : undefined),
       20_000,
     );
-    assert.equal(await local(db.pool, P1, M1), 18, 'reserved, not yet written');
     child.kill('SIGKILL');
     assert.equal(await exited, null, 'killed by the signal');
+    return id;
+  }
 
-    await waitFor('the sweeper to give the stock back', async () => (await local(db.pool, P1, M1)) === 20, 15_000);
-    assert.equal(await statut(venteId), 'liberee');
-    assert.equal(await expiredCount(registry), 1);
+  /** After the kill: the stock comes back, exactly once, and a late confirmation is refused. */
+  async function assertSweptOnce(id: string, stock: () => Promise<number | null>, expected: number, count: number) {
+    await waitFor('the sweeper to give the stock back', async () => (await stock()) === expected, 15_000);
+    assert.equal(await statut(id), 'liberee');
+    assert.equal(await expiredCount(registry), count);
     // Later passes (and a second sweeper) find nothing more: the stock came back once.
     assert.deepEqual(await repo.expirer(100), []);
     await new PgInventaireRepository(db.pool, createOutbox('inventaire')).expirer(100);
-    assert.equal(await local(db.pool, P1, M1), 20);
-    assert.equal(await expiredCount(registry), 1);
-    // Too late to confirm now: a clear 409, not a silent success.
-    const late = await app.inject({ method: 'POST', url: `${BASE}/reservations/${venteId}/confirmer/` });
+    assert.equal(await stock(), expected);
+    assert.equal(await expiredCount(registry), count);
+    const late = await app.inject({ method: 'POST', url: `${BASE}/reservations/${id}/confirmer/` });
     assert.equal(late.statusCode, 409, late.body);
     assert.equal(typeof late.json().error, 'string');
-    assert.equal(late.json().details.reservation_id, venteId);
+    assert.equal(late.json().details.reservation_id, id);
+  }
+
+  test('a store sale SIGKILLed between its reservation and its write: the stock comes back after the expiry, exactly once', async () => {
+    assert.equal(await local(db.pool, P1, M1), 20);
+    const venteId = await killAfterReservation('vente-interrompue.ts');
+    assert.equal(await local(db.pool, P1, M1), 18, 'reserved, not written, not yet expired');
+    await assertSweptOnce(venteId, () => local(db.pool, P1, M1), 20, 1);
+  });
+
+  test('a synchronous checkout SIGKILLed between its reservation and its order: the central stock comes back, exactly once', async () => {
+    const ecommerce = await createServiceDatabase('ecommerce', 'src/ecommerce/infrastructure/db', 2);
+    try {
+      const avant = (await central(db.pool, P1))!;
+      const checkoutId = await killAfterReservation('checkout-interrompu.ts', ecommerce.url);
+      assert.equal(await central(db.pool, P1), avant - 4, 'reserved, not written, not yet expired');
+      const orders = await ecommerce.pool.query('SELECT count(*)::int AS n FROM ecommerce.commandes');
+      assert.equal(orders.rows[0].n, 0);
+      await assertSweptOnce(checkoutId, () => central(db.pool, P1), avant, 2);
+    } finally {
+      await ecommerce.close();
+    }
   });
 
   test('a confirmed reservation is kept past its expiry; confirming again is idempotent; a release still gives it back', async () => {

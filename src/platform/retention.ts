@@ -97,11 +97,17 @@ export interface RetentionOptions {
   batch?: number;
 }
 
-/** One loop over the jobs; `retention_rows_purged_total{table}` starts at 0 for each of them. */
+/** `retention_rows_purged_total{table}` at 0 for each job, so it is exported from the first scrape. */
+export function retentionMetrics(registry: Registry, jobs: readonly PurgeJob[]): prom.Counter<'table'> {
+  const purged = purgedCounter(registry);
+  for (const job of jobs) purged.inc({ table: job.table }, 0);
+  return purged;
+}
+
+/** One loop over the jobs (first pass at once). */
 export function startRetention(o: RetentionOptions): BackgroundLoop {
   const batch = o.batch ?? 1_000;
-  const purged = purgedCounter(o.registry);
-  for (const job of o.jobs) purged.inc({ table: job.table }, 0);
+  const purged = retentionMetrics(o.registry, o.jobs);
   return startBackgroundLoop({
     log: o.log,
     failingMessage: 'retention cannot purge yet; rows wait for the next pass',

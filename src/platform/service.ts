@@ -15,7 +15,7 @@ import { busMigrations } from './bus/tables.ts';
 import { enqueue } from './bus/outbox.ts';
 import { startRelay, type Relay } from './bus/relay.ts';
 import type { Running } from './runtime.ts';
-import { busPurgeJobs, loadRetentionConfig, startRetention, type PurgeJob, type RetentionConfig } from './retention.ts';
+import { busPurgeJobs, loadRetentionConfig, retentionMetrics, startRetention, type PurgeJob, type RetentionConfig } from './retention.ts';
 
 /** Publishing through the service's outbox: `add` inside the state change's transaction, `wake` after commit. */
 export interface Outbox {
@@ -89,18 +89,17 @@ export async function startHttpService(def: HttpServiceDefinition): Promise<Runn
     relay = startRelay({ pool: ctx.pool, schema: def.database.schema, redis: ctx.redis, log, registry, streams: def.publishes });
     ctx.outbox = createOutbox(def.database.schema, relay);
   }
+  const purgeJobs =
+    ctx.pool && def.database && retentionConfig
+      ? [...(await busPurgeJobs(ctx.pool, def.database.schema, retentionConfig)), ...(def.retention?.(retentionConfig) ?? [])]
+      : [];
+  retentionMetrics(registry, purgeJobs);
   const app = await buildHttpApp(def, ctx);
   await app.listen({ port: def.port, host: def.host });
   const stopBackground = def.background ? await def.background(ctx) : undefined;
   const retention =
-    ctx.pool && def.database && retentionConfig
-      ? startRetention({
-          pool: ctx.pool,
-          log,
-          registry,
-          jobs: [...(await busPurgeJobs(ctx.pool, def.database.schema, retentionConfig)), ...(def.retention?.(retentionConfig) ?? [])],
-          intervalMs: retentionConfig.RETENTION_INTERVAL_MS,
-        })
+    ctx.pool && retentionConfig && purgeJobs.length > 0
+      ? startRetention({ pool: ctx.pool, log, registry, jobs: purgeJobs, intervalMs: retentionConfig.RETENTION_INTERVAL_MS })
       : undefined;
   log.info({ port: def.port, host: def.host }, `${def.service} listening`);
   let stopped: Promise<void> | undefined;

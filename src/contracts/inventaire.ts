@@ -11,12 +11,17 @@ export const ReservationRequest = Type.Object(
     reservation_id: Uuid,
     magasin_id: Type.Optional(Uuid),
     lignes: Type.Array(LigneReservation, { minItems: 1, maxItems: 100 }),
+    /**
+     * true: the caller confirms (`…/confirmer/`) once its own write committed; unconfirmed, the reservation expires
+     * and its stock comes back (synchronous checkout, store sale). Sagas leave it out: they release or keep it.
+     */
+    a_confirmer: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
 export type ReservationRequest = Static<typeof ReservationRequest>;
 
-export const ReservationStatut = Type.Union([Type.Literal('reservee'), Type.Literal('liberee')]);
+export const ReservationStatut = Type.Union([Type.Literal('reservee'), Type.Literal('confirmee'), Type.Literal('liberee')]);
 
 /** 201 body of a reservation; a repeat with the same id returns the same body. */
 export const ReservationResponse = Type.Object({

@@ -15,6 +15,7 @@ import { busMigrations } from './bus/tables.ts';
 import { enqueue } from './bus/outbox.ts';
 import { startRelay, type Relay } from './bus/relay.ts';
 import type { Running } from './runtime.ts';
+import { busPurgeJobs, loadRetentionConfig, retentionMetrics, startRetention, type PurgeJob, type RetentionConfig } from './retention.ts';
 
 /** Publishing through the service's outbox: `add` inside the state change's transaction, `wake` after commit. */
 export interface Outbox {
@@ -52,6 +53,8 @@ export interface HttpServiceDefinition {
   publishes?: readonly string[];
   /** Background work started once listening; returns its stopper. */
   background?: (ctx: ServiceContext) => Promise<() => Promise<void>> | (() => Promise<void>);
+  /** Tables of the service's schema purged past a horizon, beside its outbox and inbox (platform/retention.ts). */
+  retention?: (c: RetentionConfig) => PurgeJob[];
 }
 
 export async function buildHttpApp(def: HttpServiceDefinition, ctx: ServiceContext): Promise<App> {
@@ -92,6 +95,7 @@ export async function startHttpService(def: HttpServiceDefinition): Promise<Runn
   const log = createLogger(def.service, def.logLevel ?? 'info');
   const registry = createRegistry(def.service);
   const ctx: ServiceContext = { log, registry };
+  const retentionConfig = def.database ? loadRetentionConfig() : undefined; // a bad value stops the process here
   if (def.database) {
     ctx.pool = createPool(def.database.url, def.database.poolMax, def.service);
     await prepareSchema(ctx.pool, def.database.schema, def.database.dir, log, def.publishes ? busMigrations(def.database.schema) : []);
@@ -102,13 +106,23 @@ export async function startHttpService(def: HttpServiceDefinition): Promise<Runn
     relay = startRelay({ pool: ctx.pool, schema: def.database.schema, redis: ctx.redis, log, registry, streams: def.publishes });
     ctx.outbox = createOutbox(def.database.schema, relay);
   }
+  const purgeJobs =
+    ctx.pool && def.database && retentionConfig
+      ? [...(await busPurgeJobs(ctx.pool, def.database.schema, retentionConfig)), ...(def.retention?.(retentionConfig) ?? [])]
+      : [];
+  retentionMetrics(registry, purgeJobs);
   const app = await buildHttpApp(def, ctx);
   await app.listen({ port: def.port, host: def.host });
   const stopBackground = def.background ? await def.background(ctx) : undefined;
+  const retention =
+    ctx.pool && retentionConfig && purgeJobs.length > 0
+      ? startRetention({ pool: ctx.pool, log, registry, jobs: purgeJobs, intervalMs: retentionConfig.RETENTION_INTERVAL_MS })
+      : undefined;
   log.info({ port: def.port, host: def.host }, `${def.service} listening`);
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
+      await retention?.stop();
       await stopBackground?.();
       await app.close();
       await relay?.stop();

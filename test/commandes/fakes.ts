@@ -40,7 +40,7 @@ export class FakeInventaire implements InventaireClient {
     [`${SEED.magasins.nord}:${SEED.produits.souris}`, 30],
   ]);
   reservations = new Map<string, Reservation>();
-  calls: { op: 'reserver' | 'liberer' | 'stocksLocaux'; id: string }[] = [];
+  calls: { op: 'reserver' | 'liberer' | 'confirmer' | 'stocksLocaux'; id: string }[] = [];
 
   private check() {
     if (this.down) throw new PeerUnavailableError('inventaire', 'inventaire injoignable: ECONNREFUSED');
@@ -74,6 +74,11 @@ export class FakeInventaire implements InventaireClient {
       this.stock.set(key, (this.stock.get(key) ?? 0) + l.quantite);
     }
     r.statut = 'liberee';
+  }
+
+  async confirmer(id: string): Promise<void> {
+    this.calls.push({ op: 'confirmer', id });
+    this.check();
   }
 
   async stocksLocaux(magasinId: string): Promise<StockLocalLu[]> {

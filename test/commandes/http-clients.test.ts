@@ -55,7 +55,7 @@ describe('commandes http clients', () => {
     assert.deepEqual(seen.at(-1), {
       method: 'POST',
       url: '/api/ddd/inventaire/reservations/',
-      body: { reservation_id: id, magasin_id: SEED.magasins.central, lignes: [{ produit_id: SEED.produits.clavier, quantite: 2 }] },
+      body: { reservation_id: id, magasin_id: SEED.magasins.central, lignes: [{ produit_id: SEED.produits.clavier, quantite: 2 }], a_confirmer: true },
     });
     const short = await i.reserver(id, SEED.magasins.central, [{ produit_id: SEED.produits.clavier, quantite: 25 }]);
     assert.deepEqual(short, { ok: false, kind: 'stock_insuffisant', produit_id: SEED.produits.clavier, disponible: 20, demande: 25, message: 'Stock insuffisant' });

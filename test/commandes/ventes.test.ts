@@ -64,6 +64,9 @@ describe('commandes: store sales', () => {
     assert.equal(r.magasin_id, central);
     assert.deepEqual(r.lignes, [{ produit_id: clavier, quantite: 3 }]);
     assert.equal(t.inventaire.local(central, clavier), 17);
+    // The sale committed: its reservation is confirmed after the write, so it never expires.
+    const ops = t.inventaire.calls.filter((c) => c.id === vente.id).map((c) => c.op);
+    assert.deepEqual(ops, ['reserver', 'confirmer']);
 
     const detail = await t.app.inject({ method: 'GET', url: `/api/v1/ventes-ddd/${vente.id}/` });
     assert.equal(detail.statusCode, 200);

@@ -280,9 +280,11 @@ describe('synchronous checkout', () => {
     assert.deepEqual(body.operations, { panier_vide: true, stocks_decremente: true, commande_creee: true, commande_sauvee: true });
 
     assert.deepEqual(inventaire.calls.reserver, [
-      { reservation_id: body.checkout_id, lignes: [{ produit_id: P.clavier, quantite: 1 }, { produit_id: P.souris, quantite: 2 }] },
+      { reservation_id: body.checkout_id, lignes: [{ produit_id: P.clavier, quantite: 1 }, { produit_id: P.souris, quantite: 2 }], a_confirmer: true },
     ]);
     assert.deepEqual(inventaire.calls.liberer, []);
+    // The order committed: its reservation is confirmed, so it never expires.
+    assert.deepEqual(inventaire.calls.confirmer, [body.checkout_id]);
     assert.equal(inventaire.stock.get(P.souris), 198);
     assert.equal(await orders(), before + 1);
     const row = (await pool.query('SELECT * FROM ecommerce.commandes WHERE id = $1', [body.commande_id])).rows[0];

@@ -39,7 +39,7 @@ export class FakeInventaire implements InventaireClient {
   liberationEnPanne = false;
   stock = new Map<string, number>();
   reservations = new Map<string, ReservationRequest>();
-  calls: { reserver: ReservationRequest[]; liberer: string[]; stockCentral: string[] } = { reserver: [], liberer: [], stockCentral: [] };
+  calls: { reserver: ReservationRequest[]; liberer: string[]; stockCentral: string[]; confirmer: string[] } = { reserver: [], liberer: [], stockCentral: [], confirmer: [] };
 
   constructor() {
     this.reset();
@@ -54,7 +54,7 @@ export class FakeInventaire implements InventaireClient {
       [P.cafe, 0],
     ]);
     this.reservations.clear();
-    this.calls = { reserver: [], liberer: [], stockCentral: [] };
+    this.calls = { reserver: [], liberer: [], stockCentral: [], confirmer: [] };
   }
 
   private panne() {
@@ -89,5 +89,10 @@ export class FakeInventaire implements InventaireClient {
     if (!r) return;
     for (const l of r.lignes) this.stock.set(l.produit_id, (this.stock.get(l.produit_id) ?? 0) + l.quantite);
     this.reservations.delete(reservationId);
+  }
+
+  async confirmer(reservationId: string): Promise<void> {
+    this.calls.confirmer.push(reservationId);
+    this.panne();
   }
 }

@@ -50,6 +50,8 @@ export const testConfig = {
   // LogLevelVar's static type is `never` (a union built from a mapped array), hence the cast.
   LOG_LEVEL: 'silent' as never,
   DB_POOL_MAX: 10,
+  RESERVATION_EXPIRY_MS: 15 * 60_000,
+  RESERVATION_SWEEP_INTERVAL_MS: 30_000,
 };
 
 export interface Harness {

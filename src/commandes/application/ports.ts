@@ -42,6 +42,8 @@ export interface InventaireClient {
   reserver(reservationId: string, magasinId: string, lignes: LigneReservation[]): Promise<ReservationResult>;
   /** Releases a reservation; idempotent, and an unknown id counts as released. */
   liberer(reservationId: string): Promise<void>;
+  /** Keeps the reservation for good once the sale committed (idempotent); throws when inventaire cannot. */
+  confirmer(reservationId: string): Promise<void>;
   /** Local stock lines of one store. */
   stocksLocaux(magasinId: string): Promise<StockLocalLu[]>;
 }

@@ -100,12 +100,30 @@ export class VentesUseCases {
       throw badRequest(`Réservation de stock refusée: ${reservation.message}`, { status: reservation.status, upstream: reservation.details }, ENVELOPPE);
     }
 
+    let vente: Vente;
     try {
-      return await ventes.inserer({ id: venteId, magasin_id: cmd.magasin_id, client_id: cmd.client_id, total: totalLignes([ligne]), lignes: [ligne] });
+      vente = await ventes.inserer({ id: venteId, magasin_id: cmd.magasin_id, client_id: cmd.client_id, total: totalLignes([ligne]), lignes: [ligne] });
     } catch (error) {
       log.error({ err: error, vente_id: venteId }, 'sale insert failed, releasing its stock reservation');
       await this.libererSansEchec(venteId);
       throw error;
+    }
+    await this.confirmerSansEchec(venteId);
+    return vente;
+  }
+
+  /** The sale is committed: keep its reservation. Tried twice; a failure is logged (it would expire), not answered. */
+  private async confirmerSansEchec(venteId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.inventaire.confirmer(venteId);
+        return;
+      } catch (error) {
+        if (attempt >= 2) {
+          this.deps.log.error({ err: error, vente_id: venteId }, 'stock reservation NOT confirmed; it will expire unless confirmed by hand');
+          return;
+        }
+      }
     }
   }
 

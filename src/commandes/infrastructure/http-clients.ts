@@ -55,7 +55,8 @@ export class HttpInventaireClient implements InventaireClient {
 
   async reserver(reservationId: string, magasinId: string, lignes: LigneReservation[]): Promise<ReservationResult> {
     const res = await call('inventaire', () =>
-      this.http.post('/api/ddd/inventaire/reservations/', { reservation_id: reservationId, magasin_id: magasinId, lignes }),
+      // a_confirmer: unconfirmed (this process died before the sale committed), it expires and the stock comes back.
+      this.http.post('/api/ddd/inventaire/reservations/', { reservation_id: reservationId, magasin_id: magasinId, lignes, a_confirmer: true }),
     );
     if (res.status === 200 || res.status === 201) return { ok: true };
     if (res.status >= 500) throw new PeerUnavailableError('inventaire', `inventaire a répondu ${res.status}`, res.body);
@@ -80,6 +81,12 @@ export class HttpInventaireClient implements InventaireClient {
     // 404: nothing was ever reserved under this id (e.g. the reservation failed), so nothing to release.
     if ((res.status >= 200 && res.status < 300) || res.status === 404) return;
     throw new PeerUnavailableError('inventaire', `libération refusée par inventaire (${res.status}): ${errorText(res.body)}`, res.body);
+  }
+
+  async confirmer(reservationId: string): Promise<void> {
+    const res = await call('inventaire', () => this.http.post(`/api/ddd/inventaire/reservations/${encodeURIComponent(reservationId)}/confirmer/`));
+    if (res.status >= 200 && res.status < 300) return;
+    throw new PeerUnavailableError('inventaire', `confirmation refusée par inventaire (${res.status}): ${errorText(res.body)}`, res.body);
   }
 
   async stocksLocaux(magasinId: string): Promise<StockLocalLu[]> {

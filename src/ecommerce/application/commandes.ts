@@ -80,9 +80,12 @@ export async function checkout(deps: EcommerceDeps, clientId: string, demande: D
   };
 
   try {
+    // a_confirmer: if this process dies before the order commits (or the release below fails), the reservation
+    // expires and inventaire's sweeper gives the stock back.
     const reservation = await deps.inventaire.reserver({
       reservation_id: checkoutId,
       lignes: panier.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite })),
+      a_confirmer: true,
     });
     if (reservation.statut === 'insuffisant') {
       log.info({ details: reservation.details }, 'checkout: stock insuffisant');
@@ -121,6 +124,7 @@ export async function checkout(deps: EcommerceDeps, clientId: string, demande: D
     throw conflict('Panier modifié pendant le checkout', { checkout_id: checkoutId, message: 'Relancez le checkout' }, ECHEC);
   }
 
+  await confirmerReservation(deps, checkoutId, log);
   log.info({ commande_id: commandeId, total: montants.total }, 'checkout: order placed');
   return {
     success: true,
@@ -148,6 +152,24 @@ export async function checkout(deps: EcommerceDeps, clientId: string, demande: D
     produits: lignes,
     operations: { panier_vide: true, stocks_decremente: true, commande_creee: true, commande_sauvee: true },
   };
+}
+
+/**
+ * The order is committed: keep its reservation for good. Tried twice; a failure is logged, not answered (the order
+ * exists), and leaves the reservation to expire — the runbook's "reservation NOT confirmed" case.
+ */
+async function confirmerReservation(deps: EcommerceDeps, checkoutId: string, log: EcommerceDeps['log']): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deps.inventaire.confirmer(checkoutId);
+      return;
+    } catch (error) {
+      if (attempt >= 2) {
+        log.error({ err: error, reservation_id: checkoutId }, 'checkout: reservation NOT confirmed; it will expire unless confirmed by hand');
+        return;
+      }
+    }
+  }
 }
 
 interface StockInsuffisant {

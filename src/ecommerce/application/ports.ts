@@ -42,6 +42,8 @@ export interface InventaireClient {
   reserver(demande: ReservationRequest): Promise<ResultatReservation>;
   /** Gives a reservation back; releasing an unknown or released one is not an error. */
   liberer(reservationId: string): Promise<void>;
+  /** Keeps an `a_confirmer` reservation for good (idempotent); throws when inventaire cannot confirm it. */
+  confirmer(reservationId: string): Promise<void>;
 }
 
 export interface ClientEnregistre extends ClientNormalise {

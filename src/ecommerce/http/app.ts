@@ -97,6 +97,11 @@ export function ecommerceService(config: EcommerceConfig, overrides: EcommerceOv
       const store = new PgChoreoStore(ctx.pool, ctx.outbox ?? createOutbox('ecommerce'));
       registerChoreoRoutes(app, deps, { store, metrics: choreoMetrics(ctx.registry), publicEventStoreUrl: config.PUBLIC_EVENT_STORE_URL });
     },
+    // Idempotency-Key answers live 24 h; finished choreographed checkouts go after the saga horizon.
+    retention: (c) => [
+      { table: 'ecommerce.idempotency_keys', where: 'created_at < now() - make_interval(secs => $1)', horizonMs: c.IDEMPOTENCY_KEY_RETENTION_MS },
+      { table: 'ecommerce.checkouts', where: "status <> 'initiated' AND finished_at < now() - make_interval(secs => $1)", horizonMs: c.SAGA_RETENTION_MS },
+    ],
     background: (ctx) => {
       if (!ctx.pool) throw new Error('ecommerce needs a database pool');
       return startChoreoRuntime({

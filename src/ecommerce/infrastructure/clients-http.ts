@@ -78,4 +78,10 @@ export class HttpInventaireClient implements InventaireClient {
     if (res.status === 404) return; // nothing was reserved under this id
     throw indisponible('inventaire', res.status, res.body);
   }
+
+  async confirmer(reservationId: string): Promise<void> {
+    const res = await appel('inventaire', () => this.http.post(`/api/ddd/inventaire/reservations/${reservationId}/confirmer/`));
+    if (res.status >= 200 && res.status < 300) return;
+    throw indisponible('inventaire', res.status, res.body);
+  }
 }

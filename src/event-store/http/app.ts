@@ -8,6 +8,7 @@ import { startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { archiveEvents } from '../infrastructure/pg-archive.ts';
 import { startTrimmer } from '../infrastructure/trimmer.ts';
+import { RetentionConfig } from '../../platform/retention.ts';
 import { DEFAULT_SSE_LIMITS, eventStoreRoutes } from './routes.ts';
 
 export const EventStoreConfig = Type.Object({
@@ -21,8 +22,12 @@ export const EventStoreConfig = Type.Object({
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
   ARCHIVE_CLAIM_IDLE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
   ARCHIVE_MAX_DELIVERIES: Type.Integer({ minimum: 1, maximum: 1_000, default: 5 }),
-  /** Entries every stream keeps whatever the groups did (the default means a normal run never trims). */
+  /** Entries a stream keeps at most, once every group and the archive are done with the older ones. */
   STREAM_RETENTION_ENTRIES: Type.Integer({ minimum: 0, default: 100_000 }),
+  // Age horizons of the streams and dead-letter streams (platform/retention.ts holds the defaults and their reasons).
+  STREAM_RETENTION_MS: RetentionConfig.properties.STREAM_RETENTION_MS,
+  DLQ_RETENTION_MS: RetentionConfig.properties.DLQ_RETENTION_MS,
+  DLQ_MAX_ENTRIES: RetentionConfig.properties.DLQ_MAX_ENTRIES,
   STREAM_TRIM_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 86_400_000, default: 60_000 }),
   SSE_POLL_MS: Type.Integer({ minimum: 20, maximum: 10_000, default: 250 }),
   /** Open SSE streams in total (503 + Retry-After beyond): each one polls the database every SSE_POLL_MS. */
@@ -96,6 +101,9 @@ export function eventStoreService(config: EventStoreConfig): HttpServiceDefiniti
         streams,
         archiveGroup: ARCHIVE_GROUP,
         retention: config.STREAM_RETENTION_ENTRIES,
+        maxAgeMs: config.STREAM_RETENTION_MS,
+        deadLetters: { maxAgeMs: config.DLQ_RETENTION_MS, maxEntries: config.DLQ_MAX_ENTRIES },
+        registry: ctx.registry,
         intervalMs: config.STREAM_TRIM_INTERVAL_MS,
       });
       return async () => {

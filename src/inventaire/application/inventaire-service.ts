@@ -31,6 +31,8 @@ export class InventaireService {
     private readonly repo: InventaireRepository,
     catalogue: CatalogueClient,
     nomsTtlMs?: number,
+    /** Lifetime of an unconfirmed `a_confirmer` reservation. */
+    private readonly expirationReservationMs = 15 * 60_000,
   ) {
     this.noms = new NomsProduits(catalogue, nomsTtlMs);
   }
@@ -332,7 +334,7 @@ export class InventaireService {
     const magasinId = req.magasin_id?.toLowerCase() ?? null;
     if (magasinId !== null) await this.magasinConnu(magasinId, 404);
     const lignes = fusionnerLignes(req.lignes);
-    const r = await this.repo.reserver(reservationId, magasinId, lignes);
+    const r = await this.repo.reserver(reservationId, magasinId, lignes, req.a_confirmer === true ? this.expirationReservationMs : null);
     if (r.kind === 'insuffisant') {
       throw conflict('Stock insuffisant', { produit_id: r.produit_id, disponible: r.disponible, demande: r.demande });
     }
@@ -353,6 +355,16 @@ export class InventaireService {
 
   async liberer(id: string): Promise<ReservationResponse> {
     return this.repo.liberer(id.toLowerCase());
+  }
+
+  /** Keeps a reservation for good (its caller's write committed); idempotent. Too late once it expired: 409. */
+  async confirmer(id: string): Promise<ReservationResponse> {
+    const r = await this.repo.confirmer(id.toLowerCase());
+    if (!r) throw notFound(`Réservation ${id} non trouvée`, { reservation_id: id });
+    if (r.statut === 'liberee') {
+      throw conflict(`Réservation ${id} déjà libérée (expirée ou annulée): son stock a été rendu`, { reservation_id: id, statut: r.statut });
+    }
+    return r;
   }
 
   async reservation(id: string): Promise<ReservationResponse> {

@@ -69,7 +69,11 @@ export interface InventaireRepository {
   /** Stored body of a reservation (tombstones included). */
   reservation(id: string): Promise<ReservationResponse | null>;
   /** All-or-none decrement of `lignes` (already merged) recorded under `reservationId`; idempotent. */
-  reserver(reservationId: string, magasinId: string | null, lignes: Ligne[]): Promise<ReservationResultat>;
+  reserver(reservationId: string, magasinId: string | null, lignes: Ligne[], expireDansMs?: number | null): Promise<ReservationResultat>;
+  /** 'reservee' → 'confirmee' (no expiry any more); returns the stored body (null for an unknown id). */
+  confirmer(reservationId: string): Promise<ReservationResponse | null>;
+  /** Releases up to `limite` held reservations past their expiry, one transaction each; returns them. */
+  expirer(limite: number): Promise<ReservationResponse[]>;
   /** Gives the lines back once; an unknown id leaves a tombstone. Returns the stored body. */
   liberer(reservationId: string): Promise<ReservationResponse>;
 }

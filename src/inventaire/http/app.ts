@@ -5,6 +5,7 @@ import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts'
 import { STREAMS } from '../../contracts/events.ts';
 import { createOutbox, type HttpServiceDefinition } from '../../platform/service.ts';
 import { InventaireService } from '../application/inventaire-service.ts';
+import { reservationsExpiredCounter, startReservationSweeper } from '../application/expiration.ts';
 import type { CatalogueClient } from '../application/ports.ts';
 import { HttpCatalogueClient } from '../infrastructure/catalogue-http-client.ts';
 import { PgInventaireRepository } from '../infrastructure/pg-inventaire-repository.ts';
@@ -19,6 +20,11 @@ export const InventaireConfig = Type.Object({
   CATALOGUE_URL: UrlVar('http://127.0.0.1:8001', 'Catalogue base URL (product names and existence)'),
   LOG_LEVEL: LogLevelVar(),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  // Lifetime of an unconfirmed `a_confirmer` reservation (sync checkout, store sale). Their callers confirm within
+  // a request (seconds); 15 min also stays far above the sagas' deadlines (choreographed step 20 s, orchestrator 15 s),
+  // though saga reservations never carry an expiry.
+  RESERVATION_EXPIRY_MS: Type.Integer({ minimum: 100, maximum: 7 * 86_400_000, default: 15 * 60_000 }),
+  RESERVATION_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 3_600_000, default: 30_000 }),
 });
 export type InventaireConfig = Static<typeof InventaireConfig>;
 
@@ -50,8 +56,24 @@ export function inventaireService(config: InventaireConfig, deps: InventaireDeps
         new PgInventaireRepository(ctx.pool, outbox),
         deps.catalogue ?? new HttpCatalogueClient(config.CATALOGUE_URL),
         deps.nomsTtlMs,
+        config.RESERVATION_EXPIRY_MS,
       );
+      reservationsExpiredCounter(ctx.registry);
       await app.register(inventaireRoutes, { service });
+    },
+    // Released reservations and tombstones (ADR 0004); confirmed ones stay: a store sale's cancel releases its own.
+    retention: (c) => [
+      { table: 'inventaire.reservations', where: "statut = 'liberee' AND released_at < now() - make_interval(secs => $1)", horizonMs: c.RESERVATION_RETENTION_MS },
+    ],
+    background: (ctx) => {
+      const outbox = ctx.outbox ?? createOutbox('inventaire');
+      const sweeper = startReservationSweeper({
+        repo: new PgInventaireRepository(ctx.pool!, outbox),
+        log: ctx.log,
+        registry: ctx.registry,
+        intervalMs: config.RESERVATION_SWEEP_INTERVAL_MS,
+      });
+      return sweeper.stop;
     },
   };
 }

@@ -113,6 +113,17 @@ export async function inventaireRoutes(app: App, opts: { service: InventaireServ
     { schema: { tags: ['reservations'], summary: 'Libérer une réservation (idempotent)', params: ReservationParams } },
     async (req) => svc.liberer(req.params.reservation_id),
   );
+  app.post(
+    `${P}/reservations/:reservation_id/confirmer/`,
+    {
+      schema: {
+        tags: ['reservations'],
+        summary: 'Confirmer une réservation à confirmer (idempotent; 409 si elle a déjà expiré)',
+        params: ReservationParams,
+      },
+    },
+    async (req) => svc.confirmer(req.params.reservation_id),
+  );
   app.get(
     `${P}/reservations/:reservation_id/`,
     { schema: { tags: ['reservations'], summary: 'Une réservation', params: ReservationParams } },

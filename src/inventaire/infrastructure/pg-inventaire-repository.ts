@@ -40,7 +40,7 @@ interface ReservationDb {
   reservation_id: string;
   magasin_id: string | null;
   lignes: { produit_id: string; quantite: number }[];
-  statut: 'reservee' | 'liberee';
+  statut: 'reservee' | 'confirmee' | 'liberee';
 }
 
 const toDemande = (r: DemandeDb): DemandeRow => ({
@@ -297,14 +297,16 @@ export class PgInventaireRepository implements InventaireRepository {
     return rows[0] ? toReservation(rows[0]) : null;
   }
 
-  async reserver(reservationId: string, magasinId: string | null, lignes: Ligne[]): Promise<ReservationResultat> {
+  async reserver(reservationId: string, magasinId: string | null, lignes: Ligne[], expireDansMs: number | null = null): Promise<ReservationResultat> {
     try {
       const result = await withTransaction(this.pool, async (c): Promise<ReservationResultat> => {
         // The primary key serialises repeats of one id: a concurrent twin waits here, then sees our row.
+        // The expiry is the database's clock (the sweeper compares with it too), so process clocks do not matter.
         const inserted = await c.query(
-          `INSERT INTO inventaire.reservations (reservation_id, magasin_id, lignes, statut) VALUES ($1, $2, $3::jsonb, 'reservee')
+          `INSERT INTO inventaire.reservations (reservation_id, magasin_id, lignes, statut, expire_at)
+           VALUES ($1, $2, $3::jsonb, 'reservee', CASE WHEN $4::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $4::float8) END)
            ON CONFLICT (reservation_id) DO NOTHING RETURNING reservation_id`,
-          [reservationId, magasinId, JSON.stringify(lignes)],
+          [reservationId, magasinId, JSON.stringify(lignes), expireDansMs === null ? null : expireDansMs / 1000],
         );
         if (!inserted.rowCount) {
           const { rows } = await c.query<ReservationDb>(`SELECT ${RESERVATION_COLS} FROM inventaire.reservations WHERE reservation_id = $1`, [
@@ -333,29 +335,70 @@ export class PgInventaireRepository implements InventaireRepository {
     }
   }
 
+  /** Gives a held reservation's lines back inside `c`; true when this call flipped it (so the stock went back once). */
+  private async rendre(c: Queryable, r: ReservationDb, reservationId: string): Promise<boolean> {
+    const ajustements: EventEnvelope[] = [];
+    for (const l of ordreDeVerrouillage(toReservation(r).lignes)) {
+      const quantite = await incrementer(c, l.produit_id, r.magasin_id, l.quantite, null);
+      if (quantite === null) throw new Error(`libération ${reservationId}: le stock de ${l.produit_id} n'a pas été rendu`);
+      const a = { produitId: l.produit_id, magasinId: r.magasin_id, delta: l.quantite, quantite, raison: 'liberation', reference: reservationId } as const;
+      ajustements.push(stockAjuste(a, reservationId));
+    }
+    await this.outbox.add(c, ...ajustements);
+    return ajustements.length > 0;
+  }
+
+  async confirmer(reservationId: string): Promise<ReservationResponse | null> {
+    const { rows } = await this.pool.query<ReservationDb>(
+      `UPDATE inventaire.reservations SET statut = 'confirmee', confirmed_at = now()
+       WHERE reservation_id = $1 AND statut = 'reservee' RETURNING ${RESERVATION_COLS}`,
+      [reservationId],
+    );
+    if (rows[0]) return toReservation(rows[0]);
+    return this.reservation(reservationId); // already confirmed (a repeat), released/expired, or unknown
+  }
+
+  async expirer(limite: number): Promise<ReservationResponse[]> {
+    const { rows: dues } = await this.pool.query<{ reservation_id: string }>(
+      `SELECT reservation_id FROM inventaire.reservations
+       WHERE statut = 'reservee' AND expire_at IS NOT NULL AND expire_at < now() ORDER BY expire_at LIMIT $1`,
+      [limite],
+    );
+    const expirees: ReservationResponse[] = [];
+    for (const { reservation_id } of dues) {
+      // One transaction each; the conditional flip makes a concurrent confirm, release or second sweeper win or lose
+      // cleanly: the stock goes back at most once.
+      const r = await withTransaction(this.pool, async (c) => {
+        const { rows } = await c.query<ReservationDb>(
+          `UPDATE inventaire.reservations SET statut = 'liberee', released_at = now()
+           WHERE reservation_id = $1 AND statut = 'reservee' AND expire_at < now() RETURNING ${RESERVATION_COLS}`,
+          [reservation_id],
+        );
+        if (!rows[0]) return null;
+        await this.rendre(c, rows[0], reservation_id);
+        return toReservation(rows[0]);
+      });
+      if (r) expirees.push(r);
+    }
+    if (expirees.length > 0) this.outbox.wake();
+    return expirees;
+  }
+
   async liberer(reservationId: string): Promise<ReservationResponse> {
     let rendu = false; // set when a transaction gave stock back (read only after it committed)
     for (let attempt = 0; attempt < 5; attempt++) {
       const result = await withTransaction(this.pool, async (c): Promise<ReservationResponse | null> => {
-        // Only the caller that flips 'reservee' → 'liberee' gives the stock back, so a double release returns it once.
+        // Only the caller that flips a held reservation to 'liberee' gives the stock back, so a double release returns
+        // it once. A confirmed one is released too: cancelling a store sale gives its stock back.
         const { rows } = await c.query<ReservationDb>(
           `UPDATE inventaire.reservations SET statut = 'liberee', released_at = now()
-           WHERE reservation_id = $1 AND statut = 'reservee' RETURNING ${RESERVATION_COLS}`,
+           WHERE reservation_id = $1 AND statut IN ('reservee', 'confirmee') RETURNING ${RESERVATION_COLS}`,
           [reservationId],
         );
         const r = rows[0];
         if (r) {
-          const body = toReservation(r);
-          const ajustements: EventEnvelope[] = [];
-          for (const l of ordreDeVerrouillage(body.lignes)) {
-            const quantite = await incrementer(c, l.produit_id, r.magasin_id, l.quantite, null);
-            if (quantite === null) throw new Error(`libération ${reservationId}: le stock de ${l.produit_id} n'a pas été rendu`);
-            const a = { produitId: l.produit_id, magasinId: r.magasin_id, delta: l.quantite, quantite, raison: 'liberation', reference: reservationId } as const;
-            ajustements.push(stockAjuste(a, reservationId));
-          }
-          await this.outbox.add(c, ...ajustements);
-          if (ajustements.length > 0) rendu = true;
-          return body;
+          if (await this.rendre(c, r, reservationId)) rendu = true;
+          return toReservation(r);
         }
         // Unknown id: a tombstone makes a late reservation with this id fail instead of leaking stock.
         const tomb = await c.query<ReservationDb>(

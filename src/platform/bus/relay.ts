@@ -4,7 +4,8 @@
  * - One relay per schema at a time (a lease row; the three catalogue instances share a schema), so order holds.
  * - Redis down: rows wait in the outbox; nothing is lost, the loop retries.
  * - Redis lost data (a restart without persistence, a deleted stream): rows sent within `republishWindowMs`
- *   are published again; consumers are idempotent by event_id and absorb the repeats.
+ *   are published again; consumers are idempotent by event_id and absorb the repeats. An entry trimmed away
+ *   (retention) is not a loss.
  * - Autocommit only: no transaction is held while talking to Redis.
  */
 import { hostname } from 'node:os';
@@ -44,6 +45,14 @@ interface Row {
   fields: Record<string, string>;
 }
 
+/** Compares two stream entry ids `<ms>-<seq>`. */
+function compareIds(a: string, b: string): number {
+  const [am = 0n, as = 0n] = a.split('-').map((x) => BigInt(x));
+  const [bm = 0n, bs = 0n] = b.split('-').map((x) => BigInt(x));
+  if (am !== bm) return am < bm ? -1 : 1;
+  return as === bs ? 0 : as < bs ? -1 : 1;
+}
+
 export function startRelay(options: RelayOptions): Relay {
   const { pool, schema, redis, log } = options;
   const pollMs = options.pollMs ?? 200;
@@ -79,8 +88,14 @@ export function startRelay(options: RelayOptions): Relay {
     lastRunIdCheck = Date.now();
     const info = await redis.info('server');
     const runId = /run_id:(\w+)/.exec(info)?.[1];
-    const restarted = lastRunId !== undefined && runId !== lastRunId;
-    lastRunId = runId;
+    // The run id last seen is kept with the lease, so a relay that starts after a Redis restart still sees it.
+    const stored = await pool.query<{ redis_run_id: string | null }>(`SELECT redis_run_id FROM ${schema}.relay_lease WHERE name = 'outbox'`);
+    const previous = stored.rows[0]?.redis_run_id ?? lastRunId;
+    const restarted = previous !== undefined && previous !== null && runId !== previous;
+    const remember = async () => {
+      lastRunId = runId;
+      if (runId !== previous) await pool.query(`UPDATE ${schema}.relay_lease SET redis_run_id = $1 WHERE name = 'outbox' AND holder = $2`, [runId ?? null, holder]);
+    };
     const { rows } = await pool.query<{ stream: string; redis_id: string }>(
       `SELECT DISTINCT ON (stream) stream, redis_id FROM ${schema}.outbox
        WHERE published_at > now() - make_interval(secs => $1) AND redis_id IS NOT NULL
@@ -89,17 +104,39 @@ export function startRelay(options: RelayOptions): Relay {
     );
     let lost = false;
     for (const row of rows) {
-      // Our latest entry of the stream is gone (and we never trim that recent): Redis lost data.
-      const found = (await redis.xrange(row.stream, row.redis_id, row.redis_id)) as unknown[];
-      if (found.length === 0) lost = true;
+      if (await entryLost(row.stream, row.redis_id, restarted)) lost = true;
     }
-    if (!lost) return;
+    if (!lost) return remember();
     const { rowCount } = await pool.query(
       `UPDATE ${schema}.outbox SET published_at = NULL, redis_id = NULL WHERE published_at > now() - make_interval(secs => $1)`,
       [windowMs / 1000],
     );
+    await remember(); // only once the rows are marked for re-publication
     metrics.republished.inc({ schema }, rowCount ?? 0);
     log.warn({ schema, rows: rowCount, restarted }, 'Redis lost published events: re-publishing the recent outbox');
+  }
+
+  /**
+   * Our latest entry of a stream is gone: lost, unless retention trimmed it. Several publishers share a stream (the
+   * checkout stream): a rare publisher's latest entry may be trimmed once every group acknowledged it, and that must
+   * not re-publish 15 minutes of outbox. Trimming removes the oldest entries only, so a trimmed entry lies below the
+   * stream's first entry (or, the stream emptied, at or below its last generated id). A stream that vanished, or a
+   * Redis that restarted (its run id changed: the stream may have started over), is a loss.
+   */
+  async function entryLost(stream: string, redisId: string, restarted: boolean): Promise<boolean> {
+    const found = (await redis.xrange(stream, redisId, redisId)) as unknown[];
+    if (found.length > 0) return false;
+    if (restarted) return true;
+    let info: unknown[];
+    try {
+      info = (await redis.xinfo('STREAM', stream)) as unknown[];
+    } catch {
+      return true; // no such key: the stream vanished
+    }
+    const field = (name: string) => info[info.indexOf(name) + 1];
+    const first = field('first-entry') as [string, unknown] | null | undefined;
+    if (Array.isArray(first)) return compareIds(redisId, String(first[0])) >= 0;
+    return compareIds(redisId, String(field('last-generated-id'))) > 0;
   }
 
   async function tick(): Promise<number> {
@@ -164,7 +201,8 @@ export function startRelay(options: RelayOptions): Relay {
     tick,
     stop: async () => {
       await loop.stop();
-      await pool.query(`DELETE FROM ${schema}.relay_lease WHERE holder = $1`, [holder]).catch(() => undefined);
+      // Hand the lease over at once, keeping the row: it remembers the Redis run id for the next relay.
+      await pool.query(`UPDATE ${schema}.relay_lease SET until = '-infinity' WHERE holder = $1`, [holder]).catch(() => undefined);
     },
   };
 }

@@ -37,5 +37,11 @@ export function busMigrations(schema: string): Migration[] {
           until timestamptz NOT NULL
         );`,
     },
+    {
+      // The Redis run id the relay last saw, so a relay started after a Redis restart knows it happened.
+      version: 900_013,
+      name: 'bus_relay_redis_run_id',
+      sql: `ALTER TABLE ${schema}.relay_lease ADD COLUMN IF NOT EXISTS redis_run_id text;`,
+    },
   ];
 }

@@ -87,6 +87,11 @@ export function sagaOrchestratorService(config: SagaConfig, overrides: SagaOverr
     redisUrl: config.REDIS_URL,
     publishes: [STREAMS.saga],
     routes: (app, ctx) => registerRoutes(app, ctx, config, orchestrateurDe(config, ctx, overrides)),
+    // Finished sagas (their lines and history cascade) and Idempotency-Key answers (ADR 0009).
+    retention: (c) => [
+      { table: 'saga_orchestrator.saga_commandes', where: 'est_terminee AND date_fin < now() - make_interval(secs => $1)', horizonMs: c.SAGA_RETENTION_MS },
+      { table: 'saga_orchestrator.idempotency_keys', where: 'created_at < now() - make_interval(secs => $1)', horizonMs: c.IDEMPOTENCY_KEY_RETENTION_MS },
+    ],
     background: (ctx) => startRecoveryLoop(orchestrateurDe(config, ctx, overrides), config.SAGA_RECOVERY_INTERVAL_MS, ctx.log),
   };
 }

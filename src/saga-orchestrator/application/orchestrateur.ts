@@ -26,11 +26,22 @@ import {
   type SagaInput,
   type TypeEchec,
 } from '../domain/saga-decider.ts';
+import { echec, reussite, type Resultat } from './erreurs.ts';
 import { BailPerdu, type Bail, type Participants, type SagaMetrics, type SagaRepository } from './ports.ts';
 
-export interface Reponse {
-  status: number;
-  body: Record<string, unknown>;
+/** A saga that ended with its order (POST /commandes/ succeeded). */
+export interface SagaTerminee {
+  saga_id: string;
+  etat_final: EtatSaga;
+  commande_id: string | null;
+  resume_execution: ReturnType<Saga['resume']>;
+}
+
+/** An orphan's compensation done (POST …/compenser/ succeeded). */
+export interface CompensationForcee {
+  saga_id: string;
+  etat_final: EtatSaga;
+  reservations_liberees: number;
 }
 
 export interface OrchestrateurOptions {
@@ -108,27 +119,22 @@ export class Orchestrateur {
   }
 
   // ------------------------------------------------------------------------------------------------ POST /commandes/
-  async demarrer(demande: DemandeSaga, sagaId: string): Promise<Reponse> {
+  async demarrer(demande: DemandeSaga, sagaId: string): Promise<Resultat<SagaTerminee>> {
     const t0 = this.now().getTime();
     const budget = this.budget(t0, true);
     const log = this.logFor(sagaId);
 
     // The store is input: an unknown one is the caller's error and nothing is written.
     const magasin = await this.magasinConnu(demande.magasin_id, budget.avant, sagaId);
-    if (magasin === 'inconnu') {
-      return { status: 400, body: { error: 'Magasin inconnu', details: { field: 'magasin_id', magasin_id: demande.magasin_id } } };
-    }
+    if (magasin === 'inconnu') return echec('MAGASIN_INCONNU', { field: 'magasin_id', magasin_id: demande.magasin_id });
     if (magasin !== 'connu') {
-      return {
-        status: 503,
-        body: { error: 'Service externe indisponible', details: { service: 'commandes', message: magasin.detail }, saga_id: null, etat_final: null },
-      };
+      return echec('SERVICE_INDISPONIBLE', { service: 'commandes', message: magasin.detail }, { saga_id: null, etat_final: null });
     }
 
     const maintenant = new Date(t0);
     const saga = Saga.creer({ id: sagaId, ...demande, echeance: new Date(t0 + this.deps.options.deadlineMs), maintenant });
-    // Held a little past its deadline: recovery takes over only once this request is surely over.
     saga.appliquer(decide({ type: 'Advance' }, saga.instantane(), this.contexte(budget, maintenant)).events); // → VERIFICATION_STOCK
+    // Held a little past its deadline: recovery takes over only once this request is surely over.
     const bail = await this.deps.repo.creer(saga, this.porteurExecution(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     this.deps.metrics.demarree(saga.magasinId);
     this.deps.metrics.etape('DEMARRAGE', 'SUCCESS', saga.magasinId);
@@ -142,33 +148,31 @@ export class Orchestrateur {
         log.warn({ porteur: bail.porteur, jeton: bail.jeton }, 'saga lease expired or taken over before the request ended: stopped, nothing written');
         // The stored state is the new holder's, not this execution's unsaved one.
         const stockee = await this.deps.repo.trouver(saga.id).catch(() => null);
-        return { status: 503, body: { error: 'Service externe indisponible', details: { message: error.message }, saga_id: saga.id, etat_final: stockee?.etat ?? null } };
+        return echec('SERVICE_INDISPONIBLE', { message: error.message }, { saga_id: saga.id, etat_final: stockee?.etat ?? null });
       }
       throw error;
     }
     if (!saga.estTerminee) await this.deps.repo.rendre(saga.id, bail).catch(() => undefined);
-    return this.reponse(saga, exec);
+    return this.resultat(saga, exec);
   }
 
-  private reponse(saga: Saga, exec: Execution): Reponse {
+  /** What the request ended with: the order, or why not (the compensation's progress in the details). */
+  private resultat(saga: Saga, exec: Execution): Resultat<SagaTerminee> {
     if (saga.etat === 'SAGA_TERMINEE') {
-      return {
-        status: 201,
-        body: { success: true, saga_id: saga.id, etat_final: saga.etat, commande_id: saga.commandeFinaleId, resume_execution: saga.resume(this.now()) },
-      };
+      return reussite({ saga_id: saga.id, etat_final: saga.etat, commande_id: saga.commandeFinaleId, resume_execution: saga.resume(this.now()) });
     }
     const compensation = saga.estTerminee ? 'terminee' : 'en_cours';
-    const base = { saga_id: saga.id, etat_final: saga.etat };
+    const contexte = { saga_id: saga.id, etat_final: saga.etat };
     const issue = exec.issue ?? { kind: 'indisponible', details: { message: 'Saga interrompue' } };
     switch (issue.kind) {
       case 'stock':
-        return { status: 400, body: { error: 'Stock insuffisant', details: issue.details, ...base } };
+        return echec('STOCK_INSUFFISANT', issue.details, contexte);
       case 'produit':
-        return { status: 400, body: { error: 'Produit introuvable', details: issue.details, ...base } };
+        return echec('PRODUIT_INTROUVABLE', issue.details, contexte);
       case 'rejet':
-        return { status: 400, body: { error: "Erreur lors de l'exécution de la saga", details: { ...asObject(issue.details), compensation }, ...base } };
+        return echec('SAGA_REJETEE', { ...asObject(issue.details), compensation }, contexte);
       case 'indisponible':
-        return { status: 503, body: { error: 'Service externe indisponible', details: { ...asObject(issue.details), compensation }, ...base } };
+        return echec('SERVICE_INDISPONIBLE', { ...asObject(issue.details), compensation }, contexte);
     }
   }
 
@@ -325,24 +329,17 @@ export class Orchestrateur {
 
   // ------------------------------------------------------------------------------------------------ POST /compenser/
   /** Forces the compensation of an orphan (non-terminal, held by nobody). */
-  async forcerCompensation(id: string): Promise<Reponse> {
+  async forcerCompensation(id: string): Promise<Resultat<CompensationForcee>> {
     const { repo } = this.deps;
     const existante = await repo.trouver(id);
-    if (!existante) return { status: 404, body: { error: `Saga ${id} non trouvée`, details: { saga_id: id } } };
-    if (existante.estTerminee) {
-      return {
-        status: 400,
-        body: { error: 'La saga est déjà terminée', details: { etat_actuel: existante.etat }, saga_id: id, etat_final: existante.etat },
-      };
-    }
+    if (!existante) return echec('SAGA_NON_TROUVEE', { saga_id: id });
+    if (existante.estTerminee) return echec('SAGA_DEJA_TERMINEE', { etat_actuel: existante.etat }, { saga_id: id, etat_final: existante.etat });
     const t0 = this.now().getTime();
     const prise = await repo.prendre(id, this.porteurExecution(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     if (!prise) {
       const relue = await repo.trouver(id);
-      if (relue && ETATS_TERMINAUX.has(relue.etat)) {
-        return { status: 400, body: { error: 'La saga est déjà terminée', details: { etat_actuel: relue.etat }, saga_id: id, etat_final: relue.etat } };
-      }
-      return { status: 409, body: { error: "Saga en cours d'exécution", details: { etat_actuel: relue?.etat ?? existante.etat }, saga_id: id } };
+      if (relue && ETATS_TERMINAUX.has(relue.etat)) return echec('SAGA_DEJA_TERMINEE', { etat_actuel: relue.etat }, { saga_id: id, etat_final: relue.etat });
+      return echec('SAGA_EN_COURS', { etat_actuel: relue?.etat ?? existante.etat }, { saga_id: id });
     }
     const { saga, bail } = prise;
     const exec = this.execution(bail, this.budget(t0, false));
@@ -350,28 +347,20 @@ export class Orchestrateur {
       if (saga.etat === 'COMMANDE_CREEE') {
         // The order exists: the only way left is to finish.
         await this.avancer(saga, exec);
-        return {
-          status: 409,
-          body: { error: 'Commande déjà créée: la saga ne peut plus être compensée', details: { commande_id: saga.commandeFinaleId }, saga_id: id, etat_final: saga.etat },
-        };
+        return echec('COMMANDE_DEJA_CREEE', { commande_id: saga.commandeFinaleId }, { saga_id: id, etat_final: saga.etat });
       }
       await this.step(saga, { type: 'Resume', reason: 'compensation_forcee' }, exec);
       await this.avancer(saga, exec);
       if (!saga.estTerminee) {
-        return {
-          status: 503,
-          body: { error: 'Service externe indisponible', details: { message: 'Compensation inachevée, reprise automatique', actions_restantes: saga.compensationRestante }, saga_id: id, etat_final: saga.etat },
-        };
+        const details = { message: 'Compensation inachevée, reprise automatique', actions_restantes: saga.compensationRestante };
+        return echec('SERVICE_INDISPONIBLE', details, { saga_id: id, etat_final: saga.etat });
       }
-      return {
-        status: 200,
-        body: { success: true, message: 'Compensation effectuée, saga annulée', saga_id: id, etat_final: saga.etat, reservations_liberees: exec.liberations },
-      };
+      return reussite({ saga_id: id, etat_final: saga.etat, reservations_liberees: exec.liberations });
     } catch (error) {
       if (!(error instanceof BailPerdu)) throw error;
       // Stalled past its lease and taken over (by recovery): the new holder finishes it.
       this.logFor(saga).warn({ porteur: bail.porteur, jeton: bail.jeton }, 'forced compensation: saga lease expired or taken over: stopped');
-      return { status: 409, body: { error: "Saga en cours d'exécution", details: { message: error.message }, saga_id: id } };
+      return echec('SAGA_EN_COURS', { message: error.message }, { saga_id: id });
     } finally {
       if (!saga.estTerminee) await repo.rendre(saga.id, bail).catch(() => undefined);
     }

@@ -1,4 +1,8 @@
 /**
+ * The runner of the orchestrated saga: a generic loop that asks the decider (domain/saga-decider.ts, where every rule
+ * lives) for the next step, executes its commands and saves under a fenced lease. Its use cases return a Result
+ * (DomainError codes; http/erreurs.ts makes the answers). What the saga does, in short —
+ *
  * The orchestrated checkout (issue 4, fixing reference §4.5): catalogue → reservation of every line from central stock
  * (keyed by the saga id) → one online order with every line (keyed by the saga id). The saga is saved after each
  * transition, before the next call, in a short transaction of its own. A failure after the reservation was asked for

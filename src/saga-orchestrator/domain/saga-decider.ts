@@ -10,7 +10,7 @@
  * generic loop: it asks `decide` for `Advance`, executes the commands it gets (participant calls through the
  * gateway), feeds each answer back as an input, folds the events with `evolve` and saves them under its fenced lease.
  *
- * The rules, in order (the transition table is domain/etats.ts; this module decides when each transition is taken):
+ * The rules, in order (the transition table below lists every move allowed; `decide` says when each is taken):
  * - forward: EN_ATTENTE → VERIFICATION_STOCK (catalogue) → STOCK_VERIFIE → RESERVATION_STOCK (all lines, keyed by the
  *   saga id) → STOCK_RESERVE → CREATION_COMMANDE (one order, keyed by the saga id) → COMMANDE_CREEE → SAGA_TERMINEE;
  * - failures: catalogue down or a product unknown/inactive → ECHEC_STOCK_INSUFFISANT; a 409 shortage →
@@ -24,7 +24,71 @@
  * - recovery of a saga found mid-flight: CREATION_COMMANDE first asks commandes whether the order exists; then the
  *   saga expires like on deadline (INTERRUPTION) and runs to its end.
  */
-import { ECHEC_SUR_DELAI, ETATS_ECHEC, estTerminal, typeTransition, type EtatSaga, type TypeEvenement } from './etats.ts';
+import { ETATS_SAGA, estTerminal, type EtatSaga, type TypeEvenement } from './etats.ts';
+
+// ------------------------------------------------------------------------------------------------ transition table
+/*
+ * The reference's transitions (§4.3), plus those a correct recovery needs (issue 4): RESERVATION_STOCK →
+ * ECHEC_STOCK_INSUFFISANT (a 409 of the all-or-nothing reservation), ECHEC_RESERVATION_STOCK → COMPENSATION_EN_COURS
+ * (a timed-out reservation may have been applied: release it), and each forward state → its failure state when the
+ * saga's deadline passes. Every event `decide` emits is checked against it.
+ */
+/** Ordinary transitions and the event type each one appends. */
+const TRANSITIONS: Readonly<Record<EtatSaga, Partial<Record<EtatSaga, TypeEvenement>>>> = {
+  EN_ATTENTE: { VERIFICATION_STOCK: 'SAGA_DEMARRE' },
+  VERIFICATION_STOCK: { STOCK_VERIFIE: 'STOCK_VERIFIE_SUCCES', ECHEC_STOCK_INSUFFISANT: 'STOCK_VERIFIE_ECHEC' },
+  // The reference names the entry into the next step after the success of the previous one.
+  STOCK_VERIFIE: { RESERVATION_STOCK: 'STOCK_VERIFIE_SUCCES' },
+  RESERVATION_STOCK: {
+    STOCK_RESERVE: 'STOCK_RESERVE_SUCCES',
+    ECHEC_RESERVATION_STOCK: 'STOCK_RESERVE_ECHEC',
+    ECHEC_STOCK_INSUFFISANT: 'STOCK_RESERVE_ECHEC',
+  },
+  STOCK_RESERVE: { CREATION_COMMANDE: 'STOCK_RESERVE_SUCCES' },
+  CREATION_COMMANDE: { COMMANDE_CREEE: 'COMMANDE_CREEE_SUCCES', ECHEC_CREATION_COMMANDE: 'COMMANDE_CREEE_ECHEC' },
+  COMMANDE_CREEE: { SAGA_TERMINEE: 'SAGA_TERMINEE_SUCCES' },
+  SAGA_TERMINEE: {},
+  ECHEC_STOCK_INSUFFISANT: { SAGA_ANNULEE: 'SAGA_ANNULEE' },
+  ECHEC_RESERVATION_STOCK: { SAGA_ANNULEE: 'SAGA_ANNULEE', COMPENSATION_EN_COURS: 'COMPENSATION_DEMANDEE' },
+  ECHEC_CREATION_COMMANDE: { COMPENSATION_EN_COURS: 'COMPENSATION_DEMANDEE' },
+  COMPENSATION_EN_COURS: { SAGA_ANNULEE: 'COMPENSATION_TERMINEE' },
+  SAGA_ANNULEE: {},
+};
+
+/**
+ * The failure state of each forward state, taken when the saga's deadline passes (event DELAI_DEPASSE); the same
+ * mapping as the reference's `_determiner_etat_echec`. COMMANDE_CREEE is absent: the order exists, and finishing
+ * needs no call, so the saga only ends (SAGA_TERMINEE). Failure states are absent: they are failing already and
+ * their compensation must run to its end whatever the clock says.
+ */
+export const ECHEC_SUR_DELAI: Readonly<Partial<Record<EtatSaga, EtatSaga>>> = {
+  EN_ATTENTE: 'ECHEC_STOCK_INSUFFISANT',
+  VERIFICATION_STOCK: 'ECHEC_STOCK_INSUFFISANT',
+  STOCK_VERIFIE: 'ECHEC_STOCK_INSUFFISANT',
+  RESERVATION_STOCK: 'ECHEC_RESERVATION_STOCK',
+  STOCK_RESERVE: 'ECHEC_RESERVATION_STOCK',
+  CREATION_COMMANDE: 'ECHEC_CREATION_COMMANDE',
+};
+
+/** The event type of an ordinary transition, or undefined when it is not allowed. */
+export function typeTransition(de: EtatSaga, vers: EtatSaga): TypeEvenement | undefined {
+  return TRANSITIONS[de][vers];
+}
+
+export function transitionAutorisee(de: EtatSaga, vers: EtatSaga, surDelai = false): boolean {
+  return surDelai ? ECHEC_SUR_DELAI[de] === vers : typeTransition(de, vers) !== undefined;
+}
+
+/** Every allowed (de, vers) pair, ordinary or on deadline (tests, docs). */
+export function toutesLesTransitions(): { de: EtatSaga; vers: EtatSaga; type: TypeEvenement; surDelai: boolean }[] {
+  const out: { de: EtatSaga; vers: EtatSaga; type: TypeEvenement; surDelai: boolean }[] = [];
+  for (const de of ETATS_SAGA) {
+    for (const [vers, type] of Object.entries(TRANSITIONS[de]) as [EtatSaga, TypeEvenement][]) out.push({ de, vers, type, surDelai: false });
+    const echec = ECHEC_SUR_DELAI[de];
+    if (echec) out.push({ de, vers: echec, type: 'DELAI_DEPASSE', surDelai: true });
+  }
+  return out;
+}
 
 // ------------------------------------------------------------------------------------------------ state
 export interface LigneSaga {
@@ -128,7 +192,6 @@ export function compensationRestante(s: SagaEtat): ActionCompensation[] {
   return actions;
 }
 
-export const estEnEchec = (s: SagaEtat) => ETATS_ECHEC.has(s.etat);
 export const montantTotal = (s: SagaEtat) => Math.round(s.lignes.reduce((t, l) => t + (l.prix_unitaire ?? 0) * l.quantite, 0) * 100) / 100;
 
 // ------------------------------------------------------------------------------------------------ participants' answers

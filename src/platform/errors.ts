@@ -26,3 +26,22 @@ export const conflict = (error: string, details: unknown = null, extra: Record<s
   new HttpError(409, error, details, extra);
 export const unavailable = (error: string, details: unknown = null, extra: Record<string, unknown> = {}) =>
   new HttpError(503, error, details, extra);
+
+/**
+ * A refusal or failure as a value: a code (SCREAMING_SNAKE, stable) and its details, plus the envelope keys an answer
+ * carries beside them (`saga_id`, `etat_final`…). Application code returns or throws it; each context's `http/` maps
+ * codes to status and message in one table, so no application code knows HTTP.
+ */
+export class DomainError<C extends string = string> extends Error {
+  override readonly name = 'DomainError';
+  constructor(
+    readonly code: C,
+    readonly details: unknown = null,
+    readonly context: Record<string, unknown> = {},
+  ) {
+    super(code);
+  }
+}
+
+/** The result of a use case: its value, or a DomainError. */
+export type Result<T, C extends string = string> = { ok: true; value: T } | { ok: false; error: DomainError<C> };

@@ -1,15 +1,8 @@
 /** The saga's state machine (reference §4.3 plus issue 4's recovery transitions) and the POST body checks. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ECHEC_SUR_DELAI,
-  ETATS_SAGA,
-  ETATS_TERMINAUX,
-  toutesLesTransitions,
-  transitionAutorisee,
-  typeTransition,
-  type EtatSaga,
-} from '../../src/saga-orchestrator/domain/etats.ts';
+import { ETATS_SAGA, ETATS_TERMINAUX, type EtatSaga } from '../../src/saga-orchestrator/domain/etats.ts';
+import { ECHEC_SUR_DELAI, toutesLesTransitions, transitionAutorisee, typeTransition } from '../../src/saga-orchestrator/domain/saga-decider.ts';
 import { Saga, TransitionInvalide, type SagaEtat } from '../../src/saga-orchestrator/domain/saga.ts';
 import { validerDemande } from '../../src/saga-orchestrator/domain/demande.ts';
 import { SAGA_EVENT_TYPES } from '../../src/contracts/events.ts';

@@ -10,8 +10,10 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createOutbox } from '../../src/platform/service.ts';
 import type { Pool } from '../../src/platform/db.ts';
 import { Orchestrateur } from '../../src/saga-orchestrator/application/orchestrateur.ts';
-import { BailPerdu, type Appel, type Participants, type SagaMetrics } from '../../src/saga-orchestrator/application/ports.ts';
+import { BailPerdu, type Participants, type SagaMetrics } from '../../src/saga-orchestrator/application/ports.ts';
+import type { Appel } from '../../src/saga-orchestrator/domain/saga-decider.ts';
 import { Saga } from '../../src/saga-orchestrator/domain/saga.ts';
+import { reponseDemarrage } from '../../src/saga-orchestrator/http/erreurs.ts';
 import { PgSagaRepository } from '../../src/saga-orchestrator/infrastructure/pg-saga-repository.ts';
 import { createServiceDatabase } from '../support/db.ts';
 import { CENTRAL, CLIENT, DIR, P1 } from './helpers.ts';
@@ -105,7 +107,7 @@ test('a request stalled past its lease, taken over by recovery in the same proce
 
   // The stalled request's order call now answers: its writes must be refused, and it must stop.
   part.repondre();
-  const reponse = await requete;
+  const reponse = reponseDemarrage(await requete); // the route's answer
   assert.equal(reponse.status, 503, JSON.stringify(reponse.body));
   assert.equal(reponse.body.etat_final, 'SAGA_ANNULEE', 'the answer names the stored state, not the refused one');
   assert.deepEqual(await ligne(db.pool, id), apresReprise, 'the late writer changed nothing');
@@ -122,7 +124,7 @@ test('a request stalled past its lease, nobody took over yet: its write is refus
   avancer(DEADLINE_MS + 6_000);
   commandeCreee = true;
   part.repondre();
-  const reponse = await requete;
+  const reponse = reponseDemarrage(await requete); // the route's answer
   assert.equal(reponse.status, 503, JSON.stringify(reponse.body));
   assert.deepEqual(await ligne(db.pool, id), avant, 'an expired lease writes nothing');
 

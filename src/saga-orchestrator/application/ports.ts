@@ -1,27 +1,7 @@
 /** What the orchestrator needs from the outside: storage, the participants (through the gateway), metrics. */
 import type { EtatSaga } from '../domain/etats.ts';
-import type { ActionCompensation, Saga } from '../domain/saga.ts';
-
-/** A participant's answer as a value: callers decide what a refusal or an outage means for the saga. */
-export type Appel<T> =
-  | { kind: 'ok'; status: number; body: T; tentatives: number }
-  /** A 4xx other than 429: the participant refused; repeating the same request would not help. */
-  | { kind: 'rejected'; status: number; body: unknown; detail: string; tentatives: number }
-  /** Transient failures on every attempt, the circuit open, or no time left before `deadline`. */
-  | { kind: 'unavailable'; status?: number; detail: string; tentatives: number };
-
-export interface ProduitLu {
-  id: string;
-  nom: string;
-  prix: number;
-  actif?: boolean;
-}
-
-export interface LigneCommande {
-  produit_id: string;
-  quantite: number;
-  prix_unitaire: number;
-}
+import type { Saga } from '../domain/saga.ts';
+import type { ActionCompensation, Appel, LigneCommande, ProduitLu, TypeEchec } from '../domain/saga-decider.ts';
 
 /** Every call takes the absolute time (ms since the epoch) after which it must not be waiting any more. */
 export interface Participants {
@@ -87,8 +67,6 @@ export interface SagaRepository {
   /** Count of non-terminal sagas per state. */
   compterActives(): Promise<Map<EtatSaga, number>>;
 }
-
-export type TypeEchec = 'STOCK_INSUFFISANT' | 'PRODUIT_INTROUVABLE' | 'ERREUR_TECHNIQUE' | 'DELAI_DEPASSE' | 'INTERRUPTION';
 
 export interface SagaMetrics {
   demarree(magasin: string): void;

@@ -15,7 +15,6 @@ import { createOutbox, type HttpServiceDefinition, type ServiceContext } from '.
 import { apiKeyOf, type SagaConfig } from '../config.ts';
 import { estUuid, validerDemande } from '../domain/demande.ts';
 import { ETATS_SAGA, estEtatSaga } from '../domain/etats.ts';
-import { demarrerUneFois } from '../application/idempotence.ts';
 import { Orchestrateur, type OrchestrateurOptions } from '../application/orchestrateur.ts';
 import type { Participants } from '../application/ports.ts';
 import { GatewayClient } from '../infrastructure/gateway-client.ts';
@@ -24,6 +23,8 @@ import { HttpParticipants } from '../infrastructure/participants-http.ts';
 import { PgIdempotenceStore } from '../infrastructure/pg-idempotence.ts';
 import { PgSagaRepository } from '../infrastructure/pg-saga-repository.ts';
 import { startRecoveryLoop } from '../infrastructure/recovery-loop.ts';
+import { reponseCompensation, reponseDemarrage } from './erreurs.ts';
+import { demarrerUneFois } from './idempotence.ts';
 import { SagaBody } from './schemas.ts';
 
 const SCHEMA = 'saga_orchestrator';
@@ -158,7 +159,7 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
         const cle = idempotencyKeyOf(req.headers);
         const reponse =
           cle === undefined
-            ? await orchestrateur.demarrer(r.demande, randomUUID())
+            ? reponseDemarrage(await orchestrateur.demarrer(r.demande, randomUUID()))
             : await demarrerUneFois({ orchestrateur, store: idempotence, repo }, r.demande, cle, randomUUID());
         return reply.code(reponse.status).send(reponse.body);
       },
@@ -196,7 +197,7 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
       `${P}/commandes/:saga_id/compenser/`,
       { schema: { tags: ['saga'], summary: "Forcer la compensation d'une saga orpheline (non terminée, exécutée par personne)", params: SagaParams } },
       async (req, reply) => {
-        const reponse = await orchestrateur.forcerCompensation(sagaId(req.params.saga_id));
+        const reponse = reponseCompensation(await orchestrateur.forcerCompensation(sagaId(req.params.saga_id)));
         return reply.code(reponse.status).send(reponse.body);
       },
     );

@@ -19,7 +19,7 @@ import {
 } from 'cockatiel';
 import { exchange } from '../../platform/http-client.ts';
 import type { Logger } from '../../platform/logger.ts';
-import type { Appel } from '../application/ports.ts';
+import type { Appel } from '../domain/saga-decider.ts';
 import { classifyStatus, describeCallError, isTransientError } from '../../platform/transient.ts';
 
 export type Service = 'catalogue' | 'inventaire' | 'commandes';

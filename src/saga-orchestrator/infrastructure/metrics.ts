@@ -8,7 +8,8 @@ import { prom, type Registry } from '../../platform/metrics.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { ETATS_NON_TERMINAUX, type EtatSaga } from '../domain/etats.ts';
 import type { ActionCompensation } from '../domain/saga.ts';
-import type { SagaMetrics, TypeEchec } from '../application/ports.ts';
+import type { SagaMetrics } from '../application/ports.ts';
+import type { TypeEchec } from '../domain/saga-decider.ts';
 import type { CallObserver, Service } from './gateway-client.ts';
 import { ENDPOINTS } from './participants-http.ts';
 

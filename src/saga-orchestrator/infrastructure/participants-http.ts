@@ -1,5 +1,6 @@
 /** The saga's participants, reached through the gateway with the paths of their own APIs. */
-import type { Appel, LigneCommande, Participants, ProduitLu } from '../application/ports.ts';
+import type { Participants } from '../application/ports.ts';
+import type { Appel, LigneCommande, ProduitLu } from '../domain/saga-decider.ts';
 import type { GatewayClient } from './gateway-client.ts';
 
 const seg = (v: string) => encodeURIComponent(v);

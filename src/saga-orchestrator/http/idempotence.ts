@@ -6,9 +6,11 @@
  * kept: the key may be used again.
  */
 import { requestFingerprint } from '../../platform/idempotency.ts';
+import { DomainError } from '../../platform/errors.ts';
 import type { DemandeSaga } from '../domain/demande.ts';
-import type { Orchestrateur, Reponse } from './orchestrateur.ts';
-import type { CleIdempotence, IdempotenceStore, SagaRepository } from './ports.ts';
+import type { Orchestrateur } from '../application/orchestrateur.ts';
+import type { CleIdempotence, IdempotenceStore, SagaRepository } from '../application/ports.ts';
+import { reponseDemarrage, reponseErreur, type Reponse } from './erreurs.ts';
 
 export async function demarrerUneFois(
   deps: { orchestrateur: Orchestrateur; store: IdempotenceStore; repo: SagaRepository },
@@ -21,7 +23,7 @@ export async function demarrerUneFois(
   if (!prise.prise) return rejouer(deps.repo, prise.existante, empreinte, cle);
   let reponse: Reponse;
   try {
-    reponse = await deps.orchestrateur.demarrer(demande, sagaId);
+    reponse = reponseDemarrage(await deps.orchestrateur.demarrer(demande, sagaId));
   } catch (error) {
     await deps.store.liberer(demande.client_id, cle, sagaId).catch(() => undefined); // only if no saga was written
     throw error;
@@ -34,12 +36,9 @@ export async function demarrerUneFois(
 async function rejouer(repo: SagaRepository, existante: CleIdempotence, empreinte: string, cle: string): Promise<Reponse> {
   const details = { idempotency_key: cle, saga_id: existante.sagaId };
   if (existante.empreinte !== empreinte) {
-    return { status: 409, body: { error: 'Idempotency-Key déjà utilisée pour une autre requête', details } };
+    return reponseErreur(new DomainError('CLE_IDEMPOTENCE_REUTILISEE', details));
   }
   if (existante.reponse) return existante.reponse;
   const saga = await repo.trouver(existante.sagaId);
-  return {
-    status: 409,
-    body: { error: 'Requête déjà en cours de traitement', details, saga_id: existante.sagaId, etat_final: saga?.etat ?? null },
-  };
+  return reponseErreur(new DomainError('REQUETE_EN_COURS', details, { saga_id: existante.sagaId, etat_final: saga?.etat ?? null }));
 }

@@ -78,9 +78,8 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
       try {
         const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 2 }]);
         assert.equal(res.status, 202);
-        const started = Date.now();
-        const state = await api.settle(res.body.checkout_id);
-        assert.ok(Date.now() - started < 30_000, 'terminal within 30 s');
+        // No wall-clock threshold (issue 12 item 5): the bound is a hang detector; the deadline has its own tests.
+        const state = await api.settle(res.body.checkout_id, 120_000);
         assert.equal(state.status, 'failed');
         assert.equal(state.reason, 'OrderCreationFailed');
         const types = state.events.map((e: { type: string }) => e.type);

@@ -7,7 +7,8 @@
  *    every kind the panels show (choreography: success, stock shortage, order failure with compensation;
  *    orchestration: success, stock shortage, order failure with compensation), then every panel query answers
  *    with data through Prometheus' HTTP API.
- * The Prometheus parts are skipped with a message when the binary is absent (.ci/run installs it).
+ * The Prometheus parts are skipped with a message when the binary is absent, except under CI=true where they fail
+ * (.ci/run installs it).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,15 +19,16 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { SEED } from '../../src/contracts/common.ts';
 import { PROCESSES } from '../../src/launcher/processes.ts';
-import { findOnPath } from '../../src/launcher/redis-preflight.ts';
 import { client, CLIENT, PRODUIT } from '../support/choreo.ts';
 import { freePort } from '../support/ports.ts';
 import { startSystem, type TestSystem } from '../support/system.ts';
+import { tool } from '../support/tools.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const DASHBOARDS = path.join(root, 'deploy', 'grafana', 'dashboards');
-const prometheusBinary = await findOnPath('prometheus');
-const NO_PROMETHEUS = prometheusBinary ? false : 'prometheus is not installed (sudo apt-get install --no-install-recommends prometheus): skipped';
+// Skipped with a message where prometheus is missing, except under CI=true: there its absence fails the tests.
+const PROMETHEUS = await tool('prometheus', 'sudo apt-get install --no-install-recommends prometheus');
+const NO_PROMETHEUS = PROMETHEUS.skip;
 
 // ------------------------------------------------------------------------------------------- dashboards
 interface Target {
@@ -81,7 +83,7 @@ const rules = parse(readFileSync(path.join(root, 'deploy', 'prometheus', 'rules.
 };
 const ruleQueries: Query[] = rules.groups.flatMap((g) => g.rules.map((r) => ({ where: `rules.yml › ${r.alert ?? r.record}`, expr: r.expr })));
 
-describe('dashboards: structure', () => {
+describe('dashboards: structure', { timeout: 60_000 }, () => {
   test('the six dashboards are there, with their uids', () => {
     const byUid = new Map(dashboards.map(({ dash }) => [dash.uid, dash.title]));
     assert.equal(byUid.get('event-bus-choreo'), 'Event Bus & Saga Choreography');
@@ -177,7 +179,7 @@ describe('dashboards and rules: every expression parses', { skip: NO_PROMETHEUS,
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     child = spawn(
-      prometheusBinary as string,
+      PROMETHEUS.require(),
       [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -213,12 +215,13 @@ const CHOREO_METRICS = /\b(saga_choreo_\w+|events_\w+|event_latency_seconds\w*)\
 const orchestratorSpec = PROCESSES.find((p) => p.name === 'saga-orchestrator');
 const ORCHESTRATOR = Boolean(orchestratorSpec && existsSync(path.join(root, orchestratorSpec.entry)));
 
-describe('dashboards: every panel query returns data from a running system', { skip: NO_PROMETHEUS, timeout: 420_000 }, () => {
+describe('dashboards: every panel query returns data from a running system', { skip: NO_PROMETHEUS, timeout: 600_000 }, () => {
   let system: TestSystem;
   let api: ReturnType<typeof client>;
   let prom = '';
 
   before(async () => {
+    PROMETHEUS.require();
     system = await startSystem({ env: { PROMETHEUS_SCRAPE_INTERVAL: '1s' }, startupTimeoutMs: 120_000 });
     api = client(system);
     prom = `http://127.0.0.1:${system.ports.prometheus}`;

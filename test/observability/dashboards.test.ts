@@ -7,6 +7,7 @@
  *    every kind the panels show (choreography: success, stock shortage, order failure with compensation;
  *    orchestration: success, stock shortage, order failure with compensation), then every panel query answers
  *    with data through Prometheus' HTTP API.
+ *  - one alert rule (DeadLettersNotEmpty, after a poison entry) is seen firing in that Prometheus.
  * The Prometheus parts are skipped with a message when the binary is absent, except under CI=true where they fail
  * (.ci/run installs it).
  */
@@ -19,6 +20,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { SEED } from '../../src/contracts/common.ts';
 import { PROCESSES } from '../../src/launcher/processes.ts';
+import { Redis } from 'ioredis';
+import { CHECKOUT_STREAM, deadLetterStream } from '../../src/contracts/events.ts';
 import { client, CLIENT, PRODUIT } from '../support/choreo.ts';
 import { freePort } from '../support/ports.ts';
 import { startSystem, type TestSystem } from '../support/system.ts';
@@ -335,5 +338,27 @@ describe('dashboards: every panel query returns data from a running system', { s
       console.log(`# saga-orchestrator is not run by this tree: ${skipped.length} orchestrator-only queries not checked for data`);
     }
     assert.deepEqual(empty, [], `panel queries without data:\n${empty.join('\n')}`);
+  });
+  test('an alert rule is seen firing: DeadLettersNotEmpty after a poison entry', async (t) => {
+    // A CheckoutInitiated without a payload cannot be handled: the consumers park it in checkout.dlq, the bus exports
+    // dead_letter_depth > 0, and after the rule's `for: 1m` Prometheus (evaluating every 1 s here) fires the alert.
+    const redis = new Redis(system.redisUrl);
+    try {
+      const poisonId = await redis.xadd(CHECKOUT_STREAM, '*', 'type', 'CheckoutInitiated', 'payload', '{}', 'ts', '1');
+      await api.until(
+        'dead-lettered',
+        async () => ((await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][]).some(([, f]) => f[f.indexOf('dlq_original_id') + 1] === poisonId),
+        60_000,
+      );
+    } finally {
+      redis.disconnect();
+    }
+    type Alert = { labels: Record<string, string>; state: string; activeAt?: string };
+    const alerts = async () => ((await (await fetch(`${prom}/api/v1/alerts`, { signal: AbortSignal.timeout(5_000) })).json()) as { data: { alerts: Alert[] } }).data.alerts;
+    // The rule needs 1 min of a true condition: a bound far above it, as a hang detector.
+    await api.until('DeadLettersNotEmpty firing', async () => (await alerts()).some((a) => a.labels.alertname === 'DeadLettersNotEmpty' && a.state === 'firing'), 180_000);
+    const firing = (await alerts()).filter((a) => a.state === 'firing').map((a) => `${a.labels.alertname}{topic=${a.labels.topic ?? ''}}`);
+    t.diagnostic(`firing: ${firing.join(', ')}`);
+    assert.ok(firing.some((a) => a.startsWith(`DeadLettersNotEmpty{topic=${CHECKOUT_STREAM}}`)), firing.join(', '));
   });
 });

@@ -6,6 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { fileTimeout } from './support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 const root = path.resolve(import.meta.dirname, '..');
 const src = path.join(root, 'src');

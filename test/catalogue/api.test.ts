@@ -10,6 +10,9 @@ import { loadConfig } from '../../src/platform/config.ts';
 import { CatalogueConfigSchema, catalogueService } from '../../src/catalogue/http/app.ts';
 import { buildTestApp } from '../support/app.ts';
 import { DB_DIR, INSTANCE_ID, countProduits, startCatalogue, type CatalogueTest } from './helpers.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const BASE = '/api/ddd/catalogue';
 const INFORMATIQUE = '446954a0-17b7-5e75-90a8-579d0a46aac0';

@@ -6,6 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SEED } from '../../src/contracts/common.ts';
 import { countProduits, startCatalogue, type CatalogueTest } from './helpers.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const BASE = '/api/ddd/catalogue';
 const PRODUIT = `${BASE}/produits/${SEED.produits.clavier}/`;

@@ -15,6 +15,9 @@ import {
   type Produit,
 } from '../../src/catalogue/domain/produit.ts';
 import { appliquerRecherche, critereRecherche, scoreNom } from '../../src/catalogue/domain/recherche.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 function rejette(fn: () => unknown, type: TypeErreurCatalogue) {
   assert.throws(fn, (e: unknown) => e instanceof ErreurCatalogue && e.type === type);

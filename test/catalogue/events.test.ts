@@ -12,6 +12,9 @@ import { testContext } from '../support/app.ts';
 import { createServiceDatabase } from '../support/db.ts';
 import { eventsSince, spyOutbox } from '../support/outbox.ts';
 import { DB_DIR, countProduits } from './helpers.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const BASE = '/api/ddd/catalogue';
 

@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { SEED } from '../../src/contracts/common.ts';
 import { commandesTestApp } from './fakes.ts';
 import { injectBadRequest } from '../support/app.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const ok = { magasin_id: SEED.magasins.central, produit_id: SEED.produits.clavier, quantite: 1, client_id: SEED.clients.jean };
 const ligne = { produit_id: SEED.produits.clavier, quantite: 1, prix_unitaire: 10 };

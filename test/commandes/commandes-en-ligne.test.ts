@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { SEED } from '../../src/contracts/common.ts';
 import { commandesTestApp } from './fakes.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const lignes = [
   { produit_id: SEED.produits.clavier, quantite: 3, prix_unitaire: 19.99 },

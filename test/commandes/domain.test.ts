@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { arrondirMontant, nouvelleLigne, normaliserMotif, RegleVenteError, totalLignes, verifierAnnulable } from '../../src/commandes/domain/vente.ts';
 import { debutFenetre, produitsVendus, resumerStock, tendances, chiffreAffaires } from '../../src/commandes/domain/indicateurs.ts';
 import { totalCommande } from '../../src/commandes/domain/commande-en-ligne.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 test('money is rounded to cents without float drift', () => {
   assert.equal(totalLignes([{ quantite: 3, prix_unitaire: 19.99 }]), 59.97);

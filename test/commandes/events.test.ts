@@ -12,6 +12,9 @@ import { testContext } from '../support/app.ts';
 import { createServiceDatabase } from '../support/db.ts';
 import { eventsSince, resume, spyOutbox } from '../support/outbox.ts';
 import { FakeCatalogue, FakeInventaire, testConfig } from './fakes.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const { central, nord } = SEED.magasins;
 const { clavier, souris } = SEED.produits;

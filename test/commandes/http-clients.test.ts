@@ -6,6 +6,9 @@ import { SEED } from '../../src/contracts/common.ts';
 import { HttpCatalogueClient, HttpInventaireClient } from '../../src/commandes/infrastructure/http-clients.ts';
 import { PeerUnavailableError } from '../../src/commandes/application/ports.ts';
 import { freePort } from '../support/ports.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 describe('commandes http clients', () => {
   let peer: FastifyInstance;

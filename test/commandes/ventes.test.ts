@@ -5,6 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { SEED } from '../../src/contracts/common.ts';
 import { prepareSchema } from '../../src/platform/schema.ts';
 import { commandesTestApp } from './fakes.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const { central, nord } = SEED.magasins;
 const { clavier, souris, cafe } = SEED.produits;

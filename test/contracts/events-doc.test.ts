@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EVENT_SCHEMAS } from '../../src/contracts/events.ts';
 import { ROUTING, renderCatalogue } from '../../scripts/events-catalogue.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 test('docs/events.md is what the schemas say (run `npm run docs:events` after changing a contract)', () => {
   const committed = readFileSync(path.resolve(import.meta.dirname, '../../docs/events.md'), 'utf8');

@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { CHECKOUT_EVENT_TYPES, CHECKOUT_STREAM, STREAMS, decodeEntry, encodeEntry, newEvent, type CheckoutEvent, type EventEnvelope } from '../../src/contracts/events.ts';
 import { SEED } from '../../src/contracts/common.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 const checkoutId = randomUUID();
 const panier = {

@@ -22,6 +22,9 @@ import {
   portsOf,
   type ComposeService,
 } from './compose-helpers.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const compose = loadCompose();
 const services = compose.services;

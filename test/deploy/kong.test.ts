@@ -14,6 +14,9 @@ import { Value } from 'typebox/value';
 import { parse } from 'yaml';
 import { KongDeclarativeSchema, PLUGIN_SCHEMAS } from './kong-schema.ts';
 import { REPO_ROOT, composeServices, containerPortsOf, loadCompose } from './compose-helpers.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const KONG_FILE = path.join(REPO_ROOT, 'deploy/kong/kong.yml');
 const VAULT_REF = '{vault://env/api-key}';

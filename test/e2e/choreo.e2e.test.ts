@@ -11,8 +11,12 @@ import { Redis } from 'ioredis';
 import { startSystem, type TestSystem } from '../support/system.ts';
 import { client, CLIENT, PRODUIT } from '../support/choreo.ts';
 import { groupsConsumed } from '../support/streams.ts';
+import { waitFor } from '../support/wait.ts';
 import { SEED } from '../../src/contracts/common.ts';
 import { CHECKOUT_STREAM, deadLetterStream } from '../../src/contracts/events.ts';
+
+const ORDER_GROUP = 'choreo-order';
+const field = (fields: string[], name: string) => fields[fields.indexOf(name) + 1];
 
 let system: TestSystem;
 let api: ReturnType<typeof client>;
@@ -78,9 +82,8 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
       try {
         const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 2 }]);
         assert.equal(res.status, 202);
-        const started = Date.now();
-        const state = await api.settle(res.body.checkout_id);
-        assert.ok(Date.now() - started < 30_000, 'terminal within 30 s');
+        // No wall-clock threshold (issue 12 item 5): the bound is a hang detector; the deadline has its own tests.
+        const state = await api.settle(res.body.checkout_id, 120_000);
         assert.equal(state.status, 'failed');
         assert.equal(state.reason, 'OrderCreationFailed');
         const types = state.events.map((e: { type: string }) => e.type);
@@ -127,19 +130,66 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
     assert.equal((await api.call('GET', `/ecommerce/api/commandes/clients/${CLIENT}/historique/`)).body.commandes.length, historyBefore);
   });
 
-  test('a worker killed mid-saga: the saga completes after its restart', async () => {
-    const pid = await system.pid('order-creation');
-    const stop = await system.command('service', 'stop', 'order-creation');
-    assert.equal(stop.code, 0, stop.stderr);
-    const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 1 }]);
-    await api.until('stock reserved while the order worker is down', async () => {
-      const r = await api.eventStore(`/api/event-store/replay/checkout/${res.body.checkout_id}`);
-      return r.status === 200 && r.body.stock_reserved === true;
-    });
-    await system.command('service', 'start', 'order-creation');
-    assert.notEqual(await system.pid('order-creation'), pid);
-    const state = await api.settle(res.body.checkout_id);
-    assert.equal(state.status, 'succeeded');
+  test('a worker SIGKILLed while its entry is pending (commandes frozen): reclaimed after its restart, one order, exact stock', async (t) => {
+    // Issue 12 item 4: a real crash (SIGKILL, no graceful stop) while the order worker holds the StockReserved entry
+    // unacknowledged, its call to a frozen commandes in flight. The launcher restarts it; the entry is reclaimed
+    // (XAUTOCLAIM after CLAIM_IDLE_MS) and the order call repeated: commandes' reference_externe keeps it to one order.
+    const before = await api.stock(PRODUIT);
+    const worker = await system.pid('order-creation');
+    const commandes = await system.pid('commandes');
+    const redis = new Redis(system.redisUrl);
+    try {
+      const [last] = (await redis.xrevrange(CHECKOUT_STREAM, '+', '-', 'COUNT', 1)) as [string, string[]][];
+      const from = last ? `(${last[0]}` : '-';
+      process.kill(commandes, 'SIGSTOP');
+      let pending: { id: string; consumer: string; deliveries: number };
+      let checkoutId = '';
+      try {
+        const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 1 }]);
+        assert.equal(res.status, 202, JSON.stringify(res.body));
+        checkoutId = res.body.checkout_id;
+        // Every 10 ms: the worker's call to commandes gives up after its attempts (3 s each), so the kill must land first.
+        pending = await waitFor(
+          'the StockReserved entry pending in choreo-order',
+          async () => {
+            const entries = (await redis.xrange(CHECKOUT_STREAM, from, '+')) as [string, string[]][];
+            const mine = entries.find(([, f]) => field(f, 'type') === 'StockReserved' && field(f, 'correlation_id') === checkoutId);
+            if (!mine) return undefined;
+            const p = (await redis.xpending(CHECKOUT_STREAM, ORDER_GROUP, mine[0], mine[0], 1)) as [string, string, number, number][];
+            return p[0] ? { id: p[0][0], consumer: p[0][1], deliveries: p[0][3] } : undefined;
+          },
+          30_000,
+          10,
+        );
+        process.kill(worker, 'SIGKILL');
+        // Killed before it could answer: nothing acknowledged, no outcome published.
+        const still = (await redis.xpending(CHECKOUT_STREAM, ORDER_GROUP, pending.id, pending.id, 1)) as unknown[];
+        assert.equal(still.length, 1, 'the entry is still pending after the kill');
+        const replay = await api.eventStore(`/api/event-store/replay/checkout/${checkoutId}`);
+        const types = (replay.body.events ?? []).map((e: { type: string }) => e.type);
+        assert.ok(!types.includes('OrderCreated') && !types.includes('OrderCreationFailed'), types.join(','));
+      } finally {
+        process.kill(commandes, 'SIGCONT');
+      }
+      t.diagnostic(`entry ${pending.id} pending at ${pending.consumer} (delivery ${pending.deliveries}) when order-creation ${worker} was SIGKILLed`);
+      await api.until('commandes back', async () => (await api.call('GET', '/api/commandes/api/v1/magasins/')).status === 200, 60_000);
+      await api.until('order-creation restarted by the launcher', async () => (await system.pid('order-creation').catch(() => worker)) !== worker, 60_000);
+      // Reclaim needs CLAIM_IDLE_MS (15 s) of idleness, well within the 60 s step deadline of this system.
+      const state = await api.settle(checkoutId, 120_000);
+      assert.equal(state.status, 'succeeded', JSON.stringify(state).slice(0, 2000));
+      const types = state.events.map((e: { type: string }) => e.type);
+      assert.equal(types.filter((x: string) => x === 'OrderCreated').length, 1, types.join(','));
+      assert.ok(!types.includes('OrderCreationFailed'), types.join(','));
+      await api.until('the entry acknowledged', async () => ((await redis.xpending(CHECKOUT_STREAM, ORDER_GROUP, pending.id, pending.id, 1)) as unknown[]).length === 0, 30_000);
+      const history = await api.call('GET', `/ecommerce/api/commandes/clients/${CLIENT}/historique/`);
+      assert.equal(history.body.commandes.filter((c: { checkout_id: string }) => c.checkout_id === checkoutId).length, 1, 'exactly one order');
+      const order = await api.call('GET', `/api/commandes/api/v1/commandes-en-ligne/${checkoutId}/`);
+      assert.equal(order.status, 200, JSON.stringify(order.body));
+      assert.equal(order.body.commande_id, state.commande_id);
+      assert.equal(await api.stock(PRODUIT), before - 1, 'stock taken exactly once');
+    } finally {
+      redis.disconnect();
+    }
   });
 
   test('Redis restarted while checkouts are submitted: every saga terminates, none lost', async () => {

@@ -36,7 +36,7 @@ async function upstreamHealth(): Promise<Record<string, string>> {
   return Object.fromEntries(body.data.map((t) => [t.target, t.health]));
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000) {
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -98,7 +98,7 @@ describe('through the gateway', { timeout: 240_000 }, () => {
     const results = await Promise.all(Array.from({ length: 30 }, () => call('GET', SEARCH)));
     assert.deepEqual(results.map((r) => r.status).filter((s) => s !== 200), []);
     // The supervisor restarts it and the health check brings it back.
-    await until('catalogue-3 healthy again', async () => Object.values(await upstreamHealth()).every((h) => h === 'HEALTHY'), 30_000);
+    await until('catalogue-3 healthy again', async () => Object.values(await upstreamHealth()).every((h) => h === 'HEALTHY'), 60_000);
   });
 
   test('a frozen instance (SIGSTOP) is routed around: no client error', async () => {
@@ -113,7 +113,7 @@ describe('through the gateway', { timeout: 240_000 }, () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    await until('catalogue-2 healthy again', async () => Object.values(await upstreamHealth()).every((h) => h === 'HEALTHY'), 30_000);
+    await until('catalogue-2 healthy again', async () => Object.values(await upstreamHealth()).every((h) => h === 'HEALTHY'), 60_000);
   });
 
   test('seed data is there: stock levels, stores, clients', async () => {

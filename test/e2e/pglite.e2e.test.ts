@@ -22,7 +22,7 @@ describe('seed scenarios on the embedded PGlite', { timeout: 300_000 }, () => {
   test('success', async () => {
     const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 1 }]);
     assert.equal(res.status, 202, JSON.stringify(res.body));
-    const state = await api.settle(res.body.checkout_id, 60_000);
+    const state = await api.settle(res.body.checkout_id, 120_000);
     assert.equal(state.status, 'succeeded');
   });
 
@@ -31,7 +31,7 @@ describe('seed scenarios on the embedded PGlite', { timeout: 300_000 }, () => {
     const res = await api.call('POST', `/ecommerce/api/commandes/clients/${CLIENT}/checkout/choreo/`, {
       panier: { lignes: [{ produit_id: PRODUIT, quantite: 999999 }] },
     });
-    const state = await api.settle(res.body.checkout_id, 60_000);
+    const state = await api.settle(res.body.checkout_id, 120_000);
     assert.equal(state.status, 'failed');
     assert.equal(state.reason, 'StockReservationFailed');
     assert.equal(await api.stock(PRODUIT), before);
@@ -42,7 +42,7 @@ describe('seed scenarios on the embedded PGlite', { timeout: 300_000 }, () => {
     assert.equal((await system.command('service', 'stop', 'commandes-service')).code, 0);
     try {
       const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 2 }]);
-      const state = await api.settle(res.body.checkout_id, 60_000);
+      const state = await api.settle(res.body.checkout_id, 120_000);
       assert.equal(state.status, 'failed');
       assert.equal(state.reason, 'OrderCreationFailed');
       assert.equal(state.stock_released, true);

@@ -7,6 +7,9 @@ import type { App } from '../../src/platform/server.ts';
 import type { Pool } from '../../src/platform/db.ts';
 import { ecommerceService } from '../../src/ecommerce/http/app.ts';
 import { C, FakeCatalogue, FakeInventaire, P, testConfig } from './fakes.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 let db: Awaited<ReturnType<typeof createServiceDatabase>>;
 let pool: Pool;

@@ -7,6 +7,9 @@ import type { App } from '../../src/platform/server.ts';
 import { ecommerceService } from '../../src/ecommerce/http/app.ts';
 import { C, FakeCatalogue, FakeInventaire, P, testConfig } from './fakes.ts';
 import { injectBadRequest } from '../support/app.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 let db: Awaited<ReturnType<typeof createServiceDatabase>>;
 let app: App;

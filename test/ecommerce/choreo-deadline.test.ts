@@ -11,6 +11,9 @@ import { declencherEcheances } from '../../src/ecommerce/application/choreo.ts';
 import { PgChoreoStore } from '../../src/ecommerce/infrastructure/choreo-store.ts';
 import { C, P } from './fakes.ts';
 import { consumed, emittedAt, feed, ofType, startChoreoEnv, streamEvents, waitFor, type ChoreoEnv } from './choreo-support.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 // Long enough for a test to feed its events before the watcher, short enough to wait for.
 const DEADLINE_MS = 1_500;

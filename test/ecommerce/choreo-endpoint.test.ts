@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { STREAMS } from '../../src/contracts/events.ts';
 import { C, P } from './fakes.ts';
 import { ofType, startChoreoEnv, streamEvents, waitFor, type ChoreoEnv } from './choreo-support.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 let env: ChoreoEnv;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -9,6 +9,9 @@ import { randomUUID } from 'node:crypto';
 import type { Panier } from '../../src/contracts/events.ts';
 import { C, P } from './fakes.ts';
 import { consumed, emittedAt, feed, ofType, startChoreoEnv, streamEvents, waitFor, type ChoreoEnv } from './choreo-support.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 let env: ChoreoEnv;
 

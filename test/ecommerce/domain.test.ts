@@ -12,6 +12,9 @@ import { ajouterAuPanier, modifierQuantite, prixLigne, resumePanier, type LigneP
 import { adresseLivraison, ChampsAdresseManquants, fraisLivraison, lignesCommande, montantsCommande } from '../../src/ecommerce/domain/commande.ts';
 import { RegleMetierError } from '../../src/ecommerce/domain/errors.ts';
 import { titre } from '../../src/ecommerce/domain/texte.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 const P1 = '550e8400-e29b-41d4-a716-446655440001';
 const P2 = '550e8400-e29b-41d4-a716-446655440002';

@@ -13,6 +13,9 @@ import { EVENT_STORE_DB_DIR, EventStoreConfig, eventStoreService } from '../../s
 import { createServiceDatabase } from '../support/db.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { orderFailureSaga, publish, successSaga, waitFor } from './fixtures.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 type Running = Awaited<ReturnType<typeof startHttpService>>;
 

@@ -8,6 +8,9 @@ import type { App } from '../../src/platform/server.ts';
 import { EVENT_STORE_DB_DIR, EventStoreConfig, eventStoreService } from '../../src/event-store/http/app.ts';
 import { createServiceDatabase } from '../support/db.ts';
 import { buildTestApp } from '../support/app.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const S = CHECKOUT_STREAM;
 const ID = randomUUID();

@@ -15,6 +15,9 @@ import { EVENT_STORE_DB_DIR, EventStoreConfig, eventStoreService } from '../../s
 import { createServiceDatabase } from '../support/db.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { successSaga, waitFor } from './fixtures.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const root = path.resolve(import.meta.dirname, '../..');
 const DLQ = `${CHECKOUT_STREAM}.dlq`;

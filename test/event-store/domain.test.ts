@@ -5,6 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { evolve, initialState, replay, type ArchivedEvent } from '../../src/event-store/domain/checkout.ts';
 import { applyOrderEvent, summarize, type ClientOrder } from '../../src/event-store/domain/orders-by-client.ts';
 import { compareStreamIds, nextStreamId, trimPoint } from '../../src/event-store/domain/trim.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 const CHECKOUT = randomUUID();
 const CLIENT = randomUUID();

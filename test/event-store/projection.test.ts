@@ -16,6 +16,9 @@ import { rebuildOrdersByClient } from '../../src/event-store/application/rebuild
 import { createServiceDatabase } from '../support/db.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { orderFailureSaga, publish, successSaga, waitFor } from './fixtures.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 type Running = Awaited<ReturnType<typeof startHttpService>>;
 

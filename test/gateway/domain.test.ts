@@ -5,6 +5,9 @@ import { RoundRobinBalancer } from '../../src/gateway/domain/balancer.ts';
 import { TargetHealth, classifyStatus } from '../../src/gateway/domain/health.ts';
 import { decide, windowCounters } from '../../src/gateway/domain/rate-limit.ts';
 import type { RouteDef } from '../../src/gateway/domain/model.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 const route = (name: string, paths: string[], stripPath = true, methods: string[] = []): RouteDef => ({ name, service: `${name}-svc`, paths, stripPath, methods });
 

@@ -15,6 +15,9 @@ import { loadGatewayConfig } from '../../src/gateway/infrastructure/config.ts';
 import { startGateway, type RunningGateway } from '../../src/gateway/gateway.ts';
 import { freePort } from '../support/ports.ts';
 import { startFakeUpstream, type EchoBody, type FakeUpstream } from './fakes.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const KEY = `test-key-${randomUUID()}`;

@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { loadKongConfig, parseKongConfig, KongConfigError } from '../../src/gateway/infrastructure/kong-config.ts';
 import { loadGatewayConfig } from '../../src/gateway/infrastructure/config.ts';
 import { ConfigError } from '../../src/platform/config.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const KONG_YML = path.join(ROOT, 'deploy/kong/kong.yml');

@@ -3,6 +3,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE, M1, P1, snapshot, startHarness, type Harness } from './helpers.ts';
 import { injectBadRequest } from '../support/app.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 let h: Harness;
 before(async () => {

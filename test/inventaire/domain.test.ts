@@ -14,6 +14,9 @@ import {
   peutEtreTraitee,
   quantiteSuggeree,
 } from '../../src/inventaire/domain/stock.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 test('central levels: Indisponible without a row, Critique ≤5, Bas ≤10, Élevé ≥100, Normal otherwise', () => {
   assert.equal(niveauCentral(null), 'Indisponible');

@@ -11,6 +11,9 @@ import { testContext } from '../support/app.ts';
 import { createServiceDatabase } from '../support/db.ts';
 import { eventsSince, resume, spyOutbox } from '../support/outbox.ts';
 import { BASE, central, FakeCatalogue, local, M1, M2, P1, P2, P3, P4, snapshot, testConfig } from './helpers.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 interface StockAjuste {
   produit_id: string;

@@ -15,6 +15,9 @@ import { backoffDelay } from '../../src/launcher/child.ts';
 import { findProcess, PROCESSES } from '../../src/launcher/processes.ts';
 import { nodeVersionProblem } from '../../src/launcher/supervisor.ts';
 import { parseRedisUrl, redisServerArgs } from '../../src/launcher/redis-preflight.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 const env: NodeJS.ProcessEnv = {
   PATH: '/usr/bin',

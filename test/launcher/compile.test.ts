@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { compiledPath, compileSources, describeCompileFailure } from '../../src/launcher/compile.ts';
 import { REPO_ROOT } from '../../src/launcher/paths.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 let cacheDir: string;
 let scratch: string;

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isProbeLine, renderLogLine, table } from '../../src/launcher/console.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 test('a pino line renders as time, level, message and a few key fields', () => {
   const line = JSON.stringify({

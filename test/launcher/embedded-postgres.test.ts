@@ -11,6 +11,9 @@ import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/launcher/embedded-postgres.ts';
 import { LockHeldError } from '../../src/launcher/lock.ts';
 import { createLogger } from '../../src/platform/logger.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'launcher-pglite-'));
 let db: EmbeddedPostgres;

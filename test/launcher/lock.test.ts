@@ -5,6 +5,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { acquireLock, isAlive, LockHeldError } from '../../src/launcher/lock.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'launcher-lock-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

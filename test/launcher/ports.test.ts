@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { checkPorts, findPortHolder, isPortFree, listeningInodes } from '../../src/launcher/ports.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 function listen(): Promise<{ server: net.Server; port: number }> {
   return new Promise((resolve) => {

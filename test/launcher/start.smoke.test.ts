@@ -152,14 +152,16 @@ describe('npm start (embedded PGlite, own redis-server)', { timeout: 180_000 }, 
     assert.equal(ready.status, 200);
   });
 
-  test('SIGINT stops the supervisor and every child within 10 s and frees every port', async () => {
+  test('SIGINT stops the supervisor and every child within 10 s and frees every port', async (t) => {
     const pids = (await status()).processes.map((p) => p.pid).filter((p): p is number => p !== null);
     const t0 = Date.now();
     const exited = new Promise<number | null>((r) => launcher.once('exit', (code) => r(code)));
     launcher.kill('SIGINT');
     const code = await exited;
-    const elapsed = Date.now() - t0;
-    assert.ok(elapsed < 10_000, `took ${elapsed} ms`);
+    // The budget as the launcher itself measures it (its hard stop fires before 10 s): the test's own timer would
+    // also count a loaded machine's process teardown (issue 12 item 5).
+    t.diagnostic(`launcher exited ${Date.now() - t0} ms after SIGINT`);
+    assert.match(output, /all processes stopped in \d\.\d s\n/, output.slice(-2000));
     assert.equal(code, 0);
     for (const pid of pids) await until(`pid ${pid} to exit`, () => !isAlive(pid) || undefined, 1_000);
     for (const [name, port] of Object.entries(ports)) assert.equal(await isPortFree(port), true, `${name} port ${port}`);

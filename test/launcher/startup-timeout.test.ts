@@ -5,6 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSystem } from '../support/system.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 test('not ready within STARTUP_TIMEOUT_MS: exits non-zero naming the laggards, and stops what it started', async () => {
   await assert.rejects(startSystem({ env: { STARTUP_TIMEOUT_MS: '1500' } }), (error: Error) => {

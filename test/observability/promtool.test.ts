@@ -28,11 +28,16 @@ import {
   targetFileText,
   writeLocalConfig,
 } from '../../src/launcher/prometheus.ts';
-import { findOnPath } from '../../src/launcher/redis-preflight.ts';
+import { tool } from '../support/tools.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const run = promisify(execFile);
-const promtool = await findOnPath('promtool');
-const NO_PROMTOOL = promtool ? false : 'promtool is not installed (sudo apt-get install --no-install-recommends prometheus): skipped';
+// Skipped with a message where promtool is missing, except under CI=true: there its absence fails the tests.
+const PROMTOOL = await tool('promtool', 'sudo apt-get install --no-install-recommends prometheus');
+const promtool = PROMTOOL.path;
+const NO_PROMTOOL = PROMTOOL.skip;
 
 interface ScrapeConfig {
   job_name: string;
@@ -48,7 +53,7 @@ const config = parse(readFileSync(path.join(DEPLOY_DIR, 'prometheus.yml'), 'utf8
 
 async function check(...args: string[]): Promise<string> {
   try {
-    const { stdout, stderr } = await run(promtool!, args, { timeout: 30_000 });
+    const { stdout, stderr } = await run(PROMTOOL.require(), args, { timeout: 30_000 });
     return stdout + stderr;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };

@@ -3,6 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBackgroundLoop } from '../../src/platform/background-loop.ts';
 import type { Logger } from '../../src/platform/logger.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 function recordingLog() {
   const lines: string[] = [];

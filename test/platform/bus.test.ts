@@ -20,6 +20,9 @@ import { createRegistry } from '../../src/platform/metrics.ts';
 import { CHECKOUT_STREAM, STREAMS, deadLetterStream, encodeEntry, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
 import { createServer } from 'node:http';
 import { SEED } from '../../src/contracts/common.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const SCHEMA = 'bus_test';
 const log = createLogger('bus-test', 'silent');

@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { createPool, withTransaction, type Pool } from '../../src/platform/db.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 let db: TestDatabase;
 let pool: Pool;

@@ -3,7 +3,10 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { STREAMS } from '../../src/contracts/events.ts';
 import { ETATS_NON_TERMINAUX } from '../../src/saga-orchestrator/domain/etats.ts';
-import { CENTRAL, CLIENT, INCONNU, P1, P2, R, body, counts, outboxOf, sample, startHarness, type Harness } from './helpers.ts';
+import { CENTRAL, CLIENT, INCONNU, P1, P2, R, assertWithinOwnDeadline, body, counts, outboxOf, sample, startHarness, type Harness } from './helpers.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 let h: Harness;
 before(async () => {
@@ -184,12 +187,11 @@ test('compensation retried until the participant accepts; the answer waits for i
 
 test('reservation timing out: the reservation is released anyway (it may have been applied)', async () => {
   h.gateway.on('POST', R.reserver, () => 'hang');
-  const t0 = Date.now();
   const res = await post(body());
-  const ms = Date.now() - t0;
   assert.equal(res.statusCode, 503, res.body);
   assert.equal(res.json().etat_final, 'SAGA_ANNULEE');
-  assert.ok(ms < h.config.SAGA_DEADLINE_MS, `answered in ${ms} ms`);
+  // Within its deadline by the orchestrator's own record, not by a timer around the request (issue 12 item 5).
+  await assertWithinOwnDeadline(h.pool, res.json().saga_id);
   assert.equal(h.gateway.callsTo('POST', R.commande).length, 0);
   assert.equal(h.gateway.callsTo('POST', R.liberer).length, 1);
   const d = (await h.app.inject({ method: 'GET', url: `/api/saga/commandes/${res.json().saga_id}/` })).json();
@@ -198,11 +200,10 @@ test('reservation timing out: the reservation is released anyway (it may have be
 
 test('order creation hanging: the POST answers within its deadline, after compensating', async () => {
   h.gateway.on('POST', R.commande, () => 'hang');
-  const t0 = Date.now();
   const res = await post(body());
-  const ms = Date.now() - t0;
   assert.equal(res.statusCode, 503, res.body);
-  assert.ok(ms < h.config.SAGA_DEADLINE_MS, `answered in ${ms} ms`);
+  // Within its deadline by the orchestrator's own record, not by a timer around the request (issue 12 item 5).
+  await assertWithinOwnDeadline(h.pool, res.json().saga_id);
   assert.equal(res.json().etat_final, 'SAGA_ANNULEE');
   assert.deepEqual(
     h.gateway.calls.filter((c) => R.annuler.test(c.path) || R.liberer.test(c.path)).map((c) => (R.annuler.test(c.path) ? 'annuler' : 'liberer')),
@@ -213,10 +214,9 @@ test('order creation hanging: the POST answers within its deadline, after compen
 test('participants down past the deadline: answer in time with COMPENSATION_EN_COURS, saga left to recovery', async () => {
   h.gateway.on('POST', R.commande, () => ({ status: 503, body: {} }));
   h.gateway.on('POST', R.annuler, () => ({ status: 503, body: {} }));
-  const t0 = Date.now();
   const res = await post(body());
-  assert.ok(Date.now() - t0 < h.config.SAGA_DEADLINE_MS);
   assert.equal(res.statusCode, 503);
+  await assertWithinOwnDeadline(h.pool, res.json().saga_id);
   assert.equal(res.json().etat_final, 'COMPENSATION_EN_COURS');
   assert.equal(res.json().details.compensation, 'en_cours');
   // The cancel is tried first (reverse order) but cannot get through; the stock is released anyway.

@@ -6,6 +6,9 @@ import { ECHEC_SUR_DELAI, toutesLesTransitions, transitionAutorisee, typeTransit
 import { Saga, TransitionInvalide, type SagaEtat } from '../../src/saga-orchestrator/domain/saga.ts';
 import { validerDemande } from '../../src/saga-orchestrator/domain/demande.ts';
 import { SAGA_EVENT_TYPES } from '../../src/contracts/events.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 const T0 = new Date('2025-01-01T00:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);

@@ -136,3 +136,22 @@ export function sample(text: string, name: string, labels: Record<string, string
   }
   return undefined;
 }
+
+/**
+ * The saga's deadline as the orchestrator itself keeps it: every event the request wrote is stamped before the
+ * saga's echeance (its budget, on its own clock). Deadline tests assert this rather than time the answer, which on a
+ * loaded machine would also count the test's own scheduling (issue 12 item 5).
+ */
+export async function assertWithinOwnDeadline(pool: Pool, sagaId: string): Promise<void> {
+  const { rows } = await pool.query<{ echeance: Date; dernier: Date; n: number }>(
+    `SELECT s.echeance, max(e."timestamp") AS dernier, count(e.*)::int AS n
+       FROM saga_orchestrator.saga_commandes s JOIN saga_orchestrator.saga_evenements e ON e.saga_id = s.id
+      WHERE s.id = $1 GROUP BY s.echeance`,
+    [sagaId],
+  );
+  const row = rows[0];
+  if (!row || row.n === 0) throw new Error(`saga ${sagaId}: no events`);
+  if (row.dernier.getTime() > row.echeance.getTime()) {
+    throw new Error(`saga ${sagaId}: last event at ${row.dernier.toISOString()}, after its deadline ${row.echeance.toISOString()}`);
+  }
+}

@@ -5,6 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { SEED } from '../../src/contracts/common.ts';
 import { waitFor } from '../support/wait.ts';
 import { CLIENT, INCONNU, P1, P2, R, body, counts, startHarness, type Harness } from './helpers.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 let h: Harness;
 before(async () => {

@@ -13,6 +13,9 @@ import { Saga } from '../../src/saga-orchestrator/domain/saga.ts';
 import { PgSagaRepository } from '../../src/saga-orchestrator/infrastructure/pg-saga-repository.ts';
 import { startRecoveryLoop } from '../../src/saga-orchestrator/infrastructure/recovery-loop.ts';
 import { CENTRAL, CLIENT, P1, R, outboxOf, startHarness, type Harness } from './helpers.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 let h: Harness;
 let repo: PgSagaRepository;

@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { FakeInventaireServer, supplyChainApp } from './fake-inventaire.ts';
 import { injectBadRequest } from '../support/app.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const ID = randomUUID();
 

@@ -2,6 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { enrichir, validerMotif, verifierEnAttente } from '../../src/supply-chain/domain/demande.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 test('enrichment flags important (>100) and critical (>1000) quantities', () => {
   const base = { id: 'd', produit_id: 'p', statut: 'En attente' };

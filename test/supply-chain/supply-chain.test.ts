@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { freePort } from '../support/ports.ts';
 import { FakeInventaireServer, supplyChainApp } from './fake-inventaire.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 describe('supply-chain with inventaire up', () => {
   const inv = new FakeInventaireServer();

@@ -47,8 +47,8 @@ export function client(system: TestSystem) {
       ...extra,
     });
 
-  /** Polls the replay until the checkout is terminal. */
-  const settle = async (checkoutId: string, timeoutMs = 45_000): Promise<any> => {
+  /** Polls the replay until the checkout is terminal; the default bound is a hang detector sized for a loaded 2-core machine. */
+  const settle = async (checkoutId: string, timeoutMs = 120_000): Promise<any> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const replay = await eventStore(`/api/event-store/replay/checkout/${checkoutId}`);
@@ -59,7 +59,7 @@ export function client(system: TestSystem) {
   };
 
   /** Polls until a condition holds on the replay (e.g. the archive caught up with a late event). */
-  const until = async (what: string, probe: () => Promise<boolean>, timeoutMs = 30_000) => {
+  const until = async (what: string, probe: () => Promise<boolean>, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await probe())) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -15,6 +15,9 @@ import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { freePort } from '../support/ports.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { checkoutEvent, newCheckout, publish, redisClient, republish, waitFor } from './helpers.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const root = path.resolve(import.meta.dirname, '../..');
 let db: TestDatabase;

@@ -13,6 +13,9 @@ import { cancelBackoffMs, planFor, releasedLines, stockReleased } from '../../sr
 import { messageFor } from '../../src/workers/notification/domain/message.ts';
 import { GENESIS, canonicalJson, entryHash, verifyChain, type AuditEntry, type StoredEntry } from '../../src/workers/audit/domain/hash-chain.ts';
 import { newCheckout } from './helpers.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(120_000);
 
 const schemas = EVENT_SCHEMAS[STREAMS.checkout];
 

@@ -6,6 +6,9 @@ import { NotificationConfig, notificationWorker } from '../../src/workers/notifi
 import {
   checkoutEvent, metricsOf, newCheckout, publish, republish, startWorkerUnderTest, waitFor, type WorkerUnderTest,
 } from './helpers.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 let under: WorkerUnderTest;
 let worker: WorkerUnderTest['worker'];

@@ -10,6 +10,9 @@ import { STOCK_COMPENSATION_SCHEMA, StockCompensationConfig, stockCompensationWo
 import {
   awaitEvent, checkoutEvent, eventsOf, newCheckout, publish, republish, settled, startWorkerUnderTest, waitFor, type Answer, type FakeGateway, type WorkerUnderTest,
 } from './helpers.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const RELEASE = /^\/api\/inventaire\/api\/ddd\/inventaire\/reservations\/([0-9a-f-]{36})\/liberer\/$/;
 const CANCEL = /^\/api\/commandes\/api\/v1\/commandes-en-ligne\/([0-9a-f-]{36})\/annuler\/$/;

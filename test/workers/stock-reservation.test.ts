@@ -9,6 +9,9 @@ import { STOCK_RESERVATION_SCHEMA, StockReservationConfig, stockReservationWorke
 import {
   awaitEvent, checkoutEvent, eventsOf, metricsOf, newCheckout, publish, republish, settled, startWorkerUnderTest, waitFor, type Answer, type Call, type FakeGateway, type WorkerUnderTest,
 } from './helpers.ts';
+import { fileTimeout } from '../support/file-timeout.ts';
+
+fileTimeout(300_000);
 
 const RESERVATIONS = /^\/api\/inventaire\/api\/ddd\/inventaire\/reservations\/$/;
 let under: WorkerUnderTest;

@@ -69,7 +69,7 @@ function rawClient(port: number) {
   return { socket, connected, closed, data: () => data };
 }
 
-describe('slow headers (slowloris)', TIMEOUT, () => {
+describe('slow headers (slowloris)', { timeout: TIMEOUT.timeout }, () => {
   test('a client sending its headers byte by byte past the header timeout gets 408 and is closed; normal requests flow meanwhile', TIMEOUT, async () => {
     const gw = await startGw({ GATEWAY_CLIENT_HEADER_TIMEOUT_MS: '800', GATEWAY_CLIENT_BODY_TIMEOUT_MS: '1600' });
     try {
@@ -128,7 +128,7 @@ describe('slow headers (slowloris)', TIMEOUT, () => {
   });
 });
 
-describe('body limit', TIMEOUT, () => {
+describe('body limit', { timeout: TIMEOUT.timeout }, () => {
   test('a 2 MiB body gets 413 {error, details} by default (1 MiB); 1 MiB minus a little passes', TIMEOUT, async () => {
     const gw = await startGw();
     try {
@@ -194,7 +194,7 @@ describe('body limit', TIMEOUT, () => {
   });
 });
 
-describe('connection cap', TIMEOUT, () => {
+describe('connection cap', { timeout: TIMEOUT.timeout }, () => {
   test('past GATEWAY_MAX_CONNECTIONS a new connection is closed unanswered; the existing ones keep working, and room frees up', TIMEOUT, async () => {
     const gw = await startGw({ GATEWAY_MAX_CONNECTIONS: '3' });
     try {

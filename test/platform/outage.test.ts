@@ -75,7 +75,7 @@ async function checkoutsWritten(): Promise<number> {
   }
 }
 
-describe('PostgreSQL stopped (pg_ctl stop -m immediate)', TIMEOUT, () => {
+describe('PostgreSQL stopped (pg_ctl stop -m immediate)', { timeout: TIMEOUT.timeout }, () => {
   it('POST …/checkout/choreo/ answers 503 + Retry-After naming postgres, writes nothing, /ready names it, and recovers', TIMEOUT, async () => {
     const first = await checkout();
     assert.equal(first.status, 202, await first.text());
@@ -108,7 +108,7 @@ describe('PostgreSQL stopped (pg_ctl stop -m immediate)', TIMEOUT, () => {
   });
 });
 
-describe('Redis killed (SIGKILL)', TIMEOUT, () => {
+describe('Redis killed (SIGKILL)', { timeout: TIMEOUT.timeout }, () => {
   it('/ready answers 503 naming redis, then ready again once Redis is back', TIMEOUT, async () => {
     assert.equal((await ready()).status, 200);
     await redisServer.kill();
@@ -141,7 +141,7 @@ describe('Redis killed (SIGKILL)', TIMEOUT, () => {
   });
 });
 
-describe('a service’s own 503 (HttpError) also carries Retry-After', TIMEOUT, () => {
+describe('a service’s own 503 (HttpError) also carries Retry-After', { timeout: TIMEOUT.timeout }, () => {
   it('adds Retry-After to a 503 answered by a route', async () => {
     const app = await createServer({ service: 't', title: 't', logger: createLogger('t', LOG), registry: createRegistry('t') });
     app.get('/x', async (_req, reply) => reply.code(503).send({ error: 'Service inventaire indisponible', details: null }));

@@ -322,5 +322,54 @@ describe('console BFF', { timeout: 60_000 }, () => {
     assert.equal(bad.statusCode, 400);
     await app.close();
   });
+
+  test('an SSE answer is streamed through as it comes (text/event-stream, first event before the feed ends)', async () => {
+    // A gateway whose event-store feed sends one event, then stays open until the test ends it.
+    let upstream: http.ServerResponse | undefined;
+    const sse = http.createServer((req, res) => {
+      if (req.url?.startsWith('/api/catalogue/health')) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        return;
+      }
+      upstream = res;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.write('event: CheckoutInitiated\ndata: {"checkout_id":"c1"}\n\n');
+    });
+    await new Promise<void>((r) => sse.listen(0, '127.0.0.1', r));
+    const { app } = await build({ GATEWAY_URL: `http://127.0.0.1:${(sse.address() as AddressInfo).port}` });
+    try {
+      const cookie = cookieOf(await signIn(app));
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (app.server.address() as AddressInfo).port;
+      const first = await new Promise<{ type: string | undefined; chunk: string; res: http.IncomingMessage }>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port, path: '/console-api/gw/api/event-store/replay/checkout/c1/sse', headers: { cookie, accept: 'text/event-stream' } }, (res) => {
+            res.once('data', (d: Buffer) => resolve({ type: res.headers['content-type'], chunk: d.toString(), res }));
+          })
+          .on('error', reject);
+      });
+      assert.match(first.type ?? '', /^text\/event-stream/);
+      assert.match(first.chunk, /event: CheckoutInitiated/);
+      assert.ok(upstream && !upstream.writableEnded, 'the feed is still open upstream: the event was streamed, not buffered');
+      const rest = new Promise<string>((resolve) => {
+        let text = '';
+        first.res.on('data', (d: Buffer) => (text += d));
+        first.res.on('end', () => resolve(text));
+      });
+      upstream!.end('event: CheckoutSucceeded\ndata: {}\n\n');
+      assert.match(await rest, /CheckoutSucceeded/);
+      // A browser leaving the page closes its feed: the console closes its own upstream call too (no leak).
+      const second = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port, path: '/console-api/gw/api/event-store/replay/checkout/c2/sse', headers: { cookie } }, (res) => res.once('data', () => resolve(res))).on('error', reject);
+      });
+      const upstreamClosed = new Promise<void>((resolve) => upstream!.once('close', () => resolve()));
+      second.destroy();
+      await upstreamClosed;
+    } finally {
+      await app.close();
+      sse.closeAllConnections();
+      await new Promise<void>((r) => sse.close(() => r()));
+    }
+  });
 });
 

@@ -67,6 +67,8 @@ export interface SystemContext {
   poolMax: number;
   /** The supervisor's environment, inherited by the children. */
   env: NodeJS.ProcessEnv;
+  /** The console's web app as built for this run (web-build.ts), when it built. */
+  webDir?: string;
 }
 
 /** Peer URLs every service gets; a peer absent from the run keeps its default port. */
@@ -129,6 +131,24 @@ export function childEnv(spec: ProcessSpec, ctx: SystemContext): NodeJS.ProcessE
     env.GATEWAY_PORT = String(ports.main);
     env.GATEWAY_ADMIN_PORT = String(ports.extra.admin ?? ports.main + 1);
     env.GATEWAY_TARGETS = JSON.stringify(gatewayTargets(ctx.ports, ctx.env));
+  }
+  if (spec.name === 'console') {
+    // The console reaches the services only through the gateway, as a browser would.
+    env.GATEWAY_URL = env.KONG_URL;
+    // It holds only the keys users sign in with, never the system's own.
+    delete env.API_KEY;
+    delete env.API_KEYS;
+    if (ctx.webDir) env.CONSOLE_WEB_DIR = ctx.webDir;
+    // The system page probes every process of this run, on the port that answers its probes.
+    env.CONSOLE_PROCESSES = JSON.stringify(
+      ctx.processes.map((p) => {
+        const ports = ctx.ports.get(p.name) ?? portsOf(p, ctx.env);
+        const health = p.name === 'gateway' ? '/status' : p.name === 'prometheus' ? '/-/healthy' : '/health';
+        return { name: p.name, url: `http://${LOOPBACK}:${readyPortOf(p, ports)}`, health, ready: p.readyPath };
+      }),
+    );
+    const prometheus = ctx.processes.find((p) => p.name === 'prometheus');
+    if (prometheus) env.PROMETHEUS_URL = `http://${LOOPBACK}:${(ctx.ports.get(prometheus.name) ?? portsOf(prometheus, ctx.env)).main}`;
   }
   return env;
 }

@@ -95,8 +95,24 @@ test('the gateway gets its two ports and the compose targets mapped to loopback 
     'ecommerce-service:8005': '127.0.0.1:9107',
     'event-store:7010': '127.0.0.1:7010',
     'saga-orchestrator:8009': '127.0.0.1:8009',
+    'console:8010': '127.0.0.1:8010',
   });
   assert.deepEqual(gatewayTargets(new Map(), {})['ecommerce-service:8005'], '127.0.0.1:8005');
+});
+
+test('the console calls the gateway, serves this run\'s web build and holds none of the system\'s keys', () => {
+  const e = childEnv(findProcess('console')!, { ...context(), webDir: '/tmp/web-build' });
+  assert.equal(e.PORT, '8010');
+  assert.equal(e.GATEWAY_URL, 'http://127.0.0.1:9180');
+  assert.equal(e.CONSOLE_WEB_DIR, '/tmp/web-build');
+  assert.equal(e.API_KEY, undefined);
+  assert.equal(e.API_KEYS, undefined);
+  assert.equal(childEnv(findProcess('console')!, context()).CONSOLE_WEB_DIR, undefined, 'no build: the console falls back to dist/console-web');
+  const probes = JSON.parse(e.CONSOLE_PROCESSES!) as { name: string; url: string; health: string; ready: string }[];
+  assert.deepEqual(probes.find((p) => p.name === 'gateway'), { name: 'gateway', url: 'http://127.0.0.1:9181', health: '/status', ready: '/status/ready' });
+  assert.deepEqual(probes.find((p) => p.name === 'commandes'), { name: 'commandes', url: 'http://127.0.0.1:9105', health: '/health', ready: '/ready' });
+  assert.equal(probes.length, PROCESSES.length);
+  assert.match(e.PROMETHEUS_URL ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
 });
 
 test('LAUNCHER_ONLY selects processes by name or compose name and rejects unknown ones', () => {

@@ -18,14 +18,16 @@ import { startConfirmationLoop, type ConfirmationsStore, type Confirmer } from '
 import { INVENTAIRE_DB_DIR, inventaireService } from '../../src/inventaire/http/app.ts';
 import { startReservationSweeper } from '../../src/inventaire/application/expiration.ts';
 import { PgInventaireRepository } from '../../src/inventaire/infrastructure/pg-inventaire-repository.ts';
-import { COMMANDES_DB_DIR } from '../../src/commandes/http/app.ts';
+import { COMMANDES_DB_DIR, commandesService } from '../../src/commandes/http/app.ts';
+import { ecommerceService } from '../../src/ecommerce/http/app.ts';
 import { VentesUseCases } from '../../src/commandes/application/ventes.ts';
 import { HttpInventaireClient as CommandesInventaire } from '../../src/commandes/infrastructure/http-clients.ts';
 import { PgVenteRepository } from '../../src/commandes/infrastructure/pg-ventes.ts';
 import { checkout, confirmerAupresInventaire } from '../../src/ecommerce/application/commandes.ts';
 import { HttpInventaireClient as EcommerceInventaire } from '../../src/ecommerce/infrastructure/clients-http.ts';
 import { PgEcommerceRepository } from '../../src/ecommerce/infrastructure/repository.ts';
-import { FakeCatalogue as CommandesCatalogue } from '../commandes/fakes.ts';
+import { FakeCatalogue as CommandesCatalogue, testConfig as commandesConfig } from '../commandes/fakes.ts';
+import { testConfig as ecommerceConfig } from '../ecommerce/fakes.ts';
 import { buildTestApp } from '../support/app.ts';
 import { createServiceDatabase } from '../support/db.ts';
 import { waitFor } from '../support/wait.ts';
@@ -90,6 +92,19 @@ describe('a written order or sale keeps its reservation: durable confirmation', 
     assert.equal(await statutInventaire(id), 'confirmee');
     assert.equal(await stock(), expected);
   }
+
+  test('ecommerce and commandes export reservations_a_confirmer and reservations_perdues_total at 0 before any loop runs', async () => {
+    for (const def of [ecommerceService(ecommerceConfig(ecoDb.url)), commandesService(commandesConfig(ventesDb.url))]) {
+      const built = await buildTestApp(def, def.service === 'ecommerce' ? ecoDb.pool : ventesDb.pool);
+      try {
+        const metrics = (await built.inject({ method: 'GET', url: '/metrics' })).body;
+        assert.match(metrics, /^reservations_a_confirmer(\{[^}]*\})? 0$/m, def.service);
+        assert.match(metrics, /^reservations_perdues_total(\{[^}]*\})? 0$/m, def.service);
+      } finally {
+        await built.close();
+      }
+    }
+  });
 
   test('checkout: inventaire unreachable for the first confirmation, the loop confirms once it answers; the sweeper never gives the stock back', async () => {
     const client = SEED.clients.jean;

@@ -183,6 +183,9 @@ describe('a written order or sale keeps its reservation: durable confirmation', 
     assert.ok(confirmations >= 1);
     assert.deepEqual(await ventes.reservationsAConfirmer(100), [], 'a lost reservation is not retried');
     assert.equal(await statutInventaire(vente.id), 'liberee');
+    // The checkout's HTTP client reads the same 409 as lost too (not as an outage to retry).
+    assert.equal(await confirmerAupresInventaire(new EcommerceInventaire(url))(vente.id), 'perdue');
+    await assert.rejects(confirmerAupresInventaire(new EcommerceInventaire(DOWN))(vente.id), 'unreachable is an outage, retried');
     const sale = await ventes.trouver(vente.id);
     assert.equal(sale?.statut, 'active', 'the sale stays; an operator decides');
   });

@@ -21,5 +21,7 @@ export const EcommerceConfigSchema = Type.Object({
   CHOREO_DEADLINE_POLL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1_000 }),
   /** Idle time after which the choreo-ecommerce group reclaims an entry a dead consumer left pending. */
   CHOREO_CLAIM_IDLE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+  /** How often a checkout's reservation still unconfirmed (inventaire was down, or a crash) is confirmed again; far below inventaire's 15 min expiry. */
+  RESERVATION_CONFIRM_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 5_000 }),
 });
 export type EcommerceConfig = Static<typeof EcommerceConfigSchema>;

@@ -76,9 +76,10 @@ export class FakeInventaire implements InventaireClient {
     r.statut = 'liberee';
   }
 
-  async confirmer(id: string): Promise<void> {
+  async confirmer(id: string): Promise<'confirmee' | 'perdue'> {
     this.calls.push({ op: 'confirmer', id });
     this.check();
+    return 'confirmee';
   }
 
   async stocksLocaux(magasinId: string): Promise<StockLocalLu[]> {
@@ -104,6 +105,7 @@ export function testConfig(databaseUrl: string): CommandesConfig {
     INVENTAIRE_URL: 'http://127.0.0.1:9',
     LOG_LEVEL: 'silent',
     DB_POOL_MAX: 10,
+    RESERVATION_CONFIRM_INTERVAL_MS: 5_000,
   };
 }
 

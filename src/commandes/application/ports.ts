@@ -3,6 +3,7 @@
  * inventaire clients (HTTP in infrastructure/, fakes in tests). No Fastify, no SQL here.
  */
 import type { LigneReservation } from '../../contracts/inventaire.ts';
+import type { ConfirmationsStore, IssueConfirmation } from '../../platform/reservation-confirmation.ts';
 import type { CommandeEnLigneRequest } from '../../contracts/commandes.ts';
 import type { LigneVente, Vente } from '../domain/vente.ts';
 import type { LigneVendue, StockLocalLu } from '../domain/indicateurs.ts';
@@ -42,8 +43,11 @@ export interface InventaireClient {
   reserver(reservationId: string, magasinId: string, lignes: LigneReservation[]): Promise<ReservationResult>;
   /** Releases a reservation; idempotent, and an unknown id counts as released. */
   liberer(reservationId: string): Promise<void>;
-  /** Keeps the reservation for good once the sale committed (idempotent); throws when inventaire cannot. */
-  confirmer(reservationId: string): Promise<void>;
+  /**
+   * Keeps the reservation for good once the sale committed (idempotent): 'perdue' when inventaire says it is gone
+   * (already released by its sweeper, or unknown); throws when inventaire cannot answer.
+   */
+  confirmer(reservationId: string): Promise<IssueConfirmation>;
   /** Local stock lines of one store. */
   stocksLocaux(magasinId: string): Promise<StockLocalLu[]>;
 }
@@ -69,7 +73,8 @@ export interface FiltreVentes {
   offset: number;
 }
 
-export interface VenteRepository {
+/** Also the store of the sales' reservations still to confirm (the sale row carries it). */
+export interface VenteRepository extends ConfirmationsStore {
   magasins(): Promise<Magasin[]>;
   magasin(id: string): Promise<Magasin | null>;
   /** Sale and its lines in one transaction. */

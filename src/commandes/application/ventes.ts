@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../platform/logger.ts';
+import { confirmerApresEcriture } from '../../platform/reservation-confirmation.ts';
 import { badRequest, HttpError, notFound, unavailable } from '../../platform/errors.ts';
 import { nouvelleLigne, normaliserMotif, RegleVenteError, totalLignes, verifierAnnulable, type Vente } from '../domain/vente.ts';
 import { PeerUnavailableError, type CatalogueClient, type FiltreVentes, type InventaireClient, type VenteRepository } from './ports.ts';
@@ -108,23 +109,10 @@ export class VentesUseCases {
       await this.libererSansEchec(venteId);
       throw error;
     }
-    await this.confirmerSansEchec(venteId);
+    // The sale row recorded its reservation as to confirm: a failure (or a crash) here is retried by the
+    // confirmation loop, long before inventaire's expiry.
+    await confirmerApresEcriture(ventes, (id) => inventaire.confirmer(id), venteId, log);
     return vente;
-  }
-
-  /** The sale is committed: keep its reservation. Tried twice; a failure is logged (it would expire), not answered. */
-  private async confirmerSansEchec(venteId: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.deps.inventaire.confirmer(venteId);
-        return;
-      } catch (error) {
-        if (attempt >= 2) {
-          this.deps.log.error({ err: error, vente_id: venteId }, 'stock reservation NOT confirmed; it will expire unless confirmed by hand');
-          return;
-        }
-      }
-    }
   }
 
   async annuler(venteId: string, motifDonne: string | undefined): Promise<Vente> {

@@ -12,6 +12,7 @@ import { PgVenteRepository } from '../infrastructure/pg-ventes.ts';
 import { PgCommandeEnLigneRepository } from '../infrastructure/pg-commandes-en-ligne.ts';
 import { HttpCatalogueClient, HttpInventaireClient } from '../infrastructure/http-clients.ts';
 import { commandesRoutes } from './routes.ts';
+import { confirmationMetrics, startConfirmationLoop } from '../../platform/reservation-confirmation.ts';
 
 export const CommandesConfig = Type.Object({
   PORT: PortVar(8003),
@@ -22,6 +23,8 @@ export const CommandesConfig = Type.Object({
   INVENTAIRE_URL: UrlVar('http://127.0.0.1:8002'),
   LOG_LEVEL: LogLevelVar(),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  /** How often a sale's reservation still unconfirmed (inventaire was down, or a crash) is confirmed again; far below inventaire's 15 min expiry. */
+  RESERVATION_CONFIRM_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 5_000 }),
 });
 export type CommandesConfig = Static<typeof CommandesConfig>;
 
@@ -58,6 +61,19 @@ export function commandesService(config: CommandesConfig, deps: CommandesDeps = 
         indicateurs: new IndicateursUseCases({ ventes, catalogue, inventaire, log: ctx.log, now: deps.now ?? (() => new Date()) }),
         commandesEnLigne: new CommandesEnLigneUseCases({ commandes: new PgCommandeEnLigneRepository(ctx.pool), ventes }),
       });
+      confirmationMetrics(ctx.registry); // exported at 0 before the process listens, not when the loop starts
+    },
+    background: (ctx) => {
+      if (!ctx.pool) throw new Error('commandes needs a database pool');
+      const inventaire = deps.inventaire ?? new HttpInventaireClient(config.INVENTAIRE_URL);
+      const loop = startConfirmationLoop({
+        store: new PgVenteRepository(ctx.pool, ctx.outbox ?? createOutbox('commandes')),
+        confirmer: (id) => inventaire.confirmer(id),
+        log: ctx.log,
+        registry: ctx.registry,
+        intervalMs: config.RESERVATION_CONFIRM_INTERVAL_MS,
+      });
+      return loop.stop;
     },
   };
 }

@@ -1,5 +1,6 @@
 /** Catalogue and inventaire over HTTP (platform/http-client.ts), mapped to the application's ports. */
 import { ServiceClient, UpstreamError, type JsonResponse } from '../../platform/http-client.ts';
+import type { IssueConfirmation } from '../../platform/reservation-confirmation.ts';
 import type { LigneReservation } from '../../contracts/inventaire.ts';
 import type { StockLocalLu } from '../domain/indicateurs.ts';
 import {
@@ -83,9 +84,11 @@ export class HttpInventaireClient implements InventaireClient {
     throw new PeerUnavailableError('inventaire', `libération refusée par inventaire (${res.status}): ${errorText(res.body)}`, res.body);
   }
 
-  async confirmer(reservationId: string): Promise<void> {
+  async confirmer(reservationId: string): Promise<IssueConfirmation> {
     const res = await call('inventaire', () => this.http.post(`/api/ddd/inventaire/reservations/${encodeURIComponent(reservationId)}/confirmer/`));
-    if (res.status >= 200 && res.status < 300) return;
+    if (res.status >= 200 && res.status < 300) return 'confirmee';
+    // 409: released (expired) before this confirmation; 404: never held. Retrying cannot help.
+    if (res.status === 409 || res.status === 404) return 'perdue';
     throw new PeerUnavailableError('inventaire', `confirmation refusée par inventaire (${res.status}): ${errorText(res.body)}`, res.body);
   }
 

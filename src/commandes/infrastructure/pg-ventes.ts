@@ -1,5 +1,6 @@
 /** Store sales in PostgreSQL (schema `commandes`); each change commits with its event in the outbox. */
 import { withTransaction, type Pool } from '../../platform/db.ts';
+import type { IssueConfirmation } from '../../platform/reservation-confirmation.ts';
 import type { Outbox } from '../../platform/service.ts';
 import type { LigneVendue } from '../domain/indicateurs.ts';
 import type { StatutVente, Vente } from '../domain/vente.ts';
@@ -61,13 +62,11 @@ export class PgVenteRepository implements VenteRepository {
 
   async inserer(v: NouvelleVente): Promise<Vente> {
     await withTransaction(this.pool, async (client) => {
-      await client.query('INSERT INTO commandes.ventes (id, magasin_id, total, client_id, statut) VALUES ($1, $2, $3, $4, $5)', [
-        v.id,
-        v.magasin_id,
-        v.total,
-        v.client_id,
-        'active',
-      ]);
+      // reservation_statut: the sale's reservation (its id is the sale id) is to confirm, durably with the sale.
+      await client.query(
+        `INSERT INTO commandes.ventes (id, magasin_id, total, client_id, statut, reservation_statut) VALUES ($1, $2, $3, $4, 'active', 'a_confirmer')`,
+        [v.id, v.magasin_id, v.total, v.client_id],
+      );
       for (const l of v.lignes) {
         await client.query(
           'INSERT INTO commandes.lignes_vente (vente_id, produit_id, produit_nom, quantite, prix_unitaire) VALUES ($1, $2, $3, $4, $5)',
@@ -80,6 +79,26 @@ export class PgVenteRepository implements VenteRepository {
     const vente = await this.trouver(v.id);
     if (!vente) throw new Error(`sale ${v.id} vanished after insert`);
     return vente;
+  }
+
+  // Only active sales: a cancelled one released its reservation on purpose (platform/reservation-confirmation.ts).
+  async reservationsAConfirmer(limite: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT id FROM commandes.ventes WHERE reservation_statut = 'a_confirmer' AND statut = 'active' ORDER BY date_vente LIMIT $1`,
+      [limite],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async compterReservationsAConfirmer(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM commandes.ventes WHERE reservation_statut = 'a_confirmer' AND statut = 'active'`,
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  async marquerReservation(reservationId: string, issue: IssueConfirmation): Promise<void> {
+    await this.pool.query(`UPDATE commandes.ventes SET reservation_statut = $2 WHERE id = $1 AND reservation_statut = 'a_confirmer'`, [reservationId, issue]);
   }
 
   async lister(f: FiltreVentes): Promise<{ ventes: Vente[]; total: number }> {

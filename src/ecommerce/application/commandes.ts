@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { HttpError, badRequest, conflict } from '../../platform/errors.ts';
+import { confirmerApresEcriture, type Confirmer } from '../../platform/reservation-confirmation.ts';
 import {
   adresseLivraison,
   adresseLivraisonComplete,
@@ -124,7 +125,9 @@ export async function checkout(deps: EcommerceDeps, clientId: string, demande: D
     throw conflict('Panier modifié pendant le checkout', { checkout_id: checkoutId, message: 'Relancez le checkout' }, ECHEC);
   }
 
-  await confirmerReservation(deps, checkoutId, log);
+  // The order row recorded the reservation as to confirm, in the order's transaction: a failure (or a crash) here
+  // is retried by the confirmation loop, long before inventaire's expiry.
+  await confirmerApresEcriture(deps.repo, confirmerAupresInventaire(deps.inventaire), checkoutId, log);
   log.info({ commande_id: commandeId, total: montants.total }, 'checkout: order placed');
   return {
     success: true,
@@ -155,21 +158,19 @@ export async function checkout(deps: EcommerceDeps, clientId: string, demande: D
 }
 
 /**
- * The order is committed: keep its reservation for good. Tried twice; a failure is logged, not answered (the order
- * exists), and leaves the reservation to expire — the runbook's "reservation NOT confirmed" case.
+ * Asks inventaire to keep the reservation for good: 'perdue' when inventaire says it is gone (409: already released
+ * by its sweeper; 404: unknown), a throw when inventaire cannot answer (the confirmation loop retries).
  */
-async function confirmerReservation(deps: EcommerceDeps, checkoutId: string, log: EcommerceDeps['log']): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+export function confirmerAupresInventaire(inventaire: EcommerceDeps['inventaire']): Confirmer {
+  return async (reservationId) => {
     try {
-      await deps.inventaire.confirmer(checkoutId);
-      return;
+      await inventaire.confirmer(reservationId);
+      return 'confirmee';
     } catch (error) {
-      if (attempt >= 2) {
-        log.error({ err: error, reservation_id: checkoutId }, 'checkout: reservation NOT confirmed; it will expire unless confirmed by hand');
-        return;
-      }
+      if (error instanceof ServiceIndisponibleError && (error.status === 409 || error.status === 404)) return 'perdue';
+      throw error;
     }
-  }
+  };
 }
 
 interface StockInsuffisant {

@@ -3,6 +3,7 @@
  * Infrastructure implements them; tests inject fakes.
  */
 import type { ReservationRequest, ShortageDetails } from '../../contracts/inventaire.ts';
+import type { ConfirmationsStore } from '../../platform/reservation-confirmation.ts';
 import type { ClientNormalise } from '../domain/client.ts';
 import type { AdresseLivraison, LigneCommande, MontantsCommande } from '../domain/commande.ts';
 import type { LignePanier } from '../domain/panier.ts';
@@ -83,7 +84,8 @@ export interface CommandeEnregistree extends NouvelleCommande {
 
 export type ResultatEnregistrement = 'enregistree' | 'panier_modifie';
 
-export interface EcommerceRepository {
+/** Also the store of the checkout's reservations still to confirm (the order row carries it). */
+export interface EcommerceRepository extends ConfirmationsStore {
   listerClientsActifs(): Promise<ClientEnregistre[]>;
   trouverClient(id: string): Promise<ClientEnregistre | null>;
   /** Throws EmailDejaUtiliseError when the e-mail is taken. */

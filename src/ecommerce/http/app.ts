@@ -16,7 +16,8 @@ import type { EcommerceDeps } from '../application/contexte.ts';
 import type { CatalogueClient, EcommerceRepository, InventaireClient } from '../application/ports.ts';
 import { creerClient, listerClients, validerClient } from '../application/clients.ts';
 import { ajouterProduit, modifierProduit, viderPanier, voirPanier } from '../application/panier.ts';
-import { checkout, historique, prerequis } from '../application/commandes.ts';
+import { checkout, confirmerAupresInventaire, historique, prerequis } from '../application/commandes.ts';
+import { confirmationMetrics, startConfirmationLoop } from '../../platform/reservation-confirmation.ts';
 import { initierCheckoutChoreo, type ChoreoDeps } from '../application/choreo.ts';
 import { CHAMPS_REQUIS_CLIENT } from '../domain/client.ts';
 import { PgChoreoStore } from '../infrastructure/choreo-store.ts';
@@ -93,6 +94,7 @@ export function ecommerceService(config: EcommerceConfig, overrides: EcommerceOv
         log: ctx.log,
       };
       registerRoutes(app, deps);
+      confirmationMetrics(ctx.registry); // exported at 0 before the process listens, not when the loop starts
       // Without a relay (tests building the app alone) the events wait in the outbox, as with Redis down.
       const store = new PgChoreoStore(ctx.pool, ctx.outbox ?? createOutbox('ecommerce'));
       registerChoreoRoutes(app, deps, { store, metrics: choreoMetrics(ctx.registry), publicEventStoreUrl: config.PUBLIC_EVENT_STORE_URL });
@@ -104,7 +106,15 @@ export function ecommerceService(config: EcommerceConfig, overrides: EcommerceOv
     ],
     background: (ctx) => {
       if (!ctx.pool) throw new Error('ecommerce needs a database pool');
-      return startChoreoRuntime({
+      const repo = overrides.repository?.(ctx.pool) ?? new PgEcommerceRepository(ctx.pool);
+      const confirmations = startConfirmationLoop({
+        store: repo,
+        confirmer: confirmerAupresInventaire(overrides.inventaire ?? new HttpInventaireClient(config.INVENTAIRE_URL)),
+        log: ctx.log,
+        registry: ctx.registry,
+        intervalMs: config.RESERVATION_CONFIRM_INTERVAL_MS,
+      });
+      const stopChoreo = startChoreoRuntime({
         redisUrl: config.REDIS_URL,
         store: new PgChoreoStore(ctx.pool, ctx.outbox ?? createOutbox('ecommerce')),
         log: ctx.log,
@@ -114,6 +124,10 @@ export function ecommerceService(config: EcommerceConfig, overrides: EcommerceOv
         claimIdleMs: config.CHOREO_CLAIM_IDLE_MS,
         archiveUrl: config.EVENT_STORE_URL,
       });
+      return async () => {
+        await stopChoreo();
+        await confirmations.stop();
+      };
     },
   };
 }

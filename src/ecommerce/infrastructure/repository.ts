@@ -1,6 +1,7 @@
 /** PostgreSQL implementation of the e-commerce store (schema `ecommerce`). */
 import { randomUUID } from 'node:crypto';
 import { isUniqueViolation, withTransaction, type Pool, type Queryable } from '../../platform/db.ts';
+import type { IssueConfirmation } from '../../platform/reservation-confirmation.ts';
 import type { ClientNormalise } from '../domain/client.ts';
 import type { LignePanier } from '../domain/panier.ts';
 import {
@@ -158,8 +159,8 @@ export class PgEcommerceRepository implements EcommerceRepository {
       await tx.query(
         `INSERT INTO ecommerce.commandes (id, client_id, checkout_id, statut, sous_total, frais_livraison, total,
            nom_destinataire, rue, ville, code_postal, province, pays, instructions_livraison, livraison_express, notes,
-           nombre_articles, nombre_produits)
-         VALUES ($1, $2, $3, 'validee', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+           nombre_articles, nombre_produits, reservation_statut)
+         VALUES ($1, $2, $3, 'validee', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'a_confirmer')`,
         [
           c.id, c.client_id, c.checkout_id, m.sous_total, m.frais_livraison, m.total,
           a.nom_destinataire, a.rue, a.ville, a.code_postal, a.province, a.pays, a.instructions_livraison, a.livraison_express, c.notes,
@@ -177,6 +178,27 @@ export class PgEcommerceRepository implements EcommerceRepository {
       await tx.query(`UPDATE ecommerce.paniers SET date_modification = now() WHERE id = $1`, [panierId]);
       return 'enregistree';
     });
+  }
+
+  // The checkout's reservation (its id is the checkout_id), recorded with the order: see platform/reservation-confirmation.ts.
+  async reservationsAConfirmer(limite: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ checkout_id: string }>(
+      `SELECT checkout_id FROM ecommerce.commandes WHERE reservation_statut = 'a_confirmer' ORDER BY date_commande LIMIT $1`,
+      [limite],
+    );
+    return rows.map((r) => r.checkout_id);
+  }
+
+  async compterReservationsAConfirmer(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ecommerce.commandes WHERE reservation_statut = 'a_confirmer'`);
+    return rows[0]?.n ?? 0;
+  }
+
+  async marquerReservation(reservationId: string, issue: IssueConfirmation): Promise<void> {
+    await this.pool.query(
+      `UPDATE ecommerce.commandes SET reservation_statut = $2, date_modification = now() WHERE checkout_id = $1 AND reservation_statut = 'a_confirmer'`,
+      [reservationId, issue],
+    );
   }
 
   async commandesClient(clientId: string, limite: number): Promise<CommandeEnregistree[]> {

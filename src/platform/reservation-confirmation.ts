@@ -1,0 +1,104 @@
+/**
+ * Durable confirmation of an inventaire reservation by its synchronous caller (checkout, store sale; issue 8 item 11).
+ * The caller records "reservation <id> to confirm" in the same transaction as its own write, confirms right after the
+ * commit, and this loop retries whatever is still unconfirmed (inventaire down, or the process died between its commit
+ * and its confirm) until inventaire answers. Its period is far below inventaire's expiry, so the sweeper never gives
+ * back the stock of a written order. A confirmation refused because the reservation was already released (409/404:
+ * inventaire's sweeper was faster, e.g. inventaire was unreachable for longer than the expiry) is NOT retried: the row
+ * is marked 'perdue' (needs attention), logged as an error and counted in `reservations_perdues_total`.
+ */
+import { startBackgroundLoop, type BackgroundLoop } from './background-loop.ts';
+import type { Logger } from './logger.ts';
+import { prom, type Registry } from './metrics.ts';
+
+export type IssueConfirmation = 'confirmee' | 'perdue';
+
+/** The caller's side: its rows whose reservation still waits for inventaire's confirmation. */
+export interface ConfirmationsStore {
+  /** Up to `limite` reservation ids written but not yet confirmed, oldest first. */
+  reservationsAConfirmer(limite: number): Promise<string[]>;
+  /** How many wait (the `reservations_a_confirmer` gauge). */
+  compterReservationsAConfirmer(): Promise<number>;
+  /** Conditional on the row still waiting: a concurrent confirm by the request itself is harmless. */
+  marquerReservation(reservationId: string, issue: IssueConfirmation): Promise<void>;
+}
+
+/** Asks inventaire; resolves 'perdue' when inventaire says the reservation is gone (released), throws when unreachable. */
+export type Confirmer = (reservationId: string) => Promise<IssueConfirmation>;
+
+const BATCH = 100;
+
+export function confirmationMetrics(registry: Registry) {
+  const gauge =
+    (registry.getSingleMetric('reservations_a_confirmer') as InstanceType<typeof prom.Gauge> | undefined) ??
+    new prom.Gauge({
+      name: 'reservations_a_confirmer',
+      help: 'Written orders/sales whose stock reservation inventaire has not confirmed yet (retried by the confirmation loop)',
+      registers: [registry],
+    });
+  const perdues =
+    (registry.getSingleMetric('reservations_perdues_total') as InstanceType<typeof prom.Counter> | undefined) ??
+    new prom.Counter({
+      name: 'reservations_perdues_total',
+      help: 'Written orders/sales whose reservation was already released when confirmed: their stock is not held (needs attention)',
+      registers: [registry],
+    });
+  return { gauge, perdues };
+}
+
+/**
+ * The first confirmation, right after the caller's commit. Never throws: a failure leaves the row to the loop.
+ * A 'perdue' answer is left to the loop too, so that marking, log and metric live in one place.
+ */
+export async function confirmerApresEcriture(store: ConfirmationsStore, confirmer: Confirmer, reservationId: string, log: Logger): Promise<boolean> {
+  try {
+    if ((await confirmer(reservationId)) !== 'confirmee') return false;
+    await store.marquerReservation(reservationId, 'confirmee');
+    return true;
+  } catch (error) {
+    log.warn({ err: error, reservation_id: reservationId }, 'reservation not confirmed yet; the confirmation loop retries it');
+    return false;
+  }
+}
+
+export function startConfirmationLoop(o: {
+  store: ConfirmationsStore;
+  confirmer: Confirmer;
+  log: Logger;
+  registry: Registry;
+  intervalMs: number;
+}): BackgroundLoop {
+  const { gauge, perdues } = confirmationMetrics(o.registry); // exported at 0 from start
+  return startBackgroundLoop({
+    log: o.log,
+    failingMessage: 'reservation confirmation loop cannot confirm yet; reservations stay unconfirmed',
+    recoveredMessage: 'reservation confirmation loop recovered',
+    intervalMs: o.intervalMs,
+    pass: async () => {
+      const ids = await o.store.reservationsAConfirmer(BATCH);
+      let erreur: unknown;
+      for (const id of ids) {
+        let issue: IssueConfirmation;
+        try {
+          issue = await o.confirmer(id);
+        } catch (error) {
+          erreur = error; // inventaire unreachable: try the others, the pass fails, the next one retries
+          continue;
+        }
+        await o.store.marquerReservation(id, issue);
+        if (issue === 'perdue') {
+          perdues.inc();
+          o.log.error(
+            { correlation_id: id, reservation_id: id },
+            'reservation released before its confirmation: the order/sale exists but its stock is NOT held (needs attention)',
+          );
+        } else {
+          o.log.info({ correlation_id: id, reservation_id: id }, 'reservation confirmed by the confirmation loop');
+        }
+      }
+      gauge.set(await o.store.compterReservationsAConfirmer());
+      if (erreur !== undefined) throw erreur;
+      return ids.length === BATCH;
+    },
+  });
+}

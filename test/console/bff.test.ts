@@ -24,6 +24,8 @@ import { MemorySessionStore } from '../../src/console/infrastructure/memory-sess
 import { nouvelleSession } from '../../src/console/domain/session.ts';
 import { freePort } from '../support/ports.ts';
 
+/** What the gateway's key-auth (and Kong's) sends with its 401: how the console tells it from a service's own 401. */
+const KEY_AUTH_CHALLENGE = { 'www-authenticate': 'Key realm="kong"' };
 const KEY = 'cle-de-test-tres-secrete-4242';
 const ORIGIN = 'http://console.test';
 const HOST = 'console.test';
@@ -182,7 +184,7 @@ describe('console BFF', { timeout: 60_000 }, () => {
     responses.push(await app.inject({ method: 'GET', url: '/console-api/gw/api/catalogue/x?y=1', headers: { cookie, 'x-correlation-id': 'corr-1' } }));
     responses.push(await app.inject({ method: 'POST', url: '/console-api/gw/api/commandes/x', headers: { host: HOST, origin: ORIGIN, cookie, 'content-type': 'application/json', 'idempotency-key': 'idem-1' }, payload: '{"a":1}' }));
     responses.push(await signIn(app, `${KEY}-faux`));
-    gateway.on('*', /^\/api\/revoque/, () => ({ status: 401, body: { message: 'Invalid authentication credentials' } }));
+    gateway.on('*', /^\/api\/revoque/, () => ({ status: 401, body: { message: 'Invalid authentication credentials' }, headers: KEY_AUTH_CHALLENGE }));
     responses.push(await app.inject({ method: 'GET', url: '/console-api/gw/api/revoque', headers: { cookie } }));
     for (const r of responses) {
       assert.ok(!r.body.includes(KEY), `body ${r.body}`);
@@ -223,10 +225,24 @@ describe('console BFF', { timeout: 60_000 }, () => {
   test('the gateway refusing the key ends the session: 401 SESSION_EXPIREE, then NON_CONNECTE', async () => {
     const { app } = await build();
     const cookie = cookieOf(await signIn(app));
-    gateway.on('*', /^\/api\//, () => ({ status: 401, body: { message: 'Invalid authentication credentials' } }));
+    gateway.on('*', /^\/api\//, () => ({ status: 401, body: { message: 'Invalid authentication credentials' }, headers: KEY_AUTH_CHALLENGE }));
     const res = await app.inject({ method: 'GET', url: '/console-api/gw/api/catalogue/x', headers: { cookie } });
     assert.deepEqual([res.statusCode, json(res).error], [401, 'SESSION_EXPIREE']);
     assert.equal((await app.inject({ method: 'GET', url: '/console-api/session', headers: { cookie } })).statusCode, 401);
+    await app.close();
+  });
+
+  test("a service's own 401 (the event store's admin endpoints) passes through and keeps the session", async () => {
+    const { app } = await build();
+    const cookie = cookieOf(await signIn(app));
+    gateway.on('POST', /^\/api\/event-store\/admin/, () => ({
+      status: 401,
+      body: { error: 'Clé API manquante ou invalide', details: { header: 'X-API-Key' } },
+      headers: { 'www-authenticate': 'ApiKey header="X-API-Key"' },
+    }));
+    const res = await app.inject({ method: 'POST', url: '/console-api/gw/api/event-store/admin/x', headers: { host: HOST, origin: ORIGIN, cookie } });
+    assert.deepEqual([res.statusCode, json(res).error], [401, 'Clé API manquante ou invalide']);
+    assert.equal((await app.inject({ method: 'GET', url: '/console-api/session', headers: { cookie } })).statusCode, 200);
     await app.close();
   });
 

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadKongConfig, parseKongConfig, KongConfigError } from '../../src/gateway/infrastructure/kong-config.ts';
+import { hidesCredentials } from '../../src/gateway/domain/model.ts';
 import { loadGatewayConfig } from '../../src/gateway/infrastructure/config.ts';
 import { ConfigError } from '../../src/platform/config.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
@@ -72,6 +73,10 @@ test('the committed kong.yml loads and declares every route', async () => {
     keyInQuery: false,
     // Per service, so the console's route `/` is open (the page asks for the key itself).
     services: model.services.map((s) => s.name).filter((n) => n !== 'console-service'),
+    // The event store checks the key itself on its admin endpoints: it is the one service that receives it.
+    hideCredentialsByService: Object.fromEntries(
+      model.services.filter((s) => s.name !== 'console-service').map((s) => [s.name, s.name !== 'event-store-service']),
+    ),
   });
   assert.equal(model.plugins.rateLimiting?.redisHost, 'redis');
   assert.equal(model.plugins.rateLimiting?.redisPort, 6379);
@@ -194,7 +199,11 @@ plugins:
   const { model, warnings } = parseKongConfig(two + ka('api'), { apiKeys: [] });
   assert.deepEqual(model.plugins.keyAuth?.services, ['api']);
   assert.deepEqual(warnings, []);
-  assert.throws(() => parseKongConfig(two + ka('api') + ka('page', false), { apiKeys: [] }), /differs from an earlier key-auth/);
+  // hide_credentials may differ per service; any other difference is refused.
+  const mixed = parseKongConfig(two + ka('api') + ka('page', false), { apiKeys: [] }).model.plugins.keyAuth!;
+  assert.deepEqual([hidesCredentials(mixed, 'api'), hidesCredentials(mixed, 'page')], [true, false]);
+  const otherNames = ka('page').replace('key_names: [X-API-Key]', 'key_names: [apikey]');
+  assert.throws(() => parseKongConfig(two + ka('api') + otherNames, { apiKeys: [] }), /differs from an earlier key-auth/);
   assert.throws(() => parseKongConfig(two + ka('nope'), { apiKeys: [] }), /service "nope" is not declared/);
   const scopedCors = parseKongConfig(two + '  - name: cors\n    service: api\n    config: {}\n', { apiKeys: [] });
   assert.match(scopedCors.warnings.join('\n'), /this scoped one is ignored/);

@@ -13,8 +13,8 @@ export interface Call {
   at: number;
 }
 
-/** A scripted answer: status and JSON body, or 'hang' (never answers). */
-export type Answer = { status: number; body?: unknown } | 'hang';
+/** A scripted answer: status, JSON body and extra headers, or 'hang' (never answers). */
+export type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | 'hang';
 /** `n` counts the calls this rule has answered, this one included. */
 export type Responder = (call: Call, n: number) => Answer;
 export interface FakeRoute {
@@ -55,7 +55,7 @@ export async function startFakeGateway(defaults: () => FakeRoute[] = () => []): 
       const rule = rules.find((r) => methodMatches(r.method, call.method) && r.match.test(call.path));
       const answer: Answer = rule ? rule.answer(call, ++rule.n) : { status: 404, body: { error: 'no route', details: {} } };
       if (answer === 'hang') return; // never answers; closed by reset() or close()
-      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
       res.end(JSON.stringify(answer.body ?? {}));
     });
   });

@@ -42,7 +42,7 @@ export function gatewayRoutes(app: App, deps: SessionsDeps & { gateway: GatewayC
       headers,
       ...(Buffer.isBuffer(req.body) ? { body: req.body } : {}),
     });
-    if (refusParCleAuth(answer.status)) {
+    if (refusParCleAuth(answer.status, answer.headers)) {
       answer.body.resume();
       await cleRevoquee(deps, session);
       throw new ErreurConsole('SESSION_EXPIREE', { message: 'la passerelle refuse désormais la clé: reconnectez-vous' });

@@ -33,8 +33,14 @@ export interface ReponsePasserelle {
   body: Readable;
 }
 
-/** Services answer neither 401 nor 403: from the gateway, these mean key-auth refused the key. */
-export const refusParCleAuth = (status: number) => status === 401 || status === 403;
+/**
+ * Whether the gateway's key-auth refused the key (401 with Kong's `WWW-Authenticate: Key realm=…`), as opposed to a
+ * service's own 401 (the event store's admin endpoints), which is passed through and keeps the session.
+ */
+export const refusParCleAuth = (status: number, headers: Record<string, string | string[] | undefined>) => {
+  const challenge = headers['www-authenticate'];
+  return status === 401 && typeof challenge === 'string' && /^key realm=/i.test(challenge);
+};
 
 export class GatewayClient implements VerificateurCle {
   constructor(private readonly options: GatewayClientOptions) {}
@@ -50,7 +56,8 @@ export class GatewayClient implements VerificateurCle {
     } catch (error) {
       throw new ErreurConsole('PASSERELLE_INDISPONIBLE', { message: `passerelle injoignable: ${describeCallError(error)}` });
     }
-    if (refusParCleAuth(status)) return 'refusee';
+    // The check's route is guarded by key-auth and its service checks no key: a 401 is key-auth's refusal.
+    if (status === 401) return 'refusee';
     if (status >= 200 && status < 300) return 'valide';
     // 429, 5xx: the gateway (or the service behind the check) cannot say now; the key may be fine.
     throw new ErreurConsole('PASSERELLE_INDISPONIBLE', { message: `la passerelle répond ${status} à la vérification de la clé` });

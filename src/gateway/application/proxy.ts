@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../platform/logger.ts';
 import type { BalancerTarget } from '../domain/balancer.ts';
-import { keyAuthGuards, type GatewayModel } from '../domain/model.ts';
+import { hidesCredentials, keyAuthGuards, type GatewayModel } from '../domain/model.ts';
 import { RoutingTable, splitTarget, upstreamPath } from '../domain/routing.ts';
 import type { KeyRing } from './auth.ts';
 import { ForwardError, type Forwarder, type ForwardResponse, type ProxyMetrics } from './ports.ts';
@@ -259,7 +259,7 @@ export function createProxyHandler(deps: ProxyDeps): ProxyHandler {
     if (res.destroyed) return;
 
     const upstreamPathQuery = upstreamPath(path, match.prefix, match.route.stripPath, runtime.def.path) + query;
-    const headers = upstreamHeaders(req, ctx, match.prefix, match.route.stripPath, consumer);
+    const headers = upstreamHeaders(req, ctx, match.prefix, match.route.stripPath, consumer, hidesCredentials(keyAuth, match.route.service));
     await forward(req, res, ctx, runtime, method, upstreamPathQuery, headers, body);
   }
 
@@ -269,13 +269,14 @@ export function createProxyHandler(deps: ProxyDeps): ProxyHandler {
     prefix: string,
     stripped: boolean,
     consumer: string | undefined,
+    hideKey: boolean,
   ): Record<string, string | string[]> {
     const out: Record<string, string | string[]> = {};
     const connectionTokens = typeof req.headers.connection === 'string' ? req.headers.connection.toLowerCase().split(/\s*,\s*/) : [];
     for (const [name, value] of Object.entries(req.headers)) {
       if (value === undefined || HOP_BY_HOP.has(name) || name === 'host' || name === 'content-length') continue;
       if (connectionTokens.length > 0 && connectionTokens.includes(name)) continue;
-      if (keyAuth?.hideCredentials && keyHeaders.includes(name)) continue;
+      if (hideKey && keyHeaders.includes(name)) continue;
       out[name] = value;
     }
     const ip = clientIp(req);

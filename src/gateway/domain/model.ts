@@ -79,6 +79,14 @@ export interface KeyAuthConfig {
   keyInQuery: boolean;
   /** The services it guards when attached per service (kong.yml `service:`); absent: every route (global). */
   services?: string[];
+  /** Per-service `hide_credentials`, when attached per service (it may differ: the event store reads the key itself). */
+  hideCredentialsByService?: Record<string, boolean>;
+}
+
+/** Whether the key header is removed before the request goes to this service. */
+export function hidesCredentials(keyAuth: KeyAuthConfig | undefined, service: string): boolean {
+  if (keyAuth === undefined) return false;
+  return keyAuth.hideCredentialsByService?.[service] ?? keyAuth.hideCredentials;
 }
 
 /** Whether key-auth guards a route of this service. */

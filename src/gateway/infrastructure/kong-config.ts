@@ -246,7 +246,9 @@ export function parseKongConfig(text: string, secrets: SecretSource, file = 'kon
   // key-auth may be global or attached per service (so that a route such as the console's `/` stays open);
   // per-service copies must agree, since this gateway holds one key-auth configuration.
   let keyAuthGlobal = false;
+  let hideGlobal = false;
   const keyAuthServices: string[] = [];
+  const hideByService: Record<string, boolean> = {};
   for (const [i, p] of (doc.plugins ?? []).entries()) {
     if (p.enabled === false) continue;
     if (p.name === 'request-size-limiting') {
@@ -278,24 +280,27 @@ export function parseKongConfig(text: string, secrets: SecretSource, file = 'kon
     switch (p.name) {
       case 'key-auth': {
         if (!check(KeyAuthConf, conf, at, problems)) break;
-        const keyAuth = {
-          keyNames: conf.key_names ?? ['apikey'],
-          hideCredentials: conf.hide_credentials ?? false,
-          keyInQuery: conf.key_in_query ?? true,
-        };
-        if (scopedService !== undefined) {
-          if (!services.some((s) => s.name === scopedService)) {
-            problems.push(`plugins[${i}] (key-auth): service ${JSON.stringify(scopedService)} is not declared`);
-            break;
-          }
-          keyAuthServices.push(scopedService);
-        } else keyAuthGlobal = true;
-        if (plugins.keyAuth && JSON.stringify(plugins.keyAuth) !== JSON.stringify(keyAuth)) {
+        const keyAuth = { keyNames: conf.key_names ?? ['apikey'], keyInQuery: conf.key_in_query ?? true };
+        const hide = conf.hide_credentials ?? false;
+        if (scopedService !== undefined && !services.some((s) => s.name === scopedService)) {
+          problems.push(`plugins[${i}] (key-auth): service ${JSON.stringify(scopedService)} is not declared`);
+          break;
+        }
+        // hide_credentials may differ per service (the event store checks the key itself on its admin endpoints);
+        // the rest is one configuration.
+        if (plugins.keyAuth && JSON.stringify([plugins.keyAuth.keyNames, plugins.keyAuth.keyInQuery]) !== JSON.stringify([keyAuth.keyNames, keyAuth.keyInQuery])) {
           problems.push(`plugins[${i}] (key-auth): its configuration differs from an earlier key-auth; this gateway applies one`);
           break;
         }
+        if (scopedService !== undefined) {
+          keyAuthServices.push(scopedService);
+          hideByService[scopedService] = hide;
+        } else {
+          keyAuthGlobal = true;
+          hideGlobal = hide;
+        }
         if (!plugins.keyAuth && keyAuth.keyInQuery) warnings.push('key-auth: key_in_query is not supported; keys are read from headers only');
-        plugins.keyAuth = keyAuth;
+        plugins.keyAuth = { ...keyAuth, hideCredentials: hideGlobal };
         break;
       }
       case 'rate-limiting': {
@@ -348,7 +353,12 @@ export function parseKongConfig(text: string, secrets: SecretSource, file = 'kon
       r.requireContentLength = limit.requireContentLength;
     }
   }
-  if (plugins.keyAuth && !keyAuthGlobal) plugins.keyAuth = { ...plugins.keyAuth, services: keyAuthServices };
+  if (plugins.keyAuth && !keyAuthGlobal) {
+    // A route no key-auth guards (the console's `/`) gets no key header either when any key-auth hides it: a key a
+    // client sends by mistake goes no further than the gateway (Kong would forward it there).
+    const hideElsewhere = Object.values(hideByService).some(Boolean);
+    plugins.keyAuth = { ...plugins.keyAuth, hideCredentials: hideElsewhere, services: keyAuthServices, hideCredentialsByService: hideByService };
+  }
 
   const seen = new Set<string>();
   for (const r of routes) {

@@ -451,6 +451,53 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
     assert.equal(await pendingOf('exact'), 0);
   });
 
+  test('two live consumers of one group: each failing entry is dead-lettered after exactly maxDeliveries calls in all', async () => {
+    const max = 3;
+    const calls = new Map<string, number>();
+    const failing = async (event: EventEnvelope) => {
+      if (!calls.has(event.event_id)) return;
+      calls.set(event.event_id, calls.get(event.event_id)! + 1);
+      throw new Error('handler bug');
+    };
+    // claimIdleMs short, so each also runs its reclaim pass often: it must not take the other's waiting entries.
+    consume('pair', failing, { maxDeliveries: max, consumerName: 'pair-a', claimIdleMs: 400 });
+    consume('pair', failing, { maxDeliveries: max, consumerName: 'pair-b', claimIdleMs: 400 });
+    const events = Array.from({ length: 6 }, () => initiated());
+    for (const e of events) calls.set(e.event_id, 0);
+    for (const e of events) await add(e);
+    const mine = new Set(calls.keys());
+    const dead = await until('all dead-lettered', async () => {
+      const found = await deadLetters('pair', mine);
+      return found.length >= events.length && found;
+    }, 20_000);
+    assert.equal(dead.length, events.length, 'each entry dead-lettered once');
+    for (const e of events) assert.equal(calls.get(e.event_id), max, 'handler calls in all');
+    assert.deepEqual([...new Set(dead.map((f) => f.dlq_deliveries))], [String(max)]);
+  });
+
+  test("an entry reclaimed from a dead consumer keeps its count: the dead one's attempts plus the new ones make maxDeliveries", async () => {
+    const max = 4;
+    const target = initiated();
+    await redis.xgroup('CREATE', CHECKOUT_STREAM, 'heir', '$', 'MKSTREAM');
+    const id = await add(target);
+    // A consumer failed it twice (both counted) and died during its third attempt: the delivery count is 3.
+    await redis.xreadgroup('GROUP', 'heir', 'dead-consumer', 'COUNT', 100, 'STREAMS', CHECKOUT_STREAM, '>');
+    await redis.xclaim(CHECKOUT_STREAM, 'heir', 'dead-consumer', 0, id!, 'RETRYCOUNT', 3);
+    let calls = 0;
+    consume('heir', async (event) => {
+      if (event.event_id !== target.event_id) return;
+      calls++;
+      throw new Error('handler bug');
+    }, { maxDeliveries: max, claimIdleMs: 300 });
+    const [letter] = await until('dead-lettered', async () => {
+      const found = await deadLetters('heir', new Set([target.event_id]));
+      return found.length > 0 && found;
+    }, 15_000);
+    // The reclaim is the 4th delivery (3 + 1): one handler call, and the budget is spent.
+    assert.equal(calls, 1);
+    assert.equal(letter!.dlq_deliveries, String(max));
+  });
+
   // Real errors of real clients: a pg pool and an ioredis client pointed at a port nothing listens on.
   const outages: { what: string; fail: () => Promise<never> }[] = [
     {

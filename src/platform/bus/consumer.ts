@@ -120,6 +120,13 @@ const toFields = (flat: string[]): Record<string, string> => {
   return fields;
 };
 
+/** Stream entry ids (`<ms>-<seq>`) in stream order. */
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am - bm || as - bs;
+}
+
 export function startConsumer(options: ConsumerOptions): Consumer {
   const { streams, group, log } = options;
   const name = options.consumerName ?? `${options.worker}-${hostname()}-${process.pid}`;
@@ -362,6 +369,8 @@ export function startConsumer(options: ConsumerOptions): Consumer {
       const stream = key.slice(0, key.indexOf(' '));
       byStream.set(stream, [...(byStream.get(stream) ?? []), entry]);
     }
+    // In stream order, as a read would give them: entries of one checkout keep their order in their lane.
+    for (const entries of byStream.values()) entries.sort(([a], [b]) => compareIds(a, b));
     await handleBatch([...byStream], (stream, id) => retries.get(`${stream} ${id}`)?.deliveries ?? 1);
   }
 

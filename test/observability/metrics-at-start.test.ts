@@ -67,14 +67,18 @@ describe('metrics present from start in a running system', { skip: NO_PROMETHEUS
     system = await startSystem({ env: { PROMETHEUS_SCRAPE_INTERVAL: '1s' }, startupTimeoutMs: 120_000 });
     prom = `http://127.0.0.1:${system.ports.prometheus}`;
     // Every target scraped and up, then the consumers' and relays' first measurements (gauges) scraped as well.
+    let down = 'no answer from Prometheus';
     await waitFor('every target up in the system\'s Prometheus', async () => {
       // Prometheus answers 503 until it is ready, and a connection may be refused before it listens.
       const res = await fetch(`${prom}/api/v1/targets`)
-        .then((r) => (r.ok ? (r.json() as Promise<{ data: { activeTargets: { health: string }[] } }>) : undefined))
+        .then((r) => (r.ok ? (r.json() as Promise<{ data: { activeTargets: { health: string; scrapeUrl: string; lastError: string }[] } }>) : undefined))
         .catch(() => undefined);
       const targets = res?.data.activeTargets ?? [];
+      if (res) down = targets.filter((t) => t.health !== 'up').map((t) => `${t.scrapeUrl} ${t.health} ${t.lastError}`).join('; ') || 'none';
       return targets.length > 0 && targets.every((t) => t.health === 'up');
-    }, 60_000, 200);
+    }, 90_000, 200).catch((error: Error) => {
+      throw new Error(`${error.message}; down: ${down}\n${system.output().slice(-2000)}`);
+    });
     await waitFor('consumer and relay gauges scraped', async () => (await query('consumer_group_lag')).length > 0 && (await query('outbox_backlog')).length > 0, 30_000, 200);
   });
   after(async () => {

@@ -20,6 +20,8 @@ import { createRegistry } from '../../src/platform/metrics.ts';
 import { CHECKOUT_STREAM, STREAMS, deadLetterStream, encodeEntry, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
 import { createServer } from 'node:http';
 import { SEED } from '../../src/contracts/common.ts';
+import { DependencyUnavailableError } from '../../src/platform/unavailable.ts';
+import { freePort } from '../support/ports.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
 fileTimeout(300_000);
@@ -351,4 +353,209 @@ describe('consumer groups', () => {
       archive.close();
     }
   });
+});
+
+describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
+  const consumers: Consumer[] = [];
+  after(async () => {
+    await Promise.all(consumers.map((c) => c.stop()));
+  });
+
+  const consume = (group: string, handle: (e: EventEnvelope) => Promise<void>, extra: Partial<ConsumerOptions> = {}) => {
+    const consumer = startConsumer({
+      redisUrl: redisServer.url,
+      streams: [CHECKOUT_STREAM],
+      group,
+      worker: group,
+      label: group,
+      consumerName: `${group}-1`,
+      log,
+      registry: createRegistry(group),
+      blockMs: 50,
+      retryBaseMs: 20,
+      retryMaxMs: 100,
+      ...extra,
+      handle,
+    });
+    consumers.push(consumer);
+    return consumer;
+  };
+  const add = (event: EventEnvelope) => redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(event)).flat());
+  // Groups start at 0 and see the entries of the tests above (malformed ones included): only ours count.
+  const deadLetters = async (group: string, mine: ReadonlySet<string>) =>
+    ((await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][])
+      .map(([, f]) => toRecord(f))
+      .filter((f) => f.dlq_group === group && mine.has(f.event_id ?? ''));
+  const pendingOf = async (group: string) => ((await redis.xpending(CHECKOUT_STREAM, group)) as [number])[0];
+  const toRecord = (flat: string[]) => Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]!]] : [])));
+
+  /**
+   * Entries whose retries fall due at different times: each retry of the old code re-read the whole pending list
+   * (XREADGROUP … 0), raising the delivery count of every entry it returned, due or not.
+   */
+  async function staggered(calls: Map<string, number>, n: number): Promise<EventEnvelope[]> {
+    const events: EventEnvelope[] = [];
+    for (let i = 0; i < n; i++) {
+      const event = initiated();
+      calls.set(event.event_id, 0);
+      events.push(event);
+      await add(event);
+      await until('first attempt', async () => (calls.get(event.event_id) ?? 0) >= 1);
+    }
+    return events;
+  }
+
+  test('entries failing maxDeliveries-1 times then succeeding are handled, never dead-lettered, while neighbours retry', async () => {
+    const max = 4;
+    const calls = new Map<string, number>();
+    consume('nearly', async (event) => {
+      if (!calls.has(event.event_id)) return;
+      const n = (calls.get(event.event_id) ?? 0) + 1;
+      calls.set(event.event_id, n);
+      if (n < max) throw new Error(`refused (attempt ${n})`);
+      await applyOnce(pool, SCHEMA, 'nearly', event.event_id, (c) =>
+        c.query(`INSERT INTO ${SCHEMA}.effects (event_id, consumer) VALUES ($1, 'nearly')`, [event.event_id]).then(() => undefined),
+      );
+    }, { maxDeliveries: max });
+    const events = await staggered(calls, 4);
+    const mine = new Set(calls.keys());
+    await until('every entry handled or dead-lettered', async () => {
+      const dead = (await deadLetters('nearly', mine)).length;
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.effects WHERE consumer = 'nearly'`);
+      return dead + rows[0].n === events.length;
+    }, 20_000);
+    assert.deepEqual(await deadLetters('nearly', mine), [], 'nothing dead-lettered');
+    for (const e of events) assert.equal(calls.get(e.event_id), max, 'max-1 failures, then the success');
+    await until('acknowledged', async () => (await pendingOf('nearly')) === 0);
+  });
+
+  test('an entry failing on a healthy system is dead-lettered after exactly maxDeliveries handler calls, however often the pending list is read', async () => {
+    const max = 4;
+    const calls = new Map<string, number>();
+    consume('exact', async (event) => {
+      if (!calls.has(event.event_id)) return;
+      calls.set(event.event_id, (calls.get(event.event_id) ?? 0) + 1);
+      throw new Error('handler bug');
+    }, { maxDeliveries: max });
+    const events = await staggered(calls, 3);
+    // Someone (an operator's tool, an older replica of this consumer) reads the pending list under its name too.
+    for (let i = 0; i < 5; i++) await redis.xreadgroup('GROUP', 'exact', 'exact-1', 'COUNT', 100, 'STREAMS', CHECKOUT_STREAM, '0');
+    const mine = new Set(calls.keys());
+    const dead = await until('all dead-lettered', async () => {
+      const found = await deadLetters('exact', mine);
+      return found.length >= events.length && found;
+    }, 20_000);
+    for (const e of events) {
+      assert.equal(calls.get(e.event_id), max, 'handler calls');
+      const letter = dead.find((f) => f.event_id === e.event_id);
+      assert.equal(letter?.dlq_deliveries, String(max), 'recorded deliveries');
+    }
+    assert.equal(dead.length, events.length, 'each entry dead-lettered once');
+    assert.equal(await pendingOf('exact'), 0);
+  });
+
+  test('two live consumers of one group: each failing entry is dead-lettered after exactly maxDeliveries calls in all', async () => {
+    const max = 3;
+    const calls = new Map<string, number>();
+    const failing = async (event: EventEnvelope) => {
+      if (!calls.has(event.event_id)) return;
+      calls.set(event.event_id, calls.get(event.event_id)! + 1);
+      throw new Error('handler bug');
+    };
+    // claimIdleMs short, so each also runs its reclaim pass often: it must not take the other's waiting entries.
+    consume('pair', failing, { maxDeliveries: max, consumerName: 'pair-a', claimIdleMs: 400 });
+    consume('pair', failing, { maxDeliveries: max, consumerName: 'pair-b', claimIdleMs: 400 });
+    const events = Array.from({ length: 6 }, () => initiated());
+    for (const e of events) calls.set(e.event_id, 0);
+    for (const e of events) await add(e);
+    const mine = new Set(calls.keys());
+    const dead = await until('all dead-lettered', async () => {
+      const found = await deadLetters('pair', mine);
+      return found.length >= events.length && found;
+    }, 20_000);
+    assert.equal(dead.length, events.length, 'each entry dead-lettered once');
+    for (const e of events) assert.equal(calls.get(e.event_id), max, 'handler calls in all');
+    assert.deepEqual([...new Set(dead.map((f) => f.dlq_deliveries))], [String(max)]);
+  });
+
+  test("an entry reclaimed from a dead consumer keeps its count: the dead one's attempts plus the new ones make maxDeliveries", async () => {
+    const max = 4;
+    const target = initiated();
+    await redis.xgroup('CREATE', CHECKOUT_STREAM, 'heir', '$', 'MKSTREAM');
+    const id = await add(target);
+    // A consumer failed it twice (both counted) and died during its third attempt: the delivery count is 3.
+    await redis.xreadgroup('GROUP', 'heir', 'dead-consumer', 'COUNT', 100, 'STREAMS', CHECKOUT_STREAM, '>');
+    await redis.xclaim(CHECKOUT_STREAM, 'heir', 'dead-consumer', 0, id!, 'RETRYCOUNT', 3);
+    let calls = 0;
+    consume('heir', async (event) => {
+      if (event.event_id !== target.event_id) return;
+      calls++;
+      throw new Error('handler bug');
+    }, { maxDeliveries: max, claimIdleMs: 300 });
+    const [letter] = await until('dead-lettered', async () => {
+      const found = await deadLetters('heir', new Set([target.event_id]));
+      return found.length > 0 && found;
+    }, 15_000);
+    // The reclaim is the 4th delivery (3 + 1): one handler call, and the budget is spent.
+    assert.equal(calls, 1);
+    assert.equal(letter!.dlq_deliveries, String(max));
+  });
+
+  // Real errors of real clients: a pg pool and an ioredis client pointed at a port nothing listens on.
+  const outages: { what: string; fail: () => Promise<never> }[] = [
+    {
+      what: 'its database is unreachable',
+      fail: async () => {
+        const dead = createPool(`postgres://postgres@127.0.0.1:${await freePort()}/nowhere`, 1, 'bus-test-dead');
+        try {
+          await dead.query('SELECT 1');
+        } finally {
+          await dead.end().catch(() => undefined);
+        }
+        throw new Error('unreachable: the query succeeded');
+      },
+    },
+    {
+      what: 'its Redis is unreachable',
+      fail: async () => {
+        const dead = new Redis(await freePort(), '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+        dead.on('error', () => undefined);
+        try {
+          await dead.connect().catch(() => undefined);
+          await dead.get('k');
+        } finally {
+          dead.disconnect();
+        }
+        throw new Error('unreachable: the command succeeded');
+      },
+    },
+    {
+      what: 'a participant is behind an open circuit (DependencyUnavailableError)',
+      fail: async () => {
+        throw new DependencyUnavailableError('inventaire', 'inventaire indisponible (circuit ouvert)');
+      },
+    },
+  ];
+  for (const [i, outage] of outages.entries()) {
+    test(`a handler whose dependency is down is never dead-lettered however long it lasts, and is handled once it is back: ${outage.what}`, async () => {
+      const max = 2;
+      const outageCalls = max * 4;
+      const group = `outage-${i}`;
+      const target = initiated();
+      let calls = 0;
+      let handled = 0;
+      consume(group, async (event) => {
+        if (event.event_id !== target.event_id) return;
+        calls++;
+        if (calls <= outageCalls) await outage.fail();
+        handled++;
+      }, { maxDeliveries: max });
+      await add(target);
+      const mine = new Set([target.event_id]);
+      await until('handled once the dependency is back', async () => handled === 1 || (await deadLetters(group, mine)).length > 0, 30_000);
+      assert.deepEqual(await deadLetters(group, mine), [], 'not dead-lettered');
+      assert.equal(calls, outageCalls + 1);
+      await until('acknowledged', async () => (await pendingOf(group)) === 0);
+    });
+  }
 });

@@ -118,3 +118,36 @@ test('inventaire unavailable beyond the 3 attempts: no failure event; the bus re
   });
   assert.equal((await eventsOf(r, init.checkout_id)).filter((e) => e.type !== 'CheckoutInitiated').length, 1);
 });
+
+test('MAX_DELIVERIES=1: inventaire down for several deliveries does not use them up (the entry waits, then StockReserved); a 500 on every attempt does', { timeout: 60_000 }, async () => {
+  const low = await startWorkerUnderTest('w_reservation_low', StockReservationConfig, (config) =>
+    stockReservationWorker({ ...config, MAX_DELIVERIES: 1 }, { gateway: { initialBackoffMs: 20, maxBackoffMs: 50, breakerHalfOpenMs: 200 } }),
+  );
+  try {
+    const answers = new Map<string, (n: number) => Answer>();
+    const calls = (id: string) => low.fake.callsTo('*', RESERVATIONS).filter((c) => (c.body as { reservation_id?: string }).reservation_id === id).length;
+    low.fake.on('*', RESERVATIONS, (call: Call) => {
+      const id = (call.body as { reservation_id: string }).reservation_id;
+      return answers.get(id)?.(calls(id)) ?? { status: 201, body: {} };
+    });
+    // Several deliveries' worth of 503s (3 attempts, then the open circuit lets one probe through per delivery).
+    const down = newCheckout();
+    answers.set(down.checkout_id, (n) => (n <= 5 ? { status: 503, body: { error: 'down' } } : { status: 201, body: {} }));
+    await publish(low.r, checkoutEvent('CheckoutInitiated', down));
+    const out = await awaitEvent(low.r, down.checkout_id, ['StockReserved', 'StockReservationFailed'], 30_000);
+    assert.equal(out.type, 'StockReserved');
+    assert.ok(calls(down.checkout_id) >= 6, `several deliveries (${calls(down.checkout_id)} calls)`);
+    const dlq = (await low.r.xrange('ecommerce.checkout.events.dlq', '-', '+')) as [string, string[]][];
+    assert.ok(!dlq.some(([, f]) => f.includes(down.checkout_id)), 'not dead-lettered');
+    // An internal error on every attempt may be this request's fault: it counts, and one delivery is the budget.
+    const broken = newCheckout();
+    answers.set(broken.checkout_id, () => ({ status: 500, body: { error: 'bug' } }));
+    await publish(low.r, checkoutEvent('CheckoutInitiated', broken));
+    await waitFor('dead-lettered after one delivery', async () => {
+      const letters = (await low.r.xrange('ecommerce.checkout.events.dlq', '-', '+')) as [string, string[]][];
+      return letters.some(([, f]) => f.some((v) => v.includes(broken.checkout_id)));
+    }, 20_000);
+  } finally {
+    await low.stop();
+  }
+});

@@ -3,9 +3,15 @@
  *
  * - Groups are created at `0`, so no entry published before a group's first start is missed.
  * - An entry is acknowledged only after its handler returned (the handler commits its effect first).
- * - A failed entry stays pending and is retried with backoff; after `maxDeliveries` it moves to
- *   `<stream>.dlq` with its error. A malformed entry (missing envelope fields, schema mismatch) goes there at once.
- * - Entries left pending by a dead consumer are reclaimed with XAUTOCLAIM after `claimIdleMs`.
+ * - A failed entry stays pending and is retried with backoff; after `maxDeliveries` handler attempts that failed on
+ *   a healthy system it moves to `<stream>.dlq` with its error. A malformed entry (missing envelope fields, schema
+ *   mismatch) goes there at once. A failure that says a dependency is unreachable (database, Redis, a participant:
+ *   see platform/unavailable.ts) does not count: the entry waits and is retried until the dependency is back.
+ * - The attempt count is the entry's delivery count in Redis, which this consumer keeps exact: a retry takes back only
+ *   the entries that are due, with XCLAIM … RETRYCOUNT (never `XREADGROUP … 0`, which raises the count of every
+ *   pending entry it returns, due or not). A reclaim by another consumer raises it by one: a real new attempt.
+ * - Entries left pending by a dead consumer are reclaimed with XAUTOCLAIM after `claimIdleMs`; a live consumer
+ *   retries its own entries sooner than that (backoff capped at `claimIdleMs / 2`), so they stay its own.
  * - Consumer names default to `<worker>-<host>-<pid>`, so replicas never collide.
  * - Observers may take the entries of a read at once (`handleAll`: one transaction per read, ADR 0011).
  */
@@ -14,11 +20,13 @@ import { decodeEntry, deadLetterStream, type EventEnvelope } from '../../contrac
 import type { Logger } from '../logger.ts';
 import type { Registry } from '../metrics.ts';
 import { createRedis, type Redis } from '../redis.ts';
-import { busMetrics, initConsumed } from './metrics.ts';
+import { isDependencyUnavailable } from '../unavailable.ts';
+import { busMetrics, initConsumed, initConsumerGroup } from './metrics.ts';
 
 export interface Delivery {
   stream: string;
   id: string;
+  /** This attempt's number: 1, then one more per counted failure (dependency outages are not counted). */
   deliveries: number;
 }
 
@@ -47,7 +55,11 @@ interface ConsumerSettings {
   log: Logger;
   registry: Registry;
   claimIdleMs?: number;
+  /** Handler attempts failed on a healthy system before an entry is dead-lettered. */
   maxDeliveries?: number;
+  /** Retry backoff: first delay, doubled per failure up to `retryMaxMs` (and never beyond `claimIdleMs / 2`). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
   count?: number;
   blockMs?: number;
   /**
@@ -75,6 +87,19 @@ interface Admitted {
   id: string;
   fields: Record<string, string>;
   event: EventEnvelope;
+  /** The entry's delivery count in Redis when we got it (see `Retry.deliveries`). */
+  deliveries: number;
+  /** When we got it (an upper bound of Redis' delivery time): a retry's XCLAIM min-idle. */
+  deliveredAt: number;
+}
+/** A failed entry of ours, waiting for its retry. */
+interface Retry {
+  at: number;
+  /** The delivery count its next attempt carries: unchanged after a dependency outage, one more after a counted failure. */
+  deliveries: number;
+  deliveredAt: number;
+  /** Consecutive dependency outages (the backoff of a waiting entry). */
+  waits: number;
 }
 interface ArchivedEntry {
   id: string;
@@ -95,11 +120,21 @@ const toFields = (flat: string[]): Record<string, string> => {
   return fields;
 };
 
+/** Stream entry ids (`<ms>-<seq>`) in stream order. */
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am - bm || as - bs;
+}
+
 export function startConsumer(options: ConsumerOptions): Consumer {
   const { streams, group, log } = options;
   const name = options.consumerName ?? `${options.worker}-${hostname()}-${process.pid}`;
   const claimIdleMs = options.claimIdleMs ?? 30_000;
   const maxDeliveries = options.maxDeliveries ?? 5;
+  const retryBaseMs = options.retryBaseMs ?? 200;
+  // Below claimIdleMs: an entry waiting for its retry is never idle long enough for a reclaim (which would count).
+  const retryMaxMs = Math.max(1, Math.min(options.retryMaxMs ?? 5_000, Math.floor(claimIdleMs / 2)));
   const count = options.count ?? 20;
   const blockMs = options.blockMs ?? 1_000;
   const concurrency = Math.max(1, options.concurrency ?? 1);
@@ -107,10 +142,12 @@ export function startConsumer(options: ConsumerOptions): Consumer {
   const handleOne: Handle = options.handle ?? ((event, delivery) => handleAll!([{ event, delivery }]));
   const metrics = busMetrics(options.registry);
   initConsumed(metrics, streams, options.label);
+  initConsumerGroup(metrics, streams, group);
   // A blocking XREADGROUP holds its connection: commands (ACK, claims, DLQ) get their own.
   const reader: Redis = createRedis(options.redisUrl, `${name}-read`);
   const commands: Redis = createRedis(options.redisUrl, `${name}-cmd`);
-  const retryAt = new Map<string, number>(); // `${stream} ${id}` → when to retry a failed entry
+  const retries = new Map<string, Retry>(); // `${stream} ${id}` → a failed entry of ours and its next attempt
+  const backoff = (n: number) => Math.min(retryBaseMs * 2 ** Math.min(n - 1, 20), retryMaxMs);
   let stopped = false;
   let groupsReady = false;
   let lastClaim = 0;
@@ -149,18 +186,30 @@ export function startConsumer(options: ConsumerOptions): Consumer {
       'dlq_at', new Date().toISOString(),
     );
     await commands.xack(stream, group, id);
+    retries.delete(`${stream} ${id}`);
     metrics.deadLettered.inc({ topic: stream, group });
     log.error({ stream, id, group, reason, deliveries }, 'entry moved to the dead-letter stream');
   }
 
-  async function deliveriesOf(stream: string, id: string): Promise<number> {
-    const pending = (await commands.xpending(stream, group, id, id, 1)) as [string, string, number, number][];
-    return pending[0]?.[3] ?? 1;
+  /** Delivery counts of entries we just claimed (XAUTOCLAIM does not return them). */
+  async function deliveriesOf(stream: string, entries: Entry[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (entries.length === 0) return counts;
+    const first = entries[0]![0];
+    const last = entries[entries.length - 1]![0];
+    // Our other pending entries in that range are the ones waiting for a retry: make room for them too.
+    const pending = (await commands.xpending(stream, group, first, last, entries.length + retries.size, name)) as [string, string, number, number][];
+    for (const [id, , , deliveries] of pending) counts.set(id, Number(deliveries));
+    return counts;
   }
 
-  /** Counts and decodes the entries of a read; malformed ones go to the dead-letter stream at once. */
-  async function admit(stream: string, entries: Entry[]): Promise<Admitted[]> {
+  /**
+   * Counts and decodes the entries of a read; malformed ones go to the dead-letter stream at once. `deliveries`:
+   * each entry's delivery count (1 for new entries).
+   */
+  async function admit(stream: string, entries: Entry[], deliveries: (id: string) => number): Promise<Admitted[]> {
     const admitted: Admitted[] = [];
+    const deliveredAt = Date.now();
     for (const [id, flat] of entries) {
       if (!flat) continue; // deleted from the stream meanwhile
       const fields = toFields(flat);
@@ -173,28 +222,32 @@ export function startConsumer(options: ConsumerOptions): Consumer {
       }
       const emitted = Number((decoded.event.payload as { emitted_at?: number }).emitted_at ?? decoded.event.ts);
       metrics.latency.observe({ topic: stream, type }, Math.max(0, Date.now() / 1000 - emitted));
-      admitted.push({ id, fields, event: decoded.event });
+      // Our own count first: a waiting entry of ours may come back through a reclaim, which raised Redis' count.
+      admitted.push({ id, fields, event: decoded.event, deliveries: retries.get(`${stream} ${id}`)?.deliveries ?? deliveries(id), deliveredAt });
     }
     return admitted;
   }
 
   /** Handles one entry; returns true when it may be acknowledged (the caller batches the XACKs). */
-  async function handleEntry(stream: string, { id, fields, event }: Admitted): Promise<boolean> {
+  async function handleEntry(stream: string, { id, fields, event, deliveries, deliveredAt }: Admitted): Promise<boolean> {
     const key = `${stream} ${id}`;
     try {
-      await handleOne(event, { stream, id, deliveries: 1 });
-      retryAt.delete(key);
+      await handleOne(event, { stream, id, deliveries });
+      retries.delete(key);
       return true;
     } catch (error) {
-      const deliveries = await deliveriesOf(stream, id).catch(() => 1);
       const reason = (error as Error).message || String(error);
-      if (deliveries >= maxDeliveries) {
+      const context = { stream, id, group, type: event.type, correlation_id: event.correlation_id, deliveries, err: reason };
+      if (isDependencyUnavailable(error)) {
+        // Not the entry's fault: the attempt is not counted, the entry waits for the dependency.
+        const waits = (retries.get(key)?.waits ?? 0) + 1;
+        retries.set(key, { at: Date.now() + backoff(waits), deliveries, deliveredAt, waits });
+        if (waits === 1 || waits % 10 === 0) log.warn({ ...context, waits }, 'dependency unavailable; the entry waits (not counted toward dead-lettering)');
+      } else if (deliveries >= maxDeliveries) {
         await deadLetter(stream, id, fields, reason, deliveries);
-        retryAt.delete(key);
       } else {
-        const backoff = Math.min(200 * 2 ** (deliveries - 1), 5_000);
-        retryAt.set(key, Date.now() + backoff);
-        log.warn({ stream, id, type: event.type, correlation_id: event.correlation_id, deliveries, err: reason }, 'handler failed; will retry');
+        retries.set(key, { at: Date.now() + backoff(deliveries), deliveries: deliveries + 1, deliveredAt, waits: 0 });
+        log.warn(context, 'handler failed; will retry');
       }
       return false;
     }
@@ -222,19 +275,22 @@ export function startConsumer(options: ConsumerOptions): Consumer {
   /** The whole read through `handleAll`; false when it failed (the caller then goes entry by entry). */
   async function handleAllAtOnce(all: HandleAll, stream: string, admitted: Admitted[]): Promise<boolean> {
     try {
-      await all(admitted.map(({ id, event }) => ({ event, delivery: { stream, id, deliveries: 1 } })));
+      await all(admitted.map(({ id, event, deliveries }) => ({ event, delivery: { stream, id, deliveries } })));
     } catch (error) {
       log.warn({ stream, group, entries: admitted.length, err: (error as Error).message || String(error) }, 'batch failed; handling its entries one by one');
       return false;
     }
-    for (const { id } of admitted) retryAt.delete(`${stream} ${id}`);
+    for (const { id } of admitted) retries.delete(`${stream} ${id}`);
     return true;
   }
 
-  /** Handles a read, then acknowledges what succeeded in one XACK per stream (after the effects). */
-  async function handleBatch(reply: StreamReply): Promise<void> {
+  /**
+   * Handles a read, then acknowledges what succeeded in one XACK per stream (after the effects). `deliveries`: the
+   * entries' delivery counts in Redis (a read of new entries: 1 each).
+   */
+  async function handleBatch(reply: StreamReply, deliveries: (stream: string, id: string) => number = () => 1): Promise<void> {
     for (const [stream, entries] of reply ?? []) {
-      const admitted = await admit(stream, entries);
+      const admitted = await admit(stream, entries, (id) => deliveries(stream, id));
       const allAtOnce = handleAll !== undefined && admitted.length > 1 && (await handleAllAtOnce(handleAll, stream, admitted));
       const done = allAtOnce ? admitted.map((a) => a.id) : await handleInLanes(stream, admitted);
       if (done.length > 0) await commands.xack(stream, group, ...done);
@@ -285,16 +341,37 @@ export function startConsumer(options: ConsumerOptions): Consumer {
     log.info({ stream, group, replayed }, 'group backfilled from the archive (the stream had been trimmed)');
   }
 
-  /** Our own failed entries whose backoff has elapsed: re-read them from our pending list. */
+  /**
+   * Our own failed entries whose backoff has elapsed, taken back one by one with XCLAIM: RETRYCOUNT sets the delivery
+   * count this attempt carries (so an outage costs nothing and a re-read never inflates it), and the min-idle time
+   * (the time since we got the entry) makes the claim fail if another consumer reclaimed the entry meanwhile.
+   */
   async function retryOwn(): Promise<void> {
     const now = Date.now();
-    if (![...retryAt.values()].some((t) => t <= now)) return;
-    const reply = (await commands.xreadgroup('GROUP', group, name, 'COUNT', 100, 'STREAMS', ...streams, ...streams.map(() => '0'))) as StreamReply;
-    const due = (reply ?? []).map(([stream, entries]): [string, Entry[]] => [
-      stream,
-      entries.filter(([id]) => (retryAt.get(`${stream} ${id}`) ?? Infinity) <= Date.now()),
-    ]);
-    await handleBatch(due);
+    const due = [...retries].filter(([, r]) => r.at <= now).slice(0, 100);
+    if (due.length === 0) return;
+    const pipeline = commands.pipeline();
+    for (const [key, r] of due) {
+      const [stream, id] = key.split(' ') as [string, string];
+      pipeline.xclaim(stream, group, name, Math.max(0, now - r.deliveredAt - 100), id, 'RETRYCOUNT', r.deliveries);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const byStream = new Map<string, Entry[]>();
+    for (const [i, [key]] of due.entries()) {
+      const [error, reply] = results[i] ?? [new Error('no reply'), null];
+      if (error) throw error;
+      const entry = (reply as Entry[])[0];
+      // Acknowledged, reclaimed by another consumer or deleted from the stream meanwhile: no longer ours to retry.
+      if (!entry) {
+        retries.delete(key);
+        continue;
+      }
+      const stream = key.slice(0, key.indexOf(' '));
+      byStream.set(stream, [...(byStream.get(stream) ?? []), entry]);
+    }
+    // In stream order, as a read would give them: entries of one checkout keep their order in their lane.
+    for (const entries of byStream.values()) entries.sort(([a], [b]) => compareIds(a, b));
+    await handleBatch([...byStream], (stream, id) => retries.get(`${stream} ${id}`)?.deliveries ?? 1);
   }
 
   /** Entries a dead consumer left pending. */
@@ -306,7 +383,8 @@ export function startConsumer(options: ConsumerOptions): Consumer {
       do {
         const [next, entries] = (await commands.xautoclaim(stream, group, name, claimIdleMs, cursor, 'COUNT', 50)) as [string, Entry[]];
         if (entries.length > 0) log.info({ stream, count: entries.length }, 'reclaimed pending entries of another consumer');
-        await handleBatch([[stream, entries]]);
+        const counts = await deliveriesOf(stream, entries);
+        await handleBatch([[stream, entries]], (_, id) => counts.get(id) ?? 1);
         cursor = next;
       } while (cursor !== '0-0' && !stopped);
     }

@@ -63,3 +63,14 @@ export function initConsumed(metrics: BusMetrics, streams: readonly string[], co
     }
   }
 }
+
+/** A consumer group's dead-letter counter at 0 per stream: the dashboards' rate panels show 0, not "No data". */
+export function initConsumerGroup(metrics: BusMetrics, streams: readonly string[], group: string): void {
+  for (const stream of streams) metrics.deadLettered.inc({ topic: stream, group }, 0);
+}
+
+/** A relay's series at 0 from start: its schema's re-publication counter and every (topic, type) it publishes. */
+export function initRelay(metrics: BusMetrics, schema: string, streams: readonly string[]): void {
+  metrics.republished.inc({ schema }, 0);
+  initPublished(metrics, streams);
+}

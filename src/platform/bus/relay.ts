@@ -14,7 +14,7 @@ import type { Logger } from '../logger.ts';
 import type { Pool } from '../db.ts';
 import type { Redis } from '../redis.ts';
 import type { Registry } from '../metrics.ts';
-import { busMetrics, initPublished } from './metrics.ts';
+import { busMetrics, initRelay } from './metrics.ts';
 
 export interface RelayOptions {
   pool: Pool;
@@ -61,7 +61,7 @@ export function startRelay(options: RelayOptions): Relay {
   const windowMs = options.republishWindowMs ?? 15 * 60_000;
   const holder = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const metrics = busMetrics(options.registry);
-  initPublished(metrics, options.streams);
+  initRelay(metrics, schema, options.streams);
 
   let lastRunId: string | undefined;
   let lastRunIdCheck = 0;

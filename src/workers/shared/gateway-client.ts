@@ -29,6 +29,7 @@ import {
 import { exchange } from '../../platform/http-client.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { describeCallError } from '../../platform/transient.ts';
+import { DependencyUnavailableError } from '../../platform/unavailable.ts';
 import { classifyStatus, errorText, isTransientError } from './domain/transient.ts';
 
 export type Upstream = 'inventaire' | 'commandes';
@@ -146,6 +147,15 @@ export class GatewayClient {
     if (classifyStatus(answer.status) === 'ok') return { kind: 'ok', status: answer.status, body: answer.body as T };
     return { kind: 'rejected', status: answer.status, body: answer.body, detail: errorText(answer.status, answer.body) };
   }
+}
+
+/**
+ * What a handler throws for an `unavailable` result: the bus waits for the upstream without counting the attempt
+ * toward dead-lettering (DependencyUnavailableError), except after a 500 on every attempt — an internal error that
+ * this very request may cause, which must not be retried forever.
+ */
+export function unavailableError(upstream: Upstream, result: { status?: number; detail: string }, message = result.detail): Error {
+  return result.status === 500 ? new Error(message) : new DependencyUnavailableError(upstream, message);
 }
 
 type RetryBackoff = IBackoffFactory<IRetryBackoffContext<unknown>>;

@@ -5,7 +5,7 @@
  */
 import { STREAMS, newEvent, type EventEnvelope } from '../../../contracts/events.ts';
 import { applyOnce } from '../../../platform/bus/inbox.ts';
-import type { GatewayClient } from '../../shared/gateway-client.ts';
+import { unavailableError, type GatewayClient } from '../../shared/gateway-client.ts';
 import { alreadyApplied } from '../../shared/inbox.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
 import { planFor, releasedLines, stockReleased } from '../domain/compensation.ts';
@@ -29,7 +29,9 @@ export function compensationHandler(ctx: WorkerContext, gateway: GatewayClient, 
     const result = await gateway.post('inventaire', `/api/ddd/inventaire/reservations/${checkoutId}/liberer/`, {}, checkoutId);
     if (result.kind !== 'ok') {
       log.warn({ detail: result.detail }, 'release failed; the bus will redeliver');
-      throw new Error(`release of ${checkoutId} failed: ${result.detail}`);
+      const message = `release of ${checkoutId} failed: ${result.detail}`;
+      // inventaire down: the entry waits without using up its deliveries; a refusal (4xx) counts.
+      throw result.kind === 'unavailable' ? unavailableError('inventaire', result, message) : new Error(message);
     }
     const lignes = releasedLines(result.body);
     let announced = false;

@@ -5,7 +5,7 @@
  */
 import { STREAMS, newEvent, type CheckoutEvent, type EventEnvelope } from '../../../contracts/events.ts';
 import { applyOnce } from '../../../platform/bus/inbox.ts';
-import type { GatewayClient } from '../../shared/gateway-client.ts';
+import { unavailableError, type GatewayClient } from '../../shared/gateway-client.ts';
 import { alreadyApplied } from '../../shared/inbox.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
 import { reservationLines, reservationOutcome, shortageOf, type ReservationAnswer } from '../domain/reservation.ts';
@@ -26,12 +26,16 @@ export function reservationHandler(ctx: WorkerContext, gateway: GatewayClient) {
     }
     const lignes = reservationLines(initiated);
     let answer: ReservationAnswer;
+    let unavailable: { status?: number; detail: string } | undefined;
     if (lignes.length === 0) {
       answer = { kind: 'refused', detail: 'Panier vide: rien à réserver' };
     } else {
       const result = await gateway.post('inventaire', '/api/ddd/inventaire/reservations/', { reservation_id: checkoutId, lignes }, checkoutId);
       if (result.kind === 'ok') answer = { kind: 'reserved' };
-      else if (result.kind === 'unavailable') answer = { kind: 'unavailable', detail: result.detail };
+      else if (result.kind === 'unavailable') {
+        unavailable = result;
+        answer = { kind: 'unavailable', detail: result.detail };
+      }
       else {
         const shortage = result.status === 409 ? shortageOf(result.body) : undefined;
         answer = shortage ? { kind: 'shortage', ...shortage } : { kind: 'refused', detail: result.detail };
@@ -40,7 +44,7 @@ export function reservationHandler(ctx: WorkerContext, gateway: GatewayClient) {
     const outcome = reservationOutcome(initiated, answer, Date.now() / 1000);
     if (outcome.type === 'retry') {
       log.warn({ detail: outcome.detail }, 'inventaire unavailable; the bus will redeliver');
-      throw new Error(outcome.detail);
+      throw unavailableError('inventaire', unavailable ?? { detail: outcome.detail });
     }
     const next = newEvent(STREAMS.checkout, outcome.type, outcome.payload, { correlationId: checkoutId, causationId: event.event_id });
     const applied = await applyOnce(pool, schema, CONSUMER, event.event_id, (client) => outbox.add(client, next));

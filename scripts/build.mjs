@@ -4,6 +4,7 @@
 //   - src/**/* that is not .ts (migrations/*.sql, seed.sql, …), keeping paths: dist/src/<same path>;
 //   - deploy/kong/kong.yml → dist/deploy/kong/kong.yml (the gateway's default KONG_CONFIG resolves against
 //     the folder above dist/src, i.e. dist/, when the working directory has no deploy/kong/kong.yml).
+// Then Vite builds the web console (src/console/web) into dist/console-web/.
 // Afterwards `node dist/src/<service>/main.js` runs without tsx.
 //
 //   node scripts/build.mjs                 # → dist/
@@ -60,7 +61,9 @@ function walk(dir, keep, found = []) {
 }
 
 const isTypeScript = (file) => /\.(c|m)?ts$/.test(file);
-const assets = [...walk('src', (f) => !isTypeScript(f)), 'deploy/kong/kong.yml'];
+// The console's web sources are Vite's input (built below into <out>/console-web), not run-time assets.
+const isWebSource = (file) => file.startsWith(`src${path.sep}console${path.sep}web${path.sep}`);
+const assets = [...walk('src', (f) => !isTypeScript(f) && !isWebSource(f)), 'deploy/kong/kong.yml'];
 for (const asset of assets) {
   const from = path.join(root, asset);
   if (!existsSync(from)) {
@@ -70,6 +73,19 @@ for (const asset of assets) {
   const to = path.join(outDir, asset);
   mkdirSync(path.dirname(to), { recursive: true });
   cpSync(from, to);
+}
+
+// The web console (src/console/web, Vite): the console serves <out>/console-web (CONSOLE_WEB_DIR, default
+// dist/console-web relative to its working directory).
+const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+const web = spawnSync(
+  process.execPath,
+  [vite, 'build', '--config', path.join(root, 'src/console/web/vite.config.ts'), '--outDir', path.join(outDir, 'console-web'), '--emptyOutDir', '--logLevel', 'warn'],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
+);
+if (web.status !== 0) {
+  console.error(`build: vite build of src/console/web failed (exit ${web.status ?? web.signal})`);
+  process.exit(web.status || 1);
 }
 
 const entries = walk(path.relative(root, path.join(outDir, 'src')), (f) => /(^|\/)(main|projection-worker)\.js$/.test(f));

@@ -67,6 +67,8 @@ export interface SystemContext {
   poolMax: number;
   /** The supervisor's environment, inherited by the children. */
   env: NodeJS.ProcessEnv;
+  /** The console's web app as built for this run (web-build.ts), when it built. */
+  webDir?: string;
 }
 
 /** Peer URLs every service gets; a peer absent from the run keeps its default port. */
@@ -129,6 +131,14 @@ export function childEnv(spec: ProcessSpec, ctx: SystemContext): NodeJS.ProcessE
     env.GATEWAY_PORT = String(ports.main);
     env.GATEWAY_ADMIN_PORT = String(ports.extra.admin ?? ports.main + 1);
     env.GATEWAY_TARGETS = JSON.stringify(gatewayTargets(ctx.ports, ctx.env));
+  }
+  if (spec.name === 'console') {
+    // The console reaches the services only through the gateway, as a browser would.
+    env.GATEWAY_URL = env.KONG_URL;
+    // It holds only the keys users sign in with, never the system's own.
+    delete env.API_KEY;
+    delete env.API_KEYS;
+    if (ctx.webDir) env.CONSOLE_WEB_DIR = ctx.webDir;
   }
   return env;
 }

@@ -34,7 +34,14 @@ export function compiledPath(tree: CompiledTree, sourceFile: string): string {
 
 async function listFiles(root: string): Promise<string[]> {
   const entries = await readdir(path.join(root, 'src'), { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name))).sort();
+  return (
+    entries
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
+      // The console's web app is built by Vite (web-build.ts), for the browser: no child runs it.
+      .filter((f) => !f.startsWith(`src${path.sep}console${path.sep}web${path.sep}`))
+      .sort()
+  );
 }
 
 async function sourceHash(root: string, files: string[], esbuildVersion: string): Promise<string> {

@@ -100,6 +100,17 @@ export const PROCESSES: ProcessSpec[] = [
     docsPath: '/swagger/',
     behindGateway: true,
   },
+  // The web console (issue 7): the built web app and its backend-for-frontend, which calls everything through the
+  // gateway. Behind the gateway too (its route `/`), so the gateway opens once the page can be served.
+  {
+    name: 'console',
+    composeName: 'console',
+    entry: 'src/console/main.ts',
+    port: { env: 'CONSOLE_PORT', default: 8010 },
+    readyPath: '/ready',
+    docsPath: '/',
+    behindGateway: true,
+  },
   {
     name: 'gateway',
     composeName: 'kong',
@@ -160,6 +171,7 @@ export const COMPOSE_TARGETS: Record<string, string> = {
   'ecommerce-service:8005': 'ecommerce',
   'saga-orchestrator:8009': 'saga-orchestrator',
   'event-store:7010': 'event-store',
+  'console:8010': 'console',
 };
 
 export function findProcess(name: string): ProcessSpec | undefined {

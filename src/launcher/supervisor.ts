@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { resolveApiKeys } from './api-key.ts';
 import { ManagedProcess } from './child.ts';
 import { compiledPath, compileSources, describeCompileFailure, type CompiledTree } from './compile.ts';
+import { buildWeb } from './web-build.ts';
 import {
   childEnv,
   LOOPBACK,
@@ -94,6 +95,8 @@ export class Supervisor {
   private readonly children = new Map<string, ManagedProcess>();
   /** The compiled sources the children run (compile.ts). */
   private tree: CompiledTree | undefined;
+  /** The console's web app for this run (undefined: not built, the console serves dist/console-web if any). */
+  private webDir: string | undefined;
   /** Arguments after the entry, per child (the local Prometheus's binary and flags). */
   private readonly extraArgs = new Map<string, string[]>();
   private readonly infra = new Map<string, { proc: ManagedProcess; port: number }>();
@@ -179,7 +182,7 @@ export class Supervisor {
     }
     if (problems.length > 0) throw new PreflightError(problems);
 
-    await Promise.all([this.preparePostgres(), this.prepareRedis(redis), this.compile()]);
+    await Promise.all([this.preparePostgres(), this.prepareRedis(redis), this.compile(), this.buildWebApp()]);
     const warning = await persistenceWarning(this.redisUrl);
     if (warning) say.warn(warning);
 
@@ -305,6 +308,21 @@ export class Supervisor {
     return this.tree;
   }
 
+  /**
+   * The console's web app, built by Vite when its sources changed since the last build (web-build.ts). A failed
+   * build does not stop the system: the services work without it, and the console says what is missing.
+   */
+  private async buildWebApp(): Promise<void> {
+    if (!this.specs.some((s) => s.name === 'console')) return;
+    try {
+      const web = await buildWeb();
+      this.webDir = web.dir;
+      if (web.built) say.info(`built the web console (src/console/web changed) in ${Math.round(web.ms)} ms`);
+    } catch (error) {
+      say.warn(`the web console did not build; the console serves dist/console-web if present:\n      ${String((error as Error).message).split('\n').join('\n      ')}`);
+    }
+  }
+
   /** How a service child is run: its compiled entry, with the orphan guard preloaded. */
   private childArgs(spec: ProcessSpec, extra: string[] = []): string[] {
     const tree = this.tree!;
@@ -320,6 +338,7 @@ export class Supervisor {
       apiKeys: this.apiKeys,
       poolMax: poolMaxFor(this.env, this.embedded),
       env: this.env,
+      ...(this.webDir ? { webDir: this.webDir } : {}),
     };
   }
 
@@ -408,14 +427,18 @@ export class Supervisor {
     const gateway = this.specs.find((s) => s.name === 'gateway');
     if (gateway && this.children.get('gateway')?.state === 'up') {
       const ports = this.ports.get('gateway')!;
-      rows.push(['gateway (proxy)', `http://${LOOPBACK}:${ports.main}/`, 'send X-API-Key: <key>']);
+      rows.push(['gateway (proxy)', `http://${LOOPBACK}:${ports.main}/`, 'APIs: send X-API-Key: <key>; / opens the web console']);
       if (ports.extra.admin) rows.push(['gateway (admin)', `http://${LOOPBACK}:${ports.extra.admin}/`, `ready: /status/ready`]);
     }
     for (const spec of this.specs) {
       if (spec.name === 'gateway') continue;
       const child = this.children.get(spec.name)!;
       const base = `http://${LOOPBACK}:${this.ports.get(spec.name)!.main}`;
-      const note = isPrometheus(spec) ? `${child.state === 'up' ? '' : `${child.state.toUpperCase()} (npm run logs -- ${spec.name}); `}${urlNote(base)}` : `docs: ${base}${spec.docsPath ?? '/swagger/'}`;
+      const note = isPrometheus(spec)
+        ? `${child.state === 'up' ? '' : `${child.state.toUpperCase()} (npm run logs -- ${spec.name}); `}${urlNote(base)}`
+        : spec.name === 'console'
+          ? `web console (also at the gateway's /): sign in with the API key`
+          : `docs: ${base}${spec.docsPath ?? '/swagger/'}`;
       rows.push([spec.name, `${base}/`, child.options.unavailable ? `NOT STARTED: ${child.options.unavailable}` : note]);
     }
     rows.push(

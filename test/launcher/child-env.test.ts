@@ -92,8 +92,19 @@ test('the gateway gets its two ports and the compose targets mapped to loopback 
     'ecommerce-service:8005': '127.0.0.1:9107',
     'event-store:7010': '127.0.0.1:7010',
     'saga-orchestrator:8009': '127.0.0.1:8009',
+    'console:8010': '127.0.0.1:8010',
   });
   assert.deepEqual(gatewayTargets(new Map(), {})['ecommerce-service:8005'], '127.0.0.1:8005');
+});
+
+test('the console calls the gateway, serves this run\'s web build and holds none of the system\'s keys', () => {
+  const e = childEnv(findProcess('console')!, { ...context(), webDir: '/tmp/web-build' });
+  assert.equal(e.PORT, '8010');
+  assert.equal(e.GATEWAY_URL, 'http://127.0.0.1:9180');
+  assert.equal(e.CONSOLE_WEB_DIR, '/tmp/web-build');
+  assert.equal(e.API_KEY, undefined);
+  assert.equal(e.API_KEYS, undefined);
+  assert.equal(childEnv(findProcess('console')!, context()).CONSOLE_WEB_DIR, undefined, 'no build: the console falls back to dist/console-web');
 });
 
 test('LAUNCHER_ONLY selects processes by name or compose name and rejects unknown ones', () => {

@@ -25,6 +25,8 @@ export interface TestSystem {
   apiKey: string;
   gateway: string;
   admin: string;
+  /** The web console, directly (through the gateway it is `gateway` + `/`). */
+  console: string;
   ports: Record<string, number>;
   dataDir: string;
   redisUrl: string;
@@ -142,6 +144,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     apiKey,
     gateway,
     admin,
+    console: `http://127.0.0.1:${ports.console}`,
     ports,
     dataDir,
     redisUrl: redis.url,

@@ -1,0 +1,49 @@
+/** Sign-in, sign-out and the session behind a cookie. */
+import { ErreurConsole } from '../domain/erreurs.ts';
+import { cleBienFormee, idSessionValide, nouvelleSession, sessionExpiree, type PolitiqueSession, type Session } from '../domain/session.ts';
+import type { Horloge, SessionStore, VerificateurCle } from './ports.ts';
+
+export interface SessionsDeps {
+  store: SessionStore;
+  verificateur: VerificateurCle;
+  politique: PolitiqueSession;
+  horloge: Horloge;
+}
+
+/** Checks the key against the gateway, then opens a session holding it; returns the new session id. */
+export async function seConnecter(deps: SessionsDeps, corps: unknown): Promise<string> {
+  const apiKey = typeof corps === 'object' && corps !== null && !Array.isArray(corps) ? (corps as { api_key?: unknown }).api_key : undefined;
+  if (!cleBienFormee(apiKey)) {
+    // The value itself is never echoed: it may be a mistyped real key.
+    throw new ErreurConsole('REQUETE_INVALIDE', { field: 'api_key', message: 'chaîne de 1 à 256 caractères imprimables requise' });
+  }
+  const verdict = await deps.verificateur.verifier(apiKey);
+  if (verdict === 'refusee') throw new ErreurConsole('CLE_INVALIDE', { message: 'la passerelle refuse cette clé' });
+  const session = nouvelleSession(apiKey, deps.horloge.maintenant());
+  await deps.store.save(session);
+  return session.id;
+}
+
+export async function seDeconnecter(deps: Pick<SessionsDeps, 'store'>, id: string | undefined): Promise<void> {
+  if (idSessionValide(id)) await deps.store.delete(id);
+}
+
+/** The live session behind an id (its idle clock restarted), or undefined; an expired one is forgotten. */
+export async function sessionActive(deps: Omit<SessionsDeps, 'verificateur'>, id: string | undefined): Promise<Session | undefined> {
+  if (!idSessionValide(id)) return undefined;
+  const session = await deps.store.get(id);
+  if (!session) return undefined;
+  const maintenant = deps.horloge.maintenant();
+  if (sessionExpiree(session, maintenant, deps.politique)) {
+    await deps.store.delete(id);
+    return undefined;
+  }
+  session.vueA = maintenant;
+  await deps.store.save(session);
+  return session;
+}
+
+/** The gateway no longer accepts the session's key (revoked or rotated): the session ends. */
+export async function cleRevoquee(deps: Pick<SessionsDeps, 'store'>, session: Session): Promise<void> {
+  await deps.store.delete(session.id);
+}

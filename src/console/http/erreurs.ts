@@ -1,0 +1,25 @@
+/** Domain errors → HTTP: `{error: CODE, details}` with the code's status, Retry-After on a missing dependency. */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ErreurConsole, STATUT_PAR_CODE } from '../domain/erreurs.ts';
+
+export const RETRY_AFTER_S = 2;
+
+export function envoyerErreur(reply: FastifyReply, erreur: ErreurConsole): FastifyReply {
+  const status = STATUT_PAR_CODE[erreur.code];
+  if (status === 503) reply.header('retry-after', String(RETRY_AFTER_S));
+  return reply.code(status).type('application/json; charset=utf-8').send({ error: erreur.code, details: erreur.details });
+}
+
+/**
+ * The console's error handler: its own errors by code; Fastify's 4xx (bad JSON, too large, wrong content type) as
+ * REQUETE_INVALIDE without echoing the body; anything else a logged 500 (a bug).
+ */
+export function gestionnaireErreurs(error: FastifyError | ErreurConsole, req: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof ErreurConsole) return envoyerErreur(reply, error);
+  const status = (error as FastifyError).statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return reply.code(status).send({ error: 'REQUETE_INVALIDE', details: { code: (error as FastifyError).code ?? null } });
+  }
+  req.log.error({ err: error }, 'unhandled error');
+  return reply.code(500).send({ error: 'ERREUR_INTERNE', details: null });
+}

@@ -1,0 +1,65 @@
+/**
+ * ANY /console-api/gw/<path and query> → the gateway, with the session's key. Status, body and content type come
+ * back unchanged (the services' real answers and business errors); an SSE answer is streamed. A key the gateway
+ * now refuses ends the session (SESSION_EXPIREE), so the web app goes back to sign-in.
+ */
+import type { App } from '../../platform/server.ts';
+import { cleRevoquee, type SessionsDeps } from '../application/sessions.ts';
+import { cheminPasserelle } from '../domain/chemin-passerelle.ts';
+import { ErreurConsole } from '../domain/erreurs.ts';
+import { refusParCleAuth, type GatewayClient } from '../infrastructure/gateway-client.ts';
+import { verifierCsrf, sessionRequise } from './garde.ts';
+
+export const PREFIXE_GW = '/console-api/gw/';
+
+/** Request headers the web app may send on; everything else (cookies above all) stays here. */
+const EN_TETES_TRANSMIS = ['accept', 'content-type', 'idempotency-key', 'x-correlation-id', 'last-event-id'];
+/** Answer headers worth passing back; hop-by-hop, cookies and the gateway's internals are not. */
+const EN_TETES_RENDUS = ['content-type', 'cache-control', 'location', 'retry-after', 'x-correlation-id', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'];
+
+export function gatewayRoutes(app: App, deps: SessionsDeps & { gateway: GatewayClient }): void {
+  // Any body, any content type, passed on as bytes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.all(`${PREFIXE_GW}*`, { schema: { hide: true } }, async (req, reply) => {
+    verifierCsrf(req);
+    const session = await sessionRequise(deps, req);
+    // The raw URL, not Fastify's decoded parameter: what is checked is exactly what is sent.
+    const chemin = cheminPasserelle(req.url.slice(PREFIXE_GW.length));
+    if (chemin === null) throw new ErreurConsole('CHEMIN_INVALIDE', { message: 'chemin de passerelle refusé' });
+
+    const headers: Record<string, string> = {};
+    for (const name of EN_TETES_TRANSMIS) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    headers['x-request-id'] = req.id;
+    headers['x-api-key'] = session.apiKey;
+    const answer = await deps.gateway.transmettre({
+      method: req.method,
+      path: chemin,
+      headers,
+      ...(Buffer.isBuffer(req.body) ? { body: req.body } : {}),
+    });
+    if (refusParCleAuth(answer.status)) {
+      answer.body.resume();
+      await cleRevoquee(deps, session);
+      throw new ErreurConsole('SESSION_EXPIREE', { message: 'la passerelle refuse désormais la clé: reconnectez-vous' });
+    }
+    reply.code(answer.status);
+    for (const name of EN_TETES_RENDUS) {
+      const value = answer.headers[name];
+      if (value !== undefined) reply.header(name, value);
+    }
+    if (answer.status === 204 || answer.status === 304 || req.method === 'HEAD') {
+      answer.body.resume();
+      return reply.send();
+    }
+    if (answer.headers['content-type']?.startsWith('text/event-stream')) {
+      // Proxies (nginx) must not buffer the feed; the head goes out at once.
+      reply.header('x-accel-buffering', 'no');
+    }
+    return reply.send(answer.body);
+  });
+}

@@ -32,6 +32,7 @@ describe('web console: API error messages', { timeout: 10_000 }, () => {
     assert.match(messageFor(429, {}).text, /Trop de requêtes/);
     assert.equal(messageFor(403, { error: 'CSRF' }).sessionLost, false);
     assert.match(messageFor(503, { error: 'PROMETHEUS_INDISPONIBLE' }).text, /Prometheus n’est pas démarré/);
+    assert.equal(messageFor(503, { error: 'PASSERELLE_INDISPONIBLE' }, '2').text, 'La passerelle ne répond pas. Réessayez dans 2 s.');
   });
 
   test('no body, HTML or a 5xx: a sentence, never the raw body', () => {

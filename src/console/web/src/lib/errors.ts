@@ -18,6 +18,9 @@ const BFF_CODES: Readonly<Record<string, string>> = {
   CLE_INVALIDE: 'Clé API refusée par la passerelle.',
   CSRF: 'Requête refusée: elle ne vient pas de la console elle-même.',
   PROMETHEUS_INDISPONIBLE: 'Prometheus n’est pas démarré.',
+  PASSERELLE_INDISPONIBLE: 'La passerelle ne répond pas.',
+  CHEMIN_INVALIDE: 'Adresse refusée par la console.',
+  REQUETE_INVALIDE: 'Requête invalide.',
 };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -47,11 +50,12 @@ export function messageFor(status: number, body: unknown, retryAfter?: string | 
   if (status === 401 && (code === 'NON_CONNECTE' || code === 'SESSION_EXPIREE')) {
     return { tone: 'erreur', text: BFF_CODES[code]!, sessionLost: true };
   }
-  if (code && BFF_CODES[code]) return { tone: 'erreur', text: BFF_CODES[code]!, sessionLost: false };
+  const known = code ? BFF_CODES[code] : undefined;
+  if (known && status !== 503) return { tone: 'erreur', text: known, sessionLost: false };
   if (status === 429) return { tone: 'erreur', text: 'Trop de requêtes: réessayez dans un instant.', sessionLost: false };
   if (status === 503 || status === 502 || status === 504) {
     const wait = retryAfter && /^\d+$/.test(retryAfter) ? ` Réessayez dans ${retryAfter} s.` : ' Réessayez dans un instant.';
-    const what = code ? `${code}.` : 'Service indisponible.';
+    const what = known ?? (code ? `${code}.` : 'Service indisponible.');
     return { tone: 'erreur', text: `${what}${wait}`, sessionLost: false };
   }
   if (status >= 500) return { tone: 'erreur', text: 'Erreur inattendue du serveur.', sessionLost: false };

@@ -3,7 +3,8 @@
 # (`node dist/src/<service>/main.js`). Build: `docker build -t ecommerce-event-driven .`
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# --- build: all dependencies, compile src/** to dist/ and copy the run-time assets (migrations, seeds, kong.yml)
+# --- build: all dependencies, compile src/** to dist/ and copy the run-time assets (migrations, seeds, kong.yml);
+# Vite builds the web console (src/console/web) into dist/console-web here, so nothing is built or fetched at run time
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -214,8 +214,12 @@ const PrometheusConfig = Type.Object(
   closed,
 );
 
+/**
+ * A top-level plugin, global or scoped to one service: Kong's declarative format takes the service's name as the
+ * foreign key (`service: catalogue-service`).
+ */
 const plugin = <N extends string, C extends TSchema>(name: N, config: C) =>
-  Type.Object({ name: Type.Literal(name), enabled: Type.Optional(Type.Boolean()), config }, closed);
+  Type.Object({ name: Type.Literal(name), enabled: Type.Optional(Type.Boolean()), service: Type.Optional(Name()), config }, closed);
 
 /** One schema per plugin the file configures: a plugin name outside this list is refused. */
 export const PLUGIN_SCHEMAS = {

@@ -50,6 +50,7 @@ describe('deploy/kong/kong.yml', () => {
       ['plugin config typo', (d) => { d.plugins.find((p: Json) => p.name === 'key-auth').config.key_name = ['X-API-Key']; }],
       ['unknown rate-limiting policy', (d) => { d.plugins.find((p: Json) => p.name === 'rate-limiting').config.policy = 'reddis'; }],
       ['unknown plugin', (d) => { d.plugins.push({ name: 'key-auth-typo', config: {} }); }],
+      ['plugin scoped to a malformed service name', (d) => { d.plugins.find((p: Json) => p.name === 'key-auth').service = 'catalogue service'; }],
       ['route path without a slash', (d) => { d.services[0].routes[0].paths = ['api/catalogue']; }],
       ['target weight out of range', (d) => { d.upstreams[0].targets[0].weight = 70000; }],
       ['unknown algorithm', (d) => { d.upstreams[0].algorithm = 'random'; }],
@@ -60,6 +61,20 @@ describe('deploy/kong/kong.yml', () => {
       mutate(doc);
       assert.notDeepEqual(problems(doc), [], `${label} should be refused`);
     }
+  });
+
+  it('guards every API service with key-auth and leaves the console route `/` open', () => {
+    const doc = loadKong() as { services: { name: string; routes: { paths: string[] }[] }[]; plugins: { name: string; service?: string }[] };
+    const keyAuth = doc.plugins.filter((p) => p.name === 'key-auth');
+    assert.ok(keyAuth.every((p) => p.service !== undefined), 'no global key-auth: it would guard the console too');
+    const guarded = new Set(keyAuth.map((p) => p.service ?? ''));
+    const declared = new Set(doc.services.map((s) => s.name));
+    for (const name of guarded) assert.ok(declared.has(name), `key-auth on undeclared service ${name}`);
+    for (const s of doc.services) {
+      const isConsole = s.routes.some((r) => r.paths.includes('/'));
+      assert.equal(guarded.has(s.name), !isConsole, `${s.name}: key-auth ${isConsole ? 'must not guard the console' : 'missing'}`);
+    }
+    assert.ok(doc.services.some((s) => s.name === 'console-service'), 'the console service is declared');
   });
 
   it('names unique services, routes and route paths', () => {

@@ -41,6 +41,8 @@ async function startSystem(env: Record<string, string> = {}, kongConfig?: string
     'ecommerce-service:8005': others.address,
     'saga-orchestrator:8009': others.address,
     'event-store:7010': others.address,
+    // the web console's route `/`: every path no API route claims
+    'console:8010': others.address,
     // nothing listens there: a service that is down
     'commandes-service:8000': `127.0.0.1:${deadPort}`,
   };
@@ -158,8 +160,10 @@ describe('gateway in front of fake upstreams', () => {
       assert.equal(echo.url, expected, sent);
       assert.ok(echo.instance.startsWith(who), sent);
     }
+    // Not the catalogue's: the console's route `/` takes it, unstripped.
     const none = await call(sys.gw, '/catalogueX');
-    assert.equal(none.status, 404);
+    assert.equal((none.body as EchoBody).url, '/catalogueX');
+    assert.ok((none.body as EchoBody).instance.startsWith('others'));
   });
 
   test('bodies and methods are forwarded; upstream status codes pass through', async () => {
@@ -212,12 +216,35 @@ describe('gateway in front of fake upstreams', () => {
     assert.equal(simple.headers.get('access-control-allow-origin'), '*');
   });
 
-  test('unknown route → 404 Kong JSON, before key-auth', async () => {
-    for (const key of [null, KEY]) {
-      const r = await call(sys.gw, '/unknown/route', { key });
-      assert.equal(r.status, 404);
-      assert.equal((r.body as { message: string }).message, 'no Route matched with those values');
-      assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+  test('a path no API route claims goes to the console (route `/`) with or without a key: key-auth guards the API services only', async () => {
+    for (const key of [null, 'wrong-key', KEY]) {
+      const r = await call(sys.gw, '/boutique/panier', { key });
+      assert.equal(r.status, 200, String(key));
+      assert.equal((r.body as EchoBody).url, '/boutique/panier');
+      assert.equal((r.body as EchoBody).headers['x-api-key'], undefined, 'hide_credentials: no key goes to the console');
+    }
+    assert.equal((await call(sys.gw, '/api/catalogue/x', { key: null })).status, 401, 'the APIs still need the key');
+    assert.equal((await call(sys.gw, '/api/catalogue/x', { key: 'wrong-key' })).status, 401);
+  });
+
+  test('unknown route → 404 Kong JSON, before key-auth (a file without the console route)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kong-noconsole-'));
+    const file = path.join(dir, 'kong.yml');
+    const original = await readFile(path.join(ROOT, 'deploy/kong/kong.yml'), 'utf8');
+    const withoutConsole = original.replace(/\n  - name: console-service\n[\s\S]*?protocols: \[http, https\]\n/, '\n');
+    assert.notEqual(withoutConsole, original);
+    await writeFile(file, withoutConsole);
+    const bare = await startSystem({}, file);
+    try {
+      for (const key of [null, KEY]) {
+        const r = await call(bare.gw, '/unknown/route', { key });
+        assert.equal(r.status, 404);
+        assert.equal((r.body as { message: string }).message, 'no Route matched with those values');
+        assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+      }
+    } finally {
+      await bare.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
@@ -243,7 +270,7 @@ describe('gateway in front of fake upstreams', () => {
     const status = await admin<{ server: { total_requests: number; connections_active: number } }>(sys.gw, '/status');
     assert.ok(status.body.server.total_requests > 0);
     const services = await admin<{ data: { name: string; host: string }[] }>(sys.gw, '/services');
-    assert.equal(services.body.data.length, 7);
+    assert.equal(services.body.data.length, 8);
     assert.ok(services.body.data.some((s) => s.name === 'catalogue-service' && s.host === 'catalogue-upstream'));
     const routes = await admin<{ data: { name: string; paths: string[] }[] }>(sys.gw, '/routes');
     assert.ok(routes.body.data.some((r) => r.paths.includes('/api/event-store')));
@@ -273,7 +300,8 @@ describe('gateway in front of fake upstreams', () => {
       assert.ok(text.includes(name), name);
     }
     assert.match(text, /kong_http_requests_total\{service="catalogue-service",route="catalogue-route",code="200",source="service",workspace="default",consumer="magasin-app"\} [1-9]/);
-    assert.match(text, /kong_http_requests_total\{service="",route="",code="404",source="kong",workspace="default",consumer=""\} [1-9]/);
+    // Gateway-made answers (key-auth's 401 here; with the console's route `/`, no path is left unmatched).
+    assert.match(text, /kong_http_requests_total\{service="catalogue-service",route="catalogue-route",code="401",source="kong",workspace="default",consumer=""\} [1-9]/);
     assert.match(text, /kong_upstream_target_health\{upstream="catalogue-upstream",target="catalogue-service-1:8000",address="127\.0\.0\.1:\d+",state="healthy",subsystem="http"[^}]*\} 1/);
     assert.match(text, /kong_upstream_target_health\{upstream="catalogue-upstream",target="catalogue-service-1:8000",address="127\.0\.0\.1:\d+",state="unhealthy",subsystem="http"[^}]*\} 0/);
     assert.match(text, /kong_bandwidth_bytes\{service="catalogue-service",route="catalogue-route",direction="egress",workspace="default",consumer="magasin-app"\} [1-9]/);

@@ -28,6 +28,7 @@ test('the committed kong.yml loads and declares every route', async () => {
     ['/ecommerce', 'ecommerce-service', true],
     ['/api/saga', 'saga-orchestrator-service', true],
     ['/api/event-store', 'event-store-service', false],
+    ['/', 'console-service', false],
   ];
   for (const [p, service, strip] of expected) {
     const r = byPath.get(p);
@@ -41,9 +42,11 @@ test('the committed kong.yml loads and declares every route', async () => {
   assert.equal(hosts['saga-orchestrator-service'], 'saga-orchestrator:8009');
   assert.equal(hosts['event-store-service'], 'event-store:7010');
   for (const s of model.services) {
-    // The orchestrator may take 15 s to answer (compensation included): its read timeout is 20 s.
-    const read = s.name === 'saga-orchestrator-service' ? 20000 : 10000;
-    assert.deepEqual([s.connectTimeoutMs, s.readTimeoutMs, s.writeTimeoutMs, s.retries], [1000, read, 10000, 1], s.name);
+    // The orchestrator may take 15 s to answer (compensation included): its read timeout is 20 s. The console
+    // relays the event store's live feed (quiet minutes between events) and is never retried (one instance).
+    const read = s.name === 'saga-orchestrator-service' ? 20000 : s.name === 'console-service' ? 300000 : 10000;
+    const retries = s.name === 'console-service' ? 0 : 1;
+    assert.deepEqual([s.connectTimeoutMs, s.readTimeoutMs, s.writeTimeoutMs, s.retries], [1000, read, 10000, retries], s.name);
   }
   const catalogue = model.services.find((s) => s.name === 'catalogue-service')!;
   assert.equal(catalogue.upstream, 'catalogue-upstream');
@@ -60,7 +63,13 @@ test('the committed kong.yml loads and declares every route', async () => {
   assert.equal(up.passive.enabled, true);
   assert.ok(up.passive.unhealthyStatuses.includes(503));
 
-  assert.deepEqual(model.plugins.keyAuth, { keyNames: ['X-API-Key'], hideCredentials: true, keyInQuery: false });
+  assert.deepEqual(model.plugins.keyAuth, {
+    keyNames: ['X-API-Key'],
+    hideCredentials: true,
+    keyInQuery: false,
+    // Per service, so the console's route `/` is open (the page asks for the key itself).
+    services: model.services.map((s) => s.name).filter((n) => n !== 'console-service'),
+  });
   assert.equal(model.plugins.rateLimiting?.redisHost, 'redis');
   assert.equal(model.plugins.rateLimiting?.redisPort, 6379);
   assert.ok((model.plugins.rateLimiting?.second ?? 0) >= 1000);
@@ -133,4 +142,28 @@ test('gateway env: API_KEY or API_KEYS required, targets map parsed', () => {
   assert.ok(c.kongConfig.endsWith('deploy/kong/kong.yml'));
   assert.throws(() => loadGatewayConfig({ API_KEY: 'k', GATEWAY_TARGETS: '[1]' }), /GATEWAY_TARGETS/);
   assert.throws(() => loadGatewayConfig({ API_KEY: 'k', RATE_LIMIT_SECOND: 'lots' }), /RATE_LIMIT_SECOND/);
+});
+
+test('key-auth attached per service guards those services only; differing copies, unknown services and other scoped plugins are refused or reported', () => {
+  const two = `_format_version: "3.0"
+services:
+  - name: api
+    url: http://api:9000
+    routes: [{ paths: [/api] }]
+  - name: page
+    url: http://page:9001
+    routes: [{ paths: [/] }]
+plugins:
+`;
+  const ka = (service: string, hide = true) => `  - name: key-auth\n    service: ${service}\n    config: { key_names: [X-API-Key], hide_credentials: ${hide}, key_in_query: false }\n`;
+  const { model, warnings } = parseKongConfig(two + ka('api'), { apiKeys: [] });
+  assert.deepEqual(model.plugins.keyAuth?.services, ['api']);
+  assert.deepEqual(warnings, []);
+  assert.throws(() => parseKongConfig(two + ka('api') + ka('page', false), { apiKeys: [] }), /differs from an earlier key-auth/);
+  assert.throws(() => parseKongConfig(two + ka('nope'), { apiKeys: [] }), /service "nope" is not declared/);
+  const scopedCors = parseKongConfig(two + '  - name: cors\n    service: api\n    config: {}\n', { apiKeys: [] });
+  assert.match(scopedCors.warnings.join('\n'), /this scoped one is ignored/);
+  // Global key-auth: every service (no `services` list).
+  const global = parseKongConfig(two + '  - name: key-auth\n    config: { key_names: [X-API-Key], key_in_query: false }\n', { apiKeys: [] });
+  assert.equal(global.model.plugins.keyAuth?.services, undefined);
 });

@@ -17,8 +17,10 @@ export interface EnTetesOrigine {
 }
 
 export function memeOrigine(h: EnTetesOrigine): boolean {
-  if (h.secFetchSite !== undefined && h.secFetchSite !== 'same-origin') return false;
-  if (h.origin === undefined || h.origin === '' || h.origin === 'null') return h.secFetchSite === 'same-origin';
+  // A browser sets Sec-Fetch-Site itself and no page can forge it: when present, it decides (it also holds behind a
+  // proxy that rewrote Host or a port mapping that changed the port).
+  if (h.secFetchSite !== undefined && h.secFetchSite !== '') return h.secFetchSite === 'same-origin';
+  if (h.origin === undefined || h.origin === '' || h.origin === 'null') return false;
   const origine = h.origin.toLowerCase();
   return h.originesPropres.some((o) => o.toLowerCase() === origine);
 }

@@ -72,8 +72,13 @@ export function fichiersWeb(app: App, webDir: string): void {
 
   app.get('/*', { schema: { hide: true } }, async (req, reply) => {
     const brut = req.url.split('?')[0]!;
-    if (brut === '/console-api' || brut.startsWith('/console-api/')) {
-      return reply.code(404).send({ error: 'ROUTE_INCONNUE', details: { path: brut } });
+    // Behind the gateway this route catches every path no API claims: an API client (no text/html in Accept) or
+    // an API-looking path gets a JSON 404 as the gateway gave before (its `message` included), never the page.
+    const pageDemandee = /text\/html/i.test(req.headers.accept ?? '');
+    if (/^\/(console-api|api)(\/|$)/.test(brut) || (!pageDemandee && path.extname(brut) === '')) {
+      return reply
+        .code(404)
+        .send({ error: 'ROUTE_INCONNUE', message: 'no Route matched with those values', details: { method: req.method, path: brut } });
     }
     let relatif: string;
     try {

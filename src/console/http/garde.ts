@@ -9,18 +9,24 @@ import { lireCookie, viaHttps } from './cookies.ts';
 
 const premier = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
-/** The origins this request was addressed to: its Host, and the gateway's X-Forwarded-Host when proxied. */
+/**
+ * The origins this request was addressed to: its Host, and when proxied (the gateway, Kong) the X-Forwarded-Host
+ * with X-Forwarded-Port (both set the host without its port).
+ */
 function originesPropres(req: FastifyRequest): string[] {
   const scheme = viaHttps(req) ? 'https' : 'http';
-  const hosts = [premier(req.headers.host), ...(premier(req.headers['x-forwarded-host'])?.split(',') ?? [])]
-    .map((h) => h?.trim())
-    .filter((h): h is string => !!h);
+  const defaut = scheme === 'https' ? '443' : '80';
+  const hotes: string[] = [];
+  const host = premier(req.headers.host)?.trim();
+  if (host) hotes.push(host);
+  const fwdHost = premier(req.headers['x-forwarded-host'])?.split(',')[0]?.trim();
+  const fwdPort = premier(req.headers['x-forwarded-port'])?.split(',')[0]?.trim();
+  if (fwdHost) hotes.push(fwdPort && !fwdHost.includes(':') ? `${fwdHost}:${fwdPort}` : fwdHost);
   const origins: string[] = [];
-  for (const h of hosts) {
+  for (const h of hotes) {
     origins.push(`${scheme}://${h}`);
-    // A browser leaves the default port out of Origin; a proxy may keep it in the host.
-    if (scheme === 'http' && h.endsWith(':80')) origins.push(`http://${h.slice(0, -3)}`);
-    if (scheme === 'https' && h.endsWith(':443')) origins.push(`https://${h.slice(0, -4)}`);
+    // A browser leaves the default port out of Origin.
+    if (h.endsWith(`:${defaut}`)) origins.push(`${scheme}://${h.slice(0, -defaut.length - 1)}`);
   }
   return origins;
 }

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../platform/logger.ts';
 import type { BalancerTarget } from '../domain/balancer.ts';
-import type { GatewayModel } from '../domain/model.ts';
+import { keyAuthGuards, type GatewayModel } from '../domain/model.ts';
 import { RoutingTable, splitTarget, upstreamPath } from '../domain/routing.ts';
 import type { KeyRing } from './auth.ts';
 import { ForwardError, type Forwarder, type ForwardResponse, type ProxyMetrics } from './ports.ts';
@@ -196,7 +196,7 @@ export function createProxyHandler(deps: ProxyDeps): ProxyHandler {
     }
 
     let consumer: string | undefined;
-    if (keyAuth && keyRing) {
+    if (keyAuth && keyRing && keyAuthGuards(keyAuth, match.route.service)) {
       let key: string | undefined;
       for (const h of keyHeaders) {
         const v = req.headers[h];

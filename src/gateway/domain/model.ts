@@ -73,6 +73,13 @@ export interface KeyAuthConfig {
   keyNames: string[];
   hideCredentials: boolean;
   keyInQuery: boolean;
+  /** The services it guards when attached per service (kong.yml `service:`); absent: every route (global). */
+  services?: string[];
+}
+
+/** Whether key-auth guards a route of this service. */
+export function keyAuthGuards(keyAuth: KeyAuthConfig | undefined, service: string): boolean {
+  return keyAuth !== undefined && (keyAuth.services === undefined || keyAuth.services.includes(service));
 }
 
 export interface RateLimitConfig {

@@ -109,6 +109,13 @@ const KongFile = Type.Object({
 });
 type KongFile = Static<typeof KongFile>;
 
+/** A plugin's `service:` reference (its name, or `{name}`), as Kong's declarative format accepts it. */
+function serviceRef(ref: unknown): string | undefined {
+  if (typeof ref === 'string' && ref !== '') return ref;
+  if (typeof ref === 'object' && ref !== null && typeof (ref as { name?: unknown }).name === 'string') return (ref as { name: string }).name;
+  return undefined;
+}
+
 const KeyAuthConf = Type.Object({
   key_names: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
   hide_credentials: Type.Optional(Type.Boolean()),
@@ -227,10 +234,15 @@ export function parseKongConfig(text: string, secrets: SecretSource, file = 'kon
   }
 
   const plugins: GatewayModel['plugins'] = { prometheus: false };
+  // key-auth may be global or attached per service (so that a route such as the console's `/` stays open);
+  // per-service copies must agree, since this gateway holds one key-auth configuration.
+  let keyAuthGlobal = false;
+  const keyAuthServices: string[] = [];
   for (const [i, p] of (doc.plugins ?? []).entries()) {
     if (p.enabled === false) continue;
-    if (p.service !== undefined || p.route !== undefined || p.consumer !== undefined) {
-      warnings.push(`plugins[${i}] (${p.name}): only global plugins are applied; this scoped one is ignored`);
+    const scopedService = p.name === 'key-auth' && p.route === undefined && p.consumer === undefined ? serviceRef(p.service) : undefined;
+    if ((p.service !== undefined && scopedService === undefined) || p.route !== undefined || p.consumer !== undefined) {
+      warnings.push(`plugins[${i}] (${p.name}): only global plugins and per-service key-auth are applied; this scoped one is ignored`);
       continue;
     }
     const conf = p.config ?? {};
@@ -238,12 +250,24 @@ export function parseKongConfig(text: string, secrets: SecretSource, file = 'kon
     switch (p.name) {
       case 'key-auth': {
         if (!check(KeyAuthConf, conf, at, problems)) break;
-        plugins.keyAuth = {
+        const keyAuth = {
           keyNames: conf.key_names ?? ['apikey'],
           hideCredentials: conf.hide_credentials ?? false,
           keyInQuery: conf.key_in_query ?? true,
         };
-        if (plugins.keyAuth.keyInQuery) warnings.push('key-auth: key_in_query is not supported; keys are read from headers only');
+        if (scopedService !== undefined) {
+          if (!services.some((s) => s.name === scopedService)) {
+            problems.push(`plugins[${i}] (key-auth): service ${JSON.stringify(scopedService)} is not declared`);
+            break;
+          }
+          keyAuthServices.push(scopedService);
+        } else keyAuthGlobal = true;
+        if (plugins.keyAuth && JSON.stringify(plugins.keyAuth) !== JSON.stringify(keyAuth)) {
+          problems.push(`plugins[${i}] (key-auth): its configuration differs from an earlier key-auth; this gateway applies one`);
+          break;
+        }
+        if (!plugins.keyAuth && keyAuth.keyInQuery) warnings.push('key-auth: key_in_query is not supported; keys are read from headers only');
+        plugins.keyAuth = keyAuth;
         break;
       }
       case 'rate-limiting': {
@@ -288,6 +312,8 @@ export function parseKongConfig(text: string, secrets: SecretSource, file = 'kon
         warnings.push(`plugins[${i}]: plugin ${p.name} is not implemented by this gateway; ignored`);
     }
   }
+
+  if (plugins.keyAuth && !keyAuthGlobal) plugins.keyAuth = { ...plugins.keyAuth, services: keyAuthServices };
 
   const seen = new Set<string>();
   for (const r of routes) {

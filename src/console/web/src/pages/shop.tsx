@@ -389,7 +389,7 @@ export function Boutique() {
 
 function ProductCard({ p, disabled, onAdd }: { p: Produit; disabled: boolean; onAdd: (q: number) => void }) {
   const [q, setQ] = useState('1');
-  const id = p.id.slice(0, 8);
+  const id = p.id;
   return (
     <li class="card product">
       <h3>{p.nom}</h3>

@@ -291,7 +291,7 @@ function DemandeForm({ stock, magasins: ms, onDone }: { stock: Stock; magasins: 
   const [quantite, setQuantite] = useState('5');
   const [msg, setMsg] = useState<UiMessage | null>(null);
   const [busy, setBusy] = useState(false);
-  const id = stock.produit_id.slice(0, 8);
+  const id = stock.produit_id;
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -369,7 +369,7 @@ function ProduitForm({ initial, onSaved, onCancel }: { initial?: Produit; onSave
   const [description, setDescription] = useState(initial?.description ?? '');
   const [msg, setMsg] = useState<UiMessage | null>(null);
   const [busy, setBusy] = useState(false);
-  const p = initial ? `e-${initial.id.slice(0, 8)}` : 'n';
+  const p = initial ? `e-${initial.id}` : "n";
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -510,7 +510,7 @@ function DemandeRow({ d, onDone }: { d: Demande; onDone: (m: UiMessage) => void 
       setBusy(false);
     }
   };
-  const id = d.id.slice(0, 8);
+  const id = d.id;
   return (
     <tr>
       <th scope="row">{d.nom_produit ?? d.produit_id}</th>

@@ -16,6 +16,13 @@ export const ConsoleConfigSchema = Type.Object({
   CONSOLE_SESSION_IDLE_MS: Type.Integer({ minimum: 1_000, maximum: 7 * 86_400_000, default: 30 * 60_000 }),
   /** …or this long after sign-in, whichever comes first. */
   CONSOLE_SESSION_MAX_MS: Type.Integer({ minimum: 1_000, maximum: 30 * 86_400_000, default: 12 * 3_600_000 }),
+  /** For the system page: consumer groups (Redis) and outbox backlogs (PostgreSQL); each optional. */
+  REDIS_URL: Type.Optional(UrlVar()),
+  DATABASE_URL: Type.Optional(UrlVar()),
+  /** Prometheus's HTTP API for the live charts (the launcher's, when it runs). */
+  PROMETHEUS_URL: Type.Optional(UrlVar()),
+  /** JSON [{name, url, health, ready}] of the processes whose probes the system page shows (set by the launcher). */
+  CONSOLE_PROCESSES: Type.Optional(Type.String()),
   /** The Vite build of src/console/web (relative to the working directory). */
   CONSOLE_WEB_DIR: Type.String({ minLength: 1, default: 'dist/console-web' }),
 });

@@ -139,6 +139,16 @@ export function childEnv(spec: ProcessSpec, ctx: SystemContext): NodeJS.ProcessE
     delete env.API_KEY;
     delete env.API_KEYS;
     if (ctx.webDir) env.CONSOLE_WEB_DIR = ctx.webDir;
+    // The system page probes every process of this run, on the port that answers its probes.
+    env.CONSOLE_PROCESSES = JSON.stringify(
+      ctx.processes.map((p) => {
+        const ports = ctx.ports.get(p.name) ?? portsOf(p, ctx.env);
+        const health = p.name === 'gateway' ? '/status' : p.name === 'prometheus' ? '/-/healthy' : '/health';
+        return { name: p.name, url: `http://${LOOPBACK}:${readyPortOf(p, ports)}`, health, ready: p.readyPath };
+      }),
+    );
+    const prometheus = ctx.processes.find((p) => p.name === 'prometheus');
+    if (prometheus) env.PROMETHEUS_URL = `http://${LOOPBACK}:${(ctx.ports.get(prometheus.name) ?? portsOf(prometheus, ctx.env)).main}`;
   }
   return env;
 }

@@ -505,6 +505,11 @@ export class Supervisor {
       throw new ControlError(422, `${child.name} is not started: ${(error as Error).message}`);
     }
     if (this.tree!.dir !== before?.dir) for (const c of this.children.values()) c.setArgs(this.childArgs(this.spec(c.name), this.extraArgs.get(c.name)));
+    // The web console's page too: an edited src/console/web is rebuilt (or its last build reused) on its restart.
+    if (child.name === 'console') {
+      await this.buildWebApp();
+      if (this.webDir) child.options.env.CONSOLE_WEB_DIR = this.webDir;
+    }
     say.info(`starting ${child.name} on request`);
     this.stoppedOnRequest.delete(child.name);
     child.start();

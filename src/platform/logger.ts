@@ -2,17 +2,33 @@
  * JSON logs (pino). Every line carries `service`; request logs carry `reqId`, and handlers add
  * `correlation_id` (the checkout id) through child loggers so one grep follows a checkout across processes.
  */
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
-export function createLogger(service: string, level: LevelWithSilent = 'info'): Logger {
-  return pino({
-    level,
-    base: { service, pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    // Credentials never reach a log line, whatever logs the request.
-    redact: { paths: ['req.headers["x-api-key"]', 'headers["x-api-key"]', '*.apiKey', 'apiKey'], censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label }) },
-  });
+/** `destination`: where lines go (default stdout); tests pass a stream to read what was logged. */
+export function createLogger(service: string, level: LevelWithSilent = 'info', destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service, pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // Credentials never reach a log line, whatever logs the request: API keys, and session cookies (the web console).
+      redact: {
+        paths: [
+          'req.headers["x-api-key"]',
+          'headers["x-api-key"]',
+          'req.headers.cookie',
+          'headers.cookie',
+          'res.headers["set-cookie"]',
+          'headers["set-cookie"]',
+          '*.apiKey',
+          'apiKey',
+        ],
+        censor: '[redacted]',
+      },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
 }

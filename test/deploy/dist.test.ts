@@ -134,4 +134,19 @@ describe('dist/: the build the Docker image runs', { timeout: 120_000 }, () => {
     assert.equal(await stop(catalogue), 0, `catalogue exit code:\n${catalogue.output()}`);
     assert.equal(await stop(worker), 0, `notification exit code:\n${worker.output()}`);
   });
+
+  it('holds the web console built by Vite, which the console serves from node dist/... (no source, no tsx)', async () => {
+    const web = path.join(DIST, 'console-web');
+    assert.ok(existsSync(path.join(web, 'index.html')), 'dist/console-web/index.html');
+    assert.ok(!existsSync(path.join(DIST, 'src/console/web')), 'the web sources are not shipped as run-time assets');
+    const [port] = await freePorts(1);
+    // The image runs it from /app, where the default dist/console-web resolves; here the working directory is elsewhere.
+    const console_ = startFromDist('src/console/main.js', { HOST: '127.0.0.1', PORT: String(port), GATEWAY_URL: 'http://127.0.0.1:9', CONSOLE_WEB_DIR: web });
+    running.push(console_);
+    await waitReady(`http://127.0.0.1:${port}/ready`, console_);
+    const page = await fetch(`http://127.0.0.1:${port}/boutique`, { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 200);
+    assert.equal(await page.text(), readFileSync(path.join(web, 'index.html'), 'utf8'));
+    assert.equal(await stop(console_), 0, `console exit code:\n${console_.output()}`);
+  });
 });

@@ -105,6 +105,11 @@ test('the console calls the gateway, serves this run\'s web build and holds none
   assert.equal(e.API_KEY, undefined);
   assert.equal(e.API_KEYS, undefined);
   assert.equal(childEnv(findProcess('console')!, context()).CONSOLE_WEB_DIR, undefined, 'no build: the console falls back to dist/console-web');
+  const probes = JSON.parse(e.CONSOLE_PROCESSES!) as { name: string; url: string; health: string; ready: string }[];
+  assert.deepEqual(probes.find((p) => p.name === 'gateway'), { name: 'gateway', url: 'http://127.0.0.1:9181', health: '/status', ready: '/status/ready' });
+  assert.deepEqual(probes.find((p) => p.name === 'commandes'), { name: 'commandes', url: 'http://127.0.0.1:9105', health: '/health', ready: '/ready' });
+  assert.equal(probes.length, PROCESSES.length);
+  assert.match(e.PROMETHEUS_URL ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
 });
 
 test('LAUNCHER_ONLY selects processes by name or compose name and rejects unknown ones', () => {

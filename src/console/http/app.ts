@@ -11,6 +11,10 @@ import { gestionnaireErreurs } from './erreurs.ts';
 import { fichiersWeb } from './fichiers-web.ts';
 import { gatewayRoutes } from './gateway-routes.ts';
 import { sessionRoutes } from './session-routes.ts';
+import { systemeRoutes } from './systeme-routes.ts';
+import { lireProcessus } from '../domain/systeme.ts';
+import { createPool, type Pool } from '../../platform/db.ts';
+import { createRedis, type Redis } from '../../platform/redis.ts';
 
 /** What tests may replace. */
 export interface ConsoleOverrides {
@@ -34,6 +38,8 @@ export function consoleService(config: ConsoleConfig, overrides: ConsoleOverride
     horloge: overrides.horloge ?? { maintenant: () => Date.now() },
     gateway,
   };
+  let pool: Pool | undefined;
+  let redis: Redis | undefined;
   return {
     service: 'console',
     title: 'Console web (BFF)',
@@ -42,6 +48,14 @@ export function consoleService(config: ConsoleConfig, overrides: ConsoleOverride
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
     routes: async (app, ctx) => {
+      // Its own connections for the system page's read-only queries, outside readiness: the console serves its
+      // page and signs users in whether or not Redis and PostgreSQL answer.
+      pool = config.DATABASE_URL ? createPool(config.DATABASE_URL, 2, 'console') : undefined;
+      redis = config.REDIS_URL ? createRedis(config.REDIS_URL, 'console') : undefined;
+      app.addHook('onClose', async () => {
+        await pool?.end();
+        redis?.disconnect();
+      });
       if (memoire) {
         new prom.Gauge({
           name: 'console_sessions',
@@ -58,6 +72,12 @@ export function consoleService(config: ConsoleConfig, overrides: ConsoleOverride
         scope.setErrorHandler(gestionnaireErreurs);
         await scope.register(async (s) => sessionRoutes(s as unknown as App, deps));
         await scope.register(async (s) => gatewayRoutes(s as unknown as App, deps));
+        systemeRoutes(scope, deps, {
+          processus: lireProcessus(config.CONSOLE_PROCESSES),
+          ...(redis ? { redis } : {}),
+          ...(pool ? { pool } : {}),
+          ...(config.PROMETHEUS_URL ? { prometheusUrl: config.PROMETHEUS_URL.replace(/\/+$/, '') } : {}),
+        });
         fichiersWeb(scope, config.CONSOLE_WEB_DIR);
       });
     },

@@ -1,0 +1,43 @@
+/** GET /console-api/system and the Prometheus pass-through (/console-api/prometheus/query[_range]). */
+import { request } from 'undici';
+import type { App } from '../../platform/server.ts';
+import type { SessionsDeps } from '../application/sessions.ts';
+import { ErreurConsole } from '../domain/erreurs.ts';
+import { parametresPrometheus } from '../domain/systeme.ts';
+import { lireEtatSysteme, type SourcesSysteme } from '../infrastructure/etat-systeme.ts';
+import { sessionRequise } from './garde.ts';
+
+export function systemeRoutes(app: App, deps: Omit<SessionsDeps, 'verificateur'>, sources: SourcesSysteme): void {
+  app.get('/console-api/system', { schema: { hide: true } }, async (req, reply) => {
+    await sessionRequise(deps, req);
+    return reply.header('cache-control', 'no-store').send(await lireEtatSysteme(sources));
+  });
+
+  for (const [chemin, plage] of [['query_range', true], ['query', false]] as const) {
+    app.get(`/console-api/prometheus/${chemin}`, { schema: { hide: true } }, async (req, reply) => {
+      await sessionRequise(deps, req);
+      const params = parametresPrometheus(req.query as Record<string, unknown>, plage);
+      if (!params) {
+        throw new ErreurConsole('REQUETE_INVALIDE', {
+          message: plage ? 'query, start, end et step requis' : 'query requis (time facultatif)',
+        });
+      }
+      if (!sources.prometheusUrl) throw new ErreurConsole('PROMETHEUS_INDISPONIBLE', { message: "Prometheus ne tourne pas (PROMETHEUS_URL absent)" });
+      try {
+        const res = await request(`${sources.prometheusUrl}/api/v1/${chemin}?${params.toString()}`, {
+          method: 'GET',
+          headersTimeout: 10_000,
+          bodyTimeout: 10_000,
+        });
+        const body = await res.body.text();
+        return reply
+          .code(res.statusCode)
+          .header('content-type', String(res.headers['content-type'] ?? 'application/json'))
+          .header('cache-control', 'no-store')
+          .send(body);
+      } catch {
+        throw new ErreurConsole('PROMETHEUS_INDISPONIBLE', { message: 'Prometheus ne répond pas' });
+      }
+    });
+  }
+}

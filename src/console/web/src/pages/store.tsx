@@ -61,6 +61,9 @@ interface Demande {
   date_creation?: string;
 }
 
+/** The reference's sale form records a walk-in customer as the all-zero client (reference §1.2). */
+const ANONYME = '00000000-0000-0000-0000-000000000000';
+
 export const CATEGORIES = ['Informatique', 'Boissons', 'Confiserie', 'Électronique', 'Meubles', 'Vêtements'] as const;
 
 const magasins = async () => (await get<{ magasins: Magasin[] }>(`${P.commandes}/magasins/`)).magasins;
@@ -194,9 +197,11 @@ export function AjouterVente() {
   const [magasinId, setMagasinId] = useState('');
   const [produitId, setProduitId] = useState('');
   const [quantite, setQuantite] = useState('1');
+  const [clientId, setClientId] = useState(ANONYME);
   const [msg, setMsg] = useState<UiMessage | null>(null);
   const [busy, setBusy] = useState(false);
   const ms = useAsync(magasins, []);
+  const clients = useAsync(async () => (await get<{ clients: { id: string; nom_complet: string }[] }>(`${P.ecommerce}/clients/`)).clients, []);
   const all = useAsync(magasinsStocks, []);
   const local = all.data?.find((m) => m.magasin_id === magasinId)?.stocks.filter((s) => s.quantite > 0) ?? [];
   const choisi = local.find((s) => s.produit_id === produitId);
@@ -206,7 +211,7 @@ export function AjouterVente() {
     setMsg(null);
     try {
       await gw('POST', `${P.commandes}/ventes-ddd/enregistrer/`, {
-        body: { magasin_id: magasinId, produit_id: produitId, quantite: Number(quantite) },
+        body: { magasin_id: magasinId, produit_id: produitId, quantite: Number(quantite), client_id: clientId },
       });
       setMsg(success(`Vente enregistrée: ${quantite} × ${choisi?.nom_produit ?? produitId}.`));
       all.reload();
@@ -257,6 +262,15 @@ export function AjouterVente() {
           value={quantite}
           onInput={(e) => setQuantite((e.target as HTMLInputElement).value)}
         />
+        <label for="vente-client">Client</label>
+        <select id="vente-client" value={clientId} onChange={(e) => setClientId((e.target as HTMLSelectElement).value)}>
+          <option value={ANONYME}>Client anonyme</option>
+          {(clients.data ?? []).map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.nom_complet}
+            </option>
+          ))}
+        </select>
         <button class="btn btn-primary" type="submit" disabled={busy || !choisi}>
           Enregistrer la vente
         </button>

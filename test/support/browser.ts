@@ -2,7 +2,7 @@
  * A real browser for the console's tests: Debian's chromium driven by playwright-core (never a downloaded browser).
  * Without chromium the browser tests are skipped on a workstation and FAIL under CI=true (.ci/run installs it).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -28,6 +28,8 @@ export async function launchBrowser(): Promise<Browser> {
 /** Screenshot of the page at 1280 px and 375 px wide, full page, under test-results/ (ignored by git). */
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(screenshotsDir, { recursive: true });
+  // The folder ignores itself: screenshots are run output, never committed.
+  writeFileSync(path.join(screenshotsDir, '.gitignore'), '*\n');
   const before = page.viewportSize() ?? { width: 1280, height: 900 };
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.screenshot({ path: path.join(screenshotsDir, `console-${name}-1280.png`), fullPage: true });

@@ -347,6 +347,20 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
     await page.getByText('Prometheus n’est pas démarré').or(page.getByRole('img', { name: /Graphique: Débit/ })).waitFor();
   });
 
+  test('a session ended elsewhere sends the user back to sign-in at the next call', async () => {
+    const cookie = (await context.cookies()).find((c) => c.name === 'console_session');
+    assert.ok(cookie);
+    // The session ends on the server (as when the key is revoked): the page learns it from its next call.
+    const ended = await fetch(`${base}/console-api/session`, { method: 'DELETE', headers: { cookie: `console_session=${cookie.value}`, origin: base } });
+    assert.equal(ended.status, 204);
+    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Boutique', exact: true }).click();
+    await heading('Connexion');
+    await page.getByText('Votre session a pris fin').waitFor();
+    await page.getByLabel('Clé API').fill(system.apiKey);
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await heading('Boutique');
+  });
+
   test('sign-out: back to sign-in, and the old cookie no longer works', async () => {
     const cookie = (await context.cookies()).find((c) => c.name === 'console_session');
     assert.ok(cookie);

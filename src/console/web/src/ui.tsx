@@ -41,6 +41,28 @@ export const success = (text: string): UiMessage => ({ tone: 'info', text, sessi
 export const toMessage = (e: unknown): UiMessage =>
   e instanceof ApiError ? e.ui : { tone: 'erreur', text: e instanceof Error ? e.message : String(e), sessionLost: false };
 
+/**
+ * A form's action: `busy` while it runs, then its outcome as the message — the success text it returns (none: no
+ * message), or the error in words. One shape for every form of the console.
+ */
+export function useAction() {
+  const [msg, setMsg] = useState<UiMessage | null>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async (action: () => Promise<string | null>) => {
+    setBusy(true);
+    setMsg(null);
+    try {
+      const text = await action();
+      if (text !== null) setMsg(success(text));
+    } catch (err) {
+      setMsg(toMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { msg, busy, run };
+}
+
 export function Status({ v }: { v: StatusView }) {
   return (
     <span class={`status status-${v.tone}`}>

@@ -6,7 +6,7 @@ import { call, get, gw, P } from '../lib/api.ts';
 import type { UiMessage } from '../lib/errors.ts';
 import { CHARTS, matrixToSeries, type PromMatrix } from '../lib/prom.ts';
 import { healthView } from '../lib/status.ts';
-import { Confirm, Loading, Message, Page, Status, dateTime, money, short, success, toMessage, useAsync } from '../ui.tsx';
+import { Confirm, Loading, Message, Page, Status, dateTime, money, short, success, toMessage, useAction, useAsync } from '../ui.tsx';
 
 const STREAMS = ['ecommerce.checkout.events', 'catalogue.produits.events', 'inventaire.stock.events', 'commandes.ventes.events', 'saga.orchestrator.events'];
 
@@ -125,23 +125,15 @@ export function Projection() {
   const [clientId, setClientId] = useState('');
   const model = useAsync(async () => (clientId ? get<ReadModel>(`${P.events}/cqrs/orders-by-client/${clientId}`) : null), [clientId]);
   const [confirm, setConfirm] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [msg, setMsg] = useState<UiMessage | null>(null);
+  const { msg, busy, run } = useAction();
   const [report, setReport] = useState<RebuildReport | null>(null);
-  const rebuild = async () => {
-    setBusy(true);
-    setMsg(null);
-    try {
+  const rebuild = () =>
+    run(async () => {
       const { data } = await gw<RebuildReport>('POST', `${P.events}/admin/projections/orders-by-client/rebuild`, { body: {} });
       setReport(data);
-      setMsg(success(data.identical ? 'Projection reconstruite: identique au modèle en service.' : 'Projection reconstruite: des différences ont été corrigées.'));
       model.reload();
-    } catch (err) {
-      setMsg(toMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+      return data.identical ? 'Projection reconstruite: identique au modèle en service.' : 'Projection reconstruite: des différences ont été corrigées.';
+    });
   return (
     <Page title="Projection">
       <p>Le modèle de lecture CQRS « commandes par client », alimenté par les événements de checkout.</p>

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { get, gw, P } from '../lib/api.ts';
 import type { UiMessage } from '../lib/errors.ts';
-import { Loading, Message, Page, money, success, toMessage, useAsync } from '../ui.tsx';
+import { Loading, Message, Page, money, success, toMessage, useAction, useAsync } from '../ui.tsx';
 
 interface Indicateur {
   magasin: string;
@@ -198,28 +198,21 @@ export function AjouterVente() {
   const [produitId, setProduitId] = useState('');
   const [quantite, setQuantite] = useState('1');
   const [clientId, setClientId] = useState(ANONYME);
-  const [msg, setMsg] = useState<UiMessage | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { msg, busy, run } = useAction();
   const ms = useAsync(magasins, []);
   const clients = useAsync(async () => (await get<{ clients: { id: string; nom_complet: string }[] }>(`${P.ecommerce}/clients/`)).clients, []);
   const all = useAsync(magasinsStocks, []);
   const local = all.data?.find((m) => m.magasin_id === magasinId)?.stocks.filter((s) => s.quantite > 0) ?? [];
   const choisi = local.find((s) => s.produit_id === produitId);
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setMsg(null);
-    try {
+    return run(async () => {
       await gw('POST', `${P.commandes}/ventes-ddd/enregistrer/`, {
         body: { magasin_id: magasinId, produit_id: produitId, quantite: Number(quantite), client_id: clientId },
       });
-      setMsg(success(`Vente enregistrée: ${quantite} × ${choisi?.nom_produit ?? produitId}.`));
       all.reload();
-    } catch (err) {
-      setMsg(toMessage(err));
-    } finally {
-      setBusy(false);
-    }
+      return `Vente enregistrée: ${quantite} × ${choisi?.nom_produit ?? produitId}.`;
+    });
   };
   return (
     <Page title="Ajouter une vente">
@@ -303,22 +296,15 @@ export function AjouterVente() {
 function DemandeForm({ stock, magasins: ms, onDone }: { stock: Stock; magasins: Magasin[]; onDone: () => void }) {
   const [magasinId, setMagasinId] = useState(ms[0]?.id ?? '');
   const [quantite, setQuantite] = useState('5');
-  const [msg, setMsg] = useState<UiMessage | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { msg, busy, run } = useAction();
   const id = stock.produit_id;
-  const submit = async (e: Event) => {
+  const submit = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setMsg(null);
-    try {
+    return run(async () => {
       await gw('POST', `${P.inventaire}/demandes/`, { body: { produit_id: stock.produit_id, magasin_id: magasinId, quantite: Number(quantite) } });
-      setMsg(success('Demande créée: elle attend sa validation.'));
       onDone();
-    } catch (err) {
-      setMsg(toMessage(err));
-    } finally {
-      setBusy(false);
-    }
+      return 'Demande créée: elle attend sa validation.';
+    });
   };
   return (
     <form class="inline-form" onSubmit={submit} aria-label={`Demande de réapprovisionnement: ${stock.nom_produit}`}>
@@ -381,29 +367,22 @@ function ProduitForm({ initial, onSaved, onCancel }: { initial?: Produit; onSave
   const [categorie, setCategorie] = useState(initial?.categorie ?? '');
   const [prix, setPrix] = useState(initial ? String(initial.prix) : '');
   const [description, setDescription] = useState(initial?.description ?? '');
-  const [msg, setMsg] = useState<UiMessage | null>(null);
-  const [busy, setBusy] = useState(false);
-  const p = initial ? `e-${initial.id}` : "n";
-  const submit = async (e: Event) => {
+  const { msg, busy, run } = useAction();
+  const p = initial ? `e-${initial.id}` : 'n';
+  const submit = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setMsg(null);
     const body = { nom: nom.trim(), categorie, prix: Number(prix), description: description.trim() };
-    try {
+    return run(async () => {
       if (initial) await gw('PATCH', `${P.catalogue}/produits/${initial.id}/`, { body });
       else await gw('POST', `${P.catalogue}/ajouter/`, { body });
-      setMsg(success(initial ? 'Produit modifié.' : 'Produit ajouté au catalogue.'));
       if (!initial) {
         setNom('');
         setPrix('');
         setDescription('');
       }
       onSaved();
-    } catch (err) {
-      setMsg(toMessage(err));
-    } finally {
-      setBusy(false);
-    }
+      return initial ? 'Produit modifié.' : 'Produit ajouté au catalogue.';
+    });
   };
   return (
     <form class="card form" onSubmit={submit} aria-label={initial ? `Modifier ${initial.nom}` : 'Ajouter un produit'}>
@@ -509,21 +488,15 @@ export function Produits() {
 
 function DemandeRow({ d, onDone }: { d: Demande; onDone: (m: UiMessage) => void }) {
   const [motif, setMotif] = useState('');
-  const [msg, setMsg] = useState<UiMessage | null>(null);
-  const [busy, setBusy] = useState(false);
-  const act = async (kind: 'valider' | 'rejeter') => {
-    setBusy(true);
-    setMsg(null);
-    try {
+  const { msg, busy, run } = useAction();
+  // The outcome goes to the list (this row leaves it); only an error stays beside the row's buttons.
+  const act = (kind: 'valider' | 'rejeter') =>
+    run(async () => {
       if (kind === 'valider') await gw('POST', `${P.supply}/valider-demande/${d.id}/`, { body: {} });
       else await gw('POST', `${P.supply}/rejeter-demande/${d.id}/`, { body: { motif: motif.trim() || 'Rejeté par l’utilisateur' } });
       onDone(success(`Demande ${kind === 'valider' ? 'validée' : 'rejetée'}: ${d.quantite} × ${d.nom_produit ?? d.produit_id} pour ${d.nom_magasin ?? d.magasin_id}.`));
-    } catch (err) {
-      setMsg(toMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+      return null;
+    });
   const id = d.id;
   return (
     <tr>

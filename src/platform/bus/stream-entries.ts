@@ -9,9 +9,12 @@ export const toFields = (flat: string[]): Record<string, string> => {
   return fields;
 };
 
-/** Stream entry ids (`<ms>-<seq>`) in stream order. */
+/** Stream entry ids (`<ms>-<seq>`) in stream order; exact for any 64-bit part (digits compared, no Number). */
 export function compareIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am - bm || as - bs;
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  return compareDigits(am, bm) || compareDigits(as, bs);
 }
+
+/** Decimal integers without leading zeros: the longer is larger, else the first differing digit decides. */
+const compareDigits = (x: string, y: string): number => x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);

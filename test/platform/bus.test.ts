@@ -20,6 +20,7 @@ import { createRegistry } from '../../src/platform/metrics.ts';
 import { CHECKOUT_STREAM, STREAMS, deadLetterStream, encodeEntry, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
 import { createServer } from 'node:http';
 import { SEED } from '../../src/contracts/common.ts';
+import { eventStoreArchive } from '../../src/contracts/event-store.ts';
 import { DependencyUnavailableError } from '../../src/platform/unavailable.ts';
 import { freePort } from '../support/ports.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
@@ -346,7 +347,7 @@ describe('consumer groups', () => {
         await applyOnce(pool, SCHEMA, 'late-after-trim', event.event_id, async () => {
           seen.push(event.event_id);
         });
-      }, { streams: [stream], archiveUrl: `http://127.0.0.1:${port}` });
+      }, { streams: [stream], archive: eventStoreArchive(`http://127.0.0.1:${port}`) });
       await until('all five handled', async () => seen.length >= 5);
       assert.deepEqual([...seen].sort(), events.map((e) => e.event_id).sort());
     } finally {

@@ -3,6 +3,7 @@
  * (group choreo-ecommerce) and the deadline watcher (autocommit reads, one short transaction per fired deadline).
  */
 import { STREAMS } from '../../contracts/events.ts';
+import { eventStoreArchive } from '../../contracts/event-store.ts';
 import { startConsumer } from '../../platform/bus/consumer.ts';
 import { startBackgroundLoop } from '../../platform/background-loop.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -72,7 +73,7 @@ export function startChoreoRuntime(options: ChoreoRuntimeOptions): () => Promise
     claimIdleMs: options.claimIdleMs,
     // Checkouts end independently (their rows and orders are keyed by checkout id); one lane each.
     concurrency: 16,
-    archiveUrl: options.archiveUrl,
+    archive: options.archiveUrl ? eventStoreArchive(options.archiveUrl) : undefined,
   });
 
   let lastPurge = 0;

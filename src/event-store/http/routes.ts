@@ -4,6 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { EVENT_STORE_PREFIX } from '../../contracts/event-store.ts';
 import { STREAMS } from '../../contracts/events.ts';
 import { HttpError, badRequest, conflict, notFound, unavailable } from '../../platform/errors.ts';
 import type { Pool } from '../../platform/db.ts';
@@ -58,7 +59,7 @@ export const DEFAULT_SSE_LIMITS: SseLimits = { maxStreams: 64, maxPerClient: 8, 
 const SSE_BATCH = 200;
 
 const KNOWN_STREAMS: readonly string[] = Object.values(STREAMS);
-const P = '/api/event-store';
+const P = EVENT_STORE_PREFIX; // the archive's route is named in contracts/event-store.ts, where consumers read it
 
 /** The state as the API shows it: the reference's keys, plus `detail` and the archive's fields per event. */
 const view = (s: CheckoutState) => ({

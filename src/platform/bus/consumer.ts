@@ -14,14 +14,23 @@
  *   retries its own entries sooner than that (backoff capped at `claimIdleMs / 2`), so they stay its own.
  * - Consumer names default to `<worker>-<host>-<pid>`, so replicas never collide.
  * - Observers may take the entries of a read at once (`handleAll`: one transaction per read, ADR 0011).
+ *
+ * The parts: consumer-source.ts (groups, reads, claims, the archive backfill of archive.ts), retry-policy.ts (attempt
+ * counting and backoff), dead-letters.ts (the `<stream>.dlq` format), consumer-gauges.ts; this file handles reads
+ * (decoding, lanes, batches, acknowledgements) and runs the loop.
  */
 import { hostname } from 'node:os';
-import { decodeEntry, deadLetterStream, type EventEnvelope } from '../../contracts/events.ts';
+import { decodeEntry, type EventEnvelope } from '../../contracts/events.ts';
 import type { Logger } from '../logger.ts';
 import type { Registry } from '../metrics.ts';
 import { createRedis, type Redis } from '../redis.ts';
-import { isDependencyUnavailable } from '../unavailable.ts';
-import { busMetrics, initConsumed, initConsumerGroup } from './metrics.ts';
+import type { Archive } from './archive.ts';
+import { groupGauges } from './consumer-gauges.ts';
+import { StreamSource, type Read } from './consumer-source.ts';
+import { writeDeadLetter } from './dead-letters.ts';
+import { busMetrics, initConsumed, initConsumerGroup, type BusMetrics } from './metrics.ts';
+import { RetryPolicy } from './retry-policy.ts';
+import { toFields, type Entry } from './stream-entries.ts';
 
 export interface Delivery {
   stream: string;
@@ -69,11 +78,8 @@ interface ConsumerSettings {
   concurrency?: number;
   /** Called once when this process created the group. */
   onGroupCreated?: (stream: string) => Promise<void>;
-  /**
-   * The event store's base URL. A group created after the stream was trimmed first replays, from the archive,
-   * the events the stream no longer holds (handlers are idempotent, so an overlap is harmless).
-   */
-  archiveUrl?: string;
+  /** Where a group created after its stream was trimmed first replays the events the stream lost (archive.ts). */
+  archive?: Archive;
 }
 
 export interface Consumer {
@@ -81,7 +87,6 @@ export interface Consumer {
   stop: () => Promise<void>;
 }
 
-type Entry = [id: string, fields: string[]];
 /** An entry read and decoded, ready for its handler. */
 interface Admitted {
   id: string;
@@ -92,169 +97,93 @@ interface Admitted {
   /** When we got it (an upper bound of Redis' delivery time): a retry's XCLAIM min-idle. */
   deliveredAt: number;
 }
-/** A failed entry of ours, waiting for its retry. */
-interface Retry {
-  at: number;
-  /** The delivery count its next attempt carries: unchanged after a dependency outage, one more after a counted failure. */
-  deliveries: number;
-  deliveredAt: number;
-  /** Consecutive dependency outages (the backoff of a waiting entry). */
-  waits: number;
-}
-interface ArchivedEntry {
-  id: string;
-  position: number;
-  event_id: string;
-  type: string;
-  ts: number | string;
-  payload: unknown;
-  correlation_id: string;
-  causation_id: string | null;
-  version: number;
-}
-type StreamReply = [stream: string, entries: Entry[]][] | null;
 
-const toFields = (flat: string[]): Record<string, string> => {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
-  return fields;
-};
-
-/** Stream entry ids (`<ms>-<seq>`) in stream order. */
-function compareIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am - bm || as - bs;
+interface Settings {
+  streams: readonly string[];
+  group: string;
+  name: string;
+  label: string;
+  log: Logger;
+  concurrency: number;
+  handleOne: Handle;
+  handleAll?: HandleAll;
 }
 
-export function startConsumer(options: ConsumerOptions): Consumer {
-  const { streams, group, log } = options;
-  const name = options.consumerName ?? `${options.worker}-${hostname()}-${process.pid}`;
-  const claimIdleMs = options.claimIdleMs ?? 30_000;
-  const maxDeliveries = options.maxDeliveries ?? 5;
-  const retryBaseMs = options.retryBaseMs ?? 200;
-  // Below claimIdleMs: an entry waiting for its retry is never idle long enough for a reclaim (which would count).
-  const retryMaxMs = Math.max(1, Math.min(options.retryMaxMs ?? 5_000, Math.floor(claimIdleMs / 2)));
-  const count = options.count ?? 20;
-  const blockMs = options.blockMs ?? 1_000;
-  const concurrency = Math.max(1, options.concurrency ?? 1);
-  const handleAll = options.handleAll;
-  const handleOne: Handle = options.handle ?? ((event, delivery) => handleAll!([{ event, delivery }]));
-  const metrics = busMetrics(options.registry);
-  initConsumed(metrics, streams, options.label);
-  initConsumerGroup(metrics, streams, group);
-  // A blocking XREADGROUP holds its connection: commands (ACK, claims, DLQ) get their own.
-  const reader: Redis = createRedis(options.redisUrl, `${name}-read`);
-  const commands: Redis = createRedis(options.redisUrl, `${name}-cmd`);
-  const retries = new Map<string, Retry>(); // `${stream} ${id}` → a failed entry of ours and its next attempt
-  const backoff = (n: number) => Math.min(retryBaseMs * 2 ** Math.min(n - 1, 20), retryMaxMs);
-  let stopped = false;
-  let groupsReady = false;
-  let lastClaim = 0;
-  let lastGauges = 0;
-  let failing = false;
+/** Handles reads: decodes, runs the handlers (lanes or one batch), dead-letters, acknowledges. */
+class ReadHandler {
+  constructor(
+    private readonly commands: Redis,
+    private readonly retries: RetryPolicy,
+    private readonly metrics: BusMetrics,
+    private readonly s: Settings,
+  ) {}
 
-  async function ensureGroups(): Promise<void> {
-    for (const stream of streams) {
-      const exists =
-        (await commands.exists(stream)) === 1 &&
-        ((await commands.xinfo('GROUPS', stream)) as unknown[][]).some((g) => toFields(g.map(String)).name === group);
-      if (exists) continue;
-      // Backfill before creating the group: if the archive is unreachable we fail here and retry the whole step.
-      if (options.archiveUrl && (await commands.exists(stream)) === 1) await backfill(stream, options.archiveUrl);
-      try {
-        await commands.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
-        log.info({ stream, group }, 'consumer group created at 0');
-        await options.onGroupCreated?.(stream);
-      } catch (error) {
-        if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
-      }
+  /** Handles a read, then acknowledges what succeeded in one XACK per stream (after the effects). */
+  async handle({ reply, deliveries }: Read): Promise<void> {
+    const { handleAll, group } = this.s;
+    for (const [stream, entries] of reply ?? []) {
+      const admitted = await this.admit(stream, entries, (id) => deliveries(stream, id));
+      const allAtOnce = handleAll !== undefined && admitted.length > 1 && (await this.handleAllAtOnce(handleAll, stream, admitted));
+      const done = allAtOnce ? admitted.map((a) => a.id) : await this.handleInLanes(stream, admitted);
+      if (done.length > 0) await this.commands.xack(stream, group, ...done);
     }
-    groupsReady = true;
   }
 
-  async function deadLetter(stream: string, id: string, fields: Record<string, string>, reason: string, deliveries: number) {
-    await commands.xadd(
-      deadLetterStream(stream), '*',
-      ...Object.entries(fields).flat(),
-      'dlq_error', reason.slice(0, 2_000),
-      'dlq_stream', stream,
-      'dlq_group', group,
-      'dlq_consumer', name,
-      'dlq_original_id', id,
-      'dlq_deliveries', String(deliveries),
-      'dlq_at', new Date().toISOString(),
-    );
-    await commands.xack(stream, group, id);
-    retries.delete(`${stream} ${id}`);
-    metrics.deadLettered.inc({ topic: stream, group });
-    log.error({ stream, id, group, reason, deliveries }, 'entry moved to the dead-letter stream');
-  }
-
-  /** Delivery counts of entries we just claimed (XAUTOCLAIM does not return them). */
-  async function deliveriesOf(stream: string, entries: Entry[]): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    if (entries.length === 0) return counts;
-    const first = entries[0]![0];
-    const last = entries[entries.length - 1]![0];
-    // Our other pending entries in that range are the ones waiting for a retry: make room for them too.
-    const pending = (await commands.xpending(stream, group, first, last, entries.length + retries.size, name)) as [string, string, number, number][];
-    for (const [id, , , deliveries] of pending) counts.set(id, Number(deliveries));
-    return counts;
-  }
-
-  /**
-   * Counts and decodes the entries of a read; malformed ones go to the dead-letter stream at once. `deliveries`:
-   * each entry's delivery count (1 for new entries).
-   */
-  async function admit(stream: string, entries: Entry[], deliveries: (id: string) => number): Promise<Admitted[]> {
+  /** Counts and decodes the entries of a read; malformed ones go to the dead-letter stream at once. */
+  private async admit(stream: string, entries: Entry[], deliveries: (id: string) => number): Promise<Admitted[]> {
     const admitted: Admitted[] = [];
     const deliveredAt = Date.now();
     for (const [id, flat] of entries) {
       if (!flat) continue; // deleted from the stream meanwhile
       const fields = toFields(flat);
       const type = fields.type ?? 'unknown';
-      metrics.consumed.inc({ topic: stream, type, consumer: options.label });
+      this.metrics.consumed.inc({ topic: stream, type, consumer: this.s.label });
       const decoded = decodeEntry(stream, fields);
       if (!decoded.ok) {
-        await deadLetter(stream, id, fields, `malformed entry: ${decoded.reason}`, 1);
+        await this.deadLetter(stream, id, fields, `malformed entry: ${decoded.reason}`, 1);
         continue;
       }
       const emitted = Number((decoded.event.payload as { emitted_at?: number }).emitted_at ?? decoded.event.ts);
-      metrics.latency.observe({ topic: stream, type }, Math.max(0, Date.now() / 1000 - emitted));
+      this.metrics.latency.observe({ topic: stream, type }, Math.max(0, Date.now() / 1000 - emitted));
       // Our own count first: a waiting entry of ours may come back through a reclaim, which raised Redis' count.
-      admitted.push({ id, fields, event: decoded.event, deliveries: retries.get(`${stream} ${id}`)?.deliveries ?? deliveries(id), deliveredAt });
+      const count = this.retries.deliveriesOf(stream, id) ?? deliveries(id);
+      admitted.push({ id, fields, event: decoded.event, deliveries: count, deliveredAt });
     }
     return admitted;
   }
 
   /** Handles one entry; returns true when it may be acknowledged (the caller batches the XACKs). */
-  async function handleEntry(stream: string, { id, fields, event, deliveries, deliveredAt }: Admitted): Promise<boolean> {
-    const key = `${stream} ${id}`;
+  private async handleEntry(stream: string, { id, fields, event, deliveries, deliveredAt }: Admitted): Promise<boolean> {
     try {
-      await handleOne(event, { stream, id, deliveries });
-      retries.delete(key);
+      await this.s.handleOne(event, { stream, id, deliveries });
+      this.retries.forget(stream, id);
       return true;
     } catch (error) {
       const reason = (error as Error).message || String(error);
-      const context = { stream, id, group, type: event.type, correlation_id: event.correlation_id, deliveries, err: reason };
-      if (isDependencyUnavailable(error)) {
-        // Not the entry's fault: the attempt is not counted, the entry waits for the dependency.
-        const waits = (retries.get(key)?.waits ?? 0) + 1;
-        retries.set(key, { at: Date.now() + backoff(waits), deliveries, deliveredAt, waits });
-        if (waits === 1 || waits % 10 === 0) log.warn({ ...context, waits }, 'dependency unavailable; the entry waits (not counted toward dead-lettering)');
-      } else if (deliveries >= maxDeliveries) {
-        await deadLetter(stream, id, fields, reason, deliveries);
+      const context = { stream, id, group: this.s.group, type: event.type, correlation_id: event.correlation_id, deliveries, err: reason };
+      const verdict = this.retries.failed(stream, id, error, deliveries, deliveredAt);
+      if (verdict.action === 'wait') {
+        const { waits } = verdict;
+        if (waits === 1 || waits % 10 === 0) this.s.log.warn({ ...context, waits }, 'dependency unavailable; the entry waits (not counted toward dead-lettering)');
+      } else if (verdict.action === 'dead-letter') {
+        await this.deadLetter(stream, id, fields, reason, deliveries);
       } else {
-        retries.set(key, { at: Date.now() + backoff(deliveries), deliveries: deliveries + 1, deliveredAt, waits: 0 });
-        log.warn(context, 'handler failed; will retry');
+        this.s.log.warn(context, 'handler failed; will retry');
       }
       return false;
     }
   }
 
+  private async deadLetter(stream: string, id: string, fields: Record<string, string>, reason: string, deliveries: number): Promise<void> {
+    const { group, name, log } = this.s;
+    await writeDeadLetter(this.commands, { stream, id, fields, reason, deliveries, group, consumer: name });
+    this.retries.forget(stream, id);
+    this.metrics.deadLettered.inc({ topic: stream, group });
+    log.error({ stream, id, group, reason, deliveries }, 'entry moved to the dead-letter stream');
+  }
+
   /** One lane per correlation id, in stream order within a lane, up to `concurrency` lanes at once. */
-  async function handleInLanes(stream: string, admitted: Admitted[]): Promise<string[]> {
+  private async handleInLanes(stream: string, admitted: Admitted[]): Promise<string[]> {
     const lanes = new Map<string, Admitted[]>();
     for (const entry of admitted) {
       const lane = lanes.get(entry.event.correlation_id);
@@ -265,174 +194,59 @@ export function startConsumer(options: ConsumerOptions): Consumer {
     const queue = [...lanes.values()];
     const runLane = async () => {
       for (let lane = queue.shift(); lane; lane = queue.shift()) {
-        for (const entry of lane) if (await handleEntry(stream, entry)) done.push(entry.id);
+        for (const entry of lane) if (await this.handleEntry(stream, entry)) done.push(entry.id);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, runLane));
+    await Promise.all(Array.from({ length: Math.min(this.s.concurrency, queue.length) }, runLane));
     return done;
   }
 
   /** The whole read through `handleAll`; false when it failed (the caller then goes entry by entry). */
-  async function handleAllAtOnce(all: HandleAll, stream: string, admitted: Admitted[]): Promise<boolean> {
+  private async handleAllAtOnce(all: HandleAll, stream: string, admitted: Admitted[]): Promise<boolean> {
     try {
       await all(admitted.map(({ id, event, deliveries }) => ({ event, delivery: { stream, id, deliveries } })));
     } catch (error) {
-      log.warn({ stream, group, entries: admitted.length, err: (error as Error).message || String(error) }, 'batch failed; handling its entries one by one');
+      const err = (error as Error).message || String(error);
+      this.s.log.warn({ stream, group: this.s.group, entries: admitted.length, err }, 'batch failed; handling its entries one by one');
       return false;
     }
-    for (const { id } of admitted) retries.delete(`${stream} ${id}`);
+    for (const { id } of admitted) this.retries.forget(stream, id);
     return true;
   }
+}
 
-  /**
-   * Handles a read, then acknowledges what succeeded in one XACK per stream (after the effects). `deliveries`: the
-   * entries' delivery counts in Redis (a read of new entries: 1 each).
-   */
-  async function handleBatch(reply: StreamReply, deliveries: (stream: string, id: string) => number = () => 1): Promise<void> {
-    for (const [stream, entries] of reply ?? []) {
-      const admitted = await admit(stream, entries, (id) => deliveries(stream, id));
-      const allAtOnce = handleAll !== undefined && admitted.length > 1 && (await handleAllAtOnce(handleAll, stream, admitted));
-      const done = allAtOnce ? admitted.map((a) => a.id) : await handleInLanes(stream, admitted);
-      if (done.length > 0) await commands.xack(stream, group, ...done);
-    }
-  }
-
-  /**
-   * Replays from the archive what the stream lost to trimming, before the group reads the stream itself.
-   * Nothing to do when the stream still holds every entry ever added to it.
-   */
-  async function backfill(stream: string, archiveUrl: string): Promise<void> {
-    const info = toFields(((await commands.xinfo('STREAM', stream)) as unknown[]).map((v) => (typeof v === 'object' ? '' : String(v))));
-    const added = Number(info['entries-added'] ?? 0);
-    const length = Number(info.length ?? 0);
-    if (added <= length) return;
-    const first = String(info['recorded-first-entry-id'] ?? '0-0');
-    const before = (id: string) => {
-      const [a, b] = id.split('-').map(Number) as [number, number];
-      const [c, d] = first.split('-').map(Number) as [number, number];
-      return a < c || (a === c && b < d);
-    };
-    let after = 0;
-    let replayed = 0;
-    for (;;) {
-      const url = `${archiveUrl}/api/event-store/streams/${encodeURIComponent(stream)}/events?count=500&after=${after}`;
-      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-      if (!res.ok) throw new Error(`backfill of ${stream} from the archive failed: HTTP ${res.status}`);
-      const page = (await res.json()) as { events: ArchivedEntry[] };
-      const older = page.events.filter((e) => before(e.id));
-      for (const e of older) {
-        const fields: Record<string, string> = {
-          type: e.type,
-          payload: JSON.stringify(e.payload),
-          ts: String(typeof e.ts === 'number' ? e.ts : Date.parse(e.ts) / 1000),
-          event_id: e.event_id,
-          correlation_id: e.correlation_id,
-          causation_id: e.causation_id ?? '',
-          version: String(e.version),
-        };
-        const decoded = decodeEntry(stream, fields);
-        if (!decoded.ok) continue; // the archive holds only valid events; never dead-letter history
-        await handleOne(decoded.event, { stream, id: e.id, deliveries: 1 });
-        replayed++;
-      }
-      if (page.events.length < 500 || older.length < page.events.length) break;
-      after = page.events[page.events.length - 1]!.position;
-    }
-    log.info({ stream, group, replayed }, 'group backfilled from the archive (the stream had been trimmed)');
-  }
-
-  /**
-   * Our own failed entries whose backoff has elapsed, taken back one by one with XCLAIM: RETRYCOUNT sets the delivery
-   * count this attempt carries (so an outage costs nothing and a re-read never inflates it), and the min-idle time
-   * (the time since we got the entry) makes the claim fail if another consumer reclaimed the entry meanwhile.
-   */
-  async function retryOwn(): Promise<void> {
-    const now = Date.now();
-    const due = [...retries].filter(([, r]) => r.at <= now).slice(0, 100);
-    if (due.length === 0) return;
-    const pipeline = commands.pipeline();
-    for (const [key, r] of due) {
-      const [stream, id] = key.split(' ') as [string, string];
-      pipeline.xclaim(stream, group, name, Math.max(0, now - r.deliveredAt - 100), id, 'RETRYCOUNT', r.deliveries);
-    }
-    const results = (await pipeline.exec()) ?? [];
-    const byStream = new Map<string, Entry[]>();
-    for (const [i, [key]] of due.entries()) {
-      const [error, reply] = results[i] ?? [new Error('no reply'), null];
-      if (error) throw error;
-      const entry = (reply as Entry[])[0];
-      // Acknowledged, reclaimed by another consumer or deleted from the stream meanwhile: no longer ours to retry.
-      if (!entry) {
-        retries.delete(key);
-        continue;
-      }
-      const stream = key.slice(0, key.indexOf(' '));
-      byStream.set(stream, [...(byStream.get(stream) ?? []), entry]);
-    }
-    // In stream order, as a read would give them: entries of one checkout keep their order in their lane.
-    for (const entries of byStream.values()) entries.sort(([a], [b]) => compareIds(a, b));
-    await handleBatch([...byStream], (stream, id) => retries.get(`${stream} ${id}`)?.deliveries ?? 1);
-  }
-
-  /** Entries a dead consumer left pending. */
-  async function reclaim(): Promise<void> {
-    if (Date.now() - lastClaim < Math.min(claimIdleMs / 2, 5_000)) return;
-    lastClaim = Date.now();
-    for (const stream of streams) {
-      let cursor = '0-0';
-      do {
-        const [next, entries] = (await commands.xautoclaim(stream, group, name, claimIdleMs, cursor, 'COUNT', 50)) as [string, Entry[]];
-        if (entries.length > 0) log.info({ stream, count: entries.length }, 'reclaimed pending entries of another consumer');
-        const counts = await deliveriesOf(stream, entries);
-        await handleBatch([[stream, entries]], (_, id) => counts.get(id) ?? 1);
-        cursor = next;
-      } while (cursor !== '0-0' && !stopped);
-    }
-  }
-
-  async function gauges(): Promise<void> {
-    if (Date.now() - lastGauges < 2_000) return;
-    lastGauges = Date.now();
-    for (const stream of streams) {
-      const groups = (await commands.xinfo('GROUPS', stream)) as unknown[][];
-      for (const g of groups) {
-        const info = toFields(g.map(String));
-        if (info.name !== group) continue;
-        metrics.groupPending.set({ topic: stream, group }, Number(info.pending ?? 0));
-        metrics.groupLag.set({ topic: stream, group }, Number(info.lag ?? 0) || 0);
-      }
-      const oldest = (await commands.xpending(stream, group, '-', '+', 1)) as [string, string, number, number][];
-      metrics.groupPendingAge.set({ topic: stream, group }, (oldest[0]?.[2] ?? 0) / 1000);
-      metrics.deadLetterDepth.set({ topic: stream }, await commands.xlen(deadLetterStream(stream)));
-    }
-  }
-
-  const loop = (async () => {
-    await Promise.all([reader.connect(), commands.connect()]).catch(() => undefined);
-    while (!stopped) {
-      try {
-        if (!groupsReady) await ensureGroups();
-        await retryOwn();
-        await reclaim();
-        await gauges();
-        const reply = (await reader.xreadgroup(
-          'GROUP', group, name, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...streams, ...streams.map(() => '>'),
-        )) as StreamReply;
-        await handleBatch(reply);
-        if (failing) log.info({ group }, 'consumer recovered');
-        failing = false;
-      } catch (error) {
-        if (stopped) break;
-        const message = (error as Error).message;
-        // The group vanished (Redis restarted empty, stream deleted): create it again.
-        if (message.includes('NOGROUP')) groupsReady = false;
-        if (!failing) log.warn({ group, err: message }, 'consumer cannot read yet; retrying');
-        failing = true;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-  })();
-
+export function startConsumer(options: ConsumerOptions): Consumer {
+  const { streams, group, log } = options;
+  const name = options.consumerName ?? `${options.worker}-${hostname()}-${process.pid}`;
+  const claimIdleMs = options.claimIdleMs ?? 30_000;
+  const handleAll = options.handleAll;
+  const handleOne: Handle = options.handle ?? ((event, delivery) => handleAll!([{ event, delivery }]));
+  const metrics = busMetrics(options.registry);
+  initConsumed(metrics, streams, options.label);
+  initConsumerGroup(metrics, streams, group);
+  // A blocking XREADGROUP holds its connection: commands (ACK, claims, DLQ) get their own.
+  const reader: Redis = createRedis(options.redisUrl, `${name}-read`);
+  const commands: Redis = createRedis(options.redisUrl, `${name}-cmd`);
+  const retries = new RetryPolicy({
+    maxDeliveries: options.maxDeliveries ?? 5,
+    retryBaseMs: options.retryBaseMs ?? 200,
+    // Below claimIdleMs: an entry waiting for its retry is never idle long enough for a reclaim (which would count).
+    retryMaxMs: Math.max(1, Math.min(options.retryMaxMs ?? 5_000, Math.floor(claimIdleMs / 2))),
+  });
+  const source = new StreamSource(reader, commands, retries, {
+    streams, group, name, log, claimIdleMs,
+    count: options.count ?? 20,
+    blockMs: options.blockMs ?? 1_000,
+    archive: options.archive,
+    replay: (event, stream, id) => handleOne(event, { stream, id, deliveries: 1 }),
+    onGroupCreated: options.onGroupCreated,
+  });
+  const handler = new ReadHandler(commands, retries, metrics, {
+    streams, group, name, label: options.label, log, concurrency: Math.max(1, options.concurrency ?? 1), handleOne, handleAll,
+  });
+  const gauges = groupGauges(commands, metrics, streams, group);
+  let stopped = false;
+  const loop = run(source, handler, gauges, log, group, () => stopped, Promise.all([reader.connect(), commands.connect()]));
   return {
     name,
     stop: async () => {
@@ -442,4 +256,35 @@ export function startConsumer(options: ConsumerOptions): Consumer {
       commands.disconnect();
     },
   };
+}
+
+/** The consumer's loop: groups, due retries, reclaims, gauges, then a blocking read; a failed step is retried. */
+async function run(
+  source: StreamSource, handler: ReadHandler, gauges: () => Promise<void>, log: Logger, group: string,
+  stopped: () => boolean, connected: Promise<unknown>,
+): Promise<void> {
+  await connected.catch(() => undefined);
+  let groupsReady = false;
+  let failing = false;
+  while (!stopped()) {
+    try {
+      if (!groupsReady) await source.ensureGroups();
+      groupsReady = true;
+      const due = await source.claimDue();
+      if (due) await handler.handle(due);
+      for await (const read of source.reclaimIdle(stopped)) await handler.handle(read);
+      await gauges();
+      await handler.handle(await source.readNew());
+      if (failing) log.info({ group }, 'consumer recovered');
+      failing = false;
+    } catch (error) {
+      if (stopped()) break;
+      const message = (error as Error).message;
+      // The group vanished (Redis restarted empty, stream deleted): create it again.
+      if (message.includes('NOGROUP')) groupsReady = false;
+      if (!failing) log.warn({ group, err: message }, 'consumer cannot read yet; retrying');
+      failing = true;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }

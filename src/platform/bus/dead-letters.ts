@@ -97,3 +97,32 @@ export async function discard(redis: Redis, stream: string, id: string): Promise
   if (!isEntryId(id)) return false;
   return (await redis.xdel(deadLetterStream(stream), id)) === 1;
 }
+
+export interface DeadLetterWrite {
+  stream: string;
+  id: string;
+  fields: Record<string, string>;
+  reason: string;
+  deliveries: number;
+  group: string;
+  consumer: string;
+}
+
+/**
+ * Moves a consumer's entry to `<stream>.dlq` with its error (the `dlq_*` fields read back by `toDeadLetter`), then
+ * acknowledges it: dead-lettered is done, as far as the group is concerned.
+ */
+export async function writeDeadLetter(redis: Redis, d: DeadLetterWrite): Promise<void> {
+  await redis.xadd(
+    deadLetterStream(d.stream), '*',
+    ...Object.entries(d.fields).flat(),
+    'dlq_error', d.reason.slice(0, 2_000),
+    'dlq_stream', d.stream,
+    'dlq_group', d.group,
+    'dlq_consumer', d.consumer,
+    'dlq_original_id', d.id,
+    'dlq_deliveries', String(d.deliveries),
+    'dlq_at', new Date().toISOString(),
+  );
+  await redis.xack(d.stream, d.group, d.id);
+}

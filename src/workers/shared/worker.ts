@@ -3,6 +3,7 @@
  * (so its outbox is relayed by itself), and a consumer-group loop started once listening.
  */
 import type { EventEnvelope } from '../../contracts/events.ts';
+import { eventStoreArchive } from '../../contracts/event-store.ts';
 import { startConsumer, type ConsumerHandlers, type Delivery, type HandleAll } from '../../platform/bus/consumer.ts';
 import type { Pool } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -78,7 +79,7 @@ export function workerService(def: WorkerDefinition): HttpServiceDefinition {
         claimIdleMs: c.CLAIM_IDLE_MS,
         maxDeliveries: c.MAX_DELIVERIES,
         concurrency: def.concurrency ?? 1,
-        archiveUrl: c.EVENT_STORE_URL,
+        archive: c.EVENT_STORE_URL ? eventStoreArchive(c.EVENT_STORE_URL) : undefined,
       });
       ctx.log.info({ group: def.group, consumer: consumer.name, streams: def.streams }, 'consumer started');
       const stopExtra = def.background?.(wctx);

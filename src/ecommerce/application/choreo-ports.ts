@@ -4,7 +4,7 @@
  */
 import type { EventEnvelope, Panier } from '../../contracts/events.ts';
 import type { AdresseLivraison } from '../domain/commande.ts';
-import type { EtapeChoreo, StatutChoreo } from '../domain/checkout-choreo.ts';
+import type { EtapeChoreo, EtatCheckout, RaisonEchec } from '../domain/checkout-decider.ts';
 import type { NouvelleCommande } from './ports.ts';
 
 export interface ReponseAcceptee {
@@ -13,17 +13,10 @@ export interface ReponseAcceptee {
   follow: string;
 }
 
-export interface CheckoutChoreo {
-  checkout_id: string;
-  client_id: string;
-  status: StatutChoreo;
-  step: EtapeChoreo;
-  panier: Panier;
+/** A checkout's row: the decider's state plus what the order is made of. */
+export interface CheckoutChoreo extends EtatCheckout {
   panier_enregistre: boolean;
   adresse: AdresseLivraison;
-  detail: string | null;
-  stock_released: boolean;
-  deadline_fired: boolean;
 }
 
 export interface NouveauCheckout {
@@ -49,7 +42,7 @@ export type ResultatCreation = { cree: true } | { cree: false; existante: Repons
 
 export type IssueTerminale =
   | { status: 'succeeded'; commande_id: string; ecommerce_commande_id: string }
-  | { status: 'failed'; reason: 'StockReservationFailed' | 'OrderCreationFailed'; detail: string };
+  | { status: 'failed'; reason: RaisonEchec; detail: string };
 
 /** Writes of one consumed event, inside the transaction that also records the event as applied. */
 export interface ChoreoUnitOfWork {

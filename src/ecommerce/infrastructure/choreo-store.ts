@@ -8,7 +8,7 @@ import { applyOnce } from '../../platform/bus/inbox.ts';
 import type { Outbox } from '../../platform/service.ts';
 import type { EventEnvelope, Panier } from '../../contracts/events.ts';
 import type { AdresseLivraison } from '../domain/commande.ts';
-import type { EtapeChoreo, StatutChoreo } from '../domain/checkout-choreo.ts';
+import type { EtapeChoreo, StatutChoreo } from '../domain/checkout-decider.ts';
 import type { NouvelleCommande } from '../application/ports.ts';
 import type {
   CheckoutChoreo,

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CheckoutEventType } from '../../src/contracts/events.ts';
 import { replay, type ArchivedEvent } from '../../src/event-store/domain/checkout.ts';
-import { decide, evolve, type Decision, type Entree, type EtatCheckout } from '../../src/ecommerce/domain/checkout-decider.ts';
+import { decide, evolve, initialState, type Decision, type Entree, type EtatCheckout } from '../../src/ecommerce/domain/checkout-decider.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
 fileTimeout(30_000);
@@ -21,14 +21,7 @@ const PANIER = { client_id: CLIENT, nombre_articles: 1, total: 10, produits: [] 
 
 /** A running checkout, changed by `partiel` (the row's columns). */
 const etat = (partiel: Partial<EtatCheckout> = {}): EtatCheckout => ({
-  checkout_id: CHECKOUT,
-  client_id: CLIENT,
-  status: 'initiated',
-  step: 'initiated',
-  detail: null,
-  stock_released: false,
-  deadline_fired: false,
-  panier: PANIER,
+  ...initialState({ checkout_id: CHECKOUT, client_id: CLIENT, panier: PANIER }),
   ...partiel,
 });
 

@@ -2,6 +2,7 @@
  * The choreographed checkout as ecommerce plays it, as a decider: its complete rules in one pure module — the
  * saga's specification on ecommerce's side (docs/choreography.md; ADR 0013).
  *
+ *   initialState(checkout)      a checkout just accepted (its row as POST …/checkout/choreo/ writes it)
  *   decide(input, state, ctx)   → { faits, note }: what happened to this checkout, and so what the runner writes
  *   evolve(state, fait)         → the next state (pure: returns a new object)
  *
@@ -55,6 +56,17 @@ export interface EtatCheckout {
   /** The cart the saga runs on: the deadline's failure event carries it to the participants' compensation. */
   panier: Panier;
 }
+
+export const initialState = (c: { checkout_id: string; client_id: string; panier: Panier }): EtatCheckout => ({
+  checkout_id: c.checkout_id,
+  client_id: c.client_id,
+  status: 'initiated',
+  step: 'initiated',
+  detail: null,
+  stock_released: false,
+  deadline_fired: false,
+  panier: c.panier,
+});
 
 export interface EvenementParticipant {
   event_id: string;

@@ -72,10 +72,11 @@ export interface ChoreoStore {
   /** Running checkouts whose step made no progress for `deadlineMs` and whose deadline has not fired yet. */
   enRetard(deadlineMs: number, limite: number): Promise<CheckoutChoreo[]>;
   /**
-   * Marks the deadline fired (conditional: still running, same step, still late, not fired) and publishes the
-   * failure event in the same transaction; false when another pass or a late progress got there first.
+   * Writes the checkout's state after its deadline fired (`apres`, as the decider evolved it) and publishes the
+   * failure event in the same transaction — conditional: still running, same step, still late, not fired yet; false
+   * when another pass or a late progress got there first.
    */
-  declencherEcheance(checkout: CheckoutChoreo, deadlineMs: number, evenement: EventEnvelope): Promise<boolean>;
+  declencherEcheance(checkout: CheckoutChoreo, apres: EtatCheckout, deadlineMs: number, evenement: EventEnvelope): Promise<boolean>;
   purgerIdempotence(retentionMs: number): Promise<number>;
   /** Publish now what was just committed. */
   reveiller(): void;

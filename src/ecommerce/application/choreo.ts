@@ -17,7 +17,7 @@ import {
   type LigneDemandee,
   type ProduitPrix,
 } from '../domain/checkout-choreo.ts';
-import { decide, type Fait, type Publication } from '../domain/checkout-decider.ts';
+import { decide, evolve, type Fait, type Publication } from '../domain/checkout-decider.ts';
 import { lignesCommande, montantsCommande, type AdresseLivraisonInput } from '../domain/commande.ts';
 import { RegleMetierError } from '../domain/errors.ts';
 import { adresseDuClient, clientActif } from './clients.ts';
@@ -244,8 +244,7 @@ export async function declencherEcheances(store: ChoreoStore, deadlineMs: number
   for (const c of enRetard) {
     const fait = decide({ type: 'EcheanceDepassee' }, c, { now: nowSeconds() }).faits.find((f) => f.type === 'EcheanceDeclenchee');
     if (!fait) continue;
-    const evenement = publication(c.checkout_id, fait.publie);
-    if (await store.declencherEcheance(c, deadlineMs, evenement)) {
+    if (await store.declencherEcheance(c, evolve(c, fait), deadlineMs, publication(c.checkout_id, fait.publie))) {
       fired++;
       log.warn({ correlation_id: c.checkout_id, step: c.step, type: fait.publie.type }, 'choreo: step deadline exceeded; failure event published');
     }

@@ -4,7 +4,7 @@
  */
 import type { EventEnvelope, Panier } from '../../contracts/events.ts';
 import type { AdresseLivraison } from '../domain/commande.ts';
-import type { EtapeChoreo, StatutChoreo } from '../domain/checkout-choreo.ts';
+import type { EtapeChoreo, EtatCheckout, RaisonEchec } from '../domain/checkout-decider.ts';
 import type { NouvelleCommande } from './ports.ts';
 
 export interface ReponseAcceptee {
@@ -13,17 +13,10 @@ export interface ReponseAcceptee {
   follow: string;
 }
 
-export interface CheckoutChoreo {
-  checkout_id: string;
-  client_id: string;
-  status: StatutChoreo;
-  step: EtapeChoreo;
-  panier: Panier;
+/** A checkout's row: the decider's state plus what the order is made of. */
+export interface CheckoutChoreo extends EtatCheckout {
   panier_enregistre: boolean;
   adresse: AdresseLivraison;
-  detail: string | null;
-  stock_released: boolean;
-  deadline_fired: boolean;
 }
 
 export interface NouveauCheckout {
@@ -49,7 +42,7 @@ export type ResultatCreation = { cree: true } | { cree: false; existante: Repons
 
 export type IssueTerminale =
   | { status: 'succeeded'; commande_id: string; ecommerce_commande_id: string }
-  | { status: 'failed'; reason: 'StockReservationFailed' | 'OrderCreationFailed'; detail: string };
+  | { status: 'failed'; reason: RaisonEchec; detail: string };
 
 /** Writes of one consumed event, inside the transaction that also records the event as applied. */
 export interface ChoreoUnitOfWork {
@@ -79,10 +72,11 @@ export interface ChoreoStore {
   /** Running checkouts whose step made no progress for `deadlineMs` and whose deadline has not fired yet. */
   enRetard(deadlineMs: number, limite: number): Promise<CheckoutChoreo[]>;
   /**
-   * Marks the deadline fired (conditional: still running, same step, still late, not fired) and publishes the
-   * failure event in the same transaction; false when another pass or a late progress got there first.
+   * Writes the checkout's state after its deadline fired (`apres`, as the decider evolved it) and publishes the
+   * failure event in the same transaction — conditional: still running, same step, still late, not fired yet; false
+   * when another pass or a late progress got there first.
    */
-  declencherEcheance(checkout: CheckoutChoreo, deadlineMs: number, evenement: EventEnvelope): Promise<boolean>;
+  declencherEcheance(checkout: CheckoutChoreo, apres: EtatCheckout, deadlineMs: number, evenement: EventEnvelope): Promise<boolean>;
   purgerIdempotence(retentionMs: number): Promise<number>;
   /** Publish now what was just committed. */
   reveiller(): void;

@@ -9,17 +9,15 @@ import { requestFingerprint } from '../../platform/idempotency.ts';
 import { STREAMS, newEvent, type CheckoutEvent, type EventEnvelope } from '../../contracts/events.ts';
 import type { Logger } from '../../platform/logger.ts';
 import {
-  DETAIL_ECHEANCE,
   adresseChoreo,
   adresseEvenement,
-  echecEcheance,
   lignesDuPanierChoreo,
   panierChoreo,
-  peutReussir,
   verifierLignesDemandees,
   type LigneDemandee,
   type ProduitPrix,
 } from '../domain/checkout-choreo.ts';
+import { decide, evolve, type Fait, type Publication } from '../domain/checkout-decider.ts';
 import { lignesCommande, montantsCommande, type AdresseLivraisonInput } from '../domain/commande.ts';
 import { RegleMetierError } from '../domain/errors.ts';
 import { adresseDuClient, clientActif } from './clients.ts';
@@ -126,7 +124,13 @@ export async function initierCheckoutChoreo(
 
 type Fin = { outcome: 'succeeded' | 'failed'; seconds: number } | null;
 
-/** The saga's end in e-commerce: one handler for every entry of the checkout stream (group choreo-ecommerce). */
+const PARTICIPANT_EVENTS: ReadonlySet<string> = new Set(['StockReserved', 'StockReservationFailed', 'OrderCreated', 'OrderCreationFailed', 'StockReleased']);
+
+/**
+ * The saga's end in e-commerce: one handler for every entry of the checkout stream (group choreo-ecommerce). A thin
+ * runner of the decider (domain/checkout-decider.ts): load the checkout → decide → write each fact, its events
+ * (outbox) and the event's inbox row in one transaction → wake the relay.
+ */
 export class FinSagaEcommerce {
   constructor(
     private readonly store: ChoreoStore,
@@ -135,13 +139,9 @@ export class FinSagaEcommerce {
   ) {}
 
   async handle(event: EventEnvelope): Promise<void> {
-    if (event.stream !== STREAMS.checkout) return;
-    const type = event.type;
-    if (type !== 'StockReserved' && type !== 'StockReservationFailed' && type !== 'OrderCreated' && type !== 'OrderCreationFailed' && type !== 'StockReleased') {
-      return; // our own events and any other type: nothing to do
-    }
-    const log = this.log.child({ correlation_id: event.correlation_id, event_id: event.event_id, type });
-    const result = await this.store.appliquerUneFois(event.event_id, (uow) => this.appliquer(uow, event, log));
+    if (event.stream !== STREAMS.checkout || !PARTICIPANT_EVENTS.has(event.type)) return; // our own events, other types
+    const log = this.log.child({ correlation_id: event.correlation_id, event_id: event.event_id, type: event.type });
+    const result = await this.store.appliquerUneFois(event.event_id, (uow) => this.appliquer(uow, event as CheckoutEvent, log));
     if (!result.applied) {
       log.debug('choreo: event already applied');
       return;
@@ -153,58 +153,54 @@ export class FinSagaEcommerce {
     }
   }
 
-  private async appliquer(uow: ChoreoUnitOfWork, event: EventEnvelope, log: Logger): Promise<Fin> {
+  private async appliquer(uow: ChoreoUnitOfWork, event: CheckoutEvent, log: Logger): Promise<Fin> {
     const checkoutId = (event.payload as { checkout_id: string }).checkout_id;
     const checkout = await uow.checkout(checkoutId);
     if (!checkout) {
       log.warn('choreo: event for a checkout ecommerce did not start; ignored');
       return null;
     }
-    if (checkout.status !== 'initiated' && event.type !== 'StockReleased') {
-      log.info({ status: checkout.status }, 'choreo: checkout already ended; event changes nothing');
-      return null;
+    const decision = decide({ type: 'EvenementRecu', event }, checkout, { now: nowSeconds() });
+    if (decision.note) log.info({ status: checkout.status, step: checkout.step, deadline_fired: checkout.deadline_fired }, `choreo: ${decision.note}`);
+    let fin: Fin = null;
+    for (const fait of decision.faits) {
+      const ended = await this.ecrire(uow, checkout, fait, event, log);
+      fin = ended ?? fin;
     }
-    switch (event.type) {
-      case 'StockReserved': {
-        // A deadline already sent the reservation's failure: a late success must not move the saga on.
-        if (checkout.deadline_fired || checkout.step !== 'initiated') return null;
-        await uow.avancer(checkoutId, 'stock_reserved');
-        log.info('choreo: stock reserved');
+    return fin;
+  }
+
+  /** One fact's writes, in the consumed event's transaction. Returns the saga's end when this fact ended it. */
+  private async ecrire(uow: ChoreoUnitOfWork, checkout: CheckoutChoreo, fait: Fait, cause: EventEnvelope, log: Logger): Promise<Fin> {
+    switch (fait.type) {
+      case 'EtapeAtteinte':
+        await uow.avancer(checkout.checkout_id, fait.step, fait.detail);
+        log.info({ step: fait.step, detail: fait.detail }, 'choreo: step reached');
         return null;
-      }
-      case 'OrderCreationFailed': {
-        const e = event as CheckoutEvent<'OrderCreationFailed'>;
-        await uow.avancer(checkoutId, 'order_failed', e.payload.detail);
-        log.info({ detail: e.payload.detail }, 'choreo: order creation failed; waiting for the stock release');
-        // The release may have been read first (a retried entry): then the saga ends now.
-        if (checkout.stock_released) return this.echouer(uow, checkout, event, 'OrderCreationFailed', e.payload.detail, log);
+      case 'StockLibere':
+        await uow.marquerStockLibere(checkout.checkout_id);
         return null;
+      case 'CheckoutReussi':
+        return this.reussir(uow, checkout, fait, cause, log);
+      case 'CheckoutEchoue': {
+        const seconds = await uow.terminer(checkout.checkout_id, { status: 'failed', reason: fait.reason, detail: fait.detail });
+        if (seconds === null) return null;
+        await uow.publier(publication(checkout.checkout_id, fait.publie, cause.event_id));
+        log.info({ reason: fait.reason, detail: fait.detail }, 'choreo checkout failed');
+        return { outcome: 'failed', seconds };
       }
-      case 'StockReleased': {
-        await uow.marquerStockLibere(checkoutId);
-        if (checkout.status !== 'initiated') return null;
-        // A release after a reservation failure ends nothing (the failure itself does); after an order failure it does.
-        if (checkout.step !== 'order_failed') return null;
-        return this.echouer(uow, checkout, event, 'OrderCreationFailed', checkout.detail ?? 'order creation failed', log);
-      }
-      case 'StockReservationFailed': {
-        const e = event as CheckoutEvent<'StockReservationFailed'>;
-        return this.echouer(uow, checkout, event, 'StockReservationFailed', e.payload.detail, log);
-      }
-      case 'OrderCreated': {
-        const e = event as CheckoutEvent<'OrderCreated'>;
-        if (!peutReussir(checkout)) {
-          log.warn({ step: checkout.step, deadline_fired: checkout.deadline_fired }, 'choreo: order created after the saga started failing; ignored');
-          return null;
-        }
-        return this.reussir(uow, checkout, e, log);
-      }
-      default:
-        return null;
+      case 'EcheanceDeclenchee':
+        throw new Error('a deadline is not decided on a consumed event'); // decide never returns it here: a bug
     }
   }
 
-  private async reussir(uow: ChoreoUnitOfWork, checkout: CheckoutChoreo, event: CheckoutEvent<'OrderCreated'>, log: Logger): Promise<Fin> {
+  private async reussir(
+    uow: ChoreoUnitOfWork,
+    checkout: CheckoutChoreo,
+    fait: Extract<Fait, { type: 'CheckoutReussi' }>,
+    cause: EventEnvelope,
+    log: Logger,
+  ): Promise<Fin> {
     const commandeId = randomUUID();
     const lignes = lignesDuPanierChoreo(checkout.panier);
     let montants;
@@ -227,45 +223,18 @@ export class FinSagaEcommerce {
     if (checkout.panier_enregistre) {
       await uow.retirerDuPanier(checkout.client_id, lignes.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite })));
     }
-    const seconds = await uow.terminer(checkout.checkout_id, {
-      status: 'succeeded',
-      commande_id: event.payload.commande_id,
-      ecommerce_commande_id: commandeId,
-    });
+    const seconds = await uow.terminer(checkout.checkout_id, { status: 'succeeded', commande_id: fait.commande_id, ecommerce_commande_id: commandeId });
     if (seconds === null) return null;
-    await uow.publier(
-      newEvent(
-        STREAMS.checkout,
-        'CheckoutSucceeded',
-        { checkout_id: checkout.checkout_id, client_id: checkout.client_id, emitted_at: nowSeconds(), commande_id: event.payload.commande_id },
-        { correlationId: checkout.checkout_id, causationId: event.event_id },
-      ),
-    );
-    log.info({ commande_id: event.payload.commande_id, ecommerce_commande_id: commandeId, total: montants.total }, 'choreo checkout succeeded');
+    await uow.publier(publication(checkout.checkout_id, fait.publie, cause.event_id));
+    log.info({ commande_id: fait.commande_id, ecommerce_commande_id: commandeId, total: montants.total }, 'choreo checkout succeeded');
     return { outcome: 'succeeded', seconds };
   }
+}
 
-  private async echouer(
-    uow: ChoreoUnitOfWork,
-    checkout: CheckoutChoreo,
-    cause: EventEnvelope,
-    reason: 'StockReservationFailed' | 'OrderCreationFailed',
-    detail: string,
-    log: Logger,
-  ): Promise<Fin> {
-    const seconds = await uow.terminer(checkout.checkout_id, { status: 'failed', reason, detail });
-    if (seconds === null) return null;
-    await uow.publier(
-      newEvent(
-        STREAMS.checkout,
-        'CheckoutFailed',
-        { checkout_id: checkout.checkout_id, client_id: checkout.client_id, emitted_at: nowSeconds(), reason, detail },
-        { correlationId: checkout.checkout_id, causationId: cause.event_id },
-      ),
-    );
-    log.info({ reason, detail }, 'choreo checkout failed');
-    return { outcome: 'failed', seconds };
-  }
+/** The envelope of an event the decider publishes (checkout id as correlation id). */
+function publication(checkoutId: string, p: Publication, causationId?: string): EventEnvelope {
+  const meta = causationId === undefined ? { correlationId: checkoutId } : { correlationId: checkoutId, causationId };
+  return newEvent(STREAMS.checkout, p.type, p.payload, meta);
 }
 
 /** One pass of the deadline watcher: each late step gets its failure event, once. Returns how many fired. */
@@ -273,16 +242,11 @@ export async function declencherEcheances(store: ChoreoStore, deadlineMs: number
   const enRetard = await store.enRetard(deadlineMs, limite);
   let fired = 0;
   for (const c of enRetard) {
-    const type = echecEcheance(c.step);
-    if (type === null) continue;
-    const base = { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: nowSeconds(), detail: DETAIL_ECHEANCE, panier: c.panier };
-    const evenement =
-      type === 'StockReservationFailed'
-        ? newEvent(STREAMS.checkout, type, { ...base, reason: 'inventory_error' }, { correlationId: c.checkout_id })
-        : newEvent(STREAMS.checkout, type, { ...base, reason: 'order_service_error' }, { correlationId: c.checkout_id });
-    if (await store.declencherEcheance(c, deadlineMs, evenement)) {
+    const fait = decide({ type: 'EcheanceDepassee' }, c, { now: nowSeconds() }).faits.find((f) => f.type === 'EcheanceDeclenchee');
+    if (!fait) continue;
+    if (await store.declencherEcheance(c, evolve(c, fait), deadlineMs, publication(c.checkout_id, fait.publie))) {
       fired++;
-      log.warn({ correlation_id: c.checkout_id, step: c.step, type }, 'choreo: step deadline exceeded; failure event published');
+      log.warn({ correlation_id: c.checkout_id, step: c.step, type: fait.publie.type }, 'choreo: step deadline exceeded; failure event published');
     }
   }
   if (fired > 0) store.reveiller();

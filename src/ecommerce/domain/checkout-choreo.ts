@@ -1,6 +1,7 @@
 /**
- * Rules of the choreographed checkout (issue 3): the cart sent on the bus, the delivery address completed from
- * the client's record, which failure event a stalled step gets, and how the saga's end is decided.
+ * Rules of the choreographed checkout's start (issue 3): the cart sent on the bus and the delivery address completed
+ * from the client's record. What happens after the start (each outcome, the deadline) is the decider's
+ * (checkout-decider.ts).
  */
 import type { Panier } from '../../contracts/events.ts';
 import { RegleMetierError } from './errors.ts';
@@ -111,31 +112,3 @@ export function adresseEvenement(a: AdresseLivraison): Record<string, string | b
   if (a.instructions_livraison !== null) out.instructions_livraison = a.instructions_livraison;
   return out;
 }
-
-export type EtapeChoreo = 'initiated' | 'stock_reserved' | 'order_failed';
-export type StatutChoreo = 'initiated' | 'succeeded' | 'failed';
-
-export const DETAIL_ECHEANCE = 'deadline exceeded';
-
-/**
- * The failure event a step that made no progress in time gets: the reservation step is failed as a reservation
- * failure, the order step as an order failure (compensation then releases the stock); a failed order is already
- * in compensation, which retries until done, so it gets nothing.
- */
-export function echecEcheance(etape: EtapeChoreo): 'StockReservationFailed' | 'OrderCreationFailed' | null {
-  if (etape === 'initiated') return 'StockReservationFailed';
-  if (etape === 'stock_reserved') return 'OrderCreationFailed';
-  return null;
-}
-
-export interface EtatChoreo {
-  status: StatutChoreo;
-  step: EtapeChoreo;
-  deadline_fired: boolean;
-}
-
-/**
- * An OrderCreated ends the saga in success only while it can still succeed: not after a failure of the order step
- * (compensation is releasing the stock) and not after a deadline fired (a failure event is already on its way).
- */
-export const peutReussir = (e: EtatChoreo): boolean => e.status === 'initiated' && e.step !== 'order_failed' && !e.deadline_fired;

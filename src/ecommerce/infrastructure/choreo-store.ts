@@ -8,7 +8,7 @@ import { applyOnce } from '../../platform/bus/inbox.ts';
 import type { Outbox } from '../../platform/service.ts';
 import type { EventEnvelope, Panier } from '../../contracts/events.ts';
 import type { AdresseLivraison } from '../domain/commande.ts';
-import type { EtapeChoreo, StatutChoreo } from '../domain/checkout-choreo.ts';
+import type { EtapeChoreo, EtatCheckout, StatutChoreo } from '../domain/checkout-decider.ts';
 import type { NouvelleCommande } from '../application/ports.ts';
 import type {
   CheckoutChoreo,
@@ -210,17 +210,14 @@ export class PgChoreoStore implements ChoreoStore {
     return rows;
   }
 
-  async declencherEcheance(c: CheckoutChoreo, deadlineMs: number, evenement: EventEnvelope): Promise<boolean> {
+  async declencherEcheance(c: CheckoutChoreo, apres: EtatCheckout, deadlineMs: number, evenement: EventEnvelope): Promise<boolean> {
     return withTransaction(this.pool, async (tx) => {
-      // The order step's failure is known to us at once: the late OrderCreated that may follow is refused.
+      // Conditional on what was read: still running, same step, still late, not fired (another pass or progress wins).
       const { rowCount } = await tx.query(
-        `UPDATE ecommerce.checkouts
-            SET deadline_fired = true,
-                step = CASE WHEN step = 'stock_reserved' THEN 'order_failed' ELSE step END,
-                detail = $3
+        `UPDATE ecommerce.checkouts SET deadline_fired = true, step = $3, detail = $4
           WHERE checkout_id = $1 AND status = 'initiated' AND NOT deadline_fired AND step = $2
-            AND last_progress_at < now() - make_interval(secs => $4)`,
-        [c.checkout_id, c.step, 'deadline exceeded', deadlineMs / 1000],
+            AND last_progress_at < now() - make_interval(secs => $5)`,
+        [c.checkout_id, c.step, apres.step, apres.detail, deadlineMs / 1000],
       );
       if ((rowCount ?? 0) === 0) return false;
       await this.outbox.add(tx, evenement);

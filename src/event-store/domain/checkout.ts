@@ -1,11 +1,12 @@
 /**
  * The checkout's state folded from its archived events: a pure `evolve` (an Emmett-style decider without
- * `decide`) and `replay`. Fixes the reference's last-writer-wins fold (§9.1-8): a terminal status wins over
- * any later event, and a repeated event (same event_id: redelivery, re-added entry) is folded once.
+ * `decide`) and `replay`, over the fold ecommerce uses too (contracts/checkout-fold.ts). Fixes the reference's
+ * last-writer-wins fold (§9.1-8): a terminal status wins over any later event, and a repeated event (same event_id:
+ * redelivery, re-added entry) is folded once.
  */
-import type { CheckoutEventType } from '../../contracts/events.ts';
+import { evolveFacts, initialFacts, isTerminal, type CheckoutFacts } from '../../contracts/checkout-fold.ts';
 
-export type CheckoutStatus = 'unknown' | 'initiated' | 'succeeded' | 'failed';
+export { TERMINAL, isTerminal, type CheckoutStatus, type OrderState } from '../../contracts/checkout-fold.ts';
 
 /** One archived event as the event store serves it. */
 export interface ArchivedEvent {
@@ -23,86 +24,22 @@ export interface ArchivedEvent {
   version: number;
 }
 
-export interface OrderState {
-  commande_id?: string;
-  failed?: true;
-  reason?: string;
-}
-
-export interface CheckoutState {
+/** The shared facts (contracts/checkout-fold.ts) plus the id and the events as the replay serves them. */
+export interface CheckoutState extends CheckoutFacts {
   checkout_id: string;
-  status: CheckoutStatus;
-  client_id: string | null;
-  reason: string | null;
-  detail: string | null;
-  commande_id: string | null;
-  stock_reserved: boolean | null;
-  stock_released: boolean | null;
-  order: OrderState | null;
   events: ArchivedEvent[];
 }
 
-export const TERMINAL: readonly CheckoutStatus[] = ['succeeded', 'failed'];
-export const isTerminal = (status: CheckoutStatus): boolean => TERMINAL.includes(status);
-
 export function initialState(checkoutId: string): CheckoutState {
-  return {
-    checkout_id: checkoutId,
-    status: 'unknown',
-    client_id: null,
-    reason: null,
-    detail: null,
-    commande_id: null,
-    stock_reserved: null,
-    stock_released: null,
-    order: null,
-    events: [],
-  };
+  return { checkout_id: checkoutId, ...initialFacts(), events: [] };
 }
-
-const text = (payload: unknown, key: string): string | null => {
-  if (typeof payload !== 'object' || payload === null) return null;
-  const value = (payload as Record<string, unknown>)[key];
-  return typeof value === 'string' ? value : null;
-};
 
 export function evolve(state: CheckoutState, event: ArchivedEvent): CheckoutState {
   if (state.events.some((e) => e.event_id === event.event_id)) return state;
   const events = [...state.events, event];
-  // A terminal status wins: later events are recorded but change nothing.
+  // A terminal status wins: later events are recorded but change nothing (the shared fold's rule).
   if (isTerminal(state.status)) return { ...state, events };
-  const p = event.payload;
-  const next: CheckoutState = {
-    ...state,
-    events,
-    client_id: state.client_id ?? text(p, 'client_id'),
-    // Any event of the checkout means it was initiated, even one archived before CheckoutInitiated.
-    status: state.status === 'unknown' ? 'initiated' : state.status,
-  };
-  switch (event.type as CheckoutEventType) {
-    case 'CheckoutInitiated':
-      return next;
-    case 'StockReserved':
-      return { ...next, stock_reserved: true };
-    case 'StockReservationFailed':
-      return { ...next, stock_reserved: false, reason: text(p, 'reason'), detail: text(p, 'detail') };
-    case 'OrderCreated': {
-      const commande = text(p, 'commande_id');
-      return { ...next, commande_id: commande ?? next.commande_id, order: commande ? { commande_id: commande } : next.order };
-    }
-    case 'OrderCreationFailed': {
-      const reason = text(p, 'reason') ?? 'order_service_error';
-      return { ...next, order: { failed: true, reason }, reason, detail: text(p, 'detail') };
-    }
-    case 'StockReleased':
-      return { ...next, stock_released: true };
-    case 'CheckoutSucceeded':
-      return { ...next, status: 'succeeded', commande_id: text(p, 'commande_id') ?? next.commande_id, reason: null, detail: null };
-    case 'CheckoutFailed':
-      return { ...next, status: 'failed', reason: text(p, 'reason'), detail: text(p, 'detail') };
-    default:
-      return next; // an unknown (newer) type is recorded, not interpreted
-  }
+  return { ...evolveFacts(state, event), events };
 }
 
 /** Folds events in the order given (the archive's position order). */

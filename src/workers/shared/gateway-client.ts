@@ -12,7 +12,7 @@
 import type { Appel } from '../../contracts/appel.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { ResilientClient } from '../../platform/resilient-client.ts';
-import { errorText } from './domain/transient.ts';
+import { errorText } from './domain/error-text.ts';
 
 export { unavailableError } from '../../platform/resilient-client.ts';
 

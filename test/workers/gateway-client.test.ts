@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GatewayClient } from '../../src/workers/shared/gateway-client.ts';
 import { freePort } from '../support/ports.ts';
+import { waitFor } from '../support/wait.ts';
 import { startFakeGateway, type FakeGateway } from './helpers.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
@@ -99,4 +100,16 @@ test('an open circuit whose probe fails: the call ends there, without a second p
   const r = await c.post('commandes', '/still-down/', {});
   assert.equal(r.kind, 'unavailable');
   assert.equal(fake.callsTo('*', /\/still-down\//).length - before, 1);
+});
+
+test('a call aborted by its signal (shutdown) ends at once as unavailable, with no further attempt', async () => {
+  fake.on('*', /\/aborted\//, () => 'hang');
+  const abort = new AbortController();
+  const pending = client({ timeoutMs: 30_000 }).post('commandes', '/aborted/', {}, undefined, abort.signal);
+  await waitFor('the first attempt reaches the gateway', () => fake.callsTo('*', /\/aborted\//).length === 1);
+  abort.abort();
+  const r = await pending;
+  assert.equal(r.kind, 'unavailable');
+  assert.equal(r.tentatives, 1);
+  assert.equal(fake.callsTo('*', /\/aborted\//).length, 1);
 });

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GatewayClient } from '../../src/workers/shared/gateway-client.ts';
 import { freePort } from '../support/ports.ts';
+import { waitFor } from '../support/wait.ts';
 import { startFakeGateway, type FakeGateway } from './helpers.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
@@ -22,7 +23,7 @@ const client = (extra: Partial<ConstructorParameters<typeof GatewayClient>[0]> =
 test('calls /api/<service>/<path> with the key and the correlation id; 2xx is ok', async () => {
   fake.on('*', /^\/api\/inventaire\/ok\/$/, () => ({ status: 201, body: { fine: true } }));
   const r = await client().post('inventaire', '/ok/', { a: 1 }, 'corr-1');
-  assert.deepEqual(r, { kind: 'ok', status: 201, body: { fine: true } });
+  assert.deepEqual(r, { kind: 'ok', status: 201, body: { fine: true }, tentatives: 1 });
   const call = fake.callsTo('*', /\/ok\/$/)[0]!;
   assert.equal(call.headers['x-api-key'], 'k1');
   assert.equal(call.headers['x-correlation-id'], 'corr-1');
@@ -31,7 +32,7 @@ test('calls /api/<service>/<path> with the key and the correlation id; 2xx is ok
 
 test('503 and 429 are retried (3 attempts in all); the last answer is reported as unavailable', async () => {
   fake.on('*', /\/flaky\//, (_c, n) => (n < 3 ? { status: n === 1 ? 503 : 429 } : { status: 200, body: { n } }));
-  assert.deepEqual(await client().post('commandes', '/flaky/', {}), { kind: 'ok', status: 200, body: { n: 3 } });
+  assert.deepEqual(await client().post('commandes', '/flaky/', {}), { kind: 'ok', status: 200, body: { n: 3 }, tentatives: 3 });
   fake.on('*', /\/down\//, () => ({ status: 502, body: { error: 'upstream down' } }));
   const r = await client().post('commandes', '/down/', {});
   assert.equal(r.kind, 'unavailable');
@@ -42,7 +43,7 @@ test('503 and 429 are retried (3 attempts in all); the last answer is reported a
 test('4xx other than 429 is an answer, never retried', async () => {
   fake.on('*', /\/bad\//, () => ({ status: 409, body: { error: 'Stock insuffisant', details: { x: 1 } } }));
   const r = await client().post('inventaire', '/bad/', {});
-  assert.deepEqual(r, { kind: 'rejected', status: 409, body: { error: 'Stock insuffisant', details: { x: 1 } }, detail: 'Stock insuffisant' });
+  assert.deepEqual(r, { kind: 'rejected', status: 409, body: { error: 'Stock insuffisant', details: { x: 1 } }, detail: 'Stock insuffisant', tentatives: 1 });
   assert.equal(fake.callsTo('*', /\/bad\//).length, 1);
 });
 
@@ -61,7 +62,7 @@ test('connection refused is transient; after the threshold the circuit opens and
   assert.equal(first.kind, 'unavailable');
   assert.match(first.kind === 'unavailable' ? first.detail : '', /ECONNREFUSED|injoignable/);
   const second = await c.post('inventaire', '/x/', {});
-  assert.deepEqual(second, { kind: 'unavailable', detail: 'inventaire indisponible (circuit ouvert)' });
+  assert.deepEqual(second, { kind: 'unavailable', detail: 'inventaire indisponible (circuit ouvert)', tentatives: 0 });
   // One breaker per upstream: commandes is not affected by inventaire's.
   fake.on('*', /\/api\/commandes\/fine\//, () => ({ status: 200, body: {} }));
   const other = new GatewayClient({ baseUrl: fake.url, apiKey: '', breakerThreshold: 3 });
@@ -75,7 +76,7 @@ test('an open circuit half-opens: a call after the upstream recovered waits for 
   assert.equal((await c.post('commandes', '/recovering/', {})).kind, 'unavailable'); // three 503: circuit open
   up = true;
   const before = fake.callsTo('*', /\/recovering\//).length;
-  assert.deepEqual(await c.post('commandes', '/recovering/', {}), { kind: 'ok', status: 200, body: { up: true } });
+  assert.deepEqual(await c.post('commandes', '/recovering/', {}), { kind: 'ok', status: 200, body: { up: true }, tentatives: 1 });
   assert.equal(fake.callsTo('*', /\/recovering\//).length - before, 1);
 });
 
@@ -86,7 +87,7 @@ test('backoffs far shorter than the half-open time: the first call after a recov
   assert.equal((await c.post('commandes', '/short-backoffs/', {})).kind, 'unavailable'); // circuit open
   up = true;
   const before = fake.callsTo('*', /\/short-backoffs\//).length;
-  assert.deepEqual(await c.post('commandes', '/short-backoffs/', {}), { kind: 'ok', status: 200, body: { up: true } });
+  assert.deepEqual(await c.post('commandes', '/short-backoffs/', {}), { kind: 'ok', status: 200, body: { up: true }, tentatives: 1 });
   assert.equal(fake.callsTo('*', /\/short-backoffs\//).length - before, 1);
 });
 
@@ -99,4 +100,16 @@ test('an open circuit whose probe fails: the call ends there, without a second p
   const r = await c.post('commandes', '/still-down/', {});
   assert.equal(r.kind, 'unavailable');
   assert.equal(fake.callsTo('*', /\/still-down\//).length - before, 1);
+});
+
+test('a call aborted by its signal (shutdown) ends at once as unavailable, with no further attempt', async () => {
+  fake.on('*', /\/aborted\//, () => 'hang');
+  const abort = new AbortController();
+  const pending = client({ timeoutMs: 30_000 }).post('commandes', '/aborted/', {}, undefined, abort.signal);
+  await waitFor('the first attempt reaches the gateway', () => fake.callsTo('*', /\/aborted\//).length === 1);
+  abort.abort();
+  const r = await pending;
+  assert.equal(r.kind, 'unavailable');
+  assert.equal(r.tentatives, 1);
+  assert.equal(fake.callsTo('*', /\/aborted\//).length, 1);
 });

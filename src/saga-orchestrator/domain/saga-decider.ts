@@ -24,6 +24,7 @@
  * - recovery of a saga found mid-flight: CREATION_COMMANDE first asks commandes whether the order exists; then the
  *   saga expires like on deadline (INTERRUPTION) and runs to its end.
  */
+import type { Appel } from '../../contracts/appel.ts';
 import { ETATS_SAGA, estTerminal, type EtatSaga, type TypeEvenement } from './etats.ts';
 
 // ------------------------------------------------------------------------------------------------ transition table
@@ -195,13 +196,8 @@ export function compensationRestante(s: SagaEtat): ActionCompensation[] {
 export const montantTotal = (s: SagaEtat) => Math.round(s.lignes.reduce((t, l) => t + (l.prix_unitaire ?? 0) * l.quantite, 0) * 100) / 100;
 
 // ------------------------------------------------------------------------------------------------ participants' answers
-/** A participant's answer as a value (the one result type of every participant call). */
-export type Appel<T> =
-  | { kind: 'ok'; status: number; body: T; tentatives: number }
-  /** A 4xx other than 429: the participant refused; repeating the same request would not help. */
-  | { kind: 'rejected'; status: number; body: unknown; detail: string; tentatives: number }
-  /** Transient failures on every attempt, the circuit open, or no time left before `deadline`. */
-  | { kind: 'unavailable'; status?: number; detail: string; tentatives: number };
+/** A participant's answer as a value: contracts/appel.ts (the workers' calls give the same type). */
+export type { Appel } from '../../contracts/appel.ts';
 
 export interface ProduitLu {
   id: string;

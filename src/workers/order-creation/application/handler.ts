@@ -1,13 +1,14 @@
 /**
- * The order step: the call to commandes first (no transaction open), then the outcome event with the inbox
- * row. Commandes is idempotent by reference_externe, so a repeat after a crash returns the same order.
+ * The order step's runner — the rule is the decider (domain/order.ts): decode → call commandes (no transaction
+ * open) → decide → one transaction writing the outcome event with the inbox row → wake the relay. Commandes is
+ * idempotent by reference_externe, so a repeat after a crash returns the same order.
  */
 import { STREAMS, newEvent, type CheckoutEvent, type EventEnvelope } from '../../../contracts/events.ts';
 import { applyOnce } from '../../../platform/bus/inbox.ts';
 import type { GatewayClient } from '../../shared/gateway-client.ts';
 import { alreadyApplied } from '../../shared/inbox.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
-import { commandeIdOf, orderOutcome, orderRequest, type OrderAnswer } from '../domain/order.ts';
+import { decide, orderRequest } from '../domain/order.ts';
 
 export const CONSUMER = 'order-creation';
 
@@ -23,14 +24,8 @@ export function orderHandler(ctx: WorkerContext, gateway: GatewayClient, magasin
       log.debug('already handled; skipped');
       return;
     }
-    const result = await gateway.post('commandes', '/api/v1/commandes-en-ligne/', orderRequest(reserved, magasinId), checkoutId);
-    let answer: OrderAnswer;
-    if (result.kind === 'ok') {
-      const commandeId = commandeIdOf(result.body);
-      answer = commandeId ? { kind: 'created', commande_id: commandeId } : { kind: 'refused', status: result.status, detail: 'réponse sans commande_id' };
-    } else if (result.kind === 'rejected') answer = { kind: 'refused', status: result.status, detail: result.detail };
-    else answer = { kind: 'unavailable', detail: result.detail };
-    const outcome = orderOutcome(reserved, answer, Date.now() / 1000);
+    const appel = await gateway.post('commandes', '/api/v1/commandes-en-ligne/', orderRequest(reserved, magasinId), checkoutId);
+    const outcome = decide(reserved, appel, Date.now() / 1000);
     const next = newEvent(STREAMS.checkout, outcome.type, outcome.payload, { correlationId: checkoutId, causationId: event.event_id });
     const applied = await applyOnce(pool, schema, CONSUMER, event.event_id, (client) => outbox.add(client, next));
     if (!applied) return;

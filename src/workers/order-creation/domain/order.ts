@@ -1,8 +1,11 @@
 /**
- * StockReserved → one online order with every line, keyed by the checkout id → OrderCreated, or
- * OrderCreationFailed for a refusal and for an outage alike (the saga must end; compensation gives the stock
- * back and cancels the order key so a late create is refused). Pure.
+ * The order-creation worker's decider — its complete rule, with its spec table in
+ * test/workers/order-creation-decider.test.ts. StockReserved → one online order with every line, keyed by the
+ * checkout id (`orderRequest`) → `decide(reserved, appel, now)`: OrderCreated, or OrderCreationFailed for a refusal
+ * and for an outage alike (the saga must end; compensation gives the stock back and cancels the order key so a
+ * late create is refused). Pure.
  */
+import type { Appel } from '../../../contracts/appel.ts';
 import type { CheckoutPayload } from '../../../contracts/events.ts';
 
 export interface OrderRequest {
@@ -43,6 +46,18 @@ export function orderOutcome(reserved: CheckoutPayload<'StockReserved'>, answer:
     case 'unavailable':
       return { type: 'OrderCreationFailed', payload: { ...base, reason: 'order_service_error', detail: answer.detail, panier: reserved.panier } };
   }
+}
+
+/** The decision: given the event and the order call's result, the one event to publish. */
+export function decide(reserved: CheckoutPayload<'StockReserved'>, appel: Appel<unknown>, now: number): OrderOutcome {
+  return orderOutcome(reserved, answerOf(appel), now);
+}
+
+function answerOf(appel: Appel<unknown>): OrderAnswer {
+  if (appel.kind === 'rejected') return { kind: 'refused', status: appel.status, detail: appel.detail };
+  if (appel.kind === 'unavailable') return { kind: 'unavailable', detail: appel.detail };
+  const commandeId = commandeIdOf(appel.body);
+  return commandeId ? { kind: 'created', commande_id: commandeId } : { kind: 'refused', status: appel.status, detail: 'réponse sans commande_id' };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,6 +1,8 @@
 /**
- * Compensation: release first (stock comes back even while commandes is down), announce StockReleased once
- * per checkout, and leave the order-key cancel to the retry loop. A failed release throws: the bus redelivers
+ * Compensation's runner — the rule is the decider (domain/compensation.ts): decode → release → decide → one
+ * transaction writing the pending cancel, the release record, the outbox and the inbox → wake. Release first
+ * (stock comes back even while commandes is down), announce StockReleased once per checkout, and leave the
+ * order-key cancel to the retry loop. A failed release throws: the bus redelivers
  * (this worker's MAX_DELIVERIES is high) until inventaire answers, because compensation must end up done.
  */
 import { STREAMS, newEvent, type EventEnvelope } from '../../../contracts/events.ts';
@@ -8,7 +10,7 @@ import { applyOnce } from '../../../platform/bus/inbox.ts';
 import { unavailableError, type GatewayClient } from '../../shared/gateway-client.ts';
 import { alreadyApplied } from '../../shared/inbox.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
-import { planFor, releasedLines, stockReleased } from '../domain/compensation.ts';
+import { decide, planFor, releasePath } from '../domain/compensation.ts';
 import { addPendingCancellation } from '../infrastructure/cancellations.ts';
 
 export const CONSUMER = 'stock-compensation';
@@ -26,26 +28,22 @@ export function compensationHandler(ctx: WorkerContext, gateway: GatewayClient, 
       log.debug('already handled; skipped');
       return;
     }
-    const result = await gateway.post('inventaire', `/api/ddd/inventaire/reservations/${checkoutId}/liberer/`, {}, checkoutId);
-    if (result.kind !== 'ok') {
-      log.warn({ detail: result.detail }, 'release failed; the bus will redeliver');
-      const message = `release of ${checkoutId} failed: ${result.detail}`;
+    const appel = await gateway.post('inventaire', releasePath(plan), {}, checkoutId);
+    const decision = decide(plan, appel, Date.now() / 1000);
+    if (decision.type === 'retry') {
+      log.warn({ detail: appel.kind === 'ok' ? decision.detail : appel.detail }, 'release failed; the bus will redeliver');
       // inventaire down: the entry waits without using up its deliveries; a refusal (4xx) counts.
-      throw result.kind === 'unavailable' ? unavailableError('inventaire', result, message) : new Error(message);
+      throw decision.dependencyDown ? unavailableError('inventaire', decision) : new Error(decision.detail);
     }
-    const lignes = releasedLines(result.body);
     let announced = false;
     const applied = await applyOnce(pool, schema, CONSUMER, event.event_id, async (client) => {
       await addPendingCancellation(client, checkoutId, event.type);
-      if (!plan.announce) return;
-      const next = newEvent(STREAMS.checkout, 'StockReleased', stockReleased(plan, lignes, Date.now() / 1000), {
-        correlationId: checkoutId,
-        causationId: event.event_id,
-      });
+      if (!decision.announce) return;
+      const next = newEvent(STREAMS.checkout, 'StockReleased', decision.announce, { correlationId: checkoutId, causationId: event.event_id });
       // One StockReleased per checkout, whichever failure event (worker or saga deadline) came first.
       const { rowCount } = await client.query(
         `INSERT INTO ${schema}.releases (checkout_id, event_id, lignes) VALUES ($1, $2, $3) ON CONFLICT (checkout_id) DO NOTHING`,
-        [checkoutId, next.event_id, JSON.stringify(lignes)],
+        [checkoutId, next.event_id, JSON.stringify(decision.lignes)],
       );
       if ((rowCount ?? 0) === 0) return;
       await outbox.add(client, next);
@@ -54,6 +52,6 @@ export function compensationHandler(ctx: WorkerContext, gateway: GatewayClient, 
     if (!applied) return;
     if (announced) outbox.wake();
     cancellations.wake();
-    log.info({ lignes, announced: announced ? 'StockReleased' : null }, 'reservation released; order key cancel scheduled');
+    log.info({ lignes: decision.lignes, announced: announced ? 'StockReleased' : null }, 'reservation released; order key cancel scheduled');
   };
 }

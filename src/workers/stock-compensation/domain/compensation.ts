@@ -1,11 +1,18 @@
 /**
- * What compensation does for each failure, and what it announces. Pure.
+ * The stock-compensation worker's decider — its complete rule, with its spec table in
+ * test/workers/stock-compensation-decider.test.ts: what compensation does for each failure (`planFor`), and given
+ * the release call's result (`decide`), what it records and announces. Pure.
  *
  * - OrderCreationFailed: release the reservation (stock back) → StockReleased{lignes released}; cancel the
  *   order key in commandes so a create that was only slow is refused.
  * - StockReservationFailed: release too, as a tombstone (a reservation that was only slow must not keep its
  *   stock), and cancel the order key for the same reason; nothing is announced.
+ * - A release that failed decides nothing: the bus redelivers until inventaire answers, because compensation must
+ *   end up done. Inventaire down waits without using up a delivery; a refusal (4xx) counts as one.
+ * - StockReleased is announced once per checkout, whichever failure event came first: the runner keeps that
+ *   promise with the worker's `releases` table, in the transaction that writes the outbox.
  */
+import type { Appel } from '../../../contracts/appel.ts';
 import type { CheckoutPayload } from '../../../contracts/events.ts';
 
 export interface Ligne {
@@ -19,6 +26,30 @@ export function planFor(type: string, payload: { checkout_id: string; client_id:
   if (type === 'OrderCreationFailed') return { checkout_id: payload.checkout_id, client_id: payload.client_id, announce: true };
   if (type === 'StockReservationFailed') return { checkout_id: payload.checkout_id, client_id: payload.client_id, announce: false };
   return undefined;
+}
+
+export type CompensationDecision =
+  /** Record the order-key cancel (the retry loop does it) and, if `announce`, StockReleased (once per checkout). */
+  | { type: 'released'; lignes: Ligne[]; cancelOrderKey: true; announce?: CheckoutPayload<'StockReleased'> }
+  /** Nothing decided; `dependencyDown`: inventaire unavailable (wait), else a refusal (counts toward dead-lettering). */
+  | { type: 'retry'; dependencyDown: boolean; status?: number; detail: string };
+
+/** The call to make: inventaire's release of the reservation keyed by the checkout id. */
+export function releasePath(plan: CompensationPlan): string {
+  return `/api/ddd/inventaire/reservations/${plan.checkout_id}/liberer/`;
+}
+
+/** The decision: given the plan and the release call's result. */
+export function decide(plan: CompensationPlan, appel: Appel<unknown>, now: number): CompensationDecision {
+  if (appel.kind !== 'ok') {
+    const detail = `release of ${plan.checkout_id} failed: ${appel.detail}`;
+    return appel.kind === 'unavailable'
+      ? { type: 'retry', dependencyDown: true, ...(appel.status === undefined ? {} : { status: appel.status }), detail }
+      : { type: 'retry', dependencyDown: false, status: appel.status, detail };
+  }
+  const lignes = releasedLines(appel.body);
+  const released = { type: 'released' as const, lignes, cancelOrderKey: true as const };
+  return plan.announce ? { ...released, announce: stockReleased(plan, lignes, now) } : released;
 }
 
 /** The lines inventaire gave back, from its release answer `{reservation_id, lignes, statut}`. */

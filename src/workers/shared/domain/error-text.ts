@@ -1,7 +1,4 @@
-/** The workers' wording of a refused call, for failure events; what is retried is decided in platform/transient.ts. */
-export { classifyStatus, isTransientError, type StatusClass } from '../../../platform/transient.ts';
-
-/** Text of an error body `{error, details}` (or whatever the upstream sent), for failure events. */
+/** Text of an error body `{error, details}` (or whatever the upstream sent), for failure events (what is retried is decided in platform/transient.ts). */
 export function errorText(status: number, body: unknown): string {
   if (body && typeof body === 'object') {
     const error = (body as { error?: unknown; message?: unknown }).error ?? (body as { message?: unknown }).message;

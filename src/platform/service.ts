@@ -124,10 +124,26 @@ export async function startHttpService(def: HttpServiceDefinition): Promise<Runn
     (stopped ??= (async () => {
       await retention?.stop();
       await stopBackground?.();
-      await app.close();
+      await closeWithin(app, SHUTDOWN_DRAIN_MS);
       await relay?.stop();
       await ctx.pool?.end();
       ctx.redis?.disconnect();
     })());
   return { app, ctx, stop };
+}
+
+/** How long a stopping process lets requests in flight finish before it closes the connections still open. */
+const SHUTDOWN_DRAIN_MS = 5_000;
+
+/**
+ * Closes the server, letting requests in flight finish for `drainMs`; then closes every connection still open (a
+ * keep-alive connection a client still holds, a stalled request), so a stop always ends within the runtime's 8 s.
+ */
+async function closeWithin(app: { close: () => Promise<unknown>; server: { closeAllConnections: () => void } }, drainMs: number): Promise<void> {
+  const force = setTimeout(() => app.server.closeAllConnections(), drainMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(force);
+  }
 }

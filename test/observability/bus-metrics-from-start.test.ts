@@ -7,34 +7,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { STREAMS } from '../../src/contracts/events.ts';
 import { busMetrics } from '../../src/platform/bus/metrics.ts';
 import { createRegistry } from '../../src/platform/metrics.ts';
 import { STOCK_RESERVATION_SCHEMA, StockReservationConfig, stockReservationWorker } from '../../src/workers/stock-reservation/service.ts';
+import { dashboardAndRuleExpressions } from '../support/dashboards.ts';
 import { metricsOf, startWorkerUnderTest, waitFor, type WorkerUnderTest } from '../workers/helpers.ts';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const DASHBOARDS = path.join(root, 'deploy', 'grafana', 'dashboards');
-
-/** Every PromQL expression of the dashboards and the alert/recording rules. */
-function expressions(): string[] {
-  const exprs: string[] = [];
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (node && typeof node === 'object') {
-      for (const [k, v] of Object.entries(node)) {
-        if (k === 'expr' && typeof v === 'string') exprs.push(v);
-        else walk(v);
-      }
-    }
-  };
-  for (const f of readdirSync(DASHBOARDS).filter((x) => x.endsWith('.json'))) walk(JSON.parse(readFileSync(path.join(DASHBOARDS, f), 'utf8')));
-  walk(parse(readFileSync(path.join(root, 'deploy', 'prometheus', 'rules.yml'), 'utf8')));
-  return exprs;
-}
 
 /** The bus metrics (platform/bus/metrics.ts) those expressions use, with their label names. */
 function usedBusMetrics(): { name: string; type: string; labels: string[] }[] {
@@ -44,7 +24,7 @@ function usedBusMetrics(): { name: string; type: string; labels: string[] }[] {
     registry.getMetricsAsArray().map((m) => [m.name, { type: String((m as unknown as { type: string }).type), labels: [...((m as unknown as { labelNames?: string[] }).labelNames ?? [])] }]),
   );
   const used = new Set<string>();
-  for (const expr of expressions()) {
+  for (const expr of dashboardAndRuleExpressions()) {
     for (const word of expr.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? []) {
       const name = word.replace(/_(bucket|sum|count)$/, '');
       if (defined.has(name)) used.add(name);

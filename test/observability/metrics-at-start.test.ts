@@ -3,41 +3,23 @@
  * every second, and before any request or event, every metric the Grafana dashboards and the Prometheus rules use
  * is scraped from some process, and the dead-letter and re-publication counters exist for every consumer group and
  * every outbox the system runs — so their panels show 0, not "No data". A whole system: run it under the heavy lock.
- * Skipped with a message when the prometheus binary is absent (.ci/run installs it).
+ * Without the prometheus binary it is skipped with a message, and fails under CI=true (.ci/run installs it).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { PROCESSES } from '../../src/launcher/processes.ts';
-import { findOnPath } from '../../src/launcher/redis-preflight.ts';
+import { dashboardAndRuleExpressions } from '../support/dashboards.ts';
 import { startSystem, type TestSystem } from '../support/system.ts';
+import { tool } from '../support/tools.ts';
 import { waitFor } from '../support/wait.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const prometheusBinary = await findOnPath('prometheus');
-const NO_PROMETHEUS = prometheusBinary ? false : 'prometheus is not installed (sudo apt-get install --no-install-recommends prometheus): skipped';
+const prometheus = await tool('prometheus', 'sudo apt-get install --no-install-recommends prometheus');
 const orchestratorSpec = PROCESSES.find((p) => p.name === 'saga-orchestrator');
 const ORCHESTRATOR = Boolean(orchestratorSpec && existsSync(path.join(root, orchestratorSpec.entry)));
 const ORCHESTRATOR_ONLY = /^(saga_total|saga_duree_seconds\w*|saga_echecs_total|saga_etapes_total|saga_compensations_total|saga_actives_current|services_externes_\w+)$/;
-
-function expressions(): string[] {
-  const exprs: string[] = [];
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (node && typeof node === 'object') {
-      for (const [k, v] of Object.entries(node)) {
-        if (k === 'expr' && typeof v === 'string') exprs.push(v);
-        else walk(v);
-      }
-    }
-  };
-  const dir = path.join(root, 'deploy', 'grafana', 'dashboards');
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) walk(JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
-  walk(parse(readFileSync(path.join(root, 'deploy', 'prometheus', 'rules.yml'), 'utf8')));
-  return exprs;
-}
 
 /** Metric names of a PromQL expression: identifiers left once strings, matchers, ranges, grouping and calls are out. */
 function metricNames(expr: string): string[] {
@@ -51,9 +33,9 @@ function metricNames(expr: string): string[] {
     .map((m) => m[1]!);
 }
 
-const referenced = [...new Set(expressions().flatMap(metricNames))].sort();
+const referenced = [...new Set(dashboardAndRuleExpressions().flatMap(metricNames))].sort();
 
-describe('metrics present from start in a running system', { skip: NO_PROMETHEUS, timeout: 300_000 }, () => {
+describe('metrics present from start in a running system', { skip: prometheus.skip, timeout: 300_000 }, () => {
   let system: TestSystem;
   let prom = '';
   const query = async (expr: string): Promise<{ metric: Record<string, string> }[]> => {
@@ -64,6 +46,7 @@ describe('metrics present from start in a running system', { skip: NO_PROMETHEUS
   };
 
   before(async () => {
+    prometheus.require(); // under CI=true a missing binary fails here instead of skipping
     system = await startSystem({ env: { PROMETHEUS_SCRAPE_INTERVAL: '1s' }, startupTimeoutMs: 120_000 });
     prom = `http://127.0.0.1:${system.ports.prometheus}`;
     // Every target scraped and up, then the consumers' and relays' first measurements (gauges) scraped as well.

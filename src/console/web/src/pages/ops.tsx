@@ -34,14 +34,7 @@ export function Evenements() {
   return (
     <Page title="Événements">
       <div class="card form filters">
-        <label for="ev-stream">Stream</label>
-        <select id="ev-stream" value={stream} onChange={(e) => setStream((e.target as HTMLSelectElement).value)}>
-          {STREAMS.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
+        <StreamSelect id="ev-stream" value={stream} onChange={setStream} />
         <label for="ev-type">Filtrer par type</label>
         <input id="ev-type" value={type} onInput={(e) => setType((e.target as HTMLInputElement).value)} />
         <label for="ev-corr">Filtrer par correlation id</label>
@@ -239,14 +232,7 @@ export function LettresMortes() {
   return (
     <Page title="Lettres mortes">
       <div class="inline-form card">
-        <label for="dlq-stream">Stream</label>
-        <select id="dlq-stream" value={stream} onChange={(e) => setStream((e.target as HTMLSelectElement).value)}>
-          {STREAMS.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
+        <StreamSelect id="dlq-stream" value={stream} onChange={setStream} />
         <button class="btn" type="button" onClick={a.reload}>
           Actualiser
         </button>
@@ -473,3 +459,18 @@ export function Systeme() {
   );
 }
 
+/** The labelled choice of a stream (event explorer, dead letters). */
+function StreamSelect({ id, value, onChange }: { id: string; value: string; onChange: (stream: string) => void }) {
+  return (
+    <>
+      <label for={id}>Stream</label>
+      <select id={id} value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
+        {STREAMS.map((s) => (
+          <option key={s} value={s}>
+            {s}
+          </option>
+        ))}
+      </select>
+    </>
+  );
+}

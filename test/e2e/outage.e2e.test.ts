@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { startSystem, type TestSystem } from '../support/system.ts';
 import { client, CLIENT, PRODUIT } from '../support/choreo.ts';
-import { startTestCluster, type TestCluster } from '../support/pg-cluster.ts';
+import { clusterRequirement, startTestCluster, type TestCluster } from '../support/pg-cluster.ts';
 import { waitFor } from '../support/wait.ts';
 
 let cluster: TestCluster;
@@ -31,7 +31,7 @@ const ready = async (name: string) => {
   return { status: res.status, body: (await res.json()) as { status: string; missing?: string[] } };
 };
 
-describe('PostgreSQL down under a running system', { timeout: 300_000 }, () => {
+describe('PostgreSQL down under a running system', { ...clusterRequirement(), timeout: 300_000 }, () => {
   before(async () => {
     cluster = await startTestCluster();
     system = await startSystem({ databaseUrl: cluster.url });

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { createPool, withTransaction, type Pool } from '../../src/platform/db.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { createTestDatabase, notOnPglite, type TestDatabase } from '../support/db.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
 fileTimeout(300_000);
@@ -26,7 +26,7 @@ after(async () => {
   await db?.drop();
 });
 
-test('a connection killed while its transaction awaits something else: that transaction fails, nothing crashes, the pool goes on', async () => {
+test('a connection killed while its transaction awaits something else: that transaction fails, nothing crashes, the pool goes on', notOnPglite('pg_terminate_backend needs a backend per connection; PGlite has one'), async () => {
   const uncaught: unknown[] = [];
   const onUncaught = (error: unknown) => uncaught.push(error);
   process.on('uncaughtException', onUncaught);

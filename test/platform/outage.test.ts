@@ -16,7 +16,7 @@ import { createRedis } from '../../src/platform/redis.ts';
 import { EcommerceConfigSchema } from '../../src/ecommerce/config.ts';
 import { ecommerceService } from '../../src/ecommerce/http/app.ts';
 import { C, FakeCatalogue, FakeInventaire, P } from '../ecommerce/fakes.ts';
-import { startTestCluster, type TestCluster } from '../support/pg-cluster.ts';
+import { clusterRequirement, startTestCluster, type TestCluster } from '../support/pg-cluster.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -28,7 +28,10 @@ let redisServer: TestRedis;
 let running: Awaited<ReturnType<typeof startHttpService>>;
 let base: string;
 
+const CLUSTER = clusterRequirement();
+
 before(async () => {
+  if (CLUSTER.skip) return;
   [cluster, redisServer] = await Promise.all([startTestCluster(), startTestRedis()]);
   const config = loadConfig(EcommerceConfigSchema, {
     PORT: '0',
@@ -75,7 +78,7 @@ async function checkoutsWritten(): Promise<number> {
   }
 }
 
-describe('PostgreSQL stopped (pg_ctl stop -m immediate)', { timeout: TIMEOUT.timeout }, () => {
+describe('PostgreSQL stopped (pg_ctl stop -m immediate)', { ...CLUSTER, timeout: TIMEOUT.timeout }, () => {
   it('POST …/checkout/choreo/ answers 503 + Retry-After naming postgres, writes nothing, /ready names it, and recovers', TIMEOUT, async () => {
     const first = await checkout();
     assert.equal(first.status, 202, await first.text());
@@ -108,7 +111,7 @@ describe('PostgreSQL stopped (pg_ctl stop -m immediate)', { timeout: TIMEOUT.tim
   });
 });
 
-describe('Redis killed (SIGKILL)', { timeout: TIMEOUT.timeout }, () => {
+describe('Redis killed (SIGKILL)', { ...CLUSTER, timeout: TIMEOUT.timeout }, () => {
   it('/ready answers 503 naming redis, then ready again once Redis is back', TIMEOUT, async () => {
     assert.equal((await ready()).status, 200);
     await redisServer.kill();
@@ -141,7 +144,7 @@ describe('Redis killed (SIGKILL)', { timeout: TIMEOUT.timeout }, () => {
   });
 });
 
-describe('a service’s own 503 (HttpError) also carries Retry-After', { timeout: TIMEOUT.timeout }, () => {
+describe('a service’s own 503 (HttpError) also carries Retry-After', { ...CLUSTER, timeout: TIMEOUT.timeout }, () => {
   it('adds Retry-After to a 503 answered by a route', async () => {
     const app = await createServer({ service: 't', title: 't', logger: createLogger('t', LOG), registry: createRegistry('t') });
     app.get('/x', async (_req, reply) => reply.code(503).send({ error: 'Service inventaire indisponible', details: null }));

@@ -5,7 +5,7 @@
  * As root, the binaries run as the `postgres` user (PostgreSQL refuses to run as root).
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,23 @@ import { freePort } from './ports.ts';
 
 const run = promisify(execFile);
 const BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+/**
+ * Why a private cluster cannot start here (PostgreSQL's binaries missing), else undefined. These tests do not
+ * need the shared server, so they run on the embedded-PGlite path of `npm test` too (PGlite cannot be stopped
+ * and restarted as a PostgreSQL outage is); only the binaries are required.
+ */
+export function clusterMissing(): string | undefined {
+  return existsSync(path.join(BIN, 'initdb')) && existsSync(path.join(BIN, 'pg_ctl'))
+    ? undefined
+    : `this test stops a private PostgreSQL cluster and needs PostgreSQL 15's initdb and pg_ctl in ${BIN} (PG_BIN): install the postgresql package`;
+}
+
+/** Test options: skipped with the reason when the binaries are missing, except under CI=true where the test fails. */
+export function clusterRequirement(): { skip?: string } {
+  const missing = clusterMissing();
+  return missing && process.env.CI !== 'true' ? { skip: missing } : {};
+}
 
 export interface TestCluster {
   /** URL of the cluster's `postgres` database. */
@@ -28,6 +45,8 @@ export interface TestCluster {
 }
 
 export async function startTestCluster(): Promise<TestCluster> {
+  const missing = clusterMissing();
+  if (missing) throw new Error(missing);
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'test-pg-'));
   const data = path.join(dir, 'data');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SECRET_HEADER } from '../../src/launcher/control.ts';
 import { PROCESSES } from '../../src/launcher/processes.ts';
-import { createTestDatabase, type TestDatabase } from './db.ts';
+import { createTestDatabase, ENGINE, type TestDatabase } from './db.ts';
 import { reservePorts } from './ports.ts';
 import { startTestRedis, type TestRedis } from './redis.ts';
 
@@ -50,7 +50,10 @@ export interface TestSystem {
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'test-system-'));
   const redis: TestRedis = await startTestRedis();
-  const db: TestDatabase | undefined = options.embedded || options.databaseUrl ? undefined : await createTestDatabase('system');
+  // Without PostgreSQL (TEST_DB_ENGINE=pglite) a system runs on its launcher's own embedded PGlite, as `npm start`
+  // does: its DATA_DIR is private, so it is isolated like a throw-away database.
+  const embedded = options.embedded || ENGINE === 'pglite';
+  const db: TestDatabase | undefined = embedded || options.databaseUrl ? undefined : await createTestDatabase('system');
   const names = [...PROCESSES.flatMap((p) => [p.port.env, ...(p.extraPorts ?? []).map((e) => e.env)]), 'PGLITE_PORT'];
   const reserved = await reservePorts(names.length);
   const free = reserved.ports;

@@ -1,6 +1,10 @@
 /** Schemas shared by every API: ids, amounts, error bodies. */
 import { Type, type Static } from 'typebox';
 
+/** The one UUID pattern (any version, either case): schemas use `Uuid`, code outside a schema `isUuid`. */
+export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+const UUID_RE = new RegExp(UUID_PATTERN);
+export const isUuid = (value: string): boolean => UUID_RE.test(value);
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID', examples: ['550e8400-e29b-41d4-a716-446655440001'] });
 /** Quantities of stock operations: whole units, 1 to 1,000,000. */
 export const Quantite = Type.Integer({ minimum: 1, maximum: 1_000_000 });

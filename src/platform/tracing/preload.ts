@@ -1,0 +1,35 @@
+/**
+ * Tracing before the application: `node --import <this file> <service main>`.
+ *
+ * The ESM loader hook comes first. The services are ES modules: `import pg from 'pg'` does not go through
+ * `require`, so instrumentations that patch modules as they load (pg, ioredis) see nothing without
+ * import-in-the-middle's hook (test/platform/tracing-preload.test.ts shows both cases). The hook wraps only the
+ * modules an instrumentation asked for (the message channel tells it which), not every module the process loads.
+ * Fastify and undici are instrumented through diagnostics channels and need no hook.
+ */
+import { register } from 'node:module';
+import { createAddHookMessageChannel } from 'import-in-the-middle';
+import { tracingConfig, TracingConfigError } from './config.ts';
+
+async function preload(): Promise<void> {
+  let disabled: boolean;
+  try {
+    disabled = tracingConfig().disabled;
+  } catch (error) {
+    if (!(error instanceof TracingConfigError)) throw error;
+    process.stderr.write(`${process.env.OTEL_SERVICE_NAME ?? 'process'}: ${error.message}\n`);
+    process.exit(78); // EX_CONFIG, as runtime.ts for the services' own configuration
+  }
+  if (disabled) return; // no hook, no SDK: nothing loaded beyond this file
+
+  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, registerOptions);
+  // Loaded only when enabled. The instrumentations' Hook() calls (in their constructors) reach the loader thread
+  // through the channel above, and the application's first import waits until the hook has them all.
+  const { startTracing } = await import('./sdk.ts');
+  const { defaultInstrumentations } = await import('./instrumentations.ts');
+  startTracing({ instrumentations: defaultInstrumentations() });
+  await waitForAllMessagesAcknowledged();
+}
+
+await preload();

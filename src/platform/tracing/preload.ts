@@ -1,9 +1,10 @@
 /**
  * Tracing before the application: `node --import <this file> <service main>`.
  *
- * The ESM loader hook comes first. The services are ES modules: `import pg from 'pg'` does not go through
- * `require`, so instrumentations that patch modules as they load (pg, ioredis) see nothing without
- * import-in-the-middle's hook (test/platform/tracing-preload.test.ts shows both cases). The hook wraps only the
+ * The ESM loader hook comes first. The services are ES modules: `import { Redis } from 'ioredis'` does not go
+ * through `require`, so an instrumentation that patches a package's entry module as it loads (ioredis) records
+ * nothing without import-in-the-middle's hook (test/platform/tracing-preload.test.ts shows both cases; pg's is
+ * patched in files pg itself require()s, so it happens to work either way on Node 20). The hook wraps only the
  * modules an instrumentation asked for (the message channel tells it which), not every module the process loads.
  * Fastify and undici are instrumented through diagnostics channels and need no hook.
  */

@@ -6,3 +6,4 @@ export { createSpan, linksOf, processSpan, sendSpan, ATTR, type MessageRef, type
 export { traceMixin } from './log-mixin.ts';
 export { contextFromTraceparent, formatTraceparent, parseTraceparent } from './traceparent.ts';
 export { currentTracing, shutdownTracing } from './state.ts';
+export { startServerSpan, TRACE_HEADERS, type ServerSpan } from './http-server.ts';

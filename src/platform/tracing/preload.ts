@@ -9,7 +9,6 @@
  * Fastify and undici are instrumented through diagnostics channels and need no hook.
  */
 import { register } from 'node:module';
-import { createAddHookMessageChannel } from 'import-in-the-middle';
 import { tracingConfig, TracingConfigError } from './config.ts';
 
 async function preload(): Promise<void> {
@@ -21,8 +20,9 @@ async function preload(): Promise<void> {
     process.stderr.write(`${process.env.OTEL_SERVICE_NAME ?? 'process'}: ${error.message}\n`);
     process.exit(78); // EX_CONFIG, as runtime.ts for the services' own configuration
   }
-  if (disabled) return; // no hook, no SDK: nothing loaded beyond this file
+  if (disabled) return; // no hook, no SDK: nothing loaded beyond this file and config.ts
 
+  const { createAddHookMessageChannel } = await import('import-in-the-middle');
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, registerOptions);
   // Loaded only when enabled. The instrumentations' Hook() calls (in their constructors) reach the loader thread

@@ -1,0 +1,33 @@
+/**
+ * What is instrumented: Fastify (its maintained plugin, @fastify/otel), undici (fetch and the undici client),
+ * pg and ioredis. Not Node's generic http instrumentation: it would double every Fastify request span.
+ */
+import { FastifyOtelInstrumentation } from '@fastify/otel';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+
+/** Probes and scrapes: every few seconds from the launcher and Prometheus, never part of a checkout. */
+const ROUTINE = new Set(['/health', '/ready', '/metrics']);
+
+export function defaultInstrumentations(): Instrumentation[] {
+  return [
+    new FastifyOtelInstrumentation({
+      // Every Fastify instance, without a change to server.ts (a diagnostics channel at fastify() creation).
+      registerOnInitialization: true,
+      ignorePaths: ({ url }) => ROUTINE.has(url.split('?')[0]!),
+      // One SERVER span per request: a span per hook and per handler would multiply the cost on hot paths.
+      instrumentHooks: false,
+      instrumentHandler: false,
+      requestHook: (span, request) => span.updateName(`${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`),
+    }) as unknown as Instrumentation, // its own copy of @opentelemetry/instrumentation (0.222): same interface
+    new UndiciInstrumentation({
+      ignoreRequestHook: (request) => ROUTINE.has(request.path.split('?')[0]!),
+    }),
+    // Only inside a traced request or message: the relay's polls and the consumers' blocking reads run every few
+    // hundred milliseconds and would otherwise each start a trace.
+    new PgInstrumentation({ requireParentSpan: true }),
+    new IORedisInstrumentation({ requireParentSpan: true }),
+  ];
+}

@@ -45,3 +45,18 @@ export class DomainError<C extends string = string> extends Error {
 
 /** The result of a use case: its value, or a DomainError. */
 export type Result<T, C extends string = string> = { ok: true; value: T } | { ok: false; error: DomainError<C> };
+
+type Fields = Record<string, unknown>;
+
+/**
+ * Each error code's status and message, one table per context's `http/`. A message is a sentence, or a sentence built
+ * from the error's details and envelope keys (`Demande ${id} non trouvée`).
+ */
+export type ErrorTable<C extends string> = Readonly<Record<C, { status: number; message: string | ((details: Fields, context: Fields) => string) }>>;
+
+/** The HTTP answer of a DomainError through its context's table: `{...envelope, error, details}`, as HttpError builds it. */
+export function httpErrorOf<C extends string>(table: ErrorTable<C>, e: DomainError<C>): HttpError {
+  const { status, message } = table[e.code];
+  const details: Fields = typeof e.details === 'object' && e.details !== null ? (e.details as Fields) : {};
+  return new HttpError(status, typeof message === 'string' ? message : message(details, e.context), e.details, e.context);
+}

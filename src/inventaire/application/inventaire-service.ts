@@ -1,20 +1,18 @@
 /**
  * Inventaire use cases. Catalogue calls happen before any transaction (the repository opens its own, short
- * ones); business failures are `HttpError`s with the reference's French messages.
+ * ones); business failures are DomainError codes (`./erreurs.ts`), worded by `http/erreurs.ts`.
  */
-import { badRequest, conflict, HttpError, notFound, unavailable } from '../../platform/errors.ts';
+import { isUuid } from '../../contracts/common.ts';
 import type { ReservationRequest, ReservationResponse } from '../../contracts/inventaire.ts';
 import {
   analyserBesoins,
   fusionnerLignes,
   memesLignes,
-  messageStockAbsent,
-  messageStockInsuffisant,
   niveauCentral,
   niveauLocal,
   QUANTITE_MAX,
-  type DemandeStatut,
 } from '../domain/stock.ts';
+import { erreur } from './erreurs.ts';
 import { NomsProduits } from './noms-produits.ts';
 import { CatalogueIndisponible, type CatalogueClient, type DemandeRow, type InventaireRepository, type Magasin } from './ports.ts';
 
@@ -39,9 +37,10 @@ export class InventaireService {
 
   // ----------------------------------------------------------------------------------------------- helpers
 
-  private async magasinConnu(id: string, status: 400 | 404 = 400): Promise<Magasin> {
+  /** An unknown store is the caller's error on writes (`MAGASIN_INEXISTANT`), a missing resource on reads. */
+  private async magasinConnu(id: string, code: 'MAGASIN_INEXISTANT' | 'MAGASIN_NON_TROUVE' = 'MAGASIN_INEXISTANT'): Promise<Magasin> {
     const magasin = await this.repo.magasin(id);
-    if (!magasin) throw new HttpError(status, `Magasin ${id} inexistant`, { magasin_id: id });
+    if (!magasin) throw erreur(code, { magasin_id: id });
     return magasin;
   }
 
@@ -52,11 +51,11 @@ export class InventaireService {
       produit = await this.noms.verifier(produitId);
     } catch (error) {
       if (error instanceof CatalogueIndisponible) {
-        throw unavailable("Catalogue indisponible: impossible de vérifier l'existence du produit", { produit_id: produitId, cause: error.message });
+        throw erreur('CATALOGUE_INDISPONIBLE', { produit_id: produitId, cause: error.message });
       }
       throw error;
     }
-    if (!produit) throw badRequest(`Produit ${produitId} inexistant`, { produit_id: produitId });
+    if (!produit) throw erreur('PRODUIT_INEXISTANT', { produit_id: produitId });
     return produit.nom;
   }
 
@@ -75,7 +74,7 @@ export class InventaireService {
     const nouvelle = await this.repo.augmenter(op.produit_id, magasinId, op.quantite, QUANTITE_MAX);
     if (nouvelle === null) {
       const courante = (await this.repo.quantite(op.produit_id, magasinId)) ?? 0;
-      throw badRequest(`Quantité invalide: le stock ne peut pas dépasser ${QUANTITE_MAX} (actuel: ${courante}, ajout: ${op.quantite})`, {
+      throw erreur('STOCK_MAXIMUM_DEPASSE', {
         produit_id: op.produit_id,
         magasin_id: magasinId,
         actuelle: courante,
@@ -98,8 +97,8 @@ export class InventaireService {
     const nouvelle = await this.repo.diminuer(op.produit_id, magasinId, op.quantite);
     if (nouvelle === null) {
       const disponible = await this.repo.quantite(op.produit_id, magasinId);
-      if (disponible === null) throw badRequest(messageStockAbsent(op.produit_id, magasinId), { produit_id: op.produit_id, magasin_id: magasinId });
-      throw badRequest(messageStockInsuffisant(op.produit_id, magasinId, disponible, op.quantite), {
+      if (disponible === null) throw erreur('STOCK_ABSENT', { produit_id: op.produit_id, magasin_id: magasinId });
+      throw erreur('STOCK_INSUFFISANT', {
         produit_id: op.produit_id,
         magasin_id: magasinId,
         disponible,
@@ -123,7 +122,7 @@ export class InventaireService {
       // No row: a real product is simply unavailable; an unknown one is the caller's error (reference 400).
       try {
         const produit = await this.noms.verifier(produitId);
-        if (!produit) throw badRequest(`Produit ${produitId} inexistant`, { produit_id: produitId });
+        if (!produit) throw erreur('PRODUIT_INEXISTANT', { produit_id: produitId });
         return { produit_id: produitId, quantite: 0, niveau: niveauCentral(null), nom_produit: produit.nom };
       } catch (error) {
         if (!(error instanceof CatalogueIndisponible)) throw error;
@@ -155,7 +154,7 @@ export class InventaireService {
   }
 
   async stocksLocaux(magasinId: string) {
-    await this.magasinConnu(magasinId, 404);
+    await this.magasinConnu(magasinId, 'MAGASIN_NON_TROUVE');
     const rows = await this.repo.stocksLocaux(magasinId);
     const noms = await this.noms.noms(rows.map((r) => r.produit_id));
     return {
@@ -201,9 +200,9 @@ export class InventaireService {
     const magasin = await this.magasinConnu(input.magasin_id);
     const nomProduit = await this.produitExistant(input.produit_id);
     const central = await this.repo.quantite(input.produit_id, null);
-    if (central === null) throw badRequest(messageStockAbsent(input.produit_id, null), { produit_id: input.produit_id });
+    if (central === null) throw erreur('STOCK_ABSENT', { produit_id: input.produit_id });
     if (central < input.quantite) {
-      throw badRequest(messageStockInsuffisant(input.produit_id, null, central, input.quantite), {
+      throw erreur('STOCK_INSUFFISANT', {
         produit_id: input.produit_id,
         disponible: central,
         demande: input.quantite,
@@ -211,7 +210,7 @@ export class InventaireService {
     }
     const demande = await this.repo.creerDemande(input.produit_id, input.magasin_id, input.quantite);
     if (!demande) {
-      throw badRequest(`Une demande est déjà en attente pour le produit ${input.produit_id} dans le magasin ${input.magasin_id}`, {
+      throw erreur('DEMANDE_DEJA_EN_ATTENTE', {
         produit_id: input.produit_id,
         magasin_id: input.magasin_id,
       });
@@ -229,8 +228,8 @@ export class InventaireService {
   }
 
   async demande(id: string) {
-    const d = estUuid(id) ? await this.repo.demande(id) : null;
-    if (!d) throw notFound(`Demande ${id} non trouvée`, { demande_id: id });
+    const d = isUuid(id) ? await this.repo.demande(id) : null;
+    if (!d) throw erreur('DEMANDE_NON_TROUVEE', { demande_id: id });
     return this.vueDemande(d);
   }
 
@@ -270,33 +269,33 @@ export class InventaireService {
   }
 
   async supprimerDemande(id: string) {
-    const result = estUuid(id) ? await this.repo.supprimerDemande(id) : 'introuvable';
-    if (result === 'introuvable') throw badRequest(`Demande ${id} non trouvée`, { demande_id: id });
-    if (result !== 'ok') throw badRequest(statutRefuse(id, result, 'supprimée'), { demande_id: id, statut: result });
+    const result = isUuid(id) ? await this.repo.supprimerDemande(id) : 'introuvable';
+    if (result === 'introuvable') throw erreur('DEMANDE_INCONNUE', { demande_id: id });
+    if (result !== 'ok') throw erreur('DEMANDE_NON_SUPPRIMABLE', { demande_id: id, statut: result });
     return { success: true, message: `Demande ${id} supprimée avec succès` };
   }
 
   async approuverDemande(id: string) {
-    if (!estUuid(id)) throw badRequest(`Demande ${id} non trouvée`, { demande_id: id });
+    if (!isUuid(id)) throw erreur('DEMANDE_INCONNUE', { demande_id: id });
     const r = await this.repo.approuverDemande(id, QUANTITE_MAX);
     switch (r.kind) {
       case 'ok':
         return this.vueDemande(r.demande);
       case 'introuvable':
-        throw badRequest(`Demande ${id} non trouvée`, { demande_id: id });
+        throw erreur('DEMANDE_INCONNUE', { demande_id: id });
       case 'statut':
-        throw badRequest(statutRefuse(id, r.statut, 'approuvée'), { demande_id: id, statut: r.statut });
+        throw erreur('DEMANDE_NON_APPROUVABLE', { demande_id: id, statut: r.statut });
       case 'stock_central_absent':
-        throw badRequest(`Impossible d'approuver la demande: ${messageStockAbsent(id, null)}`, { demande_id: id });
+        throw erreur('APPROBATION_SANS_STOCK_CENTRAL', { demande_id: id });
       case 'stock_insuffisant':
-        throw badRequest(messageStockInsuffisant(r.produit_id, null, r.disponible, r.demande), {
+        throw erreur('STOCK_INSUFFISANT', {
           demande_id: id,
           produit_id: r.produit_id,
           disponible: r.disponible,
           demande: r.demande,
         });
       case 'depassement':
-        throw badRequest(`Quantité invalide: le stock local ne peut pas dépasser ${QUANTITE_MAX} (actuel: ${r.actuelle}, ajout: ${r.ajout})`, {
+        throw erreur('STOCK_LOCAL_MAXIMUM_DEPASSE', {
           demande_id: id,
           actuelle: r.actuelle,
           ajout: r.ajout,
@@ -306,15 +305,15 @@ export class InventaireService {
   }
 
   async rejeterDemande(id: string, motif: string | null) {
-    if (!estUuid(id)) throw badRequest(`Demande ${id} non trouvée`, { demande_id: id });
+    if (!isUuid(id)) throw erreur('DEMANDE_INCONNUE', { demande_id: id });
     const r = await this.repo.rejeterDemande(id, motif);
-    if (r.kind === 'introuvable') throw badRequest(`Demande ${id} non trouvée`, { demande_id: id });
-    if (r.kind === 'statut') throw badRequest(statutRefuse(id, r.statut, 'rejetée'), { demande_id: id, statut: r.statut });
+    if (r.kind === 'introuvable') throw erreur('DEMANDE_INCONNUE', { demande_id: id });
+    if (r.kind === 'statut') throw erreur('DEMANDE_NON_REJETABLE', { demande_id: id, statut: r.statut });
     return this.vueDemande(r.demande);
   }
 
   async analyserBesoins(magasinId: string) {
-    const magasin = await this.magasinConnu(magasinId, 404);
+    const magasin = await this.magasinConnu(magasinId, 'MAGASIN_NON_TROUVE');
     const [stocks, enAttente] = await Promise.all([this.repo.stocksLocaux(magasinId), this.repo.demandes({ statut: 'En attente', magasinId })]);
     const analyse = analyserBesoins(stocks, new Set(enAttente.map((d) => d.produit_id)));
     const noms = await this.noms.noms(analyse.produits_sans_demande.map((p) => p.produit_id));
@@ -332,19 +331,19 @@ export class InventaireService {
   async reserver(req: ReservationRequest): Promise<ReservationResponse> {
     const reservationId = req.reservation_id.toLowerCase();
     const magasinId = req.magasin_id?.toLowerCase() ?? null;
-    if (magasinId !== null) await this.magasinConnu(magasinId, 404);
+    if (magasinId !== null) await this.magasinConnu(magasinId, 'MAGASIN_NON_TROUVE');
     const lignes = fusionnerLignes(req.lignes);
     const r = await this.repo.reserver(reservationId, magasinId, lignes, req.a_confirmer === true ? this.expirationReservationMs : null);
     if (r.kind === 'insuffisant') {
-      throw conflict('Stock insuffisant', { produit_id: r.produit_id, disponible: r.disponible, demande: r.demande });
+      throw erreur('RESERVATION_STOCK_INSUFFISANT', { produit_id: r.produit_id, disponible: r.disponible, demande: r.demande });
     }
     if (r.kind === 'creee') return r.reservation;
     // A repeat: the same request gets the same answer; anything else under that id is a conflict.
     const stored = r.reservation;
-    if (stored.statut === 'liberee') throw conflict('Réservation déjà libérée', { reservation_id: reservationId });
+    if (stored.statut === 'liberee') throw erreur('RESERVATION_DEJA_LIBEREE', { reservation_id: reservationId });
     const memes = stored.magasin_id === magasinId && memesLignes(stored.lignes, lignes);
     if (!memes) {
-      throw conflict(`Réservation ${reservationId} déjà enregistrée avec d'autres lignes`, {
+      throw erreur('RESERVATION_AUTRES_LIGNES', {
         reservation_id: reservationId,
         magasin_id: stored.magasin_id,
         lignes: stored.lignes,
@@ -360,23 +359,15 @@ export class InventaireService {
   /** Keeps a reservation for good (its caller's write committed); idempotent. Too late once it expired: 409. */
   async confirmer(id: string): Promise<ReservationResponse> {
     const r = await this.repo.confirmer(id.toLowerCase());
-    if (!r) throw notFound(`Réservation ${id} non trouvée`, { reservation_id: id });
-    if (r.statut === 'liberee') {
-      throw conflict(`Réservation ${id} déjà libérée (expirée ou annulée): son stock a été rendu`, { reservation_id: id, statut: r.statut });
-    }
+    if (!r) throw erreur('RESERVATION_NON_TROUVEE', { reservation_id: id });
+    if (r.statut === 'liberee') throw erreur('RESERVATION_EXPIREE', { reservation_id: id, statut: r.statut });
     return r;
   }
 
   async reservation(id: string): Promise<ReservationResponse> {
     const r = await this.repo.reservation(id.toLowerCase());
-    if (!r) throw notFound(`Réservation ${id} non trouvée`, { reservation_id: id });
+    if (!r) throw erreur('RESERVATION_NON_TROUVEE', { reservation_id: id });
     return r;
   }
 }
 
-function statutRefuse(id: string, statut: DemandeStatut, action: string): string {
-  return `La demande ${id} ne peut être ${action} que si elle est en attente (statut actuel: ${statut})`;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const estUuid = (s: string) => UUID.test(s);

@@ -1,7 +1,9 @@
 /** The inventaire HTTP API: the reference routes of §2.2 plus the reservation participant endpoints. */
 import { ReservationRequest } from '../../contracts/inventaire.ts';
+import { useErrorTable } from '../../platform/error-table.ts';
 import type { App } from '../../platform/server.ts';
 import type { InventaireService } from '../application/inventaire-service.ts';
+import { ERREURS } from './erreurs.ts';
 import {
   DemandeBody,
   DemandeParams,
@@ -17,6 +19,7 @@ const P = '/api/ddd/inventaire';
 
 export async function inventaireRoutes(app: App, opts: { service: InventaireService }): Promise<void> {
   const svc = opts.service;
+  useErrorTable(app, ERREURS);
 
   app.get(`${P}/health/`, { schema: { tags: ['inventaire'], summary: 'Santé du service' } }, async () => ({
     status: 'healthy',

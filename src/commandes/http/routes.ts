@@ -5,6 +5,8 @@ import { venteDto, type VentesUseCases } from '../application/ventes.ts';
 import type { IndicateursUseCases } from '../application/indicateurs.ts';
 import type { CommandesEnLigneUseCases } from '../application/commandes-en-ligne.ts';
 import { useReferenceErrors } from '../../platform/reference-errors.ts';
+import { useErrorTable } from '../../platform/error-table.ts';
+import { ERREURS } from './erreurs.ts';
 import {
   AnnulerVenteBody,
   CommandeEnLigneRequest,
@@ -42,6 +44,7 @@ export async function commandesRoutes(app: App, uc: CommandesUseCases): Promise<
           ? 'La quantité doit être positive'
           : undefined,
     });
+    useErrorTable(scope, ERREURS);
 
     scope.get('/api/ddd/commandes/health/', { schema: { tags: ['ops'], summary: 'Santé du service commandes' } }, async () => ({
       status: 'healthy',

@@ -6,7 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../../platform/errors.ts';
 import type { App } from '../../platform/server.ts';
-import type { CatalogueService } from '../application/catalogue-service.ts';
+import type { ProduitsUseCases } from '../application/produits.ts';
 import { ErreurCatalogue, type TypeErreurCatalogue } from '../domain/erreurs.ts';
 import type { Produit } from '../domain/produit.ts';
 import {
@@ -51,7 +51,7 @@ const versDetail = versRecherche;
 const erreurs = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 interface Options {
-  service: CatalogueService;
+  service: ProduitsUseCases;
   instanceId: string;
 }
 

@@ -8,8 +8,8 @@ import type { CatalogueClient, InventaireClient } from '../application/ports.ts'
 import { VentesUseCases } from '../application/ventes.ts';
 import { IndicateursUseCases } from '../application/indicateurs.ts';
 import { CommandesEnLigneUseCases } from '../application/commandes-en-ligne.ts';
-import { PgVenteRepository } from '../infrastructure/pg-ventes.ts';
-import { PgCommandeEnLigneRepository } from '../infrastructure/pg-commandes-en-ligne.ts';
+import { PgVenteRepository } from '../infrastructure/vente-repository.ts';
+import { PgCommandeEnLigneRepository } from '../infrastructure/commande-en-ligne-repository.ts';
 import { HttpCatalogueClient, HttpInventaireClient } from '../infrastructure/http-clients.ts';
 import { commandesRoutes } from './routes.ts';
 import { confirmationMetrics, startConfirmationLoop } from '../../platform/reservation-confirmation.ts';

@@ -6,7 +6,7 @@ import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts'
 import type { HttpServiceDefinition } from '../../platform/service.ts';
 import { startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { archiveEvents } from '../infrastructure/pg-archive.ts';
+import { archiveEvents } from '../infrastructure/archive-repository.ts';
 import { startTrimmer } from '../infrastructure/trimmer.ts';
 import { RetentionConfig } from '../../platform/retention.ts';
 import { DEFAULT_SSE_LIMITS, eventStoreRoutes } from './routes.ts';

@@ -22,8 +22,8 @@ import {
   streamEvents,
   streamKnown,
   type Until,
-} from '../infrastructure/pg-archive.ts';
-import { readOrdersByClient } from '../infrastructure/pg-projection.ts';
+} from '../infrastructure/archive-repository.ts';
+import { readOrdersByClient } from '../infrastructure/projection-repository.ts';
 import { rebuildOrdersByClient, RebuildInProgressError } from '../application/rebuild.ts';
 import { SseStreams, pollLoop, type SseLimits } from './sse.ts';
 import {

@@ -8,7 +8,7 @@ import { InventaireService } from '../application/inventaire-service.ts';
 import { reservationsExpiredCounter, startReservationSweeper } from '../application/expiration.ts';
 import type { CatalogueClient } from '../application/ports.ts';
 import { HttpCatalogueClient } from '../infrastructure/catalogue-http-client.ts';
-import { PgInventaireRepository } from '../infrastructure/pg-inventaire-repository.ts';
+import { PgInventaireRepository } from '../infrastructure/inventaire-repository.ts';
 import { inventaireRoutes } from './routes.ts';
 
 export const InventaireConfig = Type.Object({

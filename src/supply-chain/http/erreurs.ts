@@ -1,7 +1,7 @@
 /** Supply-chain's answers to its DomainError codes: each code's status and the reference's French sentence, in one table. */
 import { HttpError, type DomainError, type ErrorTable } from '../../platform/errors.ts';
 import type { CodeErreur } from '../application/erreurs.ts';
-import { LISTER } from '../application/use-cases.ts';
+import { LISTER } from '../application/demandes.ts';
 
 const s = (v: unknown) => String(v);
 

@@ -2,7 +2,7 @@
 import { Type, type Static } from 'typebox';
 import { Uuid } from '../../contracts/common.ts';
 import type { App } from '../../platform/server.ts';
-import type { SupplyChainUseCases } from '../application/use-cases.ts';
+import type { DemandesUseCases } from '../application/demandes.ts';
 import { useReferenceErrors } from '../../platform/reference-errors.ts';
 import { useErrorTable } from '../../platform/error-table.ts';
 import { avecDetailsErreur, ERREURS } from './erreurs.ts';
@@ -10,7 +10,7 @@ import { avecDetailsErreur, ERREURS } from './erreurs.ts';
 const DemandeParams = Type.Object({ demande_id: Uuid }, { additionalProperties: false });
 const RejetBody = Type.Object({ motif: Type.String({ maxLength: 500 }) }, { additionalProperties: false });
 
-export async function supplyChainRoutes(app: App, uc: SupplyChainUseCases): Promise<void> {
+export async function supplyChainRoutes(app: App, uc: DemandesUseCases): Promise<void> {
   await app.register(async (scope: App) => {
     // The route's `config.use_case` joins `success:false` in every error body, as in the reference.
     useReferenceErrors(scope, {

@@ -25,7 +25,7 @@ const indisponible = (echec: Echec, error: InventaireIndisponibleError) =>
 const refus = (echec: Echec, decision: Extract<Decision, { ok: false }>) =>
   echec(decision.status === 404 ? 'DEMANDE_INCONNUE_INVENTAIRE' : 'REFUS_INVENTAIRE', decision.details, { raison: decision.error });
 
-export class SupplyChainUseCases {
+export class DemandesUseCases {
   constructor(private readonly inventaire: InventaireDemandes) {}
 
   async lister() {

@@ -17,8 +17,12 @@ import {
 
 const P = '/api/ddd/inventaire';
 
-export async function inventaireRoutes(app: App, opts: { service: InventaireService }): Promise<void> {
-  const svc = opts.service;
+interface Options {
+  service: InventaireService;
+}
+
+/** One plugin per route group; each group's DomainErrors are answered through the one table (`./erreurs.ts`). */
+export async function inventaireRoutes(app: App, opts: Options): Promise<void> {
   useErrorTable(app, ERREURS);
 
   app.get(`${P}/health/`, { schema: { tags: ['inventaire'], summary: 'Santé du service' } }, async () => ({
@@ -27,8 +31,13 @@ export async function inventaireRoutes(app: App, opts: { service: InventaireServ
     version: '1.0.0',
     architecture: 'Domain-Driven Design',
   }));
+  await app.register(stockRoutes, opts);
+  await app.register(demandesRoutes, opts);
+  await app.register(reservationsRoutes, opts);
+}
 
-  // ---------------------------------------------------------------------------------------------- stock
+/** Central and local stock: increase, decrease, reads, needs analysis. */
+async function stockRoutes(app: App, { service: svc }: Options): Promise<void> {
   app.post(
     `${P}/augmenter-stock/`,
     { schema: { tags: ['stock'], summary: 'Augmenter le stock central (ou local avec magasin_id)', body: OperationStockBody } },
@@ -63,8 +72,10 @@ export async function inventaireRoutes(app: App, opts: { service: InventaireServ
     { schema: { tags: ['stock'], summary: "Besoins de réapprovisionnement d'un magasin", params: MagasinParams } },
     async (req) => svc.analyserBesoins(req.params.magasin_id.toLowerCase()),
   );
+}
 
-  // ---------------------------------------------------------------------------------------------- requests
+/** Replenishment requests: create, read, delete, approve, reject. */
+async function demandesRoutes(app: App, { service: svc }: Options): Promise<void> {
   app.get(`${P}/demandes/en-attente/`, { schema: { tags: ['demandes'], summary: 'Demandes en attente' } }, async () =>
     svc.demandesEnAttente(),
   );
@@ -98,8 +109,10 @@ export async function inventaireRoutes(app: App, opts: { service: InventaireServ
     { schema: { tags: ['demandes'], summary: 'Rejeter une demande en attente', params: DemandeParams, body: RejetBody } },
     async (req) => svc.rejeterDemande(req.params.demande_id, req.body?.motif ?? null),
   );
+}
 
-  // ---------------------------------------------------------------------------------------------- reservations (saga participant)
+/** Reservations, the sagas' participant endpoints. */
+async function reservationsRoutes(app: App, { service: svc }: Options): Promise<void> {
   app.post(
     `${P}/reservations/`,
     {

@@ -55,127 +55,140 @@ interface Options {
   instanceId: string;
 }
 
-export async function catalogueRoutes(app: App, { service, instanceId }: Options): Promise<void> {
+export async function catalogueRoutes(app: App, opts: Options): Promise<void> {
   // On the root instance so that every answer carries it: API, /health, /ready, /metrics and 404s.
   app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('x-instance-id', instanceId);
+    reply.header('x-instance-id', opts.instanceId);
     return payload;
   });
+  await app.register(apiCatalogue, { ...opts, prefix: PREFIX });
+}
 
-  await app.register(
-    async (api: App) => {
-      api.setErrorHandler(gestionErreurs);
-      api.setNotFoundHandler((req, reply) =>
-        reply.code(404).send({
-          success: false,
-          error: 'Route introuvable',
-          details: { method: req.method, path: req.url.split('?')[0] },
-        }),
-      );
+/** The API scope: the reference's error envelope and 404, then one plugin per route group. */
+async function apiCatalogue(api: App, { service, instanceId }: Options): Promise<void> {
+  const opts: Options = { service, instanceId }; // without the prefix, which the groups inherit
+  api.setErrorHandler(gestionErreurs);
+  api.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({
+      success: false,
+      error: 'Route introuvable',
+      details: { method: req.method, path: req.url.split('?')[0] },
+    }),
+  );
 
-      api.get(
-        '/health/',
-        { schema: { tags: ['catalogue'], summary: 'Santé du service catalogue', response: { 200: HealthReponse } } },
-        async () => ({
-          status: 'healthy' as const,
-          service: 'Service Catalogue DDD',
-          architecture: 'Domain-Driven Design',
-          bounded_context: 'Information Produits',
-          instance_id: instanceId,
-        }),
-      );
+  api.get(
+    '/health/',
+    { schema: { tags: ['catalogue'], summary: 'Santé du service catalogue', response: { 200: HealthReponse } } },
+    async () => ({
+      status: 'healthy' as const,
+      service: 'Service Catalogue DDD',
+      architecture: 'Domain-Driven Design',
+      bounded_context: 'Information Produits',
+      instance_id: instanceId,
+    }),
+  );
 
-      // The reference binds rechercher/ and ajouter/ to one view: GET searches and POST adds on both paths.
-      for (const [path, alias] of [['/rechercher/', false], ['/ajouter/', true]] as const) {
-        api.get(
-          path,
-          {
-            schema: {
-              tags: ['catalogue'],
-              summary: alias ? 'Rechercher des produits (alias de rechercher/)' : 'Rechercher des produits',
-              querystring: RechercheQuery,
-              response: { 200: RechercheReponse, 400: ErrorBody },
-            },
-            preValidation: videsAbsents,
-          },
-          async (req) => {
-            const q = req.query;
-            const produits = await service.rechercher({
-              nom: q.nom,
-              categorieId: q.categorie_id,
-              categorie: q.categorie,
-              prixMin: q.prix_min,
-              prixMax: q.prix_max,
-              actifsSeulement: q.actifs_seulement,
-            });
-            return { success: true as const, data: { produits: produits.map(versRecherche) }, instance_id: instanceId };
-          },
-        );
-      }
+  await api.register(rechercheRoutes, opts);
+  await api.register(ajoutRoutes, opts);
+  await api.register(produitRoutes, opts);
+}
 
-      for (const [path, alias] of [['/ajouter/', false], ['/rechercher/', true]] as const) {
-        api.post(
-          path,
-          {
-            schema: {
-              tags: ['catalogue'],
-              summary: alias ? 'Ajouter un produit (alias de ajouter/)' : 'Ajouter un produit',
-              body: AjoutProduitBody,
-              response: { 201: AjoutReponse, ...erreurs },
-            },
-          },
-          async (req, reply) => {
-            const p = await service.ajouter(req.body);
-            return reply.code(201).send({
-              success: true as const,
-              data: { ...versDetail(p), categorie: p.categorie ?? '', message: 'Produit ajouté avec succès au catalogue' },
-            });
-          },
-        );
-      }
-
-      api.get(
-        '/produits/:produit_id/',
-        {
-          schema: {
-            tags: ['catalogue'],
-            summary: 'Détail d’un produit',
-            params: ProduitParams,
-            response: { 200: ProduitDetail, 400: ErrorBody, 404: ErrorBody },
-          },
+/** Search, on both of the reference's paths. */
+async function rechercheRoutes(api: App, { service, instanceId }: Options): Promise<void> {
+  // The reference binds rechercher/ and ajouter/ to one view: GET searches and POST adds on both paths.
+  for (const [path, alias] of [['/rechercher/', false], ['/ajouter/', true]] as const) {
+    api.get(
+      path,
+      {
+        schema: {
+          tags: ['catalogue'],
+          summary: alias ? 'Rechercher des produits (alias de rechercher/)' : 'Rechercher des produits',
+          querystring: RechercheQuery,
+          response: { 200: RechercheReponse, 400: ErrorBody },
         },
-        async (req) => versDetail(await service.obtenir(req.params.produit_id)),
-      );
+        preValidation: videsAbsents,
+      },
+      async (req) => {
+        const q = req.query;
+        const produits = await service.rechercher({
+          nom: q.nom,
+          categorieId: q.categorie_id,
+          categorie: q.categorie,
+          prixMin: q.prix_min,
+          prixMax: q.prix_max,
+          actifsSeulement: q.actifs_seulement,
+        });
+        return { success: true as const, data: { produits: produits.map(versRecherche) }, instance_id: instanceId };
+      },
+    );
+  }
+}
 
-      api.put(
-        '/produits/:produit_id/',
-        {
-          schema: {
-            tags: ['catalogue'],
-            summary: 'Remplacer un produit (les champs optionnels omis reprennent leur valeur par défaut)',
-            params: ProduitParams,
-            body: RemplacementProduitBody,
-            response: { 200: ProduitDetail, ...erreurs },
-          },
+/** Adding a product, on both of the reference's paths. */
+async function ajoutRoutes(api: App, { service }: Options): Promise<void> {
+  for (const [path, alias] of [['/ajouter/', false], ['/rechercher/', true]] as const) {
+    api.post(
+      path,
+      {
+        schema: {
+          tags: ['catalogue'],
+          summary: alias ? 'Ajouter un produit (alias de ajouter/)' : 'Ajouter un produit',
+          body: AjoutProduitBody,
+          response: { 201: AjoutReponse, ...erreurs },
         },
-        async (req) => versDetail(await service.remplacer(req.params.produit_id, req.body)),
-      );
+      },
+      async (req, reply) => {
+        const p = await service.ajouter(req.body);
+        return reply.code(201).send({
+          success: true as const,
+          data: { ...versDetail(p), categorie: p.categorie ?? '', message: 'Produit ajouté avec succès au catalogue' },
+        });
+      },
+    );
+  }
+}
 
-      api.patch(
-        '/produits/:produit_id/',
-        {
-          schema: {
-            tags: ['catalogue'],
-            summary: 'Modifier une partie d’un produit',
-            params: ProduitParams,
-            body: ModificationProduitBody,
-            response: { 200: ProduitDetail, ...erreurs },
-          },
-        },
-        async (req) => versDetail(await service.modifier(req.params.produit_id, req.body)),
-      );
+/** One product: read, replace, modify. */
+async function produitRoutes(api: App, { service }: Options): Promise<void> {
+  api.get(
+    '/produits/:produit_id/',
+    {
+      schema: {
+        tags: ['catalogue'],
+        summary: 'Détail d’un produit',
+        params: ProduitParams,
+        response: { 200: ProduitDetail, 400: ErrorBody, 404: ErrorBody },
+      },
     },
-    { prefix: PREFIX },
+    async (req) => versDetail(await service.obtenir(req.params.produit_id)),
+  );
+
+  api.put(
+    '/produits/:produit_id/',
+    {
+      schema: {
+        tags: ['catalogue'],
+        summary: 'Remplacer un produit (les champs optionnels omis reprennent leur valeur par défaut)',
+        params: ProduitParams,
+        body: RemplacementProduitBody,
+        response: { 200: ProduitDetail, ...erreurs },
+      },
+    },
+    async (req) => versDetail(await service.remplacer(req.params.produit_id, req.body)),
+  );
+
+  api.patch(
+    '/produits/:produit_id/',
+    {
+      schema: {
+        tags: ['catalogue'],
+        summary: 'Modifier une partie d’un produit',
+        params: ProduitParams,
+        body: ModificationProduitBody,
+        response: { 200: ProduitDetail, ...erreurs },
+      },
+    },
+    async (req) => versDetail(await service.modifier(req.params.produit_id, req.body)),
   );
 }
 

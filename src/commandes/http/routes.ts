@@ -1,5 +1,6 @@
 /** The commandes HTTP API (§2.3) plus the online-order participant endpoints used by the sagas. */
 import type { Static } from 'typebox';
+import { CommandeEnLigneRequest } from '../../contracts/commandes.ts';
 import type { App } from '../../platform/server.ts';
 import { venteDto, type VentesUseCases } from '../application/ventes.ts';
 import type { IndicateursUseCases } from '../application/indicateurs.ts';
@@ -9,7 +10,6 @@ import { useErrorTable } from '../../platform/error-table.ts';
 import { ERREURS } from './erreurs.ts';
 import {
   AnnulerVenteBody,
-  CommandeEnLigneRequest,
   EnregistrerVenteBody,
   ListeVentesQuery,
   ReferenceParams,

@@ -2,7 +2,9 @@
 import { ReservationRequest } from '../../contracts/inventaire.ts';
 import { useErrorTable } from '../../platform/error-table.ts';
 import type { App } from '../../platform/server.ts';
-import type { InventaireService } from '../application/inventaire-service.ts';
+import type { DemandesUseCases } from '../application/demandes.ts';
+import type { ReservationsUseCases } from '../application/reservations.ts';
+import type { StockUseCases } from '../application/stock.ts';
 import { ERREURS } from './erreurs.ts';
 import {
   DemandeBody,
@@ -18,7 +20,9 @@ import {
 const P = '/api/ddd/inventaire';
 
 interface Options {
-  service: InventaireService;
+  stock: StockUseCases;
+  demandes: DemandesUseCases;
+  reservations: ReservationsUseCases;
 }
 
 /** One plugin per route group; each group's DomainErrors are answered through the one table (`./erreurs.ts`). */
@@ -37,7 +41,7 @@ export async function inventaireRoutes(app: App, opts: Options): Promise<void> {
 }
 
 /** Central and local stock: increase, decrease, reads, needs analysis. */
-async function stockRoutes(app: App, { service: svc }: Options): Promise<void> {
+async function stockRoutes(app: App, { stock: svc }: Options): Promise<void> {
   app.post(
     `${P}/augmenter-stock/`,
     { schema: { tags: ['stock'], summary: 'Augmenter le stock central (ou local avec magasin_id)', body: OperationStockBody } },
@@ -75,7 +79,7 @@ async function stockRoutes(app: App, { service: svc }: Options): Promise<void> {
 }
 
 /** Replenishment requests: create, read, delete, approve, reject. */
-async function demandesRoutes(app: App, { service: svc }: Options): Promise<void> {
+async function demandesRoutes(app: App, { demandes: svc }: Options): Promise<void> {
   app.get(`${P}/demandes/en-attente/`, { schema: { tags: ['demandes'], summary: 'Demandes en attente' } }, async () =>
     svc.demandesEnAttente(),
   );
@@ -112,7 +116,7 @@ async function demandesRoutes(app: App, { service: svc }: Options): Promise<void
 }
 
 /** Reservations, the sagas' participant endpoints. */
-async function reservationsRoutes(app: App, { service: svc }: Options): Promise<void> {
+async function reservationsRoutes(app: App, { reservations: svc }: Options): Promise<void> {
   app.post(
     `${P}/reservations/`,
     {

@@ -21,7 +21,7 @@ import { PgInventaireRepository } from '../../src/inventaire/infrastructure/inve
 import { COMMANDES_DB_DIR, commandesService } from '../../src/commandes/http/app.ts';
 import { ecommerceService } from '../../src/ecommerce/http/app.ts';
 import { VentesUseCases } from '../../src/commandes/application/ventes.ts';
-import { HttpInventaireClient as CommandesInventaire } from '../../src/commandes/infrastructure/http-clients.ts';
+import { HttpInventaireClient as CommandesInventaire } from '../../src/commandes/infrastructure/inventaire-http-client.ts';
 import { PgVenteRepository } from '../../src/commandes/infrastructure/vente-repository.ts';
 import { checkout, confirmerAupresInventaire } from '../../src/ecommerce/application/commandes.ts';
 import { HttpInventaireClient as EcommerceInventaire } from '../../src/ecommerce/infrastructure/clients-http.ts';

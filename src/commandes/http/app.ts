@@ -10,7 +10,8 @@ import { IndicateursUseCases } from '../application/indicateurs.ts';
 import { CommandesEnLigneUseCases } from '../application/commandes-en-ligne.ts';
 import { PgVenteRepository } from '../infrastructure/vente-repository.ts';
 import { PgCommandeEnLigneRepository } from '../infrastructure/commande-en-ligne-repository.ts';
-import { HttpCatalogueClient, HttpInventaireClient } from '../infrastructure/http-clients.ts';
+import { HttpCatalogueClient } from '../infrastructure/catalogue-http-client.ts';
+import { HttpInventaireClient } from '../infrastructure/inventaire-http-client.ts';
 import { commandesRoutes } from './routes.ts';
 import { confirmationMetrics, startConfirmationLoop } from '../../platform/reservation-confirmation.ts';
 

@@ -1,46 +1,10 @@
-/** Catalogue and inventaire over HTTP (platform/http-client.ts), mapped to the application's ports. */
-import { ServiceClient, UpstreamError, type JsonResponse } from '../../platform/http-client.ts';
+/** Inventaire over HTTP (platform/http-client.ts), mapped to the application's port. */
+import { ServiceClient } from '../../platform/http-client.ts';
 import type { IssueConfirmation } from '../../platform/reservation-confirmation.ts';
 import type { LigneReservation } from '../../contracts/inventaire.ts';
 import type { StockLocalLu } from '../domain/indicateurs.ts';
-import {
-  PeerUnavailableError,
-  type CatalogueClient,
-  type InventaireClient,
-  type ProduitCatalogue,
-  type ReservationResult,
-} from '../application/ports.ts';
-
-async function call<T>(service: string, run: () => Promise<JsonResponse<T>>): Promise<JsonResponse<T>> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof UpstreamError) throw new PeerUnavailableError(service, error.message);
-    throw error;
-  }
-}
-
-const errorText = (body: unknown): string => {
-  const e = body as { error?: unknown } | null;
-  return typeof e?.error === 'string' ? e.error : typeof body === 'string' ? body.slice(0, 200) : 'erreur inconnue';
-};
-
-export class HttpCatalogueClient implements CatalogueClient {
-  private readonly http: ServiceClient;
-  constructor(baseUrl: string, timeoutMs = 3_000) {
-    this.http = new ServiceClient({ service: 'catalogue', baseUrl, timeoutMs });
-  }
-
-  async produit(produitId: string): Promise<ProduitCatalogue | null> {
-    const res = await call('catalogue', () => this.http.get<Partial<ProduitCatalogue>>(`/api/ddd/catalogue/produits/${encodeURIComponent(produitId)}/`));
-    if (res.status === 404) return null;
-    const b = res.body;
-    if (res.status !== 200 || !b || typeof b.nom !== 'string' || typeof b.prix !== 'number') {
-      throw new PeerUnavailableError('catalogue', `catalogue a répondu ${res.status}`, res.body);
-    }
-    return { id: b.id ?? produitId, nom: b.nom, prix: b.prix, actif: b.actif !== false };
-  }
-}
+import { PeerUnavailableError, type InventaireClient, type ReservationResult } from '../application/ports.ts';
+import { call, errorText } from './peer-call.ts';
 
 interface Shortage {
   produit_id?: unknown;

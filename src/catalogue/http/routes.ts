@@ -3,11 +3,10 @@
  * French field names, `{success:false, error, details}` errors. Every answer names the instance that
  * served it (`X-Instance-Id`), which is how the gateway's round-robin can be observed.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError } from '../../platform/errors.ts';
+import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/server.ts';
 import type { ProduitsUseCases } from '../application/produits.ts';
-import { ErreurCatalogue, type TypeErreurCatalogue } from '../domain/erreurs.ts';
+import { gestionErreurs } from './erreurs.ts';
 import type { Produit } from '../domain/produit.ts';
 import {
   AjoutProduitBody,
@@ -24,17 +23,9 @@ import {
 
 export const PREFIX = '/api/ddd/catalogue';
 
-const ERREURS: Record<TypeErreurCatalogue, { status: number; error?: string }> = {
-  donnees_invalides: { status: 400, error: 'Données invalides' },
-  categorie_inexistante: { status: 400, error: 'Catégorie inexistante' },
-  criteres_invalides: { status: 400, error: 'Critères de recherche invalides' },
-  produit_existant: { status: 409, error: 'Produit déjà existant' },
-  produit_introuvable: { status: 404 }, // the message itself: "Produit <id> non trouvé"
-};
-
 const iso = (d: Date) => d.toISOString();
 
-const versRecherche = (p: Produit) => ({
+const versProduit = (p: Produit) => ({
   id: p.id,
   nom: p.nom,
   categorie: p.categorie,
@@ -45,8 +36,6 @@ const versRecherche = (p: Produit) => ({
   date_creation: iso(p.dateCreation),
   date_modification: iso(p.dateModification),
 });
-
-const versDetail = versRecherche;
 
 const erreurs = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
@@ -118,7 +107,7 @@ async function rechercheRoutes(api: App, { service, instanceId }: Options): Prom
           prixMax: q.prix_max,
           actifsSeulement: q.actifs_seulement,
         });
-        return { success: true as const, data: { produits: produits.map(versRecherche) }, instance_id: instanceId };
+        return { success: true as const, data: { produits: produits.map(versProduit) }, instance_id: instanceId };
       },
     );
   }
@@ -141,7 +130,7 @@ async function ajoutRoutes(api: App, { service }: Options): Promise<void> {
         const p = await service.ajouter(req.body);
         return reply.code(201).send({
           success: true as const,
-          data: { ...versDetail(p), categorie: p.categorie ?? '', message: 'Produit ajouté avec succès au catalogue' },
+          data: { ...versProduit(p), categorie: p.categorie ?? '', message: 'Produit ajouté avec succès au catalogue' },
         });
       },
     );
@@ -160,7 +149,7 @@ async function produitRoutes(api: App, { service }: Options): Promise<void> {
         response: { 200: ProduitDetail, 400: ErrorBody, 404: ErrorBody },
       },
     },
-    async (req) => versDetail(await service.obtenir(req.params.produit_id)),
+    async (req) => versProduit(await service.obtenir(req.params.produit_id)),
   );
 
   api.put(
@@ -174,7 +163,7 @@ async function produitRoutes(api: App, { service }: Options): Promise<void> {
         response: { 200: ProduitDetail, ...erreurs },
       },
     },
-    async (req) => versDetail(await service.remplacer(req.params.produit_id, req.body)),
+    async (req) => versProduit(await service.remplacer(req.params.produit_id, req.body)),
   );
 
   api.patch(
@@ -188,7 +177,7 @@ async function produitRoutes(api: App, { service }: Options): Promise<void> {
         response: { 200: ProduitDetail, ...erreurs },
       },
     },
-    async (req) => versDetail(await service.modifier(req.params.produit_id, req.body)),
+    async (req) => versProduit(await service.modifier(req.params.produit_id, req.body)),
   );
 }
 
@@ -196,33 +185,4 @@ async function produitRoutes(api: App, { service }: Options): Promise<void> {
 async function videsAbsents(req: FastifyRequest) {
   const query = req.query as Record<string, unknown>;
   for (const key of Object.keys(query)) if (query[key] === '') delete query[key];
-}
-
-function gestionErreurs(error: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
-  const e: unknown = error;
-  if (e instanceof ErreurCatalogue) {
-    const { status, error: phrase } = ERREURS[e.type];
-    // Name fields as the schema validation does (`body.nom`, `querystring.prix_min`): one format for clients.
-    const partie = e.type === 'criteres_invalides' ? 'querystring' : 'body';
-    const details = Array.isArray(e.details) ? e.details.map((d) => ({ ...d, field: `${partie}.${d.field}` })) : e.details;
-    return reply.code(status).send({ success: false, error: phrase ?? e.message, details });
-  }
-  if (e instanceof HttpError) return reply.code(e.statusCode).send({ success: false, ...e.body });
-  if (error.validation) {
-    const contexte = error.validationContext ?? 'body';
-    return reply.code(400).send({
-      success: false,
-      error: contexte === 'querystring' ? 'Critères de recherche invalides' : 'Données invalides',
-      details: error.validation.map((v) => ({
-        field: `${contexte}${v.instancePath.replace(/\//g, '.')}`,
-        message: v.message,
-        ...(v.params && Object.keys(v.params).length ? { params: v.params } : {}),
-      })),
-    });
-  }
-  const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    return reply.code(status).send({ success: false, error: error.message, details: { code: error.code ?? null } });
-  }
-  throw error; // the platform's handler logs it and answers a bare 500
 }

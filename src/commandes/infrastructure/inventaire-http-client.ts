@@ -1,16 +1,10 @@
 /** Inventaire over HTTP (platform/http-client.ts), mapped to the application's port. */
 import { ServiceClient } from '../../platform/http-client.ts';
 import type { IssueConfirmation } from '../../platform/reservation-confirmation.ts';
-import type { LigneReservation } from '../../contracts/inventaire.ts';
+import { shortageOf, type LigneReservation } from '../../contracts/inventaire.ts';
 import type { StockLocalLu } from '../domain/indicateurs.ts';
 import { PeerUnavailableError, type InventaireClient, type ReservationResult } from '../application/ports.ts';
 import { call, errorText } from './peer-call.ts';
-
-interface Shortage {
-  produit_id?: unknown;
-  disponible?: unknown;
-  demande?: unknown;
-}
 
 export class HttpInventaireClient implements InventaireClient {
   private readonly http: ServiceClient;
@@ -25,19 +19,8 @@ export class HttpInventaireClient implements InventaireClient {
     );
     if (res.status === 200 || res.status === 201) return { ok: true };
     if (res.status >= 500) throw new PeerUnavailableError('inventaire', `inventaire a répondu ${res.status}`, res.body);
-    const body = res.body as { details?: Shortage } & Shortage;
-    const s: Shortage = body?.details && typeof body.details === 'object' ? body.details : (body ?? {});
-    if (res.status === 409 && typeof s.disponible === 'number' && typeof s.demande === 'number') {
-      const ligne = lignes.find((l) => l.produit_id === s.produit_id) ?? lignes[0]!;
-      return {
-        ok: false,
-        kind: 'stock_insuffisant',
-        produit_id: typeof s.produit_id === 'string' ? s.produit_id : ligne.produit_id,
-        disponible: s.disponible,
-        demande: s.demande,
-        message: errorText(res.body),
-      };
-    }
+    const shortage = res.status === 409 ? shortageOf(res.body) : null;
+    if (shortage) return { ok: false, kind: 'stock_insuffisant', ...shortage, message: errorText(res.body) };
     return { ok: false, kind: 'refusee', status: res.status, message: errorText(res.body), details: res.body };
   }
 

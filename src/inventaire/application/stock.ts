@@ -2,7 +2,7 @@
 import { analyserBesoins, niveauCentral, niveauLocal, QUANTITE_MAX } from '../domain/stock.ts';
 import { erreur } from './erreurs.ts';
 import type { NomsProduits } from './noms-produits.ts';
-import { CatalogueIndisponible, type InventaireRepository } from './ports.ts';
+import { PeerUnavailableError, type InventaireRepository } from './ports.ts';
 import { Verifications } from './verifications.ts';
 
 export interface OperationStock {
@@ -83,7 +83,7 @@ export class StockUseCases {
         if (!produit) throw erreur('PRODUIT_INEXISTANT', { produit_id: produitId });
         return { produit_id: produitId, quantite: 0, niveau: niveauCentral(null), nom_produit: produit.nom };
       } catch (error) {
-        if (!(error instanceof CatalogueIndisponible)) throw error;
+        if (!(error instanceof PeerUnavailableError)) throw error;
         return { produit_id: produitId, quantite: 0, niveau: niveauCentral(null), nom_produit: await this.noms.nom(produitId) };
       }
     }

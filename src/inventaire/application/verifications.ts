@@ -3,7 +3,7 @@
  * opens its own, short ones).
  */
 import { erreur } from './erreurs.ts';
-import { CatalogueIndisponible, type InventaireRepository, type Magasin } from './ports.ts';
+import { PeerUnavailableError, type InventaireRepository, type Magasin } from './ports.ts';
 import type { NomsProduits } from './noms-produits.ts';
 
 export class Verifications {
@@ -25,7 +25,7 @@ export class Verifications {
     try {
       produit = await this.noms.verifier(produitId);
     } catch (error) {
-      if (error instanceof CatalogueIndisponible) {
+      if (error instanceof PeerUnavailableError) {
         throw erreur('CATALOGUE_INDISPONIBLE', { produit_id: produitId, cause: error.message });
       }
       throw error;

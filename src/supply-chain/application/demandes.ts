@@ -7,7 +7,7 @@
 import { DomainError } from '../../platform/errors.ts';
 import { enrichir, RegleDemandeError, validerMotif, verifierEnAttente, type Demande } from '../domain/demande.ts';
 import type { CodeErreur } from './erreurs.ts';
-import { InventaireIndisponibleError, type Decision, type InventaireDemandes } from './ports.ts';
+import { PeerUnavailableError, type Decision, type InventaireDemandes } from './ports.ts';
 
 export const LISTER = 'ListerDemandesUseCase';
 const VALIDER = 'ValiderDemandeUseCase';
@@ -18,7 +18,7 @@ const ETAPES_APPROBATION = ['Vérification stock central', 'Transfert de stock c
 
 type Echec = (code: CodeErreur, details: unknown, params?: Record<string, unknown>) => DomainError<CodeErreur>;
 
-const indisponible = (echec: Echec, error: InventaireIndisponibleError) =>
+const indisponible = (echec: Echec, error: PeerUnavailableError) =>
   echec('INVENTAIRE_INDISPONIBLE', { cause: error.message, upstream: error.details });
 
 /** Inventaire's refusal, relayed with its own sentence and status class. */
@@ -33,7 +33,7 @@ export class DemandesUseCases {
       const demandes = (await this.inventaire.demandesEnAttente()).map(enrichir);
       return { success: true, use_case: LISTER, count: demandes.length, demandes };
     } catch (error) {
-      if (error instanceof InventaireIndisponibleError) {
+      if (error instanceof PeerUnavailableError) {
         throw new DomainError<CodeErreur>('INVENTAIRE_INDISPONIBLE', { cause: error.message, upstream: error.details }, { success: false, use_case: LISTER });
       }
       throw error;
@@ -66,7 +66,7 @@ export class DemandesUseCases {
     try {
       decision = await this.inventaire.approuver(demandeId);
     } catch (error) {
-      if (error instanceof InventaireIndisponibleError) {
+      if (error instanceof PeerUnavailableError) {
         // The approval may or may not have happened: say so instead of guessing.
         etapes.push('Approbation demande (inventaire) - Résultat inconnu');
         throw indisponible(echec, error);
@@ -102,7 +102,7 @@ export class DemandesUseCases {
     try {
       decision = await this.inventaire.rejeter(demandeId, motif);
     } catch (error) {
-      if (error instanceof InventaireIndisponibleError) throw indisponible(echec, error);
+      if (error instanceof PeerUnavailableError) throw indisponible(echec, error);
       throw error;
     }
     if (!decision.ok) throw refus(echec, decision);
@@ -114,7 +114,7 @@ export class DemandesUseCases {
     try {
       demande = await this.inventaire.demande(demandeId);
     } catch (error) {
-      if (error instanceof InventaireIndisponibleError) throw indisponible(echec, error);
+      if (error instanceof PeerUnavailableError) throw indisponible(echec, error);
       throw error;
     }
     if (!demande) throw echec('DEMANDE_NON_TROUVEE', { demande_id: demandeId });

@@ -2,13 +2,13 @@
 import type { Demande } from '../domain/demande.ts';
 
 /** Inventaire could not answer (down, timeout, 5xx). */
-export class InventaireIndisponibleError extends Error {
+export class PeerUnavailableError extends Error {
   constructor(
     message: string,
     readonly details: unknown = null,
   ) {
     super(message);
-    this.name = 'InventaireIndisponibleError';
+    this.name = 'PeerUnavailableError';
   }
 }
 

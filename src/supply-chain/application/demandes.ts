@@ -7,7 +7,7 @@
 import { DomainError } from '../../platform/errors.ts';
 import { enrichir, RegleDemandeError, validerMotif, verifierEnAttente, type Demande } from '../domain/demande.ts';
 import type { CodeErreur } from './erreurs.ts';
-import { PeerUnavailableError, type Decision, type InventaireDemandes } from './ports.ts';
+import { PeerUnavailableError, type Decision, type InventaireClient } from './ports.ts';
 
 export const LISTER = 'ListerDemandesUseCase';
 const VALIDER = 'ValiderDemandeUseCase';
@@ -26,7 +26,7 @@ const refus = (echec: Echec, decision: Extract<Decision, { ok: false }>) =>
   echec(decision.status === 404 ? 'DEMANDE_INCONNUE_INVENTAIRE' : 'REFUS_INVENTAIRE', decision.details, { raison: decision.error });
 
 export class DemandesUseCases {
-  constructor(private readonly inventaire: InventaireDemandes) {}
+  constructor(private readonly inventaire: InventaireClient) {}
 
   async lister() {
     try {

@@ -14,7 +14,7 @@ export class PeerUnavailableError extends Error {
 
 export type Decision = { ok: true; demande: Demande } | { ok: false; status: number; error: string; details: unknown };
 
-export interface InventaireDemandes {
+export interface InventaireClient {
   demandesEnAttente(): Promise<Demande[]>;
   /** null when inventaire does not know the id. */
   demande(id: string): Promise<Demande | null>;

@@ -2,9 +2,9 @@
 import { Type, type Static } from 'typebox';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
 import type { HttpServiceDefinition } from '../../platform/service.ts';
-import type { InventaireDemandes } from '../application/ports.ts';
+import type { InventaireClient } from '../application/ports.ts';
 import { DemandesUseCases } from '../application/demandes.ts';
-import { HttpInventaireDemandes } from '../infrastructure/inventaire-http-client.ts';
+import { HttpInventaireClient } from '../infrastructure/inventaire-http-client.ts';
 import { supplyChainRoutes } from './routes.ts';
 
 export const SupplyChainConfig = Type.Object({
@@ -17,11 +17,11 @@ export const SupplyChainConfig = Type.Object({
 export type SupplyChainConfig = Static<typeof SupplyChainConfig>;
 
 export interface SupplyChainDeps {
-  inventaire?: InventaireDemandes;
+  inventaire?: InventaireClient;
 }
 
 export function supplyChainService(config: SupplyChainConfig, deps: SupplyChainDeps = {}): HttpServiceDefinition {
-  const inventaire = deps.inventaire ?? new HttpInventaireDemandes(config.INVENTAIRE_URL);
+  const inventaire = deps.inventaire ?? new HttpInventaireClient(config.INVENTAIRE_URL);
   return {
     service: 'supply-chain',
     title: 'Service Supply Chain',

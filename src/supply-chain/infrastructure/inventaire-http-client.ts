@@ -1,7 +1,7 @@
 /** Inventaire's replenishment-request endpoints over HTTP (§2.2). */
 import { ServiceClient, UpstreamError, type JsonResponse } from '../../platform/http-client.ts';
 import type { Demande } from '../domain/demande.ts';
-import { PeerUnavailableError, type Decision, type InventaireDemandes } from '../application/ports.ts';
+import { PeerUnavailableError, type Decision, type InventaireClient } from '../application/ports.ts';
 
 const BASE = '/api/ddd/inventaire/demandes';
 
@@ -17,7 +17,7 @@ function isDemande(body: unknown): body is Demande {
   return !!d && typeof d === 'object' && typeof d.id === 'string' && typeof d.statut === 'string';
 }
 
-export class HttpInventaireDemandes implements InventaireDemandes {
+export class HttpInventaireClient implements InventaireClient {
   private readonly http: ServiceClient;
   constructor(baseUrl: string, timeoutMs = 3_000) {
     this.http = new ServiceClient({ service: 'inventaire', baseUrl, timeoutMs });

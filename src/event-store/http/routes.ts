@@ -304,14 +304,13 @@ function dlqStream(stream: string): string {
 
 /** A stream's dead letters: list, show, redrive, discard. */
 async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
-  const security = SECURITY;
   const redisOf = () => {
     if (!o.redis) throw unavailable('Redis non configuré', null);
     return o.redis;
   };
   admin.get(
     `${P}/admin/dlq/:stream`,
-    { schema: { tags: ['admin'], summary: 'Lettres mortes d’un stream (<stream>.dlq)', security, params: DlqParams, querystring: DlqListQuery } },
+    { schema: { tags: ['admin'], summary: 'Lettres mortes d’un stream (<stream>.dlq)', security: SECURITY, params: DlqParams, querystring: DlqListQuery } },
     async (req) => {
       const stream = dlqStream((req.params as { stream: string }).stream);
       const q = req.query as DlqListQuery;
@@ -320,7 +319,7 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
   );
   admin.get(
     `${P}/admin/dlq/:stream/:id`,
-    { schema: { tags: ['admin'], summary: 'Une lettre morte', security, params: DlqEntryParams } },
+    { schema: { tags: ['admin'], summary: 'Une lettre morte', security: SECURITY, params: DlqEntryParams } },
     async (req) => {
       const { stream, id } = req.params as DlqEntryParams;
       const entry = await deadLetters.show(redisOf(), dlqStream(stream), id);
@@ -330,7 +329,7 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
   );
   admin.post(
     `${P}/admin/dlq/:stream/:id/redrive`,
-    { schema: { tags: ['admin'], summary: 'Republier une lettre morte sur son stream d’origine', security, params: DlqEntryParams } },
+    { schema: { tags: ['admin'], summary: 'Republier une lettre morte sur son stream d’origine', security: SECURITY, params: DlqEntryParams } },
     async (req) => {
       const { stream, id } = req.params as DlqEntryParams;
       const newId = await deadLetters.redrive(redisOf(), dlqStream(stream), id);
@@ -341,7 +340,7 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
   );
   admin.post(
     `${P}/admin/dlq/:stream/:id/discard`,
-    { schema: { tags: ['admin'], summary: 'Supprimer une lettre morte', security, params: DlqEntryParams } },
+    { schema: { tags: ['admin'], summary: 'Supprimer une lettre morte', security: SECURITY, params: DlqEntryParams } },
     async (req) => {
       const { stream, id } = req.params as DlqEntryParams;
       if (!(await deadLetters.discard(redisOf(), dlqStream(stream), id))) throw notFound('Lettre morte introuvable', { stream, id });
@@ -352,10 +351,9 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
 }
 
 async function rebuildRoute(admin: App, { o: { pool } }: Ctx): Promise<void> {
-  const security = SECURITY;
   admin.post(
     `${P}/admin/projections/orders-by-client/rebuild`,
-    { schema: { tags: ['admin'], summary: 'Reconstruire la projection depuis l’archive (copie fantôme, comparaison, bascule atomique)', security } },
+    { schema: { tags: ['admin'], summary: 'Reconstruire la projection depuis l’archive (copie fantôme, comparaison, bascule atomique)', security: SECURITY } },
     async (req) => {
       try {
         const report = await rebuildOrdersByClient(pool, {

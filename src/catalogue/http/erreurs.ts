@@ -3,25 +3,25 @@
  * table, and the scope's error handler (`{success:false, error, details}`, validation phrased as the reference).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError } from '../../platform/errors.ts';
+import { DomainError, HttpError, httpErrorOf, type ErrorTable } from '../../platform/errors.ts';
 import { ErreurCatalogue, type TypeErreurCatalogue } from '../domain/erreurs.ts';
 
-const ERREURS: Record<TypeErreurCatalogue, { status: number; error?: string }> = {
-  donnees_invalides: { status: 400, error: 'Données invalides' },
-  categorie_inexistante: { status: 400, error: 'Catégorie inexistante' },
-  criteres_invalides: { status: 400, error: 'Critères de recherche invalides' },
-  produit_existant: { status: 409, error: 'Produit déjà existant' },
-  produit_introuvable: { status: 404 }, // the message itself: "Produit <id> non trouvé"
+export const ERREURS: ErrorTable<TypeErreurCatalogue> = {
+  donnees_invalides: { status: 400, message: 'Données invalides' },
+  categorie_inexistante: { status: 400, message: 'Catégorie inexistante' },
+  criteres_invalides: { status: 400, message: 'Critères de recherche invalides' },
+  produit_existant: { status: 409, message: 'Produit déjà existant' },
+  produit_introuvable: { status: 404, message: (d) => `Produit ${String(d.produit_id)} non trouvé` },
 };
 
 export function gestionErreurs(error: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
   const e: unknown = error;
   if (e instanceof ErreurCatalogue) {
-    const { status, error: phrase } = ERREURS[e.type];
     // Name fields as the schema validation does (`body.nom`, `querystring.prix_min`): one format for clients.
     const partie = e.type === 'criteres_invalides' ? 'querystring' : 'body';
     const details = Array.isArray(e.details) ? e.details.map((d) => ({ ...d, field: `${partie}.${d.field}` })) : e.details;
-    return reply.code(status).send({ success: false, error: phrase ?? e.message, details });
+    const answer = httpErrorOf(ERREURS, new DomainError(e.type, details, { success: false }));
+    return reply.code(answer.statusCode).send(answer.body);
   }
   if (e instanceof HttpError) return reply.code(e.statusCode).send({ success: false, ...e.body });
   if (error.validation) {

@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileTimeout } from './support/file-timeout.ts';
 
@@ -90,6 +91,63 @@ test('domain code is pure: no framework, database, network or file-system import
     }
   }
   assert.deepEqual(violations, [], `impure domain imports:\n${violations.join('\n')}`);
+});
+
+/** `import { a, type B } from 'x'` statements of a file: what they name and where from. */
+function importStatements(file: string): { names: string[]; spec: string }[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)\s+(?:type\s+)?([^'";]*?)\s*from\s*['"]([^'"]+)['"]/gm)].map((m) => ({
+    names: [...m[1]!.matchAll(/\b([A-Za-z_$][\w$]*)\b/g)].map((n) => n[1]!),
+    spec: m[2]!,
+  }));
+}
+
+/** The HTTP side of platform/errors.ts: only an `http/` folder builds answers from it. */
+const HTTP_ERROR_NAMES = new Set(['HttpError', 'badRequest', 'notFound', 'conflict', 'unavailable', 'httpErrorOf', 'ErrorTable']);
+const HTTP_MODULES = /(^fastify$|^@fastify\/|platform\/(server|error-table|reference-errors)\.ts$)/;
+
+// Application code of ecommerce still throws HttpError; removed when wip-S merges (issue 9, one error model).
+const KNOWN_HTTP_IN_APPLICATION = new Set([
+  'src/ecommerce/application/choreo.ts',
+  'src/ecommerce/application/clients.ts',
+  'src/ecommerce/application/commandes.ts',
+  'src/ecommerce/application/erreurs.ts',
+  'src/ecommerce/application/panier.ts',
+]);
+
+test('application and domain code know no HTTP: no Fastify, no server, no HttpError (one error model, ADR 0014)', () => {
+  const layerDirs = [
+    ...contexts.flatMap((ctx) => ['application', 'domain'].map((layer) => path.join(src, ctx, layer))),
+    ...readdirSync(path.join(src, 'workers')).flatMap((w) => ['application', 'domain'].map((layer) => path.join(src, 'workers', w, layer))),
+  ].filter((dir) => statSync(dir, { throwIfNoEntry: false })?.isDirectory());
+  assert.ok(layerDirs.some((d) => d.endsWith(path.join('inventaire', 'application'))), 'the application folders are scanned');
+  const violations: string[] = [];
+  for (const dir of layerDirs) {
+    for (const file of tsFiles(dir)) {
+      const rel = path.relative(root, file).split(path.sep).join('/');
+      if (KNOWN_HTTP_IN_APPLICATION.has(rel)) continue;
+      for (const { names, spec } of importStatements(file)) {
+        if (HTTP_MODULES.test(spec)) violations.push(`${rel} → ${spec}`);
+        else if (/platform\/errors\.ts$/.test(spec)) {
+          for (const name of names.filter((n) => HTTP_ERROR_NAMES.has(n))) violations.push(`${rel} → ${name} (${spec})`);
+        }
+      }
+    }
+  }
+  assert.deepEqual(violations, [], `HTTP in application or domain code:\n${violations.join('\n')}`);
+});
+
+test('the HTTP rule sees a named import of HttpError and a type-only fastify import', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'arch-'));
+  try {
+    const file = path.join(dir, 'x.ts');
+    writeFileSync(file, "import { DomainError, HttpError as H } from '../../platform/errors.ts';\nimport type { FastifyReply } from 'fastify';\n");
+    const found = importStatements(file);
+    assert.ok(found.some((i) => i.names.includes('HttpError') && /platform\/errors/.test(i.spec)));
+    assert.ok(found.some((i) => HTTP_MODULES.test(i.spec)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('no API key literal in source or deployment files', () => {

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import { Uuid } from './common.ts';
+import { isUuid, Uuid } from './common.ts';
 
 import { STREAMS, type StreamName } from './streams.ts';
 
@@ -192,8 +192,6 @@ export function encodeEntry(event: EventEnvelope): Record<string, string> {
 
 export type Decoded = { ok: true; event: EventEnvelope } | { ok: false; reason: string };
 
-const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Validates one stream entry (its fields as Redis returns them). */
 export function decodeEntry(stream: string, fields: Record<string, string>): Decoded {
   const type = fields.type;
@@ -202,7 +200,7 @@ export function decodeEntry(stream: string, fields: Record<string, string>): Dec
   for (const key of ['event_id', 'correlation_id', 'version', 'ts', 'payload'] as const) {
     if (fields[key] === undefined || fields[key] === '') return { ok: false, reason: `missing field ${key}` };
   }
-  if (!UUID_TEXT.test(fields.event_id!)) return { ok: false, reason: 'event_id is not a UUID' };
+  if (!isUuid(fields.event_id!)) return { ok: false, reason: 'event_id is not a UUID' };
   const version = Number(fields.version);
   if (version !== EVENT_VERSION) return { ok: false, reason: `unsupported version ${fields.version}` };
   const ts = Number(fields.ts);

@@ -1,5 +1,6 @@
 /** The inventaire participant API (reservations) and stock reads, as its callers use them. */
 import { Type, type Static } from 'typebox';
+import { Compile } from 'typebox/compile';
 import { Quantite, Uuid } from './common.ts';
 
 export const LigneReservation = Type.Object({ produit_id: Uuid, quantite: Quantite }, { additionalProperties: false });
@@ -35,6 +36,14 @@ export type ReservationResponse = Static<typeof ReservationResponse>;
 /** 409 details when a line cannot be served. */
 export const ShortageDetails = Type.Object({ produit_id: Uuid, disponible: Type.Integer(), demande: Type.Integer() });
 export type ShortageDetails = Static<typeof ShortageDetails>;
+
+const isShortage = Compile(ShortageDetails);
+
+/** The shortage in a 409 body (`{error, details: ShortageDetails}`), checked against the schema; null for any other 409. */
+export function shortageOf(body: unknown): ShortageDetails | null {
+  const details = typeof body === 'object' && body !== null ? (body as { details?: unknown }).details : undefined;
+  return isShortage.Check(details) ? (details as ShortageDetails) : null;
+}
 
 /** `GET /api/ddd/inventaire/stock-central/<produit_id>/` */
 export const StockCentral = Type.Object({

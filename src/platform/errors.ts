@@ -38,6 +38,8 @@ export class DomainError<C extends string = string> extends Error {
     readonly code: C,
     readonly details: unknown = null,
     readonly context: Record<string, unknown> = {},
+    /** Values a message needs that the answer does not show (a product's name, a participant's own sentence). */
+    readonly params: Record<string, unknown> = {},
   ) {
     super(code);
   }
@@ -45,3 +47,19 @@ export class DomainError<C extends string = string> extends Error {
 
 /** The result of a use case: its value, or a DomainError. */
 export type Result<T, C extends string = string> = { ok: true; value: T } | { ok: false; error: DomainError<C> };
+
+type Fields = Record<string, unknown>;
+
+/**
+ * Each error code's status and message, one table per context's `http/`. A message is a sentence, or one built from
+ * the error's fields: its details, envelope keys and params (`Demande ${d.demande_id} non trouvée`).
+ */
+export type ErrorTable<C extends string> = Readonly<Record<C, { status: number; message: string | ((fields: Fields) => string) }>>;
+
+/** The HTTP answer of a DomainError through its context's table: `{...envelope, error, details}`, as HttpError builds it. */
+export function httpErrorOf<C extends string>(table: ErrorTable<C>, e: DomainError<C>): HttpError {
+  const { status, message } = table[e.code];
+  const details: Fields = typeof e.details === 'object' && e.details !== null ? (e.details as Fields) : {};
+  const text = typeof message === 'string' ? message : message({ ...e.context, ...details, ...e.params });
+  return new HttpError(status, text, e.details, e.context);
+}

@@ -75,10 +75,22 @@ export async function createServer(options: ServerOptions): Promise<App> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
-  // An empty JSON body counts as no body (POST …/liberer/ with a Content-Type but nothing else);
-  // malformed JSON is the caller's error, never a 500.
-  // Fastify's own JSON parser (it refuses __proto__/constructor poisoning), except that an empty body counts
-  // as no body (POST …/liberer/ with a Content-Type but nothing else).
+  emptyBodyTolerantJson(app);
+  useStrictValidation(app);
+  logAndMeasure(app, options.registry);
+  answerErrors(app, options.dependencyPorts);
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: 'Route introuvable', details: { method: req.method, path: req.url.split('?')[0] } }),
+  );
+  await openApi(app, options);
+  opsRoutes(app, options);
+
+  return app;
+}
+
+/** Fastify's own JSON parser (it refuses __proto__/constructor poisoning), except that an empty body counts as no
+ * body (POST …/liberer/ with a Content-Type but nothing else); malformed JSON is the caller's error, never a 500. */
+function emptyBodyTolerantJson(app: App): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
@@ -89,10 +101,11 @@ export async function createServer(options: ServerOptions): Promise<App> {
       done(null, value);
     });
   });
+}
 
-  useStrictValidation(app);
-
-  const metrics = createHttpMetrics(options.registry);
+/** One log line and the two HTTP metrics per request; every 503 tells the client when to come back. */
+function logAndMeasure(app: App, registry: Registry): void {
+  const metrics = createHttpMetrics(registry);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -111,7 +124,10 @@ export async function createServer(options: ServerOptions): Promise<App> {
     if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     return payload;
   });
+}
 
+/** `{error, details}` for every failure: HttpError as thrown, validation as 400, an unreachable dependency as 503. */
+function answerErrors(app: App, dependencyPorts: ReadonlyMap<number, string> | undefined): void {
   app.setErrorHandler((error: FastifyError | HttpError, req, reply) => {
     if (error instanceof HttpError) return reply.code(error.statusCode).send(error.body);
     if (error.validation) {
@@ -129,7 +145,7 @@ export async function createServer(options: ServerOptions): Promise<App> {
       return reply.code(status).send({ error: error.message, details: { code: error.code ?? null } });
     }
     // A database or Redis that cannot be reached is an outage, not our bug: 503 naming it, so clients retry later.
-    const down = unreachableDependency(error, options.dependencyPorts);
+    const down = unreachableDependency(error, dependencyPorts);
     if (down) {
       req.log.warn({ err: error, dependency: down.dependency }, 'dependency unreachable');
       return reply
@@ -140,11 +156,10 @@ export async function createServer(options: ServerOptions): Promise<App> {
     req.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ error: 'Erreur interne du serveur', details: null });
   });
+}
 
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: 'Route introuvable', details: { method: req.method, path: req.url.split('?')[0] } }),
-  );
-
+/** The OpenAPI document from the route schemas, with Swagger UI. */
+async function openApi(app: App, options: ServerOptions): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -156,7 +171,10 @@ export async function createServer(options: ServerOptions): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/swagger', uiConfig: { deepLinking: false } });
   app.get('/swagger.json', { schema: { hide: true } }, async () => app.swagger());
+}
 
+/** Liveness, readiness (every dependency checked at once) and the Prometheus scrape. */
+function opsRoutes(app: App, options: ServerOptions): void {
   const health = async () => ({ status: 'healthy', service: options.service });
   app.get('/health', { schema: { tags: ['ops'], summary: 'Liveness' } }, health);
   app.get('/ready', { schema: { tags: ['ops'], summary: 'Readiness: database and Redis answer; `missing` names those that do not' } }, async (_req, reply) => {
@@ -181,7 +199,6 @@ export async function createServer(options: ServerOptions): Promise<App> {
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
     reply.header('content-type', options.registry.contentType).send(await options.registry.metrics()),
   );
-  return app;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -19,13 +19,13 @@ test('money is rounded to cents without float drift', () => {
 test('a sale line needs a positive whole quantity and a positive price', () => {
   assert.deepEqual(nouvelleLigne('p', 'Nom', 2, 10), { produit_id: 'p', produit_nom: 'Nom', quantite: 2, prix_unitaire: 10 });
   for (const q of [0, -1, 1.5, Number.NaN]) assert.throws(() => nouvelleLigne('p', 'Nom', q, 10), RegleVenteError);
-  for (const prix of [0, -5, Number.POSITIVE_INFINITY]) assert.throws(() => nouvelleLigne('p', 'Nom', 1, prix), /Produit invalide/);
+  for (const prix of [0, -5, Number.POSITIVE_INFINITY]) assert.throws(() => nouvelleLigne('p', 'Nom', 1, prix), { code: 'PRIX_INVALIDE' });
 });
 
 test('only an active sale can be cancelled; a blank reason gets the default', () => {
   assert.doesNotThrow(() => verifierAnnulable({ id: 'v', statut: 'active' }));
-  assert.throws(() => verifierAnnulable({ id: 'v', statut: 'annulee' }), /déjà annulée/);
-  assert.throws(() => verifierAnnulable({ id: 'v', statut: 'remboursee' }), /ne peut pas être annulée/);
+  assert.throws(() => verifierAnnulable({ id: 'v', statut: 'annulee' }), { code: 'VENTE_DEJA_ANNULEE' });
+  assert.throws(() => verifierAnnulable({ id: 'v', statut: 'remboursee' }), { code: 'VENTE_NON_ANNULABLE' });
   assert.equal(normaliserMotif('  '), 'Aucun motif spécifié');
   assert.equal(normaliserMotif(undefined), 'Aucun motif spécifié');
   assert.equal(normaliserMotif(' casse '), 'casse');

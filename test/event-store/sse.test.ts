@@ -18,7 +18,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { loadGatewayConfig } from '../../src/gateway/infrastructure/config.ts';
 import { startGateway, type RunningGateway } from '../../src/gateway/gateway.ts';
 import { EVENT_STORE_DB_DIR, EventStoreConfig, eventStoreService } from '../../src/event-store/http/app.ts';
-import { archiveEvents } from '../../src/event-store/infrastructure/pg-archive.ts';
+import { archiveEvents } from '../../src/event-store/infrastructure/archive-repository.ts';
 import { createServiceDatabase } from '../support/db.ts';
 import { freePort } from '../support/ports.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { messageStockInsuffisant } from '../../src/inventaire/http/erreurs.ts';
 import assert from 'node:assert/strict';
 import {
   analyserBesoins,
@@ -7,7 +8,6 @@ import {
   estQuantiteStock,
   fusionnerLignes,
   memesLignes,
-  messageStockInsuffisant,
   niveauCentral,
   niveauLocal,
   ordreDeVerrouillage,

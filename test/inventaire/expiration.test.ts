@@ -15,7 +15,7 @@ import { createOutbox } from '../../src/platform/service.ts';
 import type { BackgroundLoop } from '../../src/platform/background-loop.ts';
 import { INVENTAIRE_DB_DIR, inventaireService } from '../../src/inventaire/http/app.ts';
 import { startReservationSweeper } from '../../src/inventaire/application/expiration.ts';
-import { PgInventaireRepository } from '../../src/inventaire/infrastructure/pg-inventaire-repository.ts';
+import { PgInventaireRepository } from '../../src/inventaire/infrastructure/inventaire-repository.ts';
 import { buildTestApp } from '../support/app.ts';
 import { createServiceDatabase } from '../support/db.ts';
 import { waitFor } from '../support/wait.ts';

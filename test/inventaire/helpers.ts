@@ -2,7 +2,7 @@
 import { SEED } from '../../src/contracts/common.ts';
 import type { Pool } from '../../src/platform/db.ts';
 import type { App } from '../../src/platform/server.ts';
-import { CatalogueIndisponible, type CatalogueClient, type ProduitCatalogue } from '../../src/inventaire/application/ports.ts';
+import { PeerUnavailableError, type CatalogueClient, type ProduitCatalogue } from '../../src/inventaire/application/ports.ts';
 import { INVENTAIRE_DB_DIR, inventaireService } from '../../src/inventaire/http/app.ts';
 import { createServiceDatabase } from '../support/db.ts';
 import { buildTestApp } from '../support/app.ts';
@@ -29,14 +29,14 @@ export class FakeCatalogue implements CatalogueClient {
 
   async produit(id: string): Promise<ProduitCatalogue | null> {
     this.calls++;
-    if (this.down) throw new CatalogueIndisponible('catalogue injoignable: ECONNREFUSED');
+    if (this.down) throw new PeerUnavailableError('catalogue injoignable: ECONNREFUSED');
     const nom = this.produitsConnus.get(id);
     return nom ? { id, nom } : null;
   }
 
   async produits(): Promise<ProduitCatalogue[]> {
     this.calls++;
-    if (this.down) throw new CatalogueIndisponible('catalogue injoignable: ECONNREFUSED');
+    if (this.down) throw new PeerUnavailableError('catalogue injoignable: ECONNREFUSED');
     return [...this.produitsConnus].map(([id, nom]) => ({ id, nom }));
   }
 }

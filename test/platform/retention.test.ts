@@ -19,7 +19,7 @@ import { CHECKOUT_STREAM, deadLetterStream, encodeEntry, newEvent, type EventEnv
 import { SEED } from '../../src/contracts/common.ts';
 import { INVENTAIRE_DB_DIR, inventaireService } from '../../src/inventaire/http/app.ts';
 import { EVENT_STORE_DB_DIR, ARCHIVE_GROUP } from '../../src/event-store/http/app.ts';
-import { archiveEvents } from '../../src/event-store/infrastructure/pg-archive.ts';
+import { archiveEvents } from '../../src/event-store/infrastructure/archive-repository.ts';
 import { trimStream } from '../../src/event-store/infrastructure/trimmer.ts';
 import { testConfig as inventaireConfig } from '../inventaire/helpers.ts';
 

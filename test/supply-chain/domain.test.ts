@@ -23,17 +23,17 @@ test('enrichment flags important (>100) and critical (>1000) quantities', () => 
 });
 
 test('only a pending request can be validated or rejected', () => {
-  assert.doesNotThrow(() => verifierEnAttente({ statut: 'En attente' }, 'validée'));
-  assert.throws(() => verifierEnAttente({ statut: 'Approuvée' }, 'validée'), /ne peut pas être validée \(statut: Approuvée\)/);
-  assert.throws(() => verifierEnAttente({ statut: 'Refusée' }, 'rejetée'), /rejetée/);
+  assert.doesNotThrow(() => verifierEnAttente({ statut: 'En attente' }, 'valider'));
+  assert.throws(() => verifierEnAttente({ statut: 'Approuvée' }, 'valider'), { code: 'DEMANDE_NON_VALIDABLE' });
+  assert.throws(() => verifierEnAttente({ statut: 'Refusée' }, 'rejeter'), { code: 'DEMANDE_NON_REJETABLE' });
 });
 
 test('a rejection reason: 5–500 chars trimmed, at least one letter (accents count)', () => {
   assert.equal(validerMotif('  Budget  '), 'Budget');
   assert.equal(validerMotif('été 22'), 'été 22');
-  assert.throws(() => validerMotif(''), /vide/);
-  assert.throws(() => validerMotif('  ab  '), /au moins 5/);
-  assert.throws(() => validerMotif('12345'), /une lettre/);
-  assert.throws(() => validerMotif('a'.repeat(501)), /500/);
+  assert.throws(() => validerMotif(''), { code: 'MOTIF_VIDE' });
+  assert.throws(() => validerMotif('  ab  '), { code: 'MOTIF_TROP_COURT' });
+  assert.throws(() => validerMotif('12345'), { code: 'MOTIF_SANS_LETTRE' });
+  assert.throws(() => validerMotif('a'.repeat(501)), { code: 'MOTIF_TROP_LONG' });
   assert.equal(validerMotif('a'.repeat(500)).length, 500);
 });

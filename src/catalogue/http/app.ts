@@ -4,7 +4,7 @@ import { Type, type Static } from 'typebox';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
 import { STREAMS } from '../../contracts/events.ts';
 import { createOutbox, type HttpServiceDefinition } from '../../platform/service.ts';
-import { CatalogueService } from '../application/catalogue-service.ts';
+import { ProduitsUseCases } from '../application/produits.ts';
 import { PgProduitRepository } from '../infrastructure/produit-repository.ts';
 import { catalogueRoutes } from './routes.ts';
 
@@ -37,7 +37,7 @@ export function catalogueService(config: CatalogueConfig): HttpServiceDefinition
       if (!ctx.pool) throw new Error('catalogue needs a database pool');
       // Without the platform's relay (tests), events are still written and wait in the outbox for one.
       const outbox = ctx.outbox ?? createOutbox('catalogue');
-      const service = new CatalogueService(new PgProduitRepository(ctx.pool, outbox));
+      const service = new ProduitsUseCases(new PgProduitRepository(ctx.pool, outbox));
       await catalogueRoutes(app, { service, instanceId: config.INSTANCE_ID });
     },
   };

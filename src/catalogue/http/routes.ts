@@ -3,11 +3,10 @@
  * French field names, `{success:false, error, details}` errors. Every answer names the instance that
  * served it (`X-Instance-Id`), which is how the gateway's round-robin can be observed.
  */
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError } from '../../platform/errors.ts';
+import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/server.ts';
-import type { CatalogueService } from '../application/catalogue-service.ts';
-import { ErreurCatalogue, type TypeErreurCatalogue } from '../domain/erreurs.ts';
+import type { ProduitsUseCases } from '../application/produits.ts';
+import { gestionErreurs } from './erreurs.ts';
 import type { Produit } from '../domain/produit.ts';
 import {
   AjoutProduitBody,
@@ -24,17 +23,9 @@ import {
 
 export const PREFIX = '/api/ddd/catalogue';
 
-const ERREURS: Record<TypeErreurCatalogue, { status: number; error?: string }> = {
-  donnees_invalides: { status: 400, error: 'Données invalides' },
-  categorie_inexistante: { status: 400, error: 'Catégorie inexistante' },
-  criteres_invalides: { status: 400, error: 'Critères de recherche invalides' },
-  produit_existant: { status: 409, error: 'Produit déjà existant' },
-  produit_introuvable: { status: 404 }, // the message itself: "Produit <id> non trouvé"
-};
-
 const iso = (d: Date) => d.toISOString();
 
-const versRecherche = (p: Produit) => ({
+const versProduit = (p: Produit) => ({
   id: p.id,
   nom: p.nom,
   categorie: p.categorie,
@@ -46,136 +37,147 @@ const versRecherche = (p: Produit) => ({
   date_modification: iso(p.dateModification),
 });
 
-const versDetail = versRecherche;
-
 const erreurs = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 interface Options {
-  service: CatalogueService;
+  service: ProduitsUseCases;
   instanceId: string;
 }
 
-export async function catalogueRoutes(app: App, { service, instanceId }: Options): Promise<void> {
+export async function catalogueRoutes(app: App, opts: Options): Promise<void> {
   // On the root instance so that every answer carries it: API, /health, /ready, /metrics and 404s.
   app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('x-instance-id', instanceId);
+    reply.header('x-instance-id', opts.instanceId);
     return payload;
   });
+  await app.register(apiCatalogue, { ...opts, prefix: PREFIX });
+}
 
-  await app.register(
-    async (api: App) => {
-      api.setErrorHandler(gestionErreurs);
-      api.setNotFoundHandler((req, reply) =>
-        reply.code(404).send({
-          success: false,
-          error: 'Route introuvable',
-          details: { method: req.method, path: req.url.split('?')[0] },
-        }),
-      );
+/** The API scope: the reference's error envelope and 404, then one plugin per route group. */
+async function apiCatalogue(api: App, { service, instanceId }: Options): Promise<void> {
+  const opts: Options = { service, instanceId }; // without the prefix, which the groups inherit
+  api.setErrorHandler(gestionErreurs);
+  api.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({
+      success: false,
+      error: 'Route introuvable',
+      details: { method: req.method, path: req.url.split('?')[0] },
+    }),
+  );
 
-      api.get(
-        '/health/',
-        { schema: { tags: ['catalogue'], summary: 'Santé du service catalogue', response: { 200: HealthReponse } } },
-        async () => ({
-          status: 'healthy' as const,
-          service: 'Service Catalogue DDD',
-          architecture: 'Domain-Driven Design',
-          bounded_context: 'Information Produits',
-          instance_id: instanceId,
-        }),
-      );
+  api.get(
+    '/health/',
+    { schema: { tags: ['catalogue'], summary: 'Santé du service catalogue', response: { 200: HealthReponse } } },
+    async () => ({
+      status: 'healthy' as const,
+      service: 'Service Catalogue DDD',
+      architecture: 'Domain-Driven Design',
+      bounded_context: 'Information Produits',
+      instance_id: instanceId,
+    }),
+  );
 
-      // The reference binds rechercher/ and ajouter/ to one view: GET searches and POST adds on both paths.
-      for (const [path, alias] of [['/rechercher/', false], ['/ajouter/', true]] as const) {
-        api.get(
-          path,
-          {
-            schema: {
-              tags: ['catalogue'],
-              summary: alias ? 'Rechercher des produits (alias de rechercher/)' : 'Rechercher des produits',
-              querystring: RechercheQuery,
-              response: { 200: RechercheReponse, 400: ErrorBody },
-            },
-            preValidation: videsAbsents,
-          },
-          async (req) => {
-            const q = req.query;
-            const produits = await service.rechercher({
-              nom: q.nom,
-              categorieId: q.categorie_id,
-              categorie: q.categorie,
-              prixMin: q.prix_min,
-              prixMax: q.prix_max,
-              actifsSeulement: q.actifs_seulement,
-            });
-            return { success: true as const, data: { produits: produits.map(versRecherche) }, instance_id: instanceId };
-          },
-        );
-      }
+  await api.register(rechercheRoutes, opts);
+  await api.register(ajoutRoutes, opts);
+  await api.register(produitRoutes, opts);
+}
 
-      for (const [path, alias] of [['/ajouter/', false], ['/rechercher/', true]] as const) {
-        api.post(
-          path,
-          {
-            schema: {
-              tags: ['catalogue'],
-              summary: alias ? 'Ajouter un produit (alias de ajouter/)' : 'Ajouter un produit',
-              body: AjoutProduitBody,
-              response: { 201: AjoutReponse, ...erreurs },
-            },
-          },
-          async (req, reply) => {
-            const p = await service.ajouter(req.body);
-            return reply.code(201).send({
-              success: true as const,
-              data: { ...versDetail(p), categorie: p.categorie ?? '', message: 'Produit ajouté avec succès au catalogue' },
-            });
-          },
-        );
-      }
-
-      api.get(
-        '/produits/:produit_id/',
-        {
-          schema: {
-            tags: ['catalogue'],
-            summary: 'Détail d’un produit',
-            params: ProduitParams,
-            response: { 200: ProduitDetail, 400: ErrorBody, 404: ErrorBody },
-          },
+/** Search, on both of the reference's paths. */
+async function rechercheRoutes(api: App, { service, instanceId }: Options): Promise<void> {
+  // The reference binds rechercher/ and ajouter/ to one view: GET searches and POST adds on both paths.
+  for (const [path, alias] of [['/rechercher/', false], ['/ajouter/', true]] as const) {
+    api.get(
+      path,
+      {
+        schema: {
+          tags: ['catalogue'],
+          summary: alias ? 'Rechercher des produits (alias de rechercher/)' : 'Rechercher des produits',
+          querystring: RechercheQuery,
+          response: { 200: RechercheReponse, 400: ErrorBody },
         },
-        async (req) => versDetail(await service.obtenir(req.params.produit_id)),
-      );
+        preValidation: videsAbsents,
+      },
+      async (req) => {
+        const q = req.query;
+        const produits = await service.rechercher({
+          nom: q.nom,
+          categorieId: q.categorie_id,
+          categorie: q.categorie,
+          prixMin: q.prix_min,
+          prixMax: q.prix_max,
+          actifsSeulement: q.actifs_seulement,
+        });
+        return { success: true as const, data: { produits: produits.map(versProduit) }, instance_id: instanceId };
+      },
+    );
+  }
+}
 
-      api.put(
-        '/produits/:produit_id/',
-        {
-          schema: {
-            tags: ['catalogue'],
-            summary: 'Remplacer un produit (les champs optionnels omis reprennent leur valeur par défaut)',
-            params: ProduitParams,
-            body: RemplacementProduitBody,
-            response: { 200: ProduitDetail, ...erreurs },
-          },
+/** Adding a product, on both of the reference's paths. */
+async function ajoutRoutes(api: App, { service }: Options): Promise<void> {
+  for (const [path, alias] of [['/ajouter/', false], ['/rechercher/', true]] as const) {
+    api.post(
+      path,
+      {
+        schema: {
+          tags: ['catalogue'],
+          summary: alias ? 'Ajouter un produit (alias de ajouter/)' : 'Ajouter un produit',
+          body: AjoutProduitBody,
+          response: { 201: AjoutReponse, ...erreurs },
         },
-        async (req) => versDetail(await service.remplacer(req.params.produit_id, req.body)),
-      );
+      },
+      async (req, reply) => {
+        const p = await service.ajouter(req.body);
+        return reply.code(201).send({
+          success: true as const,
+          data: { ...versProduit(p), categorie: p.categorie ?? '', message: 'Produit ajouté avec succès au catalogue' },
+        });
+      },
+    );
+  }
+}
 
-      api.patch(
-        '/produits/:produit_id/',
-        {
-          schema: {
-            tags: ['catalogue'],
-            summary: 'Modifier une partie d’un produit',
-            params: ProduitParams,
-            body: ModificationProduitBody,
-            response: { 200: ProduitDetail, ...erreurs },
-          },
-        },
-        async (req) => versDetail(await service.modifier(req.params.produit_id, req.body)),
-      );
+/** One product: read, replace, modify. */
+async function produitRoutes(api: App, { service }: Options): Promise<void> {
+  api.get(
+    '/produits/:produit_id/',
+    {
+      schema: {
+        tags: ['catalogue'],
+        summary: 'Détail d’un produit',
+        params: ProduitParams,
+        response: { 200: ProduitDetail, 400: ErrorBody, 404: ErrorBody },
+      },
     },
-    { prefix: PREFIX },
+    async (req) => versProduit(await service.obtenir(req.params.produit_id)),
+  );
+
+  api.put(
+    '/produits/:produit_id/',
+    {
+      schema: {
+        tags: ['catalogue'],
+        summary: 'Remplacer un produit (les champs optionnels omis reprennent leur valeur par défaut)',
+        params: ProduitParams,
+        body: RemplacementProduitBody,
+        response: { 200: ProduitDetail, ...erreurs },
+      },
+    },
+    async (req) => versProduit(await service.remplacer(req.params.produit_id, req.body)),
+  );
+
+  api.patch(
+    '/produits/:produit_id/',
+    {
+      schema: {
+        tags: ['catalogue'],
+        summary: 'Modifier une partie d’un produit',
+        params: ProduitParams,
+        body: ModificationProduitBody,
+        response: { 200: ProduitDetail, ...erreurs },
+      },
+    },
+    async (req) => versProduit(await service.modifier(req.params.produit_id, req.body)),
   );
 }
 
@@ -183,33 +185,4 @@ export async function catalogueRoutes(app: App, { service, instanceId }: Options
 async function videsAbsents(req: FastifyRequest) {
   const query = req.query as Record<string, unknown>;
   for (const key of Object.keys(query)) if (query[key] === '') delete query[key];
-}
-
-function gestionErreurs(error: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
-  const e: unknown = error;
-  if (e instanceof ErreurCatalogue) {
-    const { status, error: phrase } = ERREURS[e.type];
-    // Name fields as the schema validation does (`body.nom`, `querystring.prix_min`): one format for clients.
-    const partie = e.type === 'criteres_invalides' ? 'querystring' : 'body';
-    const details = Array.isArray(e.details) ? e.details.map((d) => ({ ...d, field: `${partie}.${d.field}` })) : e.details;
-    return reply.code(status).send({ success: false, error: phrase ?? e.message, details });
-  }
-  if (e instanceof HttpError) return reply.code(e.statusCode).send({ success: false, ...e.body });
-  if (error.validation) {
-    const contexte = error.validationContext ?? 'body';
-    return reply.code(400).send({
-      success: false,
-      error: contexte === 'querystring' ? 'Critères de recherche invalides' : 'Données invalides',
-      details: error.validation.map((v) => ({
-        field: `${contexte}${v.instancePath.replace(/\//g, '.')}`,
-        message: v.message,
-        ...(v.params && Object.keys(v.params).length ? { params: v.params } : {}),
-      })),
-    });
-  }
-  const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    return reply.code(status).send({ success: false, error: error.message, details: { code: error.code ?? null } });
-  }
-  throw error; // the platform's handler logs it and answers a bare 500
 }

@@ -1,6 +1,6 @@
 /** TypeBox schemas of the catalogue API: validated input (400 before any handler runs) and documented output. */
 import { Type } from 'typebox';
-import { ErrorBody, IsoDateTime, Uuid } from '../../contracts/common.ts';
+import { ErrorBody, IsoDateTime, Uuid, UUID_PATTERN } from '../../contracts/common.ts';
 import { ProduitDetail } from '../../contracts/catalogue.ts';
 import { DESCRIPTION_LONGUEUR_MAX, NOM_LONGUEUR_MAX, PRIX_MAX } from '../domain/produit.ts';
 
@@ -53,7 +53,7 @@ export const ModificationProduitBody = Type.Object(
  */
 const uuidStrict = (description: string, exemple: string) =>
   Type.String({
-    pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+    pattern: UUID_PATTERN,
     description,
     examples: [exemple],
   });

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CommandeEnLigne, CommandeEnLigneRequest, CommandeEnLigneTombstone } from '../../contracts/commandes.ts';
-import { badRequest, conflict, notFound } from '../../platform/errors.ts';
+import { DomainError } from '../../platform/errors.ts';
+import type { CodeErreur } from './erreurs.ts';
 import { totalCommande } from '../domain/commande-en-ligne.ts';
 import type { CommandeEnLigneRepository, CommandeEnLigneRow, VenteRepository } from './ports.ts';
 
@@ -45,7 +46,7 @@ export class CommandesEnLigneUseCases {
   async creer(req: CommandeEnLigneRequest): Promise<CommandeEnLigne> {
     const magasinId = req.magasin_id ?? null;
     if (magasinId !== null && !(await this.deps.ventes.magasin(magasinId))) {
-      throw badRequest(`Magasin invalide: magasin ${magasinId} introuvable`, { magasin_id: magasinId });
+      throw new DomainError<CodeErreur>('MAGASIN_INVALIDE', { magasin_id: magasinId });
     }
     const { row } = await this.deps.commandes.creerSiAbsente({
       commande_id: randomUUID(),
@@ -56,7 +57,7 @@ export class CommandesEnLigneUseCases {
       lignes: req.lignes,
     });
     if (row.statut === 'annulee') {
-      throw conflict('Commande annulée', { reference_externe: req.reference_externe });
+      throw new DomainError<CodeErreur>('COMMANDE_ANNULEE', { reference_externe: req.reference_externe });
     }
     return commandeDto(row);
   }
@@ -68,10 +69,10 @@ export class CommandesEnLigneUseCases {
 
   async trouver(reference: string): Promise<CommandeEnLigne> {
     const row = await this.deps.commandes.trouver(reference);
-    if (!row) throw notFound(`Commande en ligne ${reference} non trouvée`, { reference_externe: reference });
+    if (!row) throw new DomainError<CodeErreur>('COMMANDE_EN_LIGNE_NON_TROUVEE', { reference_externe: reference });
     if (isTombstone(row)) {
       // Cancelled before it was ever created: there is no order to show.
-      throw notFound(`Commande en ligne ${reference} non trouvée`, { reference_externe: reference, statut: 'annulee', annulee_avant_creation: true });
+      throw new DomainError<CodeErreur>('COMMANDE_EN_LIGNE_NON_TROUVEE', { reference_externe: reference, statut: 'annulee', annulee_avant_creation: true });
     }
     return commandeDto(row);
   }

@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../platform/logger.ts';
 import { confirmerApresEcriture } from '../../platform/reservation-confirmation.ts';
-import { badRequest, HttpError, notFound, unavailable } from '../../platform/errors.ts';
+import { DomainError } from '../../platform/errors.ts';
+import type { CodeErreur } from './erreurs.ts';
 import { nouvelleLigne, normaliserMotif, RegleVenteError, totalLignes, verifierAnnulable, type Vente } from '../domain/vente.ts';
 import { PeerUnavailableError, type CatalogueClient, type FiltreVentes, type InventaireClient, type VenteRepository } from './ports.ts';
 
@@ -27,8 +28,12 @@ export interface EnregistrerVenteCommand {
 
 const ENVELOPPE = { success: false } as const;
 
-export function peerUnavailable(error: PeerUnavailableError): HttpError {
-  return unavailable(`Service ${error.service} indisponible`, { service: error.service, cause: error.message, upstream: error.details }, ENVELOPPE);
+/** A refusal of the store-sale API, whose answers carry the reference's `success: false`. */
+const refus = (code: CodeErreur, details: Record<string, unknown>, params: Record<string, unknown> = {}) =>
+  new DomainError<CodeErreur>(code, details, ENVELOPPE, params);
+
+function peerUnavailable(error: PeerUnavailableError): DomainError<CodeErreur> {
+  return refus('SERVICE_INDISPONIBLE', { service: error.service, cause: error.message, upstream: error.details });
 }
 
 export function venteDto(v: Vente) {
@@ -58,7 +63,7 @@ export class VentesUseCases {
   async enregistrer(cmd: EnregistrerVenteCommand): Promise<Vente> {
     const { ventes, catalogue, inventaire, log } = this.deps;
     const magasin = await ventes.magasin(cmd.magasin_id);
-    if (!magasin) throw badRequest(`Magasin invalide: magasin ${cmd.magasin_id} introuvable`, { magasin_id: cmd.magasin_id }, ENVELOPPE);
+    if (!magasin) throw refus('MAGASIN_INVALIDE', { magasin_id: cmd.magasin_id });
 
     let produit;
     try {
@@ -67,14 +72,14 @@ export class VentesUseCases {
       if (error instanceof PeerUnavailableError) throw peerUnavailable(error);
       throw error;
     }
-    if (!produit) throw badRequest(`Produit invalide: produit ${cmd.produit_id} introuvable`, { produit_id: cmd.produit_id }, ENVELOPPE);
-    if (!produit.actif) throw badRequest(`Produit invalide: produit ${cmd.produit_id} inactif`, { produit_id: cmd.produit_id }, ENVELOPPE);
+    if (!produit) throw refus('PRODUIT_INTROUVABLE', { produit_id: cmd.produit_id });
+    if (!produit.actif) throw refus('PRODUIT_INACTIF', { produit_id: cmd.produit_id });
 
     let ligne;
     try {
       ligne = nouvelleLigne(produit.id, produit.nom, cmd.quantite, produit.prix);
     } catch (error) {
-      if (error instanceof RegleVenteError) throw badRequest(error.message, error.details, ENVELOPPE);
+      if (error instanceof RegleVenteError) throw refus(error.code, error.details);
       throw error;
     }
 
@@ -92,13 +97,13 @@ export class VentesUseCases {
     }
     if (!reservation.ok) {
       if (reservation.kind === 'stock_insuffisant') {
-        throw badRequest(
-          `Stock insuffisant pour le produit ${produit.nom}. Demandé: ${reservation.demande}, Disponible: ${reservation.disponible}`,
+        throw refus(
+          'STOCK_INSUFFISANT',
           { produit_id: reservation.produit_id, demande: reservation.demande, disponible: reservation.disponible, magasin_id: cmd.magasin_id },
-          ENVELOPPE,
+          { produit_nom: produit.nom },
         );
       }
-      throw badRequest(`Réservation de stock refusée: ${reservation.message}`, { status: reservation.status, upstream: reservation.details }, ENVELOPPE);
+      throw refus('RESERVATION_REFUSEE', { status: reservation.status, upstream: reservation.details }, { raison: reservation.message });
     }
 
     let vente: Vente;
@@ -118,11 +123,11 @@ export class VentesUseCases {
   async annuler(venteId: string, motifDonne: string | undefined): Promise<Vente> {
     const { ventes, inventaire } = this.deps;
     const vente = await ventes.trouver(venteId);
-    if (!vente) throw notFound(`Vente ${venteId} non trouvée`, { vente_id: venteId }, ENVELOPPE);
+    if (!vente) throw refus('VENTE_NON_TROUVEE', { vente_id: venteId });
     try {
       verifierAnnulable(vente);
     } catch (error) {
-      if (error instanceof RegleVenteError) throw badRequest(error.message, error.details, ENVELOPPE);
+      if (error instanceof RegleVenteError) throw refus(error.code, error.details);
       throw error;
     }
     try {
@@ -132,7 +137,7 @@ export class VentesUseCases {
       throw error;
     }
     const annulee = await ventes.marquerAnnulee(venteId, normaliserMotif(motifDonne));
-    if (!annulee) throw badRequest(`La vente ${venteId} est déjà annulée`, { vente_id: venteId }, ENVELOPPE);
+    if (!annulee) throw refus('VENTE_DEJA_ANNULEE', { vente_id: venteId });
     return annulee;
   }
 
@@ -142,7 +147,7 @@ export class VentesUseCases {
 
   async detail(venteId: string): Promise<Vente> {
     const vente = await this.deps.ventes.trouver(venteId);
-    if (!vente) throw notFound(`Vente ${venteId} non trouvée`, { vente_id: venteId }, ENVELOPPE);
+    if (!vente) throw refus('VENTE_NON_TROUVEE', { vente_id: venteId });
     return vente;
   }
 

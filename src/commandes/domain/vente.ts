@@ -24,12 +24,15 @@ export interface Vente {
 
 export const MOTIF_PAR_DEFAUT = 'Aucun motif spécifié';
 
+/** A broken sale rule, named by code; `http/erreurs.ts` words it (the domain knows no sentences). */
+export type CodeRegleVente = 'QUANTITE_NON_POSITIVE' | 'PRIX_INVALIDE' | 'VENTE_DEJA_ANNULEE' | 'VENTE_NON_ANNULABLE';
+
 export class RegleVenteError extends Error {
   constructor(
-    message: string,
+    readonly code: CodeRegleVente,
     readonly details: Record<string, unknown> = {},
   ) {
-    super(message);
+    super(code);
     this.name = 'RegleVenteError';
   }
 }
@@ -50,19 +53,19 @@ export function totalLignes(lignes: readonly Pick<LigneVente, 'quantite' | 'prix
 /** A sale line: a positive whole quantity and a positive price (the reference's rules). */
 export function nouvelleLigne(produit_id: string, produit_nom: string, quantite: number, prix_unitaire: number): LigneVente {
   if (!Number.isInteger(quantite) || quantite <= 0) {
-    throw new RegleVenteError('La quantité doit être positive', { quantite });
+    throw new RegleVenteError('QUANTITE_NON_POSITIVE', { quantite });
   }
   if (!Number.isFinite(prix_unitaire) || prix_unitaire <= 0) {
-    throw new RegleVenteError(`Produit invalide: prix unitaire ${prix_unitaire} non valide`, { produit_id, prix_unitaire });
+    throw new RegleVenteError('PRIX_INVALIDE', { produit_id, prix_unitaire });
   }
   return { produit_id, produit_nom, quantite, prix_unitaire: arrondirMontant(prix_unitaire) };
 }
 
 /** Only an active sale can be cancelled; a blank reason becomes the reference's default text. */
 export function verifierAnnulable(vente: Pick<Vente, 'id' | 'statut'>): void {
-  if (vente.statut === 'annulee') throw new RegleVenteError(`La vente ${vente.id} est déjà annulée`, { vente_id: vente.id, statut: vente.statut });
+  if (vente.statut === 'annulee') throw new RegleVenteError('VENTE_DEJA_ANNULEE', { vente_id: vente.id, statut: vente.statut });
   if (vente.statut !== 'active') {
-    throw new RegleVenteError(`La vente ${vente.id} ne peut pas être annulée (statut: ${vente.statut})`, { vente_id: vente.id, statut: vente.statut });
+    throw new RegleVenteError('VENTE_NON_ANNULABLE', { vente_id: vente.id, statut: vente.statut });
   }
 }
 

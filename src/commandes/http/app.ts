@@ -8,9 +8,10 @@ import type { CatalogueClient, InventaireClient } from '../application/ports.ts'
 import { VentesUseCases } from '../application/ventes.ts';
 import { IndicateursUseCases } from '../application/indicateurs.ts';
 import { CommandesEnLigneUseCases } from '../application/commandes-en-ligne.ts';
-import { PgVenteRepository } from '../infrastructure/pg-ventes.ts';
-import { PgCommandeEnLigneRepository } from '../infrastructure/pg-commandes-en-ligne.ts';
-import { HttpCatalogueClient, HttpInventaireClient } from '../infrastructure/http-clients.ts';
+import { PgVenteRepository } from '../infrastructure/vente-repository.ts';
+import { PgCommandeEnLigneRepository } from '../infrastructure/commande-en-ligne-repository.ts';
+import { HttpCatalogueClient } from '../infrastructure/catalogue-http-client.ts';
+import { HttpInventaireClient } from '../infrastructure/inventaire-http-client.ts';
 import { commandesRoutes } from './routes.ts';
 import { confirmationMetrics, startConfirmationLoop } from '../../platform/reservation-confirmation.ts';
 

@@ -33,4 +33,3 @@ export const ReferenceParams = Type.Object(
   strict,
 );
 
-export { CommandeEnLigneRequest };

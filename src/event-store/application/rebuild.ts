@@ -16,7 +16,7 @@ import {
   swapShadow,
   takeRebuildLease,
   type Comparison,
-} from '../infrastructure/pg-projection.ts';
+} from '../infrastructure/projection-repository.ts';
 
 export interface RebuildProgress {
   events: number;

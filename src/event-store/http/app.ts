@@ -3,10 +3,10 @@ import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { STREAMS, type EventEnvelope } from '../../contracts/events.ts';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
-import type { HttpServiceDefinition } from '../../platform/service.ts';
+import type { HttpServiceDefinition, ServiceContext } from '../../platform/service.ts';
 import { startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { archiveEvents } from '../infrastructure/pg-archive.ts';
+import { archiveEvents } from '../infrastructure/archive-repository.ts';
 import { startTrimmer } from '../infrastructure/trimmer.ts';
 import { RetentionConfig } from '../../platform/retention.ts';
 import { DEFAULT_SSE_LIMITS, eventStoreRoutes } from './routes.ts';
@@ -49,7 +49,6 @@ export const apiKeysOf = (c: { API_KEY?: string; API_KEYS?: string }): string[] 
   [...new Set([c.API_KEY ?? '', ...(c.API_KEYS ?? '').split(',')].map((k) => k.trim()).filter((k) => k !== ''))];
 
 export function eventStoreService(config: EventStoreConfig): HttpServiceDefinition {
-  const streams = Object.values(STREAMS);
   return {
     service: 'event-store',
     title: 'Event Store',
@@ -76,41 +75,45 @@ export function eventStoreService(config: EventStoreConfig): HttpServiceDefiniti
           drainTimeoutMs: config.SSE_DRAIN_TIMEOUT_MS,
         },
       }),
-    background: (ctx) => {
-      const pool = ctx.pool!;
-      const archive = startConsumer({
-        redisUrl: config.REDIS_URL,
-        streams,
-        group: ARCHIVE_GROUP,
-        worker: 'event-store-archive',
-        label: 'event-store-archive',
-        log: ctx.log,
-        registry: ctx.registry,
-        claimIdleMs: config.ARCHIVE_CLAIM_IDLE_MS,
-        maxDeliveries: config.ARCHIVE_MAX_DELIVERIES,
-        // The entries of one read in one transaction (ADR 0011).
-        handleAll: async (items) => {
-          const stored = await archiveEvents(pool, items.map(({ event, delivery }) => ({ event, redisId: delivery.id })));
-          items.forEach(({ event, delivery }, i) => logArchived(ctx.log, event, delivery, stored[i] === true));
-        },
-      });
-      const trimmer = startTrimmer({
-        pool,
-        redis: ctx.redis!,
-        log: ctx.log,
-        streams,
-        archiveGroup: ARCHIVE_GROUP,
-        retention: config.STREAM_RETENTION_ENTRIES,
-        maxAgeMs: config.STREAM_RETENTION_MS,
-        deadLetters: { maxAgeMs: config.DLQ_RETENTION_MS, maxEntries: config.DLQ_MAX_ENTRIES },
-        registry: ctx.registry,
-        intervalMs: config.STREAM_TRIM_INTERVAL_MS,
-      });
-      return async () => {
-        await trimmer.stop();
-        await archive.stop();
-      };
+    background: (ctx) => startArchiveAndTrimmer(config, ctx),
+  };
+}
+
+/** The archive consumer (every stream, once each) and the trimmer that keeps the streams short behind it. */
+function startArchiveAndTrimmer(config: EventStoreConfig, ctx: ServiceContext): () => Promise<void> {
+  const streams = Object.values(STREAMS);
+  const pool = ctx.pool!;
+  const archive = startConsumer({
+    redisUrl: config.REDIS_URL,
+    streams,
+    group: ARCHIVE_GROUP,
+    worker: 'event-store-archive',
+    label: 'event-store-archive',
+    log: ctx.log,
+    registry: ctx.registry,
+    claimIdleMs: config.ARCHIVE_CLAIM_IDLE_MS,
+    maxDeliveries: config.ARCHIVE_MAX_DELIVERIES,
+    // The entries of one read in one transaction (ADR 0011).
+    handleAll: async (items) => {
+      const stored = await archiveEvents(pool, items.map(({ event, delivery }) => ({ event, redisId: delivery.id })));
+      items.forEach(({ event, delivery }, i) => logArchived(ctx.log, event, delivery, stored[i] === true));
     },
+  });
+  const trimmer = startTrimmer({
+    pool,
+    redis: ctx.redis!,
+    log: ctx.log,
+    streams,
+    archiveGroup: ARCHIVE_GROUP,
+    retention: config.STREAM_RETENTION_ENTRIES,
+    maxAgeMs: config.STREAM_RETENTION_MS,
+    deadLetters: { maxAgeMs: config.DLQ_RETENTION_MS, maxEntries: config.DLQ_MAX_ENTRIES },
+    registry: ctx.registry,
+    intervalMs: config.STREAM_TRIM_INTERVAL_MS,
+  });
+  return async () => {
+    await trimmer.stop();
+    await archive.stop();
   };
 }
 

@@ -13,7 +13,7 @@ import type { HttpServiceDefinition } from '../../platform/service.ts';
 import { startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
 import { applyOnceWithin } from '../../platform/bus/inbox.ts';
 import { busMigrations } from '../../platform/bus/tables.ts';
-import { LIVE, applyToModel, saveCheckpoint } from '../infrastructure/pg-projection.ts';
+import { LIVE, applyToModel, saveCheckpoint } from '../infrastructure/projection-repository.ts';
 import { EVENT_STORE_DB_DIR, EVENT_STORE_SCHEMA } from './app.ts';
 
 export const ProjectionConfig = Type.Object({

@@ -22,8 +22,8 @@ import {
   streamEvents,
   streamKnown,
   type Until,
-} from '../infrastructure/pg-archive.ts';
-import { readOrdersByClient } from '../infrastructure/pg-projection.ts';
+} from '../infrastructure/archive-repository.ts';
+import { readOrdersByClient } from '../infrastructure/projection-repository.ts';
 import { rebuildOrdersByClient, RebuildInProgressError } from '../application/rebuild.ts';
 import { SseStreams, pollLoop, type SseLimits } from './sse.ts';
 import {
@@ -123,18 +123,18 @@ function lastEventId(req: FastifyRequest): number | undefined {
   return typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
 }
 
+/** What the route groups share: the options, the SSE streams and their longest life. */
+interface Ctx {
+  o: EventStoreRouteOptions;
+  sse: SseStreams;
+  sseMaxMs: number;
+}
+
+/** One plugin per route group; the SSE streams close before the server does. */
 export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Promise<void> {
+  const ctx: Ctx = { o, sse: new SseStreams({ ...DEFAULT_SSE_LIMITS, ...o.sse }, o.log, o.registry), sseMaxMs: o.sseMaxMs ?? 10 * 60_000 };
+  app.addHook('preClose', async () => ctx.sse.closeAll());
   const { pool } = o;
-  const sse = new SseStreams({ ...DEFAULT_SSE_LIMITS, ...o.sse }, o.log, o.registry);
-  const sseMaxMs = o.sseMaxMs ?? 10 * 60_000;
-  app.addHook('preClose', async () => sse.closeAll());
-
-  const requireKnownStream = async (stream: string) => {
-    if (!KNOWN_STREAMS.includes(stream) && !(await streamKnown(pool, stream))) {
-      throw notFound('Stream inconnu', { stream, known: KNOWN_STREAMS });
-    }
-  };
-
   app.get(`${P}/health`, { schema: { tags: ['ops'], summary: 'Santé de l’event store (archive)' } }, async (_req, reply) => {
     try {
       const { rows } = await pool.query<{ archived: number }>(`SELECT archived FROM event_store.archive_head WHERE id = 1`);
@@ -143,14 +143,29 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
       return reply.code(503).send({ status: 'unhealthy', service: 'event-store', error: 'Base de données injoignable', details: (error as Error).message });
     }
   });
+  await app.register(streamRoutes, ctx);
+  await app.register(replayRoutes, ctx);
+  await app.register(cqrsRoutes, ctx);
+  await app.register(adminRoutes, ctx);
+}
 
+async function requireKnownStream(pool: Pool, stream: string): Promise<void> {
+  if (!KNOWN_STREAMS.includes(stream) && !(await streamKnown(pool, stream))) {
+    throw notFound('Stream inconnu', { stream, known: KNOWN_STREAMS });
+  }
+}
+
+/** A stream's archived events: paged, and live over SSE. */
+async function streamRoutes(app: App, ctx: Ctx): Promise<void> {
+  const { pool } = ctx.o;
+  const { o, sse, sseMaxMs } = ctx;
   app.get(
     `${P}/streams/:stream/events`,
     { schema: { tags: ['events'], summary: 'Événements archivés d’un stream (le plus ancien d’abord; ?order=desc, curseur ?after=<position>)', params: StreamParams, querystring: EventsQuery } },
     async (req) => {
       const { stream } = req.params as StreamParams;
       const q = req.query as EventsQuery;
-      await requireKnownStream(stream);
+      await requireKnownStream(pool, stream);
       const events = await streamEvents(pool, stream, { count: q.count ?? 100, order: q.order ?? 'asc', after: q.after, before: q.before });
       const last = events[events.length - 1];
       return {
@@ -166,7 +181,7 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
     { schema: { tags: ['events'], summary: 'SSE: nouveaux événements archivés du stream (?after=<position> ou Last-Event-ID pour reprendre)', params: StreamParams, querystring: StreamSseQuery } },
     async (req, reply) => {
       const { stream } = req.params as StreamParams;
-      await requireKnownStream(stream);
+      await requireKnownStream(pool, stream);
       let cursor = (req.query as StreamSseQuery).after ?? lastEventId(req) ?? (await lastPosition(pool, stream));
       const out = sse.start(req, reply);
       // One batch read at a time, sent as fast as the client takes it: at most SSE_BATCH events held per stream.
@@ -188,7 +203,12 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
       });
     },
   );
+}
 
+/** A checkout replayed from its events (now, at an instant, live over SSE), and the checkouts' search. */
+async function replayRoutes(app: App, ctx: Ctx): Promise<void> {
+  const { pool } = ctx.o;
+  const { o, sse, sseMaxMs } = ctx;
   app.get(
     `${P}/replay/checkout/:checkout_id`,
     { schema: { tags: ['replay'], summary: 'État d’un checkout rejoué depuis ses événements (?until=<ISO-8601|position>)', params: CheckoutParams, querystring: ReplayQuery } },
@@ -245,7 +265,10 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
       return { count: checkouts.length, checkouts };
     },
   );
+}
 
+/** The CQRS read model. */
+async function cqrsRoutes(app: App, { o: { pool } }: Ctx): Promise<void> {
   app.get(
     `${P}/cqrs/orders-by-client/:client_id`,
     { schema: { tags: ['cqrs'], summary: 'Projection CQRS: commandes par client', params: ClientParams } },
@@ -255,83 +278,93 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
       return model ?? { client_id, total_orders: 0, message: 'no data' };
     },
   );
-
-  // ---- admin ------------------------------------------------------------------------------------------
-  const keyDigests = o.apiKeys.map(digest);
-  await app.register(async (admin: App) => {
-    admin.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-      if (o.apiKeys.length === 0) throw unavailable('Administration désactivée: aucune clé API configurée (API_KEY)', null);
-      if (!keyMatches(keyDigests, req.headers['x-api-key'])) {
-        reply.header('www-authenticate', 'ApiKey header="X-API-Key"');
-        throw new HttpError(401, 'Clé API manquante ou invalide', { header: 'X-API-Key' });
-      }
-    });
-    const redisOf = () => {
-      if (!o.redis) throw unavailable('Redis non configuré', null);
-      return o.redis;
-    };
-    const dlqStream = (stream: string) => {
-      if (!KNOWN_STREAMS.includes(stream)) throw notFound('Stream inconnu', { stream, known: KNOWN_STREAMS });
-      return stream;
-    };
-    const security = [{ apiKey: [] }];
-
-    admin.get(
-      `${P}/admin/dlq/:stream`,
-      { schema: { tags: ['admin'], summary: 'Lettres mortes d’un stream (<stream>.dlq)', security, params: DlqParams, querystring: DlqListQuery } },
-      async (req) => {
-        const stream = dlqStream((req.params as { stream: string }).stream);
-        const q = req.query as DlqListQuery;
-        return { stream, dlq: `${stream}.dlq`, ...(await deadLetters.list(redisOf(), stream, q.count ?? 100, q.after)) };
-      },
-    );
-    admin.get(
-      `${P}/admin/dlq/:stream/:id`,
-      { schema: { tags: ['admin'], summary: 'Une lettre morte', security, params: DlqEntryParams } },
-      async (req) => {
-        const { stream, id } = req.params as DlqEntryParams;
-        const entry = await deadLetters.show(redisOf(), dlqStream(stream), id);
-        if (!entry) throw notFound('Lettre morte introuvable', { stream, id });
-        return entry;
-      },
-    );
-    admin.post(
-      `${P}/admin/dlq/:stream/:id/redrive`,
-      { schema: { tags: ['admin'], summary: 'Republier une lettre morte sur son stream d’origine', security, params: DlqEntryParams } },
-      async (req) => {
-        const { stream, id } = req.params as DlqEntryParams;
-        const newId = await deadLetters.redrive(redisOf(), dlqStream(stream), id);
-        if (!newId) throw notFound('Lettre morte introuvable', { stream, id });
-        req.log.info({ stream, id, new_id: newId }, 'dead letter redriven');
-        return { redriven: true, stream, id, new_id: newId };
-      },
-    );
-    admin.post(
-      `${P}/admin/dlq/:stream/:id/discard`,
-      { schema: { tags: ['admin'], summary: 'Supprimer une lettre morte', security, params: DlqEntryParams } },
-      async (req) => {
-        const { stream, id } = req.params as DlqEntryParams;
-        if (!(await deadLetters.discard(redisOf(), dlqStream(stream), id))) throw notFound('Lettre morte introuvable', { stream, id });
-        req.log.info({ stream, id }, 'dead letter discarded');
-        return { discarded: true, stream, id };
-      },
-    );
-    admin.post(
-      `${P}/admin/projections/orders-by-client/rebuild`,
-      { schema: { tags: ['admin'], summary: 'Reconstruire la projection depuis l’archive (copie fantôme, comparaison, bascule atomique)', security } },
-      async (req) => {
-        try {
-          const report = await rebuildOrdersByClient(pool, {
-            onProgress: (p) => req.log.info({ ...p }, 'orders-by-client rebuild progress'),
-          });
-          req.log.info({ events: report.events_replayed, identical: report.identical }, 'orders-by-client rebuilt');
-          return report;
-        } catch (error) {
-          if (error instanceof RebuildInProgressError) throw conflict(error.message, null);
-          throw error;
-        }
-      },
-    );
-  });
 }
 
+/** Admin endpoints, behind X-API-Key: dead letters and the projection's rebuild. */
+async function adminRoutes(admin: App, ctx: Ctx): Promise<void> {
+  const { o } = ctx;
+  const keyDigests = o.apiKeys.map(digest);
+  admin.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (o.apiKeys.length === 0) throw unavailable('Administration désactivée: aucune clé API configurée (API_KEY)', null);
+    if (!keyMatches(keyDigests, req.headers['x-api-key'])) {
+      reply.header('www-authenticate', 'ApiKey header="X-API-Key"');
+      throw new HttpError(401, 'Clé API manquante ou invalide', { header: 'X-API-Key' });
+    }
+  });
+  await admin.register(dlqRoutes, ctx);
+  await admin.register(rebuildRoute, ctx);
+}
+
+const SECURITY = [{ apiKey: [] }];
+
+function dlqStream(stream: string): string {
+  if (!KNOWN_STREAMS.includes(stream)) throw notFound('Stream inconnu', { stream, known: KNOWN_STREAMS });
+  return stream;
+}
+
+/** A stream's dead letters: list, show, redrive, discard. */
+async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
+  const redisOf = () => {
+    if (!o.redis) throw unavailable('Redis non configuré', null);
+    return o.redis;
+  };
+  admin.get(
+    `${P}/admin/dlq/:stream`,
+    { schema: { tags: ['admin'], summary: 'Lettres mortes d’un stream (<stream>.dlq)', security: SECURITY, params: DlqParams, querystring: DlqListQuery } },
+    async (req) => {
+      const stream = dlqStream((req.params as { stream: string }).stream);
+      const q = req.query as DlqListQuery;
+      return { stream, dlq: `${stream}.dlq`, ...(await deadLetters.list(redisOf(), stream, q.count ?? 100, q.after)) };
+    },
+  );
+  admin.get(
+    `${P}/admin/dlq/:stream/:id`,
+    { schema: { tags: ['admin'], summary: 'Une lettre morte', security: SECURITY, params: DlqEntryParams } },
+    async (req) => {
+      const { stream, id } = req.params as DlqEntryParams;
+      const entry = await deadLetters.show(redisOf(), dlqStream(stream), id);
+      if (!entry) throw notFound('Lettre morte introuvable', { stream, id });
+      return entry;
+    },
+  );
+  admin.post(
+    `${P}/admin/dlq/:stream/:id/redrive`,
+    { schema: { tags: ['admin'], summary: 'Republier une lettre morte sur son stream d’origine', security: SECURITY, params: DlqEntryParams } },
+    async (req) => {
+      const { stream, id } = req.params as DlqEntryParams;
+      const newId = await deadLetters.redrive(redisOf(), dlqStream(stream), id);
+      if (!newId) throw notFound('Lettre morte introuvable', { stream, id });
+      req.log.info({ stream, id, new_id: newId }, 'dead letter redriven');
+      return { redriven: true, stream, id, new_id: newId };
+    },
+  );
+  admin.post(
+    `${P}/admin/dlq/:stream/:id/discard`,
+    { schema: { tags: ['admin'], summary: 'Supprimer une lettre morte', security: SECURITY, params: DlqEntryParams } },
+    async (req) => {
+      const { stream, id } = req.params as DlqEntryParams;
+      if (!(await deadLetters.discard(redisOf(), dlqStream(stream), id))) throw notFound('Lettre morte introuvable', { stream, id });
+      req.log.info({ stream, id }, 'dead letter discarded');
+      return { discarded: true, stream, id };
+    },
+  );
+}
+
+async function rebuildRoute(admin: App, { o: { pool } }: Ctx): Promise<void> {
+  admin.post(
+    `${P}/admin/projections/orders-by-client/rebuild`,
+    { schema: { tags: ['admin'], summary: 'Reconstruire la projection depuis l’archive (copie fantôme, comparaison, bascule atomique)', security: SECURITY } },
+    async (req) => {
+      try {
+        const report = await rebuildOrdersByClient(pool, {
+          onProgress: (p) => req.log.info({ ...p }, 'orders-by-client rebuild progress'),
+        });
+        req.log.info({ events: report.events_replayed, identical: report.identical }, 'orders-by-client rebuilt');
+        return report;
+      } catch (error) {
+        if (error instanceof RebuildInProgressError) throw conflict(error.message, null);
+        throw error;
+      }
+    },
+  );
+}

@@ -7,6 +7,7 @@
  *   socket high-water mark plus one event in memory;
  * - a heartbeat on its own timer (also while a database read hangs), under the gateway's read timeout.
  */
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, unavailable } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -91,6 +92,41 @@ export class SseStreams {
   /** Opens a stream, or throws the 429/503 `{error, details}` of a cap (before anything is written). */
   start(req: FastifyRequest, reply: FastifyReply): SseStream {
     const client = clientOf(req);
+    const mine = this.admit(client, reply);
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': String(req.id),
+    });
+    const stream: SseStream = new ReplyStream(raw, this.limits, {
+      released: () => {
+        this.open.delete(stream);
+        this.buffered.delete(stream);
+        const left = (this.perClient.get(client) ?? 1) - 1;
+        if (left > 0) this.perClient.set(client, left);
+        else this.perClient.delete(client);
+      },
+      dropped: () => {
+        this.dropped?.inc({ reason: 'slow_client' });
+        this.log.warn(
+          { reqId: req.id, client, url: req.url, buffered_bytes: raw.writableLength, drain_timeout_ms: this.limits.drainTimeoutMs },
+          'SSE client dropped: it stopped reading',
+        );
+      },
+    });
+    this.perClient.set(client, mine + 1);
+    this.open.add(stream);
+    this.buffered.set(stream, () => raw.writableLength);
+    stream.comment('connected');
+    return stream;
+  }
+
+  /** The caps: this client's streams, then all of them. Returns how many this client has open. */
+  private admit(client: string, reply: FastifyReply): number {
     const mine = this.perClient.get(client) ?? 0;
     if (mine >= this.limits.maxPerClient) {
       this.refused?.inc({ reason: 'per_client' });
@@ -111,108 +147,103 @@ export class SseStreams {
         retry_after_s: SSE_RETRY_AFTER_S,
       });
     }
-
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-request-id': String(req.id),
-    });
-    let isClosed = false;
-    let behind = false;
-    let lastWrite = Date.now();
-    const write = (text: string): boolean => {
-      lastWrite = Date.now();
-      const ok = raw.write(text);
-      if (!ok) behind = true;
-      return ok;
-    };
-    const onDrain = () => {
-      behind = false;
-    };
-    raw.on('drain', onDrain);
-
-    const release = () => {
-      if (isClosed) return;
-      isClosed = true;
-      clearInterval(heartbeat);
-      raw.off('drain', onDrain);
-      this.open.delete(stream);
-      this.buffered.delete(stream);
-      const left = (this.perClient.get(client) ?? 1) - 1;
-      if (left > 0) this.perClient.set(client, left);
-      else this.perClient.delete(client);
-    };
-
-    const stream: SseStream = {
-      send: (event, data, id) => {
-        if (isClosed) return false;
-        return write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      },
-      comment: (text) => {
-        if (!isClosed) write(`: ${text}\n\n`);
-      },
-      writable: async () => {
-        if (isClosed) return false;
-        if (!behind) return true;
-        const drained = await new Promise<boolean>((resolve) => {
-          const done = (value: boolean) => {
-            clearTimeout(timer);
-            raw.off('drain', onDrained);
-            raw.off('close', onClose);
-            resolve(value);
-          };
-          const onDrained = () => done(true);
-          const onClose = () => done(false);
-          const timer = setTimeout(() => done(false), this.limits.drainTimeoutMs);
-          raw.once('drain', onDrained);
-          raw.once('close', onClose);
-        });
-        if (drained && !isClosed) return true;
-        if (!isClosed) {
-          this.dropped?.inc({ reason: 'slow_client' });
-          this.log.warn(
-            { reqId: req.id, client, url: req.url, buffered_bytes: raw.writableLength, drain_timeout_ms: this.limits.drainTimeoutMs },
-            'SSE client dropped: it stopped reading',
-          );
-          release();
-          // destroy, not end: end() would wait for the client to take what is buffered.
-          raw.destroy();
-        }
-        return false;
-      },
-      close: () => {
-        if (isClosed) return;
-        const stuck = behind;
-        release();
-        // A client that is behind may never take what is queued: end() would hold the connection (and app.close()).
-        if (stuck) raw.destroy();
-        else raw.end();
-      },
-      closed: () => isClosed,
-    };
-
-    // The poller stops at its next turn once the client has gone (reply 'close' also fires on a lost connection).
-    raw.once('close', release);
-    // Nothing is written while the client is behind: what is queued already keeps the connection busy.
-    const heartbeat = setInterval(() => {
-      if (!behind && Date.now() - lastWrite >= this.limits.heartbeatMs / 2) stream.comment('keep-alive');
-    }, Math.max(1, Math.floor(this.limits.heartbeatMs / 2)));
-    heartbeat.unref();
-
-    this.perClient.set(client, mine + 1);
-    this.open.add(stream);
-    this.buffered.set(stream, () => raw.writableLength);
-    stream.comment('connected');
-    return stream;
+    return mine;
   }
 
   closeAll(): void {
     for (const s of [...this.open]) s.close();
   }
+}
+
+/** One stream over a hijacked reply: writes, backpressure, heartbeat, and the drop of a client that stopped reading. */
+class ReplyStream implements SseStream {
+  private isClosed = false;
+  private behind = false;
+  private lastWrite = Date.now();
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly onDrain = () => {
+    this.behind = false;
+  };
+
+  constructor(
+    private readonly raw: ServerResponse,
+    private readonly limits: SseLimits,
+    private readonly hooks: { released: () => void; dropped: () => void },
+  ) {
+    raw.on('drain', this.onDrain);
+    // The poller stops at its next turn once the client has gone (reply 'close' also fires on a lost connection).
+    raw.once('close', this.release);
+    // Nothing is written while the client is behind: what is queued already keeps the connection busy.
+    this.heartbeat = setInterval(() => {
+      if (!this.behind && Date.now() - this.lastWrite >= limits.heartbeatMs / 2) this.comment('keep-alive');
+    }, Math.max(1, Math.floor(limits.heartbeatMs / 2)));
+    this.heartbeat.unref();
+  }
+
+  send = (event: string, data: unknown, id?: number | string): boolean => {
+    if (this.isClosed) return false;
+    return this.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+
+  comment = (text: string): void => {
+    if (!this.isClosed) this.write(`: ${text}\n\n`);
+  };
+
+  writable = async (): Promise<boolean> => {
+    if (this.isClosed) return false;
+    if (!this.behind) return true;
+    const drained = await this.drainedWithin(this.limits.drainTimeoutMs);
+    if (drained && !this.isClosed) return true;
+    if (!this.isClosed) {
+      this.hooks.dropped();
+      this.release();
+      // destroy, not end: end() would wait for the client to take what is buffered.
+      this.raw.destroy();
+    }
+    return false;
+  };
+
+  close = (): void => {
+    if (this.isClosed) return;
+    const stuck = this.behind;
+    this.release();
+    // A client that is behind may never take what is queued: end() would hold the connection (and app.close()).
+    if (stuck) this.raw.destroy();
+    else this.raw.end();
+  };
+
+  closed = (): boolean => this.isClosed;
+
+  private write(text: string): boolean {
+    this.lastWrite = Date.now();
+    const ok = this.raw.write(text);
+    if (!ok) this.behind = true;
+    return ok;
+  }
+
+  private drainedWithin(ms: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const done = (value: boolean) => {
+        clearTimeout(timer);
+        this.raw.off('drain', onDrained);
+        this.raw.off('close', onClose);
+        resolve(value);
+      };
+      const onDrained = () => done(true);
+      const onClose = () => done(false);
+      const timer = setTimeout(() => done(false), ms);
+      this.raw.once('drain', onDrained);
+      this.raw.once('close', onClose);
+    });
+  }
+
+  private readonly release = (): void => {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    clearInterval(this.heartbeat);
+    this.raw.off('drain', this.onDrain);
+    this.hooks.released();
+  };
 }
 
 /**

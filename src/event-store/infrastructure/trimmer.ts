@@ -11,7 +11,7 @@ import { streamTrimMetrics, trimDeadLetters } from '../../platform/retention.ts'
 import type { Pool } from '../../platform/db.ts';
 import type { Redis } from '../../platform/redis.ts';
 import { compareStreamIds, nextStreamId, trimPoint, type GroupProgress } from '../domain/trim.ts';
-import { lastArchivedRedisId } from './pg-archive.ts';
+import { lastArchivedRedisId } from './archive-repository.ts';
 
 export interface TrimmerOptions {
   pool: Pool;

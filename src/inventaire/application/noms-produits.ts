@@ -2,7 +2,7 @@
  * Product names for read models, from the catalogue with a short-lived cache. A read never fails because
  * the catalogue is down: the name falls back to "Produit <id>".
  */
-import { CatalogueIndisponible, type CatalogueClient, type ProduitCatalogue } from './ports.ts';
+import { PeerUnavailableError, type CatalogueClient, type ProduitCatalogue } from './ports.ts';
 
 export const nomParDefaut = (produitId: string) => `Produit ${produitId}`;
 
@@ -25,7 +25,7 @@ export class NomsProduits {
     this.cache.set(p.id.toLowerCase(), { nom: p.nom, expire: this.now() + this.ttlMs });
   }
 
-  /** Asks the catalogue whether a product exists (for writes): throws `CatalogueIndisponible` when it cannot tell. */
+  /** Asks the catalogue whether a product exists (for writes): throws `PeerUnavailableError` when it cannot tell. */
   async verifier(id: string): Promise<ProduitCatalogue | null> {
     const produit = await this.catalogue.produit(id);
     if (produit) this.remember(produit);
@@ -42,7 +42,7 @@ export class NomsProduits {
         return produit.nom;
       }
     } catch (error) {
-      if (!(error instanceof CatalogueIndisponible)) throw error;
+      if (!(error instanceof PeerUnavailableError)) throw error;
     }
     return nomParDefaut(id);
   }
@@ -69,7 +69,7 @@ export class NomsProduits {
           trouves.set(p.id.toLowerCase(), p.nom);
         }
       } catch (error) {
-        if (!(error instanceof CatalogueIndisponible)) throw error;
+        if (!(error instanceof PeerUnavailableError)) throw error;
       }
       for (const id of missing) result.set(id, trouves.get(id.toLowerCase()) ?? nomParDefaut(id));
     }

@@ -83,7 +83,7 @@ export interface ProduitCatalogue {
   nom: string;
 }
 
-/** The catalogue as inventaire needs it. Both methods throw `CatalogueIndisponible` when it cannot answer. */
+/** The catalogue as inventaire needs it. Both methods throw `PeerUnavailableError` when it cannot answer. */
 export interface CatalogueClient {
   /** `null` when the catalogue says the product does not exist. */
   produit(id: string): Promise<ProduitCatalogue | null>;
@@ -91,9 +91,10 @@ export interface CatalogueClient {
   produits(): Promise<ProduitCatalogue[]>;
 }
 
-export class CatalogueIndisponible extends Error {
+/** The catalogue could not answer (down, timeout, 5xx): one name for this in every context. */
+export class PeerUnavailableError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'CatalogueIndisponible';
+    this.name = 'PeerUnavailableError';
   }
 }

@@ -42,18 +42,6 @@ export function augmentationPermise(actuelle: number, ajout: number): boolean {
 
 export type Emplacement = { magasin_id: string } | { magasin_id: null };
 
-export function messageStockInsuffisant(produitId: string, magasinId: string | null, disponible: number, demande: number): string {
-  const lieu = magasinId === null ? 'Stock central' : 'Stock local';
-  const ou = magasinId === null ? '' : ` dans le magasin ${magasinId}`;
-  return `${lieu} insuffisant pour le produit ${produitId}${ou}. Disponible: ${disponible}, Demandé: ${demande}`;
-}
-
-export function messageStockAbsent(produitId: string, magasinId: string | null): string {
-  return magasinId === null
-    ? `Aucun stock central trouvé pour le produit ${produitId}`
-    : `Aucun stock local trouvé pour le produit ${produitId} dans le magasin ${magasinId}`;
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Replenishment requests
 

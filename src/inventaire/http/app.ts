@@ -4,11 +4,14 @@ import { Type, type Static } from 'typebox';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
 import { STREAMS } from '../../contracts/events.ts';
 import { createOutbox, type HttpServiceDefinition } from '../../platform/service.ts';
-import { InventaireService } from '../application/inventaire-service.ts';
+import { DemandesUseCases } from '../application/demandes.ts';
+import { NomsProduits } from '../application/noms-produits.ts';
+import { ReservationsUseCases } from '../application/reservations.ts';
+import { StockUseCases } from '../application/stock.ts';
 import { reservationsExpiredCounter, startReservationSweeper } from '../application/expiration.ts';
 import type { CatalogueClient } from '../application/ports.ts';
 import { HttpCatalogueClient } from '../infrastructure/catalogue-http-client.ts';
-import { PgInventaireRepository } from '../infrastructure/pg-inventaire-repository.ts';
+import { PgInventaireRepository } from '../infrastructure/inventaire-repository.ts';
 import { inventaireRoutes } from './routes.ts';
 
 export const InventaireConfig = Type.Object({
@@ -52,14 +55,14 @@ export function inventaireService(config: InventaireConfig, deps: InventaireDeps
       if (!ctx.pool) throw new Error('inventaire needs a database pool');
       // Without the platform's relay (tests), events are still written and wait in the outbox for one.
       const outbox = ctx.outbox ?? createOutbox('inventaire');
-      const service = new InventaireService(
-        new PgInventaireRepository(ctx.pool, outbox),
-        deps.catalogue ?? new HttpCatalogueClient(config.CATALOGUE_URL),
-        deps.nomsTtlMs,
-        config.RESERVATION_EXPIRY_MS,
-      );
+      const repo = new PgInventaireRepository(ctx.pool, outbox);
+      const noms = new NomsProduits(deps.catalogue ?? new HttpCatalogueClient(config.CATALOGUE_URL), deps.nomsTtlMs);
       reservationsExpiredCounter(ctx.registry);
-      await app.register(inventaireRoutes, { service });
+      await app.register(inventaireRoutes, {
+        stock: new StockUseCases(repo, noms),
+        demandes: new DemandesUseCases(repo, noms),
+        reservations: new ReservationsUseCases(repo, noms, config.RESERVATION_EXPIRY_MS),
+      });
     },
     // Released reservations and tombstones (ADR 0004); confirmed ones stay: a store sale's cancel releases its own.
     retention: (c) => [

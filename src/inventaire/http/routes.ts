@@ -1,7 +1,11 @@
 /** The inventaire HTTP API: the reference routes of §2.2 plus the reservation participant endpoints. */
 import { ReservationRequest } from '../../contracts/inventaire.ts';
+import { useErrorTable } from '../../platform/error-table.ts';
 import type { App } from '../../platform/server.ts';
-import type { InventaireService } from '../application/inventaire-service.ts';
+import type { DemandesUseCases } from '../application/demandes.ts';
+import type { ReservationsUseCases } from '../application/reservations.ts';
+import type { StockUseCases } from '../application/stock.ts';
+import { ERREURS } from './erreurs.ts';
 import {
   DemandeBody,
   DemandeParams,
@@ -15,8 +19,15 @@ import {
 
 const P = '/api/ddd/inventaire';
 
-export async function inventaireRoutes(app: App, opts: { service: InventaireService }): Promise<void> {
-  const svc = opts.service;
+interface Options {
+  stock: StockUseCases;
+  demandes: DemandesUseCases;
+  reservations: ReservationsUseCases;
+}
+
+/** One plugin per route group; each group's DomainErrors are answered through the one table (`./erreurs.ts`). */
+export async function inventaireRoutes(app: App, opts: Options): Promise<void> {
+  useErrorTable(app, ERREURS);
 
   app.get(`${P}/health/`, { schema: { tags: ['inventaire'], summary: 'Santé du service' } }, async () => ({
     status: 'healthy',
@@ -24,8 +35,13 @@ export async function inventaireRoutes(app: App, opts: { service: InventaireServ
     version: '1.0.0',
     architecture: 'Domain-Driven Design',
   }));
+  await app.register(stockRoutes, opts);
+  await app.register(demandesRoutes, opts);
+  await app.register(reservationsRoutes, opts);
+}
 
-  // ---------------------------------------------------------------------------------------------- stock
+/** Central and local stock: increase, decrease, reads, needs analysis. */
+async function stockRoutes(app: App, { stock: svc }: Options): Promise<void> {
   app.post(
     `${P}/augmenter-stock/`,
     { schema: { tags: ['stock'], summary: 'Augmenter le stock central (ou local avec magasin_id)', body: OperationStockBody } },
@@ -60,8 +76,10 @@ export async function inventaireRoutes(app: App, opts: { service: InventaireServ
     { schema: { tags: ['stock'], summary: "Besoins de réapprovisionnement d'un magasin", params: MagasinParams } },
     async (req) => svc.analyserBesoins(req.params.magasin_id.toLowerCase()),
   );
+}
 
-  // ---------------------------------------------------------------------------------------------- requests
+/** Replenishment requests: create, read, delete, approve, reject. */
+async function demandesRoutes(app: App, { demandes: svc }: Options): Promise<void> {
   app.get(`${P}/demandes/en-attente/`, { schema: { tags: ['demandes'], summary: 'Demandes en attente' } }, async () =>
     svc.demandesEnAttente(),
   );
@@ -95,8 +113,10 @@ export async function inventaireRoutes(app: App, opts: { service: InventaireServ
     { schema: { tags: ['demandes'], summary: 'Rejeter une demande en attente', params: DemandeParams, body: RejetBody } },
     async (req) => svc.rejeterDemande(req.params.demande_id, req.body?.motif ?? null),
   );
+}
 
-  // ---------------------------------------------------------------------------------------------- reservations (saga participant)
+/** Reservations, the sagas' participant endpoints. */
+async function reservationsRoutes(app: App, { reservations: svc }: Options): Promise<void> {
   app.post(
     `${P}/reservations/`,
     {

@@ -1,6 +1,6 @@
 /** TypeBox schemas of the inventaire routes: bad input is a 400 before any handler runs. */
 import { Type } from 'typebox';
-import { ErrorBody, Uuid } from '../../contracts/common.ts';
+import { Uuid } from '../../contracts/common.ts';
 import { QUANTITE_MAX } from '../domain/stock.ts';
 
 /** Amount of a stock operation or a request: whole units, 1 to 10,000 (reference rule). */
@@ -33,4 +33,3 @@ export const ProduitMagasinParams = Type.Object({ produit_id: Uuid, magasin_id: 
 export const DemandeParams = Type.Object({ demande_id: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 export const ReservationParams = Type.Object({ reservation_id: Uuid }, { additionalProperties: false });
 
-export const Erreur = ErrorBody;

@@ -1,6 +1,6 @@
 /** The catalogue over HTTP (`platform/http-client.ts`). */
 import { ServiceClient, UpstreamError } from '../../platform/http-client.ts';
-import { CatalogueIndisponible, type CatalogueClient, type ProduitCatalogue } from '../application/ports.ts';
+import { PeerUnavailableError, type CatalogueClient, type ProduitCatalogue } from '../application/ports.ts';
 
 interface ProduitBody {
   id?: unknown;
@@ -21,7 +21,7 @@ export class HttpCatalogueClient implements CatalogueClient {
     try {
       return await this.client.get(path);
     } catch (error) {
-      if (error instanceof UpstreamError) throw new CatalogueIndisponible(error.message);
+      if (error instanceof UpstreamError) throw new PeerUnavailableError(error.message);
       throw error;
     }
   }
@@ -32,13 +32,13 @@ export class HttpCatalogueClient implements CatalogueClient {
     if (res.status === 200 && estProduit(res.body)) return { id: res.body.id, nom: res.body.nom };
     // 400 for an id the catalogue cannot parse counts as "no such product"; anything else is an outage.
     if (res.status === 400) return null;
-    throw new CatalogueIndisponible(`catalogue a répondu ${res.status}`);
+    throw new PeerUnavailableError(`catalogue a répondu ${res.status}`);
   }
 
   async produits(): Promise<ProduitCatalogue[]> {
     const res = await this.get('/api/ddd/catalogue/rechercher/?actifs_seulement=false');
     const produits = (res.body as { data?: { produits?: unknown } } | null)?.data?.produits;
-    if (res.status !== 200 || !Array.isArray(produits)) throw new CatalogueIndisponible(`catalogue a répondu ${res.status}`);
+    if (res.status !== 200 || !Array.isArray(produits)) throw new PeerUnavailableError(`catalogue a répondu ${res.status}`);
     return produits.filter(estProduit).map((p) => ({ id: p.id, nom: p.nom }));
   }
 }

@@ -2,19 +2,19 @@
 import type { Demande } from '../domain/demande.ts';
 
 /** Inventaire could not answer (down, timeout, 5xx). */
-export class InventaireIndisponibleError extends Error {
+export class PeerUnavailableError extends Error {
   constructor(
     message: string,
     readonly details: unknown = null,
   ) {
     super(message);
-    this.name = 'InventaireIndisponibleError';
+    this.name = 'PeerUnavailableError';
   }
 }
 
 export type Decision = { ok: true; demande: Demande } | { ok: false; status: number; error: string; details: unknown };
 
-export interface InventaireDemandes {
+export interface InventaireClient {
   demandesEnAttente(): Promise<Demande[]>;
   /** null when inventaire does not know the id. */
   demande(id: string): Promise<Demande | null>;

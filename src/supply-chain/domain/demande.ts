@@ -11,9 +11,18 @@ export interface Demande {
   [key: string]: unknown;
 }
 
+/** A broken request rule, named by code; `http/erreurs.ts` words it (the domain knows no sentences). */
+export type CodeRegleDemande =
+  | 'DEMANDE_NON_VALIDABLE'
+  | 'DEMANDE_NON_REJETABLE'
+  | 'MOTIF_VIDE'
+  | 'MOTIF_TROP_COURT'
+  | 'MOTIF_TROP_LONG'
+  | 'MOTIF_SANS_LETTRE';
+
 export class RegleDemandeError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(readonly code: CodeRegleDemande) {
+    super(code);
     this.name = 'RegleDemandeError';
   }
 }
@@ -25,16 +34,16 @@ export function enrichir<D extends Demande>(d: D) {
 }
 
 /** Approve or reject only from "En attente" (inventaire checks again, atomically). */
-export function verifierEnAttente(d: Pick<Demande, 'statut'>, action: 'validée' | 'rejetée'): void {
-  if (d.statut !== EN_ATTENTE) throw new RegleDemandeError(`La demande ne peut pas être ${action} (statut: ${d.statut})`);
+export function verifierEnAttente(d: Pick<Demande, 'statut'>, action: 'valider' | 'rejeter'): void {
+  if (d.statut !== EN_ATTENTE) throw new RegleDemandeError(action === 'valider' ? 'DEMANDE_NON_VALIDABLE' : 'DEMANDE_NON_REJETABLE');
 }
 
 /** A rejection reason: 5 to 500 characters once trimmed, with at least one letter. */
 export function validerMotif(motif: string): string {
   const m = motif.trim();
-  if (m === '') throw new RegleDemandeError('Le motif de rejet ne peut pas être vide');
-  if (m.length < 5) throw new RegleDemandeError('Le motif de rejet doit contenir au moins 5 caractères');
-  if (m.length > 500) throw new RegleDemandeError('Le motif de rejet ne peut pas dépasser 500 caractères');
-  if (!/\p{L}/u.test(m)) throw new RegleDemandeError('Le motif de rejet doit contenir au moins une lettre');
+  if (m === '') throw new RegleDemandeError('MOTIF_VIDE');
+  if (m.length < 5) throw new RegleDemandeError('MOTIF_TROP_COURT');
+  if (m.length > 500) throw new RegleDemandeError('MOTIF_TROP_LONG');
+  if (!/\p{L}/u.test(m)) throw new RegleDemandeError('MOTIF_SANS_LETTRE');
   return m;
 }

@@ -2,9 +2,9 @@
 import { Type, type Static } from 'typebox';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
 import type { HttpServiceDefinition } from '../../platform/service.ts';
-import type { InventaireDemandes } from '../application/ports.ts';
-import { SupplyChainUseCases } from '../application/use-cases.ts';
-import { HttpInventaireDemandes } from '../infrastructure/http-inventaire.ts';
+import type { InventaireClient } from '../application/ports.ts';
+import { DemandesUseCases } from '../application/demandes.ts';
+import { HttpInventaireClient } from '../infrastructure/inventaire-http-client.ts';
 import { supplyChainRoutes } from './routes.ts';
 
 export const SupplyChainConfig = Type.Object({
@@ -17,11 +17,11 @@ export const SupplyChainConfig = Type.Object({
 export type SupplyChainConfig = Static<typeof SupplyChainConfig>;
 
 export interface SupplyChainDeps {
-  inventaire?: InventaireDemandes;
+  inventaire?: InventaireClient;
 }
 
 export function supplyChainService(config: SupplyChainConfig, deps: SupplyChainDeps = {}): HttpServiceDefinition {
-  const inventaire = deps.inventaire ?? new HttpInventaireDemandes(config.INVENTAIRE_URL);
+  const inventaire = deps.inventaire ?? new HttpInventaireClient(config.INVENTAIRE_URL);
   return {
     service: 'supply-chain',
     title: 'Service Supply Chain',
@@ -31,6 +31,6 @@ export function supplyChainService(config: SupplyChainConfig, deps: SupplyChainD
     logLevel: config.LOG_LEVEL,
     redisUrl: config.REDIS_URL,
     readiness: () => [{ name: 'inventaire', check: () => inventaire.ping() }],
-    routes: (app) => supplyChainRoutes(app, new SupplyChainUseCases(inventaire)),
+    routes: (app) => supplyChainRoutes(app, new DemandesUseCases(inventaire)),
   };
 }

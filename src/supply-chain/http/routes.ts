@@ -2,13 +2,15 @@
 import { Type, type Static } from 'typebox';
 import { Uuid } from '../../contracts/common.ts';
 import type { App } from '../../platform/server.ts';
-import type { SupplyChainUseCases } from '../application/use-cases.ts';
+import type { DemandesUseCases } from '../application/demandes.ts';
 import { useReferenceErrors } from '../../platform/reference-errors.ts';
+import { useErrorTable } from '../../platform/error-table.ts';
+import { avecDetailsErreur, ERREURS } from './erreurs.ts';
 
 const DemandeParams = Type.Object({ demande_id: Uuid }, { additionalProperties: false });
 const RejetBody = Type.Object({ motif: Type.String({ maxLength: 500 }) }, { additionalProperties: false });
 
-export async function supplyChainRoutes(app: App, uc: SupplyChainUseCases): Promise<void> {
+export async function supplyChainRoutes(app: App, uc: DemandesUseCases): Promise<void> {
   await app.register(async (scope: App) => {
     // The route's `config.use_case` joins `success:false` in every error body, as in the reference.
     useReferenceErrors(scope, {
@@ -17,6 +19,7 @@ export async function supplyChainRoutes(app: App, uc: SupplyChainUseCases): Prom
         return { success: false, ...(useCase ? { use_case: useCase } : {}) };
       },
     });
+    useErrorTable(scope, ERREURS, avecDetailsErreur);
 
     scope.get('/api/ddd/supply-chain/health/', { schema: { tags: ['ops'], summary: 'Santé du service supply-chain' } }, async () => ({
       status: 'healthy',

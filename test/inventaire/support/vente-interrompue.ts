@@ -6,7 +6,7 @@
 import { SEED } from '../../../src/contracts/common.ts';
 import { VentesUseCases } from '../../../src/commandes/application/ventes.ts';
 import type { VenteRepository } from '../../../src/commandes/application/ports.ts';
-import { HttpInventaireClient } from '../../../src/commandes/infrastructure/http-clients.ts';
+import { HttpInventaireClient } from '../../../src/commandes/infrastructure/inventaire-http-client.ts';
 import { createLogger } from '../../../src/platform/logger.ts';
 import { FakeCatalogue } from '../../commandes/fakes.ts';
 

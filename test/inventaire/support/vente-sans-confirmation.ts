@@ -5,8 +5,8 @@
  */
 import { SEED } from '../../../src/contracts/common.ts';
 import { VentesUseCases } from '../../../src/commandes/application/ventes.ts';
-import { HttpInventaireClient } from '../../../src/commandes/infrastructure/http-clients.ts';
-import { PgVenteRepository } from '../../../src/commandes/infrastructure/pg-ventes.ts';
+import { HttpInventaireClient } from '../../../src/commandes/infrastructure/inventaire-http-client.ts';
+import { PgVenteRepository } from '../../../src/commandes/infrastructure/vente-repository.ts';
 import { createPool } from '../../../src/platform/db.ts';
 import { createLogger } from '../../../src/platform/logger.ts';
 import { createOutbox } from '../../../src/platform/service.ts';

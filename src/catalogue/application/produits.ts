@@ -5,7 +5,7 @@ import type { ProduitRepository } from '../domain/ports.ts';
 import { attributsProduit, modificationProduit, type Produit, type SaisieProduit } from '../domain/produit.ts';
 import { appliquerRecherche, critereRecherche, type ParametresRecherche } from '../domain/recherche.ts';
 
-export class CatalogueService {
+export class ProduitsUseCases {
   constructor(
     private readonly produits: ProduitRepository,
     private readonly nouvelId: () => string = randomUUID,

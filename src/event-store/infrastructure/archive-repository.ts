@@ -1,4 +1,5 @@
 /** The archive in PostgreSQL: storing events exactly once, and the reads the API serves. */
+import { isUuid } from '../../contracts/common.ts';
 import { CHECKOUT_STREAM, type EventEnvelope } from '../../contracts/events.ts';
 import { withTransaction, type Pool, type Queryable } from '../../platform/db.ts';
 import { replay, type ArchivedEvent, type CheckoutState } from '../domain/checkout.ts';
@@ -69,7 +70,6 @@ async function refreshCheckout(client: Queryable, checkoutId: string): Promise<v
   const first = events[0];
   const last = events[events.length - 1];
   if (!first || !last) return;
-  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
   await client.query(
     `INSERT INTO ${S}.checkouts (checkout_id, client_id, status, reason, detail, commande_id, events, first_ts, last_ts, updated)
      VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), to_timestamp($9), now())
@@ -78,11 +78,11 @@ async function refreshCheckout(client: Queryable, checkoutId: string): Promise<v
        last_ts = EXCLUDED.last_ts, updated = now()`,
     [
       checkoutId,
-      state.client_id && uuid.test(state.client_id) ? state.client_id : null,
+      state.client_id && isUuid(state.client_id) ? state.client_id : null,
       state.status,
       state.reason,
       state.detail,
-      state.commande_id && uuid.test(state.commande_id) ? state.commande_id : null,
+      state.commande_id && isUuid(state.commande_id) ? state.commande_id : null,
       events.length,
       Math.min(...events.map((e) => e.ts)),
       Math.max(...events.map((e) => e.ts)),

@@ -1,52 +1,10 @@
-/** Catalogue and inventaire over HTTP (platform/http-client.ts), mapped to the application's ports. */
-import { ServiceClient, UpstreamError, type JsonResponse } from '../../platform/http-client.ts';
+/** Inventaire over HTTP (platform/http-client.ts), mapped to the application's port. */
+import { ServiceClient } from '../../platform/http-client.ts';
 import type { IssueConfirmation } from '../../platform/reservation-confirmation.ts';
-import type { LigneReservation } from '../../contracts/inventaire.ts';
+import { shortageOf, type LigneReservation } from '../../contracts/inventaire.ts';
 import type { StockLocalLu } from '../domain/indicateurs.ts';
-import {
-  PeerUnavailableError,
-  type CatalogueClient,
-  type InventaireClient,
-  type ProduitCatalogue,
-  type ReservationResult,
-} from '../application/ports.ts';
-
-async function call<T>(service: string, run: () => Promise<JsonResponse<T>>): Promise<JsonResponse<T>> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof UpstreamError) throw new PeerUnavailableError(service, error.message);
-    throw error;
-  }
-}
-
-const errorText = (body: unknown): string => {
-  const e = body as { error?: unknown } | null;
-  return typeof e?.error === 'string' ? e.error : typeof body === 'string' ? body.slice(0, 200) : 'erreur inconnue';
-};
-
-export class HttpCatalogueClient implements CatalogueClient {
-  private readonly http: ServiceClient;
-  constructor(baseUrl: string, timeoutMs = 3_000) {
-    this.http = new ServiceClient({ service: 'catalogue', baseUrl, timeoutMs });
-  }
-
-  async produit(produitId: string): Promise<ProduitCatalogue | null> {
-    const res = await call('catalogue', () => this.http.get<Partial<ProduitCatalogue>>(`/api/ddd/catalogue/produits/${encodeURIComponent(produitId)}/`));
-    if (res.status === 404) return null;
-    const b = res.body;
-    if (res.status !== 200 || !b || typeof b.nom !== 'string' || typeof b.prix !== 'number') {
-      throw new PeerUnavailableError('catalogue', `catalogue a répondu ${res.status}`, res.body);
-    }
-    return { id: b.id ?? produitId, nom: b.nom, prix: b.prix, actif: b.actif !== false };
-  }
-}
-
-interface Shortage {
-  produit_id?: unknown;
-  disponible?: unknown;
-  demande?: unknown;
-}
+import { PeerUnavailableError, type InventaireClient, type ReservationResult } from '../application/ports.ts';
+import { call, errorText } from './peer-call.ts';
 
 export class HttpInventaireClient implements InventaireClient {
   private readonly http: ServiceClient;
@@ -61,19 +19,8 @@ export class HttpInventaireClient implements InventaireClient {
     );
     if (res.status === 200 || res.status === 201) return { ok: true };
     if (res.status >= 500) throw new PeerUnavailableError('inventaire', `inventaire a répondu ${res.status}`, res.body);
-    const body = res.body as { details?: Shortage } & Shortage;
-    const s: Shortage = body?.details && typeof body.details === 'object' ? body.details : (body ?? {});
-    if (res.status === 409 && typeof s.disponible === 'number' && typeof s.demande === 'number') {
-      const ligne = lignes.find((l) => l.produit_id === s.produit_id) ?? lignes[0]!;
-      return {
-        ok: false,
-        kind: 'stock_insuffisant',
-        produit_id: typeof s.produit_id === 'string' ? s.produit_id : ligne.produit_id,
-        disponible: s.disponible,
-        demande: s.demande,
-        message: errorText(res.body),
-      };
-    }
+    const shortage = res.status === 409 ? shortageOf(res.body) : null;
+    if (shortage) return { ok: false, kind: 'stock_insuffisant', ...shortage, message: errorText(res.body) };
     return { ok: false, kind: 'refusee', status: res.status, message: errorText(res.body), details: res.body };
   }
 

@@ -1,7 +1,7 @@
 /** Inventaire's replenishment-request endpoints over HTTP (§2.2). */
 import { ServiceClient, UpstreamError, type JsonResponse } from '../../platform/http-client.ts';
 import type { Demande } from '../domain/demande.ts';
-import { InventaireIndisponibleError, type Decision, type InventaireDemandes } from '../application/ports.ts';
+import { PeerUnavailableError, type Decision, type InventaireClient } from '../application/ports.ts';
 
 const BASE = '/api/ddd/inventaire/demandes';
 
@@ -17,7 +17,7 @@ function isDemande(body: unknown): body is Demande {
   return !!d && typeof d === 'object' && typeof d.id === 'string' && typeof d.statut === 'string';
 }
 
-export class HttpInventaireDemandes implements InventaireDemandes {
+export class HttpInventaireClient implements InventaireClient {
   private readonly http: ServiceClient;
   constructor(baseUrl: string, timeoutMs = 3_000) {
     this.http = new ServiceClient({ service: 'inventaire', baseUrl, timeoutMs });
@@ -28,17 +28,17 @@ export class HttpInventaireDemandes implements InventaireDemandes {
     try {
       res = await run();
     } catch (error) {
-      if (error instanceof UpstreamError) throw new InventaireIndisponibleError(error.message);
+      if (error instanceof UpstreamError) throw new PeerUnavailableError(error.message);
       throw error;
     }
-    if (res.status >= 500) throw new InventaireIndisponibleError(`inventaire a répondu ${res.status}`, res.body);
+    if (res.status >= 500) throw new PeerUnavailableError(`inventaire a répondu ${res.status}`, res.body);
     return res;
   }
 
   async demandesEnAttente(): Promise<Demande[]> {
     const res = await this.call(() => this.http.get<{ demandes?: unknown }>(`${BASE}/en-attente/`));
     if (res.status !== 200 || !Array.isArray(res.body?.demandes)) {
-      throw new InventaireIndisponibleError(`réponse inattendue d'inventaire (${res.status})`, res.body);
+      throw new PeerUnavailableError(`réponse inattendue d'inventaire (${res.status})`, res.body);
     }
     return res.body.demandes.filter(isDemande);
   }
@@ -46,7 +46,7 @@ export class HttpInventaireDemandes implements InventaireDemandes {
   async demande(id: string): Promise<Demande | null> {
     const res = await this.call(() => this.http.get(`${BASE}/${encodeURIComponent(id)}/`));
     if (res.status === 404 || res.status === 400) return null;
-    if (res.status !== 200 || !isDemande(res.body)) throw new InventaireIndisponibleError(`réponse inattendue d'inventaire (${res.status})`, res.body);
+    if (res.status !== 200 || !isDemande(res.body)) throw new PeerUnavailableError(`réponse inattendue d'inventaire (${res.status})`, res.body);
     return res.body;
   }
 

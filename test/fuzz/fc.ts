@@ -10,8 +10,6 @@ export function fcOptions(defaultRuns: number): fc.Parameters<unknown> {
   return {
     numRuns: Number.isInteger(runs) && runs > 0 ? runs : defaultRuns,
     ...(Number.isInteger(seed) && process.env.FUZZ_SEED ? { seed } : {}),
-    // The seed is printed with every counterexample; `verbose` adds the failing sequence's shrunk steps.
-    verbose: 1,
   };
 }
 

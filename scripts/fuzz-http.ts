@@ -654,8 +654,8 @@ function check(target: Target, a: Answer, findings: Finding[]): void {
 // ------------------------------------------------------------------------------------------------ a running system
 /**
  * The target of a system the launcher runs from `dataDir` (`npm start`'s `.data`, or a test system's): ports and
- * processes from its supervisor, the key from `dataDir/api-key` unless given, the database from DATABASE_URL or the
- * supervisor's embedded PGlite, Redis from REDIS_URL or the supervisor's.
+ * processes from its supervisor, the key from API_KEY or `dataDir/api-key` unless given, the database from the
+ * supervisor's embedded PGlite or DATABASE_URL, Redis from REDIS_URL or the supervisor's.
  */
 export async function targetFromDataDir(dataDir: string, given: { apiKey?: string; databaseUrl?: string; redisUrl?: string } = {}): Promise<Target> {
   const { readFile } = await import('node:fs/promises');
@@ -676,7 +676,8 @@ export async function targetFromDataDir(dataDir: string, given: { apiKey?: strin
     return port;
   };
   const apiKey = given.apiKey ?? (process.env.API_KEY || (await readFile(path.join(dataDir, 'api-key'), 'utf8')).trim());
-  const databaseUrl = given.databaseUrl ?? (process.env.DATABASE_URL || (info.pglitePort ? `postgres://postgres@127.0.0.1:${info.pglitePort}/postgres` : undefined));
+  // A launcher running its embedded PGlite says so (its port): that is the database, whatever DATABASE_URL says here.
+  const databaseUrl = given.databaseUrl ?? (info.pglitePort ? `postgres://postgres@127.0.0.1:${info.pglitePort}/postgres` : process.env.DATABASE_URL || undefined);
   const redisUrl = given.redisUrl ?? (process.env.REDIS_URL || info.redisUrl);
   return {
     gateway: `http://127.0.0.1:${portOf('gateway')}`,

@@ -32,7 +32,7 @@ import {
   type SagaEvent,
   type SagaInput,
 } from '../../src/saga-orchestrator/domain/saga-decider.ts';
-import { check, deepFreeze } from './fc.ts';
+import { check, deepFreeze, fcOptions } from './fc.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 const DELAI = 9_000;
@@ -314,17 +314,21 @@ class Runner {
     });
   }
 
+  crashes = 0;
+
   private executerProtege(f: () => void): void {
     try {
       f();
     } catch (error) {
       if (!(error instanceof Crash)) throw error;
+      this.crashes++;
     }
   }
 }
 
 describe('saga decider: any script of answers, clock steps and crashes', { timeout: 120_000 }, () => {
   test('keeps its invariants, ends, and ends consistently with the participants', () => {
+    const fins = { SAGA_TERMINEE: 0, SAGA_ANNULEE: 0, crashes: 0, compensees: 0 };
     check(
       fc.property(scenarioArb, ({ lignes, script }) => {
         const monde = new Monde(script);
@@ -336,6 +340,9 @@ describe('saga decider: any script of answers, clock steps and crashes', { timeo
           r.reprendre();
         }
         const s = r.s;
+        fins[s.etat as 'SAGA_TERMINEE' | 'SAGA_ANNULEE']++;
+        if (r.crashes > 0) fins.crashes++;
+        if (s.compensation.stock_libere || s.compensation.commande_annulee) fins.compensees++;
 
         // evolve is a fold: replaying the journal from the initial state gives the same saga.
         const init = initialState({ id: SAGA, client_id: 'c', magasin_id: 'm', lignes, echeance: new Date(T0 + DELAI), maintenant: new Date(T0) });
@@ -361,6 +368,8 @@ describe('saga decider: any script of answers, clock steps and crashes', { timeo
       }),
       300,
     );
+    // The scripts reach both ends, through crashes and compensations: every branch above was checked.
+    if (fcOptions(300).numRuns! >= 100) for (const [k, n] of Object.entries(fins)) assert.ok(n > 0, `no run ended with ${k}: ${JSON.stringify(fins)}`);
   });
 
   test('any input in any reachable state: a terminal saga never moves; a transition is always one of the table', () => {

@@ -366,13 +366,18 @@ export function anyRequestArb(op: Operation): fc.Arbitrary<FuzzRequest> {
     Object.fromEntries(op.params.filter((x) => x.in !== 'header').map((x) => [x.in === 'query' ? `?${x.name}` : x.name, fc.oneof({ weight: 4, arbitrary: paramValue(x) }, { weight: 1, arbitrary: x.in === 'path' ? fc.oneof(badUuid, nastyString.filter((v) => v !== '')) : anyJson })])),
   );
   const extraQuery = fc.option(fc.tuple(fc.string({ minLength: 1, maxLength: 10 }), nastyString), { freq: 4 });
-  const bodyKind = op.method === 'GET' || op.method === 'DELETE' ? fc.constantFrom('none', 'none', 'none', 'json') : fc.constantFrom('valid', 'valid', 'valid', 'invalid', 'broken', 'none', 'any');
+  const bodyKind =
+    op.method === 'GET' || op.method === 'DELETE'
+      ? fc.constantFrom('none', 'none', 'none', 'json')
+      : fc.oneof({ weight: 30, arbitrary: fc.constantFrom('valid', 'valid', 'valid', 'invalid', 'broken', 'none', 'any') }, { weight: 1, arbitrary: fc.constant('huge') });
   return fc.record({ values, extraQuery, bodyKind, contentType: fc.oneof({ weight: 6, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: fc.constantFrom(...CONTENT_TYPES) }), extraHeader: fc.option(fc.tuple(fc.constantFrom('X-Request-Id', 'Idempotency-Key', 'Accept', 'X-Forwarded-For', 'X-Unknown'), nastyString.filter((v) => /^[\t\x20-\x7e]*$/.test(v) && v.length < 2_000)), { freq: 3 }) }).chain((r) => {
     const bodyArb: fc.Arbitrary<string | undefined> =
       r.bodyKind === 'none'
         ? fc.constant(undefined)
         : r.bodyKind === 'broken'
           ? brokenJson
+          : r.bodyKind === 'huge'
+            ? hugeJson
           : r.bodyKind === 'invalid' && op.body
             ? (invalidBodyArb(op.body) ?? anyJson).map((b) => JSON.stringify(b))
             : r.bodyKind === 'valid' && op.body
@@ -388,6 +393,13 @@ export function anyRequestArb(op: Operation): fc.Arbitrary<FuzzRequest> {
     });
   });
 }
+
+/** Bodies past the size limits: 100,000 nested arrays, a 1.5 MB string, 50,000 keys. */
+const hugeJson = fc.constantFrom(
+  `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+  JSON.stringify({ nom: 'x'.repeat(1_500_000), categorie: 'Informatique', prix: 1 }),
+  JSON.stringify(Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i]))),
+);
 
 const brokenJson = fc.oneof(
   fc.constantFrom('{', '{"a":', '[1,2', '{"quantite": 1,}', "{'a': 1}", 'nul', '"', '\u0000', '{"a": NaN}', '{"__proto__": {"x": 1}}', '{"constructor": {"prototype": {"x": 1}}}'),

@@ -13,6 +13,7 @@
  *   promise with the worker's `releases` table, in the transaction that writes the outbox.
  */
 import type { Appel } from '../../../contracts/appel.ts';
+import { isUuid } from '../../../contracts/common.ts';
 import type { CheckoutPayload } from '../../../contracts/events.ts';
 
 export interface Ligne {
@@ -52,13 +53,17 @@ export function decide(plan: CompensationPlan, appel: Appel<unknown>, now: numbe
   return plan.announce ? { ...released, announce: stockReleased(plan, lignes, now) } : released;
 }
 
-/** The lines inventaire gave back, from its release answer `{reservation_id, lignes, statut}`. */
+/**
+ * The lines inventaire gave back, from its release answer `{reservation_id, lignes, statut}`. Only lines the
+ * StockReleased contract accepts (UUID, 1 to 1,000,000): the relay refuses an invalid event, and a StockReleased
+ * stuck in the outbox would leave the checkout waiting for it forever.
+ */
 export function releasedLines(body: unknown): Ligne[] {
   const lignes = body && typeof body === 'object' ? (body as { lignes?: unknown }).lignes : undefined;
   if (!Array.isArray(lignes)) return [];
   return lignes.flatMap((l: unknown) => {
     const x = l as { produit_id?: unknown; quantite?: unknown };
-    return typeof x?.produit_id === 'string' && typeof x.quantite === 'number' && Number.isInteger(x.quantite) && x.quantite >= 1
+    return typeof x?.produit_id === 'string' && isUuid(x.produit_id) && typeof x.quantite === 'number' && Number.isInteger(x.quantite) && x.quantite >= 1 && x.quantite <= 1_000_000
       ? [{ produit_id: x.produit_id, quantite: x.quantite }]
       : [];
   });

@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpError, badRequest, conflict, notFound } from '../../platform/errors.ts';
 import { adresseComplete, nomComplet, normaliserClient, type NouveauClientInput } from '../domain/client.ts';
 import { RegleMetierError } from '../domain/errors.ts';
-import type { EcommerceDeps } from './contexte.ts';
-import { EmailDejaUtiliseError, type ClientEnregistre } from './ports.ts';
+import { EmailDejaUtiliseError, type ClientEnregistre, type EcommerceDeps } from './ports.ts';
 
 export const adresseDuClient = (c: ClientEnregistre) => ({
   rue: c.adresse_rue,

@@ -19,9 +19,8 @@ import { RegleMetierError } from '../domain/errors.ts';
 import { arrondi2 } from '../domain/montant.ts';
 import { resumePanier } from '../domain/panier.ts';
 import { adresseDuClient, clientActif } from './clients.ts';
-import type { EcommerceDeps } from './contexte.ts';
 import { erreurService } from './erreurs.ts';
-import { ServiceIndisponibleError, type CommandeEnregistree } from './ports.ts';
+import { ServiceIndisponibleError, type CommandeEnregistree, type EcommerceDeps } from './ports.ts';
 
 const ECHEC = { success: false } as const;
 

@@ -10,7 +10,7 @@ import {
 } from '../domain/panier.ts';
 import { RegleMetierError } from '../domain/errors.ts';
 import { clientActif } from './clients.ts';
-import type { EcommerceDeps } from './contexte.ts';
+import type { EcommerceDeps } from './ports.ts';
 import { traduire } from './erreurs.ts';
 
 const produitDto = (l: LignePanier) => ({

@@ -12,18 +12,17 @@ import type { App } from '../../platform/server.ts';
 import { createOutbox, type HttpServiceDefinition } from '../../platform/service.ts';
 import { STREAMS } from '../../contracts/events.ts';
 import type { EcommerceConfig } from '../config.ts';
-import type { EcommerceDeps } from '../application/contexte.ts';
-import type { CatalogueClient, EcommerceRepository, InventaireClient } from '../application/ports.ts';
+import type { CatalogueClient, EcommerceDeps, EcommerceRepository, InventaireClient } from '../application/ports.ts';
 import { creerClient, listerClients, validerClient } from '../application/clients.ts';
 import { ajouterProduit, modifierProduit, viderPanier, voirPanier } from '../application/panier.ts';
 import { checkout, confirmerAupresInventaire, historique, prerequis } from '../application/commandes.ts';
 import { confirmationMetrics, startConfirmationLoop } from '../../platform/reservation-confirmation.ts';
-import { initierCheckoutChoreo, type ChoreoDeps } from '../application/choreo.ts';
+import { initierCheckoutChoreo, type ChoreoDeps } from '../application/checkout-choreo.ts';
 import { CHAMPS_REQUIS_CLIENT } from '../domain/client.ts';
-import { PgChoreoStore } from '../infrastructure/choreo-store.ts';
+import { PgChoreoRepository } from '../infrastructure/choreo-repository.ts';
 import { choreoMetrics, startChoreoRuntime } from '../infrastructure/choreo-runtime.ts';
 import { HttpCatalogueClient, HttpInventaireClient } from '../infrastructure/clients-http.ts';
-import { PgEcommerceRepository } from '../infrastructure/repository.ts';
+import { PgEcommerceRepository } from '../infrastructure/ecommerce-repository.ts';
 import {
   AjoutPanierBody,
   CheckoutBody,
@@ -96,7 +95,7 @@ export function ecommerceService(config: EcommerceConfig, overrides: EcommerceOv
       registerRoutes(app, deps);
       confirmationMetrics(ctx.registry); // exported at 0 before the process listens, not when the loop starts
       // Without a relay (tests building the app alone) the events wait in the outbox, as with Redis down.
-      const store = new PgChoreoStore(ctx.pool, ctx.outbox ?? createOutbox('ecommerce'));
+      const store = new PgChoreoRepository(ctx.pool, ctx.outbox ?? createOutbox('ecommerce'));
       registerChoreoRoutes(app, deps, { store, metrics: choreoMetrics(ctx.registry), publicEventStoreUrl: config.PUBLIC_EVENT_STORE_URL });
     },
     // Idempotency-Key answers live 24 h; finished choreographed checkouts go after the saga horizon.
@@ -116,7 +115,7 @@ export function ecommerceService(config: EcommerceConfig, overrides: EcommerceOv
       });
       const stopChoreo = startChoreoRuntime({
         redisUrl: config.REDIS_URL,
-        store: new PgChoreoStore(ctx.pool, ctx.outbox ?? createOutbox('ecommerce')),
+        store: new PgChoreoRepository(ctx.pool, ctx.outbox ?? createOutbox('ecommerce')),
         log: ctx.log,
         registry: ctx.registry,
         deadlineMs: config.CHOREO_STEP_DEADLINE_MS,

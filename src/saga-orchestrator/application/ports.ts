@@ -84,11 +84,11 @@ export interface CleIdempotence {
   reponse: { status: number; body: Record<string, unknown> } | null;
 }
 
-export interface IdempotenceStore {
+export interface IdempotenceRepository {
   /** Takes the key for `sagaId` (an expired one is taken over); otherwise returns what it holds. */
-  prendre(clientId: string, cle: string, empreinte: string, sagaId: string): Promise<{ prise: true } | { prise: false; existante: CleIdempotence }>;
+  take(clientId: string, cle: string, empreinte: string, sagaId: string): Promise<{ prise: true } | { prise: false; existante: CleIdempotence }>;
   /** Records the answer given under the key. */
-  memoriser(clientId: string, cle: string, reponse: { status: number; body: Record<string, unknown> }): Promise<void>;
+  remember(clientId: string, cle: string, reponse: { status: number; body: Record<string, unknown> }): Promise<void>;
   /** Lets the key go (nothing was written: the same key may be used again). */
-  liberer(clientId: string, cle: string, sagaId: string): Promise<void>;
+  release(clientId: string, cle: string, sagaId: string): Promise<void>;
 }

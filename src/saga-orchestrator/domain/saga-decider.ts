@@ -6,7 +6,7 @@
  *   evolve(state, event)         → the next state (pure: returns a new object)
  *
  * Time and ids are passed in (`ctx`), and so is the budget: `ctx.forwardDeadline` (forward steps stop there) and
- * `ctx.end` (everything stops there) are inputs like any other. The runner (application/orchestrateur.ts) is a
+ * `ctx.end` (everything stops there) are inputs like any other. The runner (application/orchestrator.ts) is a
  * generic loop: it asks `decide` for `Advance`, executes the commands it gets (participant calls through the
  * gateway), feeds each answer back as an input, folds the events with `evolve` and saves them under its fenced lease.
  *

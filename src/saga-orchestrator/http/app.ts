@@ -15,16 +15,16 @@ import { createOutbox, type HttpServiceDefinition, type ServiceContext } from '.
 import { apiKeyOf, type SagaConfig } from '../config.ts';
 import { estUuid, validerDemande } from '../domain/demande.ts';
 import { ETATS_SAGA, estEtatSaga } from '../domain/etats.ts';
-import { Orchestrateur, type OrchestrateurOptions } from '../application/orchestrateur.ts';
+import { Orchestrator, type OrchestratorOptions } from '../application/orchestrator.ts';
 import type { Participants } from '../application/ports.ts';
 import { GatewayClient } from '../infrastructure/gateway-client.ts';
 import { orchestratorMetrics } from '../infrastructure/metrics.ts';
 import { HttpParticipants } from '../infrastructure/participants-http.ts';
-import { PgIdempotenceStore } from '../infrastructure/pg-idempotence.ts';
+import { PgIdempotenceRepository } from '../infrastructure/pg-idempotence-repository.ts';
 import { PgSagaRepository } from '../infrastructure/pg-saga-repository.ts';
 import { startRecoveryLoop } from '../infrastructure/recovery-loop.ts';
 import { reponseCompensation, reponseDemarrage } from './erreurs.ts';
-import { demarrerUneFois } from './idempotence.ts';
+import { startOnce } from './idempotence.ts';
 import { SagaBody } from './schemas.ts';
 
 const SCHEMA = 'saga_orchestrator';
@@ -34,15 +34,15 @@ export interface SagaOverrides {
   participants?: Participants;
   /** Gateway client tuning (tests shorten backoff and breaker). */
   gateway?: { initialBackoffMs?: number; maxBackoffMs?: number; breakerThreshold?: number; breakerHalfOpenMs?: number };
-  options?: Partial<OrchestrateurOptions>;
+  options?: Partial<OrchestratorOptions>;
   porteur?: string;
 }
 
-const orchestrateurs = new WeakMap<ServiceContext, Orchestrateur>();
+const orchestrators = new WeakMap<ServiceContext, Orchestrator>();
 
 /** The one orchestrator of a process (routes and recovery share it, so they share the stores cache and breakers). */
-export function orchestrateurDe(config: SagaConfig, ctx: ServiceContext, overrides: SagaOverrides = {}): Orchestrateur {
-  const existing = orchestrateurs.get(ctx);
+export function orchestratorOf(config: SagaConfig, ctx: ServiceContext, overrides: SagaOverrides = {}): Orchestrator {
+  const existing = orchestrators.get(ctx);
   if (existing) return existing;
   if (!ctx.pool) throw new Error('saga-orchestrator needs a database pool');
   const repo = new PgSagaRepository(ctx.pool, ctx.outbox ?? createOutbox(SCHEMA));
@@ -64,7 +64,7 @@ export function orchestrateurDe(config: SagaConfig, ctx: ServiceContext, overrid
         ...overrides.gateway,
       }),
     );
-  const orchestrateur = new Orchestrateur({
+  const orchestrator = new Orchestrator({
     repo,
     participants,
     metrics: metrics.saga,
@@ -72,8 +72,8 @@ export function orchestrateurDe(config: SagaConfig, ctx: ServiceContext, overrid
     porteur: overrides.porteur ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     options: { deadlineMs: config.SAGA_DEADLINE_MS, stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS, ...overrides.options },
   });
-  orchestrateurs.set(ctx, orchestrateur);
-  return orchestrateur;
+  orchestrators.set(ctx, orchestrator);
+  return orchestrator;
 }
 
 export function sagaOrchestratorService(config: SagaConfig, overrides: SagaOverrides = {}): HttpServiceDefinition {
@@ -87,13 +87,13 @@ export function sagaOrchestratorService(config: SagaConfig, overrides: SagaOverr
     database: { url: config.DATABASE_URL, schema: SCHEMA, dir: 'src/saga-orchestrator/infrastructure/db', poolMax: config.DB_POOL_MAX },
     redisUrl: config.REDIS_URL,
     publishes: [STREAMS.saga],
-    routes: (app, ctx) => registerRoutes(app, ctx, config, orchestrateurDe(config, ctx, overrides)),
+    routes: (app, ctx) => registerRoutes(app, ctx, config, orchestratorOf(config, ctx, overrides)),
     // Finished sagas (their lines and history cascade) and Idempotency-Key answers (ADR 0009).
     retention: (c) => [
       { table: 'saga_orchestrator.saga_commandes', where: 'est_terminee AND date_fin < now() - make_interval(secs => $1)', horizonMs: c.SAGA_RETENTION_MS },
       { table: 'saga_orchestrator.idempotency_keys', where: 'created_at < now() - make_interval(secs => $1)', horizonMs: c.IDEMPOTENCY_KEY_RETENTION_MS },
     ],
-    background: (ctx) => startRecoveryLoop(orchestrateurDe(config, ctx, overrides), config.SAGA_RECOVERY_INTERVAL_MS, ctx.log),
+    background: (ctx) => startRecoveryLoop(orchestratorOf(config, ctx, overrides), config.SAGA_RECOVERY_INTERVAL_MS, ctx.log),
   };
 }
 
@@ -110,11 +110,11 @@ function sagaId(raw: string): string {
   return raw.toLowerCase();
 }
 
-export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig, orchestrateur: Orchestrateur): void {
+export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig, orchestrator: Orchestrator): void {
   const pool = ctx.pool!;
   const repo = new PgSagaRepository(pool, ctx.outbox ?? createOutbox(SCHEMA));
   // A key whose request died before writing its saga is free again once that request's budget has surely passed.
-  const idempotence = new PgIdempotenceStore(pool, config.SAGA_DEADLINE_MS + 5_000);
+  const idempotence = new PgIdempotenceRepository(pool, config.SAGA_DEADLINE_MS + 5_000);
 
   app.get('/metrics/', { schema: { hide: true } }, async (_req, reply) =>
     reply.header('content-type', ctx.registry.contentType).send(await ctx.registry.metrics()),
@@ -159,8 +159,8 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
         const cle = idempotencyKeyOf(req.headers);
         const reponse =
           cle === undefined
-            ? reponseDemarrage(await orchestrateur.demarrer(r.demande, randomUUID()))
-            : await demarrerUneFois({ orchestrateur, store: idempotence, repo }, r.demande, cle, randomUUID());
+            ? reponseDemarrage(await orchestrator.start(r.demande, randomUUID()))
+            : await startOnce({ orchestrator, store: idempotence, repo }, r.demande, cle, randomUUID());
         return reply.code(reponse.status).send(reponse.body);
       },
     );
@@ -197,7 +197,7 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
       `${P}/commandes/:saga_id/compenser/`,
       { schema: { tags: ['saga'], summary: "Forcer la compensation d'une saga orpheline (non terminée, exécutée par personne)", params: SagaParams } },
       async (req, reply) => {
-        const reponse = reponseCompensation(await orchestrateur.forcerCompensation(sagaId(req.params.saga_id)));
+        const reponse = reponseCompensation(await orchestrator.compenser(sagaId(req.params.saga_id)));
         return reply.code(reponse.status).send(reponse.body);
       },
     );
@@ -227,7 +227,7 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
     scope.get(`${P}/info/`, { schema: { tags: ['ops'], summary: 'Description du service et du workflow' } }, async () => ({
       service: 'saga-orchestrator',
       version: '1.0.0',
-      description: 'Orchestrateur de saga synchrone: commande en ligne avec réservation du stock central et compensation',
+      description: 'Orchestrator de saga synchrone: commande en ligne avec réservation du stock central et compensation',
       endpoints: {
         'POST /api/saga/commandes/': 'Démarrer une saga {client_id, magasin_id?, lignes:[{produit_id, quantite}]}',
         'GET /api/saga/commandes/<saga_id>/': "État et historique d'une saga",

@@ -21,12 +21,11 @@ import { decide, evolve, type Fait, type Publication } from '../domain/checkout-
 import { lignesCommande, montantsCommande, type AdresseLivraisonInput } from '../domain/commande.ts';
 import { RegleMetierError } from '../domain/errors.ts';
 import { adresseDuClient, clientActif } from './clients.ts';
-import type { EcommerceDeps } from './contexte.ts';
 import { traduire } from './erreurs.ts';
-import type { CheckoutChoreo, ChoreoMetrics, ChoreoStore, ChoreoUnitOfWork, ReponseAcceptee, ReponseMemorisee } from './choreo-ports.ts';
+import type { CheckoutChoreo, ChoreoMetrics, ChoreoRepository, EcommerceDeps, ChoreoUnitOfWork, ReponseAcceptee, ReponseMemorisee } from './ports.ts';
 
 export interface ChoreoDeps {
-  store: ChoreoStore;
+  store: ChoreoRepository;
   metrics: ChoreoMetrics;
   /** Base of the `follow` link (the event store as the caller reaches it). */
   publicEventStoreUrl: string;
@@ -113,7 +112,7 @@ export async function initierCheckoutChoreo(
   );
   // A concurrent request with the same key won: answer as it did (or 409 for another body).
   if (!resultat.cree) return rejouer(resultat.existante, hash, idempotencyKey!);
-  choreo.store.reveiller();
+  choreo.store.wake();
   choreo.metrics.started();
   deps.log.info(
     { correlation_id: checkoutId, client_id: client.id, lignes: panier.produits.length, total: panier.total, panier_enregistre: enregistre },
@@ -133,7 +132,7 @@ const PARTICIPANT_EVENTS: ReadonlySet<string> = new Set(['StockReserved', 'Stock
  */
 export class FinSagaEcommerce {
   constructor(
-    private readonly store: ChoreoStore,
+    private readonly store: ChoreoRepository,
     private readonly metrics: ChoreoMetrics,
     private readonly log: Logger,
   ) {}
@@ -141,14 +140,14 @@ export class FinSagaEcommerce {
   async handle(event: EventEnvelope): Promise<void> {
     if (event.stream !== STREAMS.checkout || !PARTICIPANT_EVENTS.has(event.type)) return; // our own events, other types
     const log = this.log.child({ correlation_id: event.correlation_id, event_id: event.event_id, type: event.type });
-    const result = await this.store.appliquerUneFois(event.event_id, (uow) => this.appliquer(uow, event as CheckoutEvent, log));
+    const result = await this.store.applyOnce(event.event_id, (uow) => this.appliquer(uow, event as CheckoutEvent, log));
     if (!result.applied) {
       log.debug('choreo: event already applied');
       return;
     }
     const fin = result.value;
     if (fin) {
-      this.store.reveiller();
+      this.store.wake();
       this.metrics.ended(fin.outcome, fin.seconds);
     }
   }
@@ -238,7 +237,7 @@ function publication(checkoutId: string, p: Publication, causationId?: string): 
 }
 
 /** One pass of the deadline watcher: each late step gets its failure event, once. Returns how many fired. */
-export async function declencherEcheances(store: ChoreoStore, deadlineMs: number, log: Logger, limite = 100): Promise<number> {
+export async function declencherEcheances(store: ChoreoRepository, deadlineMs: number, log: Logger, limite = 100): Promise<number> {
   const enRetard = await store.enRetard(deadlineMs, limite);
   let fired = 0;
   for (const c of enRetard) {
@@ -249,6 +248,6 @@ export async function declencherEcheances(store: ChoreoStore, deadlineMs: number
       log.warn({ correlation_id: c.checkout_id, step: c.step, type: fait.publie.type }, 'choreo: step deadline exceeded; failure event published');
     }
   }
-  if (fired > 0) store.reveiller();
+  if (fired > 0) store.wake();
   return fired;
 }

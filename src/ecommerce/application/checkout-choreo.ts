@@ -4,7 +4,6 @@
  * Catalogue is read before the write transaction, never during it. Every consumed event is applied once.
  */
 import { randomUUID } from 'node:crypto';
-import { badRequest, conflict } from '../../platform/errors.ts';
 import { requestFingerprint } from '../../platform/idempotency.ts';
 import { STREAMS, newEvent, type CheckoutEvent, type EventEnvelope } from '../../contracts/events.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -14,15 +13,15 @@ import {
   lignesDuPanierChoreo,
   panierChoreo,
   verifierLignesDemandees,
-  type LigneDemandee,
   type ProduitPrix,
 } from '../domain/checkout-choreo.ts';
 import { decide, evolve, type Fait, type Publication } from '../domain/checkout-decider.ts';
 import { lignesCommande, montantsCommande, type AdresseLivraisonInput } from '../domain/commande.ts';
 import { RegleMetierError } from '../domain/errors.ts';
 import { adresseDuClient, clientActif } from './clients.ts';
-import { traduire } from './erreurs.ts';
+import { refus } from './erreurs.ts';
 import type { CheckoutChoreo, ChoreoMetrics, ChoreoRepository, EcommerceDeps, ChoreoUnitOfWork, ReponseAcceptee, ReponseMemorisee } from './ports.ts';
+import type { LigneReservation } from '../../contracts/inventaire.ts';
 
 export interface ChoreoDeps {
   store: ChoreoRepository;
@@ -32,7 +31,7 @@ export interface ChoreoDeps {
 }
 
 export interface DemandeChoreo {
-  panier?: { lignes: LigneDemandee[] };
+  panier?: { lignes: LigneReservation[] };
   adresse_livraison?: AdresseLivraisonInput | null;
 }
 
@@ -40,13 +39,44 @@ const nowSeconds = () => Date.now() / 1000;
 
 function rejouer(memo: ReponseMemorisee, hash: string, key: string): ReponseAcceptee {
   if (memo.request_hash !== hash) {
-    throw conflict("Idempotency-Key déjà utilisée pour une autre requête", { idempotency_key: key, checkout_id: memo.response.checkout_id });
+    throw refus('CLE_IDEMPOTENCE_REUTILISEE', { idempotency_key: key, checkout_id: memo.response.checkout_id });
   }
   return memo.response;
 }
 
 export const followUrl = (base: string, checkoutId: string) =>
   `${base.replace(/\/+$/, '')}/api/event-store/replay/checkout/${checkoutId}`;
+
+/**
+ * Everything checked before anything is written: the client, the address, the lines (before any call: an empty or bad
+ * cart costs catalogue nothing), then the catalogue's names and prices.
+ */
+async function preparer(deps: EcommerceDeps, clientId: string, demande: DemandeChoreo) {
+  const client = await clientActif(deps, clientId);
+  const adresse = adresseChoreo(demande.adresse_livraison, { nom_destinataire: `${client.prenom} ${client.nom}`, ...adresseDuClient(client) });
+  const enregistre = demande.panier === undefined;
+  const lignes: LigneReservation[] = enregistre
+    ? (await deps.repo.lirePanier(clientId)).lignes.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite }))
+    : demande.panier!.lignes.map((l) => ({ produit_id: l.produit_id.toLowerCase(), quantite: l.quantite }));
+  verifierLignesDemandees(lignes); // before any call: an empty or bad cart costs catalogue nothing
+  const produits = new Map<string, ProduitPrix>();
+  const inconnus: string[] = [];
+  const inactifs: string[] = [];
+  await Promise.all(
+    lignes.map(async (l) => {
+      const p = await deps.catalogue.produit(l.produit_id);
+      if (!p) inconnus.push(l.produit_id);
+      else if (!p.actif) inactifs.push(l.produit_id);
+      else produits.set(l.produit_id, { nom: p.nom, prix: p.prix });
+    }),
+  );
+  if (inconnus.length > 0) throw refus('PRODUIT_INEXISTANT', { produits: inconnus.sort() });
+  if (inactifs.length > 0) throw refus('PRODUIT_INACTIF', { produits: inactifs.sort() });
+  const panier = panierChoreo(clientId, lignes, produits);
+  // The order written at the end uses these rules: a cart they refuse is refused now, not after the saga.
+  montantsCommande(lignesDuPanierChoreo(panier), adresse.livraison_express);
+  return { client, panier, adresse, enregistre };
+}
 
 /** POST …/checkout/choreo/: validates everything, then accepts (202) or writes nothing. */
 export async function initierCheckoutChoreo(
@@ -62,32 +92,7 @@ export async function initierCheckoutChoreo(
     if (memo) return rejouer(memo, hash, idempotencyKey);
   }
 
-  const { client, panier, adresse, enregistre } = await traduire(async () => {
-    const client = await clientActif(deps, clientId);
-    const adresse = adresseChoreo(demande.adresse_livraison, { nom_destinataire: `${client.prenom} ${client.nom}`, ...adresseDuClient(client) });
-    const enregistre = demande.panier === undefined;
-    const lignes: LigneDemandee[] = enregistre
-      ? (await deps.repo.lirePanier(clientId)).lignes.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite }))
-      : demande.panier!.lignes.map((l) => ({ produit_id: l.produit_id.toLowerCase(), quantite: l.quantite }));
-    verifierLignesDemandees(lignes); // before any call: an empty or bad cart costs catalogue nothing
-    const produits = new Map<string, ProduitPrix>();
-    const inconnus: string[] = [];
-    const inactifs: string[] = [];
-    await Promise.all(
-      lignes.map(async (l) => {
-        const p = await deps.catalogue.produit(l.produit_id);
-        if (!p) inconnus.push(l.produit_id);
-        else if (!p.actif) inactifs.push(l.produit_id);
-        else produits.set(l.produit_id, { nom: p.nom, prix: p.prix });
-      }),
-    );
-    if (inconnus.length > 0) throw badRequest('Produit inexistant dans le catalogue', { produits: inconnus.sort() });
-    if (inactifs.length > 0) throw badRequest('Produit inactif dans le catalogue', { produits: inactifs.sort() });
-    const panier = panierChoreo(clientId, lignes, produits);
-    // The order written at the end uses these rules: a cart they refuse is refused now, not after the saga.
-    montantsCommande(lignesDuPanierChoreo(panier), adresse.livraison_express);
-    return { client, panier, adresse, enregistre };
-  });
+  const { client, panier, adresse, enregistre } = await preparer(deps, clientId, demande);
 
   const checkoutId = randomUUID();
   const reponse: ReponseAcceptee = { accepted: true, checkout_id: checkoutId, follow: followUrl(choreo.publicEventStoreUrl, checkoutId) };

@@ -5,7 +5,6 @@
  * and no event is published (the choreographed checkout is the event-driven path).
  */
 import { randomUUID } from 'node:crypto';
-import { HttpError, badRequest, conflict } from '../../platform/errors.ts';
 import { confirmerApresEcriture, type Confirmer } from '../../platform/reservation-confirmation.ts';
 import {
   adresseLivraison,
@@ -19,7 +18,7 @@ import { RegleMetierError } from '../domain/errors.ts';
 import { arrondi2 } from '../domain/montant.ts';
 import { resumePanier } from '../domain/panier.ts';
 import { adresseDuClient, clientActif } from './clients.ts';
-import { erreurService } from './erreurs.ts';
+import { RegleRefusee, refus, serviceEnEchec } from './erreurs.ts';
 import { ServiceIndisponibleError, type CommandeEnregistree, type EcommerceDeps } from './ports.ts';
 
 const ECHEC = { success: false } as const;
@@ -49,9 +48,7 @@ export async function checkout(deps: EcommerceDeps, clientId: string, demande: D
         : adresseLivraison({ nom_destinataire: `${client.prenom} ${client.nom}`, ...adresseDuClient(client), livraison_express: false });
   } catch (error) {
     if (error instanceof RegleMetierError) {
-      throw error.message === 'Champs adresse manquants'
-        ? badRequest(error.message, error.details, ECHEC)
-        : badRequest(`Adresse de livraison invalide: ${error.message}`, error.details, ECHEC);
+      throw new RegleRefusee(error.message === 'Champs adresse manquants' ? 'REGLE_METIER' : 'ADRESSE_INVALIDE', error.message, error.details, ECHEC);
     }
     throw error;
   }
@@ -61,7 +58,7 @@ export async function checkout(deps: EcommerceDeps, clientId: string, demande: D
   try {
     montants = montantsCommande(panier, adresse.livraison_express);
   } catch (error) {
-    if (error instanceof RegleMetierError) throw badRequest(error.message, error.details, ECHEC);
+    if (error instanceof RegleMetierError) throw new RegleRefusee('REGLE_METIER', error.message, error.details, ECHEC);
     throw error;
   }
 
@@ -89,14 +86,14 @@ export async function checkout(deps: EcommerceDeps, clientId: string, demande: D
     });
     if (reservation.statut === 'insuffisant') {
       log.info({ details: reservation.details }, 'checkout: stock insuffisant');
-      throw conflict('Stock insuffisant', reservation.details, ECHEC);
+      throw refus('STOCK_INSUFFISANT', reservation.details, ECHEC);
     }
   } catch (error) {
     if (!(error instanceof ServiceIndisponibleError)) throw error;
     // A timeout or a 5xx may hide a reservation that was made: give it back (idempotent, unknown id is fine).
     if (error.status === undefined || error.status >= 500) await liberer('réservation sans réponse claire');
     log.warn({ err: error }, 'checkout: inventaire indisponible');
-    throw erreurService(error, ECHEC);
+    throw serviceEnEchec(error, ECHEC);
   }
 
   const commandeId = randomUUID();
@@ -112,16 +109,11 @@ export async function checkout(deps: EcommerceDeps, clientId: string, demande: D
     log.error({ err: error }, 'checkout: order transaction failed');
     const liberee = await liberer('transaction locale échouée');
     const panne = estPanneBaseDeDonnees(error);
-    throw new HttpError(
-      panne ? 503 : 500,
-      panne ? 'Base de données indisponible, commande non enregistrée' : "Erreur lors de l'enregistrement de la commande",
-      { checkout_id: checkoutId, reservation_liberee: liberee },
-      ECHEC,
-    );
+    throw refus(panne ? 'BASE_INDISPONIBLE' : 'ENREGISTREMENT_ECHOUE', { checkout_id: checkoutId, reservation_liberee: liberee }, ECHEC);
   }
   if (resultat === 'panier_modifie') {
     await liberer('panier modifié pendant le checkout');
-    throw conflict('Panier modifié pendant le checkout', { checkout_id: checkoutId, message: 'Relancez le checkout' }, ECHEC);
+    throw refus('PANIER_MODIFIE', { checkout_id: checkoutId, message: 'Relancez le checkout' }, ECHEC);
   }
 
   // The order row recorded the reservation as to confirm, in the order's transaction: a failure (or a crash) here

@@ -5,7 +5,7 @@
 import type { Logger } from '../../platform/logger.ts';
 import type { EventEnvelope, Panier } from '../../contracts/events.ts';
 import type { EtapeChoreo, EtatCheckout, RaisonEchec } from '../domain/checkout-decider.ts';
-import type { ReservationRequest, ShortageDetails } from '../../contracts/inventaire.ts';
+import type { LigneReservation, ReservationRequest, ShortageDetails } from '../../contracts/inventaire.ts';
 import type { ConfirmationsStore } from '../../platform/reservation-confirmation.ts';
 import type { ClientNormalise } from '../domain/client.ts';
 import type { AdresseLivraison, LigneCommande, MontantsCommande } from '../domain/commande.ts';
@@ -172,7 +172,7 @@ export interface ChoreoUnitOfWork {
   /** The e-commerce order of a checkout; a second write for the same checkout is a no-op. */
   enregistrerCommande(commande: NouvelleCommande): Promise<void>;
   /** Takes the ordered quantities out of the client's saved cart (lines added since stay). */
-  retirerDuPanier(clientId: string, lignes: readonly { produit_id: string; quantite: number }[]): Promise<void>;
+  retirerDuPanier(clientId: string, lignes: readonly LigneReservation[]): Promise<void>;
   publier(...events: EventEnvelope[]): Promise<void>;
 }
 

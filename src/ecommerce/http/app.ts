@@ -18,6 +18,7 @@ import { ajouterProduit, modifierProduit, viderPanier, voirPanier } from '../app
 import { checkout, confirmerAupresInventaire, historique, prerequis } from '../application/commandes.ts';
 import { confirmationMetrics, startConfirmationLoop } from '../../platform/reservation-confirmation.ts';
 import { initierCheckoutChoreo, type ChoreoDeps } from '../application/checkout-choreo.ts';
+import { commeRefus } from '../application/erreurs.ts';
 import { CHAMPS_REQUIS_CLIENT } from '../domain/client.ts';
 import { PgChoreoRepository } from '../infrastructure/choreo-repository.ts';
 import { choreoMetrics, startChoreoRuntime } from '../infrastructure/choreo-runtime.ts';
@@ -34,6 +35,7 @@ import {
   ModifierQuantiteBody,
   NouveauClientBody,
 } from './schemas.ts';
+import { reponseErreur } from './erreurs.ts';
 
 /** What tests (or another wiring) may replace. */
 export interface EcommerceOverrides {
@@ -92,11 +94,21 @@ export function ecommerceService(config: EcommerceConfig, overrides: EcommerceOv
         inventaire: overrides.inventaire ?? new HttpInventaireClient(config.INVENTAIRE_URL),
         log: ctx.log,
       };
-      registerRoutes(app, deps);
       confirmationMetrics(ctx.registry); // exported at 0 before the process listens, not when the loop starts
       // Without a relay (tests building the app alone) the events wait in the outbox, as with Redis down.
       const store = new PgChoreoRepository(ctx.pool, ctx.outbox ?? createOutbox('ecommerce'));
-      registerChoreoRoutes(app, deps, { store, metrics: choreoMetrics(ctx.registry), publicEventStoreUrl: config.PUBLIC_EVENT_STORE_URL });
+      const choreo: ChoreoDeps = { store, metrics: choreoMetrics(ctx.registry), publicEventStoreUrl: config.PUBLIC_EVENT_STORE_URL };
+      app.register(async (scope: App) => {
+        // A use case's refusal gets its answer from the one table; anything else goes on to the platform's handler.
+        scope.setErrorHandler((error, _req, reply) => {
+          const r = commeRefus(error);
+          if (!r) throw error;
+          const { status, body } = reponseErreur(r);
+          return reply.code(status).send(body);
+        });
+        registerRoutes(scope, deps);
+        registerChoreoRoutes(scope, deps, choreo);
+      });
     },
     // Idempotency-Key answers live 24 h; finished choreographed checkouts go after the saga horizon.
     retention: (c) => [

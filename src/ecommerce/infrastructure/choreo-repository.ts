@@ -21,6 +21,7 @@ import type {
   ResultatCreation,
   NouvelleCommande,
 } from '../application/ports.ts';
+import type { LigneReservation } from '../../contracts/inventaire.ts';
 
 export const CHOREO_CONSUMER = 'choreo-ecommerce';
 export const IDEMPOTENCE_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -127,7 +128,7 @@ class PgChoreoUnitOfWork implements ChoreoUnitOfWork {
     );
   }
 
-  async retirerDuPanier(clientId: string, lignes: readonly { produit_id: string; quantite: number }[]): Promise<void> {
+  async retirerDuPanier(clientId: string, lignes: readonly LigneReservation[]): Promise<void> {
     const ids = lignes.map((l) => l.produit_id);
     const quantites = lignes.map((l) => l.quantite);
     // Lines ordered in full go; a line raised since the POST keeps what was added after it.

@@ -2,12 +2,13 @@
 import type { EtatSaga } from '../domain/etats.ts';
 import type { Saga } from '../domain/saga.ts';
 import type { ActionCompensation, Appel, LigneCommande, ProduitLu, TypeEchec } from '../domain/saga-decider.ts';
+import type { LigneReservation } from '../../contracts/inventaire.ts';
 
 /** Every call takes the absolute time (ms since the epoch) after which it must not be waiting any more. */
 export interface Participants {
   magasins(deadline: number, correlationId?: string): Promise<Appel<{ magasins?: { id: string }[] }>>;
   produit(produitId: string, deadline: number, correlationId: string): Promise<Appel<ProduitLu>>;
-  reserver(reservationId: string, lignes: { produit_id: string; quantite: number }[], deadline: number): Promise<Appel<unknown>>;
+  reserver(reservationId: string, lignes: LigneReservation[], deadline: number): Promise<Appel<unknown>>;
   liberer(reservationId: string, deadline: number): Promise<Appel<unknown>>;
   creerCommande(
     commande: { reference_externe: string; client_id: string; magasin_id: string; lignes: LigneCommande[] },

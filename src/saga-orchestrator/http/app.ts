@@ -6,14 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyError } from 'fastify';
 import { Type } from 'typebox';
+import { isUuid } from '../../contracts/common.ts';
 import { STREAMS } from '../../contracts/events.ts';
-import { badRequest, HttpError, notFound } from '../../platform/errors.ts';
+import { badRequest, DomainError, HttpError } from '../../platform/errors.ts';
 import { idempotencyKeyOf } from '../../platform/idempotency.ts';
 import { defaultValidationPhrase, validationDetails, type ValidationIssue } from '../../platform/reference-errors.ts';
 import type { App } from '../../platform/server.ts';
 import { createOutbox, type HttpServiceDefinition, type ServiceContext } from '../../platform/service.ts';
 import { apiKeyOf, type SagaConfig } from '../config.ts';
-import { estUuid, validerDemande } from '../domain/demande.ts';
+import { validerDemande } from '../domain/demande.ts';
 import { ETATS_SAGA, estEtatSaga } from '../domain/etats.ts';
 import { Orchestrator, type OrchestratorOptions } from '../application/orchestrator.ts';
 import type { Participants } from '../application/ports.ts';
@@ -23,7 +24,7 @@ import { HttpParticipants } from '../infrastructure/participants-http.ts';
 import { PgIdempotenceRepository } from '../infrastructure/pg-idempotence-repository.ts';
 import { PgSagaRepository } from '../infrastructure/pg-saga-repository.ts';
 import { startRecoveryLoop } from '../infrastructure/recovery-loop.ts';
-import { reponseCompensation, reponseDemarrage } from './erreurs.ts';
+import { reponseCompensation, reponseDemarrage, reponseErreur } from './erreurs.ts';
 import { startOnce } from './idempotence.ts';
 import { SagaBody } from './schemas.ts';
 
@@ -106,7 +107,7 @@ const ListeQuery = Type.Object({
 });
 
 function sagaId(raw: string): string {
-  if (!estUuid(raw)) throw badRequest('Identifiant de saga invalide', { field: 'saga_id', valeur: raw });
+  if (!isUuid(raw)) throw badRequest('Identifiant de saga invalide', { field: 'saga_id', valeur: raw });
   return raw.toLowerCase();
 }
 
@@ -165,10 +166,13 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
       },
     );
 
-    scope.get(`${P}/commandes/:saga_id/`, { schema: { tags: ['saga'], summary: "Une saga et l'historique de ses événements", params: SagaParams } }, async (req) => {
+    scope.get(`${P}/commandes/:saga_id/`, { schema: { tags: ['saga'], summary: "Une saga et l'historique de ses événements", params: SagaParams } }, async (req, reply) => {
       const id = sagaId(req.params.saga_id);
       const saga = await repo.trouver(id);
-      if (!saga) throw notFound(`Saga ${id} non trouvée`, { saga_id: id });
+      if (!saga) {
+        const r = reponseErreur(new DomainError('SAGA_NON_TROUVEE', { saga_id: id }));
+        return reply.code(r.status).send(r.body);
+      }
       const s = saga.instantane();
       return {
         saga_id: s.id,

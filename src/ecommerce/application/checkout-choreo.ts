@@ -15,7 +15,8 @@ import {
   verifierLignesDemandees,
   type ProduitPrix,
 } from '../domain/checkout-choreo.ts';
-import { decide, evolve, type Fait, type Publication } from '../domain/checkout-decider.ts';
+import { decide, evolve, type Decision, type Fait, type Publication } from '../domain/checkout-decider.ts';
+import { runDecider } from '../../platform/bus/decider-runner.ts';
 import { lignesCommande, montantsCommande, type AdresseLivraisonInput } from '../domain/commande.ts';
 import { RegleMetierError } from '../domain/errors.ts';
 import { adresseDuClient, clientActif } from './clients.ts';
@@ -131,9 +132,9 @@ type Fin = { outcome: 'succeeded' | 'failed'; seconds: number } | null;
 const PARTICIPANT_EVENTS: ReadonlySet<string> = new Set(['StockReserved', 'StockReservationFailed', 'OrderCreated', 'OrderCreationFailed', 'StockReleased']);
 
 /**
- * The saga's end in e-commerce: one handler for every entry of the checkout stream (group choreo-ecommerce). A thin
- * runner of the decider (domain/checkout-decider.ts): load the checkout → decide → write each fact, its events
- * (outbox) and the event's inbox row in one transaction → wake the relay.
+ * The saga's end in e-commerce: one handler for every entry of the checkout stream (group choreo-ecommerce). The
+ * decider (domain/checkout-decider.ts) run by the bus's generic runner (platform/bus/decider-runner.ts): load the
+ * checkout → decide → write each fact, its events (outbox) and the event's inbox row in one transaction → wake the relay.
  */
 export class FinSagaEcommerce {
   constructor(
@@ -145,33 +146,23 @@ export class FinSagaEcommerce {
   async handle(event: EventEnvelope): Promise<void> {
     if (event.stream !== STREAMS.checkout || !PARTICIPANT_EVENTS.has(event.type)) return; // our own events, other types
     const log = this.log.child({ correlation_id: event.correlation_id, event_id: event.event_id, type: event.type });
-    const result = await this.store.applyOnce(event.event_id, (uow) => this.appliquer(uow, event as CheckoutEvent, log));
-    if (!result.applied) {
-      log.debug('choreo: event already applied');
-      return;
-    }
-    const fin = result.value;
-    if (fin) {
-      this.store.wake();
-      this.metrics.ended(fin.outcome, fin.seconds);
-    }
+    const checkoutId = (event.payload as { checkout_id: string }).checkout_id;
+    const run = await runDecider({ once: (id, work) => this.store.applyOnce(id, work), wake: () => this.store.wake() }, event.event_id, {
+      load: async (uow: ChoreoUnitOfWork) => uow.checkout(checkoutId),
+      decide: (checkout: CheckoutChoreo) => decide({ type: 'EvenementRecu', event: event as CheckoutEvent }, checkout, { now: nowSeconds() }),
+      write: (uow, decision, checkout) => this.ecrireDecision(uow, checkout, decision, event, log),
+    });
+    if (!run.applied) return log.debug('choreo: event already applied');
+    if (run.state === null) return log.warn('choreo: event for a checkout ecommerce did not start; ignored');
+    if (run.written) this.metrics.ended(run.written.outcome, run.written.seconds);
   }
 
-  private async appliquer(uow: ChoreoUnitOfWork, event: CheckoutEvent, log: Logger): Promise<Fin> {
-    const checkoutId = (event.payload as { checkout_id: string }).checkout_id;
-    const checkout = await uow.checkout(checkoutId);
-    if (!checkout) {
-      log.warn('choreo: event for a checkout ecommerce did not start; ignored');
-      return null;
-    }
-    const decision = decide({ type: 'EvenementRecu', event }, checkout, { now: nowSeconds() });
+  /** Every fact of the decision, in order; the saga's end (and its published event) when one of them ended it. */
+  private async ecrireDecision(uow: ChoreoUnitOfWork, checkout: CheckoutChoreo, decision: Decision, cause: EventEnvelope, log: Logger) {
     if (decision.note) log.info({ status: checkout.status, step: checkout.step, deadline_fired: checkout.deadline_fired }, `choreo: ${decision.note}`);
     let fin: Fin = null;
-    for (const fait of decision.faits) {
-      const ended = await this.ecrire(uow, checkout, fait, event, log);
-      fin = ended ?? fin;
-    }
-    return fin;
+    for (const fait of decision.faits) fin = (await this.ecrire(uow, checkout, fait, cause, log)) ?? fin;
+    return { published: fin !== null, value: fin };
   }
 
   /** One fact's writes, in the consumed event's transaction. Returns the saga's end when this fact ended it. */

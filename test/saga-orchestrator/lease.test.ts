@@ -154,16 +154,16 @@ test('repository: a taken-over holder can neither write nor release its successo
   const t = new Date();
   const saga = Saga.creer({ id: randomUUID(), ...demande, echeance: new Date(t.getTime() + DEADLINE_MS), maintenant: t });
   saga.transitionner('VERIFICATION_STOCK', 'début', t);
-  const a = await repo.creer(saga, 'same-name', new Date(Date.now() - 1)); // already expired
-  const prise = await repo.prendre(saga.id, 'same-name', new Date(Date.now() + 60_000));
+  const a = await repo.create(saga, 'same-name', new Date(Date.now() - 1)); // already expired
+  const prise = await repo.take(saga.id, 'same-name', new Date(Date.now() + 60_000));
   assert.ok(prise);
   assert.equal(prise.bail.jeton, a.jeton + 1);
-  await repo.rendre(saga.id, a);
+  await repo.release(saga.id, a);
   const { rows } = await db.pool.query(`SELECT verrou_par, bail_jeton FROM saga_orchestrator.saga_commandes WHERE id = $1`, [saga.id]);
   assert.deepEqual([rows[0].verrou_par, Number(rows[0].bail_jeton)], ['same-name', prise.bail.jeton], 'successor still holds it');
   saga.transitionner('STOCK_VERIFIE', 'late write', new Date());
-  await assert.rejects(repo.enregistrer(saga, a), BailPerdu);
-  assert.equal((await repo.trouver(saga.id))!.etat, 'VERIFICATION_STOCK');
-  await repo.enregistrer(saga, prise.bail);
-  assert.equal((await repo.trouver(saga.id))!.etat, 'STOCK_VERIFIE');
+  await assert.rejects(repo.save(saga, a), BailPerdu);
+  assert.equal((await repo.find(saga.id))!.etat, 'VERIFICATION_STOCK');
+  await repo.save(saga, prise.bail);
+  assert.equal((await repo.find(saga.id))!.etat, 'STOCK_VERIFIE');
 });

@@ -38,7 +38,7 @@ async function crashed(etat: EtatSaga, options: { bailDansMs?: number } = {}): P
     if (vers === 'COMMANDE_CREEE') saga.enregistrerCommande('0b7c2f7e-1c1e-4a8e-9d1f-000000000001');
     saga.transitionner(vers, `crash test ${vers}`, t);
   }
-  await repo.creer(saga, 'dead-process', new Date(Date.now() + (options.bailDansMs ?? -1_000)));
+  await repo.create(saga, 'dead-process', new Date(Date.now() + (options.bailDansMs ?? -1_000)));
   return saga.id;
 }
 

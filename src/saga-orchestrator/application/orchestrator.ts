@@ -139,7 +139,7 @@ export class Orchestrator {
     const saga = Saga.creer({ id: sagaId, ...demande, echeance: new Date(t0 + this.deps.options.deadlineMs), maintenant });
     saga.appliquer(decide({ type: 'Advance' }, saga.instantane(), this.contexte(budget, maintenant)).events); // → VERIFICATION_STOCK
     // Held a little past its deadline: recovery takes over only once this request is surely over.
-    const bail = await this.deps.repo.creer(saga, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
+    const bail = await this.deps.repo.create(saga, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     this.deps.metrics.demarree(saga.magasinId);
     this.deps.metrics.etape('DEMARRAGE', 'SUCCESS', saga.magasinId);
     log.info({ magasin_id: saga.magasinId, lignes: saga.lignes.length }, 'saga started');
@@ -151,12 +151,12 @@ export class Orchestrator {
       if (error instanceof BailPerdu) {
         log.warn({ porteur: bail.porteur, jeton: bail.jeton }, 'saga lease expired or taken over before the request ended: stopped, nothing written');
         // The stored state is the new holder's, not this execution's unsaved one.
-        const stockee = await this.deps.repo.trouver(saga.id).catch(() => null);
+        const stockee = await this.deps.repo.find(saga.id).catch(() => null);
         return echec('SERVICE_INDISPONIBLE', { message: error.message }, { saga_id: saga.id, etat_final: stockee?.etat ?? null });
       }
       throw error;
     }
-    if (!saga.estTerminee) await this.deps.repo.rendre(saga.id, bail).catch(() => undefined);
+    if (!saga.estTerminee) await this.deps.repo.release(saga.id, bail).catch(() => undefined);
     return this.resultat(saga, exec);
   }
 
@@ -215,7 +215,7 @@ export class Orchestrator {
   private async apply(saga: Saga, d: Decision, exec: Execution): Promise<void> {
     saga.appliquer(d.events);
     for (const o of d.observations) if (o.type === 'Failed' || o.type === 'StepFailed') this.observe(saga, o, exec);
-    if (d.events.length > 0) await this.deps.repo.enregistrer(saga, exec.bail);
+    if (d.events.length > 0) await this.deps.repo.save(saga, exec.bail);
     for (const o of d.observations) if (o.type === 'StepSucceeded' || o.type === 'Compensated') this.observe(saga, o, exec);
   }
 
@@ -294,7 +294,7 @@ export class Orchestrator {
   async recover(id: string): Promise<EtatSaga | null> {
     const { repo } = this.deps;
     const t0 = this.now().getTime();
-    const prise = await repo.prendre(id, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
+    const prise = await repo.take(id, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     if (!prise) return null;
     const { saga, bail } = prise;
     const log = this.logFor(saga);
@@ -313,13 +313,13 @@ export class Orchestrator {
       log.warn({ porteur: bail.porteur, jeton: bail.jeton }, 'recovery: saga lease expired or taken over: stopped, nothing written');
       return null;
     } finally {
-      if (!saga.estTerminee) await repo.rendre(saga.id, bail).catch(() => undefined);
+      if (!saga.estTerminee) await repo.release(saga.id, bail).catch(() => undefined);
     }
   }
 
   /** One recovery pass: every orphan, one at a time. */
   async recoverOrphans(limite = 50): Promise<number> {
-    const ids = await this.deps.repo.orphelins(limite);
+    const ids = await this.deps.repo.orphans(limite);
     let n = 0;
     for (const id of ids) {
       try {
@@ -335,13 +335,13 @@ export class Orchestrator {
   /** Forces the compensation of an orphan (non-terminal, held by nobody). */
   async compenser(id: string): Promise<Resultat<CompensationForcee>> {
     const { repo } = this.deps;
-    const existante = await repo.trouver(id);
+    const existante = await repo.find(id);
     if (!existante) return echec('SAGA_NON_TROUVEE', { saga_id: id });
     if (existante.estTerminee) return echec('SAGA_DEJA_TERMINEE', { etat_actuel: existante.etat }, { saga_id: id, etat_final: existante.etat });
     const t0 = this.now().getTime();
-    const prise = await repo.prendre(id, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
+    const prise = await repo.take(id, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     if (!prise) {
-      const relue = await repo.trouver(id);
+      const relue = await repo.find(id);
       if (relue && ETATS_TERMINAUX.has(relue.etat)) return echec('SAGA_DEJA_TERMINEE', { etat_actuel: relue.etat }, { saga_id: id, etat_final: relue.etat });
       return echec('SAGA_EN_COURS', { etat_actuel: relue?.etat ?? existante.etat }, { saga_id: id });
     }
@@ -366,7 +366,7 @@ export class Orchestrator {
       this.logFor(saga).warn({ porteur: bail.porteur, jeton: bail.jeton }, 'forced compensation: saga lease expired or taken over: stopped');
       return echec('SAGA_EN_COURS', { message: error.message }, { saga_id: id });
     } finally {
-      if (!saga.estTerminee) await repo.rendre(saga.id, bail).catch(() => undefined);
+      if (!saga.estTerminee) await repo.release(saga.id, bail).catch(() => undefined);
     }
   }
 

@@ -51,22 +51,22 @@ export interface Bail {
 
 export interface SagaRepository {
   /** Inserts a new saga, its lines, its events and their outbox entries; the caller holds it until `bailJusqua`. */
-  creer(saga: Saga, porteur: string, bailJusqua: Date): Promise<Bail>;
+  create(saga: Saga, porteur: string, bailJusqua: Date): Promise<Bail>;
   /**
    * Saves the saga's state and appends the events not stored yet (with their outbox entries), in one transaction;
    * BailPerdu when the lease was taken over or has expired (nothing is written).
    */
-  enregistrer(saga: Saga, bail: Bail): Promise<void>;
-  trouver(id: string): Promise<Saga | null>;
-  lister(filtre: { etat?: EtatSaga; activesSeulement: boolean; limite: number }): Promise<{ total: number; sagas: SagaListee[] }>;
+  save(saga: Saga, bail: Bail): Promise<void>;
+  find(id: string): Promise<Saga | null>;
+  list(filtre: { etat?: EtatSaga; activesSeulement: boolean; limite: number }): Promise<{ total: number; sagas: SagaListee[] }>;
   /** Non-terminal sagas nobody holds (lease expired or never taken), oldest first. */
-  orphelins(limite: number): Promise<string[]>;
+  orphans(limite: number): Promise<string[]>;
   /** Takes a non-terminal saga nobody holds (with a new token); null when it is terminal or held. */
-  prendre(id: string, porteur: string, bailJusqua: Date): Promise<{ saga: Saga; bail: Bail } | null>;
+  take(id: string, porteur: string, bailJusqua: Date): Promise<{ saga: Saga; bail: Bail } | null>;
   /** Lets go of a saga so recovery may take it at once (only if `bail` still holds it). */
-  rendre(id: string, bail: Bail): Promise<void>;
+  release(id: string, bail: Bail): Promise<void>;
   /** Count of non-terminal sagas per state. */
-  compterActives(): Promise<Map<EtatSaga, number>>;
+  countActive(): Promise<Map<EtatSaga, number>>;
 }
 
 export interface SagaMetrics {

@@ -50,7 +50,7 @@ export function orchestratorOf(config: SagaConfig, ctx: ServiceContext, override
   const repo = new PgSagaRepository(ctx.pool, ctx.outbox ?? createOutbox(SCHEMA));
   const metrics = orchestratorMetrics(ctx.registry, {
     magasins: [config.DEFAULT_MAGASIN_ID.toLowerCase()],
-    actives: () => repo.compterActives(),
+    actives: () => repo.countActive(),
     log: ctx.log,
   });
   const participants =
@@ -185,7 +185,7 @@ function sagaRoutes(scope: App, deps: RouteDeps): void {
 
   scope.get(`${P}/commandes/:saga_id/`, { schema: { tags: ['saga'], summary: "Une saga et l'historique de ses événements", params: SagaParams } }, async (req, reply) => {
     const id = sagaId(req.params.saga_id);
-    const saga = await repo.trouver(id);
+    const saga = await repo.find(id);
     if (!saga) {
       const r = reponseErreur(new DomainError('SAGA_NON_TROUVEE', { saga_id: id }));
       return reply.code(r.status).send(r.body);
@@ -214,7 +214,7 @@ function listeRoutes(scope: App, repo: PgSagaRepository): void {
         throw badRequest("Le paramètre 'actives_seulement' doit valoir true ou false", { field: 'actives_seulement', valeur: actives_seulement });
       }
       const actives = actives_seulement !== undefined && ['true', '1'].includes(actives_seulement.toLowerCase());
-      const { total, sagas } = await repo.lister({ etat: estEtatSaga(etat) ? etat : undefined, activesSeulement: actives, limite: limite ?? 100 });
+      const { total, sagas } = await repo.list({ etat: estEtatSaga(etat) ? etat : undefined, activesSeulement: actives, limite: limite ?? 100 });
       return { success: true, total, filtres: { etat: etat ?? null, actives_seulement: actives }, sagas };
     },
   );

@@ -39,6 +39,6 @@ async function replay(repo: SagaRepository, existante: CleIdempotence, empreinte
     return reponseErreur(new DomainError('CLE_IDEMPOTENCE_REUTILISEE', details));
   }
   if (existante.reponse) return existante.reponse;
-  const saga = await repo.trouver(existante.sagaId);
+  const saga = await repo.find(existante.sagaId);
   return reponseErreur(new DomainError('REQUETE_EN_COURS', details, { saga_id: existante.sagaId, etat_final: saga?.etat ?? null }));
 }

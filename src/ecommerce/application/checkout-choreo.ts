@@ -18,7 +18,7 @@ import {
 import { decide, evolve, type Decision, type Fait, type Publication } from '../domain/checkout-decider.ts';
 import { runDecider } from '../../platform/bus/decider-runner.ts';
 import { lignesCommande, montantsCommande, type AdresseLivraisonInput } from '../domain/commande.ts';
-import { RegleMetierError } from '../domain/errors.ts';
+import { RegleMetierError } from '../domain/erreurs.ts';
 import { adresseDuClient, clientActif } from './clients.ts';
 import { refus } from './erreurs.ts';
 import type { CheckoutChoreo, ChoreoMetrics, ChoreoRepository, EcommerceDeps, ChoreoUnitOfWork, ReponseAcceptee, ReponseMemorisee } from './ports.ts';

@@ -1,7 +1,7 @@
 /** Client use cases: list, create, validate for an order. */
 import { randomUUID } from 'node:crypto';
 import { adresseComplete, nomComplet, normaliserClient, type NouveauClientInput } from '../domain/client.ts';
-import { RegleMetierError } from '../domain/errors.ts';
+import { RegleMetierError } from '../domain/erreurs.ts';
 import { RegleRefusee, refus } from './erreurs.ts';
 import { EmailDejaUtiliseError, type ClientEnregistre, type EcommerceDeps } from './ports.ts';
 

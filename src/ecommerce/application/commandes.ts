@@ -15,7 +15,7 @@ import {
   type AdresseLivraisonInput,
   type MontantsCommande,
 } from '../domain/commande.ts';
-import { RegleMetierError } from '../domain/errors.ts';
+import { RegleMetierError } from '../domain/erreurs.ts';
 import { arrondi2 } from '../domain/montant.ts';
 import { resumePanier, type LignePanier } from '../domain/panier.ts';
 import type { Logger } from '../../platform/logger.ts';

@@ -3,7 +3,7 @@
  * one table). No HTTP here.
  */
 import { DomainError } from '../../platform/errors.ts';
-import { RegleMetierError } from '../domain/errors.ts';
+import { RegleMetierError } from '../domain/erreurs.ts';
 import { ServiceIndisponibleError } from './ports.ts';
 
 export type CodeErreur =

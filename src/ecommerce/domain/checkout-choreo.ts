@@ -4,7 +4,7 @@
  * (checkout-decider.ts).
  */
 import type { Panier } from '../../contracts/events.ts';
-import { RegleMetierError } from './errors.ts';
+import { RegleMetierError } from './erreurs.ts';
 import { enCentimes, enMontant } from './montant.ts';
 import { prixLigne, resumePanier, type LignePanier } from './panier.ts';
 import { adresseLivraison, type AdresseLivraison, type AdresseLivraisonInput } from './commande.ts';

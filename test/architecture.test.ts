@@ -106,15 +106,6 @@ function importStatements(file: string): { names: string[]; spec: string }[] {
 const HTTP_ERROR_NAMES = new Set(['HttpError', 'badRequest', 'notFound', 'conflict', 'unavailable', 'httpErrorOf', 'ErrorTable']);
 const HTTP_MODULES = /(^fastify$|^@fastify\/|platform\/(server|error-table|reference-errors)\.ts$)/;
 
-// Application code of ecommerce still throws HttpError; removed when wip-S merges (issue 9, one error model).
-const KNOWN_HTTP_IN_APPLICATION = new Set([
-  'src/ecommerce/application/choreo.ts',
-  'src/ecommerce/application/clients.ts',
-  'src/ecommerce/application/commandes.ts',
-  'src/ecommerce/application/erreurs.ts',
-  'src/ecommerce/application/panier.ts',
-]);
-
 test('application and domain code know no HTTP: no Fastify, no server, no HttpError (one error model, ADR 0014)', () => {
   const layerDirs = [
     ...contexts.flatMap((ctx) => ['application', 'domain'].map((layer) => path.join(src, ctx, layer))),
@@ -125,7 +116,6 @@ test('application and domain code know no HTTP: no Fastify, no server, no HttpEr
   for (const dir of layerDirs) {
     for (const file of tsFiles(dir)) {
       const rel = path.relative(root, file).split(path.sep).join('/');
-      if (KNOWN_HTTP_IN_APPLICATION.has(rel)) continue;
       for (const { names, spec } of importStatements(file)) {
         if (HTTP_MODULES.test(spec)) violations.push(`${rel} → ${spec}`);
         else if (/platform\/errors\.ts$/.test(spec)) {

@@ -1,6 +1,6 @@
 /** The inventaire participant API (reservations) and stock reads, as its callers use them. */
 import { Type, type Static } from 'typebox';
-import { Compile } from 'typebox/compile';
+import { Value } from 'typebox/value';
 import { Quantite, Uuid } from './common.ts';
 
 export const LigneReservation = Type.Object({ produit_id: Uuid, quantite: Quantite }, { additionalProperties: false });
@@ -37,12 +37,13 @@ export type ReservationResponse = Static<typeof ReservationResponse>;
 export const ShortageDetails = Type.Object({ produit_id: Uuid, disponible: Type.Integer(), demande: Type.Integer() });
 export type ShortageDetails = Static<typeof ShortageDetails>;
 
-const isShortage = Compile(ShortageDetails);
-
-/** The shortage in a 409 body (`{error, details: ShortageDetails}`), checked against the schema; null for any other 409. */
-export function shortageOf(body: unknown): ShortageDetails | null {
+/**
+ * The one reader of a shortage: the details of a 409 body when they match `ShortageDetails` (returned as sent),
+ * undefined for any other body — inventaire's other 409s (a released or reused id) are not shortages.
+ */
+export function shortageOf(body: unknown): ShortageDetails | undefined {
   const details = typeof body === 'object' && body !== null ? (body as { details?: unknown }).details : undefined;
-  return isShortage.Check(details) ? (details as ShortageDetails) : null;
+  return Value.Check(ShortageDetails, details) ? details : undefined;
 }
 
 /** `GET /api/ddd/inventaire/stock-central/<produit_id>/` */

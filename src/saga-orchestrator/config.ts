@@ -1,8 +1,8 @@
 /** Environment of the saga orchestrator (port 8009). */
 import { Type, type Static } from 'typebox';
+import { UUID_PATTERN } from '../contracts/common.ts';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../platform/config.ts';
 
-const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 
 export const SagaConfigSchema = Type.Object({
   PORT: PortVar(8009),

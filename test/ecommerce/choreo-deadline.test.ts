@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import type { Panier } from '../../src/contracts/events.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createOutbox } from '../../src/platform/service.ts';
-import { declencherEcheances } from '../../src/ecommerce/application/choreo.ts';
-import { PgChoreoStore } from '../../src/ecommerce/infrastructure/choreo-store.ts';
+import { declencherEcheances } from '../../src/ecommerce/application/checkout-choreo.ts';
+import { PgChoreoRepository } from '../../src/ecommerce/infrastructure/choreo-repository.ts';
 import { C, P } from './fakes.ts';
 import { consumed, emittedAt, feed, ofType, startChoreoEnv, streamEvents, waitFor, type ChoreoEnv } from './choreo-support.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
@@ -44,7 +44,7 @@ const row = async (checkoutId: string) =>
 /** One watcher pass run by the test itself, with every running checkout made late. */
 async function passAfterBackdating(): Promise<number> {
   await env.pool.query(`UPDATE ecommerce.checkouts SET last_progress_at = now() - interval '1 hour' WHERE status = 'initiated'`);
-  const store = new PgChoreoStore(env.pool, createOutbox('ecommerce'));
+  const store = new PgChoreoRepository(env.pool, createOutbox('ecommerce'));
   return declencherEcheances(store, DEADLINE_MS, createLogger('test', 'silent'));
 }
 

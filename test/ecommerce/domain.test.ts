@@ -10,7 +10,7 @@ import {
 } from '../../src/ecommerce/domain/client.ts';
 import { ajouterAuPanier, modifierQuantite, prixLigne, resumePanier, type LignePanier } from '../../src/ecommerce/domain/panier.ts';
 import { adresseLivraison, ChampsAdresseManquants, fraisLivraison, lignesCommande, montantsCommande } from '../../src/ecommerce/domain/commande.ts';
-import { RegleMetierError } from '../../src/ecommerce/domain/errors.ts';
+import { RegleMetierError } from '../../src/ecommerce/domain/erreurs.ts';
 import { titre } from '../../src/ecommerce/domain/texte.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 

@@ -18,7 +18,7 @@ import { EVENT_SCHEMAS, STREAMS } from '../../src/contracts/events.ts';
 import { ajouterAuPanier, modifierQuantite, prixLigne, resumePanier, QUANTITE_MAX_PAR_PRODUIT, type LignePanier } from '../../src/ecommerce/domain/panier.ts';
 import { lignesCommande, montantsCommande, SEUIL_LIVRAISON_GRATUITE } from '../../src/ecommerce/domain/commande.ts';
 import { panierChoreo } from '../../src/ecommerce/domain/checkout-choreo.ts';
-import { RegleMetierError } from '../../src/ecommerce/domain/errors.ts';
+import { RegleMetierError } from '../../src/ecommerce/domain/erreurs.ts';
 import { augmentationPermise, estQuantiteOperation, estQuantiteStock, fusionnerLignes, memesLignes, ordreDeVerrouillage, QUANTITE_MAX } from '../../src/inventaire/domain/stock.ts';
 import { nouvelleLigne, totalLignes, sousTotal } from '../../src/commandes/domain/vente.ts';
 import { totalCommande } from '../../src/commandes/domain/commande-en-ligne.ts';

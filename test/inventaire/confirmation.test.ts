@@ -25,7 +25,7 @@ import { HttpInventaireClient as CommandesInventaire } from '../../src/commandes
 import { PgVenteRepository } from '../../src/commandes/infrastructure/vente-repository.ts';
 import { checkout, confirmerAupresInventaire } from '../../src/ecommerce/application/commandes.ts';
 import { HttpInventaireClient as EcommerceInventaire } from '../../src/ecommerce/infrastructure/clients-http.ts';
-import { PgEcommerceRepository } from '../../src/ecommerce/infrastructure/repository.ts';
+import { PgEcommerceRepository } from '../../src/ecommerce/infrastructure/ecommerce-repository.ts';
 import { FakeCatalogue as CommandesCatalogue, testConfig as commandesConfig } from '../commandes/fakes.ts';
 import { testConfig as ecommerceConfig } from '../ecommerce/fakes.ts';
 import { buildTestApp } from '../support/app.ts';

@@ -227,7 +227,7 @@ test('participants down past the deadline: answer in time with COMPENSATION_EN_C
   assert.ok(sample(actives, 'saga_actives_current', { etat: 'COMPENSATION_EN_COURS' })! >= 1);
   // Recovery retries the cancel when commandes is back; the stock is not released twice.
   h.gateway.reset();
-  assert.equal(await h.orchestrateur.reprendreOrphelins(), 1);
+  assert.equal(await h.orchestrator.recoverOrphans(), 1);
   const d = (await h.app.inject({ method: 'GET', url: `/api/saga/commandes/${res.json().saga_id}/` })).json();
   assert.equal(d.etat_actuel, 'SAGA_ANNULEE');
   assert.equal(h.gateway.callsTo('POST', R.annuler).length, 1);

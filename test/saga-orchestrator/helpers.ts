@@ -9,8 +9,8 @@ import type { App } from '../../src/platform/server.ts';
 import type { Pool } from '../../src/platform/db.ts';
 import { SEED } from '../../src/contracts/common.ts';
 import { SagaConfigSchema, type SagaConfig } from '../../src/saga-orchestrator/config.ts';
-import { orchestrateurDe, sagaOrchestratorService, type SagaOverrides } from '../../src/saga-orchestrator/http/app.ts';
-import type { Orchestrateur } from '../../src/saga-orchestrator/application/orchestrateur.ts';
+import { orchestratorOf, sagaOrchestratorService, type SagaOverrides } from '../../src/saga-orchestrator/http/app.ts';
+import type { Orchestrator } from '../../src/saga-orchestrator/application/orchestrator.ts';
 import { createServiceDatabase } from '../support/db.ts';
 import { startFakeGateway as startFakeHttpGateway, type FakeGateway, type FakeRoute, type Responder } from '../support/fake-gateway.ts';
 import { testContext } from '../support/app.ts';
@@ -62,7 +62,7 @@ export interface Harness {
   ctx: ServiceContext;
   config: SagaConfig;
   gateway: FakeGateway;
-  orchestrateur: Orchestrateur;
+  orchestrator: Orchestrator;
   close: () => Promise<void>;
 }
 
@@ -94,7 +94,7 @@ export async function startHarness(env: Record<string, string> = {}, overrides: 
     ctx,
     config,
     gateway,
-    orchestrateur: orchestrateurDe(config, ctx, o),
+    orchestrator: orchestratorOf(config, ctx, o),
     close: async () => {
       await app.close();
       await gateway.close();

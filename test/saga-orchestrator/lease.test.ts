@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createOutbox } from '../../src/platform/service.ts';
 import type { Pool } from '../../src/platform/db.ts';
-import { Orchestrateur } from '../../src/saga-orchestrator/application/orchestrateur.ts';
+import { Orchestrator } from '../../src/saga-orchestrator/application/orchestrator.ts';
 import { BailPerdu, type Participants, type SagaMetrics } from '../../src/saga-orchestrator/application/ports.ts';
 import type { Appel } from '../../src/saga-orchestrator/domain/saga-decider.ts';
 import { Saga } from '../../src/saga-orchestrator/domain/saga.ts';
@@ -62,11 +62,11 @@ function participants(commandeExiste: () => boolean) {
 const metrics: SagaMetrics = { demarree() {}, terminee() {}, echec() {}, etape() {}, compensation() {} };
 
 /** One orchestrator (one process, one `porteur` name, as routes and recovery share it) on a clock the test moves. */
-function orchestrateur(pool: Pool, p: Participants) {
+function orchestrator(pool: Pool, p: Participants) {
   let decalage = 0;
   const horloge = () => new Date(Date.now() + decalage);
   const repo = new PgSagaRepository(pool, createOutbox('saga_orchestrator'), horloge);
-  const o = new Orchestrateur({
+  const o = new Orchestrator({
     repo,
     participants: p,
     metrics,
@@ -93,14 +93,14 @@ const demande = { client_id: CLIENT, magasin_id: CENTRAL, lignes: [{ produit_id:
 
 test('a request stalled past its lease, taken over by recovery in the same process: its late write is refused', { timeout: 60_000 }, async () => {
   const part = participants(() => false);
-  const { o, avancer } = orchestrateur(db.pool, part.p);
+  const { o, avancer } = orchestrator(db.pool, part.p);
   const id = randomUUID();
-  const requete = o.demarrer(demande, id);
+  const requete = o.start(demande, id);
   await part.entree; // the request waits on commandes for the order
   avancer(DEADLINE_MS + 6_000); // … past its lease (deadline + 5 s)
 
   // Recovery (same process) takes the saga over: no order found, so it compensates and cancels it.
-  assert.equal(await o.reprendre(id), 'SAGA_ANNULEE');
+  assert.equal(await o.recover(id), 'SAGA_ANNULEE');
   assert.deepEqual(part.appels.slice(-2), ['annulerCommande', 'liberer']);
   const apresReprise = await ligne(db.pool, id);
   assert.equal(apresReprise.etat_actuel, 'SAGA_ANNULEE');
@@ -116,9 +116,9 @@ test('a request stalled past its lease, taken over by recovery in the same proce
 test('a request stalled past its lease, nobody took over yet: its write is refused, recovery then decides', { timeout: 60_000 }, async () => {
   let commandeCreee = false;
   const part = participants(() => commandeCreee);
-  const { o, avancer } = orchestrateur(db.pool, part.p);
+  const { o, avancer } = orchestrator(db.pool, part.p);
   const id = randomUUID();
-  const requete = o.demarrer(demande, id);
+  const requete = o.start(demande, id);
   await part.entree;
   const avant = await ligne(db.pool, id);
   avancer(DEADLINE_MS + 6_000);
@@ -129,18 +129,18 @@ test('a request stalled past its lease, nobody took over yet: its write is refus
   assert.deepEqual(await ligne(db.pool, id), avant, 'an expired lease writes nothing');
 
   // Recovery takes it (the lease is expired), finds the order and finishes the saga.
-  assert.equal(await o.reprendre(id), 'SAGA_TERMINEE');
+  assert.equal(await o.recover(id), 'SAGA_TERMINEE');
 });
 
 test('each execution gets its own holder id and a new fencing token on every acquisition', { timeout: 60_000 }, async () => {
   const part = participants(() => false);
-  const { o, avancer } = orchestrateur(db.pool, part.p);
+  const { o, avancer } = orchestrator(db.pool, part.p);
   const id = randomUUID();
-  const requete = o.demarrer(demande, id);
+  const requete = o.start(demande, id);
   await part.entree;
   const { rows: [pendant] } = await db.pool.query(`SELECT verrou_par, bail_jeton FROM saga_orchestrator.saga_commandes WHERE id = $1`, [id]);
   avancer(DEADLINE_MS + 6_000);
-  await o.reprendre(id);
+  await o.recover(id);
   const { rows: [apres] } = await db.pool.query(`SELECT verrou_par, bail_jeton FROM saga_orchestrator.saga_commandes WHERE id = $1`, [id]);
   part.repondre();
   await requete;
@@ -154,16 +154,16 @@ test('repository: a taken-over holder can neither write nor release its successo
   const t = new Date();
   const saga = Saga.creer({ id: randomUUID(), ...demande, echeance: new Date(t.getTime() + DEADLINE_MS), maintenant: t });
   saga.transitionner('VERIFICATION_STOCK', 'début', t);
-  const a = await repo.creer(saga, 'same-name', new Date(Date.now() - 1)); // already expired
-  const prise = await repo.prendre(saga.id, 'same-name', new Date(Date.now() + 60_000));
+  const a = await repo.create(saga, 'same-name', new Date(Date.now() - 1)); // already expired
+  const prise = await repo.take(saga.id, 'same-name', new Date(Date.now() + 60_000));
   assert.ok(prise);
   assert.equal(prise.bail.jeton, a.jeton + 1);
-  await repo.rendre(saga.id, a);
+  await repo.release(saga.id, a);
   const { rows } = await db.pool.query(`SELECT verrou_par, bail_jeton FROM saga_orchestrator.saga_commandes WHERE id = $1`, [saga.id]);
   assert.deepEqual([rows[0].verrou_par, Number(rows[0].bail_jeton)], ['same-name', prise.bail.jeton], 'successor still holds it');
   saga.transitionner('STOCK_VERIFIE', 'late write', new Date());
-  await assert.rejects(repo.enregistrer(saga, a), BailPerdu);
-  assert.equal((await repo.trouver(saga.id))!.etat, 'VERIFICATION_STOCK');
-  await repo.enregistrer(saga, prise.bail);
-  assert.equal((await repo.trouver(saga.id))!.etat, 'STOCK_VERIFIE');
+  await assert.rejects(repo.save(saga, a), BailPerdu);
+  assert.equal((await repo.find(saga.id))!.etat, 'VERIFICATION_STOCK');
+  await repo.save(saga, prise.bail);
+  assert.equal((await repo.find(saga.id))!.etat, 'STOCK_VERIFIE');
 });

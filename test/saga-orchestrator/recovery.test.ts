@@ -38,7 +38,7 @@ async function crashed(etat: EtatSaga, options: { bailDansMs?: number } = {}): P
     if (vers === 'COMMANDE_CREEE') saga.enregistrerCommande('0b7c2f7e-1c1e-4a8e-9d1f-000000000001');
     saga.transitionner(vers, `crash test ${vers}`, t);
   }
-  await repo.creer(saga, 'dead-process', new Date(Date.now() + (options.bailDansMs ?? -1_000)));
+  await repo.create(saga, 'dead-process', new Date(Date.now() + (options.bailDansMs ?? -1_000)));
   return saga.id;
 }
 
@@ -51,7 +51,7 @@ const compensations = () => h.gateway.calls.filter((c) => R.annuler.test(c.path)
 test('before the reservation: cancelled cleanly, nobody called', async () => {
   for (const etat of ['VERIFICATION_STOCK', 'STOCK_VERIFIE'] as const) {
     const id = await crashed(etat);
-    assert.equal(await h.orchestrateur.reprendre(id), 'SAGA_ANNULEE', etat);
+    assert.equal(await h.orchestrator.recover(id), 'SAGA_ANNULEE', etat);
     const d = await state(id);
     assert.deepEqual(steps(d).slice(-2), ['DELAI_DEPASSE>ECHEC_STOCK_INSUFFISANT', 'SAGA_ANNULEE>SAGA_ANNULEE']);
   }
@@ -65,7 +65,7 @@ test('a raw EN_ATTENTE row (no event, never leased) is cancelled too', async () 
     [id, CLIENT, CENTRAL],
   );
   await h.pool.query(`INSERT INTO saga_orchestrator.saga_lignes_commande (saga_id, position, produit_id, quantite) VALUES ($1, 1, $2, 1)`, [id, P1]);
-  assert.equal(await h.orchestrateur.reprendre(id), 'SAGA_ANNULEE');
+  assert.equal(await h.orchestrator.recover(id), 'SAGA_ANNULEE');
   assert.equal(h.gateway.calls.length, 0);
   const events = await outboxOf(h.pool, id);
   assert.deepEqual(events.map((e) => e.type), ['DELAI_DEPASSE', 'SAGA_ANNULEE']);
@@ -75,7 +75,7 @@ test('reservation asked (maybe applied) or done, no order: the reservation is re
   for (const etat of ['RESERVATION_STOCK', 'STOCK_RESERVE'] as const) {
     h.gateway.reset();
     const id = await crashed(etat);
-    assert.equal(await h.orchestrateur.reprendre(id), 'SAGA_ANNULEE', etat);
+    assert.equal(await h.orchestrator.recover(id), 'SAGA_ANNULEE', etat);
     assert.deepEqual(compensations(), ['liberer'], etat);
     assert.ok(h.gateway.calls[0]!.path.includes(id));
     const d = await state(id);
@@ -87,42 +87,42 @@ test('order asked: finished when commandes has it, compensated (annuler then lib
   const commandeId = randomUUID();
   h.gateway.on('GET', R.lireCommande, () => ({ status: 200, body: { commande_id: commandeId, statut: 'creee' } }));
   const existe = await crashed('CREATION_COMMANDE');
-  assert.equal(await h.orchestrateur.reprendre(existe), 'SAGA_TERMINEE');
+  assert.equal(await h.orchestrator.recover(existe), 'SAGA_TERMINEE');
   assert.equal((await state(existe)).commande_finale_id, commandeId);
   assert.deepEqual(compensations(), []);
 
   h.gateway.reset();
   const absente = await crashed('CREATION_COMMANDE');
-  assert.equal(await h.orchestrateur.reprendre(absente), 'SAGA_ANNULEE');
+  assert.equal(await h.orchestrator.recover(absente), 'SAGA_ANNULEE');
   assert.deepEqual(compensations(), ['annuler', 'liberer']);
 
   h.gateway.reset();
   h.gateway.on('GET', R.lireCommande, () => ({ status: 503, body: {} }));
   const inconnu = await crashed('CREATION_COMMANDE');
-  assert.equal(await h.orchestrateur.reprendre(inconnu), 'CREATION_COMMANDE', 'commandes down: wait, decide nothing');
+  assert.equal(await h.orchestrator.recover(inconnu), 'CREATION_COMMANDE', 'commandes down: wait, decide nothing');
   assert.deepEqual(compensations(), []);
 });
 
 test('order created: finished, nothing undone', async () => {
   const id = await crashed('COMMANDE_CREEE');
-  assert.equal(await h.orchestrateur.reprendre(id), 'SAGA_TERMINEE');
+  assert.equal(await h.orchestrator.recover(id), 'SAGA_TERMINEE');
   assert.equal(h.gateway.calls.length, 0);
   assert.deepEqual(steps(await state(id)).at(-1), 'SAGA_TERMINEE_SUCCES>SAGA_TERMINEE');
 });
 
 test('a saga whose executor still holds it is left alone', async () => {
   const id = await crashed('STOCK_RESERVE', { bailDansMs: 60_000 });
-  assert.equal(await h.orchestrateur.reprendre(id), null);
+  assert.equal(await h.orchestrator.recover(id), null);
   assert.equal((await state(id)).etat_actuel, 'STOCK_RESERVE');
   const res = await h.app.inject({ method: 'POST', url: `/api/saga/commandes/${id}/compenser/` });
   assert.equal(res.statusCode, 409);
   await h.pool.query(`UPDATE saga_orchestrator.saga_commandes SET verrou_jusqu_a = now() - interval '1 second' WHERE id = $1`, [id]);
-  assert.equal(await h.orchestrateur.reprendre(id), 'SAGA_ANNULEE');
+  assert.equal(await h.orchestrator.recover(id), 'SAGA_ANNULEE');
 });
 
 test('the background loop leaves no orphan', async () => {
   const ids = [await crashed('STOCK_VERIFIE'), await crashed('STOCK_RESERVE'), await crashed('COMMANDE_CREEE')];
-  const stop = startRecoveryLoop(h.orchestrateur, 50, createLogger('test', 'silent'));
+  const stop = startRecoveryLoop(h.orchestrator, 50, createLogger('test', 'silent'));
   try {
     const deadline = Date.now() + 10_000;
     for (;;) {

@@ -19,7 +19,7 @@ export class HttpInventaireClient implements InventaireClient {
     );
     if (res.status === 200 || res.status === 201) return { ok: true };
     if (res.status >= 500) throw new PeerUnavailableError('inventaire', `inventaire a répondu ${res.status}`, res.body);
-    const shortage = res.status === 409 ? shortageOf(res.body) : null;
+    const shortage = res.status === 409 ? shortageOf(res.body) : undefined;
     if (shortage) return { ok: false, kind: 'stock_insuffisant', ...shortage, message: errorText(res.body) };
     return { ok: false, kind: 'refusee', status: res.status, message: errorText(res.body), details: res.body };
   }

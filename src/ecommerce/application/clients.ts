@@ -1,10 +1,9 @@
 /** Client use cases: list, create, validate for an order. */
 import { randomUUID } from 'node:crypto';
-import { HttpError, badRequest, conflict, notFound } from '../../platform/errors.ts';
 import { adresseComplete, nomComplet, normaliserClient, type NouveauClientInput } from '../domain/client.ts';
-import { RegleMetierError } from '../domain/errors.ts';
-import type { EcommerceDeps } from './contexte.ts';
-import { EmailDejaUtiliseError, type ClientEnregistre } from './ports.ts';
+import { RegleMetierError } from '../domain/erreurs.ts';
+import { RegleRefusee, refus } from './erreurs.ts';
+import { EmailDejaUtiliseError, type ClientEnregistre, type EcommerceDeps } from './ports.ts';
 
 export const adresseDuClient = (c: ClientEnregistre) => ({
   rue: c.adresse_rue,
@@ -39,8 +38,7 @@ export async function creerClient(deps: EcommerceDeps, input: NouveauClientInput
     normalise = normaliserClient(input);
   } catch (error) {
     if (!(error instanceof RegleMetierError)) throw error;
-    const message = error.message.startsWith('Champ requis manquant') ? error.message : `Données invalides: ${error.message}`;
-    throw badRequest(message, error.details);
+    throw new RegleRefusee(error.message.startsWith('Champ requis manquant') ? 'REGLE_METIER' : 'DONNEES_INVALIDES', error.message, error.details);
   }
   try {
     const c = await deps.repo.creerClient(randomUUID(), normalise);
@@ -57,23 +55,23 @@ export async function creerClient(deps: EcommerceDeps, input: NouveauClientInput
       },
     };
   } catch (error) {
-    if (error instanceof EmailDejaUtiliseError) throw conflict(error.message, { champ: 'email', email: error.email });
+    if (error instanceof EmailDejaUtiliseError) throw refus('EMAIL_DEJA_UTILISE', { champ: 'email', email: error.email });
     throw error;
   }
 }
 
-/** The client, or the reference's 404/400 when it cannot order. */
+/** The client, or why it cannot order. */
 export async function clientActif(deps: EcommerceDeps, clientId: string, extra: Record<string, unknown> = {}): Promise<ClientEnregistre> {
   const client = await deps.repo.trouverClient(clientId);
-  if (!client) throw notFound('Client introuvable', { client_id: clientId }, extra);
-  if (!client.actif) throw new HttpError(400, 'Client inactif', { client_id: clientId }, extra);
+  if (!client) throw refus('CLIENT_INTROUVABLE', { client_id: clientId }, extra);
+  if (!client.actif) throw refus('CLIENT_INACTIF', { client_id: clientId }, extra);
   return client;
 }
 
 export async function validerClient(deps: EcommerceDeps, clientId: string) {
   const client = await deps.repo.trouverClient(clientId);
-  if (!client) throw notFound(`Client ${clientId} introuvable`, { client_id: clientId }, { valid: false });
-  if (!client.actif) throw badRequest(`Client ${clientId} inactif`, { client_id: clientId }, { valid: false });
+  if (!client) throw refus('CLIENT_INTROUVABLE', { client_id: clientId }, { valid: false });
+  if (!client.actif) throw refus('CLIENT_INACTIF', { client_id: clientId }, { valid: false });
   return {
     valid: true,
     client_id: client.id,

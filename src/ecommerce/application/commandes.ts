@@ -5,7 +5,6 @@
  * and no event is published (the choreographed checkout is the event-driven path).
  */
 import { randomUUID } from 'node:crypto';
-import { HttpError, badRequest, conflict } from '../../platform/errors.ts';
 import { confirmerApresEcriture, type Confirmer } from '../../platform/reservation-confirmation.ts';
 import {
   adresseLivraison,
@@ -14,14 +13,22 @@ import {
   montantsCommande,
   type AdresseLivraison,
   type AdresseLivraisonInput,
+  type MontantsCommande,
 } from '../domain/commande.ts';
-import { RegleMetierError } from '../domain/errors.ts';
+import { RegleMetierError } from '../domain/erreurs.ts';
 import { arrondi2 } from '../domain/montant.ts';
-import { resumePanier } from '../domain/panier.ts';
+import { resumePanier, type LignePanier } from '../domain/panier.ts';
+import type { Logger } from '../../platform/logger.ts';
 import { adresseDuClient, clientActif } from './clients.ts';
-import type { EcommerceDeps } from './contexte.ts';
-import { erreurService } from './erreurs.ts';
-import { ServiceIndisponibleError, type CommandeEnregistree } from './ports.ts';
+import { RegleRefusee, refus, serviceEnEchec } from './erreurs.ts';
+import {
+  ServiceIndisponibleError,
+  type ClientEnregistre,
+  type CommandeEnregistree,
+  type EcommerceDeps,
+  type InventaireClient,
+  type NouvelleCommande,
+} from './ports.ts';
 
 const ECHEC = { success: false } as const;
 
@@ -37,107 +44,132 @@ function estPanneBaseDeDonnees(error: unknown): boolean {
   return code.startsWith('08') || code.startsWith('57P') || code.startsWith('53') || code.startsWith('E');
 }
 
-export async function checkout(deps: EcommerceDeps, clientId: string, demande: DemandeCheckout) {
-  const client = await clientActif(deps, clientId, ECHEC);
-
-  // Without an address (or with an empty one) the client's stored address is used, as in the reference.
-  const donnees = demande.adresse_livraison;
-  let adresse: AdresseLivraison;
+/** Without an address (or with an empty one) the client's stored address is used, as in the reference. */
+function adresseDuCheckout(client: ClientEnregistre, donnees: AdresseLivraisonInput | null | undefined): AdresseLivraison {
   try {
-    adresse =
-      donnees && Object.keys(donnees).length > 0
-        ? adresseLivraison(donnees)
-        : adresseLivraison({ nom_destinataire: `${client.prenom} ${client.nom}`, ...adresseDuClient(client), livraison_express: false });
+    return donnees && Object.keys(donnees).length > 0
+      ? adresseLivraison(donnees)
+      : adresseLivraison({ nom_destinataire: `${client.prenom} ${client.nom}`, ...adresseDuClient(client), livraison_express: false });
   } catch (error) {
-    if (error instanceof RegleMetierError) {
-      throw error.message === 'Champs adresse manquants'
-        ? badRequest(error.message, error.details, ECHEC)
-        : badRequest(`Adresse de livraison invalide: ${error.message}`, error.details, ECHEC);
-    }
+    if (!(error instanceof RegleMetierError)) throw error;
+    throw new RegleRefusee(error.message === 'Champs adresse manquants' ? 'REGLE_METIER' : 'ADRESSE_INVALIDE', error.message, error.details, ECHEC);
+  }
+}
+
+function montantsDuCheckout(panier: readonly LignePanier[], express: boolean): MontantsCommande {
+  try {
+    return montantsCommande(panier, express);
+  } catch (error) {
+    if (error instanceof RegleMetierError) throw new RegleRefusee('REGLE_METIER', error.message, error.details, ECHEC);
     throw error;
   }
+}
 
-  const { lignes: panier } = await deps.repo.lirePanier(clientId);
-  let montants;
-  try {
-    montants = montantsCommande(panier, adresse.livraison_express);
-  } catch (error) {
-    if (error instanceof RegleMetierError) throw badRequest(error.message, error.details, ECHEC);
-    throw error;
-  }
+/** One checkout's reservation in inventaire, keyed by its id: made, released, and what the log says about it. */
+class ReservationCheckout {
+  constructor(
+    private readonly inventaire: InventaireClient,
+    readonly checkoutId: string,
+    readonly log: Logger,
+  ) {}
 
-  const checkoutId = randomUUID();
-  const log = deps.log.child({ correlation_id: checkoutId, client_id: clientId });
-  const liberer = async (raison: string): Promise<boolean> => {
+  /** Every line or none; a refusal or an outage is the checkout's answer (a reservation hidden by an outage is released). */
+  async reserver(panier: readonly LignePanier[]): Promise<void> {
     try {
-      await deps.inventaire.liberer(checkoutId);
-      log.info({ raison }, 'checkout: reservation released');
+      // a_confirmer: if this process dies before the order commits (or the release below fails), the reservation
+      // expires and inventaire's sweeper gives the stock back.
+      const reservation = await this.inventaire.reserver({
+        reservation_id: this.checkoutId,
+        lignes: panier.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite })),
+        a_confirmer: true,
+      });
+      if (reservation.statut === 'insuffisant') {
+        this.log.info({ details: reservation.details }, 'checkout: stock insuffisant');
+        throw refus('STOCK_INSUFFISANT', reservation.details, ECHEC);
+      }
+    } catch (error) {
+      if (!(error instanceof ServiceIndisponibleError)) throw error;
+      // A timeout or a 5xx may hide a reservation that was made: give it back (idempotent, unknown id is fine).
+      if (error.status === undefined || error.status >= 500) await this.liberer('réservation sans réponse claire');
+      this.log.warn({ err: error }, 'checkout: inventaire indisponible');
+      throw serviceEnEchec(error, ECHEC);
+    }
+  }
+
+  async liberer(raison: string): Promise<boolean> {
+    try {
+      await this.inventaire.liberer(this.checkoutId);
+      this.log.info({ raison }, 'checkout: reservation released');
       return true;
     } catch (error) {
       // Left reserved under checkout_id: an operator (or a retry of the release) can give it back.
-      log.error({ err: error, raison }, 'checkout: reservation NOT released');
+      this.log.error({ err: error, raison }, 'checkout: reservation NOT released');
       return false;
     }
-  };
-
-  try {
-    // a_confirmer: if this process dies before the order commits (or the release below fails), the reservation
-    // expires and inventaire's sweeper gives the stock back.
-    const reservation = await deps.inventaire.reserver({
-      reservation_id: checkoutId,
-      lignes: panier.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite })),
-      a_confirmer: true,
-    });
-    if (reservation.statut === 'insuffisant') {
-      log.info({ details: reservation.details }, 'checkout: stock insuffisant');
-      throw conflict('Stock insuffisant', reservation.details, ECHEC);
-    }
-  } catch (error) {
-    if (!(error instanceof ServiceIndisponibleError)) throw error;
-    // A timeout or a 5xx may hide a reservation that was made: give it back (idempotent, unknown id is fine).
-    if (error.status === undefined || error.status >= 500) await liberer('réservation sans réponse claire');
-    log.warn({ err: error }, 'checkout: inventaire indisponible');
-    throw erreurService(error, ECHEC);
   }
+}
 
-  const commandeId = randomUUID();
-  const lignes = lignesCommande(panier);
-  const notes = demande.notes?.trim() ?? '';
+/** The order and the emptied cart in one local transaction; on failure the reservation is released. */
+async function enregistrer(deps: EcommerceDeps, reservation: ReservationCheckout, commande: NouvelleCommande, panier: readonly LignePanier[]) {
+  const { checkoutId } = reservation;
   let resultat;
   try {
-    resultat = await deps.repo.enregistrerCommande(
-      { id: commandeId, checkout_id: checkoutId, client_id: clientId, montants, adresse, notes, lignes },
-      panier,
-    );
+    resultat = await deps.repo.enregistrerCommande(commande, panier);
   } catch (error) {
-    log.error({ err: error }, 'checkout: order transaction failed');
-    const liberee = await liberer('transaction locale échouée');
-    const panne = estPanneBaseDeDonnees(error);
-    throw new HttpError(
-      panne ? 503 : 500,
-      panne ? 'Base de données indisponible, commande non enregistrée' : "Erreur lors de l'enregistrement de la commande",
-      { checkout_id: checkoutId, reservation_liberee: liberee },
-      ECHEC,
-    );
+    reservation.log.error({ err: error }, 'checkout: order transaction failed');
+    const liberee = await reservation.liberer('transaction locale échouée');
+    const code = estPanneBaseDeDonnees(error) ? 'BASE_INDISPONIBLE' : 'ENREGISTREMENT_ECHOUE';
+    throw refus(code, { checkout_id: checkoutId, reservation_liberee: liberee }, ECHEC);
   }
   if (resultat === 'panier_modifie') {
-    await liberer('panier modifié pendant le checkout');
-    throw conflict('Panier modifié pendant le checkout', { checkout_id: checkoutId, message: 'Relancez le checkout' }, ECHEC);
+    await reservation.liberer('panier modifié pendant le checkout');
+    throw refus('PANIER_MODIFIE', { checkout_id: checkoutId, message: 'Relancez le checkout' }, ECHEC);
   }
+}
 
+/**
+ * Synchronous checkout: reserve every line, then write the order and empty the cart (one local transaction), then
+ * confirm the reservation. No transaction is open during a remote call.
+ */
+export async function checkout(deps: EcommerceDeps, clientId: string, demande: DemandeCheckout) {
+  const client = await clientActif(deps, clientId, ECHEC);
+  const adresse = adresseDuCheckout(client, demande.adresse_livraison);
+  const { lignes: panier } = await deps.repo.lirePanier(clientId);
+  const montants = montantsDuCheckout(panier, adresse.livraison_express);
+
+  const checkoutId = randomUUID();
+  const log = deps.log.child({ correlation_id: checkoutId, client_id: clientId });
+  const reservation = new ReservationCheckout(deps.inventaire, checkoutId, log);
+  await reservation.reserver(panier);
+
+  const commande: NouvelleCommande = {
+    id: randomUUID(),
+    checkout_id: checkoutId,
+    client_id: clientId,
+    montants,
+    adresse,
+    notes: demande.notes?.trim() ?? '',
+    lignes: lignesCommande(panier),
+  };
+  await enregistrer(deps, reservation, commande, panier);
   // The order row recorded the reservation as to confirm, in the order's transaction: a failure (or a crash) here
   // is retried by the confirmation loop, long before inventaire's expiry.
   await confirmerApresEcriture(deps.repo, confirmerAupresInventaire(deps.inventaire), checkoutId, log);
-  log.info({ commande_id: commandeId, total: montants.total }, 'checkout: order placed');
+  log.info({ commande_id: commande.id, total: montants.total }, 'checkout: order placed');
+  return checkoutDto(commande);
+}
+
+function checkoutDto(c: NouvelleCommande) {
+  const { montants, adresse } = c;
   return {
     success: true,
-    checkout_id: checkoutId,
-    commande_id: commandeId,
+    checkout_id: c.checkout_id,
+    commande_id: c.id,
     statut: 'finalise',
     message: 'Check-out terminé avec succès',
     timestamp: new Date().toISOString(),
     commande: {
-      client_id: clientId,
+      client_id: c.client_id,
       total: montants.total,
       sous_total: montants.sous_total,
       frais_livraison: montants.frais_livraison,
@@ -150,9 +182,9 @@ export async function checkout(deps: EcommerceDeps, clientId: string, demande: D
       },
       nombre_articles: montants.nombre_articles,
       nombre_produits: montants.nombre_produits,
-      notes,
+      notes: c.notes,
     },
-    produits: lignes,
+    produits: c.lignes,
     operations: { panier_vide: true, stocks_decremente: true, commande_creee: true, commande_sauvee: true },
   };
 }

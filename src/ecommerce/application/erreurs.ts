@@ -1,32 +1,65 @@
-/** Turns domain and upstream failures into HTTP answers with the reference's wording. */
-import { HttpError, badRequest } from '../../platform/errors.ts';
-import { RegleMetierError } from '../domain/errors.ts';
+/**
+ * ecommerce's refusal codes: use cases throw a DomainError with one of them (their status and message: http/erreurs.ts,
+ * one table). No HTTP here.
+ */
+import { DomainError } from '../../platform/errors.ts';
+import { RegleMetierError } from '../domain/erreurs.ts';
 import { ServiceIndisponibleError } from './ports.ts';
 
-export const NOMS_SERVICES = { catalogue: 'catalogue', inventaire: 'inventaire' } as const;
+export type CodeErreur =
+  | 'REGLE_METIER'
+  | 'DONNEES_INVALIDES'
+  | 'ADRESSE_INVALIDE'
+  | 'CLIENT_INTROUVABLE'
+  | 'CLIENT_INACTIF'
+  | 'EMAIL_DEJA_UTILISE'
+  | 'PRODUIT_INEXISTANT'
+  | 'PRODUIT_INACTIF'
+  | 'PRODUIT_INEXISTANT_OU_INACTIF'
+  | 'PRODUIT_HORS_PANIER'
+  | 'PANIER_INTROUVABLE'
+  | 'PANIER_MODIFIE'
+  | 'STOCK_ECOMMERCE_INSUFFISANT'
+  | 'STOCK_INSUFFISANT'
+  | 'CLE_IDEMPOTENCE_REUTILISEE'
+  | 'BASE_INDISPONIBLE'
+  | 'ENREGISTREMENT_ECHOUE'
+  | 'SERVICE_INDISPONIBLE'
+  | 'REPONSE_INATTENDUE';
 
-/**
- * An upstream that cannot be reached (or answers 5xx) is a 503; one that answers something we did not
- * expect (a 4xx other than the documented ones) is a 502. Never disguised as a business answer.
- */
-export function erreurService(e: ServiceIndisponibleError, extra: Record<string, unknown> = {}): HttpError {
-  const details = { service: e.service, raison: e.message, ...(e.status === undefined ? {} : { statut_http: e.status }) };
-  if (e.status !== undefined && e.status < 500) {
-    return new HttpError(502, `Réponse inattendue du service ${e.service}`, details, extra);
+type Contexte = Record<string, unknown>;
+
+export const refus = (code: CodeErreur, details: unknown = null, context: Contexte = {}): DomainError<CodeErreur> =>
+  new DomainError(code, details, context);
+
+/** A refusal that quotes the broken rule's own sentence (the reference's wording); its code says how it is framed. */
+export class RegleRefusee extends DomainError<CodeErreur> {
+  constructor(
+    code: 'REGLE_METIER' | 'DONNEES_INVALIDES' | 'ADRESSE_INVALIDE',
+    readonly regle: string,
+    details: unknown = null,
+    context: Contexte = {},
+  ) {
+    super(code, details, context);
   }
-  return new HttpError(503, `Service ${e.service} indisponible`, details, extra);
 }
 
-export const donneesInvalides = (e: RegleMetierError, extra: Record<string, unknown> = {}) =>
-  badRequest(`Données invalides: ${e.message}`, e.details, extra);
+/**
+ * An upstream that cannot be reached (or answers 5xx) is SERVICE_INDISPONIBLE; one that answers something we did not
+ * expect (a 4xx other than the documented ones) is REPONSE_INATTENDUE. Never disguised as a business answer.
+ */
+export function serviceEnEchec(e: ServiceIndisponibleError, context: Contexte = {}): DomainError<CodeErreur> {
+  const details = { service: e.service, raison: e.message, ...(e.status === undefined ? {} : { statut_http: e.status }) };
+  return refus(e.status !== undefined && e.status < 500 ? 'REPONSE_INATTENDUE' : 'SERVICE_INDISPONIBLE', details, context);
+}
 
-/** Maps the expected failures of a use case; anything else stays a 500 handled by the platform. */
-export async function traduire<T>(work: () => Promise<T>, extra: Record<string, unknown> = {}): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof ServiceIndisponibleError) throw erreurService(error, extra);
-    if (error instanceof RegleMetierError) throw donneesInvalides(error, extra);
-    throw error;
-  }
+/**
+ * The expected failures a use case lets through, as refusals: its own DomainError, a rule broken where no use case
+ * framed it otherwise (DONNEES_INVALIDES), an upstream in trouble. Undefined for anything else: a bug, a 500.
+ */
+export function commeRefus(error: unknown): DomainError<CodeErreur> | undefined {
+  if (error instanceof DomainError) return error as DomainError<CodeErreur>;
+  if (error instanceof ServiceIndisponibleError) return serviceEnEchec(error);
+  if (error instanceof RegleMetierError) return new RegleRefusee('DONNEES_INVALIDES', error.message, error.details);
+  return undefined;
 }

@@ -4,11 +4,12 @@
  * (checkout-decider.ts).
  */
 import type { Panier } from '../../contracts/events.ts';
-import { RegleMetierError } from './errors.ts';
+import { RegleMetierError } from './erreurs.ts';
 import { enCentimes, enMontant } from './montant.ts';
 import { prixLigne, resumePanier, type LignePanier } from './panier.ts';
 import { adresseLivraison, type AdresseLivraison, type AdresseLivraisonInput } from './commande.ts';
 import { estVide } from './texte.ts';
+import type { LigneReservation } from '../../contracts/inventaire.ts';
 
 /** A line of a choreographed checkout: the cart's cap of 99 does not apply, the bus contract's 1..1,000,000 does. */
 export const QUANTITE_MAX_CHOREO = 1_000_000;
@@ -16,17 +17,13 @@ export const LIGNES_MAX_CHOREO = 100;
 /** Largest order total the order tables hold (numeric(12,2) leaves room; the API's money type stops here). */
 export const TOTAL_MAX_CHOREO = 999_999_999.99;
 
-export interface LigneDemandee {
-  produit_id: string;
-  quantite: number;
-}
 
 export interface ProduitPrix {
   nom: string;
   prix: number;
 }
 
-export function verifierLignesDemandees(lignes: readonly LigneDemandee[]): void {
+export function verifierLignesDemandees(lignes: readonly LigneReservation[]): void {
   if (lignes.length === 0) throw new RegleMetierError('Panier vide', 'Impossible de faire un check-out avec un panier vide');
   if (lignes.length > LIGNES_MAX_CHOREO) {
     throw new RegleMetierError(`Au plus ${LIGNES_MAX_CHOREO} lignes par check-out`, { lignes: lignes.length, maximum: LIGNES_MAX_CHOREO });
@@ -43,7 +40,7 @@ export function verifierLignesDemandees(lignes: readonly LigneDemandee[]): void 
 }
 
 /** The cart carried by CheckoutInitiated, priced with the catalogue's current names and prices. */
-export function panierChoreo(clientId: string, lignes: readonly LigneDemandee[], produits: ReadonlyMap<string, ProduitPrix>): Panier {
+export function panierChoreo(clientId: string, lignes: readonly LigneReservation[], produits: ReadonlyMap<string, ProduitPrix>): Panier {
   verifierLignesDemandees(lignes);
   const pricees: LignePanier[] = lignes.map((l) => {
     const p = produits.get(l.produit_id);

@@ -8,7 +8,7 @@
  *
  * Inputs: a participant's event read on the checkout stream (`EvenementRecu`) and the step deadline's expiry
  * (`EcheanceDepassee`: the store found the step without progress for the deadline). `ctx.now` (seconds) is the clock.
- * The runner (application/choreo.ts) loads the state, asks `decide`, and writes each fact — state, outbox and the
+ * The runner (application/checkout-choreo.ts) loads the state, asks `decide`, and writes each fact — state, outbox and the
  * consumed event's inbox row in one transaction — then wakes the relay.
  *
  * The rules:

@@ -1,5 +1,5 @@
 /** Client rules (reference §2.5): normalised e-mail, names, Canadian postal code and phone. */
-import { RegleMetierError } from './errors.ts';
+import { RegleMetierError } from './erreurs.ts';
 import { estVide, titre } from './texte.ts';
 
 const EMAIL = /^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$/;

@@ -1,5 +1,5 @@
 /** Checkout rules (reference §2.5): shipping fee, delivery address, order amounts. */
-import { RegleMetierError } from './errors.ts';
+import { RegleMetierError } from './erreurs.ts';
 import { enCentimes, enMontant } from './montant.ts';
 import { prixLigne, resumePanier, type LignePanier } from './panier.ts';
 import { estVide } from './texte.ts';

@@ -1,5 +1,5 @@
 /** Cart rules (reference §2.5): one line per product, 0..99 per line, adding accumulates, 0 removes, price captured at add. */
-import { RegleMetierError } from './errors.ts';
+import { RegleMetierError } from './erreurs.ts';
 import { enCentimes, enMontant } from './montant.ts';
 
 export const QUANTITE_MAX_PAR_PRODUIT = 99;

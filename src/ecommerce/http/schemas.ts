@@ -1,10 +1,11 @@
 /** TypeBox schemas of the ecommerce API: every input is checked here, before any use case runs. */
 import { Type } from 'typebox';
+import { UUID_PATTERN } from '../../contracts/common.ts';
 
 /** Plain 8-4-4-4-12 hex: the `uuid` format alone also lets `urn:uuid:` through, which PostgreSQL rejects. */
 export const Uuid = Type.String({
   format: 'uuid',
-  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  pattern: UUID_PATTERN,
   description: 'UUID',
 });
 

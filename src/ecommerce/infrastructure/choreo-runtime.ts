@@ -8,9 +8,9 @@ import { startConsumer } from '../../platform/bus/consumer.ts';
 import { startBackgroundLoop } from '../../platform/background-loop.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { prom, type Registry } from '../../platform/metrics.ts';
-import { FinSagaEcommerce, declencherEcheances } from '../application/choreo.ts';
-import type { ChoreoMetrics, ChoreoStore } from '../application/choreo-ports.ts';
-import { CHOREO_CONSUMER, IDEMPOTENCE_RETENTION_MS } from './choreo-store.ts';
+import { FinSagaEcommerce, declencherEcheances } from '../application/checkout-choreo.ts';
+import type { ChoreoMetrics, ChoreoRepository } from '../application/ports.ts';
+import { CHOREO_CONSUMER, IDEMPOTENCE_RETENTION_MS } from './choreo-repository.ts';
 
 const SOURCE = 'ecommerce';
 const cache = new WeakMap<Registry, ChoreoMetrics>();
@@ -48,7 +48,7 @@ export function choreoMetrics(registry: Registry): ChoreoMetrics {
 
 export interface ChoreoRuntimeOptions {
   redisUrl: string;
-  store: ChoreoStore;
+  store: ChoreoRepository;
   log: Logger;
   registry: Registry;
   deadlineMs: number;
@@ -85,7 +85,7 @@ export function startChoreoRuntime(options: ChoreoRuntimeOptions): () => Promise
       await declencherEcheances(store, options.deadlineMs, log);
       if (Date.now() - lastPurge > 60_000) {
         lastPurge = Date.now();
-        await store.purgerIdempotence(IDEMPOTENCE_RETENTION_MS);
+        await store.purgeIdempotencyKeys(IDEMPOTENCE_RETENTION_MS);
       }
     },
     intervalMs: options.pollMs,

@@ -1,6 +1,6 @@
 /** HTTP clients to catalogue and inventaire (3 s timeout); no database transaction is ever open while they wait. */
 import { ServiceClient, UpstreamError } from '../../platform/http-client.ts';
-import type { ReservationRequest, ShortageDetails } from '../../contracts/inventaire.ts';
+import { shortageOf, type ReservationRequest } from '../../contracts/inventaire.ts';
 import {
   ServiceIndisponibleError,
   type CatalogueClient,
@@ -57,18 +57,9 @@ export class HttpInventaireClient implements InventaireClient {
       this.http.post<{ details?: unknown }>('/api/ddd/inventaire/reservations/', demande),
     );
     if (res.status === 200 || res.status === 201) return { statut: 'reservee' };
-    const d = (res.body?.details ?? null) as Partial<ShortageDetails> | null;
     // Only a shortage carries the line at fault; inventaire's other 409s (an id reused) are unexpected here.
-    if (res.status === 409 && d && typeof d.produit_id === 'string') {
-      return {
-        statut: 'insuffisant',
-        details: {
-          produit_id: d.produit_id,
-          disponible: typeof d.disponible === 'number' ? d.disponible : 0,
-          demande: typeof d.demande === 'number' ? d.demande : 0,
-        },
-      };
-    }
+    const d = res.status === 409 ? shortageOf(res.body) : undefined;
+    if (d) return { statut: 'insuffisant', details: { produit_id: d.produit_id, disponible: d.disponible, demande: d.demande } };
     throw indisponible('inventaire', res.status, res.body);
   }
 

@@ -2,12 +2,13 @@
 import type { EtatSaga } from '../domain/etats.ts';
 import type { Saga } from '../domain/saga.ts';
 import type { ActionCompensation, Appel, LigneCommande, ProduitLu, TypeEchec } from '../domain/saga-decider.ts';
+import type { LigneReservation } from '../../contracts/inventaire.ts';
 
 /** Every call takes the absolute time (ms since the epoch) after which it must not be waiting any more. */
 export interface Participants {
   magasins(deadline: number, correlationId?: string): Promise<Appel<{ magasins?: { id: string }[] }>>;
   produit(produitId: string, deadline: number, correlationId: string): Promise<Appel<ProduitLu>>;
-  reserver(reservationId: string, lignes: { produit_id: string; quantite: number }[], deadline: number): Promise<Appel<unknown>>;
+  reserver(reservationId: string, lignes: LigneReservation[], deadline: number): Promise<Appel<unknown>>;
   liberer(reservationId: string, deadline: number): Promise<Appel<unknown>>;
   creerCommande(
     commande: { reference_externe: string; client_id: string; magasin_id: string; lignes: LigneCommande[] },
@@ -50,22 +51,22 @@ export interface Bail {
 
 export interface SagaRepository {
   /** Inserts a new saga, its lines, its events and their outbox entries; the caller holds it until `bailJusqua`. */
-  creer(saga: Saga, porteur: string, bailJusqua: Date): Promise<Bail>;
+  create(saga: Saga, porteur: string, bailJusqua: Date): Promise<Bail>;
   /**
    * Saves the saga's state and appends the events not stored yet (with their outbox entries), in one transaction;
    * BailPerdu when the lease was taken over or has expired (nothing is written).
    */
-  enregistrer(saga: Saga, bail: Bail): Promise<void>;
-  trouver(id: string): Promise<Saga | null>;
-  lister(filtre: { etat?: EtatSaga; activesSeulement: boolean; limite: number }): Promise<{ total: number; sagas: SagaListee[] }>;
+  save(saga: Saga, bail: Bail): Promise<void>;
+  find(id: string): Promise<Saga | null>;
+  list(filtre: { etat?: EtatSaga; activesSeulement: boolean; limite: number }): Promise<{ total: number; sagas: SagaListee[] }>;
   /** Non-terminal sagas nobody holds (lease expired or never taken), oldest first. */
-  orphelins(limite: number): Promise<string[]>;
+  orphans(limite: number): Promise<string[]>;
   /** Takes a non-terminal saga nobody holds (with a new token); null when it is terminal or held. */
-  prendre(id: string, porteur: string, bailJusqua: Date): Promise<{ saga: Saga; bail: Bail } | null>;
+  take(id: string, porteur: string, bailJusqua: Date): Promise<{ saga: Saga; bail: Bail } | null>;
   /** Lets go of a saga so recovery may take it at once (only if `bail` still holds it). */
-  rendre(id: string, bail: Bail): Promise<void>;
+  release(id: string, bail: Bail): Promise<void>;
   /** Count of non-terminal sagas per state. */
-  compterActives(): Promise<Map<EtatSaga, number>>;
+  countActive(): Promise<Map<EtatSaga, number>>;
 }
 
 export interface SagaMetrics {
@@ -84,11 +85,11 @@ export interface CleIdempotence {
   reponse: { status: number; body: Record<string, unknown> } | null;
 }
 
-export interface IdempotenceStore {
+export interface IdempotenceRepository {
   /** Takes the key for `sagaId` (an expired one is taken over); otherwise returns what it holds. */
-  prendre(clientId: string, cle: string, empreinte: string, sagaId: string): Promise<{ prise: true } | { prise: false; existante: CleIdempotence }>;
+  take(clientId: string, cle: string, empreinte: string, sagaId: string): Promise<{ prise: true } | { prise: false; existante: CleIdempotence }>;
   /** Records the answer given under the key. */
-  memoriser(clientId: string, cle: string, reponse: { status: number; body: Record<string, unknown> }): Promise<void>;
+  remember(clientId: string, cle: string, reponse: { status: number; body: Record<string, unknown> }): Promise<void>;
   /** Lets the key go (nothing was written: the same key may be used again). */
-  liberer(clientId: string, cle: string, sagaId: string): Promise<void>;
+  release(clientId: string, cle: string, sagaId: string): Promise<void>;
 }

@@ -2,22 +2,24 @@
  * The POST body of a saga, checked exactly as sent, with the reference's French messages ("Le champ 'client_id'
  * est requis", "Ligne 1: …"). Lines naming the same product are merged (the reservation is all-or-nothing per product).
  */
+import { isUuid } from '../../contracts/common.ts';
+import type { LigneReservation } from '../../contracts/inventaire.ts';
+
 export interface DemandeSaga {
   client_id: string;
   magasin_id: string;
-  lignes: { produit_id: string; quantite: number }[];
+  lignes: LigneReservation[];
 }
 
 export type ResultatValidation = { ok: true; demande: DemandeSaga } | { ok: false; error: string; details: Record<string, unknown> };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const MAX_LIGNES = 100;
 export const MAX_QUANTITE = 1_000_000;
 const CHAMPS = new Set(['client_id', 'magasin_id', 'lignes']);
 // Accepted and ignored in a line: the reference's test endpoint sends them; prices always come from the catalogue.
 const CHAMPS_LIGNE = new Set(['produit_id', 'quantite', 'prix_unitaire', 'nom_produit']);
 
-export const estUuid = (v: unknown): v is string => typeof v === 'string' && UUID.test(v);
+const estUuid = (v: unknown): v is string => typeof v === 'string' && isUuid(v);
 const estObjet = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const refus = (error: string, details: Record<string, unknown>): ResultatValidation => ({ ok: false, error, details });
 

@@ -6,7 +6,7 @@
  *   evolve(state, event)         → the next state (pure: returns a new object)
  *
  * Time and ids are passed in (`ctx`), and so is the budget: `ctx.forwardDeadline` (forward steps stop there) and
- * `ctx.end` (everything stops there) are inputs like any other. The runner (application/orchestrateur.ts) is a
+ * `ctx.end` (everything stops there) are inputs like any other. The runner (application/orchestrator.ts) is a
  * generic loop: it asks `decide` for `Advance`, executes the commands it gets (participant calls through the
  * gateway), feeds each answer back as an input, folds the events with `evolve` and saves them under its fenced lease.
  *
@@ -25,6 +25,7 @@
  *   saga expires like on deadline (INTERRUPTION) and runs to its end.
  */
 import type { Appel } from '../../contracts/appel.ts';
+import { shortageOf, type LigneReservation } from '../../contracts/inventaire.ts';
 import { ETATS_SAGA, estTerminal, type EtatSaga, type TypeEvenement } from './etats.ts';
 
 // ------------------------------------------------------------------------------------------------ transition table
@@ -152,7 +153,7 @@ export interface DemandeInitiale {
   id: string;
   client_id: string;
   magasin_id: string;
-  lignes: { produit_id: string; quantite: number }[];
+  lignes: LigneReservation[];
   echeance: Date;
   maintenant: Date;
 }
@@ -239,7 +240,7 @@ export type SagaInput =
 /** What the runner must do. Every call carries the absolute time (ms) after which it must not wait any more. */
 export type SagaCommand =
   | { type: 'LireProduits'; produitIds: string[]; deadline: number }
-  | { type: 'Reserver'; reservationId: string; lignes: { produit_id: string; quantite: number }[]; deadline: number }
+  | { type: 'Reserver'; reservationId: string; lignes: LigneReservation[]; deadline: number }
   | { type: 'CreerCommande'; commande: { reference_externe: string; client_id: string; magasin_id: string; lignes: LigneCommande[] }; deadline: number }
   | { type: 'LireCommande'; referenceExterne: string; deadline: number }
   /** One compensation round: every action, in this order, each with its own deadline. */
@@ -460,7 +461,7 @@ function onReserver(s: SagaEtat, appel: Appel<unknown>, ctx: DecideContext): Dec
       [{ type: 'StepSucceeded', etape: 'RESERVATION_STOCK' }],
     );
   }
-  const penurie = appel.kind === 'rejected' && appel.status === 409 ? detailsPenurie(appel.body) : undefined;
+  const penurie = appel.kind === 'rejected' && appel.status === 409 ? shortageOf(appel.body) : undefined;
   if (penurie) {
     // All or nothing: nothing was reserved, nothing to release.
     return fail(s, ctx, { vers: 'ECHEC_STOCK_INSUFFISANT', issue: { kind: 'stock', details: penurie }, typeEchec: 'STOCK_INSUFFISANT', etape: 'RESERVATION_STOCK', message: 'Stock insuffisant', donnees: { ...penurie } }, attempts);
@@ -522,13 +523,6 @@ function interruption(s: SagaEtat, reason: 'reprise' | 'compensation_forcee', ct
   const expire = expiry(s, message, ctx, donnees);
   if (!expire) return decision();
   return decision([expire], [], [{ type: 'Failed', typeEchec: 'INTERRUPTION', etape: s.etat, message: 'saga interrupted' }]);
-}
-
-/** The 409 of a shortage carries {produit_id, disponible, demande}; other 409s (a released id…) are not shortages. */
-function detailsPenurie(body: unknown): Record<string, unknown> | undefined {
-  const details = (body as { details?: unknown } | null)?.details;
-  if (typeof details === 'object' && details !== null && 'produit_id' in details && 'disponible' in details) return details as Record<string, unknown>;
-  return undefined;
 }
 
 // ------------------------------------------------------------------------------------------------ evolve

@@ -4,7 +4,7 @@
  */
 import type { DomainError } from '../../platform/errors.ts';
 import type { CodeErreur, Resultat } from '../application/erreurs.ts';
-import type { CompensationForcee, SagaTerminee } from '../application/orchestrateur.ts';
+import type { CompensationForcee, SagaTerminee } from '../application/orchestrator.ts';
 
 export interface Reponse {
   status: number;

@@ -8,37 +8,37 @@
 import { requestFingerprint } from '../../platform/idempotency.ts';
 import { DomainError } from '../../platform/errors.ts';
 import type { DemandeSaga } from '../domain/demande.ts';
-import type { Orchestrateur } from '../application/orchestrateur.ts';
-import type { CleIdempotence, IdempotenceStore, SagaRepository } from '../application/ports.ts';
+import type { Orchestrator } from '../application/orchestrator.ts';
+import type { CleIdempotence, IdempotenceRepository, SagaRepository } from '../application/ports.ts';
 import { reponseDemarrage, reponseErreur, type Reponse } from './erreurs.ts';
 
-export async function demarrerUneFois(
-  deps: { orchestrateur: Orchestrateur; store: IdempotenceStore; repo: SagaRepository },
+export async function startOnce(
+  deps: { orchestrator: Orchestrator; store: IdempotenceRepository; repo: SagaRepository },
   demande: DemandeSaga,
   cle: string,
   sagaId: string,
 ): Promise<Reponse> {
   const empreinte = requestFingerprint(demande);
-  const prise = await deps.store.prendre(demande.client_id, cle, empreinte, sagaId);
-  if (!prise.prise) return rejouer(deps.repo, prise.existante, empreinte, cle);
+  const prise = await deps.store.take(demande.client_id, cle, empreinte, sagaId);
+  if (!prise.prise) return replay(deps.repo, prise.existante, empreinte, cle);
   let reponse: Reponse;
   try {
-    reponse = reponseDemarrage(await deps.orchestrateur.demarrer(demande, sagaId));
+    reponse = reponseDemarrage(await deps.orchestrator.start(demande, sagaId));
   } catch (error) {
-    await deps.store.liberer(demande.client_id, cle, sagaId).catch(() => undefined); // only if no saga was written
+    await deps.store.release(demande.client_id, cle, sagaId).catch(() => undefined); // only if no saga was written
     throw error;
   }
-  if (typeof reponse.body.saga_id === 'string') await deps.store.memoriser(demande.client_id, cle, reponse);
-  else await deps.store.liberer(demande.client_id, cle, sagaId);
+  if (typeof reponse.body.saga_id === 'string') await deps.store.remember(demande.client_id, cle, reponse);
+  else await deps.store.release(demande.client_id, cle, sagaId);
   return reponse;
 }
 
-async function rejouer(repo: SagaRepository, existante: CleIdempotence, empreinte: string, cle: string): Promise<Reponse> {
+async function replay(repo: SagaRepository, existante: CleIdempotence, empreinte: string, cle: string): Promise<Reponse> {
   const details = { idempotency_key: cle, saga_id: existante.sagaId };
   if (existante.empreinte !== empreinte) {
     return reponseErreur(new DomainError('CLE_IDEMPOTENCE_REUTILISEE', details));
   }
   if (existante.reponse) return existante.reponse;
-  const saga = await repo.trouver(existante.sagaId);
+  const saga = await repo.find(existante.sagaId);
   return reponseErreur(new DomainError('REQUETE_EN_COURS', details, { saga_id: existante.sagaId, etat_final: saga?.etat ?? null }));
 }

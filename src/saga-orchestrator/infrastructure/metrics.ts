@@ -20,6 +20,8 @@ export interface OrchestratorMetrics {
 
 const cache = new WeakMap<Registry, OrchestratorMetrics>();
 
+type Registers = Registry[];
+
 export function orchestratorMetrics(
   registry: Registry,
   options: { magasins: readonly string[]; actives?: () => Promise<Map<EtatSaga, number>>; log?: Logger },
@@ -27,6 +29,15 @@ export function orchestratorMetrics(
   const existing = cache.get(registry);
   if (existing) return existing;
   const r = [registry];
+  activesGauge(r, options.actives, options.log);
+  infoGauge(r);
+  const metrics: OrchestratorMetrics = { saga: sagaMetrics(r, options.magasins), calls: callMetrics(r) };
+  cache.set(registry, metrics);
+  return metrics;
+}
+
+/** The saga's own counters (saga_total, saga_duree_seconds, saga_echecs_total, saga_etapes_total, saga_compensations_total). */
+function sagaMetrics(r: Registers, magasins: readonly string[]): SagaMetrics {
   const total = new prom.Counter({ name: 'saga_total', help: 'Sagas started', labelNames: ['client_type', 'magasin'], registers: r });
   const duree = new prom.Histogram({
     name: 'saga_duree_seconds',
@@ -43,35 +54,35 @@ export function orchestratorMetrics(
     labelNames: ['type_compensation', 'magasin'],
     registers: r,
   });
-  const actives = options.actives;
-  new prom.Gauge({
-    name: 'saga_actives_current',
-    help: 'Non-terminal sagas per state (read from the database at each scrape)',
-    labelNames: ['etat'],
-    registers: r,
-    async collect() {
-      if (!actives) {
-        for (const e of ETATS_NON_TERMINAUX) this.set({ etat: e }, 0);
-        return;
-      }
-      try {
-        const counts = await actives();
-        for (const e of ETATS_NON_TERMINAUX) this.set({ etat: e }, counts.get(e) ?? 0);
-      } catch (error) {
-        options.log?.warn({ err: error }, 'saga_actives_current not refreshed: database unavailable');
-      }
-    },
-  });
-  const info = new prom.Gauge({
-    name: 'saga_orchestrator_info',
-    help: 'Saga orchestrator description',
-    labelNames: ['version', 'architecture', 'pattern', 'services_integres', 'communication'],
-    registers: r,
-  });
-  info.set(
-    { version: '1.0.0', architecture: 'DDD', pattern: 'saga-orchestree-synchrone', services_integres: 'catalogue,inventaire,commandes', communication: 'kong-api-gateway' },
-    1,
-  );
+
+  // Present from start.
+  const ETAPES = ['DEMARRAGE', 'VERIFICATION_STOCK', 'RECUPERATION_PRODUIT', 'RESERVATION_STOCK', 'CREATION_COMMANDE', 'COMPLETION'];
+  const ECHECS: [TypeEchec, string][] = [
+    ['STOCK_INSUFFISANT', 'RESERVATION_STOCK'],
+    ['PRODUIT_INTROUVABLE', 'VERIFICATION_STOCK'],
+    ['ERREUR_TECHNIQUE', 'SERVICE_EXTERNE'],
+    ['ERREUR_TECHNIQUE', 'RESERVATION_STOCK'],
+    ['ERREUR_TECHNIQUE', 'CREATION_COMMANDE'],
+    ['DELAI_DEPASSE', 'CREATION_COMMANDE'],
+  ];
+  for (const magasin of magasins) {
+    total.inc({ client_type: 'standard', magasin }, 0);
+    for (const etat_final of ['SAGA_TERMINEE', 'SAGA_ANNULEE']) duree.zero({ etat_final, magasin });
+    for (const [type_echec, etape_echec] of ECHECS) echecs.inc({ type_echec, etape_echec, magasin }, 0);
+    for (const etape of ETAPES) for (const statut of ['SUCCESS', 'FAILURE']) etapes.inc({ etape, statut, magasin }, 0);
+    for (const type_compensation of ['ANNULATION_COMMANDE', 'LIBERATION_STOCK']) compensations.inc({ type_compensation, magasin }, 0);
+  }
+  return {
+    demarree: (magasin) => total.inc({ client_type: 'standard', magasin }),
+    terminee: (etat_final, magasin, secondes) => duree.observe({ etat_final, magasin }, Math.max(0, secondes)),
+    echec: (type_echec, etape_echec, magasin) => echecs.inc({ type_echec, etape_echec, magasin }),
+    etape: (etape, statut, magasin) => etapes.inc({ etape, statut, magasin }),
+    compensation: (type: ActionCompensation, magasin) => compensations.inc({ type_compensation: type, magasin }),
+  };
+}
+
+/** services_externes_*: one count and one duration per call attempt to a participant. */
+function callMetrics(r: Registers): CallObserver {
   const appels = new prom.Counter({
     name: 'services_externes_calls_total',
     help: 'Calls to the participants through the gateway (one per attempt), by status code',
@@ -86,43 +97,50 @@ export function orchestratorMetrics(
     registers: r,
   });
 
-  // Present from start.
-  const ETAPES = ['DEMARRAGE', 'VERIFICATION_STOCK', 'RECUPERATION_PRODUIT', 'RESERVATION_STOCK', 'CREATION_COMMANDE', 'COMPLETION'];
-  const ECHECS: [TypeEchec, string][] = [
-    ['STOCK_INSUFFISANT', 'RESERVATION_STOCK'],
-    ['PRODUIT_INTROUVABLE', 'VERIFICATION_STOCK'],
-    ['ERREUR_TECHNIQUE', 'SERVICE_EXTERNE'],
-    ['ERREUR_TECHNIQUE', 'RESERVATION_STOCK'],
-    ['ERREUR_TECHNIQUE', 'CREATION_COMMANDE'],
-    ['DELAI_DEPASSE', 'CREATION_COMMANDE'],
-  ];
-  for (const magasin of options.magasins) {
-    total.inc({ client_type: 'standard', magasin }, 0);
-    for (const etat_final of ['SAGA_TERMINEE', 'SAGA_ANNULEE']) duree.zero({ etat_final, magasin });
-    for (const [type_echec, etape_echec] of ECHECS) echecs.inc({ type_echec, etape_echec, magasin }, 0);
-    for (const etape of ETAPES) for (const statut of ['SUCCESS', 'FAILURE']) etapes.inc({ etape, statut, magasin }, 0);
-    for (const type_compensation of ['ANNULATION_COMMANDE', 'LIBERATION_STOCK']) compensations.inc({ type_compensation, magasin }, 0);
-  }
   for (const { service, endpoint, ok } of ENDPOINTS) {
     appels.inc({ service, endpoint, status_code: ok }, 0);
     appelsDuree.zero({ service, endpoint });
   }
 
-  const metrics: OrchestratorMetrics = {
-    saga: {
-      demarree: (magasin) => total.inc({ client_type: 'standard', magasin }),
-      terminee: (etat_final, magasin, secondes) => duree.observe({ etat_final, magasin }, Math.max(0, secondes)),
-      echec: (type_echec, etape_echec, magasin) => echecs.inc({ type_echec, etape_echec, magasin }),
-      etape: (etape, statut, magasin) => etapes.inc({ etape, statut, magasin }),
-      compensation: (type: ActionCompensation, magasin) => compensations.inc({ type_compensation: type, magasin }),
-    },
-    calls: {
-      attempt: (service: Service, endpoint, status_code, seconds) => {
-        appels.inc({ service, endpoint, status_code });
-        appelsDuree.observe({ service, endpoint }, seconds);
-      },
+  return {
+    attempt: (service: Service, endpoint, status_code, seconds) => {
+      appels.inc({ service, endpoint, status_code });
+      appelsDuree.observe({ service, endpoint }, seconds);
     },
   };
-  cache.set(registry, metrics);
-  return metrics;
+}
+
+/** saga_actives_current: read from the database at each scrape (states that empty go back to 0). */
+function activesGauge(r: Registers, actives: (() => Promise<Map<EtatSaga, number>>) | undefined, log: Logger | undefined): void {
+  new prom.Gauge({
+    name: 'saga_actives_current',
+    help: 'Non-terminal sagas per state (read from the database at each scrape)',
+    labelNames: ['etat'],
+    registers: r,
+    async collect() {
+      if (!actives) {
+        for (const e of ETATS_NON_TERMINAUX) this.set({ etat: e }, 0);
+        return;
+      }
+      try {
+        const counts = await actives();
+        for (const e of ETATS_NON_TERMINAUX) this.set({ etat: e }, counts.get(e) ?? 0);
+      } catch (error) {
+        log?.warn({ err: error }, 'saga_actives_current not refreshed: database unavailable');
+      }
+    },
+  });
+}
+
+function infoGauge(r: Registers): void {
+  const info = new prom.Gauge({
+    name: 'saga_orchestrator_info',
+    help: 'Saga orchestrator description',
+    labelNames: ['version', 'architecture', 'pattern', 'services_integres', 'communication'],
+    registers: r,
+  });
+  info.set(
+    { version: '1.0.0', architecture: 'DDD', pattern: 'saga-orchestree-synchrone', services_integres: 'catalogue,inventaire,commandes', communication: 'kong-api-gateway' },
+    1,
+  );
 }

@@ -2,6 +2,7 @@
 import type { Participants } from '../application/ports.ts';
 import type { Appel, LigneCommande, ProduitLu } from '../domain/saga-decider.ts';
 import type { GatewayClient } from './gateway-client.ts';
+import type { LigneReservation } from '../../contracts/inventaire.ts';
 
 const seg = (v: string) => encodeURIComponent(v);
 
@@ -16,7 +17,7 @@ export class HttpParticipants implements Participants {
     return this.gateway.call<ProduitLu>('catalogue', 'produits', 'GET', `/api/ddd/catalogue/produits/${seg(produitId)}/`, undefined, deadline, correlationId);
   }
 
-  reserver(reservationId: string, lignes: { produit_id: string; quantite: number }[], deadline: number) {
+  reserver(reservationId: string, lignes: LigneReservation[], deadline: number) {
     // No magasin_id: the online checkout reserves from central stock.
     return this.gateway.call('inventaire', 'reservations', 'POST', '/api/ddd/inventaire/reservations/', { reservation_id: reservationId, lignes }, deadline, reservationId);
   }

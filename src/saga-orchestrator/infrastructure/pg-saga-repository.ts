@@ -81,7 +81,7 @@ export class PgSagaRepository implements SagaRepository {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async creer(saga: Saga, porteur: string, bailJusqua: Date): Promise<Bail> {
+  async create(saga: Saga, porteur: string, bailJusqua: Date): Promise<Bail> {
     const s = saga.instantane();
     await withTransaction(this.pool, async (c) => {
       await c.query(
@@ -123,7 +123,7 @@ export class PgSagaRepository implements SagaRepository {
     return { porteur, jeton: 1 };
   }
 
-  async enregistrer(saga: Saga, bail: Bail): Promise<void> {
+  async save(saga: Saga, bail: Bail): Promise<void> {
     const s = saga.instantane();
     const reservations = (s.donnees_contexte.reservation_stock_ids as Record<string, string> | undefined) ?? {};
     let nouveaux = 0;
@@ -193,7 +193,7 @@ export class PgSagaRepository implements SagaRepository {
     return nouveaux.length;
   }
 
-  async trouver(id: string): Promise<Saga | null> {
+  async find(id: string): Promise<Saga | null> {
     const { rows } = await this.pool.query<SagaRow>(`SELECT * FROM ${S}.saga_commandes WHERE id = $1`, [id]);
     const row = rows[0];
     if (!row) return null;
@@ -236,7 +236,7 @@ export class PgSagaRepository implements SagaRepository {
     });
   }
 
-  async lister(filtre: { etat?: EtatSaga; activesSeulement: boolean; limite: number }): Promise<{ total: number; sagas: SagaListee[] }> {
+  async list(filtre: { etat?: EtatSaga; activesSeulement: boolean; limite: number }): Promise<{ total: number; sagas: SagaListee[] }> {
     const where = `WHERE ($1::text IS NULL OR s.etat_actuel = $1) AND (NOT $2::boolean OR NOT s.est_terminee)`;
     const params = [filtre.etat ?? null, filtre.activesSeulement];
     const [total, page] = await Promise.all([
@@ -268,7 +268,7 @@ export class PgSagaRepository implements SagaRepository {
     };
   }
 
-  async orphelins(limite: number): Promise<string[]> {
+  async orphans(limite: number): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>(
       `SELECT id FROM ${S}.saga_commandes WHERE NOT est_terminee AND (verrou_jusqu_a IS NULL OR verrou_jusqu_a < $1)
        ORDER BY date_creation LIMIT $2`,
@@ -277,7 +277,7 @@ export class PgSagaRepository implements SagaRepository {
     return rows.map((r) => r.id);
   }
 
-  async prendre(id: string, porteur: string, bailJusqua: Date): Promise<{ saga: Saga; bail: Bail } | null> {
+  async take(id: string, porteur: string, bailJusqua: Date): Promise<{ saga: Saga; bail: Bail } | null> {
     const { rows } = await this.pool.query<{ bail_jeton: string }>(
       `UPDATE ${S}.saga_commandes SET verrou_par = $2, verrou_jusqu_a = $3, bail_jeton = bail_jeton + 1
        WHERE id = $1 AND NOT est_terminee AND (verrou_jusqu_a IS NULL OR verrou_jusqu_a < $4)
@@ -286,11 +286,11 @@ export class PgSagaRepository implements SagaRepository {
     );
     const jeton = rows[0]?.bail_jeton;
     if (jeton === undefined) return null;
-    const saga = await this.trouver(id);
+    const saga = await this.find(id);
     return saga ? { saga, bail: { porteur, jeton: Number(jeton) } } : null;
   }
 
-  async rendre(id: string, bail: Bail): Promise<void> {
+  async release(id: string, bail: Bail): Promise<void> {
     // By token: a holder that was taken over must not release its successor's lease.
     await this.pool.query(
       `UPDATE ${S}.saga_commandes SET verrou_par = NULL, verrou_jusqu_a = NULL WHERE id = $1 AND verrou_par = $2 AND bail_jeton = $3`,
@@ -298,7 +298,7 @@ export class PgSagaRepository implements SagaRepository {
     );
   }
 
-  async compterActives(): Promise<Map<EtatSaga, number>> {
+  async countActive(): Promise<Map<EtatSaga, number>> {
     const { rows } = await this.pool.query<{ etat_actuel: string; n: number }>(
       `SELECT etat_actuel, count(*)::int AS n FROM ${S}.saga_commandes WHERE NOT est_terminee GROUP BY etat_actuel`,
     );

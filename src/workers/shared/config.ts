@@ -3,9 +3,9 @@
  * defaults differ per worker.
  */
 import { Type, type Static } from 'typebox';
+import { UUID_PATTERN } from '../../contracts/common.ts';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
 
-const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 
 export function workerConfigSchema(defaultPort: number, defaultMaxDeliveries: number) {
   return Type.Object({

@@ -2,6 +2,8 @@
  * What the customer would be told about each step of their checkout (simulated e-mail, as the reference's
  * notification worker). Pure: an event in, a message out.
  */
+import type { LigneReservation } from '../../../contracts/inventaire.ts';
+
 export interface Message {
   channel: 'email';
   /** The client the message is for (the system knows clients by id; the address lives with ecommerce). */
@@ -16,7 +18,7 @@ interface CheckoutLike {
   commande_id?: string;
   detail?: string;
   panier?: { nombre_articles: number; total: number };
-  lignes?: { produit_id: string; quantite: number }[];
+  lignes?: LigneReservation[];
 }
 
 const money = (n: number) => `${n.toFixed(2)} $`;

@@ -1,10 +1,11 @@
 /**
- * The order step's runner — the rule is the decider (domain/order.ts): decode → call commandes (no transaction
- * open) → decide → one transaction writing the outcome event with the inbox row → wake the relay. Commandes is
+ * The order step — the rule is the decider (domain/order.ts), run by the bus's generic runner
+ * (platform/bus/decider-runner.ts): decode → call commandes (no transaction open) → decide → one transaction writing
+ * the outcome event with the inbox row → wake the relay. Commandes is
  * idempotent by reference_externe, so a repeat after a crash returns the same order.
  */
 import { STREAMS, newEvent, type CheckoutEvent, type EventEnvelope } from '../../../contracts/events.ts';
-import { applyOnce } from '../../../platform/bus/inbox.ts';
+import { inboxOnce, runDecider } from '../../../platform/bus/decider-runner.ts';
 import type { GatewayClient } from '../../shared/gateway-client.ts';
 import { alreadyApplied } from '../../shared/inbox.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
@@ -15,6 +16,7 @@ export const CONSUMER = 'order-creation';
 export function orderHandler(ctx: WorkerContext, gateway: GatewayClient, magasinId: string) {
   const { pool, schema, outbox } = ctx;
   if (!outbox) throw new Error('order-creation publishes: its outbox is required');
+  const bus = { once: inboxOnce(pool, schema, CONSUMER), wake: () => outbox.wake() };
   return async (event: EventEnvelope): Promise<void> => {
     if (event.stream !== STREAMS.checkout || event.type !== 'StockReserved') return;
     const reserved = (event as CheckoutEvent<'StockReserved'>).payload;
@@ -25,11 +27,16 @@ export function orderHandler(ctx: WorkerContext, gateway: GatewayClient, magasin
       return;
     }
     const appel = await gateway.post('commandes', '/api/v1/commandes-en-ligne/', orderRequest(reserved, magasinId), checkoutId);
-    const outcome = decide(reserved, appel, Date.now() / 1000);
-    const next = newEvent(STREAMS.checkout, outcome.type, outcome.payload, { correlationId: checkoutId, causationId: event.event_id });
-    const applied = await applyOnce(pool, schema, CONSUMER, event.event_id, (client) => outbox.add(client, next));
-    if (!applied) return;
-    outbox.wake();
+    const run = await runDecider(bus, event.event_id, {
+      load: async () => reserved,
+      decide: (state) => decide(state, appel, Date.now() / 1000),
+      write: async (client, decision) => {
+        await outbox.add(client, newEvent(STREAMS.checkout, decision.type, decision.payload, { correlationId: checkoutId, causationId: event.event_id }));
+        return { published: true, value: null };
+      },
+    });
+    if (!run.applied || !run.decision) return;
+    const outcome = run.decision;
     if (outcome.type === 'OrderCreated') log.info({ next: outcome.type, commande_id: outcome.payload.commande_id }, 'order created');
     else log.warn({ next: outcome.type, detail: outcome.payload.detail }, 'order creation failed');
   };

@@ -7,6 +7,7 @@
  */
 import type { Appel } from '../../../contracts/appel.ts';
 import type { CheckoutPayload } from '../../../contracts/events.ts';
+import { isUuid } from '../../../contracts/common.ts';
 
 export interface OrderRequest {
   reference_externe: string;
@@ -60,10 +61,9 @@ function answerOf(appel: Appel<unknown>): OrderAnswer {
   return commandeId ? { kind: 'created', commande_id: commandeId } : { kind: 'refused', status: appel.status, detail: 'réponse sans commande_id' };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The `commande_id` of a 201 body, when it is one. */
 export function commandeIdOf(body: unknown): string | undefined {
   const id = body && typeof body === 'object' ? (body as { commande_id?: unknown }).commande_id : undefined;
-  return typeof id === 'string' && UUID.test(id) ? id : undefined;
+  return typeof id === 'string' && isUuid(id) ? id : undefined;
 }

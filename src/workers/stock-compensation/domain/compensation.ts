@@ -15,11 +15,7 @@
 import type { Appel } from '../../../contracts/appel.ts';
 import { isUuid } from '../../../contracts/common.ts';
 import type { CheckoutPayload } from '../../../contracts/events.ts';
-
-export interface Ligne {
-  produit_id: string;
-  quantite: number;
-}
+import type { LigneReservation } from '../../../contracts/inventaire.ts';
 
 export type CompensationPlan = { checkout_id: string; client_id: string; announce: boolean };
 
@@ -31,7 +27,7 @@ export function planFor(type: string, payload: { checkout_id: string; client_id:
 
 export type CompensationDecision =
   /** Record the order-key cancel (the retry loop does it) and, if `announce`, StockReleased (once per checkout). */
-  | { type: 'released'; lignes: Ligne[]; cancelOrderKey: true; announce?: CheckoutPayload<'StockReleased'> }
+  | { type: 'released'; lignes: LigneReservation[]; cancelOrderKey: true; announce?: CheckoutPayload<'StockReleased'> }
   /** Nothing decided; `dependencyDown`: inventaire unavailable (wait), else a refusal (counts toward dead-lettering). */
   | { type: 'retry'; dependencyDown: boolean; status?: number; detail: string };
 
@@ -58,7 +54,7 @@ export function decide(plan: CompensationPlan, appel: Appel<unknown>, now: numbe
  * StockReleased contract accepts (UUID, 1 to 1,000,000): the relay refuses an invalid event, and a StockReleased
  * stuck in the outbox would leave the checkout waiting for it forever.
  */
-export function releasedLines(body: unknown): Ligne[] {
+export function releasedLines(body: unknown): LigneReservation[] {
   const lignes = body && typeof body === 'object' ? (body as { lignes?: unknown }).lignes : undefined;
   if (!Array.isArray(lignes)) return [];
   return lignes.flatMap((l: unknown) => {
@@ -69,7 +65,7 @@ export function releasedLines(body: unknown): Ligne[] {
   });
 }
 
-export function stockReleased(plan: CompensationPlan, lignes: Ligne[], now: number): CheckoutPayload<'StockReleased'> {
+export function stockReleased(plan: CompensationPlan, lignes: LigneReservation[], now: number): CheckoutPayload<'StockReleased'> {
   return { checkout_id: plan.checkout_id, client_id: plan.client_id, emitted_at: now, lignes };
 }
 

@@ -7,11 +7,8 @@
  */
 import type { Appel } from '../../../contracts/appel.ts';
 import type { CheckoutPayload } from '../../../contracts/events.ts';
+import { shortageOf, type LigneReservation } from '../../../contracts/inventaire.ts';
 
-export interface Ligne {
-  produit_id: string;
-  quantite: number;
-}
 
 /** What the call to inventaire gave, reduced to what the saga needs. */
 export type ReservationAnswer =
@@ -27,7 +24,7 @@ export type ReservationOutcome =
   | { type: 'retry'; detail: string; status?: number };
 
 /** The call to make: inventaire's reservation keyed by the checkout id; none when the basket is empty. */
-export function reserveCommand(initiated: CheckoutPayload<'CheckoutInitiated'>): { reservation_id: string; lignes: Ligne[] } | undefined {
+export function reserveCommand(initiated: CheckoutPayload<'CheckoutInitiated'>): { reservation_id: string; lignes: LigneReservation[] } | undefined {
   const lignes = reservationLines(initiated);
   return lignes.length === 0 ? undefined : { reservation_id: initiated.checkout_id, lignes };
 }
@@ -47,7 +44,7 @@ function answerOf(appel: Appel<unknown> | undefined): ReservationAnswer {
   return shortage ? { kind: 'shortage', ...shortage } : { kind: 'refused', detail: appel.detail };
 }
 
-export function reservationLines(initiated: CheckoutPayload<'CheckoutInitiated'>): Ligne[] {
+export function reservationLines(initiated: CheckoutPayload<'CheckoutInitiated'>): LigneReservation[] {
   return initiated.panier.produits.map((p) => ({ produit_id: p.produit_id, quantite: p.quantite }));
 }
 
@@ -77,12 +74,3 @@ export function reservationOutcome(
   }
 }
 
-/** Reads inventaire's 409 details `{produit_id, disponible, demande}` when they are there. */
-export function shortageOf(body: unknown): { produit_id: string; disponible: number; demande: number } | undefined {
-  if (!body || typeof body !== 'object') return undefined;
-  const details = (body as { details?: unknown }).details;
-  if (!details || typeof details !== 'object') return undefined;
-  const d = details as { produit_id?: unknown; disponible?: unknown; demande?: unknown };
-  if (typeof d.produit_id !== 'string' || typeof d.disponible !== 'number' || typeof d.demande !== 'number') return undefined;
-  return { produit_id: d.produit_id, disponible: d.disponible, demande: d.demande };
-}

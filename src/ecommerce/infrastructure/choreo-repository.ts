@@ -9,10 +9,9 @@ import type { Outbox } from '../../platform/service.ts';
 import type { EventEnvelope, Panier } from '../../contracts/events.ts';
 import type { AdresseLivraison } from '../domain/commande.ts';
 import type { EtapeChoreo, EtatCheckout, StatutChoreo } from '../domain/checkout-decider.ts';
-import type { NouvelleCommande } from '../application/ports.ts';
 import type {
   CheckoutChoreo,
-  ChoreoStore,
+  ChoreoRepository,
   ChoreoUnitOfWork,
   Idempotence,
   IssueTerminale,
@@ -20,7 +19,9 @@ import type {
   ReponseAcceptee,
   ReponseMemorisee,
   ResultatCreation,
-} from '../application/choreo-ports.ts';
+  NouvelleCommande,
+} from '../application/ports.ts';
+import type { LigneReservation } from '../../contracts/inventaire.ts';
 
 export const CHOREO_CONSUMER = 'choreo-ecommerce';
 export const IDEMPOTENCE_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -127,7 +128,7 @@ class PgChoreoUnitOfWork implements ChoreoUnitOfWork {
     );
   }
 
-  async retirerDuPanier(clientId: string, lignes: readonly { produit_id: string; quantite: number }[]): Promise<void> {
+  async retirerDuPanier(clientId: string, lignes: readonly LigneReservation[]): Promise<void> {
     const ids = lignes.map((l) => l.produit_id);
     const quantites = lignes.map((l) => l.quantite);
     // Lines ordered in full go; a line raised since the POST keeps what was added after it.
@@ -150,7 +151,7 @@ class PgChoreoUnitOfWork implements ChoreoUnitOfWork {
   }
 }
 
-export class PgChoreoStore implements ChoreoStore {
+export class PgChoreoRepository implements ChoreoRepository {
   constructor(
     private readonly pool: Pool,
     private readonly outbox: Outbox,
@@ -191,7 +192,7 @@ export class PgChoreoStore implements ChoreoStore {
     }
   }
 
-  async appliquerUneFois<T>(eventId: string, work: (uow: ChoreoUnitOfWork) => Promise<T>) {
+  async applyOnce<T>(eventId: string, work: (uow: ChoreoUnitOfWork) => Promise<T>) {
     let value: T | undefined;
     const applied = await applyOnce(this.pool, 'ecommerce', CHOREO_CONSUMER, eventId, async (tx) => {
       value = await work(new PgChoreoUnitOfWork(tx, this.outbox));
@@ -225,7 +226,7 @@ export class PgChoreoStore implements ChoreoStore {
     });
   }
 
-  async purgerIdempotence(retentionMs = this.retentionMs): Promise<number> {
+  async purgeIdempotencyKeys(retentionMs = this.retentionMs): Promise<number> {
     const { rowCount } = await this.pool.query(
       `DELETE FROM ecommerce.idempotency_keys WHERE created_at <= now() - make_interval(secs => $1)`,
       [retentionMs / 1000],
@@ -233,7 +234,7 @@ export class PgChoreoStore implements ChoreoStore {
     return rowCount ?? 0;
   }
 
-  reveiller(): void {
+  wake(): void {
     this.outbox.wake();
   }
 }

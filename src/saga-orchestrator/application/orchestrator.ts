@@ -48,7 +48,7 @@ export interface CompensationForcee {
   reservations_liberees: number;
 }
 
-export interface OrchestrateurOptions {
+export interface OrchestratorOptions {
   /** Whole budget of one POST (and of one recovery pass over a saga). */
   deadlineMs: number;
   /** Budget of one call attempt. */
@@ -59,14 +59,14 @@ export interface OrchestrateurOptions {
   compensationPauseMs?: number;
 }
 
-export interface OrchestrateurDeps {
+export interface OrchestratorDeps {
   repo: SagaRepository;
   participants: Participants;
   metrics: SagaMetrics;
   log: Logger;
   /** This process's name; each execution holds a saga under `<porteur>/<execution>` with its own fencing token. */
   porteur: string;
-  options: OrchestrateurOptions;
+  options: OrchestratorOptions;
   maintenant?: () => Date;
 }
 
@@ -93,11 +93,11 @@ interface Execution {
 const MARGE_MS = 250;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class Orchestrateur {
+export class Orchestrator {
   private magasinsConnus: { ids: Set<string>; lu: number } | undefined;
   private readonly now: () => Date;
 
-  constructor(private readonly deps: OrchestrateurDeps) {
+  constructor(private readonly deps: OrchestratorDeps) {
     this.now = deps.maintenant ?? (() => new Date());
   }
 
@@ -113,7 +113,7 @@ export class Orchestrateur {
   }
 
   /** A holder name of its own for each execution (a request's run, a recovery pass's run, a forced compensation). */
-  private porteurExecution(): string {
+  private holderName(): string {
     return `${this.deps.porteur}/${randomUUID().slice(0, 8)}`;
   }
 
@@ -123,7 +123,7 @@ export class Orchestrateur {
   }
 
   // ------------------------------------------------------------------------------------------------ POST /commandes/
-  async demarrer(demande: DemandeSaga, sagaId: string): Promise<Resultat<SagaTerminee>> {
+  async start(demande: DemandeSaga, sagaId: string): Promise<Resultat<SagaTerminee>> {
     const t0 = this.now().getTime();
     const budget = this.budget(t0, true);
     const log = this.logFor(sagaId);
@@ -139,24 +139,24 @@ export class Orchestrateur {
     const saga = Saga.creer({ id: sagaId, ...demande, echeance: new Date(t0 + this.deps.options.deadlineMs), maintenant });
     saga.appliquer(decide({ type: 'Advance' }, saga.instantane(), this.contexte(budget, maintenant)).events); // → VERIFICATION_STOCK
     // Held a little past its deadline: recovery takes over only once this request is surely over.
-    const bail = await this.deps.repo.creer(saga, this.porteurExecution(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
+    const bail = await this.deps.repo.create(saga, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     this.deps.metrics.demarree(saga.magasinId);
     this.deps.metrics.etape('DEMARRAGE', 'SUCCESS', saga.magasinId);
     log.info({ magasin_id: saga.magasinId, lignes: saga.lignes.length }, 'saga started');
 
     const exec = this.execution(bail, budget);
     try {
-      await this.avancer(saga, exec);
+      await this.run(saga, exec);
     } catch (error) {
       if (error instanceof BailPerdu) {
         log.warn({ porteur: bail.porteur, jeton: bail.jeton }, 'saga lease expired or taken over before the request ended: stopped, nothing written');
         // The stored state is the new holder's, not this execution's unsaved one.
-        const stockee = await this.deps.repo.trouver(saga.id).catch(() => null);
+        const stockee = await this.deps.repo.find(saga.id).catch(() => null);
         return echec('SERVICE_INDISPONIBLE', { message: error.message }, { saga_id: saga.id, etat_final: stockee?.etat ?? null });
       }
       throw error;
     }
-    if (!saga.estTerminee) await this.deps.repo.rendre(saga.id, bail).catch(() => undefined);
+    if (!saga.estTerminee) await this.deps.repo.release(saga.id, bail).catch(() => undefined);
     return this.resultat(saga, exec);
   }
 
@@ -185,7 +185,7 @@ export class Orchestrateur {
    * The generic loop: asks the decider for the next step until the saga is terminal or a command suspends it (a
    * failing compensation past its budget waits for recovery). Every rule lives in domain/saga-decider.ts.
    */
-  private async avancer(saga: Saga, exec: Execution): Promise<void> {
+  private async run(saga: Saga, exec: Execution): Promise<void> {
     while (!saga.estTerminee) {
       const suite = await this.step(saga, { type: 'Advance' }, exec);
       if (suite !== 'continue') return;
@@ -197,9 +197,9 @@ export class Orchestrateur {
   /** One input: decide, apply the decision, execute its commands (each answer fed back as the next input). */
   private async step(saga: Saga, input: SagaInput, exec: Execution, now?: Date): Promise<'continue' | 'stop' | 'idle'> {
     const d = decide(input, saga.instantane(), this.contexte(exec.budget, now));
-    await this.appliquer(saga, d, exec);
+    await this.apply(saga, d, exec);
     for (const command of d.commands) {
-      if ((await this.executer(saga, command, exec)) === 'stop') return 'stop';
+      if ((await this.execute(saga, command, exec)) === 'stop') return 'stop';
     }
     return d.events.length + d.commands.length > 0 ? 'continue' : 'idle';
   }
@@ -212,19 +212,19 @@ export class Orchestrateur {
    * Folds the events, reports failures, saves under the fenced lease (BailPerdu stops the execution), then reports
    * successes: a failure is counted even if the save is refused, a success only once stored.
    */
-  private async appliquer(saga: Saga, d: Decision, exec: Execution): Promise<void> {
+  private async apply(saga: Saga, d: Decision, exec: Execution): Promise<void> {
     saga.appliquer(d.events);
-    for (const o of d.observations) if (o.type === 'Failed' || o.type === 'StepFailed') this.observer(saga, o, exec);
-    if (d.events.length > 0) await this.deps.repo.enregistrer(saga, exec.bail);
-    for (const o of d.observations) if (o.type === 'StepSucceeded' || o.type === 'Compensated') this.observer(saga, o, exec);
+    for (const o of d.observations) if (o.type === 'Failed' || o.type === 'StepFailed') this.observe(saga, o, exec);
+    if (d.events.length > 0) await this.deps.repo.save(saga, exec.bail);
+    for (const o of d.observations) if (o.type === 'StepSucceeded' || o.type === 'Compensated') this.observe(saga, o, exec);
   }
 
-  private observer(saga: Saga, o: Observation, exec: Execution): void {
+  private observe(saga: Saga, o: Observation, exec: Execution): void {
     const { metrics } = this.deps;
     switch (o.type) {
       case 'Failed':
         if (o.issue) exec.issue = o.keepFirstIssue ? (exec.issue ?? o.issue) : o.issue;
-        this.compterEchec(saga, exec, o.typeEchec, o.etape);
+        this.countFailure(saga, exec, o.typeEchec, o.etape);
         this.logFor(saga).warn({ etape: o.etape, nouvel_etat: saga.etat, details: o.details }, o.message);
         return;
       case 'StepFailed':
@@ -239,7 +239,7 @@ export class Orchestrateur {
     }
   }
 
-  private compterEchec(saga: Saga, exec: Execution, type: TypeEchec, etape: string): void {
+  private countFailure(saga: Saga, exec: Execution, type: TypeEchec, etape: string): void {
     this.deps.metrics.etape(etape, 'FAILURE', saga.magasinId);
     if (exec.echecCompte) return;
     exec.echecCompte = true;
@@ -247,7 +247,7 @@ export class Orchestrateur {
   }
 
   /** Executes one command of the decider: a participant call whose answer goes back to the decider, or a pause. */
-  private async executer(saga: Saga, c: SagaCommand, exec: Execution): Promise<'continue' | 'stop' | 'idle'> {
+  private async execute(saga: Saga, c: SagaCommand, exec: Execution): Promise<'continue' | 'stop' | 'idle'> {
     const { participants } = this.deps;
     switch (c.type) {
       case 'LireProduits': {
@@ -261,7 +261,7 @@ export class Orchestrateur {
       case 'LireCommande':
         return this.step(saga, { type: 'LireCommandeAnswered', appel: await participants.lireCommande(c.referenceExterne, c.deadline) }, exec);
       case 'Compenser':
-        return this.compenser(saga, c.actions, exec);
+        return this.compensationRound(saga, c.actions, exec);
       case 'RetryCompensation':
         if (this.now().getTime() + exec.pause >= exec.budget.fin) return 'stop';
         await sleep(exec.pause);
@@ -273,7 +273,7 @@ export class Orchestrateur {
   }
 
   /** One compensation round: every action the decider listed, in its order and with its deadline. */
-  private async compenser(saga: Saga, actions: { action: ActionCompensation; deadline: number }[], exec: Execution) {
+  private async compensationRound(saga: Saga, actions: { action: ActionCompensation; deadline: number }[], exec: Execution) {
     let echec: string | undefined;
     for (const { action, deadline } of actions) {
       const appel =
@@ -291,10 +291,10 @@ export class Orchestrateur {
    * cancelled; reserved without an order it is compensated; with its order created it is finished. A saga stuck in
    * CREATION_COMMANDE asks commandes whether the order exists. Returns the state reached.
    */
-  async reprendre(id: string): Promise<EtatSaga | null> {
+  async recover(id: string): Promise<EtatSaga | null> {
     const { repo } = this.deps;
     const t0 = this.now().getTime();
-    const prise = await repo.prendre(id, this.porteurExecution(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
+    const prise = await repo.take(id, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     if (!prise) return null;
     const { saga, bail } = prise;
     const log = this.logFor(saga);
@@ -306,24 +306,24 @@ export class Orchestrateur {
         return saga.etat;
       }
       log.info({ etat }, 'recovery: resuming saga');
-      await this.avancer(saga, exec);
+      await this.run(saga, exec);
       return saga.etat;
     } catch (error) {
       if (!(error instanceof BailPerdu)) throw error;
       log.warn({ porteur: bail.porteur, jeton: bail.jeton }, 'recovery: saga lease expired or taken over: stopped, nothing written');
       return null;
     } finally {
-      if (!saga.estTerminee) await repo.rendre(saga.id, bail).catch(() => undefined);
+      if (!saga.estTerminee) await repo.release(saga.id, bail).catch(() => undefined);
     }
   }
 
   /** One recovery pass: every orphan, one at a time. */
-  async reprendreOrphelins(limite = 50): Promise<number> {
-    const ids = await this.deps.repo.orphelins(limite);
+  async recoverOrphans(limite = 50): Promise<number> {
+    const ids = await this.deps.repo.orphans(limite);
     let n = 0;
     for (const id of ids) {
       try {
-        if ((await this.reprendre(id)) !== null) n++;
+        if ((await this.recover(id)) !== null) n++;
       } catch (error) {
         this.logFor(id).error({ err: error }, 'recovery of a saga failed; next pass retries');
       }
@@ -333,15 +333,15 @@ export class Orchestrateur {
 
   // ------------------------------------------------------------------------------------------------ POST /compenser/
   /** Forces the compensation of an orphan (non-terminal, held by nobody). */
-  async forcerCompensation(id: string): Promise<Resultat<CompensationForcee>> {
+  async compenser(id: string): Promise<Resultat<CompensationForcee>> {
     const { repo } = this.deps;
-    const existante = await repo.trouver(id);
+    const existante = await repo.find(id);
     if (!existante) return echec('SAGA_NON_TROUVEE', { saga_id: id });
     if (existante.estTerminee) return echec('SAGA_DEJA_TERMINEE', { etat_actuel: existante.etat }, { saga_id: id, etat_final: existante.etat });
     const t0 = this.now().getTime();
-    const prise = await repo.prendre(id, this.porteurExecution(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
+    const prise = await repo.take(id, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     if (!prise) {
-      const relue = await repo.trouver(id);
+      const relue = await repo.find(id);
       if (relue && ETATS_TERMINAUX.has(relue.etat)) return echec('SAGA_DEJA_TERMINEE', { etat_actuel: relue.etat }, { saga_id: id, etat_final: relue.etat });
       return echec('SAGA_EN_COURS', { etat_actuel: relue?.etat ?? existante.etat }, { saga_id: id });
     }
@@ -350,11 +350,11 @@ export class Orchestrateur {
     try {
       if (saga.etat === 'COMMANDE_CREEE') {
         // The order exists: the only way left is to finish.
-        await this.avancer(saga, exec);
+        await this.run(saga, exec);
         return echec('COMMANDE_DEJA_CREEE', { commande_id: saga.commandeFinaleId }, { saga_id: id, etat_final: saga.etat });
       }
       await this.step(saga, { type: 'Resume', reason: 'compensation_forcee' }, exec);
-      await this.avancer(saga, exec);
+      await this.run(saga, exec);
       if (!saga.estTerminee) {
         const details = { message: 'Compensation inachevée, reprise automatique', actions_restantes: saga.compensationRestante };
         return echec('SERVICE_INDISPONIBLE', details, { saga_id: id, etat_final: saga.etat });
@@ -366,7 +366,7 @@ export class Orchestrateur {
       this.logFor(saga).warn({ porteur: bail.porteur, jeton: bail.jeton }, 'forced compensation: saga lease expired or taken over: stopped');
       return echec('SAGA_EN_COURS', { message: error.message }, { saga_id: id });
     } finally {
-      if (!saga.estTerminee) await repo.rendre(saga.id, bail).catch(() => undefined);
+      if (!saga.estTerminee) await repo.release(saga.id, bail).catch(() => undefined);
     }
   }
 

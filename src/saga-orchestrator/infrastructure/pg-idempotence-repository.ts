@@ -1,18 +1,18 @@
 /** Idempotency keys of the orchestrated POST in PostgreSQL (table saga_orchestrator.idempotency_keys). */
 import type { Pool } from '../../platform/db.ts';
-import type { CleIdempotence, IdempotenceStore } from '../application/ports.ts';
+import type { CleIdempotence, IdempotenceRepository } from '../application/ports.ts';
 
 const S = 'saga_orchestrator';
 const RETENTION_S = 24 * 3600;
 
-export class PgIdempotenceStore implements IdempotenceStore {
+export class PgIdempotenceRepository implements IdempotenceRepository {
   /** `stalledAfterMs`: a key whose request never wrote its saga is taken over once this much older (request budget). */
   constructor(
     private readonly pool: Pool,
     private readonly stalledAfterMs: number,
   ) {}
 
-  async prendre(clientId: string, cle: string, empreinte: string, sagaId: string): ReturnType<IdempotenceStore['prendre']> {
+  async take(clientId: string, cle: string, empreinte: string, sagaId: string): ReturnType<IdempotenceRepository['take']> {
     // One statement, so two requests with the same key cannot both take it. Taken over: an expired key, and a key
     // whose request died before writing its saga (no answer, no saga, older than a request's budget).
     const { rowCount } = await this.pool.query(
@@ -31,7 +31,7 @@ export class PgIdempotenceStore implements IdempotenceStore {
       [clientId, cle],
     );
     const row = rows[0];
-    if (!row) return this.prendre(clientId, cle, empreinte, sagaId); // let go meanwhile: try again
+    if (!row) return this.take(clientId, cle, empreinte, sagaId); // let go meanwhile: try again
     const existante: CleIdempotence = {
       empreinte: row.request_hash,
       sagaId: row.saga_id,
@@ -40,7 +40,7 @@ export class PgIdempotenceStore implements IdempotenceStore {
     return { prise: false, existante };
   }
 
-  async memoriser(clientId: string, cle: string, reponse: { status: number; body: Record<string, unknown> }): Promise<void> {
+  async remember(clientId: string, cle: string, reponse: { status: number; body: Record<string, unknown> }): Promise<void> {
     await this.pool.query(`UPDATE ${S}.idempotency_keys SET status = $3, response = $4 WHERE client_id = $1 AND key = $2`, [
       clientId,
       cle,
@@ -49,7 +49,7 @@ export class PgIdempotenceStore implements IdempotenceStore {
     ]);
   }
 
-  async liberer(clientId: string, cle: string, sagaId: string): Promise<void> {
+  async release(clientId: string, cle: string, sagaId: string): Promise<void> {
     await this.pool.query(
       `DELETE FROM ${S}.idempotency_keys k WHERE k.client_id = $1 AND k.key = $2 AND k.saga_id = $3
          AND NOT EXISTS (SELECT 1 FROM ${S}.saga_commandes s WHERE s.id = k.saga_id)`,

@@ -4,7 +4,6 @@
  * Catalogue is read before the write transaction, never during it. Every consumed event is applied once.
  */
 import { randomUUID } from 'node:crypto';
-import { badRequest, conflict } from '../../platform/errors.ts';
 import { requestFingerprint } from '../../platform/idempotency.ts';
 import { STREAMS, newEvent, type CheckoutEvent, type EventEnvelope } from '../../contracts/events.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -14,26 +13,26 @@ import {
   lignesDuPanierChoreo,
   panierChoreo,
   verifierLignesDemandees,
-  type LigneDemandee,
   type ProduitPrix,
 } from '../domain/checkout-choreo.ts';
-import { decide, evolve, type Fait, type Publication } from '../domain/checkout-decider.ts';
+import { decide, evolve, type Decision, type Fait, type Publication } from '../domain/checkout-decider.ts';
+import { runDecider } from '../../platform/bus/decider-runner.ts';
 import { lignesCommande, montantsCommande, type AdresseLivraisonInput } from '../domain/commande.ts';
-import { RegleMetierError } from '../domain/errors.ts';
+import { RegleMetierError } from '../domain/erreurs.ts';
 import { adresseDuClient, clientActif } from './clients.ts';
-import type { EcommerceDeps } from './contexte.ts';
-import { traduire } from './erreurs.ts';
-import type { CheckoutChoreo, ChoreoMetrics, ChoreoStore, ChoreoUnitOfWork, ReponseAcceptee, ReponseMemorisee } from './choreo-ports.ts';
+import { refus } from './erreurs.ts';
+import type { CheckoutChoreo, ChoreoMetrics, ChoreoRepository, EcommerceDeps, ChoreoUnitOfWork, ReponseAcceptee, ReponseMemorisee } from './ports.ts';
+import type { LigneReservation } from '../../contracts/inventaire.ts';
 
 export interface ChoreoDeps {
-  store: ChoreoStore;
+  store: ChoreoRepository;
   metrics: ChoreoMetrics;
   /** Base of the `follow` link (the event store as the caller reaches it). */
   publicEventStoreUrl: string;
 }
 
 export interface DemandeChoreo {
-  panier?: { lignes: LigneDemandee[] };
+  panier?: { lignes: LigneReservation[] };
   adresse_livraison?: AdresseLivraisonInput | null;
 }
 
@@ -41,13 +40,44 @@ const nowSeconds = () => Date.now() / 1000;
 
 function rejouer(memo: ReponseMemorisee, hash: string, key: string): ReponseAcceptee {
   if (memo.request_hash !== hash) {
-    throw conflict("Idempotency-Key déjà utilisée pour une autre requête", { idempotency_key: key, checkout_id: memo.response.checkout_id });
+    throw refus('CLE_IDEMPOTENCE_REUTILISEE', { idempotency_key: key, checkout_id: memo.response.checkout_id });
   }
   return memo.response;
 }
 
 export const followUrl = (base: string, checkoutId: string) =>
   `${base.replace(/\/+$/, '')}/api/event-store/replay/checkout/${checkoutId}`;
+
+/**
+ * Everything checked before anything is written: the client, the address, the lines (before any call: an empty or bad
+ * cart costs catalogue nothing), then the catalogue's names and prices.
+ */
+async function preparer(deps: EcommerceDeps, clientId: string, demande: DemandeChoreo) {
+  const client = await clientActif(deps, clientId);
+  const adresse = adresseChoreo(demande.adresse_livraison, { nom_destinataire: `${client.prenom} ${client.nom}`, ...adresseDuClient(client) });
+  const enregistre = demande.panier === undefined;
+  const lignes: LigneReservation[] = enregistre
+    ? (await deps.repo.lirePanier(clientId)).lignes.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite }))
+    : demande.panier!.lignes.map((l) => ({ produit_id: l.produit_id.toLowerCase(), quantite: l.quantite }));
+  verifierLignesDemandees(lignes); // before any call: an empty or bad cart costs catalogue nothing
+  const produits = new Map<string, ProduitPrix>();
+  const inconnus: string[] = [];
+  const inactifs: string[] = [];
+  await Promise.all(
+    lignes.map(async (l) => {
+      const p = await deps.catalogue.produit(l.produit_id);
+      if (!p) inconnus.push(l.produit_id);
+      else if (!p.actif) inactifs.push(l.produit_id);
+      else produits.set(l.produit_id, { nom: p.nom, prix: p.prix });
+    }),
+  );
+  if (inconnus.length > 0) throw refus('PRODUIT_INEXISTANT', { produits: inconnus.sort() });
+  if (inactifs.length > 0) throw refus('PRODUIT_INACTIF', { produits: inactifs.sort() });
+  const panier = panierChoreo(clientId, lignes, produits);
+  // The order written at the end uses these rules: a cart they refuse is refused now, not after the saga.
+  montantsCommande(lignesDuPanierChoreo(panier), adresse.livraison_express);
+  return { client, panier, adresse, enregistre };
+}
 
 /** POST …/checkout/choreo/: validates everything, then accepts (202) or writes nothing. */
 export async function initierCheckoutChoreo(
@@ -63,32 +93,7 @@ export async function initierCheckoutChoreo(
     if (memo) return rejouer(memo, hash, idempotencyKey);
   }
 
-  const { client, panier, adresse, enregistre } = await traduire(async () => {
-    const client = await clientActif(deps, clientId);
-    const adresse = adresseChoreo(demande.adresse_livraison, { nom_destinataire: `${client.prenom} ${client.nom}`, ...adresseDuClient(client) });
-    const enregistre = demande.panier === undefined;
-    const lignes: LigneDemandee[] = enregistre
-      ? (await deps.repo.lirePanier(clientId)).lignes.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite }))
-      : demande.panier!.lignes.map((l) => ({ produit_id: l.produit_id.toLowerCase(), quantite: l.quantite }));
-    verifierLignesDemandees(lignes); // before any call: an empty or bad cart costs catalogue nothing
-    const produits = new Map<string, ProduitPrix>();
-    const inconnus: string[] = [];
-    const inactifs: string[] = [];
-    await Promise.all(
-      lignes.map(async (l) => {
-        const p = await deps.catalogue.produit(l.produit_id);
-        if (!p) inconnus.push(l.produit_id);
-        else if (!p.actif) inactifs.push(l.produit_id);
-        else produits.set(l.produit_id, { nom: p.nom, prix: p.prix });
-      }),
-    );
-    if (inconnus.length > 0) throw badRequest('Produit inexistant dans le catalogue', { produits: inconnus.sort() });
-    if (inactifs.length > 0) throw badRequest('Produit inactif dans le catalogue', { produits: inactifs.sort() });
-    const panier = panierChoreo(clientId, lignes, produits);
-    // The order written at the end uses these rules: a cart they refuse is refused now, not after the saga.
-    montantsCommande(lignesDuPanierChoreo(panier), adresse.livraison_express);
-    return { client, panier, adresse, enregistre };
-  });
+  const { client, panier, adresse, enregistre } = await preparer(deps, clientId, demande);
 
   const checkoutId = randomUUID();
   const reponse: ReponseAcceptee = { accepted: true, checkout_id: checkoutId, follow: followUrl(choreo.publicEventStoreUrl, checkoutId) };
@@ -113,7 +118,7 @@ export async function initierCheckoutChoreo(
   );
   // A concurrent request with the same key won: answer as it did (or 409 for another body).
   if (!resultat.cree) return rejouer(resultat.existante, hash, idempotencyKey!);
-  choreo.store.reveiller();
+  choreo.store.wake();
   choreo.metrics.started();
   deps.log.info(
     { correlation_id: checkoutId, client_id: client.id, lignes: panier.produits.length, total: panier.total, panier_enregistre: enregistre },
@@ -127,13 +132,13 @@ type Fin = { outcome: 'succeeded' | 'failed'; seconds: number } | null;
 const PARTICIPANT_EVENTS: ReadonlySet<string> = new Set(['StockReserved', 'StockReservationFailed', 'OrderCreated', 'OrderCreationFailed', 'StockReleased']);
 
 /**
- * The saga's end in e-commerce: one handler for every entry of the checkout stream (group choreo-ecommerce). A thin
- * runner of the decider (domain/checkout-decider.ts): load the checkout → decide → write each fact, its events
- * (outbox) and the event's inbox row in one transaction → wake the relay.
+ * The saga's end in e-commerce: one handler for every entry of the checkout stream (group choreo-ecommerce). The
+ * decider (domain/checkout-decider.ts) run by the bus's generic runner (platform/bus/decider-runner.ts): load the
+ * checkout → decide → write each fact, its events (outbox) and the event's inbox row in one transaction → wake the relay.
  */
 export class FinSagaEcommerce {
   constructor(
-    private readonly store: ChoreoStore,
+    private readonly store: ChoreoRepository,
     private readonly metrics: ChoreoMetrics,
     private readonly log: Logger,
   ) {}
@@ -141,33 +146,23 @@ export class FinSagaEcommerce {
   async handle(event: EventEnvelope): Promise<void> {
     if (event.stream !== STREAMS.checkout || !PARTICIPANT_EVENTS.has(event.type)) return; // our own events, other types
     const log = this.log.child({ correlation_id: event.correlation_id, event_id: event.event_id, type: event.type });
-    const result = await this.store.appliquerUneFois(event.event_id, (uow) => this.appliquer(uow, event as CheckoutEvent, log));
-    if (!result.applied) {
-      log.debug('choreo: event already applied');
-      return;
-    }
-    const fin = result.value;
-    if (fin) {
-      this.store.reveiller();
-      this.metrics.ended(fin.outcome, fin.seconds);
-    }
+    const checkoutId = (event.payload as { checkout_id: string }).checkout_id;
+    const run = await runDecider({ once: (id, work) => this.store.applyOnce(id, work), wake: () => this.store.wake() }, event.event_id, {
+      load: async (uow: ChoreoUnitOfWork) => uow.checkout(checkoutId),
+      decide: (checkout: CheckoutChoreo) => decide({ type: 'EvenementRecu', event: event as CheckoutEvent }, checkout, { now: nowSeconds() }),
+      write: (uow, decision, checkout) => this.ecrireDecision(uow, checkout, decision, event, log),
+    });
+    if (!run.applied) return log.debug('choreo: event already applied');
+    if (run.state === null) return log.warn('choreo: event for a checkout ecommerce did not start; ignored');
+    if (run.written) this.metrics.ended(run.written.outcome, run.written.seconds);
   }
 
-  private async appliquer(uow: ChoreoUnitOfWork, event: CheckoutEvent, log: Logger): Promise<Fin> {
-    const checkoutId = (event.payload as { checkout_id: string }).checkout_id;
-    const checkout = await uow.checkout(checkoutId);
-    if (!checkout) {
-      log.warn('choreo: event for a checkout ecommerce did not start; ignored');
-      return null;
-    }
-    const decision = decide({ type: 'EvenementRecu', event }, checkout, { now: nowSeconds() });
+  /** Every fact of the decision, in order; the saga's end (and its published event) when one of them ended it. */
+  private async ecrireDecision(uow: ChoreoUnitOfWork, checkout: CheckoutChoreo, decision: Decision, cause: EventEnvelope, log: Logger) {
     if (decision.note) log.info({ status: checkout.status, step: checkout.step, deadline_fired: checkout.deadline_fired }, `choreo: ${decision.note}`);
     let fin: Fin = null;
-    for (const fait of decision.faits) {
-      const ended = await this.ecrire(uow, checkout, fait, event, log);
-      fin = ended ?? fin;
-    }
-    return fin;
+    for (const fait of decision.faits) fin = (await this.ecrire(uow, checkout, fait, cause, log)) ?? fin;
+    return { published: fin !== null, value: fin };
   }
 
   /** One fact's writes, in the consumed event's transaction. Returns the saga's end when this fact ended it. */
@@ -238,7 +233,7 @@ function publication(checkoutId: string, p: Publication, causationId?: string): 
 }
 
 /** One pass of the deadline watcher: each late step gets its failure event, once. Returns how many fired. */
-export async function declencherEcheances(store: ChoreoStore, deadlineMs: number, log: Logger, limite = 100): Promise<number> {
+export async function declencherEcheances(store: ChoreoRepository, deadlineMs: number, log: Logger, limite = 100): Promise<number> {
   const enRetard = await store.enRetard(deadlineMs, limite);
   let fired = 0;
   for (const c of enRetard) {
@@ -249,6 +244,6 @@ export async function declencherEcheances(store: ChoreoStore, deadlineMs: number
       log.warn({ correlation_id: c.checkout_id, step: c.step, type: fait.publie.type }, 'choreo: step deadline exceeded; failure event published');
     }
   }
-  if (fired > 0) store.reveiller();
+  if (fired > 0) store.wake();
   return fired;
 }

@@ -1,0 +1,143 @@
+/**
+ * Issue 10, "Scale out": the choreographed checkout with two replicas of every choreography worker (and of the
+ * projection), started like `npm start -- --replicas …` (here through REPLICAS). Each succeeded checkout has exactly
+ * one order and takes its stock once, a compensated one gives it back exactly, and both replicas of each group are
+ * registered consumers of it, under the names the bus gives them (`<worker>-<host>-<pid>`).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import { startSystem, type TestSystem } from '../support/system.ts';
+import { client, CLIENT, PRODUIT } from '../support/choreo.ts';
+import { reservePorts } from '../support/ports.ts';
+import { waitFor } from '../support/wait.ts';
+import { CHECKOUT_STREAM } from '../../src/contracts/events.ts';
+import { PROCESSES } from '../../src/launcher/processes.ts';
+import { replicaPortEnv } from '../../src/launcher/replicas.ts';
+
+/** Worker process → its consumer group on the checkout stream. */
+const GROUPS: Record<string, string> = {
+  'stock-reservation': 'choreo-reservation',
+  'order-creation': 'choreo-order',
+  'stock-compensation': 'choreo-compensation',
+  notification: 'checkout-notification',
+  audit: 'checkout-audit',
+  'cqrs-projection': 'checkout-cqrs',
+};
+const WORKERS = Object.keys(GROUPS);
+
+let system: TestSystem;
+let api: ReturnType<typeof client>;
+let releasePorts = () => undefined as void;
+
+describe('choreographed checkout with two replicas of every worker', { timeout: 600_000 }, () => {
+  before(async () => {
+    // The second replicas' ports: free ones, like every other port of a test system (never the defaults 92xx).
+    const reserved = await reservePorts(WORKERS.length);
+    releasePorts = reserved.release;
+    const replicaPorts = Object.fromEntries(
+      WORKERS.map((w, i) => [replicaPortEnv(PROCESSES.find((p) => p.name === w)!.port.env, 2), String(reserved.ports[i])]),
+    );
+    system = await startSystem({
+      env: { REPLICAS: WORKERS.map((w) => `${w}=2`).join(','), ...replicaPorts, CHOREO_STEP_DEADLINE_MS: '60000' },
+    });
+    api = client(system);
+  });
+  after(async () => {
+    await system?.stop();
+    releasePorts();
+  });
+
+  test('the status lists each replica, and each is a registered consumer of its group', async () => {
+    const status = await system.command('status');
+    assert.equal(status.code, 0, status.stderr);
+    for (const w of WORKERS) {
+      for (const i of [1, 2]) assert.match(status.stdout, new RegExp(`^${w}-${i}\\s+\\d+\\s+up\\s`, 'm'), `${w}-${i} in:\n${status.stdout}`);
+      assert.doesNotMatch(status.stdout, new RegExp(`^${w}\\s`, 'm'));
+    }
+    const redis = new Redis(system.redisUrl);
+    try {
+      for (const w of WORKERS) {
+        const expected = await Promise.all([1, 2].map(async (i) => `${w}-${hostname()}-${await system.pid(`${w}-${i}`)}`));
+        assert.notEqual(expected[0], expected[1]);
+        // A consumer is registered by its first XREADGROUP, which follows its start by a moment.
+        let names: string[] = [];
+        await waitFor(
+          `both replicas of ${w} in XINFO CONSUMERS ${GROUPS[w]}`,
+          async () => {
+            const consumers = (await redis.xinfo('CONSUMERS', CHECKOUT_STREAM, GROUPS[w]!)) as unknown[][];
+            names = consumers.map((c) => String(c[c.indexOf('name') + 1]));
+            return expected.every((e) => names.includes(e));
+          },
+          60_000,
+          200,
+        ).catch((error: Error) => assert.fail(`${error.message}: expected ${expected.join(', ')}, registered ${names.join(', ')}`));
+      }
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  test('successful checkouts in parallel: each succeeded with exactly one order, stock taken exactly', async () => {
+    const before = await api.stock(PRODUIT);
+    // Several at once, so that both replicas of a group have entries to share.
+    const accepted = await Promise.all(Array.from({ length: 6 }, () => api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 1 }])));
+    for (const res of accepted) assert.equal(res.status, 202, JSON.stringify(res.body));
+    const states = await Promise.all(accepted.map((res) => api.settle(res.body.checkout_id)));
+    for (const state of states) {
+      assert.equal(state.status, 'succeeded', JSON.stringify(state).slice(0, 2000));
+      const types = state.events.map((e: { type: string }) => e.type);
+      assert.equal(types.filter((t: string) => t === 'OrderCreated').length, 1, types.join(','));
+      assert.equal(types.filter((t: string) => t === 'StockReserved').length, 1, types.join(','));
+    }
+    const history = await api.call('GET', `/ecommerce/api/commandes/clients/${CLIENT}/historique/`);
+    for (const res of accepted) {
+      const id = res.body.checkout_id;
+      assert.equal(history.body.commandes.filter((c: { checkout_id: string }) => c.checkout_id === id).length, 1, `exactly one order for ${id}`);
+      const order = await api.call('GET', `/api/commandes/api/v1/commandes-en-ligne/${id}/`);
+      assert.equal(order.status, 200, JSON.stringify(order.body));
+    }
+    assert.equal(await api.stock(PRODUIT), before - accepted.length, 'stock taken once per checkout');
+    await api.until('the projection has every order', async () => {
+      const p = await api.eventStore(`/api/event-store/cqrs/orders-by-client/${CLIENT}`);
+      return p.status === 200 && accepted.every((r) => p.body.orders.some((o: { checkout_id: string; status: string }) => o.checkout_id === r.body.checkout_id && o.status === 'succeeded'));
+    });
+  });
+
+  test('commandes stopped: failed with OrderCreationFailed then StockReleased, stock restored exactly', async () => {
+    const before = await api.stock(PRODUIT);
+    const stop = await system.command('service', 'stop', 'commandes');
+    assert.equal(stop.code, 0, stop.stderr);
+    try {
+      const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 2 }]);
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      const state = await api.settle(res.body.checkout_id, 120_000);
+      assert.equal(state.status, 'failed', JSON.stringify(state).slice(0, 2000));
+      assert.equal(state.reason, 'OrderCreationFailed');
+      const types = state.events.map((e: { type: string }) => e.type);
+      assert.ok(types.indexOf('OrderCreationFailed') < types.indexOf('StockReleased'), types.join(','));
+      assert.equal(types.filter((t: string) => t === 'StockReleased').length, 1, types.join(','));
+      assert.equal(state.stock_released, true);
+      assert.equal(await api.stock(PRODUIT), before, 'stock given back exactly once');
+    } finally {
+      await system.command('service', 'start', 'commandes');
+    }
+    await api.until('commandes back', async () => (await api.call('GET', '/api/commandes/api/v1/magasins/')).status === 200);
+  });
+
+  test('one replica stopped: its group goes on with the other', async () => {
+    const stop = await system.command('service', 'stop', 'order-creation-1');
+    assert.equal(stop.code, 0, stop.stderr);
+    try {
+      const before = await api.stock(PRODUIT);
+      const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 1 }]);
+      const state = await api.settle(res.body.checkout_id);
+      assert.equal(state.status, 'succeeded', JSON.stringify(state).slice(0, 2000));
+      assert.equal(await api.stock(PRODUIT), before - 1);
+    } finally {
+      const start = await system.command('service', 'start', 'order-creation-1');
+      assert.equal(start.code, 0, start.stderr);
+    }
+  });
+});

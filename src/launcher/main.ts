@@ -109,8 +109,8 @@ async function statusCommand(): Promise<number> {
   if (bus.groups.length > 0) {
     lines.push(
       table(
-        ['stream', 'group', 'lag', 'pending', 'oldest pending'],
-        bus.groups.map((g) => [g.stream, g.group, g.lag === null ? '?' : String(g.lag), String(g.pending), `${g.oldestPendingSeconds.toFixed(1)} s`]),
+        ['stream', 'group', 'consumers', 'lag', 'pending', 'oldest pending'],
+        bus.groups.map((g) => [g.stream, g.group, String(g.consumers), g.lag === null ? '?' : String(g.lag), String(g.pending), `${g.oldestPendingSeconds.toFixed(1)} s`]),
       ),
     );
   } else lines.push('no consumer group yet');

@@ -15,6 +15,7 @@ import { client, CLIENT, PRODUIT } from '../support/choreo.ts';
 import { reservePorts } from '../support/ports.ts';
 import { tool } from '../support/tools.ts';
 import { CHECKOUT_STREAM } from '../../src/contracts/events.ts';
+import { SECRET_HEADER } from '../../src/launcher/control.ts';
 import { PROCESSES } from '../../src/launcher/processes.ts';
 import { replicaPortEnv } from '../../src/launcher/replicas.ts';
 
@@ -61,6 +62,12 @@ describe('choreographed checkout with two replicas of every worker', { timeout: 
       assert.doesNotMatch(status.stdout, new RegExp(`^${w}\\s`, 'm'));
       assert.notEqual(await system.pid(`${w}-1`), await system.pid(`${w}-2`));
     }
+    // The control API (what npm run status reads) names the worker each replica replicates.
+    const control = JSON.parse(await readFile(path.join(system.dataDir, 'supervisor.json'), 'utf8')) as { controlPort: number; secret: string };
+    const res = await fetch(`http://127.0.0.1:${control.controlPort}/status`, { headers: { [SECRET_HEADER]: control.secret } });
+    const processes = ((await res.json()) as { processes: { name: string; replicaOf?: string }[] }).processes;
+    for (const w of WORKERS) assert.deepEqual(processes.filter((p) => p.replicaOf === w).map((p) => p.name), [`${w}-1`, `${w}-2`]);
+    assert.ok(processes.filter((p) => p.name === 'inventaire').every((p) => p.replicaOf === undefined));
   });
 
   test('each replica is a Prometheus target of its own', { skip: prometheus.skip }, async () => {

@@ -8,6 +8,7 @@ import { startSystem, type TestSystem } from '../test/support/system.ts';
 import { SEED } from '../src/contracts/common.ts';
 import { closedLoop, costPerCheckout, openLoop, snapshot, TerminalWatcher, type RunResult, type Submit } from './checkout-driver.ts';
 import { printTable, writeResult } from './support.ts';
+import { benchReplicas, measureWithReplicas, reportReplicas, type ReplicaRow } from './choreo-replicas.ts';
 
 const PHASE_SEC = Number(process.env.BENCH_PHASE_SEC ?? 10);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 24);
@@ -77,6 +78,8 @@ const row = (r: RunResult) => ({
 });
 
 async function main() {
+  const replicas = benchReplicas(); // checked before the first run: a typo must not cost a whole run
+  let single: ReplicaRow | undefined;
   console.log('starting a private system (free ports, throw-away database)…');
   const system = await startSystem({ env: { LOG_LEVEL: 'warn', DB_POOL_MAX: '5' } });
   const watcher = new TerminalWatcher(system.redisUrl);
@@ -108,6 +111,7 @@ async function main() {
 
     printTable('Choreographed checkout (end to end: POST → CheckoutSucceeded)', runs.map(row));
     const half = runs.find((r) => r.label === '50 % of saturation')!;
+    single = { replicas: 1, saturation, half };
     const upTo80 = runs.filter((r) => r.offeredPerSec !== null);
     printTable('Verdict', [
       { measure: 'saturation throughput', value: `${sat}/s`, target: '≥ 100/s', ok: sat >= 100 ? 'yes' : 'NO' },
@@ -129,6 +133,8 @@ async function main() {
     await watcher.stop();
     await system.stop();
   }
+  // BENCH_REPLICAS=N: the same measures on a second system with N replicas of every worker (choreo-replicas.ts).
+  if (replicas > 1 && single) reportReplicas([single, await measureWithReplicas(replicas, CLIENTS, PHASE_SEC)]);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

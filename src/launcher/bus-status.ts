@@ -10,6 +10,8 @@ import { STREAMS, deadLetterStream } from '../contracts/streams.ts';
 export interface GroupRow {
   stream: string;
   group: string;
+  /** Consumers Redis has delivered to (each replica of a worker is one, once it got an entry). */
+  consumers: number;
   lag: number | null;
   pending: number;
   oldestPendingSeconds: number;
@@ -44,6 +46,7 @@ export async function busStatus(redisUrl: string, databaseUrl: string, stuckAfte
         status.groups.push({
           stream,
           group,
+          consumers: Number(info.consumers ?? 0),
           lag: info.lag === null || info.lag === undefined ? null : Number(info.lag),
           pending: Number(info.pending ?? 0),
           oldestPendingSeconds: (oldest[0]?.[2] ?? 0) / 1000,

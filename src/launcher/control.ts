@@ -24,6 +24,8 @@ export const SECRET_HEADER = 'x-supervisor-secret';
 export interface ProcessStatus extends ChildStatus {
   port: number | null;
   kind: 'service' | 'infrastructure';
+  /** A replica (`stock-reservation-2`): the process it replicates. */
+  replicaOf?: string;
 }
 
 export interface SupervisorStatus {

@@ -1,7 +1,7 @@
 /**
  * `npm start` and its companion commands:
  *
- *   npm start                                   run everything (see supervisor.ts)
+ *   npm start [-- --replicas name=N,…]          run everything (see supervisor.ts; replicas: replicas.ts)
  *   npm run service -- stop|start|restart <name> control one process of the running supervisor
  *   npm run logs -- <name> [--no-follow] [-n N] last N lines of DATA_DIR/logs/<name>.log, then follow
  *   npm run status                              the running supervisor's processes
@@ -20,12 +20,14 @@ import { controlRequest, readSupervisorInfo, type ProcessStatus, type Supervisor
 import type { EmbeddedPostgres } from './embedded-postgres.ts';
 import { LockHeldError } from './lock.ts';
 import { dataPaths, displayPath, REPO_ROOT } from './paths.ts';
-import { findProcess, PROCESSES } from './processes.ts';
+import { findProcess, PROCESSES, type ProcessSpec } from './processes.ts';
+import { REPLICABLE, replicasHelp, replicasOf, ReplicasError } from './replicas.ts';
+import { selectProcesses } from './child-env.ts';
 // The supervisor, PGlite, pg, ioredis, the event contracts: imported by the commands that use them, so that `status`,
 // `service` and `logs` start in a fraction of the time (tests and scripts run them often).
 
 const USAGE = `usage:
-  npm start
+  npm start [-- --replicas <name>=<N>,…] [-- --help]
   npm run service -- stop|start|restart <name>
   npm run logs -- <name> [--no-follow] [-n N]
   npm run status
@@ -34,6 +36,33 @@ const USAGE = `usage:
 names: ${PROCESSES.map((p) => p.name).join(', ')} (or their compose names, e.g. ${PROCESSES[0]!.composeName})`;
 
 class UsageError extends Error {}
+
+/** A process of the static list, or a replica `<worker>-<i>` of a replicable worker (replicas.ts). */
+function findProcessOrReplica(raw: string): Pick<ProcessSpec, 'name'> | undefined {
+  const spec = findProcess(raw);
+  if (spec) return spec;
+  const match = /^(.+)-(\d+)$/.exec(raw);
+  return match && (REPLICABLE as readonly string[]).includes(match[1]!) && Number(match[2]) >= 1 ? { name: raw } : undefined;
+}
+
+// ----------------------------------------------------------------------------------------------- start
+async function startCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { replicas: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
+  if (positionals.length > 0) throw new UsageError(`start takes no positional arguments (got ${positionals.join(' ')})`);
+  if (values.help) {
+    process.stdout.write(`npm start [-- --replicas <name>=<N>,…]: every process of the system (configure it with environment variables).\n${replicasHelp(PROCESSES)}\n`);
+    return 0;
+  }
+  let replicas: Map<string, number>;
+  try {
+    // Checked before anything starts: a typo must not start a system shaped otherwise than asked.
+    replicas = replicasOf(values.replicas, process.env, selectProcesses(process.env));
+  } catch (error) {
+    if (error instanceof ReplicasError) return fail(`${error.message}\n(npm start -- --help says which processes may be replicated and why the others cannot)`, 2);
+    throw error;
+  }
+  return (await import('./supervisor.ts')).runStart(process.env, replicas);
+}
 
 function fail(message: string, code = 1): number {
   process.stderr.write(`${message}\n`);
@@ -80,8 +109,8 @@ async function statusCommand(): Promise<number> {
   if (bus.groups.length > 0) {
     lines.push(
       table(
-        ['stream', 'group', 'lag', 'pending', 'oldest pending'],
-        bus.groups.map((g) => [g.stream, g.group, g.lag === null ? '?' : String(g.lag), String(g.pending), `${g.oldestPendingSeconds.toFixed(1)} s`]),
+        ['stream', 'group', 'consumers', 'lag', 'pending', 'oldest pending'],
+        bus.groups.map((g) => [g.stream, g.group, String(g.consumers), g.lag === null ? '?' : String(g.lag), String(g.pending), `${g.oldestPendingSeconds.toFixed(1)} s`]),
       ),
     );
   } else lines.push('no consumer group yet');
@@ -114,8 +143,8 @@ async function waitForState(info: SupervisorInfo, name: string, states: string[]
 async function serviceCommand(args: string[]): Promise<number> {
   const [action, rawName] = args;
   if (!action || !rawName || !['stop', 'start', 'restart'].includes(action) || args.length > 2) throw new UsageError('service needs: stop|start|restart <name>');
-  const spec = findProcess(rawName);
-  if (!spec) return fail(`Unknown process ${rawName}: use one of ${PROCESSES.map((p) => p.name).join(', ')} (or their compose names)`);
+  const spec = findProcessOrReplica(rawName);
+  if (!spec) return fail(`Unknown process ${rawName}: use one of ${PROCESSES.map((p) => p.name).join(', ')} (or their compose names, or <worker>-<i> for a replica)`);
   const info = await supervisorOrFail();
   if (!info) return 1;
   const name = encodeURIComponent(spec.name);
@@ -192,7 +221,7 @@ async function logsCommand(args: string[]): Promise<number> {
   if (!rawName || positionals.length > 1) throw new UsageError('logs needs one process name');
   const n = Number(values.n);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`-n needs a number of lines, got ${values.n}`);
-  const name = findProcess(rawName)?.name ?? (['pglite', 'redis', 'launcher'].includes(rawName) ? rawName : undefined);
+  const name = findProcessOrReplica(rawName)?.name ?? (['pglite', 'redis', 'launcher'].includes(rawName) ? rawName : undefined);
   if (!name) return fail(`Unknown process ${rawName}: use one of ${[...PROCESSES.map((p) => p.name), 'pglite', 'redis'].join(', ')}`);
   const file = path.join(dataPaths().logs, `${name}.log`);
   let size: number;
@@ -334,8 +363,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'start':
-      if (rest.length > 0) throw new UsageError('start takes no arguments (configure it with environment variables)');
-      return (await import('./supervisor.ts')).runStart();
+      return startCommand(rest);
     case 'service':
       return serviceCommand(rest);
     case 'logs':

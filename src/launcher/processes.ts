@@ -25,6 +25,8 @@ export interface ProcessSpec {
   env?: Record<string, string>;
   /** Whether it sits behind the gateway (the gateway opens only once these are ready). */
   behindGateway: boolean;
+  /** Set on the replicas `<name>-<i>` of a replicated worker (replicas.ts): the process they replicate. */
+  replicaOf?: string;
 }
 
 export const PROCESSES: ProcessSpec[] = [

@@ -39,8 +39,9 @@ export function isPrometheus(spec: Pick<ProcessSpec, 'name'>): boolean {
 
 /** The scrape job of a process: the reference's names (kong, lab7-workers, …), else its compose service name. */
 export function scrapeJobOf(spec: ProcessSpec): string {
-  if (spec.composeName.endsWith('-worker')) return 'lab7-workers';
-  return spec.composeName.replace(/-\d+$/, '');
+  // A replica's compose name ends in its index (`stock-reservation-worker-2`), as the catalogue's instances do.
+  const base = spec.composeName.replace(/-\d+$/, '');
+  return base.endsWith('-worker') ? 'lab7-workers' : base;
 }
 
 /** The `service` label: what the process puts on its own metrics (catalogue-1..3 all say `catalogue`). */
@@ -198,7 +199,8 @@ export async function prepareLocalPrometheus(
   }
   const started = new Set(specs.filter((s) => existsSync(path.join(REPO_ROOT, s.entry))).map((s) => s.name));
   const layout = layoutOf(dataDir);
-  const targets = targetFiles(PROCESSES, (s) => (started.has(s.name) && ports.has(s.name) ? localAddressOf(s, ports.get(s.name)!) : undefined));
+  // This run's processes, so that each replica of a worker is a target of its own.
+  const targets = targetFiles(specs, (s) => (started.has(s.name) && ports.has(s.name) ? localAddressOf(s, ports.get(s.name)!) : undefined));
   await writeLocalConfig(layout, targets, interval);
   return { args: [binary, ...prometheusArgs(layout, host, port, env)] };
 }

@@ -39,6 +39,7 @@ import { checkPorts, findPortHolder, isPortFree, processCommand, type PortClaim 
 import { explainPostgresFailure, redactUrl, selectOne } from './postgres-preflight.ts';
 import { findProcess, type ProcessSpec } from './processes.ts';
 import { prepareLocalPrometheus, isPrometheus, urlNote } from './prometheus.ts';
+import { expandReplicas } from './replicas.ts';
 import {
   DEFAULT_REDIS_URL,
   findOnPath,
@@ -118,9 +119,13 @@ export class Supervisor {
   /** Stopped with `npm run service -- stop`: not waited for, not restarted. */
   private readonly stoppedOnRequest = new Set<string>();
 
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {
+  /** `replicas`: process name → count, validated (replicas.ts); each replica is a process of its own from here on. */
+  constructor(
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    replicas: Map<string, number> = new Map(),
+  ) {
     this.paths = dataPaths(env);
-    this.specs = selectProcesses(env);
+    this.specs = expandReplicas(selectProcesses(env), replicas, env);
     for (const spec of this.specs) this.ports.set(spec.name, portsOf(spec, env));
     this.embedded = !env.DATABASE_URL;
     this.pglitePort = env.PGLITE_PORT ? Number(env.PGLITE_PORT) : DEFAULT_PGLITE_PORT;
@@ -469,7 +474,8 @@ export class Supervisor {
   status(): SupervisorStatus {
     const processes: ProcessStatus[] = [];
     for (const [name, child] of this.children) {
-      processes.push({ ...child.status(), port: this.ports.get(name)!.main, kind: 'service' });
+      const replicaOf = this.spec(name).replicaOf;
+      processes.push({ ...child.status(), port: this.ports.get(name)!.main, kind: 'service', ...(replicaOf ? { replicaOf } : {}) });
     }
     for (const { proc, port } of this.infra.values()) processes.push({ ...proc.status(), port, kind: 'infrastructure' });
     return {
@@ -484,7 +490,8 @@ export class Supervisor {
 
   private lookup(name: string): ManagedProcess {
     if (this.infra.has(name)) throw new ControlError(409, `${name} is infrastructure: it stops and starts with the supervisor`);
-    const spec = findProcess(name);
+    // This run's names first: a replica (`stock-reservation-2`) is in no static list.
+    const spec = this.specs.find((s) => s.name === name || s.composeName === name) ?? findProcess(name);
     const child = spec && this.children.get(spec.name);
     if (!child) {
       throw new ControlError(404, `no process named ${name} in this run (known: ${[...this.children.keys()].join(', ')})`);
@@ -558,10 +565,10 @@ export class Supervisor {
 }
 
 /** `npm start`: returns the exit code. */
-export async function runStart(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runStart(env: NodeJS.ProcessEnv = process.env, replicas: Map<string, number> = new Map()): Promise<number> {
   let supervisor: Supervisor;
   try {
-    supervisor = new Supervisor(env);
+    supervisor = new Supervisor(env, replicas);
   } catch (error) {
     const problems = error instanceof PreflightError ? error.problems : [(error as Error).message];
     for (const p of problems) say.error(p);

@@ -256,13 +256,13 @@ describe('the auditor on a real database', { timeout: 180_000 }, () => {
     const env = { DATABASE_URL: db.url, REDIS_URL: redisServer.url };
     const ok = await cli(env);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /stock-conservation\s+ok/);
+    assert.match(ok.stdout, /stock-conservation\s+ok\s+\d+\s+-/);
     assert.match(ok.stdout, /audit OK/);
     await pool.query(`UPDATE inventaire.stock_central SET quantite = quantite + 2 WHERE produit_id = '${P2}'`);
     try {
       const bad = await cli(env);
       assert.equal(bad.code, 1, bad.stderr);
-      assert.match(bad.stdout, new RegExp(`stock-conservation\\s+violation\\s+produit ${P2} @ central`));
+      assert.match(bad.stdout, new RegExp(`stock-conservation\\s+violation\\s+\\d+\\s+produit ${P2} @ central`));
       assert.match(bad.stdout, /audit FAILED/);
     } finally {
       await pool.query(`UPDATE inventaire.stock_central SET quantite = quantite - 2 WHERE produit_id = '${P2}'`);

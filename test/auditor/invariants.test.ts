@@ -90,6 +90,8 @@ test('a consistent snapshot holds every invariant, in order', () => {
   const results = auditSnapshot(consistent(), settings);
   assert.deepEqual(results.map((r) => r.name), [...INVARIANTS]);
   assert.deepEqual(violated(consistent()), []);
+  // What each judged: 2 stock rows, 4 ended checkouts (the running one has no outcome yet), 5 sagas, 1 projected checkout.
+  assert.deepEqual(results.map((r) => r.checked), [2, 4, 5, 1, 1, 1, 1]);
 });
 
 const cases: { name: string; invariant: InvariantName; offending: RegExp; breakIt: (s: Snapshot) => void }[] = [
@@ -313,11 +315,11 @@ test('the use case reports every invariant, and the table says OK or FAILED', as
   const report = await runAudit({ database: { read: async () => database }, bus: { read: async () => ({ pending, deadLetters }) } }, settings, () => new Date('2026-01-01T00:00:00Z'));
   assert.equal(report.ok, true);
   assert.equal(report.at, '2026-01-01T00:00:00.000Z');
-  assert.match(formatReport(report), /stock-conservation\s+ok\s+-/);
+  assert.match(formatReport(report), /stock-conservation\s+ok\s+2\s+-/);
   assert.match(formatReport(report), /audit OK at 2026-01-01T00:00:00.000Z/);
   snapshot.deadLetters[0] = { stream: 'x', depth: 3, ids: ['1-0'] };
   const failed = await runAudit({ database: { read: async () => database }, bus: { read: async () => ({ pending, deadLetters: snapshot.deadLetters }) } }, settings);
   assert.equal(failed.ok, false);
-  assert.match(formatReport(failed), /dead-letters\s+violation\s+x\.dlq: 3 dead letter/);
+  assert.match(formatReport(failed), /dead-letters\s+violation\s+1\s+x\.dlq: 3 dead letter/);
   assert.match(formatReport(failed), /audit FAILED .*: 1 invariant\(s\) violated/);
 });

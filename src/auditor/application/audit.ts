@@ -37,10 +37,10 @@ export async function runAudit(readers: { database: DatabaseReader; bus: BusRead
 /** The report as a fixed-width table (one row per invariant, then its details indented). */
 export function formatReport(report: AuditReport): string {
   const width = Math.max(...report.invariants.map((i) => i.name.length), 'invariant'.length);
-  const lines = [`${'invariant'.padEnd(width)}  status     details`, `${'-'.repeat(width)}  ---------  -------`];
+  const lines = [`${'invariant'.padEnd(width)}  status     checked  details`, `${'-'.repeat(width)}  ---------  -------  -------`];
   for (const i of report.invariants) {
-    lines.push(`${i.name.padEnd(width)}  ${i.status.padEnd(9)}  ${i.details.length === 0 ? '-' : i.details[0]}`);
-    for (const d of i.details.slice(1)) lines.push(`${' '.repeat(width)}             ${d}`);
+    lines.push(`${i.name.padEnd(width)}  ${i.status.padEnd(9)}  ${String(i.checked).padStart(7)}  ${i.details.length === 0 ? '-' : i.details[0]}`);
+    for (const d of i.details.slice(1)) lines.push(`${' '.repeat(width + 22)}${d}`);
   }
   lines.push('', report.ok ? `audit OK at ${report.at}` : `audit FAILED at ${report.at}: ${report.violations} invariant(s) violated`);
   return `${lines.join('\n')}\n`;

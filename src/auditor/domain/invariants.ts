@@ -18,6 +18,8 @@ export type InvariantName = (typeof INVARIANTS)[number];
 export interface InvariantResult {
   name: InvariantName;
   status: 'ok' | 'violation';
+  /** How many items it judged (stock rows, checkouts, sagas, unpublished rows, pending entries, queues, projected checkouts). */
+  checked: number;
   /** How many offending ids (the details list at most MAX_DETAILS of them). */
   offending: number;
   /** One line per offending id (capped, see MAX_DETAILS). */
@@ -140,9 +142,9 @@ export interface Snapshot {
 
 export const MAX_DETAILS = 20;
 
-function result(name: InvariantName, details: string[]): InvariantResult {
+function result(name: InvariantName, checked: number, details: string[]): InvariantResult {
   const shown = details.length > MAX_DETAILS ? [...details.slice(0, MAX_DETAILS), `… and ${details.length - MAX_DETAILS} more`] : details;
-  return { name, status: details.length === 0 ? 'ok' : 'violation', offending: details.length, details: shown };
+  return { name, status: details.length === 0 ? 'ok' : 'violation', checked, offending: details.length, details: shown };
 }
 
 const where = (magasinId: string | null) => (magasinId === null ? 'central' : `magasin ${magasinId}`);
@@ -226,7 +228,7 @@ export function checkStockConservation(stock: Snapshot['stock']): InvariantResul
     else if (chain !== disponible) details.push(`${label}: available ${disponible} but the last StockAjuste says ${chain} (a change without its event)`);
     if (broken) details.push(`${label}: ledger broken: ${broken}`);
   }
-  return result('stock-conservation', details);
+  return result('stock-conservation', comptes.size, details);
 }
 
 /**
@@ -242,10 +244,12 @@ export function checkCheckoutOutcomes(snapshot: Pick<Snapshot, 'checkouts' | 'co
   }
   const reservations = new Map(snapshot.stock.reservations.map((r) => [r.reservation_id.toLowerCase(), r]));
   const details: string[] = [];
+  let checked = 0;
   for (const c of snapshot.checkouts) {
     const label = `${c.style} ${c.id}`;
     const live = (ordersByRef.get(c.id.toLowerCase()) ?? []).filter((o) => o.statut === 'creee');
     const r = reservations.get(c.id.toLowerCase());
+    if (c.outcome === 'succeeded' || (c.outcome === 'failed' && (c.endedAgoMs ?? 0) > settings.graceMs)) checked++;
     if (c.outcome === 'succeeded') {
       if (live.length !== 1) details.push(`${label}: succeeded with ${live.length} live order(s)`);
       else if (c.commande_id && live[0]!.commande_id.toLowerCase() !== c.commande_id.toLowerCase())
@@ -257,7 +261,7 @@ export function checkCheckoutOutcomes(snapshot: Pick<Snapshot, 'checkouts' | 'co
       if (r && r.statut !== 'liberee' && r.lignes.length > 0) details.push(`${label}: failed but its reservation is still ${r.statut}`);
     }
   }
-  return result('checkout-outcome', details);
+  return result('checkout-outcome', checked, details);
 }
 
 /** Every saga of both styles ends by its deadline, plus the grace. */
@@ -265,7 +269,7 @@ export function checkSagaDeadlines(checkouts: readonly Checkout[], settings: Pic
   const details = checkouts
     .filter((c) => c.outcome === 'running' && c.overdueMs > settings.graceMs)
     .map((c) => `${c.style} ${c.id}: still running ${Math.round(c.overdueMs / 1000)} s past its deadline`);
-  return result('saga-deadline', details);
+  return result('saga-deadline', checkouts.length, details);
 }
 
 /** Every outbox row is published within the allowed age. */
@@ -273,7 +277,7 @@ export function checkOutbox(rows: readonly OutboxRow[], settings: Pick<AuditSett
   const details = rows
     .filter((r) => r.ageMs > settings.outboxMaxAgeMs)
     .map((r) => `${r.schema}.outbox #${r.id}: unpublished for ${Math.round(r.ageMs / 1000)} s`);
-  return result('outbox-drained', details);
+  return result('outbox-drained', rows.length, details);
 }
 
 /** No delivered entry stays unacknowledged past the allowed idle time (its consumer died or is stuck). */
@@ -281,14 +285,14 @@ export function checkPending(entries: readonly PendingEntry[], settings: Pick<Au
   const details = entries
     .filter((e) => e.idleMs > settings.pendingMaxIdleMs)
     .map((e) => `${e.stream} / ${e.group}: entry ${e.id} pending at ${e.consumer} for ${Math.round(e.idleMs / 1000)} s`);
-  return result('pending-entries', details);
+  return result('pending-entries', entries.length, details);
 }
 
 export function checkDeadLetters(queues: readonly DeadLetters[], settings: Pick<AuditSettings, 'deadLetterMax'>): InvariantResult {
   const details = queues
     .filter((q) => q.depth > settings.deadLetterMax)
     .map((q) => `${q.stream}.dlq: ${q.depth} dead letter(s) (${q.ids.join(', ')}${q.depth > q.ids.length ? ', …' : ''})`);
-  return result('dead-letters', details);
+  return result('dead-letters', queues.length, details);
 }
 
 // ------------------------------------------------------------------------------------------------- projection
@@ -345,8 +349,10 @@ export function checkProjection(projection: Snapshot['projection'], settings: Pi
   const folded = foldArchive(projection.archive);
   const projected = new Map(projection.orders.map((o) => [o.checkout_id.toLowerCase(), o]));
   const details: string[] = [];
+  let checked = 0;
   for (const [id, f] of [...folded].sort(([a], [b]) => a.localeCompare(b))) {
     if (f.lastAgoMs <= settings.graceMs) continue; // the projection may not have seen it yet
+    checked++;
     const p = projected.get(id);
     if (!p) {
       details.push(`checkout ${id}: archived (${f.status}) but absent from the projection`);
@@ -368,7 +374,7 @@ export function checkProjection(projection: Snapshot['projection'], settings: Pi
     const n = succeeded.get(s.client_id.toLowerCase()) ?? 0;
     if (s.total_orders !== n) details.push(`client ${s.client_id}: total_orders ${s.total_orders} but ${n} succeeded checkout(s)`);
   }
-  return result('projection', details);
+  return result('projection', checked, details);
 }
 
 /** Every invariant over one snapshot, in INVARIANTS order. */

@@ -45,8 +45,8 @@ export function settingsOf(c: Static<ReturnType<typeof Type.Object<typeof AuditS
 }
 
 export function auditorService(config: AuditorConfig): HttpServiceDefinition {
-  // One connection is enough: the audit is one read-only transaction at a time.
-  const pool = createPool(config.DATABASE_URL, 1, 'auditor');
+  // The audit is one read-only transaction at a time; the second connection keeps /ready answering meanwhile.
+  const pool = createPool(config.DATABASE_URL, 2, 'auditor');
   let last: AuditReport | undefined;
   let lastError: string | undefined;
   return {

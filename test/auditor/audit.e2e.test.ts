@@ -45,7 +45,7 @@ describe('the auditor after real checkouts of both styles', { timeout: 420_000 }
     await system?.stop();
   });
 
-  test('checkouts succeed, fail and compensate; the audit is clean and judged them all', async () => {
+  test('checkouts succeed, fail and compensate; the audit is clean and judged them all', async (t) => {
     const checkouts: string[] = [];
     // Choreography: a success and a shortage.
     for (const quantite of [1, 999999]) {
@@ -97,6 +97,7 @@ describe('the auditor after real checkouts of both styles', { timeout: 420_000 }
       throw new Error(`${error.message}; last audit (exit ${last?.code}): ${last?.stdout.slice(0, 4000)} ${last?.stderr}`);
     });
     const checked = Object.fromEntries(clean.invariants.map((i) => [i.name, i.checked]));
+    t.diagnostic(`clean audit in ${clean.duration_ms} ms, judged ${JSON.stringify(checked)}`);
     assert.ok(checked['checkout-outcome']! >= checkouts.length, JSON.stringify(clean.invariants));
     assert.ok(checked['stock-conservation']! >= 2, JSON.stringify(clean.invariants));
     assert.ok(checked['projection']! >= 3, JSON.stringify(clean.invariants));

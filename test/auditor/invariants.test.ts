@@ -316,10 +316,10 @@ test('the use case reports every invariant, and the table says OK or FAILED', as
   assert.equal(report.ok, true);
   assert.equal(report.at, '2026-01-01T00:00:00.000Z');
   assert.match(formatReport(report), /stock-conservation\s+ok\s+2\s+-/);
-  assert.match(formatReport(report), /audit OK at 2026-01-01T00:00:00.000Z/);
+  assert.match(formatReport(report), /audit OK at 2026-01-01T00:00:00.000Z \(0 ms\)/);
   snapshot.deadLetters[0] = { stream: 'x', depth: 3, ids: ['1-0'] };
   const failed = await runAudit({ database: { read: async () => database }, bus: { read: async () => ({ pending, deadLetters: snapshot.deadLetters }) } }, settings);
   assert.equal(failed.ok, false);
   assert.match(formatReport(failed), /dead-letters\s+violation\s+1\s+x\.dlq: 3 dead letter/);
-  assert.match(formatReport(failed), /audit FAILED .*: 1 invariant\(s\) violated/);
+  assert.match(formatReport(failed), /audit FAILED: 1 invariant\(s\) violated at .* \(\d+ ms\)/);
 });

@@ -149,6 +149,15 @@ export const PROCESSES: ProcessSpec[] = [
         : { database: { schema: `worker_${name.replace(/-/g, '_')}`, dir: `src/workers/${name}/infrastructure/db` } }),
     }),
   ),
+  // The invariant auditor (issue 12 item 1): reads every schema and the bus, read-only; /audit, /metrics, /health, /ready.
+  {
+    name: 'auditor',
+    composeName: 'auditor',
+    entry: 'src/auditor/main.ts',
+    port: { env: 'AUDITOR_PORT', default: 9106 },
+    readyPath: '/ready',
+    behindGateway: false,
+  },
   // Optional: the Debian `prometheus` binary when it is on PATH, scraping every process above
   // (src/launcher/prometheus.ts: config in DATA_DIR/prometheus, PROMETHEUS_SCRAPE_INTERVAL, default 5s).
   {

@@ -84,8 +84,8 @@ export async function createServer(options: ServerOptions): Promise<App> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
-    parseJson(req, text, (error, value) => {
-      if (error) return done(new HttpError(400, 'JSON invalide', error.message) as unknown as FastifyError, undefined);
+    void parseJson(req, text, (error, value) => {
+      if (error) return done(new HttpError(400, 'JSON invalide', error.message), undefined);
       done(null, value);
     });
   });

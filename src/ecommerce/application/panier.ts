@@ -55,7 +55,7 @@ export async function ajouterProduit(deps: EcommerceDeps, clientId: string, ajou
     ajouterAuPanier(lignes, { produit_id: ajout.produit_id, nom_produit: '-', prix_unitaire: 0, quantite: ajout.quantite });
 
     const produit = await deps.catalogue.produit(ajout.produit_id);
-    if (!produit || !produit.actif) {
+    if (!produit?.actif) {
       throw notFound(`Produit ${ajout.produit_id} inexistant ou inactif dans le catalogue`, { produit_id: ajout.produit_id });
     }
     const demande = dejaDansPanier + ajout.quantite;

@@ -57,6 +57,7 @@ export class HttpInventaireClient implements InventaireClient {
       this.http.post<{ details?: unknown }>('/api/ddd/inventaire/reservations/', demande),
     );
     if (res.status === 200 || res.status === 201) return { statut: 'reservee' };
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed: without it `d` is `{}`
     const d = (res.body?.details ?? null) as Partial<ShortageDetails> | null;
     // Only a shortage carries the line at fault; inventaire's other 409s (an id reused) are unexpected here.
     if (res.status === 409 && d && typeof d.produit_id === 'string') {

@@ -148,8 +148,8 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
     `${P}/streams/:stream/events`,
     { schema: { tags: ['events'], summary: 'Événements archivés d’un stream (le plus ancien d’abord; ?order=desc, curseur ?after=<position>)', params: StreamParams, querystring: EventsQuery } },
     async (req) => {
-      const { stream } = req.params as StreamParams;
-      const q = req.query as EventsQuery;
+      const { stream } = req.params;
+      const q = req.query;
       await requireKnownStream(stream);
       const events = await streamEvents(pool, stream, { count: q.count ?? 100, order: q.order ?? 'asc', after: q.after, before: q.before });
       const last = events[events.length - 1];
@@ -165,9 +165,9 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
     `${P}/streams/:stream/sse`,
     { schema: { tags: ['events'], summary: 'SSE: nouveaux événements archivés du stream (?after=<position> ou Last-Event-ID pour reprendre)', params: StreamParams, querystring: StreamSseQuery } },
     async (req, reply) => {
-      const { stream } = req.params as StreamParams;
+      const { stream } = req.params;
       await requireKnownStream(stream);
-      let cursor = (req.query as StreamSseQuery).after ?? lastEventId(req) ?? (await lastPosition(pool, stream));
+      let cursor = req.query.after ?? lastEventId(req) ?? (await lastPosition(pool, stream));
       const out = sse.start(req, reply);
       // One batch read at a time, sent as fast as the client takes it: at most SSE_BATCH events held per stream.
       let batch: Awaited<ReturnType<typeof streamEvents>> = [];
@@ -193,8 +193,8 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
     `${P}/replay/checkout/:checkout_id`,
     { schema: { tags: ['replay'], summary: 'État d’un checkout rejoué depuis ses événements (?until=<ISO-8601|position>)', params: CheckoutParams, querystring: ReplayQuery } },
     async (req) => {
-      const { checkout_id } = req.params as CheckoutParams;
-      const state = await replayCheckout(pool, checkout_id, parseUntil((req.query as ReplayQuery).until));
+      const { checkout_id } = req.params;
+      const state = await replayCheckout(pool, checkout_id, parseUntil(req.query.until));
       if (state.events.length === 0) {
         throw new HttpError(404, 'Aucun événement archivé pour ce checkout', { checkout_id }, { checkout_id, status: 'unknown', events: [] });
       }
@@ -206,8 +206,8 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
     `${P}/replay/checkout/:checkout_id/sse`,
     { schema: { tags: ['replay'], summary: 'SSE: les événements du checkout puis son état, jusqu’à l’état terminal', params: CheckoutParams, querystring: CheckoutSseQuery } },
     async (req, reply) => {
-      const { checkout_id } = req.params as CheckoutParams;
-      const from = (req.query as CheckoutSseQuery).after ?? lastEventId(req) ?? 0;
+      const { checkout_id } = req.params;
+      const from = req.query.after ?? lastEventId(req) ?? 0;
       const out = sse.start(req, reply);
       let state = initialState(checkout_id);
       let sent = from;
@@ -240,7 +240,7 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
     `${P}/checkouts/`,
     { schema: { tags: ['replay'], summary: 'Rechercher des checkouts (?status=&client_id=&since=<ISO-8601>&count=)', querystring: CheckoutsQuery } },
     async (req) => {
-      const q = req.query as CheckoutsQuery;
+      const q = req.query;
       const checkouts = await findCheckouts(pool, { status: q.status, client_id: q.client_id, since: parseSince(q.since), count: q.count ?? 100 });
       return { count: checkouts.length, checkouts };
     },
@@ -250,7 +250,7 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
     `${P}/cqrs/orders-by-client/:client_id`,
     { schema: { tags: ['cqrs'], summary: 'Projection CQRS: commandes par client', params: ClientParams } },
     async (req) => {
-      const { client_id } = req.params as { client_id: string };
+      const { client_id } = req.params;
       const model = await readOrdersByClient(pool, client_id);
       return model ?? { client_id, total_orders: 0, message: 'no data' };
     },
@@ -280,8 +280,8 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
       `${P}/admin/dlq/:stream`,
       { schema: { tags: ['admin'], summary: 'Lettres mortes d’un stream (<stream>.dlq)', security, params: DlqParams, querystring: DlqListQuery } },
       async (req) => {
-        const stream = dlqStream((req.params as { stream: string }).stream);
-        const q = req.query as DlqListQuery;
+        const stream = dlqStream(req.params.stream);
+        const q = req.query;
         return { stream, dlq: `${stream}.dlq`, ...(await deadLetters.list(redisOf(), stream, q.count ?? 100, q.after)) };
       },
     );
@@ -289,7 +289,7 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
       `${P}/admin/dlq/:stream/:id`,
       { schema: { tags: ['admin'], summary: 'Une lettre morte', security, params: DlqEntryParams } },
       async (req) => {
-        const { stream, id } = req.params as DlqEntryParams;
+        const { stream, id } = req.params;
         const entry = await deadLetters.show(redisOf(), dlqStream(stream), id);
         if (!entry) throw notFound('Lettre morte introuvable', { stream, id });
         return entry;
@@ -299,7 +299,7 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
       `${P}/admin/dlq/:stream/:id/redrive`,
       { schema: { tags: ['admin'], summary: 'Republier une lettre morte sur son stream d’origine', security, params: DlqEntryParams } },
       async (req) => {
-        const { stream, id } = req.params as DlqEntryParams;
+        const { stream, id } = req.params;
         const newId = await deadLetters.redrive(redisOf(), dlqStream(stream), id);
         if (!newId) throw notFound('Lettre morte introuvable', { stream, id });
         req.log.info({ stream, id, new_id: newId }, 'dead letter redriven');
@@ -310,7 +310,7 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
       `${P}/admin/dlq/:stream/:id/discard`,
       { schema: { tags: ['admin'], summary: 'Supprimer une lettre morte', security, params: DlqEntryParams } },
       async (req) => {
-        const { stream, id } = req.params as DlqEntryParams;
+        const { stream, id } = req.params;
         if (!(await deadLetters.discard(redisOf(), dlqStream(stream), id))) throw notFound('Lettre morte introuvable', { stream, id });
         req.log.info({ stream, id }, 'dead letter discarded');
         return { discarded: true, stream, id };

@@ -527,7 +527,7 @@ function interruption(s: SagaEtat, reason: 'reprise' | 'compensation_forcee', ct
 /** The 409 of a shortage carries {produit_id, disponible, demande}; other 409s (a released id…) are not shortages. */
 function detailsPenurie(body: unknown): Record<string, unknown> | undefined {
   const details = (body as { details?: unknown } | null)?.details;
-  if (typeof details === 'object' && details !== null && 'produit_id' in details && 'disponible' in details) return details as Record<string, unknown>;
+  if (typeof details === 'object' && details !== null && 'produit_id' in details && 'disponible' in details) return details;
   return undefined;
 }
 

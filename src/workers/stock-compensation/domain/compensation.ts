@@ -20,7 +20,7 @@ export interface Ligne {
   quantite: number;
 }
 
-export type CompensationPlan = { checkout_id: string; client_id: string; announce: boolean };
+export interface CompensationPlan { checkout_id: string; client_id: string; announce: boolean }
 
 export function planFor(type: string, payload: { checkout_id: string; client_id: string }): CompensationPlan | undefined {
   if (type === 'OrderCreationFailed') return { checkout_id: payload.checkout_id, client_id: payload.client_id, announce: true };

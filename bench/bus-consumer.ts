@@ -32,7 +32,7 @@ async function main() {
   commands.disconnect();
 }
 
-main().catch((error) => {
+main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

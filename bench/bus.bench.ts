@@ -92,7 +92,7 @@ async function main() {
       env: { ...process.env, BENCH_REDIS_URL: redisServer.url, BENCH_GROUP: 'bench-apart', BENCH_EXPECTED: String(N) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     const said = (word: string) => new Promise<void>((resolve, reject) => {
       lines.on('line', (line) => { if (line === word) resolve(); });
       child.once('exit', (code) => reject(new Error(`bench consumer exited (${code}) before saying ${word}`)));
@@ -203,7 +203,7 @@ async function main() {
   }
 }
 
-main().catch((error) => {
+main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

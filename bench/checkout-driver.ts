@@ -54,9 +54,7 @@ export class TerminalWatcher {
   private async run() {
     let last = '$';
     while (!this.stopped) {
-      const reply = (await this.redis.xread('COUNT', 1000, 'BLOCK', 200, 'STREAMS', CHECKOUT_STREAM, last).catch(() => null)) as
-        | [string, [string, string[]][]][]
-        | null;
+      const reply = await this.redis.xread('COUNT', 1000, 'BLOCK', 200, 'STREAMS', CHECKOUT_STREAM, last).catch(() => null);
       for (const [, entries] of reply ?? []) {
         for (const [id, flat] of entries) {
           last = id;

@@ -35,7 +35,7 @@ const GRACE_MS = 30_000;
 
 type Style = 'choreography' | 'orchestration';
 type Scenario = 'no failures' | 'stock shortage (20 %)' | 'commandes stopped';
-type Ligne = { produit_id: string; quantite: number };
+interface Ligne { produit_id: string; quantite: number }
 
 /** Checkout i's lines: one unit of one product; with `shortage`, every fifth also asks 999999 of another. */
 const lignesOf = (shortage: boolean) => (i: number): Ligne[] => {
@@ -226,7 +226,7 @@ async function untilCommandesAnswers(system: TestSystem) {
 async function storeListReads(system: TestSystem): Promise<number> {
   const text = await fetch(`${system.url('saga-orchestrator')}/metrics`).then((r) => r.text(), () => '');
   let n = 0;
-  for (const m of text.matchAll(/^services_externes_calls_total\{([^}]*)\} (\d+)/gm)) if (/endpoint="magasins"/.test(m[1]!)) n += Number(m[2]);
+  for (const m of text.matchAll(/^services_externes_calls_total\{([^}]*)\} (\d+)/gm)) if ((m[1]!).includes('endpoint="magasins"')) n += Number(m[2]);
   return n;
 }
 
@@ -253,6 +253,7 @@ async function outagePhase(system: TestSystem, watcher: TerminalWatcher, style: 
     return run;
   } finally {
     const start = await system.command('service', 'start', 'commandes');
+    // eslint-disable-next-line no-unsafe-finally -- a commandes that does not come back must end the run
     if (start.code !== 0) throw new Error(`service start commandes: ${start.stderr}`);
     const restarted = performance.now();
     await untilCommandesAnswers(system);
@@ -436,7 +437,7 @@ async function main() {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((error) => {
+  main().catch((error: unknown) => {
     console.error(error);
     process.exit(1);
   });

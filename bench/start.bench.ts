@@ -28,8 +28,8 @@ async function firstStart(only?: string): Promise<number> {
   if (only) env.LAUNCHER_ONLY = only;
   const launcher = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  launcher.stdout!.on('data', (d) => (output += d));
-  launcher.stderr!.on('data', (d) => (output += d));
+  launcher.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  launcher.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((resolve) => launcher.once('exit', () => resolve()));
   try {
     const seconds = await new Promise<number>((resolve, reject) => {
@@ -70,7 +70,7 @@ async function main() {
   console.log(`written ${writeResult('start', { runs: RUNS, full, baseline, medianFull: m, medianBaseline: median(baseline), targetSeconds: TARGET_S })}`);
 }
 
-main().catch((error) => {
+main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

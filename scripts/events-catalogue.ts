@@ -74,7 +74,7 @@ function fieldRows(schema: TSchema, prefix = ''): string[] {
     rows.push(`| \`${full}\` | ${describeSchema(child)} | ${required ? 'yes' : 'no'} |`);
     const c = child as { type?: string; properties?: object; items?: { type?: string; properties?: object } };
     if (c.type === 'object' && c.properties) rows.push(...fieldRows(child, `${full}.`));
-    if (c.type === 'array' && c.items?.type === 'object' && c.items.properties) rows.push(...fieldRows(c.items as TSchema, `${full}[].`));
+    if (c.type === 'array' && c.items?.type === 'object' && c.items.properties) rows.push(...fieldRows(c.items, `${full}[].`));
   }
   return rows;
 }

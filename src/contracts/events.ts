@@ -110,7 +110,7 @@ export const EVENT_SCHEMAS = {
   // The orchestrator's saga history (reference §4.3): one event per state transition, named after its TypeEvenement.
   [STREAMS.saga]: Object.fromEntries(
     SAGA_EVENT_TYPES.map((type) => [type, SagaTransition]),
-  ) as Record<(typeof SAGA_EVENT_TYPES)[number], typeof SagaTransition>,
+  ),
 } as const satisfies Record<StreamName, Record<string, TSchema>>;
 
 export type EventSchemas = typeof EVENT_SCHEMAS;

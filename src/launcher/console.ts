@@ -4,6 +4,7 @@
  */
 import { chmodSync, createWriteStream, type WriteStream } from 'node:fs';
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- isTTY is undefined, not false, when piped
 const useColor = process.stdout.isTTY === true && !process.env.NO_COLOR;
 
 const COLORS = [36, 35, 33, 32, 34, 96, 95, 93, 92, 94];
@@ -23,6 +24,7 @@ const MAX_FIELDS = 6;
 function formatValue(value: unknown): string {
   if (typeof value === 'string') return /[\s"=]/.test(value) ? JSON.stringify(value) : value;
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- only what JSON cannot write (undefined, functions) gets here
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
@@ -46,6 +48,7 @@ export function renderLogLine(line: string, color = false): string {
     return line;
   }
   const rawLevel = entry.level;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- pino writes a number or a string there
   const level = typeof rawLevel === 'number' ? (PINO_LEVELS[rawLevel] ?? String(rawLevel)) : String(rawLevel ?? 'info');
   const levelText = level.toUpperCase().padEnd(5);
   const parts = [formatTime(entry.time), color ? paint(LEVEL_COLOR[level], levelText) : levelText];
@@ -59,6 +62,7 @@ export function renderLogLine(line: string, color = false): string {
     if (value === undefined) continue;
     if (key === 'err' && value && typeof value === 'object') {
       const err = value as { message?: unknown; type?: unknown };
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- pino's serialized error: strings
       fields.push(`err=${formatValue(String(err.message ?? err.type ?? 'error'))}`);
     } else if (key === 'req' || key === 'res') {
       continue; // pino-http objects: too big for one line; the file keeps them

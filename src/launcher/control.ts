@@ -82,7 +82,7 @@ export function sameSecret(given: string, expected: string): boolean {
 /** A process name as PROCESSES spells them (or their compose names): anything else is refused before any lookup. */
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-type Refusal = { status: number; error: string; details: string };
+interface Refusal { status: number; error: string; details: string }
 
 /** Why a request is refused before routing, or undefined when it comes from a companion command. */
 export function refusal(headers: http.IncomingHttpHeaders, port: number, secret: string): Refusal | undefined {

@@ -343,8 +343,8 @@ async function resetCommand(args: string[]): Promise<number> {
       redis.disconnect();
     }
   } finally {
-    if (temporary && temporary.exitCode === null) {
-      const exited = new Promise((r) => temporary!.once('exit', r));
+    if (temporary?.exitCode === null) {
+      const exited = new Promise((r) => temporary.once('exit', r));
       temporary.kill('SIGTERM'); // redis-server fsyncs its append-only file on SIGTERM
       await exited;
     }

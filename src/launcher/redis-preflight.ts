@@ -54,7 +54,7 @@ export async function pingRedis(url: string, timeoutMs = 1_500): Promise<string 
   redis.on('error', (error: Error) => (cause ??= error.message));
   try {
     await redis.connect();
-    const answer = await redis.ping();
+    const answer: string = await redis.ping();
     return answer === 'PONG' ? undefined : `PING answered ${answer}`;
   } catch (error) {
     return cause ?? ((error as Error).message || String(error));

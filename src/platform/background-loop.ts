@@ -12,6 +12,7 @@ export interface BackgroundLoopOptions {
   /** Logged (info) at the first pass that succeeds again. */
   recoveredMessage: string;
   /** One pass; resolving `true` means more work is waiting: the next pass runs at once. */
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a pass with nothing to say resolves nothing
   pass: () => Promise<boolean | void>;
   /** Pause between passes. */
   intervalMs: number;

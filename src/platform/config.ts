@@ -52,7 +52,7 @@ export function loadConfig<P extends TProperties>(
   }
   const withDefaults = Value.Default(schema, raw);
   const converted = Value.Convert(schema, withDefaults);
-  if (Value.Check(schema, converted)) return converted as Static<TObject<P>>;
+  if (Value.Check(schema, converted)) return converted;
 
   const problems = new Map<string, string>();
   for (const error of Value.Errors(schema, converted)) {

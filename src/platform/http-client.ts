@@ -2,7 +2,7 @@
  * Calls to other services over HTTP (undici's `request`), with a per-call timeout. A service never holds a
  * database transaction while it waits here.
  */
-import { request, type Dispatcher } from 'undici';
+import { request } from 'undici';
 import { describeCallError } from './transient.ts';
 
 export interface Exchange {
@@ -21,7 +21,7 @@ export interface Exchange {
  */
 export async function exchange(url: string, init: Exchange): Promise<JsonResponse> {
   const response = await request(url, {
-    method: init.method as Dispatcher.HttpMethod,
+    method: init.method,
     headers: init.headers,
     ...(init.body === undefined ? {} : { body: init.body }),
     ...(init.signal ? { signal: init.signal } : {}),

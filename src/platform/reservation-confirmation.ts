@@ -37,6 +37,7 @@ export function confirmationMetrics(registry: Registry) {
       registers: [registry],
     });
   const perdues =
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- registered below by this function
     (registry.getSingleMetric('reservations_perdues_total') as InstanceType<typeof prom.Counter> | undefined) ??
     new prom.Counter({
       name: 'reservations_perdues_total',
@@ -97,6 +98,7 @@ export function startConfirmationLoop(o: {
         }
       }
       gauge.set(await o.store.compterReservationsAConfirmer());
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the error the catch above kept, rethrown
       if (erreur !== undefined) throw erreur;
       return ids.length === BATCH;
     },

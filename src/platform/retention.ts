@@ -144,7 +144,7 @@ export function streamTrimMetrics(registry: Registry, streams: readonly string[]
  * older than `maxAgeMs`, then the oldest beyond `maxEntries`, go. No group reads it, so nothing is unacknowledged.
  */
 export async function trimDeadLetters(redis: Redis, dlq: string, maxAgeMs: number, maxEntries: number, now = Date.now()): Promise<number> {
-  const byAge = (await redis.xtrim(dlq, 'MINID', `${Math.max(0, now - maxAgeMs)}-0`)) as number;
-  const byLength = (await redis.xtrim(dlq, 'MAXLEN', maxEntries)) as number;
+  const byAge = (await redis.xtrim(dlq, 'MINID', `${Math.max(0, now - maxAgeMs)}-0`));
+  const byLength = (await redis.xtrim(dlq, 'MAXLEN', maxEntries));
   return byAge + byLength;
 }

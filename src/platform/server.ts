@@ -96,8 +96,8 @@ function emptyBodyTolerantJson(app: App): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
-    parseJson(req, text, (error, value) => {
-      if (error) return done(new HttpError(400, 'JSON invalide', error.message) as unknown as FastifyError, undefined);
+    void parseJson(req, text, (error, value) => {
+      if (error) return done(new HttpError(400, 'JSON invalide', error.message), undefined);
       done(null, value);
     });
   });

@@ -27,7 +27,7 @@ export function useStrictValidation(app: { setValidatorCompiler: (compiler: Fast
       validate.errors = [...checker.Errors(value)]
         // TypeBox reports an extra property twice (as "schema is false" and as additionalProperties).
         .filter((e) => e.keyword !== 'boolean')
-        .map((e) => ({ keyword: e.keyword, instancePath: e.instancePath, message: e.message, params: e.params as Record<string, unknown> }));
+        .map((e) => ({ keyword: e.keyword, instancePath: e.instancePath, message: e.message, params: e.params }));
       return false;
     };
     return validate as never;

@@ -79,7 +79,7 @@ async function build(env: Record<string, string> = {}, store?: MemorySessionStor
   return { app, logs: () => logged, now };
 }
 
-const json = (res: LightMyRequestResponse) => res.json() as { error: string; details: unknown };
+const json = (res: LightMyRequestResponse) => res.json<{ error: string; details: unknown }>();
 
 async function signIn(app: App, key = KEY, headers: Record<string, string> = { origin: ORIGIN }) {
   return app.inject({ method: 'POST', url: '/console-api/session', headers: { host: HOST, 'content-type': 'application/json', ...headers }, payload: JSON.stringify({ api_key: key }) });
@@ -327,7 +327,7 @@ describe('console BFF', { timeout: 60_000 }, () => {
     const cookie = cookieOf(await signIn(app));
     const sys = await app.inject({ method: 'GET', url: '/console-api/system', headers: { cookie } });
     assert.equal(sys.statusCode, 200, sys.body);
-    const body = sys.json() as { processes: { name: string; sante: string; pret: boolean }[]; groupes: unknown[]; outbox: unknown[]; prometheus: { disponible: boolean } };
+    const body = sys.json<{ processes: { name: string; sante: string; pret: boolean }[]; groupes: unknown[]; outbox: unknown[]; prometheus: { disponible: boolean } }>();
     // The fake gateway refuses the keyless probe of /api/catalogue/health (401) and has no /absent: both ko.
     assert.deepEqual(body.processes.map((p) => [p.name, p.sante, p.pret]), [['passerelle', 'ko', false]]);
     assert.deepEqual(body.prometheus, { disponible: false });
@@ -369,10 +369,10 @@ describe('console BFF', { timeout: 60_000 }, () => {
       assert.ok(upstream && !upstream.writableEnded, 'the feed is still open upstream: the event was streamed, not buffered');
       const rest = new Promise<string>((resolve) => {
         let text = '';
-        first.res.on('data', (d: Buffer) => (text += d));
+        first.res.on('data', (d: Buffer) => (text += d.toString()));
         first.res.on('end', () => resolve(text));
       });
-      upstream!.end('event: CheckoutSucceeded\ndata: {}\n\n');
+      upstream.end('event: CheckoutSucceeded\ndata: {}\n\n');
       assert.match(await rest, /CheckoutSucceeded/);
       // A browser leaving the page closes its feed: the console closes its own upstream call too (no leak).
       const second = await new Promise<http.IncomingMessage>((resolve, reject) => {

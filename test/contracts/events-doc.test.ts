@@ -17,7 +17,7 @@ test('docs/events.md is what the schemas say (run `npm run docs:events` after ch
 test('every stream and type has a documented producer and at least the archive as consumer', () => {
   for (const [stream, types] of Object.entries(EVENT_SCHEMAS)) {
     assert.ok(ROUTING[stream], stream);
-    assert.ok('event-store-archive' in ROUTING[stream]!.groups, stream);
-    for (const type of Object.keys(types)) assert.ok(ROUTING[stream]!.producers[type], `${stream} ${type}`);
+    assert.ok('event-store-archive' in ROUTING[stream].groups, stream);
+    for (const type of Object.keys(types)) assert.ok(ROUTING[stream].producers[type], `${stream} ${type}`);
   }
 });

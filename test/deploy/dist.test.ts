@@ -30,8 +30,8 @@ function startFromDist(entry: string, env: Record<string, string>): Started {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   return { child, output: () => output.slice(-4000) };
 }
 
@@ -41,7 +41,7 @@ async function waitReady(url: string, started: Started, timeoutMs = 20_000): Pro
     if (started.child.exitCode !== null) assert.fail(`exited with ${started.child.exitCode} before ready:\n${started.output()}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      if (res.status === 200) return res.json();
+      if (res.status === 200) return await res.json();
     } catch {
       // not listening yet
     }

@@ -163,7 +163,7 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
         );
         process.kill(worker, 'SIGKILL');
         // Killed before it could answer: nothing acknowledged, no outcome published.
-        const still = (await redis.xpending(CHECKOUT_STREAM, ORDER_GROUP, pending.id, pending.id, 1)) as unknown[];
+        const still = (await redis.xpending(CHECKOUT_STREAM, ORDER_GROUP, pending.id, pending.id, 1));
         assert.equal(still.length, 1, 'the entry is still pending after the kill');
         const replay = await api.eventStore(`/api/event-store/replay/checkout/${checkoutId}`);
         const types = (replay.body.events ?? []).map((e: { type: string }) => e.type);
@@ -180,7 +180,7 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
       const types = state.events.map((e: { type: string }) => e.type);
       assert.equal(types.filter((x: string) => x === 'OrderCreated').length, 1, types.join(','));
       assert.ok(!types.includes('OrderCreationFailed'), types.join(','));
-      await api.until('the entry acknowledged', async () => ((await redis.xpending(CHECKOUT_STREAM, ORDER_GROUP, pending.id, pending.id, 1)) as unknown[]).length === 0, 30_000);
+      await api.until('the entry acknowledged', async () => ((await redis.xpending(CHECKOUT_STREAM, ORDER_GROUP, pending.id, pending.id, 1))).length === 0, 30_000);
       const history = await api.call('GET', `/ecommerce/api/commandes/clients/${CLIENT}/historique/`);
       assert.equal(history.body.commandes.filter((c: { checkout_id: string }) => c.checkout_id === checkoutId).length, 1, 'exactly one order');
       const order = await api.call('GET', `/api/commandes/api/v1/commandes-en-ligne/${checkoutId}/`);

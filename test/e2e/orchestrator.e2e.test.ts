@@ -175,7 +175,7 @@ describe('orchestrated saga, end to end', { timeout: 300_000 }, () => {
     try {
       const post = api.call('POST', SAGA, demandeSouris).then(
         (r) => `${r.status} ${JSON.stringify(r.body)}`,
-        (e: Error) => e.message,
+        (e: unknown) => (e as Error).message,
       );
       sagaId = await waitFor(
         'the saga in CREATION_COMMANDE',

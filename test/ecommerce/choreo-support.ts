@@ -91,7 +91,7 @@ export async function feed<T extends CheckoutEventType>(
   event?: EventEnvelope,
 ): Promise<{ event: EventEnvelope; entryId: string }> {
   const e = event ?? newEvent(STREAMS.checkout, type, payload, { correlationId: (payload as { checkout_id: string }).checkout_id });
-  const entryId = (await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(e)).flat())) as string;
+  const entryId = (await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(e)).flat()))!;
   return { event: e, entryId };
 }
 

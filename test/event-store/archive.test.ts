@@ -161,7 +161,7 @@ describe('event store: archive and read API', () => {
       const groups = (await redis.xinfo('GROUPS', CHECKOUT_STREAM)) as unknown[][];
       const g = groups.map((x) => Object.fromEntries(Array.from({ length: x.length / 2 }, (_, i) => [String(x[2 * i]), x[2 * i + 1]])));
       const archive = g.find((x) => x.name === 'event-store-archive');
-      return archive && archive['last-delivered-id'] === lastId && Number(archive.pending) === 0;
+      return archive?.['last-delivered-id'] === lastId && Number(archive.pending) === 0;
     });
     assert.equal(await count(), before);
     assert.deepEqual((await get(`/api/event-store/replay/checkout/${early.checkoutId}`)).body, beforeReplay);

@@ -120,7 +120,7 @@ describe('event store: CQRS projection orders-by-client', () => {
     assert.equal(report.events_replayed, all.length);
     assert.equal(report.swapped, true);
     assert.equal(report.carried_over, 0);
-    assert.ok(progress.length >= 4 && progress[progress.length - 1] === all.length, `progress ${progress}`);
+    assert.ok(progress.length >= 4 && progress[progress.length - 1] === all.length, `progress ${progress.join(',')}`);
     assert.deepEqual(await snapshot(), before);
     // The worker keeps writing to the swapped-in tables.
     const next = successSaga(client);

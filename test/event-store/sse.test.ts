@@ -155,8 +155,8 @@ describe('event store: bounded SSE streams', { timeout: 120_000 }, () => {
         },
         15_000,
         10,
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}; meanwhile it buffered up to ${maxBuffered} bytes for it`);
+      ).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}; meanwhile it buffered up to ${maxBuffered} bytes for it`);
       });
       // About one socket high-water mark (16 KiB) plus one event (2 KiB) may wait in the process; never the archive.
       assert.ok(maxBuffered < 256 * 1024, `the server buffered ${maxBuffered} bytes for a client that never read`);

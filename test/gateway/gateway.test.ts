@@ -98,7 +98,7 @@ async function admin<T = unknown>(gw: RunningGateway, p: string): Promise<{ stat
   return { status: res.status, body: body as T, text };
 }
 
-type HealthBody = { data: { target: string; health: string; weight: number }[] };
+interface HealthBody { data: { target: string; health: string; weight: number }[] }
 
 /** Polls the admin API until `target` reports `health` (bounded). */
 async function waitForHealth(gw: RunningGateway, target: string, health: string, timeoutMs = 8_000): Promise<void> {
@@ -234,7 +234,7 @@ describe('gateway in front of fake upstreams', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kong-noconsole-'));
     const file = path.join(dir, 'kong.yml');
     const original = await readFile(path.join(ROOT, 'deploy/kong/kong.yml'), 'utf8');
-    const withoutConsole = original.replace(/\n  - name: console-service\n[\s\S]*?protocols: \[http, https\]\n/, '\n');
+    const withoutConsole = original.replace(/\n {2}- name: console-service\n[\s\S]*?protocols: \[http, https\]\n/, '\n');
     assert.notEqual(withoutConsole, original);
     await writeFile(file, withoutConsole);
     const bare = await startSystem({}, file);

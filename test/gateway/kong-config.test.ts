@@ -122,7 +122,7 @@ test('unknown Kong fields are tolerated; Kong defaults apply', () => {
 
 test('a literal key is refused, and a missing API key is named', () => {
   const withLiteral = minimal('consumers:\n  - username: u\n    keyauth_credentials:\n      - key: plain-text-key\n');
-  assert.throws(() => parseKongConfig(withLiteral, { apiKeys: ['x'] }), (e: unknown) => e instanceof KongConfigError && /vault reference/.test(e.message));
+  assert.throws(() => parseKongConfig(withLiteral, { apiKeys: ['x'] }), (e: unknown) => e instanceof KongConfigError && e.message.includes('vault reference'));
   const withRef = minimal('consumers:\n  - username: u\n    keyauth_credentials:\n      - key: "{vault://env/api-key}"\n');
   assert.throws(() => parseKongConfig(withRef, { apiKeys: [] }), /API_KEY/);
   const other = minimal('consumers:\n  - username: u\n    keyauth_credentials:\n      - key: "{vault://env/other-key}"\n');
@@ -140,7 +140,7 @@ test('invalid files are reported with the offending field', () => {
 });
 
 test('gateway env: API_KEY or API_KEYS required, targets map parsed', () => {
-  assert.throws(() => loadGatewayConfig({}), (e: unknown) => e instanceof ConfigError && /API_KEY/.test(e.message));
+  assert.throws(() => loadGatewayConfig({}), (e: unknown) => e instanceof ConfigError && e.message.includes('API_KEY'));
   const c = loadGatewayConfig({ API_KEYS: 'a, b,,a', GATEWAY_TARGETS: '{"catalogue-service-1:8000":"127.0.0.1:8001"}' });
   assert.deepEqual(c.apiKeys, ['a', 'b']);
   assert.deepEqual(c.targets, { 'catalogue-service-1:8000': '127.0.0.1:8001' });

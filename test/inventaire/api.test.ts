@@ -16,7 +16,7 @@ after(async () => {
 
 async function call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) {
   const r = await h.app.inject({ method, url: `${BASE}${url}`, ...(payload === undefined ? {} : { payload: payload as object }) });
-  return { status: r.statusCode, body: r.json() as Record<string, any> };
+  return { status: r.statusCode, body: r.json<Record<string, any>>() };
 }
 
 describe('seed and reads', () => {

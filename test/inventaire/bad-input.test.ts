@@ -21,7 +21,7 @@ const long = 'x'.repeat(5_000);
 // Path params above Fastify's maxParamLength (100) get a 414 from the router, outside the shared error handler.
 const longParam = 'x'.repeat(99);
 
-type Case = { name: string; method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; payload?: unknown; raw?: string; contentType?: string; status?: number };
+interface Case { name: string; method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; payload?: unknown; raw?: string; contentType?: string; status?: number }
 
 const stockOps = ['augmenter-stock', 'diminuer-stock'] as const;
 const cases: Case[] = [

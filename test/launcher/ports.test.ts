@@ -19,7 +19,7 @@ test('the holder of a listening port is this very process', async () => {
     assert.ok((await listeningInodes(port)).size >= 1);
     const holder = await findPortHolder(port);
     assert.equal(holder?.pid, process.pid);
-    assert.match(holder!.command, /node/);
+    assert.match(holder.command, /node/);
     assert.equal(await isPortFree(port), false);
     const problems = await checkPorts([{ port, owner: 'commandes', env: 'COMMANDES_PORT' }]);
     assert.equal(problems.length, 1);

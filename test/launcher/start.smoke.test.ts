@@ -85,7 +85,7 @@ describe('npm start (embedded PGlite, own redis-server)', { timeout: 180_000 }, 
   });
 
   after(async () => {
-    if (launcher && launcher.exitCode === null && launcher.signalCode === null) {
+    if (launcher?.exitCode === null && launcher.signalCode === null) {
       try {
         process.kill(-launcher.pid!, 'SIGKILL');
       } catch {
@@ -121,7 +121,7 @@ describe('npm start (embedded PGlite, own redis-server)', { timeout: 180_000 }, 
     const { code, stdout } = await command('status');
     assert.equal(code, 0, stdout);
     // On failure, say why: the process's own console lines (a crash prints its error there).
-    const linesOf = (name: string) => output.split('\n').filter((l) => new RegExp(`^\\[${name}\\s*\\]`).test(l) && !/INFO/.test(l)).slice(-20).join('\n');
+    const linesOf = (name: string) => output.split('\n').filter((l) => new RegExp(`^\\[${name}\\s*\\]`).test(l) && !l.includes('INFO')).slice(-20).join('\n');
     for (const p of PROCESSES) {
       assert.match(stdout, new RegExp(`^${p.name}\\s+\\d+\\s+up\\s+yes\\s+0\\s+${ports[p.port.env]}`, 'm'), `${p.name} in:\n${stdout}\n--- ${p.name}'s console lines:\n${linesOf(p.name)}`);
     }

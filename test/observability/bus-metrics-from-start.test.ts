@@ -7,7 +7,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { STREAMS } from '../../src/contracts/events.ts';
 import { busMetrics } from '../../src/platform/bus/metrics.ts';
 import { createRegistry } from '../../src/platform/metrics.ts';

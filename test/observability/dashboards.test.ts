@@ -113,7 +113,7 @@ describe('dashboards: structure', { timeout: 60_000 }, () => {
         assert.equal(new Set(refIds).size, refIds.length, `${p.title}: unique refIds`);
         for (const t of p.targets) {
           assert.equal(t.datasource?.uid ?? 'Prometheus', 'Prometheus', `${p.title} ${t.refId}: datasource uid`);
-          assert.ok(t.expr && t.expr.trim(), `${p.title} ${t.refId}: expr`);
+          assert.ok(typeof t.expr === 'string' && t.expr.trim() !== '', `${p.title} ${t.refId}: expr`);
           assert.doesNotMatch(substitute(t.expr), /\$/, `${p.title} ${t.refId}: an unknown macro or variable is left`);
         }
       }
@@ -191,7 +191,7 @@ describe('dashboards and rules: every expression parses', { skip: NO_PROMETHEUS,
     await waitReady(base, child, () => output);
   });
   after(async () => {
-    if (child && child.exitCode === null) {
+    if (child?.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
@@ -248,7 +248,7 @@ describe('dashboards: every panel query returns data from a running system', { s
   test('the URL table and npm run status show the local Prometheus', async () => {
     // The table comes once every process is ready (the gateway's readiness, which startSystem waits for, comes first).
     const deadline = Date.now() + 30_000;
-    while (!/System ready/.test(system.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (!system.output().includes('System ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     assert.match(system.output(), new RegExp(`prometheus\\s+http://127\\.0\\.0\\.1:${system.ports.prometheus}/\\s+graph: `));
     const status = await system.command('status');
     assert.match(status.stdout, new RegExp(`^prometheus\\s+\\d+\\s+up\\s+yes\\s+\\d+\\s+${system.ports.prometheus}\\b`, 'm'), status.stdout);
@@ -318,7 +318,7 @@ describe('dashboards: every panel query returns data from a running system', { s
     assert.deepEqual(down, [], 'every target is up');
     for (const t of targets.data.activeTargets) assert.ok(t.labels.service && t.labels.instance, `${JSON.stringify(t.labels)} has service and instance`);
 
-    const variable = await fetch(`${prom}/api/v1/label/service/values?${new URLSearchParams({ 'match[]': 'http_requests_total' })}`);
+    const variable = await fetch(`${prom}/api/v1/label/service/values?${new URLSearchParams({ 'match[]': 'http_requests_total' }).toString()}`);
     const services = ((await variable.json()) as { data: string[] }).data;
     assert.ok(services.includes(MACROS.$service!), `the $service variable offers ${MACROS.$service} (${services.join(', ')})`);
 
@@ -353,7 +353,7 @@ describe('dashboards: every panel query returns data from a running system', { s
     } finally {
       redis.disconnect();
     }
-    type Alert = { labels: Record<string, string>; state: string; activeAt?: string };
+    interface Alert { labels: Record<string, string>; state: string; activeAt?: string }
     const alerts = async () => ((await (await fetch(`${prom}/api/v1/alerts`, { signal: AbortSignal.timeout(5_000) })).json()) as { data: { alerts: Alert[] } }).data.alerts;
     // The rule needs 1 min of a true condition: a bound far above it, as a hang detector.
     await api.until('DeadLettersNotEmpty firing', async () => (await alerts()).some((a) => a.labels.alertname === 'DeadLettersNotEmpty' && a.state === 'firing'), 180_000);

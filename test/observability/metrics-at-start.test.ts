@@ -39,7 +39,7 @@ describe('metrics present from start in a running system', { skip: prometheus.sk
   let system: TestSystem;
   let prom = '';
   const query = async (expr: string): Promise<{ metric: Record<string, string> }[]> => {
-    const res = await fetch(`${prom}/api/v1/query?${new URLSearchParams({ query: expr })}`, { signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${prom}/api/v1/query?${new URLSearchParams({ query: expr }).toString()}`, { signal: AbortSignal.timeout(10_000) });
     const body = (await res.json()) as { status: string; data?: { result: { metric: Record<string, string> }[] }; error?: string };
     assert.equal(body.status, 'success', `${expr}: ${body.error}`);
     return body.data!.result;
@@ -59,8 +59,8 @@ describe('metrics present from start in a running system', { skip: prometheus.sk
       const targets = res?.data.activeTargets ?? [];
       if (res) down = targets.filter((t) => t.health !== 'up').map((t) => `${t.scrapeUrl} ${t.health} ${t.lastError}`).join('; ') || 'none';
       return targets.length > 0 && targets.every((t) => t.health === 'up');
-    }, 90_000, 200).catch((error: Error) => {
-      throw new Error(`${error.message}; down: ${down}\n${system.output().slice(-2000)}`);
+    }, 90_000, 200).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; down: ${down}\n${system.output().slice(-2000)}`);
     });
     await waitFor('consumer and relay gauges scraped', async () => (await query('consumer_group_lag')).length > 0 && (await query('outbox_backlog')).length > 0, 30_000, 200);
   });

@@ -256,7 +256,7 @@ describe('consumer groups', () => {
     await until('acknowledged', async () => ((await redis.xpending(CHECKOUT_STREAM, 'flaky')) as [number])[0] === 0);
   });
 
-  const effectsInOneTransaction = (group: string) => async (items: ReadonlyArray<{ event: EventEnvelope }>) => {
+  const effectsInOneTransaction = (group: string) => async (items: readonly { event: EventEnvelope }[]) => {
     await withTransaction(pool, async (client) => {
       for (const { event } of items) {
         await applyOnceWithin(client, SCHEMA, group, event.event_id, (c) =>

@@ -48,8 +48,8 @@ describe('retention settings', { timeout: 10_000 }, () => {
     assert.equal(defaults.DLQ_RETENTION_MS, 14 * DAY);
   });
   test('a horizon that would let a redelivered event apply twice, or drop rows the relay may re-publish, stops the process', () => {
-    assert.throws(() => loadRetentionConfig({ INBOX_RETENTION_MS: String(DAY) }), (e: unknown) => e instanceof ConfigError && /INBOX_RETENTION_MS/.test(String(e.message)));
-    assert.throws(() => loadRetentionConfig({ OUTBOX_RETENTION_MS: '60000' }), (e: unknown) => e instanceof ConfigError && /OUTBOX_RETENTION_MS/.test(String(e.message)));
+    assert.throws(() => loadRetentionConfig({ INBOX_RETENTION_MS: String(DAY) }), (e: unknown) => e instanceof ConfigError && String(e.message).includes('INBOX_RETENTION_MS'));
+    assert.throws(() => loadRetentionConfig({ OUTBOX_RETENTION_MS: '60000' }), (e: unknown) => e instanceof ConfigError && String(e.message).includes('OUTBOX_RETENTION_MS'));
     assert.throws(() => loadRetentionConfig({ RESERVATION_RETENTION_MS: String(DAY) }), /RESERVATION_RETENTION_MS/);
   });
 });
@@ -107,7 +107,7 @@ describe('table purges', { timeout: 30_000 }, () => {
            VALUES ($1, $2, now() - $3::interval, CASE WHEN $4 THEN now() - $3::interval END, CASE WHEN $2 = 'confirmee' THEN now() - $3::interval END)
            RETURNING reservation_id`,
           [randomUUID(), statut, age, released],
-        ).then((r) => `${statut}-${age}` as const);
+        ).then(() => `${statut}-${age}` as const);
       await Promise.all([add('liberee', '31 days', true), add('liberee', '29 days', true), add('confirmee', '90 days', false), add('reservee', '90 days', false)]);
       const jobs = inventaireService(inventaireConfig).retention!(defaults);
       await onePass(inv.pool, jobs, createRegistry('retention-3'));

@@ -112,7 +112,7 @@ test('deadline: each forward state before the order goes to its failure state wi
       assert.equal(e.type, 'DELAI_DEPASSE');
       assert.equal(saga.etat, attendu[de]);
       assert.equal(e.donnees.echeance, at(15_000).toISOString());
-      assert.ok(transitionAutorisee(de, attendu[de]!, true));
+      assert.ok(transitionAutorisee(de, attendu[de], true));
     } else {
       assert.equal(e, null, de);
       assert.equal(saga.etat, de);

@@ -43,7 +43,7 @@ export async function injectBadRequest(app: App, c: BadRequest, label = `${c.met
   });
   assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${label}: status ${res.statusCode} ${res.body}`);
   if (c.status !== undefined) assert.equal(res.statusCode, c.status, `${label}: ${res.body}`);
-  const body = res.json() as { error: string; details: unknown };
+  const body = res.json<{ error: string; details: unknown }>();
   assert.equal(typeof body.error, 'string', `${label}: ${res.body}`);
   assert.ok('details' in body, `${label}: no details in ${res.body}`);
   return body;

@@ -4,7 +4,7 @@ import { SEED } from '../../src/contracts/common.ts';
 
 export interface Answer {
   status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of many shapes in assertions
+  body: any; // JSON of many shapes in assertions
   headers: Headers;
 }
 

@@ -53,8 +53,8 @@ export async function startLauncher(options: { only: string[]; env?: Record<stri
   let output = '';
   // Its own process group, so that a failed test still kills every child it leaves.
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   const alive = () => child.exitCode === null && child.signalCode === null;
 
   const stop = async () => {

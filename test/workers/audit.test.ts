@@ -43,8 +43,8 @@ async function startReplica(): Promise<{ child: ChildProcess; output: () => stri
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   await waitFor('audit replica ready', async () => {
     if (child.exitCode !== null) throw new Error(`audit replica exited:\n${output}`);
     try {
@@ -66,7 +66,7 @@ before(async () => {
 after(async () => {
   await Promise.all(
     replicas.map(({ child }) =>
-      child.exitCode === null ? new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); }) : undefined,
+      child.exitCode === null ? new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); }) : Promise.resolve(),
     ),
   );
   r?.disconnect();

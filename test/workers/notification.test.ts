@@ -48,6 +48,6 @@ test('every checkout event is recorded once, addressed to the client; redeliveri
   assert.match(rows.find((x) => x.type === 'CheckoutSucceeded')!.body, new RegExp(commandeId));
 
   const text = await metricsOf(worker.app);
-  const consumed = Number(text.match(/events_consumed_total\{[^}]*type="CheckoutInitiated",consumer="notification"[^}]*\} (\d+)/)?.[1]);
+  const consumed = Number((/events_consumed_total\{[^}]*type="CheckoutInitiated",consumer="notification"[^}]*\} (\d+)/.exec(text))?.[1]);
   assert.equal(consumed, 3); // two checkouts plus one redelivered entry: every entry read is counted
 });

@@ -17,7 +17,6 @@ fileTimeout(300_000);
 const ORDERS = /^\/api\/commandes\/api\/v1\/commandes-en-ligne\/$/;
 let under: WorkerUnderTest;
 let fake: FakeGateway;
-let worker: WorkerUnderTest['worker'];
 let r: WorkerUnderTest['r'];
 let sql: WorkerUnderTest['sql'];
 const scripts = new Map<string, (n: number) => Answer>();
@@ -29,7 +28,7 @@ before(async () => {
     // The real per-attempt timeout (3 s): the frozen-commandes test measures it.
     orderCreationWorker(config, { gateway: { initialBackoffMs: 100, maxBackoffMs: 2_000, breakerHalfOpenMs: 200 } }),
   );
-  ({ r, sql, worker } = under);
+  ({ r, sql } = under);
   fake = under.fake;
   fake.on('*', ORDERS, (call: Call) => {
     const body = call.body as { reference_externe: string };

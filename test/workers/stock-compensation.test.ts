@@ -18,7 +18,6 @@ const RELEASE = /^\/api\/inventaire\/api\/ddd\/inventaire\/reservations\/([0-9a-
 const CANCEL = /^\/api\/commandes\/api\/v1\/commandes-en-ligne\/([0-9a-f-]{36})\/annuler\/$/;
 let under: WorkerUnderTest;
 let fake: FakeGateway;
-let worker: WorkerUnderTest['worker'];
 let r: WorkerUnderTest['r'];
 let sql: WorkerUnderTest['sql'];
 const releaseScripts = new Map<string, (n: number) => Answer>();
@@ -31,7 +30,7 @@ before(async () => {
   under = await startWorkerUnderTest('w_compensation', StockCompensationConfig, (config) =>
     stockCompensationWorker(config, { gateway: { initialBackoffMs: 20, maxBackoffMs: 50, breakerHalfOpenMs: 200 }, cancelPollMs: 100 }),
   );
-  ({ r, sql, worker } = under);
+  ({ r, sql } = under);
   fake = under.fake;
   fake.on('*', RELEASE, (call) => {
     const id = RELEASE.exec(call.path)![1]!;

@@ -98,7 +98,7 @@ test('a transient 503 then 201 within one delivery → StockReserved', async () 
 test('every entry read is counted, ignored types included', async () => {
   const text = await metricsOf(worker.app);
   const consumed = (type: string) =>
-    Number(text.match(new RegExp(`events_consumed_total\\{[^}]*topic="ecommerce.checkout.events",type="${type}",consumer="stock-reservation"[^}]*\\} (\\d+)`))?.[1] ?? NaN);
+    Number((new RegExp(`events_consumed_total\\{[^}]*topic="ecommerce.checkout.events",type="${type}",consumer="stock-reservation"[^}]*\\} (\\d+)`).exec(text))?.[1] ?? NaN);
   assert.ok(consumed('CheckoutInitiated') >= 5);
   // Its own StockReserved outputs come back on the stream: read, counted, ignored.
   assert.ok(consumed('StockReserved') >= 1);

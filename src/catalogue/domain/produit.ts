@@ -34,9 +34,11 @@ export const SEUIL_PREMIUM = 100;
 
 const CARACTERES_INTERDITS = /[<>"'&]/;
 // Control characters (NUL above all, which PostgreSQL text rejects) are never part of a product name.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CARACTERES_CONTROLE = /[\u0000-\u001f\u007f]/;
 
 /** Length in characters (code points), as PostgreSQL's varchar counts them. */
+// eslint-disable-next-line @typescript-eslint/no-misused-spread -- code points on purpose, not graphemes
 const longueur = (s: string) => [...s].length;
 
 export function nomProduit(valeur: string): string {

@@ -29,7 +29,7 @@ export function catalogueService(config: CatalogueConfig): HttpServiceDefinition
     description: `Produits du catalogue (instance ${config.INSTANCE_ID})`,
     port: config.PORT,
     host: config.HOST,
-    logLevel: config.LOG_LEVEL as HttpServiceDefinition['logLevel'],
+    logLevel: config.LOG_LEVEL,
     database: { url: config.DATABASE_URL, schema: 'catalogue', dir: CATALOGUE_DB_DIR, poolMax: config.DB_POOL_MAX },
     redisUrl: config.REDIS_URL,
     publishes: [STREAMS.catalogue],

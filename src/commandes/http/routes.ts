@@ -41,7 +41,7 @@ export async function commandesRoutes(app: App, uc: CommandesUseCases): Promise<
   await app.register(async (scope: App) => {
     useReferenceErrors(scope, {
       phrase: (issues) =>
-        issues.some((i) => /\/quantite$/.test(i.instancePath) && (i.keyword === 'minimum' || i.keyword === 'exclusiveMinimum'))
+        issues.some((i) => i.instancePath.endsWith('/quantite') && (i.keyword === 'minimum' || i.keyword === 'exclusiveMinimum'))
           ? 'La quantité doit être positive'
           : undefined,
     });

@@ -17,9 +17,11 @@ export function cheminPasserelle(reste: string): string | null {
   }
   // An encoded '/', '\\' or '%' would change meaning once the gateway decodes it: refuse.
   if (/%(2f|5c|25)/i.test(brut)) return null;
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\x00-\x20\x7f\\]/.test(decode) || decode.includes('//') || /^[a-z][a-z0-9+.-]*:/i.test(decode)) return null;
   const segments = decode.split('/');
   if (segments.some((s) => s === '.' || s === '..')) return null;
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\x00-\x20\x7f#]/.test(requete)) return null;
   return `/${brut}${requete}`;
 }

@@ -43,10 +43,11 @@ export function lireProcessus(json: string | undefined): ProcessusSonde[] {
   }
   if (!Array.isArray(brut)) return [];
   const chemin = (v: unknown) => typeof v === 'string' && v.startsWith('/');
-  return brut.filter(
-    (p): p is ProcessusSonde =>
-      typeof p === 'object' && p !== null && typeof p.name === 'string' && typeof p.url === 'string' && /^https?:\/\//.test(p.url) && chemin(p.health) && chemin(p.ready),
-  );
+  return (brut as unknown[]).filter((p): p is ProcessusSonde => {
+    if (typeof p !== 'object' || p === null) return false;
+    const o = p as Partial<Record<keyof ProcessusSonde, unknown>>;
+    return typeof o.name === 'string' && typeof o.url === 'string' && /^https?:\/\//.test(o.url) && chemin(o.health) && chemin(o.ready);
+  });
 }
 
 /** Prometheus query parameters passed on: PromQL and times (Unix seconds or RFC 3339) and steps (`15`, `15s`, `1m`). */

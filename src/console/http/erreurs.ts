@@ -16,9 +16,9 @@ export function envoyerErreur(reply: FastifyReply, erreur: ErreurConsole): Fasti
  */
 export function gestionnaireErreurs(error: FastifyError | ErreurConsole, req: FastifyRequest, reply: FastifyReply) {
   if (error instanceof ErreurConsole) return envoyerErreur(reply, error);
-  const status = (error as FastifyError).statusCode ?? 500;
+  const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    return reply.code(status).send({ error: 'REQUETE_INVALIDE', details: { code: (error as FastifyError).code ?? null } });
+    return reply.code(status).send({ error: 'REQUETE_INVALIDE', details: { code: error.code ?? null } });
   }
   req.log.error({ err: error }, 'unhandled error');
   return reply.code(500).send({ error: 'ERREUR_INTERNE', details: null });

@@ -30,7 +30,7 @@ export function systemeRoutes(app: App, deps: Omit<SessionsDeps, 'verificateur'>
           bodyTimeout: 10_000,
         });
         const body = await res.body.text();
-        return reply
+        return await reply
           .code(res.statusCode)
           .header('content-type', String(res.headers['content-type'] ?? 'application/json'))
           .header('cache-control', 'no-store')

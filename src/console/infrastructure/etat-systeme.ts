@@ -94,10 +94,10 @@ export async function lireEtatSysteme(s: SourcesSysteme): Promise<EtatSysteme> {
   const [processes, g, o, prom] = await Promise.all([
     Promise.all(s.processus.map(etatProcessus)),
     s.redis
-      ? borne(groupes(s.redis), 3_000, 'redis').catch((e: Error) => (erreurs.push(`redis: ${e.message}`), [] as EtatGroupe[]))
+      ? borne(groupes(s.redis), 3_000, 'redis').catch((e: unknown) => (erreurs.push(`redis: ${(e as Error).message}`), [] as EtatGroupe[]))
       : Promise.resolve([] as EtatGroupe[]),
     s.pool
-      ? borne(outbox(s.pool), 3_000, 'postgres').catch((e: Error) => (erreurs.push(`postgres: ${e.message}`), []))
+      ? borne(outbox(s.pool), 3_000, 'postgres').catch((e: unknown) => (erreurs.push(`postgres: ${(e as Error).message}`), []))
       : Promise.resolve([]),
     s.prometheusUrl ? sonde(`${s.prometheusUrl}/-/ready`) : Promise.resolve({ erreur: 'PROMETHEUS_URL absent' }),
   ]);

@@ -68,7 +68,7 @@ export class GatewayClient implements VerificateurCle {
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
-        method: appel.method as Dispatcher.HttpMethod,
+        method: appel.method,
         headers: appel.headers,
         ...(appel.body !== undefined && appel.body.length > 0 ? { body: appel.body } : {}),
         headersTimeout: this.options.timeoutMs,

@@ -247,7 +247,7 @@ export async function prerequis(deps: EcommerceDeps, clientId: string) {
       });
     }
   }
-  const clientValide = client !== null && client.actif;
+  const clientValide = client?.actif === true;
   const stocksOk = insuffisants.length === 0;
   return {
     peut_commander: clientValide && raisonPanier === null && stocksOk,

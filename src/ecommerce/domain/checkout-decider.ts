@@ -83,7 +83,7 @@ export interface Contexte {
 
 export type RaisonEchec = 'StockReservationFailed' | 'OrderCreationFailed';
 
-type Publie<T extends CheckoutEventType> = { type: T; payload: CheckoutPayload<T> };
+interface Publie<T extends CheckoutEventType> { type: T; payload: CheckoutPayload<T> }
 /** A checkout event ecommerce publishes (the runner wraps it in an envelope). */
 export type Publication = Publie<'CheckoutSucceeded'> | Publie<'CheckoutFailed'> | Publie<'StockReservationFailed'> | Publie<'OrderCreationFailed'>;
 
@@ -187,7 +187,7 @@ export function evolve(state: EtatCheckout, fait: Fait): EtatCheckout {
   if (evenement) {
     // The shared fold decides status and detail (a terminal status wins: then nothing changes).
     const facts = evolveFacts({ ...initialFacts(), status: state.status, detail: state.detail }, evenement);
-    next = { ...state, status: facts.status as StatutChoreo, detail: facts.detail ?? state.detail };
+    next = { ...state, status: facts.status, detail: facts.detail ?? state.detail };
   }
   switch (fait.type) {
     case 'EtapeAtteinte':

@@ -35,7 +35,7 @@ export function ecommerceService(config: EcommerceConfig, overrides: EcommerceOv
     description: 'Clients, paniers et check-out synchrone (tout ou rien entre services)',
     port: config.PORT,
     host: config.HOST,
-    logLevel: config.LOG_LEVEL as HttpServiceDefinition['logLevel'],
+    logLevel: config.LOG_LEVEL,
     database: { url: config.DATABASE_URL, schema: 'ecommerce', dir: 'src/ecommerce/infrastructure/db', poolMax: config.DB_POOL_MAX },
     // The choreographed checkout publishes on Redis through the outbox; the synchronous one never does.
     redisUrl: config.REDIS_URL,

@@ -281,6 +281,6 @@ function memesLignes(a: readonly LignePanier[], b: readonly LignePanier[]): bool
   const attendu = new Map(b.map((l) => [l.produit_id, l]));
   return a.every((l) => {
     const o = attendu.get(l.produit_id);
-    return o !== undefined && o.quantite === l.quantite && o.prix_unitaire === l.prix_unitaire;
+    return o?.quantite === l.quantite && o.prix_unitaire === l.prix_unitaire;
   });
 }

@@ -213,8 +213,8 @@ async function replayRoutes(app: App, ctx: Ctx): Promise<void> {
     `${P}/replay/checkout/:checkout_id`,
     { schema: { tags: ['replay'], summary: 'État d’un checkout rejoué depuis ses événements (?until=<ISO-8601|position>)', params: CheckoutParams, querystring: ReplayQuery } },
     async (req) => {
-      const { checkout_id } = req.params as CheckoutParams;
-      const state = await replayCheckout(pool, checkout_id, parseUntil((req.query as ReplayQuery).until));
+      const { checkout_id } = req.params;
+      const state = await replayCheckout(pool, checkout_id, parseUntil(req.query.until));
       if (state.events.length === 0) {
         throw new HttpError(404, 'Aucun événement archivé pour ce checkout', { checkout_id }, { checkout_id, status: 'unknown', events: [] });
       }
@@ -226,8 +226,8 @@ async function replayRoutes(app: App, ctx: Ctx): Promise<void> {
     `${P}/replay/checkout/:checkout_id/sse`,
     { schema: { tags: ['replay'], summary: 'SSE: les événements du checkout puis son état, jusqu’à l’état terminal', params: CheckoutParams, querystring: CheckoutSseQuery } },
     async (req, reply) => {
-      const { checkout_id } = req.params as CheckoutParams;
-      const from = (req.query as CheckoutSseQuery).after ?? lastEventId(req) ?? 0;
+      const { checkout_id } = req.params;
+      const from = req.query.after ?? lastEventId(req) ?? 0;
       const out = sse.start(req, reply);
       let state = initialState(checkout_id);
       let sent = from;
@@ -260,7 +260,7 @@ async function replayRoutes(app: App, ctx: Ctx): Promise<void> {
     `${P}/checkouts/`,
     { schema: { tags: ['replay'], summary: 'Rechercher des checkouts (?status=&client_id=&since=<ISO-8601>&count=)', querystring: CheckoutsQuery } },
     async (req) => {
-      const q = req.query as CheckoutsQuery;
+      const q = req.query;
       const checkouts = await findCheckouts(pool, { status: q.status, client_id: q.client_id, since: parseSince(q.since), count: q.count ?? 100 });
       return { count: checkouts.length, checkouts };
     },
@@ -273,7 +273,7 @@ async function cqrsRoutes(app: App, { o: { pool } }: Ctx): Promise<void> {
     `${P}/cqrs/orders-by-client/:client_id`,
     { schema: { tags: ['cqrs'], summary: 'Projection CQRS: commandes par client', params: ClientParams } },
     async (req) => {
-      const { client_id } = req.params as { client_id: string };
+      const { client_id } = req.params;
       const model = await readOrdersByClient(pool, client_id);
       return model ?? { client_id, total_orders: 0, message: 'no data' };
     },

@@ -63,6 +63,7 @@ export class SseStreams {
     registry?: Registry,
   ) {
     if (!registry) return;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- inside collect(), `this` is the gauge
     const streams = this;
     new prom.Gauge({
       name: 'event_store_sse_streams',

@@ -40,7 +40,7 @@ export const toArchived = (r: EventRow): ArchivedEvent & { stream: string } => (
  * for each, false when its event_id was already archived (redelivery, re-added entry). Each checkout's summary
  * row is folded once, after its events.
  */
-export async function archiveEvents(pool: Pool, items: ReadonlyArray<{ event: EventEnvelope; redisId: string }>): Promise<boolean[]> {
+export async function archiveEvents(pool: Pool, items: readonly { event: EventEnvelope; redisId: string }[]): Promise<boolean[]> {
   return withTransaction(pool, async (client) => {
     // Serialises archiving: positions are taken in commit order (see 001_init.sql).
     await client.query(`UPDATE ${S}.archive_head SET updated_at = now() WHERE id = 1`);

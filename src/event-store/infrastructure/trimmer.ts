@@ -67,7 +67,7 @@ export async function trimStream(o: Omit<TrimmerOptions, 'intervalMs' | 'streams
     retentionLimit: limit,
   });
   if (!minId) return 0;
-  return (await o.redis.xtrim(stream, 'MINID', minId)) as number;
+  return (await o.redis.xtrim(stream, 'MINID', minId));
 }
 
 export function startTrimmer(o: TrimmerOptions): { stop: () => Promise<void> } {

@@ -41,7 +41,7 @@ export type ProxyHandler = (req: IncomingMessage, res: ServerResponse) => void;
 export function pluginsOf(deps: ProxyDeps): Plugin[] {
   const { model } = deps;
   const { cors: corsConfig, keyAuth: keyAuthConfig, rateLimiting: rateConfig } = model.plugins;
-  const list: Array<Plugin | undefined> = [
+  const list: (Plugin | undefined)[] = [
     correlationId(model.plugins.correlationId),
     corsConfig && cors(corsConfig),
     keyAuthConfig && keyAuth(keyAuthConfig, deps.keyRing, model.consumers),
@@ -122,6 +122,6 @@ function headerBytes(req: IncomingMessage): number {
   // Request line + headers, as nginx counts `request_length`.
   let n = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 12;
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i++) n += raw[i]!.length + 2;
+  for (const h of raw) n += h.length + 2;
   return n;
 }

@@ -72,7 +72,7 @@ export class UpstreamRegistry {
   /** Passive outcome of an upstream status code. */
   reportStatus(upstream: UpstreamRuntime, target: BalancerTarget, status: number): void {
     const def = upstream.def;
-    if (!def || !def.passive.enabled) return;
+    if (!def?.passive.enabled) return;
     const outcome = classifyStatus(status, def.passive.healthyStatuses, def.passive.unhealthyStatuses);
     if (outcome) this.report(upstream, target, outcome, 'passive');
   }

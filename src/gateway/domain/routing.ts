@@ -59,7 +59,7 @@ export function matchesPrefix(path: string, prefix: string): boolean {
 export function upstreamPath(path: string, prefix: string, stripPath: boolean, servicePath = '/'): string {
   let rest = path;
   if (stripPath && prefix !== '/') rest = path.slice(prefix.length);
-  if (rest === '' || rest[0] !== '/') rest = `/${rest}`;
+  if (rest === '' || !rest.startsWith('/')) rest = `/${rest}`;
   if (servicePath === '' || servicePath === '/') return rest;
   const base = servicePath.endsWith('/') ? servicePath.slice(0, -1) : servicePath;
   return rest === '/' ? base || '/' : `${base}${rest}`;

@@ -118,7 +118,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       maxConnections: c.GATEWAY_MAX_CONNECTIONS,
       bodyLimit: c.GATEWAY_BODY_LIMIT_BYTES,
     },
-    logLevel: c.LOG_LEVEL as GatewayConfig['logLevel'],
+    logLevel: c.LOG_LEVEL,
   };
 }
 

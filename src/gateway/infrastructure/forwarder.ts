@@ -53,7 +53,7 @@ export class UndiciForwarder implements Forwarder {
     try {
       const { statusCode, headers, body } = await this.pool(r.address, r.connectTimeoutMs).request({
         path: r.path,
-        method: r.method as 'GET',
+        method: r.method,
         headers: r.headers,
         body: r.body,
         headersTimeout: r.readTimeoutMs,

@@ -305,7 +305,7 @@ export function parseKongConfig(text: string, secrets: SecretSource, file = 'kon
       }
       case 'rate-limiting': {
         if (!check(RateLimitConf, conf, at, problems)) break;
-        const n = (v: number | null | undefined) => (v === null || v === undefined ? undefined : v);
+        const n = (v: number | null | undefined) => (v ?? undefined);
         plugins.rateLimiting = {
           second: n(conf.second),
           minute: n(conf.minute),

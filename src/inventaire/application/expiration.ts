@@ -12,6 +12,7 @@ const BATCH = 100;
 
 export function reservationsExpiredCounter(registry: Registry): InstanceType<typeof prom.Counter> {
   const existing = registry.getSingleMetric('reservations_expired_total');
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- registered below by this function
   if (existing) return existing as InstanceType<typeof prom.Counter>;
   return new prom.Counter({
     name: 'reservations_expired_total',

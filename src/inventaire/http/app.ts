@@ -47,7 +47,7 @@ export function inventaireService(config: InventaireConfig, deps: InventaireDeps
     description: 'Stock central, stocks locaux par magasin, demandes de réapprovisionnement et réservations de stock (participant des sagas).',
     port: config.PORT,
     host: config.HOST,
-    logLevel: config.LOG_LEVEL as HttpServiceDefinition['logLevel'],
+    logLevel: config.LOG_LEVEL,
     database: { url: config.DATABASE_URL, schema: 'inventaire', dir: INVENTAIRE_DB_DIR, poolMax: config.DB_POOL_MAX },
     redisUrl: config.REDIS_URL,
     publishes: [STREAMS.inventaire],

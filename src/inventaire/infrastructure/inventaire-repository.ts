@@ -20,9 +20,11 @@ import type {
 } from '../application/ports.ts';
 import { demandeApprouvee, demandeCreee, demandeRejetee, stockAjuste } from './evenements.ts';
 
-/** Thrown inside a transaction to roll it back and answer with `result`. */
-class Abandon<T> {
-  constructor(readonly result: T) {}
+/** Thrown inside a transaction to roll it back and answer with `result` (an Error, as anything thrown should be). */
+class Abandon<T> extends Error {
+  constructor(readonly result: T) {
+    super('transaction abandoned');
+  }
 }
 
 interface DemandeDb {
@@ -412,7 +414,7 @@ export class PgInventaireRepository implements InventaireRepository {
           reservationId,
         ]);
         const e = existing.rows[0];
-        if (e && e.statut === 'liberee') return toReservation(e);
+        if (e?.statut === 'liberee') return toReservation(e);
         return null; // a reservation committed in between: release it on the next pass
       });
       if (result) {

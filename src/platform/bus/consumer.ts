@@ -40,7 +40,7 @@ export interface Delivery {
 }
 
 export type Handle = (event: EventEnvelope, delivery: Delivery) => Promise<void>;
-export type HandleAll = (items: ReadonlyArray<{ event: EventEnvelope; delivery: Delivery }>) => Promise<void>;
+export type HandleAll = (items: readonly { event: EventEnvelope; delivery: Delivery }[]) => Promise<void>;
 
 /**
  * `handle` takes one entry. `handleAll` (observers whose effects can share one transaction) takes the entries of

@@ -62,8 +62,8 @@ export class RetryPolicy {
   }
 
   /** Entries whose backoff has elapsed, at most `limit`. */
-  due(now: number, limit = 100): Array<{ stream: string; id: string; retry: Retry }> {
-    const due: Array<{ stream: string; id: string; retry: Retry }> = [];
+  due(now: number, limit = 100): { stream: string; id: string; retry: Retry }[] {
+    const due: { stream: string; id: string; retry: Retry }[] = [];
     for (const [key, retry] of this.retries) {
       if (due.length >= limit) break;
       if (retry.at > now) continue;

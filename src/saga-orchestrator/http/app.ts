@@ -85,7 +85,7 @@ export function sagaOrchestratorService(config: SagaConfig, overrides: SagaOverr
     description: 'Saga orchestrée synchrone: catalogue, réservation du stock central, commande en ligne, compensation',
     port: config.PORT,
     host: config.HOST,
-    logLevel: config.LOG_LEVEL as HttpServiceDefinition['logLevel'],
+    logLevel: config.LOG_LEVEL,
     database: { url: config.DATABASE_URL, schema: SCHEMA, dir: 'src/saga-orchestrator/infrastructure/db', poolMax: config.DB_POOL_MAX },
     redisUrl: config.REDIS_URL,
     publishes: [STREAMS.saga],

@@ -10,7 +10,7 @@ import { STREAMS, newEvent, type EventEnvelope } from '../../contracts/events.ts
 import { withTransaction, type Pool, type Queryable } from '../../platform/db.ts';
 import type { Outbox } from '../../platform/service.ts';
 import { ETATS_NON_TERMINAUX, estEtatSaga, type EtatSaga, type TypeEvenement } from '../domain/etats.ts';
-import { Saga, type EvenementSaga, type SagaEtat } from '../domain/saga.ts';
+import { Saga, type EvenementSaga } from '../domain/saga.ts';
 import { BailPerdu, type Bail, type SagaListee, type SagaRepository } from '../application/ports.ts';
 
 const S = 'saga_orchestrator';

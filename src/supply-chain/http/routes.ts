@@ -1,5 +1,5 @@
 /** The supply-chain HTTP API (§2.4): a workflow over inventaire's replenishment requests. */
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
 import { Uuid } from '../../contracts/common.ts';
 import type { App } from '../../platform/server.ts';
 import type { DemandesUseCases } from '../application/demandes.ts';
@@ -41,7 +41,7 @@ export async function supplyChainRoutes(app: App, uc: DemandesUseCases): Promise
         config: { use_case: 'ValiderDemandeUseCase' },
         schema: { tags: ['demandes'], summary: 'Valider une demande (inventaire transfère le stock et approuve, atomiquement)', params: DemandeParams },
       },
-      async (req) => uc.valider((req.params as Static<typeof DemandeParams>).demande_id),
+      async (req) => uc.valider(req.params.demande_id),
     );
 
     scope.post(
@@ -51,8 +51,8 @@ export async function supplyChainRoutes(app: App, uc: DemandesUseCases): Promise
         schema: { tags: ['demandes'], summary: 'Rejeter une demande avec un motif', params: DemandeParams, body: RejetBody },
       },
       async (req) => {
-        const { demande_id } = req.params as Static<typeof DemandeParams>;
-        return uc.rejeter(demande_id, (req.body as Static<typeof RejetBody>).motif);
+        const { demande_id } = req.params;
+        return uc.rejeter(demande_id, req.body.motif);
       },
     );
   });

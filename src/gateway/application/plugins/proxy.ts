@@ -100,7 +100,7 @@ async function forward(deps: ProxyPluginDeps, call: Call, path: string, headers:
         continue;
       }
       ctx.upstreamMs = performance.now() - sentAt;
-      return void failureAnswer(res, ctx, e);
+      return failureAnswer(res, ctx, e);
     }
     ctx.upstreamMs = performance.now() - sentAt;
     ctx.source = 'service';

@@ -28,7 +28,7 @@ export interface StoredEntry extends AuditEntry {
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     const text = JSON.stringify(value);
-    return text === undefined ? 'null' : text;
+    return text ?? 'null';
   }
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)

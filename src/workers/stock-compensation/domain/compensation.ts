@@ -17,7 +17,7 @@ import { isUuid } from '../../../contracts/common.ts';
 import type { CheckoutPayload } from '../../../contracts/events.ts';
 import type { LigneReservation } from '../../../contracts/inventaire.ts';
 
-export type CompensationPlan = { checkout_id: string; client_id: string; announce: boolean };
+export interface CompensationPlan { checkout_id: string; client_id: string; announce: boolean }
 
 export function planFor(type: string, payload: { checkout_id: string; client_id: string }): CompensationPlan | undefined {
   if (type === 'OrderCreationFailed') return { checkout_id: payload.checkout_id, client_id: payload.client_id, announce: true };

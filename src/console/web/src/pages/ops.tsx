@@ -454,7 +454,7 @@ export function Systeme() {
           )}
         </>
       )}
-      {a.error && a.error.text && !s && <p class="muted">L’état du système n’a pas pu être lu.</p>}
+      {a.error?.text && !s && <p class="muted">L’état du système n’a pas pu être lu.</p>}
     </Page>
   );
 }

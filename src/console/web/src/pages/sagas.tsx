@@ -261,7 +261,7 @@ export function Sagas() {
         </button>
       </div>
       <Loading a={checkouts} label="des checkouts" />
-      {checkouts.data && checkouts.data.length === 0 && <p>Aucun checkout.</p>}
+      {checkouts.data?.length === 0 && <p>Aucun checkout.</p>}
       <ul class="plain list">
         {(checkouts.data ?? []).map((c) => (
           <li key={c.checkout_id}>
@@ -274,7 +274,7 @@ export function Sagas() {
       </ul>
       <h2>Sagas orchestrées</h2>
       <Loading a={sagas} label="des sagas" />
-      {sagas.data && sagas.data.length === 0 && <p>Aucune saga orchestrée.</p>}
+      {sagas.data?.length === 0 && <p>Aucune saga orchestrée.</p>}
       <ul class="plain list">
         {(sagas.data ?? []).map((s) => {
           const st = buildSagaTimeline([], s.etat_actuel).status;

@@ -257,7 +257,7 @@ export function Boutique() {
         <>
           <h2>Panier</h2>
           <Loading a={panier} label="du panier" />
-          {panier.data && panier.data.produits.length === 0 && <p>Le panier est vide.</p>}
+          {panier.data?.produits.length === 0 && <p>Le panier est vide.</p>}
           {panier.data && panier.data.produits.length > 0 && (
             <div class="table-wrap">
               <table>
@@ -351,7 +351,7 @@ export function Boutique() {
           </form>
           <h2>Historique des commandes</h2>
           <Loading a={historique} label="de l’historique" />
-          {historique.data && historique.data.length === 0 && <p>Aucune commande.</p>}
+          {historique.data?.length === 0 && <p>Aucune commande.</p>}
           {historique.data && historique.data.length > 0 && (
             <div class="table-wrap">
               <table>

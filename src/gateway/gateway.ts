@@ -65,7 +65,9 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     if (minute !== undefined) limits.push({ window: 'minute', limit: minute });
     if (rl.hour !== undefined) limits.push({ window: 'hour', limit: rl.hour });
     // kong.yml names the compose host `redis`; locally REDIS_URL says where it is.
-    redis = createRedis(config.redisUrl, 'gateway-ratelimit');
+    // Auto-pipelining: the counts of the requests that arrive in one tick travel in one write and one read, not
+    // two system calls per request (the largest cost in the gateway's profile under load).
+    redis = createRedis(config.redisUrl, 'gateway-ratelimit', { enableAutoPipelining: true });
     // Wait (bounded) for the connection so the first requests are counted; past that, fail open until it comes.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([

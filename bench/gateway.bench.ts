@@ -8,11 +8,12 @@
  * info logs (written to a file) on. Targets (issue 10): ours ≥ 50 % of nginx on the light route, ≥ 90 % on the
  * search; (issue 2) ≥ 25 % of direct and ≤ 1 ms added at p50.
  *
- * BENCH_DURATION_SEC (default 5) sets each phase; BENCH_ROUTES=light (or search) measures one route only. BENCH_CPU_PROF=1 runs our gateway under `node --cpu-prof`
+ * BENCH_DURATION_SEC (default 5) sets each phase; BENCH_ROUTES=light (or search) measures one route only;
+ * BENCH_GATEWAY_ENV (JSON) adds variables to our gateway's environment, to price one feature. BENCH_CPU_PROF=1 runs our gateway under `node --cpu-prof`
  * (NODE_OPTIONS refuses the flag) and prints its top self-time costs; the profile stays in bench/results/profiles/.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gatewayTargets, type ProcessPorts } from '../src/launcher/child-env.ts';
@@ -33,7 +34,35 @@ const ROUTES = new Set((process.env.BENCH_ROUTES ?? 'light,search').split(','));
 
 interface Started {
   url: string;
+  /** The processes doing the proxy's work (nginx: master and worker), for their CPU time. */
+  pids: () => number[];
   stop: () => Promise<void>;
+}
+
+const TICKS_PER_SEC = 100; // Linux USER_HZ
+
+/** CPU time (user + system) of these processes so far, in ms, from /proc (0 where unreadable). */
+function cpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone or not Linux
+    }
+  }
+  return (ticks * 1000) / TICKS_PER_SEC;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 function waitFor(url: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<void> {
@@ -73,6 +102,8 @@ async function startOurGateway(system: TestSystem, port: number, adminPort: numb
     REDIS_URL: system.redisUrl,
     GATEWAY_TARGETS: JSON.stringify(gatewayTargets(ports, {})),
     LOG_LEVEL: 'info',
+    // Experiments (e.g. '{"LOG_LEVEL":"warn"}' or another KONG_CONFIG) to price one feature; the verdict assumes none.
+    ...(JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}') as Record<string, string>),
   };
   delete env.NODE_OPTIONS;
   const args = ['--enable-source-maps', ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), compiledPath(tree, 'src/gateway/main.ts')];
@@ -83,7 +114,7 @@ async function startOurGateway(system: TestSystem, port: number, adminPort: numb
   child.stderr!.pipe(logFile);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`http://127.0.0.1:${adminPort}/status/ready`);
-  return { url, stop: () => stopChild(child) };
+  return { url, pids: () => [child.pid!], stop: () => stopChild(child) };
 }
 
 /** The nginx a Kong user would compare with: one worker, keep-alive to the same three catalogue instances. */
@@ -125,6 +156,7 @@ ${servers}
   await waitFor(`${url}/api/catalogue${LIGHT}`);
   return {
     url,
+    pids: () => [child.pid!, ...childrenOf(child.pid!)],
     stop: () => {
       if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -134,25 +166,26 @@ ${servers}
   };
 }
 
-const row = (r: LoadResult) => ({ path: r.label, 'req/s': r.requestsPerSec, 'p50 ms': r.p50Ms, 'p90 ms': r.p90Ms, 'p99 ms': r.p99Ms, non2xx: r.non2xx, errors: r.errors });
+const row = (r: LoadResult & { cpuUsPerRequest?: number }) => ({ path: r.label, 'req/s': r.requestsPerSec, 'CPU µs/req': r.cpuUsPerRequest ?? '', 'p50 ms': r.p50Ms, 'p90 ms': r.p90Ms, 'p99 ms': r.p99Ms, non2xx: r.non2xx, errors: r.errors });
 const pct = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 10 : NaN);
 
-interface Measured {
-  direct: LoadResult;
-  nginx?: LoadResult;
-  ours: LoadResult;
-}
+type Measured = Record<'direct' | 'ours', LoadResult & { cpuUsPerRequest?: number }> & { nginx?: LoadResult & { cpuUsPerRequest?: number } };
 
-async function throughput(route: string, urls: { direct: string; nginx?: string; ours: string }, headers: Record<string, string>): Promise<Measured> {
-  const targets: Array<[string, string, Record<string, string> | undefined]> = [
-    ['direct', urls.direct, undefined],
-    ...(urls.nginx ? ([['nginx', urls.nginx, undefined]] as Array<[string, string, undefined]>) : []),
-    ['ours', urls.ours, headers],
-  ];
+type Target = [who: string, url: string, headers: Record<string, string> | undefined, pids: (() => number[]) | undefined];
+
+/**
+ * Each target at 50 connections. For the proxies, their CPU time per request as well: on a shared machine a
+ * throughput swings with the neighbours' load, the CPU a request costs much less.
+ */
+async function throughput(route: string, targets: Target[]): Promise<Measured> {
   // Warm-up: JIT, pools, keep-alive connections.
   for (const [, url, h] of targets) await load('warm-up', { url, connections: 10, durationSec: 1, headers: h });
-  const out: Record<string, LoadResult> = {};
-  for (const [who, url, h] of targets) out[who] = await load(`${route}: ${who}`, { url, connections: 50, durationSec: DURATION, headers: h });
+  const out: Record<string, LoadResult & { cpuUsPerRequest?: number }> = {};
+  for (const [who, url, h, pids] of targets) {
+    const cpu0 = pids ? cpuMs(pids()) : 0;
+    const result = await load(`${route}: ${who}`, { url, connections: 50, durationSec: DURATION, headers: h });
+    out[who] = pids ? { ...result, cpuUsPerRequest: Math.round(((cpuMs(pids()) - cpu0) * 1000) / Math.max(1, result.total)) } : result;
+  }
   return out as unknown as Measured;
 }
 
@@ -180,14 +213,17 @@ async function main() {
     ours = await startOurGateway(system, gatewayPort, adminPort, dir, profileDir);
     nginx = await startNginx(system, nginxPort, dir);
     if (typeof nginx === 'string') console.log(`\n*** ${nginx}\n*** the nginx rows are left out.\n`);
-    const nginxUrl = typeof nginx === 'string' ? undefined : nginx.url;
     const headers = { 'x-api-key': system.apiKey };
     const direct = system.url('catalogue-1');
 
     console.log(`throughput, 50 connections, ${DURATION} s each…`);
-    const urls = (p: string) => ({ direct: `${direct}${p}`, nginx: nginxUrl && `${nginxUrl}/api/catalogue${p}`, ours: `${ours!.url}/api/catalogue${p}` });
-    const light = ROUTES.has('light') ? await throughput('light', urls(LIGHT), headers) : undefined;
-    const search = ROUTES.has('search') ? await throughput('search', urls(SEARCH), headers) : undefined;
+    const targets = (p: string): Target[] => [
+      ['direct', `${direct}${p}`, undefined, undefined],
+      ...(typeof nginx === 'string' ? [] : ([['nginx', `${nginx!.url}/api/catalogue${p}`, undefined, nginx!.pids]] as Target[])),
+      ['ours', `${ours!.url}/api/catalogue${p}`, headers, ours!.pids],
+    ];
+    const light = ROUTES.has('light') ? await throughput('light', targets(LIGHT)) : undefined;
+    const search = ROUTES.has('search') ? await throughput('search', targets(SEARCH)) : undefined;
     let latency: { direct: LoadResult; ours: LoadResult; addedP50Ms: number } | undefined;
     if (search) {
       console.log(`latency at a fixed 200 req/s on the search, ${DURATION} s each…`);
@@ -201,6 +237,8 @@ async function main() {
     if (latency) printTable('Latency at 200 req/s', [row(latency.direct), row(latency.ours)]);
     const vsNginx = (t?: Measured) => (t?.nginx ? pct(t.ours.requestsPerSec, t.nginx.requestsPerSec) : undefined);
     const vsDirect = (t?: Measured) => (t ? pct(t.ours.requestsPerSec, t.direct.requestsPerSec) : undefined);
+    // Requests per CPU second, ours against nginx's: what the throughput ratio would be on a machine of our own.
+    const cpuVsNginx = (t?: Measured) => (t?.nginx?.cpuUsPerRequest && t.ours.cpuUsPerRequest ? pct(t.nginx.cpuUsPerRequest, t.ours.cpuUsPerRequest) : undefined);
     const verdict = (measure: string, value: number | undefined, unit: string, target: string, min?: number, max?: number) => ({
       measure,
       value: value === undefined ? 'n/a' : `${value} ${unit}`,
@@ -210,6 +248,8 @@ async function main() {
     printTable('Verdict', [
       verdict('light: ours / nginx', vsNginx(light), '%', '≥ 50 %', 50),
       verdict('search: ours / nginx', vsNginx(search), '%', '≥ 90 %', 90),
+      verdict('light: ours / nginx, requests per CPU second', cpuVsNginx(light), '%', '(reported)'),
+      verdict('search: ours / nginx, requests per CPU second', cpuVsNginx(search), '%', '(reported)'),
       verdict('light: ours / direct', vsDirect(light), '%', '(reported)'),
       verdict('search: ours / direct', vsDirect(search), '%', '≥ 25 %', 25),
       verdict('search: added p50 at 200 req/s', latency?.addedP50Ms, 'ms', '≤ 1 ms', undefined, 1),
@@ -221,8 +261,8 @@ async function main() {
       durationSec: DURATION,
       connections: 50,
       nginx: typeof nginx === 'string' ? { missing: nginx } : { bin: NGINX, workers: 1, upstreamKeepalive: 64 },
-      light: light && { path: LIGHT, ...light, oursVsNginxPercent: vsNginx(light), oursVsDirectPercent: vsDirect(light) },
-      search: search && { path: SEARCH, ...search, oursVsNginxPercent: vsNginx(search), oursVsDirectPercent: vsDirect(search) },
+      light: light && { path: LIGHT, ...light, oursVsNginxPercent: vsNginx(light), oursVsNginxPerCpuPercent: cpuVsNginx(light), oursVsDirectPercent: vsDirect(light) },
+      search: search && { path: SEARCH, ...search, oursVsNginxPercent: vsNginx(search), oursVsNginxPerCpuPercent: cpuVsNginx(search), oursVsDirectPercent: vsDirect(search) },
       latencyAt200: latency,
       targets: { lightVsNginxMin: 50, searchVsNginxMin: 90, searchVsDirectMin: 25, addedP50MaxMs: 1 },
       ...(profile ? { profile: { dir: path.relative(process.cwd(), profileDir), ...profile } } : {}),

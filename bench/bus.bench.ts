@@ -5,7 +5,7 @@
  * (b) outbox → relay → consumer inbox (exactly-once effect), versus a plain PostgreSQL insert rate;
  * (c) a backlog drained by a late group: one transaction per event versus one per read (`handleAll`);
  * (d) the client libraries alone, ioredis (ours) against node-redis (`redis`): the same XADDs, and a backlog drained
- *     by XREADGROUP + XACK (docs/adr/0014-bus-client.md).
+ *     by XREADGROUP + XACK (docs/adr/0016-bus-client.md).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';

@@ -3,13 +3,16 @@
  * (a) transport alone: XADD (pipelined) → XREADGROUP → XACK through our consumer, versus raw
  *     `redis-benchmark XADD` at the same pipeline depth (target ≥ 50 %);
  * (b) outbox → relay → consumer inbox (exactly-once effect), versus a plain PostgreSQL insert rate;
- * (c) a backlog drained by a late group: one transaction per event versus one per read (`handleAll`).
+ * (c) a backlog drained by a late group: one transaction per event versus one per read (`handleAll`);
+ * (d) the client libraries alone, ioredis (ours) against node-redis (`redis`): the same XADDs, and a backlog drained
+ *     by XREADGROUP + XACK (docs/adr/0016-bus-client.md).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { createTestDatabase } from '../test/support/db.ts';
 import { startTestRedis } from '../test/support/redis.ts';
 import { createPool, migrate, withTransaction, type PoolClient } from '../src/platform/db.ts';
@@ -71,6 +74,74 @@ async function main() {
     await publishAll('bench.ioredis');
     const clientOnlyRps = N / ((performance.now() - tClient) / 1000);
     await redis.del('bench.ioredis');
+
+    // (d) node-redis, the same XADDs: it pipelines the commands of one tick by itself, so each "client" sends its
+    // PIPELINE commands at once, as ioredis's pipeline does.
+    const nodeRedis = createClient({ url: redisServer.url });
+    nodeRedis.on('error', () => undefined);
+    await nodeRedis.connect();
+    const messages = entries.map((fields) => {
+      const message: Record<string, string> = {};
+      for (let i = 0; i < fields.length; i += 2) message[fields[i]!] = fields[i + 1]!;
+      return message;
+    });
+    const publishAllNodeRedis = async (stream: string) => {
+      let next = 0;
+      await Promise.all(Array.from({ length: CLIENTS }, async () => {
+        while (next < N) {
+          const start = next;
+          next += PIPELINE;
+          await Promise.all(messages.slice(start, start + PIPELINE).map((m) => nodeRedis.xAdd(stream, '*', m)));
+        }
+      }));
+    };
+    const tNodeRedis = performance.now();
+    await publishAllNodeRedis('bench.node-redis');
+    const nodeRedisXaddRps = N / ((performance.now() - tNodeRedis) / 1000);
+    await redis.del('bench.node-redis');
+    // Its floor: raw commands (sendCommand), no typed arguments nor reply transforms.
+    let nextRaw = 0;
+    const tNodeRedisRaw = performance.now();
+    await Promise.all(Array.from({ length: CLIENTS }, async () => {
+      while (nextRaw < N) {
+        const start = nextRaw;
+        nextRaw += PIPELINE;
+        await Promise.all(entries.slice(start, start + PIPELINE).map((fields) => nodeRedis.sendCommand(['XADD', 'bench.node-redis', '*', ...fields])));
+      }
+    }));
+    const nodeRedisRawXaddRps = N / ((performance.now() - tNodeRedisRaw) / 1000);
+    await redis.del('bench.node-redis');
+
+    // (d) a backlog of N entries drained by one reader per client, as a worker reads: XREADGROUP COUNT 500, then one
+    // XACK of the ids read, each client in its own group of the same stream.
+    await publishAll('bench.drain');
+    const READ = 500;
+    const drainIoredis = async () => {
+      await redis.xgroup('CREATE', 'bench.drain', 'g-ioredis', '0');
+      const t = performance.now();
+      for (let done = 0; done < N; ) {
+        const read = (await redis.xreadgroup('GROUP', 'g-ioredis', 'w', 'COUNT', READ, 'BLOCK', 100, 'STREAMS', 'bench.drain', '>')) as [string, [string, string[]][]][] | null;
+        const ids = (read?.[0]?.[1] ?? []).map(([id]) => id);
+        if (ids.length > 0) await redis.xack('bench.drain', 'g-ioredis', ...ids);
+        done += ids.length;
+      }
+      return N / ((performance.now() - t) / 1000);
+    };
+    const drainNodeRedis = async () => {
+      await nodeRedis.xGroupCreate('bench.drain', 'g-node-redis', '0');
+      const t = performance.now();
+      for (let done = 0; done < N; ) {
+        const read = await nodeRedis.xReadGroup('g-node-redis', 'w', { key: 'bench.drain', id: '>' }, { COUNT: READ, BLOCK: 100 });
+        const ids = ((read as Array<{ messages: Array<{ id: string }> }> | null)?.[0]?.messages ?? []).map((m) => m.id);
+        if (ids.length > 0) await nodeRedis.xAck('bench.drain', 'g-node-redis', ids);
+        done += ids.length;
+      }
+      return N / ((performance.now() - t) / 1000);
+    };
+    const ioredisDrainRps = await drainIoredis();
+    const nodeRedisDrainRps = await drainNodeRedis();
+    await redis.del('bench.drain');
+    await nodeRedis.quit();
 
     // (a) our transport: pipelined XADD of real entries, consumed and acknowledged by our consumer.
     let consumed = 0;
@@ -184,6 +255,10 @@ async function main() {
       { path: `raw redis-benchmark XADD (-P ${PIPELINE})`, 'msg/s': Math.round(rawRps), note: 'baseline (a)' },
       { path: `raw redis-benchmark XADD, entries of our size (-P ${PIPELINE})`, 'msg/s': Math.round(rawSizedRps), note: 'like-for-like baseline (a)' },
       { path: `ioredis alone: the same XADDs, nothing consuming`, 'msg/s': Math.round(clientOnlyRps), note: `${((clientOnlyRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw: the client-side ceiling` },
+      { path: 'node-redis alone: the same XADDs, nothing consuming', 'msg/s': Math.round(nodeRedisXaddRps), note: `${((nodeRedisXaddRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw; × ${(nodeRedisXaddRps / clientOnlyRps).toFixed(2)} ioredis` },
+      { path: 'node-redis alone: the same XADDs as raw commands (sendCommand)', 'msg/s': Math.round(nodeRedisRawXaddRps), note: `× ${(nodeRedisRawXaddRps / clientOnlyRps).toFixed(2)} ioredis` },
+      { path: `ioredis alone: backlog drained, XREADGROUP COUNT ${READ} + XACK`, 'msg/s': Math.round(ioredisDrainRps), note: 'client comparison (d)' },
+      { path: `node-redis alone: backlog drained, XREADGROUP COUNT ${READ} + XACK`, 'msg/s': Math.round(nodeRedisDrainRps), note: `× ${(nodeRedisDrainRps / ioredisDrainRps).toFixed(2)} ioredis` },
       { path: 'our transport XADD → XREADGROUP → XACK, one process', 'msg/s': Math.round(transportRps), note: `${((transportRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw (target ≥ 50 %)` },
       { path: 'our transport, the consumer in its own process (as deployed)', 'msg/s': Math.round(apartRps), note: `${((apartRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw (target ≥ 50 %)` },
       { path: '  of which (one process): publishing alone', 'msg/s': Math.round(publishRps), note: `${((publishRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw` },
@@ -193,7 +268,7 @@ async function main() {
       { path: 'backlog drained: inbox + effect, one transaction per read (handleAll)', 'msg/s': Math.round(drainBatched), note: `× ${(drainBatched / drainOneByOne).toFixed(1)}` },
     ];
     printTable(`Bus benchmark (${N} transport messages, ${N_OUTBOX} outbox messages)`, rows);
-    const file = writeResult('bus', { messages: N, outboxMessages: N_OUTBOX, pipeline: PIPELINE, rawRps, rawSizedRps, clientOnlyRps, transportRps, apartRps, publishRps, insertRps, outboxRps, transportRatio: transportRps / rawSizedRps, outboxRatio: outboxRps / insertRps, drainOneByOne, drainBatched });
+    const file = writeResult('bus', { messages: N, outboxMessages: N_OUTBOX, pipeline: PIPELINE, rawRps, rawSizedRps, clientOnlyRps, nodeRedisXaddRps, nodeRedisRawXaddRps, ioredisDrainRps, nodeRedisDrainRps, transportRps, apartRps, publishRps, insertRps, outboxRps, transportRatio: transportRps / rawSizedRps, outboxRatio: outboxRps / insertRps, drainOneByOne, drainBatched });
     console.log(`written ${file}`);
   } finally {
     redis.disconnect();

@@ -4,11 +4,13 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../platform/logger.ts';
 import { createRegistry } from '../platform/metrics.ts';
 import { createRedis, type Redis } from '../platform/redis.ts';
 import type { Running } from '../platform/runtime.ts';
+import type { GatewayModel } from './domain/model.ts';
 import type { WindowLimit } from './domain/rate-limit.ts';
 import { KeyRing } from './application/auth.ts';
 import { createProxyHandler, KONG_VERSION } from './application/proxy.ts';
@@ -40,42 +42,13 @@ export interface StartGatewayOptions {
 
 export async function startGateway(config: GatewayConfig, options: StartGatewayOptions = {}): Promise<RunningGateway> {
   const log = options.log ?? createLogger('gateway', config.logLevel);
-  const text = await readFile(config.kongConfig, 'utf8');
-  const configHash = createHash('md5').update(text).digest('hex');
-  const loaded = parseKongConfig(text, { apiKeys: config.apiKeys }, config.kongConfig);
+  const { loaded, configHash } = await loadModel(config, log);
   const { model } = loaded;
-  for (const w of loaded.warnings) log.warn({ config: config.kongConfig }, w);
-  if (model.plugins.keyAuth && loaded.credentials.length === 0) {
-    throw new Error(`${config.kongConfig}: key-auth is enabled but no consumer has a key`);
-  }
-
   const nodeId = randomUUID();
   const registry = createRegistry('gateway');
   const upstreams = new UpstreamRegistry(model, (target) => config.targets[target] ?? target, log);
   const keyRing = model.plugins.keyAuth ? new KeyRing(loaded.credentials) : undefined;
-
-  let redis: Redis | undefined;
-  let rateLimiter: RateLimiter | undefined;
-  const rl = model.plugins.rateLimiting;
-  if (rl) {
-    const limits: WindowLimit[] = [];
-    const second = config.rateLimitSecond ?? rl.second;
-    const minute = config.rateLimitMinute ?? rl.minute;
-    if (second !== undefined) limits.push({ window: 'second', limit: second });
-    if (minute !== undefined) limits.push({ window: 'minute', limit: minute });
-    if (rl.hour !== undefined) limits.push({ window: 'hour', limit: rl.hour });
-    // kong.yml names the compose host `redis`; locally REDIS_URL says where it is.
-    redis = createRedis(config.redisUrl, 'gateway-ratelimit');
-    // Wait (bounded) for the connection so the first requests are counted; past that, fail open until it comes.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      redis.connect(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3_000))),
-    ])
-      .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'redis not reachable yet: rate limiting fails open'))
-      .finally(() => clearTimeout(timer));
-    rateLimiter = new RateLimiter(limits, new RedisRateLimitStore(redis), config.rateLimitPrefix, log, rl.faultTolerant);
-  }
+  const { redis, rateLimiter } = await rateLimiting(config, model, log);
 
   const counters: ConnectionCounters = { accepted: 0, dropped: 0, active: 0, totalRequests: 0, inFlight: 0 };
   const metrics = new GatewayPrometheus(registry, model, upstreams, counters, nodeId, KONG_VERSION);
@@ -85,9 +58,84 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const checker = new HealthChecker(upstreams, log, { intervalMs: config.healthcheckIntervalMs });
 
   let ready = false;
-  let proxyPort = 0;
-  let adminPort = 0;
-  const plugins = [
+  const ports = { proxy: 0, admin: 0 };
+  const admin = await createAdminServer({
+    log, registry, model, upstreams, counters, nodeId, version: KONG_VERSION, configFile: config.kongConfig, configHash,
+    plugins: enabledPlugins(model),
+    isReady: () => ready,
+    listeners: () => ({ proxy: `${config.host}:${ports.proxy}`, admin: `${config.host}:${ports.admin}` }),
+  });
+
+  // Everything is loaded and built; only the ports wait, so opening costs nothing once allowed.
+  await options.openWhen?.();
+  const close = { checker, proxy, admin, forwarder, redis };
+  try {
+    ports.proxy = await listen(proxy, config.port, config.host);
+    checker.start();
+    await admin.listen({ port: config.adminPort, host: config.host });
+    ports.admin = (admin.server.address() as AddressInfo).port;
+  } catch (error) {
+    await abandon(close);
+    throw error;
+  }
+  ready = true;
+  log.info(
+    { proxyPort: ports.proxy, adminPort: ports.admin, host: config.host, config: config.kongConfig, routes: model.routes.length, keys: loaded.credentials.length },
+    'gateway listening',
+  );
+
+  const stop = stopper(close, () => (ready = false));
+  const hostForUrl = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  return {
+    proxyPort: ports.proxy,
+    adminPort: ports.admin,
+    proxyUrl: `http://${hostForUrl}:${ports.proxy}`,
+    adminUrl: `http://${hostForUrl}:${ports.admin}`,
+    upstreams,
+    log,
+    stop,
+  };
+}
+
+async function loadModel(config: GatewayConfig, log: Logger) {
+  const text = await readFile(config.kongConfig, 'utf8');
+  const configHash = createHash('md5').update(text).digest('hex');
+  const loaded = parseKongConfig(text, { apiKeys: config.apiKeys }, config.kongConfig);
+  for (const w of loaded.warnings) log.warn({ config: config.kongConfig }, w);
+  if (loaded.model.plugins.keyAuth && loaded.credentials.length === 0) {
+    throw new Error(`${config.kongConfig}: key-auth is enabled but no consumer has a key`);
+  }
+  return { loaded, configHash };
+}
+
+/** The shared rate limit: its windows (the environment may override kong.yml's) counted in Redis. */
+async function rateLimiting(config: GatewayConfig, model: GatewayModel, log: Logger): Promise<{ redis?: Redis; rateLimiter?: RateLimiter }> {
+  const rl = model.plugins.rateLimiting;
+  if (!rl) return {};
+  const limits: WindowLimit[] = [];
+  const second = config.rateLimitSecond ?? rl.second;
+  const minute = config.rateLimitMinute ?? rl.minute;
+  if (second !== undefined) limits.push({ window: 'second', limit: second });
+  if (minute !== undefined) limits.push({ window: 'minute', limit: minute });
+  if (rl.hour !== undefined) limits.push({ window: 'hour', limit: rl.hour });
+  // kong.yml names the compose host `redis`; locally REDIS_URL says where it is.
+  // Auto-pipelining: the counts of the requests that arrive in one tick travel in one write and one read, not
+  // two system calls per request (the largest cost in the gateway's profile under load).
+  const redis = createRedis(config.redisUrl, 'gateway-ratelimit', { enableAutoPipelining: true });
+  // Wait (bounded) for the connection so the first requests are counted; past that, fail open until it comes.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    redis.connect(),
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3_000))),
+  ])
+    .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'redis not reachable yet: rate limiting fails open'))
+    .finally(() => clearTimeout(timer));
+  return { redis, rateLimiter: new RateLimiter(limits, new RedisRateLimitStore(redis), config.rateLimitPrefix, log, rl.faultTolerant) };
+}
+
+/** The plugin names the admin API lists, in Kong's order. */
+function enabledPlugins(model: GatewayModel): string[] {
+  return [
     model.plugins.correlationId && 'correlation-id',
     model.plugins.cors && 'cors',
     model.plugins.keyAuth && 'key-auth',
@@ -95,72 +143,48 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     model.routes.some((r) => r.bodyLimit !== undefined) && 'request-size-limiting',
     model.plugins.prometheus && 'prometheus',
   ].filter((p): p is string => typeof p === 'string');
-  const admin = await createAdminServer({
-    log,
-    registry,
-    model,
-    upstreams,
-    counters,
-    nodeId,
-    version: KONG_VERSION,
-    configFile: config.kongConfig,
-    configHash,
-    plugins,
-    isReady: () => ready,
-    listeners: () => ({ proxy: `${config.host}:${proxyPort}`, admin: `${config.host}:${adminPort}` }),
-  });
+}
 
-  // Everything is loaded and built; only the ports wait, so opening costs nothing once allowed.
-  await options.openWhen?.();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      proxy.once('error', reject);
-      proxy.listen(config.port, config.host, () => {
-        proxy.off('error', reject);
-        resolve();
-      });
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
     });
-    proxyPort = (proxy.address() as AddressInfo).port;
-    checker.start();
-    await admin.listen({ port: config.adminPort, host: config.host });
-    adminPort = (admin.server.address() as AddressInfo).port;
-  } catch (error) {
-    await checker.stop();
-    proxy.close();
-    await admin.close().catch(() => undefined);
-    await forwarder.close();
-    redis?.disconnect();
-    throw error;
-  }
-  ready = true;
-  log.info(
-    { proxyPort, adminPort, host: config.host, config: config.kongConfig, routes: model.routes.length, keys: loaded.credentials.length },
-    'gateway listening',
-  );
+  });
+}
 
+interface Closable {
+  checker: HealthChecker;
+  proxy: Server;
+  admin: Awaited<ReturnType<typeof createAdminServer>>;
+  forwarder: UndiciForwarder;
+  redis?: Redis;
+}
+
+/** Undoes a start that failed to open its ports. */
+async function abandon({ checker, proxy, admin, forwarder, redis }: Closable): Promise<void> {
+  await checker.stop();
+  proxy.close();
+  await admin.close().catch(() => undefined);
+  await forwarder.close();
+  redis?.disconnect();
+}
+
+/** Stops once, however often called: in-flight requests get a moment to finish; a frozen upstream must not hold shutdown. */
+function stopper({ checker, proxy, admin, forwarder, redis }: Closable, notReady: () => void): () => Promise<void> {
   let stopped: Promise<void> | undefined;
-  const stop = () =>
+  return () =>
     (stopped ??= (async () => {
-      ready = false;
+      notReady();
       await checker.stop();
       const closed = new Promise<void>((resolve) => proxy.close(() => resolve()));
       proxy.closeIdleConnections();
-      // In-flight requests get a moment to finish; a frozen upstream must not hold shutdown.
       const force = setTimeout(() => proxy.closeAllConnections(), 3_000);
       await Promise.all([closed, admin.close()]);
       clearTimeout(force);
       await forwarder.close();
       redis?.disconnect();
     })());
-
-  const hostForUrl = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  return {
-    proxyPort,
-    adminPort,
-    proxyUrl: `http://${hostForUrl}:${proxyPort}`,
-    adminUrl: `http://${hostForUrl}:${adminPort}`,
-    upstreams,
-    log,
-    stop,
-  };
 }

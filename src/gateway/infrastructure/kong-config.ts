@@ -191,21 +191,35 @@ export async function loadKongConfig(file: string, secrets: SecretSource): Promi
 }
 
 export function parseKongConfig(text: string, secrets: SecretSource, file = 'kong.yml'): LoadedKongConfig {
+  const doc = parseDocument(text, file);
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const upstreams = (doc.upstreams ?? []).map(toUpstream);
+  const { services, routes } = servicesAndRoutes(doc, new Set(upstreams.map((u) => u.name)), problems);
+  const { consumers, credentials } = consumersOf(doc, secrets, problems);
+  const plugins = pluginsOf(doc, { services, routes, problems, warnings });
+  const seen = new Set<string>();
+  for (const r of routes) {
+    if (seen.has(r.name)) problems.push(`route name ${r.name} is declared twice`);
+    seen.add(r.name);
+  }
+  if (problems.length > 0) throw new KongConfigError(file, problems);
+  return { model: { services, routes, upstreams, consumers, plugins }, credentials, warnings, raw: doc };
+}
+
+function parseDocument(text: string, file: string): KongFile {
   let doc: unknown;
   try {
     doc = parse(text);
   } catch (error) {
     throw new KongConfigError(file, [`not valid YAML: ${(error as Error).message}`]);
   }
-  if (!Value.Check(KongFile, doc)) {
-    throw new KongConfigError(file, errorsOf(KongFile, doc));
-  }
-  const problems: string[] = [];
-  const warnings: string[] = [];
+  if (!Value.Check(KongFile, doc)) throw new KongConfigError(file, errorsOf(KongFile, doc));
+  return doc;
+}
 
-  const upstreams = (doc.upstreams ?? []).map(toUpstream);
-  const upstreamNames = new Set(upstreams.map((u) => u.name));
-
+/** Services with their nested routes, then the top-level routes (which name their service). */
+function servicesAndRoutes(doc: KongFile, upstreamNames: Set<string>, problems: string[]): { services: ServiceDef[]; routes: RouteDef[] } {
   const services: ServiceDef[] = [];
   const routes: RouteDef[] = [];
   for (const s of doc.services ?? []) {
@@ -222,7 +236,10 @@ export function parseKongConfig(text: string, secrets: SecretSource, file = 'kon
     }
     routes.push(toRoute(r, service, `route-${i}`));
   }
+  return { services, routes };
+}
 
+function consumersOf(doc: KongFile, secrets: SecretSource, problems: string[]): { consumers: Consumer[]; credentials: Credential[] } {
   const consumers: Consumer[] = [];
   const credentials: Credential[] = [];
   for (const [i, c] of (doc.consumers ?? []).entries()) {
@@ -239,134 +256,159 @@ export function parseKongConfig(text: string, secrets: SecretSource, file = 'kon
       for (const key of resolveEnvReference(ref[1]!, secrets, where, problems)) credentials.push({ consumer: username, key });
     }
   }
+  return { consumers, credentials };
+}
 
+type PluginEntry = Static<typeof PluginSchema>;
+
+/** What reading the plugins needs and fills: the declared services and routes, the problems and warnings. */
+interface PluginScan {
+  services: ServiceDef[];
+  routes: RouteDef[];
+  problems: string[];
+  warnings: string[];
+}
+
+/**
+ * key-auth may be global or attached per service (so that a route such as the console's `/` stays open);
+ * per-service copies must agree, since this gateway holds one key-auth configuration.
+ */
+interface KeyAuthScopes {
+  global: boolean;
+  hideGlobal: boolean;
+  services: string[];
+  hideByService: Record<string, boolean>;
+}
+
+/** request-size-limiting may be scoped (Kong's per-route body limit): route beats service beats global. */
+interface SizeLimits {
+  global?: SizeLimit;
+  service: Map<string, SizeLimit>;
+  route: Map<string, SizeLimit>;
+}
+
+function pluginsOf(doc: KongFile, scan: PluginScan): GatewayModel['plugins'] {
   const plugins: GatewayModel['plugins'] = { prometheus: false };
-  // request-size-limiting may be scoped (Kong's per-route body limit): route beats service beats global.
-  const sizeLimits = { global: undefined as SizeLimit | undefined, service: new Map<string, SizeLimit>(), route: new Map<string, SizeLimit>() };
-  // key-auth may be global or attached per service (so that a route such as the console's `/` stays open);
-  // per-service copies must agree, since this gateway holds one key-auth configuration.
-  let keyAuthGlobal = false;
-  let hideGlobal = false;
-  const keyAuthServices: string[] = [];
-  const hideByService: Record<string, boolean> = {};
+  const sizeLimits: SizeLimits = { service: new Map(), route: new Map() };
+  const keyAuth: KeyAuthScopes = { global: false, hideGlobal: false, services: [], hideByService: {} };
   for (const [i, p] of (doc.plugins ?? []).entries()) {
     if (p.enabled === false) continue;
     if (p.name === 'request-size-limiting') {
-      const conf = p.config ?? {};
-      if (!check(SizeLimitConf, conf, `plugins[${i}].config`, problems)) continue;
-      const limit: SizeLimit = {
-        bytes: (conf.allowed_payload_size ?? 128) * SIZE_UNITS[conf.size_unit ?? 'megabytes'],
-        requireContentLength: conf.require_content_length ?? false,
-      };
-      if (p.consumer !== undefined) warnings.push(`plugins[${i}] (${p.name}): consumer-scoped limits are not supported; ignored`);
-      else if (p.route !== undefined) {
-        const name = serviceRef(p.route); // a route reference has the same shape
-        if (typeof name === 'string' && routes.some((r) => r.name === name)) sizeLimits.route.set(name, limit);
-        else problems.push(`plugins[${i}].route: route ${JSON.stringify(name)} is not declared`);
-      } else if (p.service !== undefined) {
-        const name = serviceRef(p.service);
-        if (typeof name === 'string' && services.some((sv) => sv.name === name)) sizeLimits.service.set(name, limit);
-        else problems.push(`plugins[${i}].service: service ${JSON.stringify(name)} is not declared`);
-      } else sizeLimits.global = limit;
+      sizeLimitPlugin(p, i, sizeLimits, scan);
       continue;
     }
     const scopedService = p.name === 'key-auth' && p.route === undefined && p.consumer === undefined ? serviceRef(p.service) : undefined;
     if ((p.service !== undefined && scopedService === undefined) || p.route !== undefined || p.consumer !== undefined) {
-      warnings.push(`plugins[${i}] (${p.name}): only global plugins, per-service key-auth and scoped request-size-limiting are applied; this scoped one is ignored`);
+      scan.warnings.push(`plugins[${i}] (${p.name}): only global plugins, per-service key-auth and scoped request-size-limiting are applied; this scoped one is ignored`);
       continue;
     }
-    const conf = p.config ?? {};
-    const at = `plugins[${i}].config`;
-    switch (p.name) {
-      case 'key-auth': {
-        if (!check(KeyAuthConf, conf, at, problems)) break;
-        const keyAuth = { keyNames: conf.key_names ?? ['apikey'], keyInQuery: conf.key_in_query ?? true };
-        const hide = conf.hide_credentials ?? false;
-        if (scopedService !== undefined && !services.some((s) => s.name === scopedService)) {
-          problems.push(`plugins[${i}] (key-auth): service ${JSON.stringify(scopedService)} is not declared`);
-          break;
-        }
-        // hide_credentials may differ per service (the event store checks the key itself on its admin endpoints);
-        // the rest is one configuration.
-        if (plugins.keyAuth && JSON.stringify([plugins.keyAuth.keyNames, plugins.keyAuth.keyInQuery]) !== JSON.stringify([keyAuth.keyNames, keyAuth.keyInQuery])) {
-          problems.push(`plugins[${i}] (key-auth): its configuration differs from an earlier key-auth; this gateway applies one`);
-          break;
-        }
-        if (scopedService !== undefined) {
-          keyAuthServices.push(scopedService);
-          hideByService[scopedService] = hide;
-        } else {
-          keyAuthGlobal = true;
-          hideGlobal = hide;
-        }
-        if (!plugins.keyAuth && keyAuth.keyInQuery) warnings.push('key-auth: key_in_query is not supported; keys are read from headers only');
-        plugins.keyAuth = { ...keyAuth, hideCredentials: hideGlobal };
-        break;
-      }
-      case 'rate-limiting': {
-        if (!check(RateLimitConf, conf, at, problems)) break;
-        const n = (v: number | null | undefined) => (v ?? undefined);
-        plugins.rateLimiting = {
-          second: n(conf.second),
-          minute: n(conf.minute),
-          hour: n(conf.hour),
-          faultTolerant: conf.fault_tolerant ?? true,
-          hideClientHeaders: conf.hide_client_headers ?? false,
-          redisHost: conf.redis?.host ?? conf.redis_host,
-          redisPort: conf.redis?.port ?? conf.redis_port,
-        };
-        if (conf.policy !== undefined && conf.policy !== 'redis') warnings.push(`rate-limiting: policy ${conf.policy} is served from Redis`);
-        break;
-      }
-      case 'cors': {
-        if (!check(CorsConf, conf, at, problems)) break;
-        plugins.cors = {
-          origins: conf.origins ?? ['*'],
-          methods: conf.methods ?? ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'],
-          headers: conf.headers ?? [],
-          exposedHeaders: conf.exposed_headers ?? [],
-          credentials: conf.credentials ?? false,
-          maxAge: conf.max_age ?? undefined,
-        };
-        break;
-      }
-      case 'correlation-id': {
-        if (!check(CorrelationConf, conf, at, problems)) break;
-        plugins.correlationId = {
-          headerName: conf.header_name ?? 'Kong-Request-ID',
-          echoDownstream: conf.echo_downstream ?? false,
-        };
-        break;
-      }
-      case 'prometheus':
-        plugins.prometheus = true;
-        break;
-      default:
-        warnings.push(`plugins[${i}]: plugin ${p.name} is not implemented by this gateway; ignored`);
-    }
+    if (p.name === 'key-auth') keyAuthPlugin(p.config ?? {}, i, scopedService, plugins, keyAuth, scan);
+    else globalPlugin(p, i, plugins, scan);
   }
-
-  for (const r of routes) {
+  for (const r of scan.routes) {
     const limit = sizeLimits.route.get(r.name) ?? sizeLimits.service.get(r.service) ?? sizeLimits.global;
     if (limit) {
       r.bodyLimit = limit.bytes;
       r.requireContentLength = limit.requireContentLength;
     }
   }
-  if (plugins.keyAuth && !keyAuthGlobal) {
+  if (plugins.keyAuth && !keyAuth.global) {
     // A route no key-auth guards (the console's `/`) gets no key header either when any key-auth hides it: a key a
     // client sends by mistake goes no further than the gateway (Kong would forward it there).
-    const hideElsewhere = Object.values(hideByService).some(Boolean);
-    plugins.keyAuth = { ...plugins.keyAuth, hideCredentials: hideElsewhere, services: keyAuthServices, hideCredentialsByService: hideByService };
+    const hideElsewhere = Object.values(keyAuth.hideByService).some(Boolean);
+    plugins.keyAuth = { ...plugins.keyAuth, hideCredentials: hideElsewhere, services: keyAuth.services, hideCredentialsByService: keyAuth.hideByService };
   }
+  return plugins;
+}
 
-  const seen = new Set<string>();
-  for (const r of routes) {
-    if (seen.has(r.name)) problems.push(`route name ${r.name} is declared twice`);
-    seen.add(r.name);
+function sizeLimitPlugin(p: PluginEntry, i: number, sizeLimits: SizeLimits, { services, routes, problems, warnings }: PluginScan): void {
+  const conf = p.config ?? {};
+  if (!check(SizeLimitConf, conf, `plugins[${i}].config`, problems)) return;
+  const limit: SizeLimit = {
+    bytes: (conf.allowed_payload_size ?? 128) * SIZE_UNITS[conf.size_unit ?? 'megabytes'],
+    requireContentLength: conf.require_content_length ?? false,
+  };
+  if (p.consumer !== undefined) warnings.push(`plugins[${i}] (${p.name}): consumer-scoped limits are not supported; ignored`);
+  else if (p.route !== undefined) {
+    const name = serviceRef(p.route); // a route reference has the same shape
+    if (typeof name === 'string' && routes.some((r) => r.name === name)) sizeLimits.route.set(name, limit);
+    else problems.push(`plugins[${i}].route: route ${JSON.stringify(name)} is not declared`);
+  } else if (p.service !== undefined) {
+    const name = serviceRef(p.service);
+    if (typeof name === 'string' && services.some((sv) => sv.name === name)) sizeLimits.service.set(name, limit);
+    else problems.push(`plugins[${i}].service: service ${JSON.stringify(name)} is not declared`);
+  } else sizeLimits.global = limit;
+}
+
+function keyAuthPlugin(
+  conf: Record<string, unknown>, i: number, scopedService: string | undefined, plugins: GatewayModel['plugins'], scopes: KeyAuthScopes,
+  { services, problems, warnings }: PluginScan,
+): void {
+  if (!check(KeyAuthConf, conf, `plugins[${i}].config`, problems)) return;
+  const keyAuth = { keyNames: conf.key_names ?? ['apikey'], keyInQuery: conf.key_in_query ?? true };
+  const hide = conf.hide_credentials ?? false;
+  if (scopedService !== undefined && !services.some((s) => s.name === scopedService)) {
+    problems.push(`plugins[${i}] (key-auth): service ${JSON.stringify(scopedService)} is not declared`);
+    return;
   }
-  if (problems.length > 0) throw new KongConfigError(file, problems);
-  return { model: { services, routes, upstreams, consumers, plugins }, credentials, warnings, raw: doc };
+  // hide_credentials may differ per service (the event store checks the key itself on its admin endpoints);
+  // the rest is one configuration.
+  if (plugins.keyAuth && JSON.stringify([plugins.keyAuth.keyNames, plugins.keyAuth.keyInQuery]) !== JSON.stringify([keyAuth.keyNames, keyAuth.keyInQuery])) {
+    problems.push(`plugins[${i}] (key-auth): its configuration differs from an earlier key-auth; this gateway applies one`);
+    return;
+  }
+  if (scopedService !== undefined) {
+    scopes.services.push(scopedService);
+    scopes.hideByService[scopedService] = hide;
+  } else {
+    scopes.global = true;
+    scopes.hideGlobal = hide;
+  }
+  if (!plugins.keyAuth && keyAuth.keyInQuery) warnings.push('key-auth: key_in_query is not supported; keys are read from headers only');
+  plugins.keyAuth = { ...keyAuth, hideCredentials: scopes.hideGlobal };
+}
+
+/** The global plugins other than key-auth: rate-limiting, cors, correlation-id, prometheus. */
+function globalPlugin(p: PluginEntry, i: number, plugins: GatewayModel['plugins'], { problems, warnings }: PluginScan): void {
+  const conf = p.config ?? {};
+  const at = `plugins[${i}].config`;
+  switch (p.name) {
+    case 'rate-limiting': {
+      if (!check(RateLimitConf, conf, at, problems)) return;
+      const n = (v: number | null | undefined) => (v === null || v === undefined ? undefined : v);
+      plugins.rateLimiting = {
+        second: n(conf.second),
+        minute: n(conf.minute),
+        hour: n(conf.hour),
+        faultTolerant: conf.fault_tolerant ?? true,
+        hideClientHeaders: conf.hide_client_headers ?? false,
+        redisHost: conf.redis?.host ?? conf.redis_host,
+        redisPort: conf.redis?.port ?? conf.redis_port,
+      };
+      if (conf.policy !== undefined && conf.policy !== 'redis') warnings.push(`rate-limiting: policy ${conf.policy} is served from Redis`);
+      return;
+    }
+    case 'cors':
+      if (!check(CorsConf, conf, at, problems)) return;
+      plugins.cors = {
+        origins: conf.origins ?? ['*'],
+        methods: conf.methods ?? ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'],
+        headers: conf.headers ?? [],
+        exposedHeaders: conf.exposed_headers ?? [],
+        credentials: conf.credentials ?? false,
+        maxAge: conf.max_age ?? undefined,
+      };
+      return;
+    case 'correlation-id':
+      if (!check(CorrelationConf, conf, at, problems)) return;
+      plugins.correlationId = { headerName: conf.header_name ?? 'Kong-Request-ID', echoDownstream: conf.echo_downstream ?? false };
+      return;
+    case 'prometheus':
+      plugins.prometheus = true;
+      return;
+    default:
+      warnings.push(`plugins[${i}]: plugin ${p.name} is not implemented by this gateway; ignored`);
+  }
 }
 
 function resolveEnvReference(name: string, secrets: SecretSource, where: string, problems: string[]): string[] {

@@ -63,54 +63,14 @@ export class GatewayPrometheus implements ProxyMetrics {
       labelNames: ['upstream', 'target', 'code'] as const,
       registers,
     });
-    new prom.Gauge({
-      name: 'kong_upstream_target_health',
-      help: 'Health status of targets of upstream. States = healthchecks_off|healthy|unhealthy|dns_error, value is 1 when state is populated.',
-      labelNames: ['upstream', 'target', 'address', 'state', 'subsystem'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const u of upstreams.declared()) {
-          const checked = Boolean(u.def?.active.enabled || u.def?.passive.enabled);
-          for (const t of u.balancer.targets) {
-            const current = checked ? t.health.state : 'healthchecks_off';
-            for (const state of STATES) {
-              this.set({ upstream: u.name, target: t.target, address: t.address, state, subsystem: 'http' }, state === current ? 1 : 0);
-            }
-          }
-        }
-      },
-    });
-    new prom.Gauge({
-      name: 'kong_nginx_connections_total',
-      help: 'Number of connections by subsystem',
-      labelNames: ['node_id', 'subsystem', 'state'] as const,
-      registers,
-      collect() {
-        const base = { node_id: nodeId, subsystem: 'http' };
-        this.set({ ...base, state: 'accepted' }, counters.accepted);
-        this.set({ ...base, state: 'handled' }, counters.accepted - counters.dropped);
-        this.set({ ...base, state: 'active' }, counters.active);
-        this.set({ ...base, state: 'writing' }, counters.inFlight);
-        this.set({ ...base, state: 'waiting' }, Math.max(0, counters.active - counters.inFlight));
-        this.set({ ...base, state: 'reading' }, 0);
-        this.set({ ...base, state: 'total' }, counters.totalRequests);
-      },
-    });
-    new prom.Gauge({
-      name: 'kong_nginx_requests_total',
-      help: 'Number of requests total',
-      labelNames: ['node_id', 'subsystem'] as const,
-      registers,
-      collect() {
-        this.set({ node_id: nodeId, subsystem: 'http' }, counters.totalRequests);
-      },
-    });
-    const reachable = new prom.Gauge({ name: 'kong_datastore_reachable', help: 'Datastore reachable from Kong, 0 is unreachable', registers });
-    reachable.set(1); // DB-less: the declarative file is the datastore
-    const info = new prom.Gauge({ name: 'kong_node_info', help: 'Kong Node metadata information', labelNames: ['node_id', 'version'] as const, registers });
-    info.set({ node_id: nodeId, version }, 1);
+    targetHealthGauge(registers, upstreams);
+    connectionGauges(registers, counters, nodeId);
+    nodeGauges(registers, counters, nodeId, version);
+    this.zeroKnownLabels(model, upstreams);
+  }
 
+  /** Known label sets start at 0, so rate() queries answer before the first request. */
+  private zeroKnownLabels(model: GatewayModel, upstreams: UpstreamRegistry): void {
     const consumer = model.consumers[0]?.username ?? '';
     for (const route of model.routes) {
       const { service, name } = route;
@@ -142,4 +102,63 @@ export class GatewayPrometheus implements ProxyMetrics {
   upstreamAttempt(upstream: string, target: string, code: string): void {
     this.upstreamRequests.inc({ upstream, target, code });
   }
+}
+
+/** Kong's target health: one series per state, 1 for the current one (read at scrape time). */
+function targetHealthGauge(registers: Registry[], upstreams: UpstreamRegistry): void {
+  new prom.Gauge({
+    name: 'kong_upstream_target_health',
+    help: 'Health status of targets of upstream. States = healthchecks_off|healthy|unhealthy|dns_error, value is 1 when state is populated.',
+    labelNames: ['upstream', 'target', 'address', 'state', 'subsystem'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const u of upstreams.declared()) {
+        const checked = Boolean(u.def?.active.enabled || u.def?.passive.enabled);
+        for (const t of u.balancer.targets) {
+          const current = checked ? t.health.state : 'healthchecks_off';
+          for (const state of STATES) {
+            this.set({ upstream: u.name, target: t.target, address: t.address, state, subsystem: 'http' }, state === current ? 1 : 0);
+          }
+        }
+      }
+    },
+  });
+}
+
+/** nginx's connection counters, read at scrape time. */
+function connectionGauges(registers: Registry[], counters: ConnectionCounters, nodeId: string): void {
+  new prom.Gauge({
+    name: 'kong_nginx_connections_total',
+    help: 'Number of connections by subsystem',
+    labelNames: ['node_id', 'subsystem', 'state'] as const,
+    registers,
+    collect() {
+      const base = { node_id: nodeId, subsystem: 'http' };
+      this.set({ ...base, state: 'accepted' }, counters.accepted);
+      this.set({ ...base, state: 'handled' }, counters.accepted - counters.dropped);
+      this.set({ ...base, state: 'active' }, counters.active);
+      this.set({ ...base, state: 'writing' }, counters.inFlight);
+      this.set({ ...base, state: 'waiting' }, Math.max(0, counters.active - counters.inFlight));
+      this.set({ ...base, state: 'reading' }, 0);
+      this.set({ ...base, state: 'total' }, counters.totalRequests);
+    },
+  });
+}
+
+/** Request total, datastore and node info. */
+function nodeGauges(registers: Registry[], counters: ConnectionCounters, nodeId: string, version: string): void {
+  new prom.Gauge({
+    name: 'kong_nginx_requests_total',
+    help: 'Number of requests total',
+    labelNames: ['node_id', 'subsystem'] as const,
+    registers,
+    collect() {
+      this.set({ node_id: nodeId, subsystem: 'http' }, counters.totalRequests);
+    },
+  });
+  const reachable = new prom.Gauge({ name: 'kong_datastore_reachable', help: 'Datastore reachable from Kong, 0 is unreachable', registers });
+  reachable.set(1); // DB-less: the declarative file is the datastore
+  const info = new prom.Gauge({ name: 'kong_node_info', help: 'Kong Node metadata information', labelNames: ['node_id', 'version'] as const, registers });
+  info.set({ node_id: nodeId, version }, 1);
 }

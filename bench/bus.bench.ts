@@ -132,7 +132,7 @@ async function main() {
       const t = performance.now();
       for (let done = 0; done < N; ) {
         const read = await nodeRedis.xReadGroup('g-node-redis', 'w', { key: 'bench.drain', id: '>' }, { COUNT: READ, BLOCK: 100 });
-        const ids = ((read as Array<{ messages: Array<{ id: string }> }> | null)?.[0]?.messages ?? []).map((m) => m.id);
+        const ids = ((read as { messages: { id: string }[] }[] | null)?.[0]?.messages ?? []).map((m) => m.id);
         if (ids.length > 0) await nodeRedis.xAck('bench.drain', 'g-node-redis', ids);
         done += ids.length;
       }

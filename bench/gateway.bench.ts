@@ -110,8 +110,8 @@ async function startOurGateway(system: TestSystem, port: number, adminPort: numb
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   // Logs on, written as the launcher writes them: to a file.
   const logFile = createWriteStream(path.join(dir, 'gateway.log'));
-  child.stdout!.pipe(logFile);
-  child.stderr!.pipe(logFile);
+  child.stdout.pipe(logFile);
+  child.stderr.pipe(logFile);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`http://127.0.0.1:${adminPort}/status/ready`);
   return { url, pids: () => [child.pid!], stop: () => stopChild(child) };

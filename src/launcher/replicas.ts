@@ -70,7 +70,7 @@ export function replicasOf(flag: string | undefined, env: NodeJS.ProcessEnv, pro
 
 /** `STOCK_RESERVATION_METRICS_PORT` → `STOCK_RESERVATION_2_METRICS_PORT` (as `CATALOGUE_2_PORT`). */
 export function replicaPortEnv(env: string, index: number): string {
-  return /_METRICS_PORT$/.test(env) ? env.replace(/_METRICS_PORT$/, `_${index}_METRICS_PORT`) : env.replace(/_PORT$/, `_${index}_PORT`);
+  return env.endsWith("_METRICS_PORT") ? env.replace(/_METRICS_PORT$/, `_${index}_METRICS_PORT`) : env.replace(/_PORT$/, `_${index}_PORT`);
 }
 
 /**

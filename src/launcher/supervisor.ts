@@ -122,7 +122,7 @@ export class Supervisor {
   /** `replicas`: process name → count, validated (replicas.ts); each replica is a process of its own from here on. */
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
-    replicas: Map<string, number> = new Map(),
+    replicas = new Map<string, number>(),
   ) {
     this.paths = dataPaths(env);
     this.specs = expandReplicas(selectProcesses(env), replicas, env);
@@ -565,7 +565,7 @@ export class Supervisor {
 }
 
 /** `npm start`: returns the exit code. */
-export async function runStart(env: NodeJS.ProcessEnv = process.env, replicas: Map<string, number> = new Map()): Promise<number> {
+export async function runStart(env: NodeJS.ProcessEnv = process.env, replicas = new Map<string, number>()): Promise<number> {
   let supervisor: Supervisor;
   try {
     supervisor = new Supervisor(env, replicas);

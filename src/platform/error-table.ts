@@ -21,6 +21,6 @@ export function useErrorTable<C extends string>(scope: App, table: ErrorTable<C>
       } catch (error) {
         throw error instanceof DomainError ? toHttp(error as DomainError<C>) : error;
       }
-    } as typeof route.handler;
+    };
   });
 }

@@ -35,7 +35,7 @@ fileTimeout(120_000);
 
 const K8S = path.join(REPO_ROOT, 'deploy', 'k8s');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are JSON of many shapes
+ 
 type Obj = Record<string, any>;
 
 /** apiVersion/kind → the schema-validating model. */
@@ -120,8 +120,9 @@ function build(dir: string): Obj[] {
         const keys = op.path.split('/').slice(1);
         for (const t of targets) {
           const parent = keys.slice(0, -1).reduce((o: Obj, key) => o[key], t);
-          assert.ok(keys.at(-1)! in parent, `${dir}: replace of missing ${op.path} in ${t.metadata.name}`);
-          parent[keys.at(-1)!] = op.value;
+          const last = keys.at(-1)!;
+          assert.ok(last in parent, `${dir}: replace of missing ${op.path} in ${t.metadata.name}`);
+          parent[last] = op.value;
         }
       }
     }
@@ -169,7 +170,7 @@ describe('deploy/k8s', () => {
   it('a schema violation is caught (the check can fail)', () => {
     const broken = structuredClone(deployments[0]!);
     delete containerOf(broken).readinessProbe.httpGet.port;
-    assert.throws(() => new Deployment(broken as never).validate(), /port/);
+    assert.throws(() => new Deployment(broken).validate(), /port/);
   });
 
   it('every file of deploy/k8s is used by its kustomization', () => {
@@ -211,7 +212,7 @@ describe('deploy/k8s', () => {
       }
       const listening = [Number(composeEnv.GATEWAY_PORT ?? composeEnv.PORT), ...(composeEnv.GATEWAY_ADMIN_PORT ? [Number(composeEnv.GATEWAY_ADMIN_PORT)] : [])];
       assert.deepEqual((c.ports as Obj[]).map((p) => p.containerPort), listening, spec.composeName);
-      assert.ok(matchesSelector(d.spec.template, Object.entries(d.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',')), `${spec.composeName}: selector matches its pods`);
+      assert.ok(matchesSelector(d.spec.template, Object.entries(d.spec.selector.matchLabels).map(([k, v]) => `${k}=${String(v)}`).join(',')), `${spec.composeName}: selector matches its pods`);
     }
   });
 
@@ -247,7 +248,7 @@ describe('deploy/k8s', () => {
     for (const s of kong.services as Obj[]) if (!upstreams.has(s.host)) assert.ok(served(s.host, s.port), `kong.yml service ${s.name} → ${s.host}:${s.port}`);
     for (const u of kong.upstreams as Obj[]) for (const t of u.targets as Obj[]) assert.ok(served(...(t.target.split(':').map((x: string, i: number) => (i ? Number(x) : x)) as [string, number])), t.target);
     const config = find(base, 'ConfigMap', 'commerce-config')!.data as Record<string, string>;
-    for (const [key, value] of Object.entries(config).filter(([k]) => /_URL$/.test(k) && k !== 'PUBLIC_EVENT_STORE_URL')) {
+    for (const [key, value] of Object.entries(config).filter(([k]) => k.endsWith("_URL") && k !== 'PUBLIC_EVENT_STORE_URL')) {
       const url = new URL(value);
       assert.ok(served(url.hostname, Number(url.port || (url.protocol === 'redis:' ? 6379 : 80))), `${key}=${value}`);
     }
@@ -296,7 +297,7 @@ describe('deploy/k8s', () => {
       const hpa = hpas.find((h) => h.spec.scaleTargetRef.name === d.metadata.name);
       if (worker) assert.equal(hpa, undefined, `${d.metadata.name}: KEDA owns a worker's autoscaler`);
       else assert.equal(hpa?.spec.metrics[0].resource.name, 'cpu', `${d.metadata.name} has a CPU autoscaler`);
-      const covering = pdbs.filter((p) => matchesSelector(d.spec.template, Object.entries(p.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',')));
+      const covering = pdbs.filter((p) => matchesSelector(d.spec.template, Object.entries(p.spec.selector.matchLabels).map(([k, v]) => `${k}=${String(v)}`).join(',')));
       assert.equal(covering.length, 1, `${d.metadata.name}: one PodDisruptionBudget`);
     }
     // The workers are the processes the launcher replicates; each one's ScaledObject reads its own group's lag.

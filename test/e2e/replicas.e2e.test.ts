@@ -32,7 +32,7 @@ const WORKERS = Object.keys(GROUPS);
 
 let system: TestSystem;
 let api: ReturnType<typeof client>;
-let releasePorts = () => undefined as void;
+let releasePorts: () => void = () => undefined;
 let replicaPorts: Record<string, string> = {};
 const prometheus = await tool('prometheus', 'sudo apt-get install --no-install-recommends prometheus');
 

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Value } from 'typebox/value';
 import { EVENT_SCHEMAS, STREAMS } from '../../src/contracts/events.ts';
-import { ajouterAuPanier, modifierQuantite, prixLigne, resumePanier, QUANTITE_MAX_PAR_PRODUIT, type LignePanier } from '../../src/ecommerce/domain/panier.ts';
+import { ajouterAuPanier, modifierQuantite, resumePanier, QUANTITE_MAX_PAR_PRODUIT, type LignePanier } from '../../src/ecommerce/domain/panier.ts';
 import { lignesCommande, montantsCommande, SEUIL_LIVRAISON_GRATUITE } from '../../src/ecommerce/domain/commande.ts';
 import { panierChoreo } from '../../src/ecommerce/domain/checkout-choreo.ts';
 import { RegleMetierError } from '../../src/ecommerce/domain/erreurs.ts';

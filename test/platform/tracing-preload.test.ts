@@ -89,7 +89,7 @@ async function run(label: string, importFile: string, env: NodeJS.ProcessEnv = {
 }
 
 const isRedis = (s: StoredSpan) => s.kind === 3 && (s.attributes['db.system.name'] ?? s.attributes['db.system']) === 'redis';
-const names = (spans: StoredSpan[]) => spans.map((s) => `${s.name} (${s.attributes['db.system.name'] ?? s.attributes['db.system'] ?? s.kind})`);
+const names = (spans: StoredSpan[]) => spans.map((s) => `${s.name} (${JSON.stringify(s.attributes['db.system.name'] ?? s.attributes['db.system'] ?? s.kind)})`);
 
 describe('tracing preload in a real process', { timeout: 120_000 }, () => {
   before(async () => {

@@ -71,7 +71,7 @@ export class PgSnapshotReader implements DatabaseReader {
     ];
     const ledger = (await this.ledger(db, has)).map((p): LedgerEntry => ({
       produit_id: String(p.produit_id),
-      magasin_id: p.magasin_id === null || p.magasin_id === undefined ? null : String(p.magasin_id),
+      magasin_id: typeof p.magasin_id === 'string' ? p.magasin_id : null, // ::text in the query, NULL for central stock
       delta: Number(p.delta),
       quantite: Number(p.quantite),
       raison: p.raison as LedgerEntry['raison'],

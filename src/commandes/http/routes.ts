@@ -1,5 +1,4 @@
 /** The commandes HTTP API (§2.3) plus the online-order participant endpoints used by the sagas. */
-import type { Static } from 'typebox';
 import { CommandeEnLigneRequest } from '../../contracts/commandes.ts';
 import type { App } from '../../platform/server.ts';
 import { venteDto, type VentesUseCases } from '../application/ventes.ts';
@@ -65,7 +64,7 @@ export async function commandesRoutes(app: App, uc: CommandesUseCases): Promise<
 /** Store sales: list, record (reserves local stock), read, cancel. */
 async function ventesRoutes(scope: App, uc: CommandesUseCases): Promise<void> {
   scope.get('/api/v1/ventes-ddd/', { schema: { tags: ['ventes'], summary: 'Lister les ventes', querystring: ListeVentesQuery } }, async (req) => {
-    const q = req.query as Static<typeof ListeVentesQuery>;
+    const q = req.query;
     const { ventes, total } = await uc.ventes.lister({ magasin_id: q.magasin_id, statut: q.statut, limit: q.limit ?? 100, offset: q.offset ?? 0 });
     return { success: true, ventes: ventes.map(venteDto), total_ventes: total };
   });
@@ -74,7 +73,7 @@ async function ventesRoutes(scope: App, uc: CommandesUseCases): Promise<void> {
     '/api/v1/ventes-ddd/enregistrer/',
     { schema: { tags: ['ventes'], summary: 'Enregistrer une vente (réserve le stock local du magasin)', body: EnregistrerVenteBody } },
     async (req, reply) => {
-      const body = req.body as Static<typeof EnregistrerVenteBody>;
+      const body = req.body;
       const vente = await uc.ventes.enregistrer(body);
       req.log.info({ vente_id: vente.id, magasin_id: vente.magasin_id }, 'orders.command.creation.success');
       return reply.code(201).send({ success: true, vente: venteDto(vente) });
@@ -82,7 +81,7 @@ async function ventesRoutes(scope: App, uc: CommandesUseCases): Promise<void> {
   );
 
   scope.get('/api/v1/ventes-ddd/:pk/', { schema: { tags: ['ventes'], summary: "Détail d'une vente", params: VenteParams } }, async (req) => {
-    const { pk } = req.params as Static<typeof VenteParams>;
+    const { pk } = req.params;
     return { success: true, vente: venteDto(await uc.ventes.detail(pk)) };
   });
 
@@ -90,8 +89,8 @@ async function ventesRoutes(scope: App, uc: CommandesUseCases): Promise<void> {
     '/api/v1/ventes-ddd/:pk/annuler/',
     { schema: { tags: ['ventes'], summary: 'Annuler une vente (libère le stock réservé)', params: VenteParams, body: AnnulerVenteBody } },
     async (req) => {
-      const { pk } = req.params as Static<typeof VenteParams>;
-      const body = req.body as Static<typeof AnnulerVenteBody>;
+      const { pk } = req.params;
+      const body = req.body;
       const vente = await uc.ventes.annuler(pk, body?.motif ?? undefined);
       return {
         success: true,
@@ -126,18 +125,18 @@ async function commandesEnLigneRoutes(scope: App, uc: CommandesUseCases): Promis
   scope.post(
     '/api/v1/commandes-en-ligne/',
     { schema: { tags: ['commandes-en-ligne'], summary: 'Créer une commande en ligne (idempotent par reference_externe)', body: CommandeEnLigneRequest } },
-    async (req, reply) => reply.code(201).send(await uc.commandesEnLigne.creer(req.body as Static<typeof CommandeEnLigneRequest>)),
+    async (req, reply) => reply.code(201).send(await uc.commandesEnLigne.creer(req.body)),
   );
 
   scope.get(
     '/api/v1/commandes-en-ligne/:reference_externe/',
     { schema: { tags: ['commandes-en-ligne'], summary: 'Lire une commande en ligne', params: ReferenceParams } },
-    async (req) => uc.commandesEnLigne.trouver((req.params as Static<typeof ReferenceParams>).reference_externe),
+    async (req) => uc.commandesEnLigne.trouver((req.params).reference_externe),
   );
 
   scope.post(
     '/api/v1/commandes-en-ligne/:reference_externe/annuler/',
     { schema: { tags: ['commandes-en-ligne'], summary: 'Annuler une commande en ligne (idempotent; pierre tombale si inconnue)', params: ReferenceParams } },
-    async (req) => uc.commandesEnLigne.annuler((req.params as Static<typeof ReferenceParams>).reference_externe),
+    async (req) => uc.commandesEnLigne.annuler((req.params).reference_externe),
   );
 }

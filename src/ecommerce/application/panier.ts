@@ -49,7 +49,7 @@ export async function ajouterProduit(deps: EcommerceDeps, clientId: string, ajou
   ajouterAuPanier(lignes, { produit_id: ajout.produit_id, nom_produit: '-', prix_unitaire: 0, quantite: ajout.quantite });
 
   const produit = await deps.catalogue.produit(ajout.produit_id);
-  if (!produit || !produit.actif) {
+  if (!produit?.actif) {
     throw refus('PRODUIT_INEXISTANT_OU_INACTIF', { produit_id: ajout.produit_id });
   }
   const demande = dejaDansPanier + ajout.quantite;

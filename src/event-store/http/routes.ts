@@ -163,8 +163,8 @@ async function streamRoutes(app: App, ctx: Ctx): Promise<void> {
     `${P}/streams/:stream/events`,
     { schema: { tags: ['events'], summary: 'Événements archivés d’un stream (le plus ancien d’abord; ?order=desc, curseur ?after=<position>)', params: StreamParams, querystring: EventsQuery } },
     async (req) => {
-      const { stream } = req.params as StreamParams;
-      const q = req.query as EventsQuery;
+      const { stream } = req.params;
+      const q = req.query;
       await requireKnownStream(pool, stream);
       const events = await streamEvents(pool, stream, { count: q.count ?? 100, order: q.order ?? 'asc', after: q.after, before: q.before });
       const last = events[events.length - 1];
@@ -180,9 +180,9 @@ async function streamRoutes(app: App, ctx: Ctx): Promise<void> {
     `${P}/streams/:stream/sse`,
     { schema: { tags: ['events'], summary: 'SSE: nouveaux événements archivés du stream (?after=<position> ou Last-Event-ID pour reprendre)', params: StreamParams, querystring: StreamSseQuery } },
     async (req, reply) => {
-      const { stream } = req.params as StreamParams;
+      const { stream } = req.params;
       await requireKnownStream(pool, stream);
-      let cursor = (req.query as StreamSseQuery).after ?? lastEventId(req) ?? (await lastPosition(pool, stream));
+      let cursor = (req.query).after ?? lastEventId(req) ?? (await lastPosition(pool, stream));
       const out = sse.start(req, reply);
       // One batch read at a time, sent as fast as the client takes it: at most SSE_BATCH events held per stream.
       let batch: Awaited<ReturnType<typeof streamEvents>> = [];
@@ -312,8 +312,8 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
     `${P}/admin/dlq/:stream`,
     { schema: { tags: ['admin'], summary: 'Lettres mortes d’un stream (<stream>.dlq)', security: SECURITY, params: DlqParams, querystring: DlqListQuery } },
     async (req) => {
-      const stream = dlqStream((req.params as { stream: string }).stream);
-      const q = req.query as DlqListQuery;
+      const stream = dlqStream((req.params).stream);
+      const q = req.query;
       return { stream, dlq: `${stream}.dlq`, ...(await deadLetters.list(redisOf(), stream, q.count ?? 100, q.after)) };
     },
   );
@@ -321,7 +321,7 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
     `${P}/admin/dlq/:stream/:id`,
     { schema: { tags: ['admin'], summary: 'Une lettre morte', security: SECURITY, params: DlqEntryParams } },
     async (req) => {
-      const { stream, id } = req.params as DlqEntryParams;
+      const { stream, id } = req.params;
       const entry = await deadLetters.show(redisOf(), dlqStream(stream), id);
       if (!entry) throw notFound('Lettre morte introuvable', { stream, id });
       return entry;
@@ -331,7 +331,7 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
     `${P}/admin/dlq/:stream/:id/redrive`,
     { schema: { tags: ['admin'], summary: 'Republier une lettre morte sur son stream d’origine', security: SECURITY, params: DlqEntryParams } },
     async (req) => {
-      const { stream, id } = req.params as DlqEntryParams;
+      const { stream, id } = req.params;
       const newId = await deadLetters.redrive(redisOf(), dlqStream(stream), id);
       if (!newId) throw notFound('Lettre morte introuvable', { stream, id });
       req.log.info({ stream, id, new_id: newId }, 'dead letter redriven');
@@ -342,7 +342,7 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
     `${P}/admin/dlq/:stream/:id/discard`,
     { schema: { tags: ['admin'], summary: 'Supprimer une lettre morte', security: SECURITY, params: DlqEntryParams } },
     async (req) => {
-      const { stream, id } = req.params as DlqEntryParams;
+      const { stream, id } = req.params;
       if (!(await deadLetters.discard(redisOf(), dlqStream(stream), id))) throw notFound('Lettre morte introuvable', { stream, id });
       req.log.info({ stream, id }, 'dead letter discarded');
       return { discarded: true, stream, id };

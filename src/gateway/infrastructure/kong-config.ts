@@ -375,7 +375,7 @@ function globalPlugin(p: PluginEntry, i: number, plugins: GatewayModel['plugins'
   switch (p.name) {
     case 'rate-limiting': {
       if (!check(RateLimitConf, conf, at, problems)) return;
-      const n = (v: number | null | undefined) => (v === null || v === undefined ? undefined : v);
+      const n = (v: number | null | undefined) => v ?? undefined;
       plugins.rateLimiting = {
         second: n(conf.second),
         minute: n(conf.minute),

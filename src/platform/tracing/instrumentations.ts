@@ -21,7 +21,7 @@ export function defaultInstrumentations(): Instrumentation[] {
       instrumentHooks: false,
       instrumentHandler: false,
       requestHook: (span, request) => span.updateName(`${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`),
-    }) as unknown as Instrumentation, // its own copy of @opentelemetry/instrumentation (0.222): same interface
+    }), // its own copy of @opentelemetry/instrumentation (0.222): same interface
     new UndiciInstrumentation({
       ignoreRequestHook: (request) => ROUTINE.has(request.path.split('?')[0]!),
     }),

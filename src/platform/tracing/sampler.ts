@@ -22,7 +22,7 @@ export class LinkRespectingSampler implements Sampler {
 
   shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
     if (links.length > 0) {
-      const sampled = links.some((l) => (l.context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED);
+      const sampled = links.some((l) => (l.context.traceFlags & TraceFlags.SAMPLED) !== 0);
       return { decision: sampled ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD };
     }
     return this.fallback.shouldSample(context, traceId, name, kind, attributes, links);

@@ -64,7 +64,7 @@ export class FileSpanExporter implements SpanExporter {
   /** False when another process pruned our file (its inode is gone from the folder). */
   private stillOurs(): boolean {
     const st = statSync(this.file, { throwIfNoEntry: false });
-    return st !== undefined && st.ino === this.ino;
+    return st?.ino === this.ino;
   }
 
   private open(): void {

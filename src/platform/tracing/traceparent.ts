@@ -12,7 +12,7 @@ const ZERO_SPAN = '0'.repeat(16);
 /** The span context a `traceparent` carries, or undefined when it is malformed (then start a new trace). */
 export function parseTraceparent(value: string | readonly string[] | null | undefined): SpanContext | undefined {
   // Two headers are ambiguous: the specification says to ignore both.
-  if (Array.isArray(value)) return value.length === 1 ? parseTraceparent(value[0]) : undefined;
+  if (Array.isArray(value)) return value.length === 1 ? parseTraceparent(value[0] as string) : undefined;
   if (typeof value !== 'string') return undefined;
   const m = TRACEPARENT.exec(value.trim());
   if (!m) return undefined;

@@ -14,14 +14,29 @@ const expected = Number(process.env.BENCH_EXPECTED);
 let handled = 0;
 const commands = createRedis(redisUrl, 'bench-consumer-probe');
 const consumer = startConsumer({
-  redisUrl, streams: [CHECKOUT_STREAM], group, worker: group, label: group, count: 500, blockMs: 100,
-  log: createLogger('bench-consumer', 'warn'), registry: createRegistry(group),
-  handle: async () => { handled++; },
+  redisUrl,
+  streams: [CHECKOUT_STREAM],
+  group,
+  worker: group,
+  label: group,
+  count: 500,
+  blockMs: 100,
+  log: createLogger('bench-consumer', 'warn'),
+  registry: createRegistry(group),
+  handle: async () => {
+    handled++;
+  },
 });
 
 async function main() {
   await commands.connect();
-  while (!(await commands.xinfo('GROUPS', CHECKOUT_STREAM).then((g) => (g as unknown[]).length > 0, () => false))) await new Promise((r) => setTimeout(r, 20));
+  while (
+    !(await commands.xinfo('GROUPS', CHECKOUT_STREAM).then(
+      (g) => (g as unknown[]).length > 0,
+      () => false,
+    ))
+  )
+    await new Promise((r) => setTimeout(r, 20));
   process.stdout.write('ready\n');
   for (;;) {
     if (handled >= expected && ((await commands.xpending(CHECKOUT_STREAM, group)) as [number])[0] === 0) break;

@@ -33,7 +33,12 @@ const log = createLogger('bench-bus', 'warn');
 
 const event = (): EventEnvelope => {
   const id = randomUUID();
-  return newEvent(CHECKOUT_STREAM, 'CheckoutSucceeded', { checkout_id: id, client_id: id, emitted_at: Date.now() / 1000, commande_id: id }, { correlationId: id });
+  return newEvent(
+    CHECKOUT_STREAM,
+    'CheckoutSucceeded',
+    { checkout_id: id, client_id: id, emitted_at: Date.now() / 1000, commande_id: id },
+    { correlationId: id },
+  );
 };
 
 async function waitFor(probe: () => Promise<boolean>) {
@@ -47,11 +52,19 @@ async function main() {
   const redis = new Redis(redisServer.url);
   try {
     // (a) raw redis-benchmark XADD, same pipeline depth.
-    const raw = spawnSync('redis-benchmark', ['-p', String(redisServer.port), '-n', String(N), '-P', String(PIPELINE), '-q', 'XADD', 'bench.raw', '*', 'f', 'v'], { encoding: 'utf8' });
+    const raw = spawnSync(
+      'redis-benchmark',
+      ['-p', String(redisServer.port), '-n', String(N), '-P', String(PIPELINE), '-q', 'XADD', 'bench.raw', '*', 'f', 'v'],
+      { encoding: 'utf8' },
+    );
     const rawRps = Number(/([\d.]+) requests per second/.exec(raw.stdout)?.[1] ?? NaN);
     // The same, with entries as large as ours (7 fields, JSON payload): the like-for-like baseline.
     const sample = Object.entries(encodeEntry(event())).flat();
-    const rawSized = spawnSync('redis-benchmark', ['-p', String(redisServer.port), '-n', String(N), '-P', String(PIPELINE), '-q', 'XADD', 'bench.raw2', '*', ...sample], { encoding: 'utf8' });
+    const rawSized = spawnSync(
+      'redis-benchmark',
+      ['-p', String(redisServer.port), '-n', String(N), '-P', String(PIPELINE), '-q', 'XADD', 'bench.raw2', '*', ...sample],
+      { encoding: 'utf8' },
+    );
     const rawSizedRps = Number(/([\d.]+) requests per second/.exec(rawSized.stdout)?.[1] ?? NaN);
 
     const entries = Array.from({ length: N }, () => Object.entries(encodeEntry(event())).flat());
@@ -59,15 +72,17 @@ async function main() {
     const CLIENTS = 50;
     const publishAll = async (stream: string) => {
       let next = 0;
-      await Promise.all(Array.from({ length: CLIENTS }, async () => {
-        while (next < N) {
-          const start = next;
-          next += PIPELINE;
-          const p = redis.pipeline();
-          for (const fields of entries.slice(start, start + PIPELINE)) p.xadd(stream, '*', ...fields);
-          await p.exec();
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async () => {
+          while (next < N) {
+            const start = next;
+            next += PIPELINE;
+            const p = redis.pipeline();
+            for (const fields of entries.slice(start, start + PIPELINE)) p.xadd(stream, '*', ...fields);
+            await p.exec();
+          }
+        }),
+      );
     };
     // The client library alone, nothing consuming: the ceiling of any bus written on ioredis in one Node process.
     const tClient = performance.now();
@@ -87,13 +102,15 @@ async function main() {
     });
     const publishAllNodeRedis = async (stream: string) => {
       let next = 0;
-      await Promise.all(Array.from({ length: CLIENTS }, async () => {
-        while (next < N) {
-          const start = next;
-          next += PIPELINE;
-          await Promise.all(messages.slice(start, start + PIPELINE).map((m) => nodeRedis.xAdd(stream, '*', m)));
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async () => {
+          while (next < N) {
+            const start = next;
+            next += PIPELINE;
+            await Promise.all(messages.slice(start, start + PIPELINE).map((m) => nodeRedis.xAdd(stream, '*', m)));
+          }
+        }),
+      );
     };
     const tNodeRedis = performance.now();
     await publishAllNodeRedis('bench.node-redis');
@@ -102,13 +119,17 @@ async function main() {
     // Its floor: raw commands (sendCommand), no typed arguments nor reply transforms.
     let nextRaw = 0;
     const tNodeRedisRaw = performance.now();
-    await Promise.all(Array.from({ length: CLIENTS }, async () => {
-      while (nextRaw < N) {
-        const start = nextRaw;
-        nextRaw += PIPELINE;
-        await Promise.all(entries.slice(start, start + PIPELINE).map((fields) => nodeRedis.sendCommand(['XADD', 'bench.node-redis', '*', ...fields])));
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (nextRaw < N) {
+          const start = nextRaw;
+          nextRaw += PIPELINE;
+          await Promise.all(
+            entries.slice(start, start + PIPELINE).map((fields) => nodeRedis.sendCommand(['XADD', 'bench.node-redis', '*', ...fields])),
+          );
+        }
+      }),
+    );
     const nodeRedisRawXaddRps = N / ((performance.now() - tNodeRedisRaw) / 1000);
     await redis.del('bench.node-redis');
 
@@ -119,8 +140,9 @@ async function main() {
     const drainIoredis = async () => {
       await redis.xgroup('CREATE', 'bench.drain', 'g-ioredis', '0');
       const t = performance.now();
-      for (let done = 0; done < N; ) {
-        const read = (await redis.xreadgroup('GROUP', 'g-ioredis', 'w', 'COUNT', READ, 'BLOCK', 100, 'STREAMS', 'bench.drain', '>')) as [string, [string, string[]][]][] | null;
+      for (let done = 0; done < N;) {
+        const read = (await redis.xreadgroup('GROUP', 'g-ioredis', 'w', 'COUNT', READ, 'BLOCK', 100, 'STREAMS', 'bench.drain', '>')) as
+          [string, [string, string[]][]][] | null;
         const ids = (read?.[0]?.[1] ?? []).map(([id]) => id);
         if (ids.length > 0) await redis.xack('bench.drain', 'g-ioredis', ...ids);
         done += ids.length;
@@ -130,7 +152,7 @@ async function main() {
     const drainNodeRedis = async () => {
       await nodeRedis.xGroupCreate('bench.drain', 'g-node-redis', '0');
       const t = performance.now();
-      for (let done = 0; done < N; ) {
+      for (let done = 0; done < N;) {
         const read = await nodeRedis.xReadGroup('g-node-redis', 'w', { key: 'bench.drain', id: '>' }, { COUNT: READ, BLOCK: 100 });
         const ids = ((read as { messages: { id: string }[] }[] | null)?.[0]?.messages ?? []).map((m) => m.id);
         if (ids.length > 0) await nodeRedis.xAck('bench.drain', 'g-node-redis', ids);
@@ -146,8 +168,18 @@ async function main() {
     // (a) our transport: pipelined XADD of real entries, consumed and acknowledged by our consumer.
     let consumed = 0;
     const consumer = startConsumer({
-      redisUrl: redisServer.url, streams: [CHECKOUT_STREAM], group: 'bench', worker: 'bench', label: 'bench',
-      handle: async () => { consumed++; }, log, registry: createRegistry('bench'), count: 500, blockMs: 100,
+      redisUrl: redisServer.url,
+      streams: [CHECKOUT_STREAM],
+      group: 'bench',
+      worker: 'bench',
+      label: 'bench',
+      handle: async () => {
+        consumed++;
+      },
+      log,
+      registry: createRegistry('bench'),
+      count: 500,
+      blockMs: 100,
     });
     const t0 = performance.now();
     await publishAll(CHECKOUT_STREAM);
@@ -164,10 +196,13 @@ async function main() {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const lines = createInterface({ input: child.stdout });
-    const said = (word: string) => new Promise<void>((resolve, reject) => {
-      lines.on('line', (line) => { if (line === word) resolve(); });
-      child.once('exit', (code) => reject(new Error(`bench consumer exited (${code}) before saying ${word}`)));
-    });
+    const said = (word: string) =>
+      new Promise<void>((resolve, reject) => {
+        lines.on('line', (line) => {
+          if (line === word) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`bench consumer exited (${code}) before saying ${word}`)));
+      });
     const ready = said('ready');
     const finished = said('done');
     await ready;
@@ -186,13 +221,34 @@ async function main() {
     await migrate(pool, 'bench_pub', busMigrations('bench_pub'));
     await migrate(pool, 'bench_sub', busMigrations('bench_sub'));
     await pool.query('CREATE TABLE bench_sub.effects (event_id uuid PRIMARY KEY)');
-    const relay = startRelay({ pool, schema: 'bench_pub', redis, log, registry: createRegistry('relay'), streams: [CHECKOUT_STREAM], pollMs: 20, batch: 500 });
+    const relay = startRelay({
+      pool,
+      schema: 'bench_pub',
+      redis,
+      log,
+      registry: createRegistry('relay'),
+      streams: [CHECKOUT_STREAM],
+      pollMs: 20,
+      batch: 500,
+    });
     let applied = 0;
     const inbox = startConsumer({
-      redisUrl: redisServer.url, streams: [CHECKOUT_STREAM], group: 'bench-inbox', worker: 'bench-inbox', label: 'bench-inbox', count: 200, blockMs: 100,
-      log, registry: createRegistry('inbox'),
+      redisUrl: redisServer.url,
+      streams: [CHECKOUT_STREAM],
+      group: 'bench-inbox',
+      worker: 'bench-inbox',
+      label: 'bench-inbox',
+      count: 200,
+      blockMs: 100,
+      log,
+      registry: createRegistry('inbox'),
       handle: async (e) => {
-        if (await applyOnce(pool, 'bench_sub', 'bench', e.event_id, (c) => c.query('INSERT INTO bench_sub.effects VALUES ($1)', [e.event_id]).then(() => undefined))) applied++;
+        if (
+          await applyOnce(pool, 'bench_sub', 'bench', e.event_id, (c) =>
+            c.query('INSERT INTO bench_sub.effects VALUES ($1)', [e.event_id]).then(() => undefined),
+          )
+        )
+          applied++;
       },
     });
     // Skip what (a) left in the stream: the group starts at 0 and would apply it too.
@@ -201,12 +257,14 @@ async function main() {
     const before = applied;
     const tOutbox = performance.now();
     const producers = 4;
-    await Promise.all(Array.from({ length: producers }, async () => {
-      for (let i = 0; i < N_OUTBOX / producers; i++) {
-        await withTransaction(pool, (c) => enqueue(c, 'bench_pub', event()));
-        relay.wake();
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: producers }, async () => {
+        for (let i = 0; i < N_OUTBOX / producers; i++) {
+          await withTransaction(pool, (c) => enqueue(c, 'bench_pub', event()));
+          relay.wake();
+        }
+      }),
+    );
     await waitFor(async () => applied - before >= N_OUTBOX);
     const outboxRps = N_OUTBOX / ((performance.now() - tOutbox) / 1000);
     await inbox.stop();
@@ -221,13 +279,21 @@ async function main() {
       for (const fields of backlog.slice(i, i + 500)) p.xadd(CHECKOUT_STREAM, '*', ...fields);
       await p.exec();
     }
-    const effect = (c: PoolClient, e: EventEnvelope) => c.query('INSERT INTO bench_sub.effects VALUES ($1) ON CONFLICT DO NOTHING', [e.event_id]).then(() => undefined);
+    const effect = (c: PoolClient, e: EventEnvelope) =>
+      c.query('INSERT INTO bench_sub.effects VALUES ($1) ON CONFLICT DO NOTHING', [e.event_id]).then(() => undefined);
     const drain = async (group: string, batched: boolean): Promise<number> => {
       let done = 0;
       const t = performance.now();
       const consumer = startConsumer({
-        redisUrl: redisServer.url, streams: [CHECKOUT_STREAM], group, worker: group, label: group, count: 100, blockMs: 100,
-        log, registry: createRegistry(group),
+        redisUrl: redisServer.url,
+        streams: [CHECKOUT_STREAM],
+        group,
+        worker: group,
+        label: group,
+        count: 100,
+        blockMs: 100,
+        log,
+        registry: createRegistry(group),
         handle: async (e) => {
           await applyOnce(pool, 'bench_sub', group, e.event_id, (c) => effect(c, e));
           done++;
@@ -253,22 +319,86 @@ async function main() {
 
     const rows = [
       { path: `raw redis-benchmark XADD (-P ${PIPELINE})`, 'msg/s': Math.round(rawRps), note: 'baseline (a)' },
-      { path: `raw redis-benchmark XADD, entries of our size (-P ${PIPELINE})`, 'msg/s': Math.round(rawSizedRps), note: 'like-for-like baseline (a)' },
-      { path: `ioredis alone: the same XADDs, nothing consuming`, 'msg/s': Math.round(clientOnlyRps), note: `${((clientOnlyRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw: the client-side ceiling` },
-      { path: 'node-redis alone: the same XADDs, nothing consuming', 'msg/s': Math.round(nodeRedisXaddRps), note: `${((nodeRedisXaddRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw; × ${(nodeRedisXaddRps / clientOnlyRps).toFixed(2)} ioredis` },
-      { path: 'node-redis alone: the same XADDs as raw commands (sendCommand)', 'msg/s': Math.round(nodeRedisRawXaddRps), note: `× ${(nodeRedisRawXaddRps / clientOnlyRps).toFixed(2)} ioredis` },
-      { path: `ioredis alone: backlog drained, XREADGROUP COUNT ${READ} + XACK`, 'msg/s': Math.round(ioredisDrainRps), note: 'client comparison (d)' },
-      { path: `node-redis alone: backlog drained, XREADGROUP COUNT ${READ} + XACK`, 'msg/s': Math.round(nodeRedisDrainRps), note: `× ${(nodeRedisDrainRps / ioredisDrainRps).toFixed(2)} ioredis` },
-      { path: 'our transport XADD → XREADGROUP → XACK, one process', 'msg/s': Math.round(transportRps), note: `${((transportRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw (target ≥ 50 %)` },
-      { path: 'our transport, the consumer in its own process (as deployed)', 'msg/s': Math.round(apartRps), note: `${((apartRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw (target ≥ 50 %)` },
-      { path: '  of which (one process): publishing alone', 'msg/s': Math.round(publishRps), note: `${((publishRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw` },
+      {
+        path: `raw redis-benchmark XADD, entries of our size (-P ${PIPELINE})`,
+        'msg/s': Math.round(rawSizedRps),
+        note: 'like-for-like baseline (a)',
+      },
+      {
+        path: `ioredis alone: the same XADDs, nothing consuming`,
+        'msg/s': Math.round(clientOnlyRps),
+        note: `${((clientOnlyRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw: the client-side ceiling`,
+      },
+      {
+        path: 'node-redis alone: the same XADDs, nothing consuming',
+        'msg/s': Math.round(nodeRedisXaddRps),
+        note: `${((nodeRedisXaddRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw; × ${(nodeRedisXaddRps / clientOnlyRps).toFixed(2)} ioredis`,
+      },
+      {
+        path: 'node-redis alone: the same XADDs as raw commands (sendCommand)',
+        'msg/s': Math.round(nodeRedisRawXaddRps),
+        note: `× ${(nodeRedisRawXaddRps / clientOnlyRps).toFixed(2)} ioredis`,
+      },
+      {
+        path: `ioredis alone: backlog drained, XREADGROUP COUNT ${READ} + XACK`,
+        'msg/s': Math.round(ioredisDrainRps),
+        note: 'client comparison (d)',
+      },
+      {
+        path: `node-redis alone: backlog drained, XREADGROUP COUNT ${READ} + XACK`,
+        'msg/s': Math.round(nodeRedisDrainRps),
+        note: `× ${(nodeRedisDrainRps / ioredisDrainRps).toFixed(2)} ioredis`,
+      },
+      {
+        path: 'our transport XADD → XREADGROUP → XACK, one process',
+        'msg/s': Math.round(transportRps),
+        note: `${((transportRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw (target ≥ 50 %)`,
+      },
+      {
+        path: 'our transport, the consumer in its own process (as deployed)',
+        'msg/s': Math.round(apartRps),
+        note: `${((apartRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw (target ≥ 50 %)`,
+      },
+      {
+        path: '  of which (one process): publishing alone',
+        'msg/s': Math.round(publishRps),
+        note: `${((publishRps / rawSizedRps) * 100).toFixed(1)} % of like-for-like raw`,
+      },
       { path: 'plain PostgreSQL insert (autocommit)', 'msg/s': Math.round(insertRps), note: 'baseline (b)' },
-      { path: 'outbox → relay → consumer inbox', 'msg/s': Math.round(outboxRps), note: `${((outboxRps / insertRps) * 100).toFixed(1)} % of plain inserts` },
+      {
+        path: 'outbox → relay → consumer inbox',
+        'msg/s': Math.round(outboxRps),
+        note: `${((outboxRps / insertRps) * 100).toFixed(1)} % of plain inserts`,
+      },
       { path: 'backlog drained: inbox + effect, one transaction per event', 'msg/s': Math.round(drainOneByOne), note: 'baseline (c)' },
-      { path: 'backlog drained: inbox + effect, one transaction per read (handleAll)', 'msg/s': Math.round(drainBatched), note: `× ${(drainBatched / drainOneByOne).toFixed(1)}` },
+      {
+        path: 'backlog drained: inbox + effect, one transaction per read (handleAll)',
+        'msg/s': Math.round(drainBatched),
+        note: `× ${(drainBatched / drainOneByOne).toFixed(1)}`,
+      },
     ];
     printTable(`Bus benchmark (${N} transport messages, ${N_OUTBOX} outbox messages)`, rows);
-    const file = writeResult('bus', { messages: N, outboxMessages: N_OUTBOX, pipeline: PIPELINE, rawRps, rawSizedRps, clientOnlyRps, nodeRedisXaddRps, nodeRedisRawXaddRps, ioredisDrainRps, nodeRedisDrainRps, transportRps, apartRps, publishRps, insertRps, outboxRps, transportRatio: transportRps / rawSizedRps, outboxRatio: outboxRps / insertRps, drainOneByOne, drainBatched });
+    const file = writeResult('bus', {
+      messages: N,
+      outboxMessages: N_OUTBOX,
+      pipeline: PIPELINE,
+      rawRps,
+      rawSizedRps,
+      clientOnlyRps,
+      nodeRedisXaddRps,
+      nodeRedisRawXaddRps,
+      ioredisDrainRps,
+      nodeRedisDrainRps,
+      transportRps,
+      apartRps,
+      publishRps,
+      insertRps,
+      outboxRps,
+      transportRatio: transportRps / rawSizedRps,
+      outboxRatio: outboxRps / insertRps,
+      drainOneByOne,
+      drainBatched,
+    });
     console.log(`written ${file}`);
   } finally {
     redis.disconnect();

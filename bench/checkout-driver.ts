@@ -77,7 +77,8 @@ export class TerminalWatcher {
   }
 }
 
-const pct = (sorted: number[], p: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 10) / 10;
+const pct = (sorted: number[], p: number) =>
+  Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 10) / 10;
 
 function summarize(label: string, offered: number | null, durationSec: number, outcomes: Outcome[], elapsedSec: number): RunResult {
   const done = outcomes.filter((o) => o.endedAt !== undefined);
@@ -126,7 +127,14 @@ async function one(submit: Submit, watcher: TerminalWatcher | undefined, outcome
 }
 
 /** Open loop: `rate` submissions per second for `durationSec`, whatever the system's pace. */
-export async function openLoop(label: string, submit: Submit, watcher: TerminalWatcher | undefined, rate: number, durationSec: number, graceMs = 30_000): Promise<RunResult> {
+export async function openLoop(
+  label: string,
+  submit: Submit,
+  watcher: TerminalWatcher | undefined,
+  rate: number,
+  durationSec: number,
+  graceMs = 30_000,
+): Promise<RunResult> {
   const outcomes: Outcome[] = [];
   const inFlight: Promise<void>[] = [];
   const start = performance.now();
@@ -143,7 +151,13 @@ export async function openLoop(label: string, submit: Submit, watcher: TerminalW
 }
 
 /** Closed loop: `clients` concurrent clients, each submitting its next checkout when the previous one ended. */
-export async function closedLoop(label: string, submit: Submit, watcher: TerminalWatcher | undefined, clients: number, durationSec: number): Promise<RunResult> {
+export async function closedLoop(
+  label: string,
+  submit: Submit,
+  watcher: TerminalWatcher | undefined,
+  clients: number,
+  durationSec: number,
+): Promise<RunResult> {
   const outcomes: Outcome[] = [];
   const start = performance.now();
   const end = start + durationSec * 1000;
@@ -153,7 +167,8 @@ export async function closedLoop(label: string, submit: Submit, watcher: Termina
         const before = outcomes.length;
         await one(submit, watcher, outcomes);
         const mine = outcomes[before]!;
-        while (mine.endedAt === undefined && mine.httpStatus < 400 && performance.now() < end + 30_000) await new Promise((r) => setTimeout(r, 5));
+        while (mine.endedAt === undefined && mine.httpStatus < 400 && performance.now() < end + 30_000)
+          await new Promise((r) => setTimeout(r, 5));
       }
     }),
   );
@@ -198,19 +213,27 @@ export async function snapshot(system: TestSystem): Promise<CostSnapshot> {
   let httpRequests = 0;
   for (const name of Object.keys(system.ports)) {
     if (name.endsWith('-admin') || name === 'gateway') continue;
-    const text = await fetch(`${system.url(name)}/metrics`).then((r) => r.text()).catch(() => '');
+    const text = await fetch(`${system.url(name)}/metrics`)
+      .then((r) => r.text())
+      .catch(() => '');
     for (const m of text.matchAll(/^http_requests_total\{([^}]*)\} (\d+)/gm)) {
       if (!/route="\/(metrics|health|ready)"/.test(m[1]!)) httpRequests += Number(m[2]);
     }
   }
   const pids = await processPids(system);
-  return { commits: Number(rows[0]?.n ?? 0), redisCommands, httpRequests, cpuSeconds: Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, cpuOf(p)])) };
+  return {
+    commits: Number(rows[0]?.n ?? 0),
+    redisCommands,
+    httpRequests,
+    cpuSeconds: Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, cpuOf(p)])),
+  };
 }
 
 export function costPerCheckout(before: CostSnapshot, after: CostSnapshot, checkouts: number) {
   const per = (a: number, b: number) => Math.round(((b - a) / Math.max(1, checkouts)) * 100) / 100;
   const cpuMs: Record<string, number> = {};
-  for (const [name, s] of Object.entries(after.cpuSeconds)) cpuMs[name] = Math.round(((s - (before.cpuSeconds[name] ?? 0)) * 1000 * 100) / Math.max(1, checkouts)) / 100;
+  for (const [name, s] of Object.entries(after.cpuSeconds))
+    cpuMs[name] = Math.round(((s - (before.cpuSeconds[name] ?? 0)) * 1000 * 100) / Math.max(1, checkouts)) / 100;
   return {
     postgresCommits: per(before.commits, after.commits),
     redisCommands: per(before.redisCommands, after.redisCommands),

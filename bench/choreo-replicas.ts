@@ -30,11 +30,15 @@ export function benchReplicas(env: NodeJS.ProcessEnv = process.env): number {
 /** Runs the choreographed checkout on a system with `replicas` of every worker: saturation, then 50 % of it. */
 export async function measureWithReplicas(replicas: number, clients: number, phaseSec: number): Promise<ReplicaRow> {
   // Free ports for replicas 2..N of each worker, like every other port of a private system.
-  const names = REPLICABLE.flatMap((w) => Array.from({ length: replicas - 1 }, (_, i) => replicaPortEnv(PROCESSES.find((p) => p.name === w)!.port.env, i + 2)));
+  const names = REPLICABLE.flatMap((w) =>
+    Array.from({ length: replicas - 1 }, (_, i) => replicaPortEnv(PROCESSES.find((p) => p.name === w)!.port.env, i + 2)),
+  );
   const reserved = await reservePorts(names.length);
   const portEnv = Object.fromEntries(names.map((n, i) => [n, String(reserved.ports[i])]));
   console.log(`starting a private system with ${replicas} replicas of every worker…`);
-  const system = await startSystem({ env: { LOG_LEVEL: 'warn', DB_POOL_MAX: '3', REPLICAS: REPLICABLE.map((w) => `${w}=${replicas}`).join(','), ...portEnv } });
+  const system = await startSystem({
+    env: { LOG_LEVEL: 'warn', DB_POOL_MAX: '3', REPLICAS: REPLICABLE.map((w) => `${w}=${replicas}`).join(','), ...portEnv },
+  });
   const watcher = new TerminalWatcher(system.redisUrl);
   try {
     const ids = await prepare(system, clients);

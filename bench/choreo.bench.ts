@@ -18,15 +18,25 @@ export async function prepare(system: TestSystem, clients: number) {
   const headers = { 'x-api-key': system.apiKey, 'content-type': 'application/json' };
   for (const produit of PRODUCTS) {
     const res = await fetch(`${system.gateway}/api/inventaire/api/ddd/inventaire/augmenter-stock/`, {
-      method: 'POST', headers, body: JSON.stringify({ produit_id: produit, quantite: 10000 }),
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ produit_id: produit, quantite: 10000 }),
     });
     if (res.status !== 200) throw new Error(`stock setup failed: ${res.status} ${await res.text()}`);
   }
   const ids: string[] = [];
   for (let i = 0; i < clients; i++) {
     const res = await fetch(`${system.gateway}/api/ecommerce/api/clients/`, {
-      method: 'POST', headers,
-      body: JSON.stringify({ prenom: 'Bench', nom: `Client${i}`, email: `bench${i}-${Date.now()}@example.com`, adresse_rue: '1 rue A', adresse_ville: 'Montreal', adresse_code_postal: 'H1H1H1' }),
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        prenom: 'Bench',
+        nom: `Client${i}`,
+        email: `bench${i}-${Date.now()}@example.com`,
+        adresse_rue: '1 rue A',
+        adresse_ville: 'Montreal',
+        adresse_code_postal: 'H1H1H1',
+      }),
     });
     const body = (await res.json()) as { client?: { id: string } };
     if (!body.client) throw new Error(`client setup failed: ${JSON.stringify(body)}`);
@@ -60,10 +70,16 @@ export function syncSubmit(system: TestSystem, clients: string[]): Submit {
     if (!client) throw new Error('more concurrent callers than clients');
     try {
       const add = await fetch(`${system.gateway}/api/ecommerce/api/panier/clients/${client}/panier/`, {
-        method: 'POST', headers, body: JSON.stringify({ produit_id: PRODUCTS[i % PRODUCTS.length], quantite: 1 }),
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ produit_id: PRODUCTS[i % PRODUCTS.length], quantite: 1 }),
       });
       await add.arrayBuffer();
-      const res = await fetch(`${system.gateway}/api/ecommerce/api/commandes/clients/${client}/checkout/`, { method: 'POST', headers, body: '{}' });
+      const res = await fetch(`${system.gateway}/api/ecommerce/api/commandes/clients/${client}/checkout/`, {
+        method: 'POST',
+        headers,
+        body: '{}',
+      });
       const body = (await res.json()) as { checkout_id?: string };
       return { id: body.checkout_id ?? `sync-${i}`, httpStatus: res.status, terminal: res.status === 200 ? 'succeeded' : 'failed' };
     } finally {
@@ -73,8 +89,15 @@ export function syncSubmit(system: TestSystem, clients: string[]): Submit {
 }
 
 const row = (r: RunResult) => ({
-  run: r.label, 'offered/s': r.offeredPerSec ?? 'closed', 'done/s': r.throughputPerSec, ok: r.succeeded, failed: r.failed, stuck: r.stuck,
-  'p50 ms': r.p50Ms, 'p95 ms': r.p95Ms, 'p99 ms': r.p99Ms,
+  run: r.label,
+  'offered/s': r.offeredPerSec ?? 'closed',
+  'done/s': r.throughputPerSec,
+  ok: r.succeeded,
+  failed: r.failed,
+  stuck: r.stuck,
+  'p50 ms': r.p50Ms,
+  'p95 ms': r.p95Ms,
+  'p99 ms': r.p99Ms,
 });
 
 async function main() {
@@ -105,7 +128,13 @@ async function main() {
     console.log(`baseline: synchronous checkout, ${CLIENTS} closed-loop clients for ${PHASE_SEC} s…`);
     const syncClients = clients;
     const syncBefore = await snapshot(system);
-    const sync = await closedLoop('sync checkout (closed loop)', syncSubmit(system, syncClients), undefined, Math.min(CLIENTS, syncClients.length), PHASE_SEC);
+    const sync = await closedLoop(
+      'sync checkout (closed loop)',
+      syncSubmit(system, syncClients),
+      undefined,
+      Math.min(CLIENTS, syncClients.length),
+      PHASE_SEC,
+    );
     const syncCost = costPerCheckout(syncBefore, await snapshot(system), sync.submitted);
     runs.push(sync);
 
@@ -116,7 +145,12 @@ async function main() {
     printTable('Verdict', [
       { measure: 'saturation throughput', value: `${sat}/s`, target: '≥ 100/s', ok: sat >= 100 ? 'yes' : 'NO' },
       { measure: 'p95 at 50 % of saturation', value: `${half.p95Ms} ms`, target: '≤ 150 ms', ok: half.p95Ms <= 150 ? 'yes' : 'NO' },
-      { measure: 'failed or stuck up to 80 %', value: String(upTo80.reduce((n, r) => n + r.failed + r.stuck, 0)), target: '0', ok: upTo80.every((r) => r.failed + r.stuck === 0) ? 'yes' : 'NO' },
+      {
+        measure: 'failed or stuck up to 80 %',
+        value: String(upTo80.reduce((n, r) => n + r.failed + r.stuck, 0)),
+        target: '0',
+        ok: upTo80.every((r) => r.failed + r.stuck === 0) ? 'yes' : 'NO',
+      },
     ]);
     if (cost) {
       printTable('Cost per choreographed checkout (at 50 %) vs synchronous', [
@@ -125,9 +159,19 @@ async function main() {
         { measure: 'HTTP requests (all services)', choreo: cost.httpRequests, sync: syncCost.httpRequests },
         { measure: 'CPU ms (all processes)', choreo: cost.cpuMsTotal, sync: syncCost.cpuMsTotal },
       ]);
-      printTable('CPU ms per choreographed checkout, by process', Object.entries(cost.cpuMsPerProcess).map(([process, ms]) => ({ process, ms })));
+      printTable(
+        'CPU ms per choreographed checkout, by process',
+        Object.entries(cost.cpuMsPerProcess).map(([process, ms]) => ({ process, ms })),
+      );
     }
-    const file = writeResult('choreo', { phaseSec: PHASE_SEC, clients: CLIENTS, saturationPerSec: sat, runs, costPerCheckout: cost, syncCostPerCheckout: syncCost });
+    const file = writeResult('choreo', {
+      phaseSec: PHASE_SEC,
+      clients: CLIENTS,
+      saturationPerSec: sat,
+      runs,
+      costPerCheckout: cost,
+      syncCostPerCheckout: syncCost,
+    });
     console.log(`written ${file}`);
   } finally {
     await watcher.stop();

@@ -37,7 +37,8 @@ export function moduleOf(url: string): string {
   if (url.startsWith('node:')) return url.split('/')[0]!;
   const src = url.lastIndexOf('/src/');
   // The launcher's compiled tree lives under node_modules/.cache: it is our code.
-  if (src !== -1 && (url.includes('/node_modules/.cache/') || !url.includes('/node_modules/'))) return url.slice(src + 5).replace(/\.(js|ts)$/, '');
+  if (src !== -1 && (url.includes('/node_modules/.cache/') || !url.includes('/node_modules/')))
+    return url.slice(src + 5).replace(/\.(js|ts)$/, '');
   const nm = url.lastIndexOf('node_modules/');
   if (nm !== -1) {
     const rest = url.slice(nm + 'node_modules/'.length).split('/');

@@ -106,7 +106,11 @@ async function startOurGateway(system: TestSystem, port: number, adminPort: numb
     ...(JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}') as Record<string, string>),
   };
   delete env.NODE_OPTIONS;
-  const args = ['--enable-source-maps', ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), compiledPath(tree, 'src/gateway/main.ts')];
+  const args = [
+    '--enable-source-maps',
+    ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    compiledPath(tree, 'src/gateway/main.ts'),
+  ];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   // Logs on, written as the launcher writes them: to a file.
   const logFile = createWriteStream(path.join(dir, 'gateway.log'));
@@ -166,10 +170,21 @@ ${servers}
   };
 }
 
-const row = (r: LoadResult & { cpuUsPerRequest?: number }) => ({ path: r.label, 'req/s': r.requestsPerSec, 'CPU µs/req': r.cpuUsPerRequest ?? '', 'p50 ms': r.p50Ms, 'p90 ms': r.p90Ms, 'p99 ms': r.p99Ms, non2xx: r.non2xx, errors: r.errors });
+const row = (r: LoadResult & { cpuUsPerRequest?: number }) => ({
+  path: r.label,
+  'req/s': r.requestsPerSec,
+  'CPU µs/req': r.cpuUsPerRequest ?? '',
+  'p50 ms': r.p50Ms,
+  'p90 ms': r.p90Ms,
+  'p99 ms': r.p99Ms,
+  non2xx: r.non2xx,
+  errors: r.errors,
+});
 const pct = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 10 : NaN);
 
-type Measured = Record<'direct' | 'ours', LoadResult & { cpuUsPerRequest?: number }> & { nginx?: LoadResult & { cpuUsPerRequest?: number } };
+type Measured = Record<'direct' | 'ours', LoadResult & { cpuUsPerRequest?: number }> & {
+  nginx?: LoadResult & { cpuUsPerRequest?: number };
+};
 
 type Target = [who: string, url: string, headers: Record<string, string> | undefined, pids: (() => number[]) | undefined];
 
@@ -194,8 +209,14 @@ function printProfile(profileDir: string): ProfileSummary | undefined {
   if (files.length === 0) return undefined;
   const file = path.join(profileDir, files.sort().at(-1)!);
   const summary = summariseProfile(file);
-  printTable(`Our gateway's top self time (busy ${summary.busyMs} ms of ${summary.totalMs} ms) — ${path.relative(process.cwd(), file)}`, summary.functions.map((c) => ({ function: c.name, 'self ms': c.selfMs, '%': c.percent })));
-  printTable('By module', summary.modules.map((c) => ({ module: c.name, 'self ms': c.selfMs, '%': c.percent })));
+  printTable(
+    `Our gateway's top self time (busy ${summary.busyMs} ms of ${summary.totalMs} ms) — ${path.relative(process.cwd(), file)}`,
+    summary.functions.map((c) => ({ function: c.name, 'self ms': c.selfMs, '%': c.percent })),
+  );
+  printTable(
+    'By module',
+    summary.modules.map((c) => ({ module: c.name, 'self ms': c.selfMs, '%': c.percent })),
+  );
   return summary;
 }
 
@@ -228,7 +249,12 @@ async function main() {
     if (search) {
       console.log(`latency at a fixed 200 req/s on the search, ${DURATION} s each…`);
       const lDirect = await fixedRate('search: direct', { url: `${direct}${SEARCH}`, ratePerSec: 200, durationSec: DURATION });
-      const lOurs = await fixedRate('search: ours', { url: `${ours.url}/api/catalogue${SEARCH}`, ratePerSec: 200, durationSec: DURATION, headers });
+      const lOurs = await fixedRate('search: ours', {
+        url: `${ours.url}/api/catalogue${SEARCH}`,
+        ratePerSec: 200,
+        durationSec: DURATION,
+        headers,
+      });
       latency = { direct: lDirect, ours: lOurs, addedP50Ms: Math.round((lOurs.p50Ms - lDirect.p50Ms) * 100) / 100 };
     }
 
@@ -238,12 +264,18 @@ async function main() {
     const vsNginx = (t?: Measured) => (t?.nginx ? pct(t.ours.requestsPerSec, t.nginx.requestsPerSec) : undefined);
     const vsDirect = (t?: Measured) => (t ? pct(t.ours.requestsPerSec, t.direct.requestsPerSec) : undefined);
     // Requests per CPU second, ours against nginx's: what the throughput ratio would be on a machine of our own.
-    const cpuVsNginx = (t?: Measured) => (t?.nginx?.cpuUsPerRequest && t.ours.cpuUsPerRequest ? pct(t.nginx.cpuUsPerRequest, t.ours.cpuUsPerRequest) : undefined);
+    const cpuVsNginx = (t?: Measured) =>
+      t?.nginx?.cpuUsPerRequest && t.ours.cpuUsPerRequest ? pct(t.nginx.cpuUsPerRequest, t.ours.cpuUsPerRequest) : undefined;
     const verdict = (measure: string, value: number | undefined, unit: string, target: string, min?: number, max?: number) => ({
       measure,
       value: value === undefined ? 'n/a' : `${value} ${unit}`,
       target,
-      ok: value === undefined || (min === undefined && max === undefined) ? '' : (min === undefined || value >= min) && (max === undefined || value <= max) ? 'yes' : 'NO',
+      ok:
+        value === undefined || (min === undefined && max === undefined)
+          ? ''
+          : (min === undefined || value >= min) && (max === undefined || value <= max)
+            ? 'yes'
+            : 'NO',
     });
     printTable('Verdict', [
       verdict('light: ours / nginx', vsNginx(light), '%', '≥ 50 %', 50),
@@ -261,8 +293,20 @@ async function main() {
       durationSec: DURATION,
       connections: 50,
       nginx: typeof nginx === 'string' ? { missing: nginx } : { bin: NGINX, workers: 1, upstreamKeepalive: 64 },
-      light: light && { path: LIGHT, ...light, oursVsNginxPercent: vsNginx(light), oursVsNginxPerCpuPercent: cpuVsNginx(light), oursVsDirectPercent: vsDirect(light) },
-      search: search && { path: SEARCH, ...search, oursVsNginxPercent: vsNginx(search), oursVsNginxPerCpuPercent: cpuVsNginx(search), oursVsDirectPercent: vsDirect(search) },
+      light: light && {
+        path: LIGHT,
+        ...light,
+        oursVsNginxPercent: vsNginx(light),
+        oursVsNginxPerCpuPercent: cpuVsNginx(light),
+        oursVsDirectPercent: vsDirect(light),
+      },
+      search: search && {
+        path: SEARCH,
+        ...search,
+        oursVsNginxPercent: vsNginx(search),
+        oursVsNginxPerCpuPercent: cpuVsNginx(search),
+        oursVsDirectPercent: vsDirect(search),
+      },
       latencyAt200: latency,
       targets: { lightVsNginxMin: 50, searchVsNginxMin: 90, searchVsDirectMin: 25, addedP50MaxMs: 1 },
       ...(profile ? { profile: { dir: path.relative(process.cwd(), profileDir), ...profile } } : {}),

@@ -22,11 +22,24 @@ import { SEED } from '../src/contracts/common.ts';
 import { STREAMS } from '../src/contracts/events.ts';
 import { startSystem, type TestSystem } from '../test/support/system.ts';
 import { prepare } from './choreo.bench.ts';
-import { closedLoop, costPerCheckout, openLoop, snapshot, TerminalWatcher, type CostSnapshot, type RunResult, type Submit } from './checkout-driver.ts';
+import {
+  closedLoop,
+  costPerCheckout,
+  openLoop,
+  snapshot,
+  TerminalWatcher,
+  type CostSnapshot,
+  type RunResult,
+  type Submit,
+} from './checkout-driver.ts';
 import { printTable, writeResult } from './support.ts';
 
 const PHASE_SEC = Number(process.env.BENCH_PHASE_SEC ?? 10);
-const rates = (v: string | undefined, d: string) => (v ?? d).split(',').map(Number).filter((n) => n > 0);
+const rates = (v: string | undefined, d: string) =>
+  (v ?? d)
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
 const RATES = rates(process.env.BENCH_RATES, '5,10,20');
 const OUTAGE_RATES = rates(process.env.BENCH_OUTAGE_RATES, '10');
 const CLIENTS = 24;
@@ -35,14 +48,19 @@ const GRACE_MS = 30_000;
 
 type Style = 'choreography' | 'orchestration';
 type Scenario = 'no failures' | 'stock shortage (20 %)' | 'commandes stopped';
-interface Ligne { produit_id: string; quantite: number }
+interface Ligne {
+  produit_id: string;
+  quantite: number;
+}
 
 /** Checkout i's lines: one unit of one product; with `shortage`, every fifth also asks 999999 of another. */
-const lignesOf = (shortage: boolean) => (i: number): Ligne[] => {
-  const lignes = [{ produit_id: PRODUCTS[i % PRODUCTS.length]!, quantite: 1 }];
-  if (shortage && i % 5 === 4) lignes.push({ produit_id: PRODUCTS[(i + 1) % PRODUCTS.length]!, quantite: 999_999 });
-  return lignes;
-};
+const lignesOf =
+  (shortage: boolean) =>
+  (i: number): Ligne[] => {
+    const lignes = [{ produit_id: PRODUCTS[i % PRODUCTS.length]!, quantite: 1 }];
+    if (shortage && i % 5 === 4) lignes.push({ produit_id: PRODUCTS[(i + 1) % PRODUCTS.length]!, quantite: 999_999 });
+    return lignes;
+  };
 
 function headers(system: TestSystem) {
   return { 'x-api-key': system.apiKey, 'content-type': 'application/json' };
@@ -53,7 +71,10 @@ function choreoSubmit(system: TestSystem, clients: string[], lignes: (i: number)
   return async () => {
     const i = n++;
     const res = await fetch(`${system.gateway}/api/ecommerce/api/commandes/clients/${clients[i % clients.length]}/checkout/choreo/`, {
-      method: 'POST', headers: headers(system), body: JSON.stringify({ panier: { lignes: lignes(i) } }), signal: AbortSignal.timeout(30_000),
+      method: 'POST',
+      headers: headers(system),
+      body: JSON.stringify({ panier: { lignes: lignes(i) } }),
+      signal: AbortSignal.timeout(30_000),
     });
     const body = (await res.json().catch(() => ({}))) as { checkout_id?: string };
     return { id: body.checkout_id, httpStatus: res.status };
@@ -61,19 +82,28 @@ function choreoSubmit(system: TestSystem, clients: string[], lignes: (i: number)
 }
 
 /** The orchestrated checkout answers when the saga is terminal: 201 succeeded, 400/503 failed (after compensation). */
-function orchestratedSubmit(system: TestSystem, clients: string[], lignes: (i: number) => Ligne[], answers?: Record<string, number>): Submit {
+function orchestratedSubmit(
+  system: TestSystem,
+  clients: string[],
+  lignes: (i: number) => Ligne[],
+  answers?: Record<string, number>,
+): Submit {
   let n = 0;
   return async () => {
     const i = n++;
     const res = await fetch(`${system.gateway}/api/saga/api/saga/commandes/`, {
-      method: 'POST', headers: headers(system), body: JSON.stringify({ client_id: clients[i % clients.length], lignes: lignes(i) }), signal: AbortSignal.timeout(30_000),
+      method: 'POST',
+      headers: headers(system),
+      body: JSON.stringify({ client_id: clients[i % clients.length], lignes: lignes(i) }),
+      signal: AbortSignal.timeout(30_000),
     });
     const body = (await res.json().catch(() => ({}))) as { saga_id?: string; etat_final?: string };
     if (answers) {
       const key = `${res.status} ${body.etat_final ?? `(no saga: ${JSON.stringify(body).slice(0, 80)})`}`;
       answers[key] = (answers[key] ?? 0) + 1;
     }
-    if (res.status === 201 && body.etat_final === 'SAGA_TERMINEE') return { id: body.saga_id, httpStatus: res.status, terminal: 'succeeded' };
+    if (res.status === 201 && body.etat_final === 'SAGA_TERMINEE')
+      return { id: body.saga_id, httpStatus: res.status, terminal: 'succeeded' };
     if (res.status === 400 || res.status === 503) return { id: body.saga_id, httpStatus: res.status, terminal: 'failed' };
     return { id: undefined, httpStatus: res.status }; // 504 from the gateway, anything else: failed, not timed
   };
@@ -141,7 +171,8 @@ async function centralStock(system: TestSystem): Promise<Record<string, number>>
   for (const id of PRODUCTS) {
     const res = await fetch(`${system.gateway}/api/inventaire/api/ddd/inventaire/stock-central/${id}/`, { headers: headers(system) });
     const body = (await res.json()) as { quantite?: number };
-    if (res.status !== 200 || typeof body.quantite !== 'number') throw new Error(`stock read failed: ${res.status} ${JSON.stringify(body)}`);
+    if (res.status !== 200 || typeof body.quantite !== 'number')
+      throw new Error(`stock read failed: ${res.status} ${JSON.stringify(body)}`);
     out[id] = body.quantite;
   }
   return out;
@@ -155,9 +186,13 @@ interface Probe {
 }
 
 const probe = async (system: TestSystem): Promise<Probe> => ({
-  cost: await snapshot(system), streams: await streamCounters(system.redisUrl), stock: await centralStock(system), lastIds: await lastIds(system.redisUrl),
+  cost: await snapshot(system),
+  streams: await streamCounters(system.redisUrl),
+  stock: await centralStock(system),
+  lastIds: await lastIds(system.redisUrl),
 });
-const unitsTaken = (before: Record<string, number>, after: Record<string, number>) => PRODUCTS.reduce((sum, id) => sum + (before[id]! - after[id]!), 0);
+const unitsTaken = (before: Record<string, number>, after: Record<string, number>) =>
+  PRODUCTS.reduce((sum, id) => sum + (before[id]! - after[id]!), 0);
 
 export interface SagaRun extends RunResult {
   style: Style;
@@ -187,10 +222,25 @@ export interface SagaRun extends RunResult {
   eventTypes: Record<string, number>;
 }
 
-async function phase(system: TestSystem, watcher: TerminalWatcher, style: Style, scenario: Scenario, rate: number, submit: Submit, answers?: Record<string, number>): Promise<SagaRun> {
+async function phase(
+  system: TestSystem,
+  watcher: TerminalWatcher,
+  style: Style,
+  scenario: Scenario,
+  rate: number,
+  submit: Submit,
+  answers?: Record<string, number>,
+): Promise<SagaRun> {
   console.log(`${scenario}: ${style} at ${rate}/s for ${PHASE_SEC} s…`);
   const before = await probe(system);
-  const r = await openLoop(`${style} · ${scenario} · ${rate}/s`, submit, style === 'choreography' ? watcher : undefined, rate, PHASE_SEC, GRACE_MS);
+  const r = await openLoop(
+    `${style} · ${scenario} · ${rate}/s`,
+    submit,
+    style === 'choreography' ? watcher : undefined,
+    rate,
+    PHASE_SEC,
+    GRACE_MS,
+  );
   await new Promise((res) => setTimeout(res, 1_000)); // consumers behind the terminal event (audit, event store…)
   const after = await probe(system);
   const cost = costPerCheckout(before.cost, after.cost, r.submitted);
@@ -215,7 +265,13 @@ async function phase(system: TestSystem, watcher: TerminalWatcher, style: Style,
 async function untilCommandesAnswers(system: TestSystem) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const status = await fetch(`${system.gateway}/api/commandes/api/v1/magasins/`, { headers: headers(system), signal: AbortSignal.timeout(2_000) }).then((r) => r.status, () => 0);
+    const status = await fetch(`${system.gateway}/api/commandes/api/v1/magasins/`, {
+      headers: headers(system),
+      signal: AbortSignal.timeout(2_000),
+    }).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -224,9 +280,13 @@ async function untilCommandesAnswers(system: TestSystem) {
 
 /** How many times the orchestrator has read the list of stores from commandes. */
 async function storeListReads(system: TestSystem): Promise<number> {
-  const text = await fetch(`${system.url('saga-orchestrator')}/metrics`).then((r) => r.text(), () => '');
+  const text = await fetch(`${system.url('saga-orchestrator')}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
   let n = 0;
-  for (const m of text.matchAll(/^services_externes_calls_total\{([^}]*)\} (\d+)/gm)) if ((m[1]!).includes('endpoint="magasins"')) n += Number(m[2]);
+  for (const m of text.matchAll(/^services_externes_calls_total\{([^}]*)\} (\d+)/gm))
+    if (m[1]!.includes('endpoint="magasins"')) n += Number(m[2]);
   return n;
 }
 
@@ -248,7 +308,10 @@ async function outagePhase(system: TestSystem, watcher: TerminalWatcher, style: 
   let run: SagaRun | undefined;
   try {
     const answers: Record<string, number> | undefined = style === 'orchestration' ? {} : undefined;
-    const submit = style === 'choreography' ? choreoSubmit(system, clients, lignesOf(false)) : orchestratedSubmit(system, clients, lignesOf(false), answers);
+    const submit =
+      style === 'choreography'
+        ? choreoSubmit(system, clients, lignesOf(false))
+        : orchestratedSubmit(system, clients, lignesOf(false), answers);
     run = await phase(system, watcher, style, 'commandes stopped', rate, submit, answers);
     return run;
   } finally {
@@ -293,7 +356,12 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 /** Two panels (p95 latency, throughput) against offered load; one line per style × scenario. */
 export function chart(runs: SagaRun[], title: string): string {
-  const W = 1000, H = 520, top = 60, panelH = 300, panelW = 380, lefts = [80, 580];
+  const W = 1000,
+    H = 520,
+    top = 60,
+    panelH = 300,
+    panelW = 380,
+    lefts = [80, 580];
   const colors: Record<Scenario, string> = { 'no failures': '#1f77b4', 'stock shortage (20 %)': '#ff7f0e', 'commandes stopped': '#d62728' };
   const xMax = niceMax(Math.max(...runs.map((r) => r.offeredPerSec ?? 0)) * 1.1);
   const panels: { label: string; value: (r: SagaRun) => number; unit: string; log: boolean }[] = [
@@ -306,7 +374,8 @@ export function chart(runs: SagaRun[], title: string): string {
     `<text x="${W / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${esc(title)}</text>`,
   ];
   panels.forEach((panel, pi) => {
-    const x0 = lefts[pi]!, y0 = top + panelH;
+    const x0 = lefts[pi]!,
+      y0 = top + panelH;
     const values = runs.map(panel.value).filter((v) => v > 0);
     const sx = (v: number) => x0 + (v / xMax) * panelW;
     let sy: (v: number) => number;
@@ -324,7 +393,9 @@ export function chart(runs: SagaRun[], title: string): string {
       sy = (v: number) => y0 - (v / yMax) * panelH;
       yTicks = Array.from({ length: 6 }, (_, t) => ({ v: (yMax * t) / 5, label: true }));
     }
-    out.push(`<text x="${x0 + panelW / 2}" y="${top - 12}" text-anchor="middle" font-size="13" font-weight="bold">${esc(panel.label)}</text>`);
+    out.push(
+      `<text x="${x0 + panelW / 2}" y="${top - 12}" text-anchor="middle" font-size="13" font-weight="bold">${esc(panel.label)}</text>`,
+    );
     for (const { v } of yTicks) {
       out.push(`<line x1="${x0}" y1="${sy(v).toFixed(1)}" x2="${x0 + panelW}" y2="${sy(v).toFixed(1)}" stroke="#e5e5e5"/>`);
       out.push(`<text x="${x0 - 6}" y="${(sy(v) + 4).toFixed(1)}" text-anchor="end">${+v.toFixed(1)}</text>`);
@@ -334,24 +405,38 @@ export function chart(runs: SagaRun[], title: string): string {
       out.push(`<line x1="${sx(xv)}" y1="${y0}" x2="${sx(xv)}" y2="${y0 + 5}" stroke="#333"/>`);
       out.push(`<text x="${sx(xv)}" y="${y0 + 18}" text-anchor="middle">${+xv.toFixed(1)}</text>`);
     }
-    out.push(`<line x1="${x0}" y1="${y0}" x2="${x0 + panelW}" y2="${y0}" stroke="#333"/><line x1="${x0}" y1="${top}" x2="${x0}" y2="${y0}" stroke="#333"/>`);
+    out.push(
+      `<line x1="${x0}" y1="${y0}" x2="${x0 + panelW}" y2="${y0}" stroke="#333"/><line x1="${x0}" y1="${top}" x2="${x0}" y2="${y0}" stroke="#333"/>`,
+    );
     out.push(`<text x="${x0 + panelW / 2}" y="${y0 + 36}" text-anchor="middle">offered load (checkouts/s)</text>`);
     out.push(`<text transform="translate(${x0 - 56} ${top + panelH / 2}) rotate(-90)" text-anchor="middle">${esc(panel.unit)}</text>`);
-    if (pi === 1) out.push(`<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(Math.min(xMax, yMax))}" y2="${sy(Math.min(xMax, yMax))}" stroke="#999" stroke-dasharray="2 4"/><text x="${sx(Math.min(xMax, yMax)) - 4}" y="${sy(Math.min(xMax, yMax)) + 14}" text-anchor="end" fill="#777">= offered</text>`);
+    if (pi === 1)
+      out.push(
+        `<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(Math.min(xMax, yMax))}" y2="${sy(Math.min(xMax, yMax))}" stroke="#999" stroke-dasharray="2 4"/><text x="${sx(Math.min(xMax, yMax)) - 4}" y="${sy(Math.min(xMax, yMax)) + 14}" text-anchor="end" fill="#777">= offered</text>`,
+      );
     for (const scenario of Object.keys(colors) as Scenario[]) {
       for (const style of ['choreography', 'orchestration'] as Style[]) {
-        const pts = runs.filter((r) => r.scenario === scenario && r.style === style).sort((a, b) => (a.offeredPerSec ?? 0) - (b.offeredPerSec ?? 0));
+        const pts = runs
+          .filter((r) => r.scenario === scenario && r.style === style)
+          .sort((a, b) => (a.offeredPerSec ?? 0) - (b.offeredPerSec ?? 0));
         if (pts.length === 0) continue;
         const color = colors[scenario];
         const coords = pts.map((r) => [sx(r.offeredPerSec ?? 0), sy(panel.value(r))] as const);
         if (coords.length > 1) {
-          out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" ${style === 'orchestration' ? 'stroke-dasharray="7 4"' : ''} points="${coords.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`);
+          out.push(
+            `<polyline fill="none" stroke="${color}" stroke-width="2" ${style === 'orchestration' ? 'stroke-dasharray="7 4"' : ''} points="${coords.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}"/>`,
+          );
         }
         for (const [i, [x, y]] of coords.entries()) {
-          out.push(style === 'choreography'
-            ? `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4" fill="${color}"/>`
-            : `<rect x="${(x - 4).toFixed(1)}" y="${(y - 4).toFixed(1)}" width="8" height="8" fill="#fff" stroke="${color}" stroke-width="2"/>`);
-          if (i === coords.length - 1) out.push(`<text x="${(x + 7).toFixed(1)}" y="${(y + (style === 'orchestration' ? 12 : -6)).toFixed(1)}" font-size="10" fill="${color}">${panel.value(pts[i]!)}</text>`);
+          out.push(
+            style === 'choreography'
+              ? `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="4" fill="${color}"/>`
+              : `<rect x="${(x - 4).toFixed(1)}" y="${(y - 4).toFixed(1)}" width="8" height="8" fill="#fff" stroke="${color}" stroke-width="2"/>`,
+          );
+          if (i === coords.length - 1)
+            out.push(
+              `<text x="${(x + 7).toFixed(1)}" y="${(y + (style === 'orchestration' ? 12 : -6)).toFixed(1)}" font-size="10" fill="${color}">${panel.value(pts[i]!)}</text>`,
+            );
         }
       }
     }
@@ -363,13 +448,21 @@ export function chart(runs: SagaRun[], title: string): string {
       if (!runs.some((r) => r.scenario === scenario && r.style === style)) continue;
       const color = colors[scenario];
       const row = style === 'choreography' ? 0 : 22;
-      out.push(`<line x1="${lx}" y1="${ly + row}" x2="${lx + 28}" y2="${ly + row}" stroke="${color}" stroke-width="2" ${style === 'orchestration' ? 'stroke-dasharray="7 4"' : ''}/>`);
-      out.push(style === 'choreography' ? `<circle cx="${lx + 14}" cy="${ly + row}" r="4" fill="${color}"/>` : `<rect x="${lx + 10}" y="${ly + row - 4}" width="8" height="8" fill="#fff" stroke="${color}" stroke-width="2"/>`);
+      out.push(
+        `<line x1="${lx}" y1="${ly + row}" x2="${lx + 28}" y2="${ly + row}" stroke="${color}" stroke-width="2" ${style === 'orchestration' ? 'stroke-dasharray="7 4"' : ''}/>`,
+      );
+      out.push(
+        style === 'choreography'
+          ? `<circle cx="${lx + 14}" cy="${ly + row}" r="4" fill="${color}"/>`
+          : `<rect x="${lx + 10}" y="${ly + row - 4}" width="8" height="8" fill="#fff" stroke="${color}" stroke-width="2"/>`,
+      );
       out.push(`<text x="${lx + 34}" y="${ly + row + 4}">${esc(`${style} — ${scenario}`)}</text>`);
     }
     lx += 300;
   }
-  out.push(`<text x="${W / 2}" y="${H - 12}" text-anchor="middle" fill="#555" font-size="11">${esc(`open loop, ${PHASE_SEC} s per phase; latency: POST → terminal (choreography: CheckoutSucceeded/CheckoutFailed on the stream; orchestration: HTTP answer)`)}</text>`);
+  out.push(
+    `<text x="${W / 2}" y="${H - 12}" text-anchor="middle" fill="#555" font-size="11">${esc(`open loop, ${PHASE_SEC} s per phase; latency: POST → terminal (choreography: CheckoutSucceeded/CheckoutFailed on the stream; orchestration: HTTP answer)`)}</text>`,
+  );
   out.push('</svg>');
   return out.join('\n');
 }
@@ -377,10 +470,23 @@ export function chart(runs: SagaRun[], title: string): string {
 // ------------------------------------------------------------------------------------------------ main
 
 const row = (r: SagaRun) => ({
-  scenario: r.scenario, style: r.style, 'offered/s': r.offeredPerSec ?? '-', 'done/s': r.throughputPerSec, ok: r.succeeded, failed: r.failed, stuck: r.stuck,
-  'p50 ms': r.p50Ms, 'p95 ms': r.p95Ms, 'p99 ms': r.p99Ms, 'msgs/co': r.messagesPerCheckout, 'http/co': r.httpPerCheckout, 'cpu ms/co': r.cpuMsPerCheckout,
+  scenario: r.scenario,
+  style: r.style,
+  'offered/s': r.offeredPerSec ?? '-',
+  'done/s': r.throughputPerSec,
+  ok: r.succeeded,
+  failed: r.failed,
+  stuck: r.stuck,
+  'p50 ms': r.p50Ms,
+  'p95 ms': r.p95Ms,
+  'p99 ms': r.p99Ms,
+  'msgs/co': r.messagesPerCheckout,
+  'http/co': r.httpPerCheckout,
+  'cpu ms/co': r.cpuMsPerCheckout,
   stock: `${r.stock.ok ? 'ok' : 'HELD'} (−${r.stock.taken}/${r.stock.expectedTaken})${
-    r.stock.afterRestart ? `; after restart ${r.stock.okAfterRestart ? `ok in ${r.stock.restoredSecAfterRestart} s` : `MISMATCH (−${r.stock.takenAfterRestart})`}` : ''
+    r.stock.afterRestart
+      ? `; after restart ${r.stock.okAfterRestart ? `ok in ${r.stock.restoredSecAfterRestart} s` : `MISMATCH (−${r.stock.takenAfterRestart})`}`
+      : ''
   }`,
 });
 
@@ -396,11 +502,24 @@ async function main() {
     await closedLoop('warm-up', choreoSubmit(system, clients, lignesOf(false)), watcher, 4, 3);
     await closedLoop('warm-up', orchestratedSubmit(system, clients, lignesOf(false)), undefined, 4, 3);
 
-    for (const [scenario, shortage] of [['no failures', false], ['stock shortage (20 %)', true]] as const) {
+    for (const [scenario, shortage] of [
+      ['no failures', false],
+      ['stock shortage (20 %)', true],
+    ] as const) {
       for (const rate of RATES) {
         runs.push(await phase(system, watcher, 'choreography', scenario, rate, choreoSubmit(system, clients, lignesOf(shortage))));
         const answers: Record<string, number> = {};
-        runs.push(await phase(system, watcher, 'orchestration', scenario, rate, orchestratedSubmit(system, clients, lignesOf(shortage), answers), answers));
+        runs.push(
+          await phase(
+            system,
+            watcher,
+            'orchestration',
+            scenario,
+            rate,
+            orchestratedSubmit(system, clients, lignesOf(shortage), answers),
+            answers,
+          ),
+        );
       }
     }
     for (const rate of OUTAGE_RATES) {
@@ -408,20 +527,43 @@ async function main() {
       runs.push(await outagePhase(system, watcher, 'orchestration', rate, clients));
     }
 
-    printTable('Choreography vs orchestration (open loop; end to end: POST → terminal; per checkout: stream entries, HTTP requests, CPU)', runs.map(row));
+    printTable(
+      'Choreography vs orchestration (open loop; end to end: POST → terminal; per checkout: stream entries, HTTP requests, CPU)',
+      runs.map(row),
+    );
     const ev = (r: SagaRun, t: string) => r.eventTypes[t] ?? 0;
-    printTable('How the failures ended (events added during the phase; orchestration: status and etat_final of the answers)', runs.filter((r) => r.scenario !== 'no failures').map((r) => ({
-      scenario: r.scenario, style: r.style, 'offered/s': r.offeredPerSec ?? '-', failed: r.failed,
-      ...(r.style === 'choreography'
-        ? { outcome: `StockReservationFailed ${ev(r, 'StockReservationFailed')}, OrderCreationFailed ${ev(r, 'OrderCreationFailed')}, StockReleased ${ev(r, 'StockReleased')}, CheckoutFailed ${ev(r, 'CheckoutFailed')}` }
-        : { outcome: Object.entries(r.answers ?? {}).map(([k, n]) => `${k}: ${n}`).join(', ') || `saga events ${Object.entries(r.eventTypes).filter(([k]) => k.startsWith('saga:')).length} types` }),
-    })));
+    printTable(
+      'How the failures ended (events added during the phase; orchestration: status and etat_final of the answers)',
+      runs
+        .filter((r) => r.scenario !== 'no failures')
+        .map((r) => ({
+          scenario: r.scenario,
+          style: r.style,
+          'offered/s': r.offeredPerSec ?? '-',
+          failed: r.failed,
+          ...(r.style === 'choreography'
+            ? {
+                outcome: `StockReservationFailed ${ev(r, 'StockReservationFailed')}, OrderCreationFailed ${ev(r, 'OrderCreationFailed')}, StockReleased ${ev(r, 'StockReleased')}, CheckoutFailed ${ev(r, 'CheckoutFailed')}`,
+              }
+            : {
+                outcome:
+                  Object.entries(r.answers ?? {})
+                    .map(([k, n]) => `${k}: ${n}`)
+                    .join(', ') || `saga events ${Object.entries(r.eventTypes).filter(([k]) => k.startsWith('saga:')).length} types`,
+              }),
+        })),
+    );
     const file = writeResult('sagas', {
-      phaseSec: PHASE_SEC, rates: RATES, outageRates: OUTAGE_RATES, clients: CLIENTS,
+      phaseSec: PHASE_SEC,
+      rates: RATES,
+      outageRates: OUTAGE_RATES,
+      clients: CLIENTS,
       notes: {
-        latency: 'choreography: POST → CheckoutSucceeded/CheckoutFailed read from the checkout stream; orchestration: POST → HTTP answer (201/400/503); failed checkouts included',
+        latency:
+          'choreography: POST → CheckoutSucceeded/CheckoutFailed read from the checkout stream; orchestration: POST → HTTP answer (201/400/503); failed checkouts included',
         messagesPerCheckout: 'XINFO STREAM entries-added summed over every stream (dead letters included), delta / submitted',
-        httpPerCheckout: 'http_requests_total of every service behind the gateway (gateway excluded, /metrics /health /ready excluded), delta / submitted',
+        httpPerCheckout:
+          'http_requests_total of every service behind the gateway (gateway excluded, /metrics /health /ready excluded), delta / submitted',
         stock: 'central stock of the three products: units taken during the phase must equal the succeeded checkouts (1 unit each)',
       },
       runs,

@@ -21,12 +21,22 @@ async function firstStart(only?: string): Promise<number> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-start-'));
   const names = [...PROCESSES.flatMap((p) => [p.port.env, ...(p.extraPorts ?? []).map((e) => e.env)]), 'PGLITE_PORT', 'REDIS'];
   const reserved = await reservePorts(names.length);
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, API_KEY: 'bench-start', STARTUP_TIMEOUT_MS: '120000', LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    API_KEY: 'bench-start',
+    STARTUP_TIMEOUT_MS: '120000',
+    LOG_LEVEL: 'warn',
+  };
   names.forEach((n, i) => (env[n] = String(reserved.ports[i])));
   env.REDIS_URL = `redis://127.0.0.1:${env.REDIS}`; // nothing answers there: the launcher runs its own redis-server
   for (const v of ['DATABASE_URL', 'API_KEYS', 'NODE_TEST_CONTEXT', 'REDIS', 'LAUNCHER_ONLY']) delete env[v];
   if (only) env.LAUNCHER_ONLY = only;
-  const launcher = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const launcher = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', 'start'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   launcher.stdout.on('data', (d: Buffer) => (output += d.toString()));
   launcher.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -63,11 +73,20 @@ async function main() {
   }
   printTable(
     'First npm start on the embedded PGlite: seconds to "System ready"',
-    full.map((s, i) => ({ run: i + 1, 'whole system': s, 'one service (baseline)': baseline[i]!, 'added by the other processes': +(s - baseline[i]!).toFixed(1) })),
+    full.map((s, i) => ({
+      run: i + 1,
+      'whole system': s,
+      'one service (baseline)': baseline[i]!,
+      'added by the other processes': +(s - baseline[i]!).toFixed(1),
+    })),
   );
   const m = median(full);
-  printTable('Verdict', [{ measure: 'median first start, whole system', value: `${m} s`, target: `≤ ${TARGET_S} s`, ok: m <= TARGET_S ? 'yes' : 'NO' }]);
-  console.log(`written ${writeResult('start', { runs: RUNS, full, baseline, medianFull: m, medianBaseline: median(baseline), targetSeconds: TARGET_S })}`);
+  printTable('Verdict', [
+    { measure: 'median first start, whole system', value: `${m} s`, target: `≤ ${TARGET_S} s`, ok: m <= TARGET_S ? 'yes' : 'NO' },
+  ]);
+  console.log(
+    `written ${writeResult('start', { runs: RUNS, full, baseline, medianFull: m, medianBaseline: median(baseline), targetSeconds: TARGET_S })}`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -47,7 +47,12 @@ export function writeResult(name: string, data: unknown): string {
   const dir = path.resolve(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
   writeFileSync(file, JSON.stringify({ benchmark: name, at: new Date().toISOString(), machine, ...(data as object) }, null, 2));
   return file;
 }
@@ -90,6 +95,16 @@ export async function fixedRate(
   const elapsed = (performance.now() - start) / 1000;
   await agent.close();
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0) * 100) / 100;
-  return { label, requestsPerSec: Math.round(latencies.length / elapsed), p50Ms: pct(50), p90Ms: pct(90), p99Ms: pct(99), non2xx, errors, total };
+  const pct = (p: number) =>
+    Math.round((latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0) * 100) / 100;
+  return {
+    label,
+    requestsPerSec: Math.round(latencies.length / elapsed),
+    p50Ms: pct(50),
+    p90Ms: pct(90),
+    p99Ms: pct(99),
+    non2xx,
+    errors,
+    total,
+  };
 }

@@ -80,7 +80,17 @@ for (const asset of assets) {
 const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
 const web = spawnSync(
   process.execPath,
-  [vite, 'build', '--config', path.join(root, 'src/console/web/vite.config.ts'), '--outDir', path.join(outDir, 'console-web'), '--emptyOutDir', '--logLevel', 'warn'],
+  [
+    vite,
+    'build',
+    '--config',
+    path.join(root, 'src/console/web/vite.config.ts'),
+    '--outDir',
+    path.join(outDir, 'console-web'),
+    '--emptyOutDir',
+    '--logLevel',
+    'warn',
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
 );
 if (web.status !== 0) {

@@ -56,7 +56,14 @@ export const ROUTING: Record<string, { producers: Record<string, string>; groups
 };
 
 function describeSchema(schema: TSchema): string {
-  const s = schema as { type?: string; anyOf?: TSchema[]; const?: unknown; format?: string; items?: TSchema; properties?: Record<string, TSchema> };
+  const s = schema as {
+    type?: string;
+    anyOf?: TSchema[];
+    const?: unknown;
+    format?: string;
+    items?: TSchema;
+    properties?: Record<string, TSchema>;
+  };
   if (s.const !== undefined) return JSON.stringify(s.const);
   if (s.anyOf) return s.anyOf.map(describeSchema).join(' \\| ');
   if (s.type === 'array') return `${describeSchema(s.items!)}[]`;
@@ -97,7 +104,14 @@ export function renderCatalogue(): string {
     for (const [group, who] of Object.entries(routing?.groups ?? {})) out.push(`| \`${group}\` | ${who} |`);
     out.push('');
     for (const [type, schema] of Object.entries(types)) {
-      out.push(`### ${type} (v${EVENT_VERSION})`, '', `Producer: ${routing?.producers[type] ?? '—'}`, '', '| Field | Type | Required |', '|---|---|---|');
+      out.push(
+        `### ${type} (v${EVENT_VERSION})`,
+        '',
+        `Producer: ${routing?.producers[type] ?? '—'}`,
+        '',
+        '| Field | Type | Required |',
+        '|---|---|---|',
+      );
       out.push(...fieldRows(schema), '');
     }
   }

@@ -104,7 +104,10 @@ export async function loadOperations(target: Target, log: (line: string) => void
   const ops: Operation[] = [];
   for (const service of SERVICES) {
     const doc = await readDocument(target, service);
-    if (!doc) throw new Error(`no OpenAPI document for ${service.name} (tried ${target.gateway}${service.prefix}/swagger.json and ${target.url(service.process)}/swagger.json)`);
+    if (!doc)
+      throw new Error(
+        `no OpenAPI document for ${service.name} (tried ${target.gateway}${service.prefix}/swagger.json and ${target.url(service.process)}/swagger.json)`,
+      );
     const resolve = (s: Schema | undefined): Schema | undefined => {
       if (!s?.$ref) return s;
       const name = s.$ref.split('/').at(-1)!;
@@ -117,7 +120,12 @@ export async function loadOperations(target: Target, log: (line: string) => void
       if (service.prefix === '' && !p.startsWith(`/api/${service.name}/`)) continue;
       for (const [method, op] of Object.entries(methods)) {
         if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
-        const params = (op.parameters ?? []).map((x) => ({ name: x.name, in: x.in, required: x.required === true || x.in === 'path', schema: resolve(x.schema) ?? {} }));
+        const params = (op.parameters ?? []).map((x) => ({
+          name: x.name,
+          in: x.in,
+          required: x.required === true || x.in === 'path',
+          schema: resolve(x.schema) ?? {},
+        }));
         const content = op.requestBody?.content ?? {};
         const json = content['application/json'] ?? Object.values(content)[0];
         ops.push({
@@ -137,13 +145,25 @@ export async function loadOperations(target: Target, log: (line: string) => void
 }
 
 interface OpenApiDoc {
-  paths?: Record<string, Record<string, { parameters?: { name: string; in: string; required?: boolean; schema?: Schema }[]; requestBody?: { required?: boolean; content?: Record<string, { schema?: Schema }> } }>>;
+  paths?: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: { name: string; in: string; required?: boolean; schema?: Schema }[];
+        requestBody?: { required?: boolean; content?: Record<string, { schema?: Schema }> };
+      }
+    >
+  >;
   components?: { schemas?: Record<string, Schema> };
 }
 
 async function readDocument(target: Target, service: ServiceSpec): Promise<OpenApiDoc | undefined> {
   // The gateway keeps the event store's path as is: its document (at the service's root) is read directly.
-  const urls = service.prefix === '' ? [`${target.url(service.process)}/swagger.json`] : [`${target.gateway}${service.prefix}/swagger.json`, `${target.url(service.process)}/swagger.json`];
+  const urls =
+    service.prefix === ''
+      ? [`${target.url(service.process)}/swagger.json`]
+      : [`${target.gateway}${service.prefix}/swagger.json`, `${target.url(service.process)}/swagger.json`];
   for (const url of urls) {
     try {
       const res = await fetch(url, { headers: { 'X-API-Key': target.apiKey }, signal: AbortSignal.timeout(10_000) });
@@ -164,7 +184,25 @@ const typesOf = (s: Schema): string[] => (Array.isArray(s.type) ? s.type : s.typ
 
 /** Strings that break naive code: long, unicode, control characters, injections, paths. */
 const nastyString = fc.oneof(
-  fc.constantFrom('', ' ', '\u0000', 'null', 'undefined', '-1', '1e309', 'NaN', "' OR 1=1 --", '<script>alert(1)</script>', '../../etc/passwd', '%00', '%', '💥🧨', '\u202e\u0301', 'é'.normalize('NFD'), '\ud800'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    'null',
+    'undefined',
+    '-1',
+    '1e309',
+    'NaN',
+    "' OR 1=1 --",
+    '<script>alert(1)</script>',
+    '../../etc/passwd',
+    '%00',
+    '%',
+    '💥🧨',
+    '\u202e\u0301',
+    'é'.normalize('NFD'),
+    '\ud800',
+  ),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 40 }),
   fc.integer({ min: 256, max: 20_000 }).map((n) => 'x'.repeat(n)),
@@ -174,8 +212,23 @@ const nastyNumber = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.integer(),
 );
-const badUuid = fc.constantFrom('not-a-uuid', '550e8400-e29b-41d4-a716-44665544000', '550e8400e29b41d4a716446655440001', 'zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz', '550e8400-e29b-41d4-a716-446655440001x', '{}', '0');
-const anyJson: fc.Arbitrary<unknown> = fc.oneof(nastyString, nastyNumber, fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 6 }), fc.integer(), { maxKeys: 3 }));
+const badUuid = fc.constantFrom(
+  'not-a-uuid',
+  '550e8400-e29b-41d4-a716-44665544000',
+  '550e8400e29b41d4a716446655440001',
+  'zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz',
+  '550e8400-e29b-41d4-a716-446655440001x',
+  '{}',
+  '0',
+);
+const anyJson: fc.Arbitrary<unknown> = fc.oneof(
+  nastyString,
+  nastyNumber,
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 6 }), fc.integer(), { maxKeys: 3 }),
+);
 
 /** A value the schema accepts (as far as this reader understands it: good enough to get past validation often). */
 export function validArb(s: Schema | undefined, depth = 0, name = ''): fc.Arbitrary<unknown> {
@@ -196,7 +249,11 @@ export function validArb(s: Schema | undefined, depth = 0, name = ''): fc.Arbitr
       const min = lower(s) ?? 0;
       const max = upper(s) ?? Math.max(min + 100, 100);
       // Mostly small quantities (they pass the business rules: stock, cart limits), sometimes the bounds.
-      arb = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: Math.ceil(min), max: Math.floor(Math.min(max, Math.max(min, 1) + 4)) }) }, { weight: 1, arbitrary: fc.integer({ min: Math.ceil(min), max: Math.floor(Math.min(max, min + 1_000)) }) }, { weight: 1, arbitrary: fc.constantFrom(Math.ceil(min), Math.floor(max)) });
+      arb = fc.oneof(
+        { weight: 4, arbitrary: fc.integer({ min: Math.ceil(min), max: Math.floor(Math.min(max, Math.max(min, 1) + 4)) }) },
+        { weight: 1, arbitrary: fc.integer({ min: Math.ceil(min), max: Math.floor(Math.min(max, min + 1_000)) }) },
+        { weight: 1, arbitrary: fc.constantFrom(Math.ceil(min), Math.floor(max)) },
+      );
       break;
     }
     case 'number': {
@@ -209,7 +266,10 @@ export function validArb(s: Schema | undefined, depth = 0, name = ''): fc.Arbitr
       arb = fc.boolean();
       break;
     case 'array':
-      arb = fc.array(validArb(s.items, depth + 1), { minLength: s.minItems ?? 0, maxLength: Math.min(s.maxItems ?? 3, Math.max(s.minItems ?? 0, 3)) });
+      arb = fc.array(validArb(s.items, depth + 1), {
+        minLength: s.minItems ?? 0,
+        maxLength: Math.min(s.maxItems ?? 3, Math.max(s.minItems ?? 0, 3)),
+      });
       break;
     case 'object': {
       const props = s.properties ?? {};
@@ -239,17 +299,29 @@ const HINTS: Record<string, fc.Arbitrary<string>> = {
 };
 
 function stringArb(s: Schema, name = ''): fc.Arbitrary<string> {
-  if (s.format === 'uuid' || (s.pattern?.includes('0-9a-fA-F]{8}-'))) {
+  if (s.format === 'uuid' || s.pattern?.includes('0-9a-fA-F]{8}-')) {
     // The seed's ids of the kind the field names (a store for magasin_id…), else any seed id, sometimes an unknown one.
-    const kind = name.includes('magasin') ? SEED.magasins : name.includes('produit') ? SEED.produits : name.includes('client') ? SEED.clients : undefined;
+    const kind = name.includes('magasin')
+      ? SEED.magasins
+      : name.includes('produit')
+        ? SEED.produits
+        : name.includes('client')
+          ? SEED.clients
+          : undefined;
     const known = kind ? Object.values(kind) : KNOWN_IDS;
-    return fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: fc.constantFrom(...KNOWN_IDS) }, { weight: 1, arbitrary: fc.uuid() });
+    return fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(...known) },
+      { weight: 1, arbitrary: fc.constantFrom(...KNOWN_IDS) },
+      { weight: 1, arbitrary: fc.uuid() },
+    );
   }
   switch (s.format) {
     case 'date-time':
       return fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString());
     case 'date':
-      return fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+      return fc
+        .date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true })
+        .map((d) => d.toISOString().slice(0, 10));
     case 'email':
       return fc.emailAddress();
     default:
@@ -259,7 +331,10 @@ function stringArb(s: Schema, name = ''): fc.Arbitrary<string> {
   // Code points, as JSON Schema counts length.
   const fits = (x: string) => Array.from(x).length >= min && Array.from(x).length <= max;
   const hinted = HINTS[name];
-  if (hinted) return fc.oneof({ weight: 4, arbitrary: hinted }, { weight: 1, arbitrary: fc.string({ minLength: min, maxLength: Math.min(max, min + 20) }) }).filter(fits);
+  if (hinted)
+    return fc
+      .oneof({ weight: 4, arbitrary: hinted }, { weight: 1, arbitrary: fc.string({ minLength: min, maxLength: Math.min(max, min + 20) }) })
+      .filter(fits);
   if (s.pattern) {
     try {
       return fc.stringMatching(new RegExp(s.pattern)).filter(fits);
@@ -285,20 +360,35 @@ export function invalidArb(s: Schema | undefined): fc.Arbitrary<unknown> | undef
   const nullable = types.includes('null') || s.nullable;
   if (s.enum) options.push(nastyString.filter((x) => !s.enum!.includes(x)));
   if (types.includes('string')) {
-    options.push(fc.oneof(nastyNumber, fc.boolean(), fc.array(fc.string(), { minLength: 1, maxLength: 2 }), fc.dictionary(fc.string(), fc.string(), { minKeys: 1, maxKeys: 1 })));
+    options.push(
+      fc.oneof(
+        nastyNumber,
+        fc.boolean(),
+        fc.array(fc.string(), { minLength: 1, maxLength: 2 }),
+        fc.dictionary(fc.string(), fc.string(), { minKeys: 1, maxKeys: 1 }),
+      ),
+    );
     if (s.format === 'uuid') options.push(badUuid);
     if (s.maxLength !== undefined) options.push(fc.constant('é'.repeat(s.maxLength + 1)));
   }
   if (types.includes('integer') || types.includes('number')) {
-    options.push(fc.oneof(fc.string({ minLength: 1 }).filter((x) => x.trim() === '' || Number.isNaN(Number(x))), fc.boolean(), fc.array(fc.integer(), { minLength: 1, maxLength: 2 })));
+    options.push(
+      fc.oneof(
+        fc.string({ minLength: 1 }).filter((x) => x.trim() === '' || Number.isNaN(Number(x))),
+        fc.boolean(),
+        fc.array(fc.integer(), { minLength: 1, maxLength: 2 }),
+      ),
+    );
     if (types.includes('integer')) options.push(fc.constantFrom(1.5, -0.25, 1e-9 + 1));
     const min = lower(s);
     const max = upper(s);
     if (min !== undefined) options.push(fc.constantFrom(min - 1, -1e308, -(2 ** 53)).filter((x) => x < min));
     if (max !== undefined) options.push(fc.constantFrom(max + 1, 1e308, 2 ** 53).filter((x) => x > max));
   }
-  if (types.includes('boolean')) options.push(fc.oneof(fc.constantFrom('true', 'yes', 1, 0), fc.array(fc.boolean(), { minLength: 1, maxLength: 1 })));
-  if (types.includes('array')) options.push(fc.oneof(fc.string(), fc.integer(), fc.dictionary(fc.string(), fc.string(), { minKeys: 1, maxKeys: 1 })));
+  if (types.includes('boolean'))
+    options.push(fc.oneof(fc.constantFrom('true', 'yes', 1, 0), fc.array(fc.boolean(), { minLength: 1, maxLength: 1 })));
+  if (types.includes('array'))
+    options.push(fc.oneof(fc.string(), fc.integer(), fc.dictionary(fc.string(), fc.string(), { minKeys: 1, maxKeys: 1 })));
   if (types.includes('object') || s.properties) options.push(fc.oneof(fc.string(), fc.integer(), fc.array(fc.integer(), { maxLength: 2 })));
   if (!nullable && types.length > 0) options.push(fc.constant(null));
   return options.length ? fc.oneof(...options) : undefined;
@@ -318,7 +408,16 @@ function invalidBodyArb(s: Schema): fc.Arbitrary<unknown> | undefined {
       const bad = invalidArb(props[k]);
       if (bad) ways.push(fc.tuple(base, bad).map(([b, v]) => ({ ...b, [k]: v })));
     }
-    if (s.additionalProperties === false) ways.push(fc.tuple(base, fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !(k in props) && k !== '__proto__'), anyJson).map(([b, k, v]) => ({ ...b, [k]: v })));
+    if (s.additionalProperties === false)
+      ways.push(
+        fc
+          .tuple(
+            base,
+            fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !(k in props) && k !== '__proto__'),
+            anyJson,
+          )
+          .map(([b, k, v]) => ({ ...b, [k]: v })),
+      );
   }
   return ways.length ? fc.oneof(...ways) : undefined;
 }
@@ -335,7 +434,14 @@ export interface FuzzRequest {
   invalid?: string;
 }
 
-const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=x'];
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'application/xml',
+  'multipart/form-data; boundary=x',
+];
 
 /** `String.prototype.toWellFormed` (Node 20 has it; the ES2023 lib does not declare it): lone surrogates → U+FFFD. */
 declare global {
@@ -358,40 +464,80 @@ function fill(op: Operation, values: Record<string, unknown>): string {
   return qs ? `${p}?${qs}` : p;
 }
 
-const paramValue = (x: Operation['params'][number]) => (x.in === 'path' ? validArb(x.schema, 0, x.name) : fc.option(validArb(x.schema, 0, x.name), { nil: undefined, freq: 3 }));
+const paramValue = (x: Operation['params'][number]) =>
+  x.in === 'path' ? validArb(x.schema, 0, x.name) : fc.option(validArb(x.schema, 0, x.name), { nil: undefined, freq: 3 });
 
 /** Anything for an operation: mostly plausible values, sometimes nasty ones, sometimes a broken body. */
 export function anyRequestArb(op: Operation): fc.Arbitrary<FuzzRequest> {
   const values = fc.record(
-    Object.fromEntries(op.params.filter((x) => x.in !== 'header').map((x) => [x.in === 'query' ? `?${x.name}` : x.name, fc.oneof({ weight: 4, arbitrary: paramValue(x) }, { weight: 1, arbitrary: x.in === 'path' ? fc.oneof(badUuid, nastyString.filter((v) => v !== '')) : anyJson })])),
+    Object.fromEntries(
+      op.params
+        .filter((x) => x.in !== 'header')
+        .map((x) => [
+          x.in === 'query' ? `?${x.name}` : x.name,
+          fc.oneof(
+            { weight: 4, arbitrary: paramValue(x) },
+            {
+              weight: 1,
+              arbitrary:
+                x.in === 'path'
+                  ? fc.oneof(
+                      badUuid,
+                      nastyString.filter((v) => v !== ''),
+                    )
+                  : anyJson,
+            },
+          ),
+        ]),
+    ),
   );
   const extraQuery = fc.option(fc.tuple(fc.string({ minLength: 1, maxLength: 10 }), nastyString), { freq: 4 });
   const bodyKind =
     op.method === 'GET' || op.method === 'DELETE'
       ? fc.constantFrom('none', 'none', 'none', 'json')
-      : fc.oneof({ weight: 30, arbitrary: fc.constantFrom('valid', 'valid', 'valid', 'invalid', 'broken', 'none', 'any') }, { weight: 1, arbitrary: fc.constant('huge') });
-  return fc.record({ values, extraQuery, bodyKind, contentType: fc.oneof({ weight: 6, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: fc.constantFrom(...CONTENT_TYPES) }), extraHeader: fc.option(fc.tuple(fc.constantFrom('X-Request-Id', 'Idempotency-Key', 'Accept', 'X-Forwarded-For', 'X-Unknown'), nastyString.filter((v) => /^[\t\x20-\x7e]*$/.test(v) && v.length < 2_000)), { freq: 3 }) }).chain((r) => {
-    const bodyArb: fc.Arbitrary<string | undefined> =
-      r.bodyKind === 'none'
-        ? fc.constant(undefined)
-        : r.bodyKind === 'broken'
-          ? brokenJson
-          : r.bodyKind === 'huge'
-            ? hugeJson
-          : r.bodyKind === 'invalid' && op.body
-            ? (invalidBodyArb(op.body) ?? anyJson).map((b) => JSON.stringify(b))
-            : r.bodyKind === 'valid' && op.body
-              ? validArb(op.body).map((b) => JSON.stringify(b))
-              : anyJson.map((b) => JSON.stringify(b));
-    return bodyArb.map((body): FuzzRequest => {
-      let url = fill(op, r.values);
-      if (r.extraQuery) url += `${url.includes('?') ? '&' : '?'}${encode(r.extraQuery[0])}=${encode(r.extraQuery[1])}`;
-      const headers: Record<string, string> = {};
-      if (body !== undefined) headers['content-type'] = r.contentType;
-      if (r.extraHeader) headers[r.extraHeader[0]] = r.extraHeader[1];
-      return { op, method: op.method, url, headers, ...(body !== undefined ? { body } : {}) };
+      : fc.oneof(
+          { weight: 30, arbitrary: fc.constantFrom('valid', 'valid', 'valid', 'invalid', 'broken', 'none', 'any') },
+          { weight: 1, arbitrary: fc.constant('huge') },
+        );
+  return fc
+    .record({
+      values,
+      extraQuery,
+      bodyKind,
+      contentType: fc.oneof(
+        { weight: 6, arbitrary: fc.constant('application/json') },
+        { weight: 1, arbitrary: fc.constantFrom(...CONTENT_TYPES) },
+      ),
+      extraHeader: fc.option(
+        fc.tuple(
+          fc.constantFrom('X-Request-Id', 'Idempotency-Key', 'Accept', 'X-Forwarded-For', 'X-Unknown'),
+          nastyString.filter((v) => /^[\t\x20-\x7e]*$/.test(v) && v.length < 2_000),
+        ),
+        { freq: 3 },
+      ),
+    })
+    .chain((r) => {
+      const bodyArb: fc.Arbitrary<string | undefined> =
+        r.bodyKind === 'none'
+          ? fc.constant(undefined)
+          : r.bodyKind === 'broken'
+            ? brokenJson
+            : r.bodyKind === 'huge'
+              ? hugeJson
+              : r.bodyKind === 'invalid' && op.body
+                ? (invalidBodyArb(op.body) ?? anyJson).map((b) => JSON.stringify(b))
+                : r.bodyKind === 'valid' && op.body
+                  ? validArb(op.body).map((b) => JSON.stringify(b))
+                  : anyJson.map((b) => JSON.stringify(b));
+      return bodyArb.map((body): FuzzRequest => {
+        let url = fill(op, r.values);
+        if (r.extraQuery) url += `${url.includes('?') ? '&' : '?'}${encode(r.extraQuery[0])}=${encode(r.extraQuery[1])}`;
+        const headers: Record<string, string> = {};
+        if (body !== undefined) headers['content-type'] = r.contentType;
+        if (r.extraHeader) headers[r.extraHeader[0]] = r.extraHeader[1];
+        return { op, method: op.method, url, headers, ...(body !== undefined ? { body } : {}) };
+      });
     });
-  });
 }
 
 /** Bodies past the size limits: 100,000 nested arrays, a 1.5 MB string, 50,000 keys. */
@@ -402,7 +548,19 @@ const hugeJson = fc.constantFrom(
 );
 
 const brokenJson = fc.oneof(
-  fc.constantFrom('{', '{"a":', '[1,2', '{"quantite": 1,}', "{'a': 1}", 'nul', '"', '\u0000', '{"a": NaN}', '{"__proto__": {"x": 1}}', '{"constructor": {"prototype": {"x": 1}}}'),
+  fc.constantFrom(
+    '{',
+    '{"a":',
+    '[1,2',
+    '{"quantite": 1,}',
+    "{'a': 1}",
+    'nul',
+    '"',
+    '\u0000',
+    '{"a": NaN}',
+    '{"__proto__": {"x": 1}}',
+    '{"constructor": {"prototype": {"x": 1}}}',
+  ),
   fc.string({ maxLength: 30 }).filter((s) => {
     try {
       JSON.parse(s);
@@ -419,10 +577,18 @@ const brokenJson = fc.oneof(
  */
 export function invalidRequestArb(op: Operation): fc.Arbitrary<FuzzRequest> | undefined {
   if (op.method === 'GET') return undefined;
-  const values = fc.record(Object.fromEntries(op.params.filter((x) => x.in !== 'header').map((x) => [x.in === 'query' ? `?${x.name}` : x.name, paramValue(x)])));
+  const values = fc.record(
+    Object.fromEntries(op.params.filter((x) => x.in !== 'header').map((x) => [x.in === 'query' ? `?${x.name}` : x.name, paramValue(x)])),
+  );
   const body = op.body ? validArb(op.body).map((b) => JSON.stringify(b)) : fc.constant(undefined);
   const ways: fc.Arbitrary<FuzzRequest>[] = [];
-  const make = (invalid: string, v: fc.Arbitrary<Record<string, unknown>>, b: fc.Arbitrary<string | undefined>, ct: fc.Arbitrary<string> = fc.constant('application/json'), key = true) =>
+  const make = (
+    invalid: string,
+    v: fc.Arbitrary<Record<string, unknown>>,
+    b: fc.Arbitrary<string | undefined>,
+    ct: fc.Arbitrary<string> = fc.constant('application/json'),
+    key = true,
+  ) =>
     fc.tuple(v, b, ct).map(([vals, bo, c]): FuzzRequest => ({
       op,
       method: op.method,
@@ -433,13 +599,34 @@ export function invalidRequestArb(op: Operation): fc.Arbitrary<FuzzRequest> | un
     }));
   if (op.body) {
     ways.push(make('broken JSON', values, brokenJson));
-    ways.push(make('wrong content type', values, body, fc.constantFrom('text/plain', 'application/xml', 'application/x-www-form-urlencoded')));
+    ways.push(
+      make('wrong content type', values, body, fc.constantFrom('text/plain', 'application/xml', 'application/x-www-form-urlencoded')),
+    );
     const bad = invalidBodyArb(op.body);
-    if (bad) ways.push(make('body refused by its schema', values, bad.map((b) => JSON.stringify(b))));
+    if (bad)
+      ways.push(
+        make(
+          'body refused by its schema',
+          values,
+          bad.map((b) => JSON.stringify(b)),
+        ),
+      );
   }
   for (const x of op.params.filter((p) => p.in === 'path')) {
-    const bad = x.schema.format === 'uuid' ? badUuid : x.schema.pattern ? nastyString.filter((v) => v !== '' && !new RegExp(x.schema.pattern!).test(v)) : undefined;
-    if (bad) ways.push(make(`path parameter ${x.name} refused by its schema`, fc.tuple(values, bad).map(([v, b]) => ({ ...v, [x.name]: b })), body));
+    const bad =
+      x.schema.format === 'uuid'
+        ? badUuid
+        : x.schema.pattern
+          ? nastyString.filter((v) => v !== '' && !new RegExp(x.schema.pattern!).test(v))
+          : undefined;
+    if (bad)
+      ways.push(
+        make(
+          `path parameter ${x.name} refused by its schema`,
+          fc.tuple(values, bad).map(([v, b]) => ({ ...v, [x.name]: b })),
+          body,
+        ),
+      );
   }
   ways.push(make('wrong API key', values, body, fc.constant('application/json'), false));
   return fc.oneof(...ways);
@@ -465,15 +652,23 @@ export function send(target: Target, req: FuzzRequest, timeoutMs = 30_000): Prom
   if (body) headers['content-length'] = String(body.length);
   const url = new URL(target.gateway);
   return new Promise((resolve) => {
-    const r = http.request({ host: url.hostname, port: url.port, method: req.method, path: req.url, headers, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const retry = res.headers['retry-after'];
-        resolve({ req, status: res.statusCode ?? 0, retryAfter: typeof retry === 'string' ? retry : null, text: Buffer.concat(chunks).toString('utf8').slice(0, 500) });
-      });
-      res.on('error', (error) => resolve({ req, status: 0, retryAfter: null, text: '', error: error.message }));
-    });
+    const r = http.request(
+      { host: url.hostname, port: url.port, method: req.method, path: req.url, headers, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const retry = res.headers['retry-after'];
+          resolve({
+            req,
+            status: res.statusCode ?? 0,
+            retryAfter: typeof retry === 'string' ? retry : null,
+            text: Buffer.concat(chunks).toString('utf8').slice(0, 500),
+          });
+        });
+        res.on('error', (error) => resolve({ req, status: 0, retryAfter: null, text: '', error: error.message }));
+      },
+    );
     r.on('timeout', () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     r.on('error', (error) => resolve({ req, status: 0, retryAfter: null, text: '', error: error.message }));
     r.end(body);
@@ -483,7 +678,9 @@ export function send(target: Target, req: FuzzRequest, timeoutMs = 30_000): Prom
 /** One line to paste into a terminal: the request as curl. */
 export function asCurl(target: Target, req: FuzzRequest): string {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const h = Object.entries({ 'X-API-Key': '$API_KEY', ...req.headers }).map(([k, v]) => `-H ${k === 'X-API-Key' && v === '$API_KEY' ? `"X-API-Key: $API_KEY"` : q(`${k}: ${v}`)}`);
+  const h = Object.entries({ 'X-API-Key': '$API_KEY', ...req.headers }).map(
+    ([k, v]) => `-H ${k === 'X-API-Key' && v === '$API_KEY' ? `"X-API-Key: $API_KEY"` : q(`${k}: ${v}`)}`,
+  );
   const body = req.body === undefined ? '' : ` --data-binary ${q(req.body.length > 300 ? `${req.body.slice(0, 300)}…` : req.body)}`;
   return `curl -s -X ${req.method} ${h.join(' ')} ${q(`${target.gateway}${req.url}`)}${body}`;
 }
@@ -513,7 +710,9 @@ export class WriteProbe {
     }
     const out: Snapshot = {};
     if (this.tables.length > 0) {
-      const { rows } = await this.pool.query<{ t: string; n: string }>(this.tables.map((t) => `SELECT '${t.replace(/'/g, "''")}' AS t, count(*) AS n FROM ${t}`).join(' UNION ALL '));
+      const { rows } = await this.pool.query<{ t: string; n: string }>(
+        this.tables.map((t) => `SELECT '${t.replace(/'/g, "''")}' AS t, count(*) AS n FROM ${t}`).join(' UNION ALL '),
+      );
       for (const r of rows) out[r.t] = Number(r.n);
     }
     if (this.redis.status === 'wait') await this.redis.connect();
@@ -590,7 +789,9 @@ export async function runFuzz(target: Target, options: FuzzOptions): Promise<Fuz
   let writeCheck = 'done';
   const probe = target.databaseUrl && target.redisUrl ? new WriteProbe(target.databaseUrl, target.redisUrl) : undefined;
   if (!probe) writeCheck = 'skipped: no database or redis URL';
-  const writers = ops.map((op) => ({ op, arb: invalidRequestArb(op) })).filter((x): x is { op: Operation; arb: fc.Arbitrary<FuzzRequest> } => x.arb !== undefined);
+  const writers = ops
+    .map((op) => ({ op, arb: invalidRequestArb(op) }))
+    .filter((x): x is { op: Operation; arb: fc.Arbitrary<FuzzRequest> } => x.arb !== undefined);
   const invalid = writers.flatMap(({ arb }, i) => fc.sample(arb, { seed: options.seed + i, numRuns: options.invalidPerOperation }));
   log(`phase A: ${invalid.length} invalid writes over ${writers.length} writing operations`);
   try {
@@ -606,11 +807,19 @@ export async function runFuzz(target: Target, options: FuzzOptions): Promise<Fuz
         const after = await probe.snapshot();
         const changed = diff(state.snapshot, after);
         if (changed.length > 0) {
-          findings.push({ kind: 'write on 4xx', detail: `${req.method} ${short(req.url)} (${req.invalid}) → ${a.status}, yet ${changed.join(', ')}`, curl: asCurl(target, req) });
+          findings.push({
+            kind: 'write on 4xx',
+            detail: `${req.method} ${short(req.url)} (${req.invalid}) → ${a.status}, yet ${changed.join(', ')}`,
+            curl: asCurl(target, req),
+          });
           state = await probe.settled();
         }
       } else if (a.status >= 200 && a.status < 300) {
-        findings.push({ kind: 'invalid write accepted', detail: `${req.method} ${short(req.url)} (${req.invalid}) → ${a.status}: ${a.text.slice(0, 200)}`, curl: asCurl(target, req) });
+        findings.push({
+          kind: 'invalid write accepted',
+          detail: `${req.method} ${short(req.url)} (${req.invalid}) → ${a.status}: ${a.text.slice(0, 200)}`,
+          curl: asCurl(target, req),
+        });
         state = await probe.settled();
       }
     }
@@ -646,8 +855,11 @@ export async function runFuzz(target: Target, options: FuzzOptions): Promise<Fuz
     }
   }
   for (const s of SERVICES) {
-    const res = await fetch(`${target.url(s.process)}${s.prefix === '' ? '/api/event-store' : ''}/health`, { signal: AbortSignal.timeout(10_000) }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
-    if (res instanceof Error || res.status !== 200) findings.push({ kind: 'unhealthy', detail: `${s.name} /health: ${res instanceof Error ? res.message : res.status}` });
+    const res = await fetch(`${target.url(s.process)}${s.prefix === '' ? '/api/event-store' : ''}/health`, {
+      signal: AbortSignal.timeout(10_000),
+    }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+    if (res instanceof Error || res.status !== 200)
+      findings.push({ kind: 'unhealthy', detail: `${s.name} /health: ${res instanceof Error ? res.message : res.status}` });
   }
   return { seed: options.seed, operations: ops.length, sent, statuses, findings, writeCheck };
 }
@@ -658,7 +870,8 @@ function check(target: Target, a: Answer, findings: Finding[]): void {
   const what = `${a.req.method} ${short(a.req.url)}${a.req.invalid ? ` (${a.req.invalid})` : ''}`;
   if (a.status === 0) findings.push({ kind: 'no answer', detail: `${what}: ${a.error}`, curl: asCurl(target, a.req) });
   else if (a.status >= 500) {
-    const retry = a.status === 503 ? (a.retryAfter ? ` (Retry-After ${a.retryAfter}, but no dependency is down)` : ' without Retry-After') : '';
+    const retry =
+      a.status === 503 ? (a.retryAfter ? ` (Retry-After ${a.retryAfter}, but no dependency is down)` : ' without Retry-After') : '';
     findings.push({ kind: '5xx', detail: `${what} → ${a.status}${retry}: ${a.text.slice(0, 300)}`, curl: asCurl(target, a.req) });
   }
 }
@@ -669,14 +882,27 @@ function check(target: Target, a: Answer, findings: Finding[]): void {
  * processes from its supervisor, the key from API_KEY or `dataDir/api-key` unless given, the database from the
  * supervisor's embedded PGlite or DATABASE_URL, Redis from REDIS_URL or the supervisor's.
  */
-export async function targetFromDataDir(dataDir: string, given: { apiKey?: string; databaseUrl?: string; redisUrl?: string } = {}): Promise<Target> {
+export async function targetFromDataDir(
+  dataDir: string,
+  given: { apiKey?: string; databaseUrl?: string; redisUrl?: string } = {},
+): Promise<Target> {
   const { readFile } = await import('node:fs/promises');
   const path = await import('node:path');
   const { SECRET_HEADER } = await import('../src/launcher/control.ts');
-  const info = JSON.parse(await readFile(path.join(dataDir, 'supervisor.json'), 'utf8')) as { controlPort?: number; port: number; secret?: string; pglitePort?: number; databaseUrl?: string; redisUrl?: string };
+  const info = JSON.parse(await readFile(path.join(dataDir, 'supervisor.json'), 'utf8')) as {
+    controlPort?: number;
+    port: number;
+    secret?: string;
+    pglitePort?: number;
+    databaseUrl?: string;
+    redisUrl?: string;
+  };
   const control = `http://127.0.0.1:${info.controlPort ?? info.port}`;
   const status = async () => {
-    const res = await fetch(`${control}/status`, { headers: info.secret ? { [SECRET_HEADER]: info.secret } : {}, signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${control}/status`, {
+      headers: info.secret ? { [SECRET_HEADER]: info.secret } : {},
+      signal: AbortSignal.timeout(10_000),
+    });
     if (!res.ok) throw new Error(`launcher status: HTTP ${res.status}`);
     const body = (await res.json()) as { processes: (ProcessState & { port: number | null })[] };
     return body.processes;
@@ -689,7 +915,9 @@ export async function targetFromDataDir(dataDir: string, given: { apiKey?: strin
   };
   const apiKey = given.apiKey ?? (process.env.API_KEY || (await readFile(path.join(dataDir, 'api-key'), 'utf8')).trim());
   // A launcher running its embedded PGlite says so (its port): that is the database, whatever DATABASE_URL says here.
-  const databaseUrl = given.databaseUrl ?? (info.pglitePort ? `postgres://postgres@127.0.0.1:${info.pglitePort}/postgres` : process.env.DATABASE_URL || undefined);
+  const databaseUrl =
+    given.databaseUrl ??
+    (info.pglitePort ? `postgres://postgres@127.0.0.1:${info.pglitePort}/postgres` : process.env.DATABASE_URL || undefined);
   const redisUrl = given.redisUrl ?? (process.env.REDIS_URL || info.redisUrl);
   return {
     gateway: `http://127.0.0.1:${portOf('gateway')}`,
@@ -704,7 +932,10 @@ export async function targetFromDataDir(dataDir: string, given: { apiKey?: strin
 /** The report as text: counts by status, then each finding with the curl that replays it. */
 export function formatReport(r: FuzzReport): string {
   const lines = [
-    `seed ${r.seed}: ${r.sent} requests over ${r.operations} operations; statuses ${Object.entries(r.statuses).sort().map(([s, n]) => `${s}×${n}`).join(' ')}`,
+    `seed ${r.seed}: ${r.sent} requests over ${r.operations} operations; statuses ${Object.entries(r.statuses)
+      .sort()
+      .map(([s, n]) => `${s}×${n}`)
+      .join(' ')}`,
     `write check on 4xx: ${r.writeCheck}`,
     r.findings.length === 0 ? 'no finding' : `${r.findings.length} finding(s):`,
   ];

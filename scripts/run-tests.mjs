@@ -30,12 +30,15 @@ if (message) console.log(`# ${message}`);
 const run = (list, concurrency) =>
   list.length === 0
     ? 0
-    : (spawnSync(
-        process.execPath,
-        ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...list],
-        { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', [ENGINE_VAR]: engine } },
-      ).status ?? 1);
+    : (spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...list], {
+        cwd: root,
+        stdio: 'inherit',
+        env: { ...process.env, NODE_ENV: 'test', [ENGINE_VAR]: engine },
+      }).status ?? 1);
 const isSmoke = (f) => f.endsWith('.smoke.test.ts');
-const first = run(selected.filter((f) => !isSmoke(f)), process.env.TEST_CONCURRENCY ?? 2);
+const first = run(
+  selected.filter((f) => !isSmoke(f)),
+  process.env.TEST_CONCURRENCY ?? 2,
+);
 const smoke = run(selected.filter(isSmoke), 1);
 process.exit(first || smoke);

@@ -77,7 +77,10 @@ test('domain code is pure: no framework, database, network or file-system import
   const allowed = (spec: string) => spec.startsWith('.') || spec === 'typebox' || spec === 'node:crypto';
   const violations: string[] = [];
   const dirs = domainDirs();
-  assert.ok(dirs.some((d) => d.dir.includes(path.join('workers', 'stock-reservation'))), 'the workers\' domains are scanned');
+  assert.ok(
+    dirs.some((d) => d.dir.includes(path.join('workers', 'stock-reservation'))),
+    "the workers' domains are scanned",
+  );
   for (const { dir, ownDomains } of dirs) {
     for (const file of tsFiles(dir)) {
       for (const spec of imports(file)) {
@@ -111,14 +114,17 @@ test('application and domain code know no HTTP: no Fastify, no server, no HttpEr
     ...contexts.flatMap((ctx) => ['application', 'domain'].map((layer) => path.join(src, ctx, layer))),
     ...readdirSync(path.join(src, 'workers')).flatMap((w) => ['application', 'domain'].map((layer) => path.join(src, 'workers', w, layer))),
   ].filter((dir) => statSync(dir, { throwIfNoEntry: false })?.isDirectory());
-  assert.ok(layerDirs.some((d) => d.endsWith(path.join('inventaire', 'application'))), 'the application folders are scanned');
+  assert.ok(
+    layerDirs.some((d) => d.endsWith(path.join('inventaire', 'application'))),
+    'the application folders are scanned',
+  );
   const violations: string[] = [];
   for (const dir of layerDirs) {
     for (const file of tsFiles(dir)) {
       const rel = path.relative(root, file).split(path.sep).join('/');
       for (const { names, spec } of importStatements(file)) {
         if (HTTP_MODULES.test(spec)) violations.push(`${rel} → ${spec}`);
-        else if (spec.endsWith("platform/errors.ts")) {
+        else if (spec.endsWith('platform/errors.ts')) {
           for (const name of names.filter((n) => HTTP_ERROR_NAMES.has(n))) violations.push(`${rel} → ${name} (${spec})`);
         }
       }
@@ -131,7 +137,10 @@ test('the HTTP rule sees a named import of HttpError and a type-only fastify imp
   const dir = mkdtempSync(path.join(tmpdir(), 'arch-'));
   try {
     const file = path.join(dir, 'x.ts');
-    writeFileSync(file, "import { DomainError, HttpError as H } from '../../platform/errors.ts';\nimport type { FastifyReply } from 'fastify';\n");
+    writeFileSync(
+      file,
+      "import { DomainError, HttpError as H } from '../../platform/errors.ts';\nimport type { FastifyReply } from 'fastify';\n",
+    );
     const found = importStatements(file);
     assert.ok(found.some((i) => i.names.includes('HttpError') && i.spec.includes('platform/errors')));
     assert.ok(found.some((i) => HTTP_MODULES.test(i.spec)));
@@ -145,9 +154,7 @@ test('no API key literal in source or deployment files', () => {
   for (const dir of ['src', 'deploy', 'scripts', 'bench']) {
     let files: string[] = [];
     try {
-      files = tsFiles(path.join(root, dir)).concat(
-        dir === 'deploy' ? readdirRecursive(path.join(root, dir)) : [],
-      );
+      files = tsFiles(path.join(root, dir)).concat(dir === 'deploy' ? readdirRecursive(path.join(root, dir)) : []);
     } catch {
       continue;
     }

@@ -39,12 +39,14 @@ export function missingTimeouts(text: string): string[] {
 
 /** Lines asserting a duration against a threshold. */
 export function wallClockAssertions(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((line) => /\bassert\w*(\.\w+)*\(/.test(line))
-    // An upper bound on a measured duration (a lower bound is behaviour: load only makes things slower).
-    .filter((line) => /(Date\.now\(\)|performance\.now\(\))\s*-\s*[\w.]+\s*<|\b(elapsed|ms|duration|took)\w*\s*<=?\s*[\w.]/i.test(line))
-    .map((line) => line.trim());
+  return (
+    text
+      .split('\n')
+      .filter((line) => /\bassert\w*(\.\w+)*\(/.test(line))
+      // An upper bound on a measured duration (a lower bound is behaviour: load only makes things slower).
+      .filter((line) => /(Date\.now\(\)|performance\.now\(\))\s*-\s*[\w.]+\s*<|\b(elapsed|ms|duration|took)\w*\s*<=?\s*[\w.]/i.test(line))
+      .map((line) => line.trim())
+  );
 }
 
 test('the checks themselves: they catch what they are meant to', { timeout: 10_000 }, () => {
@@ -68,6 +70,8 @@ test('every test file has a timeout', { timeout: 10_000 }, () => {
 });
 
 test('no test asserts a wall-clock threshold', { timeout: 10_000 }, () => {
-  const found = files.filter((f) => f.name !== path.join('test', 'meta.test.ts')).flatMap((f) => wallClockAssertions(f.text).map((l) => `${f.name}: ${l}`));
+  const found = files
+    .filter((f) => f.name !== path.join('test', 'meta.test.ts'))
+    .flatMap((f) => wallClockAssertions(f.text).map((l) => `${f.name}: ${l}`));
   assert.deepEqual(found, [], found.join('\n'));
 });

@@ -18,7 +18,10 @@ const never = async (): Promise<boolean> => {
 
 test('PostgreSQL answering: the tests use it, and nothing is said', async () => {
   const probed: string[] = [];
-  const chosen = await selectEngine({ TEST_DATABASE_URL: 'postgres://postgres@db.example:6543/x' }, async (url) => (probed.push(url), true));
+  const chosen = await selectEngine(
+    { TEST_DATABASE_URL: 'postgres://postgres@db.example:6543/x' },
+    async (url) => (probed.push(url), true),
+  );
   assert.deepEqual(chosen, { engine: 'postgres', message: undefined });
   assert.deepEqual(probed, ['postgres://postgres@db.example:6543/x']);
 });
@@ -70,7 +73,10 @@ test('PGlite test databases: two at once are separate instances; a dropped one c
     assert.notEqual(a.url, b.url);
     await query(a.url, 'CREATE SCHEMA inventaire; CREATE TABLE inventaire.stock (n int); CREATE TABLE public.t (n int)');
     assert.deepEqual(await query(b.url, tables), []);
-    assert.deepEqual((await query(a.url, tables)).map((r) => r.t), ['inventaire.stock', 'public.t']);
+    assert.deepEqual(
+      (await query(a.url, tables)).map((r) => r.t),
+      ['inventaire.stock', 'public.t'],
+    );
     await a.drop();
     // The wiped instance is the next one handed out: nothing of the previous test database is left.
     const c = await createPgliteDatabase('c');

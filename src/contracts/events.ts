@@ -66,11 +66,26 @@ const SagaTransition = Type.Object({
 
 export const EVENT_SCHEMAS = {
   [STREAMS.checkout]: {
-    CheckoutInitiated: Type.Object({ ...CheckoutBase, panier: Panier, adresse_livraison: Type.Optional(Adresse), panier_enregistre: Type.Optional(Type.Boolean()) }),
+    CheckoutInitiated: Type.Object({
+      ...CheckoutBase,
+      panier: Panier,
+      adresse_livraison: Type.Optional(Adresse),
+      panier_enregistre: Type.Optional(Type.Boolean()),
+    }),
     StockReserved: Type.Object({ ...CheckoutBase, panier: Panier }),
-    StockReservationFailed: Type.Object({ ...CheckoutBase, reason: Type.Literal('inventory_error'), detail: Type.String(), panier: Type.Optional(Panier) }),
+    StockReservationFailed: Type.Object({
+      ...CheckoutBase,
+      reason: Type.Literal('inventory_error'),
+      detail: Type.String(),
+      panier: Type.Optional(Panier),
+    }),
     OrderCreated: Type.Object({ ...CheckoutBase, commande_id: Uuid, panier: Type.Optional(Panier) }),
-    OrderCreationFailed: Type.Object({ ...CheckoutBase, reason: Type.Literal('order_service_error'), detail: Type.String(), panier: Panier }),
+    OrderCreationFailed: Type.Object({
+      ...CheckoutBase,
+      reason: Type.Literal('order_service_error'),
+      detail: Type.String(),
+      panier: Panier,
+    }),
     StockReleased: Type.Object({ ...CheckoutBase, lignes: Type.Array(LigneStock) }),
     CheckoutSucceeded: Type.Object({ ...CheckoutBase, commande_id: Uuid }),
     CheckoutFailed: Type.Object({
@@ -80,8 +95,22 @@ export const EVENT_SCHEMAS = {
     }),
   },
   [STREAMS.catalogue]: {
-    ProduitAjoute: Type.Object({ ...Emitted, produit_id: Uuid, nom: Type.String(), categorie: Type.Union([Type.String(), Type.Null()]), prix: Type.Number(), actif: Type.Boolean() }),
-    ProduitModifie: Type.Object({ ...Emitted, produit_id: Uuid, nom: Type.String(), categorie: Type.Union([Type.String(), Type.Null()]), prix: Type.Number(), actif: Type.Boolean() }),
+    ProduitAjoute: Type.Object({
+      ...Emitted,
+      produit_id: Uuid,
+      nom: Type.String(),
+      categorie: Type.Union([Type.String(), Type.Null()]),
+      prix: Type.Number(),
+      actif: Type.Boolean(),
+    }),
+    ProduitModifie: Type.Object({
+      ...Emitted,
+      produit_id: Uuid,
+      nom: Type.String(),
+      categorie: Type.Union([Type.String(), Type.Null()]),
+      prix: Type.Number(),
+      actif: Type.Boolean(),
+    }),
   },
   [STREAMS.inventaire]: {
     StockAjuste: Type.Object({
@@ -100,22 +129,43 @@ export const EVENT_SCHEMAS = {
       reference: Type.Optional(Type.String()),
     }),
     DemandeReapprovisionnementCreee: Type.Object({ ...Emitted, demande_id: Uuid, produit_id: Uuid, magasin_id: Uuid, quantite: Quantite }),
-    DemandeReapprovisionnementApprouvee: Type.Object({ ...Emitted, demande_id: Uuid, produit_id: Uuid, magasin_id: Uuid, quantite: Quantite }),
-    DemandeReapprovisionnementRejetee: Type.Object({ ...Emitted, demande_id: Uuid, produit_id: Uuid, magasin_id: Uuid, quantite: Quantite, motif: Type.Union([Type.String(), Type.Null()]) }),
+    DemandeReapprovisionnementApprouvee: Type.Object({
+      ...Emitted,
+      demande_id: Uuid,
+      produit_id: Uuid,
+      magasin_id: Uuid,
+      quantite: Quantite,
+    }),
+    DemandeReapprovisionnementRejetee: Type.Object({
+      ...Emitted,
+      demande_id: Uuid,
+      produit_id: Uuid,
+      magasin_id: Uuid,
+      quantite: Quantite,
+      motif: Type.Union([Type.String(), Type.Null()]),
+    }),
   },
   [STREAMS.commandes]: {
-    VenteEnregistree: Type.Object({ ...Emitted, vente_id: Uuid, magasin_id: Uuid, produit_id: Uuid, quantite: Quantite, total: Type.Number(), client_id: Type.Union([Uuid, Type.Null()]) }),
+    VenteEnregistree: Type.Object({
+      ...Emitted,
+      vente_id: Uuid,
+      magasin_id: Uuid,
+      produit_id: Uuid,
+      quantite: Quantite,
+      total: Type.Number(),
+      client_id: Type.Union([Uuid, Type.Null()]),
+    }),
     VenteAnnulee: Type.Object({ ...Emitted, vente_id: Uuid, magasin_id: Uuid, motif: Type.String() }),
   },
   // The orchestrator's saga history (reference §4.3): one event per state transition, named after its TypeEvenement.
-  [STREAMS.saga]: Object.fromEntries(
-    SAGA_EVENT_TYPES.map((type) => [type, SagaTransition]),
-  ),
+  [STREAMS.saga]: Object.fromEntries(SAGA_EVENT_TYPES.map((type) => [type, SagaTransition])),
 } as const satisfies Record<StreamName, Record<string, TSchema>>;
 
 export type EventSchemas = typeof EVENT_SCHEMAS;
 export type EventType<S extends StreamName> = keyof EventSchemas[S] & string;
-export type EventPayload<S extends StreamName, T extends EventType<S>> = EventSchemas[S][T] extends TSchema ? Static<EventSchemas[S][T]> : never;
+export type EventPayload<S extends StreamName, T extends EventType<S>> = EventSchemas[S][T] extends TSchema
+  ? Static<EventSchemas[S][T]>
+  : never;
 export type CheckoutEventType = EventType<typeof STREAMS.checkout>;
 export type CheckoutPayload<T extends CheckoutEventType> = EventPayload<typeof STREAMS.checkout, T>;
 export const CHECKOUT_EVENT_TYPES = Object.keys(EVENT_SCHEMAS[STREAMS.checkout]) as CheckoutEventType[];
@@ -213,7 +263,10 @@ export function decodeEntry(stream: string, fields: Record<string, string>): Dec
   }
   if (!validator.Check(payload)) {
     const first = [...validator.Errors(payload)][0];
-    return { ok: false, reason: `payload does not match ${type} v${version}: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim() };
+    return {
+      ok: false,
+      reason: `payload does not match ${type} v${version}: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim(),
+    };
   }
   const checkoutId = (payload as { checkout_id?: string }).checkout_id;
   if (checkoutId !== undefined && fields.correlation_id !== checkoutId) {

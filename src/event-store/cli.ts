@@ -31,7 +31,11 @@ const USAGE = `usage:
 streams: ${KNOWN.join(', ')}`;
 
 async function dlq(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { count: { type: 'string', default: '100' }, json: { type: 'boolean', default: false } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { count: { type: 'string', default: '100' }, json: { type: 'boolean', default: false } },
+  });
   const [action, stream, id] = positionals;
   if (!action || !['list', 'show', 'redrive', 'discard'].includes(action)) return fail(USAGE);
   if (!stream || !KNOWN.includes(stream)) return fail(`unknown or missing stream ${JSON.stringify(stream ?? '')}\n${USAGE}`);
@@ -49,7 +53,9 @@ async function dlq(args: string[]): Promise<number> {
       }
       out(`${stream}.dlq: ${total} dead letter(s)${entries.length < total ? `, showing the oldest ${entries.length}` : ''}`);
       for (const e of entries) {
-        out(`  ${e.id}  ${e.type ?? '?'}  event ${e.event_id ?? '?'}  correlation ${e.correlation_id ?? '?'}  group ${e.group ?? '?'}  deliveries ${e.deliveries ?? '?'}  at ${e.dead_lettered_at ?? '?'}`);
+        out(
+          `  ${e.id}  ${e.type ?? '?'}  event ${e.event_id ?? '?'}  correlation ${e.correlation_id ?? '?'}  group ${e.group ?? '?'}  deliveries ${e.deliveries ?? '?'}  at ${e.dead_lettered_at ?? '?'}`,
+        );
         out(`      error: ${e.error ?? '?'}`);
       }
       if (total > 0) out(`\nnext: npm run dlq -- show ${stream} <id> | redrive ${stream} <id> | discard ${stream} <id>`);
@@ -78,16 +84,22 @@ async function dlq(args: string[]): Promise<number> {
 function printReport(r: RebuildReport): void {
   const c = r.comparison;
   out(`replayed ${r.events_replayed} archived checkout event(s) up to position ${r.last_position} in ${r.duration_ms} ms`);
-  out(`orders_by_client: live ${c.orders_by_client.live} row(s), rebuilt ${c.orders_by_client.rebuilt}, differing ${c.orders_by_client.differing}`);
+  out(
+    `orders_by_client: live ${c.orders_by_client.live} row(s), rebuilt ${c.orders_by_client.rebuilt}, differing ${c.orders_by_client.differing}`,
+  );
   out(`client_orders:    live ${c.client_orders.live} row(s), rebuilt ${c.client_orders.rebuilt}, differing ${c.client_orders.differing}`);
   if (r.identical) out('the rebuilt model equals the live one');
-  for (const d of c.samples) out(`  ${d.table} ${d.key}\n    live:    ${JSON.stringify(d.live)}\n    rebuilt: ${JSON.stringify(d.rebuilt)}`);
+  for (const d of c.samples)
+    out(`  ${d.table} ${d.key}\n    live:    ${JSON.stringify(d.live)}\n    rebuilt: ${JSON.stringify(d.rebuilt)}`);
   if (r.carried_over > 0) out(`${r.carried_over} live row(s) newer than the archive kept`);
   out(r.swapped ? 'swapped: readers now see the rebuilt model' : 'dry run: live model unchanged');
 }
 
 async function rebuild(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { 'dry-run': { type: 'boolean', default: false }, batch: { type: 'string', default: '500' } } });
+  const { values } = parseArgs({
+    args,
+    options: { 'dry-run': { type: 'boolean', default: false }, batch: { type: 'string', default: '500' } },
+  });
   const batch = Number(values.batch);
   if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) return fail('--batch must be an integer from 1 to 10000');
   const url = process.env.DATABASE_URL;
@@ -95,9 +107,15 @@ async function rebuild(args: string[]): Promise<number> {
     if (values['dry-run']) return fail('--dry-run needs DATABASE_URL');
     const base = process.env.EVENT_STORE_URL || 'http://127.0.0.1:7010';
     const key = process.env.API_KEY || (process.env.API_KEYS ?? '').split(',')[0]?.trim();
-    if (!key) return fail('DATABASE_URL is unset: the rebuild goes through the running event store, which needs the API key:\n  API_KEY=$(npm run -s key) npm run projections:rebuild');
+    if (!key)
+      return fail(
+        'DATABASE_URL is unset: the rebuild goes through the running event store, which needs the API key:\n  API_KEY=$(npm run -s key) npm run projections:rebuild',
+      );
     out(`DATABASE_URL unset: asking ${base} to rebuild (progress is in its log)…`);
-    const res = await fetch(`${base}/api/event-store/admin/projections/orders-by-client/rebuild`, { method: 'POST', headers: { 'x-api-key': key } });
+    const res = await fetch(`${base}/api/event-store/admin/projections/orders-by-client/rebuild`, {
+      method: 'POST',
+      headers: { 'x-api-key': key },
+    });
     const body = (await res.json()) as RebuildReport | { error: string; details: unknown };
     if (!res.ok || !('comparison' in body)) return fail(`rebuild refused (${res.status}): ${JSON.stringify(body)}`);
     printReport(body);

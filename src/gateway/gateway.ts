@@ -53,14 +53,31 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const counters: ConnectionCounters = { accepted: 0, dropped: 0, active: 0, totalRequests: 0, inFlight: 0 };
   const metrics = new GatewayPrometheus(registry, model, upstreams, counters, nodeId, KONG_VERSION);
   const forwarder = new UndiciForwarder();
-  const handler = createProxyHandler({ model, upstreams, forwarder, keyRing, rateLimiter, metrics, log, bodyLimit: config.limits.bodyLimit });
+  const handler = createProxyHandler({
+    model,
+    upstreams,
+    forwarder,
+    keyRing,
+    rateLimiter,
+    metrics,
+    log,
+    bodyLimit: config.limits.bodyLimit,
+  });
   const proxy = createProxyServer(handler, counters, config.limits);
   const checker = new HealthChecker(upstreams, log, { intervalMs: config.healthcheckIntervalMs });
 
   let ready = false;
   const ports = { proxy: 0, admin: 0 };
   const admin = await createAdminServer({
-    log, registry, model, upstreams, counters, nodeId, version: KONG_VERSION, configFile: config.kongConfig, configHash,
+    log,
+    registry,
+    model,
+    upstreams,
+    counters,
+    nodeId,
+    version: KONG_VERSION,
+    configFile: config.kongConfig,
+    configHash,
     plugins: enabledPlugins(model),
     isReady: () => ready,
     listeners: () => ({ proxy: `${config.host}:${ports.proxy}`, admin: `${config.host}:${ports.admin}` }),
@@ -80,7 +97,14 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   }
   ready = true;
   log.info(
-    { proxyPort: ports.proxy, adminPort: ports.admin, host: config.host, config: config.kongConfig, routes: model.routes.length, keys: loaded.credentials.length },
+    {
+      proxyPort: ports.proxy,
+      adminPort: ports.admin,
+      host: config.host,
+      config: config.kongConfig,
+      routes: model.routes.length,
+      keys: loaded.credentials.length,
+    },
     'gateway listening',
   );
 
@@ -109,7 +133,11 @@ async function loadModel(config: GatewayConfig, log: Logger) {
 }
 
 /** The shared rate limit: its windows (the environment may override kong.yml's) counted in Redis. */
-async function rateLimiting(config: GatewayConfig, model: GatewayModel, log: Logger): Promise<{ redis?: Redis; rateLimiter?: RateLimiter }> {
+async function rateLimiting(
+  config: GatewayConfig,
+  model: GatewayModel,
+  log: Logger,
+): Promise<{ redis?: Redis; rateLimiter?: RateLimiter }> {
   const rl = model.plugins.rateLimiting;
   if (!rl) return {};
   const limits: WindowLimit[] = [];

@@ -12,7 +12,10 @@ export interface ApiKeys {
 }
 
 export function keysFromEnv(env: NodeJS.ProcessEnv): string[] {
-  const list = (env.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const list = (env.API_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const single = (env.API_KEY ?? '').trim();
   return [...new Set(single ? [single, ...list] : list)];
 }

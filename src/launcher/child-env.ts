@@ -37,7 +37,10 @@ export function readyUrlOf(spec: ProcessSpec, ports: ProcessPorts): string {
 
 /** The processes selected by LAUNCHER_ONLY (comma-separated names or compose names), else all of them. */
 export function selectProcesses(env: NodeJS.ProcessEnv = process.env, all: ProcessSpec[] = PROCESSES): ProcessSpec[] {
-  const only = (env.LAUNCHER_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const only = (env.LAUNCHER_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (only.length === 0) return all;
   const unknown = only.filter((n) => !all.some((p) => p.name === n || p.composeName === n));
   if (unknown.length > 0) {

@@ -201,7 +201,9 @@ export class ManagedProcess extends EventEmitter {
       this.ready = false;
       if (this.lastReadyAt !== undefined && !this.reportedUnresponsive && now - this.lastReadyAt > UNRESPONSIVE_REPORT_MS) {
         this.reportedUnresponsive = true;
-        say.warn(`${this.name} (pid ${proc.pid}) has not answered its readiness check for ${Math.round((now - this.lastReadyAt) / 1000)} s (left running; see npm run logs -- ${this.name})`);
+        say.warn(
+          `${this.name} (pid ${proc.pid}) has not answered its readiness check for ${Math.round((now - this.lastReadyAt) / 1000)} s (left running; see npm run logs -- ${this.name})`,
+        );
       }
     }
     // Fast polling until first ready, then every 2 s (enough to report 10 s of silence).
@@ -228,7 +230,10 @@ export class ManagedProcess extends EventEmitter {
     // npm and tsx): say nothing until then, so a normal shutdown does not read like a crash.
     clearTimeout(this.noticeTimer);
     this.noticeTimer = setTimeout(
-      () => say.warn(`${this.name} ${how}; restarting in ${delay < 1000 ? `${delay} ms` : `${delay / 1000} s`} (restart #${this.restarts + 1})`),
+      () =>
+        say.warn(
+          `${this.name} ${how}; restarting in ${delay < 1000 ? `${delay} ms` : `${delay / 1000} s`} (restart #${this.restarts + 1})`,
+        ),
       Math.min(300, delay),
     );
     this.restartTimer = setTimeout(() => {

@@ -46,7 +46,11 @@ async function listFiles(root: string): Promise<string[]> {
 
 async function sourceHash(root: string, files: string[], esbuildVersion: string): Promise<string> {
   const hash = createHash('sha256').update(`esbuild ${esbuildVersion}\n`);
-  for (const file of files) hash.update(`${file}\n`).update(await readFile(path.join(root, file))).update('\n');
+  for (const file of files)
+    hash
+      .update(`${file}\n`)
+      .update(await readFile(path.join(root, file)))
+      .update('\n');
   return hash.digest('hex').slice(0, 16);
 }
 

@@ -82,7 +82,11 @@ export function sameSecret(given: string, expected: string): boolean {
 /** A process name as PROCESSES spells them (or their compose names): anything else is refused before any lookup. */
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-interface Refusal { status: number; error: string; details: string }
+interface Refusal {
+  status: number;
+  error: string;
+  details: string;
+}
 
 /** Why a request is refused before routing, or undefined when it comes from a companion command. */
 export function refusal(headers: http.IncomingHttpHeaders, port: number, secret: string): Refusal | undefined {
@@ -104,10 +108,7 @@ export function refusal(headers: http.IncomingHttpHeaders, port: number, secret:
   return undefined;
 }
 
-export async function startControlServer(
-  handlers: ControlHandlers,
-  secret: string,
-): Promise<{ port: number; close: () => Promise<void> }> {
+export async function startControlServer(handlers: ControlHandlers, secret: string): Promise<{ port: number; close: () => Promise<void> }> {
   let port = 0;
   const server = http.createServer((req, res) => {
     const send = (status: number, body: unknown) => {
@@ -143,7 +144,10 @@ export async function startControlServer(
           (error: unknown) =>
             error instanceof ControlError
               ? send(error.statusCode, { error: error.message, details: { process: name, action: action[2] } })
-              : send(500, { error: `${action[2]} ${name} failed: ${(error as Error).message}`, details: { process: name, action: action[2] } }),
+              : send(500, {
+                  error: `${action[2]} ${name} failed: ${(error as Error).message}`,
+                  details: { process: name, action: action[2] },
+                }),
         );
         return;
       }
@@ -210,7 +214,9 @@ export async function controlRequest<T>(info: SupervisorInfo, method: 'GET' | 'P
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    throw new Error(`the supervisor (pid ${info.pid}) does not answer on its control port ${info.port}: ${(error as { cause?: Error }).cause?.message ?? (error as Error).message}`);
+    throw new Error(
+      `the supervisor (pid ${info.pid}) does not answer on its control port ${info.port}: ${(error as { cause?: Error }).cause?.message ?? (error as Error).message}`,
+    );
   }
   const body = (await response.json()) as T & { error?: string; details?: unknown };
   if (!response.ok) {

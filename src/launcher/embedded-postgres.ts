@@ -76,7 +76,9 @@ interface ServerInternals {
 }
 
 /** Extended-query protocol messages that leave a sequence open until the client's Sync. */
-const MID_SEQUENCE = new Set([0x50 /* Parse */, 0x42 /* Bind */, 0x44 /* Describe */, 0x45 /* Execute */, 0x43 /* Close */, 0x48 /* Flush */]);
+const MID_SEQUENCE = new Set([
+  0x50 /* Parse */, 0x42 /* Bind */, 0x44 /* Describe */, 0x45 /* Execute */, 0x43 /* Close */, 0x48 /* Flush */,
+]);
 
 /**
  * pglite-socket 0.2.17 queues each protocol message on its own and, outside a transaction, takes the next
@@ -144,7 +146,11 @@ export function keepExtendedQueriesWhole(db: PGlite, server: PGLiteSocketServer)
 
 function internalsOf(server: PGLiteSocketServer): ServerInternals {
   const internals = server as unknown as ServerInternals;
-  if (!(internals.handlers instanceof Set) || typeof internals.queryQueue?.clearTransactionIfNeeded !== 'function' || !('lastHandlerId' in internals.queryQueue)) {
+  if (
+    !(internals.handlers instanceof Set) ||
+    typeof internals.queryQueue?.clearTransactionIfNeeded !== 'function' ||
+    !('lastHandlerId' in internals.queryQueue)
+  ) {
     throw new Error('@electric-sql/pglite-socket internals changed: the idle-in-transaction watchdog needs updating');
   }
   return internals;
@@ -177,7 +183,10 @@ export function startWatchdog(db: PGlite, server: PGLiteSocketServer, limitMs: n
       if (handler) {
         const idleFor = now - Math.max(handler.lastActivityTime, lastBusy);
         if (idleFor <= limitMs) return;
-        log.warn({ handler: owner, idleMs: idleFor }, 'closing a connection idle in transaction (rolled back): it blocked every other connection');
+        log.warn(
+          { handler: owner, idleMs: idleFor },
+          'closing a connection idle in transaction (rolled back): it blocked every other connection',
+        );
         // detach(true) rolls back the transaction it owns and closes the socket, but it removes the socket's
         // listeners first, so the server never hears `close`: drop the handler from its set ourselves or the
         // connection slot would leak.
@@ -223,7 +232,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const port = Number(server.getServerConn().split(':').pop());
     let killed = 0;
     const stopWatchdog = startWatchdog(db, server, options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS, log, () => killed++);
-    log.info({ port, maxConnections: options.maxConnections, dataDir: options.dataDir, ms: Date.now() - t0 }, 'embedded PostgreSQL (PGlite) listening');
+    log.info(
+      { port, maxConnections: options.maxConnections, dataDir: options.dataDir, ms: Date.now() - t0 },
+      'embedded PostgreSQL (PGlite) listening',
+    );
     let stopped: Promise<void> | undefined;
     const [openDb, openServer] = [db, server];
     return {

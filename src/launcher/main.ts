@@ -47,10 +47,15 @@ function findProcessOrReplica(raw: string): Pick<ProcessSpec, 'name'> | undefine
 
 // ----------------------------------------------------------------------------------------------- start
 async function startCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { replicas: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { replicas: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+  });
   if (positionals.length > 0) throw new UsageError(`start takes no positional arguments (got ${positionals.join(' ')})`);
   if (values.help) {
-    process.stdout.write(`npm start [-- --replicas <name>=<N>,…]: every process of the system (configure it with environment variables).\n${replicasHelp(PROCESSES)}\n`);
+    process.stdout.write(
+      `npm start [-- --replicas <name>=<N>,…]: every process of the system (configure it with environment variables).\n${replicasHelp(PROCESSES)}\n`,
+    );
     return 0;
   }
   let replicas: Map<string, number>;
@@ -58,7 +63,8 @@ async function startCommand(args: string[]): Promise<number> {
     // Checked before anything starts: a typo must not start a system shaped otherwise than asked.
     replicas = replicasOf(values.replicas, process.env, selectProcesses(process.env));
   } catch (error) {
-    if (error instanceof ReplicasError) return fail(`${error.message}\n(npm start -- --help says which processes may be replicated and why the others cannot)`, 2);
+    if (error instanceof ReplicasError)
+      return fail(`${error.message}\n(npm start -- --help says which processes may be replicated and why the others cannot)`, 2);
     throw error;
   }
   return (await import('./supervisor.ts')).runStart(process.env, replicas);
@@ -110,12 +116,23 @@ async function statusCommand(): Promise<number> {
     lines.push(
       table(
         ['stream', 'group', 'consumers', 'lag', 'pending', 'oldest pending'],
-        bus.groups.map((g) => [g.stream, g.group, String(g.consumers), g.lag === null ? '?' : String(g.lag), String(g.pending), `${g.oldestPendingSeconds.toFixed(1)} s`]),
+        bus.groups.map((g) => [
+          g.stream,
+          g.group,
+          String(g.consumers),
+          g.lag === null ? '?' : String(g.lag),
+          String(g.pending),
+          `${g.oldestPendingSeconds.toFixed(1)} s`,
+        ]),
       ),
     );
   } else lines.push('no consumer group yet');
   const dead = bus.deadLetters.filter((d) => d.entries > 0);
-  lines.push(dead.length ? `dead letters: ${dead.map((d) => `${d.stream}.dlq ${d.entries}`).join(', ')} (npm run dlq -- list <stream>)` : 'dead letters: none');
+  lines.push(
+    dead.length
+      ? `dead letters: ${dead.map((d) => `${d.stream}.dlq ${d.entries}`).join(', ')} (npm run dlq -- list <stream>)`
+      : 'dead letters: none',
+  );
   const backlog = bus.outboxes.filter((o) => o.backlog > 0);
   lines.push(
     backlog.length
@@ -142,15 +159,21 @@ async function waitForState(info: SupervisorInfo, name: string, states: string[]
 
 async function serviceCommand(args: string[]): Promise<number> {
   const [action, rawName] = args;
-  if (!action || !rawName || !['stop', 'start', 'restart'].includes(action) || args.length > 2) throw new UsageError('service needs: stop|start|restart <name>');
+  if (!action || !rawName || !['stop', 'start', 'restart'].includes(action) || args.length > 2)
+    throw new UsageError('service needs: stop|start|restart <name>');
   const spec = findProcessOrReplica(rawName);
-  if (!spec) return fail(`Unknown process ${rawName}: use one of ${PROCESSES.map((p) => p.name).join(', ')} (or their compose names, or <worker>-<i> for a replica)`);
+  if (!spec)
+    return fail(
+      `Unknown process ${rawName}: use one of ${PROCESSES.map((p) => p.name).join(', ')} (or their compose names, or <worker>-<i> for a replica)`,
+    );
   const info = await supervisorOrFail();
   if (!info) return 1;
   const name = encodeURIComponent(spec.name);
   if (action === 'stop' || action === 'restart') {
     const p = await controlRequest<ProcessStatus>(info, 'POST', `/processes/${name}/stop`, 20_000);
-    process.stdout.write(`${spec.name} stopped${action === 'stop' ? ` (not restarted until: npm run service -- start ${spec.name})` : ''}\n`);
+    process.stdout.write(
+      `${spec.name} stopped${action === 'stop' ? ` (not restarted until: npm run service -- start ${spec.name})` : ''}\n`,
+    );
     if (p.state !== 'stopped') return fail(`${spec.name} is ${p.state}`);
   }
   if (action === 'start' || action === 'restart') {
@@ -229,7 +252,8 @@ async function logsCommand(args: string[]): Promise<number> {
     size = await printLastLines(file, n);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    if (values['no-follow']) return fail(`No log yet for ${name} (${displayPath(file)} does not exist): it is written once npm start runs it`);
+    if (values['no-follow'])
+      return fail(`No log yet for ${name} (${displayPath(file)} does not exist): it is written once npm start runs it`);
     process.stderr.write(`(${displayPath(file)} does not exist yet; waiting for it)\n`);
     size = 0;
   }
@@ -246,7 +270,10 @@ async function keyCommand(): Promise<number> {
   }
   const file = dataPaths().apiKey;
   const key = await readKeyFile(file);
-  if (!key) return fail(`No API key yet: API_KEY is unset and ${displayPath(file)} does not exist; npm start creates one on first start (or set API_KEY).`);
+  if (!key)
+    return fail(
+      `No API key yet: API_KEY is unset and ${displayPath(file)} does not exist; npm start creates one on first start (or set API_KEY).`,
+    );
   process.stdout.write(`${key}\n`);
   return 0;
 }
@@ -263,18 +290,21 @@ async function confirm(question: string): Promise<boolean> {
 
 async function resetCommand(args: string[]): Promise<number> {
   const { redactUrl } = await import('./postgres-preflight.ts');
-  const { connectOnce, DEFAULT_REDIS_URL, findOnPath, isLoopback, parseRedisUrl, pingRedis, redisServerArgs } = await import('./redis-preflight.ts');
+  const { connectOnce, DEFAULT_REDIS_URL, findOnPath, isLoopback, parseRedisUrl, pingRedis, redisServerArgs } =
+    await import('./redis-preflight.ts');
   const { values } = parseArgs({ args, options: { yes: { type: 'boolean', short: 'y', default: false } } });
   const paths = dataPaths();
   const redisUrl = process.env.REDIS_URL || DEFAULT_REDIS_URL;
   const running = await readSupervisorInfo(paths.supervisor);
-  const target = process.env.DATABASE_URL
-    ? redactUrl(process.env.DATABASE_URL)
-    : `the embedded PGlite in ${displayPath(paths.pglite)}`;
+  const target = process.env.DATABASE_URL ? redactUrl(process.env.DATABASE_URL) : `the embedded PGlite in ${displayPath(paths.pglite)}`;
   if (!values.yes) {
-    if (!process.stdin.isTTY) return fail('npm run reset deletes all data and needs a confirmation: run it in a terminal, or pass --yes (npm run reset -- --yes).');
+    if (!process.stdin.isTTY)
+      return fail('npm run reset deletes all data and needs a confirmation: run it in a terminal, or pass --yes (npm run reset -- --yes).');
     const ok = await confirm(
-      `This deletes all data: every table of ${PROCESSES.filter((p) => p.database).map((p) => p.database!.schema).filter((s, i, a) => a.indexOf(s) === i).join(', ')} on ${target} (seed data is loaded again) and Redis database ${redisUrl}. Type yes to continue: `,
+      `This deletes all data: every table of ${PROCESSES.filter((p) => p.database)
+        .map((p) => p.database!.schema)
+        .filter((s, i, a) => a.indexOf(s) === i)
+        .join(', ')} on ${target} (seed data is loaded again) and Redis database ${redisUrl}. Type yes to continue: `,
     );
     if (!ok) return fail('Nothing deleted.');
   }
@@ -287,9 +317,18 @@ async function resetCommand(args: string[]): Promise<number> {
     try {
       // No supervisor: open the data folder here, under its lock, on a free loopback port.
       const { startEmbeddedPostgres } = await import('./embedded-postgres.ts');
-      embedded = await startEmbeddedPostgres({ dataDir: paths.pglite, lockFile: paths.pgliteLock, port: 0, maxConnections: 4, log: silentLog() });
+      embedded = await startEmbeddedPostgres({
+        dataDir: paths.pglite,
+        lockFile: paths.pgliteLock,
+        port: 0,
+        maxConnections: 4,
+        log: silentLog(),
+      });
     } catch (error) {
-      if (error instanceof LockHeldError) return fail(`The embedded PostgreSQL data is in use by pid ${error.pid} (${error.command}): stop it first, then run npm run reset again.`);
+      if (error instanceof LockHeldError)
+        return fail(
+          `The embedded PostgreSQL data is in use by pid ${error.pid} (${error.command}): stop it first, then run npm run reset again.`,
+        );
       throw error;
     }
     url = embedded.url;
@@ -326,19 +365,24 @@ async function resetCommand(args: string[]): Promise<number> {
     if (binary && isLoopback(target.host)) {
       temporary = spawn(binary, redisServerArgs(target.port, paths.redis), { cwd: paths.redis, stdio: 'ignore' });
       const deadline = Date.now() + 5_000;
-      while ((pingError = await pingRedis(redisUrl, 500)) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while ((pingError = await pingRedis(redisUrl, 500)) !== undefined && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
     }
   }
   try {
     if (pingError !== undefined) {
-      return fail(`Redis at ${redisUrl} is not reachable (${pingError}): its data was NOT deleted; start it (or npm start) and run npm run reset again.`);
+      return fail(
+        `Redis at ${redisUrl} is not reachable (${pingError}): its data was NOT deleted; start it (or npm start) and run npm run reset again.`,
+      );
     }
     const redis = connectOnce(redisUrl, 2_000);
     try {
       await redis.connect();
       const size = await redis.dbsize();
       await redis.flushdb();
-      process.stdout.write(`redis ${redisUrl}: FLUSHDB (${size} keys deleted${temporary ? `, on the redis-server of ${displayPath(paths.redis)} started for this` : ''})\n`);
+      process.stdout.write(
+        `redis ${redisUrl}: FLUSHDB (${size} keys deleted${temporary ? `, on the redis-server of ${displayPath(paths.redis)} started for this` : ''})\n`,
+      );
     } finally {
       redis.disconnect();
     }
@@ -355,7 +399,12 @@ async function resetCommand(args: string[]): Promise<number> {
 
 function silentLog() {
   // Reset prints its own sentences; PGlite's start line would only add noise.
-  return { info: () => undefined, warn: () => undefined, error: () => undefined, fatal: () => undefined } as unknown as import('../platform/logger.ts').Logger;
+  return {
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+    fatal: () => undefined,
+  } as unknown as import('../platform/logger.ts').Logger;
 }
 
 // ------------------------------------------------------------------------------------------------ main

@@ -30,19 +30,17 @@ export interface ProcessSpec {
 }
 
 export const PROCESSES: ProcessSpec[] = [
-  ...[1, 2, 3].map(
-    (n): ProcessSpec => ({
-      name: `catalogue-${n}`,
-      composeName: `catalogue-service-${n}`,
-      entry: 'src/catalogue/main.ts',
-      database: { schema: 'catalogue', dir: 'src/catalogue/infrastructure/db' },
-      port: { env: `CATALOGUE_${n}_PORT`, default: [8001, 8006, 8007][n - 1]! },
-      readyPath: '/ready',
-      docsPath: '/swagger/',
-      env: { INSTANCE_ID: `catalogue-${n}` },
-      behindGateway: true,
-    }),
-  ),
+  ...[1, 2, 3].map((n): ProcessSpec => ({
+    name: `catalogue-${n}`,
+    composeName: `catalogue-service-${n}`,
+    entry: 'src/catalogue/main.ts',
+    database: { schema: 'catalogue', dir: 'src/catalogue/infrastructure/db' },
+    port: { env: `CATALOGUE_${n}_PORT`, default: [8001, 8006, 8007][n - 1]! },
+    readyPath: '/ready',
+    docsPath: '/swagger/',
+    env: { INSTANCE_ID: `catalogue-${n}` },
+    behindGateway: true,
+  })),
   {
     name: 'inventaire',
     composeName: 'inventaire-service',
@@ -132,23 +130,27 @@ export const PROCESSES: ProcessSpec[] = [
       ['audit', 'audit-worker', 'src/workers/audit/main.ts', 'AUDIT_METRICS_PORT', 9101],
       ['stock-reservation', 'stock-reservation-worker', 'src/workers/stock-reservation/main.ts', 'STOCK_RESERVATION_METRICS_PORT', 9102],
       ['order-creation', 'order-creation-worker', 'src/workers/order-creation/main.ts', 'ORDER_CREATION_METRICS_PORT', 9103],
-      ['stock-compensation', 'stock-compensation-worker', 'src/workers/stock-compensation/main.ts', 'STOCK_COMPENSATION_METRICS_PORT', 9104],
+      [
+        'stock-compensation',
+        'stock-compensation-worker',
+        'src/workers/stock-compensation/main.ts',
+        'STOCK_COMPENSATION_METRICS_PORT',
+        9104,
+      ],
       ['cqrs-projection', 'cqrs-projection-worker', 'src/event-store/projection-worker.ts', 'CQRS_PROJECTION_METRICS_PORT', 9105],
     ] as const
-  ).map(
-    ([name, composeName, entry, env, port]): ProcessSpec => ({
-      name,
-      composeName,
-      entry,
-      port: { env, default: port },
-      readyPath: '/ready',
-      behindGateway: false,
-      // Each worker owns a schema (its inbox, outbox and records); the projection writes the event store's.
-      ...(name === 'cqrs-projection'
-        ? {}
-        : { database: { schema: `worker_${name.replace(/-/g, '_')}`, dir: `src/workers/${name}/infrastructure/db` } }),
-    }),
-  ),
+  ).map(([name, composeName, entry, env, port]): ProcessSpec => ({
+    name,
+    composeName,
+    entry,
+    port: { env, default: port },
+    readyPath: '/ready',
+    behindGateway: false,
+    // Each worker owns a schema (its inbox, outbox and records); the projection writes the event store's.
+    ...(name === 'cqrs-projection'
+      ? {}
+      : { database: { schema: `worker_${name.replace(/-/g, '_')}`, dir: `src/workers/${name}/infrastructure/db` } }),
+  })),
   // The invariant auditor (issue 12 item 1): reads every schema and the bus, read-only; /audit, /metrics, /health, /ready.
   {
     name: 'auditor',

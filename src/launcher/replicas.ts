@@ -12,7 +12,14 @@
 import type { ProcessSpec } from './processes.ts';
 
 /** Consumer-group workers: safe to run as several processes. */
-export const REPLICABLE = ['notification', 'audit', 'stock-reservation', 'order-creation', 'stock-compensation', 'cqrs-projection'] as const;
+export const REPLICABLE = [
+  'notification',
+  'audit',
+  'stock-reservation',
+  'order-creation',
+  'stock-compensation',
+  'cqrs-projection',
+] as const;
 
 /** Most replicas of one process (each is a Node process and a pool of connections). */
 export const MAX_REPLICAS = 8;
@@ -21,7 +28,7 @@ export const REPLICA_PORT_STEP = 100;
 
 /** Why a process that is not in REPLICABLE cannot be replicated by the launcher. */
 export function notReplicableReason(spec: Pick<ProcessSpec, 'name' | 'behindGateway'>): string {
-  if (/^catalogue-\d+$/.test(spec.name)) return 'the catalogue already runs as three instances behind kong.yml\'s catalogue-upstream';
+  if (/^catalogue-\d+$/.test(spec.name)) return "the catalogue already runs as three instances behind kong.yml's catalogue-upstream";
   if (spec.name === 'gateway') return 'it is the single entry point, on fixed ports (8080, 8081)';
   if (spec.name === 'prometheus') return 'it owns one TSDB folder';
   if (spec.behindGateway) return 'kong.yml routes it to one host (only the catalogue has an upstream with several targets)';
@@ -43,7 +50,10 @@ export class ReplicasError extends Error {
 export function parseReplicas(text: string, processes: ProcessSpec[], source = '--replicas'): Map<string, number> {
   const result = new Map<string, number>();
   const allowed = `replicable: ${REPLICABLE.join(', ')}`;
-  for (const raw of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const match = /^([^=\s]+)\s*=\s*(\S+)$/.exec(raw);
     if (!match) throw new ReplicasError(`${source}: "${raw}" is not <name>=<count> (e.g. stock-reservation=2; ${allowed})`);
     const [, name, count] = match as unknown as [string, string, string];
@@ -70,7 +80,7 @@ export function replicasOf(flag: string | undefined, env: NodeJS.ProcessEnv, pro
 
 /** `STOCK_RESERVATION_METRICS_PORT` → `STOCK_RESERVATION_2_METRICS_PORT` (as `CATALOGUE_2_PORT`). */
 export function replicaPortEnv(env: string, index: number): string {
-  return env.endsWith("_METRICS_PORT") ? env.replace(/_METRICS_PORT$/, `_${index}_METRICS_PORT`) : env.replace(/_PORT$/, `_${index}_PORT`);
+  return env.endsWith('_METRICS_PORT') ? env.replace(/_METRICS_PORT$/, `_${index}_METRICS_PORT`) : env.replace(/_PORT$/, `_${index}_PORT`);
 }
 
 /**

@@ -171,7 +171,8 @@ export class Supervisor {
       if (isPrometheus(spec)) continue; // optional: a busy port only leaves it out (startProcesses)
       const ports = this.ports.get(spec.name)!;
       claims.push({ port: ports.main, owner: spec.name, env: spec.port.env });
-      for (const extra of spec.extraPorts ?? []) claims.push({ port: ports.extra[extra.key]!, owner: `${spec.name} ${extra.key}`, env: extra.env });
+      for (const extra of spec.extraPorts ?? [])
+        claims.push({ port: ports.extra[extra.key]!, owner: `${spec.name} ${extra.key}`, env: extra.env });
     }
     if (this.embedded) claims.push({ port: this.pglitePort, owner: 'embedded PostgreSQL (PGlite)', env: 'PGLITE_PORT' });
     const problems = await checkPorts(claims);
@@ -196,7 +197,9 @@ export class Supervisor {
     this.apiKeys = keys.keys;
     this.apiKeySource = keys.source;
     if (keys.source === 'generated') {
-      say.info(`Generated an API key (saved in ${displayPath(this.paths.apiKey)}, shown only this once; see it again with: npm run -s key):`);
+      say.info(
+        `Generated an API key (saved in ${displayPath(this.paths.apiKey)}, shown only this once; see it again with: npm run -s key):`,
+      );
       // On the terminal only: launcher.log must hold no secret.
       say.secret(`    ${keys.keys[0]}`, '    (the key: shown on the terminal only, never written to a log)');
     }
@@ -262,7 +265,9 @@ export class Supervisor {
     const pingError = await pingRedis(this.redisUrl, 1_000);
     if (pingError === undefined) return;
     if (!isLoopback(redis.host)) {
-      throw new PreflightError([`Redis is not reachable at ${this.redisUrl} (${pingError}): start it there, or fix REDIS_URL (unset it to use redis://127.0.0.1:6379).`]);
+      throw new PreflightError([
+        `Redis is not reachable at ${this.redisUrl} (${pingError}): start it there, or fix REDIS_URL (unset it to use redis://127.0.0.1:6379).`,
+      ]);
     }
     const binary = await findOnPath('redis-server', this.env.PATH);
     if (!binary) {
@@ -298,7 +303,11 @@ export class Supervisor {
     const onExit = () => (exitedEarly = true);
     proc.once('exit', onExit);
     proc.start();
-    const ok = await until(() => proc.state === 'up', this.startupDeadline, () => exitedEarly || this.shuttingDown);
+    const ok = await until(
+      () => proc.state === 'up',
+      this.startupDeadline,
+      () => exitedEarly || this.shuttingDown,
+    );
     proc.off('exit', onExit);
     if (ok) return;
     await proc.stop(2_000);
@@ -332,7 +341,11 @@ export class Supervisor {
       this.webDir = web.dir;
       if (web.built) say.info(`built the web console (src/console/web changed) in ${Math.round(web.ms)} ms`);
     } catch (error) {
-      say.warn(`the web console did not build; the console serves dist/console-web if present:\n      ${String((error as Error).message).split('\n').join('\n      ')}`);
+      say.warn(
+        `the web console did not build; the console serves dist/console-web if present:\n      ${String((error as Error).message)
+          .split('\n')
+          .join('\n      ')}`,
+      );
     }
   }
 
@@ -399,16 +412,29 @@ export class Supervisor {
     for (const child of first) child.start();
 
     const allReady = (list: ManagedProcess[]) => list.every((c) => c.state === 'up' || this.stoppedOnRequest.has(c.name));
-    let ok = await until(() => allReady(behindGateway), this.startupDeadline, () => this.shuttingDown);
+    let ok = await until(
+      () => allReady(behindGateway),
+      this.startupDeadline,
+      () => this.shuttingDown,
+    );
     if (ok && !this.shuttingDown) {
       // The gateway's ports open only now, so a client never reaches it before the services behind it.
       this.gatewayReleased = true;
       this.openGateway?.();
       this.openGateway = undefined;
       for (const child of optional) child.start();
-      ok = await until(() => allReady(first), this.startupDeadline, () => this.shuttingDown);
+      ok = await until(
+        () => allReady(first),
+        this.startupDeadline,
+        () => this.shuttingDown,
+      );
       // An optional process gets a few more seconds but never fails the start (the URL table says how it is).
-      if (ok) await until(() => allReady(optional), Math.min(this.startupDeadline, Date.now() + 10_000), () => this.shuttingDown);
+      if (ok)
+        await until(
+          () => allReady(optional),
+          Math.min(this.startupDeadline, Date.now() + 10_000),
+          () => this.shuttingDown,
+        );
     }
     if (this.shuttingDown) return;
     if (!ok) {
@@ -461,7 +487,9 @@ export class Supervisor {
     );
     rows.push(['redis', this.redisUrl, this.redisStartedHere ? `started here, data in ${displayPath(this.paths.redis)}` : 'REDIS_URL']);
     const keyHint =
-      this.apiKeySource === 'env' ? 'API key: the API_KEY/API_KEYS you set (npm run -s key prints it)' : `API key: npm run -s key (stored in ${displayPath(this.paths.apiKey)})`;
+      this.apiKeySource === 'env'
+        ? 'API key: the API_KEY/API_KEYS you set (npm run -s key prints it)'
+        : `API key: npm run -s key (stored in ${displayPath(this.paths.apiKey)})`;
     const elapsed = (performance.now() / 1000).toFixed(1);
     const started = [...this.children.values()].filter((c) => c.state === 'up').length;
     say.info(`System ready in ${elapsed} s: ${started} process${started === 1 ? '' : 'es'} up. URLs:`);
@@ -519,7 +547,8 @@ export class Supervisor {
     } catch (error) {
       throw new ControlError(422, `${child.name} is not started: ${(error as Error).message}`);
     }
-    if (this.tree!.dir !== before?.dir) for (const c of this.children.values()) c.setArgs(this.childArgs(this.spec(c.name), this.extraArgs.get(c.name)));
+    if (this.tree!.dir !== before?.dir)
+      for (const c of this.children.values()) c.setArgs(this.childArgs(this.spec(c.name), this.extraArgs.get(c.name)));
     // The web console's page too: an edited src/console/web is rebuilt (or its last build reused) on its restart.
     if (child.name === 'console') {
       await this.buildWebApp();

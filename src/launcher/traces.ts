@@ -19,7 +19,11 @@ export function tracesCommand(args: readonly string[], env: NodeJS.ProcessEnv = 
   if (spans.length === 0) return { code: 1, out: [`no trace for ${id} among ${all.length} spans in ${dir}`] };
   return {
     code: 0,
-    out: [`${spans.length} spans in ${traces.length} trace(s): ${traces.join(', ')}`, '', ...renderWaterfall(spans, { width: Number(env.TRACES_WIDTH) || 40 })],
+    out: [
+      `${spans.length} spans in ${traces.length} trace(s): ${traces.join(', ')}`,
+      '',
+      ...renderWaterfall(spans, { width: Number(env.TRACES_WIDTH) || 40 }),
+    ],
   };
 }
 

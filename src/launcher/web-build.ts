@@ -53,7 +53,11 @@ export async function webSourceHash(root: string, viteVersion: string): Promise<
   const hash = createHash('sha256').update(`vite ${viteVersion}\n`);
   // The dependencies' versions count too: an upgraded preact or uplot changes the bundle.
   hash.update(await readFile(path.join(root, 'package-lock.json')).catch(() => Buffer.from('')));
-  for (const file of await listFiles(src)) hash.update(`${file}\n`).update(await readFile(path.join(src, file))).update('\n');
+  for (const file of await listFiles(src))
+    hash
+      .update(`${file}\n`)
+      .update(await readFile(path.join(src, file)))
+      .update('\n');
   return hash.digest('hex').slice(0, 16);
 }
 

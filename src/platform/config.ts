@@ -40,10 +40,7 @@ export const LogLevelVar = () =>
     { default: 'info' },
   );
 
-export function loadConfig<P extends TProperties>(
-  schema: TObject<P>,
-  env: NodeJS.ProcessEnv = process.env,
-): Static<TObject<P>> {
+export function loadConfig<P extends TProperties>(schema: TObject<P>, env: NodeJS.ProcessEnv = process.env): Static<TObject<P>> {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(schema.properties)) {
     const value = env[key];

@@ -62,7 +62,9 @@ function retryable(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   if (e?.code && RETRYABLE.has(e.code)) return true;
   if (e?.code === 'ECONNRESET' || e?.code === '57P01') return true;
-  return typeof e?.message === 'string' && /Connection terminated|connection ended|Client has encountered a connection error/i.test(e.message);
+  return (
+    typeof e?.message === 'string' && /Connection terminated|connection ended|Client has encountered a connection error/i.test(e.message)
+  );
 }
 
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {

@@ -11,7 +11,11 @@ type Handler = (this: unknown, ...args: unknown[]) => unknown;
  * Applies to the routes registered on `scope` (and its children) after the call. `finish` adjusts the answer where
  * a reference envelope needs it (supply-chain repeats the sentence as `details_erreur`).
  */
-export function useErrorTable<C extends string>(scope: App, table: ErrorTable<C>, finish?: (answer: HttpError, e: DomainError<C>) => HttpError): void {
+export function useErrorTable<C extends string>(
+  scope: App,
+  table: ErrorTable<C>,
+  finish?: (answer: HttpError, e: DomainError<C>) => HttpError,
+): void {
   const toHttp = (e: DomainError<C>) => (finish ? finish(httpErrorOf(table, e), e) : httpErrorOf(table, e));
   scope.addHook('onRoute', (route) => {
     const handler = route.handler as Handler;

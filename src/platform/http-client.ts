@@ -66,12 +66,7 @@ export interface ServiceClientOptions {
 export class ServiceClient {
   constructor(private readonly options: ServiceClientOptions) {}
 
-  async request<T = unknown>(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<JsonResponse<T>> {
+  async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
     const url = new URL(path, this.options.baseUrl).toString();
     try {
       return (await exchange(url, {

@@ -51,7 +51,12 @@ export function confirmationMetrics(registry: Registry) {
  * The first confirmation, right after the caller's commit. Never throws: a failure leaves the row to the loop.
  * A 'perdue' answer is left to the loop too, so that marking, log and metric live in one place.
  */
-export async function confirmerApresEcriture(store: ConfirmationsStore, confirmer: Confirmer, reservationId: string, log: Logger): Promise<boolean> {
+export async function confirmerApresEcriture(
+  store: ConfirmationsStore,
+  confirmer: Confirmer,
+  reservationId: string,
+  log: Logger,
+): Promise<boolean> {
   try {
     if ((await confirmer(reservationId)) !== 'confirmee') return false;
     await store.marquerReservation(reservationId, 'confirmee');

@@ -159,7 +159,10 @@ export class ResilientClient<S extends string = string> {
     if (correlationId) headers['x-correlation-id'] = correlationId;
     let tentatives = 0;
     const breaker = this.breaker(service);
-    const policy = wrap(this.retries(breaker, () => tentatives > 0), breaker);
+    const policy = wrap(
+      this.retries(breaker, () => tentatives > 0),
+      breaker,
+    );
 
     const attempt = async ({ signal }: { signal: AbortSignal }): Promise<{ status: number; body: unknown }> => {
       const left = deadline - Date.now();
@@ -204,7 +207,13 @@ export class ResilientClient<S extends string = string> {
       return { kind: 'unavailable', ...this.failure(service, endpoint, error), tentatives };
     }
     if (classifyStatus(answer.status) === 'ok') return { kind: 'ok', status: answer.status, body: answer.body as T, tentatives };
-    return { kind: 'rejected', status: answer.status, body: answer.body, detail: o.wording.refused(answer.status, answer.body), tentatives };
+    return {
+      kind: 'rejected',
+      status: answer.status,
+      body: answer.body,
+      detail: o.wording.refused(answer.status, answer.body),
+      tentatives,
+    };
   }
 
   /** What an unavailable call reports; anything that is not an outage (a bug) is thrown on. */

@@ -44,9 +44,12 @@ export type RetentionConfig = Static<typeof RetentionConfig>;
 export function loadRetentionConfig(env: NodeJS.ProcessEnv = process.env): RetentionConfig {
   const c = loadConfig(RetentionConfig, env);
   const problems: string[] = [];
-  if (c.INBOX_RETENTION_MS < c.STREAM_RETENTION_MS) problems.push('INBOX_RETENTION_MS must be ≥ STREAM_RETENTION_MS (an entry still in its stream may be redelivered)');
-  if (c.INBOX_RETENTION_MS < c.DLQ_RETENTION_MS) problems.push('INBOX_RETENTION_MS must be ≥ DLQ_RETENTION_MS (a dead letter may be redriven)');
-  if (c.RESERVATION_RETENTION_MS < c.INBOX_RETENTION_MS) problems.push('RESERVATION_RETENTION_MS must be ≥ INBOX_RETENTION_MS (a tombstone must outlive a redelivered reservation request)');
+  if (c.INBOX_RETENTION_MS < c.STREAM_RETENTION_MS)
+    problems.push('INBOX_RETENTION_MS must be ≥ STREAM_RETENTION_MS (an entry still in its stream may be redelivered)');
+  if (c.INBOX_RETENTION_MS < c.DLQ_RETENTION_MS)
+    problems.push('INBOX_RETENTION_MS must be ≥ DLQ_RETENTION_MS (a dead letter may be redriven)');
+  if (c.RESERVATION_RETENTION_MS < c.INBOX_RETENTION_MS)
+    problems.push('RESERVATION_RETENTION_MS must be ≥ INBOX_RETENTION_MS (a tombstone must outlive a redelivered reservation request)');
   if (problems.length > 0) throw new ConfigError(problems);
   return c;
 }
@@ -67,15 +70,27 @@ export async function busPurgeJobs(pool: Pool, schema: string, c: RetentionConfi
   const present = new Set(rows.map((r) => r.tablename));
   const jobs: PurgeJob[] = [];
   if (present.has('outbox')) {
-    jobs.push({ table: `${schema}.outbox`, where: 'published_at IS NOT NULL AND published_at < now() - make_interval(secs => $1)', horizonMs: c.OUTBOX_RETENTION_MS });
+    jobs.push({
+      table: `${schema}.outbox`,
+      where: 'published_at IS NOT NULL AND published_at < now() - make_interval(secs => $1)',
+      horizonMs: c.OUTBOX_RETENTION_MS,
+    });
   }
-  if (present.has('inbox')) jobs.push({ table: `${schema}.inbox`, where: 'processed_at < now() - make_interval(secs => $1)', horizonMs: c.INBOX_RETENTION_MS });
+  if (present.has('inbox'))
+    jobs.push({ table: `${schema}.inbox`, where: 'processed_at < now() - make_interval(secs => $1)', horizonMs: c.INBOX_RETENTION_MS });
   return jobs;
 }
 
 function purgedCounter(registry: Registry): prom.Counter<'table'> {
-  return (registry.getSingleMetric('retention_rows_purged_total') as prom.Counter<'table'> | undefined) ??
-    new prom.Counter({ name: 'retention_rows_purged_total', help: 'Rows deleted by retention, by table', labelNames: ['table'], registers: [registry] });
+  return (
+    (registry.getSingleMetric('retention_rows_purged_total') as prom.Counter<'table'> | undefined) ??
+    new prom.Counter({
+      name: 'retention_rows_purged_total',
+      help: 'Rows deleted by retention, by table',
+      labelNames: ['table'],
+      registers: [registry],
+    })
+  );
 }
 
 /** Deletes at most `batch` rows of the job's table past its horizon; returns how many went. */
@@ -128,8 +143,15 @@ export function startRetention(o: RetentionOptions): BackgroundLoop {
 }
 
 function trimmedCounter(registry: Registry): prom.Counter<'topic'> {
-  return (registry.getSingleMetric('stream_entries_trimmed_total') as prom.Counter<'topic'> | undefined) ??
-    new prom.Counter({ name: 'stream_entries_trimmed_total', help: 'Stream entries removed by retention, by stream (dead-letter streams included)', labelNames: ['topic'], registers: [registry] });
+  return (
+    (registry.getSingleMetric('stream_entries_trimmed_total') as prom.Counter<'topic'> | undefined) ??
+    new prom.Counter({
+      name: 'stream_entries_trimmed_total',
+      help: 'Stream entries removed by retention, by stream (dead-letter streams included)',
+      labelNames: ['topic'],
+      registers: [registry],
+    })
+  );
 }
 
 /** `stream_entries_trimmed_total{topic}` at 0 for each stream, so dashboards show 0 rather than no data. */
@@ -144,7 +166,7 @@ export function streamTrimMetrics(registry: Registry, streams: readonly string[]
  * older than `maxAgeMs`, then the oldest beyond `maxEntries`, go. No group reads it, so nothing is unacknowledged.
  */
 export async function trimDeadLetters(redis: Redis, dlq: string, maxAgeMs: number, maxEntries: number, now = Date.now()): Promise<number> {
-  const byAge = (await redis.xtrim(dlq, 'MINID', `${Math.max(0, now - maxAgeMs)}-0`));
-  const byLength = (await redis.xtrim(dlq, 'MAXLEN', maxEntries));
+  const byAge = await redis.xtrim(dlq, 'MINID', `${Math.max(0, now - maxAgeMs)}-0`);
+  const byLength = await redis.xtrim(dlq, 'MAXLEN', maxEntries);
   return byAge + byLength;
 }

@@ -21,13 +21,7 @@ import { HttpError } from './errors.ts';
 import { unreachableDependency } from './transient.ts';
 import { useStrictValidation } from './validation.ts';
 
-export type App = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  Logger,
-  TypeBoxTypeProvider
->;
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger, TypeBoxTypeProvider>;
 
 export interface ReadinessCheck {
   name: string;
@@ -151,7 +145,10 @@ function answerErrors(app: App, dependencyPorts: ReadonlyMap<number, string> | u
       return reply
         .code(503)
         .header('retry-after', String(RETRY_AFTER_SECONDS))
-        .send({ error: DEPENDENCY_LABEL[down.dependency] ?? 'Dépendance indisponible', details: { dependency: down.dependency, cause: down.cause } });
+        .send({
+          error: DEPENDENCY_LABEL[down.dependency] ?? 'Dépendance indisponible',
+          details: { dependency: down.dependency, cause: down.cause },
+        });
     }
     req.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ error: 'Erreur interne du serveur', details: null });
@@ -177,25 +174,29 @@ async function openApi(app: App, options: ServerOptions): Promise<void> {
 function opsRoutes(app: App, options: ServerOptions): void {
   const health = async () => ({ status: 'healthy', service: options.service });
   app.get('/health', { schema: { tags: ['ops'], summary: 'Liveness' } }, health);
-  app.get('/ready', { schema: { tags: ['ops'], summary: 'Readiness: database and Redis answer; `missing` names those that do not' } }, async (_req, reply) => {
-    const checks: Record<string, string> = {};
-    const missing: string[] = [];
-    // Checked together: one frozen dependency must not push the others past the probe's own timeout.
-    await Promise.all(
-      (options.readiness ?? []).map(async ({ name, check }) => {
-        try {
-          await withTimeout(check(), 2_000);
-          checks[name] = 'ok';
-        } catch (error) {
-          missing.push(name);
-          checks[name] = (error as Error).message || 'unreachable';
-        }
-      }),
-    );
-    missing.sort();
-    const ready = missing.length === 0;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', service: options.service, missing, checks });
-  });
+  app.get(
+    '/ready',
+    { schema: { tags: ['ops'], summary: 'Readiness: database and Redis answer; `missing` names those that do not' } },
+    async (_req, reply) => {
+      const checks: Record<string, string> = {};
+      const missing: string[] = [];
+      // Checked together: one frozen dependency must not push the others past the probe's own timeout.
+      await Promise.all(
+        (options.readiness ?? []).map(async ({ name, check }) => {
+          try {
+            await withTimeout(check(), 2_000);
+            checks[name] = 'ok';
+          } catch (error) {
+            missing.push(name);
+            checks[name] = (error as Error).message || 'unreachable';
+          }
+        }),
+      );
+      missing.sort();
+      const ready = missing.length === 0;
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', service: options.service, missing, checks });
+    },
+  );
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
     reply.header('content-type', options.registry.contentType).send(await options.registry.metrics()),
   );

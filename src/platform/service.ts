@@ -139,7 +139,10 @@ const SHUTDOWN_DRAIN_MS = 5_000;
  * Closes the server, letting requests in flight finish for `drainMs`; then closes every connection still open (a
  * keep-alive connection a client still holds, a stalled request), so a stop always ends within the runtime's 8 s.
  */
-async function closeWithin(app: { close: () => Promise<unknown>; server: { closeAllConnections: () => void } }, drainMs: number): Promise<void> {
+async function closeWithin(
+  app: { close: () => Promise<unknown>; server: { closeAllConnections: () => void } },
+  drainMs: number,
+): Promise<void> {
   const force = setTimeout(() => app.server.closeAllConnections(), drainMs);
   try {
     await app.close();

@@ -80,7 +80,16 @@ const PG_DOWN_MESSAGE =
   /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable/;
 const REDIS_DOWN_MESSAGE = /^Connection is closed\.|Stream isn't writeable|Reached the max retries per request limit/;
 /** Socket-level failures only: timeouts and aborts may be our own deadline, not a dependency's absence. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 
 export function unreachableDependency(
   error: unknown,

@@ -3,7 +3,6 @@ import { Type, type Static } from 'typebox';
 import { UUID_PATTERN } from '../contracts/common.ts';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../platform/config.ts';
 
-
 export const SagaConfigSchema = Type.Object({
   PORT: PortVar(8009),
   HOST: HostVar(),

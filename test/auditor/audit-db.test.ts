@@ -59,7 +59,8 @@ describe('the auditor on a real database', { timeout: 180_000 }, () => {
   before(async () => {
     db = await createTestDatabase('auditor');
     pool = createPool(db.url, 4, 'test-auditor');
-    for (const [schema, dir, bus] of SCHEMAS) await prepareSchema(pool, schema, path.join(root, dir), undefined, bus ? busMigrations(schema) : []);
+    for (const [schema, dir, bus] of SCHEMAS)
+      await prepareSchema(pool, schema, path.join(root, dir), undefined, bus ? busMigrations(schema) : []);
     redisServer = await startTestRedis();
     redis = new Redis(redisServer.url, { lazyConnect: true });
     await redis.connect();
@@ -208,8 +209,15 @@ describe('the auditor on a real database', { timeout: 180_000 }, () => {
       await pool.query(b.breakIt);
       try {
         const v = violations(await audit());
-        assert.deepEqual(v.map((i) => i.name), [b.invariant], JSON.stringify(v, null, 2));
-        assert.ok(v[0]!.details.some((d) => b.offending.test(d)), `${b.offending} in ${JSON.stringify(v[0]!.details)}`);
+        assert.deepEqual(
+          v.map((i) => i.name),
+          [b.invariant],
+          JSON.stringify(v, null, 2),
+        );
+        assert.ok(
+          v[0]!.details.some((d) => b.offending.test(d)),
+          `${b.offending} in ${JSON.stringify(v[0]!.details)}`,
+        );
       } finally {
         await pool.query(b.repair);
       }
@@ -221,7 +229,10 @@ describe('the auditor on a real database', { timeout: 180_000 }, () => {
     const id = await redis.xadd(`${STREAM}.dlq`, '*', 'type', 'CheckoutInitiated', 'error', 'malformed');
     try {
       const v = violations(await audit());
-      assert.deepEqual(v.map((i) => i.name), ['dead-letters']);
+      assert.deepEqual(
+        v.map((i) => i.name),
+        ['dead-letters'],
+      );
       assert.match(v[0]!.details[0]!, new RegExp(`${STREAM.replace(/\./g, '\\.')}\\.dlq: 1 dead letter\\(s\\) \\(${id}\\)`));
     } finally {
       await redis.del(`${STREAM}.dlq`);
@@ -238,7 +249,10 @@ describe('the auditor on a real database', { timeout: 180_000 }, () => {
         const found = violations(await audit(strict));
         return found.length > 0 ? found : undefined;
       });
-      assert.deepEqual(v.map((i) => i.name), ['pending-entries']);
+      assert.deepEqual(
+        v.map((i) => i.name),
+        ['pending-entries'],
+      );
       assert.match(v[0]!.details[0]!, new RegExp(`test-group: entry ${id} pending at dead-consumer`));
     } finally {
       await redis.del(STREAM);
@@ -247,8 +261,11 @@ describe('the auditor on a real database', { timeout: 180_000 }, () => {
 
   const cli = (env: NodeJS.ProcessEnv) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', path.join(root, 'src/auditor/cli.ts')], { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', path.join(root, 'src/auditor/cli.ts')],
+        { cwd: root, env: { ...process.env, ...env }, timeout: 60_000 },
+        (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
       );
     });
 
@@ -279,7 +296,13 @@ describe('the auditor on a real database', { timeout: 180_000 }, () => {
   });
 
   test('the process: /audit serves the last report, the gauges count the offending ids', async () => {
-    const config = loadConfig(AuditorConfig, { PORT: '0', DATABASE_URL: db.url, REDIS_URL: redisServer.url, LOG_LEVEL: 'silent', AUDIT_INTERVAL_MS: '100' });
+    const config = loadConfig(AuditorConfig, {
+      PORT: '0',
+      DATABASE_URL: db.url,
+      REDIS_URL: redisServer.url,
+      LOG_LEVEL: 'silent',
+      AUDIT_INTERVAL_MS: '100',
+    });
     const running: Running & { app: { server: { address: () => unknown } } } = await startHttpService(auditorService(config));
     const base = `http://127.0.0.1:${(running.app.server.address() as { port: number }).port}`;
     try {
@@ -294,7 +317,9 @@ describe('the auditor on a real database', { timeout: 180_000 }, () => {
       await pool.query(`UPDATE event_store.orders_by_client SET total_orders = 3`);
       try {
         await waitFor('the projection gauge to count the violation', async () =>
-          /auditor_invariant_violations\{invariant="projection",service="auditor"\} 1\b/.test(await (await fetch(`${base}/metrics`)).text()),
+          /auditor_invariant_violations\{invariant="projection",service="auditor"\} 1\b/.test(
+            await (await fetch(`${base}/metrics`)).text(),
+          ),
         );
         const report = (await (await fetch(`${base}/audit`)).json()) as AuditReport;
         assert.equal(report.ok, false);

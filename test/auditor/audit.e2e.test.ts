@@ -24,16 +24,27 @@ let api: ReturnType<typeof client>;
 /** `npm run audit -- --json` against this system: its DATA_DIR (npm start's PGlite) or its DATABASE_URL. */
 const audit = () =>
   new Promise<{ code: number; report?: AuditReport; stdout: string; stderr: string }>((resolve) => {
-    const env = { ...process.env, ...AUDIT_ENV, DATA_DIR: system.dataDir, REDIS_URL: system.redisUrl, DATABASE_URL: system.databaseUrl ?? '' };
-    execFile(process.execPath, ['--import', 'tsx', 'src/auditor/cli.ts', '--json'], { cwd: root, env, timeout: 60_000 }, (error, stdout, stderr) => {
-      let report: AuditReport | undefined;
-      try {
-        report = JSON.parse(stdout) as AuditReport;
-      } catch {
-        report = undefined;
-      }
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, report, stdout, stderr });
-    });
+    const env = {
+      ...process.env,
+      ...AUDIT_ENV,
+      DATA_DIR: system.dataDir,
+      REDIS_URL: system.redisUrl,
+      DATABASE_URL: system.databaseUrl ?? '',
+    };
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/auditor/cli.ts', '--json'],
+      { cwd: root, env, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        let report: AuditReport | undefined;
+        try {
+          report = JSON.parse(stdout) as AuditReport;
+        } catch {
+          report = undefined;
+        }
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, report, stdout, stderr });
+      },
+    );
   });
 
 describe('the auditor after real checkouts of both styles', { timeout: 420_000 }, () => {
@@ -69,7 +80,11 @@ describe('the auditor after real checkouts of both styles', { timeout: 420_000 }
       assert.equal(state.status, 'failed');
       assert.equal(state.reason, 'OrderCreationFailed');
       checkouts.push(choreo.body.checkout_id);
-      const saga = await api.call('POST', SAGA, { client_id: CLIENT, magasin_id: SEED.magasins.central, lignes: [{ produit_id: SEED.produits.souris, quantite: 3 }] });
+      const saga = await api.call('POST', SAGA, {
+        client_id: CLIENT,
+        magasin_id: SEED.magasins.central,
+        lignes: [{ produit_id: SEED.produits.souris, quantite: 3 }],
+      });
       assert.equal(saga.status, 503, JSON.stringify(saga.body));
       assert.ok(saga.body.saga_id);
       checkouts.push(saga.body.saga_id);
@@ -103,14 +118,27 @@ describe('the auditor after real checkouts of both styles', { timeout: 420_000 }
     assert.ok(checked.projection! >= 3, JSON.stringify(clean.invariants));
 
     // The continuous process agrees, and its gauges say 0 for every invariant.
-    const report = await waitFor('the auditor process clean', async () => {
-      const res = await fetch(`${system.url('auditor')}/audit`);
-      const body = res.status === 200 ? ((await res.json()) as AuditReport) : undefined;
-      return body?.ok ? body : undefined;
-    }, 60_000, 500);
+    const report = await waitFor(
+      'the auditor process clean',
+      async () => {
+        const res = await fetch(`${system.url('auditor')}/audit`);
+        const body = res.status === 200 ? ((await res.json()) as AuditReport) : undefined;
+        return body?.ok ? body : undefined;
+      },
+      60_000,
+      500,
+    );
     assert.equal(report.violations, 0);
     const metrics = await (await fetch(`${system.url('auditor')}/metrics`)).text();
-    for (const name of ['stock-conservation', 'checkout-outcome', 'saga-deadline', 'outbox-drained', 'pending-entries', 'dead-letters', 'projection']) {
+    for (const name of [
+      'stock-conservation',
+      'checkout-outcome',
+      'saga-deadline',
+      'outbox-drained',
+      'pending-entries',
+      'dead-letters',
+      'projection',
+    ]) {
       assert.match(metrics, new RegExp(`auditor_invariant_violations\\{invariant="${name}",service="auditor"\\} 0`), name);
     }
   });

@@ -5,7 +5,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileTimeout } from '../support/file-timeout.ts';
-import { auditSnapshot, foldArchive, INVARIANTS, MAX_DETAILS, checkOutbox, type AuditSettings, type InvariantName, type Snapshot } from '../../src/auditor/domain/invariants.ts';
+import {
+  auditSnapshot,
+  foldArchive,
+  INVARIANTS,
+  MAX_DETAILS,
+  checkOutbox,
+  type AuditSettings,
+  type InvariantName,
+  type Snapshot,
+} from '../../src/auditor/domain/invariants.ts';
 import { formatReport, runAudit } from '../../src/auditor/application/audit.ts';
 
 fileTimeout(30_000);
@@ -28,7 +37,11 @@ const settings: AuditSettings = { outboxMaxAgeMs: 30_000, pendingMaxIdleMs: 60_0
  * M1: 20 at the seed + 10 received − 1 held by a store sale not yet confirmed = 29.
  */
 function consistent(): Snapshot {
-  const archived = (type: string, payload: Record<string, unknown>) => ({ type, payload: { checkout_id: CHOREO, client_id: CLIENT, ...payload }, agoMs: 60_000 });
+  const archived = (type: string, payload: Record<string, unknown>) => ({
+    type,
+    payload: { checkout_id: CHOREO, client_id: CLIENT, ...payload },
+    agoMs: 60_000,
+  });
   return {
     stock: {
       rows: [
@@ -52,7 +65,12 @@ function consistent(): Snapshot {
         { reservation_id: CHOREO_FAILED, magasin_id: null, statut: 'liberee', lignes: [{ produit_id: P1, quantite: 3 }] },
         // The orchestrated failure never got its reservation: a tombstone.
         { reservation_id: SAGA_FAILED, magasin_id: null, statut: 'liberee', lignes: [] },
-        { reservation_id: 'eeeeeeee-0000-4000-8000-000000000002', magasin_id: M1, statut: 'reservee', lignes: [{ produit_id: P1, quantite: 1 }] },
+        {
+          reservation_id: 'eeeeeeee-0000-4000-8000-000000000002',
+          magasin_id: M1,
+          statut: 'reservee',
+          lignes: [{ produit_id: P1, quantite: 1 }],
+        },
       ],
     },
     checkouts: [
@@ -60,7 +78,14 @@ function consistent(): Snapshot {
       { style: 'choreo', id: CHOREO_FAILED, outcome: 'failed', commande_id: null, endedAgoMs: 60_000, overdueMs: 40_000 },
       { style: 'orchestre', id: SAGA, outcome: 'succeeded', commande_id: ORDER2, endedAgoMs: 60_000, overdueMs: 40_000 },
       { style: 'orchestre', id: SAGA_FAILED, outcome: 'failed', commande_id: null, endedAgoMs: 60_000, overdueMs: 40_000 },
-      { style: 'orchestre', id: 'bbbbbbbb-0000-4000-8000-000000000003', outcome: 'running', commande_id: null, endedAgoMs: null, overdueMs: -5_000 },
+      {
+        style: 'orchestre',
+        id: 'bbbbbbbb-0000-4000-8000-000000000003',
+        outcome: 'running',
+        commande_id: null,
+        endedAgoMs: null,
+        overdueMs: -5_000,
+      },
     ],
     commandes: [
       { commande_id: ORDER1, reference_externe: CHOREO, statut: 'creee' },
@@ -88,10 +113,16 @@ const violated = (s: Snapshot) => auditSnapshot(s, settings).filter((r) => r.sta
 
 test('a consistent snapshot holds every invariant, in order', () => {
   const results = auditSnapshot(consistent(), settings);
-  assert.deepEqual(results.map((r) => r.name), [...INVARIANTS]);
+  assert.deepEqual(
+    results.map((r) => r.name),
+    [...INVARIANTS],
+  );
   assert.deepEqual(violated(consistent()), []);
   // What each judged: 2 stock rows, 4 ended checkouts (the running one has no outcome yet), 5 sagas, 1 projected checkout.
-  assert.deepEqual(results.map((r) => r.checked), [2, 4, 5, 1, 1, 1, 1]);
+  assert.deepEqual(
+    results.map((r) => r.checked),
+    [2, 4, 5, 1, 1, 1, 1],
+  );
 });
 
 const cases: { name: string; invariant: InvariantName; offending: RegExp; breakIt: (s: Snapshot) => void }[] = [
@@ -145,7 +176,12 @@ const cases: { name: string; invariant: InvariantName; offending: RegExp; breakI
     invariant: 'stock-conservation',
     offending: /magasin 33333333-3333-3333-3333-333333333332: reservations or transfers touch it but no StockAjuste/,
     breakIt: (s) => {
-      s.stock.reservations.push({ reservation_id: 'eeeeeeee-0000-4000-8000-000000000001', magasin_id: '33333333-3333-3333-3333-333333333332', statut: 'confirmee', lignes: [{ produit_id: P1, quantite: 1 }] });
+      s.stock.reservations.push({
+        reservation_id: 'eeeeeeee-0000-4000-8000-000000000001',
+        magasin_id: '33333333-3333-3333-3333-333333333332',
+        statut: 'confirmee',
+        lignes: [{ produit_id: P1, quantite: 1 }],
+      });
     },
   },
   {
@@ -238,7 +274,11 @@ const cases: { name: string; invariant: InvariantName; offending: RegExp; breakI
     invariant: 'projection',
     offending: /checkout aaaaaaaa-0000-4000-8000-000000000009: archived \(initiated\) but absent/,
     breakIt: (s) => {
-      s.projection.archive.push({ type: 'CheckoutInitiated', payload: { checkout_id: 'aaaaaaaa-0000-4000-8000-000000000009', client_id: CLIENT }, agoMs: 20_000 });
+      s.projection.archive.push({
+        type: 'CheckoutInitiated',
+        payload: { checkout_id: 'aaaaaaaa-0000-4000-8000-000000000009', client_id: CLIENT },
+        agoMs: 20_000,
+      });
     },
   },
   {
@@ -246,7 +286,13 @@ const cases: { name: string; invariant: InvariantName; offending: RegExp; breakI
     invariant: 'projection',
     offending: /checkout aaaaaaaa-0000-4000-8000-000000000008: in the projection but no archived event/,
     breakIt: (s) => {
-      s.projection.orders.push({ checkout_id: 'aaaaaaaa-0000-4000-8000-000000000008', client_id: CLIENT, commande_id: null, status: 'initiated', amount: null });
+      s.projection.orders.push({
+        checkout_id: 'aaaaaaaa-0000-4000-8000-000000000008',
+        client_id: CLIENT,
+        commande_id: null,
+        status: 'initiated',
+        amount: null,
+      });
     },
   },
   {
@@ -265,8 +311,15 @@ describe('each invariant can fail: one break, one violation naming the offending
       const s = consistent();
       c.breakIt(s);
       const v = violated(s);
-      assert.deepEqual(v.map((r) => r.name), [c.invariant], JSON.stringify(v, null, 2));
-      assert.ok(v[0]!.details.some((d) => c.offending.test(d)), `${c.offending} in ${JSON.stringify(v[0]!.details)}`);
+      assert.deepEqual(
+        v.map((r) => r.name),
+        [c.invariant],
+        JSON.stringify(v, null, 2),
+      );
+      assert.ok(
+        v[0]!.details.some((d) => c.offending.test(d)),
+        `${c.offending} in ${JSON.stringify(v[0]!.details)}`,
+      );
       assert.equal(v[0]!.offending, v[0]!.details.length);
     });
   }
@@ -280,14 +333,21 @@ describe('what settles is not judged early', () => {
     s.stock.rows[0]!.quantite = 89;
     s.stock.ledger.splice(6, 1);
     s.checkouts[4]!.overdueMs = 9_000;
-    s.projection.archive.push({ type: 'CheckoutInitiated', payload: { checkout_id: 'aaaaaaaa-0000-4000-8000-000000000009', client_id: CLIENT }, agoMs: 1_000 });
+    s.projection.archive.push({
+      type: 'CheckoutInitiated',
+      payload: { checkout_id: 'aaaaaaaa-0000-4000-8000-000000000009', client_id: CLIENT },
+      agoMs: 1_000,
+    });
     assert.deepEqual(violated(s), []);
   });
 
   test('dead letters up to the allowed depth are tolerated', () => {
     const s = consistent();
     s.deadLetters[0] = { stream: 'ecommerce.checkout.events', depth: 2, ids: ['5-0', '6-0'] };
-    assert.deepEqual(auditSnapshot(s, { ...settings, deadLetterMax: 2 }).filter((r) => r.status === 'violation'), []);
+    assert.deepEqual(
+      auditSnapshot(s, { ...settings, deadLetterMax: 2 }).filter((r) => r.status === 'violation'),
+      [],
+    );
   });
 });
 
@@ -304,7 +364,11 @@ test('the fold: first terminal event wins, OrderCreated gives the order id, othe
     { type: 'CheckoutInitiated', payload: { checkout_id: CHOREO, client_id: CLIENT, panier: { total: 10 } }, agoMs: 3 },
     { type: 'CheckoutFailed', payload: { checkout_id: CHOREO, client_id: CLIENT }, agoMs: 2 },
     { type: 'CheckoutSucceeded', payload: { checkout_id: CHOREO, client_id: CLIENT, commande_id: ORDER1 }, agoMs: 1 },
-    { type: 'OrderCreated', payload: { checkout_id: CHOREO, client_id: '22222222-2222-2222-2222-222222222222', commande_id: ORDER2 }, agoMs: 1 },
+    {
+      type: 'OrderCreated',
+      payload: { checkout_id: CHOREO, client_id: '22222222-2222-2222-2222-222222222222', commande_id: ORDER2 },
+      agoMs: 1,
+    },
   ]);
   assert.deepEqual(f.get(CHOREO), { client_id: CLIENT, status: 'failed', commande_id: null, amount: 10, lastAgoMs: 1 });
 });
@@ -312,13 +376,20 @@ test('the fold: first terminal event wins, OrderCreated gives the order id, othe
 test('the use case reports every invariant, and the table says OK or FAILED', async () => {
   const snapshot = consistent();
   const { pending, deadLetters, ...database } = snapshot;
-  const report = await runAudit({ database: { read: async () => database }, bus: { read: async () => ({ pending, deadLetters }) } }, settings, () => new Date('2026-01-01T00:00:00Z'));
+  const report = await runAudit(
+    { database: { read: async () => database }, bus: { read: async () => ({ pending, deadLetters }) } },
+    settings,
+    () => new Date('2026-01-01T00:00:00Z'),
+  );
   assert.equal(report.ok, true);
   assert.equal(report.at, '2026-01-01T00:00:00.000Z');
   assert.match(formatReport(report), /stock-conservation\s+ok\s+2\s+-/);
   assert.match(formatReport(report), /audit OK at 2026-01-01T00:00:00.000Z \(0 ms\)/);
   snapshot.deadLetters[0] = { stream: 'x', depth: 3, ids: ['1-0'] };
-  const failed = await runAudit({ database: { read: async () => database }, bus: { read: async () => ({ pending, deadLetters: snapshot.deadLetters }) } }, settings);
+  const failed = await runAudit(
+    { database: { read: async () => database }, bus: { read: async () => ({ pending, deadLetters: snapshot.deadLetters }) } },
+    settings,
+  );
   assert.equal(failed.ok, false);
   assert.match(formatReport(failed), /dead-letters\s+violation\s+1\s+x\.dlq: 3 dead letter/);
   assert.match(formatReport(failed), /audit FAILED: 1 invariant\(s\) violated at .* \(\d+ ms\)/);

@@ -66,7 +66,12 @@ describe('seed', () => {
     assert.equal(produits.length, 5);
     for (const [id, nom, categorie, prix, description] of attendus) {
       assert.deepEqual(
-        { nom: parId.get(id)?.nom, categorie: parId.get(id)?.categorie, prix: parId.get(id)?.prix, description: parId.get(id)?.description },
+        {
+          nom: parId.get(id)?.nom,
+          categorie: parId.get(id)?.categorie,
+          prix: parId.get(id)?.prix,
+          description: parId.get(id)?.description,
+        },
         { nom, categorie, prix, description },
       );
     }
@@ -112,7 +117,15 @@ describe('search', () => {
   test('fields of a search result', async () => {
     const [p] = await rechercher('?nom=chocolat');
     assert.deepEqual(Object.keys(p!).sort(), [
-      'actif', 'categorie', 'date_creation', 'date_modification', 'description', 'id', 'nom', 'prix', 'sku',
+      'actif',
+      'categorie',
+      'date_creation',
+      'date_modification',
+      'description',
+      'id',
+      'nom',
+      'prix',
+      'sku',
     ]);
     assert.match(p!.date_creation, ISO);
     assert.match(p!.date_modification, ISO);
@@ -120,10 +133,19 @@ describe('search', () => {
   });
 
   test('by name: case-insensitive substring of the name or of the description', async () => {
-    assert.deepEqual((await rechercher('?nom=SOURIS')).map((p) => p.id), [SEED.produits.souris]);
+    assert.deepEqual(
+      (await rechercher('?nom=SOURIS')).map((p) => p.id),
+      [SEED.produits.souris],
+    );
     // "sans fil" is only in descriptions: the mouse and the earphones.
-    assert.deepEqual((await rechercher('?nom=sans%20fil')).map((p) => p.id), [SEED.produits.souris, SEED.produits.ecouteurs]);
-    assert.deepEqual((await rechercher(`?nom=${encodeURIComponent('écouteurs')}`)).map((p) => p.id), [SEED.produits.ecouteurs]);
+    assert.deepEqual(
+      (await rechercher('?nom=sans%20fil')).map((p) => p.id),
+      [SEED.produits.souris, SEED.produits.ecouteurs],
+    );
+    assert.deepEqual(
+      (await rechercher(`?nom=${encodeURIComponent('écouteurs')}`)).map((p) => p.id),
+      [SEED.produits.ecouteurs],
+    );
     assert.deepEqual(await rechercher('?nom=introuvable'), []);
   });
 
@@ -134,26 +156,44 @@ describe('search', () => {
   });
 
   test('by category name, case-insensitively', async () => {
-    assert.deepEqual((await rechercher('?categorie=Boissons')).map((p) => p.id), [SEED.produits.cafe]);
-    assert.deepEqual((await rechercher('?categorie=confiserie')).map((p) => p.id), [SEED.produits.chocolat]);
+    assert.deepEqual(
+      (await rechercher('?categorie=Boissons')).map((p) => p.id),
+      [SEED.produits.cafe],
+    );
+    assert.deepEqual(
+      (await rechercher('?categorie=confiserie')).map((p) => p.id),
+      [SEED.produits.chocolat],
+    );
     assert.deepEqual(await rechercher('?categorie=Jardin'), []);
   });
 
   test('by price range, bounds included; empty parameters count as absent', async () => {
-    assert.deepEqual((await rechercher('?prix_min=15.99&prix_max=45.99')).map((p) => p.prix), [15.99, 25.5, 45.99]);
-    assert.deepEqual((await rechercher('?prix_min=50')).map((p) => p.prix), [89.99]);
+    assert.deepEqual(
+      (await rechercher('?prix_min=15.99&prix_max=45.99')).map((p) => p.prix),
+      [15.99, 25.5, 45.99],
+    );
+    assert.deepEqual(
+      (await rechercher('?prix_min=50')).map((p) => p.prix),
+      [89.99],
+    );
     assert.equal((await rechercher('?prix_min=&prix_max=&categorie_id=&nom=')).length, 5);
   });
 
   test('combined criteria', async () => {
     const produits = await rechercher(`?categorie_id=${INFORMATIQUE}&prix_max=50&nom=sans`);
-    assert.deepEqual(produits.map((p) => p.id), [SEED.produits.souris, SEED.produits.ecouteurs]);
+    assert.deepEqual(
+      produits.map((p) => p.id),
+      [SEED.produits.souris, SEED.produits.ecouteurs],
+    );
   });
 
   test('GET on ajouter/ searches too (one view for both paths in the reference)', async () => {
     const res = await t.app.inject({ method: 'GET', url: `${BASE}/ajouter/?nom=caf` });
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.json().data.produits.map((p: ProduitJson) => p.id), [SEED.produits.cafe]);
+    assert.deepEqual(
+      res.json().data.produits.map((p: ProduitJson) => p.id),
+      [SEED.produits.cafe],
+    );
   });
 
   test('invalid criteria are a 400 "Critères de recherche invalides"', async () => {
@@ -189,14 +229,24 @@ describe('add', () => {
     });
 
     const trouves = await rechercher(`?categorie_id=${MEUBLES}`);
-    assert.deepEqual(trouves.map((p) => [p.id, p.categorie]), [[id, 'Meubles']]);
-    assert.deepEqual((await rechercher('?nom=bureau')).map((p) => p.id), [id]);
+    assert.deepEqual(
+      trouves.map((p) => [p.id, p.categorie]),
+      [[id, 'Meubles']],
+    );
+    assert.deepEqual(
+      (await rechercher('?nom=bureau')).map((p) => p.id),
+      [id],
+    );
     const detail = await t.app.inject({ method: 'GET', url: `${BASE}/produits/${id}/` });
     assert.equal(detail.json().categorie, 'Meubles');
   });
 
   test('POST on rechercher/ adds too; description and sku are optional; the price is rounded to cents', async () => {
-    const res = await t.app.inject({ method: 'POST', url: `${BASE}/rechercher/`, payload: { nom: 'Tisane', categorie: 'Boissons', prix: 4.005 } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `${BASE}/rechercher/`,
+      payload: { nom: 'Tisane', categorie: 'Boissons', prix: 4.005 },
+    });
     assert.equal(res.statusCode, 201, res.body);
     assert.equal(res.json().data.description, null);
     assert.equal(res.json().data.sku, null);
@@ -256,7 +306,15 @@ describe('product by id', () => {
     const body = res.json();
     assert.ok(Value.Check(ProduitDetail, body), res.body);
     assert.deepEqual(
-      { id: body.id, nom: body.nom, prix: body.prix, description: body.description, categorie: body.categorie, sku: body.sku, actif: body.actif },
+      {
+        id: body.id,
+        nom: body.nom,
+        prix: body.prix,
+        description: body.description,
+        categorie: body.categorie,
+        sku: body.sku,
+        actif: body.actif,
+      },
       {
         id: SEED.produits.clavier,
         nom: 'Clavier mécanique',
@@ -311,7 +369,10 @@ describe('update', () => {
     assert.ok(body.date_modification > p.date_modification);
     // Inactive now: hidden from the default search, shown with actifs_seulement=false, still readable by id.
     assert.deepEqual(await rechercher('?nom=t-shirt'), []);
-    assert.deepEqual((await rechercher('?nom=t-shirt&actifs_seulement=False')).map((x) => x.id), [p.id]);
+    assert.deepEqual(
+      (await rechercher('?nom=t-shirt&actifs_seulement=False')).map((x) => x.id),
+      [p.id],
+    );
     assert.equal((await t.app.inject({ method: 'GET', url: `${BASE}/produits/${p.id}/` })).json().actif, false);
   });
 
@@ -327,7 +388,11 @@ describe('update', () => {
     const vide = await t.app.inject({ method: 'PATCH', url: `${BASE}/produits/${p.id}/`, payload: {} });
     assert.equal(vide.statusCode, 200);
     assert.equal(vide.json().prix, 59);
-    const clear = await t.app.inject({ method: 'PATCH', url: `${BASE}/produits/${p.id}/`, payload: { description: null, categorie: 'Meubles' } });
+    const clear = await t.app.inject({
+      method: 'PATCH',
+      url: `${BASE}/produits/${p.id}/`,
+      payload: { description: null, categorie: 'Meubles' },
+    });
     assert.deepEqual([clear.json().description, clear.json().categorie], [null, 'Meubles']);
   });
 
@@ -343,7 +408,11 @@ describe('update', () => {
       payload: { nom: 'Chemise', categorie: 'Vêtements', prix: 30, sku: 'sou0001' },
     });
     assert.equal(sku.statusCode, 409);
-    const meme = await t.app.inject({ method: 'PUT', url: `${BASE}/produits/${p.id}/`, payload: { nom: 'Chemise', categorie: 'Vêtements', prix: 31 } });
+    const meme = await t.app.inject({
+      method: 'PUT',
+      url: `${BASE}/produits/${p.id}/`,
+      payload: { nom: 'Chemise', categorie: 'Vêtements', prix: 31 },
+    });
     assert.equal(meme.statusCode, 200, meme.body);
     assert.equal((await t.app.inject({ method: 'GET', url: `${BASE}/produits/${p.id}/` })).json().prix, 31);
   });
@@ -373,7 +442,12 @@ describe('OpenAPI', () => {
     const res = await t.app.inject({ method: 'GET', url: '/swagger.json' });
     assert.equal(res.statusCode, 200);
     const paths = Object.keys(res.json().paths);
-    for (const p of ['/api/ddd/catalogue/health/', '/api/ddd/catalogue/rechercher/', '/api/ddd/catalogue/ajouter/', '/api/ddd/catalogue/produits/{produit_id}/']) {
+    for (const p of [
+      '/api/ddd/catalogue/health/',
+      '/api/ddd/catalogue/rechercher/',
+      '/api/ddd/catalogue/ajouter/',
+      '/api/ddd/catalogue/produits/{produit_id}/',
+    ]) {
       assert.ok(paths.includes(p), p);
     }
   });

@@ -64,7 +64,14 @@ const CAS: Cas[] = [
     json(`${m} ${u}: unknown field`, m, u, { ...valide, stock: 5 }),
     json(`${m} ${u}: prototype pollution key`, m, u, JSON.parse('{"nom":"Table","categorie":"Meubles","prix":10,"__proto__":{"x":1}}')),
   ]),
-  raw('body over the size limit', 'POST', `${BASE}/ajouter/`, JSON.stringify({ ...valide, description: 'x'.repeat(300_000) }), 'application/json', 413),
+  raw(
+    'body over the size limit',
+    'POST',
+    `${BASE}/ajouter/`,
+    JSON.stringify({ ...valide, description: 'x'.repeat(300_000) }),
+    'application/json',
+    413,
+  ),
 
   // Wrong types (no silent conversion of JSON bodies).
   json('nom is a number', 'POST', `${BASE}/ajouter/`, { ...valide, nom: 12345 }),
@@ -114,12 +121,20 @@ const CAS: Cas[] = [
   json('sku of 21 characters', 'PATCH', PRODUIT, { sku: 'A'.repeat(21) }),
 
   // Malformed UUIDs in the path.
-  ...['not-a-uuid', '123', '550e8400-e29b-41d4-a716-44665544000', '550e8400-e29b-41d4-a716-4466554400011', 'urn:uuid:550e8400-e29b-41d4-a716-446655440001', '550e8400e29b41d4a716446655440001', "1'%20OR%20'1'='1", '%00']
-    .flatMap((id): Cas[] => [
-      json(`GET produit ${id}`, 'GET', `${BASE}/produits/${id}/`, undefined),
-      json(`PATCH produit ${id}`, 'PATCH', `${BASE}/produits/${id}/`, { prix: 5 }),
-      json(`PUT produit ${id}`, 'PUT', `${BASE}/produits/${id}/`, valide),
-    ]),
+  ...[
+    'not-a-uuid',
+    '123',
+    '550e8400-e29b-41d4-a716-44665544000',
+    '550e8400-e29b-41d4-a716-4466554400011',
+    'urn:uuid:550e8400-e29b-41d4-a716-446655440001',
+    '550e8400e29b41d4a716446655440001',
+    "1'%20OR%20'1'='1",
+    '%00',
+  ].flatMap((id): Cas[] => [
+    json(`GET produit ${id}`, 'GET', `${BASE}/produits/${id}/`, undefined),
+    json(`PATCH produit ${id}`, 'PATCH', `${BASE}/produits/${id}/`, { prix: 5 }),
+    json(`PUT produit ${id}`, 'PUT', `${BASE}/produits/${id}/`, valide),
+  ]),
 
   // Search criteria.
   ...[
@@ -190,6 +205,9 @@ describe('bad input never reaches the data', () => {
     const res = await t.app.inject({ method: 'GET', url: PRODUIT });
     assert.equal(res.statusCode, 200);
     const p = res.json();
-    assert.deepEqual([p.nom, p.prix, p.categorie, p.sku, p.actif, p.date_modification], ['Clavier mécanique', 89.99, 'Informatique', null, true, p.date_creation]);
+    assert.deepEqual(
+      [p.nom, p.prix, p.categorie, p.sku, p.actif, p.date_modification],
+      ['Clavier mécanique', 89.99, 'Informatique', null, true, p.date_creation],
+    );
   });
 });

@@ -188,10 +188,7 @@ describe('search', () => {
     assert.deepEqual(critereRecherche({ categorie: 'boissons' }).categories, ['Boissons']);
     assert.deepEqual(critereRecherche({ categorie: 'Jardin' }).categories, []);
     assert.deepEqual(critereRecherche({ categorieId: '550e8400-e29b-41d4-a716-446655440001' }).categories, []);
-    assert.deepEqual(
-      critereRecherche({ categorieId: '446954a0-17b7-5e75-90a8-579d0a46aac0', categorie: 'Boissons' }).categories,
-      [],
-    );
+    assert.deepEqual(critereRecherche({ categorieId: '446954a0-17b7-5e75-90a8-579d0a46aac0', categorie: 'Boissons' }).categories, []);
     assert.equal(critereRecherche({ nom: '  ' }).terme, undefined);
   });
 

@@ -68,27 +68,40 @@ describe('catalogue events', () => {
     assert.equal(e!.correlation_id, id);
     assert.equal(e!.causation_id, null);
     const payload = e!.payload as Record<string, unknown>;
-    assert.deepEqual({ ...payload, emitted_at: undefined }, {
-      emitted_at: undefined,
-      produit_id: id,
-      nom: 'Lampe de bureau',
-      categorie: 'Informatique',
-      prix: 39.9,
-      actif: true,
-    });
+    assert.deepEqual(
+      { ...payload, emitted_at: undefined },
+      {
+        emitted_at: undefined,
+        produit_id: id,
+        nom: 'Lampe de bureau',
+        categorie: 'Informatique',
+        prix: 39.9,
+        actif: true,
+      },
+    );
     assert.ok(Math.abs((payload.emitted_at as number) - Date.now() / 1000) < 60);
     assert.equal(outbox.wakes, 1);
   });
 
   test('PUT and PATCH each write one ProduitModifie with the state after the change', async () => {
     const id = SEED.produits.souris;
-    const put = await app.inject({ method: 'PUT', url: `${BASE}/produits/${id}/`, payload: { nom: 'Souris laser', categorie: 'Informatique', prix: 30 } });
+    const put = await app.inject({
+      method: 'PUT',
+      url: `${BASE}/produits/${id}/`,
+      payload: { nom: 'Souris laser', categorie: 'Informatique', prix: 30 },
+    });
     assert.equal(put.statusCode, 200, put.body);
     const patch = await app.inject({ method: 'PATCH', url: `${BASE}/produits/${id}/`, payload: { actif: false } });
     assert.equal(patch.statusCode, 200, patch.body);
     const events = await eventsSince(pool, 'catalogue', STREAMS.catalogue, mark);
     assert.deepEqual(
-      events.map((e) => [e.type, e.correlation_id, (e.payload as { nom: string }).nom, (e.payload as { prix: number }).prix, (e.payload as { actif: boolean }).actif]),
+      events.map((e) => [
+        e.type,
+        e.correlation_id,
+        (e.payload as { nom: string }).nom,
+        (e.payload as { prix: number }).prix,
+        (e.payload as { actif: boolean }).actif,
+      ]),
       [
         ['ProduitModifie', id, 'Souris laser', 30, true],
         ['ProduitModifie', id, 'Souris laser', 30, false],
@@ -107,9 +120,16 @@ describe('catalogue events', () => {
       await ajouter({ nom: 'x' }),
       await app.inject({ method: 'PATCH', url: `${BASE}/produits/${SEED.produits.cafe}/`, payload: { nom: 'Clavier mécanique' } }),
       await app.inject({ method: 'PATCH', url: `${BASE}/produits/${SEED.produits.cafe}/`, payload: { prix: 0 } }),
-      await app.inject({ method: 'PUT', url: `${BASE}/produits/00000000-0000-4000-8000-000000000000/`, payload: { nom: 'Fantôme', categorie: 'Informatique', prix: 1 } }),
+      await app.inject({
+        method: 'PUT',
+        url: `${BASE}/produits/00000000-0000-4000-8000-000000000000/`,
+        payload: { nom: 'Fantôme', categorie: 'Informatique', prix: 1 },
+      }),
     ];
-    assert.deepEqual(cases.map((r) => r.statusCode), [409, 409, 400, 400, 400, 409, 400, 404]);
+    assert.deepEqual(
+      cases.map((r) => r.statusCode),
+      [409, 409, 400, 400, 400, 409, 400, 404],
+    );
     assert.deepEqual(await eventsSince(pool, 'catalogue', STREAMS.catalogue, mark), []);
     assert.equal(await countProduits(pool), avant);
     assert.equal(outbox.wakes, 0);
@@ -131,11 +151,16 @@ describe('catalogue events', () => {
   });
 
   test('20 concurrent adds of one name: one product, one event', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, () => ajouter({ nom: 'Tapis de souris', categorie: 'Informatique', prix: 9.5 })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => ajouter({ nom: 'Tapis de souris', categorie: 'Informatique', prix: 9.5 })),
+    );
     assert.equal(results.filter((r) => r.statusCode === 201).length, 1);
     assert.equal(results.filter((r) => r.statusCode === 409).length, 19);
     const events = await eventsSince(pool, 'catalogue', STREAMS.catalogue, mark);
-    assert.deepEqual(events.map((e) => e.type), ['ProduitAjoute']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['ProduitAjoute'],
+    );
     assert.equal(outbox.wakes, 1);
   });
 });
@@ -147,10 +172,17 @@ describe('without a platform outbox (ctx.outbox unset)', () => {
       const config = loadConfig(CatalogueConfigSchema, { DATABASE_URL: db.url, PORT: '0' });
       const bare = await buildHttpApp(catalogueService(config), testContext(db.pool));
       try {
-        const res = await bare.inject({ method: 'POST', url: `${BASE}/ajouter/`, payload: { nom: 'Thé vert', categorie: 'Boissons', prix: 4.2 } });
+        const res = await bare.inject({
+          method: 'POST',
+          url: `${BASE}/ajouter/`,
+          payload: { nom: 'Thé vert', categorie: 'Boissons', prix: 4.2 },
+        });
         assert.equal(res.statusCode, 201, res.body);
         const events = await eventsSince(db.pool, 'catalogue', STREAMS.catalogue, 0);
-        assert.deepEqual(events.map((e) => [e.type, e.correlation_id]), [['ProduitAjoute', res.json().data.id]]);
+        assert.deepEqual(
+          events.map((e) => [e.type, e.correlation_id]),
+          [['ProduitAjoute', res.json().data.id]],
+        );
       } finally {
         await bare.close();
       }

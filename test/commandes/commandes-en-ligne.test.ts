@@ -44,7 +44,9 @@ describe('commandes: online orders (saga participant)', () => {
     const repeat = await creer({ reference_externe: ref, client_id: SEED.clients.jean, magasin_id: SEED.magasins.central, lignes });
     assert.equal(repeat.statusCode, 201);
     assert.deepEqual(repeat.json(), order);
-    const { rows } = await t.db.pool.query('SELECT count(*)::int AS n FROM commandes.commandes_en_ligne WHERE reference_externe = $1', [ref]);
+    const { rows } = await t.db.pool.query('SELECT count(*)::int AS n FROM commandes.commandes_en_ligne WHERE reference_externe = $1', [
+      ref,
+    ]);
     assert.equal(rows[0].n, 1);
     assert.equal(t.inventaire.calls.length, calls, 'no stock call');
 
@@ -58,7 +60,12 @@ describe('commandes: online orders (saga participant)', () => {
     assert.equal(ok.statusCode, 201);
     assert.equal(ok.json().magasin_id, null);
     const before = await t.count('commandes_en_ligne');
-    const bad = await creer({ reference_externe: `mauvais-${randomUUID()}`, client_id: SEED.clients.marie, magasin_id: randomUUID(), lignes });
+    const bad = await creer({
+      reference_externe: `mauvais-${randomUUID()}`,
+      client_id: SEED.clients.marie,
+      magasin_id: randomUUID(),
+      lignes,
+    });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error, /^Magasin invalide/);
     assert.equal(await t.count('commandes_en_ligne'), before);
@@ -95,7 +102,10 @@ describe('commandes: online orders (saga participant)', () => {
     const again = await annuler(ref);
     assert.equal(again.statusCode, 200);
     assert.equal(again.json().commande_id, null);
-    const { rows } = await t.db.pool.query('SELECT client_id, total, lignes, statut FROM commandes.commandes_en_ligne WHERE reference_externe = $1', [ref]);
+    const { rows } = await t.db.pool.query(
+      'SELECT client_id, total, lignes, statut FROM commandes.commandes_en_ligne WHERE reference_externe = $1',
+      [ref],
+    );
     assert.deepEqual(rows, [{ client_id: null, total: null, lignes: [], statut: 'annulee' }]);
 
     const late = await creer({ reference_externe: ref, client_id: SEED.clients.jean, lignes });
@@ -112,11 +122,18 @@ describe('commandes: online orders (saga participant)', () => {
 
   test('concurrent repeats of one reference create exactly one row and all answer the same order', async () => {
     const ref = `concurrent-${randomUUID()}`;
-    const results = await Promise.all(Array.from({ length: 12 }, () => creer({ reference_externe: ref, client_id: SEED.clients.pierre, lignes })));
-    assert.ok(results.every((r) => r.statusCode === 201), results.map((r) => r.statusCode).join(','));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => creer({ reference_externe: ref, client_id: SEED.clients.pierre, lignes })),
+    );
+    assert.ok(
+      results.every((r) => r.statusCode === 201),
+      results.map((r) => r.statusCode).join(','),
+    );
     const ids = new Set(results.map((r) => r.json().commande_id));
     assert.equal(ids.size, 1);
-    const { rows } = await t.db.pool.query('SELECT count(*)::int AS n FROM commandes.commandes_en_ligne WHERE reference_externe = $1', [ref]);
+    const { rows } = await t.db.pool.query('SELECT count(*)::int AS n FROM commandes.commandes_en_ligne WHERE reference_externe = $1', [
+      ref,
+    ]);
     assert.equal(rows[0].n, 1);
   });
 

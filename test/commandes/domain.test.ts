@@ -1,7 +1,14 @@
 /** Pure rules of the commandes context. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { arrondirMontant, nouvelleLigne, normaliserMotif, RegleVenteError, totalLignes, verifierAnnulable } from '../../src/commandes/domain/vente.ts';
+import {
+  arrondirMontant,
+  nouvelleLigne,
+  normaliserMotif,
+  RegleVenteError,
+  totalLignes,
+  verifierAnnulable,
+} from '../../src/commandes/domain/vente.ts';
 import { debutFenetre, produitsVendus, resumerStock, tendances, chiffreAffaires } from '../../src/commandes/domain/indicateurs.ts';
 import { totalCommande } from '../../src/commandes/domain/commande-en-ligne.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
@@ -10,9 +17,21 @@ fileTimeout(120_000);
 
 test('money is rounded to cents without float drift', () => {
   assert.equal(totalLignes([{ quantite: 3, prix_unitaire: 19.99 }]), 59.97);
-  assert.equal(totalLignes([{ quantite: 3, prix_unitaire: 0.1 }, { quantite: 1, prix_unitaire: 0.2 }]), 0.5);
+  assert.equal(
+    totalLignes([
+      { quantite: 3, prix_unitaire: 0.1 },
+      { quantite: 1, prix_unitaire: 0.2 },
+    ]),
+    0.5,
+  );
   assert.equal(arrondirMontant(1.005), 1.01);
-  assert.equal(totalCommande([{ produit_id: 'x', quantite: 3, prix_unitaire: 19.99 }, { produit_id: 'y', quantite: 1, prix_unitaire: 25.5 }]), 85.47);
+  assert.equal(
+    totalCommande([
+      { produit_id: 'x', quantite: 3, prix_unitaire: 19.99 },
+      { produit_id: 'y', quantite: 1, prix_unitaire: 25.5 },
+    ]),
+    85.47,
+  );
   assert.equal(chiffreAffaires([0.1, 0.2]), 0.3);
 });
 
@@ -32,11 +51,18 @@ test('only an active sale can be cancelled; a blank reason gets the default', ()
 });
 
 test('stock summary: rupture is 0, surstock is above 10, unknown stock is zeros', () => {
-  assert.deepEqual(resumerStock([{ produit_id: 'a', quantite: 0 }, { produit_id: 'b', quantite: 10 }, { produit_id: 'c', quantite: 11 }]), {
-    ruptures: 1,
-    surstock: 1,
-    produits_en_stock: 2,
-  });
+  assert.deepEqual(
+    resumerStock([
+      { produit_id: 'a', quantite: 0 },
+      { produit_id: 'b', quantite: 10 },
+      { produit_id: 'c', quantite: 11 },
+    ]),
+    {
+      ruptures: 1,
+      surstock: 1,
+      produits_en_stock: 2,
+    },
+  );
   assert.deepEqual(resumerStock(null), { ruptures: 0, surstock: 0, produits_en_stock: 0 });
 });
 

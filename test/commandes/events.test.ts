@@ -140,7 +140,10 @@ describe('store sales', () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => annuler(id, { motif: 'doublon' })));
     assert.equal(results.filter((r) => r.statusCode === 200).length, 1);
     assert.equal(results.filter((r) => r.statusCode === 400).length, 19);
-    assert.deepEqual((await since()).map((e) => e.type), ['VenteEnregistree', 'VenteAnnulee']);
+    assert.deepEqual(
+      (await since()).map((e) => e.type),
+      ['VenteEnregistree', 'VenteAnnulee'],
+    );
   });
 
   test('10 parallel sales: ten VenteEnregistree, one per sale', async () => {
@@ -159,7 +162,11 @@ describe('online orders', () => {
   test('create and cancel publish nothing (the saga workers announce them)', async () => {
     const ref = `checkout-${randomUUID()}`;
     const lignes = [{ produit_id: clavier, quantite: 1, prix_unitaire: 89.99 }];
-    const created = await app.inject({ method: 'POST', url: '/api/v1/commandes-en-ligne/', payload: { reference_externe: ref, client_id: client, lignes } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/v1/commandes-en-ligne/',
+      payload: { reference_externe: ref, client_id: client, lignes },
+    });
     assert.equal(created.statusCode, 201, created.body);
     assert.equal((await app.inject({ method: 'POST', url: `/api/v1/commandes-en-ligne/${ref}/annuler/` })).statusCode, 200);
     assert.deepEqual(await since(), []);

@@ -53,7 +53,14 @@ export class FakeInventaire implements InventaireClient {
     for (const l of lignes) {
       const have = this.stock.get(`${magasin_id}:${l.produit_id}`) ?? 0;
       if (have < l.quantite) {
-        return { ok: false, kind: 'stock_insuffisant', produit_id: l.produit_id, disponible: have, demande: l.quantite, message: 'Stock insuffisant' };
+        return {
+          ok: false,
+          kind: 'stock_insuffisant',
+          produit_id: l.produit_id,
+          disponible: have,
+          demande: l.quantite,
+          message: 'Stock insuffisant',
+        };
       }
     }
     for (const l of lignes) {

@@ -25,19 +25,30 @@ describe('commandes http clients', () => {
       if (req.params.id === SEED.produits.cafe) return reply.code(502).send('<html>bad gateway</html>');
       return reply.code(404).send({ success: false, error: 'Produit non trouvé' });
     });
-    peer.post<{ Body: { reservation_id: string; lignes: { produit_id: string; quantite: number }[] } }>('/api/ddd/inventaire/reservations/', async (req, reply) => {
-      seen.at(-1)!.body = req.body;
-      const l = req.body.lignes[0]!;
-      if (l.quantite > 20) return reply.code(409).send({ error: 'Stock insuffisant', details: { produit_id: l.produit_id, disponible: 20, demande: l.quantite } });
-      if (l.quantite === 13) return reply.code(400).send({ error: 'Magasin inconnu', details: null });
-      return reply.code(201).send({ reservation_id: req.body.reservation_id, magasin_id: null, lignes: req.body.lignes, statut: 'reservee' });
-    });
+    peer.post<{ Body: { reservation_id: string; lignes: { produit_id: string; quantite: number }[] } }>(
+      '/api/ddd/inventaire/reservations/',
+      async (req, reply) => {
+        seen.at(-1)!.body = req.body;
+        const l = req.body.lignes[0]!;
+        if (l.quantite > 20)
+          return reply
+            .code(409)
+            .send({ error: 'Stock insuffisant', details: { produit_id: l.produit_id, disponible: 20, demande: l.quantite } });
+        if (l.quantite === 13) return reply.code(400).send({ error: 'Magasin inconnu', details: null });
+        return reply
+          .code(201)
+          .send({ reservation_id: req.body.reservation_id, magasin_id: null, lignes: req.body.lignes, statut: 'reservee' });
+      },
+    );
     peer.post<{ Params: { id: string } }>('/api/ddd/inventaire/reservations/:id/liberer/', async (req, reply) => {
       if (req.params.id === 'inconnue') return reply.code(404).send({ error: 'Réservation inconnue', details: null });
       if (req.params.id === 'panne') return reply.code(500).send({ error: 'boom', details: null });
       return { reservation_id: req.params.id, statut: 'liberee' };
     });
-    peer.get('/api/ddd/inventaire/stocks-locaux/:m/', async () => ({ magasin_id: SEED.magasins.central, stocks: [{ produit_id: SEED.produits.clavier, quantite: 20, niveau: 'Moyen', nom_produit: 'x' }] }));
+    peer.get('/api/ddd/inventaire/stocks-locaux/:m/', async () => ({
+      magasin_id: SEED.magasins.central,
+      stocks: [{ produit_id: SEED.produits.clavier, quantite: 20, niveau: 'Moyen', nom_produit: 'x' }],
+    }));
     url = await peer.listen({ port: 0, host: '127.0.0.1' });
   });
   after(async () => {
@@ -46,10 +57,18 @@ describe('commandes http clients', () => {
 
   test('catalogue: 200 → product, 404 → null, other → unavailable, down → unavailable', async () => {
     const c = new HttpCatalogueClient(url);
-    assert.deepEqual(await c.produit(SEED.produits.clavier), { id: SEED.produits.clavier, nom: 'Clavier mécanique', prix: 89.99, actif: true });
+    assert.deepEqual(await c.produit(SEED.produits.clavier), {
+      id: SEED.produits.clavier,
+      nom: 'Clavier mécanique',
+      prix: 89.99,
+      actif: true,
+    });
     assert.equal(await c.produit(SEED.produits.souris), null);
     await assert.rejects(c.produit(SEED.produits.cafe), PeerUnavailableError);
-    await assert.rejects(new HttpCatalogueClient(`http://127.0.0.1:${await freePort()}`).produit(SEED.produits.clavier), PeerUnavailableError);
+    await assert.rejects(
+      new HttpCatalogueClient(`http://127.0.0.1:${await freePort()}`).produit(SEED.produits.clavier),
+      PeerUnavailableError,
+    );
   });
 
   test('inventaire reserve: body sent as the contract says; 409 → shortage; 400 → refused', async () => {
@@ -59,10 +78,22 @@ describe('commandes http clients', () => {
     assert.deepEqual(seen.at(-1), {
       method: 'POST',
       url: '/api/ddd/inventaire/reservations/',
-      body: { reservation_id: id, magasin_id: SEED.magasins.central, lignes: [{ produit_id: SEED.produits.clavier, quantite: 2 }], a_confirmer: true },
+      body: {
+        reservation_id: id,
+        magasin_id: SEED.magasins.central,
+        lignes: [{ produit_id: SEED.produits.clavier, quantite: 2 }],
+        a_confirmer: true,
+      },
     });
     const short = await i.reserver(id, SEED.magasins.central, [{ produit_id: SEED.produits.clavier, quantite: 25 }]);
-    assert.deepEqual(short, { ok: false, kind: 'stock_insuffisant', produit_id: SEED.produits.clavier, disponible: 20, demande: 25, message: 'Stock insuffisant' });
+    assert.deepEqual(short, {
+      ok: false,
+      kind: 'stock_insuffisant',
+      produit_id: SEED.produits.clavier,
+      disponible: 20,
+      demande: 25,
+      message: 'Stock insuffisant',
+    });
     const refused = await i.reserver(id, SEED.magasins.central, [{ produit_id: SEED.produits.clavier, quantite: 13 }]);
     assert.equal(refused.ok, false);
     assert.equal(!refused.ok && refused.kind, 'refusee');
@@ -78,6 +109,8 @@ describe('commandes http clients', () => {
   });
 
   test('inventaire local stocks', async () => {
-    assert.deepEqual(await new HttpInventaireClient(url).stocksLocaux(SEED.magasins.central), [{ produit_id: SEED.produits.clavier, quantite: 20 }]);
+    assert.deepEqual(await new HttpInventaireClient(url).stocksLocaux(SEED.magasins.central), [
+      { produit_id: SEED.produits.clavier, quantite: 20 },
+    ]);
   });
 });

@@ -61,7 +61,9 @@ describe('commandes: store sales', () => {
     assert.equal(vente.magasin, 'Magasin Central');
     assert.equal(vente.total, 269.97);
     assert.equal(vente.client_id, client);
-    assert.deepEqual(vente.lignes, [{ produit_id: clavier, produit_nom: 'Clavier mécanique', quantite: 3, prix_unitaire: 89.99, sous_total: 269.97 }]);
+    assert.deepEqual(vente.lignes, [
+      { produit_id: clavier, produit_nom: 'Clavier mécanique', quantite: 3, prix_unitaire: 89.99, sous_total: 269.97 },
+    ]);
     const r = t.inventaire.reservations.get(vente.id);
     assert.ok(r, 'reservation made with the sale id');
     assert.equal(r.magasin_id, central);
@@ -183,7 +185,9 @@ describe('commandes: store sales', () => {
     const created = await enregistrer({ magasin_id: nord, produit_id: souris, quantite: 2, client_id: client });
     const id = created.json().vente.id as string;
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => t.app.inject({ method: 'PATCH', url: `/api/v1/ventes-ddd/${id}/annuler/`, payload: { motif: 'double clic' } })),
+      Array.from({ length: 5 }, () =>
+        t.app.inject({ method: 'PATCH', url: `/api/v1/ventes-ddd/${id}/annuler/`, payload: { motif: 'double clic' } }),
+      ),
     );
     assert.equal(results.filter((r) => r.statusCode === 200).length, 1);
     assert.ok(results.every((r) => r.statusCode === 200 || r.statusCode === 400));
@@ -198,7 +202,11 @@ describe('commandes: KPIs and consolidated report', () => {
     t.inventaire.stock.set(`${central}:${cafe}`, 0); // a stock-out
     t.inventaire.stock.set(`${central}:${souris}`, 50); // overstock
     const sell = (magasin_id: string, produit_id: string, quantite: number) =>
-      t.app.inject({ method: 'POST', url: '/api/v1/ventes-ddd/enregistrer/', payload: { magasin_id, produit_id, quantite, client_id: client } });
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/ventes-ddd/enregistrer/',
+        payload: { magasin_id, produit_id, quantite, client_id: client },
+      });
     await sell(central, clavier, 2); // 179.98
     await sell(central, souris, 4); // 102
     const old = await sell(central, souris, 1);

@@ -50,7 +50,10 @@ describe('the console in a running system', { timeout: 180_000 }, () => {
     assert.match(search.headers.get('content-type') ?? '', /application\/json/);
     assert.ok(!text.includes(system.apiKey), 'the key is never echoed');
     const body = JSON.parse(text) as { data?: { produits?: { nom: string }[] } };
-    assert.ok(body.data?.produits?.some((p) => /clavier/i.test(p.nom)), text);
+    assert.ok(
+      body.data?.produits?.some((p) => /clavier/i.test(p.nom)),
+      text,
+    );
 
     // Directly on the console's own port too.
     assert.equal((await fetch(`${system.console}/console-api/session`, { headers: { cookie } })).status, 200);

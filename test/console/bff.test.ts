@@ -31,16 +31,22 @@ const ORIGIN = 'http://console.test';
 const HOST = 'console.test';
 
 const gatewayRoutes = (): FakeRoute[] => [
-    {
-      method: 'GET',
-      match: /^\/api\/catalogue\/health$/,
-      answer: (call) => (call.headers['x-api-key'] === KEY ? { status: 200, body: { status: 'healthy' } } : { status: 401, body: { message: 'Invalid authentication credentials' } }),
-    },
-    {
-      method: '*',
-      match: /^\/api\//,
-      answer: (call) => (call.headers['x-api-key'] === KEY ? { status: 200, body: { ok: true, path: call.path } } : { status: 401, body: { message: 'Unauthorized' } }),
-    },
+  {
+    method: 'GET',
+    match: /^\/api\/catalogue\/health$/,
+    answer: (call) =>
+      call.headers['x-api-key'] === KEY
+        ? { status: 200, body: { status: 'healthy' } }
+        : { status: 401, body: { message: 'Invalid authentication credentials' } },
+  },
+  {
+    method: '*',
+    match: /^\/api\//,
+    answer: (call) =>
+      call.headers['x-api-key'] === KEY
+        ? { status: 200, body: { ok: true, path: call.path } }
+        : { status: 401, body: { message: 'Unauthorized' } },
+  },
 ];
 
 let gateway: FakeGateway;
@@ -82,7 +88,12 @@ async function build(env: Record<string, string> = {}, store?: MemorySessionStor
 const json = (res: LightMyRequestResponse) => res.json<{ error: string; details: unknown }>();
 
 async function signIn(app: App, key = KEY, headers: Record<string, string> = { origin: ORIGIN }) {
-  return app.inject({ method: 'POST', url: '/console-api/session', headers: { host: HOST, 'content-type': 'application/json', ...headers }, payload: JSON.stringify({ api_key: key }) });
+  return app.inject({
+    method: 'POST',
+    url: '/console-api/session',
+    headers: { host: HOST, 'content-type': 'application/json', ...headers },
+    payload: JSON.stringify({ api_key: key }),
+  });
 }
 
 function cookieOf(res: LightMyRequestResponse): string {
@@ -98,7 +109,11 @@ describe('console BFF', { timeout: 60_000 }, () => {
     assert.equal(res.statusCode, 204, res.body);
     const set = String(res.headers['set-cookie']);
     assert.match(set, /^console_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/$/);
-    assert.equal(gateway.callsTo('GET', /^\/api\/catalogue\/health$/)[0]?.headers['x-api-key'], KEY, 'the key was checked against the gateway');
+    assert.equal(
+      gateway.callsTo('GET', /^\/api\/catalogue\/health$/)[0]?.headers['x-api-key'],
+      KEY,
+      'the key was checked against the gateway',
+    );
     const state = await app.inject({ method: 'GET', url: '/console-api/session', headers: { cookie: cookieOf(res) } });
     assert.deepEqual([state.statusCode, state.json()], [200, { connecte: true }]);
     const none = await app.inject({ method: 'GET', url: '/console-api/session' });
@@ -113,10 +128,20 @@ describe('console BFF', { timeout: 60_000 }, () => {
     const res = await signIn(app, 'pas-la-bonne-cle');
     assert.deepEqual([res.statusCode, json(res).error], [401, 'CLE_INVALIDE']);
     assert.equal(res.headers['set-cookie'], undefined);
-    const bad = await app.inject({ method: 'POST', url: '/console-api/session', headers: { host: HOST, origin: ORIGIN, 'content-type': 'application/json' }, payload: `{"api_key": "${KEY}` });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/console-api/session',
+      headers: { host: HOST, origin: ORIGIN, 'content-type': 'application/json' },
+      payload: `{"api_key": "${KEY}`,
+    });
     assert.deepEqual([bad.statusCode, json(bad).error], [400, 'REQUETE_INVALIDE']);
     assert.ok(!bad.body.includes(KEY), bad.body);
-    const missing = await app.inject({ method: 'POST', url: '/console-api/session', headers: { host: HOST, origin: ORIGIN, 'content-type': 'application/json' }, payload: '{"cle": 1}' });
+    const missing = await app.inject({
+      method: 'POST',
+      url: '/console-api/session',
+      headers: { host: HOST, origin: ORIGIN, 'content-type': 'application/json' },
+      payload: '{"cle": 1}',
+    });
     assert.equal(missing.statusCode, 400);
     assert.equal(gateway.callsTo('GET', /health/).length, 1, 'only the wrong key reached the gateway');
     await app.close();
@@ -147,7 +172,11 @@ describe('console BFF', { timeout: 60_000 }, () => {
     assert.equal((await get()).statusCode, 401);
     const other = cookieOf(await signIn(app));
     now.t += 61_000;
-    assert.equal((await app.inject({ method: 'GET', url: '/console-api/session', headers: { cookie: other } })).statusCode, 401, 'idle too long');
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/console-api/session', headers: { cookie: other } })).statusCode,
+      401,
+      'idle too long',
+    );
     await app.close();
   });
 
@@ -155,8 +184,19 @@ describe('console BFF', { timeout: 60_000 }, () => {
     const { app } = await build();
     const cookie = cookieOf(await signIn(app));
     const post = (headers: Record<string, string>) =>
-      app.inject({ method: 'POST', url: '/console-api/gw/api/commandes/x', headers: { host: HOST, cookie, 'content-type': 'application/json', ...headers }, payload: '{}' });
-    const refused: Record<string, string>[] = [{}, { origin: 'http://evil.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site', origin: ORIGIN }, { 'sec-fetch-site': 'same-site' }];
+      app.inject({
+        method: 'POST',
+        url: '/console-api/gw/api/commandes/x',
+        headers: { host: HOST, cookie, 'content-type': 'application/json', ...headers },
+        payload: '{}',
+      });
+    const refused: Record<string, string>[] = [
+      {},
+      { origin: 'http://evil.example' },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'cross-site', origin: ORIGIN },
+      { 'sec-fetch-site': 'same-site' },
+    ];
     for (const headers of refused) {
       const res = await post(headers);
       assert.deepEqual([res.statusCode, json(res).error], [403, 'CSRF'], JSON.stringify(headers));
@@ -165,7 +205,11 @@ describe('console BFF', { timeout: 60_000 }, () => {
     assert.equal((await post({ origin: ORIGIN })).statusCode, 200);
     assert.equal((await post({ 'sec-fetch-site': 'same-origin' })).statusCode, 200);
     // Behind the gateway: the browser's origin is the gateway's host and port, forwarded.
-    assert.equal((await post({ host: 'console:8010', 'x-forwarded-host': 'localhost', 'x-forwarded-port': '8080', origin: 'http://localhost:8080' })).statusCode, 200);
+    assert.equal(
+      (await post({ host: 'console:8010', 'x-forwarded-host': 'localhost', 'x-forwarded-port': '8080', origin: 'http://localhost:8080' }))
+        .statusCode,
+      200,
+    );
     // Sign-in and sign-out are state changes too.
     assert.equal((await signIn(app, KEY, { origin: 'http://evil.example' })).statusCode, 403);
     assert.equal((await app.inject({ method: 'DELETE', url: '/console-api/session', headers: { host: HOST, cookie } })).statusCode, 403);
@@ -181,10 +225,23 @@ describe('console BFF', { timeout: 60_000 }, () => {
     responses.push(res);
     const cookie = cookieOf(res);
     responses.push(await app.inject({ method: 'GET', url: '/console-api/session', headers: { cookie } }));
-    responses.push(await app.inject({ method: 'GET', url: '/console-api/gw/api/catalogue/x?y=1', headers: { cookie, 'x-correlation-id': 'corr-1' } }));
-    responses.push(await app.inject({ method: 'POST', url: '/console-api/gw/api/commandes/x', headers: { host: HOST, origin: ORIGIN, cookie, 'content-type': 'application/json', 'idempotency-key': 'idem-1' }, payload: '{"a":1}' }));
+    responses.push(
+      await app.inject({ method: 'GET', url: '/console-api/gw/api/catalogue/x?y=1', headers: { cookie, 'x-correlation-id': 'corr-1' } }),
+    );
+    responses.push(
+      await app.inject({
+        method: 'POST',
+        url: '/console-api/gw/api/commandes/x',
+        headers: { host: HOST, origin: ORIGIN, cookie, 'content-type': 'application/json', 'idempotency-key': 'idem-1' },
+        payload: '{"a":1}',
+      }),
+    );
     responses.push(await signIn(app, `${KEY}-faux`));
-    gateway.on('*', /^\/api\/revoque/, () => ({ status: 401, body: { message: 'Invalid authentication credentials' }, headers: KEY_AUTH_CHALLENGE }));
+    gateway.on('*', /^\/api\/revoque/, () => ({
+      status: 401,
+      body: { message: 'Invalid authentication credentials' },
+      headers: KEY_AUTH_CHALLENGE,
+    }));
     responses.push(await app.inject({ method: 'GET', url: '/console-api/gw/api/revoque', headers: { cookie } }));
     for (const r of responses) {
       assert.ok(!r.body.includes(KEY), `body ${r.body}`);
@@ -218,14 +275,22 @@ describe('console BFF', { timeout: 60_000 }, () => {
     const call = await app.inject({ method: 'GET', url: '/console-api/gw/api/catalogue/x', headers: { cookie } });
     assert.deepEqual([call.statusCode, json(call).error], [503, 'PASSERELLE_INDISPONIBLE']);
     assert.ok(Number(call.headers['retry-after']) > 0);
-    assert.equal((await app.inject({ method: 'GET', url: '/console-api/session', headers: { cookie } })).statusCode, 200, 'an outage keeps the session');
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/console-api/session', headers: { cookie } })).statusCode,
+      200,
+      'an outage keeps the session',
+    );
     await app.close();
   });
 
   test('the gateway refusing the key ends the session: 401 SESSION_EXPIREE, then NON_CONNECTE', async () => {
     const { app } = await build();
     const cookie = cookieOf(await signIn(app));
-    gateway.on('*', /^\/api\//, () => ({ status: 401, body: { message: 'Invalid authentication credentials' }, headers: KEY_AUTH_CHALLENGE }));
+    gateway.on('*', /^\/api\//, () => ({
+      status: 401,
+      body: { message: 'Invalid authentication credentials' },
+      headers: KEY_AUTH_CHALLENGE,
+    }));
     const res = await app.inject({ method: 'GET', url: '/console-api/gw/api/catalogue/x', headers: { cookie } });
     assert.deepEqual([res.statusCode, json(res).error], [401, 'SESSION_EXPIREE']);
     assert.equal((await app.inject({ method: 'GET', url: '/console-api/session', headers: { cookie } })).statusCode, 401);
@@ -240,7 +305,11 @@ describe('console BFF', { timeout: 60_000 }, () => {
       body: { error: 'Clé API manquante ou invalide', details: { header: 'X-API-Key' } },
       headers: { 'www-authenticate': 'ApiKey header="X-API-Key"' },
     }));
-    const res = await app.inject({ method: 'POST', url: '/console-api/gw/api/event-store/admin/x', headers: { host: HOST, origin: ORIGIN, cookie } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/console-api/gw/api/event-store/admin/x',
+      headers: { host: HOST, origin: ORIGIN, cookie },
+    });
     assert.deepEqual([res.statusCode, json(res).error], [401, 'Clé API manquante ou invalide']);
     assert.equal((await app.inject({ method: 'GET', url: '/console-api/session', headers: { cookie } })).statusCode, 200);
     await app.close();
@@ -253,13 +322,22 @@ describe('console BFF', { timeout: 60_000 }, () => {
     gateway.on('POST', /^\/api\/inventaire\/reserver/, () => ({ status: 409, body: business }));
     gateway.on('GET', /^\/api\/inconnu/, () => ({ status: 404, body: { error: 'Produit introuvable', details: null } }));
     gateway.on('GET', /^\/api\/limite/, () => ({ status: 429, body: { message: 'API rate limit exceeded' } }));
-    const res = await app.inject({ method: 'POST', url: '/console-api/gw/api/inventaire/reserver', headers: { host: HOST, origin: ORIGIN, cookie, 'content-type': 'application/json' }, payload: '{"quantite":5}' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/console-api/gw/api/inventaire/reserver',
+      headers: { host: HOST, origin: ORIGIN, cookie, 'content-type': 'application/json' },
+      payload: '{"quantite":5}',
+    });
     assert.equal(res.statusCode, 409);
     assert.deepEqual(res.json(), business);
     assert.match(String(res.headers['content-type']), /application\/json/);
     assert.equal((await app.inject({ method: 'GET', url: '/console-api/gw/api/inconnu', headers: { cookie } })).statusCode, 404);
     assert.equal((await app.inject({ method: 'GET', url: '/console-api/gw/api/limite', headers: { cookie } })).statusCode, 429);
-    assert.equal((await app.inject({ method: 'GET', url: '/console-api/session', headers: { cookie } })).statusCode, 200, 'a business error keeps the session');
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/console-api/session', headers: { cookie } })).statusCode,
+      200,
+      'a business error keeps the session',
+    );
     await app.close();
   });
 
@@ -322,16 +400,30 @@ describe('console BFF', { timeout: 60_000 }, () => {
   });
 
   test('system page and Prometheus need a session; Prometheus absent → 503 PROMETHEUS_INDISPONIBLE with Retry-After', async () => {
-    const { app } = await build({ CONSOLE_PROCESSES: JSON.stringify([{ name: 'passerelle', url: gateway.url, health: '/api/catalogue/health', ready: '/absent' }]) });
+    const { app } = await build({
+      CONSOLE_PROCESSES: JSON.stringify([{ name: 'passerelle', url: gateway.url, health: '/api/catalogue/health', ready: '/absent' }]),
+    });
     assert.equal((await app.inject({ method: 'GET', url: '/console-api/system' })).statusCode, 401);
     const cookie = cookieOf(await signIn(app));
     const sys = await app.inject({ method: 'GET', url: '/console-api/system', headers: { cookie } });
     assert.equal(sys.statusCode, 200, sys.body);
-    const body = sys.json<{ processes: { name: string; sante: string; pret: boolean }[]; groupes: unknown[]; outbox: unknown[]; prometheus: { disponible: boolean } }>();
+    const body = sys.json<{
+      processes: { name: string; sante: string; pret: boolean }[];
+      groupes: unknown[];
+      outbox: unknown[];
+      prometheus: { disponible: boolean };
+    }>();
     // The fake gateway refuses the keyless probe of /api/catalogue/health (401) and has no /absent: both ko.
-    assert.deepEqual(body.processes.map((p) => [p.name, p.sante, p.pret]), [['passerelle', 'ko', false]]);
+    assert.deepEqual(
+      body.processes.map((p) => [p.name, p.sante, p.pret]),
+      [['passerelle', 'ko', false]],
+    );
     assert.deepEqual(body.prometheus, { disponible: false });
-    const prom = await app.inject({ method: 'GET', url: '/console-api/prometheus/query_range?query=up&start=1&end=2&step=1', headers: { cookie } });
+    const prom = await app.inject({
+      method: 'GET',
+      url: '/console-api/prometheus/query_range?query=up&start=1&end=2&step=1',
+      headers: { cookie },
+    });
     assert.deepEqual([prom.statusCode, json(prom).error], [503, 'PROMETHEUS_INDISPONIBLE']);
     assert.ok(Number(prom.headers['retry-after']) > 0);
     const bad = await app.inject({ method: 'GET', url: '/console-api/prometheus/query_range?query=up', headers: { cookie } });
@@ -359,9 +451,17 @@ describe('console BFF', { timeout: 60_000 }, () => {
       const port = (app.server.address() as AddressInfo).port;
       const first = await new Promise<{ type: string | undefined; chunk: string; res: http.IncomingMessage }>((resolve, reject) => {
         http
-          .get({ host: '127.0.0.1', port, path: '/console-api/gw/api/event-store/replay/checkout/c1/sse', headers: { cookie, accept: 'text/event-stream' } }, (res) => {
-            res.once('data', (d: Buffer) => resolve({ type: res.headers['content-type'], chunk: d.toString(), res }));
-          })
+          .get(
+            {
+              host: '127.0.0.1',
+              port,
+              path: '/console-api/gw/api/event-store/replay/checkout/c1/sse',
+              headers: { cookie, accept: 'text/event-stream' },
+            },
+            (res) => {
+              res.once('data', (d: Buffer) => resolve({ type: res.headers['content-type'], chunk: d.toString(), res }));
+            },
+          )
           .on('error', reject);
       });
       assert.match(first.type ?? '', /^text\/event-stream/);
@@ -376,7 +476,11 @@ describe('console BFF', { timeout: 60_000 }, () => {
       assert.match(await rest, /CheckoutSucceeded/);
       // A browser leaving the page closes its feed: the console closes its own upstream call too (no leak).
       const second = await new Promise<http.IncomingMessage>((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port, path: '/console-api/gw/api/event-store/replay/checkout/c2/sse', headers: { cookie } }, (res) => res.once('data', () => resolve(res))).on('error', reject);
+        http
+          .get({ host: '127.0.0.1', port, path: '/console-api/gw/api/event-store/replay/checkout/c2/sse', headers: { cookie } }, (res) =>
+            res.once('data', () => resolve(res)),
+          )
+          .on('error', reject);
       });
       const upstreamClosed = new Promise<void>((resolve) => upstream!.once('close', () => resolve()));
       second.destroy();
@@ -388,4 +492,3 @@ describe('console BFF', { timeout: 60_000 }, () => {
     }
   });
 });
-

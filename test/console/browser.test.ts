@@ -66,7 +66,8 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
     page.setDefaultTimeout(T);
     page.on('console', (m) => {
       // A 4xx the app expects (not signed in yet, a wrong key, a business refusal) is logged by the browser itself.
-      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) consoleErrors.push(m.text());
+      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text()))
+        consoleErrors.push(m.text());
     });
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
     page.on('response', async (r) => {
@@ -128,7 +129,10 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
     await page.getByLabel('Clé API').fill('not-the-key');
     await page.getByRole('button', { name: 'Se connecter' }).click();
     await page.getByRole('alert').filter({ hasText: 'Clé API refusée' }).waitFor();
-    assert.equal((await context.cookies()).some((c) => c.name === 'console_session'), false);
+    assert.equal(
+      (await context.cookies()).some((c) => c.name === 'console_session'),
+      false,
+    );
   });
 
   test('sign in with the key: an HttpOnly, SameSite=Strict session cookie, and the dashboard', async () => {
@@ -148,7 +152,14 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
       await loaded();
       assert.match(await page.title(), new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} · Console magasin$`));
       await axe(label);
-      await screenshots(page, label.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^a-z0-9]+/g, '-'));
+      await screenshots(
+        page,
+        label
+          .toLowerCase()
+          .normalize('NFD')
+          .replace(/[\u0300-\u036f]/g, '')
+          .replace(/[^a-z0-9]+/g, '-'),
+      );
     }
     // 375 px: the navigation folds behind a Menu button that opens it.
     await page.setViewportSize({ width: 375, height: 812 });
@@ -208,7 +219,10 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
       await page.waitForURL(sagaUrl);
       await hop('CheckoutFailed').waitFor({ timeout: 90_000 });
       const types = await page.locator('li.hop').evaluateAll((els) => els.map((e) => e.getAttribute('data-type')));
-      assert.ok(types.indexOf('OrderCreationFailed') > 0 && types.indexOf('StockReleased') > types.indexOf('OrderCreationFailed'), types.join());
+      assert.ok(
+        types.indexOf('OrderCreationFailed') > 0 && types.indexOf('StockReleased') > types.indexOf('OrderCreationFailed'),
+        types.join(),
+      );
       // The branch is set apart by more than colour: its hops say so in words.
       assert.match(await hop('StockReleased').innerText(), /Branche de compensation/);
       assert.match(await hop('StockReleased').innerText(), /Émis par stock-compensation/);
@@ -227,7 +241,11 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
     await pickClient(JEAN);
     await page.getByRole('button', { name: 'Ajouter Clavier mécanique au panier' }).click();
     await page.getByText('Clavier mécanique ajouté au panier.').waitFor();
-    await page.getByRole('group', { name: 'Saga' }).first().getByRole('radio', { name: /Orchestrée/ }).check();
+    await page
+      .getByRole('group', { name: 'Saga' })
+      .first()
+      .getByRole('radio', { name: /Orchestrée/ })
+      .check();
     await page.getByRole('button', { name: 'Passer la commande' }).click();
     await page.getByTestId('saga-result').filter({ hasText: 'SAGA_TERMINEE' }).waitFor();
     await page.getByRole('link', { name: 'Voir ses états' }).click();
@@ -275,7 +293,10 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
     };
     await tabTo('the client select', `document.activeElement?.id === 'client'`);
     await page.keyboard.type('Pierre');
-    await page.getByText('Le panier est vide.').or(page.getByRole('table', { name: 'Panier du client' })).waitFor();
+    await page
+      .getByText('Le panier est vide.')
+      .or(page.getByRole('table', { name: 'Panier du client' }))
+      .waitFor();
     await tabTo('the add button', `document.activeElement?.getAttribute('aria-label') === 'Ajouter Clavier mécanique au panier'`);
     await page.keyboard.press('Enter');
     await page.getByText('Clavier mécanique ajouté au panier.').waitFor();
@@ -319,7 +340,11 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
     const l0 = lastNumber(await local.innerText());
     await page.getByRole('button', { name: /Valider la demande Clavier mécanique Magasin Central/ }).click();
     await page.getByText(/Demande validée/).waitFor();
-    await waitFor('stocks moved', async () => lastNumber(await central.innerText()) === c0 - 5 && lastNumber(await local.innerText()) === l0 + 5, T);
+    await waitFor(
+      'stocks moved',
+      async () => lastNumber(await central.innerText()) === c0 - 5 && lastNumber(await local.innerText()) === l0 + 5,
+      T,
+    );
   });
 
   test('UC4: edit a product', async () => {
@@ -329,7 +354,10 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
     await form.getByLabel('Prix ($)').fill('27.5');
     await form.getByRole('button', { name: 'Enregistrer' }).click();
     await form.getByText('Produit modifié.').waitFor();
-    await page.getByRole('row', { name: /Souris optique/ }).getByText('27.50').waitFor();
+    await page
+      .getByRole('row', { name: /Souris optique/ })
+      .getByText('27.50')
+      .waitFor();
     assert.equal((await api<{ prix: number }>(`/api/catalogue/api/ddd/catalogue/produits/${SOURIS}/`)).prix, 27.5);
   });
 
@@ -340,18 +368,27 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
     await page.locator('table tbody tr').first().getByRole('button').click();
     await page.getByLabel('JSON de l’événement').getByText(firstCheckout).first().waitFor();
 
-
     await nav('Système');
-    await page.getByRole('table', { name: 'Processus' }).getByRole('row', { name: /catalogue-1/ }).getByText('OK').waitFor();
+    await page
+      .getByRole('table', { name: 'Processus' })
+      .getByRole('row', { name: /catalogue-1/ })
+      .getByText('OK')
+      .waitFor();
     await page.getByRole('table', { name: 'Groupes de consommateurs' }).waitFor();
-    await page.getByText('Prometheus n’est pas démarré').or(page.getByRole('img', { name: /Graphique: Débit/ })).waitFor();
+    await page
+      .getByText('Prometheus n’est pas démarré')
+      .or(page.getByRole('img', { name: /Graphique: Débit/ }))
+      .waitFor();
   });
 
   test('a session ended elsewhere sends the user back to sign-in at the next call', async () => {
     const cookie = (await context.cookies()).find((c) => c.name === 'console_session');
     assert.ok(cookie);
     // The session ends on the server (as when the key is revoked): the page learns it from its next call.
-    const ended = await fetch(`${base}/console-api/session`, { method: 'DELETE', headers: { cookie: `console_session=${cookie.value}`, origin: base } });
+    const ended = await fetch(`${base}/console-api/session`, {
+      method: 'DELETE',
+      headers: { cookie: `console_session=${cookie.value}`, origin: base },
+    });
     assert.equal(ended.status, 204);
     await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Boutique', exact: true }).click();
     await heading('Connexion');
@@ -375,7 +412,9 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
   test('the key is in no response body, page source, storage or log file; no console error; no 5xx', async () => {
     const key = system.apiKey;
     assert.equal((await page.content()).includes(key), false, 'page source');
-    const storage = await page.evaluate<string>('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie');
+    const storage = await page.evaluate<string>(
+      'JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie',
+    );
     assert.equal(storage.includes(key), false, 'storage or script-readable cookies');
     assert.ok(bodies.length > 50, `responses seen: ${bodies.length}`);
     assert.equal(bodies.filter((b) => b.includes(key)).length, 0, 'response bodies');
@@ -389,55 +428,75 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
     };
     walk(system.dataDir);
     assert.ok(logs.length > 0, 'log files found');
-    assert.deepEqual(logs.filter((f) => readFileSync(f, 'utf8').includes(key)), [], 'log files');
+    assert.deepEqual(
+      logs.filter((f) => readFileSync(f, 'utf8').includes(key)),
+      [],
+      'log files',
+    );
     assert.deepEqual(consoleErrors, []);
     assert.deepEqual(serverErrors, []);
   });
   // Last, signed in again: the event store's admin API (dead letters, projection rebuild) through the gateway, which
   // forwards the key to that service (kong.yml: hide_credentials false there), and a poison entry to redrive.
-  test('admin actions: a poison entry appears in dead letters, is shown and redriven; the projection is rebuilt', { timeout: 180_000 }, async () => {
-    await page.goto(`${base}/`);
-    await page.getByLabel('Clé API').fill(system.apiKey);
-    await page.getByRole('button', { name: 'Se connecter' }).click();
-    await heading('Tableau de bord des performances');
-    const redis = new Redis(system.redisUrl);
-    try {
-      await redis.xadd(CHECKOUT_STREAM, '*', 'type', 'CheckoutInitiated', 'payload', '{}', 'ts', '1');
-    } finally {
-      redis.disconnect();
-    }
-    await nav('Lettres mortes');
-    await axe('Lettres mortes');
-    await screenshots(page, 'lettres-mortes');
-    const rows = page.locator('table tbody tr');
-    await waitFor(
-      'a dead letter listed',
-      async () => {
-        if ((await rows.count()) > 0) return true;
-        await page.getByRole('button', { name: 'Actualiser' }).click();
-        await loaded();
-        return false;
-      },
-      T,
-      500,
-    );
-    const id = (await rows.first().locator('th').innerText()).trim();
-    await page.getByRole('button', { name: `Voir la lettre morte ${id}` }).click();
-    await page.getByLabel('Contenu de la lettre morte').getByText(/malformed entry/).waitFor();
-    await page.getByRole('button', { name: `Republier la lettre morte ${id}` }).click();
-    const dialog = page.getByRole('dialog', { name: 'Republier cette lettre morte ?' });
-    await dialog.getByRole('button', { name: 'Republier' }).click();
-    await page.getByText('1 lettre(s) morte(s) republiée(s)').waitFor();
-    await waitFor('the redriven entry gone', async () => (await page.getByRole('rowheader', { name: id, exact: true }).count()) === 0, T);
+  test(
+    'admin actions: a poison entry appears in dead letters, is shown and redriven; the projection is rebuilt',
+    { timeout: 180_000 },
+    async () => {
+      await page.goto(`${base}/`);
+      await page.getByLabel('Clé API').fill(system.apiKey);
+      await page.getByRole('button', { name: 'Se connecter' }).click();
+      await heading('Tableau de bord des performances');
+      const redis = new Redis(system.redisUrl);
+      try {
+        await redis.xadd(CHECKOUT_STREAM, '*', 'type', 'CheckoutInitiated', 'payload', '{}', 'ts', '1');
+      } finally {
+        redis.disconnect();
+      }
+      await nav('Lettres mortes');
+      await axe('Lettres mortes');
+      await screenshots(page, 'lettres-mortes');
+      const rows = page.locator('table tbody tr');
+      await waitFor(
+        'a dead letter listed',
+        async () => {
+          if ((await rows.count()) > 0) return true;
+          await page.getByRole('button', { name: 'Actualiser' }).click();
+          await loaded();
+          return false;
+        },
+        T,
+        500,
+      );
+      const id = (await rows.first().locator('th').innerText()).trim();
+      await page.getByRole('button', { name: `Voir la lettre morte ${id}` }).click();
+      await page
+        .getByLabel('Contenu de la lettre morte')
+        .getByText(/malformed entry/)
+        .waitFor();
+      await page.getByRole('button', { name: `Republier la lettre morte ${id}` }).click();
+      const dialog = page.getByRole('dialog', { name: 'Republier cette lettre morte ?' });
+      await dialog.getByRole('button', { name: 'Republier' }).click();
+      await page.getByText('1 lettre(s) morte(s) republiée(s)').waitFor();
+      await waitFor('the redriven entry gone', async () => (await page.getByRole('rowheader', { name: id, exact: true }).count()) === 0, T);
 
-    // The projection of a client, then its rebuild after a confirmation, with the reported difference.
-    await nav('Projection');
-    await page.getByLabel('Client', { exact: true }).selectOption(JEAN);
-    // Jean's one succeeded choreographed checkout of this file (the others failed; orchestrated ones are not projected).
-    await waitFor('the read model', async () => Number(await page.getByTestId('total-orders').innerText().catch(() => '0')) >= 1, T);
-    await page.getByRole('button', { name: 'Reconstruire la projection' }).click();
-    await page.getByRole('dialog', { name: 'Reconstruire la projection ?' }).getByRole('button', { name: 'Reconstruire' }).click();
-    await page.getByTestId('rebuild-report').waitFor();
-  });
-
+      // The projection of a client, then its rebuild after a confirmation, with the reported difference.
+      await nav('Projection');
+      await page.getByLabel('Client', { exact: true }).selectOption(JEAN);
+      // Jean's one succeeded choreographed checkout of this file (the others failed; orchestrated ones are not projected).
+      await waitFor(
+        'the read model',
+        async () =>
+          Number(
+            await page
+              .getByTestId('total-orders')
+              .innerText()
+              .catch(() => '0'),
+          ) >= 1,
+        T,
+      );
+      await page.getByRole('button', { name: 'Reconstruire la projection' }).click();
+      await page.getByRole('dialog', { name: 'Reconstruire la projection ?' }).getByRole('button', { name: 'Reconstruire' }).click();
+      await page.getByTestId('rebuild-report').waitFor();
+    },
+  );
 });

@@ -27,7 +27,10 @@ describe('web console: API error messages', { timeout: 10_000 }, () => {
   });
 
   test('unavailable: says to retry, with Retry-After when given', () => {
-    assert.equal(messageFor(503, { error: 'Service inventaire indisponible' }, '5').text, 'Service inventaire indisponible. Réessayez dans 5 s.');
+    assert.equal(
+      messageFor(503, { error: 'Service inventaire indisponible' }, '5').text,
+      'Service inventaire indisponible. Réessayez dans 5 s.',
+    );
     assert.match(messageFor(503, null).text, /Service indisponible/);
     assert.match(messageFor(429, {}).text, /Trop de requêtes/);
     assert.equal(messageFor(403, { error: 'CSRF' }).sessionLost, false);

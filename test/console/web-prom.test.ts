@@ -10,8 +10,21 @@ describe('web console: Prometheus series', { timeout: 10_000 }, () => {
       data: {
         resultType: 'matrix',
         result: [
-          { metric: { service: 'a' }, values: [[20, '1.5'], [10, 'NaN']] },
-          { metric: { service: 'b' }, values: [[10, 'NaN'], [20, '2'], [30, '4']] },
+          {
+            metric: { service: 'a' },
+            values: [
+              [20, '1.5'],
+              [10, 'NaN'],
+            ],
+          },
+          {
+            metric: { service: 'b' },
+            values: [
+              [10, 'NaN'],
+              [20, '2'],
+              [30, '4'],
+            ],
+          },
         ],
       },
     });
@@ -25,6 +38,9 @@ describe('web console: Prometheus series', { timeout: 10_000 }, () => {
   });
 
   test('three charts: throughput, p95 latency, failures', () => {
-    assert.deepEqual(CHARTS.map((c) => c.id), ['debit', 'p95', 'echecs']);
+    assert.deepEqual(
+      CHARTS.map((c) => c.id),
+      ['debit', 'p95', 'echecs'],
+    );
   });
 });

@@ -1,12 +1,7 @@
 /** The web console's pure logic: the saga timeline built from events, durations between hops, status words. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  buildChoreoTimeline,
-  buildSagaTimeline,
-  formatDuration,
-  type ArchivedEvent,
-} from '../../src/console/web/src/lib/timeline.ts';
+import { buildChoreoTimeline, buildSagaTimeline, formatDuration, type ArchivedEvent } from '../../src/console/web/src/lib/timeline.ts';
 import { checkoutStatusView, hopView, sagaStatusView } from '../../src/console/web/src/lib/status.ts';
 import { AttemptKey } from '../../src/console/web/src/lib/idempotency.ts';
 
@@ -66,7 +61,10 @@ describe('web console: timeline', { timeout: 10_000 }, () => {
   });
 
   test('in progress after a failure: the status says compensation, not failed yet', () => {
-    const t = buildChoreoTimeline([ev(1, 'CheckoutInitiated', 0), ev(2, 'StockReservationFailed', 10, { reason: 'inventory_error', detail: 'Stock insuffisant' })]);
+    const t = buildChoreoTimeline([
+      ev(1, 'CheckoutInitiated', 0),
+      ev(2, 'StockReservationFailed', 10, { reason: 'inventory_error', detail: 'Stock insuffisant' }),
+    ]);
     assert.equal(t.status, 'compensation');
     assert.equal(t.reason, 'StockReservationFailed');
   });
@@ -74,8 +72,14 @@ describe('web console: timeline', { timeout: 10_000 }, () => {
   test('events out of order and repeated (SSE reconnect) are ordered by position and folded once', () => {
     const a = ev(7, 'StockReserved', 100);
     const t = buildChoreoTimeline([a, ev(6, 'CheckoutInitiated', 0), { ...a }, ev(8, 'OrderCreated', 150)]);
-    assert.deepEqual(t.hops.map((h) => h.position), [6, 7, 8]);
-    assert.deepEqual(t.hops.map((h) => h.sincePreviousMs), [null, 100, 50]);
+    assert.deepEqual(
+      t.hops.map((h) => h.position),
+      [6, 7, 8],
+    );
+    assert.deepEqual(
+      t.hops.map((h) => h.sincePreviousMs),
+      [null, 100, 50],
+    );
   });
 
   test('a terminal status wins over later events; a deadline failure names ecommerce', () => {
@@ -98,17 +102,47 @@ describe('web console: timeline', { timeout: 10_000 }, () => {
     const t = buildSagaTimeline(
       [
         { type: 'SAGA_DEMARRE', etat_precedent: null, nouvel_etat: 'EN_ATTENTE', message: 'Saga démarrée', timestamp: at(0) },
-        { type: 'STOCK_RESERVE_SUCCES', etat_precedent: 'RESERVATION_STOCK', nouvel_etat: 'STOCK_RESERVE', message: 'ok', timestamp: at(200) },
-        { type: 'COMMANDE_CREEE_ECHEC', etat_precedent: 'CREATION_COMMANDE', nouvel_etat: 'ECHEC_CREATION_COMMANDE', message: 'commandes down', timestamp: at(1200) },
-        { type: 'COMPENSATION_DEMANDEE', etat_precedent: 'ECHEC_CREATION_COMMANDE', nouvel_etat: 'COMPENSATION_EN_COURS', message: '', timestamp: at(1250) },
-        { type: 'SAGA_ANNULEE', etat_precedent: 'COMPENSATION_EN_COURS', nouvel_etat: 'SAGA_ANNULEE', message: 'annulée', timestamp: at(1400) },
+        {
+          type: 'STOCK_RESERVE_SUCCES',
+          etat_precedent: 'RESERVATION_STOCK',
+          nouvel_etat: 'STOCK_RESERVE',
+          message: 'ok',
+          timestamp: at(200),
+        },
+        {
+          type: 'COMMANDE_CREEE_ECHEC',
+          etat_precedent: 'CREATION_COMMANDE',
+          nouvel_etat: 'ECHEC_CREATION_COMMANDE',
+          message: 'commandes down',
+          timestamp: at(1200),
+        },
+        {
+          type: 'COMPENSATION_DEMANDEE',
+          etat_precedent: 'ECHEC_CREATION_COMMANDE',
+          nouvel_etat: 'COMPENSATION_EN_COURS',
+          message: '',
+          timestamp: at(1250),
+        },
+        {
+          type: 'SAGA_ANNULEE',
+          etat_precedent: 'COMPENSATION_EN_COURS',
+          nouvel_etat: 'SAGA_ANNULEE',
+          message: 'annulée',
+          timestamp: at(1400),
+        },
       ],
       'SAGA_ANNULEE',
     );
     assert.equal(t.status, 'echoue');
     assert.equal(t.reason, 'commandes down');
-    assert.deepEqual(t.hops.map((h) => h.sincePreviousMs), [null, 200, 1000, 50, 150]);
-    assert.deepEqual(t.hops.map((h) => h.compensationBranch), [false, false, true, true, true]);
+    assert.deepEqual(
+      t.hops.map((h) => h.sincePreviousMs),
+      [null, 200, 1000, 50, 150],
+    );
+    assert.deepEqual(
+      t.hops.map((h) => h.compensationBranch),
+      [false, false, true, true, true],
+    );
     assert.equal(t.hops[3]!.kind, 'compensation');
     assert.equal(t.hops[1]!.label, 'RESERVATION_STOCK → STOCK_RESERVE');
     assert.equal(buildSagaTimeline([], 'SAGA_TERMINEE').status, 'reussi');

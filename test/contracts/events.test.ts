@@ -2,7 +2,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { CHECKOUT_EVENT_TYPES, CHECKOUT_STREAM, STREAMS, decodeEntry, encodeEntry, newEvent, type CheckoutEvent, type EventEnvelope } from '../../src/contracts/events.ts';
+import {
+  CHECKOUT_EVENT_TYPES,
+  CHECKOUT_STREAM,
+  STREAMS,
+  decodeEntry,
+  encodeEntry,
+  newEvent,
+  type CheckoutEvent,
+  type EventEnvelope,
+} from '../../src/contracts/events.ts';
 import { SEED } from '../../src/contracts/common.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
@@ -28,8 +37,14 @@ const initiated: CheckoutEvent<'CheckoutInitiated'> = {
 
 test('the eight reference event types, in their saga order', () => {
   assert.deepEqual(CHECKOUT_EVENT_TYPES, [
-    'CheckoutInitiated', 'StockReserved', 'StockReservationFailed', 'OrderCreated',
-    'OrderCreationFailed', 'StockReleased', 'CheckoutSucceeded', 'CheckoutFailed',
+    'CheckoutInitiated',
+    'StockReserved',
+    'StockReservationFailed',
+    'OrderCreated',
+    'OrderCreationFailed',
+    'StockReleased',
+    'CheckoutSucceeded',
+    'CheckoutFailed',
   ]);
 });
 
@@ -82,7 +97,12 @@ test('a type is valid only on its own stream', () => {
 
 test('newEvent builds a versioned envelope that round-trips (domain stream)', () => {
   const produit = randomUUID();
-  const event = newEvent(STREAMS.catalogue, 'ProduitAjoute', { emitted_at: 1, produit_id: produit, nom: 'X', categorie: 'Informatique', prix: 1, actif: true }, { correlationId: produit });
+  const event = newEvent(
+    STREAMS.catalogue,
+    'ProduitAjoute',
+    { emitted_at: 1, produit_id: produit, nom: 'X', categorie: 'Informatique', prix: 1, actif: true },
+    { correlationId: produit },
+  );
   const decoded = decodeEntry(STREAMS.catalogue, encodeEntry(event));
   assert.ok(decoded.ok);
   assert.deepEqual(decoded.event, event);

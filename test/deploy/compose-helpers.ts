@@ -61,7 +61,9 @@ export function portsOf(svc: ComposeService): PortMapping[] {
       const published = p.published === undefined ? undefined : Number(p.published);
       return { hostIp: p.host_ip as string | undefined, published, target: Number(p.target) };
     }
-    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = String(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     if (parts.length === 1) return { target: Number(parts[0]) };
     if (parts.length === 2) return { published: Number(parts[0]), target: Number(parts[1]) };
     return { hostIp: parts.slice(0, -2).join(':'), published: Number(parts.at(-2)), target: Number(parts.at(-1)) };

@@ -64,7 +64,8 @@ describe('docker-compose.yml', () => {
       assert.ok(svc.image || svc.build, `${name}: image or build`);
       for (const v of svc.volumes ?? []) {
         const source = typeof v === 'string' ? v.split(':')[0]! : String(v.source);
-        if (!source.startsWith('.') && !source.startsWith('/')) assert.ok(compose.volumes && source in compose.volumes, `${name}: volume ${source} is declared`);
+        if (!source.startsWith('.') && !source.startsWith('/'))
+          assert.ok(compose.volumes && source in compose.volumes, `${name}: volume ${source} is declared`);
       }
     }
   });
@@ -163,7 +164,11 @@ describe('docker-compose.yml', () => {
       const where = p.composeName;
       assert.equal(env.HOST, '0.0.0.0', `${where} HOST`);
       assert.equal(env.REDIS_URL, 'redis://redis:6379/0', `${where} REDIS_URL`);
-      assert.match(env.DATABASE_URL ?? '', /^postgres:\/\/\$\{POSTGRES_USER:-\w+\}:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432\/\$\{POSTGRES_DB:-\w+\}$/, `${where} DATABASE_URL`);
+      assert.match(
+        env.DATABASE_URL ?? '',
+        /^postgres:\/\/\$\{POSTGRES_USER:-\w+\}:\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432\/\$\{POSTGRES_DB:-\w+\}$/,
+        `${where} DATABASE_URL`,
+      );
       if (p.name === 'console') {
         // The console holds only the keys users sign in with (child-env.ts removes the system's).
         assert.deepEqual([env.API_KEY, env.API_KEYS], ['', ''], `${where} holds no API key`);
@@ -199,7 +204,8 @@ describe('docker-compose.yml', () => {
     // The gateway opens once every process behind it is ready; services wait for PostgreSQL and Redis.
     for (const gateway of ['kong', 'real-kong']) {
       const deps = Object.keys(dependsOn(service(gateway)));
-      for (const p of PROCESSES.filter((x) => x.behindGateway)) assert.ok(deps.includes(p.composeName), `${gateway} waits for ${p.composeName}`);
+      for (const p of PROCESSES.filter((x) => x.behindGateway))
+        assert.ok(deps.includes(p.composeName), `${gateway} waits for ${p.composeName}`);
     }
     for (const p of PROCESSES) {
       const svc = service(p.composeName);
@@ -233,7 +239,10 @@ describe('docker-compose.yml', () => {
       assert.ok(!JSON.stringify(svc.command ?? []).includes('--web.enable-lifecycle'), `${name} enables no lifecycle API`);
     }
     // Nor does the local Prometheus of npm start.
-    assert.ok(!prometheusArgs(layoutOf('/tmp/x'), '127.0.0.1', 9090, {}).includes('--web.enable-lifecycle'), 'npm start enables no lifecycle API');
+    assert.ok(
+      !prometheusArgs(layoutOf('/tmp/x'), '127.0.0.1', 9090, {}).includes('--web.enable-lifecycle'),
+      'npm start enables no lifecycle API',
+    );
     assert.match(String(service('grafana').image), /^grafana\/grafana/);
     const grafanaMounts = (service('grafana').volumes ?? []).map(String);
     assert.ok(grafanaMounts.includes('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro'));
@@ -295,7 +304,10 @@ describe('Dockerfile', () => {
   it('is multi-stage on node:20-bookworm-slim: build with tsc, runtime with production dependencies only', () => {
     assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
     assert.ok(stages.length >= 2);
-    assert.ok(stages.every((s) => s.startsWith('${NODE_IMAGE} AS ')), 'every stage uses node:20-bookworm-slim');
+    assert.ok(
+      stages.every((s) => s.startsWith('${NODE_IMAGE} AS ')),
+      'every stage uses node:20-bookworm-slim',
+    );
     assert.match(dockerfile, /RUN node scripts\/build\.mjs/);
     assert.match(dockerfile, /npm ci --omit=dev/);
     const runtime = stages.at(-1)!;
@@ -307,7 +319,10 @@ describe('Dockerfile', () => {
   });
 
   it('builds from a context without secrets, local state or build output', () => {
-    const ignore = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
-    for (const entry of ['node_modules', 'dist', '.data', '.git', '.env']) assert.ok(ignore.includes(entry), `.dockerignore lists ${entry}`);
+    const ignore = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const entry of ['node_modules', 'dist', '.data', '.git', '.env'])
+      assert.ok(ignore.includes(entry), `.dockerignore lists ${entry}`);
   });
 });

@@ -141,7 +141,12 @@ describe('dist/: the build the Docker image runs', { timeout: 120_000 }, () => {
     assert.ok(!existsSync(path.join(DIST, 'src/console/web')), 'the web sources are not shipped as run-time assets');
     const [port] = await freePorts(1);
     // The image runs it from /app, where the default dist/console-web resolves; here the working directory is elsewhere.
-    const console_ = startFromDist('src/console/main.js', { HOST: '127.0.0.1', PORT: String(port), GATEWAY_URL: 'http://127.0.0.1:9', CONSOLE_WEB_DIR: web });
+    const console_ = startFromDist('src/console/main.js', {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      GATEWAY_URL: 'http://127.0.0.1:9',
+      CONSOLE_WEB_DIR: web,
+    });
     running.push(console_);
     await waitReady(`http://127.0.0.1:${port}/ready`, console_);
     const page = await fetch(`http://127.0.0.1:${port}/boutique`, { headers: { accept: 'text/html' } });

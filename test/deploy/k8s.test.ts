@@ -35,7 +35,6 @@ fileTimeout(120_000);
 
 const K8S = path.join(REPO_ROOT, 'deploy', 'k8s');
 
- 
 type Obj = Record<string, any>;
 
 /** apiVersion/kind → the schema-validating model. */
@@ -90,7 +89,8 @@ const KNOWN_FIELDS = new Set(['apiVersion', 'kind', 'namespace', 'labels', 'reso
 /** Builds a kustomization folder into its objects (see the file comment for the subset understood). */
 function build(dir: string): Obj[] {
   const k = parse(readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8')) as Obj;
-  for (const field of Object.keys(k)) assert.ok(KNOWN_FIELDS.has(field), `${dir}: kustomization field ${field} is not understood by this test`);
+  for (const field of Object.keys(k))
+    assert.ok(KNOWN_FIELDS.has(field), `${dir}: kustomization field ${field} is not understood by this test`);
   const objects: Obj[] = [];
   for (const resource of k.resources ?? []) {
     const full = path.resolve(dir, resource);
@@ -183,12 +183,17 @@ describe('deploy/k8s', () => {
         ...(k.patches ?? []).flatMap((p: Obj) => (p.path ? [p.path] : [])),
         ...(k.configMapGenerator ?? []).flatMap((g: Obj) => g.files),
       ]);
-      for (const file of readdirSync(dir).filter((f) => statSync(path.join(dir, f)).isFile())) assert.ok(used.has(file), `${b}/${file} is not used`);
+      for (const file of readdirSync(dir).filter((f) => statSync(path.join(dir, f)).isFile()))
+        assert.ok(used.has(file), `${b}/${file} is not used`);
     }
   });
 
   it('the gateway ConfigMap is deploy/kong/kong.yml, mounted where KONG_CONFIG points', () => {
-    assert.equal(readFileSync(path.join(K8S, 'base', 'kong.yml'), 'utf8'), readFileSync(path.join(REPO_ROOT, 'deploy', 'kong', 'kong.yml'), 'utf8'), 'deploy/k8s/base/kong.yml is a copy of deploy/kong/kong.yml: copy it again');
+    assert.equal(
+      readFileSync(path.join(K8S, 'base', 'kong.yml'), 'utf8'),
+      readFileSync(path.join(REPO_ROOT, 'deploy', 'kong', 'kong.yml'), 'utf8'),
+      'deploy/k8s/base/kong.yml is a copy of deploy/kong/kong.yml: copy it again',
+    );
     const gateway = find(base, 'Deployment', 'kong')!;
     const c = containerOf(gateway);
     const mount = (c.volumeMounts as Obj[]).find((m) => m.name === 'kong-config')!;
@@ -197,7 +202,7 @@ describe('deploy/k8s', () => {
     assert.ok(find(base, 'ConfigMap', 'kong-config')?.data['kong.yml']);
   });
 
-  it('every process of processes.ts has a Deployment running its entry with compose\'s ports (Prometheus excepted)', () => {
+  it("every process of processes.ts has a Deployment running its entry with compose's ports (Prometheus excepted)", () => {
     const compose = loadCompose();
     const expected = PROCESSES.filter((p) => p.name !== 'prometheus'); // a cluster runs its own (scrape annotations)
     assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), expected.map((p) => p.composeName).sort());
@@ -210,9 +215,24 @@ describe('deploy/k8s', () => {
         if (composeEnv[key] === undefined || composeEnv[key] === '') continue;
         assert.equal(envValue(c, key)?.value, composeEnv[key], `${spec.composeName} ${key}`);
       }
-      const listening = [Number(composeEnv.GATEWAY_PORT ?? composeEnv.PORT), ...(composeEnv.GATEWAY_ADMIN_PORT ? [Number(composeEnv.GATEWAY_ADMIN_PORT)] : [])];
-      assert.deepEqual((c.ports as Obj[]).map((p) => p.containerPort), listening, spec.composeName);
-      assert.ok(matchesSelector(d.spec.template, Object.entries(d.spec.selector.matchLabels).map(([k, v]) => `${k}=${String(v)}`).join(',')), `${spec.composeName}: selector matches its pods`);
+      const listening = [
+        Number(composeEnv.GATEWAY_PORT ?? composeEnv.PORT),
+        ...(composeEnv.GATEWAY_ADMIN_PORT ? [Number(composeEnv.GATEWAY_ADMIN_PORT)] : []),
+      ];
+      assert.deepEqual(
+        (c.ports as Obj[]).map((p) => p.containerPort),
+        listening,
+        spec.composeName,
+      );
+      assert.ok(
+        matchesSelector(
+          d.spec.template,
+          Object.entries(d.spec.selector.matchLabels)
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(','),
+        ),
+        `${spec.composeName}: selector matches its pods`,
+      );
     }
   });
 
@@ -232,30 +252,39 @@ describe('deploy/k8s', () => {
       assert.equal(c.readinessProbe.httpGet.path, gateway ? '/status/ready' : '/ready');
       assert.equal(c.livenessProbe.httpGet.path, gateway ? '/status' : '/health', d.metadata.name);
       assert.equal(c.startupProbe.httpGet.path, c.livenessProbe.httpGet.path, d.metadata.name);
-      for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe]) assert.equal(portOf(probe), probePort, `${d.metadata.name} probes port ${probePort}`);
+      for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe])
+        assert.equal(portOf(probe), probePort, `${d.metadata.name} probes port ${probePort}`);
     }
   });
 
   it('every host kong.yml and the processes call is a Service of the cluster on that port', () => {
     const kong = parse(readFileSync(path.join(K8S, 'base', 'kong.yml'), 'utf8')) as Obj;
     const services = base.filter((o) => o.kind === 'Service');
-    const served = (host: string, port: number) => services.some((s) => s.metadata.name === host && (s.spec.ports as Obj[]).some((p) => p.port === port));
+    const served = (host: string, port: number) =>
+      services.some((s) => s.metadata.name === host && (s.spec.ports as Obj[]).some((p) => p.port === port));
     const upstreams = new Set((kong.upstreams as Obj[]).map((u) => u.name));
     for (const target of Object.keys(COMPOSE_TARGETS)) {
       const [host, port] = target.split(':');
       assert.ok(served(host!, Number(port)), `Service ${target}`);
     }
-    for (const s of kong.services as Obj[]) if (!upstreams.has(s.host)) assert.ok(served(s.host, s.port), `kong.yml service ${s.name} → ${s.host}:${s.port}`);
-    for (const u of kong.upstreams as Obj[]) for (const t of u.targets as Obj[]) assert.ok(served(...(t.target.split(':').map((x: string, i: number) => (i ? Number(x) : x)) as [string, number])), t.target);
+    for (const s of kong.services as Obj[])
+      if (!upstreams.has(s.host)) assert.ok(served(s.host, s.port), `kong.yml service ${s.name} → ${s.host}:${s.port}`);
+    for (const u of kong.upstreams as Obj[])
+      for (const t of u.targets as Obj[])
+        assert.ok(served(...(t.target.split(':').map((x: string, i: number) => (i ? Number(x) : x)) as [string, number])), t.target);
     const config = find(base, 'ConfigMap', 'commerce-config')!.data as Record<string, string>;
-    for (const [key, value] of Object.entries(config).filter(([k]) => k.endsWith("_URL") && k !== 'PUBLIC_EVENT_STORE_URL')) {
+    for (const [key, value] of Object.entries(config).filter(([k]) => k.endsWith('_URL') && k !== 'PUBLIC_EVENT_STORE_URL')) {
       const url = new URL(value);
       assert.ok(served(url.hostname, Number(url.port || (url.protocol === 'redis:' ? 6379 : 80))), `${key}=${value}`);
     }
     // PostgreSQL and Redis are outside: ExternalName Services the overlay points at the real hosts.
     for (const name of ['postgres', 'redis']) {
       assert.equal(find(base, 'Service', name)?.spec.type, 'ExternalName');
-      assert.notEqual(find(production, 'Service', name)?.spec.externalName, find(base, 'Service', name)?.spec.externalName, `production sets ${name}'s host`);
+      assert.notEqual(
+        find(production, 'Service', name)?.spec.externalName,
+        find(base, 'Service', name)?.spec.externalName,
+        `production sets ${name}'s host`,
+      );
     }
   });
 
@@ -283,13 +312,14 @@ describe('deploy/k8s', () => {
   it('every container has resource requests and limits, and runs as non-root on a read-only root', () => {
     for (const d of deployments) {
       const c = containerOf(d);
-      for (const kind of ['requests', 'limits']) for (const r of ['cpu', 'memory']) assert.ok(c.resources?.[kind]?.[r], `${d.metadata.name} ${kind}.${r}`);
+      for (const kind of ['requests', 'limits'])
+        for (const r of ['cpu', 'memory']) assert.ok(c.resources?.[kind]?.[r], `${d.metadata.name} ${kind}.${r}`);
       assert.equal(d.spec.template.spec.securityContext.runAsNonRoot, true, d.metadata.name);
       assert.equal(c.securityContext.readOnlyRootFilesystem, true, d.metadata.name);
     }
   });
 
-  it('services scale on CPU, workers on their group\'s lag with KEDA; each has a disruption budget', () => {
+  it("services scale on CPU, workers on their group's lag with KEDA; each has a disruption budget", () => {
     const hpas = base.filter((o) => o.kind === 'HorizontalPodAutoscaler');
     const pdbs = base.filter((o) => o.kind === 'PodDisruptionBudget');
     for (const d of deployments) {
@@ -297,12 +327,24 @@ describe('deploy/k8s', () => {
       const hpa = hpas.find((h) => h.spec.scaleTargetRef.name === d.metadata.name);
       if (worker) assert.equal(hpa, undefined, `${d.metadata.name}: KEDA owns a worker's autoscaler`);
       else assert.equal(hpa?.spec.metrics[0].resource.name, 'cpu', `${d.metadata.name} has a CPU autoscaler`);
-      const covering = pdbs.filter((p) => matchesSelector(d.spec.template, Object.entries(p.spec.selector.matchLabels).map(([k, v]) => `${k}=${String(v)}`).join(',')));
+      const covering = pdbs.filter((p) =>
+        matchesSelector(
+          d.spec.template,
+          Object.entries(p.spec.selector.matchLabels)
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(','),
+        ),
+      );
       assert.equal(covering.length, 1, `${d.metadata.name}: one PodDisruptionBudget`);
     }
     // The workers are the processes the launcher replicates; each one's ScaledObject reads its own group's lag.
     const workers = deployments.filter((d) => d.metadata.labels['app.kubernetes.io/component'] === 'worker').map((d) => d.metadata.name);
-    assert.deepEqual(workers.sort(), PROCESSES.filter((p) => (REPLICABLE as readonly string[]).includes(p.name)).map((p) => p.composeName).sort());
+    assert.deepEqual(
+      workers.sort(),
+      PROCESSES.filter((p) => (REPLICABLE as readonly string[]).includes(p.name))
+        .map((p) => p.composeName)
+        .sort(),
+    );
     const scaled = built.get('overlays/keda-workers')!.filter((o) => o.kind === 'ScaledObject');
     assert.deepEqual(scaled.map((s) => s.spec.scaleTargetRef.name).sort(), workers.sort());
     // What each worker consumes, from its definition (the handlers are built lazily: no configuration needed here).
@@ -329,7 +371,8 @@ describe('deploy/k8s', () => {
       assert.equal(s.metadata.namespace, 'commerce');
     }
     // Production: two pods at least of everything.
-    for (const d of production.filter((o) => o.kind === 'Deployment' && o.metadata.labels['app.kubernetes.io/component'] === 'worker')) assert.equal(d.spec.replicas, 2);
+    for (const d of production.filter((o) => o.kind === 'Deployment' && o.metadata.labels['app.kubernetes.io/component'] === 'worker'))
+      assert.equal(d.spec.replicas, 2);
     for (const h of production.filter((o) => o.kind === 'HorizontalPodAutoscaler')) assert.equal(h.spec.minReplicas, 2);
   });
 });

@@ -66,10 +66,7 @@ export const ServiceSchema = Type.Object(
 
 // --- upstreams and targets ----------------------------------------------------------------------------------
 
-const ActiveHealthy = Type.Object(
-  { interval: Interval(), successes: Counter(), http_statuses: Type.Optional(HttpStatuses()) },
-  closed,
-);
+const ActiveHealthy = Type.Object({ interval: Interval(), successes: Counter(), http_statuses: Type.Optional(HttpStatuses()) }, closed);
 const ActiveUnhealthy = Type.Object(
   {
     interval: Interval(),
@@ -103,10 +100,7 @@ export const HealthchecksSchema = Type.Object(
       },
       closed,
     ),
-    passive: Type.Object(
-      { type: Type.Optional(CheckType()), healthy: PassiveHealthy, unhealthy: PassiveUnhealthy },
-      closed,
-    ),
+    passive: Type.Object({ type: Type.Optional(CheckType()), healthy: PassiveHealthy, unhealthy: PassiveUnhealthy }, closed),
   },
   closed,
 );
@@ -223,7 +217,6 @@ const RequestSizeLimitingConfig = Type.Object(
   },
   closed,
 );
-
 
 /**
  * A top-level plugin, global or scoped to one service: Kong's declarative format takes the service's name as the

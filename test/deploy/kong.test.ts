@@ -46,18 +46,79 @@ describe('deploy/kong/kong.yml', () => {
 
   it('fails the schema on a misspelt field, an unknown plugin or a value Kong refuses', () => {
     const mutations: [string, (d: any) => void][] = [
-      ['route field typo', (d) => { d.services[0].routes[0].strip_paths = d.services[0].routes[0].strip_path; delete d.services[0].routes[0].strip_path; }],
-      ['service field typo', (d) => { d.services[0].read_timout = 1000; }],
-      ['upstream health-check typo', (d) => { d.upstreams[0].healthchecks.active.healthy.intervall = 1; }],
-      ['interval on a passive check', (d) => { d.upstreams[0].healthchecks.passive.healthy.interval = 1; }],
-      ['plugin config typo', (d) => { d.plugins.find((p: Json) => p.name === 'key-auth').config.key_name = ['X-API-Key']; }],
-      ['unknown rate-limiting policy', (d) => { d.plugins.find((p: Json) => p.name === 'rate-limiting').config.policy = 'reddis'; }],
-      ['unknown plugin', (d) => { d.plugins.push({ name: 'key-auth-typo', config: {} }); }],
-      ['plugin scoped to a malformed service name', (d) => { d.plugins.find((p: Json) => p.name === 'key-auth').service = 'catalogue service'; }],
-      ['route path without a slash', (d) => { d.services[0].routes[0].paths = ['api/catalogue']; }],
-      ['target weight out of range', (d) => { d.upstreams[0].targets[0].weight = 70000; }],
-      ['unknown algorithm', (d) => { d.upstreams[0].algorithm = 'random'; }],
-      ['unknown top-level key', (d) => { d.route = []; }],
+      [
+        'route field typo',
+        (d) => {
+          d.services[0].routes[0].strip_paths = d.services[0].routes[0].strip_path;
+          delete d.services[0].routes[0].strip_path;
+        },
+      ],
+      [
+        'service field typo',
+        (d) => {
+          d.services[0].read_timout = 1000;
+        },
+      ],
+      [
+        'upstream health-check typo',
+        (d) => {
+          d.upstreams[0].healthchecks.active.healthy.intervall = 1;
+        },
+      ],
+      [
+        'interval on a passive check',
+        (d) => {
+          d.upstreams[0].healthchecks.passive.healthy.interval = 1;
+        },
+      ],
+      [
+        'plugin config typo',
+        (d) => {
+          d.plugins.find((p: Json) => p.name === 'key-auth').config.key_name = ['X-API-Key'];
+        },
+      ],
+      [
+        'unknown rate-limiting policy',
+        (d) => {
+          d.plugins.find((p: Json) => p.name === 'rate-limiting').config.policy = 'reddis';
+        },
+      ],
+      [
+        'unknown plugin',
+        (d) => {
+          d.plugins.push({ name: 'key-auth-typo', config: {} });
+        },
+      ],
+      [
+        'plugin scoped to a malformed service name',
+        (d) => {
+          d.plugins.find((p: Json) => p.name === 'key-auth').service = 'catalogue service';
+        },
+      ],
+      [
+        'route path without a slash',
+        (d) => {
+          d.services[0].routes[0].paths = ['api/catalogue'];
+        },
+      ],
+      [
+        'target weight out of range',
+        (d) => {
+          d.upstreams[0].targets[0].weight = 70000;
+        },
+      ],
+      [
+        'unknown algorithm',
+        (d) => {
+          d.upstreams[0].algorithm = 'random';
+        },
+      ],
+      [
+        'unknown top-level key',
+        (d) => {
+          d.route = [];
+        },
+      ],
     ];
     for (const [label, mutate] of mutations) {
       const doc = loadKong();
@@ -67,9 +128,15 @@ describe('deploy/kong/kong.yml', () => {
   });
 
   it('guards every API service with key-auth and leaves the console route `/` open', () => {
-    const doc = loadKong() as { services: { name: string; routes: { paths: string[] }[] }[]; plugins: { name: string; service?: string }[] };
+    const doc = loadKong() as {
+      services: { name: string; routes: { paths: string[] }[] }[];
+      plugins: { name: string; service?: string }[];
+    };
     const keyAuth = doc.plugins.filter((p) => p.name === 'key-auth');
-    assert.ok(keyAuth.every((p) => p.service !== undefined), 'no global key-auth: it would guard the console too');
+    assert.ok(
+      keyAuth.every((p) => p.service !== undefined),
+      'no global key-auth: it would guard the console too',
+    );
     const guarded = new Set(keyAuth.map((p) => p.service ?? ''));
     const declared = new Set(doc.services.map((s) => s.name));
     for (const name of guarded) assert.ok(declared.has(name), `key-auth on undeclared service ${name}`);
@@ -77,7 +144,10 @@ describe('deploy/kong/kong.yml', () => {
       const isConsole = s.routes.some((r) => r.paths.includes('/'));
       assert.equal(guarded.has(s.name), !isConsole, `${s.name}: key-auth ${isConsole ? 'must not guard the console' : 'missing'}`);
     }
-    assert.ok(doc.services.some((s) => s.name === 'console-service'), 'the console service is declared');
+    assert.ok(
+      doc.services.some((s) => s.name === 'console-service'),
+      'the console service is declared',
+    );
   });
 
   it('names unique services, routes and route paths', () => {
@@ -100,7 +170,10 @@ describe('deploy/kong/kong.yml', () => {
     const check = (where: string, host: string, port: number) => {
       const svc = services[host];
       assert.ok(svc, `${where}: ${host} is no docker-compose service`);
-      assert.ok(containerPortsOf(svc).includes(port), `${where}: ${host} does not listen on ${port} (it listens on ${containerPortsOf(svc).join(', ')})`);
+      assert.ok(
+        containerPortsOf(svc).includes(port),
+        `${where}: ${host} does not listen on ${port} (it listens on ${containerPortsOf(svc).join(', ')})`,
+      );
     };
     for (const s of doc.services) if (!upstreams.has(s.host)) check(`service ${s.name}`, s.host, s.port);
     for (const u of doc.upstreams) {

@@ -42,10 +42,12 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
     assert.equal(state.status, 'succeeded');
     assert.equal(state.stock_reserved, true);
     assert.ok(state.commande_id);
-    assert.deepEqual(
-      state.events.map((e: { type: string }) => e.type).slice(0, 4),
-      ['CheckoutInitiated', 'StockReserved', 'OrderCreated', 'CheckoutSucceeded'],
-    );
+    assert.deepEqual(state.events.map((e: { type: string }) => e.type).slice(0, 4), [
+      'CheckoutInitiated',
+      'StockReserved',
+      'OrderCreated',
+      'CheckoutSucceeded',
+    ]);
     assert.equal(await api.stock(PRODUIT), before - 1);
     await api.until('projection', async () => {
       const p = await api.eventStore(`/api/event-store/cqrs/orders-by-client/${CLIENT}`);
@@ -102,7 +104,10 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
     const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 1 }]);
     const state = await api.settle(res.body.checkout_id);
     assert.equal(state.status, 'succeeded');
-    await api.until('projection caught up', async () => (await api.eventStore(`/api/event-store/cqrs/orders-by-client/${CLIENT}`)).body.last_checkout_id === res.body.checkout_id);
+    await api.until(
+      'projection caught up',
+      async () => (await api.eventStore(`/api/event-store/cqrs/orders-by-client/${CLIENT}`)).body.last_checkout_id === res.body.checkout_id,
+    );
     const stockBefore = await api.stock(PRODUIT);
     const projectionBefore = (await api.eventStore(`/api/event-store/cqrs/orders-by-client/${CLIENT}`)).body;
     const historyBefore = (await api.call('GET', `/ecommerce/api/commandes/clients/${CLIENT}/historique/`)).body.commandes.length;
@@ -120,7 +125,12 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
     // A later checkout through every worker and relay: anything a repeat had wrongly published would be out by then.
     const marker = await api.checkout(SEED.clients.marie, [{ produit_id: SEED.produits.souris, quantite: 1 }]);
     assert.equal((await api.settle(marker.body.checkout_id)).status, 'succeeded');
-    await api.until('marker projected', async () => (await api.eventStore(`/api/event-store/cqrs/orders-by-client/${SEED.clients.marie}`)).body.last_checkout_id === marker.body.checkout_id);
+    await api.until(
+      'marker projected',
+      async () =>
+        (await api.eventStore(`/api/event-store/cqrs/orders-by-client/${SEED.clients.marie}`)).body.last_checkout_id ===
+        marker.body.checkout_id,
+    );
     assert.equal(await api.stock(PRODUIT), stockBefore);
     const again = await api.settle(res.body.checkout_id);
     assert.equal(again.status, 'succeeded');
@@ -163,7 +173,7 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
         );
         process.kill(worker, 'SIGKILL');
         // Killed before it could answer: nothing acknowledged, no outcome published.
-        const still = (await redis.xpending(CHECKOUT_STREAM, ORDER_GROUP, pending.id, pending.id, 1));
+        const still = await redis.xpending(CHECKOUT_STREAM, ORDER_GROUP, pending.id, pending.id, 1);
         assert.equal(still.length, 1, 'the entry is still pending after the kill');
         const replay = await api.eventStore(`/api/event-store/replay/checkout/${checkoutId}`);
         const types = (replay.body.events ?? []).map((e: { type: string }) => e.type);
@@ -171,18 +181,32 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
       } finally {
         process.kill(commandes, 'SIGCONT');
       }
-      t.diagnostic(`entry ${pending.id} pending at ${pending.consumer} (delivery ${pending.deliveries}) when order-creation ${worker} was SIGKILLed`);
+      t.diagnostic(
+        `entry ${pending.id} pending at ${pending.consumer} (delivery ${pending.deliveries}) when order-creation ${worker} was SIGKILLed`,
+      );
       await api.until('commandes back', async () => (await api.call('GET', '/api/commandes/api/v1/magasins/')).status === 200, 60_000);
-      await api.until('order-creation restarted by the launcher', async () => (await system.pid('order-creation').catch(() => worker)) !== worker, 60_000);
+      await api.until(
+        'order-creation restarted by the launcher',
+        async () => (await system.pid('order-creation').catch(() => worker)) !== worker,
+        60_000,
+      );
       // Reclaim needs CLAIM_IDLE_MS (15 s) of idleness, well within the 60 s step deadline of this system.
       const state = await api.settle(checkoutId, 120_000);
       assert.equal(state.status, 'succeeded', JSON.stringify(state).slice(0, 2000));
       const types = state.events.map((e: { type: string }) => e.type);
       assert.equal(types.filter((x: string) => x === 'OrderCreated').length, 1, types.join(','));
       assert.ok(!types.includes('OrderCreationFailed'), types.join(','));
-      await api.until('the entry acknowledged', async () => ((await redis.xpending(CHECKOUT_STREAM, ORDER_GROUP, pending.id, pending.id, 1))).length === 0, 30_000);
+      await api.until(
+        'the entry acknowledged',
+        async () => (await redis.xpending(CHECKOUT_STREAM, ORDER_GROUP, pending.id, pending.id, 1)).length === 0,
+        30_000,
+      );
       const history = await api.call('GET', `/ecommerce/api/commandes/clients/${CLIENT}/historique/`);
-      assert.equal(history.body.commandes.filter((c: { checkout_id: string }) => c.checkout_id === checkoutId).length, 1, 'exactly one order');
+      assert.equal(
+        history.body.commandes.filter((c: { checkout_id: string }) => c.checkout_id === checkoutId).length,
+        1,
+        'exactly one order',
+      );
       const order = await api.call('GET', `/api/commandes/api/v1/commandes-en-ligne/${checkoutId}/`);
       assert.equal(order.status, 200, JSON.stringify(order.body));
       assert.equal(order.body.commande_id, state.commande_id);
@@ -235,7 +259,9 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
         const dead = (await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][];
         return dead.some(([, f]) => f[f.indexOf('dlq_original_id') + 1] === poisonId);
       });
-      const list = await fetch(`${system.url('event-store')}/api/event-store/admin/dlq/${CHECKOUT_STREAM}`, { headers: { 'x-api-key': system.apiKey } });
+      const list = await fetch(`${system.url('event-store')}/api/event-store/admin/dlq/${CHECKOUT_STREAM}`, {
+        headers: { 'x-api-key': system.apiKey },
+      });
       assert.equal(list.status, 200);
       const body = (await list.json()) as { entries: { id: string; original_id: string | null }[] };
       const entry = body.entries.find((e) => e.original_id === poisonId);
@@ -265,9 +291,33 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
   });
 
   test('unknown client 404, empty cart 400, bad line 400; nothing published', async () => {
-    assert.equal((await api.call('POST', `/ecommerce/api/commandes/clients/${randomUUID()}/checkout/choreo/`, { panier: { lignes: [{ produit_id: PRODUIT, quantite: 1 }] } })).status, 404);
-    assert.equal((await api.call('POST', `/ecommerce/api/commandes/clients/${CLIENT}/checkout/choreo/`, { panier: { lignes: [] } })).status, 400);
-    assert.equal((await api.call('POST', `/ecommerce/api/commandes/clients/${CLIENT}/checkout/choreo/`, { panier: { lignes: [{ produit_id: PRODUIT, quantite: 0 }] } })).status, 400);
-    assert.equal((await api.call('POST', `/ecommerce/api/commandes/clients/${CLIENT}/checkout/choreo/`, { panier: { lignes: [{ produit_id: randomUUID(), quantite: 1 }] } })).status, 400);
+    assert.equal(
+      (
+        await api.call('POST', `/ecommerce/api/commandes/clients/${randomUUID()}/checkout/choreo/`, {
+          panier: { lignes: [{ produit_id: PRODUIT, quantite: 1 }] },
+        })
+      ).status,
+      404,
+    );
+    assert.equal(
+      (await api.call('POST', `/ecommerce/api/commandes/clients/${CLIENT}/checkout/choreo/`, { panier: { lignes: [] } })).status,
+      400,
+    );
+    assert.equal(
+      (
+        await api.call('POST', `/ecommerce/api/commandes/clients/${CLIENT}/checkout/choreo/`, {
+          panier: { lignes: [{ produit_id: PRODUIT, quantite: 0 }] },
+        })
+      ).status,
+      400,
+    );
+    assert.equal(
+      (
+        await api.call('POST', `/ecommerce/api/commandes/clients/${CLIENT}/checkout/choreo/`, {
+          panier: { lignes: [{ produit_id: randomUUID(), quantite: 1 }] },
+        })
+      ).status,
+      400,
+    );
   });
 });

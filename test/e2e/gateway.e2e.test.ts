@@ -96,7 +96,10 @@ describe('through the gateway', { timeout: 240_000 }, () => {
     const pid = await system.pid('catalogue-3');
     process.kill(pid, 'SIGKILL');
     const results = await Promise.all(Array.from({ length: 30 }, () => call('GET', SEARCH)));
-    assert.deepEqual(results.map((r) => r.status).filter((s) => s !== 200), []);
+    assert.deepEqual(
+      results.map((r) => r.status).filter((s) => s !== 200),
+      [],
+    );
     // The supervisor restarts it and the health check brings it back.
     await until('catalogue-3 healthy again', async () => Object.values(await upstreamHealth()).every((h) => h === 'HEALTHY'), 60_000);
   });
@@ -106,7 +109,10 @@ describe('through the gateway', { timeout: 240_000 }, () => {
     process.kill(pid, 'SIGSTOP');
     try {
       const results = await Promise.all(Array.from({ length: 30 }, () => call('GET', SEARCH)));
-      assert.deepEqual(results.map((r) => r.status).filter((s) => s !== 200), []);
+      assert.deepEqual(
+        results.map((r) => r.status).filter((s) => s !== 200),
+        [],
+      );
       await until('catalogue-2 marked unhealthy', async () => Object.values(await upstreamHealth()).includes('UNHEALTHY'));
       const later = await Promise.all(Array.from({ length: 20 }, () => call('GET', SEARCH)));
       assert.ok(later.every((r) => r.status === 200 && r.body.instance_id !== 'catalogue-2'));
@@ -180,9 +186,7 @@ describe('rate limiting past a low configured limit', { timeout: 120_000 }, () =
 
   test('429 with Retry-After once the per-second limit is spent', async () => {
     const results = await Promise.all(
-      Array.from({ length: 30 }, () =>
-        fetch(`${limited.gateway}${SEARCH}`, { headers: { 'x-api-key': limited.apiKey } }),
-      ),
+      Array.from({ length: 30 }, () => fetch(`${limited.gateway}${SEARCH}`, { headers: { 'x-api-key': limited.apiKey } })),
     );
     const limitedOnes = results.filter((r) => r.status === 429);
     // The burst may straddle a second boundary: at most two windows of 5 pass.

@@ -130,13 +130,19 @@ describe('orchestrated saga, end to end', { timeout: 300_000 }, () => {
       60_000,
     );
     const { before, res, stockAtAnswer, ms } = await postWithCommandesFrozen();
-    t.diagnostic(`answered ${res.status} ${res.body?.etat_final ?? ''} after ${ms} ms; stock ${stockAtAnswer} at the answer, ${before} before`);
+    t.diagnostic(
+      `answered ${res.status} ${res.body?.etat_final ?? ''} after ${ms} ms; stock ${stockAtAnswer} at the answer, ${before} before`,
+    );
     assert.equal(res.status, 503, JSON.stringify(res.body));
     assert.ok(res.body.saga_id, `the order step failed, not the store check: ${JSON.stringify(res.body)}`);
     assert.equal(stockAtAnswer, before, `reservation still held when the 503 arrived: ${JSON.stringify(res.body)}`);
     await commandesBack();
     // The order-key cancel left to recovery (or done in the request) ends the saga.
-    await api.until('saga cancelled', async () => (await api.call('GET', `${SAGA}${res.body.saga_id}/`)).body.etat_actuel === 'SAGA_ANNULEE', 60_000);
+    await api.until(
+      'saga cancelled',
+      async () => (await api.call('GET', `${SAGA}${res.body.saga_id}/`)).body.etat_actuel === 'SAGA_ANNULEE',
+      60_000,
+    );
     assert.equal(await api.stock(SOURIS), before);
   });
 
@@ -146,12 +152,18 @@ describe('orchestrated saga, end to end', { timeout: 300_000 }, () => {
     assert.equal((await system.command('service', 'start', 'saga-orchestrator')).code, 0);
     await api.until('orchestrator back', async () => (await api.call('GET', '/api/saga/api/saga/health/')).status === 200, 60_000);
     const { before, res, stockAtAnswer, ms } = await postWithCommandesFrozen();
-    t.diagnostic(`answered ${res.status} ${res.body?.etat_final ?? ''} after ${ms} ms; stock ${stockAtAnswer} at the answer, ${before} before`);
+    t.diagnostic(
+      `answered ${res.status} ${res.body?.etat_final ?? ''} after ${ms} ms; stock ${stockAtAnswer} at the answer, ${before} before`,
+    );
     assert.equal(res.status, 503, JSON.stringify(res.body));
     assert.equal(stockAtAnswer, before, `reservation still held when the 503 arrived: ${JSON.stringify(res.body)}`);
     await commandesBack();
     if (res.body.saga_id) {
-      await api.until('saga cancelled', async () => (await api.call('GET', `${SAGA}${res.body.saga_id}/`)).body.etat_actuel === 'SAGA_ANNULEE', 60_000);
+      await api.until(
+        'saga cancelled',
+        async () => (await api.call('GET', `${SAGA}${res.body.saga_id}/`)).body.etat_actuel === 'SAGA_ANNULEE',
+        60_000,
+      );
     }
     assert.equal(await api.stock(SOURIS), before);
   });
@@ -180,7 +192,10 @@ describe('orchestrated saga, end to end', { timeout: 300_000 }, () => {
       sagaId = await waitFor(
         'the saga in CREATION_COMMANDE',
         async () => {
-          const res = await fetch(`${direct}/api/saga/sagas/?etat=CREATION_COMMANDE`, { headers: { 'x-api-key': system.apiKey }, signal: AbortSignal.timeout(2_000) });
+          const res = await fetch(`${direct}/api/saga/sagas/?etat=CREATION_COMMANDE`, {
+            headers: { 'x-api-key': system.apiKey },
+            signal: AbortSignal.timeout(2_000),
+          });
           const body = (await res.json()) as { sagas: { saga_id: string; date_creation: string }[] };
           return body.sagas.find((s) => Date.parse(s.date_creation) >= since)?.saga_id;
         },
@@ -194,7 +209,11 @@ describe('orchestrated saga, end to end', { timeout: 300_000 }, () => {
       process.kill(commandes, 'SIGCONT');
     }
     await commandesBack();
-    await api.until('orchestrator restarted by the launcher', async () => (await system.pid('saga-orchestrator').catch(() => orchestrator)) !== orchestrator, 60_000);
+    await api.until(
+      'orchestrator restarted by the launcher',
+      async () => (await system.pid('saga-orchestrator').catch(() => orchestrator)) !== orchestrator,
+      60_000,
+    );
     // Lease (deadline + 5 s) then a recovery pass (every 5 s): a bound far above both.
     await api.until(
       'saga ended by recovery',

@@ -58,15 +58,23 @@ describe('choreographed checkout with two replicas of every worker', { timeout: 
     const status = await system.command('status');
     assert.equal(status.code, 0, status.stderr);
     for (const w of WORKERS) {
-      for (const i of [1, 2]) assert.match(status.stdout, new RegExp(`^${w}-${i}\\s+\\d+\\s+up\\s`, 'm'), `${w}-${i} in:\n${status.stdout}`);
+      for (const i of [1, 2])
+        assert.match(status.stdout, new RegExp(`^${w}-${i}\\s+\\d+\\s+up\\s`, 'm'), `${w}-${i} in:\n${status.stdout}`);
       assert.doesNotMatch(status.stdout, new RegExp(`^${w}\\s`, 'm'));
       assert.notEqual(await system.pid(`${w}-1`), await system.pid(`${w}-2`));
     }
     // The control API (what npm run status reads) names the worker each replica replicates.
-    const control = JSON.parse(await readFile(path.join(system.dataDir, 'supervisor.json'), 'utf8')) as { controlPort: number; secret: string };
+    const control = JSON.parse(await readFile(path.join(system.dataDir, 'supervisor.json'), 'utf8')) as {
+      controlPort: number;
+      secret: string;
+    };
     const res = await fetch(`http://127.0.0.1:${control.controlPort}/status`, { headers: { [SECRET_HEADER]: control.secret } });
     const processes = ((await res.json()) as { processes: { name: string; replicaOf?: string }[] }).processes;
-    for (const w of WORKERS) assert.deepEqual(processes.filter((p) => p.replicaOf === w).map((p) => p.name), [`${w}-1`, `${w}-2`]);
+    for (const w of WORKERS)
+      assert.deepEqual(
+        processes.filter((p) => p.replicaOf === w).map((p) => p.name),
+        [`${w}-1`, `${w}-2`],
+      );
     assert.ok(processes.filter((p) => p.name === 'inventaire').every((p) => p.replicaOf === undefined));
   });
 
@@ -75,8 +83,17 @@ describe('choreographed checkout with two replicas of every worker', { timeout: 
     const groups = JSON.parse(await readFile(file, 'utf8')) as { targets: string[]; labels: Record<string, string> }[];
     for (const w of WORKERS) {
       const mine = groups.filter((g) => g.labels.__service === w);
-      assert.deepEqual(mine.map((g) => g.labels.__process), [`${w}-1`, `${w}-2`], w);
-      assert.deepEqual(mine.map((g) => g.targets[0]), [1, 2].map((i) => `127.0.0.1:${i === 1 ? system.ports[w] : replicaPorts[replicaPortEnv(PROCESSES.find((p) => p.name === w)!.port.env, 2)]}`));
+      assert.deepEqual(
+        mine.map((g) => g.labels.__process),
+        [`${w}-1`, `${w}-2`],
+        w,
+      );
+      assert.deepEqual(
+        mine.map((g) => g.targets[0]),
+        [1, 2].map(
+          (i) => `127.0.0.1:${i === 1 ? system.ports[w] : replicaPorts[replicaPortEnv(PROCESSES.find((p) => p.name === w)!.port.env, 2)]}`,
+        ),
+      );
     }
   });
 
@@ -95,29 +112,46 @@ describe('choreographed checkout with two replicas of every worker', { timeout: 
     const history = await api.call('GET', `/ecommerce/api/commandes/clients/${CLIENT}/historique/`);
     for (const res of accepted) {
       const id = res.body.checkout_id;
-      assert.equal(history.body.commandes.filter((c: { checkout_id: string }) => c.checkout_id === id).length, 1, `exactly one order for ${id}`);
+      assert.equal(
+        history.body.commandes.filter((c: { checkout_id: string }) => c.checkout_id === id).length,
+        1,
+        `exactly one order for ${id}`,
+      );
       const order = await api.call('GET', `/api/commandes/api/v1/commandes-en-ligne/${id}/`);
       assert.equal(order.status, 200, JSON.stringify(order.body));
     }
     assert.equal(await api.stock(PRODUIT), before - accepted.length, 'stock taken once per checkout');
     await api.until('the projection has every order', async () => {
       const p = await api.eventStore(`/api/event-store/cqrs/orders-by-client/${CLIENT}`);
-      return p.status === 200 && accepted.every((r) => p.body.orders.some((o: { checkout_id: string; status: string }) => o.checkout_id === r.body.checkout_id && o.status === 'succeeded'));
+      return (
+        p.status === 200 &&
+        accepted.every((r) =>
+          p.body.orders.some(
+            (o: { checkout_id: string; status: string }) => o.checkout_id === r.body.checkout_id && o.status === 'succeeded',
+          ),
+        )
+      );
     });
   });
 
-  test('both replicas of each group are registered consumers of it, under the bus\'s names', async () => {
+  test("both replicas of each group are registered consumers of it, under the bus's names", async () => {
     // Redis 7.0 registers a consumer when XREADGROUP first delivers it an entry, not when it starts blocking: check
     // out until every replica has had one (a blocked reader is woken first come, first served, so it comes quickly).
     const redis = new Redis(system.redisUrl);
     const expected = new Map<string, string[]>();
-    for (const w of WORKERS) expected.set(w, await Promise.all([1, 2].map(async (i) => `${w}-${hostname()}-${await system.pid(`${w}-${i}`)}`)));
+    for (const w of WORKERS)
+      expected.set(w, await Promise.all([1, 2].map(async (i) => `${w}-${hostname()}-${await system.pid(`${w}-${i}`)}`)));
     const missing = async () => {
       const out: string[] = [];
       for (const w of WORKERS) {
         const consumers = (await redis.xinfo('CONSUMERS', CHECKOUT_STREAM, GROUPS[w]!)) as unknown[][];
         const names = consumers.map((c) => String(c[c.indexOf('name') + 1]));
-        out.push(...expected.get(w)!.filter((e) => !names.includes(e)).map((e) => `${GROUPS[w]}: ${e}`));
+        out.push(
+          ...expected
+            .get(w)!
+            .filter((e) => !names.includes(e))
+            .map((e) => `${GROUPS[w]}: ${e}`),
+        );
       }
       return out;
     };
@@ -131,7 +165,8 @@ describe('choreographed checkout with two replicas of every worker', { timeout: 
       assert.deepEqual(left, [], 'consumers never registered after 30 checkouts');
       // npm run status counts them per group.
       const status = await system.command('status');
-      for (const w of WORKERS) assert.match(status.stdout, new RegExp(`^${CHECKOUT_STREAM.replace(/\./g, '\\.')}\\s+${GROUPS[w]}\\s+2\\s`, 'm'), status.stdout);
+      for (const w of WORKERS)
+        assert.match(status.stdout, new RegExp(`^${CHECKOUT_STREAM.replace(/\./g, '\\.')}\\s+${GROUPS[w]}\\s+2\\s`, 'm'), status.stdout);
     } finally {
       redis.disconnect();
     }

@@ -141,7 +141,12 @@ describe('cart', () => {
     let body = res.json();
     assert.equal(body.success, true);
     assert.equal(body.client_id, C.jean);
-    assert.deepEqual(body.produit_ajoute, { produit_id: P.clavier, nom_produit: 'Clavier mécanique', quantite_ajoutee: 2, prix_unitaire: 89.99 });
+    assert.deepEqual(body.produit_ajoute, {
+      produit_id: P.clavier,
+      nom_produit: 'Clavier mécanique',
+      quantite_ajoutee: 2,
+      prix_unitaire: 89.99,
+    });
     assert.deepEqual(body.panier_resume, { nombre_articles: 2, prix_total: 179.98, nombre_produits_differents: 1 });
 
     // The price is the one captured at the first add, even if catalogue changes it.
@@ -283,7 +288,14 @@ describe('synchronous checkout', () => {
     assert.deepEqual(body.operations, { panier_vide: true, stocks_decremente: true, commande_creee: true, commande_sauvee: true });
 
     assert.deepEqual(inventaire.calls.reserver, [
-      { reservation_id: body.checkout_id, lignes: [{ produit_id: P.clavier, quantite: 1 }, { produit_id: P.souris, quantite: 2 }], a_confirmer: true },
+      {
+        reservation_id: body.checkout_id,
+        lignes: [
+          { produit_id: P.clavier, quantite: 1 },
+          { produit_id: P.souris, quantite: 2 },
+        ],
+        a_confirmer: true,
+      },
     ]);
     assert.deepEqual(inventaire.calls.liberer, []);
     // The order committed: its reservation is confirmed, so it never expires.
@@ -341,7 +353,11 @@ describe('synchronous checkout', () => {
     const before = await orders();
     const res = await app.inject({ method: 'POST', url: checkoutUrl(C.jean) });
     assert.equal(res.statusCode, 409);
-    assert.deepEqual(res.json(), { success: false, error: 'Stock insuffisant', details: { produit_id: P.souris, disponible: 1, demande: 2 } });
+    assert.deepEqual(res.json(), {
+      success: false,
+      error: 'Stock insuffisant',
+      details: { produit_id: P.souris, disponible: 1, demande: 2 },
+    });
     assert.equal(inventaire.stock.get(P.clavier), 100, 'no line reserved');
     assert.equal(inventaire.reservations.size, 0);
     assert.equal(await orders(), before);
@@ -351,7 +367,9 @@ describe('synchronous checkout', () => {
   it('releases the reservation when the local transaction fails, and leaves the cart', async () => {
     await ajouter(C.jean, P.clavier, 2);
     const before = await orders();
-    await pool.query(`CREATE FUNCTION ecommerce.t_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disque plein'; END $$`);
+    await pool.query(
+      `CREATE FUNCTION ecommerce.t_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disque plein'; END $$`,
+    );
     await pool.query(`CREATE TRIGGER t_fail BEFORE INSERT ON ecommerce.lignes_commandes FOR EACH ROW EXECUTE FUNCTION ecommerce.t_fail()`);
     try {
       const res = await app.inject({ method: 'POST', url: checkoutUrl(C.jean) });
@@ -384,7 +402,11 @@ describe('synchronous checkout', () => {
     assert.deepEqual([res.json().success, res.json().error], [false, 'Panier vide']);
 
     await ajouter(C.jean, P.clavier, 1);
-    res = await app.inject({ method: 'POST', url: checkoutUrl(C.jean), payload: { adresse_livraison: { nom_destinataire: 'X', rue: '1 Rue A' } } });
+    res = await app.inject({
+      method: 'POST',
+      url: checkoutUrl(C.jean),
+      payload: { adresse_livraison: { nom_destinataire: 'X', rue: '1 Rue A' } },
+    });
     assert.equal(res.statusCode, 400);
     assert.equal(res.json().error, 'Champs adresse manquants');
     assert.equal(res.json().details, 'Champs requis manquants: ville, code_postal, province');
@@ -445,7 +467,13 @@ describe('prerequisites and history', () => {
     res = await app.inject({ method: 'GET', url: `/api/commandes/clients/${C.jean}/checkout/prerequis/` });
     assert.equal(res.json().peut_commander, false);
     assert.deepEqual(res.json().details.stocks.stocks_insuffisants, [
-      { produit_id: P.clavier, nom_produit: 'Clavier mécanique', quantite_demandee: 2, quantite_disponible: 1, raison: 'Quantité insuffisante' },
+      {
+        produit_id: P.clavier,
+        nom_produit: 'Clavier mécanique',
+        quantite_demandee: 2,
+        quantite_disponible: 1,
+        raison: 'Quantité insuffisante',
+      },
     ]);
     inventaire.down = 'network';
     res = await app.inject({ method: 'GET', url: `/api/commandes/clients/${C.jean}/checkout/prerequis/` });

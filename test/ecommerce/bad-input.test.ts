@@ -19,7 +19,11 @@ before(async () => {
   db = await createServiceDatabase('ecommerce', 'src/ecommerce/infrastructure/db');
   app = await buildTestApp(ecommerceService(testConfig(db.url), { catalogue: new FakeCatalogue(), inventaire }), db.pool);
   // One line in Jean's cart so cart updates and checkouts have something to damage.
-  const res = await app.inject({ method: 'POST', url: `/api/panier/clients/${C.jean}/panier/`, payload: { produit_id: P.clavier, quantite: 2 } });
+  const res = await app.inject({
+    method: 'POST',
+    url: `/api/panier/clients/${C.jean}/panier/`,
+    payload: { produit_id: P.clavier, quantite: 2 },
+  });
   assert.equal(res.statusCode, 201);
 });
 after(async () => {
@@ -45,7 +49,14 @@ const CART = `/api/panier/clients/${J}/panier/`;
 const PUT = `${CART}produits/${P.clavier}/`;
 const CHECKOUT = `/api/commandes/clients/${J}/checkout/`;
 const long = (n: number) => 'x'.repeat(n);
-const client = { prenom: 'A', nom: 'B', email: 'bad-input@example.com', adresse_rue: 'r', adresse_ville: 'v', adresse_code_postal: 'H1A1A1' };
+const client = {
+  prenom: 'A',
+  nom: 'B',
+  email: 'bad-input@example.com',
+  adresse_rue: 'r',
+  adresse_ville: 'v',
+  adresse_code_postal: 'H1A1A1',
+};
 
 interface Case {
   name: string;
@@ -77,7 +88,13 @@ const cases: Case[] = [
   { name: 'produit_id as number', method: 'POST', url: CART, body: { produit_id: 42, quantite: 1 }, status: 400 },
   { name: 'prenom as number', method: 'POST', url: '/api/clients/', body: { ...client, prenom: 42 }, status: 400 },
   { name: 'telephone as number', method: 'POST', url: '/api/clients/', body: { ...client, telephone: 5145550101 }, status: 400 },
-  { name: 'livraison_express as string', method: 'POST', url: CHECKOUT, body: { adresse_livraison: { livraison_express: 'oui' } }, status: 400 },
+  {
+    name: 'livraison_express as string',
+    method: 'POST',
+    url: CHECKOUT,
+    body: { adresse_livraison: { livraison_express: 'oui' } },
+    status: 400,
+  },
   { name: 'adresse_livraison as string', method: 'POST', url: CHECKOUT, body: { adresse_livraison: 'Montréal' }, status: 400 },
   { name: 'notes as number', method: 'POST', url: CHECKOUT, body: { notes: 5 }, status: 400 },
   // missing fields
@@ -86,8 +103,20 @@ const cases: Case[] = [
   { name: 'update without quantite', method: 'PUT', url: PUT, body: {}, status: 400 },
   { name: 'client without nom', method: 'POST', url: '/api/clients/', body: { ...client, nom: undefined }, status: 400 },
   { name: 'client with null email', method: 'POST', url: '/api/clients/', body: { ...client, email: null }, status: 400 },
-  { name: 'checkout address without ville', method: 'POST', url: CHECKOUT, body: { adresse_livraison: { nom_destinataire: 'A', rue: 'r', code_postal: 'H1A1A1', province: 'QC' } }, status: 400 },
-  { name: 'checkout address with short postal code', method: 'POST', url: CHECKOUT, body: { adresse_livraison: { nom_destinataire: 'A', rue: 'r', ville: 'v', code_postal: 'H1A', province: 'QC' } }, status: 400 },
+  {
+    name: 'checkout address without ville',
+    method: 'POST',
+    url: CHECKOUT,
+    body: { adresse_livraison: { nom_destinataire: 'A', rue: 'r', code_postal: 'H1A1A1', province: 'QC' } },
+    status: 400,
+  },
+  {
+    name: 'checkout address with short postal code',
+    method: 'POST',
+    url: CHECKOUT,
+    body: { adresse_livraison: { nom_destinataire: 'A', rue: 'r', ville: 'v', code_postal: 'H1A', province: 'QC' } },
+    status: 400,
+  },
   // malformed / unknown UUIDs
   { name: 'client id not a UUID (cart)', method: 'GET', url: '/api/panier/clients/123/panier/', status: 400 },
   { name: 'client id not a UUID (valider)', method: 'GET', url: '/api/clients/not-a-uuid/valider/', status: 400 },
@@ -99,10 +128,33 @@ const cases: Case[] = [
   { name: 'produit id not a UUID (update)', method: 'PUT', url: `${CART}produits/xyz/`, body: { quantite: 1 }, status: 400 },
   { name: 'produit_id not a UUID (add)', method: 'POST', url: CART, body: { produit_id: 'clavier', quantite: 1 }, status: 400 },
   { name: 'unknown client (valider)', method: 'GET', url: '/api/clients/99999999-9999-4999-8999-999999999999/valider/', status: 404 },
-  { name: 'unknown client (cart add)', method: 'POST', url: '/api/panier/clients/99999999-9999-4999-8999-999999999999/panier/', body: { produit_id: P.clavier, quantite: 1 }, status: 404 },
-  { name: 'unknown client (update)', method: 'PUT', url: `/api/panier/clients/99999999-9999-4999-8999-999999999999/panier/produits/${P.clavier}/`, body: { quantite: 1 }, status: 404 },
-  { name: 'unknown client (checkout)', method: 'POST', url: '/api/commandes/clients/99999999-9999-4999-8999-999999999999/checkout/', status: 404 },
-  { name: 'unknown product (add)', method: 'POST', url: CART, body: { produit_id: '550e8400-e29b-41d4-a716-44665544ffff', quantite: 1 }, status: 404 },
+  {
+    name: 'unknown client (cart add)',
+    method: 'POST',
+    url: '/api/panier/clients/99999999-9999-4999-8999-999999999999/panier/',
+    body: { produit_id: P.clavier, quantite: 1 },
+    status: 404,
+  },
+  {
+    name: 'unknown client (update)',
+    method: 'PUT',
+    url: `/api/panier/clients/99999999-9999-4999-8999-999999999999/panier/produits/${P.clavier}/`,
+    body: { quantite: 1 },
+    status: 404,
+  },
+  {
+    name: 'unknown client (checkout)',
+    method: 'POST',
+    url: '/api/commandes/clients/99999999-9999-4999-8999-999999999999/checkout/',
+    status: 404,
+  },
+  {
+    name: 'unknown product (add)',
+    method: 'POST',
+    url: CART,
+    body: { produit_id: '550e8400-e29b-41d4-a716-44665544ffff', quantite: 1 },
+    status: 404,
+  },
   { name: 'product not in cart (update)', method: 'PUT', url: `${CART}produits/${P.souris}/`, body: { quantite: 1 }, status: 404 },
   // quantities
   { name: 'zero quantity on add', method: 'POST', url: CART, body: { produit_id: P.clavier, quantite: 0 }, status: 400 },
@@ -123,11 +175,23 @@ const cases: Case[] = [
   { name: 'email too long', method: 'POST', url: '/api/clients/', body: { ...client, email: `${long(250)}@example.com` }, status: 400 },
   { name: 'postal code too long', method: 'POST', url: '/api/clients/', body: { ...client, adresse_code_postal: long(11) }, status: 400 },
   { name: 'notes too long', method: 'POST', url: CHECKOUT, body: { notes: long(1001) }, status: 400 },
-  { name: 'address street too long', method: 'POST', url: CHECKOUT, body: { adresse_livraison: { nom_destinataire: 'A', rue: long(256), ville: 'v', code_postal: 'H1A1A1', province: 'QC' } }, status: 400 },
+  {
+    name: 'address street too long',
+    method: 'POST',
+    url: CHECKOUT,
+    body: { adresse_livraison: { nom_destinataire: 'A', rue: long(256), ville: 'v', code_postal: 'H1A1A1', province: 'QC' } },
+    status: 400,
+  },
   { name: 'body over the size limit', method: 'POST', url: CHECKOUT, body: { notes: long(300 * 1024) }, status: 413 },
   // unknown fields
   { name: 'unknown field on client', method: 'POST', url: '/api/clients/', body: { ...client, role: 'admin' }, status: 400 },
-  { name: 'unknown field on cart add', method: 'POST', url: CART, body: { produit_id: P.clavier, quantite: 1, prix_unitaire: 0.01 }, status: 400 },
+  {
+    name: 'unknown field on cart add',
+    method: 'POST',
+    url: CART,
+    body: { produit_id: P.clavier, quantite: 1, prix_unitaire: 0.01 },
+    status: 400,
+  },
   { name: 'unknown field on update', method: 'PUT', url: PUT, body: { quantite: 1, prix_unitaire: 0 }, status: 400 },
   { name: 'unknown field on checkout', method: 'POST', url: CHECKOUT, body: { total: 0 }, status: 400 },
   { name: 'unknown field in address', method: 'POST', url: CHECKOUT, body: { adresse_livraison: { etage: 3 } }, status: 400 },

@@ -8,7 +8,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CheckoutEventType } from '../../src/contracts/events.ts';
 import { replay, type ArchivedEvent } from '../../src/event-store/domain/checkout.ts';
-import { decide, evolve, initialState, type Decision, type Entree, type EtatCheckout } from '../../src/ecommerce/domain/checkout-decider.ts';
+import {
+  decide,
+  evolve,
+  initialState,
+  type Decision,
+  type Entree,
+  type EtatCheckout,
+} from '../../src/ecommerce/domain/checkout-decider.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
 fileTimeout(30_000);
@@ -66,7 +73,13 @@ interface Cas {
 
 const CAS: Cas[] = [
   // Forward
-  { given: 'a started checkout', state: etat(), when: recu('StockReserved'), then: ['EtapeAtteinte stock_reserved'], state_after: { step: 'stock_reserved' } },
+  {
+    given: 'a started checkout',
+    state: etat(),
+    when: recu('StockReserved'),
+    then: ['EtapeAtteinte stock_reserved'],
+    state_after: { step: 'stock_reserved' },
+  },
   {
     given: 'the stock reserved',
     state: etat({ step: 'stock_reserved' }),
@@ -175,11 +188,20 @@ describe('choreographed checkout, ecommerce side: given / when / then', { timeou
   test('what is published carries the clock given, the checkout, its client; the deadline failure carries the cart', () => {
     const [f] = decide(recu('StockReservationFailed', { detail: 'd' }), etat(), { now: NOW }).faits;
     assert.deepEqual(f?.type === 'CheckoutEchoue' && f.publie.payload, {
-      checkout_id: CHECKOUT, client_id: CLIENT, emitted_at: NOW, reason: 'StockReservationFailed', detail: 'd',
+      checkout_id: CHECKOUT,
+      client_id: CLIENT,
+      emitted_at: NOW,
+      reason: 'StockReservationFailed',
+      detail: 'd',
     });
     const [g] = decide(ECHEANCE, etat(), { now: NOW + 5 }).faits;
     assert.deepEqual(g?.type === 'EcheanceDeclenchee' && g.publie.payload, {
-      checkout_id: CHECKOUT, client_id: CLIENT, emitted_at: NOW + 5, detail: 'deadline exceeded', panier: PANIER, reason: 'inventory_error',
+      checkout_id: CHECKOUT,
+      client_id: CLIENT,
+      emitted_at: NOW + 5,
+      detail: 'deadline exceeded',
+      panier: PANIER,
+      reason: 'inventory_error',
     });
   });
 });
@@ -188,7 +210,9 @@ describe('one fold: ecommerce and the event store read a checkout alike', { time
   /** Runs the saga through the decider; returns ecommerce's end state and every event of the stream, in order. */
   function jouer(entrees: Entree[]) {
     let s = etat();
-    const flux: { type: string; payload: unknown }[] = [{ type: 'CheckoutInitiated', payload: { checkout_id: CHECKOUT, client_id: CLIENT } }];
+    const flux: { type: string; payload: unknown }[] = [
+      { type: 'CheckoutInitiated', payload: { checkout_id: CHECKOUT, client_id: CLIENT } },
+    ];
     for (const e of entrees) {
       if (e.type === 'EvenementRecu') flux.push({ type: e.event.type, payload: e.event.payload });
       const d = decide(e, s, { now: NOW });
@@ -196,8 +220,15 @@ describe('one fold: ecommerce and the event store read a checkout alike', { time
       s = d.faits.reduce(evolve, s);
     }
     const archived: ArchivedEvent[] = flux.map((f, i) => ({
-      id: `${i}-0`, position: i, event_id: `e${i}`, type: f.type, ts: NOW + i, payload: f.payload,
-      correlation_id: CHECKOUT, causation_id: null, version: 1,
+      id: `${i}-0`,
+      position: i,
+      event_id: `e${i}`,
+      type: f.type,
+      ts: NOW + i,
+      payload: f.payload,
+      correlation_id: CHECKOUT,
+      causation_id: null,
+      version: 1,
     }));
     return { ecommerce: s, replay: replay(CHECKOUT, archived) };
   }
@@ -205,8 +236,14 @@ describe('one fold: ecommerce and the event store read a checkout alike', { time
   const SCENARIOS: [string, Entree[]][] = [
     ['success', [recu('StockReserved'), recu('OrderCreated', { commande_id: COMMANDE })]],
     ['shortage', [recu('StockReservationFailed', { reason: 'inventory_error', detail: 'available 3 < requested 5' })]],
-    ['order failure then release', [recu('StockReserved'), recu('OrderCreationFailed', { reason: 'order_service_error', detail: 'timeout' }), recu('StockReleased')]],
-    ['a late success after the end changes nothing', [recu('StockReservationFailed', { detail: 'x' }), recu('OrderCreated', { commande_id: COMMANDE })]],
+    [
+      'order failure then release',
+      [recu('StockReserved'), recu('OrderCreationFailed', { reason: 'order_service_error', detail: 'timeout' }), recu('StockReleased')],
+    ],
+    [
+      'a late success after the end changes nothing',
+      [recu('StockReservationFailed', { detail: 'x' }), recu('OrderCreated', { commande_id: COMMANDE })],
+    ],
   ];
   for (const [nomScenario, entrees] of SCENARIOS) {
     test(`${nomScenario}: same status and detail on both sides`, () => {

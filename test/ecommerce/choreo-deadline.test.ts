@@ -39,7 +39,11 @@ async function initier(client: string, quantite = 1): Promise<{ checkoutId: stri
 }
 
 const row = async (checkoutId: string) =>
-  (await env.pool.query(`SELECT status, step, reason, detail, deadline_fired FROM ecommerce.checkouts WHERE checkout_id = $1`, [checkoutId])).rows[0];
+  (
+    await env.pool.query(`SELECT status, step, reason, detail, deadline_fired FROM ecommerce.checkouts WHERE checkout_id = $1`, [
+      checkoutId,
+    ])
+  ).rows[0];
 
 /** One watcher pass run by the test itself, with every running checkout made late. */
 async function passAfterBackdating(): Promise<number> {
@@ -51,31 +55,45 @@ async function passAfterBackdating(): Promise<number> {
 describe('deadline watcher', () => {
   it('a reservation step without progress gets StockReservationFailed once, and the checkout fails', async () => {
     const { checkoutId, panier } = await initier(C.jean, 7);
-    const failed = await waitFor('CheckoutFailed after the deadline', async () => ofType(await streamEvents(env.redis, checkoutId), 'CheckoutFailed')[0]);
+    const failed = await waitFor(
+      'CheckoutFailed after the deadline',
+      async () => ofType(await streamEvents(env.redis, checkoutId), 'CheckoutFailed')[0],
+    );
     const events = await streamEvents(env.redis, checkoutId);
     const srf = ofType(events, 'StockReservationFailed');
     assert.equal(srf.length, 1);
     // The compensation worker needs the cart to release what a late reservation may still take.
-    assert.deepEqual({ ...(srf[0]!.payload as object), emitted_at: 0 }, {
-      checkout_id: checkoutId,
-      client_id: C.jean,
-      emitted_at: 0,
-      reason: 'inventory_error',
-      detail: 'deadline exceeded',
-      panier,
-    });
-    assert.deepEqual({ ...(failed.payload as object), emitted_at: 0 }, {
-      checkout_id: checkoutId,
-      client_id: C.jean,
-      emitted_at: 0,
-      reason: 'StockReservationFailed',
-      detail: 'deadline exceeded',
-    });
+    assert.deepEqual(
+      { ...(srf[0]!.payload as object), emitted_at: 0 },
+      {
+        checkout_id: checkoutId,
+        client_id: C.jean,
+        emitted_at: 0,
+        reason: 'inventory_error',
+        detail: 'deadline exceeded',
+        panier,
+      },
+    );
+    assert.deepEqual(
+      { ...(failed.payload as object), emitted_at: 0 },
+      {
+        checkout_id: checkoutId,
+        client_id: C.jean,
+        emitted_at: 0,
+        reason: 'StockReservationFailed',
+        detail: 'deadline exceeded',
+      },
+    );
     const r = await row(checkoutId);
     assert.equal(r.status, 'failed');
     assert.equal(r.deadline_fired, true);
     // A late StockReserved then OrderCreated cannot revive it.
-    const late = await feed(env.redis, 'OrderCreated', { checkout_id: checkoutId, client_id: C.jean, emitted_at: emittedAt(), commande_id: checkoutId });
+    const late = await feed(env.redis, 'OrderCreated', {
+      checkout_id: checkoutId,
+      client_id: C.jean,
+      emitted_at: emittedAt(),
+      commande_id: checkoutId,
+    });
     await consumed(env.redis, late.entryId);
     assert.equal(ofType(await streamEvents(env.redis, checkoutId), 'CheckoutSucceeded').length, 0);
   });
@@ -84,8 +102,14 @@ describe('deadline watcher', () => {
     const { checkoutId, panier } = await initier(C.marie);
     const base = { checkout_id: checkoutId, client_id: C.marie };
     await feed(env.redis, 'StockReserved', { ...base, emitted_at: emittedAt(), panier });
-    const ocf = await waitFor('OrderCreationFailed after the deadline', async () => ofType(await streamEvents(env.redis, checkoutId), 'OrderCreationFailed')[0]);
-    assert.deepEqual({ ...(ocf.payload as object), emitted_at: 0 }, { ...base, emitted_at: 0, reason: 'order_service_error', detail: 'deadline exceeded', panier });
+    const ocf = await waitFor(
+      'OrderCreationFailed after the deadline',
+      async () => ofType(await streamEvents(env.redis, checkoutId), 'OrderCreationFailed')[0],
+    );
+    assert.deepEqual(
+      { ...(ocf.payload as object), emitted_at: 0 },
+      { ...base, emitted_at: 0, reason: 'order_service_error', detail: 'deadline exceeded', panier },
+    );
     const r = await row(checkoutId);
     assert.equal(r.status, 'initiated');
     assert.equal(r.step, 'order_failed');
@@ -99,7 +123,10 @@ describe('deadline watcher', () => {
 
     await feed(env.redis, 'StockReleased', { ...base, emitted_at: emittedAt(), lignes: [{ produit_id: P.souris, quantite: 1 }] });
     const failed = await waitFor('CheckoutFailed', async () => ofType(await streamEvents(env.redis, checkoutId), 'CheckoutFailed')[0]);
-    assert.deepEqual({ ...(failed.payload as object), emitted_at: 0 }, { ...base, emitted_at: 0, reason: 'OrderCreationFailed', detail: 'deadline exceeded' });
+    assert.deepEqual(
+      { ...(failed.payload as object), emitted_at: 0 },
+      { ...base, emitted_at: 0, reason: 'OrderCreationFailed', detail: 'deadline exceeded' },
+    );
     const events = await streamEvents(env.redis, checkoutId);
     assert.equal(ofType(events, 'OrderCreationFailed').length, 1);
     assert.equal(ofType(events, 'CheckoutSucceeded').length, 0);
@@ -109,7 +136,13 @@ describe('deadline watcher', () => {
     const { checkoutId, panier } = await initier(C.pierre);
     const base = { checkout_id: checkoutId, client_id: C.pierre };
     await feed(env.redis, 'StockReserved', { ...base, emitted_at: emittedAt(), panier });
-    const ocf = await feed(env.redis, 'OrderCreationFailed', { ...base, emitted_at: emittedAt(), reason: 'order_service_error', detail: 'commandes 503', panier });
+    const ocf = await feed(env.redis, 'OrderCreationFailed', {
+      ...base,
+      emitted_at: emittedAt(),
+      reason: 'order_service_error',
+      detail: 'commandes 503',
+      panier,
+    });
     await consumed(env.redis, ocf.entryId);
     assert.equal((await row(checkoutId)).step, 'order_failed');
     // Every running checkout is now far past its deadline: only ones whose deadline never fired and whose step

@@ -63,7 +63,12 @@ describe('choreographed checkout: accepted', () => {
   it('answers 202 with the checkout id and the event store follow link, then publishes CheckoutInitiated', async () => {
     const startedBefore = await metric('saga_choreo_started_total');
     const res = await post(C.jean, {
-      panier: { lignes: [{ produit_id: P.clavier, quantite: 2 }, { produit_id: P.souris, quantite: 1 }] },
+      panier: {
+        lignes: [
+          { produit_id: P.clavier, quantite: 2 },
+          { produit_id: P.souris, quantite: 1 },
+        ],
+      },
       adresse_livraison: { rue: '1 rue A', ville: 'MTL', code_postal: 'H1H1H1' },
     });
     assert.equal(res.statusCode, 202, res.body);
@@ -134,13 +139,22 @@ describe('choreographed checkout: accepted', () => {
       livraison_express: false,
     });
     await waitFor('the outbox row marked published', async () => {
-      const { rows } = await env.pool.query(`SELECT published_at, redis_id FROM ecommerce.outbox WHERE correlation_id = $1`, [body.checkout_id]);
+      const { rows } = await env.pool.query(`SELECT published_at, redis_id FROM ecommerce.outbox WHERE correlation_id = $1`, [
+        body.checkout_id,
+      ]);
       return rows[0].published_at !== null && rows[0].redis_id === initiated.id;
     });
   });
 
   it('accepts quantities up to 1,000,000 (the cart cap of 99 does not apply)', async () => {
-    const res = await post(C.marie, { panier: { lignes: [{ produit_id: P.souris, quantite: 1_000_000 }, { produit_id: P.cafe, quantite: 999_999 }] } });
+    const res = await post(C.marie, {
+      panier: {
+        lignes: [
+          { produit_id: P.souris, quantite: 1_000_000 },
+          { produit_id: P.cafe, quantite: 999_999 },
+        ],
+      },
+    });
     assert.equal(res.statusCode, 202, res.body);
     const { rows } = await env.pool.query(`SELECT panier FROM ecommerce.checkouts WHERE checkout_id = $1`, [res.json().checkout_id]);
     assert.equal(rows[0].panier.nombre_articles, 1_999_999);
@@ -151,8 +165,15 @@ describe('choreographed checkout: accepted', () => {
   });
 
   it('uses the saved cart without a panier (panier_enregistre) and the client address without one', async () => {
-    for (const [produit_id, quantite] of [[P.clavier, 3], [P.souris, 2]] as const) {
-      const add = await env.app.inject({ method: 'POST', url: `/api/panier/clients/${C.pierre}/panier/`, payload: { produit_id, quantite } });
+    for (const [produit_id, quantite] of [
+      [P.clavier, 3],
+      [P.souris, 2],
+    ] as const) {
+      const add = await env.app.inject({
+        method: 'POST',
+        url: `/api/panier/clients/${C.pierre}/panier/`,
+        payload: { produit_id, quantite },
+      });
       assert.equal(add.statusCode, 201, add.body);
     }
     env.catalogue.produits.set(P.clavier, { id: P.clavier, nom: 'Clavier mécanique v2', prix: 79.99, actif: true });
@@ -180,7 +201,10 @@ describe('choreographed checkout: accepted', () => {
       // Accepting does not touch the cart: only CheckoutSucceeded empties it.
       const cart = await env.app.inject({ method: 'GET', url: `/api/panier/clients/${C.pierre}/panier/` });
       assert.equal(cart.json().resume.nombre_articles, 5);
-      const events = await waitFor('CheckoutInitiated', async () => ofType(await streamEvents(env.redis, res.json().checkout_id), 'CheckoutInitiated')[0]);
+      const events = await waitFor(
+        'CheckoutInitiated',
+        async () => ofType(await streamEvents(env.redis, res.json().checkout_id), 'CheckoutInitiated')[0],
+      );
       assert.equal((events.payload as { panier_enregistre: boolean }).panier_enregistre, true);
     } finally {
       env.catalogue.produits.set(P.clavier, { id: P.clavier, nom: 'Clavier mécanique', prix: 89.99, actif: true });
@@ -189,8 +213,20 @@ describe('choreographed checkout: accepted', () => {
 });
 
 describe('choreographed checkout: refused, nothing written', () => {
-  const cases: { name: string; client?: string; body?: unknown; status: number; catalogueDown?: boolean; headers?: Record<string, string> }[] = [
-    { name: 'unknown client', client: '99999999-9999-4999-8999-999999999999', body: { panier: { lignes: [{ produit_id: P.clavier, quantite: 1 }] } }, status: 404 },
+  const cases: {
+    name: string;
+    client?: string;
+    body?: unknown;
+    status: number;
+    catalogueDown?: boolean;
+    headers?: Record<string, string>;
+  }[] = [
+    {
+      name: 'unknown client',
+      client: '99999999-9999-4999-8999-999999999999',
+      body: { panier: { lignes: [{ produit_id: P.clavier, quantite: 1 }] } },
+      status: 404,
+    },
     { name: 'client id not a UUID', client: 'pas-un-uuid', body: {}, status: 400 },
     { name: 'empty saved cart', body: undefined, status: 400 },
     { name: 'empty body cart', body: { panier: { lignes: [] } }, status: 400 },
@@ -201,18 +237,50 @@ describe('choreographed checkout: refused, nothing written', () => {
     { name: 'quantity as text', body: { panier: { lignes: [{ produit_id: P.clavier, quantite: '1' }] } }, status: 400 },
     { name: 'quantity not whole', body: { panier: { lignes: [{ produit_id: P.clavier, quantite: 1.5 }] } }, status: 400 },
     { name: 'product id not a UUID', body: { panier: { lignes: [{ produit_id: 'x', quantite: 1 }] } }, status: 400 },
-    { name: 'the same product twice', body: { panier: { lignes: [{ produit_id: P.clavier, quantite: 1 }, { produit_id: P.clavier, quantite: 2 }] } }, status: 400 },
+    {
+      name: 'the same product twice',
+      body: {
+        panier: {
+          lignes: [
+            { produit_id: P.clavier, quantite: 1 },
+            { produit_id: P.clavier, quantite: 2 },
+          ],
+        },
+      },
+      status: 400,
+    },
     {
       name: 'more than 100 lines',
-      body: { panier: { lignes: Array.from({ length: 101 }, (_, i) => ({ produit_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, quantite: 1 })) } },
+      body: {
+        panier: {
+          lignes: Array.from({ length: 101 }, (_, i) => ({
+            produit_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+            quantite: 1,
+          })),
+        },
+      },
       status: 400,
     },
     { name: 'unknown field', body: { panier: { lignes: [{ produit_id: P.clavier, quantite: 1 }] }, total: 0 }, status: 400 },
     { name: 'unknown line field', body: { panier: { lignes: [{ produit_id: P.clavier, quantite: 1, prix_unitaire: 0 }] } }, status: 400 },
-    { name: 'bad postal code', body: { panier: { lignes: [{ produit_id: P.clavier, quantite: 1 }] }, adresse_livraison: { code_postal: 'H1' } }, status: 400 },
+    {
+      name: 'bad postal code',
+      body: { panier: { lignes: [{ produit_id: P.clavier, quantite: 1 }] }, adresse_livraison: { code_postal: 'H1' } },
+      status: 400,
+    },
     { name: 'malformed JSON', body: '{"panier":', status: 400 },
-    { name: 'bad Idempotency-Key', body: { panier: { lignes: [{ produit_id: P.clavier, quantite: 1 }] } }, headers: { 'idempotency-key': 'a b' }, status: 400 },
-    { name: 'catalogue unreachable', body: { panier: { lignes: [{ produit_id: P.clavier, quantite: 1 }] } }, catalogueDown: true, status: 503 },
+    {
+      name: 'bad Idempotency-Key',
+      body: { panier: { lignes: [{ produit_id: P.clavier, quantite: 1 }] } },
+      headers: { 'idempotency-key': 'a b' },
+      status: 400,
+    },
+    {
+      name: 'catalogue unreachable',
+      body: { panier: { lignes: [{ produit_id: P.clavier, quantite: 1 }] } },
+      catalogueDown: true,
+      status: 503,
+    },
   ];
   for (const c of cases) {
     it(`${c.name} → ${c.status}`, async () => {
@@ -234,7 +302,14 @@ describe('choreographed checkout: refused, nothing written', () => {
 
   it('calls catalogue only once the client and the lines are valid', async () => {
     await post('99999999-9999-4999-8999-999999999999', { panier: { lignes: [{ produit_id: P.clavier, quantite: 1 }] } });
-    await post(C.jean, { panier: { lignes: [{ produit_id: P.clavier, quantite: 1 }, { produit_id: P.clavier, quantite: 1 }] } });
+    await post(C.jean, {
+      panier: {
+        lignes: [
+          { produit_id: P.clavier, quantite: 1 },
+          { produit_id: P.clavier, quantite: 1 },
+        ],
+      },
+    });
     assert.deepEqual(env.catalogue.calls, []);
   });
 });
@@ -252,7 +327,9 @@ describe('choreographed checkout: Idempotency-Key', () => {
     assert.equal(again.statusCode, 202, again.body);
     assert.deepEqual(again.json(), first.json());
     assert.deepEqual(await snapshot(), before);
-    const { rows } = await env.pool.query(`SELECT count(*)::int AS n FROM ecommerce.outbox WHERE correlation_id = $1`, [first.json().checkout_id]);
+    const { rows } = await env.pool.query(`SELECT count(*)::int AS n FROM ecommerce.outbox WHERE correlation_id = $1`, [
+      first.json().checkout_id,
+    ]);
     assert.equal(rows[0].n, 1);
   });
 
@@ -271,7 +348,10 @@ describe('choreographed checkout: Idempotency-Key', () => {
   it('keys are per client, and concurrent repeats make one checkout', async () => {
     const key = `k3-${Date.now()}`;
     const replies = await Promise.all(Array.from({ length: 5 }, () => post(C.jean, body, { 'idempotency-key': key })));
-    assert.deepEqual(replies.map((r) => r.statusCode), [202, 202, 202, 202, 202]);
+    assert.deepEqual(
+      replies.map((r) => r.statusCode),
+      [202, 202, 202, 202, 202],
+    );
     const ids = new Set(replies.map((r) => r.json().checkout_id));
     assert.equal(ids.size, 1);
     const other = await post(C.marie, body, { 'idempotency-key': key });

@@ -69,7 +69,10 @@ describe('metrics', () => {
 
 describe('success', () => {
   it('OrderCreated → the order in /historique/, the saved cart emptied, CheckoutSucceeded once', async () => {
-    for (const [produit_id, quantite] of [[P.clavier, 1], [P.souris, 2]] as const) {
+    for (const [produit_id, quantite] of [
+      [P.clavier, 1],
+      [P.souris, 2],
+    ] as const) {
       const add = await env.app.inject({ method: 'POST', url: `/api/panier/clients/${C.jean}/panier/`, payload: { produit_id, quantite } });
       assert.equal(add.statusCode, 201, add.body);
     }
@@ -101,8 +104,13 @@ describe('success', () => {
     assert.equal(commande.adresse_livraison.rue, '1 rue A');
     assert.equal(commande.adresse_livraison.nom_destinataire, 'Jean Tremblay');
     assert.deepEqual(
-      commande.produits.map((p: { produit_id: string; quantite: number; prix_total: number }) => [p.produit_id, p.quantite, p.prix_total]).sort(),
-      [[P.clavier, 1, 89.99], [P.souris, 2, 51]].sort(),
+      commande.produits
+        .map((p: { produit_id: string; quantite: number; prix_total: number }) => [p.produit_id, p.quantite, p.prix_total])
+        .sort(),
+      [
+        [P.clavier, 1, 89.99],
+        [P.souris, 2, 51],
+      ].sort(),
     );
 
     const cart = await env.app.inject({ method: 'GET', url: `/api/panier/clients/${C.jean}/panier/` });
@@ -125,7 +133,11 @@ describe('success', () => {
   });
 
   it('a body cart leaves the saved cart alone; shipping fee below 100', async () => {
-    const add = await env.app.inject({ method: 'POST', url: `/api/panier/clients/${C.marie}/panier/`, payload: { produit_id: P.clavier, quantite: 1 } });
+    const add = await env.app.inject({
+      method: 'POST',
+      url: `/api/panier/clients/${C.marie}/panier/`,
+      payload: { produit_id: P.clavier, quantite: 1 },
+    });
     assert.equal(add.statusCode, 201);
     const { checkoutId, panier } = await initier(C.marie, { panier: { lignes: [{ produit_id: P.souris, quantite: 1 }] } });
     const base = { checkout_id: checkoutId, client_id: C.marie };
@@ -146,9 +158,18 @@ describe('failure', () => {
     const base = { checkout_id: checkoutId, client_id: C.pierre };
     const failedBefore = sample(await metrics(), 'saga_choreo_failed_total', 'source="ecommerce"');
     const detail = `Stock insuffisant pour ${P.clavier}: disponible 100, demandé 999999`;
-    const srf = await feed(env.redis, 'StockReservationFailed', { ...base, emitted_at: emittedAt(), reason: 'inventory_error', detail, panier });
+    const srf = await feed(env.redis, 'StockReservationFailed', {
+      ...base,
+      emitted_at: emittedAt(),
+      reason: 'inventory_error',
+      detail,
+      panier,
+    });
     const failed = await terminal(checkoutId, 'CheckoutFailed');
-    assert.deepEqual({ ...(failed.payload as object), emitted_at: 0 }, { ...base, emitted_at: 0, reason: 'StockReservationFailed', detail });
+    assert.deepEqual(
+      { ...(failed.payload as object), emitted_at: 0 },
+      { ...base, emitted_at: 0, reason: 'StockReservationFailed', detail },
+    );
     assert.equal(failed.causation_id, srf.event.event_id);
     const r = await row(checkoutId);
     assert.equal(r.status, 'failed');
@@ -175,14 +196,24 @@ describe('failure', () => {
     const base = { checkout_id: checkoutId, client_id: C.pierre };
     await feed(env.redis, 'StockReserved', { ...base, emitted_at: emittedAt(), panier });
     const detail = 'commandes a répondu 503';
-    const ocf = await feed(env.redis, 'OrderCreationFailed', { ...base, emitted_at: emittedAt(), reason: 'order_service_error', detail, panier });
+    const ocf = await feed(env.redis, 'OrderCreationFailed', {
+      ...base,
+      emitted_at: emittedAt(),
+      reason: 'order_service_error',
+      detail,
+      panier,
+    });
     await consumed(env.redis, ocf.entryId);
     const waiting = await row(checkoutId);
     assert.equal(waiting.status, 'initiated');
     assert.equal(waiting.step, 'order_failed');
     assert.equal(ofType(await streamEvents(env.redis, checkoutId), 'CheckoutFailed').length, 0);
 
-    const released = await feed(env.redis, 'StockReleased', { ...base, emitted_at: emittedAt(), lignes: [{ produit_id: P.souris, quantite: 3 }] });
+    const released = await feed(env.redis, 'StockReleased', {
+      ...base,
+      emitted_at: emittedAt(),
+      lignes: [{ produit_id: P.souris, quantite: 3 }],
+    });
     const failed = await terminal(checkoutId, 'CheckoutFailed');
     assert.deepEqual({ ...(failed.payload as object), emitted_at: 0 }, { ...base, emitted_at: 0, reason: 'OrderCreationFailed', detail });
     assert.equal(failed.causation_id, released.event.event_id);
@@ -195,10 +226,20 @@ describe('failure', () => {
   it('a StockReleased read before its OrderCreationFailed still ends the saga as OrderCreationFailed', async () => {
     const { checkoutId, panier } = await initier(C.marie, { panier: { lignes: [{ produit_id: P.souris, quantite: 1 }] } });
     const base = { checkout_id: checkoutId, client_id: C.marie };
-    const released = await feed(env.redis, 'StockReleased', { ...base, emitted_at: emittedAt(), lignes: [{ produit_id: P.souris, quantite: 1 }] });
+    const released = await feed(env.redis, 'StockReleased', {
+      ...base,
+      emitted_at: emittedAt(),
+      lignes: [{ produit_id: P.souris, quantite: 1 }],
+    });
     await consumed(env.redis, released.entryId);
     assert.equal((await row(checkoutId)).status, 'initiated');
-    await feed(env.redis, 'OrderCreationFailed', { ...base, emitted_at: emittedAt(), reason: 'order_service_error', detail: 'timeout', panier });
+    await feed(env.redis, 'OrderCreationFailed', {
+      ...base,
+      emitted_at: emittedAt(),
+      reason: 'order_service_error',
+      detail: 'timeout',
+      panier,
+    });
     const failed = await terminal(checkoutId, 'CheckoutFailed');
     assert.equal((failed.payload as { reason: string }).reason, 'OrderCreationFailed');
     assert.equal((failed.payload as { detail: string }).detail, 'timeout');
@@ -219,7 +260,13 @@ describe('failure', () => {
 
   it('events of a checkout ecommerce did not start are acknowledged and ignored', async () => {
     const checkoutId = randomUUID();
-    const e = await feed(env.redis, 'StockReservationFailed', { checkout_id: checkoutId, client_id: C.jean, emitted_at: emittedAt(), reason: 'inventory_error', detail: 'x' });
+    const e = await feed(env.redis, 'StockReservationFailed', {
+      checkout_id: checkoutId,
+      client_id: C.jean,
+      emitted_at: emittedAt(),
+      reason: 'inventory_error',
+      detail: 'x',
+    });
     await consumed(env.redis, e.entryId);
     assert.equal((await streamEvents(env.redis, checkoutId)).length, 1);
     assert.equal(await env.redis.xlen('ecommerce.checkout.events.dlq'), 0);

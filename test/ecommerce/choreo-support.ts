@@ -7,7 +7,15 @@ import { loadConfig } from '../../src/platform/config.ts';
 import { startHttpService } from '../../src/platform/service.ts';
 import type { App } from '../../src/platform/server.ts';
 import type { Pool } from '../../src/platform/db.ts';
-import { STREAMS, decodeEntry, encodeEntry, newEvent, type CheckoutEventType, type CheckoutPayload, type EventEnvelope } from '../../src/contracts/events.ts';
+import {
+  STREAMS,
+  decodeEntry,
+  encodeEntry,
+  newEvent,
+  type CheckoutEventType,
+  type CheckoutPayload,
+  type EventEnvelope,
+} from '../../src/contracts/events.ts';
 import { EcommerceConfigSchema } from '../../src/ecommerce/config.ts';
 import { ecommerceService } from '../../src/ecommerce/http/app.ts';
 import { createServiceDatabase } from '../support/db.ts';
@@ -97,7 +105,9 @@ export async function feed<T extends CheckoutEventType>(
 
 /** Waits until the choreo-ecommerce group has read and acknowledged everything up to `entryId`. */
 export async function consumed(redis: Redis, entryId: string): Promise<void> {
-  await waitFor(`choreo-ecommerce to consume ${entryId}`, async () => groupsConsumed(redis, STREAMS.checkout, entryId, ['choreo-ecommerce']));
+  await waitFor(`choreo-ecommerce to consume ${entryId}`, async () =>
+    groupsConsumed(redis, STREAMS.checkout, entryId, ['choreo-ecommerce']),
+  );
 }
 
 export const emittedAt = () => Date.now() / 1000;

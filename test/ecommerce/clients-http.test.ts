@@ -47,7 +47,10 @@ describe('catalogue client', () => {
     assert.equal(await c.produit(P.clavier), null);
     next = { status: 502, body: { error: 'x' } };
     await assert.rejects(c.produit(P.clavier), (e) => e instanceof ServiceIndisponibleError && e.status === 502);
-    await assert.rejects(new HttpCatalogueClient('http://127.0.0.1:1').produit(P.clavier), (e) => e instanceof ServiceIndisponibleError && e.status === undefined);
+    await assert.rejects(
+      new HttpCatalogueClient('http://127.0.0.1:1').produit(P.clavier),
+      (e) => e instanceof ServiceIndisponibleError && e.status === undefined,
+    );
   });
 });
 
@@ -69,7 +72,10 @@ describe('inventaire client', () => {
     assert.deepEqual(await inv().reserver(demande), { statut: 'reservee' });
     assert.deepEqual(seen.at(-1), { method: 'POST', url: '/api/ddd/inventaire/reservations/', body: JSON.stringify(demande) });
     next = { status: 409, body: { error: 'Stock insuffisant', details: { produit_id: P.clavier, disponible: 1, demande: 2 } } };
-    assert.deepEqual(await inv().reserver(demande), { statut: 'insuffisant', details: { produit_id: P.clavier, disponible: 1, demande: 2 } });
+    assert.deepEqual(await inv().reserver(demande), {
+      statut: 'insuffisant',
+      details: { produit_id: P.clavier, disponible: 1, demande: 2 },
+    });
     // A 409 that is not a shortage (the id was reused or released) is not disguised as one.
     next = { status: 409, body: { error: 'Réservation déjà libérée', details: { reservation_id: demande.reservation_id } } };
     await assert.rejects(inv().reserver(demande), (e) => e instanceof ServiceIndisponibleError && e.status === 409);
@@ -85,7 +91,10 @@ describe('inventaire client', () => {
   it('gives up after 3 s without an answer', async () => {
     next = 'hang';
     const started = Date.now();
-    await assert.rejects(inv().stockCentral(P.clavier), (e) => e instanceof ServiceIndisponibleError && e.message.includes('injoignable: délai dépassé'));
+    await assert.rejects(
+      inv().stockCentral(P.clavier),
+      (e) => e instanceof ServiceIndisponibleError && e.message.includes('injoignable: délai dépassé'),
+    );
     const elapsed = Date.now() - started;
     // Waits its 3 s before giving up; no upper bound (load only slows it down): the file timeout catches a hang.
     assert.ok(elapsed >= 2_900, String(elapsed));

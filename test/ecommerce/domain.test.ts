@@ -9,7 +9,13 @@ import {
   normaliserTelephone,
 } from '../../src/ecommerce/domain/client.ts';
 import { ajouterAuPanier, modifierQuantite, prixLigne, resumePanier, type LignePanier } from '../../src/ecommerce/domain/panier.ts';
-import { adresseLivraison, ChampsAdresseManquants, fraisLivraison, lignesCommande, montantsCommande } from '../../src/ecommerce/domain/commande.ts';
+import {
+  adresseLivraison,
+  ChampsAdresseManquants,
+  fraisLivraison,
+  lignesCommande,
+  montantsCommande,
+} from '../../src/ecommerce/domain/commande.ts';
 import { RegleMetierError } from '../../src/ecommerce/domain/erreurs.ts';
 import { titre } from '../../src/ecommerce/domain/texte.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
@@ -18,7 +24,12 @@ fileTimeout(120_000);
 
 const P1 = '550e8400-e29b-41d4-a716-446655440001';
 const P2 = '550e8400-e29b-41d4-a716-446655440002';
-const ligne = (produit_id: string, quantite: number, prix_unitaire = 10): LignePanier => ({ produit_id, nom_produit: 'X', prix_unitaire, quantite });
+const ligne = (produit_id: string, quantite: number, prix_unitaire = 10): LignePanier => ({
+  produit_id,
+  nom_produit: 'X',
+  prix_unitaire,
+  quantite,
+});
 
 describe('client rules', () => {
   it('lower-cases and validates the e-mail', () => {
@@ -69,7 +80,16 @@ describe('client rules', () => {
       adresse_province: 'Québec',
       adresse_pays: 'Canada',
     });
-    assert.equal(adresseComplete({ rue: c.adresse_rue, ville: c.adresse_ville, province: c.adresse_province, code_postal: c.adresse_code_postal, pays: c.adresse_pays }), '12 Rue Des Lilas, Montréal, Québec H2X 3Y4, Canada');
+    assert.equal(
+      adresseComplete({
+        rue: c.adresse_rue,
+        ville: c.adresse_ville,
+        province: c.adresse_province,
+        code_postal: c.adresse_code_postal,
+        pays: c.adresse_pays,
+      }),
+      '12 Rue Des Lilas, Montréal, Québec H2X 3Y4, Canada',
+    );
   });
 
   it('requires first and last name (blank counts as missing)', () => {
@@ -107,7 +127,11 @@ describe('cart rules', () => {
 
   it('sums in cents', () => {
     assert.equal(prixLigne({ prix_unitaire: 25.5, quantite: 3 }), 76.5);
-    assert.deepEqual(resumePanier([ligne(P1, 3, 0.1), ligne(P2, 3, 0.2)]), { nombre_articles: 6, prix_total: 0.9, nombre_produits_differents: 2 });
+    assert.deepEqual(resumePanier([ligne(P1, 3, 0.1), ligne(P2, 3, 0.2)]), {
+      nombre_articles: 6,
+      prix_total: 0.9,
+      nombre_produits_differents: 2,
+    });
     assert.deepEqual(resumePanier([]), { nombre_articles: 0, prix_total: 0, nombre_produits_differents: 0 });
   });
 });

@@ -39,7 +39,12 @@ export class FakeInventaire implements InventaireClient {
   liberationEnPanne = false;
   stock = new Map<string, number>();
   reservations = new Map<string, ReservationRequest>();
-  calls: { reserver: ReservationRequest[]; liberer: string[]; stockCentral: string[]; confirmer: string[] } = { reserver: [], liberer: [], stockCentral: [], confirmer: [] };
+  calls: { reserver: ReservationRequest[]; liberer: string[]; stockCentral: string[]; confirmer: string[] } = {
+    reserver: [],
+    liberer: [],
+    stockCentral: [],
+    confirmer: [],
+  };
 
   constructor() {
     this.reset();

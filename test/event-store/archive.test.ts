@@ -73,7 +73,10 @@ describe('event store: archive and read API', () => {
     assert.equal(body.commande_id, early.commandeId);
     assert.equal(body.stock_reserved, true);
     assert.deepEqual(body.order, { commande_id: early.commandeId });
-    assert.deepEqual(body.events.map((e: { type: string }) => e.type), ['CheckoutInitiated', 'StockReserved', 'OrderCreated', 'CheckoutSucceeded']);
+    assert.deepEqual(
+      body.events.map((e: { type: string }) => e.type),
+      ['CheckoutInitiated', 'StockReserved', 'OrderCreated', 'CheckoutSucceeded'],
+    );
     assert.match(body.events[0].id, /^\d+-\d+$/);
     assert.equal(body.events[0].event_id, early.events[0]!.event_id);
     assert.equal(body.events[1].causation_id, early.events[0]!.event_id);
@@ -119,16 +122,38 @@ describe('event store: archive and read API', () => {
     const asc = (await get(`/api/event-store/streams/${CHECKOUT_STREAM}/events?count=100`)).body;
     assert.equal(asc.stream, CHECKOUT_STREAM);
     const positions = asc.events.map((e: { position: number }) => e.position);
-    assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+    assert.deepEqual(
+      positions,
+      [...positions].sort((a, b) => a - b),
+    );
     assert.equal(asc.events.length, 9);
-    assert.deepEqual(Object.keys(asc.events[0]).sort(), ['causation_id', 'correlation_id', 'event_id', 'id', 'payload', 'position', 'ts', 'type', 'version']);
+    assert.deepEqual(Object.keys(asc.events[0]).sort(), [
+      'causation_id',
+      'correlation_id',
+      'event_id',
+      'id',
+      'payload',
+      'position',
+      'ts',
+      'type',
+      'version',
+    ]);
     const desc = (await get(`/api/event-store/streams/${CHECKOUT_STREAM}/events?order=desc&count=3`)).body;
-    assert.deepEqual(desc.events.map((e: { position: number }) => e.position), [...positions].reverse().slice(0, 3));
+    assert.deepEqual(
+      desc.events.map((e: { position: number }) => e.position),
+      [...positions].reverse().slice(0, 3),
+    );
     const page1 = (await get(`/api/event-store/streams/${CHECKOUT_STREAM}/events?count=4`)).body;
     const page2 = (await get(`/api/event-store/streams/${CHECKOUT_STREAM}/events?count=4&after=${page1.next.after}`)).body;
-    assert.deepEqual([...page1.events, ...page2.events].map((e: { position: number }) => e.position), positions.slice(0, 8));
+    assert.deepEqual(
+      [...page1.events, ...page2.events].map((e: { position: number }) => e.position),
+      positions.slice(0, 8),
+    );
     const older = (await get(`/api/event-store/streams/${CHECKOUT_STREAM}/events?order=desc&count=100&before=${positions[2]}`)).body;
-    assert.deepEqual(older.events.map((e: { position: number }) => e.position), positions.slice(0, 2).reverse());
+    assert.deepEqual(
+      older.events.map((e: { position: number }) => e.position),
+      positions.slice(0, 2).reverse(),
+    );
   });
 
   test('a known stream with nothing archived is 200 and empty; an unknown stream is 404', async () => {
@@ -141,7 +166,12 @@ describe('event store: archive and read API', () => {
   });
 
   test('other streams are archived too', async () => {
-    const event = newEvent(STREAMS.commandes, 'VenteAnnulee', { emitted_at: 1, vente_id: randomUUID(), magasin_id: randomUUID(), motif: 'test' }, { correlationId: randomUUID() });
+    const event = newEvent(
+      STREAMS.commandes,
+      'VenteAnnulee',
+      { emitted_at: 1, vente_id: randomUUID(), magasin_id: randomUUID(), motif: 'test' },
+      { correlationId: randomUUID() },
+    );
     await publish(redis, event);
     const body = await waitFor('commandes event archived', async () => {
       const r = await get(`/api/event-store/streams/${STREAMS.commandes}/events`);
@@ -169,10 +199,16 @@ describe('event store: archive and read API', () => {
 
   test('search checkouts by status, client and since', async () => {
     const ok = (await get('/api/event-store/checkouts/?status=succeeded')).body;
-    assert.deepEqual(ok.checkouts.map((c: { checkout_id: string }) => c.checkout_id), [early.checkoutId]);
+    assert.deepEqual(
+      ok.checkouts.map((c: { checkout_id: string }) => c.checkout_id),
+      [early.checkoutId],
+    );
     const byClient = (await get(`/api/event-store/checkouts/?client_id=${failed.clientId}`)).body;
     assert.equal(byClient.count, 1);
-    assert.deepEqual([byClient.checkouts[0].status, byClient.checkouts[0].reason, byClient.checkouts[0].events], ['failed', 'OrderCreationFailed', 5]);
+    assert.deepEqual(
+      [byClient.checkouts[0].status, byClient.checkouts[0].reason, byClient.checkouts[0].events],
+      ['failed', 'OrderCreationFailed', 5],
+    );
     const all = (await get('/api/event-store/checkouts/')).body;
     assert.equal(all.count, 2);
     const none = (await get('/api/event-store/checkouts/?since=2100-01-01T00:00:00Z')).body;
@@ -206,7 +242,8 @@ describe('event store: archive and read API', () => {
     assert.match(s, /event: CheckoutInitiated\n/);
     assert.doesNotMatch(s, new RegExp(early.events[0]!.event_id), 'only new events without ?after');
     const c = await checkoutText;
-    for (const type of ['CheckoutInitiated', 'StockReserved', 'OrderCreated', 'CheckoutSucceeded']) assert.match(c, new RegExp(`event: ${type}\n`));
+    for (const type of ['CheckoutInitiated', 'StockReserved', 'OrderCreated', 'CheckoutSucceeded'])
+      assert.match(c, new RegExp(`event: ${type}\n`));
     assert.match(c, /event: state\n/);
     controller.abort();
   });

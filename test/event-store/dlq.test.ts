@@ -25,7 +25,10 @@ const KEY = { 'x-api-key': 'dlq-key' };
 
 function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', 'src/event-store/cli.ts', ...args], { cwd: root, env: { ...process.env, ...env } });
+    const c = spawn(process.execPath, ['--import', 'tsx', 'src/event-store/cli.ts', ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d) => (stdout += d));
@@ -49,7 +52,16 @@ describe('event store: dead letters', () => {
     redisServer = await startTestRedis();
     redis = new Redis(redisServer.url);
     service = await startHttpService(
-      eventStoreService(loadConfig(EventStoreConfig, { PORT: '0', DATABASE_URL: db.url, REDIS_URL: redisServer.url, API_KEY: 'dlq-key', LOG_LEVEL: 'silent', DB_POOL_MAX: '3' })),
+      eventStoreService(
+        loadConfig(EventStoreConfig, {
+          PORT: '0',
+          DATABASE_URL: db.url,
+          REDIS_URL: redisServer.url,
+          API_KEY: 'dlq-key',
+          LOG_LEVEL: 'silent',
+          DB_POOL_MAX: '3',
+        }),
+      ),
     );
   });
 
@@ -89,16 +101,43 @@ describe('event store: dead letters', () => {
     const saga = successSaga();
     const fields = encodeEntry(saga.events[0]!);
     // As consumer.ts writes it after too many failed deliveries.
-    const dlqId = await redis.xadd(DLQ, '*', ...Object.entries(fields).flat(), 'dlq_error', 'database down', 'dlq_stream', CHECKOUT_STREAM,
-      'dlq_group', 'choreo-reservation', 'dlq_consumer', 'w-1', 'dlq_original_id', '1-0', 'dlq_deliveries', '5', 'dlq_at', new Date().toISOString());
+    const dlqId = await redis.xadd(
+      DLQ,
+      '*',
+      ...Object.entries(fields).flat(),
+      'dlq_error',
+      'database down',
+      'dlq_stream',
+      CHECKOUT_STREAM,
+      'dlq_group',
+      'choreo-reservation',
+      'dlq_consumer',
+      'w-1',
+      'dlq_original_id',
+      '1-0',
+      'dlq_deliveries',
+      '5',
+      'dlq_at',
+      new Date().toISOString(),
+    );
     const res = await inject('POST', `/api/event-store/admin/dlq/${CHECKOUT_STREAM}/${dlqId}/redrive`);
     assert.equal(res.status, 200);
     assert.equal(res.body.redriven, true);
     const readded = (await redis.xrange(CHECKOUT_STREAM, res.body.new_id, res.body.new_id)) as [string, string[]][];
-    assert.deepEqual(Object.fromEntries(Array.from({ length: readded[0]![1].length / 2 }, (_, i) => [readded[0]![1][2 * i], readded[0]![1][2 * i + 1]])), fields);
+    assert.deepEqual(
+      Object.fromEntries(Array.from({ length: readded[0]![1].length / 2 }, (_, i) => [readded[0]![1][2 * i], readded[0]![1][2 * i + 1]])),
+      fields,
+    );
     assert.equal(await redis.xlen(DLQ), 0);
-    assert.equal((await inject('POST', `/api/event-store/admin/dlq/${CHECKOUT_STREAM}/${dlqId}/redrive`)).status, 404, 'a second redrive finds nothing');
-    await waitFor('redriven event archived', async () => (await inject('GET', `/api/event-store/replay/checkout/${saga.checkoutId}`, {})).status === 200);
+    assert.equal(
+      (await inject('POST', `/api/event-store/admin/dlq/${CHECKOUT_STREAM}/${dlqId}/redrive`)).status,
+      404,
+      'a second redrive finds nothing',
+    );
+    await waitFor(
+      'redriven event archived',
+      async () => (await inject('GET', `/api/event-store/replay/checkout/${saga.checkoutId}`, {})).status === 200,
+    );
   });
 
   test('unknown stream → 404, malformed entry id → 400', async () => {
@@ -111,8 +150,24 @@ describe('event store: dead letters', () => {
   test('the CLI lists, shows, redrives and discards', async () => {
     const env = { REDIS_URL: redisServer.url };
     const saga = successSaga();
-    const id1 = await redis.xadd(DLQ, '*', ...Object.entries(encodeEntry(saga.events[0]!)).flat(), 'dlq_error', 'boom', 'dlq_stream', CHECKOUT_STREAM);
-    const id2 = await redis.xadd(DLQ, '*', ...Object.entries(encodeEntry(saga.events[1]!)).flat(), 'dlq_error', 'bang', 'dlq_stream', CHECKOUT_STREAM);
+    const id1 = await redis.xadd(
+      DLQ,
+      '*',
+      ...Object.entries(encodeEntry(saga.events[0]!)).flat(),
+      'dlq_error',
+      'boom',
+      'dlq_stream',
+      CHECKOUT_STREAM,
+    );
+    const id2 = await redis.xadd(
+      DLQ,
+      '*',
+      ...Object.entries(encodeEntry(saga.events[1]!)).flat(),
+      'dlq_error',
+      'bang',
+      'dlq_stream',
+      CHECKOUT_STREAM,
+    );
     const listed = await cli(env, 'dlq', 'list', CHECKOUT_STREAM);
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /2 dead letter\(s\)/);

@@ -41,7 +41,10 @@ describe('checkout fold', () => {
     assert.equal(s1.client_id, CLIENT);
     assert.equal(evolve(s1, ev('StockReserved')).stock_reserved, true);
     const srf = evolve(s1, ev('StockReservationFailed', { reason: 'inventory_error', detail: 'available 3 < requested 5' }));
-    assert.deepEqual([srf.stock_reserved, srf.reason, srf.detail, srf.status], [false, 'inventory_error', 'available 3 < requested 5', 'initiated']);
+    assert.deepEqual(
+      [srf.stock_reserved, srf.reason, srf.detail, srf.status],
+      [false, 'inventory_error', 'available 3 < requested 5', 'initiated'],
+    );
     const oc = evolve(s1, ev('OrderCreated', { commande_id: COMMANDE }));
     assert.deepEqual(oc.order, { commande_id: COMMANDE });
     assert.equal(oc.commande_id, COMMANDE);
@@ -52,24 +55,44 @@ describe('checkout fold', () => {
     const ok = evolve(oc, ev('CheckoutSucceeded', { commande_id: COMMANDE }));
     assert.deepEqual([ok.status, ok.commande_id, ok.reason], ['succeeded', COMMANDE, null]);
     const ko = evolve(srf, ev('CheckoutFailed', { reason: 'StockReservationFailed', detail: 'available 3 < requested 5' }));
-    assert.deepEqual([ko.status, ko.reason, ko.detail, ko.stock_reserved], ['failed', 'StockReservationFailed', 'available 3 < requested 5', false]);
+    assert.deepEqual(
+      [ko.status, ko.reason, ko.detail, ko.stock_reserved],
+      ['failed', 'StockReservationFailed', 'available 3 < requested 5', false],
+    );
   });
 
   test('the three seed scenarios end as the issue says', () => {
     const success = replay(CHECKOUT, [
-      ev('CheckoutInitiated'), ev('StockReserved'), ev('OrderCreated', { commande_id: COMMANDE }), ev('CheckoutSucceeded', { commande_id: COMMANDE }),
+      ev('CheckoutInitiated'),
+      ev('StockReserved'),
+      ev('OrderCreated', { commande_id: COMMANDE }),
+      ev('CheckoutSucceeded', { commande_id: COMMANDE }),
     ]);
     assert.deepEqual(
-      { status: success.status, commande_id: success.commande_id, stock_reserved: success.stock_reserved, order: success.order, n: success.events.length },
+      {
+        status: success.status,
+        commande_id: success.commande_id,
+        stock_reserved: success.stock_reserved,
+        order: success.order,
+        n: success.events.length,
+      },
       { status: 'succeeded', commande_id: COMMANDE, stock_reserved: true, order: { commande_id: COMMANDE }, n: 4 },
     );
     const stock = replay(CHECKOUT, [
-      ev('CheckoutInitiated'), ev('StockReservationFailed', { reason: 'inventory_error', detail: 'x' }), ev('CheckoutFailed', { reason: 'StockReservationFailed', detail: 'x' }),
+      ev('CheckoutInitiated'),
+      ev('StockReservationFailed', { reason: 'inventory_error', detail: 'x' }),
+      ev('CheckoutFailed', { reason: 'StockReservationFailed', detail: 'x' }),
     ]);
-    assert.deepEqual([stock.status, stock.reason, stock.stock_reserved, stock.stock_released], ['failed', 'StockReservationFailed', false, null]);
+    assert.deepEqual(
+      [stock.status, stock.reason, stock.stock_reserved, stock.stock_released],
+      ['failed', 'StockReservationFailed', false, null],
+    );
     const order = replay(CHECKOUT, [
-      ev('CheckoutInitiated'), ev('StockReserved'), ev('OrderCreationFailed', { reason: 'order_service_error', detail: 'down' }),
-      ev('StockReleased', { lignes: [] }), ev('CheckoutFailed', { reason: 'OrderCreationFailed', detail: 'down' }),
+      ev('CheckoutInitiated'),
+      ev('StockReserved'),
+      ev('OrderCreationFailed', { reason: 'order_service_error', detail: 'down' }),
+      ev('StockReleased', { lignes: [] }),
+      ev('CheckoutFailed', { reason: 'OrderCreationFailed', detail: 'down' }),
     ]);
     assert.deepEqual(
       [order.status, order.reason, order.stock_reserved, order.stock_released, order.order],
@@ -78,21 +101,39 @@ describe('checkout fold', () => {
   });
 
   test('a terminal status wins over any later event, which is still recorded', () => {
-    const events = [ev('CheckoutInitiated'), ev('OrderCreated', { commande_id: COMMANDE }), ev('CheckoutSucceeded', { commande_id: COMMANDE })];
-    const late = [ev('CheckoutFailed', { reason: 'OrderCreationFailed', detail: 'late' }), ev('StockReleased', { lignes: [] }), ev('CheckoutInitiated')];
+    const events = [
+      ev('CheckoutInitiated'),
+      ev('OrderCreated', { commande_id: COMMANDE }),
+      ev('CheckoutSucceeded', { commande_id: COMMANDE }),
+    ];
+    const late = [
+      ev('CheckoutFailed', { reason: 'OrderCreationFailed', detail: 'late' }),
+      ev('StockReleased', { lignes: [] }),
+      ev('CheckoutInitiated'),
+    ];
     const s = replay(CHECKOUT, [...events, ...late]);
     assert.equal(s.status, 'succeeded');
     assert.equal(s.reason, null);
     assert.equal(s.stock_released, null);
     assert.equal(s.events.length, 6);
-    const f = replay(CHECKOUT, [ev('CheckoutFailed', { reason: 'StockReservationFailed', detail: 'd' }), ev('CheckoutSucceeded', { commande_id: COMMANDE })]);
+    const f = replay(CHECKOUT, [
+      ev('CheckoutFailed', { reason: 'StockReservationFailed', detail: 'd' }),
+      ev('CheckoutSucceeded', { commande_id: COMMANDE }),
+    ]);
     assert.deepEqual([f.status, f.reason, f.commande_id], ['failed', 'StockReservationFailed', null]);
   });
 
   test('out of order: an event before CheckoutInitiated still makes the checkout initiated', () => {
     const s = replay(CHECKOUT, [ev('StockReserved'), ev('CheckoutInitiated')]);
-    assert.deepEqual([s.status, s.stock_reserved, s.events.map((e) => e.type)], ['initiated', true, ['StockReserved', 'CheckoutInitiated']]);
-    const t = replay(CHECKOUT, [ev('OrderCreated', { commande_id: COMMANDE }), ev('CheckoutSucceeded', { commande_id: COMMANDE }), ev('StockReserved')]);
+    assert.deepEqual(
+      [s.status, s.stock_reserved, s.events.map((e) => e.type)],
+      ['initiated', true, ['StockReserved', 'CheckoutInitiated']],
+    );
+    const t = replay(CHECKOUT, [
+      ev('OrderCreated', { commande_id: COMMANDE }),
+      ev('CheckoutSucceeded', { commande_id: COMMANDE }),
+      ev('StockReserved'),
+    ]);
     assert.deepEqual([t.status, t.stock_reserved], ['succeeded', null]);
   });
 
@@ -129,14 +170,30 @@ describe('orders-by-client model', () => {
     let o = applyOrderEvent(undefined, e('CheckoutInitiated', c, 10, { panier: { total: 42.5 } }));
     o = applyOrderEvent(o, e('OrderCreated', c, 11, { commande_id: COMMANDE }));
     o = applyOrderEvent(o, e('CheckoutSucceeded', c, 12, { commande_id: COMMANDE }));
-    assert.deepEqual(o, { client_id: CLIENT, checkout_id: c, commande_id: COMMANDE, status: 'succeeded', amount: 42.5, updated_ts: 12, succeeded_ts: 12 });
+    assert.deepEqual(o, {
+      client_id: CLIENT,
+      checkout_id: c,
+      commande_id: COMMANDE,
+      status: 'succeeded',
+      amount: 42.5,
+      updated_ts: 12,
+      succeeded_ts: 12,
+    });
     assert.deepEqual(applyOrderEvent(o, e('CheckoutFailed', c, 13)), { ...o, updated_ts: 13 });
-    assert.equal(applyOrderEvent(undefined, { type: 'CheckoutInitiated', ts: 1, payload: { checkout_id: c } }), undefined, 'no client_id: ignored');
+    assert.equal(
+      applyOrderEvent(undefined, { type: 'CheckoutInitiated', ts: 1, payload: { checkout_id: c } }),
+      undefined,
+      'no client_id: ignored',
+    );
   });
 
   test('applying an event twice, or in another order, gives the same row', () => {
     const c = randomUUID();
-    const events = [e('CheckoutInitiated', c, 1, { panier: { total: 5 } }), e('OrderCreated', c, 2, { commande_id: COMMANDE }), e('CheckoutSucceeded', c, 3, { commande_id: COMMANDE })];
+    const events = [
+      e('CheckoutInitiated', c, 1, { panier: { total: 5 } }),
+      e('OrderCreated', c, 2, { commande_id: COMMANDE }),
+      e('CheckoutSucceeded', c, 3, { commande_id: COMMANDE }),
+    ];
     const once = events.reduce<ClientOrder | undefined>(applyOrderEvent, undefined);
     const twice = [...events, ...events].reduce<ClientOrder | undefined>(applyOrderEvent, undefined);
     const shuffled = [events[2]!, events[0]!, events[1]!].reduce<ClientOrder | undefined>(applyOrderEvent, undefined);
@@ -145,17 +202,40 @@ describe('orders-by-client model', () => {
   });
 
   test('summary: total_orders counts distinct succeeded checkouts', () => {
-    const order = (checkout_id: string, status: ClientOrder['status'], updated_ts: number, commande_id: string | null = null): ClientOrder => ({
-      client_id: CLIENT, checkout_id, commande_id, status, amount: 1, updated_ts, succeeded_ts: status === 'succeeded' ? updated_ts : null,
+    const order = (
+      checkout_id: string,
+      status: ClientOrder['status'],
+      updated_ts: number,
+      commande_id: string | null = null,
+    ): ClientOrder => ({
+      client_id: CLIENT,
+      checkout_id,
+      commande_id,
+      status,
+      amount: 1,
+      updated_ts,
+      succeeded_ts: status === 'succeeded' ? updated_ts : null,
     });
-    const s = summarize(CLIENT, [order('a', 'succeeded', 5, 'c1'), order('b', 'succeeded', 7, 'c2'), order('c', 'failed', 9), order('d', 'initiated', 3)]);
+    const s = summarize(CLIENT, [
+      order('a', 'succeeded', 5, 'c1'),
+      order('b', 'succeeded', 7, 'c2'),
+      order('c', 'failed', 9),
+      order('d', 'initiated', 3),
+    ]);
     assert.deepEqual(s, { client_id: CLIENT, total_orders: 2, last_order_id: 'c2', last_checkout_id: 'c', last_update_ts: 9 });
-    assert.deepEqual(summarize(CLIENT, []), { client_id: CLIENT, total_orders: 0, last_order_id: null, last_checkout_id: null, last_update_ts: null });
+    assert.deepEqual(summarize(CLIENT, []), {
+      client_id: CLIENT,
+      total_orders: 0,
+      last_order_id: null,
+      last_checkout_id: null,
+      last_update_ts: null,
+    });
   });
 });
 
 describe('trim point', () => {
-  const groups = (...g: [string, string, string | null][]) => g.map(([name, lastDelivered, oldestPending]) => ({ name, lastDelivered, oldestPending }));
+  const groups = (...g: [string, string, string | null][]) =>
+    g.map(([name, lastDelivered, oldestPending]) => ({ name, lastDelivered, oldestPending }));
 
   test('stream ids compare numerically', () => {
     assert.equal(compareStreamIds('9-0', '10-0'), -1);
@@ -167,17 +247,36 @@ describe('trim point', () => {
   test('the smallest of every group, the archive and the retention', () => {
     const base = { archiveGroup: 'archive', lastArchived: '50-0', retentionLimit: '60-0' };
     assert.equal(trimPoint({ ...base, groups: groups(['archive', '50-0', null], ['audit', '40-0', null]) }), '40-0');
-    assert.equal(trimPoint({ ...base, groups: groups(['archive', '50-0', '20-0'], ['audit', '45-0', null]) }), '20-0', 'pending entries stay');
-    assert.equal(trimPoint({ ...base, groups: groups(['archive', '90-0', null]), lastArchived: '30-5' }), '30-5', 'the archive table bounds it');
+    assert.equal(
+      trimPoint({ ...base, groups: groups(['archive', '50-0', '20-0'], ['audit', '45-0', null]) }),
+      '20-0',
+      'pending entries stay',
+    );
+    assert.equal(
+      trimPoint({ ...base, groups: groups(['archive', '90-0', null]), lastArchived: '30-5' }),
+      '30-5',
+      'the archive table bounds it',
+    );
     assert.equal(trimPoint({ ...base, groups: groups(['archive', '90-0', null]) }), '50-0');
     assert.equal(trimPoint({ ...base, groups: groups(['archive', '90-0', null]), lastArchived: '99-0' }), '60-0', 'retention bounds it');
   });
 
   test('nothing goes without the archive group, an archive, room beyond retention, or with a group at 0', () => {
     const g = groups(['archive', '50-0', null]);
-    assert.equal(trimPoint({ groups: groups(['audit', '50-0', null]), archiveGroup: 'archive', lastArchived: '50-0', retentionLimit: '60-0' }), null);
+    assert.equal(
+      trimPoint({ groups: groups(['audit', '50-0', null]), archiveGroup: 'archive', lastArchived: '50-0', retentionLimit: '60-0' }),
+      null,
+    );
     assert.equal(trimPoint({ groups: g, archiveGroup: 'archive', lastArchived: null, retentionLimit: '60-0' }), null);
     assert.equal(trimPoint({ groups: g, archiveGroup: 'archive', lastArchived: '50-0', retentionLimit: null }), null);
-    assert.equal(trimPoint({ groups: groups(['archive', '50-0', null], ['new', '0-0', null]), archiveGroup: 'archive', lastArchived: '50-0', retentionLimit: '60-0' }), null);
+    assert.equal(
+      trimPoint({
+        groups: groups(['archive', '50-0', null], ['new', '0-0', null]),
+        archiveGroup: 'archive',
+        lastArchived: '50-0',
+        retentionLimit: '60-0',
+      }),
+      null,
+    );
   });
 });

@@ -1,7 +1,14 @@
 /** Checkout events for event-store tests, and publishing them the way producers do (XADD of encodeEntry). */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { CHECKOUT_STREAM, encodeEntry, newEvent, type CheckoutEventType, type CheckoutPayload, type EventEnvelope } from '../../src/contracts/events.ts';
+import {
+  CHECKOUT_STREAM,
+  encodeEntry,
+  newEvent,
+  type CheckoutEventType,
+  type CheckoutPayload,
+  type EventEnvelope,
+} from '../../src/contracts/events.ts';
 
 export const PRODUIT = '550e8400-e29b-41d4-a716-446655440001';
 
@@ -23,10 +30,15 @@ export function checkoutEvent<T extends CheckoutEventType>(
   extra: Omit<CheckoutPayload<T>, 'checkout_id' | 'client_id' | 'emitted_at'>,
   causation?: EventEnvelope,
 ): EventEnvelope {
-  const event = newEvent(CHECKOUT_STREAM, type, { checkout_id: checkoutId, client_id: clientId, emitted_at: Date.now() / 1000, ...extra } as CheckoutPayload<T>, {
-    correlationId: checkoutId,
-    causationId: causation?.event_id ?? null,
-  });
+  const event = newEvent(
+    CHECKOUT_STREAM,
+    type,
+    { checkout_id: checkoutId, client_id: clientId, emitted_at: Date.now() / 1000, ...extra } as CheckoutPayload<T>,
+    {
+      correlationId: checkoutId,
+      causationId: causation?.event_id ?? null,
+    },
+  );
   clock += 1;
   return { ...event, ts: clock + 0.125 };
 }
@@ -46,7 +58,13 @@ export function orderFailureSaga(clientId = randomUUID(), checkoutId = randomUUI
   const p = panier(clientId, 2);
   const a = checkoutEvent('CheckoutInitiated', checkoutId, clientId, { panier: p });
   const b = checkoutEvent('StockReserved', checkoutId, clientId, { panier: p }, a);
-  const c = checkoutEvent('OrderCreationFailed', checkoutId, clientId, { reason: 'order_service_error', detail: 'commandes unreachable', panier: p }, b);
+  const c = checkoutEvent(
+    'OrderCreationFailed',
+    checkoutId,
+    clientId,
+    { reason: 'order_service_error', detail: 'commandes unreachable', panier: p },
+    b,
+  );
   const d = checkoutEvent('StockReleased', checkoutId, clientId, { lignes: [{ produit_id: PRODUIT, quantite: 2 }] }, c);
   const e = checkoutEvent('CheckoutFailed', checkoutId, clientId, { reason: 'OrderCreationFailed', detail: 'commandes unreachable' }, d);
   return { clientId, checkoutId, events: [a, b, c, d, e] };

@@ -35,9 +35,14 @@ describe('event store: CQRS projection orders-by-client', () => {
   const other = successSaga();
   const all = [...first.events, ...failedOne.events, ...second.events, ...other.events];
 
-  const model = async (clientId: string) => (await store.app.inject({ method: 'GET', url: `/api/event-store/cqrs/orders-by-client/${clientId}` })).json();
+  const model = async (clientId: string) =>
+    (await store.app.inject({ method: 'GET', url: `/api/event-store/cqrs/orders-by-client/${clientId}` })).json();
   const checkpoint = async () =>
-    (await db.pool.query<{ events_applied: number }>(`SELECT events_applied FROM event_store.projection_checkpoint WHERE name = 'orders-by-client'`)).rows[0]?.events_applied ?? 0;
+    (
+      await db.pool.query<{ events_applied: number }>(
+        `SELECT events_applied FROM event_store.projection_checkpoint WHERE name = 'orders-by-client'`,
+      )
+    ).rows[0]?.events_applied ?? 0;
   const archived = async () => (await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM event_store.events')).rows[0]!.n;
   const snapshot = async () => ({
     summary: (await db.pool.query('SELECT * FROM event_store.orders_by_client ORDER BY client_id')).rows,
@@ -96,7 +101,8 @@ describe('event store: CQRS projection orders-by-client', () => {
   test('redelivery: re-adding every entry changes nothing', async () => {
     const before = await snapshot();
     const entries = (await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][];
-    const inbox = async () => (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event_store.inbox WHERE consumer = 'checkout-cqrs'`)).rows[0]!.n;
+    const inbox = async () =>
+      (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event_store.inbox WHERE consumer = 'checkout-cqrs'`)).rows[0]!.n;
     assert.equal(await inbox(), all.length);
     for (const [, fields] of entries) await redis.xadd(CHECKOUT_STREAM, '*', ...fields);
     const lastId = (await redis.xrevrange(CHECKOUT_STREAM, '+', '-', 'COUNT', 1))[0]![0];
@@ -134,7 +140,11 @@ describe('event store: CQRS projection orders-by-client', () => {
     await db.pool.query(`DELETE FROM event_store.client_orders WHERE checkout_id = $1`, [first.checkoutId]);
     const denied = await store.app.inject({ method: 'POST', url: '/api/event-store/admin/projections/orders-by-client/rebuild' });
     assert.equal(denied.statusCode, 401);
-    const res = await store.app.inject({ method: 'POST', url: '/api/event-store/admin/projections/orders-by-client/rebuild', headers: { 'x-api-key': 'k' } });
+    const res = await store.app.inject({
+      method: 'POST',
+      url: '/api/event-store/admin/projections/orders-by-client/rebuild',
+      headers: { 'x-api-key': 'k' },
+    });
     assert.equal(res.statusCode, 200, res.body);
     const report = res.json();
     assert.equal(report.identical, false);

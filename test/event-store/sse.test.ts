@@ -80,7 +80,10 @@ describe('event store: bounded SSE streams', { timeout: 120_000 }, () => {
     const block = kong.slice(kong.indexOf('name: event-store-service'));
     const readTimeout = Number(/read_timeout:\s*(\d+)/.exec(block)?.[1]);
     assert.ok(readTimeout > 0, 'kong.yml names a read_timeout for event-store-service');
-    const defaults = loadConfig(EventStoreConfig, { DATABASE_URL: 'postgres://unused/unused', LOG_LEVEL: 'silent' }) as Record<string, unknown>;
+    const defaults = loadConfig(EventStoreConfig, { DATABASE_URL: 'postgres://unused/unused', LOG_LEVEL: 'silent' }) as Record<
+      string,
+      unknown
+    >;
     const heartbeat = defaults.SSE_HEARTBEAT_MS;
     assert.equal(typeof heartbeat, 'number', 'SSE_HEARTBEAT_MS is a setting');
     assert.ok((heartbeat as number) <= readTimeout / 2, `heartbeat ${String(heartbeat)} ms vs read_timeout ${readTimeout} ms`);
@@ -133,7 +136,12 @@ describe('event store: bounded SSE streams', { timeout: 120_000 }, () => {
     const total = 6_000;
     for (let i = 0; i < total; i += 500) {
       const items = Array.from({ length: 500 }, (_, j) => ({
-        event: newEvent(STREAMS.commandes, 'VenteAnnulee', { emitted_at: 1, vente_id: randomUUID(), magasin_id: randomUUID(), motif: big }, { correlationId: randomUUID() }),
+        event: newEvent(
+          STREAMS.commandes,
+          'VenteAnnulee',
+          { emitted_at: 1, vente_id: randomUUID(), magasin_id: randomUUID(), motif: big },
+          { correlationId: randomUUID() },
+        ),
         redisId: `${i + j + 1}-0`,
       }));
       await archiveEvents(db.pool, items);
@@ -190,7 +198,7 @@ describe('event store: bounded SSE streams', { timeout: 120_000 }, () => {
       let tail = '';
       const deadline = Date.now() + 30_000;
       const lastId = `\nid: ${rows[0]!.last}\n`;
-      for (let found = false; !found; ) {
+      for (let found = false; !found;) {
         assert.ok(Date.now() < deadline, 'the stream did not catch up in time');
         const { value, done } = await reader.read();
         assert.ok(!done, 'the stream ended early');
@@ -202,7 +210,10 @@ describe('event store: bounded SSE streams', { timeout: 120_000 }, () => {
       const text = chunks.join('');
       const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
       assert.equal(ids.length, rows[0]!.n);
-      assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+      assert.deepEqual(
+        ids,
+        [...ids].sort((a, b) => a - b),
+      );
       assert.equal(new Set(ids).size, ids.length);
     } finally {
       controller.abort();
@@ -259,7 +270,10 @@ describe('event store: bounded SSE streams', { timeout: 120_000 }, () => {
     test('a quiet checkout stream stays open beyond the gateway read timeout, then delivers its events unchanged', async () => {
       const saga = successSaga();
       const controller = new AbortController();
-      const res = await fetch(`${gw.proxyUrl}${P}/replay/checkout/${saga.checkoutId}/sse`, { headers: { 'x-api-key': KEY }, signal: controller.signal });
+      const res = await fetch(`${gw.proxyUrl}${P}/replay/checkout/${saga.checkoutId}/sse`, {
+        headers: { 'x-api-key': KEY },
+        signal: controller.signal,
+      });
       try {
         assert.equal(res.status, 200);
         assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);

@@ -26,16 +26,34 @@ const PANIER: Panier = {
   client_id: CLIENT,
   nombre_articles: 2,
   total: 179.98,
-  produits: [{ produit_id: '550e8400-e29b-41d4-a716-446655440001', nom_produit: 'Clavier', quantite: 2, prix_unitaire: 89.99, prix_total: 179.98 }],
+  produits: [
+    { produit_id: '550e8400-e29b-41d4-a716-446655440001', nom_produit: 'Clavier', quantite: 2, prix_unitaire: 89.99, prix_total: 179.98 },
+  ],
 };
 
 const PARTICIPANTS = ['StockReserved', 'StockReservationFailed', 'OrderCreated', 'OrderCreationFailed', 'StockReleased'] as const;
 const payloadArb = fc.record(
-  { checkout_id: fc.constant(CHECKOUT), client_id: fc.constant(CLIENT), detail: fc.string({ maxLength: 8 }), commande_id: fc.uuid(), reason: fc.constantFrom('inventory_error', 'order_service_error') },
+  {
+    checkout_id: fc.constant(CHECKOUT),
+    client_id: fc.constant(CLIENT),
+    detail: fc.string({ maxLength: 8 }),
+    commande_id: fc.uuid(),
+    reason: fc.constantFrom('inventory_error', 'order_service_error'),
+  },
   { requiredKeys: ['checkout_id', 'client_id'] },
 );
 const entreeArb: fc.Arbitrary<Entree> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ type: fc.constant('EvenementRecu' as const), event: fc.record({ event_id: fc.constant(''), type: fc.constantFrom(...PARTICIPANTS, 'SomethingNewer' as never), payload: payloadArb }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      type: fc.constant('EvenementRecu' as const),
+      event: fc.record({
+        event_id: fc.constant(''),
+        type: fc.constantFrom(...PARTICIPANTS, 'SomethingNewer' as never),
+        payload: payloadArb,
+      }),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ type: 'EcheanceDepassee' as const }) },
 );
 
@@ -51,7 +69,17 @@ describe('choreographed checkout: any order of events and deadlines', { timeout:
         // The checkout stream as the event store archives it: CheckoutInitiated, then what comes in and goes out.
         const stream: ArchivedEvent[] = [];
         const archiver = (type: string, payload: unknown) =>
-          stream.push({ id: `${stream.length}-0`, position: stream.length, event_id: id(), type, ts: 1_700_000_000 + stream.length, payload, correlation_id: CHECKOUT, causation_id: null, version: 1 });
+          stream.push({
+            id: `${stream.length}-0`,
+            position: stream.length,
+            event_id: id(),
+            type,
+            ts: 1_700_000_000 + stream.length,
+            payload,
+            correlation_id: CHECKOUT,
+            causation_id: null,
+            version: 1,
+          });
         archiver('CheckoutInitiated', { checkout_id: CHECKOUT, client_id: CLIENT, panier: PANIER });
 
         const file = [...entrees];
@@ -76,10 +104,15 @@ describe('choreographed checkout: any order of events and deadlines', { timeout:
             if ('publie' in f) {
               archiver(f.publie.type, f.publie.payload);
               // ecommerce's own failure events come back to it on the stream (the participants compensate on them).
-              if (f.type === 'EcheanceDeclenchee') file.push({ type: 'EvenementRecu', event: { event_id: '', type: f.publie.type, payload: f.publie.payload } });
+              if (f.type === 'EcheanceDeclenchee')
+                file.push({ type: 'EvenementRecu', event: { event_id: '', type: f.publie.type, payload: f.publie.payload } });
             }
           }
-          if (entree.type === 'EvenementRecu' && (entree.event.type === 'StockReservationFailed' || entree.event.type === 'OrderCreationFailed')) echecVu = true;
+          if (
+            entree.type === 'EvenementRecu' &&
+            (entree.event.type === 'StockReservationFailed' || entree.event.type === 'OrderCreationFailed')
+          )
+            echecVu = true;
           if (isTerminal(avant.status)) {
             assert.equal(s.status, avant.status, 'an ended checkout keeps its status');
             assert.equal(s.detail, avant.detail, 'an ended checkout keeps its detail');
@@ -88,7 +121,11 @@ describe('choreographed checkout: any order of events and deadlines', { timeout:
           assert.ok(echeances <= 1, 'the deadline fires once');
           // The event store's replay of the stream says what ecommerce says.
           const rejoue = replay(CHECKOUT, stream);
-          assert.equal(rejoue.status, s.status, `replay ${rejoue.status} vs ecommerce ${s.status} after ${stream.map((e) => e.type).join(', ')}`);
+          assert.equal(
+            rejoue.status,
+            s.status,
+            `replay ${rejoue.status} vs ecommerce ${s.status} after ${stream.map((e) => e.type).join(', ')}`,
+          );
           if (isTerminal(s.status)) assert.equal(rejoue.detail, s.status === 'failed' ? s.detail : null);
         }
       }),
@@ -105,11 +142,18 @@ describe('choreographed checkout: any order of events and deadlines', { timeout:
         let s = initialState({ checkout_id: CHECKOUT, client_id: CLIENT, panier: PANIER });
         const pending: Entree[] = [];
         const recu = (type: (typeof PARTICIPANTS)[number], payload: object = {}) =>
-          pending.push({ type: 'EvenementRecu', event: { event_id: '', type, payload: { checkout_id: CHECKOUT, client_id: CLIENT, ...payload } } });
+          pending.push({
+            type: 'EvenementRecu',
+            event: { event_id: '', type, payload: { checkout_id: CHECKOUT, client_id: CLIENT, ...payload } },
+          });
         // The workers' answers to what they read (stock-reservation, order-creation, stock-compensation).
         const workers = (type: string) => {
           if (type === 'CheckoutInitiated') recu(reserve ? 'StockReserved' : 'StockReservationFailed', { detail: 'x' });
-          else if (type === 'StockReserved') recu(commande ? 'OrderCreated' : 'OrderCreationFailed', commande ? { commande_id: 'c0ffee00-0000-4000-8000-000000000001' } : { detail: 'y' });
+          else if (type === 'StockReserved')
+            recu(
+              commande ? 'OrderCreated' : 'OrderCreationFailed',
+              commande ? { commande_id: 'c0ffee00-0000-4000-8000-000000000001' } : { detail: 'y' },
+            );
           else if (type === 'OrderCreationFailed') recu('StockReleased');
         };
         workers('CheckoutInitiated');
@@ -117,7 +161,8 @@ describe('choreographed checkout: any order of events and deadlines', { timeout:
         let echeanceTiree = false;
         for (let guard = 0; !isTerminal(s.status); guard++) {
           assert.ok(guard < 20, `checkout still ${s.status}/${s.step}`);
-          const entree: Entree = !echeanceTiree && livrees === echeanceAvant ? { type: 'EcheanceDepassee' } : (pending.shift() ?? { type: 'EcheanceDepassee' });
+          const entree: Entree =
+            !echeanceTiree && livrees === echeanceAvant ? { type: 'EcheanceDepassee' } : (pending.shift() ?? { type: 'EcheanceDepassee' });
           if (entree.type === 'EcheanceDepassee') echeanceTiree = true;
           else livrees++;
           for (const f of decide(entree, s, { now: 1 }).faits) {
@@ -173,7 +218,15 @@ describe('choreographed checkout: any order of events and deadlines', { timeout:
       type: fc.constantFrom('CheckoutInitiated', 'OrderCreated', 'CheckoutSucceeded', 'CheckoutFailed', 'StockReserved', 'Unknown'),
       ts: fc.integer({ min: 0, max: 1_000 }),
       payload: fc.oneof(
-        fc.record({ client_id: fc.constant(CLIENT), checkout_id: fc.constantFrom('k1', 'k2', 'k3'), commande_id: fc.uuid(), panier: fc.record({ total: fc.double({ min: 0, max: 1e6, noNaN: true }) }) }, { requiredKeys: ['client_id', 'checkout_id'] }),
+        fc.record(
+          {
+            client_id: fc.constant(CLIENT),
+            checkout_id: fc.constantFrom('k1', 'k2', 'k3'),
+            commande_id: fc.uuid(),
+            panier: fc.record({ total: fc.double({ min: 0, max: 1e6, noNaN: true }) }),
+          },
+          { requiredKeys: ['client_id', 'checkout_id'] },
+        ),
         fc.anything(),
       ),
     });

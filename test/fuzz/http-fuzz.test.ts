@@ -26,7 +26,11 @@ describe('HTTP fuzzer through the gateway (CI-sized)', { timeout: 600_000 }, () 
 
   test(`seed ${seed}: no 5xx, nothing written on a 4xx, no crash`, async () => {
     console.log(`# fuzz seed ${seed} (replay: FUZZ_SEED=${seed} FUZZ_RUNS=${runs} npm test -- test/fuzz/http-fuzz)`);
-    const target = await targetFromDataDir(system.dataDir, { apiKey: system.apiKey, redisUrl: system.redisUrl, ...(system.databaseUrl ? { databaseUrl: system.databaseUrl } : {}) });
+    const target = await targetFromDataDir(system.dataDir, {
+      apiKey: system.apiKey,
+      redisUrl: system.redisUrl,
+      ...(system.databaseUrl ? { databaseUrl: system.databaseUrl } : {}),
+    });
     report = await runFuzz(target, { seed, runs, invalidPerOperation: 3, concurrency: 4 });
     console.log(formatReport(report).replace(/^/gm, '# '));
     // The run covered the services: every document was read and most requests answered with a 2xx or a 4xx.
@@ -37,16 +41,29 @@ describe('HTTP fuzzer through the gateway (CI-sized)', { timeout: 600_000 }, () 
 
   test('the write check sees a write: a valid product creation changes the counts', async () => {
     // Without this, a probe that read nothing would pass every run.
-    const target = await targetFromDataDir(system.dataDir, { apiKey: system.apiKey, redisUrl: system.redisUrl, ...(system.databaseUrl ? { databaseUrl: system.databaseUrl } : {}) });
+    const target = await targetFromDataDir(system.dataDir, {
+      apiKey: system.apiKey,
+      redisUrl: system.redisUrl,
+      ...(system.databaseUrl ? { databaseUrl: system.databaseUrl } : {}),
+    });
     const probe = new WriteProbe(target.databaseUrl!, target.redisUrl!);
     try {
       const avant = await probe.snapshot();
       assert.ok(Object.keys(avant).length > 10, `the probe reads ${Object.keys(avant).length} tables and streams`);
       const body = JSON.stringify({ nom: `Fuzz ${seed}`, categorie: 'Informatique', prix: 12.5 });
-      const op = { service: 'catalogue', method: 'POST', path: '/api/catalogue/api/ddd/catalogue/ajouter/', params: [], bodyRequired: true };
+      const op = {
+        service: 'catalogue',
+        method: 'POST',
+        path: '/api/catalogue/api/ddd/catalogue/ajouter/',
+        params: [],
+        bodyRequired: true,
+      };
       const a = await send(target, { op, method: 'POST', url: op.path, headers: { 'content-type': 'application/json' }, body });
       assert.equal(a.status, 201, a.text);
-      assert.ok(diff(avant, await probe.snapshot()).some((d) => d.includes('catalogue')), 'the new product is counted');
+      assert.ok(
+        diff(avant, await probe.snapshot()).some((d) => d.includes('catalogue')),
+        'the new product is counted',
+      );
     } finally {
       await probe.close();
     }

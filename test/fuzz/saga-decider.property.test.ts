@@ -53,11 +53,29 @@ interface Pas {
 }
 
 const reponseArb: fc.Arbitrary<Reponse> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('ok' as const), prix: fc.integer({ min: 1, max: 99_999_999 }).map((c) => c / 100), actif: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('rejected' as const), status: fc.constantFrom(400 as const, 404 as const, 409 as const), penurie: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('ok' as const),
+      prix: fc.integer({ min: 1, max: 99_999_999 }).map((c) => c / 100),
+      actif: fc.boolean(),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('rejected' as const),
+      status: fc.constantFrom(400 as const, 404 as const, 409 as const),
+      penurie: fc.boolean(),
+    }),
+  },
   {
     weight: 2,
-    arbitrary: fc.record({ kind: fc.constant('unavailable' as const), applied: fc.boolean(), status: fc.option(fc.constantFrom(500 as const, 503 as const), { nil: undefined }) }),
+    arbitrary: fc.record({
+      kind: fc.constant('unavailable' as const),
+      applied: fc.boolean(),
+      status: fc.option(fc.constantFrom(500 as const, 503 as const), { nil: undefined }),
+    }),
   },
 );
 const pasArb: fc.Arbitrary<Pas> = fc.record({
@@ -67,7 +85,11 @@ const pasArb: fc.Arbitrary<Pas> = fc.record({
   forcee: fc.boolean(),
 });
 const scenarioArb = fc.record({
-  lignes: fc.uniqueArray(fc.record({ produit_id: fc.uuid(), quantite: fc.integer({ min: 1, max: 1_000_000 }) }), { minLength: 1, maxLength: 4, selector: (l) => l.produit_id }),
+  lignes: fc.uniqueArray(fc.record({ produit_id: fc.uuid(), quantite: fc.integer({ min: 1, max: 1_000_000 }) }), {
+    minLength: 1,
+    maxLength: 4,
+    selector: (l) => l.produit_id,
+  }),
   script: fc.array(pasArb, { maxLength: 40 }),
 });
 
@@ -99,7 +121,10 @@ class Monde {
     if (r.kind === 'rejected') return { appel: refus(r.status, r.penurie), crash: pas.crash };
     if (r.kind === 'unavailable') {
       if (r.applied) effet();
-      return { appel: { kind: 'unavailable', detail: 'indisponible', tentatives: 3, ...(r.status ? { status: r.status } : {}) }, crash: pas.crash };
+      return {
+        appel: { kind: 'unavailable', detail: 'indisponible', tentatives: 3, ...(r.status ? { status: r.status } : {}) },
+        crash: pas.crash,
+      };
     }
     return { appel: effet() ?? { kind: 'ok', status: 200, body: {} as T, tentatives: 1 }, crash: pas.crash };
   }
@@ -121,13 +146,20 @@ class Monde {
     return this.appel<unknown>(
       () => {
         // A released reservation id is a tombstone: a late reservation under it is refused.
-        if (this.libereeUneFois) return { kind: 'rejected', status: 409, body: { error: 'Réservation déjà libérée' }, detail: 'déjà libérée', tentatives: 1 };
+        if (this.libereeUneFois)
+          return { kind: 'rejected', status: 409, body: { error: 'Réservation déjà libérée' }, detail: 'déjà libérée', tentatives: 1 };
         this.reserve = true;
         return null;
       },
       (status, penurie) =>
         status === 409 && penurie
-          ? { kind: 'rejected', status, body: { error: 'Stock insuffisant', details: { produit_id: 'p', disponible: 0, demande: 1 } }, detail: 'Stock insuffisant', tentatives: 1 }
+          ? {
+              kind: 'rejected',
+              status,
+              body: { error: 'Stock insuffisant', details: { produit_id: 'p', disponible: 0, demande: 1 } },
+              detail: 'Stock insuffisant',
+              tentatives: 1,
+            }
           : { kind: 'rejected', status, body: { error: 'refus' }, detail: 'refus', tentatives: 1 },
     );
   }
@@ -135,7 +167,8 @@ class Monde {
   creerCommande(lignes: { prix_unitaire: number; quantite: number }[]) {
     return this.appel<{ commande_id?: string }>(
       () => {
-        if (this.cleAnnulee) return { kind: 'rejected', status: 409, body: { error: 'Référence annulée' }, detail: 'annulée', tentatives: 1 };
+        if (this.cleAnnulee)
+          return { kind: 'rejected', status: 409, body: { error: 'Référence annulée' }, detail: 'annulée', tentatives: 1 };
         this.commande ??= { id: 'c0ffee00-0000-4000-8000-000000000001', statut: 'creee', lignes };
         return { kind: 'ok', status: 201, body: { commande_id: this.commande.id }, tentatives: 1 };
       },
@@ -195,7 +228,13 @@ class Runner {
 
   private contexte(): DecideContext {
     let n = 0;
-    return { now: new Date(this.monde.now), forwardDeadline: this.budget.avant, end: this.budget.fin, stepTimeoutMs: APPEL, newId: () => `evt-${this.decisions}-${++n}` };
+    return {
+      now: new Date(this.monde.now),
+      forwardDeadline: this.budget.avant,
+      end: this.budget.fin,
+      stepTimeoutMs: APPEL,
+      newId: () => `evt-${this.decisions}-${++n}`,
+    };
   }
 
   /** decide, checked: pure, deterministic, only allowed transitions, commands only where they belong. */
@@ -212,7 +251,10 @@ class Runner {
     for (const e of d.events) {
       if (e.type !== 'Transitioned') continue;
       assert.ok(!estTerminal(etat), `a terminal saga (${etat}) moved to ${e.vers} on ${input.type}`);
-      assert.ok(transitionAutorisee(etat, e.vers, e.evenement === 'DELAI_DEPASSE'), `transition ${etat} → ${e.vers} (${e.evenement}) is not in the table`);
+      assert.ok(
+        transitionAutorisee(etat, e.vers, e.evenement === 'DELAI_DEPASSE'),
+        `transition ${etat} → ${e.vers} (${e.evenement}) is not in the table`,
+      );
       etat = e.vers;
     }
     for (const c of d.commands) this.verifierCommande(c);
@@ -229,7 +271,10 @@ class Runner {
       case 'CreerCommande':
         assert.equal(s.etat, 'CREATION_COMMANDE', 'an order is asked for only once CREATION_COMMANDE is saved');
         assert.equal(c.commande.reference_externe, s.id);
-        assert.ok(c.commande.lignes.every((l) => l.prix_unitaire > 0), 'an order carries the catalogue prices');
+        assert.ok(
+          c.commande.lignes.every((l) => l.prix_unitaire > 0),
+          'an order carries the catalogue prices',
+        );
         break;
       case 'Compenser':
         assert.equal(s.etat, 'COMPENSATION_EN_COURS');
@@ -345,7 +390,14 @@ describe('saga decider: any script of answers, clock steps and crashes', { timeo
         if (s.compensation.stock_libere || s.compensation.commande_annulee) fins.compensees++;
 
         // evolve is a fold: replaying the journal from the initial state gives the same saga.
-        const init = initialState({ id: SAGA, client_id: 'c', magasin_id: 'm', lignes, echeance: new Date(T0 + DELAI), maintenant: new Date(T0) });
+        const init = initialState({
+          id: SAGA,
+          client_id: 'c',
+          magasin_id: 'm',
+          lignes,
+          echeance: new Date(T0 + DELAI),
+          maintenant: new Date(T0),
+        });
         assert.deepEqual(r.journal.reduce(evolve, init), s);
         // The stored history is a chain ending in the current state.
         s.evenements.forEach((e, i) => assert.equal(e.etat_precedent, i === 0 ? 'EN_ATTENTE' : s.evenements[i - 1]!.nouvel_etat));
@@ -369,13 +421,25 @@ describe('saga decider: any script of answers, clock steps and crashes', { timeo
       300,
     );
     // The scripts reach both ends, through crashes and compensations: every branch above was checked.
-    if (fcOptions(300).numRuns! >= 100) for (const [k, n] of Object.entries(fins)) assert.ok(n > 0, `no run ended with ${k}: ${JSON.stringify(fins)}`);
+    if (fcOptions(300).numRuns! >= 100)
+      for (const [k, n] of Object.entries(fins)) assert.ok(n > 0, `no run ended with ${k}: ${JSON.stringify(fins)}`);
   });
 
   test('any input in any reachable state: a terminal saga never moves; a transition is always one of the table', () => {
     const appelArb: fc.Arbitrary<Appel<never>> = fc.oneof(
-      fc.record({ kind: fc.constant('ok' as const), status: fc.constant(200), body: fc.anything() as fc.Arbitrary<never>, tentatives: fc.nat(5) }),
-      fc.record({ kind: fc.constant('rejected' as const), status: fc.integer({ min: 400, max: 499 }), body: fc.anything(), detail: fc.string(), tentatives: fc.nat(5) }),
+      fc.record({
+        kind: fc.constant('ok' as const),
+        status: fc.constant(200),
+        body: fc.anything() as fc.Arbitrary<never>,
+        tentatives: fc.nat(5),
+      }),
+      fc.record({
+        kind: fc.constant('rejected' as const),
+        status: fc.integer({ min: 400, max: 499 }),
+        body: fc.anything(),
+        detail: fc.string(),
+        tentatives: fc.nat(5),
+      }),
       fc.record({ kind: fc.constant('unavailable' as const), detail: fc.string(), tentatives: fc.nat(5) }),
     );
     const inputArb: fc.Arbitrary<SagaInput> = fc.oneof(
@@ -385,16 +449,37 @@ describe('saga decider: any script of answers, clock steps and crashes', { timeo
       fc.record({ type: fc.constant('ReserverAnswered' as const), appel: appelArb }),
       fc.record({ type: fc.constant('CreerCommandeAnswered' as const), appel: appelArb }),
       fc.record({ type: fc.constant('LireCommandeAnswered' as const), appel: appelArb }),
-      fc.record({ type: fc.constant('CompenserAnswered' as const), action: fc.constantFrom('ANNULATION_COMMANDE' as const, 'LIBERATION_STOCK' as const), appel: appelArb }),
+      fc.record({
+        type: fc.constant('CompenserAnswered' as const),
+        action: fc.constantFrom('ANNULATION_COMMANDE' as const, 'LIBERATION_STOCK' as const),
+        appel: appelArb,
+      }),
       fc.record({ type: fc.constant('RoundEnded' as const), echec: fc.option(fc.string(), { nil: undefined }) }),
     );
     check(
       fc.property(fc.array(fc.tuple(inputArb, fc.integer({ min: 0, max: 5_000 })), { maxLength: 30 }), (inputs) => {
-        let s = initialState({ id: SAGA, client_id: 'c', magasin_id: 'm', lignes: [{ produit_id: 'p1', quantite: 1 }, { produit_id: 'p2', quantite: 2 }, { produit_id: 'p3', quantite: 3 }], echeance: new Date(T0 + DELAI), maintenant: new Date(T0) });
+        let s = initialState({
+          id: SAGA,
+          client_id: 'c',
+          magasin_id: 'm',
+          lignes: [
+            { produit_id: 'p1', quantite: 1 },
+            { produit_id: 'p2', quantite: 2 },
+            { produit_id: 'p3', quantite: 3 },
+          ],
+          echeance: new Date(T0 + DELAI),
+          maintenant: new Date(T0),
+        });
         let now = T0;
         for (const [input, dt] of inputs) {
           now += dt;
-          const ctx: DecideContext = { now: new Date(now), forwardDeadline: T0 + DELAI, end: T0 + FIN, stepTimeoutMs: APPEL, newId: () => 'id' };
+          const ctx: DecideContext = {
+            now: new Date(now),
+            forwardDeadline: T0 + DELAI,
+            end: T0 + FIN,
+            stepTimeoutMs: APPEL,
+            newId: () => 'id',
+          };
           let d: Decision;
           try {
             d = decide(input, deepFreeze(structuredClone(s)), ctx);

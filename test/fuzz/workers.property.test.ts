@@ -25,7 +25,9 @@ import { check, deepFreeze } from './fc.ts';
 
 const SCHEMAS = EVENT_SCHEMAS[STREAMS.checkout];
 const valide = (type: keyof typeof SCHEMAS, payload: unknown) => {
-  const erreurs = [...Value.Errors(SCHEMAS[type], payload)].map((e) => `${(e as { instancePath?: string }).instancePath ?? ''} ${e.message}`);
+  const erreurs = [...Value.Errors(SCHEMAS[type], payload)].map(
+    (e) => `${(e as { instancePath?: string }).instancePath ?? ''} ${e.message}`,
+  );
   assert.deepEqual(erreurs, [], `${type} breaks its contract: ${JSON.stringify(payload)}`);
 };
 
@@ -40,22 +42,49 @@ const checkoutArb = fc.record({
   checkout_id: fc.uuid(),
   client_id: fc.uuid(),
   emitted_at: fc.integer({ min: 1_600_000_000, max: 2_000_000_000 }),
-  panier: fc.record({ client_id: fc.uuid(), nombre_articles: fc.nat(), total: fc.nat().map((n) => n / 100), produits: fc.array(ligneArb, { maxLength: 5 }) }),
+  panier: fc.record({
+    client_id: fc.uuid(),
+    nombre_articles: fc.nat(),
+    total: fc.nat().map((n) => n / 100),
+    produits: fc.array(ligneArb, { maxLength: 5 }),
+  }),
 });
 const appelArb: fc.Arbitrary<Appel<unknown>> = fc.oneof(
-  fc.record({ kind: fc.constant('ok' as const), status: fc.constantFrom(200, 201), body: fc.oneof(fc.anything(), fc.record({ commande_id: fc.oneof(fc.uuid(), fc.string()) }), fc.record({ lignes: fc.array(fc.record({ produit_id: fc.oneof(fc.uuid(), fc.string()), quantite: fc.oneof(fc.integer(), fc.double()) })) })), tentatives: fc.integer({ min: 1, max: 5 }) }),
+  fc.record({
+    kind: fc.constant('ok' as const),
+    status: fc.constantFrom(200, 201),
+    body: fc.oneof(
+      fc.anything(),
+      fc.record({ commande_id: fc.oneof(fc.uuid(), fc.string()) }),
+      fc.record({
+        lignes: fc.array(fc.record({ produit_id: fc.oneof(fc.uuid(), fc.string()), quantite: fc.oneof(fc.integer(), fc.double()) })),
+      }),
+    ),
+    tentatives: fc.integer({ min: 1, max: 5 }),
+  }),
   fc.record({
     kind: fc.constant('rejected' as const),
     status: fc.integer({ min: 400, max: 499 }).filter((s) => s !== 429),
-    body: fc.oneof(fc.anything(), fc.record({ error: fc.string(), details: fc.record({ produit_id: fc.string(), disponible: fc.integer(), demande: fc.integer() }) })),
+    body: fc.oneof(
+      fc.anything(),
+      fc.record({ error: fc.string(), details: fc.record({ produit_id: fc.string(), disponible: fc.integer(), demande: fc.integer() }) }),
+    ),
     detail: fc.string(),
     tentatives: fc.integer({ min: 1, max: 5 }),
   }),
-  fc.record({ kind: fc.constant('unavailable' as const), status: fc.option(fc.constantFrom(500, 502, 503), { nil: undefined }), detail: fc.string(), tentatives: fc.nat(5) }, { requiredKeys: ['kind', 'detail', 'tentatives'] }),
+  fc.record(
+    {
+      kind: fc.constant('unavailable' as const),
+      status: fc.option(fc.constantFrom(500, 502, 503), { nil: undefined }),
+      detail: fc.string(),
+      tentatives: fc.nat(5),
+    },
+    { requiredKeys: ['kind', 'detail', 'tentatives'] },
+  ),
 );
 const NOW = fc.integer({ min: 1_600_000_000, max: 2_000_000_000 });
 
-describe('workers\' deciders: any event, any participant answer', { timeout: 60_000 }, () => {
+describe("workers' deciders: any event, any participant answer", { timeout: 60_000 }, () => {
   test('stock-reservation: reserved only on ok, retried only while inventaire is unavailable, always within the contract', () => {
     check(
       fc.property(checkoutArb, fc.option(appelArb, { nil: undefined }), NOW, (initiated, appel, now) => {
@@ -104,29 +133,35 @@ describe('workers\' deciders: any event, any participant answer', { timeout: 60_
 
   test('stock-compensation: released only on ok, announced only for an order failure, lines within the contract', () => {
     check(
-      fc.property(fc.constantFrom('OrderCreationFailed', 'StockReservationFailed', 'OrderCreated', 'Other'), checkoutArb, appelArb, NOW, (type, failure, appel, now) => {
-        deepFreeze(appel);
-        const plan = compensation.planFor(type, failure);
-        if (type !== 'OrderCreationFailed' && type !== 'StockReservationFailed') {
-          assert.equal(plan, undefined, `${type} is compensated by nobody`);
-          return;
-        }
-        assert.ok(plan);
-        assert.ok(compensation.releasePath(plan).includes(failure.checkout_id));
-        const d = compensation.decide(plan, appel, now);
-        assert.deepEqual(compensation.decide(plan, appel, now), d);
-        assert.equal(d.type === 'released', appel.kind === 'ok', 'released exactly when inventaire said ok');
-        if (d.type === 'retry') {
-          assert.equal(d.dependencyDown, appel.kind === 'unavailable');
-          return;
-        }
-        assert.ok(d.lignes.every((l) => Number.isInteger(l.quantite) && l.quantite >= 1));
-        assert.equal(d.announce !== undefined, type === 'OrderCreationFailed', 'StockReleased only for an order failure');
-        if (d.announce) {
-          assert.equal(d.announce.checkout_id, failure.checkout_id);
-          valide('StockReleased', d.announce);
-        }
-      }),
+      fc.property(
+        fc.constantFrom('OrderCreationFailed', 'StockReservationFailed', 'OrderCreated', 'Other'),
+        checkoutArb,
+        appelArb,
+        NOW,
+        (type, failure, appel, now) => {
+          deepFreeze(appel);
+          const plan = compensation.planFor(type, failure);
+          if (type !== 'OrderCreationFailed' && type !== 'StockReservationFailed') {
+            assert.equal(plan, undefined, `${type} is compensated by nobody`);
+            return;
+          }
+          assert.ok(plan);
+          assert.ok(compensation.releasePath(plan).includes(failure.checkout_id));
+          const d = compensation.decide(plan, appel, now);
+          assert.deepEqual(compensation.decide(plan, appel, now), d);
+          assert.equal(d.type === 'released', appel.kind === 'ok', 'released exactly when inventaire said ok');
+          if (d.type === 'retry') {
+            assert.equal(d.dependencyDown, appel.kind === 'unavailable');
+            return;
+          }
+          assert.ok(d.lignes.every((l) => Number.isInteger(l.quantite) && l.quantite >= 1));
+          assert.equal(d.announce !== undefined, type === 'OrderCreationFailed', 'StockReleased only for an order failure');
+          if (d.announce) {
+            assert.equal(d.announce.checkout_id, failure.checkout_id);
+            valide('StockReleased', d.announce);
+          }
+        },
+      ),
       500,
     );
   });
@@ -135,7 +170,13 @@ describe('workers\' deciders: any event, any participant answer', { timeout: 60_
     // Before: a produit_id that is not a UUID (or a quantity above 1,000,000) went into StockReleased, which the relay
     // refuses to publish: the row stayed in the outbox and the checkout waited for its release forever.
     const p = '550e8400-e29b-41d4-a716-446655440001';
-    const lignes = compensation.releasedLines({ lignes: [{ produit_id: '', quantite: 1 }, { produit_id: p, quantite: 1_000_001 }, { produit_id: p, quantite: 2 }] });
+    const lignes = compensation.releasedLines({
+      lignes: [
+        { produit_id: '', quantite: 1 },
+        { produit_id: p, quantite: 1_000_001 },
+        { produit_id: p, quantite: 2 },
+      ],
+    });
     assert.deepEqual(lignes, [{ produit_id: p, quantite: 2 }]);
   });
 
@@ -149,18 +190,31 @@ describe('workers\' deciders: any event, any participant answer', { timeout: 60_
     );
   });
 
-  test('notification: a message for any type and payload, to the checkout\'s client', () => {
+  test("notification: a message for any type and payload, to the checkout's client", () => {
     check(
-      fc.property(fc.oneof(fc.constantFrom(...Object.keys(SCHEMAS)), fc.string()), checkoutArb, fc.record({ detail: fc.string(), commande_id: fc.uuid() }, { requiredKeys: [] }), (type, c, extra) => {
-        const m = messageFor(type, { ...c, ...extra, panier: { nombre_articles: c.panier.nombre_articles, total: c.panier.total } });
-        assert.equal(m.to, c.client_id);
-        assert.ok(m.subject.length > 0 && m.body.includes(c.checkout_id));
-      }),
+      fc.property(
+        fc.oneof(fc.constantFrom(...Object.keys(SCHEMAS)), fc.string()),
+        checkoutArb,
+        fc.record({ detail: fc.string(), commande_id: fc.uuid() }, { requiredKeys: [] }),
+        (type, c, extra) => {
+          const m = messageFor(type, { ...c, ...extra, panier: { nombre_articles: c.panier.nombre_articles, total: c.panier.total } });
+          assert.equal(m.to, c.client_id);
+          assert.ok(m.subject.length > 0 && m.body.includes(c.checkout_id));
+        },
+      ),
     );
   });
 
   test('audit: canonical JSON ignores key order; a chain verifies, and any changed entry breaks it', () => {
-    const entreeArb = fc.record({ event_id: fc.uuid(), stream: fc.string(), redis_id: fc.string(), type: fc.string(), correlation_id: fc.string(), payload: fc.jsonValue(), ts: fc.integer() });
+    const entreeArb = fc.record({
+      event_id: fc.uuid(),
+      stream: fc.string(),
+      redis_id: fc.string(),
+      type: fc.string(),
+      correlation_id: fc.string(),
+      payload: fc.jsonValue(),
+      ts: fc.integer(),
+    });
     check(
       fc.property(fc.array(entreeArb, { minLength: 1, maxLength: 8 }), fc.nat(), fc.string({ minLength: 1 }), (entrees, which, tamper) => {
         let prev = GENESIS;
@@ -172,7 +226,7 @@ describe('workers\' deciders: any event, any participant answer', { timeout: 60_
         });
         assert.deepEqual(verifyChain(chain), { ok: true, entries: chain.length, lastHash: prev });
         const i = which % chain.length;
-        const reordered = Object.fromEntries(Object.entries(chain[i]!.payload as object ?? {}).reverse());
+        const reordered = Object.fromEntries(Object.entries((chain[i]!.payload as object) ?? {}).reverse());
         if (chain[i]!.payload && typeof chain[i]!.payload === 'object' && !Array.isArray(chain[i]!.payload)) {
           assert.equal(canonicalJson(reordered), canonicalJson(chain[i]!.payload), 'key order does not change the canonical text');
         }

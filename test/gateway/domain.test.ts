@@ -9,10 +9,20 @@ import { fileTimeout } from '../support/file-timeout.ts';
 
 fileTimeout(120_000);
 
-const route = (name: string, paths: string[], stripPath = true, methods: string[] = []): RouteDef => ({ name, service: `${name}-svc`, paths, stripPath, methods });
+const route = (name: string, paths: string[], stripPath = true, methods: string[] = []): RouteDef => ({
+  name,
+  service: `${name}-svc`,
+  paths,
+  stripPath,
+  methods,
+});
 
 test('route match: longest prefix wins, at a path boundary only', () => {
-  const table = new RoutingTable([route('short', ['/api']), route('cat', ['/api/catalogue', '/catalogue']), route('es', ['/api/event-store'], false)]);
+  const table = new RoutingTable([
+    route('short', ['/api']),
+    route('cat', ['/api/catalogue', '/catalogue']),
+    route('es', ['/api/event-store'], false),
+  ]);
   assert.equal(table.match('/api/catalogue/x')?.route.name, 'cat');
   assert.equal(table.match('/api/catalogue')?.route.name, 'cat');
   assert.equal(table.match('/catalogue/')?.route.name, 'cat');
@@ -136,7 +146,15 @@ test('health: statuses are classified by the configured lists', () => {
 
 test('rate limit: fixed windows, Kong headers, Retry-After when passed', () => {
   const now = Date.UTC(2025, 0, 1, 12, 0, 30, 250);
-  const counters = windowCounters('p', 'magasin-app', [{ window: 'second', limit: 10 }, { window: 'minute', limit: 5 }], now);
+  const counters = windowCounters(
+    'p',
+    'magasin-app',
+    [
+      { window: 'second', limit: 10 },
+      { window: 'minute', limit: 5 },
+    ],
+    now,
+  );
   assert.equal(counters[0]!.key, `p:magasin-app:second:${Math.floor(now / 1000)}`);
   assert.equal(counters[1]!.key, `p:magasin-app:minute:${Math.floor(now / 60000) * 60}`);
   assert.equal(counters[1]!.resetSeconds, 30);

@@ -29,7 +29,13 @@ export async function startFakeUpstream(name: string): Promise<FakeUpstream> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = JSON.stringify({ instance: name, method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      const body = JSON.stringify({
+        instance: name,
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       const status = /^\/status\/(\d{3})/.exec(req.url ?? '')?.[1];
       res.writeHead(status ? Number(status) : 200, { 'content-type': 'application/json', 'x-instance': name }).end(body);
     });

@@ -98,7 +98,9 @@ async function admin<T = unknown>(gw: RunningGateway, p: string): Promise<{ stat
   return { status: res.status, body: body as T, text };
 }
 
-interface HealthBody { data: { target: string; health: string; weight: number }[] }
+interface HealthBody {
+  data: { target: string; health: string; weight: number }[];
+}
 
 /** Polls the admin API until `target` reports `health` (bounded). */
 async function waitForHealth(gw: RunningGateway, target: string, health: string, timeoutMs = 8_000): Promise<void> {
@@ -127,7 +129,11 @@ describe('gateway in front of fake upstreams', () => {
     const wrong = await call(sys.gw, '/api/catalogue/x', { key: 'not-the-key' });
     assert.equal(wrong.status, 401);
     assert.equal((wrong.body as { message: string }).message, 'Invalid authentication credentials');
-    assert.equal(sys.catalogue.reduce((n, u) => n + u.hits, 0), 0, 'nothing reached an upstream');
+    assert.equal(
+      sys.catalogue.reduce((n, u) => n + u.hits, 0),
+      0,
+      'nothing reached an upstream',
+    );
   });
 
   test('200 with the key and with the second key of API_KEYS; the key is not forwarded', async () => {
@@ -170,7 +176,11 @@ describe('gateway in front of fake upstreams', () => {
   });
 
   test('bodies and methods are forwarded; upstream status codes pass through', async () => {
-    const r = await call(sys.gw, '/api/inventaire/things', { method: 'POST', body: JSON.stringify({ a: 1 }), headers: { 'content-type': 'application/json' } });
+    const r = await call(sys.gw, '/api/inventaire/things', {
+      method: 'POST',
+      body: JSON.stringify({ a: 1 }),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(r.status, 200);
     const echo = r.body as EchoBody;
     assert.equal(echo.method, 'POST');
@@ -207,7 +217,11 @@ describe('gateway in front of fake upstreams', () => {
   test('CORS preflight is answered before auth; simple requests get the origin header', async () => {
     const res = await fetch(`${sys.gw.proxyUrl}/api/catalogue/x`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://shop.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key,content-type' },
+      headers: {
+        origin: 'http://shop.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'x-api-key,content-type',
+      },
       signal: AbortSignal.timeout(5_000),
     });
     assert.equal(res.status, 200);
@@ -278,7 +292,10 @@ describe('gateway in front of fake upstreams', () => {
     const routes = await admin<{ data: { name: string; paths: string[] }[] }>(sys.gw, '/routes');
     assert.ok(routes.body.data.some((r) => r.paths.includes('/api/event-store')));
     const upstreams = await admin<{ data: { name: string }[] }>(sys.gw, '/upstreams');
-    assert.deepEqual(upstreams.body.data.map((u) => u.name), ['catalogue-upstream']);
+    assert.deepEqual(
+      upstreams.body.data.map((u) => u.name),
+      ['catalogue-upstream'],
+    );
     const health = await admin<HealthBody>(sys.gw, '/upstreams/catalogue-upstream/health');
     assert.deepEqual(
       health.body.data.map((t) => [t.target, t.health, t.weight]),
@@ -302,13 +319,31 @@ describe('gateway in front of fake upstreams', () => {
     ]) {
       assert.ok(text.includes(name), name);
     }
-    assert.match(text, /kong_http_requests_total\{service="catalogue-service",route="catalogue-route",code="200",source="service",workspace="default",consumer="magasin-app"\} [1-9]/);
+    assert.match(
+      text,
+      /kong_http_requests_total\{service="catalogue-service",route="catalogue-route",code="200",source="service",workspace="default",consumer="magasin-app"\} [1-9]/,
+    );
     // Gateway-made answers (key-auth's 401 here; with the console's route `/`, no path is left unmatched).
-    assert.match(text, /kong_http_requests_total\{service="catalogue-service",route="catalogue-route",code="401",source="kong",workspace="default",consumer=""\} [1-9]/);
-    assert.match(text, /kong_upstream_target_health\{upstream="catalogue-upstream",target="catalogue-service-1:8000",address="127\.0\.0\.1:\d+",state="healthy",subsystem="http"[^}]*\} 1/);
-    assert.match(text, /kong_upstream_target_health\{upstream="catalogue-upstream",target="catalogue-service-1:8000",address="127\.0\.0\.1:\d+",state="unhealthy",subsystem="http"[^}]*\} 0/);
-    assert.match(text, /kong_bandwidth_bytes\{service="catalogue-service",route="catalogue-route",direction="egress",workspace="default",consumer="magasin-app"\} [1-9]/);
-    assert.match(text, /gateway_upstream_requests_total\{upstream="catalogue-upstream",target="catalogue-service-2:8000",code="200"[^}]*\}/);
+    assert.match(
+      text,
+      /kong_http_requests_total\{service="catalogue-service",route="catalogue-route",code="401",source="kong",workspace="default",consumer=""\} [1-9]/,
+    );
+    assert.match(
+      text,
+      /kong_upstream_target_health\{upstream="catalogue-upstream",target="catalogue-service-1:8000",address="127\.0\.0\.1:\d+",state="healthy",subsystem="http"[^}]*\} 1/,
+    );
+    assert.match(
+      text,
+      /kong_upstream_target_health\{upstream="catalogue-upstream",target="catalogue-service-1:8000",address="127\.0\.0\.1:\d+",state="unhealthy",subsystem="http"[^}]*\} 0/,
+    );
+    assert.match(
+      text,
+      /kong_bandwidth_bytes\{service="catalogue-service",route="catalogue-route",direction="egress",workspace="default",consumer="magasin-app"\} [1-9]/,
+    );
+    assert.match(
+      text,
+      /gateway_upstream_requests_total\{upstream="catalogue-upstream",target="catalogue-service-2:8000",code="200"[^}]*\}/,
+    );
     assert.ok(!text.includes(KEY), 'the key never appears in metrics');
   });
 });
@@ -334,7 +369,9 @@ describe('failover', () => {
     try {
       sys.catalogue[2]!.frozen = true;
       await waitForHealth(sys.gw, 'catalogue-service-3:8000', 'UNHEALTHY');
-      const results = await Promise.all(Array.from({ length: 30 }, () => call(sys.gw, '/api/catalogue/frozen', { signal: AbortSignal.timeout(3_000) })));
+      const results = await Promise.all(
+        Array.from({ length: 30 }, () => call(sys.gw, '/api/catalogue/frozen', { signal: AbortSignal.timeout(3_000) })),
+      );
       for (const r of results) {
         assert.equal(r.status, 200);
         assert.notEqual((r.body as EchoBody).instance, 'catalogue-3');
@@ -383,7 +420,8 @@ describe('failover', () => {
         assert.equal(r.status, 200);
       }
       const posts = [];
-      for (let i = 0; i < 3; i++) posts.push(await call(sys.gw, '/api/catalogue/post', { method: 'POST', body: '{}', signal: AbortSignal.timeout(3_000) }));
+      for (let i = 0; i < 3; i++)
+        posts.push(await call(sys.gw, '/api/catalogue/post', { method: 'POST', body: '{}', signal: AbortSignal.timeout(3_000) }));
       const timedOut = posts.filter((p) => p.status === 504);
       assert.equal(timedOut.length, 1, JSON.stringify(posts.map((p) => p.status)));
       assert.equal((timedOut[0]!.body as { message: string }).message, 'The upstream server is timing out');

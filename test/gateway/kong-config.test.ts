@@ -57,7 +57,10 @@ test('the committed kong.yml loads and declares every route', async () => {
   const up = model.upstreams[0]!;
   assert.equal(up.name, 'catalogue-upstream');
   assert.equal(up.algorithm, 'round-robin');
-  assert.deepEqual(up.targets, [1, 2, 3].map((n) => ({ target: `catalogue-service-${n}:8000`, weight: 100 })));
+  assert.deepEqual(
+    up.targets,
+    [1, 2, 3].map((n) => ({ target: `catalogue-service-${n}:8000`, weight: 100 })),
+  );
   assert.equal(up.active.enabled, true);
   assert.equal(up.active.httpPath, '/health');
   assert.equal(up.active.healthyIntervalMs, 1000);
@@ -102,7 +105,10 @@ test('no key literal in kong.yml nor in tracked gateway files', () => {
   assert.ok(!text.includes(referenceKey));
   let out = '';
   try {
-    out = execFileSync('git', ['grep', '--untracked', '-n', '-I', '-F', referenceKey, '--', 'deploy', 'src/gateway', 'test/gateway'], { cwd: ROOT, encoding: 'utf8' });
+    out = execFileSync('git', ['grep', '--untracked', '-n', '-I', '-F', referenceKey, '--', 'deploy', 'src/gateway', 'test/gateway'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
   } catch (error) {
     // git grep exits 1 when nothing matches
     if ((error as { status?: number }).status !== 1) throw error;
@@ -110,7 +116,8 @@ test('no key literal in kong.yml nor in tracked gateway files', () => {
   assert.equal(out, '');
 });
 
-const minimal = (extra: string) => `_format_version: "3.0"\nservices:\n  - name: s\n    url: http://svc:9000/base\n    routes:\n      - paths: [/s]\n${extra}`;
+const minimal = (extra: string) =>
+  `_format_version: "3.0"\nservices:\n  - name: s\n    url: http://svc:9000/base\n    routes:\n      - paths: [/s]\n${extra}`;
 
 test('unknown Kong fields are tolerated; Kong defaults apply', () => {
   const { model } = parseKongConfig(minimal('    tags: [x]\n    enabled: true\nunknown_top_level: 1\n'), { apiKeys: [] });
@@ -122,7 +129,10 @@ test('unknown Kong fields are tolerated; Kong defaults apply', () => {
 
 test('a literal key is refused, and a missing API key is named', () => {
   const withLiteral = minimal('consumers:\n  - username: u\n    keyauth_credentials:\n      - key: plain-text-key\n');
-  assert.throws(() => parseKongConfig(withLiteral, { apiKeys: ['x'] }), (e: unknown) => e instanceof KongConfigError && e.message.includes('vault reference'));
+  assert.throws(
+    () => parseKongConfig(withLiteral, { apiKeys: ['x'] }),
+    (e: unknown) => e instanceof KongConfigError && e.message.includes('vault reference'),
+  );
   const withRef = minimal('consumers:\n  - username: u\n    keyauth_credentials:\n      - key: "{vault://env/api-key}"\n');
   assert.throws(() => parseKongConfig(withRef, { apiKeys: [] }), /API_KEY/);
   const other = minimal('consumers:\n  - username: u\n    keyauth_credentials:\n      - key: "{vault://env/other-key}"\n');
@@ -135,12 +145,18 @@ test('invalid files are reported with the offending field', () => {
     () => parseKongConfig('_format_version: "3.0"\nservices:\n  - name: s\n    host: h\n    port: "abc"\n', { apiKeys: [] }),
     /services\.0\.port/,
   );
-  assert.throws(() => parseKongConfig('_format_version: "3.0"\nroutes:\n  - paths: [/x]\n    service: nope\n', { apiKeys: [] }), /not declared/);
+  assert.throws(
+    () => parseKongConfig('_format_version: "3.0"\nroutes:\n  - paths: [/x]\n    service: nope\n', { apiKeys: [] }),
+    /not declared/,
+  );
   assert.throws(() => parseKongConfig(': : :', { apiKeys: [] }), KongConfigError);
 });
 
 test('gateway env: API_KEY or API_KEYS required, targets map parsed', () => {
-  assert.throws(() => loadGatewayConfig({}), (e: unknown) => e instanceof ConfigError && e.message.includes('API_KEY'));
+  assert.throws(
+    () => loadGatewayConfig({}),
+    (e: unknown) => e instanceof ConfigError && e.message.includes('API_KEY'),
+  );
   const c = loadGatewayConfig({ API_KEYS: 'a, b,,a', GATEWAY_TARGETS: '{"catalogue-service-1:8000":"127.0.0.1:8001"}' });
   assert.deepEqual(c.apiKeys, ['a', 'b']);
   assert.deepEqual(c.targets, { 'catalogue-service-1:8000': '127.0.0.1:8001' });
@@ -162,7 +178,9 @@ test('request-size-limiting: the committed 1 MiB applies to every route; a route
   );
   const route = parseKongConfig(scoped, { apiKeys: [] }).model.routes[0]!;
   assert.deepEqual([route.bodyLimit, route.requireContentLength], [10 * 1024, true]);
-  const global = parseKongConfig(minimal('plugins:\n  - name: request-size-limiting\n    config: { allowed_payload_size: 2 }\n'), { apiKeys: [] });
+  const global = parseKongConfig(minimal('plugins:\n  - name: request-size-limiting\n    config: { allowed_payload_size: 2 }\n'), {
+    apiKeys: [],
+  });
   assert.equal(global.model.routes[0]!.bodyLimit, 2 * 1024 * 1024);
   assert.throws(
     () => parseKongConfig(minimal('plugins:\n  - name: request-size-limiting\n    route: nope\n    config: {}\n'), { apiKeys: [] }),
@@ -176,7 +194,13 @@ test('request-size-limiting: the committed 1 MiB applies to every route; a route
 
 test('gateway env: client limits have nginx/Kong-like defaults and are checked', () => {
   const c = loadGatewayConfig({ API_KEY: 'k' });
-  assert.deepEqual(c.limits, { headerTimeoutMs: 15_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 60_000, maxConnections: 1024, bodyLimit: 1_048_576 });
+  assert.deepEqual(c.limits, {
+    headerTimeoutMs: 15_000,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 60_000,
+    maxConnections: 1024,
+    bodyLimit: 1_048_576,
+  });
   assert.throws(
     () => loadGatewayConfig({ API_KEY: 'k', GATEWAY_CLIENT_HEADER_TIMEOUT_MS: '20000', GATEWAY_CLIENT_BODY_TIMEOUT_MS: '10000' }),
     /GATEWAY_CLIENT_BODY_TIMEOUT_MS/,
@@ -195,7 +219,8 @@ services:
     routes: [{ paths: [/] }]
 plugins:
 `;
-  const ka = (service: string, hide = true) => `  - name: key-auth\n    service: ${service}\n    config: { key_names: [X-API-Key], hide_credentials: ${hide}, key_in_query: false }\n`;
+  const ka = (service: string, hide = true) =>
+    `  - name: key-auth\n    service: ${service}\n    config: { key_names: [X-API-Key], hide_credentials: ${hide}, key_in_query: false }\n`;
   const { model, warnings } = parseKongConfig(two + ka('api'), { apiKeys: [] });
   assert.deepEqual(model.plugins.keyAuth?.services, ['api']);
   assert.deepEqual(warnings, []);
@@ -208,6 +233,8 @@ plugins:
   const scopedCors = parseKongConfig(two + '  - name: cors\n    service: api\n    config: {}\n', { apiKeys: [] });
   assert.match(scopedCors.warnings.join('\n'), /this scoped one is ignored/);
   // Global key-auth: every service (no `services` list).
-  const global = parseKongConfig(two + '  - name: key-auth\n    config: { key_names: [X-API-Key], key_in_query: false }\n', { apiKeys: [] });
+  const global = parseKongConfig(two + '  - name: key-auth\n    config: { key_names: [X-API-Key], key_in_query: false }\n', {
+    apiKeys: [],
+  });
   assert.equal(global.model.plugins.keyAuth?.services, undefined);
 });

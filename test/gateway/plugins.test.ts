@@ -26,8 +26,14 @@ test('deploy/kong/kong.yml: correlation-id, cors, key-auth, rate-limiting, reque
     metrics: { request: () => undefined, upstreamAttempt: () => undefined },
     log,
   };
-  assert.deepEqual(pluginsOf(deps).map((p) => p.name), ['correlation-id', 'cors', 'key-auth', 'rate-limiting', 'request-size-limiting', 'proxy']);
+  assert.deepEqual(
+    pluginsOf(deps).map((p) => p.name),
+    ['correlation-id', 'cors', 'key-auth', 'rate-limiting', 'request-size-limiting', 'proxy'],
+  );
   // Without a rate limiter or CORS configured, those plugins are not on the path at all.
   const bare = { ...deps, model: { ...model, plugins: { ...model.plugins, cors: undefined } }, rateLimiter: undefined };
-  assert.deepEqual(pluginsOf(bare).map((p) => p.name), ['correlation-id', 'key-auth', 'request-size-limiting', 'proxy']);
+  assert.deepEqual(
+    pluginsOf(bare).map((p) => p.name),
+    ['correlation-id', 'key-auth', 'request-size-limiting', 'proxy'],
+  );
 });

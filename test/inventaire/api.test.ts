@@ -23,7 +23,12 @@ describe('seed and reads', () => {
   test('health answers the reference body', async () => {
     const r = await call('GET', '/health/');
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body, { status: 'healthy', service: 'Service Inventaire DDD', version: '1.0.0', architecture: 'Domain-Driven Design' });
+    assert.deepEqual(r.body, {
+      status: 'healthy',
+      service: 'Service Inventaire DDD',
+      version: '1.0.0',
+      architecture: 'Domain-Driven Design',
+    });
   });
 
   test('seed values: central 100/200, local 20 @ Central, 30 @ Nord, real store names', async () => {
@@ -34,7 +39,14 @@ describe('seed and reads', () => {
       { produit_id: P2, quantite: 200, niveau: 'Élevé', nom_produit: 'Souris optique' },
     ]);
     const l = await call('GET', `/stock-local/${P1}/${M1}/`);
-    assert.deepEqual(l.body, { produit_id: P1, quantite: 20, niveau: 'Moyen', magasin_id: M1, nom_produit: 'Clavier mécanique', nom_magasin: 'Magasin Central' });
+    assert.deepEqual(l.body, {
+      produit_id: P1,
+      quantite: 20,
+      niveau: 'Moyen',
+      magasin_id: M1,
+      nom_produit: 'Clavier mécanique',
+      nom_magasin: 'Magasin Central',
+    });
     const ms = await call('GET', '/magasins-stocks/');
     assert.equal(ms.body.total_magasins, 2);
     assert.deepEqual(
@@ -45,11 +57,19 @@ describe('seed and reads', () => {
       ],
     );
     const ids = await h.pool.query('SELECT id FROM inventaire.stock_central ORDER BY id');
-    assert.deepEqual(ids.rows.map((r) => r.id), ['11111111-1111-1111-1111-111111111111', '11111111-1111-1111-1111-111111111112']);
+    assert.deepEqual(
+      ids.rows.map((r) => r.id),
+      ['11111111-1111-1111-1111-111111111111', '11111111-1111-1111-1111-111111111112'],
+    );
   });
 
   test('stock-central: a product without a row is Indisponible; an unknown product is 400', async () => {
-    assert.deepEqual((await call('GET', `/stock-central/${P3}/`)).body, { produit_id: P3, quantite: 0, niveau: 'Indisponible', nom_produit: 'Café Premium Bio' });
+    assert.deepEqual((await call('GET', `/stock-central/${P3}/`)).body, {
+      produit_id: P3,
+      quantite: 0,
+      niveau: 'Indisponible',
+      nom_produit: 'Café Premium Bio',
+    });
     const r = await call('GET', `/stock-central/${randomUUID()}/`);
     assert.equal(r.status, 400);
     assert.ok(r.body.error);
@@ -74,7 +94,10 @@ describe('seed and reads', () => {
     assert.ok(r.body.error);
     assert.ok('details' in r.body);
     const ok = await call('GET', `/stocks-locaux/${M2}/`);
-    assert.deepEqual(ok.body, { magasin_id: M2, stocks: [{ produit_id: P2, quantite: 30, niveau: 'Haut', nom_produit: 'Souris optique' }] });
+    assert.deepEqual(ok.body, {
+      magasin_id: M2,
+      stocks: [{ produit_id: P2, quantite: 30, niveau: 'Haut', nom_produit: 'Souris optique' }],
+    });
   });
 });
 
@@ -153,7 +176,10 @@ describe('demandes', () => {
     assert.match(dup.body.error, /déjà en attente/);
 
     const pending = await call('GET', '/demandes/en-attente/');
-    assert.deepEqual(pending.body.demandes.map((d: any) => d.id), [id]);
+    assert.deepEqual(
+      pending.body.demandes.map((d: any) => d.id),
+      [id],
+    );
     const parMagasin = await call('GET', `/demandes/magasin/${M2}/`);
     assert.equal(parMagasin.body.demandes.length, 1);
 
@@ -271,10 +297,25 @@ describe('reservations', () => {
 
   test('reserve, repeat is idempotent, release restores exactly, double release gives back once', async () => {
     const id = randomUUID();
-    const req = { reservation_id: id, lignes: [{ produit_id: P2, quantite: 3 }, { produit_id: P1, quantite: 4 }, { produit_id: P2, quantite: 2 }] };
+    const req = {
+      reservation_id: id,
+      lignes: [
+        { produit_id: P2, quantite: 3 },
+        { produit_id: P1, quantite: 4 },
+        { produit_id: P2, quantite: 2 },
+      ],
+    };
     const first = await h.app.inject({ method: 'POST', url: `${BASE}/reservations/`, payload: req });
     assert.equal(first.statusCode, 201);
-    assert.deepEqual(first.json(), { reservation_id: id, magasin_id: null, lignes: [{ produit_id: P2, quantite: 5 }, { produit_id: P1, quantite: 4 }], statut: 'reservee' });
+    assert.deepEqual(first.json(), {
+      reservation_id: id,
+      magasin_id: null,
+      lignes: [
+        { produit_id: P2, quantite: 5 },
+        { produit_id: P1, quantite: 4 },
+      ],
+      statut: 'reservee',
+    });
     assert.equal(await central(h.pool, P1), 96);
     assert.equal(await central(h.pool, P2), 195);
 
@@ -296,7 +337,12 @@ describe('reservations', () => {
     assert.equal(await central(h.pool, P1), 100);
     assert.equal(await central(h.pool, P2), 200);
 
-    const rel2 = await h.app.inject({ method: 'POST', url: `${BASE}/reservations/${id}/liberer/`, headers: { 'content-type': 'application/json' }, payload: '' });
+    const rel2 = await h.app.inject({
+      method: 'POST',
+      url: `${BASE}/reservations/${id}/liberer/`,
+      headers: { 'content-type': 'application/json' },
+      payload: '',
+    });
     assert.equal(rel2.statusCode, 200);
     assert.deepEqual(rel2.json(), rel.body);
     assert.equal(await central(h.pool, P1), 100);
@@ -334,12 +380,20 @@ describe('reservations', () => {
     assert.equal(r.body.magasin_id, M2);
     assert.equal(await local(h.pool, P2, M2), 0);
     assert.equal(await central(h.pool, P2), 200);
-    const short = await call('POST', '/reservations/', { reservation_id: randomUUID(), magasin_id: M2, lignes: [{ produit_id: P2, quantite: 1 }] });
+    const short = await call('POST', '/reservations/', {
+      reservation_id: randomUUID(),
+      magasin_id: M2,
+      lignes: [{ produit_id: P2, quantite: 1 }],
+    });
     assert.equal(short.status, 409);
     assert.deepEqual(short.body.details, { produit_id: P2, disponible: 0, demande: 1 });
     await call('POST', `/reservations/${id}/liberer/`);
     assert.equal(await local(h.pool, P2, M2), 30);
-    const unknown = await call('POST', '/reservations/', { reservation_id: randomUUID(), magasin_id: randomUUID(), lignes: [{ produit_id: P2, quantite: 1 }] });
+    const unknown = await call('POST', '/reservations/', {
+      reservation_id: randomUUID(),
+      magasin_id: randomUUID(),
+      lignes: [{ produit_id: P2, quantite: 1 }],
+    });
     assert.equal(unknown.status, 404);
   });
 

@@ -21,7 +21,15 @@ const long = 'x'.repeat(5_000);
 // Path params above Fastify's maxParamLength (100) get a 414 from the router, outside the shared error handler.
 const longParam = 'x'.repeat(99);
 
-interface Case { name: string; method: 'GET' | 'POST' | 'PUT' | 'DELETE'; url: string; payload?: unknown; raw?: string; contentType?: string; status?: number }
+interface Case {
+  name: string;
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  payload?: unknown;
+  raw?: string;
+  contentType?: string;
+  status?: number;
+}
 
 const stockOps = ['augmenter-stock', 'diminuer-stock'] as const;
 const cases: Case[] = [
@@ -42,11 +50,29 @@ const cases: Case[] = [
     { name: `${op}: numeric id`, method: 'POST', url: `/${op}/`, payload: { produit_id: 12, quantite: 1 }, status: 400 },
     { name: `${op}: over-long id`, method: 'POST', url: `/${op}/`, payload: { produit_id: long, quantite: 1 }, status: 400 },
     { name: `${op}: unknown field`, method: 'POST', url: `/${op}/`, payload: { produit_id: P1, quantite: 1, prix: 3 }, status: 400 },
-    { name: `${op}: store "1" of the old allow-list`, method: 'POST', url: `/${op}/`, payload: { produit_id: P1, quantite: 1, magasin_id: '1' }, status: 400 },
-    { name: `${op}: unknown store`, method: 'POST', url: `/${op}/`, payload: { produit_id: P1, quantite: 1, magasin_id: UNKNOWN }, status: 400 },
+    {
+      name: `${op}: store "1" of the old allow-list`,
+      method: 'POST',
+      url: `/${op}/`,
+      payload: { produit_id: P1, quantite: 1, magasin_id: '1' },
+      status: 400,
+    },
+    {
+      name: `${op}: unknown store`,
+      method: 'POST',
+      url: `/${op}/`,
+      payload: { produit_id: P1, quantite: 1, magasin_id: UNKNOWN },
+      status: 400,
+    },
     { name: `${op}: text/plain`, method: 'POST', url: `/${op}/`, raw: 'quantite=1', contentType: 'text/plain' },
   ]),
-  { name: 'diminuer: unknown product', method: 'POST', url: '/diminuer-stock/', payload: { produit_id: UNKNOWN, quantite: 1 }, status: 400 },
+  {
+    name: 'diminuer: unknown product',
+    method: 'POST',
+    url: '/diminuer-stock/',
+    payload: { produit_id: UNKNOWN, quantite: 1 },
+    status: 400,
+  },
   { name: 'stock-central: malformed uuid', method: 'GET', url: '/stock-central/not-a-uuid/', status: 400 },
   { name: 'stock-central: over-long id', method: 'GET', url: `/stock-central/${longParam}/`, status: 400 },
   { name: 'stock-central: unknown product', method: 'GET', url: `/stock-central/${UNKNOWN}/`, status: 400 },
@@ -55,11 +81,35 @@ const cases: Case[] = [
   { name: 'stocks-locaux: unknown store', method: 'GET', url: `/stocks-locaux/${UNKNOWN}/`, status: 404 },
   { name: 'stocks-locaux: malformed store', method: 'GET', url: '/stocks-locaux/1/', status: 400 },
   { name: 'analyser-besoins: unknown store', method: 'GET', url: `/analyser-besoins/${UNKNOWN}/`, status: 404 },
-  { name: 'demandes: string quantity', method: 'POST', url: '/demandes/', payload: { produit_id: P1, magasin_id: M1, quantite: '5' }, status: 400 },
+  {
+    name: 'demandes: string quantity',
+    method: 'POST',
+    url: '/demandes/',
+    payload: { produit_id: P1, magasin_id: M1, quantite: '5' },
+    status: 400,
+  },
   { name: 'demandes: missing store', method: 'POST', url: '/demandes/', payload: { produit_id: P1, quantite: 5 }, status: 400 },
-  { name: 'demandes: unknown store', method: 'POST', url: '/demandes/', payload: { produit_id: P1, magasin_id: UNKNOWN, quantite: 5 }, status: 400 },
-  { name: 'demandes: unknown product', method: 'POST', url: '/demandes/', payload: { produit_id: UNKNOWN, magasin_id: M1, quantite: 5 }, status: 400 },
-  { name: 'demandes: huge quantity', method: 'POST', url: '/demandes/', payload: { produit_id: P1, magasin_id: M1, quantite: 1e9 }, status: 400 },
+  {
+    name: 'demandes: unknown store',
+    method: 'POST',
+    url: '/demandes/',
+    payload: { produit_id: P1, magasin_id: UNKNOWN, quantite: 5 },
+    status: 400,
+  },
+  {
+    name: 'demandes: unknown product',
+    method: 'POST',
+    url: '/demandes/',
+    payload: { produit_id: UNKNOWN, magasin_id: M1, quantite: 5 },
+    status: 400,
+  },
+  {
+    name: 'demandes: huge quantity',
+    method: 'POST',
+    url: '/demandes/',
+    payload: { produit_id: P1, magasin_id: M1, quantite: 1e9 },
+    status: 400,
+  },
   { name: 'demandes magasin: unknown store', method: 'GET', url: `/demandes/magasin/${UNKNOWN}/`, status: 400 },
   { name: 'demande: not a uuid', method: 'GET', url: '/demandes/abc/', status: 404 },
   { name: 'demande: unknown', method: 'GET', url: `/demandes/${UNKNOWN}/`, status: 404 },
@@ -70,15 +120,69 @@ const cases: Case[] = [
   { name: 'rejeter: unknown field', method: 'PUT', url: `/demandes/${UNKNOWN}/rejeter/`, payload: { raison: 'x' }, status: 400 },
   { name: 'supprimer: unknown', method: 'DELETE', url: `/demandes/${UNKNOWN}/supprimer/`, status: 400 },
   { name: 'reservation: no lines', method: 'POST', url: '/reservations/', payload: { reservation_id: RID, lignes: [] }, status: 400 },
-  { name: 'reservation: lines not an array', method: 'POST', url: '/reservations/', payload: { reservation_id: RID, lignes: { produit_id: P1, quantite: 1 } }, status: 400 },
-  { name: 'reservation: string quantity', method: 'POST', url: '/reservations/', payload: { reservation_id: RID, lignes: [{ produit_id: P1, quantite: '1' }] }, status: 400 },
-  { name: 'reservation: zero', method: 'POST', url: '/reservations/', payload: { reservation_id: RID, lignes: [{ produit_id: P1, quantite: 0 }] }, status: 400 },
-  { name: 'reservation: above 1,000,000', method: 'POST', url: '/reservations/', payload: { reservation_id: RID, lignes: [{ produit_id: P1, quantite: 1_000_001 }] }, status: 400 },
-  { name: 'reservation: malformed id', method: 'POST', url: '/reservations/', payload: { reservation_id: 'r-1', lignes: [{ produit_id: P1, quantite: 1 }] }, status: 400 },
-  { name: 'reservation: unknown field', method: 'POST', url: '/reservations/', payload: { reservation_id: RID, client: 1, lignes: [{ produit_id: P1, quantite: 1 }] }, status: 400 },
-  { name: 'reservation: unknown field in line', method: 'POST', url: '/reservations/', payload: { reservation_id: RID, lignes: [{ produit_id: P1, quantite: 1, prix: 2 }] }, status: 400 },
-  { name: 'reservation: too many lines', method: 'POST', url: '/reservations/', payload: { reservation_id: RID, lignes: Array.from({ length: 101 }, () => ({ produit_id: P1, quantite: 1 })) }, status: 400 },
-  { name: 'reservation: unknown store', method: 'POST', url: '/reservations/', payload: { reservation_id: RID, magasin_id: UNKNOWN, lignes: [{ produit_id: P1, quantite: 1 }] }, status: 404 },
+  {
+    name: 'reservation: lines not an array',
+    method: 'POST',
+    url: '/reservations/',
+    payload: { reservation_id: RID, lignes: { produit_id: P1, quantite: 1 } },
+    status: 400,
+  },
+  {
+    name: 'reservation: string quantity',
+    method: 'POST',
+    url: '/reservations/',
+    payload: { reservation_id: RID, lignes: [{ produit_id: P1, quantite: '1' }] },
+    status: 400,
+  },
+  {
+    name: 'reservation: zero',
+    method: 'POST',
+    url: '/reservations/',
+    payload: { reservation_id: RID, lignes: [{ produit_id: P1, quantite: 0 }] },
+    status: 400,
+  },
+  {
+    name: 'reservation: above 1,000,000',
+    method: 'POST',
+    url: '/reservations/',
+    payload: { reservation_id: RID, lignes: [{ produit_id: P1, quantite: 1_000_001 }] },
+    status: 400,
+  },
+  {
+    name: 'reservation: malformed id',
+    method: 'POST',
+    url: '/reservations/',
+    payload: { reservation_id: 'r-1', lignes: [{ produit_id: P1, quantite: 1 }] },
+    status: 400,
+  },
+  {
+    name: 'reservation: unknown field',
+    method: 'POST',
+    url: '/reservations/',
+    payload: { reservation_id: RID, client: 1, lignes: [{ produit_id: P1, quantite: 1 }] },
+    status: 400,
+  },
+  {
+    name: 'reservation: unknown field in line',
+    method: 'POST',
+    url: '/reservations/',
+    payload: { reservation_id: RID, lignes: [{ produit_id: P1, quantite: 1, prix: 2 }] },
+    status: 400,
+  },
+  {
+    name: 'reservation: too many lines',
+    method: 'POST',
+    url: '/reservations/',
+    payload: { reservation_id: RID, lignes: Array.from({ length: 101 }, () => ({ produit_id: P1, quantite: 1 })) },
+    status: 400,
+  },
+  {
+    name: 'reservation: unknown store',
+    method: 'POST',
+    url: '/reservations/',
+    payload: { reservation_id: RID, magasin_id: UNKNOWN, lignes: [{ produit_id: P1, quantite: 1 }] },
+    status: 404,
+  },
   { name: 'reservation: malformed JSON', method: 'POST', url: '/reservations/', raw: '{', status: 400 },
   { name: 'reservation GET: malformed id', method: 'GET', url: '/reservations/abc/', status: 400 },
   { name: 'liberer: malformed id', method: 'POST', url: '/reservations/abc/liberer/', status: 400 },

@@ -26,7 +26,9 @@ const reserve = (body: unknown) =>
 
 test('stock 10, 50 parallel reservations of 1: exactly 10 succeed, stock ends at 0', async () => {
   await h.pool.query('UPDATE inventaire.stock_central SET quantite = 10 WHERE produit_id = $1', [P1]);
-  const results = await Promise.all(Array.from({ length: 50 }, () => reserve({ reservation_id: randomUUID(), lignes: [{ produit_id: P1, quantite: 1 }] })));
+  const results = await Promise.all(
+    Array.from({ length: 50 }, () => reserve({ reservation_id: randomUUID(), lignes: [{ produit_id: P1, quantite: 1 }] })),
+  );
   const counts = results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
   assert.deepEqual(counts, { 201: 10, 409: 40 });
   assert.equal(await central(h.pool, P1), 0);
@@ -39,8 +41,12 @@ test('20 parallel repeats of one reservation id decrement once and all get the s
   const id = randomUUID();
   const body = { reservation_id: id, lignes: [{ produit_id: P2, quantite: 3 }] };
   const results = await Promise.all(Array.from({ length: 20 }, () => reserve(body)));
-  assert.ok(results.every((r) => r.status === 201), JSON.stringify(results.map((r) => r.status)));
-  for (const r of results) assert.deepEqual(r.body, { reservation_id: id, magasin_id: null, lignes: [{ produit_id: P2, quantite: 3 }], statut: 'reservee' });
+  assert.ok(
+    results.every((r) => r.status === 201),
+    JSON.stringify(results.map((r) => r.status)),
+  );
+  for (const r of results)
+    assert.deepEqual(r.body, { reservation_id: id, magasin_id: null, lignes: [{ produit_id: P2, quantite: 3 }], statut: 'reservee' });
   assert.equal(await central(h.pool, P2), 197);
 });
 
@@ -50,7 +56,16 @@ test('parallel multi-line reservations in opposite orders neither deadlock nor o
     Array.from({ length: 30 }, (_, i) =>
       reserve({
         reservation_id: randomUUID(),
-        lignes: i % 2 ? [{ produit_id: P1, quantite: 1 }, { produit_id: P2, quantite: 1 }] : [{ produit_id: P2, quantite: 1 }, { produit_id: P1, quantite: 1 }],
+        lignes:
+          i % 2
+            ? [
+                { produit_id: P1, quantite: 1 },
+                { produit_id: P2, quantite: 1 },
+              ]
+            : [
+                { produit_id: P2, quantite: 1 },
+                { produit_id: P1, quantite: 1 },
+              ],
       }),
     ),
   );
@@ -70,7 +85,10 @@ test('parallel reserve and release of the same ids: stock is given back exactly 
     ]),
   );
   // Whatever the interleaving, a reserved row holds 2 units and every other id holds none.
-  const { rows } = await h.pool.query(`SELECT count(*)::int AS n FROM inventaire.reservations WHERE statut = 'reservee' AND reservation_id = ANY($1)`, [ids]);
+  const { rows } = await h.pool.query(
+    `SELECT count(*)::int AS n FROM inventaire.reservations WHERE statut = 'reservee' AND reservation_id = ANY($1)`,
+    [ids],
+  );
   assert.equal(await central(h.pool, P1), 100 - 2 * rows[0].n);
   await Promise.all(ids.map((id) => fetch(`${url}/reservations/${id}/liberer/`, { method: 'POST' }).then((r) => r.text())));
   assert.equal(await central(h.pool, P1), 100);
@@ -80,7 +98,11 @@ test('parallel diminuer-stock never goes below zero', async () => {
   await h.pool.query('UPDATE inventaire.stock_central SET quantite = 10 WHERE produit_id = $1', [P2]);
   const results = await Promise.all(
     Array.from({ length: 30 }, () =>
-      fetch(`${url}/diminuer-stock/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ produit_id: P2, quantite: 1 }) }).then((r) => r.status),
+      fetch(`${url}/diminuer-stock/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ produit_id: P2, quantite: 1 }),
+      }).then((r) => r.status),
     ),
   );
   assert.equal(results.filter((s) => s === 200).length, 10);

@@ -56,7 +56,10 @@ describe('a written order or sale keeps its reservation: durable confirmation', 
     inv = await createServiceDatabase('inventaire', INVENTAIRE_DB_DIR, 10);
     ventesDb = await createServiceDatabase('commandes', COMMANDES_DB_DIR, 4);
     ecoDb = await createServiceDatabase('ecommerce', 'src/ecommerce/infrastructure/db', 4);
-    app = await buildTestApp(inventaireService({ ...testConfig, RESERVATION_EXPIRY_MS: EXPIRY_MS }, { catalogue: new FakeCatalogue(), nomsTtlMs: 0 }), inv.pool);
+    app = await buildTestApp(
+      inventaireService({ ...testConfig, RESERVATION_EXPIRY_MS: EXPIRY_MS }, { catalogue: new FakeCatalogue(), nomsTtlMs: 0 }),
+      inv.pool,
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     invRepo = new PgInventaireRepository(inv.pool, createOutbox('inventaire'));
@@ -72,11 +75,14 @@ describe('a written order or sale keeps its reservation: durable confirmation', 
   });
 
   const statutInventaire = async (id: string) =>
-    (await inv.pool.query<{ statut: string }>('SELECT statut FROM inventaire.reservations WHERE reservation_id = $1', [id])).rows[0]?.statut;
+    (await inv.pool.query<{ statut: string }>('SELECT statut FROM inventaire.reservations WHERE reservation_id = $1', [id])).rows[0]
+      ?.statut;
   const expiree = async (id: string) =>
-    (await inv.pool.query<{ e: boolean }>('SELECT expire_at < now() AS e FROM inventaire.reservations WHERE reservation_id = $1', [id])).rows[0]?.e === true;
+    (await inv.pool.query<{ e: boolean }>('SELECT expire_at < now() AS e FROM inventaire.reservations WHERE reservation_id = $1', [id]))
+      .rows[0]?.e === true;
   const statutVente = async (id: string) =>
-    (await ventesDb.pool.query<{ s: string | null }>('SELECT reservation_statut AS s FROM commandes.ventes WHERE id = $1', [id])).rows[0]?.s;
+    (await ventesDb.pool.query<{ s: string | null }>('SELECT reservation_statut AS s FROM commandes.ventes WHERE id = $1', [id])).rows[0]
+      ?.s;
 
   function loop(store: ConfirmationsStore, confirmer: Confirmer, registry: Registry) {
     const l = startConfirmationLoop({ store, confirmer, log: silent, registry, intervalMs: 100 });
@@ -113,10 +119,18 @@ describe('a written order or sale keeps its reservation: durable confirmation', 
     const avant = (await central(inv.pool, P2))!;
     const real = new EcommerceInventaire(url);
     const down = new EcommerceInventaire(DOWN);
-    const inventaire = { reserver: real.reserver.bind(real), liberer: real.liberer.bind(real), stockCentral: real.stockCentral.bind(real), confirmer: down.confirmer.bind(down) };
+    const inventaire = {
+      reserver: real.reserver.bind(real),
+      liberer: real.liberer.bind(real),
+      stockCentral: real.stockCentral.bind(real),
+      confirmer: down.confirmer.bind(down),
+    };
     const res = await checkout({ repo, catalogue: { produit: async () => null }, inventaire, log: silent }, client, {});
     assert.equal(res.success, true);
-    const pending = await ecoDb.pool.query<{ s: string }>('SELECT reservation_statut AS s FROM ecommerce.commandes WHERE checkout_id = $1', [res.checkout_id]);
+    const pending = await ecoDb.pool.query<{ s: string }>(
+      'SELECT reservation_statut AS s FROM ecommerce.commandes WHERE checkout_id = $1',
+      [res.checkout_id],
+    );
     assert.equal(pending.rows[0]?.s, 'a_confirmer', 'recorded with the order, not confirmed yet');
     assert.equal(await statutInventaire(res.checkout_id), 'reservee');
 
@@ -124,7 +138,9 @@ describe('a written order or sale keeps its reservation: durable confirmation', 
     loop(repo, confirmerAupresInventaire(real), registry);
     await assertKeptPastExpiry(res.checkout_id, () => central(inv.pool, P2), avant - 2);
     await waitFor('the order marked confirmed', async () => (await repo.compterReservationsAConfirmer()) === 0, 5_000);
-    const done = await ecoDb.pool.query<{ s: string }>('SELECT reservation_statut AS s FROM ecommerce.commandes WHERE checkout_id = $1', [res.checkout_id]);
+    const done = await ecoDb.pool.query<{ s: string }>('SELECT reservation_statut AS s FROM ecommerce.commandes WHERE checkout_id = $1', [
+      res.checkout_id,
+    ]);
     assert.equal(done.rows[0]?.s, 'confirmee');
     await waitFor('the gauge back to 0', async () => (await valeur(registry, 'reservations_a_confirmer')) === 0, 5_000);
     assert.equal(await valeur(registry, 'reservations_perdues_total'), 0);
@@ -143,7 +159,9 @@ describe('a written order or sale keeps its reservation: durable confirmation', 
     const exited = new Promise<string | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     const id = await waitFor(
       `the child to write its sale (stdout ${out}, stderr ${err})`,
-      () => /WRITTEN ([0-9a-f-]{36})/.exec(out)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(`child exited ${child.exitCode}: ${err}`)) : undefined),
+      () =>
+        /WRITTEN ([0-9a-f-]{36})/.exec(out)?.[1] ??
+        (child.exitCode !== null ? Promise.reject(new Error(`child exited ${child.exitCode}: ${err}`)) : undefined),
       20_000,
     );
     child.kill('SIGKILL');

@@ -20,13 +20,30 @@ fileTimeout(120_000);
 
 test('central levels: Indisponible without a row, Critique ≤5, Bas ≤10, Élevé ≥100, Normal otherwise', () => {
   assert.equal(niveauCentral(null), 'Indisponible');
-  for (const [q, n] of [[0, 'Critique'], [5, 'Critique'], [6, 'Bas'], [10, 'Bas'], [11, 'Normal'], [99, 'Normal'], [100, 'Élevé'], [10_000, 'Élevé']] as const) {
+  for (const [q, n] of [
+    [0, 'Critique'],
+    [5, 'Critique'],
+    [6, 'Bas'],
+    [10, 'Bas'],
+    [11, 'Normal'],
+    [99, 'Normal'],
+    [100, 'Élevé'],
+    [10_000, 'Élevé'],
+  ] as const) {
     assert.equal(niveauCentral(q), n, `q=${q}`);
   }
 });
 
 test('local levels: Critique ≤2, Bas ≤5, Moyen ≤20, Haut above', () => {
-  for (const [q, n] of [[0, 'Critique'], [2, 'Critique'], [3, 'Bas'], [5, 'Bas'], [6, 'Moyen'], [20, 'Moyen'], [21, 'Haut']] as const) {
+  for (const [q, n] of [
+    [0, 'Critique'],
+    [2, 'Critique'],
+    [3, 'Bas'],
+    [5, 'Bas'],
+    [6, 'Moyen'],
+    [20, 'Moyen'],
+    [21, 'Haut'],
+  ] as const) {
     assert.equal(niveauLocal(q), n, `q=${q}`);
   }
 });
@@ -51,11 +68,11 @@ test('an increase may not take stock above 10,000', () => {
 });
 
 test('insufficient stock message keeps the reference wording', () => {
-  assert.equal(
-    messageStockInsuffisant('p', null, 3, 7),
-    'Stock central insuffisant pour le produit p. Disponible: 3, Demandé: 7',
+  assert.equal(messageStockInsuffisant('p', null, 3, 7), 'Stock central insuffisant pour le produit p. Disponible: 3, Demandé: 7');
+  assert.match(
+    messageStockInsuffisant('p', 'm', 3, 7),
+    /^Stock local insuffisant pour le produit p dans le magasin m\. Disponible: 3, Demandé: 7$/,
   );
-  assert.match(messageStockInsuffisant('p', 'm', 3, 7), /^Stock local insuffisant pour le produit p dans le magasin m\. Disponible: 3, Demandé: 7$/);
 });
 
 test('only pending requests can be approved, rejected or deleted', () => {
@@ -99,7 +116,20 @@ test('reservation lines: duplicates merged, lock order by product id, comparison
     { produit_id: 'b', quantite: 4 },
     { produit_id: 'a', quantite: 2 },
   ]);
-  assert.deepEqual(ordreDeVerrouillage(fusionnerLignes(lignes)).map((l) => l.produit_id), ['a', 'b']);
-  assert.ok(memesLignes(lignes, [{ produit_id: 'a', quantite: 2 }, { produit_id: 'b', quantite: 4 }]));
-  assert.ok(!memesLignes(lignes, [{ produit_id: 'a', quantite: 2 }, { produit_id: 'b', quantite: 3 }]));
+  assert.deepEqual(
+    ordreDeVerrouillage(fusionnerLignes(lignes)).map((l) => l.produit_id),
+    ['a', 'b'],
+  );
+  assert.ok(
+    memesLignes(lignes, [
+      { produit_id: 'a', quantite: 2 },
+      { produit_id: 'b', quantite: 4 },
+    ]),
+  );
+  assert.ok(
+    !memesLignes(lignes, [
+      { produit_id: 'a', quantite: 2 },
+      { produit_id: 'b', quantite: 3 },
+    ]),
+  );
 });

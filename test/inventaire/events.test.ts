@@ -37,7 +37,10 @@ before(async () => {
   pool = db.pool;
   closeDb = db.close;
   outbox = spyOutbox('inventaire');
-  app = await buildHttpApp(inventaireService(testConfig, { catalogue: new FakeCatalogue(), nomsTtlMs: 0 }), { ...testContext(pool), outbox });
+  app = await buildHttpApp(inventaireService(testConfig, { catalogue: new FakeCatalogue(), nomsTtlMs: 0 }), {
+    ...testContext(pool),
+    outbox,
+  });
   await app.ready();
 });
 after(async () => {
@@ -51,8 +54,10 @@ beforeEach(async () => {
   outbox.fail = false;
 });
 
-const post = (url: string, payload?: object) => app.inject({ method: 'POST', url: `${BASE}${url}`, ...(payload === undefined ? {} : { payload }) });
-const put = (url: string, payload?: object) => app.inject({ method: 'PUT', url: `${BASE}${url}`, ...(payload === undefined ? {} : { payload }) });
+const post = (url: string, payload?: object) =>
+  app.inject({ method: 'POST', url: `${BASE}${url}`, ...(payload === undefined ? {} : { payload }) });
+const put = (url: string, payload?: object) =>
+  app.inject({ method: 'PUT', url: `${BASE}${url}`, ...(payload === undefined ? {} : { payload }) });
 const since = () => eventsSince(pool, 'inventaire', STREAMS.inventaire, mark);
 
 describe('stock operations', () => {
@@ -68,7 +73,10 @@ describe('stock operations', () => {
     assert.equal((await post('/diminuer-stock/', { produit_id: P1, quantite: 3 })).statusCode, 200);
     // A new local row (created by the increase), then an uppercase id: events carry ids as stored.
     assert.equal((await post('/augmenter-stock/', { produit_id: P3, magasin_id: M2, quantite: 7 })).statusCode, 200);
-    assert.equal((await post('/diminuer-stock/', { produit_id: P3.toUpperCase(), magasin_id: M2.toUpperCase(), quantite: 7 })).statusCode, 200);
+    assert.equal(
+      (await post('/diminuer-stock/', { produit_id: P3.toUpperCase(), magasin_id: M2.toUpperCase(), quantite: 7 })).statusCode,
+      200,
+    );
     assert.deepEqual(resume(await since()), [
       ['StockAjuste', P1, ajuste({ produit_id: P1, magasin_id: null, delta: 5, quantite: c0 + 5, raison: 'augmentation' })],
       ['StockAjuste', P1, ajuste({ produit_id: P1, magasin_id: null, delta: -3, quantite: c0 + 2, raison: 'diminution' })],
@@ -98,7 +106,10 @@ describe('stock operations', () => {
     const c0 = await central(pool, P1);
     outbox.fail = true;
     assert.equal((await post('/augmenter-stock/', { produit_id: P1, quantite: 5 })).statusCode, 500);
-    assert.equal((await post('/reservations/', { reservation_id: randomUUID(), lignes: [{ produit_id: P1, quantite: 1 }] })).statusCode, 500);
+    assert.equal(
+      (await post('/reservations/', { reservation_id: randomUUID(), lignes: [{ produit_id: P1, quantite: 1 }] })).statusCode,
+      500,
+    );
     outbox.fail = false;
     assert.equal(await central(pool, P1), c0);
     assert.deepEqual(await since(), []);
@@ -121,8 +132,16 @@ describe('replenishment requests', () => {
     assert.deepEqual(resume(await since()), [
       ['DemandeReapprovisionnementCreee', id, demande],
       ['DemandeReapprovisionnementApprouvee', id, demande],
-      ['StockAjuste', id, ajuste({ produit_id: P2, magasin_id: null, delta: -4, quantite: c0 - 4, raison: 'reapprovisionnement', reference: id })],
-      ['StockAjuste', id, ajuste({ produit_id: P2, magasin_id: M1, delta: 4, quantite: l0 + 4, raison: 'reapprovisionnement', reference: id })],
+      [
+        'StockAjuste',
+        id,
+        ajuste({ produit_id: P2, magasin_id: null, delta: -4, quantite: c0 - 4, raison: 'reapprovisionnement', reference: id }),
+      ],
+      [
+        'StockAjuste',
+        id,
+        ajuste({ produit_id: P2, magasin_id: M1, delta: 4, quantite: l0 + 4, raison: 'reapprovisionnement', reference: id }),
+      ],
     ]);
     assert.equal(await central(pool, P2), c0 - 4);
     assert.equal(await local(pool, P2, M1), l0 + 4);
@@ -143,7 +162,10 @@ describe('replenishment requests', () => {
   });
 
   test('reject: DemandeReapprovisionnementRejetee with the reason; rejecting again writes nothing', async () => {
-    const { rows } = await pool.query<{ id: string }>(`SELECT id FROM inventaire.demandes WHERE statut = 'En attente' AND produit_id = $1`, [P1]);
+    const { rows } = await pool.query<{ id: string }>(
+      `SELECT id FROM inventaire.demandes WHERE statut = 'En attente' AND produit_id = $1`,
+      [P1],
+    );
     const id = rows[0]!.id;
     mark = (await pool.query<{ id: number }>('SELECT max(id) AS id FROM inventaire.outbox')).rows[0]!.id;
     assert.equal((await put(`/demandes/${id}/rejeter/`, { motif: 'Budget épuisé' })).statusCode, 200);
@@ -170,13 +192,28 @@ describe('reservations', () => {
     const c2 = (await central(pool, P2))!;
     const rid = randomUUID();
     // Lines given out of order and with a duplicate: merged, and locked (and announced) in product order.
-    const body = { reservation_id: rid, lignes: [{ produit_id: P2, quantite: 2 }, { produit_id: P1, quantite: 1 }, { produit_id: P2, quantite: 1 }] };
+    const body = {
+      reservation_id: rid,
+      lignes: [
+        { produit_id: P2, quantite: 2 },
+        { produit_id: P1, quantite: 1 },
+        { produit_id: P2, quantite: 1 },
+      ],
+    };
     assert.equal((await post('/reservations/', body)).statusCode, 201);
     assert.equal((await post('/reservations/', body)).statusCode, 201); // idempotent repeat
     assert.equal((await post('/reservations/', { ...body, reservation_id: rid.toUpperCase() })).statusCode, 201);
     const attendu = [
-      ['StockAjuste', rid, ajuste({ produit_id: P1, magasin_id: null, delta: -1, quantite: c1 - 1, raison: 'reservation', reference: rid })],
-      ['StockAjuste', rid, ajuste({ produit_id: P2, magasin_id: null, delta: -3, quantite: c2 - 3, raison: 'reservation', reference: rid })],
+      [
+        'StockAjuste',
+        rid,
+        ajuste({ produit_id: P1, magasin_id: null, delta: -1, quantite: c1 - 1, raison: 'reservation', reference: rid }),
+      ],
+      [
+        'StockAjuste',
+        rid,
+        ajuste({ produit_id: P2, magasin_id: null, delta: -3, quantite: c2 - 3, raison: 'reservation', reference: rid }),
+      ],
     ];
     assert.deepEqual(resume(await since()), attendu);
     assert.equal(outbox.wakes, 1);
@@ -196,7 +233,10 @@ describe('reservations', () => {
   test('a local-store reservation names its store', async () => {
     const l0 = (await local(pool, P1, M1))!;
     const rid = randomUUID();
-    assert.equal((await post('/reservations/', { reservation_id: rid, magasin_id: M1, lignes: [{ produit_id: P1, quantite: 2 }] })).statusCode, 201);
+    assert.equal(
+      (await post('/reservations/', { reservation_id: rid, magasin_id: M1, lignes: [{ produit_id: P1, quantite: 2 }] })).statusCode,
+      201,
+    );
     assert.deepEqual(resume(await since()), [
       ['StockAjuste', rid, ajuste({ produit_id: P1, magasin_id: M1, delta: -2, quantite: l0 - 2, raison: 'reservation', reference: rid })],
     ]);
@@ -205,14 +245,24 @@ describe('reservations', () => {
   test('a refused reservation writes no event: shortage on a later line (409), conflict, released id, validation', async () => {
     const avant = await snapshot(pool);
     const rid = randomUUID();
-    const shortage = await post('/reservations/', { reservation_id: rid, lignes: [{ produit_id: P1, quantite: 1 }, { produit_id: P2, quantite: 1_000_000 }] });
+    const shortage = await post('/reservations/', {
+      reservation_id: rid,
+      lignes: [
+        { produit_id: P1, quantite: 1 },
+        { produit_id: P2, quantite: 1_000_000 },
+      ],
+    });
     assert.equal(shortage.statusCode, 409);
     assert.deepEqual(await snapshot(pool), avant);
     const released = randomUUID();
     assert.equal((await post(`/reservations/${released}/liberer/`)).statusCode, 200); // tombstone
     assert.equal((await post('/reservations/', { reservation_id: released, lignes: [{ produit_id: P1, quantite: 1 }] })).statusCode, 409);
     assert.equal((await post('/reservations/', { reservation_id: randomUUID(), lignes: [] })).statusCode, 400);
-    assert.equal((await post('/reservations/', { reservation_id: randomUUID(), magasin_id: randomUUID(), lignes: [{ produit_id: P1, quantite: 1 }] })).statusCode, 404);
+    assert.equal(
+      (await post('/reservations/', { reservation_id: randomUUID(), magasin_id: randomUUID(), lignes: [{ produit_id: P1, quantite: 1 }] }))
+        .statusCode,
+      404,
+    );
     assert.deepEqual(await since(), []);
     assert.equal(outbox.wakes, 0);
   });
@@ -231,7 +281,10 @@ describe('concurrency: one event per effective change', () => {
     const payloads = events.map((e) => e.payload as StockAjuste);
     assert.ok(payloads.every((p) => p.raison === 'reservation' && p.delta === -1 && p.produit_id === P1));
     // Each level is announced once, in commit order: the last event says what the table says.
-    assert.deepEqual(payloads.map((p) => p.quantite).sort((a, b) => b - a), [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    assert.deepEqual(
+      payloads.map((p) => p.quantite).sort((a, b) => b - a),
+      [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+    );
     const reserved = new Set(results.filter((r) => r.statusCode === 201).map((r) => r.json().reservation_id as string));
     assert.deepEqual(new Set(events.map((e) => e.correlation_id)), reserved);
     assert.equal(await central(pool, P1), 0);
@@ -247,7 +300,11 @@ describe('concurrency: one event per effective change', () => {
     const released = await Promise.all(Array.from({ length: 20 }, () => post(`/reservations/${rid}/liberer/`)));
     assert.ok(released.every((r) => r.statusCode === 200));
     assert.deepEqual(
-      (await since()).map((e) => [(e.payload as StockAjuste).raison, (e.payload as StockAjuste).delta, (e.payload as StockAjuste).quantite]),
+      (await since()).map((e) => [
+        (e.payload as StockAjuste).raison,
+        (e.payload as StockAjuste).delta,
+        (e.payload as StockAjuste).quantite,
+      ]),
       [
         ['reservation', -3, 47],
         ['liberation', 3, 50],
@@ -258,9 +315,14 @@ describe('concurrency: one event per effective change', () => {
 
   test('parallel increases: one event each, every level from 1 to 30 announced once', async () => {
     await pool.query('DELETE FROM inventaire.stock_local WHERE produit_id = $1 AND magasin_id = $2', [P4, M2]);
-    const results = await Promise.all(Array.from({ length: 30 }, () => post('/augmenter-stock/', { produit_id: P4, magasin_id: M2, quantite: 1 })));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => post('/augmenter-stock/', { produit_id: P4, magasin_id: M2, quantite: 1 })),
+    );
     assert.ok(results.every((r) => r.statusCode === 200));
     const levels = (await since()).map((e) => (e.payload as StockAjuste).quantite).sort((a, b) => a - b);
-    assert.deepEqual(levels, Array.from({ length: 30 }, (_, i) => i + 1));
+    assert.deepEqual(
+      levels,
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    );
   });
 });

@@ -41,7 +41,10 @@ describe('inventaire: reservations to confirm expire and are swept', { timeout: 
 
   before(async () => {
     db = await createServiceDatabase('inventaire', INVENTAIRE_DB_DIR, 10);
-    app = await buildTestApp(inventaireService({ ...testConfig, RESERVATION_EXPIRY_MS: EXPIRY_MS }, { catalogue: new FakeCatalogue(), nomsTtlMs: 0 }), db.pool);
+    app = await buildTestApp(
+      inventaireService({ ...testConfig, RESERVATION_EXPIRY_MS: EXPIRY_MS }, { catalogue: new FakeCatalogue(), nomsTtlMs: 0 }),
+      db.pool,
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     repo = new PgInventaireRepository(db.pool, createOutbox('inventaire'));
@@ -57,7 +60,8 @@ describe('inventaire: reservations to confirm expire and are swept', { timeout: 
   const statut = async (id: string) =>
     (await db.pool.query<{ statut: string }>('SELECT statut FROM inventaire.reservations WHERE reservation_id = $1', [id])).rows[0]?.statut;
   const expiree = async (id: string) =>
-    (await db.pool.query<{ e: boolean }>('SELECT expire_at < now() AS e FROM inventaire.reservations WHERE reservation_id = $1', [id])).rows[0]?.e === true;
+    (await db.pool.query<{ e: boolean }>('SELECT expire_at < now() AS e FROM inventaire.reservations WHERE reservation_id = $1', [id]))
+      .rows[0]?.e === true;
 
   test('the metric exists at 0 from start', async () => {
     assert.equal(await expiredCount(registry), 0);
@@ -65,7 +69,10 @@ describe('inventaire: reservations to confirm expire and are swept', { timeout: 
 
   /** Runs `script` (test/inventaire/support/) and SIGKILLs it once it printed `RESERVED <id>`; returns the id. */
   async function killAfterReservation(script: string, ...args: string[]): Promise<string> {
-    const child = spawn(process.execPath, ['--import', 'tsx', `test/inventaire/support/${script}`, url, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', `test/inventaire/support/${script}`, url, ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += String(d)));
@@ -73,7 +80,9 @@ describe('inventaire: reservations to confirm expire and are swept', { timeout: 
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ? null : code)));
     const id = await waitFor(
       `the child to reserve (stdout ${out}, stderr ${err})`,
-      () => /RESERVED ([0-9a-f-]{36})/.exec(out)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(`child exited ${child.exitCode}: ${err}`)) : undefined),
+      () =>
+        /RESERVED ([0-9a-f-]{36})/.exec(out)?.[1] ??
+        (child.exitCode !== null ? Promise.reject(new Error(`child exited ${child.exitCode}: ${err}`)) : undefined),
       20_000,
     );
     child.kill('SIGKILL');
@@ -120,7 +129,11 @@ describe('inventaire: reservations to confirm expire and are swept', { timeout: 
 
   test('a confirmed reservation is kept past its expiry; confirming again is idempotent; a release still gives it back', async () => {
     const id = randomUUID();
-    const res = await app.inject({ method: 'POST', url: `${BASE}/reservations/`, payload: { reservation_id: id, lignes: [{ produit_id: P2, quantite: 3 }], a_confirmer: true } });
+    const res = await app.inject({
+      method: 'POST',
+      url: `${BASE}/reservations/`,
+      payload: { reservation_id: id, lignes: [{ produit_id: P2, quantite: 3 }], a_confirmer: true },
+    });
     assert.equal(res.statusCode, 201, res.body);
     const before = (await central(db.pool, P2))!;
     const ok = await app.inject({ method: 'POST', url: `${BASE}/reservations/${id}/confirmer/` });
@@ -139,7 +152,11 @@ describe('inventaire: reservations to confirm expire and are swept', { timeout: 
 
   test('a saga reservation (no a_confirmer) never expires: its saga releases or keeps it', async () => {
     const id = randomUUID();
-    const res = await app.inject({ method: 'POST', url: `${BASE}/reservations/`, payload: { reservation_id: id, lignes: [{ produit_id: P2, quantite: 1 }] } });
+    const res = await app.inject({
+      method: 'POST',
+      url: `${BASE}/reservations/`,
+      payload: { reservation_id: id, lignes: [{ produit_id: P2, quantite: 1 }] },
+    });
     assert.equal(res.statusCode, 201, res.body);
     const { rows } = await db.pool.query('SELECT expire_at FROM inventaire.reservations WHERE reservation_id = $1', [id]);
     assert.equal(rows[0].expire_at, null);

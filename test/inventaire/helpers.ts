@@ -78,7 +78,9 @@ export async function startHarness(poolMax = 10): Promise<Harness> {
 }
 
 export async function central(pool: Pool, produitId: string): Promise<number | null> {
-  const { rows } = await pool.query<{ quantite: number }>('SELECT quantite FROM inventaire.stock_central WHERE produit_id = $1', [produitId]);
+  const { rows } = await pool.query<{ quantite: number }>('SELECT quantite FROM inventaire.stock_central WHERE produit_id = $1', [
+    produitId,
+  ]);
   return rows[0]?.quantite ?? null;
 }
 

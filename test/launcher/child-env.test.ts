@@ -100,17 +100,27 @@ test('the gateway gets its two ports and the compose targets mapped to loopback 
   assert.deepEqual(gatewayTargets(new Map(), {})['ecommerce-service:8005'], '127.0.0.1:8005');
 });
 
-test('the console calls the gateway, serves this run\'s web build and holds none of the system\'s keys', () => {
+test("the console calls the gateway, serves this run's web build and holds none of the system's keys", () => {
   const e = childEnv(findProcess('console')!, { ...context(), webDir: '/tmp/web-build' });
   assert.equal(e.PORT, '8010');
   assert.equal(e.GATEWAY_URL, 'http://127.0.0.1:9180');
   assert.equal(e.CONSOLE_WEB_DIR, '/tmp/web-build');
   assert.equal(e.API_KEY, undefined);
   assert.equal(e.API_KEYS, undefined);
-  assert.equal(childEnv(findProcess('console')!, context()).CONSOLE_WEB_DIR, undefined, 'no build: the console falls back to dist/console-web');
+  assert.equal(
+    childEnv(findProcess('console')!, context()).CONSOLE_WEB_DIR,
+    undefined,
+    'no build: the console falls back to dist/console-web',
+  );
   const probes = JSON.parse(e.CONSOLE_PROCESSES!) as { name: string; url: string; health: string; ready: string }[];
-  assert.deepEqual(probes.find((p) => p.name === 'gateway'), { name: 'gateway', url: 'http://127.0.0.1:9181', health: '/status', ready: '/status/ready' });
-  assert.deepEqual(probes.find((p) => p.name === 'commandes'), { name: 'commandes', url: 'http://127.0.0.1:9105', health: '/health', ready: '/ready' });
+  assert.deepEqual(
+    probes.find((p) => p.name === 'gateway'),
+    { name: 'gateway', url: 'http://127.0.0.1:9181', health: '/status', ready: '/status/ready' },
+  );
+  assert.deepEqual(
+    probes.find((p) => p.name === 'commandes'),
+    { name: 'commandes', url: 'http://127.0.0.1:9105', health: '/health', ready: '/ready' },
+  );
   assert.equal(probes.length, PROCESSES.length);
   assert.match(e.PROMETHEUS_URL ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
 });
@@ -147,5 +157,18 @@ test('REDIS_URL parsing keeps the database index; the redis-server it starts per
   assert.deepEqual(parseRedisUrl('redis://127.0.0.1:6390/2'), { url: 'redis://127.0.0.1:6390/2', host: '127.0.0.1', port: 6390, db: 2 });
   assert.equal(parseRedisUrl('redis://localhost').port, 6379);
   assert.throws(() => parseRedisUrl('http://x'), /must start with redis:\/\//);
-  assert.deepEqual(redisServerArgs(6390, '/d/redis'), ['--port', '6390', '--bind', '127.0.0.1', '--dir', '/d/redis', '--appendonly', 'yes', '--save', '', '--daemonize', 'no']);
+  assert.deepEqual(redisServerArgs(6390, '/d/redis'), [
+    '--port',
+    '6390',
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    '/d/redis',
+    '--appendonly',
+    'yes',
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+  ]);
 });

@@ -34,7 +34,15 @@ test('the repository compiles into a tree that plain node runs, SQL and deploy/ 
   assert.ok(existsSync(path.join(tree.dir, 'src/catalogue/infrastructure/db')), 'migrations copied beside the code');
   assert.ok(lstatSync(path.join(tree.dir, 'deploy')).isSymbolicLink());
   // .ts specifiers became .js and node_modules resolves: the contracts module loads without tsx.
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(compiledPath(tree, 'src/contracts/events.ts'))}); console.log(m.CHECKOUT_STREAM)`], { encoding: 'utf8' });
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(compiledPath(tree, 'src/contracts/events.ts'))}); console.log(m.CHECKOUT_STREAM)`,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(out.trim(), 'ecommerce.checkout.events');
   const again = await compileSources({ cacheDir });
   assert.deepEqual([again.dir, again.built], [tree.dir, false]);
@@ -52,7 +60,13 @@ test('an edited source gives a new tree; old trees are pruned beyond three', asy
     dirs.push(tree.dir);
   }
   assert.equal(new Set(dirs).size, 5);
-  assert.deepEqual(readdirSync(own).sort(), dirs.slice(-3).map((d) => path.basename(d)).sort());
+  assert.deepEqual(
+    readdirSync(own).sort(),
+    dirs
+      .slice(-3)
+      .map((d) => path.basename(d))
+      .sort(),
+  );
 });
 
 test('a syntax error fails the compile with file, line and column', async () => {

@@ -22,7 +22,13 @@ test('a pino line renders as time, level, message and a few key fields', () => {
 });
 
 test('numeric pino levels, errors and long values', () => {
-  const line = JSON.stringify({ level: 50, time: Date.UTC(2026, 0, 2, 10, 11, 12, 5), msg: 'unhandled error', err: { type: 'Error', message: 'boom now', stack: '...' }, correlation_id: 'c-9' });
+  const line = JSON.stringify({
+    level: 50,
+    time: Date.UTC(2026, 0, 2, 10, 11, 12, 5),
+    msg: 'unhandled error',
+    err: { type: 'Error', message: 'boom now', stack: '...' },
+    correlation_id: 'c-9',
+  });
   assert.equal(renderLogLine(line), '10:11:12.005 ERROR unhandled error correlation_id=c-9 err="boom now"');
   const long = renderLogLine(JSON.stringify({ level: 30, time: '2026-01-02T10:11:12.000Z', msg: 'x', data: { a: 'y'.repeat(200) } }));
   assert.ok(long.length < 200 && long.endsWith('...'));
@@ -40,5 +46,14 @@ test('successful probe request logs are recognised (kept off the console)', () =
 });
 
 test('tables align their columns', () => {
-  assert.equal(table(['name', 'pid'], [['gateway', '1'], ['x', '12345']]), 'name     pid\n-------  -----\ngateway  1\nx        12345');
+  assert.equal(
+    table(
+      ['name', 'pid'],
+      [
+        ['gateway', '1'],
+        ['x', '12345'],
+      ],
+    ),
+    'name     pid\n-------  -----\ngateway  1\nx        12345',
+  );
 });

@@ -13,20 +13,28 @@ import { SECRET_HEADER, startControlServer, type ProcessStatus, type SupervisorS
 import { startLauncher, type TestLauncher } from '../support/launcher.ts';
 
 /** A raw request: the path is sent as is (no normalisation), and Host and Origin are ours to choose. */
-function raw(port: number, method: string, rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+function raw(
+  port: number,
+  method: string,
+  rawPath: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: rawPath, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode!, body: JSON.parse(text) as Record<string, unknown> });
-        } catch {
-          reject(new Error(`not JSON (${res.statusCode}): ${text}`));
-        }
-      });
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path: rawPath, headers: { host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode!, body: JSON.parse(text) as Record<string, unknown> });
+          } catch {
+            reject(new Error(`not JSON (${res.statusCode}): ${text}`));
+          }
+        });
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -35,7 +43,16 @@ function raw(port: number, method: string, rawPath: string, headers: Record<stri
 describe('control server', { timeout: 20_000 }, () => {
   const secret = 's3cret-for-this-test-0123456789abcdef';
   const calls: string[] = [];
-  const fakeStatus = (name: string): ProcessStatus => ({ name, pid: 1, state: 'stopped', ready: false, restarts: 0, uptimeMs: null, port: 1, kind: 'service' });
+  const fakeStatus = (name: string): ProcessStatus => ({
+    name,
+    pid: 1,
+    state: 'stopped',
+    ready: false,
+    restarts: 0,
+    uptimeMs: null,
+    port: 1,
+    kind: 'service',
+  });
   let server: Awaited<ReturnType<typeof startControlServer>>;
   const ok = () => ({ [SECRET_HEADER]: secret });
 
@@ -63,7 +80,12 @@ describe('control server', { timeout: 20_000 }, () => {
   });
 
   test('a request without the secret, or with a wrong one (any length, non-ASCII too), is a 401 and runs nothing', async () => {
-    const wrong: Record<string, string>[] = [{}, { [SECRET_HEADER]: '' }, { [SECRET_HEADER]: 'x'.repeat(secret.length) }, { [SECRET_HEADER]: `${secret.slice(0, -1)}é` }];
+    const wrong: Record<string, string>[] = [
+      {},
+      { [SECRET_HEADER]: '' },
+      { [SECRET_HEADER]: 'x'.repeat(secret.length) },
+      { [SECRET_HEADER]: `${secret.slice(0, -1)}é` },
+    ];
     for (const headers of wrong) {
       const res = await raw(server.port, 'POST', '/processes/commandes/stop', headers);
       assert.equal(res.status, 401, JSON.stringify(headers));
@@ -143,8 +165,14 @@ describe("the launcher's control port (real launcher)", { timeout: 180_000 }, ()
     assert.equal((await raw(controlPort, 'POST', '/processes/catalogue-1/stop')).status, 401);
     assert.equal((await raw(controlPort, 'GET', '/status')).status, 401);
     const withSecret = { [SECRET_HEADER]: secret ?? '' };
-    assert.equal((await raw(controlPort, 'POST', '/processes/catalogue-1/stop', { ...withSecret, host: `rebound.example:${controlPort}` })).status, 403);
-    assert.equal((await raw(controlPort, 'POST', '/processes/catalogue-1/stop', { ...withSecret, origin: 'http://rebound.example' })).status, 403);
+    assert.equal(
+      (await raw(controlPort, 'POST', '/processes/catalogue-1/stop', { ...withSecret, host: `rebound.example:${controlPort}` })).status,
+      403,
+    );
+    assert.equal(
+      (await raw(controlPort, 'POST', '/processes/catalogue-1/stop', { ...withSecret, origin: 'http://rebound.example' })).status,
+      403,
+    );
     assert.equal(await pidOf('catalogue-1'), pid);
     assert.ok(pid !== null && isAlive(pid));
   });

@@ -18,7 +18,9 @@ test('acquire writes our pid, release removes it, a second acquire works again',
   assert.equal(readFileSync(file, 'utf8').trim(), String(process.pid));
   await release();
   assert.equal(existsSync(file), false);
-  await (await acquireLock(file))();
+  await (
+    await acquireLock(file)
+  )();
 });
 
 test('a lock whose pid is dead is stale and taken over', async () => {
@@ -35,7 +37,9 @@ test('a lock whose pid is dead is stale and taken over', async () => {
 test('a garbage lock file is stale too', async () => {
   const file = path.join(dir, 'garbage.lock');
   writeFileSync(file, 'not a pid');
-  await (await acquireLock(file))();
+  await (
+    await acquireLock(file)
+  )();
 });
 
 test('a lock held by a live process is a clear error naming it', async (t) => {

@@ -23,7 +23,12 @@ test('the holder of a listening port is this very process', async () => {
     assert.equal(await isPortFree(port), false);
     const problems = await checkPorts([{ port, owner: 'commandes', env: 'COMMANDES_PORT' }]);
     assert.equal(problems.length, 1);
-    assert.match(problems[0]!, new RegExp(`^port ${port} \\(commandes\\) is in use by pid ${process.pid} \\(.*node.*\\): stop it \\(kill ${process.pid}\\) or set COMMANDES_PORT to another port$`));
+    assert.match(
+      problems[0]!,
+      new RegExp(
+        `^port ${port} \\(commandes\\) is in use by pid ${process.pid} \\(.*node.*\\): stop it \\(kill ${process.pid}\\) or set COMMANDES_PORT to another port$`,
+      ),
+    );
   } finally {
     await new Promise((r) => server.close(r));
   }
@@ -38,5 +43,7 @@ test('a port configured twice is reported', async () => {
     { port, owner: 'inventaire' },
     { port, owner: 'commandes', env: 'COMMANDES_PORT' },
   ]);
-  assert.deepEqual(problems, [`port ${port} is configured for both inventaire and commandes: give one of them another port (COMMANDES_PORT)`]);
+  assert.deepEqual(problems, [
+    `port ${port} is configured for both inventaire and commandes: give one of them another port (COMMANDES_PORT)`,
+  ]);
 });

@@ -7,7 +7,15 @@ import path from 'node:path';
 import { portsOf } from '../../src/launcher/child-env.ts';
 import { PROCESSES } from '../../src/launcher/processes.ts';
 import { localAddressOf, scrapeJobOf, serviceLabelOf, targetFiles } from '../../src/launcher/prometheus.ts';
-import { expandReplicas, parseReplicas, REPLICABLE, replicaPortEnv, replicasHelp, replicasOf, ReplicasError } from '../../src/launcher/replicas.ts';
+import {
+  expandReplicas,
+  parseReplicas,
+  REPLICABLE,
+  replicaPortEnv,
+  replicasHelp,
+  replicasOf,
+  ReplicasError,
+} from '../../src/launcher/replicas.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
 fileTimeout(120_000);
@@ -16,11 +24,14 @@ const root = path.resolve(import.meta.dirname, '../..');
 
 test('--replicas parses names and compose names into counts', () => {
   const r = parseReplicas('stock-reservation=2, order-creation-worker=3,audit=1', PROCESSES);
-  assert.deepEqual([...r], [
-    ['stock-reservation', 2],
-    ['order-creation', 3],
-    ['audit', 1],
-  ]);
+  assert.deepEqual(
+    [...r],
+    [
+      ['stock-reservation', 2],
+      ['order-creation', 3],
+      ['audit', 1],
+    ],
+  );
   assert.deepEqual([...parseReplicas('', PROCESSES)], []);
 });
 
@@ -39,7 +50,12 @@ test('bad --replicas values are refused with a sentence naming the problem', () 
     ['inventaire=2', /inventaire cannot be replicated: kong.yml routes it to one host/],
     ['catalogue-1=2', /catalogue-1 cannot be replicated: the catalogue already runs as three instances/],
   ];
-  for (const [text, message] of cases) assert.throws(() => parseReplicas(text, PROCESSES), (e: unknown) => e instanceof ReplicasError && message.test(e.message), text);
+  for (const [text, message] of cases)
+    assert.throws(
+      () => parseReplicas(text, PROCESSES),
+      (e: unknown) => e instanceof ReplicasError && message.test(e.message),
+      text,
+    );
 });
 
 test('the flag replaces REPLICAS; REPLICAS alone is read too', () => {
@@ -53,21 +69,43 @@ test('the flag replaces REPLICAS; REPLICAS alone is read too', () => {
 
 test('a replicated worker becomes <name>-1..N with a port and a variable each; the others are untouched', () => {
   const env = { STOCK_RESERVATION_3_METRICS_PORT: '19999' };
-  const specs = expandReplicas(PROCESSES, new Map([['stock-reservation', 3], ['audit', 1]]), env);
+  const specs = expandReplicas(
+    PROCESSES,
+    new Map([
+      ['stock-reservation', 3],
+      ['audit', 1],
+    ]),
+    env,
+  );
   assert.equal(specs.length, PROCESSES.length + 2);
   const replicas = specs.filter((s) => s.replicaOf === 'stock-reservation');
-  assert.deepEqual(replicas.map((s) => s.name), ['stock-reservation-1', 'stock-reservation-2', 'stock-reservation-3']);
-  assert.deepEqual(replicas.map((s) => s.port.env), ['STOCK_RESERVATION_METRICS_PORT', 'STOCK_RESERVATION_2_METRICS_PORT', 'STOCK_RESERVATION_3_METRICS_PORT']);
-  assert.deepEqual(replicas.map((s) => portsOf(s, env).main), [9102, 9202, 19999]);
-  assert.ok(specs.some((s) => s.name === 'audit' && s.replicaOf === undefined), 'one replica keeps the plain name');
+  assert.deepEqual(
+    replicas.map((s) => s.name),
+    ['stock-reservation-1', 'stock-reservation-2', 'stock-reservation-3'],
+  );
+  assert.deepEqual(
+    replicas.map((s) => s.port.env),
+    ['STOCK_RESERVATION_METRICS_PORT', 'STOCK_RESERVATION_2_METRICS_PORT', 'STOCK_RESERVATION_3_METRICS_PORT'],
+  );
+  assert.deepEqual(
+    replicas.map((s) => portsOf(s, env).main),
+    [9102, 9202, 19999],
+  );
+  assert.ok(
+    specs.some((s) => s.name === 'audit' && s.replicaOf === undefined),
+    'one replica keeps the plain name',
+  );
   assert.ok(!specs.some((s) => s.name === 'stock-reservation'));
   // The first replica's port moved by its variable moves the default of the others.
   const moved = expandReplicas(PROCESSES, new Map([['audit', 2]]), { AUDIT_METRICS_PORT: '20101' });
-  assert.deepEqual(moved.filter((s) => s.replicaOf).map((s) => portsOf(s, { AUDIT_METRICS_PORT: '20101' }).main), [20101, 20201]);
+  assert.deepEqual(
+    moved.filter((s) => s.replicaOf).map((s) => portsOf(s, { AUDIT_METRICS_PORT: '20101' }).main),
+    [20101, 20201],
+  );
   assert.equal(replicaPortEnv('CATALOGUE_PORT', 2), 'CATALOGUE_2_PORT');
 });
 
-test('each replica is a Prometheus target of the workers job with its own process label and the worker\'s service label', () => {
+test("each replica is a Prometheus target of the workers job with its own process label and the worker's service label", () => {
   const specs = expandReplicas(PROCESSES, new Map([['order-creation', 2]]), {});
   const ports = new Map(specs.map((s) => [s.name, portsOf(s, {})]));
   const files = targetFiles(specs, (s) => localAddressOf(s, ports.get(s.name)!));
@@ -86,13 +124,21 @@ test('each replica is a Prometheus target of the workers job with its own proces
 test('--help names every process, replicable or not with its reason', () => {
   const help = replicasHelp(PROCESSES);
   for (const p of PROCESSES) assert.ok(help.includes(p.name), p.name);
-  for (const name of REPLICABLE) assert.ok(PROCESSES.some((p) => p.name === name), `${name} is a process`);
+  for (const name of REPLICABLE)
+    assert.ok(
+      PROCESSES.some((p) => p.name === name),
+      `${name} is a process`,
+    );
   assert.match(help, /gateway: it is the single entry point/);
 });
 
 function start(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', 'start', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', 'start', ...args], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));

@@ -51,7 +51,10 @@ describe('npm start keeps its secrets (generated API key, embedded PGlite)', { t
 
   test('no log file nor any other file of DATA_DIR but api-key holds the key', () => {
     const all = files(launcher.dataDir);
-    assert.ok(all.some((f) => f.endsWith(path.join('logs', 'launcher.log'))), `launcher.log among ${all.join(', ')}`);
+    assert.ok(
+      all.some((f) => f.endsWith(path.join('logs', 'launcher.log'))),
+      `launcher.log among ${all.join(', ')}`,
+    );
     for (const file of all) {
       if (path.basename(file) === 'api-key') continue;
       assert.ok(!readFileSync(file).includes(key), `${path.relative(launcher.dataDir, file)} holds the API key`);

@@ -74,14 +74,23 @@ describe('npm start (embedded PGlite, own redis-server)', { timeout: 180_000 }, 
     // start does, with a deadline a loaded CI machine cannot miss. The 30 s default's failure path has its own test.
     env.STARTUP_TIMEOUT_MS = '120000';
     // Its own process group, so a failed test can still kill every child it leaves.
-    launcher = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    launcher = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', 'start'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     launcher.stdout!.on('data', (d) => (output += d));
     launcher.stderr!.on('data', (d) => (output += d));
-    await until('the URL table', () => {
-      if (launcher.exitCode !== null) throw new Error(`npm start exited with ${launcher.exitCode}:\n${output.slice(-6000)}`);
-      // The table follows the "System ready" line, possibly in a later chunk: wait for its last line.
-      return /System ready in [\d.]+ s[\s\S]*Logs: /.test(output) || undefined;
-    }, 60_000);
+    await until(
+      'the URL table',
+      () => {
+        if (launcher.exitCode !== null) throw new Error(`npm start exited with ${launcher.exitCode}:\n${output.slice(-6000)}`);
+        // The table follows the "System ready" line, possibly in a later chunk: wait for its last line.
+        return /System ready in [\d.]+ s[\s\S]*Logs: /.test(output) || undefined;
+      },
+      60_000,
+    );
   });
 
   after(async () => {
@@ -121,9 +130,18 @@ describe('npm start (embedded PGlite, own redis-server)', { timeout: 180_000 }, 
     const { code, stdout } = await command('status');
     assert.equal(code, 0, stdout);
     // On failure, say why: the process's own console lines (a crash prints its error there).
-    const linesOf = (name: string) => output.split('\n').filter((l) => new RegExp(`^\\[${name}\\s*\\]`).test(l) && !l.includes('INFO')).slice(-20).join('\n');
+    const linesOf = (name: string) =>
+      output
+        .split('\n')
+        .filter((l) => new RegExp(`^\\[${name}\\s*\\]`).test(l) && !l.includes('INFO'))
+        .slice(-20)
+        .join('\n');
     for (const p of PROCESSES) {
-      assert.match(stdout, new RegExp(`^${p.name}\\s+\\d+\\s+up\\s+yes\\s+0\\s+${ports[p.port.env]}`, 'm'), `${p.name} in:\n${stdout}\n--- ${p.name}'s console lines:\n${linesOf(p.name)}`);
+      assert.match(
+        stdout,
+        new RegExp(`^${p.name}\\s+\\d+\\s+up\\s+yes\\s+0\\s+${ports[p.port.env]}`, 'm'),
+        `${p.name} in:\n${stdout}\n--- ${p.name}'s console lines:\n${linesOf(p.name)}`,
+      );
     }
     assert.match(stdout, /^pglite\s+\d+\s+up/m);
     assert.match(stdout, /^redis\s+\d+\s+up/m);

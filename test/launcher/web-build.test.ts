@@ -27,22 +27,29 @@ after(() => {
   rmSync(cacheDir, { recursive: true, force: true });
 });
 
-test('built once, reused while the sources are unchanged, rebuilt when one changes; a syntax error is reported', { timeout: 120_000 }, async () => {
-  const first = await buildWeb({ root: scratch, cacheDir });
-  assert.equal(first.built, true);
-  assert.ok(existsSync(path.join(first.dir, 'index.html')));
-  assert.ok(readdirSync(path.join(first.dir, 'assets')).some((f) => f.endsWith('.js')), 'bundled script');
+test(
+  'built once, reused while the sources are unchanged, rebuilt when one changes; a syntax error is reported',
+  { timeout: 120_000 },
+  async () => {
+    const first = await buildWeb({ root: scratch, cacheDir });
+    assert.equal(first.built, true);
+    assert.ok(existsSync(path.join(first.dir, 'index.html')));
+    assert.ok(
+      readdirSync(path.join(first.dir, 'assets')).some((f) => f.endsWith('.js')),
+      'bundled script',
+    );
 
-  const again = await buildWeb({ root: scratch, cacheDir });
-  assert.deepEqual([again.dir, again.built], [first.dir, false]);
+    const again = await buildWeb({ root: scratch, cacheDir });
+    assert.deepEqual([again.dir, again.built], [first.dir, false]);
 
-  const main = path.join(scratch, WEB_SOURCE, 'src', 'main.tsx');
-  writeFileSync(main, `${readFileSync(main, 'utf8')}\n// edited\n`);
-  const edited = await buildWeb({ root: scratch, cacheDir });
-  assert.equal(edited.built, true);
-  assert.notEqual(edited.dir, first.dir);
+    const main = path.join(scratch, WEB_SOURCE, 'src', 'main.tsx');
+    writeFileSync(main, `${readFileSync(main, 'utf8')}\n// edited\n`);
+    const edited = await buildWeb({ root: scratch, cacheDir });
+    assert.equal(edited.built, true);
+    assert.notEqual(edited.dir, first.dir);
 
-  writeFileSync(main, 'export const broken = (;\n');
-  await assert.rejects(buildWeb({ root: scratch, cacheDir }), /vite build failed/);
-  assert.ok(!readdirSync(cacheDir).some((d) => d.endsWith('.tmp')), 'no half-built folder left');
-});
+    writeFileSync(main, 'export const broken = (;\n');
+    await assert.rejects(buildWeb({ root: scratch, cacheDir }), /vite build failed/);
+    assert.ok(!readdirSync(cacheDir).some((d) => d.endsWith('.tmp')), 'no half-built folder left');
+  },
+);

@@ -14,13 +14,18 @@ import { STOCK_RESERVATION_SCHEMA, StockReservationConfig, stockReservationWorke
 import { dashboardAndRuleExpressions } from '../support/dashboards.ts';
 import { metricsOf, startWorkerUnderTest, waitFor, type WorkerUnderTest } from '../workers/helpers.ts';
 
-
 /** The bus metrics (platform/bus/metrics.ts) those expressions use, with their label names. */
 function usedBusMetrics(): { name: string; type: string; labels: string[] }[] {
   const registry = createRegistry('probe');
   busMetrics(registry);
   const defined = new Map(
-    registry.getMetricsAsArray().map((m) => [m.name, { type: String((m as unknown as { type: string }).type), labels: [...((m as unknown as { labelNames?: string[] }).labelNames ?? [])] }]),
+    registry.getMetricsAsArray().map((m) => [
+      m.name,
+      {
+        type: String((m as unknown as { type: string }).type),
+        labels: [...((m as unknown as { labelNames?: string[] }).labelNames ?? [])],
+      },
+    ]),
   );
   const used = new Set<string>();
   for (const expr of dashboardAndRuleExpressions()) {
@@ -60,7 +65,12 @@ describe('bus metrics the dashboards and alerts use are present from start', { t
 
   test('the dashboards and rules use the bus metrics this test checks', () => {
     const names = used.map((m) => m.name);
-    for (const name of ['events_dead_lettered_total', 'outbox_republished_total', 'dead_letter_depth', 'consumer_group_pending_age_seconds']) {
+    for (const name of [
+      'events_dead_lettered_total',
+      'outbox_republished_total',
+      'dead_letter_depth',
+      'consumer_group_pending_age_seconds',
+    ]) {
       assert.ok(names.includes(name), `${name} is used (${names.join(', ')})`);
     }
   });
@@ -68,10 +78,19 @@ describe('bus metrics the dashboards and alerts use are present from start', { t
   test('counters and histograms at the first scrape, before any event; gauges once the first pass measured them', async () => {
     const first = await metricsOf(under.worker.app);
     // Counters and histograms only count: 0 is their true value before anything happened.
-    assert.deepEqual(missing(first, used.filter((m) => m.type !== 'gauge')), [], 'counters and histograms at the first scrape');
+    assert.deepEqual(
+      missing(
+        first,
+        used.filter((m) => m.type !== 'gauge'),
+      ),
+      [],
+      'counters and histograms at the first scrape',
+    );
     // Gauges are measured (Redis, the outbox table): present once the consumer and the relay made their first pass.
-    await waitFor('every gauge measured', async () => missing(await metricsOf(under.worker.app), used).length === 0, 15_000).catch(async () => {
-      assert.deepEqual(missing(await metricsOf(under.worker.app), used), [], 'gauges after the first pass');
-    });
+    await waitFor('every gauge measured', async () => missing(await metricsOf(under.worker.app), used).length === 0, 15_000).catch(
+      async () => {
+        assert.deepEqual(missing(await metricsOf(under.worker.app), used), [], 'gauges after the first pass');
+      },
+    );
   });
 });

@@ -54,7 +54,9 @@ interface Dashboard {
   templating?: { list: { name: string; type: string; query?: unknown; datasource?: { uid?: string } }[] };
 }
 
-const files = readdirSync(DASHBOARDS).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(DASHBOARDS)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const dashboards = files.map((f) => ({ file: f, dash: JSON.parse(readFileSync(path.join(DASHBOARDS, f), 'utf8')) as Dashboard }));
 
 function allPanels(panels: Panel[]): Panel[] {
@@ -84,7 +86,9 @@ const panelQueries: Query[] = dashboards.flatMap(({ file, dash }) =>
 const rules = parse(readFileSync(path.join(root, 'deploy', 'prometheus', 'rules.yml'), 'utf8')) as {
   groups: { name: string; rules: { alert?: string; record?: string; expr: string }[] }[];
 };
-const ruleQueries: Query[] = rules.groups.flatMap((g) => g.rules.map((r) => ({ where: `rules.yml › ${r.alert ?? r.record}`, expr: r.expr })));
+const ruleQueries: Query[] = rules.groups.flatMap((g) =>
+  g.rules.map((r) => ({ where: `rules.yml › ${r.alert ?? r.record}`, expr: r.expr })),
+);
 
 describe('dashboards: structure', { timeout: 60_000 }, () => {
   test('the six dashboards are there, with their uids', () => {
@@ -92,7 +96,8 @@ describe('dashboards: structure', { timeout: 60_000 }, () => {
     assert.equal(byUid.get('event-bus-choreo'), 'Event Bus & Saga Choreography');
     assert.equal(byUid.get('saga-observability'), 'Observabilité des Sagas');
     const titles = [...byUid.values()];
-    for (const t of ['Choreography vs orchestration', 'Golden signals', 'Gateway', 'Consumer lag, outbox and dead letters']) assert.ok(titles.includes(t), t);
+    for (const t of ['Choreography vs orchestration', 'Golden signals', 'Gateway', 'Consumer lag, outbox and dead letters'])
+      assert.ok(titles.includes(t), t);
     assert.equal(byUid.size, dashboards.length, 'uids are unique');
   });
 
@@ -101,9 +106,15 @@ describe('dashboards: structure', { timeout: 60_000 }, () => {
       assert.match(dash.uid, /^[a-z0-9-]{1,40}$/, 'uid');
       assert.ok(dash.title.trim(), 'title');
       const panels = allPanels(dash.panels);
-      assert.ok(panels.some((p) => p.type !== 'row'), 'has panels');
+      assert.ok(
+        panels.some((p) => p.type !== 'row'),
+        'has panels',
+      );
       const ids = panels.map((p) => p.id);
-      assert.ok(ids.every((id) => Number.isInteger(id)), 'integer ids');
+      assert.ok(
+        ids.every((id) => Number.isInteger(id)),
+        'integer ids',
+      );
       assert.equal(new Set(ids).size, ids.length, 'panel ids are unique');
       for (const p of panels.filter((x) => x.type !== 'row')) {
         assert.ok(p.title, `panel ${p.id} has a title`);
@@ -183,7 +194,12 @@ describe('dashboards and rules: every expression parses', { skip: NO_PROMETHEUS,
     base = `http://127.0.0.1:${port}`;
     child = spawn(
       PROMETHEUS.require(),
-      [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout!.on('data', (d) => (output += d));
@@ -213,7 +229,8 @@ describe('dashboards and rules: every expression parses', { skip: NO_PROMETHEUS,
 
 // ------------------------------------------------------------------------------------------- data
 /** Metrics only the saga orchestrator exports: their queries are checked only when it runs in this tree. */
-const ORCHESTRATOR_METRICS = /\b(saga_total|saga_duree_seconds\w*|saga_echecs_total|saga_etapes_total|saga_compensations_total|saga_actives_current|services_externes_\w+)\b/;
+const ORCHESTRATOR_METRICS =
+  /\b(saga_total|saga_duree_seconds\w*|saga_echecs_total|saga_etapes_total|saga_compensations_total|saga_actives_current|services_externes_\w+)\b/;
 const CHOREO_METRICS = /\b(saga_choreo_\w+|events_\w+|event_latency_seconds\w*)\b/;
 const orchestratorSpec = PROCESSES.find((p) => p.name === 'saga-orchestrator');
 const ORCHESTRATOR = Boolean(orchestratorSpec && existsSync(path.join(root, orchestratorSpec.entry)));
@@ -229,7 +246,12 @@ describe('dashboards: every panel query returns data from a running system', { s
     api = client(system);
     prom = `http://127.0.0.1:${system.ports.prometheus}`;
     const deadline = Date.now() + 20_000;
-    while ((await fetch(`${prom}/-/ready`).then((r) => r.status, () => 0)) !== 200) {
+    while (
+      (await fetch(`${prom}/-/ready`).then(
+        (r) => r.status,
+        () => 0,
+      )) !== 200
+    ) {
       if (Date.now() > deadline) throw new Error(`the system's Prometheus is not ready:\n${system.output().slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -251,7 +273,11 @@ describe('dashboards: every panel query returns data from a running system', { s
     while (!system.output().includes('System ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     assert.match(system.output(), new RegExp(`prometheus\\s+http://127\\.0\\.0\\.1:${system.ports.prometheus}/\\s+graph: `));
     const status = await system.command('status');
-    assert.match(status.stdout, new RegExp(`^prometheus\\s+\\d+\\s+up\\s+yes\\s+\\d+\\s+${system.ports.prometheus}\\b`, 'm'), status.stdout);
+    assert.match(
+      status.stdout,
+      new RegExp(`^prometheus\\s+\\d+\\s+up\\s+yes\\s+\\d+\\s+${system.ports.prometheus}\\b`, 'm'),
+      status.stdout,
+    );
   });
 
   test('checkouts of every kind, then every panel query answers with data', async () => {
@@ -313,12 +339,17 @@ describe('dashboards: every panel query returns data from a running system', { s
     }
     await new Promise((r) => setTimeout(r, 3_000));
 
-    const targets = (await (await fetch(`${prom}/api/v1/targets`)).json()) as { data: { activeTargets: { labels: Record<string, string>; health: string }[] } };
+    const targets = (await (await fetch(`${prom}/api/v1/targets`)).json()) as {
+      data: { activeTargets: { labels: Record<string, string>; health: string }[] };
+    };
     const down = targets.data.activeTargets.filter((t) => t.health !== 'up').map((t) => `${t.labels.job}/${t.labels.instance}`);
     assert.deepEqual(down, [], 'every target is up');
-    for (const t of targets.data.activeTargets) assert.ok(t.labels.service && t.labels.instance, `${JSON.stringify(t.labels)} has service and instance`);
+    for (const t of targets.data.activeTargets)
+      assert.ok(t.labels.service && t.labels.instance, `${JSON.stringify(t.labels)} has service and instance`);
 
-    const variable = await fetch(`${prom}/api/v1/label/service/values?${new URLSearchParams({ 'match[]': 'http_requests_total' }).toString()}`);
+    const variable = await fetch(
+      `${prom}/api/v1/label/service/values?${new URLSearchParams({ 'match[]': 'http_requests_total' }).toString()}`,
+    );
     const services = ((await variable.json()) as { data: string[] }).data;
     assert.ok(services.includes(MACROS.$service!), `the $service variable offers ${MACROS.$service} (${services.join(', ')})`);
 
@@ -347,18 +378,34 @@ describe('dashboards: every panel query returns data from a running system', { s
       const poisonId = await redis.xadd(CHECKOUT_STREAM, '*', 'type', 'CheckoutInitiated', 'payload', '{}', 'ts', '1');
       await api.until(
         'dead-lettered',
-        async () => ((await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][]).some(([, f]) => f[f.indexOf('dlq_original_id') + 1] === poisonId),
+        async () =>
+          ((await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][]).some(
+            ([, f]) => f[f.indexOf('dlq_original_id') + 1] === poisonId,
+          ),
         60_000,
       );
     } finally {
       redis.disconnect();
     }
-    interface Alert { labels: Record<string, string>; state: string; activeAt?: string }
-    const alerts = async () => ((await (await fetch(`${prom}/api/v1/alerts`, { signal: AbortSignal.timeout(5_000) })).json()) as { data: { alerts: Alert[] } }).data.alerts;
+    interface Alert {
+      labels: Record<string, string>;
+      state: string;
+      activeAt?: string;
+    }
+    const alerts = async () =>
+      ((await (await fetch(`${prom}/api/v1/alerts`, { signal: AbortSignal.timeout(5_000) })).json()) as { data: { alerts: Alert[] } }).data
+        .alerts;
     // The rule needs 1 min of a true condition: a bound far above it, as a hang detector.
-    await api.until('DeadLettersNotEmpty firing', async () => (await alerts()).some((a) => a.labels.alertname === 'DeadLettersNotEmpty' && a.state === 'firing'), 180_000);
+    await api.until(
+      'DeadLettersNotEmpty firing',
+      async () => (await alerts()).some((a) => a.labels.alertname === 'DeadLettersNotEmpty' && a.state === 'firing'),
+      180_000,
+    );
     const firing = (await alerts()).filter((a) => a.state === 'firing').map((a) => `${a.labels.alertname}{topic=${a.labels.topic ?? ''}}`);
     t.diagnostic(`firing: ${firing.join(', ')}`);
-    assert.ok(firing.some((a) => a.startsWith(`DeadLettersNotEmpty{topic=${CHECKOUT_STREAM}}`)), firing.join(', '));
+    assert.ok(
+      firing.some((a) => a.startsWith(`DeadLettersNotEmpty{topic=${CHECKOUT_STREAM}}`)),
+      firing.join(', '),
+    );
   });
 });

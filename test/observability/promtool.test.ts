@@ -68,7 +68,9 @@ test('the reference job names are kept and every process of the launcher has a j
   assert.deepEqual(new Set(jobs), new Set(composeTargetFiles().keys()), 'one job per compose target file');
   for (const p of PROCESSES) assert.ok(jobs.includes(scrapeJobOf(p)), `${p.name} is scraped`);
   assert.equal(config.scrape_configs.find((c) => c.job_name === 'saga-orchestrator')!.metrics_path, '/metrics');
-  const workers = PROCESSES.filter((p) => scrapeJobOf(p) === 'lab7-workers').map((p) => p.name).sort();
+  const workers = PROCESSES.filter((p) => scrapeJobOf(p) === 'lab7-workers')
+    .map((p) => p.name)
+    .sort();
   assert.deepEqual(workers, ['audit', 'cqrs-projection', 'notification', 'order-creation', 'stock-compensation', 'stock-reservation']);
   for (const c of config.scrape_configs) {
     assert.deepEqual(c.file_sd_configs, [{ files: [`targets/${c.job_name}.json`] }], `${c.job_name} reads targets/${c.job_name}.json`);
@@ -107,7 +109,10 @@ test('PROMETHEUS_SCRAPE_INTERVAL sets the global scrape and evaluation intervals
 
 test('every alert has a severity, a summary, a description and a runbook link', () => {
   const rules = parse(readFileSync(path.join(DEPLOY_DIR, 'rules.yml'), 'utf8')) as {
-    groups: { name: string; rules: { alert: string; expr: string; labels: Record<string, string>; annotations: Record<string, string> }[] }[];
+    groups: {
+      name: string;
+      rules: { alert: string; expr: string; labels: Record<string, string>; annotations: Record<string, string> }[];
+    }[];
   };
   const alerts = rules.groups.flatMap((g) => g.rules);
   const names = alerts.map((a) => a.alert);
@@ -175,7 +180,11 @@ test('promtool: the copy npm start writes (1 s interval, loopback targets)', { s
   try {
     const layout = layoutOf(dir);
     const ports = new Map<string, ProcessPorts>(PROCESSES.map((p) => [p.name, portsOf(p, {})]));
-    await writeLocalConfig(layout, targetFiles(PROCESSES, (s) => localAddressOf(s, ports.get(s.name)!)), '1s');
+    await writeLocalConfig(
+      layout,
+      targetFiles(PROCESSES, (s) => localAddressOf(s, ports.get(s.name)!)),
+      '1s',
+    );
     const out = await check('check', 'config', layout.configFile);
     assert.match(out, /SUCCESS/);
     assert.doesNotMatch(out, /WARNING|FAILED/, out);

@@ -9,7 +9,10 @@ fileTimeout(300_000);
 
 function recordingLog() {
   const lines: string[] = [];
-  const log = { info: (msg: string) => lines.push(`info ${msg}`), warn: (_o: unknown, msg: string) => lines.push(`warn ${msg}`) } as unknown as Logger;
+  const log = {
+    info: (msg: string) => lines.push(`info ${msg}`),
+    warn: (_o: unknown, msg: string) => lines.push(`warn ${msg}`),
+  } as unknown as Logger;
   return { log, lines };
 }
 
@@ -25,7 +28,11 @@ test('an outage of several failed passes is logged once when it starts and once 
   const { log, lines } = recordingLog();
   let passes = 0;
   const loop = startBackgroundLoop({
-    log, failingMessage: 'down', recoveredMessage: 'back', intervalMs: 1, failedIntervalMs: 1,
+    log,
+    failingMessage: 'down',
+    recoveredMessage: 'back',
+    intervalMs: 1,
+    failedIntervalMs: 1,
     pass: async () => {
       passes++;
       if (passes <= 3) throw new Error('boom');
@@ -41,7 +48,10 @@ test('wake() runs the next pass at once instead of after the pause; true asks fo
   let passes = 0;
   let more = 2;
   const loop = startBackgroundLoop({
-    log, failingMessage: 'down', recoveredMessage: 'back', intervalMs: 60_000,
+    log,
+    failingMessage: 'down',
+    recoveredMessage: 'back',
+    intervalMs: 60_000,
     pass: async () => {
       passes++;
       return more-- > 0;
@@ -59,7 +69,10 @@ test('stop() waits for the pass in progress and no pass starts after it', async 
   let passes = 0;
   let finished = false;
   const loop = startBackgroundLoop({
-    log, failingMessage: 'down', recoveredMessage: 'back', intervalMs: 1,
+    log,
+    failingMessage: 'down',
+    recoveredMessage: 'back',
+    intervalMs: 1,
     pass: async () => {
       passes++;
       await new Promise<void>((r) => (release = r));

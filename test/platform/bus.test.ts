@@ -98,7 +98,10 @@ describe('outbox and relay', () => {
         return events.every((e) => ids.includes(e.event_id)) && ids;
       });
       const order = events.map((e) => entries.indexOf(e.event_id));
-      assert.deepEqual([...order].sort((a, b) => a - b), order);
+      assert.deepEqual(
+        [...order].sort((a, b) => a - b),
+        order,
+      );
       assert.ok(!entries.includes(ghost.event_id));
       // Marked sent right after the XADD: wait for it rather than racing it.
       await until('outbox rows marked published', async () => {
@@ -114,7 +117,15 @@ describe('outbox and relay', () => {
     const temp = await startTestRedis();
     const client = new Redis(temp.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
     client.on('error', () => undefined);
-    const relay = startRelay({ pool, schema: SCHEMA, redis: client, log, registry: createRegistry('t'), streams: [CHECKOUT_STREAM], pollMs: 50 });
+    const relay = startRelay({
+      pool,
+      schema: SCHEMA,
+      redis: client,
+      log,
+      registry: createRegistry('t'),
+      streams: [CHECKOUT_STREAM],
+      pollMs: 50,
+    });
     try {
       await pool.query(`DELETE FROM ${SCHEMA}.outbox`);
       const port = temp.port;
@@ -126,12 +137,18 @@ describe('outbox and relay', () => {
       assert.equal(waiting.rows[0].n, 1);
       // Same port, fresh server: the relay reconnects and publishes.
       const { spawn } = await import('node:child_process');
-      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: 'ignore',
+      });
       try {
-        await until('published after Redis came back', async () => {
-          const r = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
-          return r.rows[0].n === 0;
-        }, 15_000);
+        await until(
+          'published after Redis came back',
+          async () => {
+            const r = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
+            return r.rows[0].n === 0;
+          },
+          15_000,
+        );
         const entries = (await client.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][];
         assert.ok(entries.some(([, f]) => f.includes(event.event_id)));
       } finally {
@@ -148,7 +165,8 @@ describe('outbox and relay', () => {
     try {
       const event = initiated();
       await publishThroughOutbox(relay, event);
-      const has = async () => ((await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][]).some(([, f]) => f.includes(event.event_id));
+      const has = async () =>
+        ((await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][]).some(([, f]) => f.includes(event.event_id));
       await until('first publication', has);
       await redis.flushall(); // what a restart without persistence looks like
       await until('re-published after data loss', has, 10_000);
@@ -182,7 +200,8 @@ describe('consumer groups', () => {
   };
 
   const effects = async (consumer: string, eventId: string) =>
-    (await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.effects WHERE consumer = $1 AND event_id = $2`, [consumer, eventId])).rows[0].n as number;
+    (await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.effects WHERE consumer = $1 AND event_id = $2`, [consumer, eventId]))
+      .rows[0].n as number;
 
   const effectOnce = (group: string) => async (event: EventEnvelope) => {
     await applyOnce(pool, SCHEMA, group, event.event_id, (client) =>
@@ -227,17 +246,25 @@ describe('consumer groups', () => {
   test('a handler that keeps failing is retried, then dead-lettered after maxDeliveries', async () => {
     let calls = 0;
     const target = initiated();
-    consume('failing', async (event) => {
-      if (event.event_id === target.event_id) {
-        calls++;
-        throw new Error('downstream refused');
-      }
-    }, { maxDeliveries: 3 });
+    consume(
+      'failing',
+      async (event) => {
+        if (event.event_id === target.event_id) {
+          calls++;
+          throw new Error('downstream refused');
+        }
+      },
+      { maxDeliveries: 3 },
+    );
     await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(target)).flat());
-    const entry = await until('dead-lettered', async () => {
-      const dead = (await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][];
-      return dead.find(([, f]) => f.includes(target.event_id) && f[f.indexOf('dlq_group') + 1] === 'failing');
-    }, 15_000);
+    const entry = await until(
+      'dead-lettered',
+      async () => {
+        const dead = (await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][];
+        return dead.find(([, f]) => f.includes(target.event_id) && f[f.indexOf('dlq_group') + 1] === 'failing');
+      },
+      15_000,
+    );
     assert.equal(calls, 3);
     assert.equal(entry[1][entry[1].indexOf('dlq_error') + 1], 'downstream refused');
   });
@@ -272,20 +299,33 @@ describe('consumer groups', () => {
     const batches: string[][] = [];
     const single: string[] = [];
     const batched = effectsInOneTransaction('batched');
-    consume('batched', async (e) => { single.push(e.event_id); await effectOnce('batched')(e); }, {
-      count: 1_000, // the group starts at 0: one read takes the whole stream, these five included
-      handleAll: async (items) => {
-        batches.push(items.map((i) => i.event.event_id));
-        await batched(items);
+    consume(
+      'batched',
+      async (e) => {
+        single.push(e.event_id);
+        await effectOnce('batched')(e);
       },
-    });
+      {
+        count: 1_000, // the group starts at 0: one read takes the whole stream, these five included
+        handleAll: async (items) => {
+          batches.push(items.map((i) => i.event.event_id));
+          await batched(items);
+        },
+      },
+    );
     for (const e of mine) await until('applied', async () => (await effects('batched', e.event_id)) === 1);
     await until('acknowledged', async () => ((await redis.xpending(CHECKOUT_STREAM, 'batched')) as [number])[0] === 0);
     const ids = mine.map((e) => e.event_id);
     const batch = batches.find((b) => b.includes(ids[0]!));
     assert.ok(batch, 'the events came through handleAll');
-    assert.deepEqual(batch.filter((id) => ids.includes(id)), ids);
-    assert.deepEqual(single.filter((id) => ids.includes(id)), []);
+    assert.deepEqual(
+      batch.filter((id) => ids.includes(id)),
+      ids,
+    );
+    assert.deepEqual(
+      single.filter((id) => ids.includes(id)),
+      [],
+    );
   });
 
   test('handleAll alone, failing: the read is redone entry by entry, the bad entry is retried alone, nothing applied twice', async () => {
@@ -326,12 +366,27 @@ describe('consumer groups', () => {
     const stream = STREAMS.catalogue;
     const events = Array.from({ length: 5 }, (_, i) => {
       const produit = randomUUID();
-      return newEvent(stream, 'ProduitAjoute', { emitted_at: i, produit_id: produit, nom: `P${i}`, categorie: 'Informatique', prix: 1, actif: true }, { correlationId: produit });
+      return newEvent(
+        stream,
+        'ProduitAjoute',
+        { emitted_at: i, produit_id: produit, nom: `P${i}`, categorie: 'Informatique', prix: 1, actif: true },
+        { correlationId: produit },
+      );
     });
     const archived: object[] = [];
     for (const [i, e] of events.entries()) {
       const id = await redis.xadd(stream, '*', ...Object.entries(encodeEntry(e)).flat());
-      archived.push({ id, position: i + 1, event_id: e.event_id, type: e.type, ts: e.ts, payload: e.payload, correlation_id: e.correlation_id, causation_id: null, version: 1 });
+      archived.push({
+        id,
+        position: i + 1,
+        event_id: e.event_id,
+        type: e.type,
+        ts: e.ts,
+        payload: e.payload,
+        correlation_id: e.correlation_id,
+        causation_id: null,
+        version: 1,
+      });
     }
     await redis.xtrim(stream, 'MAXLEN', 2); // the stream keeps the last two; the archive has all five
     const archive = createServer((req, res) => {
@@ -343,11 +398,15 @@ describe('consumer groups', () => {
     const port = (archive.address() as { port: number }).port;
     try {
       const seen: string[] = [];
-      consume('late-after-trim', async (event) => {
-        await applyOnce(pool, SCHEMA, 'late-after-trim', event.event_id, async () => {
-          seen.push(event.event_id);
-        });
-      }, { streams: [stream], archive: eventStoreArchive(`http://127.0.0.1:${port}`) });
+      consume(
+        'late-after-trim',
+        async (event) => {
+          await applyOnce(pool, SCHEMA, 'late-after-trim', event.event_id, async () => {
+            seen.push(event.event_id);
+          });
+        },
+        { streams: [stream], archive: eventStoreArchive(`http://127.0.0.1:${port}`) },
+      );
       await until('all five handled', async () => seen.length >= 5);
       assert.deepEqual([...seen].sort(), events.map((e) => e.event_id).sort());
     } finally {
@@ -409,22 +468,30 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
   test('entries failing maxDeliveries-1 times then succeeding are handled, never dead-lettered, while neighbours retry', async () => {
     const max = 4;
     const calls = new Map<string, number>();
-    consume('nearly', async (event) => {
-      if (!calls.has(event.event_id)) return;
-      const n = (calls.get(event.event_id) ?? 0) + 1;
-      calls.set(event.event_id, n);
-      if (n < max) throw new Error(`refused (attempt ${n})`);
-      await applyOnce(pool, SCHEMA, 'nearly', event.event_id, (c) =>
-        c.query(`INSERT INTO ${SCHEMA}.effects (event_id, consumer) VALUES ($1, 'nearly')`, [event.event_id]).then(() => undefined),
-      );
-    }, { maxDeliveries: max });
+    consume(
+      'nearly',
+      async (event) => {
+        if (!calls.has(event.event_id)) return;
+        const n = (calls.get(event.event_id) ?? 0) + 1;
+        calls.set(event.event_id, n);
+        if (n < max) throw new Error(`refused (attempt ${n})`);
+        await applyOnce(pool, SCHEMA, 'nearly', event.event_id, (c) =>
+          c.query(`INSERT INTO ${SCHEMA}.effects (event_id, consumer) VALUES ($1, 'nearly')`, [event.event_id]).then(() => undefined),
+        );
+      },
+      { maxDeliveries: max },
+    );
     const events = await staggered(calls, 4);
     const mine = new Set(calls.keys());
-    await until('every entry handled or dead-lettered', async () => {
-      const dead = (await deadLetters('nearly', mine)).length;
-      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.effects WHERE consumer = 'nearly'`);
-      return dead + rows[0].n === events.length;
-    }, 20_000);
+    await until(
+      'every entry handled or dead-lettered',
+      async () => {
+        const dead = (await deadLetters('nearly', mine)).length;
+        const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.effects WHERE consumer = 'nearly'`);
+        return dead + rows[0].n === events.length;
+      },
+      20_000,
+    );
     assert.deepEqual(await deadLetters('nearly', mine), [], 'nothing dead-lettered');
     for (const e of events) assert.equal(calls.get(e.event_id), max, 'max-1 failures, then the success');
     await until('acknowledged', async () => (await pendingOf('nearly')) === 0);
@@ -433,19 +500,27 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
   test('an entry failing on a healthy system is dead-lettered after exactly maxDeliveries handler calls, however often the pending list is read', async () => {
     const max = 4;
     const calls = new Map<string, number>();
-    consume('exact', async (event) => {
-      if (!calls.has(event.event_id)) return;
-      calls.set(event.event_id, (calls.get(event.event_id) ?? 0) + 1);
-      throw new Error('handler bug');
-    }, { maxDeliveries: max });
+    consume(
+      'exact',
+      async (event) => {
+        if (!calls.has(event.event_id)) return;
+        calls.set(event.event_id, (calls.get(event.event_id) ?? 0) + 1);
+        throw new Error('handler bug');
+      },
+      { maxDeliveries: max },
+    );
     const events = await staggered(calls, 3);
     // Someone (an operator's tool, an older replica of this consumer) reads the pending list under its name too.
     for (let i = 0; i < 5; i++) await redis.xreadgroup('GROUP', 'exact', 'exact-1', 'COUNT', 100, 'STREAMS', CHECKOUT_STREAM, '0');
     const mine = new Set(calls.keys());
-    const dead = await until('all dead-lettered', async () => {
-      const found = await deadLetters('exact', mine);
-      return found.length >= events.length && found;
-    }, 20_000);
+    const dead = await until(
+      'all dead-lettered',
+      async () => {
+        const found = await deadLetters('exact', mine);
+        return found.length >= events.length && found;
+      },
+      20_000,
+    );
     for (const e of events) {
       assert.equal(calls.get(e.event_id), max, 'handler calls');
       const letter = dead.find((f) => f.event_id === e.event_id);
@@ -471,10 +546,14 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
     for (const e of events) calls.set(e.event_id, 0);
     for (const e of events) await add(e);
     const mine = new Set(calls.keys());
-    const dead = await until('all dead-lettered', async () => {
-      const found = await deadLetters('pair', mine);
-      return found.length >= events.length && found;
-    }, 20_000);
+    const dead = await until(
+      'all dead-lettered',
+      async () => {
+        const found = await deadLetters('pair', mine);
+        return found.length >= events.length && found;
+      },
+      20_000,
+    );
     assert.equal(dead.length, events.length, 'each entry dead-lettered once');
     for (const e of events) assert.equal(calls.get(e.event_id), max, 'handler calls in all');
     assert.deepEqual([...new Set(dead.map((f) => f.dlq_deliveries))], [String(max)]);
@@ -489,15 +568,23 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
     await redis.xreadgroup('GROUP', 'heir', 'dead-consumer', 'COUNT', 100, 'STREAMS', CHECKOUT_STREAM, '>');
     await redis.xclaim(CHECKOUT_STREAM, 'heir', 'dead-consumer', 0, id!, 'RETRYCOUNT', 3);
     let calls = 0;
-    consume('heir', async (event) => {
-      if (event.event_id !== target.event_id) return;
-      calls++;
-      throw new Error('handler bug');
-    }, { maxDeliveries: max, claimIdleMs: 300 });
-    const [letter] = await until('dead-lettered', async () => {
-      const found = await deadLetters('heir', new Set([target.event_id]));
-      return found.length > 0 && found;
-    }, 15_000);
+    consume(
+      'heir',
+      async (event) => {
+        if (event.event_id !== target.event_id) return;
+        calls++;
+        throw new Error('handler bug');
+      },
+      { maxDeliveries: max, claimIdleMs: 300 },
+    );
+    const [letter] = await until(
+      'dead-lettered',
+      async () => {
+        const found = await deadLetters('heir', new Set([target.event_id]));
+        return found.length > 0 && found;
+      },
+      15_000,
+    );
     // The reclaim is the 4th delivery (3 + 1): one handler call, and the budget is spent.
     assert.equal(calls, 1);
     assert.equal(letter!.dlq_deliveries, String(max));
@@ -546,12 +633,16 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
       const target = initiated();
       let calls = 0;
       let handled = 0;
-      consume(group, async (event) => {
-        if (event.event_id !== target.event_id) return;
-        calls++;
-        if (calls <= outageCalls) await outage.fail();
-        handled++;
-      }, { maxDeliveries: max });
+      consume(
+        group,
+        async (event) => {
+          if (event.event_id !== target.event_id) return;
+          calls++;
+          if (calls <= outageCalls) await outage.fail();
+          handled++;
+        },
+        { maxDeliveries: max },
+      );
       await add(target);
       const mine = new Set([target.event_id]);
       await until('handled once the dependency is back', async () => handled === 1 || (await deadLetters(group, mine)).length > 0, 30_000);

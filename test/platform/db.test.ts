@@ -26,24 +26,28 @@ after(async () => {
   await db?.drop();
 });
 
-test('a connection killed while its transaction awaits something else: that transaction fails, nothing crashes, the pool goes on', notOnPglite('pg_terminate_backend needs a backend per connection; PGlite has one'), async () => {
-  const uncaught: unknown[] = [];
-  const onUncaught = (error: unknown) => uncaught.push(error);
-  process.on('uncaughtException', onUncaught);
-  try {
-    const failed = withTransaction(pool, async (client) => {
-      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      // Between two statements, as a transaction waiting on its own code: the socket dies under it.
-      await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
-      await new Promise((resolve) => client.once('end', resolve));
-      await client.query('SELECT 1');
-    });
-    await assert.rejects(failed, /terminat|Connection|ECONNRESET/i);
-    assert.deepEqual(uncaught, []);
-    const { rows } = await pool.query<{ ok: number }>('SELECT 1 AS ok');
-    assert.equal(rows[0]!.ok, 1);
-    assert.equal(await withTransaction(pool, async (c) => (await c.query<{ n: number }>('SELECT 2 AS n')).rows[0]!.n), 2);
-  } finally {
-    process.off('uncaughtException', onUncaught);
-  }
-});
+test(
+  'a connection killed while its transaction awaits something else: that transaction fails, nothing crashes, the pool goes on',
+  notOnPglite('pg_terminate_backend needs a backend per connection; PGlite has one'),
+  async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const failed = withTransaction(pool, async (client) => {
+        const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        // Between two statements, as a transaction waiting on its own code: the socket dies under it.
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+        await new Promise((resolve) => client.once('end', resolve));
+        await client.query('SELECT 1');
+      });
+      await assert.rejects(failed, /terminat|Connection|ECONNRESET/i);
+      assert.deepEqual(uncaught, []);
+      const { rows } = await pool.query<{ ok: number }>('SELECT 1 AS ok');
+      assert.equal(rows[0]!.ok, 1);
+      assert.equal(await withTransaction(pool, async (c) => (await c.query<{ n: number }>('SELECT 2 AS n')).rows[0]!.n), 2);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  },
+);

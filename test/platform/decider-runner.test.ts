@@ -83,7 +83,12 @@ test('a decider that refuses the event for now (throws): the error reaches the c
   const bus = memoryBus();
   const refus = new Error('inventaire unavailable');
   await assert.rejects(
-    runDecider(bus, 'e1', { ...step(0), decide: () => { throw refus; } }),
+    runDecider(bus, 'e1', {
+      ...step(0),
+      decide: () => {
+        throw refus;
+      },
+    }),
     (e) => e === refus,
   );
   assert.equal(bus.inbox.has('e1'), false);

@@ -47,23 +47,38 @@ describe('error tables', { timeout: 30_000 }, () => {
     }
   });
 
-  test("inventaire words stock refusals as the reference: central or local, from the details", () => {
+  test('inventaire words stock refusals as the reference: central or local, from the details', () => {
     const central = httpErrorOf(INVENTAIRE, new DomainError('STOCK_INSUFFISANT', { produit_id: 'p', disponible: 3, demande: 7 }));
     assert.equal(central.statusCode, 400);
     assert.equal(central.body.error, 'Stock central insuffisant pour le produit p. Disponible: 3, Demandé: 7');
-    const local = httpErrorOf(INVENTAIRE, new DomainError('STOCK_INSUFFISANT', { produit_id: 'p', magasin_id: 'm', disponible: 3, demande: 7 }));
+    const local = httpErrorOf(
+      INVENTAIRE,
+      new DomainError('STOCK_INSUFFISANT', { produit_id: 'p', magasin_id: 'm', disponible: 3, demande: 7 }),
+    );
     assert.equal(local.body.error, 'Stock local insuffisant pour le produit p dans le magasin m. Disponible: 3, Demandé: 7');
     assert.equal(httpErrorOf(INVENTAIRE, new DomainError('MAGASIN_NON_TROUVE', { magasin_id: 'm' })).statusCode, 404);
     assert.equal(httpErrorOf(INVENTAIRE, new DomainError('MAGASIN_INEXISTANT', { magasin_id: 'm' })).statusCode, 400);
   });
 
   test('commandes names the product from a param the answer does not show', () => {
-    const e = httpErrorOf(COMMANDES, new DomainError('STOCK_INSUFFISANT', { produit_id: 'p', demande: 5, disponible: 2 }, { success: false }, { produit_nom: 'Clavier' }));
-    assert.deepEqual(e.body, { success: false, error: 'Stock insuffisant pour le produit Clavier. Demandé: 5, Disponible: 2', details: { produit_id: 'p', demande: 5, disponible: 2 } });
+    const e = httpErrorOf(
+      COMMANDES,
+      new DomainError('STOCK_INSUFFISANT', { produit_id: 'p', demande: 5, disponible: 2 }, { success: false }, { produit_nom: 'Clavier' }),
+    );
+    assert.deepEqual(e.body, {
+      success: false,
+      error: 'Stock insuffisant pour le produit Clavier. Demandé: 5, Disponible: 2',
+      details: { produit_id: 'p', demande: 5, disponible: 2 },
+    });
   });
 
-  test("supply-chain repeats the sentence as details_erreur when validating or rejecting, not when listing", () => {
-    const valider = new DomainError('REFUS_INVENTAIRE', { x: 1 }, { success: false, use_case: 'ValiderDemandeUseCase' }, { raison: 'Stock central insuffisant' });
+  test('supply-chain repeats the sentence as details_erreur when validating or rejecting, not when listing', () => {
+    const valider = new DomainError(
+      'REFUS_INVENTAIRE',
+      { x: 1 },
+      { success: false, use_case: 'ValiderDemandeUseCase' },
+      { raison: 'Stock central insuffisant' },
+    );
     assert.deepEqual(avecDetailsErreur(httpErrorOf(SUPPLY_CHAIN, valider), valider).body, {
       success: false,
       use_case: 'ValiderDemandeUseCase',

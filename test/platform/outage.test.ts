@@ -79,36 +79,40 @@ async function checkoutsWritten(): Promise<number> {
 }
 
 describe('PostgreSQL stopped (pg_ctl stop -m immediate)', { ...CLUSTER, timeout: TIMEOUT.timeout }, () => {
-  it('POST …/checkout/choreo/ answers 503 + Retry-After naming postgres, writes nothing, /ready names it, and recovers', TIMEOUT, async () => {
-    const first = await checkout();
-    assert.equal(first.status, 202, await first.text());
-    assert.equal(await checkoutsWritten(), 1);
+  it(
+    'POST …/checkout/choreo/ answers 503 + Retry-After naming postgres, writes nothing, /ready names it, and recovers',
+    TIMEOUT,
+    async () => {
+      const first = await checkout();
+      assert.equal(first.status, 202, await first.text());
+      assert.equal(await checkoutsWritten(), 1);
 
-    await cluster.kill();
-    // Twice: the first request meets the pool's dead idle connections, the next ones a refused connect.
-    for (let i = 0; i < 2; i++) {
-      const res = await checkout();
-      const text = await res.text();
-      assert.equal(res.status, 503, `attempt ${i + 1}: ${res.status} ${text}`);
-      assert.match(res.headers.get('retry-after') ?? '', /^[1-9]\d*$/, 'Retry-After in seconds');
-      const body = JSON.parse(text) as { error: unknown; details: { dependency?: unknown; cause?: unknown } };
-      assert.equal(typeof body.error, 'string');
-      assert.equal(body.details.dependency, 'postgres', text);
-      assert.equal(typeof body.details.cause, 'string');
-    }
+      await cluster.kill();
+      // Twice: the first request meets the pool's dead idle connections, the next ones a refused connect.
+      for (let i = 0; i < 2; i++) {
+        const res = await checkout();
+        const text = await res.text();
+        assert.equal(res.status, 503, `attempt ${i + 1}: ${res.status} ${text}`);
+        assert.match(res.headers.get('retry-after') ?? '', /^[1-9]\d*$/, 'Retry-After in seconds');
+        const body = JSON.parse(text) as { error: unknown; details: { dependency?: unknown; cause?: unknown } };
+        assert.equal(typeof body.error, 'string');
+        assert.equal(body.details.dependency, 'postgres', text);
+        assert.equal(typeof body.details.cause, 'string');
+      }
 
-    const down = await ready();
-    assert.equal(down.status, 503);
-    assert.equal(down.body.status, 'not_ready');
-    assert.deepEqual(down.body.missing, ['postgres']);
+      const down = await ready();
+      assert.equal(down.status, 503);
+      assert.equal(down.body.status, 'not_ready');
+      assert.deepEqual(down.body.missing, ['postgres']);
 
-    await cluster.start();
-    await waitFor('ready again after PostgreSQL is back', async () => (await ready()).status === 200, 30_000);
-    const again = await checkout();
-    assert.equal(again.status, 202, await again.text());
-    // The two refused requests left nothing behind: only the checkouts answered 202 exist.
-    assert.equal(await checkoutsWritten(), 2);
-  });
+      await cluster.start();
+      await waitFor('ready again after PostgreSQL is back', async () => (await ready()).status === 200, 30_000);
+      const again = await checkout();
+      assert.equal(again.status, 202, await again.text());
+      // The two refused requests left nothing behind: only the checkouts answered 202 exist.
+      assert.equal(await checkoutsWritten(), 2);
+    },
+  );
 });
 
 describe('Redis killed (SIGKILL)', { ...CLUSTER, timeout: TIMEOUT.timeout }, () => {
@@ -125,7 +129,12 @@ describe('Redis killed (SIGKILL)', { ...CLUSTER, timeout: TIMEOUT.timeout }, () 
 
   it('a route whose Redis command fails on a killed Redis answers 503 + Retry-After naming redis', TIMEOUT, async () => {
     const redis = createRedis(redisServer.url, 'outage-test');
-    const app = await createServer({ service: 'outage-test', title: 't', logger: createLogger('outage-test', LOG), registry: createRegistry('outage-test') });
+    const app = await createServer({
+      service: 'outage-test',
+      title: 't',
+      logger: createLogger('outage-test', LOG),
+      registry: createRegistry('outage-test'),
+    });
     app.get('/compteur', async () => ({ n: await redis.incr('outage-test:compteur') }));
     await app.ready();
     try {
@@ -136,7 +145,11 @@ describe('Redis killed (SIGKILL)', { ...CLUSTER, timeout: TIMEOUT.timeout }, () 
       assert.match(String(res.headers['retry-after'] ?? ''), /^[1-9]\d*$/);
       assert.equal(res.json().details.dependency, 'redis', res.body);
       await redisServer.restart();
-      await waitFor('the route to answer again', async () => (await app.inject({ method: 'GET', url: '/compteur' })).statusCode === 200, 30_000);
+      await waitFor(
+        'the route to answer again',
+        async () => (await app.inject({ method: 'GET', url: '/compteur' })).statusCode === 200,
+        30_000,
+      );
     } finally {
       await app.close();
       redis.disconnect();

@@ -27,7 +27,12 @@ function initiated(): EventEnvelope {
   return newEvent(
     CHECKOUT_STREAM,
     'CheckoutInitiated',
-    { checkout_id: checkoutId, client_id: SEED.clients.jean, emitted_at: Date.now() / 1000, panier: { client_id: SEED.clients.jean, nombre_articles: 1, total: 1, produits: [] } },
+    {
+      checkout_id: checkoutId,
+      client_id: SEED.clients.jean,
+      emitted_at: Date.now() / 1000,
+      panier: { client_id: SEED.clients.jean, nombre_articles: 1, total: 1, produits: [] },
+    },
     { correlationId: checkoutId },
   );
 }

@@ -29,7 +29,8 @@ const defaults = loadRetentionConfig({});
 
 async function purgedBy(registry: Registry): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const v of (await registry.getSingleMetric('retention_rows_purged_total')?.get())?.values ?? []) out[String(v.labels.table)] = v.value;
+  for (const v of (await registry.getSingleMetric('retention_rows_purged_total')?.get())?.values ?? [])
+    out[String(v.labels.table)] = v.value;
   return out;
 }
 
@@ -48,8 +49,14 @@ describe('retention settings', { timeout: 10_000 }, () => {
     assert.equal(defaults.DLQ_RETENTION_MS, 14 * DAY);
   });
   test('a horizon that would let a redelivered event apply twice, or drop rows the relay may re-publish, stops the process', () => {
-    assert.throws(() => loadRetentionConfig({ INBOX_RETENTION_MS: String(DAY) }), (e: unknown) => e instanceof ConfigError && String(e.message).includes('INBOX_RETENTION_MS'));
-    assert.throws(() => loadRetentionConfig({ OUTBOX_RETENTION_MS: '60000' }), (e: unknown) => e instanceof ConfigError && String(e.message).includes('OUTBOX_RETENTION_MS'));
+    assert.throws(
+      () => loadRetentionConfig({ INBOX_RETENTION_MS: String(DAY) }),
+      (e: unknown) => e instanceof ConfigError && String(e.message).includes('INBOX_RETENTION_MS'),
+    );
+    assert.throws(
+      () => loadRetentionConfig({ OUTBOX_RETENTION_MS: '60000' }),
+      (e: unknown) => e instanceof ConfigError && String(e.message).includes('OUTBOX_RETENTION_MS'),
+    );
     assert.throws(() => loadRetentionConfig({ RESERVATION_RETENTION_MS: String(DAY) }), /RESERVATION_RETENTION_MS/);
   });
 });
@@ -79,10 +86,10 @@ describe('table purges', { timeout: 30_000 }, () => {
     await outboxRow('sent-long-ago', '9 days', '8 days');
     await outboxRow('sent-recently', '10 minutes', '10 minutes');
     await outboxRow('never-sent', '40 days', null);
-    await pool.query(`INSERT INTO ${SCHEMA}.inbox (consumer, event_id, processed_at) VALUES ('g', $1, now() - interval '31 days'), ('g', $2, now() - interval '29 days')`, [
-      randomUUID(),
-      randomUUID(),
-    ]);
+    await pool.query(
+      `INSERT INTO ${SCHEMA}.inbox (consumer, event_id, processed_at) VALUES ('g', $1, now() - interval '31 days'), ('g', $2, now() - interval '29 days')`,
+      [randomUUID(), randomUUID()],
+    );
     const registry = createRegistry('retention-1');
     await onePass(pool, await busPurgeJobs(pool, SCHEMA, defaults), registry);
     const outbox = (await pool.query(`SELECT type FROM ${SCHEMA}.outbox ORDER BY type`)).rows.map((r) => r.type);
@@ -102,19 +109,29 @@ describe('table purges', { timeout: 30_000 }, () => {
     const inv = await createServiceDatabase('inventaire', INVENTAIRE_DB_DIR, 5);
     try {
       const add = (statut: string, age: string, released: boolean) =>
-        inv.pool.query(
-          `INSERT INTO inventaire.reservations (reservation_id, statut, created_at, released_at, confirmed_at)
+        inv.pool
+          .query(
+            `INSERT INTO inventaire.reservations (reservation_id, statut, created_at, released_at, confirmed_at)
            VALUES ($1, $2, now() - $3::interval, CASE WHEN $4 THEN now() - $3::interval END, CASE WHEN $2 = 'confirmee' THEN now() - $3::interval END)
            RETURNING reservation_id`,
-          [randomUUID(), statut, age, released],
-        ).then(() => `${statut}-${age}` as const);
-      await Promise.all([add('liberee', '31 days', true), add('liberee', '29 days', true), add('confirmee', '90 days', false), add('reservee', '90 days', false)]);
+            [randomUUID(), statut, age, released],
+          )
+          .then(() => `${statut}-${age}` as const);
+      await Promise.all([
+        add('liberee', '31 days', true),
+        add('liberee', '29 days', true),
+        add('confirmee', '90 days', false),
+        add('reservee', '90 days', false),
+      ]);
       const jobs = inventaireService(inventaireConfig).retention!(defaults);
       await onePass(inv.pool, jobs, createRegistry('retention-3'));
       const { rows } = await inv.pool.query(
         `SELECT statut, extract(day FROM now() - created_at)::int AS d FROM inventaire.reservations ORDER BY statut, d`,
       );
-      assert.deepEqual(rows.map((r) => `${r.statut}-${r.d}`), ['confirmee-90', 'liberee-29', 'reservee-90']);
+      assert.deepEqual(
+        rows.map((r) => `${r.statut}-${r.d}`),
+        ['confirmee-90', 'liberee-29', 'reservee-90'],
+      );
     } finally {
       await inv.close();
     }
@@ -141,7 +158,12 @@ describe('stream and dead-letter trimming', { timeout: 30_000 }, () => {
     return newEvent(
       CHECKOUT_STREAM,
       'CheckoutInitiated',
-      { checkout_id: id, client_id: SEED.clients.jean, emitted_at: Date.now() / 1000, panier: { client_id: SEED.clients.jean, nombre_articles: 1, total: 1, produits: [] } },
+      {
+        checkout_id: id,
+        client_id: SEED.clients.jean,
+        emitted_at: Date.now() / 1000,
+        panier: { client_id: SEED.clients.jean, nombre_articles: 1, total: 1, produits: [] },
+      },
       { correlationId: id },
     );
   }
@@ -177,7 +199,10 @@ describe('stream and dead-letter trimming', { timeout: 30_000 }, () => {
     await redis.xreadgroup('GROUP', 'laggard', 'c1', 'STREAMS', CHECKOUT_STREAM, '>');
     await redis.xack(CHECKOUT_STREAM, 'laggard', ids[2]!, ids[3]!);
     assert.equal(await trimStream(o, CHECKOUT_STREAM), 2);
-    assert.deepEqual(((await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][]).map(([id]) => id), [ids[3]]);
+    assert.deepEqual(
+      ((await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][]).map(([id]) => id),
+      [ids[3]],
+    );
   });
 
   test('dead letters: older than the horizon go, then the oldest beyond the length cap', async () => {

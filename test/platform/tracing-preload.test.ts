@@ -89,7 +89,8 @@ async function run(label: string, importFile: string, env: NodeJS.ProcessEnv = {
 }
 
 const isRedis = (s: StoredSpan) => s.kind === 3 && (s.attributes['db.system.name'] ?? s.attributes['db.system']) === 'redis';
-const names = (spans: StoredSpan[]) => spans.map((s) => `${s.name} (${JSON.stringify(s.attributes['db.system.name'] ?? s.attributes['db.system'] ?? s.kind)})`);
+const names = (spans: StoredSpan[]) =>
+  spans.map((s) => `${s.name} (${JSON.stringify(s.attributes['db.system.name'] ?? s.attributes['db.system'] ?? s.kind)})`);
 
 describe('tracing preload in a real process', { timeout: 120_000 }, () => {
   before(async () => {
@@ -115,7 +116,9 @@ describe('tracing preload in a real process', { timeout: 120_000 }, () => {
     assert.ok(server, `a SERVER span among ${names(r.spans).join(', ')}`);
     assert.equal(server.name, 'GET /work');
     assert.equal(server.service, 'probe-preload');
-    const query = r.spans.find((s) => s.kind === 3 && String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? '').includes('41 + 1'));
+    const query = r.spans.find(
+      (s) => s.kind === 3 && String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? '').includes('41 + 1'),
+    );
     assert.ok(query, `a pg query span among ${names(r.spans).join(', ')}`);
     const redisCommands = r.spans.filter(isRedis);
     assert.equal(redisCommands.length, 2, `ioredis set and get among ${names(r.spans).join(', ')}`);
@@ -132,10 +135,17 @@ describe('tracing preload in a real process', { timeout: 120_000 }, () => {
     const r = await run('no-hook', path.join(work, 'no-hook.mjs'));
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { answer: 42 });
-    assert.ok(r.spans.some((s) => s.kind === 2 && s.name === 'GET /work'), names(r.spans).join(', '));
+    assert.ok(
+      r.spans.some((s) => s.kind === 2 && s.name === 'GET /work'),
+      names(r.spans).join(', '),
+    );
     // ioredis is patched when its entry module loads, which an ES module's `import` does not route through
     // require(). (pg's instrumentation patches files pg require()s internally, so on Node 20 it records either way.)
-    assert.deepEqual(r.spans.filter(isRedis).map((s) => s.name), [], 'no ioredis span without the hook');
+    assert.deepEqual(
+      r.spans.filter(isRedis).map((s) => s.name),
+      [],
+      'no ioredis span without the hook',
+    );
   });
 
   test('OTEL_SDK_DISABLED=true: the app works and nothing is recorded', async () => {

@@ -43,7 +43,13 @@ function start(env: NodeJS.ProcessEnv = {}): InMemorySpanExporter {
 
 const named = (exporter: InMemorySpanExporter, name: string): ReadableSpan => {
   const span = exporter.getFinishedSpans().find((s) => s.name === name);
-  assert.ok(span, `a span named ${name} among ${exporter.getFinishedSpans().map((s) => s.name).join(', ')}`);
+  assert.ok(
+    span,
+    `a span named ${name} among ${exporter
+      .getFinishedSpans()
+      .map((s) => s.name)
+      .join(', ')}`,
+  );
   return span;
 };
 const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
@@ -151,7 +157,13 @@ describe('configuration', { timeout: 10_000 }, () => {
         }),
       (error: unknown) => {
         assert.ok(error instanceof TracingConfigError);
-        for (const name of ['OTEL_SDK_DISABLED', 'OTEL_TRACES_SAMPLER=', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_CONSUMER_PARENT']) {
+        for (const name of [
+          'OTEL_SDK_DISABLED',
+          'OTEL_TRACES_SAMPLER=',
+          'OTEL_TRACES_SAMPLER_ARG',
+          'OTEL_EXPORTER_OTLP_ENDPOINT',
+          'OTEL_CONSUMER_PARENT',
+        ]) {
           assert.match(error.message, new RegExp(name), name);
         }
         return true;
@@ -171,7 +183,13 @@ describe('sampling', { timeout: 10_000 }, () => {
     tracer.startSpan('child of unsampled', {}, contextFromTraceparent(`00-${TRACE}-${SPAN}-00`)).end();
     tracer.startSpan('linked to sampled', { links: [{ context: parseTraceparent(`00-${TRACE}-${SPAN}-01`)! }] }).end();
     tracer.startSpan('linked to unsampled', { links: [{ context: parseTraceparent(`00-${TRACE}-${SPAN}-00`)! }] }).end();
-    assert.deepEqual(exporter.getFinishedSpans().map((s) => s.name).sort(), ['child of sampled', 'linked to sampled']);
+    assert.deepEqual(
+      exporter
+        .getFinishedSpans()
+        .map((s) => s.name)
+        .sort(),
+      ['child of sampled', 'linked to sampled'],
+    );
   });
 
   test('ratio 1: every new trace kept; always_off keeps nothing', async () => {
@@ -180,7 +198,10 @@ describe('sampling', { timeout: 10_000 }, () => {
     assert.equal(exporter.getFinishedSpans().length, 1);
     await tracing!.shutdown();
     exporter = start({ OTEL_TRACES_SAMPLER: 'always_off' });
-    trace.getTracer('t').startSpan('root', {}, contextFromTraceparent(`00-${TRACE}-${SPAN}-01`)).end();
+    trace
+      .getTracer('t')
+      .startSpan('root', {}, contextFromTraceparent(`00-${TRACE}-${SPAN}-01`))
+      .end();
     assert.equal(exporter.getFinishedSpans().length, 0);
   });
 
@@ -191,7 +212,13 @@ describe('sampling', { timeout: 10_000 }, () => {
     await processSpan(dropped, { group: 'g' }, async () => createSpan({ stream: 'next', event_id: 'n1', correlation_id: CHECKOUT }));
     assert.equal(exporter.getFinishedSpans().length, 0);
     await processSpan(kept, { group: 'g' }, async () => createSpan({ stream: 'next', event_id: 'n2', correlation_id: CHECKOUT }));
-    assert.deepEqual(exporter.getFinishedSpans().map((s) => s.name).sort(), ['create next', 'process s']);
+    assert.deepEqual(
+      exporter
+        .getFinishedSpans()
+        .map((s) => s.name)
+        .sort(),
+      ['create next', 'process s'],
+    );
   });
 });
 
@@ -247,7 +274,13 @@ describe('bus helpers', { timeout: 10_000 }, () => {
     assert.equal(send.attributes[ATTR.conversationId], CHECKOUT);
     assert.equal(parentOf(named(exporter, 'xadd pipeline')), send.spanContext().spanId);
     // Across streams the destination is not named.
-    await sendSpan([{ ...event, stream: 'a' }, { ...event, stream: 'b' }], async () => undefined);
+    await sendSpan(
+      [
+        { ...event, stream: 'a' },
+        { ...event, stream: 'b' },
+      ],
+      async () => undefined,
+    );
     assert.equal(named(exporter, 'send multiple').attributes[ATTR.destination], undefined);
   });
 
@@ -263,7 +296,10 @@ describe('bus helpers', { timeout: 10_000 }, () => {
     assert.equal(linked.kind, SpanKind.CONSUMER);
     assert.notEqual(linked.spanContext().traceId, producer.traceId);
     assert.equal(parentOf(linked), undefined);
-    assert.deepEqual(linked.links.map((l) => l.context.spanId), [producer.spanId]);
+    assert.deepEqual(
+      linked.links.map((l) => l.context.spanId),
+      [producer.spanId],
+    );
     assert.equal(linked.attributes[ATTR.group], 'stock-reservation');
     assert.equal(linked.attributes[ATTR.operationType], 'process');
     assert.equal(linked.attributes[ATTR.messageId], 'ev-1');
@@ -277,7 +313,10 @@ describe('bus helpers', { timeout: 10_000 }, () => {
     assert.equal(parentOf(child), producer.spanId);
     assert.equal(child.links.length, 0);
 
-    await assert.rejects(processSpan(entry, { group: 'g' }, async () => Promise.reject(new Error('participant down'))), /participant down/);
+    await assert.rejects(
+      processSpan(entry, { group: 'g' }, async () => Promise.reject(new Error('participant down'))),
+      /participant down/,
+    );
     const failed = exporter.getFinishedSpans().at(-1)!;
     assert.equal(failed.status.code, SpanStatusCode.ERROR);
     assert.equal(failed.events[0]?.name, 'exception');
@@ -322,8 +361,18 @@ describe('OTEL_SDK_DISABLED=true', { timeout: 10_000 }, () => {
     assert.equal(tracing!.enabled, false);
     const tp = createSpan({ stream: 's', event_id: 'e', correlation_id: CHECKOUT });
     assert.equal(tp, null);
-    assert.equal(await sendSpan([{ stream: 's', event_id: 'e', correlation_id: CHECKOUT, traceparent: `00-${TRACE}-${SPAN}-01` }], async () => 'sent'), 'sent');
-    assert.equal(await processSpan({ stream: 's', event_id: 'e', correlation_id: CHECKOUT, traceparent: `00-${TRACE}-${SPAN}-01` }, { group: 'g' }, async () => 'done'), 'done');
+    assert.equal(
+      await sendSpan([{ stream: 's', event_id: 'e', correlation_id: CHECKOUT, traceparent: `00-${TRACE}-${SPAN}-01` }], async () => 'sent'),
+      'sent',
+    );
+    assert.equal(
+      await processSpan(
+        { stream: 's', event_id: 'e', correlation_id: CHECKOUT, traceparent: `00-${TRACE}-${SPAN}-01` },
+        { group: 'g' },
+        async () => 'done',
+      ),
+      'done',
+    );
     trace.getTracer('t').startSpan('x').end();
     assert.deepEqual(traceMixin(), {});
     assert.equal(exporter.getFinishedSpans().length, 0);
@@ -333,7 +382,8 @@ describe('OTEL_SDK_DISABLED=true', { timeout: 10_000 }, () => {
 /** `n` finished spans with attributes of a realistic size, from a real tracer. */
 function someSpans(n: number): ReadableSpan[] {
   const exporter = start();
-  for (let i = 0; i < n; i++) createSpan({ stream: 'ecommerce.checkout.events', event_id: `event-${i}`, correlation_id: CHECKOUT, type: 'CheckoutStarted' });
+  for (let i = 0; i < n; i++)
+    createSpan({ stream: 'ecommerce.checkout.events', event_id: `event-${i}`, correlation_id: CHECKOUT, type: 'CheckoutStarted' });
   const spans = exporter.getFinishedSpans();
   return spans;
 }
@@ -360,7 +410,10 @@ describe('local trace store', { timeout: 30_000 }, () => {
       assert.ok(kept.length > 0 && kept.length < written, `${kept.length} of ${written} kept`);
       // The writers' last batches are there (pruning removes the least recently written files).
       for (const service of ['gateway', 'ecommerce', 'stock-reservation']) {
-        assert.ok(readdirSync(dir).some((f) => f.startsWith(`${service}.`)), service);
+        assert.ok(
+          readdirSync(dir).some((f) => f.startsWith(`${service}.`)),
+          service,
+        );
       }
       for (const w of writers) await w.shutdown();
     } finally {
@@ -405,15 +458,112 @@ const conv = { [ATTR.conversationId]: CHECKOUT };
 
 /** A checkout across four traces joined by links, plus another checkout's trace that a relay batch also links to. */
 const synthetic: StoredSpan[] = [
-  span({ traceId: A, spanId: 'a1', name: 'POST /api/ecommerce/checkout', startMs: 1000, endMs: 1040, service: 'gateway', pid: 10, kind: 2 }),
-  span({ traceId: A, spanId: 'a2', parentSpanId: 'a1', name: 'POST /checkout', startMs: 1005, endMs: 1035, service: 'ecommerce', pid: 11, kind: 2 }),
-  span({ traceId: A, spanId: 'a3', parentSpanId: 'a2', name: 'create ecommerce.checkout.events', startMs: 1020, endMs: 1021, service: 'ecommerce', pid: 11, kind: 4, attributes: conv }),
-  span({ traceId: B, spanId: 'b1', name: 'send ecommerce.checkout.events', startMs: 1050, endMs: 1052, service: 'ecommerce', pid: 11, kind: 3, links: [{ traceId: A, spanId: 'a3' }, { traceId: E, spanId: 'e1' }] }),
-  span({ traceId: C, spanId: 'c1', name: 'process ecommerce.checkout.events', startMs: 1060, endMs: 1100, service: 'stock-reservation', pid: 12, kind: 5, attributes: conv, links: [{ traceId: A, spanId: 'a3' }] }),
-  span({ traceId: C, spanId: 'c2', parentSpanId: 'c1', name: 'POST', startMs: 1062, endMs: 1090, service: 'stock-reservation', pid: 12, kind: 3 }),
-  span({ traceId: C, spanId: 'c3', parentSpanId: 'c1', name: 'create ecommerce.checkout.events', startMs: 1095, endMs: 1096, service: 'stock-reservation', pid: 12, kind: 4, attributes: conv }),
-  span({ traceId: D, spanId: 'd1', name: 'process ecommerce.checkout.events', startMs: 1120, endMs: 1200, service: 'order-creation', pid: 13, kind: 5, status: 2, attributes: conv, links: [{ traceId: C, spanId: 'c3' }] }),
-  span({ traceId: E, spanId: 'e1', name: 'create ecommerce.checkout.events', startMs: 900, endMs: 901, service: 'ecommerce', pid: 11, kind: 4, attributes: { [ATTR.conversationId]: 'other' } }),
+  span({
+    traceId: A,
+    spanId: 'a1',
+    name: 'POST /api/ecommerce/checkout',
+    startMs: 1000,
+    endMs: 1040,
+    service: 'gateway',
+    pid: 10,
+    kind: 2,
+  }),
+  span({
+    traceId: A,
+    spanId: 'a2',
+    parentSpanId: 'a1',
+    name: 'POST /checkout',
+    startMs: 1005,
+    endMs: 1035,
+    service: 'ecommerce',
+    pid: 11,
+    kind: 2,
+  }),
+  span({
+    traceId: A,
+    spanId: 'a3',
+    parentSpanId: 'a2',
+    name: 'create ecommerce.checkout.events',
+    startMs: 1020,
+    endMs: 1021,
+    service: 'ecommerce',
+    pid: 11,
+    kind: 4,
+    attributes: conv,
+  }),
+  span({
+    traceId: B,
+    spanId: 'b1',
+    name: 'send ecommerce.checkout.events',
+    startMs: 1050,
+    endMs: 1052,
+    service: 'ecommerce',
+    pid: 11,
+    kind: 3,
+    links: [
+      { traceId: A, spanId: 'a3' },
+      { traceId: E, spanId: 'e1' },
+    ],
+  }),
+  span({
+    traceId: C,
+    spanId: 'c1',
+    name: 'process ecommerce.checkout.events',
+    startMs: 1060,
+    endMs: 1100,
+    service: 'stock-reservation',
+    pid: 12,
+    kind: 5,
+    attributes: conv,
+    links: [{ traceId: A, spanId: 'a3' }],
+  }),
+  span({
+    traceId: C,
+    spanId: 'c2',
+    parentSpanId: 'c1',
+    name: 'POST',
+    startMs: 1062,
+    endMs: 1090,
+    service: 'stock-reservation',
+    pid: 12,
+    kind: 3,
+  }),
+  span({
+    traceId: C,
+    spanId: 'c3',
+    parentSpanId: 'c1',
+    name: 'create ecommerce.checkout.events',
+    startMs: 1095,
+    endMs: 1096,
+    service: 'stock-reservation',
+    pid: 12,
+    kind: 4,
+    attributes: conv,
+  }),
+  span({
+    traceId: D,
+    spanId: 'd1',
+    name: 'process ecommerce.checkout.events',
+    startMs: 1120,
+    endMs: 1200,
+    service: 'order-creation',
+    pid: 13,
+    kind: 5,
+    status: 2,
+    attributes: conv,
+    links: [{ traceId: C, spanId: 'c3' }],
+  }),
+  span({
+    traceId: E,
+    spanId: 'e1',
+    name: 'create ecommerce.checkout.events',
+    startMs: 900,
+    endMs: 901,
+    service: 'ecommerce',
+    pid: 11,
+    kind: 4,
+    attributes: { [ATTR.conversationId]: 'other' },
+  }),
 ];
 
 describe('waterfall', { timeout: 10_000 }, () => {
@@ -456,13 +606,21 @@ describe('waterfall', { timeout: 10_000 }, () => {
       const exporter = start();
       const tracer = trace.getTracer('t');
       const request = tracer.startSpan('POST /checkout');
-      const tp = context.with(trace.setSpan(context.active(), request), () => createSpan({ stream: 's1', event_id: 'e1', correlation_id: CHECKOUT }))!;
+      const tp = context.with(trace.setSpan(context.active(), request), () =>
+        createSpan({ stream: 's1', event_id: 'e1', correlation_id: CHECKOUT }),
+      )!;
       request.end();
       await sendSpan([{ stream: 's1', event_id: 'e1', correlation_id: CHECKOUT, traceparent: tp }], async () => undefined);
-      const tp2 = await processSpan({ stream: 's1', event_id: 'e1', correlation_id: CHECKOUT, traceparent: tp }, { group: 'g1' }, async () =>
-        createSpan({ stream: 's2', event_id: 'e2', correlation_id: CHECKOUT }),
+      const tp2 = await processSpan(
+        { stream: 's1', event_id: 'e1', correlation_id: CHECKOUT, traceparent: tp },
+        { group: 'g1' },
+        async () => createSpan({ stream: 's2', event_id: 'e2', correlation_id: CHECKOUT }),
       );
-      await processSpan({ stream: 's2', event_id: 'e2', correlation_id: CHECKOUT, traceparent: tp2 }, { group: 'g2' }, async () => undefined);
+      await processSpan(
+        { stream: 's2', event_id: 'e2', correlation_id: CHECKOUT, traceparent: tp2 },
+        { group: 'g2' },
+        async () => undefined,
+      );
       const store = new FileSpanExporter({ dir, maxBytes: 1024 * 1024, service: 'test' });
       await exportTo(store, exporter.getFinishedSpans());
       await store.shutdown();

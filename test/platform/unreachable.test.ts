@@ -7,7 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { unreachableDependency } from '../../src/platform/transient.ts';
 
-const ports = new Map([[55432, 'postgres'], [56379, 'redis']]);
+const ports = new Map([
+  [55432, 'postgres'],
+  [56379, 'redis'],
+]);
 const withProps = (message: string, props: Record<string, unknown>) => Object.assign(new Error(message), props);
 
 test('errors that mean a dependency is down name it', { timeout: 10_000 }, () => {
@@ -20,10 +23,22 @@ test('errors that mean a dependency is down name it', { timeout: 10_000 }, () =>
     ['pg-pool: connect timeout', new Error('timeout exceeded when trying to connect'), 'postgres'],
     ['refused, database port', withProps('connect ECONNREFUSED 127.0.0.1:55432', { code: 'ECONNREFUSED', port: 55432 }), 'postgres'],
     ['refused, Redis port', withProps('connect ECONNREFUSED 127.0.0.1:56379', { code: 'ECONNREFUSED', port: 56379 }), 'redis'],
-    ['ioredis: gave up', withProps('Reached the max retries per request limit (which is 1).', { name: 'MaxRetriesPerRequestError' }), 'redis'],
+    [
+      'ioredis: gave up',
+      withProps('Reached the max retries per request limit (which is 1).', { name: 'MaxRetriesPerRequestError' }),
+      'redis',
+    ],
     ['ioredis: closed', new Error('Connection is closed.'), 'redis'],
-    ['refused, unknown port, inside fetch', new TypeError('fetch failed', { cause: withProps('x', { code: 'ECONNREFUSED', port: 1 }) }), 'inconnue'],
-    ['AggregateError of refusals', withProps('', { code: 'ECONNREFUSED', errors: [withProps('a', { code: 'ECONNREFUSED', port: 55432 })] }), 'postgres'],
+    [
+      'refused, unknown port, inside fetch',
+      new TypeError('fetch failed', { cause: withProps('x', { code: 'ECONNREFUSED', port: 1 }) }),
+      'inconnue',
+    ],
+    [
+      'AggregateError of refusals',
+      withProps('', { code: 'ECONNREFUSED', errors: [withProps('a', { code: 'ECONNREFUSED', port: 55432 })] }),
+      'postgres',
+    ],
   ];
   for (const [label, error, dependency] of cases) assert.equal(unreachableDependency(error, ports)?.dependency, dependency, label);
 });

@@ -3,7 +3,21 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { STREAMS } from '../../src/contracts/events.ts';
 import { ETATS_NON_TERMINAUX } from '../../src/saga-orchestrator/domain/etats.ts';
-import { CENTRAL, CLIENT, INCONNU, P1, P2, R, assertWithinOwnDeadline, body, counts, outboxOf, sample, startHarness, type Harness } from './helpers.ts';
+import {
+  CENTRAL,
+  CLIENT,
+  INCONNU,
+  P1,
+  P2,
+  R,
+  assertWithinOwnDeadline,
+  body,
+  counts,
+  outboxOf,
+  sample,
+  startHarness,
+  type Harness,
+} from './helpers.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
 fileTimeout(300_000);
@@ -35,7 +49,12 @@ test('metrics: every reference name present from start, known label sets at 0', 
 });
 
 test('success: 201 with the summary, one reservation and one order with every line, history and outbox events', async () => {
-  const res = await post(body([{ produit_id: P1, quantite: 2 }, { produit_id: P2, quantite: 1 }]));
+  const res = await post(
+    body([
+      { produit_id: P1, quantite: 2 },
+      { produit_id: P2, quantite: 1 },
+    ]),
+  );
   assert.equal(res.statusCode, 201, res.body);
   const b = res.json();
   assert.equal(b.success, true);
@@ -53,10 +72,17 @@ test('success: 201 with the summary, one reservation and one order with every li
   assert.equal(r.nombre_evenements, 7);
   assert.equal(r.commande_finale_id, b.commande_id);
   assert.equal(r.reservations_actives, 1);
-  for (const k of ['duree_totale_secondes', 'duree_par_etape', 'tentatives_par_etape', 'date_creation', 'date_derniere_modification']) assert.ok(k in r, k);
+  for (const k of ['duree_totale_secondes', 'duree_par_etape', 'tentatives_par_etape', 'date_creation', 'date_derniere_modification'])
+    assert.ok(k in r, k);
 
   const [reservation] = h.gateway.callsTo('POST', R.reserver);
-  assert.deepEqual(reservation!.body, { reservation_id: b.saga_id, lignes: [{ produit_id: P1, quantite: 2 }, { produit_id: P2, quantite: 1 }] });
+  assert.deepEqual(reservation!.body, {
+    reservation_id: b.saga_id,
+    lignes: [
+      { produit_id: P1, quantite: 2 },
+      { produit_id: P2, quantite: 1 },
+    ],
+  });
   assert.equal(reservation!.headers['x-api-key'], 'test-saga-key');
   const commandes = h.gateway.callsTo('POST', R.commande);
   assert.equal(commandes.length, 1);
@@ -64,7 +90,10 @@ test('success: 201 with the summary, one reservation and one order with every li
     reference_externe: b.saga_id,
     client_id: CLIENT,
     magasin_id: CENTRAL,
-    lignes: [{ produit_id: P1, quantite: 2, prix_unitaire: 89.99 }, { produit_id: P2, quantite: 1, prix_unitaire: 25.5 }],
+    lignes: [
+      { produit_id: P1, quantite: 2, prix_unitaire: 89.99 },
+      { produit_id: P2, quantite: 1, prix_unitaire: 25.5 },
+    ],
   });
   assert.equal(h.gateway.callsTo('POST', R.liberer).length + h.gateway.callsTo('POST', R.annuler).length, 0);
 
@@ -86,11 +115,20 @@ test('success: 201 with the summary, one reservation and one order with every li
       'SAGA_TERMINEE_SUCCES>SAGA_TERMINEE',
     ],
   );
-  assert.deepEqual(d.lignes_commande.map((l: { produit_id: string; quantite: number }) => [l.produit_id, l.quantite]), [[P1, 2], [P2, 1]]);
+  assert.deepEqual(
+    d.lignes_commande.map((l: { produit_id: string; quantite: number }) => [l.produit_id, l.quantite]),
+    [
+      [P1, 2],
+      [P2, 1],
+    ],
+  );
   assert.equal(d.donnees_contexte.informations_produits[P1].nom, 'Clavier mécanique');
 
   const events = await outboxOf(h.pool, b.saga_id);
-  assert.deepEqual(events.map((e) => e.type), d.historique_evenements.map((e: { type: string }) => e.type));
+  assert.deepEqual(
+    events.map((e) => e.type),
+    d.historique_evenements.map((e: { type: string }) => e.type),
+  );
   for (const e of events) {
     assert.equal(e.stream, STREAMS.saga);
     assert.equal(e.correlation_id, b.saga_id);
@@ -123,12 +161,14 @@ test('stock shortage: 400 Stock insuffisant, no order call, nothing to release, 
   assert.equal(h.gateway.callsTo('POST', R.commande).length, 0);
   assert.equal(h.gateway.callsTo('POST', R.liberer).length, 0);
   const d = (await h.app.inject({ method: 'GET', url: `/api/saga/commandes/${b.saga_id}/` })).json();
-  assert.deepEqual(d.historique_evenements.slice(-2).map((e: { type: string; nouvel_etat: string }) => `${e.type}>${e.nouvel_etat}`), [
-    'STOCK_RESERVE_ECHEC>ECHEC_STOCK_INSUFFISANT',
-    'SAGA_ANNULEE>SAGA_ANNULEE',
-  ]);
+  assert.deepEqual(
+    d.historique_evenements.slice(-2).map((e: { type: string; nouvel_etat: string }) => `${e.type}>${e.nouvel_etat}`),
+    ['STOCK_RESERVE_ECHEC>ECHEC_STOCK_INSUFFISANT', 'SAGA_ANNULEE>SAGA_ANNULEE'],
+  );
   const text = await metrics();
-  assert.ok(sample(text, 'saga_echecs_total', { type_echec: 'STOCK_INSUFFISANT', etape_echec: 'RESERVATION_STOCK', magasin: CENTRAL })! >= 1);
+  assert.ok(
+    sample(text, 'saga_echecs_total', { type_echec: 'STOCK_INSUFFISANT', etape_echec: 'RESERVATION_STOCK', magasin: CENTRAL })! >= 1,
+  );
   assert.ok(sample(text, 'saga_duree_seconds_count', { etat_final: 'SAGA_ANNULEE', magasin: CENTRAL })! >= 1);
 });
 
@@ -148,19 +188,23 @@ test('order failure: compensation in reverse order (annuler, then liberer) befor
   assert.equal(liberer.length, 1);
   assert.ok(annuler[0]!.path.includes(b.saga_id) && liberer[0]!.path.includes(b.saga_id));
   const order = h.gateway.calls.map((c) => c.path).filter((p) => R.annuler.test(p) || R.liberer.test(p));
-  assert.deepEqual(order.map((p) => (R.annuler.test(p) ? 'annuler' : 'liberer')), ['annuler', 'liberer']);
+  assert.deepEqual(
+    order.map((p) => (R.annuler.test(p) ? 'annuler' : 'liberer')),
+    ['annuler', 'liberer'],
+  );
   const d = (await h.app.inject({ method: 'GET', url: `/api/saga/commandes/${b.saga_id}/` })).json();
-  assert.deepEqual(d.historique_evenements.slice(-3).map((e: { type: string; nouvel_etat: string }) => `${e.type}>${e.nouvel_etat}`), [
-    'COMMANDE_CREEE_ECHEC>ECHEC_CREATION_COMMANDE',
-    'COMPENSATION_DEMANDEE>COMPENSATION_EN_COURS',
-    'COMPENSATION_TERMINEE>SAGA_ANNULEE',
-  ]);
+  assert.deepEqual(
+    d.historique_evenements.slice(-3).map((e: { type: string; nouvel_etat: string }) => `${e.type}>${e.nouvel_etat}`),
+    ['COMMANDE_CREEE_ECHEC>ECHEC_CREATION_COMMANDE', 'COMPENSATION_DEMANDEE>COMPENSATION_EN_COURS', 'COMPENSATION_TERMINEE>SAGA_ANNULEE'],
+  );
   const after = await metrics();
   for (const type_compensation of ['ANNULATION_COMMANDE', 'LIBERATION_STOCK']) {
     const l = { type_compensation, magasin: CENTRAL };
     assert.equal(sample(after, 'saga_compensations_total', l)! - sample(before, 'saga_compensations_total', l)!, 1, type_compensation);
   }
-  assert.ok(sample(after, 'services_externes_calls_total', { service: 'commandes', endpoint: 'commandes-en-ligne', status_code: '503' })! >= 3);
+  assert.ok(
+    sample(after, 'services_externes_calls_total', { service: 'commandes', endpoint: 'commandes-en-ligne', status_code: '503' })! >= 3,
+  );
 });
 
 test('order refused (409: key cancelled): compensation, then 400 Erreur lors de l’exécution de la saga', async () => {
@@ -175,13 +219,17 @@ test('order refused (409: key cancelled): compensation, then 400 Erreur lors de 
 
 test('compensation retried until the participant accepts; the answer waits for it', async () => {
   h.gateway.on('POST', R.commande, () => ({ status: 500, body: { error: 'boom' } }));
-  h.gateway.on('POST', R.liberer, (_c, n) => (n <= 7 ? { status: 503, body: { error: 'inventaire down' } } : { status: 200, body: { statut: 'liberee' } }));
+  h.gateway.on('POST', R.liberer, (_c, n) =>
+    n <= 7 ? { status: 503, body: { error: 'inventaire down' } } : { status: 200, body: { statut: 'liberee' } },
+  );
   const res = await post(body());
   assert.equal(res.statusCode, 503, res.body);
   assert.equal(res.json().etat_final, 'SAGA_ANNULEE');
   assert.equal(h.gateway.callsTo('POST', R.liberer).length, 8);
   assert.equal(h.gateway.callsTo('POST', R.annuler).length, 1, 'a done step is not repeated');
-  const { rows } = await h.pool.query(`SELECT compensation, etat_actuel FROM saga_orchestrator.saga_commandes WHERE id = $1`, [res.json().saga_id]);
+  const { rows } = await h.pool.query(`SELECT compensation, etat_actuel FROM saga_orchestrator.saga_commandes WHERE id = $1`, [
+    res.json().saga_id,
+  ]);
   assert.deepEqual(rows[0].compensation, { commande_annulee: true, stock_libere: true });
 });
 
@@ -195,7 +243,12 @@ test('reservation timing out: the reservation is released anyway (it may have be
   assert.equal(h.gateway.callsTo('POST', R.commande).length, 0);
   assert.equal(h.gateway.callsTo('POST', R.liberer).length, 1);
   const d = (await h.app.inject({ method: 'GET', url: `/api/saga/commandes/${res.json().saga_id}/` })).json();
-  assert.ok(d.historique_evenements.some((e: { nouvel_etat: string; etat_precedent: string }) => e.etat_precedent === 'ECHEC_RESERVATION_STOCK' && e.nouvel_etat === 'COMPENSATION_EN_COURS'));
+  assert.ok(
+    d.historique_evenements.some(
+      (e: { nouvel_etat: string; etat_precedent: string }) =>
+        e.etat_precedent === 'ECHEC_RESERVATION_STOCK' && e.nouvel_etat === 'COMPENSATION_EN_COURS',
+    ),
+  );
 });
 
 test('order creation hanging: the POST answers within its deadline, after compensating', async () => {
@@ -206,7 +259,9 @@ test('order creation hanging: the POST answers within its deadline, after compen
   await assertWithinOwnDeadline(h.pool, res.json().saga_id);
   assert.equal(res.json().etat_final, 'SAGA_ANNULEE');
   assert.deepEqual(
-    h.gateway.calls.filter((c) => R.annuler.test(c.path) || R.liberer.test(c.path)).map((c) => (R.annuler.test(c.path) ? 'annuler' : 'liberer')),
+    h.gateway.calls
+      .filter((c) => R.annuler.test(c.path) || R.liberer.test(c.path))
+      .map((c) => (R.annuler.test(c.path) ? 'annuler' : 'liberer')),
     ['annuler', 'liberer'],
   );
 });
@@ -232,7 +287,11 @@ test('participants down past the deadline: answer in time with COMPENSATION_EN_C
   assert.equal(d.etat_actuel, 'SAGA_ANNULEE');
   assert.equal(h.gateway.callsTo('POST', R.annuler).length, 1);
   assert.equal(h.gateway.callsTo('POST', R.liberer).length, 0);
-  assert.equal(sample(await metrics(), 'saga_actives_current', { etat: 'COMPENSATION_EN_COURS' }), 0, 'a state that empties goes back to 0');
+  assert.equal(
+    sample(await metrics(), 'saga_actives_current', { etat: 'COMPENSATION_EN_COURS' }),
+    0,
+    'a state that empties goes back to 0',
+  );
 });
 
 test('catalogue: unknown product → 400 Produit introuvable; catalogue down → 503; no reservation either way', async () => {
@@ -267,7 +326,11 @@ test('bad input: 4xx JSON with details, nothing written, no participant called',
     [[1, 2], 400, 'Le corps de la requête doit être un objet JSON'],
     [{ lignes: [{ produit_id: P1, quantite: 1 }] }, 400, "Le champ 'client_id' est requis"],
     [{ client_id: 'abc', lignes: [{ produit_id: P1, quantite: 1 }] }, 400, "Le champ 'client_id' doit être un UUID valide"],
-    [{ client_id: CLIENT, magasin_id: 42, lignes: [{ produit_id: P1, quantite: 1 }] }, 400, "Le champ 'magasin_id' doit être un UUID valide"],
+    [
+      { client_id: CLIENT, magasin_id: 42, lignes: [{ produit_id: P1, quantite: 1 }] },
+      400,
+      "Le champ 'magasin_id' doit être un UUID valide",
+    ],
     [{ client_id: CLIENT }, 400, "Le champ 'lignes' est requis"],
     [{ client_id: CLIENT, lignes: [] }, 400, 'Au moins une ligne de commande est requise'],
     [{ client_id: CLIENT, lignes: [{ produit_id: P1, quantite: -1 }] }, 400, "Ligne 1: 'quantite' doit être un entier positif"],
@@ -306,7 +369,10 @@ test('bad input: 4xx JSON with details, nothing written, no participant called',
 
 test('list: filters by state and actives only; health and info', async () => {
   const ok = (await post(body())).json();
-  h.gateway.on('POST', R.reserver, () => ({ status: 409, body: { error: 'Stock insuffisant', details: { produit_id: P1, disponible: 0, demande: 2 } } }));
+  h.gateway.on('POST', R.reserver, () => ({
+    status: 409,
+    body: { error: 'Stock insuffisant', details: { produit_id: P1, disponible: 0, demande: 2 } },
+  }));
   const ko = (await post(body())).json();
   const all = (await h.app.inject({ method: 'GET', url: '/api/saga/sagas/' })).json();
   assert.equal(all.success, true);
@@ -314,8 +380,17 @@ test('list: filters by state and actives only; health and info', async () => {
   assert.deepEqual(all.filtres, { etat: null, actives_seulement: false });
   const s = all.sagas.find((x: { saga_id: string }) => x.saga_id === ok.saga_id);
   assert.deepEqual(Object.keys(s).sort(), [
-    'client_id', 'commande_finale_id', 'date_creation', 'derniere_modification', 'est_terminee', 'etat_actuel', 'magasin_id',
-    'necessite_compensation', 'nombre_evenements', 'nombre_lignes', 'saga_id',
+    'client_id',
+    'commande_finale_id',
+    'date_creation',
+    'derniere_modification',
+    'est_terminee',
+    'etat_actuel',
+    'magasin_id',
+    'necessite_compensation',
+    'nombre_evenements',
+    'nombre_lignes',
+    'saga_id',
   ]);
   assert.equal(s.nombre_evenements, 7);
   const annulees = (await h.app.inject({ method: 'GET', url: '/api/saga/sagas/?etat=SAGA_ANNULEE' })).json();

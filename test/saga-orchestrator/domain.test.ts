@@ -2,7 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ETATS_SAGA, ETATS_TERMINAUX, type EtatSaga } from '../../src/saga-orchestrator/domain/etats.ts';
-import { ECHEC_SUR_DELAI, toutesLesTransitions, transitionAutorisee, typeTransition } from '../../src/saga-orchestrator/domain/saga-decider.ts';
+import {
+  ECHEC_SUR_DELAI,
+  toutesLesTransitions,
+  transitionAutorisee,
+  typeTransition,
+} from '../../src/saga-orchestrator/domain/saga-decider.ts';
 import { Saga, TransitionInvalide, type SagaEtat } from '../../src/saga-orchestrator/domain/saga.ts';
 import { validerDemande } from '../../src/saga-orchestrator/domain/demande.ts';
 import { SAGA_EVENT_TYPES } from '../../src/contracts/events.ts';
@@ -17,7 +22,14 @@ const CLIENT = '11111111-1111-1111-1111-111111111111';
 const MAGASIN = '33333333-3333-3333-3333-333333333331';
 
 function nouvelle(): Saga {
-  return Saga.creer({ id: '9b2f0c4e-7d1a-4f5e-8a1b-2c3d4e5f6a7b', client_id: CLIENT, magasin_id: MAGASIN, lignes: [{ produit_id: P1, quantite: 2 }], echeance: at(15_000), maintenant: T0 });
+  return Saga.creer({
+    id: '9b2f0c4e-7d1a-4f5e-8a1b-2c3d4e5f6a7b',
+    client_id: CLIENT,
+    magasin_id: MAGASIN,
+    lignes: [{ produit_id: P1, quantite: 2 }],
+    echeance: at(15_000),
+    maintenant: T0,
+  });
 }
 
 /** A saga put directly in a state (as restored from storage), to try one transition from there. */
@@ -48,8 +60,19 @@ const ATTENDUES: [EtatSaga, EtatSaga, string][] = [
 
 test('the state names are the reference’s', () => {
   assert.deepEqual([...ETATS_SAGA].sort(), [
-    'COMMANDE_CREEE', 'COMPENSATION_EN_COURS', 'CREATION_COMMANDE', 'ECHEC_CREATION_COMMANDE', 'ECHEC_RESERVATION_STOCK',
-    'ECHEC_STOCK_INSUFFISANT', 'EN_ATTENTE', 'RESERVATION_STOCK', 'SAGA_ANNULEE', 'SAGA_TERMINEE', 'STOCK_RESERVE', 'STOCK_VERIFIE', 'VERIFICATION_STOCK',
+    'COMMANDE_CREEE',
+    'COMPENSATION_EN_COURS',
+    'CREATION_COMMANDE',
+    'ECHEC_CREATION_COMMANDE',
+    'ECHEC_RESERVATION_STOCK',
+    'ECHEC_STOCK_INSUFFISANT',
+    'EN_ATTENTE',
+    'RESERVATION_STOCK',
+    'SAGA_ANNULEE',
+    'SAGA_TERMINEE',
+    'STOCK_RESERVE',
+    'STOCK_VERIFIE',
+    'VERIFICATION_STOCK',
   ]);
   assert.deepEqual([...ETATS_TERMINAUX].sort(), ['SAGA_ANNULEE', 'SAGA_TERMINEE']);
 });
@@ -71,7 +94,10 @@ test('every allowed ordinary transition applies, appends its event and counts th
     assert.ok(r.tentatives_par_etape[vers]! >= 1);
     assert.equal(r.duree_par_etape[de], 0.5);
   }
-  const ordinaires = toutesLesTransitions().filter((t) => !t.surDelai).map((t) => `${t.de}>${t.vers}:${t.type}`).sort();
+  const ordinaires = toutesLesTransitions()
+    .filter((t) => !t.surDelai)
+    .map((t) => `${t.de}>${t.vers}:${t.type}`)
+    .sort();
   assert.deepEqual(ordinaires, ATTENDUES.map(([d, v, t]) => `${d}>${v}:${t}`).sort());
 });
 
@@ -83,7 +109,10 @@ test('every other transition is refused and changes nothing', () => {
       if (autorisees.has(`${de}>${vers}`)) continue;
       const saga = dans(de);
       const avant = saga.instantane();
-      assert.throws(() => saga.transitionner(vers, 'x', at(1)), (e: unknown) => e instanceof TransitionInvalide && e.message === `Transition invalide de ${de} vers ${vers}`);
+      assert.throws(
+        () => saga.transitionner(vers, 'x', at(1)),
+        (e: unknown) => e instanceof TransitionInvalide && e.message === `Transition invalide de ${de} vers ${vers}`,
+      );
       assert.deepEqual(saga.instantane(), avant, `${de} → ${vers} left a trace`);
       assert.equal(typeTransition(de, vers), undefined);
       refusees++;
@@ -181,7 +210,16 @@ test('compensation plan: reverse order of what was asked for, minus what is done
 });
 
 test('POST body checks: reference sentences, defaults, merged lines', () => {
-  const ok = validerDemande({ client_id: CLIENT.toUpperCase(), lignes: [{ produit_id: P1, quantite: 1 }, { produit_id: P1.toUpperCase(), quantite: 2 }] }, MAGASIN);
+  const ok = validerDemande(
+    {
+      client_id: CLIENT.toUpperCase(),
+      lignes: [
+        { produit_id: P1, quantite: 1 },
+        { produit_id: P1.toUpperCase(), quantite: 2 },
+      ],
+    },
+    MAGASIN,
+  );
   assert.deepEqual(ok, { ok: true, demande: { client_id: CLIENT, magasin_id: MAGASIN, lignes: [{ produit_id: P1, quantite: 3 }] } });
   const cas: [unknown, string][] = [
     [undefined, 'Le corps de la requête est requis'],
@@ -193,7 +231,16 @@ test('POST body checks: reference sentences, defaults, merged lines', () => {
     [{ client_id: CLIENT, lignes: {} }, "Le champ 'lignes' doit être une liste"],
     [{ client_id: CLIENT, lignes: [] }, 'Au moins une ligne de commande est requise'],
     [{ client_id: CLIENT, lignes: [{ quantite: 1 }] }, "Ligne 1: le champ 'produit_id' est requis"],
-    [{ client_id: CLIENT, lignes: [{ produit_id: P1, quantite: 1 }, { produit_id: 'abc', quantite: 1 }] }, "Ligne 2: 'produit_id' doit être un UUID valide"],
+    [
+      {
+        client_id: CLIENT,
+        lignes: [
+          { produit_id: P1, quantite: 1 },
+          { produit_id: 'abc', quantite: 1 },
+        ],
+      },
+      "Ligne 2: 'produit_id' doit être un UUID valide",
+    ],
     [{ client_id: CLIENT, lignes: [{ produit_id: P1 }] }, "Ligne 1: le champ 'quantite' est requis"],
     [{ client_id: CLIENT, lignes: [{ produit_id: P1, quantite: 0 }] }, "Ligne 1: 'quantite' doit être un entier positif"],
     [{ client_id: CLIENT, lignes: [{ produit_id: P1, quantite: 1.5 }] }, "Ligne 1: 'quantite' doit être un entier positif"],

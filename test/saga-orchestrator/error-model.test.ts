@@ -16,7 +16,8 @@ test('application code imports neither Fastify nor the HTTP error type, and buil
   for (const file of readdirSync(application).filter((f) => f.endsWith('.ts'))) {
     const text = readFileSync(path.join(application, file), 'utf8');
     if (/from\s+['"]fastify/.test(text)) violations.push(`${file}: imports fastify`);
-    if (/\b(HttpError|badRequest|notFound|conflict|unavailable)\b[^;]*from\s+['"][^'"]*platform\/errors/.test(text)) violations.push(`${file}: imports the HTTP error type`);
+    if (/\b(HttpError|badRequest|notFound|conflict|unavailable)\b[^;]*from\s+['"][^'"]*platform\/errors/.test(text))
+      violations.push(`${file}: imports the HTTP error type`);
     if (/\bstatus:\s*\d{3}\b/.test(text)) violations.push(`${file}: builds a {status, body} answer`);
   }
   assert.deepEqual(violations, []);

@@ -34,22 +34,40 @@ export const R = {
   lireCommande: /^\/api\/commandes\/api\/v1\/commandes-en-ligne\/([^/]+)\/$/,
 };
 
-const PRODUITS: Record<string, { nom: string; prix: number }> = { [P1]: { nom: 'Clavier mécanique', prix: 89.99 }, [P2]: { nom: 'Souris', prix: 25.5 } };
+const PRODUITS: Record<string, { nom: string; prix: number }> = {
+  [P1]: { nom: 'Clavier mécanique', prix: 89.99 },
+  [P2]: { nom: 'Souris', prix: 25.5 },
+};
 
 /** The participants' happy answers. */
 function defaults(): FakeRoute[] {
   const rule = (method: string, match: RegExp, answer: Responder): FakeRoute => ({ method, match, answer });
   return [
-    rule('GET', R.magasins, () => ({ status: 200, body: { success: true, magasins: [{ id: CENTRAL, nom: 'Central' }, { id: SEED.magasins.nord, nom: 'Nord' }], total: 2 } })),
+    rule('GET', R.magasins, () => ({
+      status: 200,
+      body: {
+        success: true,
+        magasins: [
+          { id: CENTRAL, nom: 'Central' },
+          { id: SEED.magasins.nord, nom: 'Nord' },
+        ],
+        total: 2,
+      },
+    })),
     rule('GET', R.produit, (c) => {
       const id = R.produit.exec(c.path)![1]!;
       const p = PRODUITS[id];
-      return p ? { status: 200, body: { id, ...p, description: null, categorie: null, sku: null, actif: true } } : { status: 404, body: { error: 'Produit non trouvé', details: { produit_id: id } } };
+      return p
+        ? { status: 200, body: { id, ...p, description: null, categorie: null, sku: null, actif: true } }
+        : { status: 404, body: { error: 'Produit non trouvé', details: { produit_id: id } } };
     }),
     rule('POST', R.reserver, (c) => ({ status: 201, body: { ...(c.body as object), magasin_id: null, statut: 'reservee' } })),
     rule('POST', R.liberer, (c) => ({ status: 200, body: { reservation_id: R.liberer.exec(c.path)![1], statut: 'liberee' } })),
     rule('POST', R.commande, (c) => ({ status: 201, body: { commande_id: randomUUID(), statut: 'creee', ...(c.body as object) } })),
-    rule('POST', R.annuler, (c) => ({ status: 200, body: { reference_externe: R.annuler.exec(c.path)![1], statut: 'annulee', commande_id: null } })),
+    rule('POST', R.annuler, (c) => ({
+      status: 200,
+      body: { reference_externe: R.annuler.exec(c.path)![1], statut: 'annulee', commande_id: null },
+    })),
     rule('GET', R.lireCommande, () => ({ status: 404, body: { error: 'Commande non trouvée', details: {} } })),
   ];
 }
@@ -103,7 +121,10 @@ export async function startHarness(env: Record<string, string> = {}, overrides: 
   };
 }
 
-export const body = (lignes: { produit_id: string; quantite: number }[] = [{ produit_id: P1, quantite: 2 }], extra: Record<string, unknown> = {}) => ({
+export const body = (
+  lignes: { produit_id: string; quantite: number }[] = [{ produit_id: P1, quantite: 2 }],
+  extra: Record<string, unknown> = {},
+) => ({
   client_id: CLIENT,
   lignes,
   ...extra,

@@ -91,46 +91,54 @@ async function ligne(pool: Pool, id: string) {
 
 const demande = { client_id: CLIENT, magasin_id: CENTRAL, lignes: [{ produit_id: P1, quantite: 1 }] };
 
-test('a request stalled past its lease, taken over by recovery in the same process: its late write is refused', { timeout: 60_000 }, async () => {
-  const part = participants(() => false);
-  const { o, avancer } = orchestrator(db.pool, part.p);
-  const id = randomUUID();
-  const requete = o.start(demande, id);
-  await part.entree; // the request waits on commandes for the order
-  avancer(DEADLINE_MS + 6_000); // … past its lease (deadline + 5 s)
+test(
+  'a request stalled past its lease, taken over by recovery in the same process: its late write is refused',
+  { timeout: 60_000 },
+  async () => {
+    const part = participants(() => false);
+    const { o, avancer } = orchestrator(db.pool, part.p);
+    const id = randomUUID();
+    const requete = o.start(demande, id);
+    await part.entree; // the request waits on commandes for the order
+    avancer(DEADLINE_MS + 6_000); // … past its lease (deadline + 5 s)
 
-  // Recovery (same process) takes the saga over: no order found, so it compensates and cancels it.
-  assert.equal(await o.recover(id), 'SAGA_ANNULEE');
-  assert.deepEqual(part.appels.slice(-2), ['annulerCommande', 'liberer']);
-  const apresReprise = await ligne(db.pool, id);
-  assert.equal(apresReprise.etat_actuel, 'SAGA_ANNULEE');
+    // Recovery (same process) takes the saga over: no order found, so it compensates and cancels it.
+    assert.equal(await o.recover(id), 'SAGA_ANNULEE');
+    assert.deepEqual(part.appels.slice(-2), ['annulerCommande', 'liberer']);
+    const apresReprise = await ligne(db.pool, id);
+    assert.equal(apresReprise.etat_actuel, 'SAGA_ANNULEE');
 
-  // The stalled request's order call now answers: its writes must be refused, and it must stop.
-  part.repondre();
-  const reponse = reponseDemarrage(await requete); // the route's answer
-  assert.equal(reponse.status, 503, JSON.stringify(reponse.body));
-  assert.equal(reponse.body.etat_final, 'SAGA_ANNULEE', 'the answer names the stored state, not the refused one');
-  assert.deepEqual(await ligne(db.pool, id), apresReprise, 'the late writer changed nothing');
-});
+    // The stalled request's order call now answers: its writes must be refused, and it must stop.
+    part.repondre();
+    const reponse = reponseDemarrage(await requete); // the route's answer
+    assert.equal(reponse.status, 503, JSON.stringify(reponse.body));
+    assert.equal(reponse.body.etat_final, 'SAGA_ANNULEE', 'the answer names the stored state, not the refused one');
+    assert.deepEqual(await ligne(db.pool, id), apresReprise, 'the late writer changed nothing');
+  },
+);
 
-test('a request stalled past its lease, nobody took over yet: its write is refused, recovery then decides', { timeout: 60_000 }, async () => {
-  let commandeCreee = false;
-  const part = participants(() => commandeCreee);
-  const { o, avancer } = orchestrator(db.pool, part.p);
-  const id = randomUUID();
-  const requete = o.start(demande, id);
-  await part.entree;
-  const avant = await ligne(db.pool, id);
-  avancer(DEADLINE_MS + 6_000);
-  commandeCreee = true;
-  part.repondre();
-  const reponse = reponseDemarrage(await requete); // the route's answer
-  assert.equal(reponse.status, 503, JSON.stringify(reponse.body));
-  assert.deepEqual(await ligne(db.pool, id), avant, 'an expired lease writes nothing');
+test(
+  'a request stalled past its lease, nobody took over yet: its write is refused, recovery then decides',
+  { timeout: 60_000 },
+  async () => {
+    let commandeCreee = false;
+    const part = participants(() => commandeCreee);
+    const { o, avancer } = orchestrator(db.pool, part.p);
+    const id = randomUUID();
+    const requete = o.start(demande, id);
+    await part.entree;
+    const avant = await ligne(db.pool, id);
+    avancer(DEADLINE_MS + 6_000);
+    commandeCreee = true;
+    part.repondre();
+    const reponse = reponseDemarrage(await requete); // the route's answer
+    assert.equal(reponse.status, 503, JSON.stringify(reponse.body));
+    assert.deepEqual(await ligne(db.pool, id), avant, 'an expired lease writes nothing');
 
-  // Recovery takes it (the lease is expired), finds the order and finishes the saga.
-  assert.equal(await o.recover(id), 'SAGA_TERMINEE');
-});
+    // Recovery takes it (the lease is expired), finds the order and finishes the saga.
+    assert.equal(await o.recover(id), 'SAGA_TERMINEE');
+  },
+);
 
 test('each execution gets its own holder id and a new fencing token on every acquisition', { timeout: 60_000 }, async () => {
   const part = participants(() => false);
@@ -138,10 +146,14 @@ test('each execution gets its own holder id and a new fencing token on every acq
   const id = randomUUID();
   const requete = o.start(demande, id);
   await part.entree;
-  const { rows: [pendant] } = await db.pool.query(`SELECT verrou_par, bail_jeton FROM saga_orchestrator.saga_commandes WHERE id = $1`, [id]);
+  const {
+    rows: [pendant],
+  } = await db.pool.query(`SELECT verrou_par, bail_jeton FROM saga_orchestrator.saga_commandes WHERE id = $1`, [id]);
   avancer(DEADLINE_MS + 6_000);
   await o.recover(id);
-  const { rows: [apres] } = await db.pool.query(`SELECT verrou_par, bail_jeton FROM saga_orchestrator.saga_commandes WHERE id = $1`, [id]);
+  const {
+    rows: [apres],
+  } = await db.pool.query(`SELECT verrou_par, bail_jeton FROM saga_orchestrator.saga_commandes WHERE id = $1`, [id]);
   part.repondre();
   await requete;
   assert.notEqual(apres.verrou_par, pendant.verrou_par, 'request and recovery hold under different names');

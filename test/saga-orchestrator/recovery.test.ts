@@ -26,12 +26,26 @@ before(async () => {
 after(async () => h.close());
 beforeEach(() => h.gateway.reset());
 
-const CHEMIN: EtatSaga[] = ['VERIFICATION_STOCK', 'STOCK_VERIFIE', 'RESERVATION_STOCK', 'STOCK_RESERVE', 'CREATION_COMMANDE', 'COMMANDE_CREEE'];
+const CHEMIN: EtatSaga[] = [
+  'VERIFICATION_STOCK',
+  'STOCK_VERIFIE',
+  'RESERVATION_STOCK',
+  'STOCK_RESERVE',
+  'CREATION_COMMANDE',
+  'COMMANDE_CREEE',
+];
 
 /** What a process that died in `etat` left behind: every transition saved, its lease expired `ago` ms ago. */
 async function crashed(etat: EtatSaga, options: { bailDansMs?: number } = {}): Promise<string> {
   const t = new Date(Date.now() - 60_000);
-  const saga = Saga.creer({ id: randomUUID(), client_id: CLIENT, magasin_id: CENTRAL, lignes: [{ produit_id: P1, quantite: 2 }], echeance: new Date(t.getTime() + 15_000), maintenant: t });
+  const saga = Saga.creer({
+    id: randomUUID(),
+    client_id: CLIENT,
+    magasin_id: CENTRAL,
+    lignes: [{ produit_id: P1, quantite: 2 }],
+    echeance: new Date(t.getTime() + 15_000),
+    maintenant: t,
+  });
   for (const vers of CHEMIN.slice(0, CHEMIN.indexOf(etat) + 1)) {
     if (vers === 'STOCK_VERIFIE') saga.enregistrerProduits({ [P1]: { nom: 'Clavier', prix: 10 } }, t);
     if (vers === 'STOCK_RESERVE') saga.enregistrerReservation(saga.id);
@@ -45,8 +59,12 @@ async function crashed(etat: EtatSaga, options: { bailDansMs?: number } = {}): P
 async function state(id: string) {
   return (await h.app.inject({ method: 'GET', url: `/api/saga/commandes/${id}/` })).json();
 }
-const steps = (d: { historique_evenements: { type: string; nouvel_etat: string }[] }) => d.historique_evenements.map((e) => `${e.type}>${e.nouvel_etat}`);
-const compensations = () => h.gateway.calls.filter((c) => R.annuler.test(c.path) || R.liberer.test(c.path)).map((c) => (R.annuler.test(c.path) ? 'annuler' : 'liberer'));
+const steps = (d: { historique_evenements: { type: string; nouvel_etat: string }[] }) =>
+  d.historique_evenements.map((e) => `${e.type}>${e.nouvel_etat}`);
+const compensations = () =>
+  h.gateway.calls
+    .filter((c) => R.annuler.test(c.path) || R.liberer.test(c.path))
+    .map((c) => (R.annuler.test(c.path) ? 'annuler' : 'liberer'));
 
 test('before the reservation: cancelled cleanly, nobody called', async () => {
   for (const etat of ['VERIFICATION_STOCK', 'STOCK_VERIFIE'] as const) {
@@ -64,11 +82,17 @@ test('a raw EN_ATTENTE row (no event, never leased) is cancelled too', async () 
     `INSERT INTO saga_orchestrator.saga_commandes (id, client_id, magasin_id, etat_actuel, echeance, date_creation) VALUES ($1, $2, $3, 'EN_ATTENTE', now() - interval '1 minute', now() - interval '2 minutes')`,
     [id, CLIENT, CENTRAL],
   );
-  await h.pool.query(`INSERT INTO saga_orchestrator.saga_lignes_commande (saga_id, position, produit_id, quantite) VALUES ($1, 1, $2, 1)`, [id, P1]);
+  await h.pool.query(`INSERT INTO saga_orchestrator.saga_lignes_commande (saga_id, position, produit_id, quantite) VALUES ($1, 1, $2, 1)`, [
+    id,
+    P1,
+  ]);
   assert.equal(await h.orchestrator.recover(id), 'SAGA_ANNULEE');
   assert.equal(h.gateway.calls.length, 0);
   const events = await outboxOf(h.pool, id);
-  assert.deepEqual(events.map((e) => e.type), ['DELAI_DEPASSE', 'SAGA_ANNULEE']);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['DELAI_DEPASSE', 'SAGA_ANNULEE'],
+  );
 });
 
 test('reservation asked (maybe applied) or done, no order: the reservation is released', async () => {
@@ -79,7 +103,11 @@ test('reservation asked (maybe applied) or done, no order: the reservation is re
     assert.deepEqual(compensations(), ['liberer'], etat);
     assert.ok(h.gateway.calls[0]!.path.includes(id));
     const d = await state(id);
-    assert.deepEqual(steps(d).slice(-3), ['DELAI_DEPASSE>ECHEC_RESERVATION_STOCK', 'COMPENSATION_DEMANDEE>COMPENSATION_EN_COURS', 'COMPENSATION_TERMINEE>SAGA_ANNULEE']);
+    assert.deepEqual(steps(d).slice(-3), [
+      'DELAI_DEPASSE>ECHEC_RESERVATION_STOCK',
+      'COMPENSATION_DEMANDEE>COMPENSATION_EN_COURS',
+      'COMPENSATION_TERMINEE>SAGA_ANNULEE',
+    ]);
   }
 });
 
@@ -126,7 +154,10 @@ test('the background loop leaves no orphan', async () => {
   try {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const { rows } = await h.pool.query(`SELECT count(*)::int AS n FROM saga_orchestrator.saga_commandes WHERE id = ANY($1) AND NOT est_terminee`, [ids]);
+      const { rows } = await h.pool.query(
+        `SELECT count(*)::int AS n FROM saga_orchestrator.saga_commandes WHERE id = ANY($1) AND NOT est_terminee`,
+        [ids],
+      );
       if (rows[0].n === 0) break;
       assert.ok(Date.now() < deadline, 'orphans left');
       await new Promise((r) => setTimeout(r, 25));
@@ -134,17 +165,24 @@ test('the background loop leaves no orphan', async () => {
   } finally {
     await stop();
   }
-  assert.deepEqual(
-    await Promise.all(ids.map(async (id) => (await state(id)).etat_actuel)),
-    ['SAGA_ANNULEE', 'SAGA_ANNULEE', 'SAGA_TERMINEE'],
-  );
+  assert.deepEqual(await Promise.all(ids.map(async (id) => (await state(id)).etat_actuel)), [
+    'SAGA_ANNULEE',
+    'SAGA_ANNULEE',
+    'SAGA_TERMINEE',
+  ]);
 });
 
 test('POST …/compenser/ on an orphan: compensated, 200 with the released reservation; then 400 (already ended)', async () => {
   const id = await crashed('CREATION_COMMANDE');
   const res = await h.app.inject({ method: 'POST', url: `/api/saga/commandes/${id}/compenser/` });
   assert.equal(res.statusCode, 200, res.body);
-  assert.deepEqual(res.json(), { success: true, message: 'Compensation effectuée, saga annulée', saga_id: id, etat_final: 'SAGA_ANNULEE', reservations_liberees: 1 });
+  assert.deepEqual(res.json(), {
+    success: true,
+    message: 'Compensation effectuée, saga annulée',
+    saga_id: id,
+    etat_final: 'SAGA_ANNULEE',
+    reservations_liberees: 1,
+  });
   assert.deepEqual(compensations(), ['annuler', 'liberer']);
   const again = await h.app.inject({ method: 'POST', url: `/api/saga/commandes/${id}/compenser/` });
   assert.equal(again.statusCode, 400);

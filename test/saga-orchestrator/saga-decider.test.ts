@@ -38,7 +38,17 @@ function contexte(nowMs: number): DecideContext {
 
 /** A saga that went through these states (each transition as the table allows it), plus extra events. */
 function given(path: EtatSaga[], extra: SagaEvent[] = []): SagaEtat {
-  let s = initialState({ id: SAGA, client_id: 'c', magasin_id: 'm', lignes: [{ produit_id: P1, quantite: 2 }, { produit_id: P2, quantite: 1 }], echeance: new Date(T0 + 15_000), maintenant: new Date(T0) });
+  let s = initialState({
+    id: SAGA,
+    client_id: 'c',
+    magasin_id: 'm',
+    lignes: [
+      { produit_id: P1, quantite: 2 },
+      { produit_id: P2, quantite: 1 },
+    ],
+    echeance: new Date(T0 + 15_000),
+    maintenant: new Date(T0),
+  });
   for (const etat of path) s = evolve(s, transition(s, etat, 'given', contexte(T0)));
   for (const e of extra) s = evolve(s, e);
   return s;
@@ -72,7 +82,13 @@ function lire(d: Decision) {
 }
 
 const ok = <T>(body: T, tentatives = 1): Appel<T> => ({ kind: 'ok', status: 200, body, tentatives });
-const refus = (status: number, body: unknown = {}): Appel<never> => ({ kind: 'rejected', status, body, detail: `HTTP ${status}`, tentatives: 1 });
+const refus = (status: number, body: unknown = {}): Appel<never> => ({
+  kind: 'rejected',
+  status,
+  body,
+  detail: `HTTP ${status}`,
+  tentatives: 1,
+});
 const panne: Appel<never> = { kind: 'unavailable', detail: 'timeout', tentatives: 3 };
 const produit = (id: string, actif = true) => ok({ id, nom: `Produit ${id.slice(-1)}`, prix: 10, actif });
 const ADVANCE: SagaInput = { type: 'Advance' };
@@ -111,7 +127,12 @@ function table(title: string, rows: Row[]) {
 
 table('forward steps', [
   { name: 'a new saga goes to the catalogue', given: given([]), when: ADVANCE, then: { events: ['SAGA_DEMARRE → VERIFICATION_STOCK'] } },
-  { name: 'VERIFICATION_STOCK reads every line’s product', given: given(VS), when: ADVANCE, then: { commands: ['LireProduits(2) ≤ avant'] } },
+  {
+    name: 'VERIFICATION_STOCK reads every line’s product',
+    given: given(VS),
+    when: ADVANCE,
+    then: { commands: ['LireProduits(2) ≤ avant'] },
+  },
   {
     name: 'every product read: names and prices kept, STOCK_VERIFIE',
     given: given(VS),
@@ -121,23 +142,54 @@ table('forward steps', [
       observations: ['StepSucceeded RECUPERATION_PRODUIT', 'StepSucceeded VERIFICATION_STOCK'],
     },
   },
-  { name: 'STOCK_VERIFIE enters the reservation (saved before the call)', given: given(SV), when: ADVANCE, then: { events: ['STOCK_VERIFIE_SUCCES → RESERVATION_STOCK'] } },
-  { name: 'RESERVATION_STOCK reserves every line, keyed by the saga id', given: given(RS), when: ADVANCE, then: { commands: ['Reserver ≤ avant'] } },
+  {
+    name: 'STOCK_VERIFIE enters the reservation (saved before the call)',
+    given: given(SV),
+    when: ADVANCE,
+    then: { events: ['STOCK_VERIFIE_SUCCES → RESERVATION_STOCK'] },
+  },
+  {
+    name: 'RESERVATION_STOCK reserves every line, keyed by the saga id',
+    given: given(RS),
+    when: ADVANCE,
+    then: { commands: ['Reserver ≤ avant'] },
+  },
   {
     name: 'reservation accepted: STOCK_RESERVE',
     given: given(RS),
     when: { type: 'ReserverAnswered', appel: ok({}) },
-    then: { events: ['AttemptsCounted', 'ReservationNotee', 'STOCK_RESERVE_SUCCES → STOCK_RESERVE'], observations: ['StepSucceeded RESERVATION_STOCK'] },
+    then: {
+      events: ['AttemptsCounted', 'ReservationNotee', 'STOCK_RESERVE_SUCCES → STOCK_RESERVE'],
+      observations: ['StepSucceeded RESERVATION_STOCK'],
+    },
   },
-  { name: 'STOCK_RESERVE enters the order creation', given: given(SR), when: ADVANCE, then: { events: ['STOCK_RESERVE_SUCCES → CREATION_COMMANDE'] } },
-  { name: 'CREATION_COMMANDE creates one order, keyed by the saga id', given: given(CC), when: ADVANCE, then: { commands: ['CreerCommande ≤ avant'] } },
+  {
+    name: 'STOCK_RESERVE enters the order creation',
+    given: given(SR),
+    when: ADVANCE,
+    then: { events: ['STOCK_RESERVE_SUCCES → CREATION_COMMANDE'] },
+  },
+  {
+    name: 'CREATION_COMMANDE creates one order, keyed by the saga id',
+    given: given(CC),
+    when: ADVANCE,
+    then: { commands: ['CreerCommande ≤ avant'] },
+  },
   {
     name: 'order created: COMMANDE_CREEE',
     given: given(CC),
     when: { type: 'CreerCommandeAnswered', appel: ok({ commande_id: 'cmd-1' }) },
-    then: { events: ['AttemptsCounted', 'CommandeNotee', 'COMMANDE_CREEE_SUCCES → COMMANDE_CREEE'], observations: ['StepSucceeded CREATION_COMMANDE'] },
+    then: {
+      events: ['AttemptsCounted', 'CommandeNotee', 'COMMANDE_CREEE_SUCCES → COMMANDE_CREEE'],
+      observations: ['StepSucceeded CREATION_COMMANDE'],
+    },
   },
-  { name: 'COMMANDE_CREEE ends the saga', given: given(CREEE), when: ADVANCE, then: { events: ['SAGA_TERMINEE_SUCCES → SAGA_TERMINEE'], observations: ['StepSucceeded COMPLETION'] } },
+  {
+    name: 'COMMANDE_CREEE ends the saga',
+    given: given(CREEE),
+    when: ADVANCE,
+    then: { events: ['SAGA_TERMINEE_SUCCES → SAGA_TERMINEE'], observations: ['StepSucceeded COMPLETION'] },
+  },
   { name: 'a terminal saga decides nothing', given: given([...CREEE, 'SAGA_TERMINEE']), when: ADVANCE, then: {} },
 ]);
 
@@ -157,19 +209,31 @@ table('failures', [
     name: 'a product unknown (404): ECHEC_STOCK_INSUFFISANT',
     given: given(VS),
     when: { type: 'ProduitsAnswered', appels: [produit(P1), refus(404)] },
-    then: { events: ['AttemptsCounted', 'ErreurNotee', 'STOCK_VERIFIE_ECHEC → ECHEC_STOCK_INSUFFISANT'], observations: ['Failed PRODUIT_INTROUVABLE at VERIFICATION_STOCK (produit)'] },
+    then: {
+      events: ['AttemptsCounted', 'ErreurNotee', 'STOCK_VERIFIE_ECHEC → ECHEC_STOCK_INSUFFISANT'],
+      observations: ['Failed PRODUIT_INTROUVABLE at VERIFICATION_STOCK (produit)'],
+    },
   },
   {
     name: 'a product inactive: ECHEC_STOCK_INSUFFISANT',
     given: given(VS),
     when: { type: 'ProduitsAnswered', appels: [produit(P1, false), produit(P2)] },
-    then: { events: ['AttemptsCounted', 'ErreurNotee', 'STOCK_VERIFIE_ECHEC → ECHEC_STOCK_INSUFFISANT'], observations: ['Failed PRODUIT_INTROUVABLE at VERIFICATION_STOCK (produit)'] },
+    then: {
+      events: ['AttemptsCounted', 'ErreurNotee', 'STOCK_VERIFIE_ECHEC → ECHEC_STOCK_INSUFFISANT'],
+      observations: ['Failed PRODUIT_INTROUVABLE at VERIFICATION_STOCK (produit)'],
+    },
   },
   {
     name: 'a shortage (409 with its details): all or nothing, nothing to release',
     given: given(RS),
-    when: { type: 'ReserverAnswered', appel: refus(409, { error: 'Stock insuffisant', details: { produit_id: P1, disponible: 1, demande: 2 } }) },
-    then: { events: ['AttemptsCounted', 'ErreurNotee', 'STOCK_RESERVE_ECHEC → ECHEC_STOCK_INSUFFISANT'], observations: ['Failed STOCK_INSUFFISANT at RESERVATION_STOCK (stock)'] },
+    when: {
+      type: 'ReserverAnswered',
+      appel: refus(409, { error: 'Stock insuffisant', details: { produit_id: P1, disponible: 1, demande: 2 } }),
+    },
+    then: {
+      events: ['AttemptsCounted', 'ErreurNotee', 'STOCK_RESERVE_ECHEC → ECHEC_STOCK_INSUFFISANT'],
+      observations: ['Failed STOCK_INSUFFISANT at RESERVATION_STOCK (stock)'],
+    },
   },
   {
     name: 'another 409 (a released id) is not a shortage: ECHEC_RESERVATION_STOCK',
@@ -201,36 +265,81 @@ table('failures', [
     when: { type: 'CreerCommandeAnswered', appel: ok({}) },
     then: { events: echecCommande, observations: ['Failed ERREUR_TECHNIQUE at CREATION_COMMANDE (indisponible)'] },
   },
-  { name: 'ECHEC_STOCK_INSUFFISANT: nothing to undo, SAGA_ANNULEE', given: given([...VS, 'ECHEC_STOCK_INSUFFISANT']), when: ADVANCE, then: { events: ['SAGA_ANNULEE → SAGA_ANNULEE'] } },
+  {
+    name: 'ECHEC_STOCK_INSUFFISANT: nothing to undo, SAGA_ANNULEE',
+    given: given([...VS, 'ECHEC_STOCK_INSUFFISANT']),
+    when: ADVANCE,
+    then: { events: ['SAGA_ANNULEE → SAGA_ANNULEE'] },
+  },
 ]);
 
 table('compensation order', [
-  { name: 'ECHEC_RESERVATION_STOCK compensates', given: given(ERS), when: ADVANCE, then: { events: ['COMPENSATION_DEMANDEE → COMPENSATION_EN_COURS'] } },
-  { name: 'ECHEC_RESERVATION_STOCK with the stock already released is cancelled', given: given(ERS, [liberee]), when: ADVANCE, then: { events: ['SAGA_ANNULEE → SAGA_ANNULEE'] } },
-  { name: 'ECHEC_CREATION_COMMANDE compensates', given: given(ECC), when: ADVANCE, then: { events: ['COMPENSATION_DEMANDEE → COMPENSATION_EN_COURS'] } },
+  {
+    name: 'ECHEC_RESERVATION_STOCK compensates',
+    given: given(ERS),
+    when: ADVANCE,
+    then: { events: ['COMPENSATION_DEMANDEE → COMPENSATION_EN_COURS'] },
+  },
+  {
+    name: 'ECHEC_RESERVATION_STOCK with the stock already released is cancelled',
+    given: given(ERS, [liberee]),
+    when: ADVANCE,
+    then: { events: ['SAGA_ANNULEE → SAGA_ANNULEE'] },
+  },
+  {
+    name: 'ECHEC_CREATION_COMMANDE compensates',
+    given: given(ECC),
+    when: ADVANCE,
+    then: { events: ['COMPENSATION_DEMANDEE → COMPENSATION_EN_COURS'] },
+  },
   {
     name: 'after an order was asked for: cancel its key first, then release — the cancel stops one call before the end',
     given: given(COMP_APRES_COMMANDE),
     when: ADVANCE,
     then: { commands: ['Compenser(ANNULATION_COMMANDE ≤ fin - appel, LIBERATION_STOCK ≤ fin)'] },
   },
-  { name: 'after a reservation only: release', given: given(COMP_APRES_RESERVATION), when: ADVANCE, then: { commands: ['Compenser(LIBERATION_STOCK ≤ fin)'] } },
-  { name: 'order key cancelled: only the release is left', given: given(COMP_APRES_COMMANDE, [annulee]), when: ADVANCE, then: { commands: ['Compenser(LIBERATION_STOCK ≤ fin)'] } },
-  { name: 'stock released: the cancel gets the whole budget', given: given(COMP_APRES_COMMANDE, [liberee]), when: ADVANCE, then: { commands: ['Compenser(ANNULATION_COMMANDE ≤ fin)'] } },
+  {
+    name: 'after a reservation only: release',
+    given: given(COMP_APRES_RESERVATION),
+    when: ADVANCE,
+    then: { commands: ['Compenser(LIBERATION_STOCK ≤ fin)'] },
+  },
+  {
+    name: 'order key cancelled: only the release is left',
+    given: given(COMP_APRES_COMMANDE, [annulee]),
+    when: ADVANCE,
+    then: { commands: ['Compenser(LIBERATION_STOCK ≤ fin)'] },
+  },
+  {
+    name: 'stock released: the cancel gets the whole budget',
+    given: given(COMP_APRES_COMMANDE, [liberee]),
+    when: ADVANCE,
+    then: { commands: ['Compenser(ANNULATION_COMMANDE ≤ fin)'] },
+  },
   {
     name: 'an action done is noted',
     given: given(COMP_APRES_COMMANDE),
     when: { type: 'CompenserAnswered', action: 'LIBERATION_STOCK', appel: ok({}) },
     then: { events: ['Compense'], observations: ['Compensated LIBERATION_STOCK'] },
   },
-  { name: 'an action failed is not', given: given(COMP_APRES_COMMANDE), when: { type: 'CompenserAnswered', action: 'ANNULATION_COMMANDE', appel: panne }, then: {} },
+  {
+    name: 'an action failed is not',
+    given: given(COMP_APRES_COMMANDE),
+    when: { type: 'CompenserAnswered', action: 'ANNULATION_COMMANDE', appel: panne },
+    then: {},
+  },
   {
     name: 'a round without failure cancels the saga',
     given: given(COMP_APRES_COMMANDE, [annulee, liberee]),
     when: { type: 'RoundEnded', echec: undefined },
     then: { events: ['COMPENSATION_TERMINEE → SAGA_ANNULEE'] },
   },
-  { name: 'a failed round with the stock still held is retried', given: given(COMP_APRES_COMMANDE), when: { type: 'RoundEnded', echec: 'LIBERATION_STOCK: timeout' }, then: { commands: ['RetryCompensation'] } },
+  {
+    name: 'a failed round with the stock still held is retried',
+    given: given(COMP_APRES_COMMANDE),
+    when: { type: 'RoundEnded', echec: 'LIBERATION_STOCK: timeout' },
+    then: { commands: ['RetryCompensation'] },
+  },
   {
     name: 'a failed round with only the cancel left stops: recovery retries it',
     given: given(COMP_APRES_COMMANDE, [liberee]),
@@ -239,15 +348,60 @@ table('compensation order', [
   },
 ]);
 
-const delai = (vers: EtatSaga, etape: EtatSaga) => ({ events: [`DELAI_DEPASSE → ${vers}`], observations: [`Failed DELAI_DEPASSE at ${etape} (indisponible)`] });
+const delai = (vers: EtatSaga, etape: EtatSaga) => ({
+  events: [`DELAI_DEPASSE → ${vers}`],
+  observations: [`Failed DELAI_DEPASSE at ${etape} (indisponible)`],
+});
 table('deadlines (the clock at `avant`)', [
-  { name: 'EN_ATTENTE → ECHEC_STOCK_INSUFFISANT', given: given([]), when: ADVANCE, at: AVANT, then: delai('ECHEC_STOCK_INSUFFISANT', 'EN_ATTENTE') },
-  { name: 'VERIFICATION_STOCK → ECHEC_STOCK_INSUFFISANT', given: given(VS), when: ADVANCE, at: AVANT, then: delai('ECHEC_STOCK_INSUFFISANT', 'VERIFICATION_STOCK') },
-  { name: 'STOCK_VERIFIE → ECHEC_STOCK_INSUFFISANT', given: given(SV), when: ADVANCE, at: AVANT, then: delai('ECHEC_STOCK_INSUFFISANT', 'STOCK_VERIFIE') },
-  { name: 'RESERVATION_STOCK → ECHEC_RESERVATION_STOCK', given: given(RS), when: ADVANCE, at: AVANT, then: delai('ECHEC_RESERVATION_STOCK', 'RESERVATION_STOCK') },
-  { name: 'STOCK_RESERVE → ECHEC_RESERVATION_STOCK', given: given(SR), when: ADVANCE, at: AVANT, then: delai('ECHEC_RESERVATION_STOCK', 'STOCK_RESERVE') },
-  { name: 'CREATION_COMMANDE → ECHEC_CREATION_COMMANDE', given: given(CC), when: ADVANCE, at: AVANT, then: delai('ECHEC_CREATION_COMMANDE', 'CREATION_COMMANDE') },
-  { name: 'one millisecond before: the step runs', given: given(CC), when: ADVANCE, at: AVANT - 1, then: { commands: ['CreerCommande ≤ avant'] } },
+  {
+    name: 'EN_ATTENTE → ECHEC_STOCK_INSUFFISANT',
+    given: given([]),
+    when: ADVANCE,
+    at: AVANT,
+    then: delai('ECHEC_STOCK_INSUFFISANT', 'EN_ATTENTE'),
+  },
+  {
+    name: 'VERIFICATION_STOCK → ECHEC_STOCK_INSUFFISANT',
+    given: given(VS),
+    when: ADVANCE,
+    at: AVANT,
+    then: delai('ECHEC_STOCK_INSUFFISANT', 'VERIFICATION_STOCK'),
+  },
+  {
+    name: 'STOCK_VERIFIE → ECHEC_STOCK_INSUFFISANT',
+    given: given(SV),
+    when: ADVANCE,
+    at: AVANT,
+    then: delai('ECHEC_STOCK_INSUFFISANT', 'STOCK_VERIFIE'),
+  },
+  {
+    name: 'RESERVATION_STOCK → ECHEC_RESERVATION_STOCK',
+    given: given(RS),
+    when: ADVANCE,
+    at: AVANT,
+    then: delai('ECHEC_RESERVATION_STOCK', 'RESERVATION_STOCK'),
+  },
+  {
+    name: 'STOCK_RESERVE → ECHEC_RESERVATION_STOCK',
+    given: given(SR),
+    when: ADVANCE,
+    at: AVANT,
+    then: delai('ECHEC_RESERVATION_STOCK', 'STOCK_RESERVE'),
+  },
+  {
+    name: 'CREATION_COMMANDE → ECHEC_CREATION_COMMANDE',
+    given: given(CC),
+    when: ADVANCE,
+    at: AVANT,
+    then: delai('ECHEC_CREATION_COMMANDE', 'CREATION_COMMANDE'),
+  },
+  {
+    name: 'one millisecond before: the step runs',
+    given: given(CC),
+    when: ADVANCE,
+    at: AVANT - 1,
+    then: { commands: ['CreerCommande ≤ avant'] },
+  },
   {
     name: 'COMMANDE_CREEE still ends: the order exists',
     given: given(CREEE),
@@ -264,32 +418,64 @@ table('deadlines (the clock at `avant`)', [
   },
 ]);
 
-const interrompue = (vers: EtatSaga, etape: EtatSaga) => ({ events: [`DELAI_DEPASSE → ${vers}`], observations: [`Failed INTERRUPTION at ${etape}`] });
+const interrompue = (vers: EtatSaga, etape: EtatSaga) => ({
+  events: [`DELAI_DEPASSE → ${vers}`],
+  observations: [`Failed INTERRUPTION at ${etape}`],
+});
 table('recovery of a saga found mid-flight', [
-  { name: 'CREATION_COMMANDE first asks commandes whether the order exists', given: given(CC), when: { type: 'Resume', reason: 'reprise' }, then: { commands: ['LireCommande ≤ fin'] } },
+  {
+    name: 'CREATION_COMMANDE first asks commandes whether the order exists',
+    given: given(CC),
+    when: { type: 'Resume', reason: 'reprise' },
+    then: { commands: ['LireCommande ≤ fin'] },
+  },
   {
     name: 'the order exists: COMMANDE_CREEE (it will finish)',
     given: given(CC),
     when: { type: 'LireCommandeAnswered', appel: ok({ commande_id: 'cmd-1', statut: 'creee' }) },
     then: { events: ['CommandeNotee', 'COMMANDE_CREEE_SUCCES → COMMANDE_CREEE'] },
   },
-  { name: 'no order: interrupted, compensated next', given: given(CC), when: { type: 'LireCommandeAnswered', appel: refus(404) }, then: interrompue('ECHEC_CREATION_COMMANDE', 'CREATION_COMMANDE') },
-  { name: 'commandes down: wait, decide nothing', given: given(CC), when: { type: 'LireCommandeAnswered', appel: panne }, then: { commands: ['Suspend'] } },
-  { name: 'a forward state is interrupted', given: given(SR), when: { type: 'Resume', reason: 'reprise' }, then: interrompue('ECHEC_RESERVATION_STOCK', 'STOCK_RESERVE') },
+  {
+    name: 'no order: interrupted, compensated next',
+    given: given(CC),
+    when: { type: 'LireCommandeAnswered', appel: refus(404) },
+    then: interrompue('ECHEC_CREATION_COMMANDE', 'CREATION_COMMANDE'),
+  },
+  {
+    name: 'commandes down: wait, decide nothing',
+    given: given(CC),
+    when: { type: 'LireCommandeAnswered', appel: panne },
+    then: { commands: ['Suspend'] },
+  },
+  {
+    name: 'a forward state is interrupted',
+    given: given(SR),
+    when: { type: 'Resume', reason: 'reprise' },
+    then: interrompue('ECHEC_RESERVATION_STOCK', 'STOCK_RESERVE'),
+  },
   {
     name: 'a forced compensation does not ask for the order',
     given: given(CC),
     when: { type: 'Resume', reason: 'compensation_forcee' },
     then: interrompue('ECHEC_CREATION_COMMANDE', 'CREATION_COMMANDE'),
   },
-  { name: 'a compensation under way just goes on', given: given(COMP_APRES_COMMANDE), when: { type: 'Resume', reason: 'reprise' }, then: {} },
+  {
+    name: 'a compensation under way just goes on',
+    given: given(COMP_APRES_COMMANDE),
+    when: { type: 'Resume', reason: 'reprise' },
+    then: {},
+  },
   { name: 'COMMANDE_CREEE is not interrupted', given: given(CREEE), when: { type: 'Resume', reason: 'reprise' }, then: {} },
 ]);
 
 test('evolve is pure and keeps the saga’s record: stored event, durations, attempts', { timeout: 10_000 }, () => {
   const avant = given(VS);
   const copie = structuredClone(avant);
-  const d = decide({ type: 'ProduitsAnswered', appels: [produit(P1, true), ok({ id: P2, nom: 'B', prix: 2.5 }, 3)] }, avant, contexte(T0 + 1_500));
+  const d = decide(
+    { type: 'ProduitsAnswered', appels: [produit(P1, true), ok({ id: P2, nom: 'B', prix: 2.5 }, 3)] },
+    avant,
+    contexte(T0 + 1_500),
+  );
   const apres = d.events.reduce(evolve, avant);
   assert.deepEqual(avant, copie, 'the given state is unchanged');
   assert.equal(apres.etat, 'STOCK_VERIFIE');
@@ -304,7 +490,10 @@ test('evolve is pure and keeps the saga’s record: stored event, durations, att
   });
   assert.equal(apres.duree_par_etape.VERIFICATION_STOCK, 1.5);
   assert.equal(apres.tentatives_par_etape.VERIFICATION_STOCK, 3, 'one entry plus two retries');
-  assert.deepEqual(apres.lignes.map((l) => l.prix_unitaire), [10, 2.5]);
+  assert.deepEqual(
+    apres.lignes.map((l) => l.prix_unitaire),
+    [10, 2.5],
+  );
 });
 
 test('a whole happy run, driven like the runner does, stores the reference’s event sequence', { timeout: 10_000 }, () => {
@@ -321,7 +510,15 @@ test('a whole happy run, driven like the runner does, stores the reference’s e
   }
   assert.deepEqual(
     s.evenements.map((e) => e.type),
-    ['SAGA_DEMARRE', 'STOCK_VERIFIE_SUCCES', 'STOCK_VERIFIE_SUCCES', 'STOCK_RESERVE_SUCCES', 'STOCK_RESERVE_SUCCES', 'COMMANDE_CREEE_SUCCES', 'SAGA_TERMINEE_SUCCES'],
+    [
+      'SAGA_DEMARRE',
+      'STOCK_VERIFIE_SUCCES',
+      'STOCK_VERIFIE_SUCCES',
+      'STOCK_RESERVE_SUCCES',
+      'STOCK_RESERVE_SUCCES',
+      'COMMANDE_CREEE_SUCCES',
+      'SAGA_TERMINEE_SUCCES',
+    ],
   );
   assert.equal(s.commande_finale_id, 'cmd-1');
   assert.ok(s.date_fin);

@@ -23,7 +23,14 @@ export class FakeInventaireServer {
   url = '';
 
   add(d: Partial<FakeDemande> & { id: string }): FakeDemande {
-    const full = { produit_id: SEED.produits.clavier, magasin_id: SEED.magasins.central, quantite: 10, statut: 'En attente', date_creation: new Date().toISOString(), ...d };
+    const full = {
+      produit_id: SEED.produits.clavier,
+      magasin_id: SEED.magasins.central,
+      quantite: 10,
+      statut: 'En attente',
+      date_creation: new Date().toISOString(),
+      ...d,
+    };
     this.demandes.set(full.id, full);
     return full;
   }
@@ -35,7 +42,9 @@ export class FakeInventaireServer {
     });
     f.get('/health', async () => ({ status: 'healthy' }));
     f.get('/api/ddd/inventaire/demandes/en-attente/', async () => ({
-      demandes: [...this.demandes.values()].filter((d) => d.statut === 'En attente').map((d) => ({ ...d, nom_produit: 'Clavier mécanique', nom_magasin: 'Magasin Central' })),
+      demandes: [...this.demandes.values()]
+        .filter((d) => d.statut === 'En attente')
+        .map((d) => ({ ...d, nom_produit: 'Clavier mécanique', nom_magasin: 'Magasin Central' })),
     }));
     f.get<{ Params: { id: string } }>('/api/ddd/inventaire/demandes/:id/', async (req, reply) => {
       const d = this.demandes.get(req.params.id);
@@ -47,7 +56,10 @@ export class FakeInventaireServer {
       if (!d) return reply.code(404).send({ error: 'Demande non trouvée' });
       if (d.statut !== 'En attente') return reply.code(400).send({ error: `Demande déjà traitée (statut: ${d.statut})` });
       if (req.params.action === 'approuver') {
-        if (this.central < d.quantite) return reply.code(400).send({ error: `Stock central insuffisant pour le produit ${d.produit_id}. Disponible: ${this.central}, Demandé: ${d.quantite}` });
+        if (this.central < d.quantite)
+          return reply.code(400).send({
+            error: `Stock central insuffisant pour le produit ${d.produit_id}. Disponible: ${this.central}, Demandé: ${d.quantite}`,
+          });
         this.central -= d.quantite;
         d.statut = 'Approuvée';
       } else if (req.params.action === 'rejeter') {
@@ -68,6 +80,12 @@ export class FakeInventaireServer {
 /** The supply-chain app pointed at `inventaireUrl` (a closed port simulates inventaire down). */
 export function supplyChainApp(inventaireUrl: string) {
   return buildTestApp(
-    supplyChainService({ PORT: 0, HOST: '127.0.0.1', REDIS_URL: 'redis://127.0.0.1:6379', INVENTAIRE_URL: inventaireUrl, LOG_LEVEL: 'silent' }),
+    supplyChainService({
+      PORT: 0,
+      HOST: '127.0.0.1',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      INVENTAIRE_URL: inventaireUrl,
+      LOG_LEVEL: 'silent',
+    }),
   );
 }

@@ -88,7 +88,10 @@ describe('supply-chain with inventaire up', () => {
     const res = await app.inject({ method: 'POST', url: `/api/ddd/supply-chain/valider-demande/${d.id}/` });
     assert.equal(res.statusCode, 400);
     assert.match(res.json().error, /Stock central insuffisant/);
-    assert.deepEqual(res.json().etapes_executees, ['Vérification statut demande (En attente) - Réussi', 'Approbation demande (inventaire) - Échoué']);
+    assert.deepEqual(res.json().etapes_executees, [
+      'Vérification statut demande (En attente) - Réussi',
+      'Approbation demande (inventaire) - Échoué',
+    ]);
     assert.equal(inv.demandes.get(d.id)!.statut, 'En attente');
   });
 
@@ -100,15 +103,29 @@ describe('supply-chain with inventaire up', () => {
     assert.equal(m.statusCode, 400);
     assert.equal(m.json().success, false);
     assert.equal(m.json().use_case, 'ValiderDemandeUseCase');
-    const r = await app.inject({ method: 'POST', url: `/api/ddd/supply-chain/rejeter-demande/${randomUUID()}/`, payload: { motif: 'Pas de budget' } });
+    const r = await app.inject({
+      method: 'POST',
+      url: `/api/ddd/supply-chain/rejeter-demande/${randomUUID()}/`,
+      payload: { motif: 'Pas de budget' },
+    });
     assert.equal(r.statusCode, 404);
   });
 
   test('reject with a valid reason: the reason is sent to inventaire', async () => {
     const d = inv.add({ id: randomUUID() });
-    const res = await app.inject({ method: 'POST', url: `/api/ddd/supply-chain/rejeter-demande/${d.id}/`, payload: { motif: '  Budget épuisé  ' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: `/api/ddd/supply-chain/rejeter-demande/${d.id}/`,
+      payload: { motif: '  Budget épuisé  ' },
+    });
     assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual(res.json(), { success: true, use_case: 'RejeterDemandeUseCase', demande_id: d.id, message: 'Demande rejetée avec succès', motif: 'Budget épuisé' });
+    assert.deepEqual(res.json(), {
+      success: true,
+      use_case: 'RejeterDemandeUseCase',
+      demande_id: d.id,
+      message: 'Demande rejetée avec succès',
+      motif: 'Budget épuisé',
+    });
     assert.deepEqual(inv.puts.at(-1), { id: d.id, action: 'rejeter', body: { motif: 'Budget épuisé' } });
     assert.equal(inv.demandes.get(d.id)!.statut, 'Refusée');
   });
@@ -129,7 +146,11 @@ describe('supply-chain with inventaire up', () => {
     }
     assert.equal(inv.puts.length, puts, 'nothing sent to inventaire');
     const done = inv.add({ id: randomUUID(), statut: 'Refusée' });
-    const res = await app.inject({ method: 'POST', url: `/api/ddd/supply-chain/rejeter-demande/${done.id}/`, payload: { motif: 'Trop tard' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: `/api/ddd/supply-chain/rejeter-demande/${done.id}/`,
+      payload: { motif: 'Trop tard' },
+    });
     assert.equal(res.statusCode, 400);
     assert.equal(res.json().error, 'La demande ne peut pas être rejetée (statut: Refusée)');
   });
@@ -171,7 +192,11 @@ describe('supply-chain with inventaire down', () => {
     const v = await app.inject({ method: 'POST', url: `/api/ddd/supply-chain/valider-demande/${randomUUID()}/` });
     assert.equal(v.statusCode, 503);
     assert.equal(v.json().rollback_effectue, false);
-    const r = await app.inject({ method: 'POST', url: `/api/ddd/supply-chain/rejeter-demande/${randomUUID()}/`, payload: { motif: 'Pas de budget' } });
+    const r = await app.inject({
+      method: 'POST',
+      url: `/api/ddd/supply-chain/rejeter-demande/${randomUUID()}/`,
+      payload: { motif: 'Pas de budget' },
+    });
     assert.equal(r.statusCode, 503);
     const ready = await app.inject({ method: 'GET', url: '/ready' });
     assert.equal(ready.statusCode, 503);

@@ -31,7 +31,11 @@ export interface BadRequest {
  * Sends a bad request and checks what every service promises for it: a 4xx (the expected one when given) with a
  * JSON body `{error: string, details}`. Returns that body for the case's own checks (nothing written, …).
  */
-export async function injectBadRequest(app: App, c: BadRequest, label = `${c.method} ${c.url}`): Promise<{ error: string; details: unknown }> {
+export async function injectBadRequest(
+  app: App,
+  c: BadRequest,
+  label = `${c.method} ${c.url}`,
+): Promise<{ error: string; details: unknown }> {
   const res = await app.inject({
     method: c.method,
     url: c.url,

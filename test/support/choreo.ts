@@ -53,7 +53,8 @@ export function client(system: TestSystem) {
     for (;;) {
       const replay = await eventStore(`/api/event-store/replay/checkout/${checkoutId}`);
       if (replay.status === 200 && (replay.body.status === 'succeeded' || replay.body.status === 'failed')) return replay.body;
-      if (Date.now() > deadline) throw new Error(`checkout ${checkoutId} not terminal in time: ${JSON.stringify(replay.body).slice(0, 2000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`checkout ${checkoutId} not terminal in time: ${JSON.stringify(replay.body).slice(0, 2000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   };

@@ -52,7 +52,12 @@ export async function startLauncher(options: { only: string[]; env?: Record<stri
 
   let output = '';
   // Its own process group, so that a failed test still kills every child it leaves.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', 'start'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
   const alive = () => child.exitCode === null && child.signalCode === null;
@@ -76,10 +81,15 @@ export async function startLauncher(options: { only: string[]; env?: Record<stri
   };
 
   try {
-    await waitFor('the launcher to be ready', () => {
-      if (!alive()) throw new Error(`the launcher exited with ${child.exitCode ?? child.signalCode}:\n${output.slice(-4000)}`);
-      return /System ready in [\d.]+ s[\s\S]*Logs: /.test(output);
-    }, 90_000, 100);
+    await waitFor(
+      'the launcher to be ready',
+      () => {
+        if (!alive()) throw new Error(`the launcher exited with ${child.exitCode ?? child.signalCode}:\n${output.slice(-4000)}`);
+        return /System ready in [\d.]+ s[\s\S]*Logs: /.test(output);
+      },
+      90_000,
+      100,
+    );
   } catch (error) {
     await stop();
     throw error;

@@ -34,7 +34,10 @@ export async function selectEngine(env = process.env, probe = postgresAnswers) {
   const forced = env[ENGINE_VAR];
   if (forced !== undefined && forced !== '') {
     if (forced !== 'postgres' && forced !== 'pglite') throw new Error(`${ENGINE_VAR} must be "postgres" or "pglite", not "${forced}"`);
-    return { engine: forced, message: forced === 'pglite' ? `${ENGINE_VAR}=pglite: integration and e2e tests run on the embedded PGlite` : undefined };
+    return {
+      engine: forced,
+      message: forced === 'pglite' ? `${ENGINE_VAR}=pglite: integration and e2e tests run on the embedded PGlite` : undefined,
+    };
   }
   const url = adminUrl(env);
   if (await probe(url)) return { engine: 'postgres', message: undefined };

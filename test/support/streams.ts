@@ -27,7 +27,7 @@ export async function groupsConsumed(redis: Redis, stream: string, entryId: stri
   for (const name of groups ?? [...byName.keys()]) {
     const info = byName.get(name);
     if (!info || !entryIdAtLeast(String(info['last-delivered-id']), entryId)) return false;
-    const pendingUpTo = (await redis.xpending(stream, name, '-', entryId, 1));
+    const pendingUpTo = await redis.xpending(stream, name, '-', entryId, 1);
     if (pendingUpTo.length > 0) return false;
   }
   return true;

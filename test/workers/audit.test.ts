@@ -39,20 +39,33 @@ async function startReplica(): Promise<{ child: ChildProcess; output: () => stri
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/workers/audit/main.ts'], {
     cwd: root,
-    env: { ...process.env, METRICS_PORT: String(port), DATABASE_URL: db.url, REDIS_URL: redis.url, LOG_LEVEL: 'info', API_KEY: 'k', DB_POOL_MAX: '3' },
+    env: {
+      ...process.env,
+      METRICS_PORT: String(port),
+      DATABASE_URL: db.url,
+      REDIS_URL: redis.url,
+      LOG_LEVEL: 'info',
+      API_KEY: 'k',
+      DB_POOL_MAX: '3',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
-  await waitFor('audit replica ready', async () => {
-    if (child.exitCode !== null) throw new Error(`audit replica exited:\n${output}`);
-    try {
-      return (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200 || undefined;
-    } catch {
-      return undefined;
-    }
-  }, 30_000, 100);
+  await waitFor(
+    'audit replica ready',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`audit replica exited:\n${output}`);
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200 || undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    30_000,
+    100,
+  );
   return { child, output: () => output };
 }
 
@@ -66,7 +79,12 @@ before(async () => {
 after(async () => {
   await Promise.all(
     replicas.map(({ child }) =>
-      child.exitCode === null ? new Promise((res) => { child.once('exit', res); child.kill('SIGTERM'); }) : Promise.resolve(),
+      child.exitCode === null
+        ? new Promise((res) => {
+            child.once('exit', res);
+            child.kill('SIGTERM');
+          })
+        : Promise.resolve(),
     ),
   );
   r?.disconnect();
@@ -78,9 +96,32 @@ after(async () => {
 function otherStreamEvents(i: number): EventEnvelope[] {
   const produit = SEED.produits.clavier;
   return [
-    newEvent(STREAMS.catalogue, 'ProduitAjoute', { emitted_at: 1, produit_id: produit, nom: `Produit ${i}`, categorie: null, prix: 9.99 + i, actif: true }, { correlationId: produit }),
-    newEvent(STREAMS.inventaire, 'StockAjuste', { emitted_at: 1, produit_id: produit, magasin_id: null, delta: -1, quantite: 10 + i, raison: 'reservation' }, { correlationId: produit }),
-    newEvent(STREAMS.commandes, 'VenteEnregistree', { emitted_at: 1, vente_id: randomUUID(), magasin_id: SEED.magasins.central, produit_id: produit, quantite: 1, total: 89.99, client_id: null }, { correlationId: produit }),
+    newEvent(
+      STREAMS.catalogue,
+      'ProduitAjoute',
+      { emitted_at: 1, produit_id: produit, nom: `Produit ${i}`, categorie: null, prix: 9.99 + i, actif: true },
+      { correlationId: produit },
+    ),
+    newEvent(
+      STREAMS.inventaire,
+      'StockAjuste',
+      { emitted_at: 1, produit_id: produit, magasin_id: null, delta: -1, quantite: 10 + i, raison: 'reservation' },
+      { correlationId: produit },
+    ),
+    newEvent(
+      STREAMS.commandes,
+      'VenteEnregistree',
+      {
+        emitted_at: 1,
+        vente_id: randomUUID(),
+        magasin_id: SEED.magasins.central,
+        produit_id: produit,
+        quantite: 1,
+        total: 89.99,
+        client_id: null,
+      },
+      { correlationId: produit },
+    ),
   ];
 }
 
@@ -99,20 +140,32 @@ test('two replicas on every stream keep one valid chain with each event once, an
   // Duplicates (a relay re-publishing after Redis lost data): same event_id, new entry id.
   for (const f of fields.slice(0, 10)) await republish(r, STREAMS.checkout, f);
 
-  await waitFor('every event in the audit log', async () => {
-    const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM worker_audit.audit_log`).catch(() => ({ rows: [{ n: 0 }] }));
-    return rows[0]!.n >= published.length || undefined;
-  }, 30_000, 100);
+  await waitFor(
+    'every event in the audit log',
+    async () => {
+      const { rows } = await sql
+        .query<{ n: number }>(`SELECT count(*)::int AS n FROM worker_audit.audit_log`)
+        .catch(() => ({ rows: [{ n: 0 }] }));
+      return rows[0]!.n >= published.length || undefined;
+    },
+    30_000,
+    100,
+  );
   // Until both groups' pending lists are empty the duplicates may still be in flight.
-  await waitFor('all entries acknowledged', async () => {
-    for (const stream of Object.values(STREAMS)) {
-      const [pending] = (await r.xpending(stream, 'checkout-audit')) as [number];
-      const info = (await r.xinfo('GROUPS', stream)) as unknown[][];
-      const lag = Number(info[0]?.[(info[0] as string[]).indexOf('lag') + 1] ?? 0);
-      if (pending !== 0 || lag !== 0) return undefined;
-    }
-    return true;
-  }, 20_000, 100);
+  await waitFor(
+    'all entries acknowledged',
+    async () => {
+      for (const stream of Object.values(STREAMS)) {
+        const [pending] = (await r.xpending(stream, 'checkout-audit')) as [number];
+        const info = (await r.xinfo('GROUPS', stream)) as unknown[][];
+        const lag = Number(info[0]?.[(info[0] as string[]).indexOf('lag') + 1] ?? 0);
+        if (pending !== 0 || lag !== 0) return undefined;
+      }
+      return true;
+    },
+    20_000,
+    100,
+  );
 
   const { rows } = await sql.query<{ event_id: string; stream: string; n: number }>(
     `SELECT event_id::text, stream, count(*) OVER (PARTITION BY event_id)::int AS n FROM worker_audit.audit_log`,
@@ -123,12 +176,24 @@ test('two replicas on every stream keep one valid chain with each event once, an
   // Its group reads every stream of the contracts, those without entries yet included.
   for (const stream of Object.values(STREAMS)) {
     const groups = (await r.xinfo('GROUPS', stream)) as string[][];
-    assert.ok(groups.some((g) => g[g.indexOf('name') + 1] === 'checkout-audit'), stream);
+    assert.ok(
+      groups.some((g) => g[g.indexOf('name') + 1] === 'checkout-audit'),
+      stream,
+    );
   }
 
-  assert.deepEqual(await verifyAuditLog(sql), { ok: true, entries: published.length, lastHash: (await sql.query(`SELECT hash FROM worker_audit.audit_log ORDER BY seq DESC LIMIT 1`)).rows[0].hash });
+  assert.deepEqual(await verifyAuditLog(sql), {
+    ok: true,
+    entries: published.length,
+    lastHash: (await sql.query(`SELECT hash FROM worker_audit.audit_log ORDER BY seq DESC LIMIT 1`)).rows[0].hash,
+  });
 
-  const lines = replicas.flatMap(({ output }) => output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>));
+  const lines = replicas.flatMap(({ output }) =>
+    output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>),
+  );
   const consumed = lines.filter((l) => l.msg === 'consumed');
   assert.equal(consumed.length, published.length, 'one "consumed" line per event, none for duplicates');
   const byId = new Map(consumed.map((l) => [l.event_id, l]));
@@ -140,12 +205,23 @@ test('two replicas on every stream keep one valid chain with each event once, an
     assert.equal(line.stream, e.stream);
     if (e.stream === STREAMS.checkout) assert.equal(line.checkout_id, (e.payload as { checkout_id: string }).checkout_id);
   }
-  const perReplica = replicas.map(({ output }) => output().split('\n').filter((l) => l.includes('"msg":"consumed"')).length);
-  assert.ok(perReplica.every((n) => n > 0), `both replicas appended (${perReplica.join(' + ')})`);
+  const perReplica = replicas.map(
+    ({ output }) =>
+      output()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"consumed"')).length,
+  );
+  assert.ok(
+    perReplica.every((n) => n > 0),
+    `both replicas appended (${perReplica.join(' + ')})`,
+  );
 });
 
 test('the log is append-only; the verify command accepts it, then finds a tampered entry', async () => {
-  await assert.rejects(sql.query(`UPDATE worker_audit.audit_log SET type = 'x' WHERE seq = (SELECT min(seq) FROM worker_audit.audit_log)`), /append-only/);
+  await assert.rejects(
+    sql.query(`UPDATE worker_audit.audit_log SET type = 'x' WHERE seq = (SELECT min(seq) FROM worker_audit.audit_log)`),
+    /append-only/,
+  );
   await assert.rejects(sql.query(`DELETE FROM worker_audit.audit_log`), /append-only/);
 
   const ok = await run(['src/workers/audit/verify.ts'], { DATABASE_URL: db.url });

@@ -13,7 +13,14 @@ import { reservationLines, reservationOutcome } from '../../src/workers/stock-re
 import { commandeIdOf, orderOutcome, orderRequest } from '../../src/workers/order-creation/domain/order.ts';
 import { cancelBackoffMs, planFor, releasedLines, stockReleased } from '../../src/workers/stock-compensation/domain/compensation.ts';
 import { messageFor } from '../../src/workers/notification/domain/message.ts';
-import { GENESIS, canonicalJson, entryHash, verifyChain, type AuditEntry, type StoredEntry } from '../../src/workers/audit/domain/hash-chain.ts';
+import {
+  GENESIS,
+  canonicalJson,
+  entryHash,
+  verifyChain,
+  type AuditEntry,
+  type StoredEntry,
+} from '../../src/workers/audit/domain/hash-chain.ts';
 import { newCheckout } from './helpers.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
@@ -29,7 +36,9 @@ test('status classification: 2xx ok, 5xx and 429 transient, every other 4xx reje
 });
 
 test('error classification: timeouts and lost connections are transient, programming errors are not', () => {
-  const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+  const refused = Object.assign(new TypeError('fetch failed'), {
+    cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+  });
   assert.equal(isTransientError(refused), true);
   assert.equal(isTransientError(Object.assign(new Error('x'), { code: 'ECONNRESET' })), true);
   assert.equal(isTransientError(Object.assign(new Error('x'), { cause: { code: 'UND_ERR_SOCKET' } })), true);
@@ -55,13 +64,19 @@ test('API key: API_KEY first, else the first of API_KEYS', () => {
 
 test('reservation: every line in one call; success keeps the panier; a shortage names product, available and requested', () => {
   const init = newCheckout();
-  assert.deepEqual(reservationLines(init), init.panier.produits.map((p) => ({ produit_id: p.produit_id, quantite: p.quantite })));
+  assert.deepEqual(
+    reservationLines(init),
+    init.panier.produits.map((p) => ({ produit_id: p.produit_id, quantite: p.quantite })),
+  );
   const ok = reservationOutcome(init, { kind: 'reserved' }, 10);
   assert.equal(ok.type, 'StockReserved');
   assert.ok(ok.type === 'StockReserved' && Value.Check(schemas.StockReserved, ok.payload));
   assert.deepEqual(ok.type === 'StockReserved' && ok.payload.panier, init.panier);
 
-  const shortage = shortageOf({ error: 'Stock insuffisant', details: { produit_id: SEED.produits.clavier, disponible: 3, demande: 999999 } });
+  const shortage = shortageOf({
+    error: 'Stock insuffisant',
+    details: { produit_id: SEED.produits.clavier, disponible: 3, demande: 999999 },
+  });
   assert.ok(shortage);
   const failed = reservationOutcome(init, { kind: 'shortage', ...shortage }, 10);
   assert.equal(failed.type, 'StockReservationFailed');
@@ -89,11 +104,18 @@ test('order: one request with all lines keyed by the checkout; refusal and outag
   const commandeId = '9b2f0f7e-1c1a-4d3e-9a55-3f1a2b3c4d5e';
   const ok = orderOutcome(reserved, { kind: 'created', commande_id: commandeId }, 1);
   assert.ok(ok.type === 'OrderCreated' && Value.Check(schemas.OrderCreated, ok.payload) && ok.payload.commande_id === commandeId);
-  for (const answer of [{ kind: 'refused', status: 409, detail: 'Commande annulée' }, { kind: 'unavailable', detail: 'commandes injoignable' }] as const) {
+  for (const answer of [
+    { kind: 'refused', status: 409, detail: 'Commande annulée' },
+    { kind: 'unavailable', detail: 'commandes injoignable' },
+  ] as const) {
     const failed = orderOutcome(reserved, answer, 1);
     assert.equal(failed.type, 'OrderCreationFailed');
     assert.ok(failed.type === 'OrderCreationFailed' && Value.Check(schemas.OrderCreationFailed, failed.payload));
-    assert.ok(failed.type === 'OrderCreationFailed' && failed.payload.reason === 'order_service_error' && failed.payload.detail.includes(answer.detail));
+    assert.ok(
+      failed.type === 'OrderCreationFailed' &&
+        failed.payload.reason === 'order_service_error' &&
+        failed.payload.detail.includes(answer.detail),
+    );
   }
   assert.equal(commandeIdOf({ commande_id: commandeId }), commandeId);
   assert.equal(commandeIdOf({ commande_id: 'nope' }), undefined);
@@ -104,7 +126,11 @@ test('compensation: order failure announces the released lines; reservation fail
   assert.deepEqual(planFor('OrderCreationFailed', c), { checkout_id: c.checkout_id, client_id: c.client_id, announce: true });
   assert.deepEqual(planFor('StockReservationFailed', c), { checkout_id: c.checkout_id, client_id: c.client_id, announce: false });
   assert.equal(planFor('StockReserved', c), undefined);
-  const lignes = releasedLines({ reservation_id: c.checkout_id, statut: 'liberee', lignes: [{ produit_id: SEED.produits.cafe, quantite: 4 }, { bad: true }] });
+  const lignes = releasedLines({
+    reservation_id: c.checkout_id,
+    statut: 'liberee',
+    lignes: [{ produit_id: SEED.produits.cafe, quantite: 4 }, { bad: true }],
+  });
   assert.deepEqual(lignes, [{ produit_id: SEED.produits.cafe, quantite: 4 }]);
   assert.deepEqual(releasedLines(null), []);
   const payload = stockReleased(planFor('OrderCreationFailed', c)!, lignes, 5);

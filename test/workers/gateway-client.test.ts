@@ -43,7 +43,13 @@ test('503 and 429 are retried (3 attempts in all); the last answer is reported a
 test('4xx other than 429 is an answer, never retried', async () => {
   fake.on('*', /\/bad\//, () => ({ status: 409, body: { error: 'Stock insuffisant', details: { x: 1 } } }));
   const r = await client().post('inventaire', '/bad/', {});
-  assert.deepEqual(r, { kind: 'rejected', status: 409, body: { error: 'Stock insuffisant', details: { x: 1 } }, detail: 'Stock insuffisant', tentatives: 1 });
+  assert.deepEqual(r, {
+    kind: 'rejected',
+    status: 409,
+    body: { error: 'Stock insuffisant', details: { x: 1 } },
+    detail: 'Stock insuffisant',
+    tentatives: 1,
+  });
   assert.equal(fake.callsTo('*', /\/bad\//).length, 1);
 });
 
@@ -57,7 +63,14 @@ test('an upstream that never answers times out on each attempt', async () => {
 
 test('connection refused is transient; after the threshold the circuit opens and the next call is refused without a request', async () => {
   const port = await freePort(); // nothing listens there
-  const c = new GatewayClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: '', initialBackoffMs: 5, maxBackoffMs: 10, breakerThreshold: 3, breakerHalfOpenMs: 60_000 });
+  const c = new GatewayClient({
+    baseUrl: `http://127.0.0.1:${port}`,
+    apiKey: '',
+    initialBackoffMs: 5,
+    maxBackoffMs: 10,
+    breakerThreshold: 3,
+    breakerHalfOpenMs: 60_000,
+  });
   const first = await c.post('inventaire', '/x/', {});
   assert.equal(first.kind, 'unavailable');
   assert.match(first.kind === 'unavailable' ? first.detail : '', /ECONNREFUSED|injoignable/);

@@ -7,7 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { loadConfig } from '../../src/platform/config.ts';
-import { STREAMS, decodeEntry, encodeEntry, newEvent, type CheckoutEventType, type CheckoutPayload, type EventEnvelope } from '../../src/contracts/events.ts';
+import {
+  STREAMS,
+  decodeEntry,
+  encodeEntry,
+  newEvent,
+  type CheckoutEventType,
+  type CheckoutPayload,
+  type EventEnvelope,
+} from '../../src/contracts/events.ts';
 import { SEED } from '../../src/contracts/common.ts';
 import type { Queryable } from '../../src/platform/db.ts';
 import { groupsConsumed } from '../support/streams.ts';
@@ -95,11 +103,19 @@ export async function republish(redis: Redis, stream: string, fields: Record<str
 export async function settled(redis: Redis, sql: Queryable, group: string, schema: string, timeoutMs = 10_000): Promise<void> {
   const stream = (await redis.xinfo('STREAM', STREAMS.checkout)) as unknown[];
   const lastId = String(stream[stream.indexOf('last-generated-id') + 1]);
-  await waitFor(`${group} to acknowledge every entry up to ${lastId}`, () => groupsConsumed(redis, STREAMS.checkout, lastId, [group]), timeoutMs);
-  await waitFor(`${schema}'s outbox to drain`, async () => {
-    const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.outbox WHERE published_at IS NULL`);
-    return rows[0]!.n === 0;
-  }, timeoutMs);
+  await waitFor(
+    `${group} to acknowledge every entry up to ${lastId}`,
+    () => groupsConsumed(redis, STREAMS.checkout, lastId, [group]),
+    timeoutMs,
+  );
+  await waitFor(
+    `${schema}'s outbox to drain`,
+    async () => {
+      const { rows } = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.outbox WHERE published_at IS NULL`);
+      return rows[0]!.n === 0;
+    },
+    timeoutMs,
+  );
 }
 
 /** Every valid event on a stream, oldest first. */
@@ -119,14 +135,25 @@ export async function eventsOf(redis: Redis, checkoutId: string, type?: string) 
 
 /** Awaits the first event of `types` for a checkout. */
 export function awaitEvent(redis: Redis, checkoutId: string, types: string[], timeoutMs = 10_000) {
-  return waitFor(`${types.join('|')} for ${checkoutId}`, async () => (await eventsOf(redis, checkoutId)).find((e) => types.includes(e.type)), timeoutMs);
+  return waitFor(
+    `${types.join('|')} for ${checkoutId}`,
+    async () => (await eventsOf(redis, checkoutId)).find((e) => types.includes(e.type)),
+    timeoutMs,
+  );
 }
 
-export function panier(clientId: string = SEED.clients.jean, lignes: { produit_id: string; quantite: number; prix_unitaire: number }[] = [
-  { produit_id: SEED.produits.clavier, quantite: 2, prix_unitaire: 89.99 },
-  { produit_id: SEED.produits.souris, quantite: 1, prix_unitaire: 25.5 },
-]): CheckoutPayload<'CheckoutInitiated'>['panier'] {
-  const produits = lignes.map((l) => ({ ...l, nom_produit: `Produit ${l.produit_id.slice(-1)}`, prix_total: Math.round(l.quantite * l.prix_unitaire * 100) / 100 }));
+export function panier(
+  clientId: string = SEED.clients.jean,
+  lignes: { produit_id: string; quantite: number; prix_unitaire: number }[] = [
+    { produit_id: SEED.produits.clavier, quantite: 2, prix_unitaire: 89.99 },
+    { produit_id: SEED.produits.souris, quantite: 1, prix_unitaire: 25.5 },
+  ],
+): CheckoutPayload<'CheckoutInitiated'>['panier'] {
+  const produits = lignes.map((l) => ({
+    ...l,
+    nom_produit: `Produit ${l.produit_id.slice(-1)}`,
+    prix_total: Math.round(l.quantite * l.prix_unitaire * 100) / 100,
+  }));
   return {
     client_id: clientId,
     nombre_articles: produits.reduce((n, p) => n + p.quantite, 0),

@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { NotificationConfig, notificationWorker } from '../../src/workers/notification/service.ts';
 import {
-  checkoutEvent, metricsOf, newCheckout, publish, republish, startWorkerUnderTest, waitFor, type WorkerUnderTest,
+  checkoutEvent,
+  metricsOf,
+  newCheckout,
+  publish,
+  republish,
+  startWorkerUnderTest,
+  waitFor,
+  type WorkerUnderTest,
 } from './helpers.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
@@ -37,7 +44,12 @@ test('every checkout event is recorded once, addressed to the client; redeliveri
   await republish(r, 'ecommerce.checkout.events', fields[3]!);
   const sentinel = newCheckout();
   await publish(r, checkoutEvent('CheckoutInitiated', sentinel));
-  await waitFor('the sentinel recorded', async () => (await sql.query(`SELECT 1 FROM worker_notification.notifications WHERE checkout_id = $1`, [sentinel.checkout_id])).rowCount === 1 || undefined);
+  await waitFor(
+    'the sentinel recorded',
+    async () =>
+      (await sql.query(`SELECT 1 FROM worker_notification.notifications WHERE checkout_id = $1`, [sentinel.checkout_id])).rowCount === 1 ||
+      undefined,
+  );
 
   const { rows } = await sql.query<{ event_id: string; type: string; client_id: string; channel: string; subject: string; body: string }>(
     `SELECT event_id::text, type, client_id::text, channel, subject, body FROM worker_notification.notifications WHERE checkout_id = $1 ORDER BY created_at`,
@@ -48,6 +60,6 @@ test('every checkout event is recorded once, addressed to the client; redeliveri
   assert.match(rows.find((x) => x.type === 'CheckoutSucceeded')!.body, new RegExp(commandeId));
 
   const text = await metricsOf(worker.app);
-  const consumed = Number((/events_consumed_total\{[^}]*type="CheckoutInitiated",consumer="notification"[^}]*\} (\d+)/.exec(text))?.[1]);
+  const consumed = Number(/events_consumed_total\{[^}]*type="CheckoutInitiated",consumer="notification"[^}]*\} (\d+)/.exec(text)?.[1]);
   assert.equal(consumed, 3); // two checkouts plus one redelivered entry: every entry read is counted
 });

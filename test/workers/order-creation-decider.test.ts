@@ -18,8 +18,16 @@ const NOW = 1_700_000_000;
 const reserved = newCheckout();
 const COMMANDE = '9b2f0f7e-1c1a-4d3e-9a55-3f1a2b3c4d5e';
 
-const spec: { name: string; when: Appel<unknown>; then: { publish: 'OrderCreated'; commande_id: string } | { publish: 'OrderCreationFailed'; detail: string } }[] = [
-  { name: 'created', when: { kind: 'ok', status: 201, body: { commande_id: COMMANDE }, tentatives: 1 }, then: { publish: 'OrderCreated', commande_id: COMMANDE } },
+const spec: {
+  name: string;
+  when: Appel<unknown>;
+  then: { publish: 'OrderCreated'; commande_id: string } | { publish: 'OrderCreationFailed'; detail: string };
+}[] = [
+  {
+    name: 'created',
+    when: { kind: 'ok', status: 201, body: { commande_id: COMMANDE }, tentatives: 1 },
+    then: { publish: 'OrderCreated', commande_id: COMMANDE },
+  },
   {
     name: 'a 2xx without a commande id is a refusal',
     when: { kind: 'ok', status: 201, body: { commande_id: 'nope' }, tentatives: 1 },
@@ -31,7 +39,7 @@ const spec: { name: string; when: Appel<unknown>; then: { publish: 'OrderCreated
     then: { publish: 'OrderCreationFailed', detail: 'Commande refusée (HTTP 409): Commande annulée' },
   },
   {
-    name: 'an outage fails the step too, in the client\'s words',
+    name: "an outage fails the step too, in the client's words",
     when: { kind: 'unavailable', detail: 'commandes injoignable: délai dépassé', tentatives: 3 },
     then: { publish: 'OrderCreationFailed', detail: 'commandes injoignable: délai dépassé' },
   },

@@ -8,7 +8,18 @@ import { randomUUID } from 'node:crypto';
 import { SEED } from '../../src/contracts/common.ts';
 import { ORDER_CREATION_SCHEMA, OrderCreationConfig, orderCreationWorker } from '../../src/workers/order-creation/service.ts';
 import {
-  awaitEvent, checkoutEvent, eventsOf, newCheckout, publish, republish, settled, startWorkerUnderTest, type Answer, type Call, type FakeGateway, type WorkerUnderTest,
+  awaitEvent,
+  checkoutEvent,
+  eventsOf,
+  newCheckout,
+  publish,
+  republish,
+  settled,
+  startWorkerUnderTest,
+  type Answer,
+  type Call,
+  type FakeGateway,
+  type WorkerUnderTest,
 } from './helpers.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
@@ -21,7 +32,8 @@ let r: WorkerUnderTest['r'];
 let sql: WorkerUnderTest['sql'];
 const scripts = new Map<string, (n: number) => Answer>();
 const commandeIds = new Map<string, string>();
-const callsFor = (checkoutId: string) => fake.callsTo('*', ORDERS).filter((c) => (c.body as { reference_externe?: string }).reference_externe === checkoutId);
+const callsFor = (checkoutId: string) =>
+  fake.callsTo('*', ORDERS).filter((c) => (c.body as { reference_externe?: string }).reference_externe === checkoutId);
 
 before(async () => {
   under = await startWorkerUnderTest('w_order', OrderCreationConfig, (config) =>
@@ -45,7 +57,12 @@ let first: { checkoutId: string; fields: Record<string, string> } | undefined;
 
 test('success: one online order with all lines at the default store → OrderCreated{commande_id, panier}', async () => {
   const c = newCheckout();
-  const event = checkoutEvent('StockReserved', { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: c.emitted_at, panier: c.panier });
+  const event = checkoutEvent('StockReserved', {
+    checkout_id: c.checkout_id,
+    client_id: c.client_id,
+    emitted_at: c.emitted_at,
+    panier: c.panier,
+  });
   first = { checkoutId: c.checkout_id, fields: await publish(r, event) };
   const out = await awaitEvent(r, c.checkout_id, ['OrderCreated', 'OrderCreationFailed']);
   assert.equal(out.type, 'OrderCreated');
@@ -67,7 +84,10 @@ test('success: one online order with all lines at the default store → OrderCre
 test('409 (order key cancelled) → OrderCreationFailed with the reason, the detail and the panier', async () => {
   const c = newCheckout();
   scripts.set(c.checkout_id, () => ({ status: 409, body: { error: 'Commande annulée', details: { reference_externe: c.checkout_id } } }));
-  await publish(r, checkoutEvent('StockReserved', { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: c.emitted_at, panier: c.panier }));
+  await publish(
+    r,
+    checkoutEvent('StockReserved', { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: c.emitted_at, panier: c.panier }),
+  );
   const out = await awaitEvent(r, c.checkout_id, ['OrderCreated', 'OrderCreationFailed']);
   assert.equal(out.type, 'OrderCreationFailed');
   const p = out.payload as { reason: string; detail: string; panier: unknown };
@@ -87,7 +107,9 @@ test('redelivery of the same entry: no second order call, no second event', asyn
 
 test('a transient 503 then 201 → OrderCreated', async () => {
   const c = newCheckout();
-  scripts.set(c.checkout_id, (n) => (n === 1 ? { status: 503, body: { error: 'down' } } : { status: 201, body: { commande_id: randomUUID() } }));
+  scripts.set(c.checkout_id, (n) =>
+    n === 1 ? { status: 503, body: { error: 'down' } } : { status: 201, body: { commande_id: randomUUID() } },
+  );
   await publish(r, checkoutEvent('StockReserved', { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: 1, panier: c.panier }));
   const out = await awaitEvent(r, c.checkout_id, ['OrderCreated', 'OrderCreationFailed']);
   assert.equal(out.type, 'OrderCreated');

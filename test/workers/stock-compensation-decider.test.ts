@@ -19,7 +19,12 @@ fileTimeout(30_000);
 const NOW = 1_700_000_000;
 const c = newCheckout();
 const cafe = SEED.produits.cafe;
-const released: Appel<unknown> = { kind: 'ok', status: 200, body: { reservation_id: c.checkout_id, statut: 'liberee', lignes: [{ produit_id: cafe, quantite: 4 }] }, tentatives: 1 };
+const released: Appel<unknown> = {
+  kind: 'ok',
+  status: 200,
+  body: { reservation_id: c.checkout_id, statut: 'liberee', lignes: [{ produit_id: cafe, quantite: 4 }] },
+  tentatives: 1,
+};
 
 type Then =
   | { released: { produit_id: string; quantite: number }[]; announce: boolean }
@@ -27,8 +32,18 @@ type Then =
   | { ignored: true };
 
 const spec: { name: string; given: string; when: Appel<unknown>; then: Then }[] = [
-  { name: 'order failed, stock released: cancel the order key and announce the lines', given: 'OrderCreationFailed', when: released, then: { released: [{ produit_id: cafe, quantite: 4 }], announce: true } },
-  { name: 'reservation failed, released as a tombstone: cancel the order key, announce nothing', given: 'StockReservationFailed', when: released, then: { released: [{ produit_id: cafe, quantite: 4 }], announce: false } },
+  {
+    name: 'order failed, stock released: cancel the order key and announce the lines',
+    given: 'OrderCreationFailed',
+    when: released,
+    then: { released: [{ produit_id: cafe, quantite: 4 }], announce: true },
+  },
+  {
+    name: 'reservation failed, released as a tombstone: cancel the order key, announce nothing',
+    given: 'StockReservationFailed',
+    when: released,
+    then: { released: [{ produit_id: cafe, quantite: 4 }], announce: false },
+  },
   {
     name: 'inventaire down: nothing decided, the entry waits without using up a delivery',
     given: 'OrderCreationFailed',
@@ -47,7 +62,7 @@ const spec: { name: string; given: string; when: Appel<unknown>; then: Then }[] 
     when: { kind: 'rejected', status: 404, body: { error: 'Réservation inconnue' }, detail: 'Réservation inconnue', tentatives: 1 },
     then: { retry: `release of ${c.checkout_id} failed: Réservation inconnue`, dependencyDown: false, status: 404 },
   },
-  { name: 'any other event is not compensation\'s', given: 'StockReserved', when: released, then: { ignored: true } },
+  { name: "any other event is not compensation's", given: 'StockReserved', when: released, then: { ignored: true } },
 ];
 
 for (const { name, given, when, then } of spec) {
@@ -61,7 +76,12 @@ for (const { name, given, when, then } of spec) {
     assert.equal(releasePath(plan), `/api/ddd/inventaire/reservations/${c.checkout_id}/liberer/`);
     const decision = decide(plan, when, NOW);
     if ('retry' in then) {
-      assert.deepEqual(decision, { type: 'retry', dependencyDown: then.dependencyDown, detail: then.retry, ...(then.status === undefined ? {} : { status: then.status }) });
+      assert.deepEqual(decision, {
+        type: 'retry',
+        dependencyDown: then.dependencyDown,
+        detail: then.retry,
+        ...(then.status === undefined ? {} : { status: then.status }),
+      });
       return;
     }
     assert.equal(decision.type, 'released');

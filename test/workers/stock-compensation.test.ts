@@ -6,9 +6,24 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SEED } from '../../src/contracts/common.ts';
-import { STOCK_COMPENSATION_SCHEMA, StockCompensationConfig, stockCompensationWorker } from '../../src/workers/stock-compensation/service.ts';
 import {
-  awaitEvent, checkoutEvent, eventsOf, newCheckout, publish, republish, settled, startWorkerUnderTest, waitFor, type Answer, type FakeGateway, type WorkerUnderTest,
+  STOCK_COMPENSATION_SCHEMA,
+  StockCompensationConfig,
+  stockCompensationWorker,
+} from '../../src/workers/stock-compensation/service.ts';
+import {
+  awaitEvent,
+  checkoutEvent,
+  eventsOf,
+  newCheckout,
+  publish,
+  republish,
+  settled,
+  startWorkerUnderTest,
+  waitFor,
+  type Answer,
+  type FakeGateway,
+  type WorkerUnderTest,
 } from './helpers.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
@@ -24,7 +39,10 @@ const releaseScripts = new Map<string, (n: number) => Answer>();
 const cancelScripts = new Map<string, (n: number) => Answer>();
 const releasesOf = (id: string) => fake.callsTo('*', RELEASE).filter((c) => c.path.includes(id));
 const cancelsOf = (id: string) => fake.callsTo('*', CANCEL).filter((c) => c.path.includes(id));
-const lignesReservees = [{ produit_id: SEED.produits.clavier, quantite: 2 }, { produit_id: SEED.produits.souris, quantite: 1 }];
+const lignesReservees = [
+  { produit_id: SEED.produits.clavier, quantite: 2 },
+  { produit_id: SEED.produits.souris, quantite: 1 },
+];
 
 before(async () => {
   under = await startWorkerUnderTest('w_compensation', StockCompensationConfig, (config) =>
@@ -35,19 +53,30 @@ before(async () => {
   fake.on('*', RELEASE, (call) => {
     const id = RELEASE.exec(call.path)![1]!;
     const script = releaseScripts.get(id);
-    return script ? script(releasesOf(id).length) : { status: 200, body: { reservation_id: id, magasin_id: null, lignes: lignesReservees, statut: 'liberee' } };
+    return script
+      ? script(releasesOf(id).length)
+      : { status: 200, body: { reservation_id: id, magasin_id: null, lignes: lignesReservees, statut: 'liberee' } };
   });
   fake.on('*', CANCEL, (call) => {
     const id = CANCEL.exec(call.path)![1]!;
     const script = cancelScripts.get(id);
-    return script ? script(cancelsOf(id).length) : { status: 200, body: { reference_externe: id, statut: 'annulee', commande_id: null, date_annulation: new Date().toISOString() } };
+    return script
+      ? script(cancelsOf(id).length)
+      : { status: 200, body: { reference_externe: id, statut: 'annulee', commande_id: null, date_annulation: new Date().toISOString() } };
   });
 });
 
 after(() => under?.stop());
 
 const orderFailed = (c: ReturnType<typeof newCheckout>, detail = 'commandes injoignable') =>
-  checkoutEvent('OrderCreationFailed', { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: 1, reason: 'order_service_error', detail, panier: c.panier });
+  checkoutEvent('OrderCreationFailed', {
+    checkout_id: c.checkout_id,
+    client_id: c.client_id,
+    emitted_at: 1,
+    reason: 'order_service_error',
+    detail,
+    panier: c.panier,
+  });
 
 async function cancellation(id: string) {
   const { rows } = await sql.query<{ attempts: number; done: boolean; last_error: string | null }>(
@@ -65,7 +94,12 @@ test('OrderCreationFailed → release, StockReleased{lignes released}, then the 
   first = { checkoutId: c.checkout_id, fields: await publish(r, event) };
   const out = await awaitEvent(r, c.checkout_id, ['StockReleased']);
   assert.equal(out.causation_id, event.event_id);
-  assert.deepEqual(out.payload, { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: (out.payload as { emitted_at: number }).emitted_at, lignes: lignesReservees });
+  assert.deepEqual(out.payload, {
+    checkout_id: c.checkout_id,
+    client_id: c.client_id,
+    emitted_at: (out.payload as { emitted_at: number }).emitted_at,
+    lignes: lignesReservees,
+  });
   assert.equal(releasesOf(c.checkout_id).length, 1);
   await waitFor('cancel done', async () => (await cancellation(c.checkout_id))?.done);
   assert.equal(cancelsOf(c.checkout_id).length, 1);
@@ -75,7 +109,9 @@ test('OrderCreationFailed → release, StockReleased{lignes released}, then the 
 test('commandes down: StockReleased is published at once; the cancel is retried until commandes answers', async () => {
   const c = newCheckout();
   let commandesUp = false;
-  cancelScripts.set(c.checkout_id, () => (commandesUp ? { status: 200, body: { statut: 'annulee' } } : { status: 503, body: { error: 'down' } }));
+  cancelScripts.set(c.checkout_id, () =>
+    commandesUp ? { status: 200, body: { statut: 'annulee' } } : { status: 503, body: { error: 'down' } },
+  );
   await publish(r, orderFailed(c));
   await awaitEvent(r, c.checkout_id, ['StockReleased']);
   // Several failed rounds, the stock already back.
@@ -90,7 +126,14 @@ test('commandes down: StockReleased is published at once; the cancel is retried 
 
 test('inventaire down: no StockReleased until the release succeeds (the bus redelivers)', async () => {
   const c = newCheckout();
-  releaseScripts.set(c.checkout_id, (n) => (n <= 4 ? { status: 503, body: { error: 'down' } } : { status: 200, body: { reservation_id: c.checkout_id, lignes: [{ produit_id: SEED.produits.cafe, quantite: 3 }], statut: 'liberee' } }));
+  releaseScripts.set(c.checkout_id, (n) =>
+    n <= 4
+      ? { status: 503, body: { error: 'down' } }
+      : {
+          status: 200,
+          body: { reservation_id: c.checkout_id, lignes: [{ produit_id: SEED.produits.cafe, quantite: 3 }], statut: 'liberee' },
+        },
+  );
   await publish(r, orderFailed(c));
   const out = await awaitEvent(r, c.checkout_id, ['StockReleased'], 15_000);
   assert.deepEqual((out.payload as { lignes: unknown }).lignes, [{ produit_id: SEED.produits.cafe, quantite: 3 }]);
@@ -100,11 +143,24 @@ test('inventaire down: no StockReleased until the release succeeds (the bus rede
 
 test('StockReservationFailed → release as a tombstone and cancel the order key; nothing published', async () => {
   const c = newCheckout();
-  await publish(r, checkoutEvent('StockReservationFailed', { checkout_id: c.checkout_id, client_id: c.client_id, emitted_at: 1, reason: 'inventory_error', detail: 'deadline exceeded', panier: c.panier }));
+  await publish(
+    r,
+    checkoutEvent('StockReservationFailed', {
+      checkout_id: c.checkout_id,
+      client_id: c.client_id,
+      emitted_at: 1,
+      reason: 'inventory_error',
+      detail: 'deadline exceeded',
+      panier: c.panier,
+    }),
+  );
   await waitFor('release call', () => releasesOf(c.checkout_id).length === 1 || undefined);
   await waitFor('cancel done', async () => (await cancellation(c.checkout_id))?.done);
   await settled(r, sql, 'choreo-compensation', STOCK_COMPENSATION_SCHEMA);
-  assert.deepEqual((await eventsOf(r, c.checkout_id)).map((e) => e.type), ['StockReservationFailed']);
+  assert.deepEqual(
+    (await eventsOf(r, c.checkout_id)).map((e) => e.type),
+    ['StockReservationFailed'],
+  );
 });
 
 test('redelivery, and a second failure event for the same checkout (saga deadline): one release call per event, one StockReleased', async () => {

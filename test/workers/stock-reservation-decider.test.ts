@@ -27,11 +27,17 @@ const spec: { name: string; given: typeof initiated; when: Appel<unknown> | 'no 
   {
     name: 'a shortage names the product, what is available and what was asked',
     given: initiated,
-    when: { kind: 'rejected', status: 409, body: { error: 'Stock insuffisant', details: { produit_id: clavier, disponible: 3, demande: 9 } }, detail: 'Stock insuffisant', tentatives: 1 },
+    when: {
+      kind: 'rejected',
+      status: 409,
+      body: { error: 'Stock insuffisant', details: { produit_id: clavier, disponible: 3, demande: 9 } },
+      detail: 'Stock insuffisant',
+      tentatives: 1,
+    },
     then: { publish: 'StockReservationFailed', detail: `Stock insuffisant pour ${clavier}: disponible 3, demandé 9` },
   },
   {
-    name: 'a 409 without shortage details is a refusal in inventaire\'s words',
+    name: "a 409 without shortage details is a refusal in inventaire's words",
     given: initiated,
     when: { kind: 'rejected', status: 409, body: { error: 'Réservation déjà libérée' }, detail: 'Réservation déjà libérée', tentatives: 1 },
     then: { publish: 'StockReservationFailed', detail: 'Réservation déjà libérée' },
@@ -42,7 +48,12 @@ const spec: { name: string; given: typeof initiated; when: Appel<unknown> | 'no 
     when: { kind: 'rejected', status: 400, body: { error: 'Magasin invalide' }, detail: 'Magasin invalide', tentatives: 1 },
     then: { publish: 'StockReservationFailed', detail: 'Magasin invalide' },
   },
-  { name: 'an empty basket makes no call and fails', given: empty, when: 'no call', then: { publish: 'StockReservationFailed', detail: 'Panier vide: rien à réserver' } },
+  {
+    name: 'an empty basket makes no call and fails',
+    given: empty,
+    when: 'no call',
+    then: { publish: 'StockReservationFailed', detail: 'Panier vide: rien à réserver' },
+  },
   {
     name: 'inventaire unavailable: nothing is published, the bus redelivers',
     given: initiated,

@@ -26,7 +26,11 @@ export interface AuditReport {
   invariants: InvariantResult[];
 }
 
-export async function runAudit(readers: { database: DatabaseReader; bus: BusReader }, settings: AuditSettings, now: () => Date = () => new Date()): Promise<AuditReport> {
+export async function runAudit(
+  readers: { database: DatabaseReader; bus: BusReader },
+  settings: AuditSettings,
+  now: () => Date = () => new Date(),
+): Promise<AuditReport> {
   const start = now();
   const at = start.toISOString();
   // The bus is read after the database: an entry pending at the snapshot has only aged by then, never got younger.
@@ -42,9 +46,14 @@ export function formatReport(report: AuditReport): string {
   const width = Math.max(...report.invariants.map((i) => i.name.length), 'invariant'.length);
   const lines = [`${'invariant'.padEnd(width)}  status     checked  details`, `${'-'.repeat(width)}  ---------  -------  -------`];
   for (const i of report.invariants) {
-    lines.push(`${i.name.padEnd(width)}  ${i.status.padEnd(9)}  ${String(i.checked).padStart(7)}  ${i.details.length === 0 ? '-' : i.details[0]}`);
+    lines.push(
+      `${i.name.padEnd(width)}  ${i.status.padEnd(9)}  ${String(i.checked).padStart(7)}  ${i.details.length === 0 ? '-' : i.details[0]}`,
+    );
     for (const d of i.details.slice(1)) lines.push(`${' '.repeat(width + 22)}${d}`);
   }
-  lines.push('', `${report.ok ? 'audit OK' : `audit FAILED: ${report.violations} invariant(s) violated`} at ${report.at} (${report.duration_ms} ms)`);
+  lines.push(
+    '',
+    `${report.ok ? 'audit OK' : `audit FAILED: ${report.violations} invariant(s) violated`} at ${report.at} (${report.duration_ms} ms)`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -176,7 +176,17 @@ export function checkStockConservation(stock: Snapshot['stock']): InvariantResul
     const k = keyOf(produitId, magasinId);
     let c = comptes.get(k);
     if (!c) {
-      c = { produit_id: produitId, magasin_id: magasinId, disponible: null, ledger: [], ajoute: 0, transfere: 0, vendu: 0, reserve: 0, activite: false };
+      c = {
+        produit_id: produitId,
+        magasin_id: magasinId,
+        disponible: null,
+        ledger: [],
+        ajoute: 0,
+        transfere: 0,
+        vendu: 0,
+        reserve: 0,
+        activite: false,
+      };
       comptes.set(k, c);
     }
     return c;
@@ -203,7 +213,9 @@ export function checkStockConservation(stock: Snapshot['stock']): InvariantResul
     }
   }
   const details: string[] = [];
-  for (const c of [...comptes.values()].sort((a, b) => keyOf(a.produit_id, a.magasin_id).localeCompare(keyOf(b.produit_id, b.magasin_id)))) {
+  for (const c of [...comptes.values()].sort((a, b) =>
+    keyOf(a.produit_id, a.magasin_id).localeCompare(keyOf(b.produit_id, b.magasin_id)),
+  )) {
     const label = `produit ${c.produit_id} @ ${where(c.magasin_id)}`;
     const disponible = c.disponible ?? 0;
     if (c.ledger.length === 0) {
@@ -225,7 +237,8 @@ export function checkStockConservation(stock: Snapshot['stock']): InvariantResul
     const formula = `initial ${initial} + added ${c.ajoute} ${c.transfere >= 0 ? '+' : '−'} transferred ${Math.abs(c.transfere)} − sold ${c.vendu} − held ${c.reserve}`;
     if (initial < 0) details.push(`${label}: initial level ${initial} < 0`);
     if (attendu !== disponible) details.push(`${label}: available ${disponible}, expected ${attendu} (${formula})`);
-    else if (chain !== disponible) details.push(`${label}: available ${disponible} but the last StockAjuste says ${chain} (a change without its event)`);
+    else if (chain !== disponible)
+      details.push(`${label}: available ${disponible} but the last StockAjuste says ${chain} (a change without its event)`);
     if (broken) details.push(`${label}: ledger broken: ${broken}`);
   }
   return result('stock-conservation', comptes.size, details);
@@ -236,7 +249,10 @@ export function checkStockConservation(stock: Snapshot['stock']): InvariantResul
  * reservation (id = its id) kept: 'reservee' (a saga's reservation has no confirm step) or 'confirmee'. Every failed
  * one, once settled (ended more than the grace ago), has no live order and its reservation released or never taken.
  */
-export function checkCheckoutOutcomes(snapshot: Pick<Snapshot, 'checkouts' | 'commandes' | 'stock'>, settings: Pick<AuditSettings, 'graceMs'>): InvariantResult {
+export function checkCheckoutOutcomes(
+  snapshot: Pick<Snapshot, 'checkouts' | 'commandes' | 'stock'>,
+  settings: Pick<AuditSettings, 'graceMs'>,
+): InvariantResult {
   const ordersByRef = new Map<string, CommandeEnLigne[]>();
   for (const o of snapshot.commandes) {
     const k = o.reference_externe.toLowerCase();
@@ -369,7 +385,8 @@ export function checkProjection(projection: Snapshot['projection'], settings: Pi
     if (!folded.has(id)) details.push(`checkout ${id}: in the projection but no archived event names it`);
   }
   const succeeded = new Map<string, number>();
-  for (const o of projection.orders) if (o.status === 'succeeded') succeeded.set(o.client_id.toLowerCase(), (succeeded.get(o.client_id.toLowerCase()) ?? 0) + 1);
+  for (const o of projection.orders)
+    if (o.status === 'succeeded') succeeded.set(o.client_id.toLowerCase(), (succeeded.get(o.client_id.toLowerCase()) ?? 0) + 1);
   for (const s of projection.summaries) {
     const n = succeeded.get(s.client_id.toLowerCase()) ?? 0;
     if (s.total_orders !== n) details.push(`client ${s.client_id}: total_orders ${s.total_orders} but ${n} succeeded checkout(s)`);

@@ -52,7 +52,7 @@ export function auditorService(config: AuditorConfig): HttpServiceDefinition {
   return {
     service: 'auditor',
     title: 'Invariant auditor',
-    description: "Vérifie en continu les invariants du système (stock, commandes, sagas, bus, projection); lecture seule.",
+    description: 'Vérifie en continu les invariants du système (stock, commandes, sagas, bus, projection); lecture seule.',
     port: config.PORT,
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
@@ -60,7 +60,11 @@ export function auditorService(config: AuditorConfig): HttpServiceDefinition {
     readiness: () => [{ name: 'postgres', check: () => pool.query('SELECT 1') }],
     routes: (app) => {
       app.get('/audit', async (_request, reply) => {
-        if (!last) return reply.code(503).header('Retry-After', '5').send({ error: 'no audit has completed yet', details: { cause: lastError ?? 'starting' } });
+        if (!last)
+          return reply
+            .code(503)
+            .header('Retry-After', '5')
+            .send({ error: 'no audit has completed yet', details: { cause: lastError ?? 'starting' } });
         return { ...last, ...(lastError ? { last_error: lastError } : {}) };
       });
     },
@@ -77,7 +81,12 @@ export function auditorService(config: AuditorConfig): HttpServiceDefinition {
         help: 'When the last audit completed (Unix seconds)',
         registers: [ctx.registry],
       });
-      const runs = new prom.Counter({ name: 'auditor_runs_total', help: 'Audits run, by outcome', labelNames: ['outcome'], registers: [ctx.registry] });
+      const runs = new prom.Counter({
+        name: 'auditor_runs_total',
+        help: 'Audits run, by outcome',
+        labelNames: ['outcome'],
+        registers: [ctx.registry],
+      });
       for (const outcome of ['ok', 'violation', 'error']) runs.inc({ outcome }, 0);
       const readers = {
         database: new PgSnapshotReader(pool, { choreoStepDeadlineMs: config.CHOREO_STEP_DEADLINE_MS }),
@@ -95,7 +104,8 @@ export function auditorService(config: AuditorConfig): HttpServiceDefinition {
             for (const i of report.invariants) violations.set({ invariant: i.name }, i.offending);
             lastRun.set(Date.parse(report.at) / 1000);
             runs.inc({ outcome: report.ok ? 'ok' : 'violation' });
-            if (!report.ok && (last?.ok ?? true)) ctx.log.warn({ violated: report.invariants.filter((i) => i.status === 'violation') }, 'invariant violated');
+            if (!report.ok && (last?.ok ?? true))
+              ctx.log.warn({ violated: report.invariants.filter((i) => i.status === 'violation') }, 'invariant violated');
             if (report.ok && last && !last.ok) ctx.log.info('every invariant holds again');
             last = report;
             lastError = undefined;

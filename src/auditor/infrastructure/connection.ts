@@ -18,7 +18,9 @@ interface SupervisorFile {
   pglitePort?: number;
 }
 
-export async function resolveConnexion(env: NodeJS.ProcessEnv = process.env): Promise<{ databaseUrl: string; redisUrl: string; source: string }> {
+export async function resolveConnexion(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ databaseUrl: string; redisUrl: string; source: string }> {
   const file = path.join(path.resolve(REPO_ROOT, env.DATA_DIR || '.data'), 'supervisor.json');
   let supervisor: SupervisorFile | undefined;
   try {
@@ -26,10 +28,14 @@ export async function resolveConnexion(env: NodeJS.ProcessEnv = process.env): Pr
   } catch {
     supervisor = undefined;
   }
-  if (env.DATABASE_URL) return { databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL || supervisor?.redisUrl || DEFAULT_REDIS_URL, source: 'DATABASE_URL' };
-  if (!supervisor) throw new ConnexionError(`no running system found (${file} is missing): start it with npm start, or set DATABASE_URL (and REDIS_URL)`);
-  if (supervisor.pid !== undefined && !isAlive(supervisor.pid)) throw new ConnexionError(`the npm start that wrote ${file} (pid ${supervisor.pid}) is not running: start it, or set DATABASE_URL`);
-  if (!supervisor.pglitePort) throw new ConnexionError('npm start runs on an external PostgreSQL (its URL is not stored): set DATABASE_URL to the same server');
+  if (env.DATABASE_URL)
+    return { databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL || supervisor?.redisUrl || DEFAULT_REDIS_URL, source: 'DATABASE_URL' };
+  if (!supervisor)
+    throw new ConnexionError(`no running system found (${file} is missing): start it with npm start, or set DATABASE_URL (and REDIS_URL)`);
+  if (supervisor.pid !== undefined && !isAlive(supervisor.pid))
+    throw new ConnexionError(`the npm start that wrote ${file} (pid ${supervisor.pid}) is not running: start it, or set DATABASE_URL`);
+  if (!supervisor.pglitePort)
+    throw new ConnexionError('npm start runs on an external PostgreSQL (its URL is not stored): set DATABASE_URL to the same server');
   return {
     databaseUrl: `postgres://postgres@127.0.0.1:${supervisor.pglitePort}/postgres`,
     redisUrl: env.REDIS_URL || supervisor.redisUrl || DEFAULT_REDIS_URL,

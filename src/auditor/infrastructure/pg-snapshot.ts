@@ -54,7 +54,9 @@ export class PgSnapshotReader implements DatabaseReader {
   }
 
   private async readIn(db: Queryable): Promise<DatabaseSnapshot> {
-    const { rows: present } = await db.query<{ t: Table }>(`SELECT t FROM unnest($1::text[]) AS t WHERE to_regclass(t) IS NOT NULL`, [TABLES]);
+    const { rows: present } = await db.query<{ t: Table }>(`SELECT t FROM unnest($1::text[]) AS t WHERE to_regclass(t) IS NOT NULL`, [
+      TABLES,
+    ]);
     const has = new Set(present.map((r) => r.t));
     const all = async <T extends object>(table: Table | Table[], sql: string, params: unknown[] = []): Promise<T[]> =>
       [table].flat().every((t) => has.has(t)) ? (await db.query<T & Record<string, unknown>>(sql, params)).rows : [];
@@ -98,37 +100,42 @@ export class PgSnapshotReader implements DatabaseReader {
        FROM ecommerce.checkouts`,
       [this.options.choreoStepDeadlineMs],
     );
-    const orchestre = await all<{ id: string; etat: string; terminee: boolean; commande_id: string | null; ended: number; overdue: number }>(
+    const orchestre = await all<{
+      id: string;
+      etat: string;
+      terminee: boolean;
+      commande_id: string | null;
+      ended: number;
+      overdue: number;
+    }>(
       'saga_orchestrator.saga_commandes',
       `SELECT id::text AS id, etat_actuel AS etat, est_terminee AS terminee, commande_finale_id::text AS commande_id,
          ${ms('now() - COALESCE(date_fin, date_modification)')} AS ended, ${ms('now() - echeance')} AS overdue
        FROM saga_orchestrator.saga_commandes`,
     );
     const checkouts: Checkout[] = [
-      ...choreo.map(
-        (c): Checkout => ({
-          style: 'choreo',
-          id: c.id,
-          outcome: c.status === 'succeeded' ? 'succeeded' : c.status === 'failed' ? 'failed' : 'running',
-          commande_id: c.commande_id,
-          endedAgoMs: c.ended,
-          overdueMs: c.overdue,
-        }),
-      ),
-      ...orchestre.map(
-        (s): Checkout => ({
-          style: 'orchestre',
-          id: s.id,
-          outcome: !s.terminee ? 'running' : s.etat === 'SAGA_TERMINEE' ? 'succeeded' : 'failed',
-          commande_id: s.commande_id,
-          endedAgoMs: s.terminee ? s.ended : null,
-          overdueMs: s.overdue,
-        }),
-      ),
+      ...choreo.map((c): Checkout => ({
+        style: 'choreo',
+        id: c.id,
+        outcome: c.status === 'succeeded' ? 'succeeded' : c.status === 'failed' ? 'failed' : 'running',
+        commande_id: c.commande_id,
+        endedAgoMs: c.ended,
+        overdueMs: c.overdue,
+      })),
+      ...orchestre.map((s): Checkout => ({
+        style: 'orchestre',
+        id: s.id,
+        outcome: !s.terminee ? 'running' : s.etat === 'SAGA_TERMINEE' ? 'succeeded' : 'failed',
+        commande_id: s.commande_id,
+        endedAgoMs: s.terminee ? s.ended : null,
+        overdueMs: s.overdue,
+      })),
     ];
 
     const outbox = [];
-    const { rows: schemas } = await db.query<{ schema: string }>(`SELECT schemaname AS schema FROM pg_tables WHERE tablename = 'outbox' ORDER BY 1`);
+    const { rows: schemas } = await db.query<{ schema: string }>(
+      `SELECT schemaname AS schema FROM pg_tables WHERE tablename = 'outbox' ORDER BY 1`,
+    );
     for (const { schema } of schemas) {
       const { rows } = await db.query<{ id: string; age: number }>(
         `SELECT id::text AS id, ${ms('now() - created_at')} AS age FROM "${schema}".outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
@@ -173,10 +180,15 @@ export class PgSnapshotReader implements DatabaseReader {
         ${has.has('inventaire.outbox') ? 'AND NOT EXISTS (SELECT 1 FROM inventaire.outbox o WHERE o.event_id = e.event_id)' : ''}`);
     }
     if (has.has('inventaire.outbox')) {
-      parts.push(`SELECT (o.fields->>'payload')::jsonb AS payload, 1 AS part, o.id AS ord FROM inventaire.outbox o WHERE o.type = 'StockAjuste' AND $1::text IS NOT NULL`);
+      parts.push(
+        `SELECT (o.fields->>'payload')::jsonb AS payload, 1 AS part, o.id AS ord FROM inventaire.outbox o WHERE o.type = 'StockAjuste' AND $1::text IS NOT NULL`,
+      );
     }
     if (parts.length === 0) return [];
-    const { rows } = await db.query<{ payload: Record<string, unknown> }>(`SELECT payload FROM (${parts.join(' UNION ALL ')}) l ORDER BY part, ord`, [STREAMS.inventaire]);
+    const { rows } = await db.query<{ payload: Record<string, unknown> }>(
+      `SELECT payload FROM (${parts.join(' UNION ALL ')}) l ORDER BY part, ord`,
+      [STREAMS.inventaire],
+    );
     return rows.map((r) => r.payload);
   }
 }

@@ -3,11 +3,7 @@
  * status and to the reference's French `error` sentence, and `details` keeps the precise reasons.
  */
 export type TypeErreurCatalogue =
-  | 'donnees_invalides'
-  | 'categorie_inexistante'
-  | 'criteres_invalides'
-  | 'produit_existant'
-  | 'produit_introuvable';
+  'donnees_invalides' | 'categorie_inexistante' | 'criteres_invalides' | 'produit_existant' | 'produit_introuvable';
 
 /** One precise reason, shaped like the platform's validation details so clients parse one format. */
 export interface DetailErreur {
@@ -26,8 +22,7 @@ export class ErreurCatalogue extends Error {
   }
 }
 
-export const donneesInvalides = (field: string, message: string) =>
-  new ErreurCatalogue('donnees_invalides', message, [{ field, message }]);
+export const donneesInvalides = (field: string, message: string) => new ErreurCatalogue('donnees_invalides', message, [{ field, message }]);
 
 export const criteresInvalides = (field: string, message: string) =>
   new ErreurCatalogue('criteres_invalides', message, [{ field, message }]);

@@ -85,7 +85,10 @@ async function apiCatalogue(api: App, { service, instanceId }: Options): Promise
 /** Search, on both of the reference's paths. */
 async function rechercheRoutes(api: App, { service, instanceId }: Options): Promise<void> {
   // The reference binds rechercher/ and ajouter/ to one view: GET searches and POST adds on both paths.
-  for (const [path, alias] of [['/rechercher/', false], ['/ajouter/', true]] as const) {
+  for (const [path, alias] of [
+    ['/rechercher/', false],
+    ['/ajouter/', true],
+  ] as const) {
     api.get(
       path,
       {
@@ -115,7 +118,10 @@ async function rechercheRoutes(api: App, { service, instanceId }: Options): Prom
 
 /** Adding a product, on both of the reference's paths. */
 async function ajoutRoutes(api: App, { service }: Options): Promise<void> {
-  for (const [path, alias] of [['/ajouter/', false], ['/rechercher/', true]] as const) {
+  for (const [path, alias] of [
+    ['/ajouter/', false],
+    ['/rechercher/', true],
+  ] as const) {
     api.post(
       path,
       {

@@ -4,7 +4,12 @@ import { ErrorBody, IsoDateTime, Uuid, UUID_PATTERN } from '../../contracts/comm
 import { ProduitDetail } from '../../contracts/catalogue.ts';
 import { DESCRIPTION_LONGUEUR_MAX, NOM_LONGUEUR_MAX, PRIX_MAX } from '../domain/produit.ts';
 
-const Nom = Type.String({ minLength: 1, maxLength: NOM_LONGUEUR_MAX, description: 'Nom unique du produit', examples: ['Clavier mécanique'] });
+const Nom = Type.String({
+  minLength: 1,
+  maxLength: NOM_LONGUEUR_MAX,
+  description: 'Nom unique du produit',
+  examples: ['Clavier mécanique'],
+});
 const Categorie = Type.String({
   minLength: 1,
   maxLength: 100,
@@ -16,7 +21,10 @@ const Prix = Type.Number({ minimum: 0.01, maximum: PRIX_MAX, description: 'Prix 
 // Null first: a validator that coerces inside anyOf would otherwise turn null into "".
 const Description = Type.Union([Type.Null(), Type.String({ maxLength: DESCRIPTION_LONGUEUR_MAX })]);
 // Longer than 7 so " abc1234 " reaches the domain rule and gets its precise message.
-const Sku = Type.Union([Type.Null(), Type.String({ maxLength: 20, description: 'Référence SKU: 3 lettres et 4 chiffres', examples: ['ABC1234'] })]);
+const Sku = Type.Union([
+  Type.Null(),
+  Type.String({ maxLength: 20, description: 'Référence SKU: 3 lettres et 4 chiffres', examples: ['ABC1234'] }),
+]);
 
 export const AjoutProduitBody = Type.Object(
   { nom: Nom, categorie: Categorie, prix: Prix, description: Type.Optional(Description), sku: Type.Optional(Sku) },

@@ -11,8 +11,7 @@ const etat = (p: Produit) => ({
   actif: p.actif,
 });
 
-export const produitAjoute = (p: Produit): EventEnvelope =>
-  newEvent(STREAMS.catalogue, 'ProduitAjoute', etat(p), { correlationId: p.id });
+export const produitAjoute = (p: Produit): EventEnvelope => newEvent(STREAMS.catalogue, 'ProduitAjoute', etat(p), { correlationId: p.id });
 
 export const produitModifie = (p: Produit): EventEnvelope =>
   newEvent(STREAMS.catalogue, 'ProduitModifie', etat(p), { correlationId: p.id });

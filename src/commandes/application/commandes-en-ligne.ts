@@ -72,7 +72,11 @@ export class CommandesEnLigneUseCases {
     if (!row) throw new DomainError<CodeErreur>('COMMANDE_EN_LIGNE_NON_TROUVEE', { reference_externe: reference });
     if (isTombstone(row)) {
       // Cancelled before it was ever created: there is no order to show.
-      throw new DomainError<CodeErreur>('COMMANDE_EN_LIGNE_NON_TROUVEE', { reference_externe: reference, statut: 'annulee', annulee_avant_creation: true });
+      throw new DomainError<CodeErreur>('COMMANDE_EN_LIGNE_NON_TROUVEE', {
+        reference_externe: reference,
+        statut: 'annulee',
+        annulee_avant_creation: true,
+      });
     }
     return commandeDto(row);
   }

@@ -38,7 +38,11 @@ export class IndicateursUseCases {
   private async donnees(): Promise<Donnees> {
     const { ventes, catalogue, inventaire, log } = this.deps;
     const depuis = debutFenetre(this.deps.now());
-    const [magasins, lignes, totaux] = await Promise.all([ventes.magasins(), ventes.lignesActivesDepuis(depuis), ventes.totauxActifsDepuis(depuis)]);
+    const [magasins, lignes, totaux] = await Promise.all([
+      ventes.magasins(),
+      ventes.lignesActivesDepuis(depuis),
+      ventes.totauxActifsDepuis(depuis),
+    ]);
 
     const stocks = new Map<string, StockLocalLu[] | null>();
     await Promise.all(
@@ -79,7 +83,12 @@ export class IndicateursUseCases {
         chiffre_affaires: chiffreAffaires(d.totaux.filter((t) => t.magasin_id === m.id).map((t) => t.total)),
         ruptures: stock.ruptures,
         surstock: stock.surstock,
-        tendances: tendances(produitsVendus(d.lignes.filter((l) => l.magasin_id === m.id), d.nom)),
+        tendances: tendances(
+          produitsVendus(
+            d.lignes.filter((l) => l.magasin_id === m.id),
+            d.nom,
+          ),
+        ),
       };
     });
   }
@@ -90,7 +99,10 @@ export class IndicateursUseCases {
       magasin: m.nom,
       magasin_id: m.id,
       total: chiffreAffaires(d.totaux.filter((t) => t.magasin_id === m.id).map((t) => t.total)),
-      produits_vendus: produitsVendus(d.lignes.filter((l) => l.magasin_id === m.id), d.nom),
+      produits_vendus: produitsVendus(
+        d.lignes.filter((l) => l.magasin_id === m.id),
+        d.nom,
+      ),
       stock_local: resumerStock(d.stocks.get(m.id) ?? null),
     }));
   }

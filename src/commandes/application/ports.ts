@@ -103,7 +103,9 @@ export interface CommandeEnLigneRow {
 
 export interface CommandeEnLigneRepository {
   /** Inserts unless the reference exists; `created` tells which row came back. */
-  creerSiAbsente(row: Omit<CommandeEnLigneRow, 'date_creation' | 'date_annulation' | 'statut'>): Promise<{ row: CommandeEnLigneRow; created: boolean }>;
+  creerSiAbsente(
+    row: Omit<CommandeEnLigneRow, 'date_creation' | 'date_annulation' | 'statut'>,
+  ): Promise<{ row: CommandeEnLigneRow; created: boolean }>;
   /** Cancels the order, or stores a tombstone for an unknown reference, in one statement. */
   annuler(reference: string, tombstoneId: string): Promise<CommandeEnLigneRow>;
   trouver(reference: string): Promise<CommandeEnLigneRow | null>;

@@ -99,7 +99,12 @@ export class VentesUseCases {
       if (reservation.kind === 'stock_insuffisant') {
         throw refus(
           'STOCK_INSUFFISANT',
-          { produit_id: reservation.produit_id, demande: reservation.demande, disponible: reservation.disponible, magasin_id: cmd.magasin_id },
+          {
+            produit_id: reservation.produit_id,
+            demande: reservation.demande,
+            disponible: reservation.disponible,
+            magasin_id: cmd.magasin_id,
+          },
           { produit_nom: produit.nom },
         );
       }
@@ -108,7 +113,13 @@ export class VentesUseCases {
 
     let vente: Vente;
     try {
-      vente = await ventes.inserer({ id: venteId, magasin_id: cmd.magasin_id, client_id: cmd.client_id, total: totalLignes([ligne]), lignes: [ligne] });
+      vente = await ventes.inserer({
+        id: venteId,
+        magasin_id: cmd.magasin_id,
+        client_id: cmd.client_id,
+        total: totalLignes([ligne]),
+        lignes: [ligne],
+      });
     } catch (error) {
       log.error({ err: error, vente_id: venteId }, 'sale insert failed, releasing its stock reservation');
       await this.libererSansEchec(venteId);

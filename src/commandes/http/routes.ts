@@ -7,13 +7,7 @@ import type { CommandesEnLigneUseCases } from '../application/commandes-en-ligne
 import { useReferenceErrors } from '../../platform/reference-errors.ts';
 import { useErrorTable } from '../../platform/error-table.ts';
 import { ERREURS } from './erreurs.ts';
-import {
-  AnnulerVenteBody,
-  EnregistrerVenteBody,
-  ListeVentesQuery,
-  ReferenceParams,
-  VenteParams,
-} from './schemas.ts';
+import { AnnulerVenteBody, EnregistrerVenteBody, ListeVentesQuery, ReferenceParams, VenteParams } from './schemas.ts';
 
 export interface CommandesUseCases {
   ventes: VentesUseCases;
@@ -63,11 +57,20 @@ export async function commandesRoutes(app: App, uc: CommandesUseCases): Promise<
 
 /** Store sales: list, record (reserves local stock), read, cancel. */
 async function ventesRoutes(scope: App, uc: CommandesUseCases): Promise<void> {
-  scope.get('/api/v1/ventes-ddd/', { schema: { tags: ['ventes'], summary: 'Lister les ventes', querystring: ListeVentesQuery } }, async (req) => {
-    const q = req.query;
-    const { ventes, total } = await uc.ventes.lister({ magasin_id: q.magasin_id, statut: q.statut, limit: q.limit ?? 100, offset: q.offset ?? 0 });
-    return { success: true, ventes: ventes.map(venteDto), total_ventes: total };
-  });
+  scope.get(
+    '/api/v1/ventes-ddd/',
+    { schema: { tags: ['ventes'], summary: 'Lister les ventes', querystring: ListeVentesQuery } },
+    async (req) => {
+      const q = req.query;
+      const { ventes, total } = await uc.ventes.lister({
+        magasin_id: q.magasin_id,
+        statut: q.statut,
+        limit: q.limit ?? 100,
+        offset: q.offset ?? 0,
+      });
+      return { success: true, ventes: ventes.map(venteDto), total_ventes: total };
+    },
+  );
 
   scope.post(
     '/api/v1/ventes-ddd/enregistrer/',
@@ -80,10 +83,14 @@ async function ventesRoutes(scope: App, uc: CommandesUseCases): Promise<void> {
     },
   );
 
-  scope.get('/api/v1/ventes-ddd/:pk/', { schema: { tags: ['ventes'], summary: "Détail d'une vente", params: VenteParams } }, async (req) => {
-    const { pk } = req.params;
-    return { success: true, vente: venteDto(await uc.ventes.detail(pk)) };
-  });
+  scope.get(
+    '/api/v1/ventes-ddd/:pk/',
+    { schema: { tags: ['ventes'], summary: "Détail d'une vente", params: VenteParams } },
+    async (req) => {
+      const { pk } = req.params;
+      return { success: true, vente: venteDto(await uc.ventes.detail(pk)) };
+    },
+  );
 
   scope.patch(
     '/api/v1/ventes-ddd/:pk/annuler/',
@@ -110,8 +117,10 @@ async function rapportsRoutes(scope: App, uc: CommandesUseCases): Promise<void> 
     uc.indicateurs.indicateurs(),
   );
 
-  scope.get('/api/v1/rapport-consolide/', { schema: { tags: ['rapports'], summary: 'Rapport consolidé par magasin (7 derniers jours)' } }, async () =>
-    uc.indicateurs.rapportConsolide(),
+  scope.get(
+    '/api/v1/rapport-consolide/',
+    { schema: { tags: ['rapports'], summary: 'Rapport consolidé par magasin (7 derniers jours)' } },
+    async () => uc.indicateurs.rapportConsolide(),
   );
 
   scope.get('/api/v1/magasins/', { schema: { tags: ['magasins'], summary: 'Lister les magasins' } }, async () => {
@@ -124,19 +133,31 @@ async function rapportsRoutes(scope: App, uc: CommandesUseCases): Promise<void> 
 async function commandesEnLigneRoutes(scope: App, uc: CommandesUseCases): Promise<void> {
   scope.post(
     '/api/v1/commandes-en-ligne/',
-    { schema: { tags: ['commandes-en-ligne'], summary: 'Créer une commande en ligne (idempotent par reference_externe)', body: CommandeEnLigneRequest } },
+    {
+      schema: {
+        tags: ['commandes-en-ligne'],
+        summary: 'Créer une commande en ligne (idempotent par reference_externe)',
+        body: CommandeEnLigneRequest,
+      },
+    },
     async (req, reply) => reply.code(201).send(await uc.commandesEnLigne.creer(req.body)),
   );
 
   scope.get(
     '/api/v1/commandes-en-ligne/:reference_externe/',
     { schema: { tags: ['commandes-en-ligne'], summary: 'Lire une commande en ligne', params: ReferenceParams } },
-    async (req) => uc.commandesEnLigne.trouver((req.params).reference_externe),
+    async (req) => uc.commandesEnLigne.trouver(req.params.reference_externe),
   );
 
   scope.post(
     '/api/v1/commandes-en-ligne/:reference_externe/annuler/',
-    { schema: { tags: ['commandes-en-ligne'], summary: 'Annuler une commande en ligne (idempotent; pierre tombale si inconnue)', params: ReferenceParams } },
-    async (req) => uc.commandesEnLigne.annuler((req.params).reference_externe),
+    {
+      schema: {
+        tags: ['commandes-en-ligne'],
+        summary: 'Annuler une commande en ligne (idempotent; pierre tombale si inconnue)',
+        params: ReferenceParams,
+      },
+    },
+    async (req) => uc.commandesEnLigne.annuler(req.params.reference_externe),
   );
 }

@@ -17,10 +17,7 @@ export const ListeVentesQuery = Type.Object(
   strict,
 );
 
-export const EnregistrerVenteBody = Type.Object(
-  { magasin_id: Uuid, produit_id: Uuid, quantite: Quantite, client_id: Uuid },
-  strict,
-);
+export const EnregistrerVenteBody = Type.Object({ magasin_id: Uuid, produit_id: Uuid, quantite: Quantite, client_id: Uuid }, strict);
 
 /** The reason is optional (the reference defaults it); an absent body counts as `{}`. */
 export const AnnulerVenteBody = Type.Union([
@@ -28,8 +25,4 @@ export const AnnulerVenteBody = Type.Union([
   Type.Null(),
 ]);
 
-export const ReferenceParams = Type.Object(
-  { reference_externe: CommandeEnLigneRequest.properties.reference_externe },
-  strict,
-);
-
+export const ReferenceParams = Type.Object({ reference_externe: CommandeEnLigneRequest.properties.reference_externe }, strict);

@@ -10,7 +10,9 @@ export class HttpCatalogueClient implements CatalogueClient {
   }
 
   async produit(produitId: string): Promise<ProduitCatalogue | null> {
-    const res = await call('catalogue', () => this.http.get<Partial<ProduitCatalogue>>(`/api/ddd/catalogue/produits/${encodeURIComponent(produitId)}/`));
+    const res = await call('catalogue', () =>
+      this.http.get<Partial<ProduitCatalogue>>(`/api/ddd/catalogue/produits/${encodeURIComponent(produitId)}/`),
+    );
     if (res.status === 404) return null;
     const b = res.body;
     if (res.status !== 200 || !b || typeof b.nom !== 'string' || typeof b.prix !== 'number') {

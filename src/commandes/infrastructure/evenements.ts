@@ -5,7 +5,8 @@ import type { NouvelleVente } from '../application/ports.ts';
 /** The contract carries one product per sale, which is what a store sale records (one line). */
 export function venteEnregistree(v: NouvelleVente): EventEnvelope {
   const [ligne, ...autres] = v.lignes;
-  if (!ligne || autres.length > 0) throw new Error(`VenteEnregistree: la vente ${v.id} doit avoir exactement une ligne (${v.lignes.length})`);
+  if (!ligne || autres.length > 0)
+    throw new Error(`VenteEnregistree: la vente ${v.id} doit avoir exactement une ligne (${v.lignes.length})`);
   return newEvent(
     STREAMS.commandes,
     'VenteEnregistree',

@@ -15,7 +15,12 @@ export class HttpInventaireClient implements InventaireClient {
   async reserver(reservationId: string, magasinId: string, lignes: LigneReservation[]): Promise<ReservationResult> {
     const res = await call('inventaire', () =>
       // a_confirmer: unconfirmed (this process died before the sale committed), it expires and the stock comes back.
-      this.http.post('/api/ddd/inventaire/reservations/', { reservation_id: reservationId, magasin_id: magasinId, lignes, a_confirmer: true }),
+      this.http.post('/api/ddd/inventaire/reservations/', {
+        reservation_id: reservationId,
+        magasin_id: magasinId,
+        lignes,
+        a_confirmer: true,
+      }),
     );
     if (res.status === 200 || res.status === 201) return { ok: true };
     if (res.status >= 500) throw new PeerUnavailableError('inventaire', `inventaire a répondu ${res.status}`, res.body);
@@ -25,14 +30,18 @@ export class HttpInventaireClient implements InventaireClient {
   }
 
   async liberer(reservationId: string): Promise<void> {
-    const res = await call('inventaire', () => this.http.post(`/api/ddd/inventaire/reservations/${encodeURIComponent(reservationId)}/liberer/`));
+    const res = await call('inventaire', () =>
+      this.http.post(`/api/ddd/inventaire/reservations/${encodeURIComponent(reservationId)}/liberer/`),
+    );
     // 404: nothing was ever reserved under this id (e.g. the reservation failed), so nothing to release.
     if ((res.status >= 200 && res.status < 300) || res.status === 404) return;
     throw new PeerUnavailableError('inventaire', `libération refusée par inventaire (${res.status}): ${errorText(res.body)}`, res.body);
   }
 
   async confirmer(reservationId: string): Promise<IssueConfirmation> {
-    const res = await call('inventaire', () => this.http.post(`/api/ddd/inventaire/reservations/${encodeURIComponent(reservationId)}/confirmer/`));
+    const res = await call('inventaire', () =>
+      this.http.post(`/api/ddd/inventaire/reservations/${encodeURIComponent(reservationId)}/confirmer/`),
+    );
     if (res.status >= 200 && res.status < 300) return 'confirmee';
     // 409: released (expired) before this confirmation; 404: never held. Retrying cannot help.
     if (res.status === 409 || res.status === 404) return 'perdue';
@@ -41,7 +50,9 @@ export class HttpInventaireClient implements InventaireClient {
 
   async stocksLocaux(magasinId: string): Promise<StockLocalLu[]> {
     const res = await call('inventaire', () =>
-      this.http.get<{ stocks?: { produit_id: string; quantite: number }[] }>(`/api/ddd/inventaire/stocks-locaux/${encodeURIComponent(magasinId)}/`),
+      this.http.get<{ stocks?: { produit_id: string; quantite: number }[] }>(
+        `/api/ddd/inventaire/stocks-locaux/${encodeURIComponent(magasinId)}/`,
+      ),
     );
     if (res.status !== 200 || !Array.isArray(res.body?.stocks)) {
       throw new PeerUnavailableError('inventaire', `inventaire a répondu ${res.status}`, res.body);

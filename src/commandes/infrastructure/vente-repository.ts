@@ -40,7 +40,12 @@ function toVente(r: VenteRow): Vente {
     statut: r.statut,
     date_annulation: r.date_annulation,
     motif_annulation: r.motif_annulation,
-    lignes: (r.lignes ?? []).map((l) => ({ produit_id: l.produit_id, produit_nom: l.produit_nom, quantite: Number(l.quantite), prix_unitaire: Number(l.prix_unitaire) })),
+    lignes: (r.lignes ?? []).map((l) => ({
+      produit_id: l.produit_id,
+      produit_nom: l.produit_nom,
+      quantite: Number(l.quantite),
+      prix_unitaire: Number(l.prix_unitaire),
+    })),
   };
 }
 
@@ -98,7 +103,10 @@ export class PgVenteRepository implements VenteRepository {
   }
 
   async marquerReservation(reservationId: string, issue: IssueConfirmation): Promise<void> {
-    await this.pool.query(`UPDATE commandes.ventes SET reservation_statut = $2 WHERE id = $1 AND reservation_statut = 'a_confirmer'`, [reservationId, issue]);
+    await this.pool.query(`UPDATE commandes.ventes SET reservation_statut = $2 WHERE id = $1 AND reservation_statut = 'a_confirmer'`, [
+      reservationId,
+      issue,
+    ]);
   }
 
   async lister(f: FiltreVentes): Promise<{ ventes: Vente[]; total: number }> {

@@ -12,7 +12,8 @@ export interface SessionsDeps {
 
 /** Checks the key against the gateway, then opens a session holding it; returns the new session id. */
 export async function seConnecter(deps: SessionsDeps, corps: unknown): Promise<string> {
-  const apiKey = typeof corps === 'object' && corps !== null && !Array.isArray(corps) ? (corps as { api_key?: unknown }).api_key : undefined;
+  const apiKey =
+    typeof corps === 'object' && corps !== null && !Array.isArray(corps) ? (corps as { api_key?: unknown }).api_key : undefined;
   if (!cleBienFormee(apiKey)) {
     // The value itself is never echoed: it may be a mistyped real key.
     throw new ErreurConsole('REQUETE_INVALIDE', { field: 'api_key', message: 'chaîne de 1 à 256 caractères imprimables requise' });

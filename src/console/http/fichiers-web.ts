@@ -99,7 +99,10 @@ export function fichiersWeb(app: App, webDir: string): void {
       return reply
         .code(503)
         .header('retry-after', '5')
-        .send({ error: 'CONSOLE_NON_CONSTRUITE', details: { message: `${webDir}/index.html absent: npm run build (ou npm start) construit la console` } });
+        .send({
+          error: 'CONSOLE_NON_CONSTRUITE',
+          details: { message: `${webDir}/index.html absent: npm run build (ou npm start) construit la console` },
+        });
     }
     return servir(reply, index, tailleIndex, false);
   });

@@ -15,7 +15,16 @@ export const PREFIXE_GW = '/console-api/gw/';
 /** Request headers the web app may send on; everything else (cookies above all) stays here. */
 const EN_TETES_TRANSMIS = ['accept', 'content-type', 'idempotency-key', 'x-correlation-id', 'last-event-id'];
 /** Answer headers worth passing back; hop-by-hop, cookies and the gateway's internals are not. */
-const EN_TETES_RENDUS = ['content-type', 'cache-control', 'location', 'retry-after', 'x-correlation-id', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'];
+const EN_TETES_RENDUS = [
+  'content-type',
+  'cache-control',
+  'location',
+  'retry-after',
+  'x-correlation-id',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+];
 
 export function gatewayRoutes(app: App, deps: SessionsDeps & { gateway: GatewayClient }): void {
   // Any body, any content type, passed on as bytes.

@@ -13,7 +13,10 @@ export function systemeRoutes(app: App, deps: Omit<SessionsDeps, 'verificateur'>
     return reply.header('cache-control', 'no-store').send(await lireEtatSysteme(sources));
   });
 
-  for (const [chemin, plage] of [['query_range', true], ['query', false]] as const) {
+  for (const [chemin, plage] of [
+    ['query_range', true],
+    ['query', false],
+  ] as const) {
     app.get(`/console-api/prometheus/${chemin}`, { schema: { hide: true } }, async (req, reply) => {
       await sessionRequise(deps, req);
       const params = parametresPrometheus(req.query as Record<string, unknown>, plage);
@@ -22,7 +25,8 @@ export function systemeRoutes(app: App, deps: Omit<SessionsDeps, 'verificateur'>
           message: plage ? 'query, start, end et step requis' : 'query requis (time facultatif)',
         });
       }
-      if (!sources.prometheusUrl) throw new ErreurConsole('PROMETHEUS_INDISPONIBLE', { message: "Prometheus ne tourne pas (PROMETHEUS_URL absent)" });
+      if (!sources.prometheusUrl)
+        throw new ErreurConsole('PROMETHEUS_INDISPONIBLE', { message: 'Prometheus ne tourne pas (PROMETHEUS_URL absent)' });
       try {
         const res = await request(`${sources.prometheusUrl}/api/v1/${chemin}?${params.toString()}`, {
           method: 'GET',

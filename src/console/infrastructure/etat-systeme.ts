@@ -13,7 +13,12 @@ const SONDE_MS = 1_500;
 
 async function sonde(url: string): Promise<{ status: number; body: unknown } | { erreur: string }> {
   try {
-    const res = await request(url, { method: 'GET', headersTimeout: SONDE_MS, bodyTimeout: SONDE_MS, signal: AbortSignal.timeout(SONDE_MS) });
+    const res = await request(url, {
+      method: 'GET',
+      headersTimeout: SONDE_MS,
+      bodyTimeout: SONDE_MS,
+      signal: AbortSignal.timeout(SONDE_MS),
+    });
     const text = await res.body.text();
     let body: unknown = text;
     try {
@@ -76,7 +81,9 @@ async function outbox(pool: Pool): Promise<{ service: string; en_attente: number
   const out: { service: string; en_attente: number }[] = [];
   for (const { schema } of schemas) {
     // The name comes from the catalogue, quoted as an identifier.
-    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema.replace(/"/g, '""')}".outbox WHERE published_at IS NULL`);
+    const { rows } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "${schema.replace(/"/g, '""')}".outbox WHERE published_at IS NULL`,
+    );
     out.push({ service: schema, en_attente: rows[0]?.n ?? 0 });
   }
   return out;

@@ -21,7 +21,15 @@ import { lignesCommande, montantsCommande, type AdresseLivraisonInput } from '..
 import { RegleMetierError } from '../domain/erreurs.ts';
 import { adresseDuClient, clientActif } from './clients.ts';
 import { refus } from './erreurs.ts';
-import type { CheckoutChoreo, ChoreoMetrics, ChoreoRepository, EcommerceDeps, ChoreoUnitOfWork, ReponseAcceptee, ReponseMemorisee } from './ports.ts';
+import type {
+  CheckoutChoreo,
+  ChoreoMetrics,
+  ChoreoRepository,
+  EcommerceDeps,
+  ChoreoUnitOfWork,
+  ReponseAcceptee,
+  ReponseMemorisee,
+} from './ports.ts';
 import type { LigneReservation } from '../../contracts/inventaire.ts';
 
 export interface ChoreoDeps {
@@ -45,8 +53,7 @@ function rejouer(memo: ReponseMemorisee, hash: string, key: string): ReponseAcce
   return memo.response;
 }
 
-export const followUrl = (base: string, checkoutId: string) =>
-  `${base.replace(/\/+$/, '')}/api/event-store/replay/checkout/${checkoutId}`;
+export const followUrl = (base: string, checkoutId: string) => `${base.replace(/\/+$/, '')}/api/event-store/replay/checkout/${checkoutId}`;
 
 /**
  * Everything checked before anything is written: the client, the address, the lines (before any call: an empty or bad
@@ -54,7 +61,10 @@ export const followUrl = (base: string, checkoutId: string) =>
  */
 async function preparer(deps: EcommerceDeps, clientId: string, demande: DemandeChoreo) {
   const client = await clientActif(deps, clientId);
-  const adresse = adresseChoreo(demande.adresse_livraison, { nom_destinataire: `${client.prenom} ${client.nom}`, ...adresseDuClient(client) });
+  const adresse = adresseChoreo(demande.adresse_livraison, {
+    nom_destinataire: `${client.prenom} ${client.nom}`,
+    ...adresseDuClient(client),
+  });
   const enregistre = demande.panier === undefined;
   const lignes: LigneReservation[] = enregistre
     ? (await deps.repo.lirePanier(clientId)).lignes.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite }))
@@ -121,7 +131,13 @@ export async function initierCheckoutChoreo(
   choreo.store.wake();
   choreo.metrics.started();
   deps.log.info(
-    { correlation_id: checkoutId, client_id: client.id, lignes: panier.produits.length, total: panier.total, panier_enregistre: enregistre },
+    {
+      correlation_id: checkoutId,
+      client_id: client.id,
+      lignes: panier.produits.length,
+      total: panier.total,
+      panier_enregistre: enregistre,
+    },
     'choreo checkout initiated',
   );
   return reponse;
@@ -129,7 +145,13 @@ export async function initierCheckoutChoreo(
 
 type Fin = { outcome: 'succeeded' | 'failed'; seconds: number } | null;
 
-const PARTICIPANT_EVENTS: ReadonlySet<string> = new Set(['StockReserved', 'StockReservationFailed', 'OrderCreated', 'OrderCreationFailed', 'StockReleased']);
+const PARTICIPANT_EVENTS: ReadonlySet<string> = new Set([
+  'StockReserved',
+  'StockReservationFailed',
+  'OrderCreated',
+  'OrderCreationFailed',
+  'StockReleased',
+]);
 
 /**
  * The saga's end in e-commerce: one handler for every entry of the checkout stream (group choreo-ecommerce). The
@@ -149,7 +171,8 @@ export class FinSagaEcommerce {
     const checkoutId = (event.payload as { checkout_id: string }).checkout_id;
     const run = await runDecider({ once: (id, work) => this.store.applyOnce(id, work), wake: () => this.store.wake() }, event.event_id, {
       load: async (uow: ChoreoUnitOfWork) => uow.checkout(checkoutId),
-      decide: (checkout: CheckoutChoreo) => decide({ type: 'EvenementRecu', event: event as CheckoutEvent }, checkout, { now: nowSeconds() }),
+      decide: (checkout: CheckoutChoreo) =>
+        decide({ type: 'EvenementRecu', event: event as CheckoutEvent }, checkout, { now: nowSeconds() }),
       write: (uow, decision, checkout) => this.ecrireDecision(uow, checkout, decision, event, log),
     });
     if (!run.applied) return log.debug('choreo: event already applied');
@@ -159,7 +182,8 @@ export class FinSagaEcommerce {
 
   /** Every fact of the decision, in order; the saga's end (and its published event) when one of them ended it. */
   private async ecrireDecision(uow: ChoreoUnitOfWork, checkout: CheckoutChoreo, decision: Decision, cause: EventEnvelope, log: Logger) {
-    if (decision.note) log.info({ status: checkout.status, step: checkout.step, deadline_fired: checkout.deadline_fired }, `choreo: ${decision.note}`);
+    if (decision.note)
+      log.info({ status: checkout.status, step: checkout.step, deadline_fired: checkout.deadline_fired }, `choreo: ${decision.note}`);
     let fin: Fin = null;
     for (const fait of decision.faits) fin = (await this.ecrire(uow, checkout, fait, cause, log)) ?? fin;
     return { published: fin !== null, value: fin };
@@ -203,7 +227,8 @@ export class FinSagaEcommerce {
       montants = montantsCommande(lignes, checkout.adresse.livraison_express);
     } catch (error) {
       // Checked at POST time; a stored cart that breaks the rules is a bug, not something a retry fixes.
-      if (error instanceof RegleMetierError) throw new Error(`stored cart of ${checkout.checkout_id} cannot make an order: ${error.message}`);
+      if (error instanceof RegleMetierError)
+        throw new Error(`stored cart of ${checkout.checkout_id} cannot make an order: ${error.message}`);
       throw error;
     }
     await uow.enregistrerCommande({
@@ -216,9 +241,16 @@ export class FinSagaEcommerce {
       lignes: lignesCommande(lignes),
     });
     if (checkout.panier_enregistre) {
-      await uow.retirerDuPanier(checkout.client_id, lignes.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite })));
+      await uow.retirerDuPanier(
+        checkout.client_id,
+        lignes.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite })),
+      );
     }
-    const seconds = await uow.terminer(checkout.checkout_id, { status: 'succeeded', commande_id: fait.commande_id, ecommerce_commande_id: commandeId });
+    const seconds = await uow.terminer(checkout.checkout_id, {
+      status: 'succeeded',
+      commande_id: fait.commande_id,
+      ecommerce_commande_id: commandeId,
+    });
     if (seconds === null) return null;
     await uow.publier(publication(checkout.checkout_id, fait.publie, cause.event_id));
     log.info({ commande_id: fait.commande_id, ecommerce_commande_id: commandeId, total: montants.total }, 'choreo checkout succeeded');
@@ -241,7 +273,10 @@ export async function declencherEcheances(store: ChoreoRepository, deadlineMs: n
     if (!fait) continue;
     if (await store.declencherEcheance(c, evolve(c, fait), deadlineMs, publication(c.checkout_id, fait.publie))) {
       fired++;
-      log.warn({ correlation_id: c.checkout_id, step: c.step, type: fait.publie.type }, 'choreo: step deadline exceeded; failure event published');
+      log.warn(
+        { correlation_id: c.checkout_id, step: c.step, type: fait.publie.type },
+        'choreo: step deadline exceeded; failure event published',
+      );
     }
   }
   if (fired > 0) store.wake();

@@ -38,7 +38,11 @@ export async function creerClient(deps: EcommerceDeps, input: NouveauClientInput
     normalise = normaliserClient(input);
   } catch (error) {
     if (!(error instanceof RegleMetierError)) throw error;
-    throw new RegleRefusee(error.message.startsWith('Champ requis manquant') ? 'REGLE_METIER' : 'DONNEES_INVALIDES', error.message, error.details);
+    throw new RegleRefusee(
+      error.message.startsWith('Champ requis manquant') ? 'REGLE_METIER' : 'DONNEES_INVALIDES',
+      error.message,
+      error.details,
+    );
   }
   try {
     const c = await deps.repo.creerClient(randomUUID(), normalise);

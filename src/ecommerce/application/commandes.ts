@@ -52,7 +52,12 @@ function adresseDuCheckout(client: ClientEnregistre, donnees: AdresseLivraisonIn
       : adresseLivraison({ nom_destinataire: `${client.prenom} ${client.nom}`, ...adresseDuClient(client), livraison_express: false });
   } catch (error) {
     if (!(error instanceof RegleMetierError)) throw error;
-    throw new RegleRefusee(error.message === 'Champs adresse manquants' ? 'REGLE_METIER' : 'ADRESSE_INVALIDE', error.message, error.details, ECHEC);
+    throw new RegleRefusee(
+      error.message === 'Champs adresse manquants' ? 'REGLE_METIER' : 'ADRESSE_INVALIDE',
+      error.message,
+      error.details,
+      ECHEC,
+    );
   }
 }
 
@@ -110,7 +115,12 @@ class ReservationCheckout {
 }
 
 /** The order and the emptied cart in one local transaction; on failure the reservation is released. */
-async function enregistrer(deps: EcommerceDeps, reservation: ReservationCheckout, commande: NouvelleCommande, panier: readonly LignePanier[]) {
+async function enregistrer(
+  deps: EcommerceDeps,
+  reservation: ReservationCheckout,
+  commande: NouvelleCommande,
+  panier: readonly LignePanier[],
+) {
   const { checkoutId } = reservation;
   let resultat;
   try {
@@ -218,7 +228,13 @@ export async function prerequis(deps: EcommerceDeps, clientId: string) {
   const client = await deps.repo.trouverClient(clientId);
   const { panier, lignes } = await deps.repo.lirePanier(clientId);
   const resume = resumePanier(lignes);
-  const raisonPanier = !panier ? 'Panier inexistant' : lignes.length === 0 ? 'Panier vide' : resume.prix_total <= 0 ? 'Total invalide' : null;
+  const raisonPanier = !panier
+    ? 'Panier inexistant'
+    : lignes.length === 0
+      ? 'Panier vide'
+      : resume.prix_total <= 0
+        ? 'Total invalide'
+        : null;
 
   const insuffisants: StockInsuffisant[] = [];
   let ok = 0;

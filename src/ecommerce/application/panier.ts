@@ -62,7 +62,10 @@ export async function ajouterProduit(deps: EcommerceDeps, clientId: string, ajou
     QUANTITE_MAX_PAR_PRODUIT,
   );
   // A concurrent add filled the line in between.
-  if (!ecrit) throw new RegleRefusee('DONNEES_INVALIDES', `La quantité maximum par produit est de ${QUANTITE_MAX_PAR_PRODUIT}`, { maximum: QUANTITE_MAX_PAR_PRODUIT });
+  if (!ecrit)
+    throw new RegleRefusee('DONNEES_INVALIDES', `La quantité maximum par produit est de ${QUANTITE_MAX_PAR_PRODUIT}`, {
+      maximum: QUANTITE_MAX_PAR_PRODUIT,
+    });
 
   const apres = await deps.repo.lirePanier(clientId);
   const ligne = apres.lignes.find((l) => l.produit_id === ajout.produit_id);

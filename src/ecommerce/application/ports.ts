@@ -157,8 +157,7 @@ export interface ReponseMemorisee {
 export type ResultatCreation = { cree: true } | { cree: false; existante: ReponseMemorisee };
 
 export type IssueTerminale =
-  | { status: 'succeeded'; commande_id: string; ecommerce_commande_id: string }
-  | { status: 'failed'; reason: RaisonEchec; detail: string };
+  { status: 'succeeded'; commande_id: string; ecommerce_commande_id: string } | { status: 'failed'; reason: RaisonEchec; detail: string };
 
 /** Writes of one consumed event, inside the transaction that also records the event as applied. */
 export interface ChoreoUnitOfWork {
@@ -182,7 +181,12 @@ export interface ChoreoRepository {
    * In one transaction: takes the Idempotency-Key (when given), writes the checkout and its CheckoutInitiated.
    * When another request holds the key already, nothing is written and its stored answer is returned.
    */
-  creerCheckout(checkout: NouveauCheckout, evenement: EventEnvelope, reponse: ReponseAcceptee, idempotence?: Idempotence): Promise<ResultatCreation>;
+  creerCheckout(
+    checkout: NouveauCheckout,
+    evenement: EventEnvelope,
+    reponse: ReponseAcceptee,
+    idempotence?: Idempotence,
+  ): Promise<ResultatCreation>;
   /** Runs `work` once per consumed event id; undefined when the event had already been applied. */
   applyOnce<T>(eventId: string, work: (uow: ChoreoUnitOfWork) => Promise<T>): Promise<{ applied: true; value: T } | { applied: false }>;
   /** Running checkouts whose step made no progress for `deadlineMs` and whose deadline has not fired yet. */

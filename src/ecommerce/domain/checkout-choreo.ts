@@ -17,7 +17,6 @@ export const LIGNES_MAX_CHOREO = 100;
 /** Largest order total the order tables hold (numeric(12,2) leaves room; the API's money type stops here). */
 export const TOTAL_MAX_CHOREO = 999_999_999.99;
 
-
 export interface ProduitPrix {
   nom: string;
   prix: number;
@@ -68,7 +67,12 @@ export function panierChoreo(clientId: string, lignes: readonly LigneReservation
 
 /** The cart lines of a bus cart, to compute the order's amounts with the synchronous checkout's rules. */
 export const lignesDuPanierChoreo = (panier: Panier): LignePanier[] =>
-  panier.produits.map((p) => ({ produit_id: p.produit_id, nom_produit: p.nom_produit, prix_unitaire: p.prix_unitaire, quantite: p.quantite }));
+  panier.produits.map((p) => ({
+    produit_id: p.produit_id,
+    nom_produit: p.nom_produit,
+    prix_unitaire: p.prix_unitaire,
+    quantite: p.quantite,
+  }));
 
 export interface AdresseClient {
   nom_destinataire: string;

@@ -83,9 +83,13 @@ export interface Contexte {
 
 export type RaisonEchec = 'StockReservationFailed' | 'OrderCreationFailed';
 
-interface Publie<T extends CheckoutEventType> { type: T; payload: CheckoutPayload<T> }
+interface Publie<T extends CheckoutEventType> {
+  type: T;
+  payload: CheckoutPayload<T>;
+}
 /** A checkout event ecommerce publishes (the runner wraps it in an envelope). */
-export type Publication = Publie<'CheckoutSucceeded'> | Publie<'CheckoutFailed'> | Publie<'StockReservationFailed'> | Publie<'OrderCreationFailed'>;
+export type Publication =
+  Publie<'CheckoutSucceeded'> | Publie<'CheckoutFailed'> | Publie<'StockReservationFailed'> | Publie<'OrderCreationFailed'>;
 
 /** The facts `decide` finds; each one is a write of the runner (and, for some, an event to publish). */
 export type Fait =
@@ -157,7 +161,13 @@ function decideEcheance(state: EtatCheckout, ctx: Contexte): Decision {
   if (state.status !== 'initiated' || state.deadline_fired) return rien('deadline already handled');
   const type = echecEcheance(state.step);
   if (type === null) return rien('order failed: compensation is running, no deadline');
-  const base = { checkout_id: state.checkout_id, client_id: state.client_id, emitted_at: ctx.now, detail: DETAIL_ECHEANCE, panier: state.panier };
+  const base = {
+    checkout_id: state.checkout_id,
+    client_id: state.client_id,
+    emitted_at: ctx.now,
+    detail: DETAIL_ECHEANCE,
+    panier: state.panier,
+  };
   const publie: Extract<Publication, { type: RaisonEchec }> =
     type === 'StockReservationFailed'
       ? { type, payload: { ...base, reason: 'inventory_error' } }
@@ -196,7 +206,12 @@ export function evolve(state: EtatCheckout, fait: Fait): EtatCheckout {
       return { ...next, stock_released: true }; // remembered even after the end (the row keeps it)
     case 'EcheanceDeclenchee':
       // The order step's failure is known at once: the late OrderCreated that may follow is refused.
-      return { ...next, deadline_fired: true, step: state.step === 'stock_reserved' ? 'order_failed' : state.step, detail: DETAIL_ECHEANCE };
+      return {
+        ...next,
+        deadline_fired: true,
+        step: state.step === 'stock_reserved' ? 'order_failed' : state.step,
+        detail: DETAIL_ECHEANCE,
+      };
     default:
       return next;
   }

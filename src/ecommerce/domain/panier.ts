@@ -51,7 +51,8 @@ export function modifierQuantite(lignes: readonly LignePanier[], produitId: stri
     : lignes.map((l) => (l.produit_id === produitId ? { ...l, quantite } : l));
 }
 
-export const prixLigne = (l: Pick<LignePanier, 'prix_unitaire' | 'quantite'>): number => enMontant(enCentimes(l.prix_unitaire) * l.quantite);
+export const prixLigne = (l: Pick<LignePanier, 'prix_unitaire' | 'quantite'>): number =>
+  enMontant(enCentimes(l.prix_unitaire) * l.quantite);
 
 export function resumePanier(lignes: readonly LignePanier[]): ResumePanier {
   return {

@@ -43,8 +43,16 @@ export function ecommerceService(config: EcommerceConfig, overrides: EcommerceOv
     routes: (app, ctx) => routes(app, ctx, config, overrides),
     // Idempotency-Key answers live 24 h; finished choreographed checkouts go after the saga horizon.
     retention: (c) => [
-      { table: 'ecommerce.idempotency_keys', where: 'created_at < now() - make_interval(secs => $1)', horizonMs: c.IDEMPOTENCY_KEY_RETENTION_MS },
-      { table: 'ecommerce.checkouts', where: "status <> 'initiated' AND finished_at < now() - make_interval(secs => $1)", horizonMs: c.SAGA_RETENTION_MS },
+      {
+        table: 'ecommerce.idempotency_keys',
+        where: 'created_at < now() - make_interval(secs => $1)',
+        horizonMs: c.IDEMPOTENCY_KEY_RETENTION_MS,
+      },
+      {
+        table: 'ecommerce.checkouts',
+        where: "status <> 'initiated' AND finished_at < now() - make_interval(secs => $1)",
+        horizonMs: c.SAGA_RETENTION_MS,
+      },
     ],
     background: (ctx) => background(ctx, config, overrides),
   };
@@ -103,11 +111,11 @@ function background(ctx: ServiceContext, config: EcommerceConfig, overrides: Eco
 
 /** Every ecommerce route, one plugin per group. */
 export function registerRoutes(app: App, deps: EcommerceDeps, choreo: ChoreoDeps): void {
-  app.get(
-    '/health/',
-    { schema: { tags: ['ops'], summary: 'Santé (forme de la référence)' } },
-    async () => ({ status: 'healthy', service: 'ecommerce-ddd', modules: ['clients', 'panier', 'commandes'] }),
-  );
+  app.get('/health/', { schema: { tags: ['ops'], summary: 'Santé (forme de la référence)' } }, async () => ({
+    status: 'healthy',
+    service: 'ecommerce-ddd',
+    modules: ['clients', 'panier', 'commandes'],
+  }));
   clientsRoutes(app, deps);
   panierRoutes(app, deps);
   commandesRoutes(app, deps);

@@ -54,8 +54,8 @@ export function checkoutChoreoRoutes(app: App, deps: EcommerceDeps, choreo: Chor
         tags: ['commandes'],
         summary: 'Check-out chorégraphié: publie CheckoutInitiated et répond 202; suivre la saga avec `follow`',
         description:
-          "Sans `panier`, le panier enregistré du client est utilisé (et vidé au succès). Noms et prix lus dans le catalogue. " +
-          "En-tête `Idempotency-Key` (par client, 24 h): même corps → même réponse; autre corps → 409.",
+          'Sans `panier`, le panier enregistré du client est utilisé (et vidé au succès). Noms et prix lus dans le catalogue. ' +
+          'En-tête `Idempotency-Key` (par client, 24 h): même corps → même réponse; autre corps → 409.',
         params: ClientParams,
         body: CheckoutChoreoBody,
         response: { 202: CheckoutChoreoAccepte },
@@ -66,7 +66,9 @@ export function checkoutChoreoRoutes(app: App, deps: EcommerceDeps, choreo: Chor
       const key = idempotencyKeyOf(req.headers);
       const body = req.body ?? {};
       const demande = {
-        ...(body.panier ? { panier: { lignes: body.panier.lignes.map((l) => ({ produit_id: l.produit_id.toLowerCase(), quantite: l.quantite })) } } : {}),
+        ...(body.panier
+          ? { panier: { lignes: body.panier.lignes.map((l) => ({ produit_id: l.produit_id.toLowerCase(), quantite: l.quantite })) } }
+          : {}),
         ...(body.adresse_livraison ? { adresse_livraison: body.adresse_livraison } : {}),
       };
       const reponse = await initierCheckoutChoreo(deps, choreo, id(req.params.client_id), demande, key);

@@ -11,7 +11,10 @@ const estObjet = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * Checks the body exactly as sent, before the route validator: an absent required field gets the
  * reference's own sentence (`manquant`), and an optional body (checkout) may be omitted entirely.
  */
-export function corpsStrict(schema: TSchema, options: { optionnel?: boolean; manquant?: (body: Record<string, unknown>) => HttpError | null } = {}) {
+export function corpsStrict(
+  schema: TSchema,
+  options: { optionnel?: boolean; manquant?: (body: Record<string, unknown>) => HttpError | null } = {},
+) {
   return async (req: FastifyRequest) => {
     if (req.body === undefined || req.body === null) {
       if (options.optionnel) {

@@ -15,12 +15,21 @@ const ERREURS: Readonly<Record<CodeErreur, { status: number; message: Message }>
   DONNEES_INVALIDES: { status: 400, message: (e) => `Données invalides: ${regle(e)}` },
   ADRESSE_INVALIDE: { status: 400, message: (e) => `Adresse de livraison invalide: ${regle(e)}` },
   // The validation endpoint's answers (`valid: false`) name the client, as the reference's do.
-  CLIENT_INTROUVABLE: { status: 404, message: (e) => (e.context.valid === false ? `Client ${champ(e, 'client_id')} introuvable` : 'Client introuvable') },
-  CLIENT_INACTIF: { status: 400, message: (e) => (e.context.valid === false ? `Client ${champ(e, 'client_id')} inactif` : 'Client inactif') },
+  CLIENT_INTROUVABLE: {
+    status: 404,
+    message: (e) => (e.context.valid === false ? `Client ${champ(e, 'client_id')} introuvable` : 'Client introuvable'),
+  },
+  CLIENT_INACTIF: {
+    status: 400,
+    message: (e) => (e.context.valid === false ? `Client ${champ(e, 'client_id')} inactif` : 'Client inactif'),
+  },
   EMAIL_DEJA_UTILISE: { status: 409, message: (e) => `L'email ${champ(e, 'email')} est déjà utilisé par un autre client` },
   PRODUIT_INEXISTANT: { status: 400, message: 'Produit inexistant dans le catalogue' },
   PRODUIT_INACTIF: { status: 400, message: 'Produit inactif dans le catalogue' },
-  PRODUIT_INEXISTANT_OU_INACTIF: { status: 404, message: (e) => `Produit ${champ(e, 'produit_id')} inexistant ou inactif dans le catalogue` },
+  PRODUIT_INEXISTANT_OU_INACTIF: {
+    status: 404,
+    message: (e) => `Produit ${champ(e, 'produit_id')} inexistant ou inactif dans le catalogue`,
+  },
   PRODUIT_HORS_PANIER: { status: 404, message: (e) => `Produit ${champ(e, 'produit_id')} non trouvé dans le panier` },
   PANIER_INTROUVABLE: { status: 404, message: 'Aucun panier trouvé pour ce client' },
   PANIER_MODIFIE: { status: 409, message: 'Panier modifié pendant le checkout' },

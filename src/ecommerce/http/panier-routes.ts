@@ -15,7 +15,12 @@ export function panierRoutes(app: App, deps: EcommerceDeps): void {
   app.post(
     panier,
     {
-      schema: { tags: ['panier'], summary: 'Ajouter un produit (vérifie catalogue et stock central)', params: ClientParams, body: AjoutPanierBody },
+      schema: {
+        tags: ['panier'],
+        summary: 'Ajouter un produit (vérifie catalogue et stock central)',
+        params: ClientParams,
+        body: AjoutPanierBody,
+      },
       preValidation: corpsStrict(AjoutPanierBody, {
         manquant: (body) =>
           absent(body.produit_id) || absent(body.quantite)
@@ -36,7 +41,12 @@ export function panierRoutes(app: App, deps: EcommerceDeps): void {
   app.put(
     '/api/panier/clients/:client_id/panier/produits/:produit_id/',
     {
-      schema: { tags: ['panier'], summary: "Modifier la quantité d'un produit (0 le retire)", params: ClientProduitParams, body: ModifierQuantiteBody },
+      schema: {
+        tags: ['panier'],
+        summary: "Modifier la quantité d'un produit (0 le retire)",
+        params: ClientProduitParams,
+        body: ModifierQuantiteBody,
+      },
       preValidation: corpsStrict(ModifierQuantiteBody, {
         manquant: (body) => (absent(body.quantite) ? badRequest('quantite est obligatoire', { champ: 'quantite' }) : null),
       }),

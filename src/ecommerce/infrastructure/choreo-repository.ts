@@ -60,7 +60,9 @@ class PgChoreoUnitOfWork implements ChoreoUnitOfWork {
   ) {}
 
   async checkout(checkoutId: string): Promise<CheckoutChoreo | null> {
-    const { rows } = await this.tx.query<CheckoutRow>(`SELECT ${COLONNES} FROM ecommerce.checkouts WHERE checkout_id = $1 FOR UPDATE`, [checkoutId]);
+    const { rows } = await this.tx.query<CheckoutRow>(`SELECT ${COLONNES} FROM ecommerce.checkouts WHERE checkout_id = $1 FOR UPDATE`, [
+      checkoutId,
+    ]);
     return rows[0] ?? null;
   }
 
@@ -106,9 +108,23 @@ class PgChoreoUnitOfWork implements ChoreoUnitOfWork {
        VALUES ($1, $2, $3, 'validee', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
        ON CONFLICT (checkout_id) DO NOTHING`,
       [
-        c.id, c.client_id, c.checkout_id, m.sous_total, m.frais_livraison, m.total,
-        a.nom_destinataire, a.rue, a.ville, a.code_postal, a.province, a.pays, a.instructions_livraison, a.livraison_express, c.notes,
-        m.nombre_articles, m.nombre_produits,
+        c.id,
+        c.client_id,
+        c.checkout_id,
+        m.sous_total,
+        m.frais_livraison,
+        m.total,
+        a.nom_destinataire,
+        a.rue,
+        a.ville,
+        a.code_postal,
+        a.province,
+        a.pays,
+        a.instructions_livraison,
+        a.livraison_express,
+        c.notes,
+        m.nombre_articles,
+        m.nombre_produits,
       ],
     );
     if ((rowCount ?? 0) === 0) return; // this checkout's order exists already
@@ -162,7 +178,12 @@ export class PgChoreoRepository implements ChoreoRepository {
     return lireMemo(this.pool, clientId, key, this.retentionMs);
   }
 
-  async creerCheckout(c: NouveauCheckout, evenement: EventEnvelope, reponse: ReponseAcceptee, idem?: Idempotence): Promise<ResultatCreation> {
+  async creerCheckout(
+    c: NouveauCheckout,
+    evenement: EventEnvelope,
+    reponse: ReponseAcceptee,
+    idem?: Idempotence,
+  ): Promise<ResultatCreation> {
     try {
       await withTransaction(this.pool, async (tx) => {
         if (idem) {

@@ -20,9 +20,24 @@ export function choreoMetrics(registry: Registry): ChoreoMetrics {
   const existing = cache.get(registry);
   if (existing) return existing;
   const r = [registry];
-  const started = new prom.Counter({ name: 'saga_choreo_started_total', help: 'Choreographed checkouts accepted (202)', labelNames: ['source'], registers: r });
-  const success = new prom.Counter({ name: 'saga_choreo_success_total', help: 'Choreographed checkouts ended in CheckoutSucceeded', labelNames: ['source'], registers: r });
-  const failed = new prom.Counter({ name: 'saga_choreo_failed_total', help: 'Choreographed checkouts ended in CheckoutFailed', labelNames: ['source'], registers: r });
+  const started = new prom.Counter({
+    name: 'saga_choreo_started_total',
+    help: 'Choreographed checkouts accepted (202)',
+    labelNames: ['source'],
+    registers: r,
+  });
+  const success = new prom.Counter({
+    name: 'saga_choreo_success_total',
+    help: 'Choreographed checkouts ended in CheckoutSucceeded',
+    labelNames: ['source'],
+    registers: r,
+  });
+  const failed = new prom.Counter({
+    name: 'saga_choreo_failed_total',
+    help: 'Choreographed checkouts ended in CheckoutFailed',
+    labelNames: ['source'],
+    registers: r,
+  });
   const duration = new prom.Histogram({
     name: 'saga_choreo_duration_seconds',
     help: 'Choreographed checkout duration, from acceptance to its terminal event',

@@ -53,9 +53,7 @@ export class HttpInventaireClient implements InventaireClient {
   }
 
   async reserver(demande: ReservationRequest): Promise<ResultatReservation> {
-    const res = await appel('inventaire', () =>
-      this.http.post<{ details?: unknown }>('/api/ddd/inventaire/reservations/', demande),
-    );
+    const res = await appel('inventaire', () => this.http.post<{ details?: unknown }>('/api/ddd/inventaire/reservations/', demande));
     if (res.status === 200 || res.status === 201) return { statut: 'reservee' };
     // Only a shortage carries the line at fault; inventaire's other 409s (an id reused) are unexpected here.
     const d = res.status === 409 ? shortageOf(res.body) : undefined;

@@ -61,7 +61,18 @@ export class PgEcommerceRepository implements EcommerceRepository {
         `INSERT INTO ecommerce.clients (id, prenom, nom, email, telephone, adresse_rue, adresse_ville, adresse_code_postal,
            adresse_province, adresse_pays)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${CLIENT_COLUMNS}`,
-        [id, c.prenom, c.nom, c.email, c.telephone, c.adresse_rue, c.adresse_ville, c.adresse_code_postal, c.adresse_province, c.adresse_pays],
+        [
+          id,
+          c.prenom,
+          c.nom,
+          c.email,
+          c.telephone,
+          c.adresse_rue,
+          c.adresse_ville,
+          c.adresse_code_postal,
+          c.adresse_province,
+          c.adresse_pays,
+        ],
       );
       return rows[0]!;
     } catch (error) {
@@ -82,26 +93,26 @@ export class PgEcommerceRepository implements EcommerceRepository {
   async ajouterAuPanier(clientId: string, ligne: LignePanier, maximum: number): Promise<{ panier_id: string; quantite: number } | null> {
     try {
       return await withTransaction(this.pool, async (tx) => {
-      const panier = await tx.query<{ id: string }>(
-        `INSERT INTO ecommerce.paniers (id, client_id) VALUES ($1, $2)
+        const panier = await tx.query<{ id: string }>(
+          `INSERT INTO ecommerce.paniers (id, client_id) VALUES ($1, $2)
          ON CONFLICT (client_id) DO UPDATE SET date_modification = now()
          RETURNING id`,
-        [randomUUID(), clientId],
-      );
-      const panierId = panier.rows[0]!.id;
-      // One statement accumulates and enforces the cap, so two concurrent adds cannot exceed it. The
-      // price stays the one captured when the line was first added.
-      const { rows } = await tx.query<{ quantite: number }>(
-        `INSERT INTO ecommerce.panier_produits (id, panier_id, produit_id, nom_produit, prix_unitaire, quantite)
+          [randomUUID(), clientId],
+        );
+        const panierId = panier.rows[0]!.id;
+        // One statement accumulates and enforces the cap, so two concurrent adds cannot exceed it. The
+        // price stays the one captured when the line was first added.
+        const { rows } = await tx.query<{ quantite: number }>(
+          `INSERT INTO ecommerce.panier_produits (id, panier_id, produit_id, nom_produit, prix_unitaire, quantite)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (panier_id, produit_id) DO UPDATE SET quantite = ecommerce.panier_produits.quantite + EXCLUDED.quantite
            WHERE ecommerce.panier_produits.quantite + EXCLUDED.quantite <= $7
          RETURNING quantite`,
-        [randomUUID(), panierId, ligne.produit_id, ligne.nom_produit, ligne.prix_unitaire, ligne.quantite, maximum],
-      );
-      // Rolled back so nothing is left behind, not even a new empty cart.
-      if (rows.length === 0) throw new PlafondDepasse();
-      return { panier_id: panierId, quantite: rows[0]!.quantite };
+          [randomUUID(), panierId, ligne.produit_id, ligne.nom_produit, ligne.prix_unitaire, ligne.quantite, maximum],
+        );
+        // Rolled back so nothing is left behind, not even a new empty cart.
+        if (rows.length === 0) throw new PlafondDepasse();
+        return { panier_id: panierId, quantite: rows[0]!.quantite };
       });
     } catch (error) {
       if (error instanceof PlafondDepasse) return null;
@@ -162,9 +173,23 @@ export class PgEcommerceRepository implements EcommerceRepository {
            nombre_articles, nombre_produits, reservation_statut)
          VALUES ($1, $2, $3, 'validee', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'a_confirmer')`,
         [
-          c.id, c.client_id, c.checkout_id, m.sous_total, m.frais_livraison, m.total,
-          a.nom_destinataire, a.rue, a.ville, a.code_postal, a.province, a.pays, a.instructions_livraison, a.livraison_express, c.notes,
-          m.nombre_articles, m.nombre_produits,
+          c.id,
+          c.client_id,
+          c.checkout_id,
+          m.sous_total,
+          m.frais_livraison,
+          m.total,
+          a.nom_destinataire,
+          a.rue,
+          a.ville,
+          a.code_postal,
+          a.province,
+          a.pays,
+          a.instructions_livraison,
+          a.livraison_express,
+          c.notes,
+          m.nombre_articles,
+          m.nombre_produits,
         ],
       );
       for (const l of c.lignes) {
@@ -190,7 +215,9 @@ export class PgEcommerceRepository implements EcommerceRepository {
   }
 
   async compterReservationsAConfirmer(): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ecommerce.commandes WHERE reservation_statut = 'a_confirmer'`);
+    const { rows } = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ecommerce.commandes WHERE reservation_statut = 'a_confirmer'`,
+    );
     return rows[0]?.n ?? 0;
   }
 

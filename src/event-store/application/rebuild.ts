@@ -64,7 +64,9 @@ export async function rebuildOrdersByClient(
   if (!(await takeRebuildLease(pool, holder, LEASE_SECONDS))) throw new RebuildInProgressError();
   try {
     await createShadow(pool);
-    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event_store.events WHERE stream = $1`, [CHECKOUT_STREAM]);
+    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event_store.events WHERE stream = $1`, [
+      CHECKOUT_STREAM,
+    ]);
     const total = rows[0]?.n ?? 0;
     let position = 0;
     let events = 0;

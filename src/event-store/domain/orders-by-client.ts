@@ -49,7 +49,14 @@ export function keysOf(event: ProjectedEvent): { client_id: string; checkout_id:
 export function applyOrderEvent(current: ClientOrder | undefined, event: ProjectedEvent): ClientOrder | undefined {
   const keys = keysOf(event);
   if (!keys) return current;
-  const base: ClientOrder = current ?? { ...keys, commande_id: null, status: 'initiated', amount: null, updated_ts: event.ts, succeeded_ts: null };
+  const base: ClientOrder = current ?? {
+    ...keys,
+    commande_id: null,
+    status: 'initiated',
+    amount: null,
+    updated_ts: event.ts,
+    succeeded_ts: null,
+  };
   const next: ClientOrder = { ...base, updated_ts: Math.max(base.updated_ts, event.ts) };
   const terminal = base.status !== 'initiated';
   switch (event.type) {
@@ -73,7 +80,10 @@ export function applyOrderEvent(current: ClientOrder | undefined, event: Project
 export function summarize(clientId: string, orders: readonly ClientOrder[]): OrdersByClient {
   const succeeded = orders.filter((o) => o.status === 'succeeded');
   const latest = <T extends ClientOrder>(list: readonly T[], ts: (o: T) => number): T | undefined =>
-    list.reduce<T | undefined>((best, o) => (!best || ts(o) > ts(best) || (ts(o) === ts(best) && o.checkout_id > best.checkout_id) ? o : best), undefined);
+    list.reduce<T | undefined>(
+      (best, o) => (!best || ts(o) > ts(best) || (ts(o) === ts(best) && o.checkout_id > best.checkout_id) ? o : best),
+      undefined,
+    );
   const lastOrder = latest(succeeded, (o) => o.succeeded_ts ?? o.updated_ts);
   const lastTouched = latest(orders, (o) => o.updated_ts);
   return {

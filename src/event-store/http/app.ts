@@ -45,8 +45,9 @@ export const EVENT_STORE_DB_DIR = path.resolve(import.meta.dirname, '../infrastr
 export const EVENT_STORE_SCHEMA = 'event_store';
 export const ARCHIVE_GROUP = 'event-store-archive';
 
-export const apiKeysOf = (c: { API_KEY?: string; API_KEYS?: string }): string[] =>
-  [...new Set([c.API_KEY ?? '', ...(c.API_KEYS ?? '').split(',')].map((k) => k.trim()).filter((k) => k !== ''))];
+export const apiKeysOf = (c: { API_KEY?: string; API_KEYS?: string }): string[] => [
+  ...new Set([c.API_KEY ?? '', ...(c.API_KEYS ?? '').split(',')].map((k) => k.trim()).filter((k) => k !== '')),
+];
 
 export function eventStoreService(config: EventStoreConfig): HttpServiceDefinition {
   return {
@@ -95,7 +96,10 @@ function startArchiveAndTrimmer(config: EventStoreConfig, ctx: ServiceContext): 
     maxDeliveries: config.ARCHIVE_MAX_DELIVERIES,
     // The entries of one read in one transaction (ADR 0011).
     handleAll: async (items) => {
-      const stored = await archiveEvents(pool, items.map(({ event, delivery }) => ({ event, redisId: delivery.id })));
+      const stored = await archiveEvents(
+        pool,
+        items.map(({ event, delivery }) => ({ event, redisId: delivery.id })),
+      );
       items.forEach(({ event, delivery }, i) => logArchived(ctx.log, event, delivery, stored[i] === true));
     },
   });
@@ -118,5 +122,8 @@ function startArchiveAndTrimmer(config: EventStoreConfig, ctx: ServiceContext): 
 }
 
 function logArchived(log: Logger, event: EventEnvelope, delivery: Delivery, stored: boolean): void {
-  log.debug({ stream: delivery.stream, id: delivery.id, type: event.type, correlation_id: event.correlation_id, stored }, stored ? 'archived' : 'already archived');
+  log.debug(
+    { stream: delivery.stream, id: delivery.id, type: event.type, correlation_id: event.correlation_id, stored },
+    stored ? 'archived' : 'already archived',
+  );
 }

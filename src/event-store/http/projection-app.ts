@@ -63,7 +63,9 @@ export function projectionWorkerService(config: ProjectionConfig): HttpServiceDe
           const applied = await withTransaction(pool, async (client) => {
             const done: boolean[] = [];
             for (const { event, delivery } of items) {
-              done.push(await applyOnceWithin(client, EVENT_STORE_SCHEMA, PROJECTION_GROUP, event.event_id, (c) => project(c, event, delivery)));
+              done.push(
+                await applyOnceWithin(client, EVENT_STORE_SCHEMA, PROJECTION_GROUP, event.event_id, (c) => project(c, event, delivery)),
+              );
             }
             return done;
           });
@@ -81,5 +83,8 @@ async function project(client: PoolClient, event: EventEnvelope, delivery: Deliv
 }
 
 function logProjected(log: Logger, event: EventEnvelope, delivery: Delivery, applied: boolean): void {
-  log.debug({ type: event.type, correlation_id: event.correlation_id, id: delivery.id, applied }, applied ? 'projected' : 'already projected');
+  log.debug(
+    { type: event.type, correlation_id: event.correlation_id, id: delivery.id, applied },
+    applied ? 'projected' : 'already projected',
+  );
 }

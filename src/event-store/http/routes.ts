@@ -91,7 +91,11 @@ function parseUntil(text: string | undefined): Until | undefined {
   const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
   const at = new Date(text);
   if (!iso.test(text) || !instantInRange(at)) {
-    throw badRequest('Paramètre until invalide', { field: 'querystring.until', message: 'expected an ISO-8601 date-time (years 0001 to 9999, UTC) or an archive position', value: text });
+    throw badRequest('Paramètre until invalide', {
+      field: 'querystring.until',
+      message: 'expected an ISO-8601 date-time (years 0001 to 9999, UTC) or an archive position',
+      value: text,
+    });
   }
   return { at };
 }
@@ -101,7 +105,11 @@ function parseSince(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   const at = new Date(text);
   if (!instantInRange(at)) {
-    throw badRequest('Paramètre since invalide', { field: 'querystring.since', message: 'expected an ISO-8601 date-time, years 0001 to 9999 (UTC)', value: text });
+    throw badRequest('Paramètre since invalide', {
+      field: 'querystring.since',
+      message: 'expected an ISO-8601 date-time, years 0001 to 9999 (UTC)',
+      value: text,
+    });
   }
   return at.toISOString();
 }
@@ -138,9 +146,16 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
   app.get(`${P}/health`, { schema: { tags: ['ops'], summary: 'Santé de l’event store (archive)' } }, async (_req, reply) => {
     try {
       const { rows } = await pool.query<{ archived: number }>(`SELECT archived FROM event_store.archive_head WHERE id = 1`);
-      return { status: 'healthy', service: 'event-store', archived_events: rows[0]?.archived ?? 0, last_position: await lastPosition(pool) };
+      return {
+        status: 'healthy',
+        service: 'event-store',
+        archived_events: rows[0]?.archived ?? 0,
+        last_position: await lastPosition(pool),
+      };
     } catch (error) {
-      return reply.code(503).send({ status: 'unhealthy', service: 'event-store', error: 'Base de données injoignable', details: (error as Error).message });
+      return reply
+        .code(503)
+        .send({ status: 'unhealthy', service: 'event-store', error: 'Base de données injoignable', details: (error as Error).message });
     }
   });
   await app.register(streamRoutes, ctx);
@@ -161,7 +176,14 @@ async function streamRoutes(app: App, ctx: Ctx): Promise<void> {
   const { o, sse, sseMaxMs } = ctx;
   app.get(
     `${P}/streams/:stream/events`,
-    { schema: { tags: ['events'], summary: 'Événements archivés d’un stream (le plus ancien d’abord; ?order=desc, curseur ?after=<position>)', params: StreamParams, querystring: EventsQuery } },
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Événements archivés d’un stream (le plus ancien d’abord; ?order=desc, curseur ?after=<position>)',
+        params: StreamParams,
+        querystring: EventsQuery,
+      },
+    },
     async (req) => {
       const { stream } = req.params;
       const q = req.query;
@@ -178,26 +200,38 @@ async function streamRoutes(app: App, ctx: Ctx): Promise<void> {
 
   app.get(
     `${P}/streams/:stream/sse`,
-    { schema: { tags: ['events'], summary: 'SSE: nouveaux événements archivés du stream (?after=<position> ou Last-Event-ID pour reprendre)', params: StreamParams, querystring: StreamSseQuery } },
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'SSE: nouveaux événements archivés du stream (?after=<position> ou Last-Event-ID pour reprendre)',
+        params: StreamParams,
+        querystring: StreamSseQuery,
+      },
+    },
     async (req, reply) => {
       const { stream } = req.params;
       await requireKnownStream(pool, stream);
-      let cursor = (req.query).after ?? lastEventId(req) ?? (await lastPosition(pool, stream));
+      let cursor = req.query.after ?? lastEventId(req) ?? (await lastPosition(pool, stream));
       const out = sse.start(req, reply);
       // One batch read at a time, sent as fast as the client takes it: at most SSE_BATCH events held per stream.
       let batch: Awaited<ReturnType<typeof streamEvents>> = [];
-      void pollLoop(out, o.ssePollMs, async () => {
-        const fetched = batch.length === 0;
-        if (fetched) batch = await streamEvents(pool, stream, { count: SSE_BATCH, order: 'asc', after: cursor });
-        const full = batch.length === SSE_BATCH;
-        while (batch.length > 0) {
-          const { stream: _s, ...e } = batch.shift()!;
-          cursor = e.position;
-          // The client is behind: the rest of the batch waits for 'drain'.
-          if (!out.send(e.type, e, e.position)) return 'more';
-        }
-        return fetched && !full ? 'idle' : 'more';
-      }, sseMaxMs).catch((error: unknown) => {
+      void pollLoop(
+        out,
+        o.ssePollMs,
+        async () => {
+          const fetched = batch.length === 0;
+          if (fetched) batch = await streamEvents(pool, stream, { count: SSE_BATCH, order: 'asc', after: cursor });
+          const full = batch.length === SSE_BATCH;
+          while (batch.length > 0) {
+            const { stream: _s, ...e } = batch.shift()!;
+            cursor = e.position;
+            // The client is behind: the rest of the batch waits for 'drain'.
+            if (!out.send(e.type, e, e.position)) return 'more';
+          }
+          return fetched && !full ? 'idle' : 'more';
+        },
+        sseMaxMs,
+      ).catch((error: unknown) => {
         o.log.warn({ stream, err: (error as Error).message }, 'SSE stream ended on an error');
         out.close();
       });
@@ -211,12 +245,24 @@ async function replayRoutes(app: App, ctx: Ctx): Promise<void> {
   const { o, sse, sseMaxMs } = ctx;
   app.get(
     `${P}/replay/checkout/:checkout_id`,
-    { schema: { tags: ['replay'], summary: 'État d’un checkout rejoué depuis ses événements (?until=<ISO-8601|position>)', params: CheckoutParams, querystring: ReplayQuery } },
+    {
+      schema: {
+        tags: ['replay'],
+        summary: 'État d’un checkout rejoué depuis ses événements (?until=<ISO-8601|position>)',
+        params: CheckoutParams,
+        querystring: ReplayQuery,
+      },
+    },
     async (req) => {
       const { checkout_id } = req.params;
       const state = await replayCheckout(pool, checkout_id, parseUntil(req.query.until));
       if (state.events.length === 0) {
-        throw new HttpError(404, 'Aucun événement archivé pour ce checkout', { checkout_id }, { checkout_id, status: 'unknown', events: [] });
+        throw new HttpError(
+          404,
+          'Aucun événement archivé pour ce checkout',
+          { checkout_id },
+          { checkout_id, status: 'unknown', events: [] },
+        );
       }
       return view(state);
     },
@@ -224,7 +270,14 @@ async function replayRoutes(app: App, ctx: Ctx): Promise<void> {
 
   app.get(
     `${P}/replay/checkout/:checkout_id/sse`,
-    { schema: { tags: ['replay'], summary: 'SSE: les événements du checkout puis son état, jusqu’à l’état terminal', params: CheckoutParams, querystring: CheckoutSseQuery } },
+    {
+      schema: {
+        tags: ['replay'],
+        summary: 'SSE: les événements du checkout puis son état, jusqu’à l’état terminal',
+        params: CheckoutParams,
+        querystring: CheckoutSseQuery,
+      },
+    },
     async (req, reply) => {
       const { checkout_id } = req.params;
       const from = req.query.after ?? lastEventId(req) ?? 0;
@@ -232,24 +285,29 @@ async function replayRoutes(app: App, ctx: Ctx): Promise<void> {
       let state = initialState(checkout_id);
       let sent = from;
       let stateDue = false;
-      void pollLoop(out, o.ssePollMs, async () => {
-        const events = await checkoutEvents(pool, checkout_id);
-        const fresh = events.filter((e) => !state.events.some((s) => s.event_id === e.event_id));
-        for (const e of fresh) {
-          state = evolve(state, e);
-          stateDue = true;
-          if (e.position > sent) {
-            sent = e.position;
-            // The client is behind: the rest (and the state) go on the next turn, after 'drain'.
-            if (!out.send(e.type, e, e.position)) return 'more';
+      void pollLoop(
+        out,
+        o.ssePollMs,
+        async () => {
+          const events = await checkoutEvents(pool, checkout_id);
+          const fresh = events.filter((e) => !state.events.some((s) => s.event_id === e.event_id));
+          for (const e of fresh) {
+            state = evolve(state, e);
+            stateDue = true;
+            if (e.position > sent) {
+              sent = e.position;
+              // The client is behind: the rest (and the state) go on the next turn, after 'drain'.
+              if (!out.send(e.type, e, e.position)) return 'more';
+            }
           }
-        }
-        if (!stateDue) return 'idle';
-        stateDue = false;
-        const { events: _all, ...summary } = view(state);
-        out.send('state', summary);
-        return isTerminal(state.status) ? 'done' : 'idle';
-      }, sseMaxMs).catch((error: unknown) => {
+          if (!stateDue) return 'idle';
+          stateDue = false;
+          const { events: _all, ...summary } = view(state);
+          out.send('state', summary);
+          return isTerminal(state.status) ? 'done' : 'idle';
+        },
+        sseMaxMs,
+      ).catch((error: unknown) => {
         o.log.warn({ correlation_id: checkout_id, err: (error as Error).message }, 'SSE stream ended on an error');
         out.close();
       });
@@ -258,10 +316,21 @@ async function replayRoutes(app: App, ctx: Ctx): Promise<void> {
 
   app.get(
     `${P}/checkouts/`,
-    { schema: { tags: ['replay'], summary: 'Rechercher des checkouts (?status=&client_id=&since=<ISO-8601>&count=)', querystring: CheckoutsQuery } },
+    {
+      schema: {
+        tags: ['replay'],
+        summary: 'Rechercher des checkouts (?status=&client_id=&since=<ISO-8601>&count=)',
+        querystring: CheckoutsQuery,
+      },
+    },
     async (req) => {
       const q = req.query;
-      const checkouts = await findCheckouts(pool, { status: q.status, client_id: q.client_id, since: parseSince(q.since), count: q.count ?? 100 });
+      const checkouts = await findCheckouts(pool, {
+        status: q.status,
+        client_id: q.client_id,
+        since: parseSince(q.since),
+        count: q.count ?? 100,
+      });
       return { count: checkouts.length, checkouts };
     },
   );
@@ -310,9 +379,17 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
   };
   admin.get(
     `${P}/admin/dlq/:stream`,
-    { schema: { tags: ['admin'], summary: 'Lettres mortes d’un stream (<stream>.dlq)', security: SECURITY, params: DlqParams, querystring: DlqListQuery } },
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Lettres mortes d’un stream (<stream>.dlq)',
+        security: SECURITY,
+        params: DlqParams,
+        querystring: DlqListQuery,
+      },
+    },
     async (req) => {
-      const stream = dlqStream((req.params).stream);
+      const stream = dlqStream(req.params.stream);
       const q = req.query;
       return { stream, dlq: `${stream}.dlq`, ...(await deadLetters.list(redisOf(), stream, q.count ?? 100, q.after)) };
     },
@@ -329,7 +406,14 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
   );
   admin.post(
     `${P}/admin/dlq/:stream/:id/redrive`,
-    { schema: { tags: ['admin'], summary: 'Republier une lettre morte sur son stream d’origine', security: SECURITY, params: DlqEntryParams } },
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Republier une lettre morte sur son stream d’origine',
+        security: SECURITY,
+        params: DlqEntryParams,
+      },
+    },
     async (req) => {
       const { stream, id } = req.params;
       const newId = await deadLetters.redrive(redisOf(), dlqStream(stream), id);
@@ -353,7 +437,13 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
 async function rebuildRoute(admin: App, { o: { pool } }: Ctx): Promise<void> {
   admin.post(
     `${P}/admin/projections/orders-by-client/rebuild`,
-    { schema: { tags: ['admin'], summary: 'Reconstruire la projection depuis l’archive (copie fantôme, comparaison, bascule atomique)', security: SECURITY } },
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Reconstruire la projection depuis l’archive (copie fantôme, comparaison, bascule atomique)',
+        security: SECURITY,
+      },
+    },
     async (req) => {
       try {
         const report = await rebuildOrdersByClient(pool, {

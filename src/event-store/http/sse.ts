@@ -83,8 +83,18 @@ export class SseStreams {
         this.set(total);
       },
     });
-    this.refused = new prom.Counter({ name: 'event_store_sse_refused_total', help: 'SSE streams refused by a cap', labelNames: ['reason'], registers: [registry] });
-    this.dropped = new prom.Counter({ name: 'event_store_sse_dropped_total', help: 'SSE streams dropped by the server', labelNames: ['reason'], registers: [registry] });
+    this.refused = new prom.Counter({
+      name: 'event_store_sse_refused_total',
+      help: 'SSE streams refused by a cap',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.dropped = new prom.Counter({
+      name: 'event_store_sse_dropped_total',
+      help: 'SSE streams dropped by the server',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
     // Present from start, at 0 (dashboards and alerts read them).
     for (const reason of ['total', 'per_client']) this.refused.inc({ reason }, 0);
     this.dropped.inc({ reason: 'slow_client' }, 0);
@@ -175,9 +185,12 @@ class ReplyStream implements SseStream {
     // The poller stops at its next turn once the client has gone (reply 'close' also fires on a lost connection).
     raw.once('close', this.release);
     // Nothing is written while the client is behind: what is queued already keeps the connection busy.
-    this.heartbeat = setInterval(() => {
-      if (!this.behind && Date.now() - this.lastWrite >= limits.heartbeatMs / 2) this.comment('keep-alive');
-    }, Math.max(1, Math.floor(limits.heartbeatMs / 2)));
+    this.heartbeat = setInterval(
+      () => {
+        if (!this.behind && Date.now() - this.lastWrite >= limits.heartbeatMs / 2) this.comment('keep-alive');
+      },
+      Math.max(1, Math.floor(limits.heartbeatMs / 2)),
+    );
     this.heartbeat.unref();
   }
 

@@ -51,7 +51,17 @@ export async function archiveEvents(pool: Pool, items: readonly { event: EventEn
         `INSERT INTO ${S}.events (stream, redis_id, type, version, event_id, correlation_id, causation_id, payload, ts)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9))
          ON CONFLICT (event_id) DO NOTHING RETURNING position`,
-        [event.stream, redisId, event.type, event.version, event.event_id, event.correlation_id, event.causation_id, JSON.stringify(event.payload), event.ts],
+        [
+          event.stream,
+          redisId,
+          event.type,
+          event.version,
+          event.event_id,
+          event.correlation_id,
+          event.causation_id,
+          JSON.stringify(event.payload),
+          event.ts,
+        ],
       );
       stored.push(rows.length > 0);
       if (rows.length > 0 && event.stream === CHECKOUT_STREAM) checkouts.add(event.correlation_id);
@@ -138,9 +148,7 @@ export async function streamKnown(db: Queryable, stream: string): Promise<boolea
 
 export async function lastPosition(db: Queryable, stream?: string): Promise<number> {
   const { rows } = await db.query<{ position: number | null }>(
-    stream
-      ? `SELECT max(position) AS position FROM ${S}.events WHERE stream = $1`
-      : `SELECT max(position) AS position FROM ${S}.events`,
+    stream ? `SELECT max(position) AS position FROM ${S}.events WHERE stream = $1` : `SELECT max(position) AS position FROM ${S}.events`,
     stream ? [stream] : [],
   );
   return rows[0]?.position ?? 0;

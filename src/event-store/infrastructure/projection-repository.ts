@@ -4,7 +4,15 @@
  * by construction, only by the events they saw.
  */
 import { withTransaction, type Pool, type PoolClient, type Queryable } from '../../platform/db.ts';
-import { applyOrderEvent, keysOf, summarize, type ClientOrder, type OrderStatus, type OrdersByClient, type ProjectedEvent } from '../domain/orders-by-client.ts';
+import {
+  applyOrderEvent,
+  keysOf,
+  summarize,
+  type ClientOrder,
+  type OrderStatus,
+  type OrdersByClient,
+  type ProjectedEvent,
+} from '../domain/orders-by-client.ts';
 
 const S = 'event_store';
 
@@ -74,7 +82,10 @@ export async function saveCheckpoint(db: Queryable, name: string, redisId: strin
   );
 }
 
-export async function readCheckpoint(db: Queryable, name: string): Promise<{ last_redis_id: string | null; events_applied: number } | undefined> {
+export async function readCheckpoint(
+  db: Queryable,
+  name: string,
+): Promise<{ last_redis_id: string | null; events_applied: number } | undefined> {
   const { rows } = await db.query<{ last_redis_id: string | null; events_applied: number }>(
     `SELECT last_redis_id, events_applied FROM ${S}.projection_checkpoint WHERE name = $1`,
     [name],
@@ -93,7 +104,9 @@ export async function readOrdersByClient(db: Queryable, clientId: string): Promi
     [clientId],
   );
   if (!rows[0]) return undefined;
-  const orders = (await clientOrders(db, clientId)).sort((a, b) => b.updated_ts - a.updated_ts || a.checkout_id.localeCompare(b.checkout_id));
+  const orders = (await clientOrders(db, clientId)).sort(
+    (a, b) => b.updated_ts - a.updated_ts || a.checkout_id.localeCompare(b.checkout_id),
+  );
   return {
     ...rows[0],
     orders: orders.map((o) => ({

@@ -37,7 +37,11 @@ const toFields = (flat: unknown[]): Record<string, unknown> => {
 };
 
 /** Trims one stream; returns how many entries went. */
-export async function trimStream(o: Omit<TrimmerOptions, 'intervalMs' | 'streams' | 'log'>, stream: string, now = Date.now()): Promise<number> {
+export async function trimStream(
+  o: Omit<TrimmerOptions, 'intervalMs' | 'streams' | 'log'>,
+  stream: string,
+  now = Date.now(),
+): Promise<number> {
   const length = await o.redis.xlen(stream);
   if (length === 0) return 0;
   let limit: string | null = null;
@@ -67,7 +71,7 @@ export async function trimStream(o: Omit<TrimmerOptions, 'intervalMs' | 'streams
     retentionLimit: limit,
   });
   if (!minId) return 0;
-  return (await o.redis.xtrim(stream, 'MINID', minId));
+  return await o.redis.xtrim(stream, 'MINID', minId);
 }
 
 export function startTrimmer(o: TrimmerOptions): { stop: () => Promise<void> } {

@@ -76,7 +76,16 @@ export function createProxyHandler(deps: ProxyDeps): ProxyHandler {
   }
 
   return (req, res) => {
-    const ctx: Ctx = { start: performance.now(), reqId: '', service: '', route: '', consumer: '', source: 'kong', ingress: headerBytes(req), egress: 0 };
+    const ctx: Ctx = {
+      start: performance.now(),
+      reqId: '',
+      service: '',
+      route: '',
+      consumer: '',
+      source: 'kong',
+      ingress: headerBytes(req),
+      egress: 0,
+    };
     for (const plugin of rewrites) plugin.rewrite!(req, res, ctx);
     res.once('close', () => finish(deps, req, res, ctx));
     handle(req, res, ctx).catch((error: unknown) => {

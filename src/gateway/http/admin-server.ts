@@ -60,7 +60,10 @@ function nodeRoutes(app: App, deps: AdminDeps): void {
     node_id: deps.nodeId,
     pid: process.pid,
     node_version: process.version,
-    plugins: { available_on_server: Object.fromEntries(deps.plugins.map((p) => [p, { version: deps.version, priority: 0 }])), enabled_in_cluster: deps.plugins },
+    plugins: {
+      available_on_server: Object.fromEntries(deps.plugins.map((p) => [p, { version: deps.version, priority: 0 }])),
+      enabled_in_cluster: deps.plugins,
+    },
     configuration: {
       database: 'off',
       declarative_config: deps.configFile,
@@ -93,18 +96,25 @@ function nodeRoutes(app: App, deps: AdminDeps): void {
 
 function entityRoutes(app: App, { model }: AdminDeps): void {
   app.get('/services', async () => ({ data: model.services.map((s) => serviceJson(model, s.name)), next: null }));
-  app.get<{ Params: { name: string } }>('/services/:name', async (req, reply) => serviceJson(model, req.params.name) ?? reply.code(404).send(NOT_FOUND));
+  app.get<{ Params: { name: string } }>(
+    '/services/:name',
+    async (req, reply) => serviceJson(model, req.params.name) ?? reply.code(404).send(NOT_FOUND),
+  );
   app.get<{ Params: { name: string } }>('/services/:name/routes', async (req) => ({
     data: model.routes.filter((r) => r.service === req.params.name).map((r) => routeJson(model, r.name)),
     next: null,
   }));
   app.get('/routes', async () => ({ data: model.routes.map((r) => routeJson(model, r.name)), next: null }));
-  app.get<{ Params: { name: string } }>('/routes/:name', async (req, reply) => routeJson(model, req.params.name) ?? reply.code(404).send(NOT_FOUND));
+  app.get<{ Params: { name: string } }>(
+    '/routes/:name',
+    async (req, reply) => routeJson(model, req.params.name) ?? reply.code(404).send(NOT_FOUND),
+  );
 }
 
 function upstreamRoutes(app: App, deps: AdminDeps): void {
   const { upstreams } = deps;
-  const findUpstream = (idOrName: string) => upstreams.declared().find((u) => u.name === idOrName || entityId('upstream', u.name) === idOrName);
+  const findUpstream = (idOrName: string) =>
+    upstreams.declared().find((u) => u.name === idOrName || entityId('upstream', u.name) === idOrName);
   app.get('/upstreams', async () => ({ data: upstreams.declared().map(upstreamJson), next: null }));
   app.get<{ Params: { name: string } }>('/upstreams/:name', async (req, reply) => {
     const u = findUpstream(req.params.name);
@@ -114,7 +124,12 @@ function upstreamRoutes(app: App, deps: AdminDeps): void {
     const u = findUpstream(req.params.name);
     if (!u) return reply.code(404).send(NOT_FOUND);
     return {
-      data: u.balancer.targets.map((t) => ({ id: entityId('target', `${u.name}/${t.target}`), target: t.target, weight: t.weight, upstream: { id: entityId('upstream', u.name) } })),
+      data: u.balancer.targets.map((t) => ({
+        id: entityId('target', `${u.name}/${t.target}`),
+        target: t.target,
+        weight: t.weight,
+        upstream: { id: entityId('upstream', u.name) },
+      })),
       next: null,
     };
   });
@@ -169,7 +184,11 @@ function upstreamJson(u: UpstreamRuntime) {
             type: 'http',
             http_path: u.def.active.httpPath,
             timeout: u.def.active.timeoutMs / 1000,
-            healthy: { interval: u.def.active.healthyIntervalMs / 1000, successes: u.def.active.thresholds.successes, http_statuses: u.def.active.healthyStatuses },
+            healthy: {
+              interval: u.def.active.healthyIntervalMs / 1000,
+              successes: u.def.active.thresholds.successes,
+              http_statuses: u.def.active.healthyStatuses,
+            },
             unhealthy: {
               interval: u.def.active.unhealthyIntervalMs / 1000,
               tcp_failures: u.def.active.thresholds.tcpFailures,
@@ -206,7 +225,11 @@ function healthJson(u: UpstreamRuntime) {
       weight: t.weight,
       health,
       upstream: { id: entityId('upstream', u.name) },
-      data: { addresses: [{ ip, port, health, weight: t.weight }], dns: 'A', weight: { total: t.weight, available: health === 'UNHEALTHY' ? 0 : t.weight, unavailable: health === 'UNHEALTHY' ? t.weight : 0 } },
+      data: {
+        addresses: [{ ip, port, health, weight: t.weight }],
+        dns: 'A',
+        weight: { total: t.weight, available: health === 'UNHEALTHY' ? 0 : t.weight, unavailable: health === 'UNHEALTHY' ? t.weight : 0 },
+      },
     };
   });
 }

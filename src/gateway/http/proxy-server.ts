@@ -8,7 +8,11 @@ import type { ProxyHandler } from '../application/proxy.ts';
 import { DEFAULT_CLIENT_LIMITS, type ClientLimits } from '../infrastructure/config.ts';
 import type { ConnectionCounters } from '../infrastructure/prometheus.ts';
 
-export function createProxyServer(handler: ProxyHandler, counters: ConnectionCounters, limits: ClientLimits = DEFAULT_CLIENT_LIMITS): http.Server {
+export function createProxyServer(
+  handler: ProxyHandler,
+  counters: ConnectionCounters,
+  limits: ClientLimits = DEFAULT_CLIENT_LIMITS,
+): http.Server {
   const server = http.createServer(
     {
       keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -40,7 +44,11 @@ export function createProxyServer(handler: ProxyHandler, counters: ConnectionCou
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return void socket.destroy();
     const status =
-      error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
   return server;

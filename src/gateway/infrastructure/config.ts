@@ -25,11 +25,34 @@ export const GatewayEnv = Type.Object({
   HEALTHCHECK_INTERVAL_MS: Type.Optional(Type.Integer({ minimum: 10 })),
   // Client-side limits, in the spirit of nginx/Kong (client_header_timeout, client_body_timeout, keepalive_timeout,
   // worker_connections, request-size-limiting): a slow or greedy client cannot hold the gateway's sockets or memory.
-  GATEWAY_CLIENT_HEADER_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000, description: 'time to receive a request line and headers; then 408 and close' }),
-  GATEWAY_CLIENT_BODY_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 30_000, description: 'time to receive a whole request (headers and body); then 408 and close' }),
-  GATEWAY_KEEPALIVE_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 60_000, description: 'idle time before an unused keep-alive connection is closed' }),
-  GATEWAY_MAX_CONNECTIONS: Type.Integer({ minimum: 1, default: 1024, description: 'client connections at once; more are closed at accept' }),
-  GATEWAY_BODY_LIMIT_BYTES: Type.Integer({ minimum: 0, default: 1_048_576, description: 'request body limit of a route no request-size-limiting plugin covers; beyond it 413' }),
+  GATEWAY_CLIENT_HEADER_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 300_000,
+    default: 15_000,
+    description: 'time to receive a request line and headers; then 408 and close',
+  }),
+  GATEWAY_CLIENT_BODY_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 300_000,
+    default: 30_000,
+    description: 'time to receive a whole request (headers and body); then 408 and close',
+  }),
+  GATEWAY_KEEPALIVE_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 600_000,
+    default: 60_000,
+    description: 'idle time before an unused keep-alive connection is closed',
+  }),
+  GATEWAY_MAX_CONNECTIONS: Type.Integer({
+    minimum: 1,
+    default: 1024,
+    description: 'client connections at once; more are closed at accept',
+  }),
+  GATEWAY_BODY_LIMIT_BYTES: Type.Integer({
+    minimum: 0,
+    default: 1_048_576,
+    description: 'request body limit of a route no request-size-limiting plugin covers; beyond it 413',
+  }),
   LOG_LEVEL: LogLevelVar(),
 });
 

@@ -80,7 +80,9 @@ const UpstreamSchema = Type.Object({
   algorithm: Type.Optional(Type.String()),
   healthchecks: Type.Optional(Healthchecks),
   targets: Type.Optional(
-    Type.Array(Type.Object({ target: Type.String({ pattern: '^[^:]+(:[0-9]+)?$' }), weight: Type.Optional(Int({ minimum: 0, maximum: 65535 })) })),
+    Type.Array(
+      Type.Object({ target: Type.String({ pattern: '^[^:]+(:[0-9]+)?$' }), weight: Type.Optional(Int({ minimum: 0, maximum: 65535 })) }),
+    ),
   ),
 });
 
@@ -112,7 +114,8 @@ type KongFile = Static<typeof KongFile>;
 /** A plugin's `service:` reference (its name, or `{name}`), as Kong's declarative format accepts it. */
 function serviceRef(ref: unknown): string | undefined {
   if (typeof ref === 'string' && ref !== '') return ref;
-  if (typeof ref === 'object' && ref !== null && typeof (ref as { name?: unknown }).name === 'string') return (ref as { name: string }).name;
+  if (typeof ref === 'object' && ref !== null && typeof (ref as { name?: unknown }).name === 'string')
+    return (ref as { name: string }).name;
   return undefined;
 }
 
@@ -299,7 +302,9 @@ function pluginsOf(doc: KongFile, scan: PluginScan): GatewayModel['plugins'] {
     }
     const scopedService = p.name === 'key-auth' && p.route === undefined && p.consumer === undefined ? serviceRef(p.service) : undefined;
     if ((p.service !== undefined && scopedService === undefined) || p.route !== undefined || p.consumer !== undefined) {
-      scan.warnings.push(`plugins[${i}] (${p.name}): only global plugins, per-service key-auth and scoped request-size-limiting are applied; this scoped one is ignored`);
+      scan.warnings.push(
+        `plugins[${i}] (${p.name}): only global plugins, per-service key-auth and scoped request-size-limiting are applied; this scoped one is ignored`,
+      );
       continue;
     }
     if (p.name === 'key-auth') keyAuthPlugin(p.config ?? {}, i, scopedService, plugins, keyAuth, scan);
@@ -316,7 +321,12 @@ function pluginsOf(doc: KongFile, scan: PluginScan): GatewayModel['plugins'] {
     // A route no key-auth guards (the console's `/`) gets no key header either when any key-auth hides it: a key a
     // client sends by mistake goes no further than the gateway (Kong would forward it there).
     const hideElsewhere = Object.values(keyAuth.hideByService).some(Boolean);
-    plugins.keyAuth = { ...plugins.keyAuth, hideCredentials: hideElsewhere, services: keyAuth.services, hideCredentialsByService: keyAuth.hideByService };
+    plugins.keyAuth = {
+      ...plugins.keyAuth,
+      hideCredentials: hideElsewhere,
+      services: keyAuth.services,
+      hideCredentialsByService: keyAuth.hideByService,
+    };
   }
   return plugins;
 }
@@ -341,7 +351,11 @@ function sizeLimitPlugin(p: PluginEntry, i: number, sizeLimits: SizeLimits, { se
 }
 
 function keyAuthPlugin(
-  conf: Record<string, unknown>, i: number, scopedService: string | undefined, plugins: GatewayModel['plugins'], scopes: KeyAuthScopes,
+  conf: Record<string, unknown>,
+  i: number,
+  scopedService: string | undefined,
+  plugins: GatewayModel['plugins'],
+  scopes: KeyAuthScopes,
   { services, problems, warnings }: PluginScan,
 ): void {
   if (!check(KeyAuthConf, conf, `plugins[${i}].config`, problems)) return;
@@ -353,7 +367,10 @@ function keyAuthPlugin(
   }
   // hide_credentials may differ per service (the event store checks the key itself on its admin endpoints);
   // the rest is one configuration.
-  if (plugins.keyAuth && JSON.stringify([plugins.keyAuth.keyNames, plugins.keyAuth.keyInQuery]) !== JSON.stringify([keyAuth.keyNames, keyAuth.keyInQuery])) {
+  if (
+    plugins.keyAuth &&
+    JSON.stringify([plugins.keyAuth.keyNames, plugins.keyAuth.keyInQuery]) !== JSON.stringify([keyAuth.keyNames, keyAuth.keyInQuery])
+  ) {
     problems.push(`plugins[${i}] (key-auth): its configuration differs from an earlier key-auth; this gateway applies one`);
     return;
   }

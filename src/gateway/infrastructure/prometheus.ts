@@ -157,8 +157,17 @@ function nodeGauges(registers: Registry[], counters: ConnectionCounters, nodeId:
       this.set({ node_id: nodeId, subsystem: 'http' }, counters.totalRequests);
     },
   });
-  const reachable = new prom.Gauge({ name: 'kong_datastore_reachable', help: 'Datastore reachable from Kong, 0 is unreachable', registers });
+  const reachable = new prom.Gauge({
+    name: 'kong_datastore_reachable',
+    help: 'Datastore reachable from Kong, 0 is unreachable',
+    registers,
+  });
   reachable.set(1); // DB-less: the declarative file is the datastore
-  const info = new prom.Gauge({ name: 'kong_node_info', help: 'Kong Node metadata information', labelNames: ['node_id', 'version'] as const, registers });
+  const info = new prom.Gauge({
+    name: 'kong_node_info',
+    help: 'Kong Node metadata information',
+    labelNames: ['node_id', 'version'] as const,
+    registers,
+  });
   info.set({ node_id: nodeId, version }, 1);
 }

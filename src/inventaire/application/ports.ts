@@ -64,7 +64,10 @@ export interface InventaireRepository {
   supprimerDemande(id: string): Promise<'ok' | 'introuvable' | DemandeStatut>;
   /** One transaction: pending → approved, central −q, local +q (local capped at `maxLocal`). */
   approuverDemande(id: string, maxLocal: number): Promise<ApprobationResultat>;
-  rejeterDemande(id: string, motif: string | null): Promise<{ kind: 'ok'; demande: DemandeRow } | { kind: 'introuvable' } | { kind: 'statut'; statut: DemandeStatut }>;
+  rejeterDemande(
+    id: string,
+    motif: string | null,
+  ): Promise<{ kind: 'ok'; demande: DemandeRow } | { kind: 'introuvable' } | { kind: 'statut'; statut: DemandeStatut }>;
 
   /** Stored body of a reservation (tombstones included). */
   reservation(id: string): Promise<ReservationResponse | null>;

@@ -107,7 +107,12 @@ export class StockUseCases {
     const rows = await this.repo.stocksCentraux();
     const noms = await this.noms.noms(rows.map((r) => r.produit_id));
     return {
-      stocks: rows.map((r) => ({ produit_id: r.produit_id, quantite: r.quantite, niveau: niveauCentral(r.quantite), nom_produit: noms.get(r.produit_id)! })),
+      stocks: rows.map((r) => ({
+        produit_id: r.produit_id,
+        quantite: r.quantite,
+        niveau: niveauCentral(r.quantite),
+        nom_produit: noms.get(r.produit_id)!,
+      })),
     };
   }
 
@@ -117,7 +122,12 @@ export class StockUseCases {
     const noms = await this.noms.noms(rows.map((r) => r.produit_id));
     return {
       magasin_id: magasinId,
-      stocks: rows.map((r) => ({ produit_id: r.produit_id, quantite: r.quantite, niveau: niveauLocal(r.quantite), nom_produit: noms.get(r.produit_id)! })),
+      stocks: rows.map((r) => ({
+        produit_id: r.produit_id,
+        quantite: r.quantite,
+        niveau: niveauLocal(r.quantite),
+        nom_produit: noms.get(r.produit_id)!,
+      })),
     };
   }
 
@@ -130,7 +140,12 @@ export class StockUseCases {
         nom_magasin: m.nom,
         stocks: rows
           .filter((r) => r.magasin_id === m.id)
-          .map((r) => ({ produit_id: r.produit_id, quantite: r.quantite, niveau: niveauLocal(r.quantite), nom_produit: noms.get(r.produit_id)! })),
+          .map((r) => ({
+            produit_id: r.produit_id,
+            quantite: r.quantite,
+            niveau: niveauLocal(r.quantite),
+            nom_produit: noms.get(r.produit_id)!,
+          })),
       })),
       total_magasins: magasins.length,
     };
@@ -138,7 +153,10 @@ export class StockUseCases {
 
   async analyserBesoins(magasinId: string) {
     const magasin = await this.verifications.magasinConnu(magasinId, 'MAGASIN_NON_TROUVE');
-    const [stocks, enAttente] = await Promise.all([this.repo.stocksLocaux(magasinId), this.repo.demandes({ statut: 'En attente', magasinId })]);
+    const [stocks, enAttente] = await Promise.all([
+      this.repo.stocksLocaux(magasinId),
+      this.repo.demandes({ statut: 'En attente', magasinId }),
+    ]);
     const analyse = analyserBesoins(stocks, new Set(enAttente.map((d) => d.produit_id)));
     const noms = await this.noms.noms(analyse.produits_sans_demande.map((p) => p.produit_id));
     return {

@@ -96,7 +96,11 @@ export function analyserBesoins(stocks: StockObserve[], produitsEnAttente: Reado
       niveau: niveauLocal(s.quantite),
       quantite_suggeree: quantiteSuggeree(s.quantite),
     }));
-  return { total_stocks_faibles: faibles.length, produits_sans_demande: sansDemande, recommandation: recommandation(faibles.length, sansDemande.length) };
+  return {
+    total_stocks_faibles: faibles.length,
+    produits_sans_demande: sansDemande,
+    recommandation: recommandation(faibles.length, sansDemande.length),
+  };
 }
 
 export function recommandation(faibles: number, sansDemande: number): string {

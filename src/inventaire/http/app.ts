@@ -44,7 +44,8 @@ export function inventaireService(config: InventaireConfig, deps: InventaireDeps
   return {
     service: 'inventaire',
     title: 'Service Inventaire',
-    description: 'Stock central, stocks locaux par magasin, demandes de réapprovisionnement et réservations de stock (participant des sagas).',
+    description:
+      'Stock central, stocks locaux par magasin, demandes de réapprovisionnement et réservations de stock (participant des sagas).',
     port: config.PORT,
     host: config.HOST,
     logLevel: config.LOG_LEVEL,
@@ -66,7 +67,11 @@ export function inventaireService(config: InventaireConfig, deps: InventaireDeps
     },
     // Released reservations and tombstones (ADR 0004); confirmed ones stay: a store sale's cancel releases its own.
     retention: (c) => [
-      { table: 'inventaire.reservations', where: "statut = 'liberee' AND released_at < now() - make_interval(secs => $1)", horizonMs: c.RESERVATION_RETENTION_MS },
+      {
+        table: 'inventaire.reservations',
+        where: "statut = 'liberee' AND released_at < now() - make_interval(secs => $1)",
+        horizonMs: c.RESERVATION_RETENTION_MS,
+      },
     ],
     background: (ctx) => {
       const outbox = ctx.outbox ?? createOutbox('inventaire');

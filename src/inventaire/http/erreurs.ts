@@ -36,7 +36,8 @@ export const ERREURS: ErrorTable<CodeErreur> = {
   },
   STOCK_LOCAL_MAXIMUM_DEPASSE: {
     status: 400,
-    message: (d) => `Quantité invalide: le stock local ne peut pas dépasser ${QUANTITE_MAX} (actuel: ${s(d.actuelle)}, ajout: ${s(d.ajout)})`,
+    message: (d) =>
+      `Quantité invalide: le stock local ne peut pas dépasser ${QUANTITE_MAX} (actuel: ${s(d.actuelle)}, ajout: ${s(d.ajout)})`,
   },
   STOCK_ABSENT: { status: 400, message: (d) => messageStockAbsent(s(d.produit_id), magasin(d)) },
   STOCK_INSUFFISANT: {

@@ -93,10 +93,8 @@ async function demandesRoutes(app: App, { demandes: svc }: Options): Promise<voi
     { schema: { tags: ['demandes'], summary: 'Créer une demande de réapprovisionnement', body: DemandeBody } },
     async (req, reply) => reply.code(201).send(await svc.creerDemande(req.body)),
   );
-  app.get(
-    `${P}/demandes/:demande_id/`,
-    { schema: { tags: ['demandes'], summary: 'Une demande', params: DemandeParams } },
-    async (req) => svc.demande(req.params.demande_id),
+  app.get(`${P}/demandes/:demande_id/`, { schema: { tags: ['demandes'], summary: 'Une demande', params: DemandeParams } }, async (req) =>
+    svc.demande(req.params.demande_id),
   );
   app.delete(
     `${P}/demandes/:demande_id/supprimer/`,

@@ -32,4 +32,3 @@ export const ProduitMagasinParams = Type.Object({ produit_id: Uuid, magasin_id: 
 /** The reference routes take any string here (`<str:demande_id>`); a non-UUID is simply not found. */
 export const DemandeParams = Type.Object({ demande_id: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 export const ReservationParams = Type.Object({ reservation_id: Uuid }, { additionalProperties: false });
-

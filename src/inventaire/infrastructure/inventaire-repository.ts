@@ -68,7 +68,13 @@ const DEMANDE_COLS = 'id, produit_id, magasin_id, quantite, statut, date_creatio
 const RESERVATION_COLS = 'reservation_id, magasin_id, lignes, statut';
 
 /** Adds `n` to a stock row (creating it); with `max`, refuses (returns null) when the result would exceed it. */
-async function incrementer(db: Queryable, produitId: string, magasinId: string | null, n: number, max: number | null): Promise<number | null> {
+async function incrementer(
+  db: Queryable,
+  produitId: string,
+  magasinId: string | null,
+  n: number,
+  max: number | null,
+): Promise<number | null> {
   const { rows } =
     magasinId === null
       ? await db.query<{ quantite: number }>(
@@ -142,7 +148,9 @@ export class PgInventaireRepository implements InventaireRepository {
   async stocksLocaux(magasinId?: string): Promise<StockLocalRow[]> {
     const { rows } =
       magasinId === undefined
-        ? await this.pool.query<StockLocalRow>('SELECT produit_id, magasin_id, quantite FROM inventaire.stock_local ORDER BY magasin_id, produit_id')
+        ? await this.pool.query<StockLocalRow>(
+            'SELECT produit_id, magasin_id, quantite FROM inventaire.stock_local ORDER BY magasin_id, produit_id',
+          )
         : await this.pool.query<StockLocalRow>(
             'SELECT produit_id, magasin_id, quantite FROM inventaire.stock_local WHERE magasin_id = $1 ORDER BY produit_id',
             [magasinId],
@@ -295,11 +303,19 @@ export class PgInventaireRepository implements InventaireRepository {
   // --------------------------------------------------------------------------------------------- reservations
 
   async reservation(id: string): Promise<ReservationResponse | null> {
-    const { rows } = await this.pool.query<ReservationDb>(`SELECT ${RESERVATION_COLS} FROM inventaire.reservations WHERE reservation_id = $1`, [id]);
+    const { rows } = await this.pool.query<ReservationDb>(
+      `SELECT ${RESERVATION_COLS} FROM inventaire.reservations WHERE reservation_id = $1`,
+      [id],
+    );
     return rows[0] ? toReservation(rows[0]) : null;
   }
 
-  async reserver(reservationId: string, magasinId: string | null, lignes: Ligne[], expireDansMs: number | null = null): Promise<ReservationResultat> {
+  async reserver(
+    reservationId: string,
+    magasinId: string | null,
+    lignes: Ligne[],
+    expireDansMs: number | null = null,
+  ): Promise<ReservationResultat> {
     try {
       const result = await withTransaction(this.pool, async (c): Promise<ReservationResultat> => {
         // The primary key serialises repeats of one id: a concurrent twin waits here, then sees our row.
@@ -311,16 +327,24 @@ export class PgInventaireRepository implements InventaireRepository {
           [reservationId, magasinId, JSON.stringify(lignes), expireDansMs === null ? null : expireDansMs / 1000],
         );
         if (!inserted.rowCount) {
-          const { rows } = await c.query<ReservationDb>(`SELECT ${RESERVATION_COLS} FROM inventaire.reservations WHERE reservation_id = $1`, [
-            reservationId,
-          ]);
+          const { rows } = await c.query<ReservationDb>(
+            `SELECT ${RESERVATION_COLS} FROM inventaire.reservations WHERE reservation_id = $1`,
+            [reservationId],
+          );
           return { kind: 'existante', reservation: toReservation(rows[0]!) };
         }
         const ajustements: EventEnvelope[] = [];
         for (const l of ordreDeVerrouillage(lignes)) {
           const quantite = await decrementer(c, l.produit_id, magasinId, l.quantite);
           if (quantite === null) throw new Abandon({ produit_id: l.produit_id, demande: l.quantite });
-          const a = { produitId: l.produit_id, magasinId, delta: -l.quantite, quantite, raison: 'reservation', reference: reservationId } as const;
+          const a = {
+            produitId: l.produit_id,
+            magasinId,
+            delta: -l.quantite,
+            quantite,
+            raison: 'reservation',
+            reference: reservationId,
+          } as const;
           ajustements.push(stockAjuste(a, reservationId));
         }
         await this.outbox.add(c, ...ajustements);
@@ -343,7 +367,14 @@ export class PgInventaireRepository implements InventaireRepository {
     for (const l of ordreDeVerrouillage(toReservation(r).lignes)) {
       const quantite = await incrementer(c, l.produit_id, r.magasin_id, l.quantite, null);
       if (quantite === null) throw new Error(`libération ${reservationId}: le stock de ${l.produit_id} n'a pas été rendu`);
-      const a = { produitId: l.produit_id, magasinId: r.magasin_id, delta: l.quantite, quantite, raison: 'liberation', reference: reservationId } as const;
+      const a = {
+        produitId: l.produit_id,
+        magasinId: r.magasin_id,
+        delta: l.quantite,
+        quantite,
+        raison: 'liberation',
+        reference: reservationId,
+      } as const;
       ajustements.push(stockAjuste(a, reservationId));
     }
     await this.outbox.add(c, ...ajustements);

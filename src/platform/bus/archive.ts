@@ -20,7 +20,14 @@ export type Archive = (stream: string, before: string) => AsyncIterable<Archived
 export type ReplayOne = (event: EventEnvelope, stream: string, id: string) => Promise<void>;
 
 /** Nothing to do when the stream still holds every entry ever added to it. */
-export async function backfill(commands: Redis, stream: string, archive: Archive, replay: ReplayOne, log: Logger, group: string): Promise<number> {
+export async function backfill(
+  commands: Redis,
+  stream: string,
+  archive: Archive,
+  replay: ReplayOne,
+  log: Logger,
+  group: string,
+): Promise<number> {
   // eslint-disable-next-line @typescript-eslint/no-base-to-string -- XINFO's scalars: strings and numbers
   const info = toFields(((await commands.xinfo('STREAM', stream)) as unknown[]).map((v) => (typeof v === 'object' ? '' : String(v))));
   const added = Number(info['entries-added'] ?? 0);

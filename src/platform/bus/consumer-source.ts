@@ -64,7 +64,16 @@ export class StreamSource {
   async readNew(): Promise<Read> {
     const { streams, group, name, count, blockMs } = this.s;
     const reply = (await this.reader.xreadgroup(
-      'GROUP', group, name, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', ...streams, ...streams.map(() => '>'),
+      'GROUP',
+      group,
+      name,
+      'COUNT',
+      count,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      ...streams,
+      ...streams.map(() => '>'),
     )) as StreamReply;
     return { reply, deliveries: () => 1 };
   }
@@ -105,7 +114,10 @@ export class StreamSource {
     for (const stream of streams) {
       let cursor = '0-0';
       do {
-        const [next, entries] = (await this.commands.xautoclaim(stream, group, name, claimIdleMs, cursor, 'COUNT', 50)) as [string, Entry[]];
+        const [next, entries] = (await this.commands.xautoclaim(stream, group, name, claimIdleMs, cursor, 'COUNT', 50)) as [
+          string,
+          Entry[],
+        ];
         if (entries.length > 0) log.info({ stream, count: entries.length }, 'reclaimed pending entries of another consumer');
         const counts = await this.deliveriesOf(stream, entries);
         yield { reply: [[stream, entries]], deliveries: (_, id) => counts.get(id) ?? 1 };
@@ -121,7 +133,12 @@ export class StreamSource {
     const first = entries[0]![0];
     const last = entries[entries.length - 1]![0];
     // Our other pending entries in that range are the ones waiting for a retry: make room for them too.
-    const pending = (await this.commands.xpending(stream, this.s.group, first, last, entries.length + this.retries.size, this.s.name)) as [string, string, number, number][];
+    const pending = (await this.commands.xpending(stream, this.s.group, first, last, entries.length + this.retries.size, this.s.name)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
     for (const [id, , , deliveries] of pending) counts.set(id, Number(deliveries));
     return counts;
   }

@@ -164,7 +164,8 @@ class ReadHandler {
       const verdict = this.retries.failed(stream, id, error, deliveries, deliveredAt);
       if (verdict.action === 'wait') {
         const { waits } = verdict;
-        if (waits === 1 || waits % 10 === 0) this.s.log.warn({ ...context, waits }, 'dependency unavailable; the entry waits (not counted toward dead-lettering)');
+        if (waits === 1 || waits % 10 === 0)
+          this.s.log.warn({ ...context, waits }, 'dependency unavailable; the entry waits (not counted toward dead-lettering)');
       } else if (verdict.action === 'dead-letter') {
         await this.deadLetter(stream, id, fields, reason, deliveries);
       } else {
@@ -234,7 +235,11 @@ export function startConsumer(options: ConsumerOptions): Consumer {
     retryMaxMs: Math.max(1, Math.min(options.retryMaxMs ?? 5_000, Math.floor(claimIdleMs / 2))),
   });
   const source = new StreamSource(reader, commands, retries, {
-    streams, group, name, log, claimIdleMs,
+    streams,
+    group,
+    name,
+    log,
+    claimIdleMs,
     count: options.count ?? 20,
     blockMs: options.blockMs ?? 1_000,
     archive: options.archive,
@@ -242,7 +247,14 @@ export function startConsumer(options: ConsumerOptions): Consumer {
     onGroupCreated: options.onGroupCreated,
   });
   const handler = new ReadHandler(commands, retries, metrics, {
-    streams, group, name, label: options.label, log, concurrency: Math.max(1, options.concurrency ?? 1), handleOne, handleAll,
+    streams,
+    group,
+    name,
+    label: options.label,
+    log,
+    concurrency: Math.max(1, options.concurrency ?? 1),
+    handleOne,
+    handleAll,
   });
   const gauges = groupGauges(commands, metrics, streams, group);
   let stopped = false;
@@ -260,8 +272,13 @@ export function startConsumer(options: ConsumerOptions): Consumer {
 
 /** The consumer's loop: groups, due retries, reclaims, gauges, then a blocking read; a failed step is retried. */
 async function run(
-  source: StreamSource, handler: ReadHandler, gauges: () => Promise<void>, log: Logger, group: string,
-  stopped: () => boolean, connected: Promise<unknown>,
+  source: StreamSource,
+  handler: ReadHandler,
+  gauges: () => Promise<void>,
+  log: Logger,
+  group: string,
+  stopped: () => boolean,
+  connected: Promise<unknown>,
 ): Promise<void> {
   await connected.catch(() => undefined);
   let groupsReady = false;

@@ -114,15 +114,23 @@ export interface DeadLetterWrite {
  */
 export async function writeDeadLetter(redis: Redis, d: DeadLetterWrite): Promise<void> {
   await redis.xadd(
-    deadLetterStream(d.stream), '*',
+    deadLetterStream(d.stream),
+    '*',
     ...Object.entries(d.fields).flat(),
-    'dlq_error', d.reason.slice(0, 2_000),
-    'dlq_stream', d.stream,
-    'dlq_group', d.group,
-    'dlq_consumer', d.consumer,
-    'dlq_original_id', d.id,
-    'dlq_deliveries', String(d.deliveries),
-    'dlq_at', new Date().toISOString(),
+    'dlq_error',
+    d.reason.slice(0, 2_000),
+    'dlq_stream',
+    d.stream,
+    'dlq_group',
+    d.group,
+    'dlq_consumer',
+    d.consumer,
+    'dlq_original_id',
+    d.id,
+    'dlq_deliveries',
+    String(d.deliveries),
+    'dlq_at',
+    new Date().toISOString(),
   );
   await redis.xack(d.stream, d.group, d.id);
 }

@@ -27,10 +27,10 @@ export async function applyOnceWithin(
   eventId: string,
   effect: (client: PoolClient) => Promise<void>,
 ): Promise<boolean> {
-  const { rowCount } = await client.query(
-    `INSERT INTO ${schema}.inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-    [consumer, eventId],
-  );
+  const { rowCount } = await client.query(`INSERT INTO ${schema}.inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
+    consumer,
+    eventId,
+  ]);
   if (rowCount === 0) return false;
   await effect(client);
   return true;

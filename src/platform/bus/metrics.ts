@@ -26,8 +26,18 @@ export function busMetrics(registry: Registry): BusMetrics {
   if (existing) return existing;
   const r = [registry];
   const metrics: BusMetrics = {
-    published: new prom.Counter({ name: 'events_published_total', help: 'Events published to Redis Streams by the outbox relay', labelNames: ['topic', 'type'], registers: r }),
-    consumed: new prom.Counter({ name: 'events_consumed_total', help: 'Stream entries read by a consumer, every type included', labelNames: ['topic', 'type', 'consumer'], registers: r }),
+    published: new prom.Counter({
+      name: 'events_published_total',
+      help: 'Events published to Redis Streams by the outbox relay',
+      labelNames: ['topic', 'type'],
+      registers: r,
+    }),
+    consumed: new prom.Counter({
+      name: 'events_consumed_total',
+      help: 'Stream entries read by a consumer, every type included',
+      labelNames: ['topic', 'type', 'consumer'],
+      registers: r,
+    }),
     latency: new prom.Histogram({
       name: 'event_latency_seconds',
       help: 'Time from emission (payload emitted_at / entry ts) to consumption',
@@ -35,14 +45,44 @@ export function busMetrics(registry: Registry): BusMetrics {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
       registers: r,
     }),
-    deadLettered: new prom.Counter({ name: 'events_dead_lettered_total', help: 'Entries moved to <stream>.dlq', labelNames: ['topic', 'group'], registers: r }),
+    deadLettered: new prom.Counter({
+      name: 'events_dead_lettered_total',
+      help: 'Entries moved to <stream>.dlq',
+      labelNames: ['topic', 'group'],
+      registers: r,
+    }),
     outboxBacklog: new prom.Gauge({ name: 'outbox_backlog', help: 'Outbox rows not yet published', labelNames: ['schema'], registers: r }),
-    relayLag: new prom.Gauge({ name: 'outbox_relay_lag_seconds', help: 'Age of the oldest unpublished outbox row (0 when empty)', labelNames: ['schema'], registers: r }),
-    groupLag: new prom.Gauge({ name: 'consumer_group_lag', help: 'Entries of the stream not yet delivered to the group', labelNames: ['topic', 'group'], registers: r }),
-    groupPending: new prom.Gauge({ name: 'consumer_group_pending', help: 'Entries delivered to the group and not yet acknowledged', labelNames: ['topic', 'group'], registers: r }),
-    groupPendingAge: new prom.Gauge({ name: 'consumer_group_pending_age_seconds', help: 'Idle time of the oldest unacknowledged entry', labelNames: ['topic', 'group'], registers: r }),
+    relayLag: new prom.Gauge({
+      name: 'outbox_relay_lag_seconds',
+      help: 'Age of the oldest unpublished outbox row (0 when empty)',
+      labelNames: ['schema'],
+      registers: r,
+    }),
+    groupLag: new prom.Gauge({
+      name: 'consumer_group_lag',
+      help: 'Entries of the stream not yet delivered to the group',
+      labelNames: ['topic', 'group'],
+      registers: r,
+    }),
+    groupPending: new prom.Gauge({
+      name: 'consumer_group_pending',
+      help: 'Entries delivered to the group and not yet acknowledged',
+      labelNames: ['topic', 'group'],
+      registers: r,
+    }),
+    groupPendingAge: new prom.Gauge({
+      name: 'consumer_group_pending_age_seconds',
+      help: 'Idle time of the oldest unacknowledged entry',
+      labelNames: ['topic', 'group'],
+      registers: r,
+    }),
     deadLetterDepth: new prom.Gauge({ name: 'dead_letter_depth', help: 'Entries in <stream>.dlq', labelNames: ['topic'], registers: r }),
-    republished: new prom.Counter({ name: 'outbox_republished_total', help: 'Outbox rows re-published after Redis lost data', labelNames: ['schema'], registers: r }),
+    republished: new prom.Counter({
+      name: 'outbox_republished_total',
+      help: 'Outbox rows re-published after Redis lost data',
+      labelNames: ['schema'],
+      registers: r,
+    }),
   };
   cache.set(registry, metrics);
   return metrics;
@@ -51,7 +91,8 @@ export function busMetrics(registry: Registry): BusMetrics {
 /** Starts every (topic, type) of the given streams at 0, so dashboards show a sample from process start. */
 export function initPublished(metrics: BusMetrics, streams: readonly string[]): void {
   for (const stream of streams) {
-    for (const type of Object.keys((EVENT_SCHEMAS as Record<string, object>)[stream] ?? {})) metrics.published.inc({ topic: stream, type }, 0);
+    for (const type of Object.keys((EVENT_SCHEMAS as Record<string, object>)[stream] ?? {}))
+      metrics.published.inc({ topic: stream, type }, 0);
   }
 }
 

@@ -28,12 +28,18 @@ export function dataLossDetector(s: DataLossSettings): () => Promise<void> {
     lastCheck = Date.now();
     const runId = /run_id:(\w+)/.exec(await redis.info('server'))?.[1];
     // The run id last seen is kept with the lease, so a relay that starts after a Redis restart still sees it.
-    const stored = await pool.query<{ redis_run_id: string | null }>(`SELECT redis_run_id FROM ${schema}.relay_lease WHERE name = 'outbox'`);
+    const stored = await pool.query<{ redis_run_id: string | null }>(
+      `SELECT redis_run_id FROM ${schema}.relay_lease WHERE name = 'outbox'`,
+    );
     const previous = stored.rows[0]?.redis_run_id ?? lastRunId;
     const restarted = previous !== undefined && previous !== null && runId !== previous;
     const remember = async () => {
       lastRunId = runId;
-      if (runId !== previous) await pool.query(`UPDATE ${schema}.relay_lease SET redis_run_id = $1 WHERE name = 'outbox' AND holder = $2`, [runId ?? null, s.holder]);
+      if (runId !== previous)
+        await pool.query(`UPDATE ${schema}.relay_lease SET redis_run_id = $1 WHERE name = 'outbox' AND holder = $2`, [
+          runId ?? null,
+          s.holder,
+        ]);
     };
     if (!(await anyLost(s, restarted))) return remember();
     const { rowCount } = await pool.query(

@@ -57,7 +57,15 @@ export function startRelay(options: RelayOptions): Relay {
   const metrics = busMetrics(options.registry);
   initRelay(metrics, schema, options.streams);
   const lease = relayLease(pool, schema, holder, options.leaseMs ?? 5_000);
-  const detectDataLoss = dataLossDetector({ pool, schema, redis, holder, windowMs: options.republishWindowMs ?? 15 * 60_000, metrics, log });
+  const detectDataLoss = dataLossDetector({
+    pool,
+    schema,
+    redis,
+    holder,
+    windowMs: options.republishWindowMs ?? 15 * 60_000,
+    metrics,
+    log,
+  });
 
   async function tick(): Promise<number> {
     if (!(await lease.hold())) return 0;

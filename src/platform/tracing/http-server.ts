@@ -21,7 +21,10 @@ export interface ServerSpan {
   end: (statusCode: number) => void;
 }
 
-export function startServerSpan(req: { method?: string | undefined; url?: string | undefined; headers: IncomingHttpHeaders }, route?: string): ServerSpan {
+export function startServerSpan(
+  req: { method?: string | undefined; url?: string | undefined; headers: IncomingHttpHeaders },
+  route?: string,
+): ServerSpan {
   const parent = propagation.extract(ROOT_CONTEXT, req.headers);
   const method = req.method ?? 'GET';
   const span = trace.getTracer('ecommerce-event-driven/http').startSpan(

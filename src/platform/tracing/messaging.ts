@@ -12,7 +12,17 @@
  *
  * The correlation id (the checkout id) is the conversation id on every one of them.
  */
-import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Context, type Link, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  SpanKind,
+  SpanStatusCode,
+  context,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import type { ConsumerParent } from './config.ts';
 import { currentTracing } from './state.ts';
 import { formatTraceparent, parseTraceparent } from './traceparent.ts';

@@ -32,7 +32,14 @@ export function selectSpans(all: readonly StoredSpan[], id: string): Selection {
     ? byTrace.has(wanted)
       ? [wanted]
       : []
-    : [...new Set(all.filter((s) => s.attributes[CONVERSATION] === id.trim() || s.attributes.correlation_id === id.trim()).sort(byStart).map((s) => s.traceId))];
+    : [
+        ...new Set(
+          all
+            .filter((s) => s.attributes[CONVERSATION] === id.trim() || s.attributes.correlation_id === id.trim())
+            .sort(byStart)
+            .map((s) => s.traceId),
+        ),
+      ];
 
   // Who links to a span: `<trace>/<span>` → the traces of the spans that link to it.
   const linkedFrom = new Map<string, Set<string>>();
@@ -47,8 +54,7 @@ export function selectSpans(all: readonly StoredSpan[], id: string): Selection {
   // Start from the traces no other found trace links into (the request), so the order follows cause to effect
   // even when spans start within the same millisecond (span start times have millisecond resolution).
   const startSet = new Set(start);
-  const linksInto = (t: string) =>
-    (byTrace.get(t) ?? []).some((s) => s.links.some((l) => l.traceId !== t && startSet.has(l.traceId)));
+  const linksInto = (t: string) => (byTrace.get(t) ?? []).some((s) => s.links.some((l) => l.traceId !== t && startSet.has(l.traceId)));
   const roots = start.filter((t) => !linksInto(t));
   const traces: string[] = [];
   const seen = new Set<string>();

@@ -149,7 +149,10 @@ export class Orchestrator {
       await this.run(saga, exec);
     } catch (error) {
       if (error instanceof BailPerdu) {
-        log.warn({ porteur: bail.porteur, jeton: bail.jeton }, 'saga lease expired or taken over before the request ended: stopped, nothing written');
+        log.warn(
+          { porteur: bail.porteur, jeton: bail.jeton },
+          'saga lease expired or taken over before the request ended: stopped, nothing written',
+        );
         // The stored state is the new holder's, not this execution's unsaved one.
         const stockee = await this.deps.repo.find(saga.id).catch(() => null);
         return echec('SERVICE_INDISPONIBLE', { message: error.message }, { saga_id: saga.id, etat_final: stockee?.etat ?? null });
@@ -163,7 +166,12 @@ export class Orchestrator {
   /** What the request ended with: the order, or why not (the compensation's progress in the details). */
   private resultat(saga: Saga, exec: Execution): Resultat<SagaTerminee> {
     if (saga.etat === 'SAGA_TERMINEE') {
-      return reussite({ saga_id: saga.id, etat_final: saga.etat, commande_id: saga.commandeFinaleId, resume_execution: saga.resume(this.now()) });
+      return reussite({
+        saga_id: saga.id,
+        etat_final: saga.etat,
+        commande_id: saga.commandeFinaleId,
+        resume_execution: saga.resume(this.now()),
+      });
     }
     const compensation = saga.estTerminee ? 'terminee' : 'en_cours';
     const contexte = { saga_id: saga.id, etat_final: saga.etat };
@@ -255,11 +263,19 @@ export class Orchestrator {
         return this.step(saga, { type: 'ProduitsAnswered', appels }, exec);
       }
       case 'Reserver':
-        return this.step(saga, { type: 'ReserverAnswered', appel: await participants.reserver(c.reservationId, c.lignes, c.deadline) }, exec);
+        return this.step(
+          saga,
+          { type: 'ReserverAnswered', appel: await participants.reserver(c.reservationId, c.lignes, c.deadline) },
+          exec,
+        );
       case 'CreerCommande':
         return this.step(saga, { type: 'CreerCommandeAnswered', appel: await participants.creerCommande(c.commande, c.deadline) }, exec);
       case 'LireCommande':
-        return this.step(saga, { type: 'LireCommandeAnswered', appel: await participants.lireCommande(c.referenceExterne, c.deadline) }, exec);
+        return this.step(
+          saga,
+          { type: 'LireCommandeAnswered', appel: await participants.lireCommande(c.referenceExterne, c.deadline) },
+          exec,
+        );
       case 'Compenser':
         return this.compensationRound(saga, c.actions, exec);
       case 'RetryCompensation':
@@ -277,7 +293,9 @@ export class Orchestrator {
     let echec: string | undefined;
     for (const { action, deadline } of actions) {
       const appel =
-        action === 'ANNULATION_COMMANDE' ? await this.deps.participants.annulerCommande(saga.id, deadline) : await this.deps.participants.liberer(saga.id, deadline);
+        action === 'ANNULATION_COMMANDE'
+          ? await this.deps.participants.annulerCommande(saga.id, deadline)
+          : await this.deps.participants.liberer(saga.id, deadline);
       if (appel.kind !== 'ok') echec = `${echec ? `${echec}; ` : ''}${action}: ${appel.detail}`;
       await this.step(saga, { type: 'CompenserAnswered', action, appel }, exec);
     }
@@ -337,12 +355,14 @@ export class Orchestrator {
     const { repo } = this.deps;
     const existante = await repo.find(id);
     if (!existante) return echec('SAGA_NON_TROUVEE', { saga_id: id });
-    if (existante.estTerminee) return echec('SAGA_DEJA_TERMINEE', { etat_actuel: existante.etat }, { saga_id: id, etat_final: existante.etat });
+    if (existante.estTerminee)
+      return echec('SAGA_DEJA_TERMINEE', { etat_actuel: existante.etat }, { saga_id: id, etat_final: existante.etat });
     const t0 = this.now().getTime();
     const prise = await repo.take(id, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     if (!prise) {
       const relue = await repo.find(id);
-      if (relue && ETATS_TERMINAUX.has(relue.etat)) return echec('SAGA_DEJA_TERMINEE', { etat_actuel: relue.etat }, { saga_id: id, etat_final: relue.etat });
+      if (relue && ETATS_TERMINAUX.has(relue.etat))
+        return echec('SAGA_DEJA_TERMINEE', { etat_actuel: relue.etat }, { saga_id: id, etat_final: relue.etat });
       return echec('SAGA_EN_COURS', { etat_actuel: relue?.etat ?? existante.etat }, { saga_id: id });
     }
     const { saga, bail } = prise;
@@ -363,7 +383,10 @@ export class Orchestrator {
     } catch (error) {
       if (!(error instanceof BailPerdu)) throw error;
       // Stalled past its lease and taken over (by recovery): the new holder finishes it.
-      this.logFor(saga).warn({ porteur: bail.porteur, jeton: bail.jeton }, 'forced compensation: saga lease expired or taken over: stopped');
+      this.logFor(saga).warn(
+        { porteur: bail.porteur, jeton: bail.jeton },
+        'forced compensation: saga lease expired or taken over: stopped',
+      );
       return echec('SAGA_EN_COURS', { message: error.message }, { saga_id: id });
     } finally {
       if (!saga.estTerminee) await repo.release(saga.id, bail).catch(() => undefined);
@@ -371,7 +394,11 @@ export class Orchestrator {
   }
 
   // ------------------------------------------------------------------------------------------------ stores
-  private async magasinConnu(magasinId: string, deadline: number, correlationId: string): Promise<'connu' | 'inconnu' | { detail: string }> {
+  private async magasinConnu(
+    magasinId: string,
+    deadline: number,
+    correlationId: string,
+  ): Promise<'connu' | 'inconnu' | { detail: string }> {
     const cacheMs = this.deps.options.magasinsCacheMs ?? 30_000;
     const cache = this.magasinsConnus;
     if (cache && cache.ids.has(magasinId) && this.now().getTime() - cache.lu < cacheMs) return 'connu';

@@ -87,7 +87,12 @@ export interface CleIdempotence {
 
 export interface IdempotenceRepository {
   /** Takes the key for `sagaId` (an expired one is taken over); otherwise returns what it holds. */
-  take(clientId: string, cle: string, empreinte: string, sagaId: string): Promise<{ prise: true } | { prise: false; existante: CleIdempotence }>;
+  take(
+    clientId: string,
+    cle: string,
+    empreinte: string,
+    sagaId: string,
+  ): Promise<{ prise: true } | { prise: false; existante: CleIdempotence }>;
   /** Records the answer given under the key. */
   remember(clientId: string, cle: string, reponse: { status: number; body: Record<string, unknown> }): Promise<void>;
   /** Lets the key go (nothing was written: the same key may be used again). */

@@ -32,18 +32,21 @@ export function validerDemande(body: unknown, magasinParDefaut: string): Resulta
   if (body.client_id === undefined || body.client_id === null || body.client_id === '') {
     return refus("Le champ 'client_id' est requis", { field: 'client_id' });
   }
-  if (!estUuid(body.client_id)) return refus("Le champ 'client_id' doit être un UUID valide", { field: 'client_id', valeur: body.client_id });
+  if (!estUuid(body.client_id))
+    return refus("Le champ 'client_id' doit être un UUID valide", { field: 'client_id', valeur: body.client_id });
 
   let magasin = magasinParDefaut;
   if (body.magasin_id !== undefined && body.magasin_id !== null) {
-    if (!estUuid(body.magasin_id)) return refus("Le champ 'magasin_id' doit être un UUID valide", { field: 'magasin_id', valeur: body.magasin_id });
+    if (!estUuid(body.magasin_id))
+      return refus("Le champ 'magasin_id' doit être un UUID valide", { field: 'magasin_id', valeur: body.magasin_id });
     magasin = body.magasin_id;
   }
 
   if (body.lignes === undefined || body.lignes === null) return refus("Le champ 'lignes' est requis", { field: 'lignes' });
   if (!Array.isArray(body.lignes)) return refus("Le champ 'lignes' doit être une liste", { field: 'lignes' });
   if (body.lignes.length === 0) return refus('Au moins une ligne de commande est requise', { field: 'lignes' });
-  if (body.lignes.length > MAX_LIGNES) return refus(`Au plus ${MAX_LIGNES} lignes par commande`, { field: 'lignes', nombre: body.lignes.length });
+  if (body.lignes.length > MAX_LIGNES)
+    return refus(`Au plus ${MAX_LIGNES} lignes par commande`, { field: 'lignes', nombre: body.lignes.length });
 
   const quantites = new Map<string, number>();
   for (const [index, ligne] of body.lignes.entries()) {
@@ -56,7 +59,11 @@ export function validerDemande(body: unknown, magasinParDefaut: string): Resulta
       return refus(`Ligne ${n}: le champ 'produit_id' est requis`, { field: `${field}.produit_id`, ligne: n });
     }
     if (!estUuid(ligne.produit_id)) {
-      return refus(`Ligne ${n}: 'produit_id' doit être un UUID valide`, { field: `${field}.produit_id`, ligne: n, valeur: ligne.produit_id });
+      return refus(`Ligne ${n}: 'produit_id' doit être un UUID valide`, {
+        field: `${field}.produit_id`,
+        ligne: n,
+        valeur: ligne.produit_id,
+      });
     }
     if (ligne.quantite === undefined || ligne.quantite === null) {
       return refus(`Ligne ${n}: le champ 'quantite' est requis`, { field: `${field}.quantite`, ligne: n });
@@ -67,7 +74,11 @@ export function validerDemande(body: unknown, magasinParDefaut: string): Resulta
     const id = ligne.produit_id.toLowerCase();
     const total = (quantites.get(id) ?? 0) + ligne.quantite;
     if (total > MAX_QUANTITE) {
-      return refus(`Ligne ${n}: 'quantite' ne peut dépasser ${MAX_QUANTITE}`, { field: `${field}.quantite`, ligne: n, valeur: ligne.quantite });
+      return refus(`Ligne ${n}: 'quantite' ne peut dépasser ${MAX_QUANTITE}`, {
+        field: `${field}.quantite`,
+        ligne: n,
+        valeur: ligne.quantite,
+      });
     }
     quantites.set(id, total);
   }

@@ -85,7 +85,8 @@ export function transitionAutorisee(de: EtatSaga, vers: EtatSaga, surDelai = fal
 export function toutesLesTransitions(): { de: EtatSaga; vers: EtatSaga; type: TypeEvenement; surDelai: boolean }[] {
   const out: { de: EtatSaga; vers: EtatSaga; type: TypeEvenement; surDelai: boolean }[] = [];
   for (const de of ETATS_SAGA) {
-    for (const [vers, type] of Object.entries(TRANSITIONS[de]) as [EtatSaga, TypeEvenement][]) out.push({ de, vers, type, surDelai: false });
+    for (const [vers, type] of Object.entries(TRANSITIONS[de]) as [EtatSaga, TypeEvenement][])
+      out.push({ de, vers, type, surDelai: false });
     const echec = ECHEC_SUR_DELAI[de];
     if (echec) out.push({ de, vers: echec, type: 'DELAI_DEPASSE', surDelai: true });
   }
@@ -216,7 +217,15 @@ export interface LigneCommande {
 // ------------------------------------------------------------------------------------------------ events, inputs, commands
 /** What happened to the saga; `evolve` folds them. Only `Transitioned` becomes a stored saga event (EvenementSaga). */
 export type SagaEvent =
-  | { type: 'Transitioned'; id: string; vers: EtatSaga; evenement: TypeEvenement; message: string; donnees: Record<string, unknown>; at: Date }
+  | {
+      type: 'Transitioned';
+      id: string;
+      vers: EtatSaga;
+      evenement: TypeEvenement;
+      message: string;
+      donnees: Record<string, unknown>;
+      at: Date;
+    }
   | { type: 'AttemptsCounted'; appels: number }
   | { type: 'ProduitsLus'; infos: Record<string, { nom: string; prix: number }>; at: Date }
   | { type: 'ReservationNotee'; reservationId: string }
@@ -241,7 +250,11 @@ export type SagaInput =
 export type SagaCommand =
   | { type: 'LireProduits'; produitIds: string[]; deadline: number }
   | { type: 'Reserver'; reservationId: string; lignes: LigneReservation[]; deadline: number }
-  | { type: 'CreerCommande'; commande: { reference_externe: string; client_id: string; magasin_id: string; lignes: LigneCommande[] }; deadline: number }
+  | {
+      type: 'CreerCommande';
+      commande: { reference_externe: string; client_id: string; magasin_id: string; lignes: LigneCommande[] };
+      deadline: number;
+    }
   | { type: 'LireCommande'; referenceExterne: string; deadline: number }
   /** One compensation round: every action, in this order, each with its own deadline. */
   | { type: 'Compenser'; actions: { action: ActionCompensation; deadline: number }[] }
@@ -287,20 +300,43 @@ export interface DecideContext {
 }
 
 // ------------------------------------------------------------------------------------------------ decide
-const decision = (events: SagaEvent[] = [], commands: SagaCommand[] = [], observations: Observation[] = []): Decision => ({ events, commands, observations });
+const decision = (events: SagaEvent[] = [], commands: SagaCommand[] = [], observations: Observation[] = []): Decision => ({
+  events,
+  commands,
+  observations,
+});
 
 /** A transition the table allows, as an event; TransitionInvalide otherwise (a bug, never an input's fault). */
-export function transition(s: SagaEtat, vers: EtatSaga, message: string, ctx: Pick<DecideContext, 'now' | 'newId'>, donnees: Record<string, unknown> = {}): SagaEvent {
+export function transition(
+  s: SagaEtat,
+  vers: EtatSaga,
+  message: string,
+  ctx: Pick<DecideContext, 'now' | 'newId'>,
+  donnees: Record<string, unknown> = {},
+): SagaEvent {
   const evenement = typeTransition(s.etat, vers);
   if (!evenement) throw new TransitionInvalide(s.etat, vers);
   return { type: 'Transitioned', id: ctx.newId(), vers, evenement, message, donnees, at: ctx.now };
 }
 
 /** The deadline passed: the forward state goes to its failure state (DELAI_DEPASSE); undefined when none applies. */
-export function expiry(s: SagaEtat, message: string, ctx: Pick<DecideContext, 'now' | 'newId'>, donnees: Record<string, unknown> = {}): SagaEvent | undefined {
+export function expiry(
+  s: SagaEtat,
+  message: string,
+  ctx: Pick<DecideContext, 'now' | 'newId'>,
+  donnees: Record<string, unknown> = {},
+): SagaEvent | undefined {
   const vers = ECHEC_SUR_DELAI[s.etat];
   if (!vers) return undefined;
-  return { type: 'Transitioned', id: ctx.newId(), vers, evenement: 'DELAI_DEPASSE', message, donnees: { ...donnees, echeance: s.echeance.toISOString() }, at: ctx.now };
+  return {
+    type: 'Transitioned',
+    id: ctx.newId(),
+    vers,
+    evenement: 'DELAI_DEPASSE',
+    message,
+    donnees: { ...donnees, echeance: s.echeance.toISOString() },
+    at: ctx.now,
+  };
 }
 
 export function decide(input: SagaInput, s: SagaEtat, ctx: DecideContext): Decision {
@@ -333,7 +369,11 @@ function advance(s: SagaEtat, ctx: DecideContext): Decision {
     const expire = expiry(s, `Délai dépassé pendant ${s.etat}`, ctx);
     if (expire) {
       const issue: Issue = { kind: 'indisponible', details: { message: 'Délai de la saga dépassé', etape: s.etat } };
-      return decision([expire], [], [{ type: 'Failed', typeEchec: 'DELAI_DEPASSE', etape: s.etat, message: 'saga deadline passed', issue, keepFirstIssue: true }]);
+      return decision(
+        [expire],
+        [],
+        [{ type: 'Failed', typeEchec: 'DELAI_DEPASSE', etape: s.etat, message: 'saga deadline passed', issue, keepFirstIssue: true }],
+      );
     }
   }
   const go = (vers: EtatSaga, message: string, donnees?: Record<string, unknown>) => decision([transition(s, vers, message, ctx, donnees)]);
@@ -353,7 +393,10 @@ function advance(s: SagaEtat, ctx: DecideContext): Decision {
     case 'CREATION_COMMANDE':
       return decision([], [{ type: 'CreerCommande', commande: commandeDe(s), deadline: ctx.forwardDeadline }]);
     case 'COMMANDE_CREEE':
-      return { ...go('SAGA_TERMINEE', 'Saga terminée avec succès', { commande_id: s.commande_finale_id }), observations: [{ type: 'StepSucceeded', etape: 'COMPLETION' }] };
+      return {
+        ...go('SAGA_TERMINEE', 'Saga terminée avec succès', { commande_id: s.commande_finale_id }),
+        observations: [{ type: 'StepSucceeded', etape: 'COMPLETION' }],
+      };
     case 'ECHEC_STOCK_INSUFFISANT':
       return go('SAGA_ANNULEE', 'Saga annulée: rien à compenser');
     case 'ECHEC_RESERVATION_STOCK':
@@ -361,7 +404,9 @@ function advance(s: SagaEtat, ctx: DecideContext): Decision {
         ? go('COMPENSATION_EN_COURS', 'Compensation: libération de la réservation', { actions: compensationRestante(s) })
         : go('SAGA_ANNULEE', 'Saga annulée: rien à compenser');
     case 'ECHEC_CREATION_COMMANDE':
-      return go('COMPENSATION_EN_COURS', 'Compensation: annulation de la commande puis libération du stock', { actions: compensationRestante(s) });
+      return go('COMPENSATION_EN_COURS', 'Compensation: annulation de la commande puis libération du stock', {
+        actions: compensationRestante(s),
+      });
     case 'COMPENSATION_EN_COURS':
       return compensationRound(s, ctx);
     default:
@@ -395,7 +440,9 @@ function compensationRound(s: SagaEtat, ctx: DecideContext): Decision {
 
 function onRoundEnded(s: SagaEtat, echec: string | undefined, ctx: DecideContext): Decision {
   if (echec === undefined) {
-    return decision([transition(s, 'SAGA_ANNULEE', 'Compensation terminée, saga annulée', ctx, { reservations_liberees: reservationTentee(s) ? 1 : 0 })]);
+    return decision([
+      transition(s, 'SAGA_ANNULEE', 'Compensation terminée, saga annulée', ctx, { reservations_liberees: reservationTentee(s) ? 1 : 0 }),
+    ]);
   }
   // The stock is back and only the order-key cancel is refused (commandes down): waiting out the budget would only
   // delay the answer; recovery keeps retrying the cancel until it succeeds.
@@ -404,9 +451,18 @@ function onRoundEnded(s: SagaEtat, echec: string | undefined, ctx: DecideContext
 }
 
 /** A failure: noted in the saga's context, its failure state entered, counted and reported. */
-function fail(s: SagaEtat, ctx: DecideContext, f: { vers: EtatSaga; issue: Issue; typeEchec: TypeEchec; etape: string; message: string; donnees: Record<string, unknown> }, attempts: SagaEvent[] = []): Decision {
+function fail(
+  s: SagaEtat,
+  ctx: DecideContext,
+  f: { vers: EtatSaga; issue: Issue; typeEchec: TypeEchec; etape: string; message: string; donnees: Record<string, unknown> },
+  attempts: SagaEvent[] = [],
+): Decision {
   return decision(
-    [...attempts, { type: 'ErreurNotee', erreur: { etape: f.etape, message: f.message, details: f.issue.details } }, transition(s, f.vers, f.message, ctx, f.donnees)],
+    [
+      ...attempts,
+      { type: 'ErreurNotee', erreur: { etape: f.etape, message: f.message, details: f.issue.details } },
+      transition(s, f.vers, f.message, ctx, f.donnees),
+    ],
     [],
     [{ type: 'Failed', typeEchec: f.typeEchec, etape: f.etape, message: f.message, issue: f.issue, details: f.issue.details }],
   );
@@ -418,28 +474,39 @@ function onProduits(s: SagaEtat, appels: Appel<ProduitLu>[], ctx: DecideContext)
   for (const [i, appel] of appels.entries()) {
     const produitId = s.lignes[i]!.produit_id;
     if (appel.kind === 'unavailable') {
-      const d = fail(s, ctx, {
-        vers: 'ECHEC_STOCK_INSUFFISANT',
-        issue: { kind: 'indisponible', details: { service: 'catalogue', produit_id: produitId, message: appel.detail } },
-        typeEchec: 'ERREUR_TECHNIQUE',
-        etape: 'SERVICE_EXTERNE',
-        message: 'Catalogue indisponible',
-        donnees: { produit_id: produitId, erreur: appel.detail },
-      }, attempts);
+      const d = fail(
+        s,
+        ctx,
+        {
+          vers: 'ECHEC_STOCK_INSUFFISANT',
+          issue: { kind: 'indisponible', details: { service: 'catalogue', produit_id: produitId, message: appel.detail } },
+          typeEchec: 'ERREUR_TECHNIQUE',
+          etape: 'SERVICE_EXTERNE',
+          message: 'Catalogue indisponible',
+          donnees: { produit_id: produitId, erreur: appel.detail },
+        },
+        attempts,
+      );
       return { ...d, observations: [...d.observations, { type: 'StepFailed', etape: 'RECUPERATION_PRODUIT' }] };
     }
     const body = appel.kind === 'ok' ? appel.body : undefined;
-    const valide = body && typeof body.nom === 'string' && typeof body.prix === 'number' && Number.isFinite(body.prix) && body.actif !== false;
+    const valide =
+      body && typeof body.nom === 'string' && typeof body.prix === 'number' && Number.isFinite(body.prix) && body.actif !== false;
     if (!valide) {
       const message = appel.kind === 'rejected' ? appel.detail : 'Produit inactif ou sans prix';
-      return fail(s, ctx, {
-        vers: 'ECHEC_STOCK_INSUFFISANT',
-        issue: { kind: 'produit', details: { produit_id: produitId, message } },
-        typeEchec: 'PRODUIT_INTROUVABLE',
-        etape: 'VERIFICATION_STOCK',
-        message: `Produit ${produitId} introuvable`,
-        donnees: { produit_id: produitId },
-      }, attempts);
+      return fail(
+        s,
+        ctx,
+        {
+          vers: 'ECHEC_STOCK_INSUFFISANT',
+          issue: { kind: 'produit', details: { produit_id: produitId, message } },
+          typeEchec: 'PRODUIT_INTROUVABLE',
+          etape: 'VERIFICATION_STOCK',
+          message: `Produit ${produitId} introuvable`,
+          donnees: { produit_id: produitId },
+        },
+        attempts,
+      );
     }
     infos[produitId] = { nom: body.nom, prix: body.prix };
   }
@@ -448,7 +515,10 @@ function onProduits(s: SagaEtat, appels: Appel<ProduitLu>[], ctx: DecideContext)
   return decision(
     [...attempts, lus, transition(s, 'STOCK_VERIFIE', `Catalogue lu pour ${s.lignes.length} produit(s)`, ctx, { montant_total: montant })],
     [],
-    [{ type: 'StepSucceeded', etape: 'RECUPERATION_PRODUIT' }, { type: 'StepSucceeded', etape: 'VERIFICATION_STOCK' }],
+    [
+      { type: 'StepSucceeded', etape: 'RECUPERATION_PRODUIT' },
+      { type: 'StepSucceeded', etape: 'VERIFICATION_STOCK' },
+    ],
   );
 }
 
@@ -456,7 +526,11 @@ function onReserver(s: SagaEtat, appel: Appel<unknown>, ctx: DecideContext): Dec
   const attempts: SagaEvent[] = [{ type: 'AttemptsCounted', appels: appel.tentatives }];
   if (appel.kind === 'ok') {
     return decision(
-      [...attempts, { type: 'ReservationNotee', reservationId: s.id }, transition(s, 'STOCK_RESERVE', `Stock central réservé pour ${s.lignes.length} produit(s)`, ctx, { reservation_id: s.id })],
+      [
+        ...attempts,
+        { type: 'ReservationNotee', reservationId: s.id },
+        transition(s, 'STOCK_RESERVE', `Stock central réservé pour ${s.lignes.length} produit(s)`, ctx, { reservation_id: s.id }),
+      ],
       [],
       [{ type: 'StepSucceeded', etape: 'RESERVATION_STOCK' }],
     );
@@ -464,13 +538,40 @@ function onReserver(s: SagaEtat, appel: Appel<unknown>, ctx: DecideContext): Dec
   const penurie = appel.kind === 'rejected' && appel.status === 409 ? shortageOf(appel.body) : undefined;
   if (penurie) {
     // All or nothing: nothing was reserved, nothing to release.
-    return fail(s, ctx, { vers: 'ECHEC_STOCK_INSUFFISANT', issue: { kind: 'stock', details: penurie }, typeEchec: 'STOCK_INSUFFISANT', etape: 'RESERVATION_STOCK', message: 'Stock insuffisant', donnees: { ...penurie } }, attempts);
+    return fail(
+      s,
+      ctx,
+      {
+        vers: 'ECHEC_STOCK_INSUFFISANT',
+        issue: { kind: 'stock', details: penurie },
+        typeEchec: 'STOCK_INSUFFISANT',
+        etape: 'RESERVATION_STOCK',
+        message: 'Stock insuffisant',
+        donnees: { ...penurie },
+      },
+      attempts,
+    );
   }
   const issue: Issue =
     appel.kind === 'rejected'
       ? { kind: 'rejet', details: { service: 'inventaire', status: appel.status, message: appel.detail } }
-      : { kind: 'indisponible', details: { service: 'inventaire', message: appel.detail, ...(appel.status ? { status: appel.status } : {}) } };
-  return fail(s, ctx, { vers: 'ECHEC_RESERVATION_STOCK', issue, typeEchec: 'ERREUR_TECHNIQUE', etape: 'RESERVATION_STOCK', message: 'Échec de la réservation du stock', donnees: { erreur: appel.detail } }, attempts);
+      : {
+          kind: 'indisponible',
+          details: { service: 'inventaire', message: appel.detail, ...(appel.status ? { status: appel.status } : {}) },
+        };
+  return fail(
+    s,
+    ctx,
+    {
+      vers: 'ECHEC_RESERVATION_STOCK',
+      issue,
+      typeEchec: 'ERREUR_TECHNIQUE',
+      etape: 'RESERVATION_STOCK',
+      message: 'Échec de la réservation du stock',
+      donnees: { erreur: appel.detail },
+    },
+    attempts,
+  );
 }
 
 function onCreerCommande(s: SagaEtat, appel: Appel<{ commande_id?: string }>, ctx: DecideContext): Decision {
@@ -478,7 +579,11 @@ function onCreerCommande(s: SagaEtat, appel: Appel<{ commande_id?: string }>, ct
   const commandeId = appel.kind === 'ok' && typeof appel.body?.commande_id === 'string' ? appel.body.commande_id : undefined;
   if (commandeId) {
     return decision(
-      [...attempts, { type: 'CommandeNotee', commandeId }, transition(s, 'COMMANDE_CREEE', `Commande créée: ${commandeId}`, ctx, { commande_id: commandeId })],
+      [
+        ...attempts,
+        { type: 'CommandeNotee', commandeId },
+        transition(s, 'COMMANDE_CREEE', `Commande créée: ${commandeId}`, ctx, { commande_id: commandeId }),
+      ],
       [],
       [{ type: 'StepSucceeded', etape: 'CREATION_COMMANDE' }],
     );
@@ -488,7 +593,19 @@ function onCreerCommande(s: SagaEtat, appel: Appel<{ commande_id?: string }>, ct
     appel.kind === 'rejected'
       ? { kind: 'rejet', details: { service: 'commandes', status: appel.status, message: appel.detail } }
       : { kind: 'indisponible', details: { service: 'commandes', message } };
-  return fail(s, ctx, { vers: 'ECHEC_CREATION_COMMANDE', issue, typeEchec: 'ERREUR_TECHNIQUE', etape: 'CREATION_COMMANDE', message: 'Échec de la création de la commande', donnees: { erreur: message } }, attempts);
+  return fail(
+    s,
+    ctx,
+    {
+      vers: 'ECHEC_CREATION_COMMANDE',
+      issue,
+      typeEchec: 'ERREUR_TECHNIQUE',
+      etape: 'CREATION_COMMANDE',
+      message: 'Échec de la création de la commande',
+      donnees: { erreur: message },
+    },
+    attempts,
+  );
 }
 
 /**
@@ -497,7 +614,10 @@ function onCreerCommande(s: SagaEtat, appel: Appel<{ commande_id?: string }>, ct
  */
 function onLireCommande(s: SagaEtat, appel: Appel<{ commande_id?: string; statut?: string }>, ctx: DecideContext): Decision {
   if (appel.kind === 'unavailable') return decision([], [{ type: 'Suspend' }]);
-  const commandeId = appel.kind === 'ok' && appel.body?.statut === 'creee' && typeof appel.body.commande_id === 'string' ? appel.body.commande_id : undefined;
+  const commandeId =
+    appel.kind === 'ok' && appel.body?.statut === 'creee' && typeof appel.body.commande_id === 'string'
+      ? appel.body.commande_id
+      : undefined;
   if (!commandeId) return interruption(s, 'reprise', ctx);
   return decision([
     { type: 'CommandeNotee', commandeId },
@@ -519,7 +639,9 @@ function resume(s: SagaEtat, reason: 'reprise' | 'compensation_forcee', ctx: Dec
 /** Anything forward expires (its failure state, DELAI_DEPASSE), counted as an interruption. */
 function interruption(s: SagaEtat, reason: 'reprise' | 'compensation_forcee', ctx: DecideContext): Decision {
   const [message, donnees] =
-    reason === 'reprise' ? [`Reprise: saga interrompue pendant ${s.etat}`, { reprise: true }] : [`Compensation forcée pendant ${s.etat}`, { compensation_forcee: true }];
+    reason === 'reprise'
+      ? [`Reprise: saga interrompue pendant ${s.etat}`, { reprise: true }]
+      : [`Compensation forcée pendant ${s.etat}`, { compensation_forcee: true }];
   const expire = expiry(s, message, ctx, donnees);
   if (!expire) return decision();
   return decision([expire], [], [{ type: 'Failed', typeEchec: 'INTERRUPTION', etape: s.etat, message: 'saga interrupted' }]);
@@ -543,7 +665,9 @@ export function evolve(state: SagaEtat, event: SagaEvent): SagaEtat {
         const info = event.infos[l.produit_id];
         if (info) Object.assign(l, { prix_unitaire: info.prix, nom_produit: info.nom });
       }
-      s.donnees_contexte.informations_produits = Object.fromEntries(Object.entries(event.infos).map(([id, i]) => [id, { id, nom: i.nom, prix: i.prix }]));
+      s.donnees_contexte.informations_produits = Object.fromEntries(
+        Object.entries(event.infos).map(([id, i]) => [id, { id, nom: i.nom, prix: i.prix }]),
+      );
       s.date_modification = event.at;
       break;
     case 'ReservationNotee':
@@ -570,7 +694,15 @@ function enter(s: SagaEtat, e: Extract<SagaEvent, { type: 'Transitioned' }>): vo
   const duree = Math.max(0, (e.at.getTime() - s.date_entree_etat.getTime()) / 1000);
   s.duree_par_etape[de] = round3((s.duree_par_etape[de] ?? 0) + duree);
   s.tentatives_par_etape[e.vers] = (s.tentatives_par_etape[e.vers] ?? 0) + 1;
-  s.evenements.push({ id: e.id, type: e.evenement, etat_precedent: de, nouvel_etat: e.vers, message: e.message, donnees: e.donnees, timestamp: e.at });
+  s.evenements.push({
+    id: e.id,
+    type: e.evenement,
+    etat_precedent: de,
+    nouvel_etat: e.vers,
+    message: e.message,
+    donnees: e.donnees,
+    timestamp: e.at,
+  });
   s.etat = e.vers;
   s.date_entree_etat = e.at;
   s.date_modification = e.at;

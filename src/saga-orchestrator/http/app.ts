@@ -92,8 +92,16 @@ export function sagaOrchestratorService(config: SagaConfig, overrides: SagaOverr
     routes: (app, ctx) => registerRoutes(app, ctx, config, orchestratorOf(config, ctx, overrides)),
     // Finished sagas (their lines and history cascade) and Idempotency-Key answers (ADR 0009).
     retention: (c) => [
-      { table: 'saga_orchestrator.saga_commandes', where: 'est_terminee AND date_fin < now() - make_interval(secs => $1)', horizonMs: c.SAGA_RETENTION_MS },
-      { table: 'saga_orchestrator.idempotency_keys', where: 'created_at < now() - make_interval(secs => $1)', horizonMs: c.IDEMPOTENCY_KEY_RETENTION_MS },
+      {
+        table: 'saga_orchestrator.saga_commandes',
+        where: 'est_terminee AND date_fin < now() - make_interval(secs => $1)',
+        horizonMs: c.SAGA_RETENTION_MS,
+      },
+      {
+        table: 'saga_orchestrator.idempotency_keys',
+        where: 'created_at < now() - make_interval(secs => $1)',
+        horizonMs: c.IDEMPOTENCY_KEY_RETENTION_MS,
+      },
     ],
     background: (ctx) => startRecoveryLoop(orchestratorOf(config, ctx, overrides), config.SAGA_RECOVERY_INTERVAL_MS, ctx.log),
   };
@@ -141,7 +149,9 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
       }
       if (error.validation) {
         const issues = error.validation as unknown as ValidationIssue[];
-        return reply.code(400).send({ error: defaultValidationPhrase(issues), details: validationDetails(error.validationContext, issues) });
+        return reply
+          .code(400)
+          .send({ error: defaultValidationPhrase(issues), details: validationDetails(error.validationContext, issues) });
       }
       throw error;
     });
@@ -161,7 +171,7 @@ function sagaRoutes(scope: App, deps: RouteDeps): void {
         tags: ['saga'],
         summary: 'Démarrer une saga de commande (réponse après la fin de la saga, compensation comprise, en 15 s au plus)',
         description:
-          "En-tête `Idempotency-Key` (par client, 24 h): la même requête répétée reçoit la réponse de la première saga " +
+          'En-tête `Idempotency-Key` (par client, 24 h): la même requête répétée reçoit la réponse de la première saga ' +
           "au lieu d'en démarrer une seconde; un autre corps → 409; la première encore en cours → 409 avec son saga_id.",
         body: SagaBody,
       },
@@ -183,19 +193,29 @@ function sagaRoutes(scope: App, deps: RouteDeps): void {
     },
   );
 
-  scope.get(`${P}/commandes/:saga_id/`, { schema: { tags: ['saga'], summary: "Une saga et l'historique de ses événements", params: SagaParams } }, async (req, reply) => {
-    const id = sagaId(req.params.saga_id);
-    const saga = await repo.find(id);
-    if (!saga) {
-      const r = reponseErreur(new DomainError('SAGA_NON_TROUVEE', { saga_id: id }));
-      return reply.code(r.status).send(r.body);
-    }
-    return sagaDto(saga);
-  });
+  scope.get(
+    `${P}/commandes/:saga_id/`,
+    { schema: { tags: ['saga'], summary: "Une saga et l'historique de ses événements", params: SagaParams } },
+    async (req, reply) => {
+      const id = sagaId(req.params.saga_id);
+      const saga = await repo.find(id);
+      if (!saga) {
+        const r = reponseErreur(new DomainError('SAGA_NON_TROUVEE', { saga_id: id }));
+        return reply.code(r.status).send(r.body);
+      }
+      return sagaDto(saga);
+    },
+  );
 
   scope.post(
     `${P}/commandes/:saga_id/compenser/`,
-    { schema: { tags: ['saga'], summary: "Forcer la compensation d'une saga orpheline (non terminée, exécutée par personne)", params: SagaParams } },
+    {
+      schema: {
+        tags: ['saga'],
+        summary: "Forcer la compensation d'une saga orpheline (non terminée, exécutée par personne)",
+        params: SagaParams,
+      },
+    },
     async (req, reply) => {
       const reponse = reponseCompensation(await orchestrator.compenser(sagaId(req.params.saga_id)));
       return reply.code(reponse.status).send(reponse.body);
@@ -209,12 +229,20 @@ function listeRoutes(scope: App, repo: PgSagaRepository): void {
     { schema: { tags: ['saga'], summary: 'Lister les sagas (?actives_seulement=true, ?etat=<EtatSaga>)', querystring: ListeQuery } },
     async (req) => {
       const { etat, actives_seulement, limite } = req.query;
-      if (etat !== undefined && !estEtatSaga(etat)) throw badRequest(`État invalide: ${etat}`, { field: 'etat', etats_valides: ETATS_SAGA });
+      if (etat !== undefined && !estEtatSaga(etat))
+        throw badRequest(`État invalide: ${etat}`, { field: 'etat', etats_valides: ETATS_SAGA });
       if (actives_seulement !== undefined && !['true', 'false', '1', '0'].includes(actives_seulement.toLowerCase())) {
-        throw badRequest("Le paramètre 'actives_seulement' doit valoir true ou false", { field: 'actives_seulement', valeur: actives_seulement });
+        throw badRequest("Le paramètre 'actives_seulement' doit valoir true ou false", {
+          field: 'actives_seulement',
+          valeur: actives_seulement,
+        });
       }
       const actives = actives_seulement !== undefined && ['true', '1'].includes(actives_seulement.toLowerCase());
-      const { total, sagas } = await repo.list({ etat: estEtatSaga(etat) ? etat : undefined, activesSeulement: actives, limite: limite ?? 100 });
+      const { total, sagas } = await repo.list({
+        etat: estEtatSaga(etat) ? etat : undefined,
+        activesSeulement: actives,
+        limite: limite ?? 100,
+      });
       return { success: true, total, filtres: { etat: etat ?? null, actives_seulement: actives }, sagas };
     },
   );
@@ -241,7 +269,12 @@ function sagaDto(saga: Saga) {
       timestamp: e.timestamp.toISOString(),
       donnees: e.donnees,
     })),
-    lignes_commande: s.lignes.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite, prix_unitaire: l.prix_unitaire, nom_produit: l.nom_produit })),
+    lignes_commande: s.lignes.map((l) => ({
+      produit_id: l.produit_id,
+      quantite: l.quantite,
+      prix_unitaire: l.prix_unitaire,
+      nom_produit: l.nom_produit,
+    })),
     resume_execution: saga.resume(new Date()),
   };
 }

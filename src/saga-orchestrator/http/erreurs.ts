@@ -38,5 +38,8 @@ export function reponseDemarrage(r: Resultat<SagaTerminee>): Reponse {
 export function reponseCompensation(r: Resultat<CompensationForcee>): Reponse {
   if (!r.ok) return reponseErreur(r.error);
   const { saga_id, etat_final, reservations_liberees } = r.value;
-  return { status: 200, body: { success: true, message: 'Compensation effectuée, saga annulée', saga_id, etat_final, reservations_liberees } };
+  return {
+    status: 200,
+    body: { success: true, message: 'Compensation effectuée, saga annulée', saga_id, etat_final, reservations_liberees },
+  };
 }

@@ -6,7 +6,9 @@ import { UUID_PATTERN } from '../../contracts/common.ts';
 export const SagaBody = Type.Object(
   {
     client_id: Type.String({ pattern: UUID_PATTERN }),
-    magasin_id: Type.Optional(Type.Union([Type.String({ pattern: UUID_PATTERN }), Type.Null()], { description: 'Par défaut le magasin central' })),
+    magasin_id: Type.Optional(
+      Type.Union([Type.String({ pattern: UUID_PATTERN }), Type.Null()], { description: 'Par défaut le magasin central' }),
+    ),
     lignes: Type.Array(
       Type.Object(
         {

@@ -46,8 +46,18 @@ function sagaMetrics(r: Registers, magasins: readonly string[]): SagaMetrics {
     buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60],
     registers: r,
   });
-  const echecs = new prom.Counter({ name: 'saga_echecs_total', help: 'Failed sagas, by failure kind and step', labelNames: ['type_echec', 'etape_echec', 'magasin'], registers: r });
-  const etapes = new prom.Counter({ name: 'saga_etapes_total', help: 'Saga steps, by outcome', labelNames: ['etape', 'statut', 'magasin'], registers: r });
+  const echecs = new prom.Counter({
+    name: 'saga_echecs_total',
+    help: 'Failed sagas, by failure kind and step',
+    labelNames: ['type_echec', 'etape_echec', 'magasin'],
+    registers: r,
+  });
+  const etapes = new prom.Counter({
+    name: 'saga_etapes_total',
+    help: 'Saga steps, by outcome',
+    labelNames: ['etape', 'statut', 'magasin'],
+    registers: r,
+  });
   const compensations = new prom.Counter({
     name: 'saga_compensations_total',
     help: 'Compensation actions performed (the order cancelled, the reservation released)',
@@ -140,7 +150,13 @@ function infoGauge(r: Registers): void {
     registers: r,
   });
   info.set(
-    { version: '1.0.0', architecture: 'DDD', pattern: 'saga-orchestree-synchrone', services_integres: 'catalogue,inventaire,commandes', communication: 'kong-api-gateway' },
+    {
+      version: '1.0.0',
+      architecture: 'DDD',
+      pattern: 'saga-orchestree-synchrone',
+      services_integres: 'catalogue,inventaire,commandes',
+      communication: 'kong-api-gateway',
+    },
     1,
   );
 }

@@ -10,28 +10,76 @@ export class HttpParticipants implements Participants {
   constructor(private readonly gateway: GatewayClient) {}
 
   magasins(deadline: number, correlationId?: string) {
-    return this.gateway.call<{ magasins?: { id: string }[] }>('commandes', 'magasins', 'GET', '/api/v1/magasins/', undefined, deadline, correlationId);
+    return this.gateway.call<{ magasins?: { id: string }[] }>(
+      'commandes',
+      'magasins',
+      'GET',
+      '/api/v1/magasins/',
+      undefined,
+      deadline,
+      correlationId,
+    );
   }
 
   produit(produitId: string, deadline: number, correlationId: string): Promise<Appel<ProduitLu>> {
-    return this.gateway.call<ProduitLu>('catalogue', 'produits', 'GET', `/api/ddd/catalogue/produits/${seg(produitId)}/`, undefined, deadline, correlationId);
+    return this.gateway.call<ProduitLu>(
+      'catalogue',
+      'produits',
+      'GET',
+      `/api/ddd/catalogue/produits/${seg(produitId)}/`,
+      undefined,
+      deadline,
+      correlationId,
+    );
   }
 
   reserver(reservationId: string, lignes: LigneReservation[], deadline: number) {
     // No magasin_id: the online checkout reserves from central stock.
-    return this.gateway.call('inventaire', 'reservations', 'POST', '/api/ddd/inventaire/reservations/', { reservation_id: reservationId, lignes }, deadline, reservationId);
+    return this.gateway.call(
+      'inventaire',
+      'reservations',
+      'POST',
+      '/api/ddd/inventaire/reservations/',
+      { reservation_id: reservationId, lignes },
+      deadline,
+      reservationId,
+    );
   }
 
   liberer(reservationId: string, deadline: number) {
-    return this.gateway.call('inventaire', 'liberer', 'POST', `/api/ddd/inventaire/reservations/${seg(reservationId)}/liberer/`, {}, deadline, reservationId);
+    return this.gateway.call(
+      'inventaire',
+      'liberer',
+      'POST',
+      `/api/ddd/inventaire/reservations/${seg(reservationId)}/liberer/`,
+      {},
+      deadline,
+      reservationId,
+    );
   }
 
   creerCommande(commande: { reference_externe: string; client_id: string; magasin_id: string; lignes: LigneCommande[] }, deadline: number) {
-    return this.gateway.call<{ commande_id?: string }>('commandes', 'commandes-en-ligne', 'POST', '/api/v1/commandes-en-ligne/', commande, deadline, commande.reference_externe);
+    return this.gateway.call<{ commande_id?: string }>(
+      'commandes',
+      'commandes-en-ligne',
+      'POST',
+      '/api/v1/commandes-en-ligne/',
+      commande,
+      deadline,
+      commande.reference_externe,
+    );
   }
 
   annulerCommande(referenceExterne: string, deadline: number) {
-    return this.gateway.call('commandes', 'annuler', 'POST', `/api/v1/commandes-en-ligne/${seg(referenceExterne)}/annuler/`, {}, deadline, referenceExterne);
+    return this.gateway.call(
+      'commandes',
+      'annuler',
+      'POST',
+      `/api/v1/commandes-en-ligne/${seg(referenceExterne)}/annuler/`,
+      {},
+      deadline,
+      referenceExterne,
+    );
   }
 
   lireCommande(referenceExterne: string, deadline: number) {

@@ -25,7 +25,12 @@ export class PgIdempotenceRepository implements IdempotenceRepository {
       [clientId, cle, empreinte, sagaId, RETENTION_S, this.stalledAfterMs / 1000],
     );
     if ((rowCount ?? 0) > 0) return { prise: true };
-    const { rows } = await this.pool.query<{ request_hash: string; saga_id: string; status: number | null; response: Record<string, unknown> | null }>(
+    const { rows } = await this.pool.query<{
+      request_hash: string;
+      saga_id: string;
+      status: number | null;
+      response: Record<string, unknown> | null;
+    }>(
       `SELECT request_hash, saga_id::text, status, response
          FROM ${S}.idempotency_keys WHERE client_id = $1 AND key = $2`,
       [clientId, cle],

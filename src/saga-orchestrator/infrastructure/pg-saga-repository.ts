@@ -213,7 +213,12 @@ export class PgSagaRepository implements SagaRepository {
       client_id: row.client_id,
       magasin_id: row.magasin_id,
       etat: etat(row.etat_actuel),
-      lignes: lignes.rows.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite, prix_unitaire: l.prix_unitaire, nom_produit: l.nom_produit })),
+      lignes: lignes.rows.map((l) => ({
+        produit_id: l.produit_id,
+        quantite: l.quantite,
+        prix_unitaire: l.prix_unitaire,
+        nom_produit: l.nom_produit,
+      })),
       donnees_contexte: row.donnees_contexte ?? {},
       commande_finale_id: row.commande_finale_id,
       evenements: evenements.rows.map((e) => ({
@@ -232,7 +237,10 @@ export class PgSagaRepository implements SagaRepository {
       echeance: row.echeance,
       duree_par_etape: row.duree_par_etape ?? {},
       tentatives_par_etape: row.tentatives_par_etape ?? {},
-      compensation: { commande_annulee: row.compensation?.commande_annulee === true, stock_libere: row.compensation?.stock_libere === true },
+      compensation: {
+        commande_annulee: row.compensation?.commande_annulee === true,
+        stock_libere: row.compensation?.stock_libere === true,
+      },
     });
   }
 

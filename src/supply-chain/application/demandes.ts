@@ -34,7 +34,11 @@ export class DemandesUseCases {
       return { success: true, use_case: LISTER, count: demandes.length, demandes };
     } catch (error) {
       if (error instanceof PeerUnavailableError) {
-        throw new DomainError<CodeErreur>('INVENTAIRE_INDISPONIBLE', { cause: error.message, upstream: error.details }, { success: false, use_case: LISTER });
+        throw new DomainError<CodeErreur>(
+          'INVENTAIRE_INDISPONIBLE',
+          { cause: error.message, upstream: error.details },
+          { success: false, use_case: LISTER },
+        );
       }
       throw error;
     }
@@ -46,7 +50,14 @@ export class DemandesUseCases {
       new DomainError(
         code,
         details,
-        { success: false, use_case: VALIDER, demande_id: demandeId, message: 'Échec de la validation de la demande', etapes_executees: etapes, rollback_effectue: false },
+        {
+          success: false,
+          use_case: VALIDER,
+          demande_id: demandeId,
+          message: 'Échec de la validation de la demande',
+          etapes_executees: etapes,
+          rollback_effectue: false,
+        },
         params,
       );
 
@@ -78,12 +89,24 @@ export class DemandesUseCases {
       throw refus(echec, decision);
     }
     etapes.push(...ETAPES_APPROBATION.map((e) => `${e} - Réussi`));
-    return { success: true, use_case: VALIDER, demande_id: demandeId, message: 'Demande validée avec succès', etapes_executees: etapes, rollback_effectue: false };
+    return {
+      success: true,
+      use_case: VALIDER,
+      demande_id: demandeId,
+      message: 'Demande validée avec succès',
+      etapes_executees: etapes,
+      rollback_effectue: false,
+    };
   }
 
   async rejeter(demandeId: string, motifDonne: string) {
     const echec: Echec = (code, details, params) =>
-      new DomainError(code, details, { success: false, use_case: REJETER, demande_id: demandeId, message: 'Échec du rejet de la demande' }, params);
+      new DomainError(
+        code,
+        details,
+        { success: false, use_case: REJETER, demande_id: demandeId, message: 'Échec du rejet de la demande' },
+        params,
+      );
     let motif: string;
     try {
       motif = validerMotif(motifDonne);

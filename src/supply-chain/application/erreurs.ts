@@ -2,8 +2,4 @@
 import type { CodeRegleDemande } from '../domain/demande.ts';
 
 export type CodeErreur =
-  | CodeRegleDemande
-  | 'DEMANDE_NON_TROUVEE'
-  | 'INVENTAIRE_INDISPONIBLE'
-  | 'REFUS_INVENTAIRE'
-  | 'DEMANDE_INCONNUE_INVENTAIRE';
+  CodeRegleDemande | 'DEMANDE_NON_TROUVEE' | 'INVENTAIRE_INDISPONIBLE' | 'REFUS_INVENTAIRE' | 'DEMANDE_INCONNUE_INVENTAIRE';

@@ -13,12 +13,7 @@ export interface Demande {
 
 /** A broken request rule, named by code; `http/erreurs.ts` words it (the domain knows no sentences). */
 export type CodeRegleDemande =
-  | 'DEMANDE_NON_VALIDABLE'
-  | 'DEMANDE_NON_REJETABLE'
-  | 'MOTIF_VIDE'
-  | 'MOTIF_TROP_COURT'
-  | 'MOTIF_TROP_LONG'
-  | 'MOTIF_SANS_LETTRE';
+  'DEMANDE_NON_VALIDABLE' | 'DEMANDE_NON_REJETABLE' | 'MOTIF_VIDE' | 'MOTIF_TROP_COURT' | 'MOTIF_TROP_LONG' | 'MOTIF_SANS_LETTRE';
 
 export class RegleDemandeError extends Error {
   constructor(readonly code: CodeRegleDemande) {

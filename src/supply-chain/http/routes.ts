@@ -31,7 +31,10 @@ export async function supplyChainRoutes(app: App, uc: DemandesUseCases): Promise
 
     scope.get(
       '/api/ddd/supply-chain/demandes-en-attente/',
-      { config: { use_case: 'ListerDemandesUseCase' }, schema: { tags: ['demandes'], summary: 'Lister les demandes de réapprovisionnement en attente' } },
+      {
+        config: { use_case: 'ListerDemandesUseCase' },
+        schema: { tags: ['demandes'], summary: 'Lister les demandes de réapprovisionnement en attente' },
+      },
       async () => uc.lister(),
     );
 
@@ -39,7 +42,11 @@ export async function supplyChainRoutes(app: App, uc: DemandesUseCases): Promise
       '/api/ddd/supply-chain/valider-demande/:demande_id/',
       {
         config: { use_case: 'ValiderDemandeUseCase' },
-        schema: { tags: ['demandes'], summary: 'Valider une demande (inventaire transfère le stock et approuve, atomiquement)', params: DemandeParams },
+        schema: {
+          tags: ['demandes'],
+          summary: 'Valider une demande (inventaire transfère le stock et approuve, atomiquement)',
+          params: DemandeParams,
+        },
       },
       async (req) => uc.valider(req.params.demande_id),
     );

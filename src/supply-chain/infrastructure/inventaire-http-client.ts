@@ -46,13 +46,15 @@ export class HttpInventaireClient implements InventaireClient {
   async demande(id: string): Promise<Demande | null> {
     const res = await this.call(() => this.http.get(`${BASE}/${encodeURIComponent(id)}/`));
     if (res.status === 404 || res.status === 400) return null;
-    if (res.status !== 200 || !isDemande(res.body)) throw new PeerUnavailableError(`réponse inattendue d'inventaire (${res.status})`, res.body);
+    if (res.status !== 200 || !isDemande(res.body))
+      throw new PeerUnavailableError(`réponse inattendue d'inventaire (${res.status})`, res.body);
     return res.body;
   }
 
   private async decision(id: string, action: 'approuver' | 'rejeter', body?: unknown): Promise<Decision> {
     const res = await this.call(() => this.http.request('PUT', `${BASE}/${encodeURIComponent(id)}/${action}/`, body));
-    if (res.status >= 200 && res.status < 300) return { ok: true, demande: (isDemande(res.body) ? res.body : { id, statut: '' }) as Demande };
+    if (res.status >= 200 && res.status < 300)
+      return { ok: true, demande: (isDemande(res.body) ? res.body : { id, statut: '' }) as Demande };
     return { ok: false, status: res.status, error: errorText(res.body, res.status), details: res.body };
   }
 

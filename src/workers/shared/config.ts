@@ -6,7 +6,6 @@ import { Type, type Static } from 'typebox';
 import { UUID_PATTERN } from '../../contracts/common.ts';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
 
-
 export function workerConfigSchema(defaultPort: number, defaultMaxDeliveries: number) {
   return Type.Object({
     METRICS_PORT: PortVar(defaultPort, '/metrics, /health and /ready; 0 = any free port'),

@@ -25,6 +25,9 @@ export function stockReservationWorker(
     config,
     consumerName: overrides.consumerName,
     handler: (ctx) =>
-      reservationHandler(ctx, new GatewayClient({ baseUrl: config.KONG_URL, apiKey: apiKeyOf(config), log: ctx.log, ...overrides.gateway })),
+      reservationHandler(
+        ctx,
+        new GatewayClient({ baseUrl: config.KONG_URL, apiKey: apiKeyOf(config), log: ctx.log, ...overrides.gateway }),
+      ),
   };
 }

@@ -14,7 +14,11 @@ import { createLogger } from '../../../src/platform/logger.ts';
 const [inventaireUrl, databaseUrl] = process.argv.slice(2) as [string, string];
 const client = SEED.clients.jean;
 const real = new PgEcommerceRepository(createPool(databaseUrl, 2, 'checkout-interrompu'));
-await real.ajouterAuPanier(client, { produit_id: SEED.produits.clavier, nom_produit: 'Clavier mécanique', prix_unitaire: 89.99, quantite: 4 }, 1_000);
+await real.ajouterAuPanier(
+  client,
+  { produit_id: SEED.produits.clavier, nom_produit: 'Clavier mécanique', prix_unitaire: 89.99, quantite: 4 },
+  1_000,
+);
 const repo: EcommerceRepository = Object.create(real, {
   enregistrerCommande: {
     value: async (c: { checkout_id: string }) => {
@@ -23,4 +27,13 @@ const repo: EcommerceRepository = Object.create(real, {
     },
   },
 });
-await checkout({ repo, catalogue: { produit: async () => null }, inventaire: new HttpInventaireClient(inventaireUrl), log: createLogger('checkout-interrompu', 'silent') }, client, {});
+await checkout(
+  {
+    repo,
+    catalogue: { produit: async () => null },
+    inventaire: new HttpInventaireClient(inventaireUrl),
+    log: createLogger('checkout-interrompu', 'silent'),
+  },
+  client,
+  {},
+);

@@ -25,4 +25,9 @@ const useCases = new VentesUseCases({
   inventaire: new HttpInventaireClient(inventaireUrl),
   log: createLogger('vente-interrompue', 'silent'),
 });
-await useCases.enregistrer({ magasin_id: SEED.magasins.central, produit_id: SEED.produits.clavier, quantite: 2, client_id: SEED.clients.jean });
+await useCases.enregistrer({
+  magasin_id: SEED.magasins.central,
+  produit_id: SEED.produits.clavier,
+  quantite: 2,
+  client_id: SEED.clients.jean,
+});

@@ -28,4 +28,9 @@ const useCases = new VentesUseCases({
   inventaire,
   log: createLogger('vente-sans-confirmation', 'silent'),
 });
-await useCases.enregistrer({ magasin_id: SEED.magasins.central, produit_id: SEED.produits.clavier, quantite: 3, client_id: SEED.clients.jean });
+await useCases.enregistrer({
+  magasin_id: SEED.magasins.central,
+  produit_id: SEED.produits.clavier,
+  quantite: 3,
+  client_id: SEED.clients.jean,
+});

@@ -94,8 +94,8 @@ function SignIn({ onDone, notice }: { onDone: () => void; notice: UiMessage | nu
     <main id="contenu" class="signin">
       <Page title="Connexion">
         <p>
-          Saisissez la clé API affichée par <code>npm start</code> (ou <code>npm run -s key</code>). La console la garde côté
-          serveur: votre navigateur ne reçoit qu’un cookie de session.
+          Saisissez la clé API affichée par <code>npm start</code> (ou <code>npm run -s key</code>). La console la garde côté serveur: votre
+          navigateur ne reçoit qu’un cookie de session.
         </p>
         <form onSubmit={submit} class="card form">
           <label for="api-key">Clé API</label>

@@ -80,7 +80,11 @@ export interface Async<T> {
 
 /** Loads `load()` on mount and whenever `deps` change; a failure becomes a message, never a blank page. */
 export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
-  const [state, setState] = useState<{ data: T | undefined; error: UiMessage | null; loading: boolean }>({ data: undefined, error: null, loading: true });
+  const [state, setState] = useState<{ data: T | undefined; error: UiMessage | null; loading: boolean }>({
+    data: undefined,
+    error: null,
+    loading: true,
+  });
   const [n, setN] = useState(0);
   useEffect(() => {
     let live = true;
@@ -104,7 +108,14 @@ export function Loading({ a, label }: { a: Async<unknown>; label: string }) {
 }
 
 /** A native modal dialog (focus trapped, Escape closes): admin actions ask before they act. */
-export function Confirm(props: { open: boolean; title: string; text: string; confirmLabel: string; onConfirm: () => void; onClose: () => void }) {
+export function Confirm(props: {
+  open: boolean;
+  title: string;
+  text: string;
+  confirmLabel: string;
+  onConfirm: () => void;
+  onClose: () => void;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;

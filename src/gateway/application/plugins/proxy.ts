@@ -88,8 +88,14 @@ async function forward(deps: ProxyPluginDeps, call: Call, path: string, headers:
     let response: ForwardResponse;
     try {
       response = await deps.forwarder.forward({
-        address: target.address, method, path, headers, body: call.body,
-        connectTimeoutMs: def.connectTimeoutMs, readTimeoutMs: def.readTimeoutMs, signal: controller.signal,
+        address: target.address,
+        method,
+        path,
+        headers,
+        body: call.body,
+        connectTimeoutMs: def.connectTimeoutMs,
+        readTimeoutMs: def.readTimeoutMs,
+        signal: controller.signal,
       });
     } catch (error) {
       const e = error instanceof ForwardError ? error : new ForwardError('other', (error as Error).message);
@@ -116,17 +122,31 @@ async function forward(deps: ProxyPluginDeps, call: Call, path: string, headers:
  * given while one more attempt is allowed.
  */
 function failedAttempt(
-  { metrics, upstreams, log }: ProxyPluginDeps, call: Call, target: BalancerTarget, e: ForwardError,
-  tried: Set<BalancerTarget> | undefined, attempt: number,
+  { metrics, upstreams, log }: ProxyPluginDeps,
+  call: Call,
+  target: BalancerTarget,
+  e: ForwardError,
+  tried: Set<BalancerTarget> | undefined,
+  attempt: number,
 ): BalancerTarget | undefined {
   const { upstream } = call.runtime;
   metrics.upstreamAttempt(upstream.name, target.target, e.kind === 'timeout' ? 'timeout' : 'error');
   upstreams.report(upstream, target, e.kind === 'timeout' ? 'timeout' : 'tcp_failure', 'passive');
   // A request that never reached the upstream can always be sent elsewhere; one that may have
   // been processed only when repeating it is harmless.
-  const retryable = e.kind === 'connect' || e.kind === 'dns' || ((e.kind === 'reset' || e.kind === 'timeout') && IDEMPOTENT.has(call.method));
+  const retryable =
+    e.kind === 'connect' || e.kind === 'dns' || ((e.kind === 'reset' || e.kind === 'timeout') && IDEMPOTENT.has(call.method));
   log.warn(
-    { reqId: call.ctx.reqId, upstream: upstream.name, target: target.target, address: target.address, kind: e.kind, code: e.code, attempt, willRetry: retryable && tried !== undefined },
+    {
+      reqId: call.ctx.reqId,
+      upstream: upstream.name,
+      target: target.target,
+      address: target.address,
+      kind: e.kind,
+      code: e.code,
+      attempt,
+      willRetry: retryable && tried !== undefined,
+    },
     'upstream attempt failed',
   );
   if (!retryable || !tried) return undefined;
@@ -171,4 +191,3 @@ function sendResponse(log: Logger, res: ServerResponse, ctx: Ctx, response: Forw
     if (!upstreamBody.destroyed) upstreamBody.destroy();
   });
 }
-

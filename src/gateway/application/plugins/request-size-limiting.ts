@@ -23,10 +23,17 @@ export function requestSizeLimiting(defaultLimit: number): Plugin {
           return 'done';
         }
         // Kong's message, plus the project's {error, details} so a client sees the limit it passed.
-        return kongError(res, ctx, 413, MESSAGES.tooLarge, { connection: 'close' }, {
-          error: MESSAGES.tooLarge,
-          details: { limit_bytes: limit, route: match.route.name },
-        });
+        return kongError(
+          res,
+          ctx,
+          413,
+          MESSAGES.tooLarge,
+          { connection: 'close' },
+          {
+            error: MESSAGES.tooLarge,
+            details: { limit_bytes: limit, route: match.route.name },
+          },
+        );
       }
       if (call.body) ctx.ingress += call.body.length;
       return res.destroyed ? 'done' : 'next';

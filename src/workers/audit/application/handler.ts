@@ -10,7 +10,11 @@ import { appendEntries } from '../infrastructure/audit-log.ts';
 
 export function auditHandler(ctx: WorkerContext): HandleAll {
   return async (items) => {
-    const seqs = await appendEntries(ctx.pool, items.map(({ event, delivery }) => entryOf(event, delivery)), ctx.schema);
+    const seqs = await appendEntries(
+      ctx.pool,
+      items.map(({ event, delivery }) => entryOf(event, delivery)),
+      ctx.schema,
+    );
     items.forEach(({ event, delivery }, i) => logAppended(ctx, event, delivery, seqs[i]));
   };
 }
@@ -29,7 +33,14 @@ function entryOf(event: EventEnvelope, delivery: Delivery): AuditEntry {
 
 function logAppended(ctx: WorkerContext, event: EventEnvelope, delivery: Delivery, seq: number | undefined): void {
   const checkoutId = event.stream === STREAMS.checkout ? (event.payload as { checkout_id?: string }).checkout_id : undefined;
-  const fields = { type: event.type, correlation_id: event.correlation_id, checkout_id: checkoutId, stream: delivery.stream, redis_id: delivery.id, event_id: event.event_id };
+  const fields = {
+    type: event.type,
+    correlation_id: event.correlation_id,
+    checkout_id: checkoutId,
+    stream: delivery.stream,
+    redis_id: delivery.id,
+    event_id: event.event_id,
+  };
   if (seq === undefined) ctx.log.debug(fields, 'already in the audit log; skipped');
   else ctx.log.info({ ...fields, seq }, 'consumed');
 }

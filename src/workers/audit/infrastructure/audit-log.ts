@@ -25,7 +25,17 @@ export async function appendEntries(pool: Pool, entries: readonly AuditEntry[], 
       const { rows } = await client.query<{ seq: number }>(
         `INSERT INTO ${schema}.audit_log (event_id, stream, redis_id, type, correlation_id, payload, ts, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
-        [entry.event_id, entry.stream, entry.redis_id, entry.type, entry.correlation_id, JSON.stringify(entry.payload), entry.ts, prev, hash],
+        [
+          entry.event_id,
+          entry.stream,
+          entry.redis_id,
+          entry.type,
+          entry.correlation_id,
+          JSON.stringify(entry.payload),
+          entry.ts,
+          prev,
+          hash,
+        ],
       );
       seqs.push(rows[0]!.seq);
       prev = hash;

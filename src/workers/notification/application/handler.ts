@@ -42,7 +42,15 @@ async function record(client: PoolClient, schema: string, event: EventEnvelope, 
 function logRecorded(ctx: WorkerContext, event: EventEnvelope, message: Message): void {
   const checkoutId = (event.payload as Payload).checkout_id;
   ctx.log.info(
-    { correlation_id: checkoutId, checkout_id: checkoutId, event_id: event.event_id, type: event.type, channel: message.channel, to: message.to, subject: message.subject },
+    {
+      correlation_id: checkoutId,
+      checkout_id: checkoutId,
+      event_id: event.event_id,
+      type: event.type,
+      channel: message.channel,
+      to: message.to,
+      subject: message.subject,
+    },
     'notification recorded',
   );
 }

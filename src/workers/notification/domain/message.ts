@@ -30,18 +30,25 @@ export function messageFor(type: string, p: CheckoutLike): Message {
     case 'CheckoutInitiated':
       return m(
         'Nous avons reçu votre commande',
-        `Votre commande ${ref} est en cours de traitement` + (p.panier ? ` (${p.panier.nombre_articles} article(s), ${money(p.panier.total)}).` : '.'),
+        `Votre commande ${ref} est en cours de traitement` +
+          (p.panier ? ` (${p.panier.nombre_articles} article(s), ${money(p.panier.total)}).` : '.'),
       );
     case 'StockReserved':
       return m('Vos articles sont réservés', `Les articles de votre commande ${ref} sont réservés.`);
     case 'StockReservationFailed':
-      return m('Articles indisponibles', `Nous ne pouvons pas réserver les articles de votre commande ${ref}: ${p.detail ?? 'stock insuffisant'}.`);
+      return m(
+        'Articles indisponibles',
+        `Nous ne pouvons pas réserver les articles de votre commande ${ref}: ${p.detail ?? 'stock insuffisant'}.`,
+      );
     case 'OrderCreated':
       return m('Commande enregistrée', `Votre commande ${ref} est enregistrée sous le numéro ${p.commande_id ?? '?'}.`);
     case 'OrderCreationFailed':
       return m('Problème avec votre commande', `Votre commande ${ref} n'a pas pu être enregistrée; aucun montant ne vous sera facturé.`);
     case 'StockReleased':
-      return m('Réservation annulée', `La réservation des articles de votre commande ${ref} est annulée (${p.lignes?.length ?? 0} ligne(s)).`);
+      return m(
+        'Réservation annulée',
+        `La réservation des articles de votre commande ${ref} est annulée (${p.lignes?.length ?? 0} ligne(s)).`,
+      );
     case 'CheckoutSucceeded':
       return m('Commande confirmée', `Merci! Votre commande ${ref} est confirmée (numéro ${p.commande_id ?? '?'}).`);
     case 'CheckoutFailed':

@@ -31,7 +31,10 @@ export function orderHandler(ctx: WorkerContext, gateway: GatewayClient, magasin
       load: async () => reserved,
       decide: (state) => decide(state, appel, Date.now() / 1000),
       write: async (client, decision) => {
-        await outbox.add(client, newEvent(STREAMS.checkout, decision.type, decision.payload, { correlationId: checkoutId, causationId: event.event_id }));
+        await outbox.add(
+          client,
+          newEvent(STREAMS.checkout, decision.type, decision.payload, { correlationId: checkoutId, causationId: event.event_id }),
+        );
         return { published: true, value: null };
       },
     });

@@ -17,9 +17,7 @@ export interface OrderRequest {
 }
 
 export type OrderAnswer =
-  | { kind: 'created'; commande_id: string }
-  | { kind: 'refused'; status: number; detail: string }
-  | { kind: 'unavailable'; detail: string };
+  { kind: 'created'; commande_id: string } | { kind: 'refused'; status: number; detail: string } | { kind: 'unavailable'; detail: string };
 
 export type OrderOutcome =
   | { type: 'OrderCreated'; payload: CheckoutPayload<'OrderCreated'> }
@@ -42,10 +40,18 @@ export function orderOutcome(reserved: CheckoutPayload<'StockReserved'>, answer:
     case 'refused':
       return {
         type: 'OrderCreationFailed',
-        payload: { ...base, reason: 'order_service_error', detail: `Commande refusée (HTTP ${answer.status}): ${answer.detail}`, panier: reserved.panier },
+        payload: {
+          ...base,
+          reason: 'order_service_error',
+          detail: `Commande refusée (HTTP ${answer.status}): ${answer.detail}`,
+          panier: reserved.panier,
+        },
       };
     case 'unavailable':
-      return { type: 'OrderCreationFailed', payload: { ...base, reason: 'order_service_error', detail: answer.detail, panier: reserved.panier } };
+      return {
+        type: 'OrderCreationFailed',
+        payload: { ...base, reason: 'order_service_error', detail: answer.detail, panier: reserved.panier },
+      };
   }
 }
 
@@ -58,9 +64,10 @@ function answerOf(appel: Appel<unknown>): OrderAnswer {
   if (appel.kind === 'rejected') return { kind: 'refused', status: appel.status, detail: appel.detail };
   if (appel.kind === 'unavailable') return { kind: 'unavailable', detail: appel.detail };
   const commandeId = commandeIdOf(appel.body);
-  return commandeId ? { kind: 'created', commande_id: commandeId } : { kind: 'refused', status: appel.status, detail: 'réponse sans commande_id' };
+  return commandeId
+    ? { kind: 'created', commande_id: commandeId }
+    : { kind: 'refused', status: appel.status, detail: 'réponse sans commande_id' };
 }
-
 
 /** The `commande_id` of a 201 body, when it is one. */
 export function commandeIdOf(body: unknown): string | undefined {

@@ -23,7 +23,12 @@ export function compensationHandler(ctx: WorkerContext, gateway: GatewayClient, 
   const bus = { once: inboxOnce(pool, schema, CONSUMER), wake: () => outbox.wake() };
 
   /** The release's record and pending cancel; StockReleased once per checkout, whichever failure event came first (true: announced). */
-  const write = async (client: PoolClient, decision: Extract<CompensationDecision, { type: 'released' }>, event: EventEnvelope, checkoutId: string) => {
+  const write = async (
+    client: PoolClient,
+    decision: Extract<CompensationDecision, { type: 'released' }>,
+    event: EventEnvelope,
+    checkoutId: string,
+  ) => {
     await addPendingCancellation(client, checkoutId, event.type);
     if (!decision.announce) return { published: false, value: false };
     const next = newEvent(STREAMS.checkout, 'StockReleased', decision.announce, { correlationId: checkoutId, causationId: event.event_id });
@@ -61,6 +66,9 @@ export function compensationHandler(ctx: WorkerContext, gateway: GatewayClient, 
     if (!run.applied || !run.decision) return;
     cancellations.wake();
     const announced = run.written === true;
-    log.info({ lignes: run.decision.lignes, announced: announced ? 'StockReleased' : null }, 'reservation released; order key cancel scheduled');
+    log.info(
+      { lignes: run.decision.lignes, announced: announced ? 'StockReleased' : null },
+      'reservation released; order key cancel scheduled',
+    );
   };
 }

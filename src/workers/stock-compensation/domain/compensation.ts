@@ -17,7 +17,11 @@ import { isUuid } from '../../../contracts/common.ts';
 import type { CheckoutPayload } from '../../../contracts/events.ts';
 import type { LigneReservation } from '../../../contracts/inventaire.ts';
 
-export interface CompensationPlan { checkout_id: string; client_id: string; announce: boolean }
+export interface CompensationPlan {
+  checkout_id: string;
+  client_id: string;
+  announce: boolean;
+}
 
 export function planFor(type: string, payload: { checkout_id: string; client_id: string }): CompensationPlan | undefined {
   if (type === 'OrderCreationFailed') return { checkout_id: payload.checkout_id, client_id: payload.client_id, announce: true };
@@ -59,7 +63,12 @@ export function releasedLines(body: unknown): LigneReservation[] {
   if (!Array.isArray(lignes)) return [];
   return lignes.flatMap((l: unknown) => {
     const x = l as { produit_id?: unknown; quantite?: unknown };
-    return typeof x?.produit_id === 'string' && isUuid(x.produit_id) && typeof x.quantite === 'number' && Number.isInteger(x.quantite) && x.quantite >= 1 && x.quantite <= 1_000_000
+    return typeof x?.produit_id === 'string' &&
+      isUuid(x.produit_id) &&
+      typeof x.quantite === 'number' &&
+      Number.isInteger(x.quantite) &&
+      x.quantite >= 1 &&
+      x.quantite <= 1_000_000
       ? [{ produit_id: x.produit_id, quantite: x.quantite }]
       : [];
   });

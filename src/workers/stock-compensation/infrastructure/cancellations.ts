@@ -14,10 +14,10 @@ const S = 'worker_stock_compensation';
 const CLAIM_MS = 30_000;
 
 export async function addPendingCancellation(db: Queryable, checkoutId: string, cause: string): Promise<void> {
-  await db.query(
-    `INSERT INTO ${S}.pending_cancellations (checkout_id, cause) VALUES ($1, $2) ON CONFLICT (checkout_id) DO NOTHING`,
-    [checkoutId, cause],
-  );
+  await db.query(`INSERT INTO ${S}.pending_cancellations (checkout_id, cause) VALUES ($1, $2) ON CONFLICT (checkout_id) DO NOTHING`, [
+    checkoutId,
+    cause,
+  ]);
 }
 
 export interface CancellationLoop {
@@ -62,8 +62,10 @@ export function startCancellationLoop(options: { pool: Pool; gateway: GatewayCli
         [id, result.detail.slice(0, 500), delay],
       );
       // A refusal will not fix itself: it needs an operator, but retrying costs little and loses nothing.
-      if (result.kind === 'rejected') rlog.error({ status: result.status, detail: result.detail, attempts: row.attempts }, 'commandes refused the cancel; will retry');
-      else rlog.warn({ detail: result.detail, attempts: row.attempts, retry_in_ms: delay }, 'commandes unavailable; cancel will be retried');
+      if (result.kind === 'rejected')
+        rlog.error({ status: result.status, detail: result.detail, attempts: row.attempts }, 'commandes refused the cancel; will retry');
+      else
+        rlog.warn({ detail: result.detail, attempts: row.attempts, retry_in_ms: delay }, 'commandes unavailable; cancel will be retried');
     }
     return done;
   }

@@ -28,7 +28,8 @@ export function reservationHandler(ctx: WorkerContext, gateway: GatewayClient) {
       return;
     }
     const command = reserveCommand(initiated);
-    const appel: Appel<unknown> | undefined = command && (await gateway.post('inventaire', '/api/ddd/inventaire/reservations/', command, checkoutId));
+    const appel: Appel<unknown> | undefined =
+      command && (await gateway.post('inventaire', '/api/ddd/inventaire/reservations/', command, checkoutId));
     const run = await runDecider(bus, event.event_id, {
       load: async () => initiated,
       decide: (state) => {
@@ -38,7 +39,10 @@ export function reservationHandler(ctx: WorkerContext, gateway: GatewayClient) {
         throw unavailableError('inventaire', decision);
       },
       write: async (client, decision) => {
-        const next = newEvent(STREAMS.checkout, decision.type, decision.payload, { correlationId: checkoutId, causationId: event.event_id });
+        const next = newEvent(STREAMS.checkout, decision.type, decision.payload, {
+          correlationId: checkoutId,
+          causationId: event.event_id,
+        });
         await outbox.add(client, next);
         return { published: true, value: null };
       },

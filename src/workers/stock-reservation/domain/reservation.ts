@@ -9,7 +9,6 @@ import type { Appel } from '../../../contracts/appel.ts';
 import type { CheckoutPayload } from '../../../contracts/events.ts';
 import { shortageOf, type LigneReservation } from '../../../contracts/inventaire.ts';
 
-
 /** What the call to inventaire gave, reduced to what the saga needs. */
 export type ReservationAnswer =
   | { kind: 'reserved' }
@@ -24,16 +23,24 @@ export type ReservationOutcome =
   | { type: 'retry'; detail: string; status?: number };
 
 /** The call to make: inventaire's reservation keyed by the checkout id; none when the basket is empty. */
-export function reserveCommand(initiated: CheckoutPayload<'CheckoutInitiated'>): { reservation_id: string; lignes: LigneReservation[] } | undefined {
+export function reserveCommand(
+  initiated: CheckoutPayload<'CheckoutInitiated'>,
+): { reservation_id: string; lignes: LigneReservation[] } | undefined {
   const lignes = reservationLines(initiated);
   return lignes.length === 0 ? undefined : { reservation_id: initiated.checkout_id, lignes };
 }
 
 /** The decision: given the event and the reservation call's result (`undefined`: no call, the basket was empty). */
-export function decide(initiated: CheckoutPayload<'CheckoutInitiated'>, appel: Appel<unknown> | undefined, now: number): ReservationOutcome {
+export function decide(
+  initiated: CheckoutPayload<'CheckoutInitiated'>,
+  appel: Appel<unknown> | undefined,
+  now: number,
+): ReservationOutcome {
   const outcome = reservationOutcome(initiated, answerOf(appel), now);
   // A 500 on every attempt keeps its status: the runner must not wait for it forever (see unavailableError).
-  return outcome.type === 'retry' && appel?.kind === 'unavailable' && appel.status !== undefined ? { ...outcome, status: appel.status } : outcome;
+  return outcome.type === 'retry' && appel?.kind === 'unavailable' && appel.status !== undefined
+    ? { ...outcome, status: appel.status }
+    : outcome;
 }
 
 function answerOf(appel: Appel<unknown> | undefined): ReservationAnswer {
@@ -73,4 +80,3 @@ export function reservationOutcome(
       return { type: 'retry', detail: answer.detail };
   }
 }
-

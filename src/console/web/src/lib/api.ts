@@ -29,7 +29,12 @@ export async function call<T>(method: string, url: string, o: CallOptions = {}):
   if (o.body !== undefined) headers['Content-Type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(url, { method, headers, credentials: 'same-origin', body: o.body === undefined ? undefined : JSON.stringify(o.body) });
+    res = await fetch(url, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: o.body === undefined ? undefined : JSON.stringify(o.body),
+    });
   } catch {
     throw new ApiError(0, networkMessage(), null);
   }

@@ -8,7 +8,13 @@ import { CHARTS, matrixToSeries, type PromMatrix } from '../lib/prom.ts';
 import { healthView } from '../lib/status.ts';
 import { Confirm, Loading, Message, Page, Status, dateTime, money, short, success, toMessage, useAction, useAsync } from '../ui.tsx';
 
-const STREAMS = ['ecommerce.checkout.events', 'catalogue.produits.events', 'inventaire.stock.events', 'commandes.ventes.events', 'saga.orchestrator.events'];
+const STREAMS = [
+  'ecommerce.checkout.events',
+  'catalogue.produits.events',
+  'inventaire.stock.events',
+  'commandes.ventes.events',
+  'saga.orchestrator.events',
+];
 
 interface StoredEvent {
   position: number;
@@ -27,9 +33,14 @@ export function Evenements() {
   const [type, setType] = useState('');
   const [correlation, setCorrelation] = useState('');
   const [selected, setSelected] = useState<StoredEvent | null>(null);
-  const a = useAsync(async () => (await get<{ events: StoredEvent[] }>(`${P.events}/streams/${stream}/events?order=desc&count=200`)).events, [stream]);
+  const a = useAsync(
+    async () => (await get<{ events: StoredEvent[] }>(`${P.events}/streams/${stream}/events?order=desc&count=200`)).events,
+    [stream],
+  );
   const shown = (a.data ?? []).filter(
-    (e) => (!type || e.type.toLowerCase().includes(type.toLowerCase())) && (!correlation || e.correlation_id.includes(correlation.trim().toLowerCase())),
+    (e) =>
+      (!type || e.type.toLowerCase().includes(type.toLowerCase())) &&
+      (!correlation || e.correlation_id.includes(correlation.trim().toLowerCase())),
   );
   return (
     <Page title="Événements">
@@ -44,9 +55,7 @@ export function Evenements() {
         </button>
       </div>
       <Loading a={a} label="des événements" />
-      <p role="status">
-        {shown.length} événement(s) affiché(s) sur les 200 plus récents.
-      </p>
+      <p role="status">{shown.length} événement(s) affiché(s) sur les 200 plus récents.</p>
       <div class="split">
         <div class="table-wrap">
           <table>
@@ -64,7 +73,12 @@ export function Evenements() {
                 <tr key={e.event_id} class={selected?.event_id === e.event_id ? 'selected' : undefined}>
                   <td class="num">{e.position}</td>
                   <td>
-                    <button class="link" type="button" onClick={() => setSelected(e)} aria-label={`Voir l’événement ${e.type} position ${e.position}`}>
+                    <button
+                      class="link"
+                      type="button"
+                      onClick={() => setSelected(e)}
+                      aria-label={`Voir l’événement ${e.type} position ${e.position}`}
+                    >
                       {e.type}
                     </button>
                   </td>
@@ -114,7 +128,10 @@ interface RebuildReport {
 }
 
 export function Projection() {
-  const clients = useAsync(async () => (await get<{ clients: { id: string; nom_complet: string }[] }>(`${P.ecommerce}/clients/`)).clients, []);
+  const clients = useAsync(
+    async () => (await get<{ clients: { id: string; nom_complet: string }[] }>(`${P.ecommerce}/clients/`)).clients,
+    [],
+  );
   const [clientId, setClientId] = useState('');
   const model = useAsync(async () => (clientId ? get<ReadModel>(`${P.events}/cqrs/orders-by-client/${clientId}`) : null), [clientId]);
   const [confirm, setConfirm] = useState(false);
@@ -125,7 +142,9 @@ export function Projection() {
       const { data } = await gw<RebuildReport>('POST', `${P.events}/admin/projections/orders-by-client/rebuild`, { body: {} });
       setReport(data);
       model.reload();
-      return data.identical ? 'Projection reconstruite: identique au modèle en service.' : 'Projection reconstruite: des différences ont été corrigées.';
+      return data.identical
+        ? 'Projection reconstruite: identique au modèle en service.'
+        : 'Projection reconstruite: des différences ont été corrigées.';
     });
   return (
     <Page title="Projection">
@@ -181,9 +200,10 @@ export function Projection() {
             {report.identical ? '✔ identique' : '✖ différent'}; {report.swapped ? 'basculé' : 'non basculé'}.
           </p>
           <p>
-            Différences: commandes par client {report.comparison.orders_by_client.differing} (en service {report.comparison.orders_by_client.live},
-            reconstruit {report.comparison.orders_by_client.rebuilt}); commandes {report.comparison.client_orders.differing} (en service{' '}
-            {report.comparison.client_orders.live}, reconstruit {report.comparison.client_orders.rebuilt}).
+            Différences: commandes par client {report.comparison.orders_by_client.differing} (en service{' '}
+            {report.comparison.orders_by_client.live}, reconstruit {report.comparison.orders_by_client.rebuilt}); commandes{' '}
+            {report.comparison.client_orders.differing} (en service {report.comparison.client_orders.live}, reconstruit{' '}
+            {report.comparison.client_orders.rebuilt}).
           </p>
           {report.comparison.samples.length > 0 && <pre class="json">{JSON.stringify(report.comparison.samples, null, 2)}</pre>}
         </div>
@@ -330,7 +350,13 @@ function Chart({ title, query, unit }: { title: string; query: string; unit: str
         if (plot) plot.setData(series);
         else
           plot = new uPlot(
-            { width, height: 180, series: [{}, { label: unit, stroke: '#1d4ed8', width: 2 }], axes: [{}, { size: 60 }], legend: { show: true } },
+            {
+              width,
+              height: 180,
+              series: [{}, { label: unit, stroke: '#1d4ed8', width: 2 }],
+              axes: [{}, { size: 60 }],
+              legend: { show: true },
+            },
             series,
             box.current,
           );
@@ -448,8 +474,8 @@ export function Systeme() {
             </div>
           ) : (
             <p class="msg msg-info" role="status">
-              <span aria-hidden="true">ℹ </span>Prometheus n’est pas démarré: installez-le (<code>apt-get install prometheus</code>) et relancez{' '}
-              <code>npm start</code> pour voir le débit, la latence p95 et les échecs.
+              <span aria-hidden="true">ℹ </span>Prometheus n’est pas démarré: installez-le (<code>apt-get install prometheus</code>) et
+              relancez <code>npm start</code> pour voir le débit, la latence p95 et les échecs.
             </p>
           )}
         </>

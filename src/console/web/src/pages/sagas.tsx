@@ -8,10 +8,26 @@ import { ApiError, get, P } from '../lib/api.ts';
 import type { UiMessage } from '../lib/errors.ts';
 import { navigate } from '../lib/router.ts';
 import { checkoutStatusView, hopView, sagaStatusView } from '../lib/status.ts';
-import { buildChoreoTimeline, buildSagaTimeline, formatDuration, type ArchivedEvent, type SagaHistoryEntry, type Timeline } from '../lib/timeline.ts';
+import {
+  buildChoreoTimeline,
+  buildSagaTimeline,
+  formatDuration,
+  type ArchivedEvent,
+  type SagaHistoryEntry,
+  type Timeline,
+} from '../lib/timeline.ts';
 import { Loading, Message, Page, Status, dateTime, short, toMessage, useAsync } from '../ui.tsx';
 
-const CHECKOUT_TYPES = ['CheckoutInitiated', 'StockReserved', 'StockReservationFailed', 'OrderCreated', 'OrderCreationFailed', 'StockReleased', 'CheckoutSucceeded', 'CheckoutFailed'];
+const CHECKOUT_TYPES = [
+  'CheckoutInitiated',
+  'StockReserved',
+  'StockReservationFailed',
+  'OrderCreated',
+  'OrderCreationFailed',
+  'StockReleased',
+  'CheckoutSucceeded',
+  'CheckoutFailed',
+];
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 interface CheckoutSummary {
@@ -145,7 +161,10 @@ export function SagaDetail({ id, until }: { id: string; until: string | null }) 
   const t = buildChoreoTimeline(events);
   const positions = all.map((e) => e.position).sort((a, b) => a - b);
   const current = until ? Number(until) : (positions[positions.length - 1] ?? 0);
-  const index = Math.max(0, positions.findIndex((p) => p >= current));
+  const index = Math.max(
+    0,
+    positions.findIndex((p) => p >= current),
+  );
   return (
     <Page title={`Saga ${short(id)}`}>
       <p class="muted">
@@ -225,7 +244,8 @@ export function Sagas() {
   const [lookup, setLookup] = useState('');
   const [lookupMsg, setLookupMsg] = useState<UiMessage | null>(null);
   const checkouts = useAsync(
-    async () => (await get<{ checkouts: CheckoutSummary[] }>(`${P.events}/checkouts/?count=25${status ? `&status=${status}` : ''}`)).checkouts,
+    async () =>
+      (await get<{ checkouts: CheckoutSummary[] }>(`${P.events}/checkouts/?count=25${status ? `&status=${status}` : ''}`)).checkouts,
     [status],
   );
   const sagas = useAsync(async () => (await get<{ sagas: SagaListee[] }>(`${P.saga}/sagas/?limite=25`)).sagas, []);

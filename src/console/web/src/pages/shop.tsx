@@ -45,7 +45,15 @@ interface SagaAnswer {
 }
 
 function NouveauClient({ onCreated }: { onCreated: (id: string) => void }) {
-  const [f, setF] = useState({ prenom: '', nom: '', email: '', telephone: '', adresse_rue: '', adresse_ville: '', adresse_code_postal: '' });
+  const [f, setF] = useState({
+    prenom: '',
+    nom: '',
+    email: '',
+    telephone: '',
+    adresse_rue: '',
+    adresse_ville: '',
+    adresse_code_postal: '',
+  });
   const [msg, setMsg] = useState<UiMessage | null>(null);
   const set = (k: keyof typeof f) => (e: Event) => setF({ ...f, [k]: (e.target as HTMLInputElement).value });
   const submit = async (e: Event) => {
@@ -53,7 +61,9 @@ function NouveauClient({ onCreated }: { onCreated: (id: string) => void }) {
     setMsg(null);
     try {
       const { telephone, ...rest } = f;
-      const { data } = await gw<{ client?: { id: string } }>('POST', `${P.ecommerce}/clients/`, { body: { ...rest, ...(telephone ? { telephone } : {}) } });
+      const { data } = await gw<{ client?: { id: string } }>('POST', `${P.ecommerce}/clients/`, {
+        body: { ...rest, ...(telephone ? { telephone } : {}) },
+      });
       setMsg(success('Client créé.'));
       if (data.client?.id) onCreated(data.client.id);
     } catch (err) {
@@ -65,12 +75,10 @@ function NouveauClient({ onCreated }: { onCreated: (id: string) => void }) {
       <label for={`nc-${k}`}>{label}</label>
       {type === 'email' ? (
         <input id={`nc-${k}`} type="email" required={required} value={f[k]} onInput={set(k)} />
+      ) : type === 'tel' ? (
+        <input id={`nc-${k}`} type="tel" required={required} value={f[k]} onInput={set(k)} />
       ) : (
-        type === 'tel' ? (
-          <input id={`nc-${k}`} type="tel" required={required} value={f[k]} onInput={set(k)} />
-        ) : (
-          <input id={`nc-${k}`} type="text" required={required} value={f[k]} onInput={set(k)} />
-        )
+        <input id={`nc-${k}`} type="text" required={required} value={f[k]} onInput={set(k)} />
       )}
     </>
   );
@@ -99,7 +107,8 @@ function ModeChoice({ mode, setMode, name }: { mode: Mode; setMode: (m: Mode) =>
     <fieldset class="mode">
       <legend>Saga</legend>
       <label class="check">
-        <input type="radio" name={name} value="choreo" checked={mode === 'choreo'} onChange={() => setMode('choreo')} /> Chorégraphiée (événements)
+        <input type="radio" name={name} value="choreo" checked={mode === 'choreo'} onChange={() => setMode('choreo')} /> Chorégraphiée
+        (événements)
       </label>
       <label class="check">
         <input type="radio" name={name} value="orchestre" checked={mode === 'orchestre'} onChange={() => setMode('orchestre')} /> Orchestrée
@@ -126,12 +135,18 @@ function useCheckout(clientId: string, onDone: () => void) {
     try {
       if (mode === 'choreo') {
         const body = lignes ? { panier: { lignes } } : {};
-        const { data } = await gw<{ checkout_id: string }>('POST', `${P.ecommerce}/commandes/clients/${clientId}/checkout/choreo/`, { body, headers });
+        const { data } = await gw<{ checkout_id: string }>('POST', `${P.ecommerce}/commandes/clients/${clientId}/checkout/choreo/`, {
+          body,
+          headers,
+        });
         key.current.settle();
         navigate(`/sagas/${data.checkout_id}`);
         return;
       }
-      const { data } = await gw<SagaAnswer>('POST', `${P.saga}/commandes/`, { body: { client_id: clientId, lignes: lignes ?? [] }, headers });
+      const { data } = await gw<SagaAnswer>('POST', `${P.saga}/commandes/`, {
+        body: { client_id: clientId, lignes: lignes ?? [] },
+        headers,
+      });
       key.current.settle();
       setSaga(data);
       setMsg(success(`Saga terminée: ${data.etat_final ?? '—'}.`));
@@ -168,12 +183,18 @@ export function Boutique() {
   const [direct, setDirect] = useState({ produit_id: '', quantite: '1' });
   const [modeDirect, setModeDirect] = useState<Mode>('choreo');
   const produits = useAsync(
-    async () => (await get<{ data: { produits: Produit[] } }>(`${P.catalogue}/rechercher/?actifs_seulement=true${terme ? `&nom=${encodeURIComponent(terme)}` : ''}`)).data.produits,
+    async () =>
+      (
+        await get<{ data: { produits: Produit[] } }>(
+          `${P.catalogue}/rechercher/?actifs_seulement=true${terme ? `&nom=${encodeURIComponent(terme)}` : ''}`,
+        )
+      ).data.produits,
     [terme],
   );
   const panier = useAsync(async () => (clientId ? get<Panier>(`${P.ecommerce}/panier/clients/${clientId}/panier/`) : null), [clientId]);
   const historique = useAsync(
-    async () => (clientId ? (await get<{ commandes: Commande[] }>(`${P.ecommerce}/commandes/clients/${clientId}/historique/`)).commandes : []),
+    async () =>
+      clientId ? (await get<{ commandes: Commande[] }>(`${P.ecommerce}/commandes/clients/${clientId}/historique/`)).commandes : [],
     [clientId],
   );
   const refresh = () => {
@@ -324,7 +345,12 @@ export function Boutique() {
             <h2>Commande directe</h2>
             <p>Sans passer par le panier (comme le corps `panier.lignes` du README), par exemple pour une quantité impossible.</p>
             <label for="direct-produit">Produit</label>
-            <select id="direct-produit" required value={direct.produit_id} onChange={(e) => setDirect({ ...direct, produit_id: (e.target as HTMLSelectElement).value })}>
+            <select
+              id="direct-produit"
+              required
+              value={direct.produit_id}
+              onChange={(e) => setDirect({ ...direct, produit_id: (e.target as HTMLSelectElement).value })}
+            >
               <option value="">— choisir —</option>
               {(produits.data ?? []).map((p) => (
                 <option key={p.id} value={p.id}>
@@ -405,7 +431,15 @@ function ProductCard({ p, disabled, onAdd }: { p: Produit; disabled: boolean; on
         }}
       >
         <label for={`pq-${id}`}>Quantité</label>
-        <input id={`pq-${id}`} class="qty" type="number" min={1} required value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
+        <input
+          id={`pq-${id}`}
+          class="qty"
+          type="number"
+          min={1}
+          required
+          value={q}
+          onInput={(e) => setQ((e.target as HTMLInputElement).value)}
+        />
         <button class="btn" type="submit" disabled={disabled} aria-label={`Ajouter ${p.nom} au panier`}>
           Ajouter au panier
         </button>

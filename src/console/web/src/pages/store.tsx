@@ -174,7 +174,8 @@ export function Rapport() {
             )}
             <h3>Stock local courant</h3>
             <p>
-              {m.stock_local.produits_en_stock} produit(s) en stock, {m.stock_local.ruptures} rupture(s), {m.stock_local.surstock} en surstock
+              {m.stock_local.produits_en_stock} produit(s) en stock, {m.stock_local.ruptures} rupture(s), {m.stock_local.surstock} en
+              surstock
             </p>
             {local.length > 0 && (
               <ul>
@@ -200,7 +201,10 @@ export function AjouterVente() {
   const [clientId, setClientId] = useState(ANONYME);
   const { msg, busy, run } = useAction();
   const ms = useAsync(magasins, []);
-  const clients = useAsync(async () => (await get<{ clients: { id: string; nom_complet: string }[] }>(`${P.ecommerce}/clients/`)).clients, []);
+  const clients = useAsync(
+    async () => (await get<{ clients: { id: string; nom_complet: string }[] }>(`${P.ecommerce}/clients/`)).clients,
+    [],
+  );
   const all = useAsync(magasinsStocks, []);
   const local = all.data?.find((m) => m.magasin_id === magasinId)?.stocks.filter((s) => s.quantite > 0) ?? [];
   const choisi = local.find((s) => s.produit_id === produitId);
@@ -236,7 +240,13 @@ export function AjouterVente() {
           ))}
         </select>
         <label for="vente-produit">Produit (stock local)</label>
-        <select id="vente-produit" required value={produitId} disabled={!magasinId} onChange={(e) => setProduitId((e.target as HTMLSelectElement).value)}>
+        <select
+          id="vente-produit"
+          required
+          value={produitId}
+          disabled={!magasinId}
+          onChange={(e) => setProduitId((e.target as HTMLSelectElement).value)}
+        >
           <option value="">{magasinId && local.length === 0 ? '— aucun stock local —' : '— choisir —'}</option>
           {local.map((s) => (
             <option key={s.produit_id} value={s.produit_id}>
@@ -301,7 +311,9 @@ function DemandeForm({ stock, magasins: ms, onDone }: { stock: Stock; magasins: 
   const submit = (e: Event) => {
     e.preventDefault();
     return run(async () => {
-      await gw('POST', `${P.inventaire}/demandes/`, { body: { produit_id: stock.produit_id, magasin_id: magasinId, quantite: Number(quantite) } });
+      await gw('POST', `${P.inventaire}/demandes/`, {
+        body: { produit_id: stock.produit_id, magasin_id: magasinId, quantite: Number(quantite) },
+      });
       onDone();
       return 'Demande créée: elle attend sa validation.';
     });
@@ -317,7 +329,15 @@ function DemandeForm({ stock, magasins: ms, onDone }: { stock: Stock; magasins: 
         ))}
       </select>
       <label for={`dq-${id}`}>Quantité</label>
-      <input id={`dq-${id}`} type="number" min={1} max={stock.quantite} required value={quantite} onInput={(e) => setQuantite((e.target as HTMLInputElement).value)} />
+      <input
+        id={`dq-${id}`}
+        type="number"
+        min={1}
+        max={stock.quantite}
+        required
+        value={quantite}
+        onInput={(e) => setQuantite((e.target as HTMLInputElement).value)}
+      />
       <button class="btn" type="submit" disabled={busy}>
         Créer la demande
       </button>
@@ -388,7 +408,14 @@ function ProduitForm({ initial, onSaved, onCancel }: { initial?: Produit; onSave
     <form class="card form" onSubmit={submit} aria-label={initial ? `Modifier ${initial.nom}` : 'Ajouter un produit'}>
       <h2>{initial ? `Modifier « ${initial.nom} »` : 'Ajouter un produit'}</h2>
       <label for={`${p}-nom`}>Nom</label>
-      <input id={`${p}-nom`} required minLength={2} maxLength={100} value={nom} onInput={(e) => setNom((e.target as HTMLInputElement).value)} />
+      <input
+        id={`${p}-nom`}
+        required
+        minLength={2}
+        maxLength={100}
+        value={nom}
+        onInput={(e) => setNom((e.target as HTMLInputElement).value)}
+      />
       <label for={`${p}-cat`}>Catégorie</label>
       <select id={`${p}-cat`} required value={categorie} onChange={(e) => setCategorie((e.target as HTMLSelectElement).value)}>
         <option value="">— choisir —</option>
@@ -399,7 +426,16 @@ function ProduitForm({ initial, onSaved, onCancel }: { initial?: Produit; onSave
         ))}
       </select>
       <label for={`${p}-prix`}>Prix ($)</label>
-      <input id={`${p}-prix`} type="number" min={0.01} max={999999.99} step={0.01} required value={prix} onInput={(e) => setPrix((e.target as HTMLInputElement).value)} />
+      <input
+        id={`${p}-prix`}
+        type="number"
+        min={0.01}
+        max={999999.99}
+        step={0.01}
+        required
+        value={prix}
+        onInput={(e) => setPrix((e.target as HTMLInputElement).value)}
+      />
       <label for={`${p}-desc`}>Description</label>
       <textarea id={`${p}-desc`} rows={2} value={description} onInput={(e) => setDescription((e.target as HTMLTextAreaElement).value)} />
       <div class="row">
@@ -423,7 +459,9 @@ export function Produits() {
   const [edit, setEdit] = useState<Produit | null>(null);
   const [msg, setMsg] = useState<UiMessage | null>(null);
   const a = useAsync(
-    async () => (await get<{ data: { produits: Produit[] } }>(`${P.catalogue}/rechercher/?actifs_seulement=${tous ? 'false' : 'true'}`)).data.produits,
+    async () =>
+      (await get<{ data: { produits: Produit[] } }>(`${P.catalogue}/rechercher/?actifs_seulement=${tous ? 'false' : 'true'}`)).data
+        .produits,
     [tous],
   );
   const desactiver = async (p: Produit) => {
@@ -442,8 +480,8 @@ export function Produits() {
       {edit && <ProduitForm key={edit.id} initial={edit} onSaved={a.reload} onCancel={() => setEdit(null)} />}
       <p>
         <label class="check">
-          <input type="checkbox" checked={tous} onChange={(e) => setTous((e.target as HTMLInputElement).checked)} /> Afficher aussi les produits
-          désactivés
+          <input type="checkbox" checked={tous} onChange={(e) => setTous((e.target as HTMLInputElement).checked)} /> Afficher aussi les
+          produits désactivés
         </label>
       </p>
       <Message m={msg} />
@@ -473,7 +511,12 @@ export function Produits() {
                   <button class="btn" type="button" onClick={() => setEdit(p)} aria-label={`Modifier ${p.nom}`}>
                     Modifier
                   </button>
-                  <button class="btn" type="button" onClick={() => desactiver(p)} aria-label={`${p.actif ? 'Désactiver' : 'Réactiver'} ${p.nom}`}>
+                  <button
+                    class="btn"
+                    type="button"
+                    onClick={() => desactiver(p)}
+                    aria-label={`${p.actif ? 'Désactiver' : 'Réactiver'} ${p.nom}`}
+                  >
                     {p.actif ? 'Désactiver' : 'Réactiver'}
                   </button>
                 </td>
@@ -494,7 +537,11 @@ function DemandeRow({ d, onDone }: { d: Demande; onDone: (m: UiMessage) => void 
     run(async () => {
       if (kind === 'valider') await gw('POST', `${P.supply}/valider-demande/${d.id}/`, { body: {} });
       else await gw('POST', `${P.supply}/rejeter-demande/${d.id}/`, { body: { motif: motif.trim() || 'Rejeté par l’utilisateur' } });
-      onDone(success(`Demande ${kind === 'valider' ? 'validée' : 'rejetée'}: ${d.quantite} × ${d.nom_produit ?? d.produit_id} pour ${d.nom_magasin ?? d.magasin_id}.`));
+      onDone(
+        success(
+          `Demande ${kind === 'valider' ? 'validée' : 'rejetée'}: ${d.quantite} × ${d.nom_produit ?? d.produit_id} pour ${d.nom_magasin ?? d.magasin_id}.`,
+        ),
+      );
       return null;
     });
   const id = d.id;
@@ -505,12 +552,24 @@ function DemandeRow({ d, onDone }: { d: Demande; onDone: (m: UiMessage) => void 
       <td class="num">{d.quantite}</td>
       <td>
         <div class="inline-form">
-          <button class="btn btn-primary" type="button" disabled={busy} onClick={() => act('valider')} aria-label={`Valider la demande ${d.nom_produit ?? ''} ${d.nom_magasin ?? ''}`}>
+          <button
+            class="btn btn-primary"
+            type="button"
+            disabled={busy}
+            onClick={() => act('valider')}
+            aria-label={`Valider la demande ${d.nom_produit ?? ''} ${d.nom_magasin ?? ''}`}
+          >
             ✔ Valider
           </button>
           <label for={`motif-${id}`}>Motif du rejet</label>
           <input id={`motif-${id}`} maxLength={500} value={motif} onInput={(e) => setMotif((e.target as HTMLInputElement).value)} />
-          <button class="btn" type="button" disabled={busy} onClick={() => act('rejeter')} aria-label={`Rejeter la demande ${d.nom_produit ?? ''} ${d.nom_magasin ?? ''}`}>
+          <button
+            class="btn"
+            type="button"
+            disabled={busy}
+            onClick={() => act('rejeter')}
+            aria-label={`Rejeter la demande ${d.nom_produit ?? ''} ${d.nom_magasin ?? ''}`}
+          >
             ✖ Rejeter
           </button>
         </div>
@@ -523,7 +582,15 @@ function DemandeRow({ d, onDone }: { d: Demande; onDone: (m: UiMessage) => void 
 /** UC6: pending replenishment requests — validate, or reject with a reason; the stock change shows at once. */
 export function Demandes() {
   const [msg, setMsg] = useState<UiMessage | null>(null);
-  const a = useAsync(() => Promise.all([get<{ demandes: Demande[] }>(`${P.supply}/demandes-en-attente/`), magasinsStocks(), get<{ stocks: Stock[] }>(`${P.inventaire}/stocks-centraux/`)]), []);
+  const a = useAsync(
+    () =>
+      Promise.all([
+        get<{ demandes: Demande[] }>(`${P.supply}/demandes-en-attente/`),
+        magasinsStocks(),
+        get<{ stocks: Stock[] }>(`${P.inventaire}/stocks-centraux/`),
+      ]),
+    [],
+  );
   const [demandes, locaux, central] = a.data ?? [{ demandes: [] }, [], { stocks: [] }];
   const produits = new Set(demandes.demandes.map((d) => d.produit_id));
   return (
@@ -575,7 +642,11 @@ export function Demandes() {
             <h3>{m.nom_magasin}</h3>
             <ul>
               {m.stocks.map((s) => (
-                <li key={s.produit_id} data-testid={`local-${m.magasin_id}-${s.produit_id}`} class={produits.has(s.produit_id) ? 'em' : undefined}>
+                <li
+                  key={s.produit_id}
+                  data-testid={`local-${m.magasin_id}-${s.produit_id}`}
+                  class={produits.has(s.produit_id) ? 'em' : undefined}
+                >
                   {s.nom_produit}: {s.quantite}
                 </li>
               ))}

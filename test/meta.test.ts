@@ -31,21 +31,30 @@ const files = testFiles(path.join(root, 'test')).map((f) => ({ name: path.relati
 /** The reasons a file's text has no timeout; empty when it has one. */
 export function missingTimeouts(text: string): string[] {
   if (/^fileTimeout\(\s*[\d_]+\s*\);?$/m.test(text)) return [];
-  // Top-level calls start a line (the formatter keeps them there); their options sit on the same line.
-  const topLevel = text.split('\n').filter((line) => /^(test|describe|it|suite)(\.\w+)?\(/.test(line));
-  if (topLevel.length === 0) return ['no top-level test or describe, and no fileTimeout(ms)'];
-  return topLevel.filter((line) => !/\btimeout:\s*[\w_]+/.test(line)).map((line) => `no timeout: ${line.slice(0, 120)}`);
+  // Top-level calls start a line (the formatter keeps them there); their options come before the callback, on the
+  // same line or, once the formatter wraps the call, on the lines up to it.
+  const lines = text.split('\n');
+  const calls = lines.flatMap((line, i) => (/^(test|describe|it|suite)(\.\w+)?\(/.test(line) ? [untilCallback(lines, i)] : []));
+  if (calls.length === 0) return ['no top-level test or describe, and no fileTimeout(ms)'];
+  return calls.filter((call) => !/\btimeout:\s*[\w_]+/.test(call)).map((call) => `no timeout: ${call.slice(0, 120)}`);
 }
 
-/** Lines asserting a duration against a threshold. */
+/** A call's text from its first line to the line where its callback starts. */
+function untilCallback(lines: string[], start: number): string {
+  const end = lines.findIndex((line, i) => i >= start && /=>|\bfunction\b/.test(line));
+  return lines.slice(start, end === -1 ? start + 1 : end + 1).join(' ');
+}
+
+/** Lines asserting a duration against a threshold (an assertion wrapped by the formatter is read as one line). */
 export function wallClockAssertions(text: string): string[] {
+  const lines = text.split('\n');
   return (
-    text
-      .split('\n')
+    lines
+      .flatMap((line, i) => (/\bassert\w*(\.\w+)*\($/.test(line.trim()) ? [lines.slice(i, i + 4).join(' ')] : [line]))
       .filter((line) => /\bassert\w*(\.\w+)*\(/.test(line))
       // An upper bound on a measured duration (a lower bound is behaviour: load only makes things slower).
       .filter((line) => /(Date\.now\(\)|performance\.now\(\))\s*-\s*[\w.]+\s*<|\b(elapsed|ms|duration|took)\w*\s*<=?\s*[\w.]/i.test(line))
-      .map((line) => line.trim())
+      .map((line) => line.trim().replace(/\s+/g, ' '))
   );
 }
 
@@ -55,6 +64,9 @@ test('the checks themselves: they catch what they are meant to', { timeout: 10_0
   assert.equal(missingTimeouts("describe('x', { timeout: 60_000 }, () => {});\ntest('y', () => {});").length, 1);
   assert.equal(missingTimeouts("test('y', async () => {});").length, 1);
   assert.equal(missingTimeouts('const x = 1;').length, 1);
+  assert.deepEqual(missingTimeouts("test(\n  'a long name',\n  { timeout: 60_000 },\n  async () => {},\n);"), []);
+  assert.equal(missingTimeouts("test(\n  'a long name',\n  async () => {\n    x({ timeout: 5 });\n  },\n);").length, 1);
+  assert.equal(wallClockAssertions('  assert.ok(\n    elapsed < 10_000,\n    `took ${elapsed} ms`,\n  );').length, 1);
   assert.equal(wallClockAssertions('  assert.ok(Date.now() - started < 30_000);').length, 1);
   assert.equal(wallClockAssertions('  assert.ok(elapsed < 10_000, `took ${elapsed} ms`);').length, 1);
   assert.equal(wallClockAssertions('  assert.ok(a.ms < 15_000);').length, 1);

@@ -30,6 +30,8 @@ export interface Boundary {
   crashAt?: string;
   /** Or a fault from outside, a third of the way into the load: SIGKILL, or SIGSTOP for `freezeMs` then SIGCONT. */
   outside?: { signal: 'SIGKILL' } | { signal: 'SIGSTOP'; freezeMs: number };
+  /** The process the outside fault hits, when not `process` (a freeze that drives the crash point's path). */
+  outsideProcess?: string;
 }
 
 export const BOUNDARIES: Boundary[] = [
@@ -83,9 +85,12 @@ export const BOUNDARIES: Boundary[] = [
   },
   {
     id: 'orchestrator-after-cancel',
-    description: 'orchestrator compensation: order key cancelled, reservation not released',
+    description: 'orchestrator compensation: order key cancelled, reservation not released (commandes frozen 8 s to fail orders)',
     process: 'saga-orchestrator',
     crashAt: 'saga-orchestrator/orchestrator.after-order-cancel:1',
+    // Only a saga whose order was attempted cancels the order key: freeze commandes past the order step's timeout.
+    outside: { signal: 'SIGSTOP', freezeMs: 8_000 },
+    outsideProcess: 'commandes',
   },
   { id: 'gateway-killed', description: 'the gateway SIGKILLed under load', process: 'gateway', outside: { signal: 'SIGKILL' } },
   { id: 'catalogue-killed', description: 'one catalogue instance SIGKILLed', process: 'catalogue-2', outside: { signal: 'SIGKILL' } },
@@ -268,6 +273,8 @@ export async function runBoundary(b: Boundary, options: ChaosOptions): Promise<C
     const pid0 = (await child(system, b.process))?.pid;
     if (!pid0) throw new Error(`no running process ${b.process}`);
     const watcher = watch(system, b.process, pid0);
+    const victim = b.outsideProcess ? (await child(system, b.outsideProcess))?.pid : pid0;
+    if (!victim) throw new Error(`no running process ${b.outsideProcess ?? b.process}`);
     let thawedAt: number | undefined;
     let frozen: Promise<void> = Promise.resolve();
     let outsideFault = false;
@@ -275,12 +282,12 @@ export async function runBoundary(b: Boundary, options: ChaosOptions): Promise<C
     const submitted = await load(system, options.ratePerStyle, options.durationSec, () => {
       if (!b.outside) return;
       outsideFault = true;
-      if (b.outside.signal === 'SIGKILL') process.kill(pid0, 'SIGKILL');
+      if (b.outside.signal === 'SIGKILL') process.kill(victim, 'SIGKILL');
       else {
         const freezeMs = b.outside.freezeMs;
-        process.kill(pid0, 'SIGSTOP');
+        process.kill(victim, 'SIGSTOP');
         frozen = sleep(freezeMs).then(() => {
-          process.kill(pid0, 'SIGCONT');
+          process.kill(victim, 'SIGCONT');
           thawedAt = performance.now();
         });
       }
@@ -299,8 +306,8 @@ export async function runBoundary(b: Boundary, options: ChaosOptions): Promise<C
     }
     const quiescedInMs = Math.round(performance.now() - t0);
     // Let the watcher see the restarted process ready (it may come back after the load is done).
-    for (let i = 0; i < 100 && watcher.recoveryMs(thawedAt) === null && (watcher.crashedAt !== undefined || thawedAt); i++) {
-      if (thawedAt && (await readyUrl(system, b.process))) break;
+    for (let i = 0; i < 100; i++) {
+      if (watcher.crashedAt !== undefined ? watcher.recoveryMs() !== null : await readyUrl(system, b.process)) break;
       await sleep(100);
     }
     const thawRecovery = thawedAt !== undefined && (await readyUrl(system, b.process)) ? Math.round(performance.now() - thawedAt) : null;
@@ -314,10 +321,10 @@ export async function runBoundary(b: Boundary, options: ChaosOptions): Promise<C
     return {
       boundary: b.id,
       process: b.process,
-      crashed: watcher.crashedAt !== undefined || (b.outside?.signal === 'SIGSTOP' && outsideFault),
+      crashed: watcher.crashedAt !== undefined || (!b.crashAt && b.outside?.signal === 'SIGSTOP' && outsideFault),
       restarts: c?.restarts ?? 0,
       ...count(snapshot, submitted, report.invariants.find((i) => i.name === 'stock-conservation')?.offending ?? 0),
-      recoveryMs: b.outside?.signal === 'SIGSTOP' ? (watcher.recoveryMs() ?? thawRecovery) : watcher.recoveryMs(),
+      recoveryMs: !b.crashAt && b.outside?.signal === 'SIGSTOP' ? (watcher.recoveryMs() ?? thawRecovery) : watcher.recoveryMs(),
       violations: report.invariants.filter((i) => i.status === 'violation').map((i) => i.name),
       quiescedInMs,
     };

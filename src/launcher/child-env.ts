@@ -121,6 +121,8 @@ export function childEnv(spec: ProcessSpec, ctx: SystemContext): NodeJS.ProcessE
     DATABASE_URL: ctx.databaseUrl,
     REDIS_URL: ctx.redisUrl,
     LOG_LEVEL: ctx.env.LOG_LEVEL || 'info',
+    // Which child this is: CRASH_AT=<process>/<point> arms one of them (platform/crash-points.ts).
+    PROCESS_NAME: spec.name,
     DB_POOL_MAX: String(ctx.poolMax),
     ...peerUrls(ctx.ports, ctx.env),
     ...spec.env,

@@ -31,6 +31,7 @@ import type {
   ReponseMemorisee,
 } from './ports.ts';
 import type { LigneReservation } from '../../contracts/inventaire.ts';
+import { crashPoint } from '../../platform/crash-points.ts';
 
 export interface ChoreoDeps {
   store: ChoreoRepository;
@@ -128,6 +129,7 @@ export async function initierCheckoutChoreo(
   );
   // A concurrent request with the same key won: answer as it did (or 409 for another body).
   if (!resultat.cree) return rejouer(resultat.existante, hash, idempotencyKey!);
+  crashPoint('ecommerce.after-write');
   choreo.store.wake();
   choreo.metrics.started();
   deps.log.info(

@@ -31,6 +31,7 @@ import { writeDeadLetter } from './dead-letters.ts';
 import { busMetrics, initConsumed, initConsumerGroup, type BusMetrics } from './metrics.ts';
 import { RetryPolicy } from './retry-policy.ts';
 import { toFields, type Entry } from './stream-entries.ts';
+import { crashPoint } from '../crash-points.ts';
 
 export interface Delivery {
   stream: string;
@@ -125,6 +126,7 @@ class ReadHandler {
       const admitted = await this.admit(stream, entries, (id) => deliveries(stream, id));
       const allAtOnce = handleAll !== undefined && admitted.length > 1 && (await this.handleAllAtOnce(handleAll, stream, admitted));
       const done = allAtOnce ? admitted.map((a) => a.id) : await this.handleInLanes(stream, admitted);
+      if (done.length > 0) crashPoint('consumer.before-xack');
       if (done.length > 0) await this.commands.xack(stream, group, ...done);
     }
   }

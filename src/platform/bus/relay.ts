@@ -19,6 +19,7 @@ import type { Registry } from '../metrics.ts';
 import { busMetrics, initRelay, type BusMetrics } from './metrics.ts';
 import { dataLossDetector } from './relay-data-loss.ts';
 import { relayLease } from './relay-lease.ts';
+import { crashPoint } from '../crash-points.ts';
 
 export interface RelayOptions {
   pool: Pool;
@@ -109,9 +110,11 @@ async function publish({ pool, schema, redis }: RelayOptions, metrics: BusMetric
     [batch],
   );
   if (rows.length === 0) return 0;
+  crashPoint('relay.after-commit');
   const pipeline = redis.pipeline();
   for (const row of rows) pipeline.xadd(row.stream, '*', ...Object.entries(row.fields).flat());
   const results = (await pipeline.exec()) ?? [];
+  crashPoint('relay.after-xadd');
   const sent: { id: string; redisId: string; row: Row }[] = [];
   for (let i = 0; i < rows.length; i++) {
     const [error, redisId] = results[i] ?? [new Error('no reply'), null];

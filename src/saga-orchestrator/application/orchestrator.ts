@@ -32,6 +32,7 @@ import {
 } from '../domain/saga-decider.ts';
 import { echec, reussite, type Resultat } from './erreurs.ts';
 import { BailPerdu, type Bail, type Participants, type SagaMetrics, type SagaRepository } from './ports.ts';
+import { crashPoint } from '../../platform/crash-points.ts';
 
 /** A saga that ended with its order (POST /commandes/ succeeded). */
 export interface SagaTerminee {
@@ -269,6 +270,7 @@ export class Orchestrator {
           exec,
         );
       case 'CreerCommande':
+        crashPoint('orchestrator.after-reserve');
         return this.step(saga, { type: 'CreerCommandeAnswered', appel: await participants.creerCommande(c.commande, c.deadline) }, exec);
       case 'LireCommande':
         return this.step(
@@ -298,6 +300,7 @@ export class Orchestrator {
           : await this.deps.participants.liberer(saga.id, deadline);
       if (appel.kind !== 'ok') echec = `${echec ? `${echec}; ` : ''}${action}: ${appel.detail}`;
       await this.step(saga, { type: 'CompenserAnswered', action, appel }, exec);
+      if (action === 'ANNULATION_COMMANDE' && appel.kind === 'ok') crashPoint('orchestrator.after-order-cancel');
     }
     if (echec !== undefined) this.logFor(saga).warn({ erreur: echec }, 'compensation step failed, retrying');
     return this.step(saga, { type: 'RoundEnded', echec }, exec);

@@ -10,6 +10,7 @@ import type { GatewayClient } from '../../shared/gateway-client.ts';
 import { alreadyApplied } from '../../shared/inbox.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
 import { decide, orderRequest } from '../domain/order.ts';
+import { crashPoint } from '../../../platform/crash-points.ts';
 
 export const CONSUMER = 'order-creation';
 
@@ -27,6 +28,7 @@ export function orderHandler(ctx: WorkerContext, gateway: GatewayClient, magasin
       return;
     }
     const appel = await gateway.post('commandes', '/api/v1/commandes-en-ligne/', orderRequest(reserved, magasinId), checkoutId);
+    crashPoint('worker.participant-call');
     const run = await runDecider(bus, event.event_id, {
       load: async () => reserved,
       decide: (state) => decide(state, appel, Date.now() / 1000),

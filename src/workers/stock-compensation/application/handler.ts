@@ -14,6 +14,7 @@ import { alreadyApplied } from '../../shared/inbox.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
 import { decide, planFor, releasePath, type CompensationDecision } from '../domain/compensation.ts';
 import { addPendingCancellation } from '../infrastructure/cancellations.ts';
+import { crashPoint } from '../../../platform/crash-points.ts';
 
 export const CONSUMER = 'stock-compensation';
 
@@ -52,6 +53,7 @@ export function compensationHandler(ctx: WorkerContext, gateway: GatewayClient, 
       return;
     }
     const appel = await gateway.post('inventaire', releasePath(plan), {}, checkoutId);
+    crashPoint('worker.participant-call');
     const run = await runDecider(bus, event.event_id, {
       load: async () => plan,
       decide: (state) => {

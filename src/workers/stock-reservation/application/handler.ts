@@ -11,6 +11,7 @@ import { unavailableError, type GatewayClient } from '../../shared/gateway-clien
 import { alreadyApplied } from '../../shared/inbox.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
 import { decide, reserveCommand } from '../domain/reservation.ts';
+import { crashPoint } from '../../../platform/crash-points.ts';
 
 export const CONSUMER = 'stock-reservation';
 
@@ -30,6 +31,7 @@ export function reservationHandler(ctx: WorkerContext, gateway: GatewayClient) {
     const command = reserveCommand(initiated);
     const appel: Appel<unknown> | undefined =
       command && (await gateway.post('inventaire', '/api/ddd/inventaire/reservations/', command, checkoutId));
+    crashPoint('worker.participant-call');
     const run = await runDecider(bus, event.event_id, {
       load: async () => initiated,
       decide: (state) => {

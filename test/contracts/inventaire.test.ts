@@ -10,9 +10,9 @@ fileTimeout(10_000);
 test('a shortage is the details of a 409 body, as the schema says; anything else is not one', () => {
   const details = { produit_id: SEED.produits.clavier, disponible: 2, demande: 5 };
   assert.deepEqual(shortageOf({ error: 'Stock insuffisant', details }), details);
-  assert.equal(shortageOf({ error: 'Réservation déjà libérée', details: { reservation_id: SEED.clients.jean } }), null);
-  assert.equal(shortageOf({ error: 'x', details: { ...details, disponible: '2' } }), null);
-  assert.equal(shortageOf({ error: 'x', details: { ...details, produit_id: 'p' } }), null);
-  assert.equal(shortageOf('Stock insuffisant'), null);
-  assert.equal(shortageOf(null), null);
+  assert.equal(shortageOf({ error: 'Réservation déjà libérée', details: { reservation_id: SEED.clients.jean } }), undefined);
+  assert.equal(shortageOf({ error: 'x', details: { ...details, disponible: '2' } }), undefined);
+  assert.equal(shortageOf({ error: 'x', details: { ...details, produit_id: 'p' } }), undefined);
+  assert.equal(shortageOf('Stock insuffisant'), undefined);
+  assert.equal(shortageOf(null), undefined);
 });

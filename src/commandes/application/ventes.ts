@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../platform/logger.ts';
-import { confirmerApresEcriture } from '../../platform/reservation-confirmation.ts';
+import { confirmAfterWrite } from '../../platform/reservation-confirmation.ts';
 import { DomainError } from '../../platform/errors.ts';
 import type { CodeErreur } from './erreurs.ts';
 import { nouvelleLigne, normaliserMotif, RegleVenteError, totalLignes, verifierAnnulable, type Vente } from '../domain/vente.ts';
@@ -92,7 +92,7 @@ export class VentesUseCases {
     }
     // The sale row recorded its reservation as to confirm: a failure (or a crash) here is retried by the
     // confirmation loop, long before inventaire's expiry.
-    await confirmerApresEcriture(ventes, (id) => inventaire.confirmer(id), venteId, log);
+    await confirmAfterWrite(ventes, (id) => inventaire.confirmer(id), venteId, log);
     return vente;
   }
 

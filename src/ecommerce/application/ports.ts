@@ -6,7 +6,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { EventEnvelope, Panier } from '../../contracts/events.ts';
 import type { EtapeChoreo, EtatCheckout, RaisonEchec } from '../domain/checkout-decider.ts';
 import type { LigneReservation, ReservationRequest, ShortageDetails } from '../../contracts/inventaire.ts';
-import type { ConfirmationsStore } from '../../platform/reservation-confirmation.ts';
+import type { ConfirmationStore } from '../../platform/reservation-confirmation.ts';
 import type { ClientNormalise } from '../domain/client.ts';
 import type { AdresseLivraison, LigneCommande, MontantsCommande } from '../domain/commande.ts';
 import type { LignePanier } from '../domain/panier.ts';
@@ -88,7 +88,7 @@ export interface CommandeEnregistree extends NouvelleCommande {
 export type ResultatEnregistrement = 'enregistree' | 'panier_modifie';
 
 /** Also the store of the checkout's reservations still to confirm (the order row carries it). */
-export interface EcommerceRepository extends ConfirmationsStore {
+export interface EcommerceRepository extends ConfirmationStore {
   listerClientsActifs(): Promise<ClientEnregistre[]>;
   trouverClient(id: string): Promise<ClientEnregistre | null>;
   /** Throws EmailDejaUtiliseError when the e-mail is taken. */

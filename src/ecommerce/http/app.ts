@@ -88,7 +88,7 @@ function background(ctx: ServiceContext, config: EcommerceConfig, overrides: Eco
   const repo = overrides.repository?.(ctx.pool) ?? new PgEcommerceRepository(ctx.pool);
   const confirmations = startConfirmationLoop({
     store: repo,
-    confirmer: confirmerAupresInventaire(overrides.inventaire ?? new HttpInventaireClient(config.INVENTAIRE_URL)),
+    confirm: confirmerAupresInventaire(overrides.inventaire ?? new HttpInventaireClient(config.INVENTAIRE_URL)),
     log: ctx.log,
     registry: ctx.registry,
     intervalMs: config.RESERVATION_CONFIRM_INTERVAL_MS,

@@ -137,7 +137,7 @@ export class Orchestrator {
 
     const maintenant = new Date(t0);
     const saga = Saga.creer({ id: sagaId, ...demande, echeance: new Date(t0 + this.deps.options.deadlineMs), maintenant });
-    saga.appliquer(decide({ type: 'Advance' }, saga.instantane(), this.contexte(budget, maintenant)).events); // → VERIFICATION_STOCK
+    saga.evolve(decide({ type: 'Advance' }, saga.snapshot(), this.contexte(budget, maintenant)).events); // → VERIFICATION_STOCK
     // Held a little past its deadline: recovery takes over only once this request is surely over.
     const bail = await this.deps.repo.create(saga, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     this.deps.metrics.demarree(saga.magasinId);
@@ -204,7 +204,7 @@ export class Orchestrator {
 
   /** One input: decide, apply the decision, execute its commands (each answer fed back as the next input). */
   private async step(saga: Saga, input: SagaInput, exec: Execution, now?: Date): Promise<'continue' | 'stop' | 'idle'> {
-    const d = decide(input, saga.instantane(), this.contexte(exec.budget, now));
+    const d = decide(input, saga.snapshot(), this.contexte(exec.budget, now));
     await this.apply(saga, d, exec);
     for (const command of d.commands) {
       if ((await this.execute(saga, command, exec)) === 'stop') return 'stop';
@@ -221,7 +221,7 @@ export class Orchestrator {
    * successes: a failure is counted even if the save is refused, a success only once stored.
    */
   private async apply(saga: Saga, d: Decision, exec: Execution): Promise<void> {
-    saga.appliquer(d.events);
+    saga.evolve(d.events);
     for (const o of d.observations) if (o.type === 'Failed' || o.type === 'StepFailed') this.observe(saga, o, exec);
     if (d.events.length > 0) await this.deps.repo.save(saga, exec.bail);
     for (const o of d.observations) if (o.type === 'StepSucceeded' || o.type === 'Compensated') this.observe(saga, o, exec);

@@ -250,7 +250,7 @@ function listeRoutes(scope: App, repo: PgSagaRepository): void {
 
 /** What GET …/commandes/<saga_id>/ answers: the saga, its history and its lines (the reference's fields). */
 function sagaDto(saga: Saga) {
-  const s = saga.instantane();
+  const s = saga.snapshot();
   return {
     saga_id: s.id,
     client_id: s.client_id,

@@ -18,7 +18,7 @@ import { HttpCatalogueClient, HttpInventaireClient } from '../infrastructure/cli
 import { PgEcommerceRepository } from '../infrastructure/ecommerce-repository.ts';
 import { clientsRoutes } from './clients-routes.ts';
 import { checkoutChoreoRoutes, commandesRoutes } from './commandes-routes.ts';
-import { reponseErreur } from './erreurs.ts';
+import { errorAnswer } from './erreurs.ts';
 import { panierRoutes } from './panier-routes.ts';
 
 /** What tests (or another wiring) may replace. */
@@ -75,7 +75,7 @@ function routes(app: App, ctx: ServiceContext, config: EcommerceConfig, override
     scope.setErrorHandler((error, _req, reply) => {
       const r = commeRefus(error);
       if (!r) throw error;
-      const { status, body } = reponseErreur(r);
+      const { status, body } = errorAnswer(r);
       return reply.code(status).send(body);
     });
     registerRoutes(scope, deps, choreo);

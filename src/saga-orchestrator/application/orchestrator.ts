@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../platform/logger.ts';
 import type { DemandeSaga } from '../domain/demande.ts';
+import type { Result } from '../../platform/errors.ts';
 import { ETATS_TERMINAUX, type EtatSaga } from '../domain/etats.ts';
 import { Saga } from '../domain/saga.ts';
 import {
@@ -30,7 +31,7 @@ import {
   type SagaInput,
   type TypeEchec,
 } from '../domain/saga-decider.ts';
-import { echec, reussite, type Resultat } from './erreurs.ts';
+import { failure, success, type CodeErreur } from './erreurs.ts';
 import { BailPerdu, type Bail, type Participants, type SagaMetrics, type SagaRepository } from './ports.ts';
 
 /** A saga that ended with its order (POST /commandes/ succeeded). */
@@ -123,16 +124,16 @@ export class Orchestrator {
   }
 
   // ------------------------------------------------------------------------------------------------ POST /commandes/
-  async start(demande: DemandeSaga, sagaId: string): Promise<Resultat<SagaTerminee>> {
+  async start(demande: DemandeSaga, sagaId: string): Promise<Result<SagaTerminee, CodeErreur>> {
     const t0 = this.now().getTime();
     const budget = this.budget(t0, true);
     const log = this.logFor(sagaId);
 
     // The store is input: an unknown one is the caller's error and nothing is written.
     const magasin = await this.magasinConnu(demande.magasin_id, budget.avant, sagaId);
-    if (magasin === 'inconnu') return echec('MAGASIN_INCONNU', { field: 'magasin_id', magasin_id: demande.magasin_id });
+    if (magasin === 'inconnu') return failure('MAGASIN_INCONNU', { field: 'magasin_id', magasin_id: demande.magasin_id });
     if (magasin !== 'connu') {
-      return echec('SERVICE_INDISPONIBLE', { service: 'commandes', message: magasin.detail }, { saga_id: null, etat_final: null });
+      return failure('SERVICE_INDISPONIBLE', { service: 'commandes', message: magasin.detail }, { saga_id: null, etat_final: null });
     }
 
     const maintenant = new Date(t0);
@@ -155,18 +156,18 @@ export class Orchestrator {
         );
         // The stored state is the new holder's, not this execution's unsaved one.
         const stockee = await this.deps.repo.find(saga.id).catch(() => null);
-        return echec('SERVICE_INDISPONIBLE', { message: error.message }, { saga_id: saga.id, etat_final: stockee?.etat ?? null });
+        return failure('SERVICE_INDISPONIBLE', { message: error.message }, { saga_id: saga.id, etat_final: stockee?.etat ?? null });
       }
       throw error;
     }
     if (!saga.estTerminee) await this.deps.repo.release(saga.id, bail).catch(() => undefined);
-    return this.resultat(saga, exec);
+    return this.result(saga, exec);
   }
 
   /** What the request ended with: the order, or why not (the compensation's progress in the details). */
-  private resultat(saga: Saga, exec: Execution): Resultat<SagaTerminee> {
+  private result(saga: Saga, exec: Execution): Result<SagaTerminee, CodeErreur> {
     if (saga.etat === 'SAGA_TERMINEE') {
-      return reussite({
+      return success({
         saga_id: saga.id,
         etat_final: saga.etat,
         commande_id: saga.commandeFinaleId,
@@ -178,13 +179,13 @@ export class Orchestrator {
     const issue = exec.issue ?? { kind: 'indisponible', details: { message: 'Saga interrompue' } };
     switch (issue.kind) {
       case 'stock':
-        return echec('STOCK_INSUFFISANT', issue.details, contexte);
+        return failure('STOCK_INSUFFISANT', issue.details, contexte);
       case 'produit':
-        return echec('PRODUIT_INTROUVABLE', issue.details, contexte);
+        return failure('PRODUIT_INTROUVABLE', issue.details, contexte);
       case 'rejet':
-        return echec('SAGA_REJETEE', { ...asObject(issue.details), compensation }, contexte);
+        return failure('SAGA_REJETEE', { ...asObject(issue.details), compensation }, contexte);
       case 'indisponible':
-        return echec('SERVICE_INDISPONIBLE', { ...asObject(issue.details), compensation }, contexte);
+        return failure('SERVICE_INDISPONIBLE', { ...asObject(issue.details), compensation }, contexte);
     }
   }
 
@@ -351,19 +352,19 @@ export class Orchestrator {
 
   // ------------------------------------------------------------------------------------------------ POST /compenser/
   /** Forces the compensation of an orphan (non-terminal, held by nobody). */
-  async compenser(id: string): Promise<Resultat<CompensationForcee>> {
+  async compenser(id: string): Promise<Result<CompensationForcee, CodeErreur>> {
     const { repo } = this.deps;
     const existante = await repo.find(id);
-    if (!existante) return echec('SAGA_NON_TROUVEE', { saga_id: id });
+    if (!existante) return failure('SAGA_NON_TROUVEE', { saga_id: id });
     if (existante.estTerminee)
-      return echec('SAGA_DEJA_TERMINEE', { etat_actuel: existante.etat }, { saga_id: id, etat_final: existante.etat });
+      return failure('SAGA_DEJA_TERMINEE', { etat_actuel: existante.etat }, { saga_id: id, etat_final: existante.etat });
     const t0 = this.now().getTime();
     const prise = await repo.take(id, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     if (!prise) {
       const relue = await repo.find(id);
       if (relue && ETATS_TERMINAUX.has(relue.etat))
-        return echec('SAGA_DEJA_TERMINEE', { etat_actuel: relue.etat }, { saga_id: id, etat_final: relue.etat });
-      return echec('SAGA_EN_COURS', { etat_actuel: relue?.etat ?? existante.etat }, { saga_id: id });
+        return failure('SAGA_DEJA_TERMINEE', { etat_actuel: relue.etat }, { saga_id: id, etat_final: relue.etat });
+      return failure('SAGA_EN_COURS', { etat_actuel: relue?.etat ?? existante.etat }, { saga_id: id });
     }
     const { saga, bail } = prise;
     const exec = this.execution(bail, this.budget(t0, false));
@@ -371,15 +372,15 @@ export class Orchestrator {
       if (saga.etat === 'COMMANDE_CREEE') {
         // The order exists: the only way left is to finish.
         await this.run(saga, exec);
-        return echec('COMMANDE_DEJA_CREEE', { commande_id: saga.commandeFinaleId }, { saga_id: id, etat_final: saga.etat });
+        return failure('COMMANDE_DEJA_CREEE', { commande_id: saga.commandeFinaleId }, { saga_id: id, etat_final: saga.etat });
       }
       await this.step(saga, { type: 'Resume', reason: 'compensation_forcee' }, exec);
       await this.run(saga, exec);
       if (!saga.estTerminee) {
         const details = { message: 'Compensation inachevée, reprise automatique', actions_restantes: saga.compensationRestante };
-        return echec('SERVICE_INDISPONIBLE', details, { saga_id: id, etat_final: saga.etat });
+        return failure('SERVICE_INDISPONIBLE', details, { saga_id: id, etat_final: saga.etat });
       }
-      return reussite({ saga_id: id, etat_final: saga.etat, reservations_liberees: exec.liberations });
+      return success({ saga_id: id, etat_final: saga.etat, reservations_liberees: exec.liberations });
     } catch (error) {
       if (!(error instanceof BailPerdu)) throw error;
       // Stalled past its lease and taken over (by recovery): the new holder finishes it.
@@ -387,7 +388,7 @@ export class Orchestrator {
         { porteur: bail.porteur, jeton: bail.jeton },
         'forced compensation: saga lease expired or taken over: stopped',
       );
-      return echec('SAGA_EN_COURS', { message: error.message }, { saga_id: id });
+      return failure('SAGA_EN_COURS', { message: error.message }, { saga_id: id });
     } finally {
       if (!saga.estTerminee) await repo.release(saga.id, bail).catch(() => undefined);
     }

@@ -25,7 +25,7 @@ import { HttpParticipants } from '../infrastructure/participants-http.ts';
 import { PgIdempotenceRepository } from '../infrastructure/pg-idempotence-repository.ts';
 import { PgSagaRepository } from '../infrastructure/pg-saga-repository.ts';
 import { startRecoveryLoop } from '../infrastructure/recovery-loop.ts';
-import { reponseCompensation, reponseDemarrage, reponseErreur } from './erreurs.ts';
+import { compensationAnswer, startAnswer, errorAnswer } from './erreurs.ts';
 import { startOnce } from './idempotence.ts';
 import { SagaBody } from './schemas.ts';
 
@@ -185,11 +185,11 @@ function sagaRoutes(scope: App, deps: RouteDeps): void {
       const r = validerDemande(req.body, config.DEFAULT_MAGASIN_ID);
       if (!r.ok) throw badRequest(r.error, r.details);
       const cle = idempotencyKeyOf(req.headers);
-      const reponse =
+      const answer =
         cle === undefined
-          ? reponseDemarrage(await orchestrator.start(r.demande, randomUUID()))
+          ? startAnswer(await orchestrator.start(r.demande, randomUUID()))
           : await startOnce({ orchestrator, store: idempotence, repo }, r.demande, cle, randomUUID());
-      return reply.code(reponse.status).send(reponse.body);
+      return reply.code(answer.status).send(answer.body);
     },
   );
 
@@ -200,7 +200,7 @@ function sagaRoutes(scope: App, deps: RouteDeps): void {
       const id = sagaId(req.params.saga_id);
       const saga = await repo.find(id);
       if (!saga) {
-        const r = reponseErreur(new DomainError('SAGA_NON_TROUVEE', { saga_id: id }));
+        const r = errorAnswer(new DomainError('SAGA_NON_TROUVEE', { saga_id: id }));
         return reply.code(r.status).send(r.body);
       }
       return sagaDto(saga);
@@ -217,8 +217,8 @@ function sagaRoutes(scope: App, deps: RouteDeps): void {
       },
     },
     async (req, reply) => {
-      const reponse = reponseCompensation(await orchestrator.compenser(sagaId(req.params.saga_id)));
-      return reply.code(reponse.status).send(reponse.body);
+      const answer = compensationAnswer(await orchestrator.compenser(sagaId(req.params.saga_id)));
+      return reply.code(answer.status).send(answer.body);
     },
   );
 }

@@ -10,35 +10,35 @@ import { DomainError } from '../../platform/errors.ts';
 import type { DemandeSaga } from '../domain/demande.ts';
 import type { Orchestrator } from '../application/orchestrator.ts';
 import type { CleIdempotence, IdempotenceRepository, SagaRepository } from '../application/ports.ts';
-import { reponseDemarrage, reponseErreur, type Reponse } from './erreurs.ts';
+import { startAnswer, errorAnswer, type Answer } from './erreurs.ts';
 
 export async function startOnce(
   deps: { orchestrator: Orchestrator; store: IdempotenceRepository; repo: SagaRepository },
   demande: DemandeSaga,
   cle: string,
   sagaId: string,
-): Promise<Reponse> {
+): Promise<Answer> {
   const empreinte = requestFingerprint(demande);
   const prise = await deps.store.take(demande.client_id, cle, empreinte, sagaId);
   if (!prise.prise) return replay(deps.repo, prise.existante, empreinte, cle);
-  let reponse: Reponse;
+  let answer: Answer;
   try {
-    reponse = reponseDemarrage(await deps.orchestrator.start(demande, sagaId));
+    answer = startAnswer(await deps.orchestrator.start(demande, sagaId));
   } catch (error) {
     await deps.store.release(demande.client_id, cle, sagaId).catch(() => undefined); // only if no saga was written
     throw error;
   }
-  if (typeof reponse.body.saga_id === 'string') await deps.store.remember(demande.client_id, cle, reponse);
+  if (typeof answer.body.saga_id === 'string') await deps.store.remember(demande.client_id, cle, answer);
   else await deps.store.release(demande.client_id, cle, sagaId);
-  return reponse;
+  return answer;
 }
 
-async function replay(repo: SagaRepository, existante: CleIdempotence, empreinte: string, cle: string): Promise<Reponse> {
+async function replay(repo: SagaRepository, existante: CleIdempotence, empreinte: string, cle: string): Promise<Answer> {
   const details = { idempotency_key: cle, saga_id: existante.sagaId };
   if (existante.empreinte !== empreinte) {
-    return reponseErreur(new DomainError('CLE_IDEMPOTENCE_REUTILISEE', details));
+    return errorAnswer(new DomainError('CLE_IDEMPOTENCE_REUTILISEE', details));
   }
   if (existante.reponse) return existante.reponse;
   const saga = await repo.find(existante.sagaId);
-  return reponseErreur(new DomainError('REQUETE_EN_COURS', details, { saga_id: existante.sagaId, etat_final: saga?.etat ?? null }));
+  return errorAnswer(new DomainError('REQUETE_EN_COURS', details, { saga_id: existante.sagaId, etat_final: saga?.etat ?? null }));
 }

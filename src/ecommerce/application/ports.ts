@@ -123,7 +123,7 @@ export interface EcommerceDeps {
  * What the choreographed checkout needs from the outside: a repository whose writes commit together with the events
  * they announce (outbox) and with the inbox row of the event that caused them, and its metrics.
  */
-export interface ReponseAcceptee {
+export interface AcceptedAnswer {
   accepted: true;
   checkout_id: string;
   follow: string;
@@ -149,14 +149,14 @@ export interface Idempotence {
 }
 
 /** A stored Idempotency-Key answer (younger than the retention). */
-export interface ReponseMemorisee {
+export interface StoredAnswer {
   request_hash: string;
-  response: ReponseAcceptee;
+  response: AcceptedAnswer;
 }
 
-export type ResultatCreation = { cree: true } | { cree: false; existante: ReponseMemorisee };
+export type CheckoutCreation = { created: true } | { created: false; existing: StoredAnswer };
 
-export type IssueTerminale =
+export type CheckoutEnd =
   { status: 'succeeded'; commande_id: string; ecommerce_commande_id: string } | { status: 'failed'; reason: RaisonEchec; detail: string };
 
 /** Writes of one consumed event, inside the transaction that also records the event as applied. */
@@ -164,19 +164,19 @@ export interface ChoreoUnitOfWork {
   /** The checkout, locked until the end of the transaction; null when ecommerce did not start it. */
   checkout(checkoutId: string): Promise<CheckoutChoreo | null>;
   /** Moves a running checkout to a step (and remembers a detail); false when it is no longer running. */
-  avancer(checkoutId: string, step: EtapeChoreo, detail?: string): Promise<boolean>;
-  marquerStockLibere(checkoutId: string): Promise<void>;
+  advance(checkoutId: string, step: EtapeChoreo, detail?: string): Promise<boolean>;
+  markStockReleased(checkoutId: string): Promise<void>;
   /** Conditional on status 'initiated': false (nothing written) when the checkout already ended. Returns seconds since creation. */
-  terminer(checkoutId: string, issue: IssueTerminale): Promise<number | null>;
+  end(checkoutId: string, issue: CheckoutEnd): Promise<number | null>;
   /** The e-commerce order of a checkout; a second write for the same checkout is a no-op. */
   enregistrerCommande(commande: NouvelleCommande): Promise<void>;
   /** Takes the ordered quantities out of the client's saved cart (lines added since stay). */
   retirerDuPanier(clientId: string, lignes: readonly LigneReservation[]): Promise<void>;
-  publier(...events: EventEnvelope[]): Promise<void>;
+  publish(...events: EventEnvelope[]): Promise<void>;
 }
 
 export interface ChoreoRepository {
-  reponseMemorisee(clientId: string, key: string): Promise<ReponseMemorisee | null>;
+  storedAnswer(clientId: string, key: string): Promise<StoredAnswer | null>;
   /**
    * In one transaction: takes the Idempotency-Key (when given), writes the checkout and its CheckoutInitiated.
    * When another request holds the key already, nothing is written and its stored answer is returned.
@@ -184,19 +184,19 @@ export interface ChoreoRepository {
   creerCheckout(
     checkout: NouveauCheckout,
     evenement: EventEnvelope,
-    reponse: ReponseAcceptee,
+    answer: AcceptedAnswer,
     idempotence?: Idempotence,
-  ): Promise<ResultatCreation>;
+  ): Promise<CheckoutCreation>;
   /** Runs `work` once per consumed event id; undefined when the event had already been applied. */
   applyOnce<T>(eventId: string, work: (uow: ChoreoUnitOfWork) => Promise<T>): Promise<{ applied: true; value: T } | { applied: false }>;
   /** Running checkouts whose step made no progress for `deadlineMs` and whose deadline has not fired yet. */
-  enRetard(deadlineMs: number, limite: number): Promise<CheckoutChoreo[]>;
+  overdue(deadlineMs: number, limit: number): Promise<CheckoutChoreo[]>;
   /**
    * Writes the checkout's state after its deadline fired (`apres`, as the decider evolved it) and publishes the
    * failure event in the same transaction — conditional: still running, same step, still late, not fired yet; false
    * when another pass or a late progress got there first.
    */
-  declencherEcheance(checkout: CheckoutChoreo, apres: EtatCheckout, deadlineMs: number, evenement: EventEnvelope): Promise<boolean>;
+  fireDeadline(checkout: CheckoutChoreo, apres: EtatCheckout, deadlineMs: number, evenement: EventEnvelope): Promise<boolean>;
   purgeIdempotencyKeys(retentionMs: number): Promise<number>;
   /** Publish now what was just committed. */
   wake(): void;

@@ -22,11 +22,11 @@ import type { Participants } from '../application/ports.ts';
 import { GatewayClient } from '../infrastructure/gateway-client.ts';
 import { orchestratorMetrics } from '../infrastructure/metrics.ts';
 import { HttpParticipants } from '../infrastructure/participants-http.ts';
-import { PgIdempotenceRepository } from '../infrastructure/pg-idempotence-repository.ts';
+import { PgIdempotencyRepository } from '../infrastructure/idempotency-repository.ts';
 import { PgSagaRepository } from '../infrastructure/pg-saga-repository.ts';
 import { startRecoveryLoop } from '../infrastructure/recovery-loop.ts';
 import { compensationAnswer, startAnswer, errorAnswer } from './erreurs.ts';
-import { startOnce } from './idempotence.ts';
+import { startOnce } from './idempotency.ts';
 import { SagaBody } from './schemas.ts';
 
 const SCHEMA = 'saga_orchestrator';
@@ -123,7 +123,7 @@ function sagaId(raw: string): string {
 interface RouteDeps {
   orchestrator: Orchestrator;
   repo: PgSagaRepository;
-  idempotence: PgIdempotenceRepository;
+  idempotency: PgIdempotencyRepository;
   config: SagaConfig;
 }
 
@@ -132,7 +132,7 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
   const pool = ctx.pool!;
   const repo = new PgSagaRepository(pool, ctx.outbox ?? createOutbox(SCHEMA));
   // A key whose request died before writing its saga is free again once that request's budget has surely passed.
-  const idempotence = new PgIdempotenceRepository(pool, config.SAGA_DEADLINE_MS + 5_000);
+  const idempotency = new PgIdempotencyRepository(pool, config.SAGA_DEADLINE_MS + 5_000);
 
   app.get('/metrics/', { schema: { hide: true } }, async (_req, reply) =>
     reply.header('content-type', ctx.registry.contentType).send(await ctx.registry.metrics()),
@@ -155,7 +155,7 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
       }
       throw error;
     });
-    sagaRoutes(scope, { orchestrator, repo, idempotence, config });
+    sagaRoutes(scope, { orchestrator, repo, idempotency, config });
     listeRoutes(scope, repo);
     opsRoutes(scope, config);
   });
@@ -163,7 +163,7 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
 
 /** The orchestrated checkout's routes: start a saga, read one, force an orphan's compensation. */
 function sagaRoutes(scope: App, deps: RouteDeps): void {
-  const { orchestrator, repo, idempotence, config } = deps;
+  const { orchestrator, repo, idempotency, config } = deps;
   scope.post(
     `${P}/commandes/`,
     {
@@ -184,11 +184,11 @@ function sagaRoutes(scope: App, deps: RouteDeps): void {
     async (req, reply) => {
       const r = validerDemande(req.body, config.DEFAULT_MAGASIN_ID);
       if (!r.ok) throw badRequest(r.error, r.details);
-      const cle = idempotencyKeyOf(req.headers);
+      const key = idempotencyKeyOf(req.headers);
       const answer =
-        cle === undefined
+        key === undefined
           ? startAnswer(await orchestrator.start(r.demande, randomUUID()))
-          : await startOnce({ orchestrator, store: idempotence, repo }, r.demande, cle, randomUUID());
+          : await startOnce({ orchestrator, store: idempotency, repo }, r.demande, key, randomUUID());
       return reply.code(answer.status).send(answer.body);
     },
   );

@@ -9,36 +9,36 @@ import { requestFingerprint } from '../../platform/idempotency.ts';
 import { DomainError } from '../../platform/errors.ts';
 import type { DemandeSaga } from '../domain/demande.ts';
 import type { Orchestrator } from '../application/orchestrator.ts';
-import type { CleIdempotence, IdempotenceRepository, SagaRepository } from '../application/ports.ts';
+import type { IdempotencyRecord, IdempotencyRepository, SagaRepository } from '../application/ports.ts';
 import { startAnswer, errorAnswer, type Answer } from './erreurs.ts';
 
 export async function startOnce(
-  deps: { orchestrator: Orchestrator; store: IdempotenceRepository; repo: SagaRepository },
+  deps: { orchestrator: Orchestrator; store: IdempotencyRepository; repo: SagaRepository },
   demande: DemandeSaga,
-  cle: string,
+  key: string,
   sagaId: string,
 ): Promise<Answer> {
-  const empreinte = requestFingerprint(demande);
-  const prise = await deps.store.take(demande.client_id, cle, empreinte, sagaId);
-  if (!prise.prise) return replay(deps.repo, prise.existante, empreinte, cle);
+  const fingerprint = requestFingerprint(demande);
+  const taken = await deps.store.take(demande.client_id, key, fingerprint, sagaId);
+  if (!taken.taken) return replay(deps.repo, taken.existing, fingerprint, key);
   let answer: Answer;
   try {
     answer = startAnswer(await deps.orchestrator.start(demande, sagaId));
   } catch (error) {
-    await deps.store.release(demande.client_id, cle, sagaId).catch(() => undefined); // only if no saga was written
+    await deps.store.release(demande.client_id, key, sagaId).catch(() => undefined); // only if no saga was written
     throw error;
   }
-  if (typeof answer.body.saga_id === 'string') await deps.store.remember(demande.client_id, cle, answer);
-  else await deps.store.release(demande.client_id, cle, sagaId);
+  if (typeof answer.body.saga_id === 'string') await deps.store.remember(demande.client_id, key, answer);
+  else await deps.store.release(demande.client_id, key, sagaId);
   return answer;
 }
 
-async function replay(repo: SagaRepository, existante: CleIdempotence, empreinte: string, cle: string): Promise<Answer> {
-  const details = { idempotency_key: cle, saga_id: existante.sagaId };
-  if (existante.empreinte !== empreinte) {
+async function replay(repo: SagaRepository, existing: IdempotencyRecord, fingerprint: string, key: string): Promise<Answer> {
+  const details = { idempotency_key: key, saga_id: existing.sagaId };
+  if (existing.fingerprint !== fingerprint) {
     return errorAnswer(new DomainError('CLE_IDEMPOTENCE_REUTILISEE', details));
   }
-  if (existante.reponse) return existante.reponse;
-  const saga = await repo.find(existante.sagaId);
-  return errorAnswer(new DomainError('REQUETE_EN_COURS', details, { saga_id: existante.sagaId, etat_final: saga?.etat ?? null }));
+  if (existing.answer) return existing.answer;
+  const saga = await repo.find(existing.sagaId);
+  return errorAnswer(new DomainError('REQUETE_EN_COURS', details, { saga_id: existing.sagaId, etat_final: saga?.etat ?? null }));
 }

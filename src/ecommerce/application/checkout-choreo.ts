@@ -15,7 +15,7 @@ import {
   verifierLignesDemandees,
   type ProduitPrix,
 } from '../domain/checkout-choreo.ts';
-import { decide, evolve, type Decision, type Fait, type Publication } from '../domain/checkout-decider.ts';
+import { decide, evolve, type Decision, type CheckoutFact, type Publication } from '../domain/checkout-decider.ts';
 import { runDecider } from '../../platform/bus/decider-runner.ts';
 import { lignesCommande, montantsCommande, type AdresseLivraisonInput } from '../domain/commande.ts';
 import { RegleMetierError } from '../domain/erreurs.ts';
@@ -185,12 +185,18 @@ export class FinSagaEcommerce {
     if (decision.note)
       log.info({ status: checkout.status, step: checkout.step, deadline_fired: checkout.deadline_fired }, `choreo: ${decision.note}`);
     let fin: Fin = null;
-    for (const fait of decision.faits) fin = (await this.ecrire(uow, checkout, fait, cause, log)) ?? fin;
+    for (const fait of decision.facts) fin = (await this.ecrire(uow, checkout, fait, cause, log)) ?? fin;
     return { published: fin !== null, value: fin };
   }
 
   /** One fact's writes, in the consumed event's transaction. Returns the saga's end when this fact ended it. */
-  private async ecrire(uow: ChoreoUnitOfWork, checkout: CheckoutChoreo, fait: Fait, cause: EventEnvelope, log: Logger): Promise<Fin> {
+  private async ecrire(
+    uow: ChoreoUnitOfWork,
+    checkout: CheckoutChoreo,
+    fait: CheckoutFact,
+    cause: EventEnvelope,
+    log: Logger,
+  ): Promise<Fin> {
     switch (fait.type) {
       case 'EtapeAtteinte':
         await uow.advance(checkout.checkout_id, fait.step, fait.detail);
@@ -216,7 +222,7 @@ export class FinSagaEcommerce {
   private async reussir(
     uow: ChoreoUnitOfWork,
     checkout: CheckoutChoreo,
-    fait: Extract<Fait, { type: 'CheckoutReussi' }>,
+    fait: Extract<CheckoutFact, { type: 'CheckoutReussi' }>,
     cause: EventEnvelope,
     log: Logger,
   ): Promise<Fin> {
@@ -269,7 +275,7 @@ export async function fireDeadlines(store: ChoreoRepository, deadlineMs: number,
   const overdue = await store.overdue(deadlineMs, limit);
   let fired = 0;
   for (const c of overdue) {
-    const fait = decide({ type: 'EcheanceDepassee' }, c, { now: nowSeconds() }).faits.find((f) => f.type === 'EcheanceDeclenchee');
+    const fait = decide({ type: 'EcheanceDepassee' }, c, { now: nowSeconds() }).facts.find((f) => f.type === 'EcheanceDeclenchee');
     if (!fait) continue;
     if (await store.fireDeadline(c, evolve(c, fait), deadlineMs, publication(c.checkout_id, fait.publie))) {
       fired++;

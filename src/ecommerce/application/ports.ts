@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../../platform/logger.ts';
 import type { EventEnvelope, Panier } from '../../contracts/events.ts';
-import type { EtapeChoreo, EtatCheckout, RaisonEchec } from '../domain/checkout-decider.ts';
+import type { EtapeChoreo, CheckoutState, RaisonEchec } from '../domain/checkout-decider.ts';
 import type { LigneReservation, ReservationRequest, ShortageDetails } from '../../contracts/inventaire.ts';
 import type { ConfirmationStore } from '../../platform/reservation-confirmation.ts';
 import type { ClientNormalise } from '../domain/client.ts';
@@ -130,7 +130,7 @@ export interface AcceptedAnswer {
 }
 
 /** A checkout's row: the decider's state plus what the order is made of. */
-export interface CheckoutChoreo extends EtatCheckout {
+export interface CheckoutChoreo extends CheckoutState {
   panier_enregistre: boolean;
   adresse: AdresseLivraison;
 }
@@ -196,7 +196,7 @@ export interface ChoreoRepository {
    * failure event in the same transaction — conditional: still running, same step, still late, not fired yet; false
    * when another pass or a late progress got there first.
    */
-  fireDeadline(checkout: CheckoutChoreo, apres: EtatCheckout, deadlineMs: number, evenement: EventEnvelope): Promise<boolean>;
+  fireDeadline(checkout: CheckoutChoreo, apres: CheckoutState, deadlineMs: number, evenement: EventEnvelope): Promise<boolean>;
   purgeIdempotencyKeys(retentionMs: number): Promise<number>;
   /** Publish now what was just committed. */
   wake(): void;

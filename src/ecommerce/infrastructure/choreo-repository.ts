@@ -8,7 +8,7 @@ import { applyOnce } from '../../platform/bus/inbox.ts';
 import type { Outbox } from '../../platform/service.ts';
 import type { EventEnvelope, Panier } from '../../contracts/events.ts';
 import type { AdresseLivraison } from '../domain/commande.ts';
-import type { EtapeChoreo, EtatCheckout, StatutChoreo } from '../domain/checkout-decider.ts';
+import type { EtapeChoreo, CheckoutState, StatutChoreo } from '../domain/checkout-decider.ts';
 import type {
   CheckoutChoreo,
   ChoreoRepository,
@@ -227,7 +227,7 @@ export class PgChoreoRepository implements ChoreoRepository {
     return rows;
   }
 
-  async fireDeadline(c: CheckoutChoreo, apres: EtatCheckout, deadlineMs: number, evenement: EventEnvelope): Promise<boolean> {
+  async fireDeadline(c: CheckoutChoreo, apres: CheckoutState, deadlineMs: number, evenement: EventEnvelope): Promise<boolean> {
     return withTransaction(this.pool, async (tx) => {
       // Conditional on what was read: still running, same step, still late, not fired (another pass or progress wins).
       const { rowCount } = await tx.query(

@@ -24,7 +24,7 @@ import { VentesUseCases } from '../../src/commandes/application/ventes.ts';
 import { HttpInventaireClient as CommandesInventaire } from '../../src/commandes/infrastructure/inventaire-http-client.ts';
 import { PgVenteRepository } from '../../src/commandes/infrastructure/vente-repository.ts';
 import { checkout, confirmerAupresInventaire } from '../../src/ecommerce/application/commandes.ts';
-import { HttpInventaireClient as EcommerceInventaire } from '../../src/ecommerce/infrastructure/clients-http.ts';
+import { HttpInventaireClient as EcommerceInventaire } from '../../src/ecommerce/infrastructure/inventaire-http-client.ts';
 import { PgEcommerceRepository } from '../../src/ecommerce/infrastructure/ecommerce-repository.ts';
 import { FakeCatalogue as CommandesCatalogue, testConfig as commandesConfig } from '../commandes/fakes.ts';
 import { testConfig as ecommerceConfig } from '../ecommerce/fakes.ts';

@@ -14,7 +14,7 @@ import { BailPerdu, type Participants, type SagaMetrics } from '../../src/saga-o
 import type { Appel } from '../../src/saga-orchestrator/domain/saga-decider.ts';
 import { Saga } from '../../src/saga-orchestrator/domain/saga.ts';
 import { startAnswer } from '../../src/saga-orchestrator/http/erreurs.ts';
-import { PgSagaRepository } from '../../src/saga-orchestrator/infrastructure/pg-saga-repository.ts';
+import { PgSagaRepository } from '../../src/saga-orchestrator/infrastructure/saga-repository.ts';
 import { createServiceDatabase } from '../support/db.ts';
 import { CENTRAL, CLIENT, DIR, P1 } from './helpers.ts';
 

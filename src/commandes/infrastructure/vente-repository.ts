@@ -5,7 +5,7 @@ import type { Outbox } from '../../platform/service.ts';
 import type { LigneVendue } from '../domain/indicateurs.ts';
 import type { StatutVente, Vente } from '../domain/vente.ts';
 import type { FiltreVentes, Magasin, NouvelleVente, VenteRepository } from '../application/ports.ts';
-import { venteAnnulee, venteEnregistree } from './evenements.ts';
+import { venteAnnulee, venteEnregistree } from './events.ts';
 
 interface VenteRow {
   id: string;

@@ -18,7 +18,7 @@ import type {
   StockLocalRow,
   StockRow,
 } from '../application/ports.ts';
-import { demandeApprouvee, demandeCreee, demandeRejetee, stockAjuste } from './evenements.ts';
+import { demandeApprouvee, demandeCreee, demandeRejetee, stockAjuste } from './events.ts';
 
 /** Thrown inside a transaction to roll it back and answer with `result` (an Error, as anything thrown should be). */
 class Abandon<T> extends Error {

@@ -21,9 +21,9 @@ import { Orchestrator, type OrchestratorOptions } from '../application/orchestra
 import type { Participants } from '../application/ports.ts';
 import { GatewayClient } from '../infrastructure/gateway-client.ts';
 import { orchestratorMetrics } from '../infrastructure/metrics.ts';
-import { HttpParticipants } from '../infrastructure/participants-http.ts';
+import { HttpParticipants } from '../infrastructure/participants-http-client.ts';
 import { PgIdempotencyRepository } from '../infrastructure/idempotency-repository.ts';
-import { PgSagaRepository } from '../infrastructure/pg-saga-repository.ts';
+import { PgSagaRepository } from '../infrastructure/saga-repository.ts';
 import { startRecoveryLoop } from '../infrastructure/recovery-loop.ts';
 import { compensationAnswer, startAnswer, errorAnswer } from './erreurs.ts';
 import { startOnce } from './idempotency.ts';

@@ -31,10 +31,17 @@ const files = testFiles(path.join(root, 'test')).map((f) => ({ name: path.relati
 /** The reasons a file's text has no timeout; empty when it has one. */
 export function missingTimeouts(text: string): string[] {
   if (/^fileTimeout\(\s*[\d_]+\s*\);?$/m.test(text)) return [];
-  // Top-level calls start a line (the formatter keeps them there); their options sit on the same line.
-  const topLevel = text.split('\n').filter((line) => /^(test|describe|it|suite)(\.\w+)?\(/.test(line));
+  // Top-level calls start a line (the formatter keeps them there). Their options come before the body's arrow: on the
+  // same line, or on the next few when a long name made prettier break the call (`test(\n  'name',\n  { timeout },`).
+  const lines = text.split('\n');
+  const topLevel = lines.flatMap((line, i) => (/^(test|describe|it|suite)(\.\w+)?\(/.test(line) ? [i] : []));
   if (topLevel.length === 0) return ['no top-level test or describe, and no fileTimeout(ms)'];
-  return topLevel.filter((line) => !/\btimeout:\s*[\w_]+/.test(line)).map((line) => `no timeout: ${line.slice(0, 120)}`);
+  const head = (i: number) =>
+    lines
+      .slice(i, i + 4)
+      .join(' ')
+      .split('=>')[0]!;
+  return topLevel.filter((i) => !/\btimeout:\s*[\w_]+/.test(head(i))).map((i) => `no timeout: ${lines[i]!.slice(0, 120)}`);
 }
 
 /** Lines asserting a duration against a threshold. */
@@ -55,6 +62,8 @@ test('the checks themselves: they catch what they are meant to', { timeout: 10_0
   assert.equal(missingTimeouts("describe('x', { timeout: 60_000 }, () => {});\ntest('y', () => {});").length, 1);
   assert.equal(missingTimeouts("test('y', async () => {});").length, 1);
   assert.equal(missingTimeouts('const x = 1;').length, 1);
+  assert.deepEqual(missingTimeouts("test(\n  'a long name',\n  { timeout: 60_000 },\n  async () => {},\n);"), []);
+  assert.equal(missingTimeouts("test(\n  'a long name',\n  async () => {\n    await f({ timeout: 1 });").length, 1);
   assert.equal(wallClockAssertions('  assert.ok(Date.now() - started < 30_000);').length, 1);
   assert.equal(wallClockAssertions('  assert.ok(elapsed < 10_000, `took ${elapsed} ms`);').length, 1);
   assert.equal(wallClockAssertions('  assert.ok(a.ms < 15_000);').length, 1);

@@ -20,7 +20,7 @@ import { arrondi2 } from '../domain/montant.ts';
 import { resumePanier, type LignePanier } from '../domain/panier.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { adresseDuClient, clientActif } from './clients.ts';
-import { RegleRefusee, refus, serviceEnEchec } from './erreurs.ts';
+import { RegleRefusee, refus, upstreamFailure } from './erreurs.ts';
 import {
   ServiceIndisponibleError,
   type ClientEnregistre,
@@ -97,7 +97,7 @@ class ReservationCheckout {
       // A timeout or a 5xx may hide a reservation that was made: give it back (idempotent, unknown id is fine).
       if (error.status === undefined || error.status >= 500) await this.liberer('réservation sans réponse claire');
       this.log.warn({ err: error }, 'checkout: inventaire indisponible');
-      throw serviceEnEchec(error, ECHEC);
+      throw upstreamFailure(error, ECHEC);
     }
   }
 

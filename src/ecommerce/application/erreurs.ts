@@ -48,7 +48,7 @@ export class RegleRefusee extends DomainError<CodeErreur> {
  * An upstream that cannot be reached (or answers 5xx) is SERVICE_INDISPONIBLE; one that answers something we did not
  * expect (a 4xx other than the documented ones) is REPONSE_INATTENDUE. Never disguised as a business answer.
  */
-export function serviceEnEchec(e: ServiceIndisponibleError, context: Envelope = {}): DomainError<CodeErreur> {
+export function upstreamFailure(e: ServiceIndisponibleError, context: Envelope = {}): DomainError<CodeErreur> {
   const details = { service: e.service, raison: e.message, ...(e.status === undefined ? {} : { statut_http: e.status }) };
   return refus(e.status !== undefined && e.status < 500 ? 'REPONSE_INATTENDUE' : 'SERVICE_INDISPONIBLE', details, context);
 }
@@ -57,9 +57,9 @@ export function serviceEnEchec(e: ServiceIndisponibleError, context: Envelope = 
  * The expected failures a use case lets through, as refusals: its own DomainError, a rule broken where no use case
  * framed it otherwise (DONNEES_INVALIDES), an upstream in trouble. Undefined for anything else: a bug, a 500.
  */
-export function commeRefus(error: unknown): DomainError<CodeErreur> | undefined {
+export function asDomainError(error: unknown): DomainError<CodeErreur> | undefined {
   if (error instanceof DomainError) return error as DomainError<CodeErreur>;
-  if (error instanceof ServiceIndisponibleError) return serviceEnEchec(error);
+  if (error instanceof ServiceIndisponibleError) return upstreamFailure(error);
   if (error instanceof RegleMetierError) return new RegleRefusee('DONNEES_INVALIDES', error.message, error.details);
   return undefined;
 }

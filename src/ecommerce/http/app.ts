@@ -10,7 +10,7 @@ import { STREAMS } from '../../contracts/events.ts';
 import type { EcommerceConfig } from '../config.ts';
 import type { ChoreoDeps } from '../application/checkout-choreo.ts';
 import { confirmerAupresInventaire } from '../application/commandes.ts';
-import { commeRefus } from '../application/erreurs.ts';
+import { asDomainError } from '../application/erreurs.ts';
 import type { CatalogueClient, EcommerceDeps, EcommerceRepository, InventaireClient } from '../application/ports.ts';
 import { PgChoreoRepository } from '../infrastructure/choreo-repository.ts';
 import { choreoMetrics, startChoreoRuntime } from '../infrastructure/choreo-runtime.ts';
@@ -74,7 +74,7 @@ function routes(app: App, ctx: ServiceContext, config: EcommerceConfig, override
   app.register(async (scope: App) => {
     // A use case's refusal gets its answer from the one table; anything else goes on to the platform's handler.
     scope.setErrorHandler((error, _req, reply) => {
-      const r = commeRefus(error);
+      const r = asDomainError(error);
       if (!r) throw error;
       const { status, body } = errorAnswer(r);
       return reply.code(status).send(body);

@@ -37,13 +37,13 @@ export interface CatalogueClient {
   produit(produitId: string): Promise<ProduitCatalogue | null>;
 }
 
-export type ResultatReservation = { statut: 'reservee' } | { statut: 'insuffisant'; details: ShortageDetails };
+export type ReservationResult = { statut: 'reservee' } | { statut: 'insuffisant'; details: ShortageDetails };
 
 export interface InventaireClient {
   /** Central stock of a product; 0 when inventaire has no stock for it. */
   stockCentral(produitId: string): Promise<number>;
   /** Reserves every line or none; idempotent by `reservation_id`. */
-  reserver(demande: ReservationRequest): Promise<ResultatReservation>;
+  reserver(demande: ReservationRequest): Promise<ReservationResult>;
   /** Gives a reservation back; releasing an unknown or released one is not an error. */
   liberer(reservationId: string): Promise<void>;
   /** Keeps an `a_confirmer` reservation for good (idempotent); throws when inventaire cannot confirm it. */
@@ -85,7 +85,7 @@ export interface CommandeEnregistree extends NouvelleCommande {
   date_modification: Date;
 }
 
-export type ResultatEnregistrement = 'enregistree' | 'panier_modifie';
+export type EnregistrementResult = 'enregistree' | 'panier_modifie';
 
 /** Also the store of the checkout's reservations still to confirm (the order row carries it). */
 export interface EcommerceRepository extends ConfirmationStore {
@@ -106,7 +106,7 @@ export interface EcommerceRepository extends ConfirmationStore {
    * In one transaction: checks the cart still holds exactly `panierAttendu`, writes the order and its
    * lines, and empties the cart. 'panier_modifie' (nothing written) when the cart changed meanwhile.
    */
-  enregistrerCommande(commande: NouvelleCommande, panierAttendu: readonly LignePanier[]): Promise<ResultatEnregistrement>;
+  enregistrerCommande(commande: NouvelleCommande, panierAttendu: readonly LignePanier[]): Promise<EnregistrementResult>;
   commandesClient(clientId: string, limite: number): Promise<CommandeEnregistree[]>;
 }
 

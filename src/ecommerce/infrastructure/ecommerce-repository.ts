@@ -11,7 +11,7 @@ import {
   type EcommerceRepository,
   type NouvelleCommande,
   type PanierEnregistre,
-  type ResultatEnregistrement,
+  type EnregistrementResult,
 } from '../application/ports.ts';
 
 const CLIENT_COLUMNS = `id, prenom, nom, email, telephone, adresse_rue, adresse_ville, adresse_code_postal,
@@ -156,7 +156,7 @@ export class PgEcommerceRepository implements EcommerceRepository {
     });
   }
 
-  async enregistrerCommande(c: NouvelleCommande, panierAttendu: readonly LignePanier[]): Promise<ResultatEnregistrement> {
+  async enregistrerCommande(c: NouvelleCommande, panierAttendu: readonly LignePanier[]): Promise<EnregistrementResult> {
     return withTransaction(this.pool, async (tx) => {
       // The cart row lock serialises two checkouts (or a checkout and an add) of the same client.
       const panier = await tx.query<{ id: string }>(`SELECT id FROM ecommerce.paniers WHERE client_id = $1 FOR UPDATE`, [c.client_id]);

@@ -1,7 +1,7 @@
 /** HTTP client to inventaire; no database transaction is ever open while it waits. */
 import { ServiceClient } from '../../platform/http-client.ts';
 import { shortageOf, type ReservationRequest } from '../../contracts/inventaire.ts';
-import type { InventaireClient, ResultatReservation } from '../application/ports.ts';
+import type { InventaireClient, ReservationResult } from '../application/ports.ts';
 import { call, TIMEOUT_MS, unavailable } from './peer-call.ts';
 
 export class HttpInventaireClient implements InventaireClient {
@@ -18,7 +18,7 @@ export class HttpInventaireClient implements InventaireClient {
     return res.body.quantite;
   }
 
-  async reserver(demande: ReservationRequest): Promise<ResultatReservation> {
+  async reserver(demande: ReservationRequest): Promise<ReservationResult> {
     const res = await call('inventaire', () => this.http.post<{ details?: unknown }>('/api/ddd/inventaire/reservations/', demande));
     if (res.status === 200 || res.status === 201) return { statut: 'reservee' };
     // Only a shortage carries the line at fault; inventaire's other 409s (an id reused) are unexpected here.

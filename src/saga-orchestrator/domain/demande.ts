@@ -11,7 +11,7 @@ export interface DemandeSaga {
   lignes: LigneReservation[];
 }
 
-export type ResultatValidation = { ok: true; demande: DemandeSaga } | { ok: false; error: string; details: Record<string, unknown> };
+export type ValidationResult = { ok: true; demande: DemandeSaga } | { ok: false; error: string; details: Record<string, unknown> };
 
 export const MAX_LIGNES = 100;
 export const MAX_QUANTITE = 1_000_000;
@@ -21,9 +21,9 @@ const CHAMPS_LIGNE = new Set(['produit_id', 'quantite', 'prix_unitaire', 'nom_pr
 
 const estUuid = (v: unknown): v is string => typeof v === 'string' && isUuid(v);
 const estObjet = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const refus = (error: string, details: Record<string, unknown>): ResultatValidation => ({ ok: false, error, details });
+const refus = (error: string, details: Record<string, unknown>): ValidationResult => ({ ok: false, error, details });
 
-export function validerDemande(body: unknown, magasinParDefaut: string): ResultatValidation {
+export function validerDemande(body: unknown, magasinParDefaut: string): ValidationResult {
   if (body === undefined || body === null) return refus('Le corps de la requête est requis', { field: 'body' });
   if (!estObjet(body)) return refus('Le corps de la requête doit être un objet JSON', { field: 'body' });
   const inconnu = Object.keys(body).find((k) => !CHAMPS.has(k));
@@ -64,7 +64,7 @@ export function validerDemande(body: unknown, magasinParDefaut: string): Resulta
 }
 
 /** Checks line `index` and adds its quantity to its product's total; a refusal when the line is wrong. */
-function ajouterLigne(quantites: Map<string, number>, ligne: unknown, index: number): ResultatValidation | undefined {
+function ajouterLigne(quantites: Map<string, number>, ligne: unknown, index: number): ValidationResult | undefined {
   const n = index + 1;
   const field = `lignes.${index}`;
   if (!estObjet(ligne)) return refus(`Ligne ${n}: doit être un objet {produit_id, quantite}`, { field, ligne: n });

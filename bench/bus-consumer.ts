@@ -6,7 +6,7 @@ import { startConsumer } from '../src/platform/bus/consumer.ts';
 import { createLogger } from '../src/platform/logger.ts';
 import { createRegistry } from '../src/platform/metrics.ts';
 import { createRedis } from '../src/platform/redis.ts';
-import { CHECKOUT_STREAM } from '../src/contracts/events.ts';
+import { STREAMS } from '../src/contracts/events.ts';
 
 const redisUrl = process.env.BENCH_REDIS_URL!;
 const group = process.env.BENCH_GROUP!;
@@ -15,7 +15,7 @@ let handled = 0;
 const commands = createRedis(redisUrl, 'bench-consumer-probe');
 const consumer = startConsumer({
   redisUrl,
-  streams: [CHECKOUT_STREAM],
+  streams: [STREAMS.checkout],
   group,
   worker: group,
   label: group,
@@ -31,7 +31,7 @@ const consumer = startConsumer({
 async function main() {
   await commands.connect();
   while (
-    !(await commands.xinfo('GROUPS', CHECKOUT_STREAM).then(
+    !(await commands.xinfo('GROUPS', STREAMS.checkout).then(
       (g) => (g as unknown[]).length > 0,
       () => false,
     ))
@@ -39,7 +39,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 20));
   process.stdout.write('ready\n');
   for (;;) {
-    if (handled >= expected && ((await commands.xpending(CHECKOUT_STREAM, group)) as [number])[0] === 0) break;
+    if (handled >= expected && ((await commands.xpending(STREAMS.checkout, group)) as [number])[0] === 0) break;
     await new Promise((r) => setTimeout(r, 5));
   }
   process.stdout.write('done\n');

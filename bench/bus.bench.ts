@@ -23,7 +23,7 @@ import { startConsumer } from '../src/platform/bus/consumer.ts';
 import { applyOnce, applyOnceWithin } from '../src/platform/bus/inbox.ts';
 import { createLogger } from '../src/platform/logger.ts';
 import { createRegistry } from '../src/platform/metrics.ts';
-import { CHECKOUT_STREAM, encodeEntry, newEvent, type EventEnvelope } from '../src/contracts/events.ts';
+import { STREAMS, encodeEntry, newEvent, type EventEnvelope } from '../src/contracts/events.ts';
 import { printTable, writeResult } from './support.ts';
 
 const N = Number(process.env.BENCH_MESSAGES ?? 50_000);
@@ -34,7 +34,7 @@ const log = createLogger('bench-bus', 'warn');
 const event = (): EventEnvelope => {
   const id = randomUUID();
   return newEvent(
-    CHECKOUT_STREAM,
+    STREAMS.checkout,
     'CheckoutSucceeded',
     { checkout_id: id, client_id: id, emitted_at: Date.now() / 1000, commande_id: id },
     { correlationId: id },
@@ -169,7 +169,7 @@ async function main() {
     let consumed = 0;
     const consumer = startConsumer({
       redisUrl: redisServer.url,
-      streams: [CHECKOUT_STREAM],
+      streams: [STREAMS.checkout],
       group: 'bench',
       worker: 'bench',
       label: 'bench',
@@ -182,15 +182,15 @@ async function main() {
       blockMs: 100,
     });
     const t0 = performance.now();
-    await publishAll(CHECKOUT_STREAM);
+    await publishAll(STREAMS.checkout);
     const publishedAt = performance.now();
-    await waitFor(async () => consumed >= N && ((await redis.xpending(CHECKOUT_STREAM, 'bench')) as [number])[0] === 0);
+    await waitFor(async () => consumed >= N && ((await redis.xpending(STREAMS.checkout, 'bench')) as [number])[0] === 0);
     const transportRps = N / ((performance.now() - t0) / 1000);
     const publishRps = N / ((publishedAt - t0) / 1000);
     await consumer.stop();
 
     // (a) again, as deployed: the consumer in a process of its own (a worker), the publisher here.
-    await redis.del(CHECKOUT_STREAM);
+    await redis.del(STREAMS.checkout);
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'bus-consumer.ts')], {
       env: { ...process.env, BENCH_REDIS_URL: redisServer.url, BENCH_GROUP: 'bench-apart', BENCH_EXPECTED: String(N) },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -207,7 +207,7 @@ async function main() {
     const finished = said('done');
     await ready;
     const tApart = performance.now();
-    await publishAll(CHECKOUT_STREAM);
+    await publishAll(STREAMS.checkout);
     await finished;
     const apartRps = N / ((performance.now() - tApart) / 1000);
 
@@ -227,14 +227,14 @@ async function main() {
       redis,
       log,
       registry: createRegistry('relay'),
-      streams: [CHECKOUT_STREAM],
+      streams: [STREAMS.checkout],
       pollMs: 20,
       batch: 500,
     });
     let applied = 0;
     const inbox = startConsumer({
       redisUrl: redisServer.url,
-      streams: [CHECKOUT_STREAM],
+      streams: [STREAMS.checkout],
       group: 'bench-inbox',
       worker: 'bench-inbox',
       label: 'bench-inbox',
@@ -252,7 +252,7 @@ async function main() {
       },
     });
     // Skip what (a) left in the stream: the group starts at 0 and would apply it too.
-    await redis.xtrim(CHECKOUT_STREAM, 'MAXLEN', 0);
+    await redis.xtrim(STREAMS.checkout, 'MAXLEN', 0);
     await waitFor(async () => true);
     const before = applied;
     const tOutbox = performance.now();
@@ -272,11 +272,11 @@ async function main() {
 
     // (c) a backlog drained by a group started late (an observer catching up after an outage): the same inbox
     // effect, one transaction per event (`handle`) versus one per read (`handleAll`).
-    await redis.xtrim(CHECKOUT_STREAM, 'MAXLEN', 0);
+    await redis.xtrim(STREAMS.checkout, 'MAXLEN', 0);
     const backlog = Array.from({ length: N_OUTBOX }, () => Object.entries(encodeEntry(event())).flat());
     for (let i = 0; i < backlog.length; i += 500) {
       const p = redis.pipeline();
-      for (const fields of backlog.slice(i, i + 500)) p.xadd(CHECKOUT_STREAM, '*', ...fields);
+      for (const fields of backlog.slice(i, i + 500)) p.xadd(STREAMS.checkout, '*', ...fields);
       await p.exec();
     }
     const effect = (c: PoolClient, e: EventEnvelope) =>
@@ -286,7 +286,7 @@ async function main() {
       const t = performance.now();
       const consumer = startConsumer({
         redisUrl: redisServer.url,
-        streams: [CHECKOUT_STREAM],
+        streams: [STREAMS.checkout],
         group,
         worker: group,
         label: group,

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { SECRET_HEADER } from '../src/launcher/control.ts';
-import { CHECKOUT_STREAM } from '../src/contracts/events.ts';
+import { STREAMS } from '../src/contracts/events.ts';
 import type { TestSystem } from '../test/support/system.ts';
 
 export interface Outcome {
@@ -54,7 +54,7 @@ export class TerminalWatcher {
   private async run() {
     let last = '$';
     while (!this.stopped) {
-      const reply = await this.redis.xread('COUNT', 1000, 'BLOCK', 200, 'STREAMS', CHECKOUT_STREAM, last).catch(() => null);
+      const reply = await this.redis.xread('COUNT', 1000, 'BLOCK', 200, 'STREAMS', STREAMS.checkout, last).catch(() => null);
       for (const [, entries] of reply ?? []) {
         for (const [id, flat] of entries) {
           last = id;

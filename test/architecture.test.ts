@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { longFunctions } from '../scripts/long-functions.mjs';
 import { fileTimeout } from './support/file-timeout.ts';
 
 fileTimeout(120_000);
@@ -171,3 +172,39 @@ function readdirRecursive(dir: string): string[] {
     return statSync(full).isDirectory() ? readdirRecursive(full) : [full];
   });
 }
+
+/** The bus, gateway and saga paths, where a reader must follow a message or a request in a sitting (issue 9). */
+const SHORT_FUNCTION_PATHS = [
+  'src/platform/bus',
+  'src/platform/resilient-client.ts',
+  'src/gateway',
+  'src/saga-orchestrator',
+  'src/ecommerce',
+  'src/workers',
+  'src/contracts',
+];
+const MAX_FUNCTION_LINES = 60;
+
+test(`functions on the bus, gateway and saga paths stay within ${MAX_FUNCTION_LINES} lines`, () => {
+  const long = longFunctions(
+    MAX_FUNCTION_LINES,
+    SHORT_FUNCTION_PATHS.map((p) => path.join(root, p)),
+  ).map((f) => `${f.lines}\t${path.relative(root, f.file)}:${f.line}\t${f.name}`);
+  assert.deepEqual(long, [], `split these (node scripts/long-functions.mjs ${MAX_FUNCTION_LINES} <dirs>):\n${long.join('\n')}`);
+});
+
+test('the long-function rule counts a function from its first line to its closing brace', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'long-functions-'));
+  try {
+    const body = (n: number) => Array.from({ length: n }, (_, i) => `  const v${i} = ${i};`).join('\n');
+    // 60 lines in all (signature + 58 + brace) passes; 61 is reported, under its variable's name for an arrow.
+    writeFileSync(path.join(dir, 'a.ts'), `export function ok() {\n${body(58)}\n}\nconst tooLong = () => {\n${body(59)}\n};\n`);
+    const found = longFunctions(MAX_FUNCTION_LINES, [dir]);
+    assert.deepEqual(
+      found.map((f) => [f.name, f.lines, f.line]),
+      [['tooLong', 61, 61]],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -13,7 +13,7 @@ import { isUuid, Uuid } from './common.ts';
 
 import { STREAMS, type StreamName } from './streams.ts';
 
-export { CHECKOUT_STREAM, STREAMS, deadLetterStream, type StreamName } from './streams.ts';
+export { STREAMS, deadLetterStream, type StreamName } from './streams.ts';
 
 const Quantite = Type.Integer({ minimum: 1, maximum: 1_000_000 });
 const LignePanier = Type.Object({

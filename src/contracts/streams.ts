@@ -10,6 +10,5 @@ export const STREAMS = {
   saga: 'saga.orchestrator.events',
 } as const;
 export type StreamName = (typeof STREAMS)[keyof typeof STREAMS];
-export const CHECKOUT_STREAM = STREAMS.checkout;
 /** Where an entry goes after too many failed deliveries or when it is malformed. */
 export const deadLetterStream = (stream: string) => `${stream}.dlq`;

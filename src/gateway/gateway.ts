@@ -86,38 +86,44 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   // Everything is loaded and built; only the ports wait, so opening costs nothing once allowed.
   await options.openWhen?.();
   const close = { checker, proxy, admin, forwarder, redis };
+  await openPorts(config, close, ports);
+  ready = true;
+  logListening(log, config, ports, { routes: model.routes.length, keys: loaded.credentials.length });
+  return { ...urls(config.host, ports), upstreams, log, stop: stopper(close, () => (ready = false)) };
+}
+
+/** Opens the proxy port, starts the health checks, then opens the admin port; on a failure closes what was built. */
+async function openPorts(config: GatewayConfig, close: Closable, ports: { proxy: number; admin: number }): Promise<void> {
   try {
-    ports.proxy = await listen(proxy, config.port, config.host);
-    checker.start();
-    await admin.listen({ port: config.adminPort, host: config.host });
-    ports.admin = (admin.server.address() as AddressInfo).port;
+    ports.proxy = await listen(close.proxy, config.port, config.host);
+    close.checker.start();
+    await close.admin.listen({ port: config.adminPort, host: config.host });
+    ports.admin = (close.admin.server.address() as AddressInfo).port;
   } catch (error) {
     await abandon(close);
     throw error;
   }
-  ready = true;
+}
+
+function logListening(
+  log: Logger,
+  config: GatewayConfig,
+  ports: { proxy: number; admin: number },
+  counts: { routes: number; keys: number },
+) {
   log.info(
-    {
-      proxyPort: ports.proxy,
-      adminPort: ports.admin,
-      host: config.host,
-      config: config.kongConfig,
-      routes: model.routes.length,
-      keys: loaded.credentials.length,
-    },
+    { proxyPort: ports.proxy, adminPort: ports.admin, host: config.host, config: config.kongConfig, ...counts },
     'gateway listening',
   );
+}
 
-  const stop = stopper(close, () => (ready = false));
-  const hostForUrl = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+function urls(host: string, ports: { proxy: number; admin: number }) {
+  const hostForUrl = host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
     proxyPort: ports.proxy,
     adminPort: ports.admin,
     proxyUrl: `http://${hostForUrl}:${ports.proxy}`,
     adminUrl: `http://${hostForUrl}:${ports.admin}`,
-    upstreams,
-    log,
-    stop,
   };
 }
 

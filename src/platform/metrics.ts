@@ -4,32 +4,33 @@
  * `http_request_duration_seconds{service,route,method}`. `route` is the route template, never the raw
  * path, so ids in URLs do not explode cardinality.
  */
-import client from 'prom-client';
+import prom from 'prom-client';
 
-export type Registry = client.Registry;
-export { client as prom };
+export type Registry = prom.Registry;
+// One name for prom-client across the code base: every module imports `prom` from here.
+export { prom };
 
-export function createRegistry(service: string): client.Registry {
-  const registry = new client.Registry();
+export function createRegistry(service: string): prom.Registry {
+  const registry = new prom.Registry();
   registry.setDefaultLabels({ service });
-  client.collectDefaultMetrics({ register: registry });
+  prom.collectDefaultMetrics({ register: registry });
   return registry;
 }
 
 export interface HttpMetrics {
-  requests: client.Counter<'route' | 'method' | 'status'>;
-  duration: client.Histogram<'route' | 'method'>;
+  requests: prom.Counter<'route' | 'method' | 'status'>;
+  duration: prom.Histogram<'route' | 'method'>;
 }
 
-export function createHttpMetrics(registry: client.Registry): HttpMetrics {
+export function createHttpMetrics(registry: prom.Registry): HttpMetrics {
   return {
-    requests: new client.Counter({
+    requests: new prom.Counter({
       name: 'http_requests_total',
       help: 'HTTP requests answered, by route template, method and status code',
       labelNames: ['route', 'method', 'status'],
       registers: [registry],
     }),
-    duration: new client.Histogram({
+    duration: new prom.Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration in seconds, by route template and method',
       labelNames: ['route', 'method'],

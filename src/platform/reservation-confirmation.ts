@@ -11,20 +11,20 @@ import { startBackgroundLoop, type BackgroundLoop } from './background-loop.ts';
 import type { Logger } from './logger.ts';
 import { prom, type Registry } from './metrics.ts';
 
-export type IssueConfirmation = 'confirmee' | 'perdue';
+export type ConfirmationOutcome = 'confirmee' | 'perdue';
 
 /** The caller's side: its rows whose reservation still waits for inventaire's confirmation. */
-export interface ConfirmationsStore {
-  /** Up to `limite` reservation ids written but not yet confirmed, oldest first. */
-  reservationsAConfirmer(limite: number): Promise<string[]>;
+export interface ConfirmationStore {
+  /** Up to `limit` reservation ids written but not yet confirmed, oldest first. */
+  reservationsToConfirm(limit: number): Promise<string[]>;
   /** How many wait (the `reservations_a_confirmer` gauge). */
-  compterReservationsAConfirmer(): Promise<number>;
+  countReservationsToConfirm(): Promise<number>;
   /** Conditional on the row still waiting: a concurrent confirm by the request itself is harmless. */
-  marquerReservation(reservationId: string, issue: IssueConfirmation): Promise<void>;
+  markReservation(reservationId: string, outcome: ConfirmationOutcome): Promise<void>;
 }
 
 /** Asks inventaire; resolves 'perdue' when inventaire says the reservation is gone (released), throws when unreachable. */
-export type Confirmer = (reservationId: string) => Promise<IssueConfirmation>;
+export type ConfirmReservation = (reservationId: string) => Promise<ConfirmationOutcome>;
 
 const BATCH = 100;
 
@@ -36,7 +36,7 @@ export function confirmationMetrics(registry: Registry) {
       help: 'Written orders/sales whose stock reservation inventaire has not confirmed yet (retried by the confirmation loop)',
       registers: [registry],
     });
-  const perdues =
+  const lost =
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- registered below by this function
     (registry.getSingleMetric('reservations_perdues_total') as InstanceType<typeof prom.Counter> | undefined) ??
     new prom.Counter({
@@ -44,22 +44,22 @@ export function confirmationMetrics(registry: Registry) {
       help: 'Written orders/sales whose reservation was already released when confirmed: their stock is not held (needs attention)',
       registers: [registry],
     });
-  return { gauge, perdues };
+  return { gauge, lost };
 }
 
 /**
  * The first confirmation, right after the caller's commit. Never throws: a failure leaves the row to the loop.
  * A 'perdue' answer is left to the loop too, so that marking, log and metric live in one place.
  */
-export async function confirmerApresEcriture(
-  store: ConfirmationsStore,
-  confirmer: Confirmer,
+export async function confirmAfterWrite(
+  store: ConfirmationStore,
+  confirm: ConfirmReservation,
   reservationId: string,
   log: Logger,
 ): Promise<boolean> {
   try {
-    if ((await confirmer(reservationId)) !== 'confirmee') return false;
-    await store.marquerReservation(reservationId, 'confirmee');
+    if ((await confirm(reservationId)) !== 'confirmee') return false;
+    await store.markReservation(reservationId, 'confirmee');
     return true;
   } catch (error) {
     log.warn({ err: error, reservation_id: reservationId }, 'reservation not confirmed yet; the confirmation loop retries it');
@@ -68,32 +68,32 @@ export async function confirmerApresEcriture(
 }
 
 export function startConfirmationLoop(o: {
-  store: ConfirmationsStore;
-  confirmer: Confirmer;
+  store: ConfirmationStore;
+  confirm: ConfirmReservation;
   log: Logger;
   registry: Registry;
   intervalMs: number;
 }): BackgroundLoop {
-  const { gauge, perdues } = confirmationMetrics(o.registry); // exported at 0 from start
+  const { gauge, lost } = confirmationMetrics(o.registry); // exported at 0 from start
   return startBackgroundLoop({
     log: o.log,
     failingMessage: 'reservation confirmation loop cannot confirm yet; reservations stay unconfirmed',
     recoveredMessage: 'reservation confirmation loop recovered',
     intervalMs: o.intervalMs,
     pass: async () => {
-      const ids = await o.store.reservationsAConfirmer(BATCH);
-      let erreur: unknown;
+      const ids = await o.store.reservationsToConfirm(BATCH);
+      let failure: unknown;
       for (const id of ids) {
-        let issue: IssueConfirmation;
+        let outcome: ConfirmationOutcome;
         try {
-          issue = await o.confirmer(id);
+          outcome = await o.confirm(id);
         } catch (error) {
-          erreur = error; // inventaire unreachable: try the others, the pass fails, the next one retries
+          failure = error; // inventaire unreachable: try the others, the pass fails, the next one retries
           continue;
         }
-        await o.store.marquerReservation(id, issue);
-        if (issue === 'perdue') {
-          perdues.inc();
+        await o.store.markReservation(id, outcome);
+        if (outcome === 'perdue') {
+          lost.inc();
           o.log.error(
             { correlation_id: id, reservation_id: id },
             'reservation released before its confirmation: the order/sale exists but its stock is NOT held (needs attention)',
@@ -102,9 +102,9 @@ export function startConfirmationLoop(o: {
           o.log.info({ correlation_id: id, reservation_id: id }, 'reservation confirmed by the confirmation loop');
         }
       }
-      gauge.set(await o.store.compterReservationsAConfirmer());
+      gauge.set(await o.store.countReservationsToConfirm());
       // eslint-disable-next-line @typescript-eslint/only-throw-error -- the error the catch above kept, rethrown
-      if (erreur !== undefined) throw erreur;
+      if (failure !== undefined) throw failure;
       return ids.length === BATCH;
     },
   });

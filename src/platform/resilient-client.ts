@@ -153,10 +153,7 @@ export class ResilientClient<S extends string = string> {
     const { method, path, body, deadline = Infinity, correlationId } = request;
     const endpoint = request.endpoint ?? path;
     const url = `${o.baseUrl.replace(/\/+$/, '')}/api/${service}${path}`;
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (o.apiKey) headers['x-api-key'] = o.apiKey;
-    if (correlationId) headers['x-correlation-id'] = correlationId;
+    const headers = this.headers(body !== undefined, correlationId);
     let tentatives = 0;
     const breaker = this.breaker(service);
     const policy = wrap(
@@ -206,12 +203,25 @@ export class ResilientClient<S extends string = string> {
     } catch (error) {
       return { kind: 'unavailable', ...this.failure(service, endpoint, error), tentatives };
     }
+    return this.answered<T>(answer, tentatives);
+  }
+
+  private headers(hasBody: boolean, correlationId: string | undefined): Record<string, string> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (hasBody) headers['content-type'] = 'application/json';
+    if (this.options.apiKey) headers['x-api-key'] = this.options.apiKey;
+    if (correlationId) headers['x-correlation-id'] = correlationId;
+    return headers;
+  }
+
+  /** A final answer: a success, or a refusal (4xx) worded for the caller. */
+  private answered<T>(answer: { status: number; body: unknown }, tentatives: number): Appel<T> {
     if (classifyStatus(answer.status) === 'ok') return { kind: 'ok', status: answer.status, body: answer.body as T, tentatives };
     return {
       kind: 'rejected',
       status: answer.status,
       body: answer.body,
-      detail: o.wording.refused(answer.status, answer.body),
+      detail: this.options.wording.refused(answer.status, answer.body),
       tentatives,
     };
   }

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
   CHECKOUT_EVENT_TYPES,
-  CHECKOUT_STREAM,
   STREAMS,
   decodeEntry,
   encodeEntry,
@@ -25,7 +24,7 @@ const panier = {
   produits: [{ produit_id: SEED.produits.clavier, nom_produit: 'Clavier mécanique', quantite: 1, prix_unitaire: 89.99, prix_total: 89.99 }],
 };
 const initiated: CheckoutEvent<'CheckoutInitiated'> = {
-  stream: CHECKOUT_STREAM,
+  stream: STREAMS.checkout,
   event_id: randomUUID(),
   type: 'CheckoutInitiated',
   version: 1,
@@ -53,7 +52,7 @@ test('an encoded entry keeps the reference fields and decodes back to the same e
   assert.equal(fields.type, 'CheckoutInitiated');
   assert.equal(typeof fields.payload, 'string');
   assert.equal(fields.causation_id, '');
-  const decoded = decodeEntry(CHECKOUT_STREAM, fields);
+  const decoded = decodeEntry(STREAMS.checkout, fields);
   assert.ok(decoded.ok);
   assert.deepEqual(decoded.event, initiated);
 });
@@ -75,7 +74,7 @@ test('entries a consumer must refuse, each with its reason', () => {
     ['correlation mismatch', { ...good, correlation_id: randomUUID() }, /correlation_id differs/],
   ];
   for (const [name, fields, reason] of cases) {
-    const decoded = decodeEntry(CHECKOUT_STREAM, fields);
+    const decoded = decodeEntry(STREAMS.checkout, fields);
     assert.equal(decoded.ok, false, name);
     if (!decoded.ok) assert.match(decoded.reason, reason, name);
   }

@@ -19,7 +19,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
-import { CHECKOUT_STREAM } from '../../src/contracts/streams.ts';
+import { STREAMS } from '../../src/contracts/streams.ts';
 import { PROJECTION_GROUP } from '../../src/event-store/http/projection-app.ts';
 import { COMPOSE_TARGETS, PROCESSES } from '../../src/launcher/processes.ts';
 import { REPLICABLE } from '../../src/launcher/replicas.ts';
@@ -359,7 +359,7 @@ describe('deploy/k8s', () => {
       'stock-reservation': stockReservationWorker(config),
       'order-creation': orderCreationWorker(config),
       'stock-compensation': stockCompensationWorker(config),
-      'cqrs-projection': { group: PROJECTION_GROUP, streams: [CHECKOUT_STREAM] },
+      'cqrs-projection': { group: PROJECTION_GROUP, streams: [STREAMS.checkout] },
     };
     for (const s of scaled) {
       const spec = PROCESSES.find((p) => p.composeName === s.spec.scaleTargetRef.name)!;

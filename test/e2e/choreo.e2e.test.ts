@@ -13,7 +13,7 @@ import { client, CLIENT, PRODUIT } from '../support/choreo.ts';
 import { groupsConsumed } from '../support/streams.ts';
 import { waitFor } from '../support/wait.ts';
 import { SEED } from '../../src/contracts/common.ts';
-import { CHECKOUT_STREAM, deadLetterStream } from '../../src/contracts/events.ts';
+import { STREAMS, deadLetterStream } from '../../src/contracts/events.ts';
 
 const ORDER_GROUP = 'choreo-order';
 const field = (fields: string[], name: string) => fields[fields.indexOf(name) + 1];
@@ -113,12 +113,12 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
     const historyBefore = (await api.call('GET', `/ecommerce/api/commandes/clients/${CLIENT}/historique/`)).body.commandes.length;
     const redis = new Redis(system.redisUrl);
     try {
-      const entries = (await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][];
+      const entries = (await redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][];
       const mine = entries.filter(([, f]) => f[f.indexOf('correlation_id') + 1] === res.body.checkout_id);
       assert.ok(mine.length >= 4);
       let lastRepeat = '';
-      for (const [, fields] of mine) lastRepeat = (await redis.xadd(CHECKOUT_STREAM, '*', ...fields))!;
-      await api.until('every group consumed the repeats', () => groupsConsumed(redis, CHECKOUT_STREAM, lastRepeat));
+      for (const [, fields] of mine) lastRepeat = (await redis.xadd(STREAMS.checkout, '*', ...fields))!;
+      await api.until('every group consumed the repeats', () => groupsConsumed(redis, STREAMS.checkout, lastRepeat));
     } finally {
       redis.disconnect();
     }
@@ -149,7 +149,7 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
     const commandes = await system.pid('commandes');
     const redis = new Redis(system.redisUrl);
     try {
-      const [last] = (await redis.xrevrange(CHECKOUT_STREAM, '+', '-', 'COUNT', 1)) as [string, string[]][];
+      const [last] = (await redis.xrevrange(STREAMS.checkout, '+', '-', 'COUNT', 1)) as [string, string[]][];
       const from = last ? `(${last[0]}` : '-';
       process.kill(commandes, 'SIGSTOP');
       let pending: { id: string; consumer: string; deliveries: number };
@@ -162,10 +162,10 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
         pending = await waitFor(
           'the StockReserved entry pending in choreo-order',
           async () => {
-            const entries = (await redis.xrange(CHECKOUT_STREAM, from, '+')) as [string, string[]][];
+            const entries = (await redis.xrange(STREAMS.checkout, from, '+')) as [string, string[]][];
             const mine = entries.find(([, f]) => field(f, 'type') === 'StockReserved' && field(f, 'correlation_id') === checkoutId);
             if (!mine) return undefined;
-            const p = (await redis.xpending(CHECKOUT_STREAM, ORDER_GROUP, mine[0], mine[0], 1)) as [string, string, number, number][];
+            const p = (await redis.xpending(STREAMS.checkout, ORDER_GROUP, mine[0], mine[0], 1)) as [string, string, number, number][];
             return p[0] ? { id: p[0][0], consumer: p[0][1], deliveries: p[0][3] } : undefined;
           },
           30_000,
@@ -173,7 +173,7 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
         );
         process.kill(worker, 'SIGKILL');
         // Killed before it could answer: nothing acknowledged, no outcome published.
-        const still = await redis.xpending(CHECKOUT_STREAM, ORDER_GROUP, pending.id, pending.id, 1);
+        const still = await redis.xpending(STREAMS.checkout, ORDER_GROUP, pending.id, pending.id, 1);
         assert.equal(still.length, 1, 'the entry is still pending after the kill');
         const replay = await api.eventStore(`/api/event-store/replay/checkout/${checkoutId}`);
         const types = (replay.body.events ?? []).map((e: { type: string }) => e.type);
@@ -198,7 +198,7 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
       assert.ok(!types.includes('OrderCreationFailed'), types.join(','));
       await api.until(
         'the entry acknowledged',
-        async () => (await redis.xpending(CHECKOUT_STREAM, ORDER_GROUP, pending.id, pending.id, 1)).length === 0,
+        async () => (await redis.xpending(STREAMS.checkout, ORDER_GROUP, pending.id, pending.id, 1)).length === 0,
         30_000,
       );
       const history = await api.call('GET', `/ecommerce/api/commandes/clients/${CLIENT}/historique/`);
@@ -254,25 +254,25 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
   test('a poison entry lands in the dead-letter stream, and redrive puts it back', async () => {
     const redis = new Redis(system.redisUrl);
     try {
-      const poisonId = await redis.xadd(CHECKOUT_STREAM, '*', 'type', 'CheckoutInitiated', 'payload', '{}', 'ts', '1');
+      const poisonId = await redis.xadd(STREAMS.checkout, '*', 'type', 'CheckoutInitiated', 'payload', '{}', 'ts', '1');
       await api.until('dead-lettered', async () => {
-        const dead = (await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][];
+        const dead = (await redis.xrange(deadLetterStream(STREAMS.checkout), '-', '+')) as [string, string[]][];
         return dead.some(([, f]) => f[f.indexOf('dlq_original_id') + 1] === poisonId);
       });
-      const list = await fetch(`${system.url('event-store')}/api/event-store/admin/dlq/${CHECKOUT_STREAM}`, {
+      const list = await fetch(`${system.url('event-store')}/api/event-store/admin/dlq/${STREAMS.checkout}`, {
         headers: { 'x-api-key': system.apiKey },
       });
       assert.equal(list.status, 200);
       const body = (await list.json()) as { entries: { id: string; original_id: string | null }[] };
       const entry = body.entries.find((e) => e.original_id === poisonId);
       assert.ok(entry, JSON.stringify(body).slice(0, 500));
-      const before = await redis.xlen(CHECKOUT_STREAM);
-      const redrive = await fetch(`${system.url('event-store')}/api/event-store/admin/dlq/${CHECKOUT_STREAM}/${entry.id}/redrive`, {
+      const before = await redis.xlen(STREAMS.checkout);
+      const redrive = await fetch(`${system.url('event-store')}/api/event-store/admin/dlq/${STREAMS.checkout}/${entry.id}/redrive`, {
         method: 'POST',
         headers: { 'x-api-key': system.apiKey },
       });
       assert.equal(redrive.status, 200);
-      assert.equal(await redis.xlen(CHECKOUT_STREAM), before + 1);
+      assert.equal(await redis.xlen(STREAMS.checkout), before + 1);
     } finally {
       redis.disconnect();
     }

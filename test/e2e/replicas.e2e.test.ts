@@ -14,7 +14,7 @@ import { startSystem, type TestSystem } from '../support/system.ts';
 import { client, CLIENT, PRODUIT } from '../support/choreo.ts';
 import { reservePorts } from '../support/ports.ts';
 import { tool } from '../support/tools.ts';
-import { CHECKOUT_STREAM } from '../../src/contracts/events.ts';
+import { STREAMS } from '../../src/contracts/events.ts';
 import { SECRET_HEADER } from '../../src/launcher/control.ts';
 import { PROCESSES } from '../../src/launcher/processes.ts';
 import { replicaPortEnv } from '../../src/launcher/replicas.ts';
@@ -144,7 +144,7 @@ describe('choreographed checkout with two replicas of every worker', { timeout: 
     const missing = async () => {
       const out: string[] = [];
       for (const w of WORKERS) {
-        const consumers = (await redis.xinfo('CONSUMERS', CHECKOUT_STREAM, GROUPS[w]!)) as unknown[][];
+        const consumers = (await redis.xinfo('CONSUMERS', STREAMS.checkout, GROUPS[w]!)) as unknown[][];
         const names = consumers.map((c) => String(c[c.indexOf('name') + 1]));
         out.push(
           ...expected
@@ -166,7 +166,7 @@ describe('choreographed checkout with two replicas of every worker', { timeout: 
       // npm run status counts them per group.
       const status = await system.command('status');
       for (const w of WORKERS)
-        assert.match(status.stdout, new RegExp(`^${CHECKOUT_STREAM.replace(/\./g, '\\.')}\\s+${GROUPS[w]}\\s+2\\s`, 'm'), status.stdout);
+        assert.match(status.stdout, new RegExp(`^${STREAMS.checkout.replace(/\./g, '\\.')}\\s+${GROUPS[w]}\\s+2\\s`, 'm'), status.stdout);
     } finally {
       redis.disconnect();
     }

@@ -13,8 +13,8 @@ import {
   evolve,
   initialState,
   type Decision,
-  type Entree,
-  type EtatCheckout,
+  type CheckoutInput,
+  type CheckoutState,
 } from '../../src/ecommerce/domain/checkout-decider.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
@@ -27,21 +27,21 @@ const NOW = 1_767_000_000;
 const PANIER = { client_id: CLIENT, nombre_articles: 1, total: 10, produits: [] };
 
 /** A running checkout, changed by `partiel` (the row's columns). */
-const etat = (partiel: Partial<EtatCheckout> = {}): EtatCheckout => ({
+const etat = (partiel: Partial<CheckoutState> = {}): CheckoutState => ({
   ...initialState({ checkout_id: CHECKOUT, client_id: CLIENT, panier: PANIER }),
   ...partiel,
 });
 
 let n = 0;
-const recu = (type: CheckoutEventType, payload: Record<string, unknown> = {}): Entree => ({
+const recu = (type: CheckoutEventType, payload: Record<string, unknown> = {}): CheckoutInput => ({
   type: 'EvenementRecu',
   event: { event_id: `evt-${++n}`, type, payload: { checkout_id: CHECKOUT, client_id: CLIENT, emitted_at: NOW, ...payload } },
 });
-const ECHEANCE: Entree = { type: 'EcheanceDepassee' };
+const ECHEANCE: CheckoutInput = { type: 'EcheanceDepassee' };
 
 /** The decision as the spec reads it: facts by name, with what they publish. */
 function lire(d: Decision): string[] {
-  return d.faits.map((f) => {
+  return d.facts.map((f) => {
     switch (f.type) {
       case 'EtapeAtteinte':
         return `EtapeAtteinte ${f.step}${f.detail ? ` (${f.detail})` : ''}`;
@@ -57,15 +57,15 @@ function lire(d: Decision): string[] {
   });
 }
 
-const apres = (s: EtatCheckout, d: Decision) => {
-  const e = d.faits.reduce(evolve, s);
+const apres = (s: CheckoutState, d: Decision) => {
+  const e = d.facts.reduce(evolve, s);
   return { status: e.status, step: e.step, detail: e.detail, stock_released: e.stock_released, deadline_fired: e.deadline_fired };
 };
 
 interface Cas {
   given: string;
-  state: EtatCheckout;
-  when: Entree;
+  state: CheckoutState;
+  when: CheckoutInput;
   then: string[];
   /** The state after the facts (only the columns that change). */
   state_after?: Partial<ReturnType<typeof apres>>;
@@ -186,7 +186,7 @@ describe('choreographed checkout, ecommerce side: given / when / then', { timeou
   }
 
   test('what is published carries the clock given, the checkout, its client; the deadline failure carries the cart', () => {
-    const [f] = decide(recu('StockReservationFailed', { detail: 'd' }), etat(), { now: NOW }).faits;
+    const [f] = decide(recu('StockReservationFailed', { detail: 'd' }), etat(), { now: NOW }).facts;
     assert.deepEqual(f?.type === 'CheckoutEchoue' && f.publie.payload, {
       checkout_id: CHECKOUT,
       client_id: CLIENT,
@@ -194,7 +194,7 @@ describe('choreographed checkout, ecommerce side: given / when / then', { timeou
       reason: 'StockReservationFailed',
       detail: 'd',
     });
-    const [g] = decide(ECHEANCE, etat(), { now: NOW + 5 }).faits;
+    const [g] = decide(ECHEANCE, etat(), { now: NOW + 5 }).facts;
     assert.deepEqual(g?.type === 'EcheanceDeclenchee' && g.publie.payload, {
       checkout_id: CHECKOUT,
       client_id: CLIENT,
@@ -208,7 +208,7 @@ describe('choreographed checkout, ecommerce side: given / when / then', { timeou
 
 describe('one fold: ecommerce and the event store read a checkout alike', { timeout: 20_000 }, () => {
   /** Runs the saga through the decider; returns ecommerce's end state and every event of the stream, in order. */
-  function jouer(entrees: Entree[]) {
+  function jouer(entrees: CheckoutInput[]) {
     let s = etat();
     const flux: { type: string; payload: unknown }[] = [
       { type: 'CheckoutInitiated', payload: { checkout_id: CHECKOUT, client_id: CLIENT } },
@@ -216,8 +216,8 @@ describe('one fold: ecommerce and the event store read a checkout alike', { time
     for (const e of entrees) {
       if (e.type === 'EvenementRecu') flux.push({ type: e.event.type, payload: e.event.payload });
       const d = decide(e, s, { now: NOW });
-      for (const f of d.faits) if ('publie' in f) flux.push(f.publie);
-      s = d.faits.reduce(evolve, s);
+      for (const f of d.facts) if ('publie' in f) flux.push(f.publie);
+      s = d.facts.reduce(evolve, s);
     }
     const archived: ArchivedEvent[] = flux.map((f, i) => ({
       id: `${i}-0`,
@@ -233,7 +233,7 @@ describe('one fold: ecommerce and the event store read a checkout alike', { time
     return { ecommerce: s, replay: replay(CHECKOUT, archived) };
   }
 
-  const SCENARIOS: [string, Entree[]][] = [
+  const SCENARIOS: [string, CheckoutInput[]][] = [
     ['success', [recu('StockReserved'), recu('OrderCreated', { commande_id: COMMANDE })]],
     ['shortage', [recu('StockReservationFailed', { reason: 'inventory_error', detail: 'available 3 < requested 5' })]],
     [

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { Panier } from '../../src/contracts/events.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createOutbox } from '../../src/platform/service.ts';
-import { declencherEcheances } from '../../src/ecommerce/application/checkout-choreo.ts';
+import { fireDeadlines } from '../../src/ecommerce/application/checkout-choreo.ts';
 import { PgChoreoRepository } from '../../src/ecommerce/infrastructure/choreo-repository.ts';
 import { C, P } from './fakes.ts';
 import { consumed, emittedAt, feed, ofType, startChoreoEnv, streamEvents, waitFor, type ChoreoEnv } from './choreo-support.ts';
@@ -49,7 +49,7 @@ const row = async (checkoutId: string) =>
 async function passAfterBackdating(): Promise<number> {
   await env.pool.query(`UPDATE ecommerce.checkouts SET last_progress_at = now() - interval '1 hour' WHERE status = 'initiated'`);
   const store = new PgChoreoRepository(env.pool, createOutbox('ecommerce'));
-  return declencherEcheances(store, DEADLINE_MS, createLogger('test', 'silent'));
+  return fireDeadlines(store, DEADLINE_MS, createLogger('test', 'silent'));
 }
 
 describe('deadline watcher', () => {

@@ -8,7 +8,7 @@ import {
   type CatalogueClient,
   type InventaireClient,
   type ProduitCatalogue,
-  type ResultatReservation,
+  type ReservationResult,
 } from '../../src/ecommerce/application/ports.ts';
 
 export const P = SEED.produits;
@@ -73,7 +73,7 @@ export class FakeInventaire implements InventaireClient {
     return this.stock.get(produitId) ?? 0;
   }
 
-  async reserver(demande: ReservationRequest): Promise<ResultatReservation> {
+  async reserver(demande: ReservationRequest): Promise<ReservationResult> {
     this.calls.reserver.push(structuredClone(demande));
     this.panne();
     if (this.reservations.has(demande.reservation_id)) return { statut: 'reservee' };

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { CHECKOUT_STREAM, STREAMS, newEvent } from '../../src/contracts/events.ts';
+import { STREAMS, newEvent } from '../../src/contracts/events.ts';
 import { loadConfig } from '../../src/platform/config.ts';
 import { startHttpService } from '../../src/platform/service.ts';
 import { EVENT_STORE_DB_DIR, EventStoreConfig, eventStoreService } from '../../src/event-store/http/app.ts';
@@ -55,7 +55,7 @@ describe('event store: archive and read API', () => {
     const address = service.app.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     // A group that has read nothing yet: the trimmer must not drop anything while it exists.
-    await redis.xgroup('CREATE', CHECKOUT_STREAM, 'laggard', '0', 'MKSTREAM');
+    await redis.xgroup('CREATE', STREAMS.checkout, 'laggard', '0', 'MKSTREAM');
   });
 
   after(async () => {
@@ -119,8 +119,8 @@ describe('event store: archive and read API', () => {
 
   test('stream listing: oldest first, desc, cursors, count', async () => {
     await waitFor('all archived', async () => (await count()) >= 9);
-    const asc = (await get(`/api/event-store/streams/${CHECKOUT_STREAM}/events?count=100`)).body;
-    assert.equal(asc.stream, CHECKOUT_STREAM);
+    const asc = (await get(`/api/event-store/streams/${STREAMS.checkout}/events?count=100`)).body;
+    assert.equal(asc.stream, STREAMS.checkout);
     const positions = asc.events.map((e: { position: number }) => e.position);
     assert.deepEqual(
       positions,
@@ -138,18 +138,18 @@ describe('event store: archive and read API', () => {
       'type',
       'version',
     ]);
-    const desc = (await get(`/api/event-store/streams/${CHECKOUT_STREAM}/events?order=desc&count=3`)).body;
+    const desc = (await get(`/api/event-store/streams/${STREAMS.checkout}/events?order=desc&count=3`)).body;
     assert.deepEqual(
       desc.events.map((e: { position: number }) => e.position),
       [...positions].reverse().slice(0, 3),
     );
-    const page1 = (await get(`/api/event-store/streams/${CHECKOUT_STREAM}/events?count=4`)).body;
-    const page2 = (await get(`/api/event-store/streams/${CHECKOUT_STREAM}/events?count=4&after=${page1.next.after}`)).body;
+    const page1 = (await get(`/api/event-store/streams/${STREAMS.checkout}/events?count=4`)).body;
+    const page2 = (await get(`/api/event-store/streams/${STREAMS.checkout}/events?count=4&after=${page1.next.after}`)).body;
     assert.deepEqual(
       [...page1.events, ...page2.events].map((e: { position: number }) => e.position),
       positions.slice(0, 8),
     );
-    const older = (await get(`/api/event-store/streams/${CHECKOUT_STREAM}/events?order=desc&count=100&before=${positions[2]}`)).body;
+    const older = (await get(`/api/event-store/streams/${STREAMS.checkout}/events?order=desc&count=100&before=${positions[2]}`)).body;
     assert.deepEqual(
       older.events.map((e: { position: number }) => e.position),
       positions.slice(0, 2).reverse(),
@@ -183,12 +183,12 @@ describe('event store: archive and read API', () => {
   test('re-adding every entry of the streams changes nothing', async () => {
     const before = await count();
     const beforeReplay = (await get(`/api/event-store/replay/checkout/${early.checkoutId}`)).body;
-    const entries = (await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][];
-    for (const [, fields] of entries) await redis.xadd(CHECKOUT_STREAM, '*', ...fields);
+    const entries = (await redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][];
+    for (const [, fields] of entries) await redis.xadd(STREAMS.checkout, '*', ...fields);
     // The archive group has read every re-added entry (nothing pending, last delivered = the stream's last id).
-    const lastId = (await redis.xrevrange(CHECKOUT_STREAM, '+', '-', 'COUNT', 1))[0]![0];
+    const lastId = (await redis.xrevrange(STREAMS.checkout, '+', '-', 'COUNT', 1))[0]![0];
     await waitFor('re-added entries consumed', async () => {
-      const groups = (await redis.xinfo('GROUPS', CHECKOUT_STREAM)) as unknown[][];
+      const groups = (await redis.xinfo('GROUPS', STREAMS.checkout)) as unknown[][];
       const g = groups.map((x) => Object.fromEntries(Array.from({ length: x.length / 2 }, (_, i) => [String(x[2 * i]), x[2 * i + 1]])));
       const archive = g.find((x) => x.name === 'event-store-archive');
       return archive?.['last-delivered-id'] === lastId && Number(archive.pending) === 0;
@@ -218,7 +218,7 @@ describe('event store: archive and read API', () => {
   test('SSE: a new archived event reaches a stream subscriber and a checkout subscriber', async () => {
     const saga = successSaga();
     const controller = new AbortController();
-    const streamRes = await fetch(`${base}/api/event-store/streams/${CHECKOUT_STREAM}/sse`, { signal: controller.signal });
+    const streamRes = await fetch(`${base}/api/event-store/streams/${STREAMS.checkout}/sse`, { signal: controller.signal });
     assert.equal(streamRes.status, 200);
     assert.match(streamRes.headers.get('content-type') ?? '', /text\/event-stream/);
     const checkoutRes = await fetch(`${base}/api/event-store/replay/checkout/${saga.checkoutId}/sse`, { signal: controller.signal });
@@ -250,7 +250,7 @@ describe('event store: archive and read API', () => {
 
   test('SSE ?after resumes from a position', async () => {
     const controller = new AbortController();
-    const res = await fetch(`${base}/api/event-store/streams/${CHECKOUT_STREAM}/sse?after=0`, { signal: controller.signal });
+    const res = await fetch(`${base}/api/event-store/streams/${STREAMS.checkout}/sse?after=0`, { signal: controller.signal });
     const reader = res.body!.getReader();
     let text = '';
     while (!text.includes(early.events[0]!.event_id)) text += new TextDecoder().decode((await reader.read()).value);
@@ -259,14 +259,14 @@ describe('event store: archive and read API', () => {
   });
 
   test('the trimmer keeps what a lagging group has not read, then trims to the retention once it is gone', async () => {
-    const length = await redis.xlen(CHECKOUT_STREAM);
+    const length = await redis.xlen(STREAMS.checkout);
     assert.ok(length > 3);
     // Give the trimmer a few passes: nothing may go while `laggard` sits at 0.
     const passes = Date.now() + 500;
     await waitFor('trimmer passes', async () => Date.now() > passes);
-    assert.equal(await redis.xlen(CHECKOUT_STREAM), length);
-    await redis.xgroup('DESTROY', CHECKOUT_STREAM, 'laggard');
-    await waitFor('stream trimmed to the retention', async () => (await redis.xlen(CHECKOUT_STREAM)) === 3);
+    assert.equal(await redis.xlen(STREAMS.checkout), length);
+    await redis.xgroup('DESTROY', STREAMS.checkout, 'laggard');
+    await waitFor('stream trimmed to the retention', async () => (await redis.xlen(STREAMS.checkout)) === 3);
     // Trimmed entries stay in the archive.
     const r = await get(`/api/event-store/replay/checkout/${early.checkoutId}`);
     assert.equal(r.body.events.length, 4);

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { CHECKOUT_STREAM } from '../../src/contracts/events.ts';
+import { STREAMS } from '../../src/contracts/events.ts';
 import { loadConfig } from '../../src/platform/config.ts';
 import type { App } from '../../src/platform/server.ts';
 import { EVENT_STORE_DB_DIR, EventStoreConfig, eventStoreService } from '../../src/event-store/http/app.ts';
@@ -12,7 +12,7 @@ import { fileTimeout } from '../support/file-timeout.ts';
 
 fileTimeout(300_000);
 
-const S = CHECKOUT_STREAM;
+const S = STREAMS.checkout;
 const ID = randomUUID();
 const KEY = { 'x-api-key': 'bad-input-key' };
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { CHECKOUT_STREAM, encodeEntry } from '../../src/contracts/events.ts';
+import { STREAMS, encodeEntry } from '../../src/contracts/events.ts';
 import { loadConfig } from '../../src/platform/config.ts';
 import { startHttpService } from '../../src/platform/service.ts';
 import * as deadLetters from '../../src/platform/bus/dead-letters.ts';
@@ -20,7 +20,7 @@ import { fileTimeout } from '../support/file-timeout.ts';
 fileTimeout(300_000);
 
 const root = path.resolve(import.meta.dirname, '../..');
-const DLQ = `${CHECKOUT_STREAM}.dlq`;
+const DLQ = `${STREAMS.checkout}.dlq`;
 const KEY = { 'x-api-key': 'dlq-key' };
 
 function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -73,14 +73,14 @@ describe('event store: dead letters', () => {
   });
 
   test('admin endpoints need the key', async () => {
-    assert.equal((await inject('GET', `/api/event-store/admin/dlq/${CHECKOUT_STREAM}`, {})).status, 401);
-    assert.equal((await inject('GET', `/api/event-store/admin/dlq/${CHECKOUT_STREAM}`, { 'x-api-key': 'wrong' })).status, 401);
+    assert.equal((await inject('GET', `/api/event-store/admin/dlq/${STREAMS.checkout}`, {})).status, 401);
+    assert.equal((await inject('GET', `/api/event-store/admin/dlq/${STREAMS.checkout}`, { 'x-api-key': 'wrong' })).status, 401);
   });
 
   test('a poison entry is dead-lettered; list and show describe it; discard deletes it', async () => {
-    const poisonId = await redis.xadd(CHECKOUT_STREAM, '*', 'type', 'CheckoutInitiated', 'payload', '{not json');
+    const poisonId = await redis.xadd(STREAMS.checkout, '*', 'type', 'CheckoutInitiated', 'payload', '{not json');
     const list = await waitFor('poison dead-lettered', async () => {
-      const r = await inject('GET', `/api/event-store/admin/dlq/${CHECKOUT_STREAM}`);
+      const r = await inject('GET', `/api/event-store/admin/dlq/${STREAMS.checkout}`);
       return r.body.total === 1 ? r.body : undefined;
     });
     const entry = list.entries[0];
@@ -88,13 +88,13 @@ describe('event store: dead letters', () => {
     assert.equal(entry.group, 'event-store-archive');
     assert.match(entry.error, /malformed entry/);
     assert.deepEqual(entry.fields, { type: 'CheckoutInitiated', payload: '{not json' });
-    const shown = await inject('GET', `/api/event-store/admin/dlq/${CHECKOUT_STREAM}/${entry.id}`);
+    const shown = await inject('GET', `/api/event-store/admin/dlq/${STREAMS.checkout}/${entry.id}`);
     assert.deepEqual(shown.body, entry);
-    const discarded = await inject('POST', `/api/event-store/admin/dlq/${CHECKOUT_STREAM}/${entry.id}/discard`);
-    assert.deepEqual(discarded.body, { discarded: true, stream: CHECKOUT_STREAM, id: entry.id });
+    const discarded = await inject('POST', `/api/event-store/admin/dlq/${STREAMS.checkout}/${entry.id}/discard`);
+    assert.deepEqual(discarded.body, { discarded: true, stream: STREAMS.checkout, id: entry.id });
     assert.equal(await redis.xlen(DLQ), 0);
-    assert.equal((await inject('POST', `/api/event-store/admin/dlq/${CHECKOUT_STREAM}/${entry.id}/discard`)).status, 404);
-    assert.equal((await inject('GET', `/api/event-store/admin/dlq/${CHECKOUT_STREAM}/${entry.id}`)).status, 404);
+    assert.equal((await inject('POST', `/api/event-store/admin/dlq/${STREAMS.checkout}/${entry.id}/discard`)).status, 404);
+    assert.equal((await inject('GET', `/api/event-store/admin/dlq/${STREAMS.checkout}/${entry.id}`)).status, 404);
   });
 
   test('redrive re-adds the original fields to the stream, deletes the dead letter, and the event is archived', async () => {
@@ -108,7 +108,7 @@ describe('event store: dead letters', () => {
       'dlq_error',
       'database down',
       'dlq_stream',
-      CHECKOUT_STREAM,
+      STREAMS.checkout,
       'dlq_group',
       'choreo-reservation',
       'dlq_consumer',
@@ -120,17 +120,17 @@ describe('event store: dead letters', () => {
       'dlq_at',
       new Date().toISOString(),
     );
-    const res = await inject('POST', `/api/event-store/admin/dlq/${CHECKOUT_STREAM}/${dlqId}/redrive`);
+    const res = await inject('POST', `/api/event-store/admin/dlq/${STREAMS.checkout}/${dlqId}/redrive`);
     assert.equal(res.status, 200);
     assert.equal(res.body.redriven, true);
-    const readded = (await redis.xrange(CHECKOUT_STREAM, res.body.new_id, res.body.new_id)) as [string, string[]][];
+    const readded = (await redis.xrange(STREAMS.checkout, res.body.new_id, res.body.new_id)) as [string, string[]][];
     assert.deepEqual(
       Object.fromEntries(Array.from({ length: readded[0]![1].length / 2 }, (_, i) => [readded[0]![1][2 * i], readded[0]![1][2 * i + 1]])),
       fields,
     );
     assert.equal(await redis.xlen(DLQ), 0);
     assert.equal(
-      (await inject('POST', `/api/event-store/admin/dlq/${CHECKOUT_STREAM}/${dlqId}/redrive`)).status,
+      (await inject('POST', `/api/event-store/admin/dlq/${STREAMS.checkout}/${dlqId}/redrive`)).status,
       404,
       'a second redrive finds nothing',
     );
@@ -142,7 +142,7 @@ describe('event store: dead letters', () => {
 
   test('unknown stream → 404, malformed entry id → 400', async () => {
     assert.equal((await inject('GET', '/api/event-store/admin/dlq/no.such.stream')).status, 404);
-    const bad = await inject('GET', `/api/event-store/admin/dlq/${CHECKOUT_STREAM}/not-an-id`);
+    const bad = await inject('GET', `/api/event-store/admin/dlq/${STREAMS.checkout}/not-an-id`);
     assert.equal(bad.status, 400);
     assert.ok('details' in bad.body);
   });
@@ -157,7 +157,7 @@ describe('event store: dead letters', () => {
       'dlq_error',
       'boom',
       'dlq_stream',
-      CHECKOUT_STREAM,
+      STREAMS.checkout,
     );
     const id2 = await redis.xadd(
       DLQ,
@@ -166,25 +166,25 @@ describe('event store: dead letters', () => {
       'dlq_error',
       'bang',
       'dlq_stream',
-      CHECKOUT_STREAM,
+      STREAMS.checkout,
     );
-    const listed = await cli(env, 'dlq', 'list', CHECKOUT_STREAM);
+    const listed = await cli(env, 'dlq', 'list', STREAMS.checkout);
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /2 dead letter\(s\)/);
     assert.match(listed.stdout, new RegExp(`${id1}.*CheckoutInitiated`));
     assert.match(listed.stdout, /error: bang/);
-    const shown = await cli(env, 'dlq', 'show', CHECKOUT_STREAM, id1!);
+    const shown = await cli(env, 'dlq', 'show', STREAMS.checkout, id1!);
     assert.equal(JSON.parse(shown.stdout).error, 'boom');
-    const redriven = await cli(env, 'dlq', 'redrive', CHECKOUT_STREAM, id1!);
+    const redriven = await cli(env, 'dlq', 'redrive', STREAMS.checkout, id1!);
     assert.match(redriven.stdout, /redriven/);
-    const discarded = await cli(env, 'dlq', 'discard', CHECKOUT_STREAM, id2!);
+    const discarded = await cli(env, 'dlq', 'discard', STREAMS.checkout, id2!);
     assert.match(discarded.stdout, /discarded/);
     assert.equal(await redis.xlen(DLQ), 0);
-    const missing = await cli(env, 'dlq', 'show', CHECKOUT_STREAM, id2!);
+    const missing = await cli(env, 'dlq', 'show', STREAMS.checkout, id2!);
     assert.equal(missing.code, 1);
-    const usage = await cli(env, 'dlq', 'explode', CHECKOUT_STREAM);
+    const usage = await cli(env, 'dlq', 'explode', STREAMS.checkout);
     assert.equal(usage.code, 1);
     assert.match(usage.stderr, /usage/);
-    assert.deepEqual((await deadLetters.list(redis, CHECKOUT_STREAM)).total, 0);
+    assert.deepEqual((await deadLetters.list(redis, STREAMS.checkout)).total, 0);
   });
 });

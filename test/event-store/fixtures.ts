@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
-  CHECKOUT_STREAM,
+  STREAMS,
   encodeEntry,
   newEvent,
   type CheckoutEventType,
@@ -31,7 +31,7 @@ export function checkoutEvent<T extends CheckoutEventType>(
   causation?: EventEnvelope,
 ): EventEnvelope {
   const event = newEvent(
-    CHECKOUT_STREAM,
+    STREAMS.checkout,
     type,
     { checkout_id: checkoutId, client_id: clientId, emitted_at: Date.now() / 1000, ...extra } as CheckoutPayload<T>,
     {

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { CHECKOUT_STREAM } from '../../src/contracts/events.ts';
+import { STREAMS } from '../../src/contracts/events.ts';
 import { loadConfig } from '../../src/platform/config.ts';
 import { startHttpService } from '../../src/platform/service.ts';
 import { EVENT_STORE_DB_DIR, EventStoreConfig, eventStoreService } from '../../src/event-store/http/app.ts';
@@ -100,15 +100,15 @@ describe('event store: CQRS projection orders-by-client', () => {
 
   test('redelivery: re-adding every entry changes nothing', async () => {
     const before = await snapshot();
-    const entries = (await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][];
+    const entries = (await redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][];
     const inbox = async () =>
       (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event_store.inbox WHERE consumer = 'checkout-cqrs'`)).rows[0]!.n;
     assert.equal(await inbox(), all.length);
-    for (const [, fields] of entries) await redis.xadd(CHECKOUT_STREAM, '*', ...fields);
-    const lastId = (await redis.xrevrange(CHECKOUT_STREAM, '+', '-', 'COUNT', 1))[0]![0];
+    for (const [, fields] of entries) await redis.xadd(STREAMS.checkout, '*', ...fields);
+    const lastId = (await redis.xrevrange(STREAMS.checkout, '+', '-', 'COUNT', 1))[0]![0];
     await waitFor('re-added entries consumed by checkout-cqrs', async () => {
-      const summary = (await redis.xpending(CHECKOUT_STREAM, 'checkout-cqrs')) as [number, ...unknown[]];
-      const groups = (await redis.xinfo('GROUPS', CHECKOUT_STREAM)) as unknown[][];
+      const summary = (await redis.xpending(STREAMS.checkout, 'checkout-cqrs')) as [number, ...unknown[]];
+      const groups = (await redis.xinfo('GROUPS', STREAMS.checkout)) as unknown[][];
       const g = groups.find((x) => x[1] === 'checkout-cqrs')!;
       return Number(summary[0]) === 0 && g[g.indexOf('last-delivered-id') + 1] === lastId;
     });

@@ -15,7 +15,14 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { evolveFacts, initialFacts, isTerminal, type CheckoutFactEvent } from '../../src/contracts/checkout-fold.ts';
 import type { Panier } from '../../src/contracts/events.ts';
-import { decide, evolve, initialState, type Entree, type EtatCheckout, type Fait } from '../../src/ecommerce/domain/checkout-decider.ts';
+import {
+  decide,
+  evolve,
+  initialState,
+  type CheckoutInput,
+  type CheckoutState,
+  type CheckoutFact,
+} from '../../src/ecommerce/domain/checkout-decider.ts';
 import { replay, type ArchivedEvent } from '../../src/event-store/domain/checkout.ts';
 import { applyOrderEvent, summarize, type ClientOrder, type ProjectedEvent } from '../../src/event-store/domain/orders-by-client.ts';
 import { check, deepFreeze } from './fc.ts';
@@ -42,7 +49,7 @@ const payloadArb = fc.record(
   },
   { requiredKeys: ['checkout_id', 'client_id'] },
 );
-const entreeArb: fc.Arbitrary<Entree> = fc.oneof(
+const entreeArb: fc.Arbitrary<CheckoutInput> = fc.oneof(
   {
     weight: 5,
     arbitrary: fc.record({
@@ -57,13 +64,13 @@ const entreeArb: fc.Arbitrary<Entree> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ type: 'EcheanceDepassee' as const }) },
 );
 
-const terminale = (f: Fait) => f.type === 'CheckoutReussi' || f.type === 'CheckoutEchoue';
+const terminale = (f: CheckoutFact) => f.type === 'CheckoutReussi' || f.type === 'CheckoutEchoue';
 
 describe('choreographed checkout: any order of events and deadlines', { timeout: 120_000 }, () => {
   test('ecommerce ends a checkout once, consistently, as the event store replays it', () => {
     check(
       fc.property(fc.array(entreeArb, { maxLength: 25 }), (entrees) => {
-        let s: EtatCheckout = initialState({ checkout_id: CHECKOUT, client_id: CLIENT, panier: PANIER });
+        let s: CheckoutState = initialState({ checkout_id: CHECKOUT, client_id: CLIENT, panier: PANIER });
         let seq = 0;
         const id = () => `evt-${++seq}`;
         // The checkout stream as the event store archives it: CheckoutInitiated, then what comes in and goes out.
@@ -94,7 +101,7 @@ describe('choreographed checkout: any order of events and deadlines', { timeout:
           const d = decide(entree, gele, { now: 1_700_000_000 + i });
           assert.deepEqual(decide(entree, gele, { now: 1_700_000_000 + i }), d, 'decide is deterministic');
 
-          for (const f of d.faits) {
+          for (const f of d.facts) {
             // Only the release is remembered after the end (the row keeps it); nothing else happens to an ended checkout.
             if (f.type !== 'StockLibere') assert.ok(!isTerminal(s.status), `an ended checkout (${s.status}) got ${f.type}`);
             if (terminale(f)) fins++;
@@ -140,7 +147,7 @@ describe('choreographed checkout: any order of events and deadlines', { timeout:
     check(
       fc.property(runArb, ({ reserve, commande, echeanceAvant }) => {
         let s = initialState({ checkout_id: CHECKOUT, client_id: CLIENT, panier: PANIER });
-        const pending: Entree[] = [];
+        const pending: CheckoutInput[] = [];
         const recu = (type: (typeof PARTICIPANTS)[number], payload: object = {}) =>
           pending.push({
             type: 'EvenementRecu',
@@ -161,11 +168,11 @@ describe('choreographed checkout: any order of events and deadlines', { timeout:
         let echeanceTiree = false;
         for (let guard = 0; !isTerminal(s.status); guard++) {
           assert.ok(guard < 20, `checkout still ${s.status}/${s.step}`);
-          const entree: Entree =
+          const entree: CheckoutInput =
             !echeanceTiree && livrees === echeanceAvant ? { type: 'EcheanceDepassee' } : (pending.shift() ?? { type: 'EcheanceDepassee' });
           if (entree.type === 'EcheanceDepassee') echeanceTiree = true;
           else livrees++;
-          for (const f of decide(entree, s, { now: 1 }).faits) {
+          for (const f of decide(entree, s, { now: 1 }).facts) {
             s = evolve(s, f);
             if ('publie' in f && f.type === 'EcheanceDeclenchee') {
               pending.push({ type: 'EvenementRecu', event: { event_id: '', type: f.publie.type, payload: f.publie.payload } });

@@ -14,7 +14,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createRegistry, type Registry } from '../../src/platform/metrics.ts';
 import { createOutbox } from '../../src/platform/service.ts';
 import type { App } from '../../src/platform/server.ts';
-import { startConfirmationLoop, type ConfirmationsStore, type Confirmer } from '../../src/platform/reservation-confirmation.ts';
+import { startConfirmationLoop, type ConfirmationStore, type ConfirmReservation } from '../../src/platform/reservation-confirmation.ts';
 import { INVENTAIRE_DB_DIR, inventaireService } from '../../src/inventaire/http/app.ts';
 import { startReservationSweeper } from '../../src/inventaire/application/expiration.ts';
 import { PgInventaireRepository } from '../../src/inventaire/infrastructure/inventaire-repository.ts';
@@ -24,7 +24,7 @@ import { VentesUseCases } from '../../src/commandes/application/ventes.ts';
 import { HttpInventaireClient as CommandesInventaire } from '../../src/commandes/infrastructure/inventaire-http-client.ts';
 import { PgVenteRepository } from '../../src/commandes/infrastructure/vente-repository.ts';
 import { checkout, confirmerAupresInventaire } from '../../src/ecommerce/application/commandes.ts';
-import { HttpInventaireClient as EcommerceInventaire } from '../../src/ecommerce/infrastructure/clients-http.ts';
+import { HttpInventaireClient as EcommerceInventaire } from '../../src/ecommerce/infrastructure/inventaire-http-client.ts';
 import { PgEcommerceRepository } from '../../src/ecommerce/infrastructure/ecommerce-repository.ts';
 import { FakeCatalogue as CommandesCatalogue, testConfig as commandesConfig } from '../commandes/fakes.ts';
 import { testConfig as ecommerceConfig } from '../ecommerce/fakes.ts';
@@ -84,8 +84,8 @@ describe('a written order or sale keeps its reservation: durable confirmation', 
     (await ventesDb.pool.query<{ s: string | null }>('SELECT reservation_statut AS s FROM commandes.ventes WHERE id = $1', [id])).rows[0]
       ?.s;
 
-  function loop(store: ConfirmationsStore, confirmer: Confirmer, registry: Registry) {
-    const l = startConfirmationLoop({ store, confirmer, log: silent, registry, intervalMs: 100 });
+  function loop(store: ConfirmationStore, confirmer: ConfirmReservation, registry: Registry) {
+    const l = startConfirmationLoop({ store, confirm: confirmer, log: silent, registry, intervalMs: 100 });
     stops.push(l.stop);
     return l;
   }
@@ -137,7 +137,7 @@ describe('a written order or sale keeps its reservation: durable confirmation', 
     const registry = createRegistry('ecommerce-test');
     loop(repo, confirmerAupresInventaire(real), registry);
     await assertKeptPastExpiry(res.checkout_id, () => central(inv.pool, P2), avant - 2);
-    await waitFor('the order marked confirmed', async () => (await repo.compterReservationsAConfirmer()) === 0, 5_000);
+    await waitFor('the order marked confirmed', async () => (await repo.countReservationsToConfirm()) === 0, 5_000);
     const done = await ecoDb.pool.query<{ s: string }>('SELECT reservation_statut AS s FROM ecommerce.commandes WHERE checkout_id = $1', [
       res.checkout_id,
     ]);
@@ -199,7 +199,7 @@ describe('a written order or sale keeps its reservation: durable confirmation', 
     await waitFor('the loss counted', async () => (await valeur(registry, 'reservations_perdues_total')) === 1, 5_000);
     await waitFor('the gauge back to 0', async () => (await valeur(registry, 'reservations_a_confirmer')) === 0, 5_000);
     assert.ok(confirmations >= 1);
-    assert.deepEqual(await ventes.reservationsAConfirmer(100), [], 'a lost reservation is not retried');
+    assert.deepEqual(await ventes.reservationsToConfirm(100), [], 'a lost reservation is not retried');
     assert.equal(await statutInventaire(vente.id), 'liberee');
     // The checkout's HTTP client reads the same 409 as lost too (not as an outage to retry).
     assert.equal(await confirmerAupresInventaire(new EcommerceInventaire(url))(vente.id), 'perdue');

@@ -39,7 +39,7 @@ test('the repository compiles into a tree that plain node runs, SQL and deploy/ 
     [
       '--input-type=module',
       '-e',
-      `const m = await import(${JSON.stringify(compiledPath(tree, 'src/contracts/events.ts'))}); console.log(m.CHECKOUT_STREAM)`,
+      `const m = await import(${JSON.stringify(compiledPath(tree, 'src/contracts/events.ts'))}); console.log(m.STREAMS.checkout)`,
     ],
     { encoding: 'utf8' },
   );

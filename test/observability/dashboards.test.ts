@@ -21,7 +21,7 @@ import { parse } from 'yaml';
 import { SEED } from '../../src/contracts/common.ts';
 import { PROCESSES } from '../../src/launcher/processes.ts';
 import { Redis } from 'ioredis';
-import { CHECKOUT_STREAM, deadLetterStream } from '../../src/contracts/events.ts';
+import { STREAMS, deadLetterStream } from '../../src/contracts/events.ts';
 import { client, CLIENT, PRODUIT } from '../support/choreo.ts';
 import { freePort } from '../support/ports.ts';
 import { startSystem, type TestSystem } from '../support/system.ts';
@@ -375,11 +375,11 @@ describe('dashboards: every panel query returns data from a running system', { s
     // dead_letter_depth > 0, and after the rule's `for: 1m` Prometheus (evaluating every 1 s here) fires the alert.
     const redis = new Redis(system.redisUrl);
     try {
-      const poisonId = await redis.xadd(CHECKOUT_STREAM, '*', 'type', 'CheckoutInitiated', 'payload', '{}', 'ts', '1');
+      const poisonId = await redis.xadd(STREAMS.checkout, '*', 'type', 'CheckoutInitiated', 'payload', '{}', 'ts', '1');
       await api.until(
         'dead-lettered',
         async () =>
-          ((await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][]).some(
+          ((await redis.xrange(deadLetterStream(STREAMS.checkout), '-', '+')) as [string, string[]][]).some(
             ([, f]) => f[f.indexOf('dlq_original_id') + 1] === poisonId,
           ),
         60_000,
@@ -404,7 +404,7 @@ describe('dashboards: every panel query returns data from a running system', { s
     const firing = (await alerts()).filter((a) => a.state === 'firing').map((a) => `${a.labels.alertname}{topic=${a.labels.topic ?? ''}}`);
     t.diagnostic(`firing: ${firing.join(', ')}`);
     assert.ok(
-      firing.some((a) => a.startsWith(`DeadLettersNotEmpty{topic=${CHECKOUT_STREAM}}`)),
+      firing.some((a) => a.startsWith(`DeadLettersNotEmpty{topic=${STREAMS.checkout}}`)),
       firing.join(', '),
     );
   });

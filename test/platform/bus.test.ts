@@ -17,7 +17,7 @@ import { startConsumer, type Consumer, type ConsumerOptions } from '../../src/pl
 import { applyOnce, applyOnceWithin } from '../../src/platform/bus/inbox.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRegistry } from '../../src/platform/metrics.ts';
-import { CHECKOUT_STREAM, STREAMS, deadLetterStream, encodeEntry, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
+import { STREAMS, deadLetterStream, encodeEntry, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
 import { createServer } from 'node:http';
 import { SEED } from '../../src/contracts/common.ts';
 import { eventStoreArchive } from '../../src/contracts/event-store.ts';
@@ -46,7 +46,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 
 function initiated(checkoutId = randomUUID()): EventEnvelope {
   return newEvent(
-    CHECKOUT_STREAM,
+    STREAMS.checkout,
     'CheckoutInitiated',
     {
       checkout_id: checkoutId,
@@ -81,7 +81,7 @@ after(async () => {
 
 describe('outbox and relay', () => {
   test('an event committed with its transaction reaches the stream, in order; a rolled-back one never does', async () => {
-    const relay = startRelay({ pool, schema: SCHEMA, redis, log, registry: createRegistry('t'), streams: [CHECKOUT_STREAM], pollMs: 50 });
+    const relay = startRelay({ pool, schema: SCHEMA, redis, log, registry: createRegistry('t'), streams: [STREAMS.checkout], pollMs: 50 });
     try {
       const events = [initiated(), initiated(), initiated()];
       const ghost = initiated();
@@ -93,7 +93,7 @@ describe('outbox and relay', () => {
         }),
       );
       const entries = await until('3 entries', async () => {
-        const all = (await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][];
+        const all = (await redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][];
         const ids = all.map(([, f]) => f[f.indexOf('event_id') + 1]);
         return events.every((e) => ids.includes(e.event_id)) && ids;
       });
@@ -123,7 +123,7 @@ describe('outbox and relay', () => {
       redis: client,
       log,
       registry: createRegistry('t'),
-      streams: [CHECKOUT_STREAM],
+      streams: [STREAMS.checkout],
       pollMs: 50,
     });
     try {
@@ -149,7 +149,7 @@ describe('outbox and relay', () => {
           },
           15_000,
         );
-        const entries = (await client.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][];
+        const entries = (await client.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][];
         assert.ok(entries.some(([, f]) => f.includes(event.event_id)));
       } finally {
         child.kill('SIGKILL');
@@ -161,12 +161,12 @@ describe('outbox and relay', () => {
   });
 
   test('when Redis loses its data, recent events are published again', async () => {
-    const relay = startRelay({ pool, schema: SCHEMA, redis, log, registry: createRegistry('t'), streams: [CHECKOUT_STREAM], pollMs: 50 });
+    const relay = startRelay({ pool, schema: SCHEMA, redis, log, registry: createRegistry('t'), streams: [STREAMS.checkout], pollMs: 50 });
     try {
       const event = initiated();
       await publishThroughOutbox(relay, event);
       const has = async () =>
-        ((await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][]).some(([, f]) => f.includes(event.event_id));
+        ((await redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][]).some(([, f]) => f.includes(event.event_id));
       await until('first publication', has);
       await redis.flushall(); // what a restart without persistence looks like
       await until('re-published after data loss', has, 10_000);
@@ -185,7 +185,7 @@ describe('consumer groups', () => {
   const consume = (group: string, handle: ((e: EventEnvelope) => Promise<void>) | undefined, extra: Partial<ConsumerOptions> = {}) => {
     const consumer = startConsumer({
       redisUrl: redisServer.url,
-      streams: [CHECKOUT_STREAM],
+      streams: [STREAMS.checkout],
       group,
       worker: group,
       label: group,
@@ -211,7 +211,7 @@ describe('consumer groups', () => {
 
   test('a group started after events were published still processes them', async () => {
     const early = initiated();
-    await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(early)).flat());
+    await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(early)).flat());
     consume('late-group', effectOnce('late-group'));
     await until('early event processed', async () => (await effects('late-group', early.event_id)) === 1);
   });
@@ -220,26 +220,26 @@ describe('consumer groups', () => {
     consume('dedup', effectOnce('dedup'));
     const event = initiated();
     const fields = Object.entries(encodeEntry(event)).flat();
-    await redis.xadd(CHECKOUT_STREAM, '*', ...fields);
+    await redis.xadd(STREAMS.checkout, '*', ...fields);
     await until('processed', async () => (await effects('dedup', event.event_id)) === 1);
-    await redis.xadd(CHECKOUT_STREAM, '*', ...fields);
+    await redis.xadd(STREAMS.checkout, '*', ...fields);
     const marker = initiated();
-    await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(marker)).flat());
+    await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(marker)).flat());
     await until('marker processed', async () => (await effects('dedup', marker.event_id)) === 1);
     assert.equal(await effects('dedup', event.event_id), 1);
   });
 
   test('a poison entry goes to the dead-letter stream with its reason; the group moves on', async () => {
     consume('poison', effectOnce('poison'));
-    await redis.xadd(CHECKOUT_STREAM, '*', 'type', 'CheckoutInitiated', 'payload', '{"not":"valid"}', 'ts', '1');
+    await redis.xadd(STREAMS.checkout, '*', 'type', 'CheckoutInitiated', 'payload', '{"not":"valid"}', 'ts', '1');
     const good = initiated();
-    await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(good)).flat());
+    await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(good)).flat());
     await until('good event processed', async () => (await effects('poison', good.event_id)) === 1);
-    const dead = (await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][];
+    const dead = (await redis.xrange(deadLetterStream(STREAMS.checkout), '-', '+')) as [string, string[]][];
     const mine = dead.filter(([, f]) => f[f.indexOf('dlq_group') + 1] === 'poison');
     assert.ok(mine.length >= 1);
     assert.match(mine[0]![1][mine[0]![1].indexOf('dlq_error') + 1]!, /missing field event_id/);
-    const pending = (await redis.xpending(CHECKOUT_STREAM, 'poison')) as [number, ...unknown[]];
+    const pending = (await redis.xpending(STREAMS.checkout, 'poison')) as [number, ...unknown[]];
     assert.equal(pending[0], 0);
   });
 
@@ -256,11 +256,11 @@ describe('consumer groups', () => {
       },
       { maxDeliveries: 3 },
     );
-    await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(target)).flat());
+    await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(target)).flat());
     const entry = await until(
       'dead-lettered',
       async () => {
-        const dead = (await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][];
+        const dead = (await redis.xrange(deadLetterStream(STREAMS.checkout), '-', '+')) as [string, string[]][];
         return dead.find(([, f]) => f.includes(target.event_id) && f[f.indexOf('dlq_group') + 1] === 'failing');
       },
       15_000,
@@ -278,9 +278,9 @@ describe('consumer groups', () => {
       if (calls === 1) throw new Error('transient');
       await effectOnce('flaky')(event);
     });
-    await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(target)).flat());
+    await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(target)).flat());
     await until('processed on retry', async () => (await effects('flaky', target.event_id)) === 1);
-    await until('acknowledged', async () => ((await redis.xpending(CHECKOUT_STREAM, 'flaky')) as [number])[0] === 0);
+    await until('acknowledged', async () => ((await redis.xpending(STREAMS.checkout, 'flaky')) as [number])[0] === 0);
   });
 
   const effectsInOneTransaction = (group: string) => async (items: readonly { event: EventEnvelope }[]) => {
@@ -295,7 +295,7 @@ describe('consumer groups', () => {
 
   test('handleAll: the entries of one read go in one call, in stream order, and are all acknowledged', async () => {
     const mine = [initiated(), initiated(), initiated(), initiated(), initiated()];
-    for (const e of mine) await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(e)).flat());
+    for (const e of mine) await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(e)).flat());
     const batches: string[][] = [];
     const single: string[] = [];
     const batched = effectsInOneTransaction('batched');
@@ -314,7 +314,7 @@ describe('consumer groups', () => {
       },
     );
     for (const e of mine) await until('applied', async () => (await effects('batched', e.event_id)) === 1);
-    await until('acknowledged', async () => ((await redis.xpending(CHECKOUT_STREAM, 'batched')) as [number])[0] === 0);
+    await until('acknowledged', async () => ((await redis.xpending(STREAMS.checkout, 'batched')) as [number])[0] === 0);
     const ids = mine.map((e) => e.event_id);
     const batch = batches.find((b) => b.includes(ids[0]!));
     assert.ok(batch, 'the events came through handleAll');
@@ -331,7 +331,7 @@ describe('consumer groups', () => {
   test('handleAll alone, failing: the read is redone entry by entry, the bad entry is retried alone, nothing applied twice', async () => {
     const mine = [initiated(), initiated(), initiated()];
     const bad = mine[1]!;
-    for (const e of mine) await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(e)).flat());
+    for (const e of mine) await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(e)).flat());
     const withBad: number[] = []; // size of each call that held the bad entry
     const apply = effectsInOneTransaction('batch-fallback');
     consume('batch-fallback', undefined, {
@@ -345,7 +345,7 @@ describe('consumer groups', () => {
       },
     });
     for (const e of mine) await until('applied', async () => (await effects('batch-fallback', e.event_id)) === 1);
-    await until('acknowledged', async () => ((await redis.xpending(CHECKOUT_STREAM, 'batch-fallback')) as [number])[0] === 0);
+    await until('acknowledged', async () => ((await redis.xpending(STREAMS.checkout, 'batch-fallback')) as [number])[0] === 0);
     // The whole read, then the bad entry alone (the fallback), then alone again (its retry), which succeeds.
     assert.ok(withBad[0]! >= 3, `first call held the read (${withBad.join(', ')})`);
     assert.deepEqual(withBad.slice(1), [1, 1]);
@@ -354,10 +354,10 @@ describe('consumer groups', () => {
 
   test("a dead consumer's pending entries are reclaimed by a live one", async () => {
     // A consumer that reads and never acknowledges, then disappears.
-    await redis.xgroup('CREATE', CHECKOUT_STREAM, 'reclaim', '$', 'MKSTREAM');
+    await redis.xgroup('CREATE', STREAMS.checkout, 'reclaim', '$', 'MKSTREAM');
     const orphan = initiated();
-    await redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(orphan)).flat());
-    await redis.xreadgroup('GROUP', 'reclaim', 'dead-consumer', 'COUNT', 100, 'STREAMS', CHECKOUT_STREAM, '>');
+    await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(orphan)).flat());
+    await redis.xreadgroup('GROUP', 'reclaim', 'dead-consumer', 'COUNT', 100, 'STREAMS', STREAMS.checkout, '>');
     consume('reclaim', effectOnce('reclaim'), { claimIdleMs: 300 });
     await until('orphan reclaimed and processed', async () => (await effects('reclaim', orphan.event_id)) === 1, 15_000);
   });
@@ -424,7 +424,7 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
   const consume = (group: string, handle: (e: EventEnvelope) => Promise<void>, extra: Partial<ConsumerOptions> = {}) => {
     const consumer = startConsumer({
       redisUrl: redisServer.url,
-      streams: [CHECKOUT_STREAM],
+      streams: [STREAMS.checkout],
       group,
       worker: group,
       label: group,
@@ -440,13 +440,13 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
     consumers.push(consumer);
     return consumer;
   };
-  const add = (event: EventEnvelope) => redis.xadd(CHECKOUT_STREAM, '*', ...Object.entries(encodeEntry(event)).flat());
+  const add = (event: EventEnvelope) => redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(event)).flat());
   // Groups start at 0 and see the entries of the tests above (malformed ones included): only ours count.
   const deadLetters = async (group: string, mine: ReadonlySet<string>) =>
-    ((await redis.xrange(deadLetterStream(CHECKOUT_STREAM), '-', '+')) as [string, string[]][])
+    ((await redis.xrange(deadLetterStream(STREAMS.checkout), '-', '+')) as [string, string[]][])
       .map(([, f]) => toRecord(f))
       .filter((f) => f.dlq_group === group && mine.has(f.event_id ?? ''));
-  const pendingOf = async (group: string) => ((await redis.xpending(CHECKOUT_STREAM, group)) as [number])[0];
+  const pendingOf = async (group: string) => ((await redis.xpending(STREAMS.checkout, group)) as [number])[0];
   const toRecord = (flat: string[]) => Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]!]] : [])));
 
   /**
@@ -511,7 +511,7 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
     );
     const events = await staggered(calls, 3);
     // Someone (an operator's tool, an older replica of this consumer) reads the pending list under its name too.
-    for (let i = 0; i < 5; i++) await redis.xreadgroup('GROUP', 'exact', 'exact-1', 'COUNT', 100, 'STREAMS', CHECKOUT_STREAM, '0');
+    for (let i = 0; i < 5; i++) await redis.xreadgroup('GROUP', 'exact', 'exact-1', 'COUNT', 100, 'STREAMS', STREAMS.checkout, '0');
     const mine = new Set(calls.keys());
     const dead = await until(
       'all dead-lettered',
@@ -562,11 +562,11 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
   test("an entry reclaimed from a dead consumer keeps its count: the dead one's attempts plus the new ones make maxDeliveries", async () => {
     const max = 4;
     const target = initiated();
-    await redis.xgroup('CREATE', CHECKOUT_STREAM, 'heir', '$', 'MKSTREAM');
+    await redis.xgroup('CREATE', STREAMS.checkout, 'heir', '$', 'MKSTREAM');
     const id = await add(target);
     // A consumer failed it twice (both counted) and died during its third attempt: the delivery count is 3.
-    await redis.xreadgroup('GROUP', 'heir', 'dead-consumer', 'COUNT', 100, 'STREAMS', CHECKOUT_STREAM, '>');
-    await redis.xclaim(CHECKOUT_STREAM, 'heir', 'dead-consumer', 0, id!, 'RETRYCOUNT', 3);
+    await redis.xreadgroup('GROUP', 'heir', 'dead-consumer', 'COUNT', 100, 'STREAMS', STREAMS.checkout, '>');
+    await redis.xclaim(STREAMS.checkout, 'heir', 'dead-consumer', 0, id!, 'RETRYCOUNT', 3);
     let calls = 0;
     consume(
       'heir',

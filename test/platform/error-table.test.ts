@@ -11,7 +11,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createRegistry } from '../../src/platform/metrics.ts';
 import { ERREURS as INVENTAIRE } from '../../src/inventaire/http/erreurs.ts';
 import { ERREURS as COMMANDES } from '../../src/commandes/http/erreurs.ts';
-import { ERREURS as SUPPLY_CHAIN, avecDetailsErreur } from '../../src/supply-chain/http/erreurs.ts';
+import { ERREURS as SUPPLY_CHAIN, withErrorDetails } from '../../src/supply-chain/http/erreurs.ts';
 
 const TABLE: ErrorTable<'INCONNU' | 'REFUSE'> = {
   INCONNU: { status: 404, message: (f) => `Chose ${String(f.id)} non trouvée` },
@@ -79,7 +79,7 @@ describe('error tables', { timeout: 30_000 }, () => {
       { success: false, use_case: 'ValiderDemandeUseCase' },
       { raison: 'Stock central insuffisant' },
     );
-    assert.deepEqual(avecDetailsErreur(httpErrorOf(SUPPLY_CHAIN, valider), valider).body, {
+    assert.deepEqual(withErrorDetails(httpErrorOf(SUPPLY_CHAIN, valider), valider).body, {
       success: false,
       use_case: 'ValiderDemandeUseCase',
       details_erreur: 'Stock central insuffisant',
@@ -87,6 +87,6 @@ describe('error tables', { timeout: 30_000 }, () => {
       details: { x: 1 },
     });
     const lister = new DomainError('INVENTAIRE_INDISPONIBLE', {}, { success: false, use_case: 'ListerDemandesUseCase' });
-    assert.equal('details_erreur' in avecDetailsErreur(httpErrorOf(SUPPLY_CHAIN, lister), lister).body, false);
+    assert.equal('details_erreur' in withErrorDetails(httpErrorOf(SUPPLY_CHAIN, lister), lister).body, false);
   });
 });

@@ -15,7 +15,7 @@ import { enqueue } from '../../src/platform/bus/outbox.ts';
 import { startRelay } from '../../src/platform/bus/relay.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRegistry, type Registry } from '../../src/platform/metrics.ts';
-import { CHECKOUT_STREAM, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
+import { STREAMS, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
 import { SEED } from '../../src/contracts/common.ts';
 
 const log = createLogger('relay-trim-test', 'silent');
@@ -25,7 +25,7 @@ const BUSY = 'busy_pub';
 function initiated(): EventEnvelope {
   const checkoutId = randomUUID();
   return newEvent(
-    CHECKOUT_STREAM,
+    STREAMS.checkout,
     'CheckoutInitiated',
     {
       checkout_id: checkoutId,
@@ -64,12 +64,12 @@ describe('relay: trimming is not data loss', { timeout: 60_000 }, () => {
   });
 
   const inStream = async (eventId: string) =>
-    ((await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][]).filter(([, f]) => f.includes(eventId)).length;
+    ((await redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][]).filter(([, f]) => f.includes(eventId)).length;
   const publish = async (schema: string, ...events: EventEnvelope[]) => withTransaction(pool, (c) => enqueue(c, schema, ...events));
   // A relay that checks for data loss at its first pass (as after a restart of its process). Its first pass starts
   // at once and `stop()` waits for it: start-then-stop is exactly one pass (loss check, then publication).
   const freshRelay = (schema: string, registry: Registry) =>
-    startRelay({ pool, schema, redis, log, registry, streams: [CHECKOUT_STREAM], pollMs: 3_600_000 });
+    startRelay({ pool, schema, redis, log, registry, streams: [STREAMS.checkout], pollMs: 3_600_000 });
 
   test("a rare publisher's latest entry trimmed by retention is not re-published", async () => {
     const rare = initiated();
@@ -82,11 +82,11 @@ describe('relay: trimming is not data loss', { timeout: 60_000 }, () => {
     await publish(BUSY, initiated(), initiated(), initiated());
     const busy = freshRelay(BUSY, createRegistry('busy'));
     await busy.stop();
-    const entries = (await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][];
+    const entries = (await redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][];
     const rareId = entries.find(([, f]) => f.includes(rare.event_id))![0];
-    await redis.xtrim(CHECKOUT_STREAM, 'MINID', entries.find(([id]) => id !== rareId)![0]);
+    await redis.xtrim(STREAMS.checkout, 'MINID', entries.find(([id]) => id !== rareId)![0]);
     assert.equal(await inStream(rare.event_id), 0);
-    assert.equal(await redis.xlen(CHECKOUT_STREAM), 3);
+    assert.equal(await redis.xlen(STREAMS.checkout), 3);
 
     const registry = createRegistry('rare-2');
     await freshRelay(RARE, registry).stop(); // data-loss check, then publishes whatever it marked unpublished
@@ -101,7 +101,7 @@ describe('relay: trimming is not data loss', { timeout: 60_000 }, () => {
     await publish(RARE, rare);
     const first = freshRelay(RARE, createRegistry('rare-3'));
     await first.stop();
-    await redis.del(CHECKOUT_STREAM);
+    await redis.del(STREAMS.checkout);
 
     const registry = createRegistry('rare-4');
     await freshRelay(RARE, registry).stop();
@@ -114,7 +114,7 @@ describe('relay: trimming is not data loss', { timeout: 60_000 }, () => {
     await publish(RARE, rare);
     await freshRelay(RARE, createRegistry('rare-5')).stop();
     // Redis came back empty and another publisher wrote first: the stream starts above our entry, as after a trim.
-    await redis.del(CHECKOUT_STREAM);
+    await redis.del(STREAMS.checkout);
     await publish(BUSY, initiated());
     await freshRelay(BUSY, createRegistry('busy-2')).stop();
     // The run id this relay last saw (kept with its lease) is not the server's any more: what a restart looks like.

@@ -15,7 +15,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createRegistry, type Registry } from '../../src/platform/metrics.ts';
 import { ConfigError } from '../../src/platform/config.ts';
 import { busPurgeJobs, loadRetentionConfig, startRetention, trimDeadLetters, type PurgeJob } from '../../src/platform/retention.ts';
-import { CHECKOUT_STREAM, deadLetterStream, encodeEntry, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
+import { STREAMS, deadLetterStream, encodeEntry, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
 import { SEED } from '../../src/contracts/common.ts';
 import { INVENTAIRE_DB_DIR, inventaireService } from '../../src/inventaire/http/app.ts';
 import { EVENT_STORE_DB_DIR, ARCHIVE_GROUP } from '../../src/event-store/http/app.ts';
@@ -156,7 +156,7 @@ describe('stream and dead-letter trimming', { timeout: 30_000 }, () => {
   function event(): EventEnvelope {
     const id = randomUUID();
     return newEvent(
-      CHECKOUT_STREAM,
+      STREAMS.checkout,
       'CheckoutInitiated',
       {
         checkout_id: id,
@@ -174,39 +174,39 @@ describe('stream and dead-letter trimming', { timeout: 30_000 }, () => {
     const items: { event: EventEnvelope; redisId: string }[] = [];
     for (const id of ids) {
       const e = event();
-      await redis.xadd(CHECKOUT_STREAM, id, ...Object.entries(encodeEntry(e)).flat());
+      await redis.xadd(STREAMS.checkout, id, ...Object.entries(encodeEntry(e)).flat());
       items.push({ event: e, redisId: id });
     }
     await archiveEvents(es.pool, items); // the archive holds them all
-    await redis.xgroup('CREATE', CHECKOUT_STREAM, ARCHIVE_GROUP, '$'); // archived and acknowledged
-    await redis.xgroup('CREATE', CHECKOUT_STREAM, 'laggard', '0');
-    await redis.xreadgroup('GROUP', 'laggard', 'c1', 'COUNT', 2, 'STREAMS', CHECKOUT_STREAM, '>'); // two delivered, not acknowledged
+    await redis.xgroup('CREATE', STREAMS.checkout, ARCHIVE_GROUP, '$'); // archived and acknowledged
+    await redis.xgroup('CREATE', STREAMS.checkout, 'laggard', '0');
+    await redis.xreadgroup('GROUP', 'laggard', 'c1', 'COUNT', 2, 'STREAMS', STREAMS.checkout, '>'); // two delivered, not acknowledged
     const o = { pool: es.pool, redis, archiveGroup: ARCHIVE_GROUP, retention: 100_000, maxAgeMs: 7 * DAY };
 
-    assert.equal(await trimStream(o, CHECKOUT_STREAM), 0, 'the pending entries and everything after stay');
-    assert.equal(await redis.xlen(CHECKOUT_STREAM), 4);
+    assert.equal(await trimStream(o, STREAMS.checkout), 0, 'the pending entries and everything after stay');
+    assert.equal(await redis.xlen(STREAMS.checkout), 4);
 
-    await redis.xack(CHECKOUT_STREAM, 'laggard', ids[0]!); // the second one is still pending
-    assert.equal(await trimStream(o, CHECKOUT_STREAM), 1);
-    const left = ((await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][]).map(([id]) => id);
+    await redis.xack(STREAMS.checkout, 'laggard', ids[0]!); // the second one is still pending
+    assert.equal(await trimStream(o, STREAMS.checkout), 1);
+    const left = ((await redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][]).map(([id]) => id);
     assert.deepEqual(left, ids.slice(1));
-    const pending = (await redis.xpending(CHECKOUT_STREAM, 'laggard')) as [number, string];
+    const pending = (await redis.xpending(STREAMS.checkout, 'laggard')) as [number, string];
     assert.equal(pending[0], 1);
     assert.equal(pending[1], ids[1], 'the unacknowledged entry is still in the stream');
 
     // The laggard catches up: everything past the horizon goes, the recent entry stays.
-    await redis.xack(CHECKOUT_STREAM, 'laggard', ids[1]!);
-    await redis.xreadgroup('GROUP', 'laggard', 'c1', 'STREAMS', CHECKOUT_STREAM, '>');
-    await redis.xack(CHECKOUT_STREAM, 'laggard', ids[2]!, ids[3]!);
-    assert.equal(await trimStream(o, CHECKOUT_STREAM), 2);
+    await redis.xack(STREAMS.checkout, 'laggard', ids[1]!);
+    await redis.xreadgroup('GROUP', 'laggard', 'c1', 'STREAMS', STREAMS.checkout, '>');
+    await redis.xack(STREAMS.checkout, 'laggard', ids[2]!, ids[3]!);
+    assert.equal(await trimStream(o, STREAMS.checkout), 2);
     assert.deepEqual(
-      ((await redis.xrange(CHECKOUT_STREAM, '-', '+')) as [string, string[]][]).map(([id]) => id),
+      ((await redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][]).map(([id]) => id),
       [ids[3]],
     );
   });
 
   test('dead letters: older than the horizon go, then the oldest beyond the length cap', async () => {
-    const dlq = deadLetterStream(CHECKOUT_STREAM);
+    const dlq = deadLetterStream(STREAMS.checkout);
     const now = Date.now();
     for (const age of [20, 15, 3, 2, 1]) await redis.xadd(dlq, `${now - age * DAY}-0`, 'dlq_error', `age ${age}`);
     assert.equal(await trimDeadLetters(redis, dlq, 14 * DAY, 2, now), 3);

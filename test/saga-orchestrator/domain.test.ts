@@ -34,9 +34,9 @@ function nouvelle(): Saga {
 
 /** A saga put directly in a state (as restored from storage), to try one transition from there. */
 function dans(etat: EtatSaga): Saga {
-  const s = nouvelle().instantane();
+  const s = nouvelle().snapshot();
   const forced: SagaEtat = { ...s, etat };
-  return Saga.restaurer(forced);
+  return Saga.restore(forced);
 }
 
 const ATTENDUES: [EtatSaga, EtatSaga, string][] = [
@@ -108,12 +108,12 @@ test('every other transition is refused and changes nothing', () => {
     for (const vers of ETATS_SAGA) {
       if (autorisees.has(`${de}>${vers}`)) continue;
       const saga = dans(de);
-      const avant = saga.instantane();
+      const avant = saga.snapshot();
       assert.throws(
         () => saga.transitionner(vers, 'x', at(1)),
         (e: unknown) => e instanceof TransitionInvalide && e.message === `Transition invalide de ${de} vers ${vers}`,
       );
-      assert.deepEqual(saga.instantane(), avant, `${de} → ${vers} left a trace`);
+      assert.deepEqual(saga.snapshot(), avant, `${de} → ${vers} left a trace`);
       assert.equal(typeTransition(de, vers), undefined);
       refusees++;
     }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DomainError } from '../../src/platform/errors.ts';
-import { reponseErreur } from '../../src/saga-orchestrator/http/erreurs.ts';
+import { errorAnswer } from '../../src/saga-orchestrator/http/erreurs.ts';
 
 const application = path.resolve(import.meta.dirname, '../../src/saga-orchestrator/application');
 
@@ -24,9 +24,9 @@ test('application code imports neither Fastify nor the HTTP error type, and buil
 });
 
 test('one table: a code gives its status, its message and the envelope keys after error and details', { timeout: 10_000 }, () => {
-  const r = reponseErreur(new DomainError('SAGA_NON_TROUVEE', { saga_id: 'abc' }));
+  const r = errorAnswer(new DomainError('SAGA_NON_TROUVEE', { saga_id: 'abc' }));
   assert.deepEqual(r, { status: 404, body: { error: 'Saga abc non trouvée', details: { saga_id: 'abc' } } });
-  const s = reponseErreur(new DomainError('SERVICE_INDISPONIBLE', { message: 'x' }, { saga_id: 'abc', etat_final: null }));
+  const s = errorAnswer(new DomainError('SERVICE_INDISPONIBLE', { message: 'x' }, { saga_id: 'abc', etat_final: null }));
   assert.equal(s.status, 503);
   assert.deepEqual(Object.keys(s.body), ['error', 'details', 'saga_id', 'etat_final']);
 });

@@ -13,8 +13,8 @@ import { Orchestrator } from '../../src/saga-orchestrator/application/orchestrat
 import { BailPerdu, type Participants, type SagaMetrics } from '../../src/saga-orchestrator/application/ports.ts';
 import type { Appel } from '../../src/saga-orchestrator/domain/saga-decider.ts';
 import { Saga } from '../../src/saga-orchestrator/domain/saga.ts';
-import { reponseDemarrage } from '../../src/saga-orchestrator/http/erreurs.ts';
-import { PgSagaRepository } from '../../src/saga-orchestrator/infrastructure/pg-saga-repository.ts';
+import { startAnswer } from '../../src/saga-orchestrator/http/erreurs.ts';
+import { PgSagaRepository } from '../../src/saga-orchestrator/infrastructure/saga-repository.ts';
 import { createServiceDatabase } from '../support/db.ts';
 import { CENTRAL, CLIENT, DIR, P1 } from './helpers.ts';
 
@@ -37,7 +37,7 @@ const ok = <T>(status: number, body: T): Appel<T> => ({ kind: 'ok', status, body
 /** In-process participants; the order creation stalls until the test lets it answer (the order then exists). */
 function participants(commandeExiste: () => boolean) {
   const entree = deferred();
-  const reponse = deferred();
+  const answer = deferred();
   const appels: string[] = [];
   const p: Participants = {
     magasins: async () => ok(200, { magasins: [{ id: CENTRAL }] }),
@@ -47,7 +47,7 @@ function participants(commandeExiste: () => boolean) {
     creerCommande: async () => {
       appels.push('creerCommande');
       entree.resolve();
-      await reponse.promise;
+      await answer.promise;
       return ok(201, { commande_id: randomUUID() });
     },
     annulerCommande: async () => (appels.push('annulerCommande'), ok(200, {})),
@@ -56,7 +56,7 @@ function participants(commandeExiste: () => boolean) {
         ? ok(200, { commande_id: randomUUID(), statut: 'creee' })
         : { kind: 'rejected', status: 404, body: {}, detail: 'HTTP 404', tentatives: 1 },
   };
-  return { p, appels, entree: entree.promise, repondre: reponse.resolve };
+  return { p, appels, entree: entree.promise, repondre: answer.resolve };
 }
 
 const metrics: SagaMetrics = { demarree() {}, terminee() {}, echec() {}, etape() {}, compensation() {} };
@@ -110,9 +110,9 @@ test(
 
     // The stalled request's order call now answers: its writes must be refused, and it must stop.
     part.repondre();
-    const reponse = reponseDemarrage(await requete); // the route's answer
-    assert.equal(reponse.status, 503, JSON.stringify(reponse.body));
-    assert.equal(reponse.body.etat_final, 'SAGA_ANNULEE', 'the answer names the stored state, not the refused one');
+    const answer = startAnswer(await requete); // the route's answer
+    assert.equal(answer.status, 503, JSON.stringify(answer.body));
+    assert.equal(answer.body.etat_final, 'SAGA_ANNULEE', 'the answer names the stored state, not the refused one');
     assert.deepEqual(await ligne(db.pool, id), apresReprise, 'the late writer changed nothing');
   },
 );
@@ -131,8 +131,8 @@ test(
     avancer(DEADLINE_MS + 6_000);
     commandeCreee = true;
     part.repondre();
-    const reponse = reponseDemarrage(await requete); // the route's answer
-    assert.equal(reponse.status, 503, JSON.stringify(reponse.body));
+    const answer = startAnswer(await requete); // the route's answer
+    assert.equal(answer.status, 503, JSON.stringify(answer.body));
     assert.deepEqual(await ligne(db.pool, id), avant, 'an expired lease writes nothing');
 
     // Recovery takes it (the lease is expired), finds the order and finishes the saga.

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createOutbox } from '../../src/platform/service.ts';
 import type { EtatSaga } from '../../src/saga-orchestrator/domain/etats.ts';
 import { Saga } from '../../src/saga-orchestrator/domain/saga.ts';
-import { PgSagaRepository } from '../../src/saga-orchestrator/infrastructure/pg-saga-repository.ts';
+import { PgSagaRepository } from '../../src/saga-orchestrator/infrastructure/saga-repository.ts';
 import { startRecoveryLoop } from '../../src/saga-orchestrator/infrastructure/recovery-loop.ts';
 import { CENTRAL, CLIENT, P1, R, outboxOf, startHarness, type Harness } from './helpers.ts';
 import { fileTimeout } from '../support/file-timeout.ts';

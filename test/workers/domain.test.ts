@@ -9,9 +9,14 @@ import { classifyStatus, isTransientError } from '../../src/platform/transient.t
 import { errorText } from '../../src/workers/shared/domain/error-text.ts';
 import { apiKeyOf } from '../../src/workers/shared/config.ts';
 import { shortageOf } from '../../src/contracts/inventaire.ts';
-import { reservationLines, reservationOutcome } from '../../src/workers/stock-reservation/domain/reservation.ts';
-import { commandeIdOf, orderOutcome, orderRequest } from '../../src/workers/order-creation/domain/order.ts';
-import { cancelBackoffMs, planFor, releasedLines, stockReleased } from '../../src/workers/stock-compensation/domain/compensation.ts';
+import { reservationLines, reservationOutcome } from '../../src/workers/stock-reservation/domain/stock-reservation-decider.ts';
+import { commandeIdOf, orderOutcome, orderRequest } from '../../src/workers/order-creation/domain/order-creation-decider.ts';
+import {
+  cancelBackoffMs,
+  planFor,
+  releasedLines,
+  stockReleased,
+} from '../../src/workers/stock-compensation/domain/stock-compensation-decider.ts';
 import { messageFor } from '../../src/workers/notification/domain/message.ts';
 import {
   GENESIS,

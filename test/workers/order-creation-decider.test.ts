@@ -1,6 +1,6 @@
 /**
  * The order-creation worker's specification, as a given/when/then table over its decider
- * (src/workers/order-creation/domain/order.ts): given a StockReserved, when commandes' create call gives this
+ * (src/workers/order-creation/domain/order-creation-decider.ts): given a StockReserved, when commandes' create call gives this
  * result, then this one event is published — a failure for a refusal and an outage alike, since the saga must end.
  */
 import { test } from 'node:test';
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Value } from 'typebox/value';
 import type { Appel } from '../../src/contracts/appel.ts';
 import { EVENT_SCHEMAS, STREAMS } from '../../src/contracts/events.ts';
-import { decide } from '../../src/workers/order-creation/domain/order.ts';
+import { decide } from '../../src/workers/order-creation/domain/order-creation-decider.ts';
 import { newCheckout } from './helpers.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The stock-compensation worker's specification, as a given/when/then table over its decider
- * (src/workers/stock-compensation/domain/compensation.ts): given a failure event, when inventaire's release call
+ * (src/workers/stock-compensation/domain/stock-compensation-decider.ts): given a failure event, when inventaire's release call
  * gives this result, then the order key's cancel is recorded and StockReleased announced (or not), or nothing is
  * decided and the bus redelivers — waiting while inventaire is down, counting a delivery for a refusal.
  */
@@ -10,7 +10,7 @@ import { Value } from 'typebox/value';
 import type { Appel } from '../../src/contracts/appel.ts';
 import { SEED } from '../../src/contracts/common.ts';
 import { EVENT_SCHEMAS, STREAMS } from '../../src/contracts/events.ts';
-import { decide, planFor, releasePath } from '../../src/workers/stock-compensation/domain/compensation.ts';
+import { decide, planFor, releasePath } from '../../src/workers/stock-compensation/domain/stock-compensation-decider.ts';
 import { newCheckout } from './helpers.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The stock-reservation worker's specification, as a given/when/then table over its decider
- * (src/workers/stock-reservation/domain/reservation.ts): given a CheckoutInitiated, when inventaire's reservation
+ * (src/workers/stock-reservation/domain/stock-reservation-decider.ts): given a CheckoutInitiated, when inventaire's reservation
  * call gives this result, then this is published (or nothing, and the bus redelivers).
  */
 import { test } from 'node:test';
@@ -9,7 +9,7 @@ import { Value } from 'typebox/value';
 import type { Appel } from '../../src/contracts/appel.ts';
 import { SEED } from '../../src/contracts/common.ts';
 import { EVENT_SCHEMAS, STREAMS } from '../../src/contracts/events.ts';
-import { decide, reserveCommand } from '../../src/workers/stock-reservation/domain/reservation.ts';
+import { decide, reserveCommand } from '../../src/workers/stock-reservation/domain/stock-reservation-decider.ts';
 import { newCheckout } from './helpers.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 

@@ -14,7 +14,7 @@ export const ERREURS: ErrorTable<TypeErreurCatalogue> = {
   produit_introuvable: { status: 404, message: (d) => `Produit ${String(d.produit_id)} non trouvé` },
 };
 
-export function gestionErreurs(error: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
+export function errorHandler(error: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
   const e: unknown = error;
   if (e instanceof ErreurCatalogue) {
     // Name fields as the schema validation does (`body.nom`, `querystring.prix_min`): one format for clients.

@@ -6,7 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../../platform/server.ts';
 import type { ProduitsUseCases } from '../application/produits.ts';
-import { gestionErreurs } from './erreurs.ts';
+import { errorHandler } from './erreurs.ts';
 import type { Produit } from '../domain/produit.ts';
 import {
   AjoutProduitBody,
@@ -56,7 +56,7 @@ export async function catalogueRoutes(app: App, opts: Options): Promise<void> {
 /** The API scope: the reference's error envelope and 404, then one plugin per route group. */
 async function apiCatalogue(api: App, { service, instanceId }: Options): Promise<void> {
   const opts: Options = { service, instanceId }; // without the prefix, which the groups inherit
-  api.setErrorHandler(gestionErreurs);
+  api.setErrorHandler(errorHandler);
   api.setNotFoundHandler((req, reply) =>
     reply.code(404).send({
       success: false,

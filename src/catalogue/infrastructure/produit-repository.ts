@@ -8,7 +8,7 @@ import { ErreurCatalogue } from '../domain/erreurs.ts';
 import type { ProduitRepository } from '../domain/ports.ts';
 import type { AttributsProduit, Produit } from '../domain/produit.ts';
 import type { CritereRecherche } from '../domain/recherche.ts';
-import { produitAjoute, produitModifie } from './evenements.ts';
+import { produitAjoute, produitModifie } from './events.ts';
 
 interface Ligne {
   id: string;

@@ -3,7 +3,7 @@
  * inventaire clients (HTTP in infrastructure/, fakes in tests). No Fastify, no SQL here.
  */
 import type { LigneReservation } from '../../contracts/inventaire.ts';
-import type { ConfirmationsStore, IssueConfirmation } from '../../platform/reservation-confirmation.ts';
+import type { ConfirmationStore, ConfirmationOutcome } from '../../platform/reservation-confirmation.ts';
 import type { CommandeEnLigneRequest } from '../../contracts/commandes.ts';
 import type { LigneVente, Vente } from '../domain/vente.ts';
 import type { LigneVendue, StockLocalLu } from '../domain/indicateurs.ts';
@@ -47,7 +47,7 @@ export interface InventaireClient {
    * Keeps the reservation for good once the sale committed (idempotent): 'perdue' when inventaire says it is gone
    * (already released by its sweeper, or unknown); throws when inventaire cannot answer.
    */
-  confirmer(reservationId: string): Promise<IssueConfirmation>;
+  confirmer(reservationId: string): Promise<ConfirmationOutcome>;
   /** Local stock lines of one store. */
   stocksLocaux(magasinId: string): Promise<StockLocalLu[]>;
 }
@@ -74,7 +74,7 @@ export interface FiltreVentes {
 }
 
 /** Also the store of the sales' reservations still to confirm (the sale row carries it). */
-export interface VenteRepository extends ConfirmationsStore {
+export interface VenteRepository extends ConfirmationStore {
   magasins(): Promise<Magasin[]>;
   magasin(id: string): Promise<Magasin | null>;
   /** Sale and its lines in one transaction. */

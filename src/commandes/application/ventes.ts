@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../platform/logger.ts';
-import { confirmerApresEcriture } from '../../platform/reservation-confirmation.ts';
+import { confirmAfterWrite } from '../../platform/reservation-confirmation.ts';
 import { DomainError } from '../../platform/errors.ts';
 import type { CodeErreur } from './erreurs.ts';
 import { nouvelleLigne, normaliserMotif, RegleVenteError, totalLignes, verifierAnnulable, type Vente } from '../domain/vente.ts';
@@ -61,20 +61,11 @@ export class VentesUseCases {
   constructor(private readonly deps: VentesDeps) {}
 
   async enregistrer(cmd: EnregistrerVenteCommand): Promise<Vente> {
-    const { ventes, catalogue, inventaire, log } = this.deps;
+    const { ventes, inventaire, log } = this.deps;
     const magasin = await ventes.magasin(cmd.magasin_id);
     if (!magasin) throw refus('MAGASIN_INVALIDE', { magasin_id: cmd.magasin_id });
 
-    let produit;
-    try {
-      produit = await catalogue.produit(cmd.produit_id);
-    } catch (error) {
-      if (error instanceof PeerUnavailableError) throw peerUnavailable(error);
-      throw error;
-    }
-    if (!produit) throw refus('PRODUIT_INTROUVABLE', { produit_id: cmd.produit_id });
-    if (!produit.actif) throw refus('PRODUIT_INACTIF', { produit_id: cmd.produit_id });
-
+    const produit = await this.produitVendable(cmd.produit_id);
     let ligne;
     try {
       ligne = nouvelleLigne(produit.id, produit.nom, cmd.quantite, produit.prix);
@@ -82,34 +73,8 @@ export class VentesUseCases {
       if (error instanceof RegleVenteError) throw refus(error.code, error.details);
       throw error;
     }
-
     const venteId = randomUUID();
-    let reservation;
-    try {
-      reservation = await inventaire.reserver(venteId, cmd.magasin_id, [{ produit_id: ligne.produit_id, quantite: ligne.quantite }]);
-    } catch (error) {
-      if (error instanceof PeerUnavailableError) {
-        // A timeout may hide a reservation that did happen: release it (idempotent) rather than leak stock.
-        await this.libererSansEchec(venteId);
-        throw peerUnavailable(error);
-      }
-      throw error;
-    }
-    if (!reservation.ok) {
-      if (reservation.kind === 'stock_insuffisant') {
-        throw refus(
-          'STOCK_INSUFFISANT',
-          {
-            produit_id: reservation.produit_id,
-            demande: reservation.demande,
-            disponible: reservation.disponible,
-            magasin_id: cmd.magasin_id,
-          },
-          { produit_nom: produit.nom },
-        );
-      }
-      throw refus('RESERVATION_REFUSEE', { status: reservation.status, upstream: reservation.details }, { raison: reservation.message });
-    }
+    await this.reserver(venteId, cmd.magasin_id, ligne, produit.nom);
 
     let vente: Vente;
     try {
@@ -127,8 +92,46 @@ export class VentesUseCases {
     }
     // The sale row recorded its reservation as to confirm: a failure (or a crash) here is retried by the
     // confirmation loop, long before inventaire's expiry.
-    await confirmerApresEcriture(ventes, (id) => inventaire.confirmer(id), venteId, log);
+    await confirmAfterWrite(ventes, (id) => inventaire.confirmer(id), venteId, log);
     return vente;
+  }
+
+  /** The catalogue's product, refused when unknown or inactive. */
+  private async produitVendable(produitId: string) {
+    let produit;
+    try {
+      produit = await this.deps.catalogue.produit(produitId);
+    } catch (error) {
+      if (error instanceof PeerUnavailableError) throw peerUnavailable(error);
+      throw error;
+    }
+    if (!produit) throw refus('PRODUIT_INTROUVABLE', { produit_id: produitId });
+    if (!produit.actif) throw refus('PRODUIT_INACTIF', { produit_id: produitId });
+    return produit;
+  }
+
+  /** Reserves the line's stock in inventaire under the sale's id; a shortage or refusal becomes the sale's refusal. */
+  private async reserver(venteId: string, magasinId: string, ligne: { produit_id: string; quantite: number }, produitNom: string) {
+    let reservation;
+    try {
+      reservation = await this.deps.inventaire.reserver(venteId, magasinId, [{ produit_id: ligne.produit_id, quantite: ligne.quantite }]);
+    } catch (error) {
+      if (error instanceof PeerUnavailableError) {
+        // A timeout may hide a reservation that did happen: release it (idempotent) rather than leak stock.
+        await this.libererSansEchec(venteId);
+        throw peerUnavailable(error);
+      }
+      throw error;
+    }
+    if (reservation.ok) return;
+    if (reservation.kind === 'stock_insuffisant') {
+      throw refus(
+        'STOCK_INSUFFISANT',
+        { produit_id: reservation.produit_id, demande: reservation.demande, disponible: reservation.disponible, magasin_id: magasinId },
+        { produit_nom: produitNom },
+      );
+    }
+    throw refus('RESERVATION_REFUSEE', { status: reservation.status, upstream: reservation.details }, { raison: reservation.message });
   }
 
   async annuler(venteId: string, motifDonne: string | undefined): Promise<Vente> {

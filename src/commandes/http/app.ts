@@ -69,7 +69,7 @@ export function commandesService(config: CommandesConfig, deps: CommandesDeps = 
       const inventaire = deps.inventaire ?? new HttpInventaireClient(config.INVENTAIRE_URL);
       const loop = startConfirmationLoop({
         store: new PgVenteRepository(ctx.pool, ctx.outbox ?? createOutbox('commandes')),
-        confirmer: (id) => inventaire.confirmer(id),
+        confirm: (id) => inventaire.confirmer(id),
         log: ctx.log,
         registry: ctx.registry,
         intervalMs: config.RESERVATION_CONFIRM_INTERVAL_MS,

@@ -1,6 +1,6 @@
 /** Inventaire over HTTP (platform/http-client.ts), mapped to the application's port. */
 import { ServiceClient } from '../../platform/http-client.ts';
-import type { IssueConfirmation } from '../../platform/reservation-confirmation.ts';
+import type { ConfirmationOutcome } from '../../platform/reservation-confirmation.ts';
 import { shortageOf, type LigneReservation } from '../../contracts/inventaire.ts';
 import type { StockLocalLu } from '../domain/indicateurs.ts';
 import { PeerUnavailableError, type InventaireClient, type ReservationResult } from '../application/ports.ts';
@@ -38,7 +38,7 @@ export class HttpInventaireClient implements InventaireClient {
     throw new PeerUnavailableError('inventaire', `libération refusée par inventaire (${res.status}): ${errorText(res.body)}`, res.body);
   }
 
-  async confirmer(reservationId: string): Promise<IssueConfirmation> {
+  async confirmer(reservationId: string): Promise<ConfirmationOutcome> {
     const res = await call('inventaire', () =>
       this.http.post(`/api/ddd/inventaire/reservations/${encodeURIComponent(reservationId)}/confirmer/`),
     );

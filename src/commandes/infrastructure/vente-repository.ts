@@ -1,11 +1,11 @@
 /** Store sales in PostgreSQL (schema `commandes`); each change commits with its event in the outbox. */
 import { withTransaction, type Pool } from '../../platform/db.ts';
-import type { IssueConfirmation } from '../../platform/reservation-confirmation.ts';
+import type { ConfirmationOutcome } from '../../platform/reservation-confirmation.ts';
 import type { Outbox } from '../../platform/service.ts';
 import type { LigneVendue } from '../domain/indicateurs.ts';
 import type { StatutVente, Vente } from '../domain/vente.ts';
 import type { FiltreVentes, Magasin, NouvelleVente, VenteRepository } from '../application/ports.ts';
-import { venteAnnulee, venteEnregistree } from './evenements.ts';
+import { venteAnnulee, venteEnregistree } from './events.ts';
 
 interface VenteRow {
   id: string;
@@ -87,25 +87,25 @@ export class PgVenteRepository implements VenteRepository {
   }
 
   // Only active sales: a cancelled one released its reservation on purpose (platform/reservation-confirmation.ts).
-  async reservationsAConfirmer(limite: number): Promise<string[]> {
+  async reservationsToConfirm(limit: number): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>(
       `SELECT id FROM commandes.ventes WHERE reservation_statut = 'a_confirmer' AND statut = 'active' ORDER BY date_vente LIMIT $1`,
-      [limite],
+      [limit],
     );
     return rows.map((r) => r.id);
   }
 
-  async compterReservationsAConfirmer(): Promise<number> {
+  async countReservationsToConfirm(): Promise<number> {
     const { rows } = await this.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM commandes.ventes WHERE reservation_statut = 'a_confirmer' AND statut = 'active'`,
     );
     return rows[0]?.n ?? 0;
   }
 
-  async marquerReservation(reservationId: string, issue: IssueConfirmation): Promise<void> {
+  async markReservation(reservationId: string, outcome: ConfirmationOutcome): Promise<void> {
     await this.pool.query(`UPDATE commandes.ventes SET reservation_statut = $2 WHERE id = $1 AND reservation_statut = 'a_confirmer'`, [
       reservationId,
-      issue,
+      outcome,
     ]);
   }
 

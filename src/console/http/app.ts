@@ -7,11 +7,11 @@ import type { SessionsDeps } from '../application/sessions.ts';
 import type { ConsoleConfig } from '../config.ts';
 import { GatewayClient } from '../infrastructure/gateway-client.ts';
 import { MemorySessionStore } from '../infrastructure/memory-session-store.ts';
-import { gestionnaireErreurs } from './erreurs.ts';
-import { fichiersWeb } from './fichiers-web.ts';
+import { errorHandler } from './erreurs.ts';
+import { webFiles } from './web-files.ts';
 import { gatewayRoutes } from './gateway-routes.ts';
 import { sessionRoutes } from './session-routes.ts';
-import { systemeRoutes } from './systeme-routes.ts';
+import { systemRoutes } from './system-routes.ts';
 import { lireProcessus } from '../domain/systeme.ts';
 import { createPool, type Pool } from '../../platform/db.ts';
 import { createRedis, type Redis } from '../../platform/redis.ts';
@@ -69,16 +69,16 @@ export function consoleService(config: ConsoleConfig, overrides: ConsoleOverride
       // Scoped, so the console's error handler and body parsers apply to its routes only (not /health, /metrics).
       await app.register(async (instance) => {
         const scope = instance as unknown as App;
-        scope.setErrorHandler(gestionnaireErreurs);
+        scope.setErrorHandler(errorHandler);
         await scope.register(async (s) => sessionRoutes(s as unknown as App, deps));
         await scope.register(async (s) => gatewayRoutes(s as unknown as App, deps));
-        systemeRoutes(scope, deps, {
+        systemRoutes(scope, deps, {
           processus: lireProcessus(config.CONSOLE_PROCESSES),
           ...(redis ? { redis } : {}),
           ...(pool ? { pool } : {}),
           ...(config.PROMETHEUS_URL ? { prometheusUrl: config.PROMETHEUS_URL.replace(/\/+$/, '') } : {}),
         });
-        fichiersWeb(scope, config.CONSOLE_WEB_DIR);
+        webFiles(scope, config.CONSOLE_WEB_DIR);
       });
     },
     background: () => {

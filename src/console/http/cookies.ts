@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { NOM_COOKIE } from '../domain/session.ts';
 
-export function lireCookie(req: FastifyRequest, nom = NOM_COOKIE): string | undefined {
+export function readCookie(req: FastifyRequest, nom = NOM_COOKIE): string | undefined {
   const header = req.headers.cookie;
   if (typeof header !== 'string') return undefined;
   for (const part of header.split(';')) {
@@ -14,16 +14,16 @@ export function lireCookie(req: FastifyRequest, nom = NOM_COOKIE): string | unde
 }
 
 /** Whether the browser reached us over https (directly, or through a proxy such as the gateway saying so). */
-export function viaHttps(req: FastifyRequest): boolean {
+export function overHttps(req: FastifyRequest): boolean {
   const forwarded = req.headers['x-forwarded-proto'];
   const proto = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim().toLowerCase();
   return req.protocol === 'https' || proto === 'https';
 }
 
-export function cookieSession(id: string, req: FastifyRequest): string {
-  return `${NOM_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/${viaHttps(req) ? '; Secure' : ''}`;
+export function sessionCookie(id: string, req: FastifyRequest): string {
+  return `${NOM_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/${overHttps(req) ? '; Secure' : ''}`;
 }
 
-export function cookieEfface(req: FastifyRequest): string {
-  return `${NOM_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${viaHttps(req) ? '; Secure' : ''}`;
+export function clearedCookie(req: FastifyRequest): string {
+  return `${NOM_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${overHttps(req) ? '; Secure' : ''}`;
 }

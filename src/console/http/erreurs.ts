@@ -4,7 +4,7 @@ import { ErreurConsole, STATUT_PAR_CODE } from '../domain/erreurs.ts';
 
 export const RETRY_AFTER_S = 2;
 
-export function envoyerErreur(reply: FastifyReply, erreur: ErreurConsole): FastifyReply {
+export function sendError(reply: FastifyReply, erreur: ErreurConsole): FastifyReply {
   const status = STATUT_PAR_CODE[erreur.code];
   if (status === 503) reply.header('retry-after', String(RETRY_AFTER_S));
   return reply.code(status).type('application/json; charset=utf-8').send({ error: erreur.code, details: erreur.details });
@@ -14,8 +14,8 @@ export function envoyerErreur(reply: FastifyReply, erreur: ErreurConsole): Fasti
  * The console's error handler: its own errors by code; Fastify's 4xx (bad JSON, too large, wrong content type) as
  * REQUETE_INVALIDE without echoing the body; anything else a logged 500 (a bug).
  */
-export function gestionnaireErreurs(error: FastifyError | ErreurConsole, req: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof ErreurConsole) return envoyerErreur(reply, error);
+export function errorHandler(error: FastifyError | ErreurConsole, req: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof ErreurConsole) return sendError(reply, error);
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     return reply.code(status).send({ error: 'REQUETE_INVALIDE', details: { code: error.code ?? null } });

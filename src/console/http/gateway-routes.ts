@@ -5,12 +5,12 @@
  */
 import type { App } from '../../platform/server.ts';
 import { cleRevoquee, type SessionsDeps } from '../application/sessions.ts';
-import { cheminPasserelle } from '../domain/chemin-passerelle.ts';
+import { gatewayPath } from '../domain/gateway-path.ts';
 import { ErreurConsole } from '../domain/erreurs.ts';
-import { refusParCleAuth, type GatewayClient } from '../infrastructure/gateway-client.ts';
-import { verifierCsrf, sessionRequise } from './garde.ts';
+import { keyAuthRefusal, type GatewayClient } from '../infrastructure/gateway-client.ts';
+import { checkCsrf, requireSession } from './guard.ts';
 
-export const PREFIXE_GW = '/console-api/gw/';
+export const GATEWAY_PREFIX = '/console-api/gw/';
 
 /** Request headers the web app may send on; everything else (cookies above all) stays here. */
 const EN_TETES_TRANSMIS = ['accept', 'content-type', 'idempotency-key', 'x-correlation-id', 'last-event-id'];
@@ -31,11 +31,11 @@ export function gatewayRoutes(app: App, deps: SessionsDeps & { gateway: GatewayC
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.all(`${PREFIXE_GW}*`, { schema: { hide: true } }, async (req, reply) => {
-    verifierCsrf(req);
-    const session = await sessionRequise(deps, req);
+  app.all(`${GATEWAY_PREFIX}*`, { schema: { hide: true } }, async (req, reply) => {
+    checkCsrf(req);
+    const session = await requireSession(deps, req);
     // The raw URL, not Fastify's decoded parameter: what is checked is exactly what is sent.
-    const chemin = cheminPasserelle(req.url.slice(PREFIXE_GW.length));
+    const chemin = gatewayPath(req.url.slice(GATEWAY_PREFIX.length));
     if (chemin === null) throw new ErreurConsole('CHEMIN_INVALIDE', { message: 'chemin de passerelle refusé' });
 
     const headers: Record<string, string> = {};
@@ -51,7 +51,7 @@ export function gatewayRoutes(app: App, deps: SessionsDeps & { gateway: GatewayC
       headers,
       ...(Buffer.isBuffer(req.body) ? { body: req.body } : {}),
     });
-    if (refusParCleAuth(answer.status, answer.headers)) {
+    if (keyAuthRefusal(answer.status, answer.headers)) {
       answer.body.resume();
       await cleRevoquee(deps, session);
       throw new ErreurConsole('SESSION_EXPIREE', { message: 'la passerelle refuse désormais la clé: reconnectez-vous' });

@@ -2,9 +2,9 @@
 import type { App } from '../../platform/server.ts';
 import { seConnecter, seDeconnecter, sessionActive, type SessionsDeps } from '../application/sessions.ts';
 import { ErreurConsole } from '../domain/erreurs.ts';
-import { cookieEfface, cookieSession, lireCookie } from './cookies.ts';
-import { envoyerErreur } from './erreurs.ts';
-import { verifierCsrf } from './garde.ts';
+import { clearedCookie, sessionCookie, readCookie } from './cookies.ts';
+import { sendError } from './erreurs.ts';
+import { checkCsrf } from './guard.ts';
 
 export function sessionRoutes(app: App, deps: SessionsDeps): void {
   // The sign-in body holds the key: parsed here, so that no parser error message can echo a piece of it.
@@ -12,13 +12,13 @@ export function sessionRoutes(app: App, deps: SessionsDeps): void {
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => done(null, body));
 
   app.get('/console-api/session', { schema: { hide: true } }, async (req, reply) => {
-    const session = await sessionActive(deps, lireCookie(req));
-    if (!session) return envoyerErreur(reply, new ErreurConsole('NON_CONNECTE'));
+    const session = await sessionActive(deps, readCookie(req));
+    if (!session) return sendError(reply, new ErreurConsole('NON_CONNECTE'));
     return reply.header('cache-control', 'no-store').send({ connecte: true });
   });
 
   app.post('/console-api/session', { schema: { hide: true } }, async (req, reply) => {
-    verifierCsrf(req);
+    checkCsrf(req);
     let corps: unknown;
     try {
       corps = typeof req.body === 'string' && req.body !== '' ? JSON.parse(req.body) : undefined;
@@ -27,13 +27,13 @@ export function sessionRoutes(app: App, deps: SessionsDeps): void {
     }
     const id = await seConnecter(deps, corps);
     // A previous session of this browser ends: one cookie, one session.
-    await seDeconnecter(deps, lireCookie(req));
-    return reply.code(204).header('cache-control', 'no-store').header('set-cookie', cookieSession(id, req)).send();
+    await seDeconnecter(deps, readCookie(req));
+    return reply.code(204).header('cache-control', 'no-store').header('set-cookie', sessionCookie(id, req)).send();
   });
 
   app.delete('/console-api/session', { schema: { hide: true } }, async (req, reply) => {
-    verifierCsrf(req);
-    await seDeconnecter(deps, lireCookie(req));
-    return reply.code(204).header('set-cookie', cookieEfface(req)).send();
+    checkCsrf(req);
+    await seDeconnecter(deps, readCookie(req));
+    return reply.code(204).header('set-cookie', clearedCookie(req)).send();
   });
 }

@@ -19,15 +19,15 @@ export interface GatewayClientOptions {
   timeoutMs: number;
 }
 
-export interface AppelPasserelle {
+export interface GatewayRequest {
   method: string;
-  /** Path and query on the gateway, already checked (domain/chemin-passerelle.ts). */
+  /** Path and query on the gateway, already checked (domain/gateway-path.ts). */
   path: string;
   headers: Record<string, string>;
   body?: Buffer;
 }
 
-export interface ReponsePasserelle {
+export interface GatewayResponse {
   status: number;
   headers: Record<string, string>;
   body: Readable;
@@ -37,7 +37,7 @@ export interface ReponsePasserelle {
  * Whether the gateway's key-auth refused the key (401 with Kong's `WWW-Authenticate: Key realm=…`), as opposed to a
  * service's own 401 (the event store's admin endpoints), which is passed through and keeps the session.
  */
-export const refusParCleAuth = (status: number, headers: Record<string, string | string[] | undefined>) => {
+export const keyAuthRefusal = (status: number, headers: Record<string, string | string[] | undefined>) => {
   const challenge = headers['www-authenticate'];
   return status === 401 && typeof challenge === 'string' && /^key realm=/i.test(challenge);
 };
@@ -63,7 +63,7 @@ export class GatewayClient implements VerificateurCle {
     throw new ErreurConsole('PASSERELLE_INDISPONIBLE', { message: `la passerelle répond ${status} à la vérification de la clé` });
   }
 
-  async transmettre(appel: AppelPasserelle): Promise<ReponsePasserelle> {
+  async transmettre(appel: GatewayRequest): Promise<GatewayResponse> {
     const url = `${this.options.baseUrl.replace(/\/+$/, '')}${appel.path}`;
     let response: Dispatcher.ResponseData;
     try {

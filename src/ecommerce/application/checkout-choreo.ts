@@ -15,7 +15,7 @@ import {
   verifierLignesDemandees,
   type ProduitPrix,
 } from '../domain/checkout-choreo.ts';
-import { decide, evolve, type Decision, type Fait, type Publication } from '../domain/checkout-decider.ts';
+import { decide, evolve, type Decision, type CheckoutFact, type Publication } from '../domain/checkout-decider.ts';
 import { runDecider } from '../../platform/bus/decider-runner.ts';
 import { lignesCommande, montantsCommande, type AdresseLivraisonInput } from '../domain/commande.ts';
 import { RegleMetierError } from '../domain/erreurs.ts';
@@ -27,8 +27,8 @@ import type {
   ChoreoRepository,
   EcommerceDeps,
   ChoreoUnitOfWork,
-  ReponseAcceptee,
-  ReponseMemorisee,
+  AcceptedAnswer,
+  StoredAnswer,
 } from './ports.ts';
 import type { LigneReservation } from '../../contracts/inventaire.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
@@ -47,7 +47,7 @@ export interface DemandeChoreo {
 
 const nowSeconds = () => Date.now() / 1000;
 
-function rejouer(memo: ReponseMemorisee, hash: string, key: string): ReponseAcceptee {
+function replayAnswer(memo: StoredAnswer, hash: string, key: string): AcceptedAnswer {
   if (memo.request_hash !== hash) {
     throw refus('CLE_IDEMPOTENCE_REUTILISEE', { idempotency_key: key, checkout_id: memo.response.checkout_id });
   }
@@ -97,17 +97,17 @@ export async function initierCheckoutChoreo(
   clientId: string,
   demande: DemandeChoreo,
   idempotencyKey?: string,
-): Promise<ReponseAcceptee> {
+): Promise<AcceptedAnswer> {
   const hash = requestFingerprint(demande);
   if (idempotencyKey !== undefined) {
-    const memo = await choreo.store.reponseMemorisee(clientId, idempotencyKey);
-    if (memo) return rejouer(memo, hash, idempotencyKey);
+    const memo = await choreo.store.storedAnswer(clientId, idempotencyKey);
+    if (memo) return replayAnswer(memo, hash, idempotencyKey);
   }
 
   const { client, panier, adresse, enregistre } = await preparer(deps, clientId, demande);
 
   const checkoutId = randomUUID();
-  const reponse: ReponseAcceptee = { accepted: true, checkout_id: checkoutId, follow: followUrl(choreo.publicEventStoreUrl, checkoutId) };
+  const answer: AcceptedAnswer = { accepted: true, checkout_id: checkoutId, follow: followUrl(choreo.publicEventStoreUrl, checkoutId) };
   const evenement = newEvent(
     STREAMS.checkout,
     'CheckoutInitiated',
@@ -121,14 +121,14 @@ export async function initierCheckoutChoreo(
     },
     { correlationId: checkoutId },
   );
-  const resultat = await choreo.store.creerCheckout(
+  const creation = await choreo.store.creerCheckout(
     { checkout_id: checkoutId, client_id: client.id, panier, panier_enregistre: enregistre, adresse },
     evenement,
-    reponse,
+    answer,
     idempotencyKey === undefined ? undefined : { key: idempotencyKey, request_hash: hash },
   );
   // A concurrent request with the same key won: answer as it did (or 409 for another body).
-  if (!resultat.cree) return rejouer(resultat.existante, hash, idempotencyKey!);
+  if (!creation.created) return replayAnswer(creation.existing, hash, idempotencyKey!);
   crashPoint('ecommerce.after-write');
   choreo.store.wake();
   choreo.metrics.started();
@@ -142,7 +142,7 @@ export async function initierCheckoutChoreo(
     },
     'choreo checkout initiated',
   );
-  return reponse;
+  return answer;
 }
 
 type Fin = { outcome: 'succeeded' | 'failed'; seconds: number } | null;
@@ -187,26 +187,32 @@ export class FinSagaEcommerce {
     if (decision.note)
       log.info({ status: checkout.status, step: checkout.step, deadline_fired: checkout.deadline_fired }, `choreo: ${decision.note}`);
     let fin: Fin = null;
-    for (const fait of decision.faits) fin = (await this.ecrire(uow, checkout, fait, cause, log)) ?? fin;
+    for (const fait of decision.facts) fin = (await this.ecrire(uow, checkout, fait, cause, log)) ?? fin;
     return { published: fin !== null, value: fin };
   }
 
   /** One fact's writes, in the consumed event's transaction. Returns the saga's end when this fact ended it. */
-  private async ecrire(uow: ChoreoUnitOfWork, checkout: CheckoutChoreo, fait: Fait, cause: EventEnvelope, log: Logger): Promise<Fin> {
+  private async ecrire(
+    uow: ChoreoUnitOfWork,
+    checkout: CheckoutChoreo,
+    fait: CheckoutFact,
+    cause: EventEnvelope,
+    log: Logger,
+  ): Promise<Fin> {
     switch (fait.type) {
       case 'EtapeAtteinte':
-        await uow.avancer(checkout.checkout_id, fait.step, fait.detail);
+        await uow.advance(checkout.checkout_id, fait.step, fait.detail);
         log.info({ step: fait.step, detail: fait.detail }, 'choreo: step reached');
         return null;
       case 'StockLibere':
-        await uow.marquerStockLibere(checkout.checkout_id);
+        await uow.markStockReleased(checkout.checkout_id);
         return null;
       case 'CheckoutReussi':
         return this.reussir(uow, checkout, fait, cause, log);
       case 'CheckoutEchoue': {
-        const seconds = await uow.terminer(checkout.checkout_id, { status: 'failed', reason: fait.reason, detail: fait.detail });
+        const seconds = await uow.end(checkout.checkout_id, { status: 'failed', reason: fait.reason, detail: fait.detail });
         if (seconds === null) return null;
-        await uow.publier(publication(checkout.checkout_id, fait.publie, cause.event_id));
+        await uow.publish(publication(checkout.checkout_id, fait.publie, cause.event_id));
         log.info({ reason: fait.reason, detail: fait.detail }, 'choreo checkout failed');
         return { outcome: 'failed', seconds };
       }
@@ -218,7 +224,7 @@ export class FinSagaEcommerce {
   private async reussir(
     uow: ChoreoUnitOfWork,
     checkout: CheckoutChoreo,
-    fait: Extract<Fait, { type: 'CheckoutReussi' }>,
+    fait: Extract<CheckoutFact, { type: 'CheckoutReussi' }>,
     cause: EventEnvelope,
     log: Logger,
   ): Promise<Fin> {
@@ -248,13 +254,13 @@ export class FinSagaEcommerce {
         lignes.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite })),
       );
     }
-    const seconds = await uow.terminer(checkout.checkout_id, {
+    const seconds = await uow.end(checkout.checkout_id, {
       status: 'succeeded',
       commande_id: fait.commande_id,
       ecommerce_commande_id: commandeId,
     });
     if (seconds === null) return null;
-    await uow.publier(publication(checkout.checkout_id, fait.publie, cause.event_id));
+    await uow.publish(publication(checkout.checkout_id, fait.publie, cause.event_id));
     log.info({ commande_id: fait.commande_id, ecommerce_commande_id: commandeId, total: montants.total }, 'choreo checkout succeeded');
     return { outcome: 'succeeded', seconds };
   }
@@ -267,13 +273,13 @@ function publication(checkoutId: string, p: Publication, causationId?: string): 
 }
 
 /** One pass of the deadline watcher: each late step gets its failure event, once. Returns how many fired. */
-export async function declencherEcheances(store: ChoreoRepository, deadlineMs: number, log: Logger, limite = 100): Promise<number> {
-  const enRetard = await store.enRetard(deadlineMs, limite);
+export async function fireDeadlines(store: ChoreoRepository, deadlineMs: number, log: Logger, limit = 100): Promise<number> {
+  const overdue = await store.overdue(deadlineMs, limit);
   let fired = 0;
-  for (const c of enRetard) {
-    const fait = decide({ type: 'EcheanceDepassee' }, c, { now: nowSeconds() }).faits.find((f) => f.type === 'EcheanceDeclenchee');
+  for (const c of overdue) {
+    const fait = decide({ type: 'EcheanceDepassee' }, c, { now: nowSeconds() }).facts.find((f) => f.type === 'EcheanceDeclenchee');
     if (!fait) continue;
-    if (await store.declencherEcheance(c, evolve(c, fait), deadlineMs, publication(c.checkout_id, fait.publie))) {
+    if (await store.fireDeadline(c, evolve(c, fait), deadlineMs, publication(c.checkout_id, fait.publie))) {
       fired++;
       log.warn(
         { correlation_id: c.checkout_id, step: c.step, type: fait.publie.type },

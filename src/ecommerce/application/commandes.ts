@@ -5,7 +5,7 @@
  * and no event is published (the choreographed checkout is the event-driven path).
  */
 import { randomUUID } from 'node:crypto';
-import { confirmerApresEcriture, type Confirmer } from '../../platform/reservation-confirmation.ts';
+import { confirmAfterWrite, type ConfirmReservation } from '../../platform/reservation-confirmation.ts';
 import {
   adresseLivraison,
   adresseLivraisonComplete,
@@ -20,7 +20,7 @@ import { arrondi2 } from '../domain/montant.ts';
 import { resumePanier, type LignePanier } from '../domain/panier.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { adresseDuClient, clientActif } from './clients.ts';
-import { RegleRefusee, refus, serviceEnEchec } from './erreurs.ts';
+import { RegleRefusee, refus, upstreamFailure } from './erreurs.ts';
 import {
   ServiceIndisponibleError,
   type ClientEnregistre,
@@ -97,7 +97,7 @@ class ReservationCheckout {
       // A timeout or a 5xx may hide a reservation that was made: give it back (idempotent, unknown id is fine).
       if (error.status === undefined || error.status >= 500) await this.liberer('réservation sans réponse claire');
       this.log.warn({ err: error }, 'checkout: inventaire indisponible');
-      throw serviceEnEchec(error, ECHEC);
+      throw upstreamFailure(error, ECHEC);
     }
   }
 
@@ -164,7 +164,7 @@ export async function checkout(deps: EcommerceDeps, clientId: string, demande: D
   await enregistrer(deps, reservation, commande, panier);
   // The order row recorded the reservation as to confirm, in the order's transaction: a failure (or a crash) here
   // is retried by the confirmation loop, long before inventaire's expiry.
-  await confirmerApresEcriture(deps.repo, confirmerAupresInventaire(deps.inventaire), checkoutId, log);
+  await confirmAfterWrite(deps.repo, confirmerAupresInventaire(deps.inventaire), checkoutId, log);
   log.info({ commande_id: commande.id, total: montants.total }, 'checkout: order placed');
   return checkoutDto(commande);
 }
@@ -203,7 +203,7 @@ function checkoutDto(c: NouvelleCommande) {
  * Asks inventaire to keep the reservation for good: 'perdue' when inventaire says it is gone (409: already released
  * by its sweeper; 404: unknown), a throw when inventaire cannot answer (the confirmation loop retries).
  */
-export function confirmerAupresInventaire(inventaire: EcommerceDeps['inventaire']): Confirmer {
+export function confirmerAupresInventaire(inventaire: EcommerceDeps['inventaire']): ConfirmReservation {
   return async (reservationId) => {
     try {
       await inventaire.confirmer(reservationId);

@@ -27,9 +27,9 @@ export type CodeErreur =
   | 'SERVICE_INDISPONIBLE'
   | 'REPONSE_INATTENDUE';
 
-type Contexte = Record<string, unknown>;
+type Envelope = Record<string, unknown>;
 
-export const refus = (code: CodeErreur, details: unknown = null, context: Contexte = {}): DomainError<CodeErreur> =>
+export const refus = (code: CodeErreur, details: unknown = null, context: Envelope = {}): DomainError<CodeErreur> =>
   new DomainError(code, details, context);
 
 /** A refusal that quotes the broken rule's own sentence (the reference's wording); its code says how it is framed. */
@@ -38,7 +38,7 @@ export class RegleRefusee extends DomainError<CodeErreur> {
     code: 'REGLE_METIER' | 'DONNEES_INVALIDES' | 'ADRESSE_INVALIDE',
     readonly regle: string,
     details: unknown = null,
-    context: Contexte = {},
+    context: Envelope = {},
   ) {
     super(code, details, context);
   }
@@ -48,7 +48,7 @@ export class RegleRefusee extends DomainError<CodeErreur> {
  * An upstream that cannot be reached (or answers 5xx) is SERVICE_INDISPONIBLE; one that answers something we did not
  * expect (a 4xx other than the documented ones) is REPONSE_INATTENDUE. Never disguised as a business answer.
  */
-export function serviceEnEchec(e: ServiceIndisponibleError, context: Contexte = {}): DomainError<CodeErreur> {
+export function upstreamFailure(e: ServiceIndisponibleError, context: Envelope = {}): DomainError<CodeErreur> {
   const details = { service: e.service, raison: e.message, ...(e.status === undefined ? {} : { statut_http: e.status }) };
   return refus(e.status !== undefined && e.status < 500 ? 'REPONSE_INATTENDUE' : 'SERVICE_INDISPONIBLE', details, context);
 }
@@ -57,9 +57,9 @@ export function serviceEnEchec(e: ServiceIndisponibleError, context: Contexte = 
  * The expected failures a use case lets through, as refusals: its own DomainError, a rule broken where no use case
  * framed it otherwise (DONNEES_INVALIDES), an upstream in trouble. Undefined for anything else: a bug, a 500.
  */
-export function commeRefus(error: unknown): DomainError<CodeErreur> | undefined {
+export function asDomainError(error: unknown): DomainError<CodeErreur> | undefined {
   if (error instanceof DomainError) return error as DomainError<CodeErreur>;
-  if (error instanceof ServiceIndisponibleError) return serviceEnEchec(error);
+  if (error instanceof ServiceIndisponibleError) return upstreamFailure(error);
   if (error instanceof RegleMetierError) return new RegleRefusee('DONNEES_INVALIDES', error.message, error.details);
   return undefined;
 }

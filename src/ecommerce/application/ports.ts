@@ -4,9 +4,9 @@
  */
 import type { Logger } from '../../platform/logger.ts';
 import type { EventEnvelope, Panier } from '../../contracts/events.ts';
-import type { EtapeChoreo, EtatCheckout, RaisonEchec } from '../domain/checkout-decider.ts';
+import type { EtapeChoreo, CheckoutState, RaisonEchec } from '../domain/checkout-decider.ts';
 import type { LigneReservation, ReservationRequest, ShortageDetails } from '../../contracts/inventaire.ts';
-import type { ConfirmationsStore } from '../../platform/reservation-confirmation.ts';
+import type { ConfirmationStore } from '../../platform/reservation-confirmation.ts';
 import type { ClientNormalise } from '../domain/client.ts';
 import type { AdresseLivraison, LigneCommande, MontantsCommande } from '../domain/commande.ts';
 import type { LignePanier } from '../domain/panier.ts';
@@ -37,13 +37,13 @@ export interface CatalogueClient {
   produit(produitId: string): Promise<ProduitCatalogue | null>;
 }
 
-export type ResultatReservation = { statut: 'reservee' } | { statut: 'insuffisant'; details: ShortageDetails };
+export type ReservationResult = { statut: 'reservee' } | { statut: 'insuffisant'; details: ShortageDetails };
 
 export interface InventaireClient {
   /** Central stock of a product; 0 when inventaire has no stock for it. */
   stockCentral(produitId: string): Promise<number>;
   /** Reserves every line or none; idempotent by `reservation_id`. */
-  reserver(demande: ReservationRequest): Promise<ResultatReservation>;
+  reserver(demande: ReservationRequest): Promise<ReservationResult>;
   /** Gives a reservation back; releasing an unknown or released one is not an error. */
   liberer(reservationId: string): Promise<void>;
   /** Keeps an `a_confirmer` reservation for good (idempotent); throws when inventaire cannot confirm it. */
@@ -85,10 +85,10 @@ export interface CommandeEnregistree extends NouvelleCommande {
   date_modification: Date;
 }
 
-export type ResultatEnregistrement = 'enregistree' | 'panier_modifie';
+export type EnregistrementResult = 'enregistree' | 'panier_modifie';
 
 /** Also the store of the checkout's reservations still to confirm (the order row carries it). */
-export interface EcommerceRepository extends ConfirmationsStore {
+export interface EcommerceRepository extends ConfirmationStore {
   listerClientsActifs(): Promise<ClientEnregistre[]>;
   trouverClient(id: string): Promise<ClientEnregistre | null>;
   /** Throws EmailDejaUtiliseError when the e-mail is taken. */
@@ -106,7 +106,7 @@ export interface EcommerceRepository extends ConfirmationsStore {
    * In one transaction: checks the cart still holds exactly `panierAttendu`, writes the order and its
    * lines, and empties the cart. 'panier_modifie' (nothing written) when the cart changed meanwhile.
    */
-  enregistrerCommande(commande: NouvelleCommande, panierAttendu: readonly LignePanier[]): Promise<ResultatEnregistrement>;
+  enregistrerCommande(commande: NouvelleCommande, panierAttendu: readonly LignePanier[]): Promise<EnregistrementResult>;
   commandesClient(clientId: string, limite: number): Promise<CommandeEnregistree[]>;
 }
 
@@ -123,14 +123,14 @@ export interface EcommerceDeps {
  * What the choreographed checkout needs from the outside: a repository whose writes commit together with the events
  * they announce (outbox) and with the inbox row of the event that caused them, and its metrics.
  */
-export interface ReponseAcceptee {
+export interface AcceptedAnswer {
   accepted: true;
   checkout_id: string;
   follow: string;
 }
 
 /** A checkout's row: the decider's state plus what the order is made of. */
-export interface CheckoutChoreo extends EtatCheckout {
+export interface CheckoutChoreo extends CheckoutState {
   panier_enregistre: boolean;
   adresse: AdresseLivraison;
 }
@@ -149,14 +149,14 @@ export interface Idempotence {
 }
 
 /** A stored Idempotency-Key answer (younger than the retention). */
-export interface ReponseMemorisee {
+export interface StoredAnswer {
   request_hash: string;
-  response: ReponseAcceptee;
+  response: AcceptedAnswer;
 }
 
-export type ResultatCreation = { cree: true } | { cree: false; existante: ReponseMemorisee };
+export type CheckoutCreation = { created: true } | { created: false; existing: StoredAnswer };
 
-export type IssueTerminale =
+export type CheckoutEnd =
   { status: 'succeeded'; commande_id: string; ecommerce_commande_id: string } | { status: 'failed'; reason: RaisonEchec; detail: string };
 
 /** Writes of one consumed event, inside the transaction that also records the event as applied. */
@@ -164,19 +164,19 @@ export interface ChoreoUnitOfWork {
   /** The checkout, locked until the end of the transaction; null when ecommerce did not start it. */
   checkout(checkoutId: string): Promise<CheckoutChoreo | null>;
   /** Moves a running checkout to a step (and remembers a detail); false when it is no longer running. */
-  avancer(checkoutId: string, step: EtapeChoreo, detail?: string): Promise<boolean>;
-  marquerStockLibere(checkoutId: string): Promise<void>;
+  advance(checkoutId: string, step: EtapeChoreo, detail?: string): Promise<boolean>;
+  markStockReleased(checkoutId: string): Promise<void>;
   /** Conditional on status 'initiated': false (nothing written) when the checkout already ended. Returns seconds since creation. */
-  terminer(checkoutId: string, issue: IssueTerminale): Promise<number | null>;
+  end(checkoutId: string, issue: CheckoutEnd): Promise<number | null>;
   /** The e-commerce order of a checkout; a second write for the same checkout is a no-op. */
   enregistrerCommande(commande: NouvelleCommande): Promise<void>;
   /** Takes the ordered quantities out of the client's saved cart (lines added since stay). */
   retirerDuPanier(clientId: string, lignes: readonly LigneReservation[]): Promise<void>;
-  publier(...events: EventEnvelope[]): Promise<void>;
+  publish(...events: EventEnvelope[]): Promise<void>;
 }
 
 export interface ChoreoRepository {
-  reponseMemorisee(clientId: string, key: string): Promise<ReponseMemorisee | null>;
+  storedAnswer(clientId: string, key: string): Promise<StoredAnswer | null>;
   /**
    * In one transaction: takes the Idempotency-Key (when given), writes the checkout and its CheckoutInitiated.
    * When another request holds the key already, nothing is written and its stored answer is returned.
@@ -184,19 +184,19 @@ export interface ChoreoRepository {
   creerCheckout(
     checkout: NouveauCheckout,
     evenement: EventEnvelope,
-    reponse: ReponseAcceptee,
+    answer: AcceptedAnswer,
     idempotence?: Idempotence,
-  ): Promise<ResultatCreation>;
+  ): Promise<CheckoutCreation>;
   /** Runs `work` once per consumed event id; undefined when the event had already been applied. */
   applyOnce<T>(eventId: string, work: (uow: ChoreoUnitOfWork) => Promise<T>): Promise<{ applied: true; value: T } | { applied: false }>;
   /** Running checkouts whose step made no progress for `deadlineMs` and whose deadline has not fired yet. */
-  enRetard(deadlineMs: number, limite: number): Promise<CheckoutChoreo[]>;
+  overdue(deadlineMs: number, limit: number): Promise<CheckoutChoreo[]>;
   /**
    * Writes the checkout's state after its deadline fired (`apres`, as the decider evolved it) and publishes the
    * failure event in the same transaction — conditional: still running, same step, still late, not fired yet; false
    * when another pass or a late progress got there first.
    */
-  declencherEcheance(checkout: CheckoutChoreo, apres: EtatCheckout, deadlineMs: number, evenement: EventEnvelope): Promise<boolean>;
+  fireDeadline(checkout: CheckoutChoreo, apres: CheckoutState, deadlineMs: number, evenement: EventEnvelope): Promise<boolean>;
   purgeIdempotencyKeys(retentionMs: number): Promise<number>;
   /** Publish now what was just committed. */
   wake(): void;

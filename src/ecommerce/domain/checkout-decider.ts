@@ -3,7 +3,7 @@
  * saga's specification on ecommerce's side (docs/choreography.md; ADR 0013).
  *
  *   initialState(checkout)      a checkout just accepted (its row as POST …/checkout/choreo/ writes it)
- *   decide(input, state, ctx)   → { faits, note }: what happened to this checkout, and so what the runner writes
+ *   decide(input, state, ctx)   → { facts, note }: what happened to this checkout, and so what the runner writes
  *   evolve(state, fait)         → the next state (pure: returns a new object)
  *
  * Inputs: a participant's event read on the checkout stream (`EvenementRecu`) and the step deadline's expiry
@@ -45,7 +45,7 @@ export function echecEcheance(etape: EtapeChoreo): 'StockReservationFailed' | 'O
 }
 
 /** What ecommerce keeps of a checkout to decide (its row's columns). */
-export interface EtatCheckout {
+export interface CheckoutState {
   checkout_id: string;
   client_id: string;
   status: StatutChoreo;
@@ -57,7 +57,7 @@ export interface EtatCheckout {
   panier: Panier;
 }
 
-export const initialState = (c: { checkout_id: string; client_id: string; panier: Panier }): EtatCheckout => ({
+export const initialState = (c: { checkout_id: string; client_id: string; panier: Panier }): CheckoutState => ({
   checkout_id: c.checkout_id,
   client_id: c.client_id,
   status: 'initiated',
@@ -74,9 +74,9 @@ export interface EvenementParticipant {
   payload: unknown;
 }
 
-export type Entree = { type: 'EvenementRecu'; event: EvenementParticipant } | { type: 'EcheanceDepassee' };
+export type CheckoutInput = { type: 'EvenementRecu'; event: EvenementParticipant } | { type: 'EcheanceDepassee' };
 
-export interface Contexte {
+export interface DecideContext {
   /** Seconds since the epoch: the `emitted_at` of what is published. */
   now: number;
 }
@@ -92,7 +92,7 @@ export type Publication =
   Publie<'CheckoutSucceeded'> | Publie<'CheckoutFailed'> | Publie<'StockReservationFailed'> | Publie<'OrderCreationFailed'>;
 
 /** The facts `decide` finds; each one is a write of the runner (and, for some, an event to publish). */
-export type Fait =
+export type CheckoutFact =
   | { type: 'EtapeAtteinte'; step: EtapeChoreo; detail?: string }
   | { type: 'StockLibere' }
   | { type: 'EcheanceDeclenchee'; publie: Extract<Publication, { type: RaisonEchec }> }
@@ -100,12 +100,12 @@ export type Fait =
   | { type: 'CheckoutEchoue'; reason: RaisonEchec; detail: string; publie: Extract<Publication, { type: 'CheckoutFailed' }> };
 
 export interface Decision {
-  faits: Fait[];
+  facts: CheckoutFact[];
   /** Why nothing (or less than the event asked) happens, for the log. */
   note?: string;
 }
 
-const rien = (note: string): Decision => ({ faits: [], note });
+const rien = (note: string): Decision => ({ facts: [], note });
 
 const text = (payload: unknown, key: string): string | null => {
   if (typeof payload !== 'object' || payload === null) return null;
@@ -117,47 +117,47 @@ const text = (payload: unknown, key: string): string | null => {
  * An OrderCreated ends the saga in success only while it can still succeed: not after a failure of the order step
  * (compensation is releasing the stock) and not after a deadline fired (a failure event is already on its way).
  */
-export const peutReussir = (e: EtatCheckout): boolean => e.status === 'initiated' && e.step !== 'order_failed' && !e.deadline_fired;
+export const peutReussir = (e: CheckoutState): boolean => e.status === 'initiated' && e.step !== 'order_failed' && !e.deadline_fired;
 
-function echoue(state: EtatCheckout, reason: RaisonEchec, detail: string, ctx: Contexte): Fait {
+function echoue(state: CheckoutState, reason: RaisonEchec, detail: string, ctx: DecideContext): CheckoutFact {
   const payload = { checkout_id: state.checkout_id, client_id: state.client_id, emitted_at: ctx.now, reason, detail };
   return { type: 'CheckoutEchoue', reason, detail, publie: { type: 'CheckoutFailed', payload } };
 }
 
-function decideEvenement(event: EvenementParticipant, state: EtatCheckout, ctx: Contexte): Decision {
+function decideEvenement(event: EvenementParticipant, state: CheckoutState, ctx: DecideContext): Decision {
   if (state.status !== 'initiated' && event.type !== 'StockReleased') return rien('checkout already ended; event changes nothing');
   switch (event.type) {
     case 'StockReserved':
       // A deadline already sent the reservation's failure: a late success must not move the saga on.
       if (state.deadline_fired || state.step !== 'initiated') return rien('stock reserved after the step ended; ignored');
-      return { faits: [{ type: 'EtapeAtteinte', step: 'stock_reserved' }] };
+      return { facts: [{ type: 'EtapeAtteinte', step: 'stock_reserved' }] };
     case 'StockReservationFailed':
-      return { faits: [echoue(state, 'StockReservationFailed', text(event.payload, 'detail') ?? '', ctx)] };
+      return { facts: [echoue(state, 'StockReservationFailed', text(event.payload, 'detail') ?? '', ctx)] };
     case 'OrderCreated': {
       if (!peutReussir(state)) return rien('order created after the saga started failing; ignored');
       const commande = text(event.payload, 'commande_id') ?? '';
       const payload = { checkout_id: state.checkout_id, client_id: state.client_id, emitted_at: ctx.now, commande_id: commande };
-      return { faits: [{ type: 'CheckoutReussi', commande_id: commande, publie: { type: 'CheckoutSucceeded', payload } }] };
+      return { facts: [{ type: 'CheckoutReussi', commande_id: commande, publie: { type: 'CheckoutSucceeded', payload } }] };
     }
     case 'OrderCreationFailed': {
       const detail = text(event.payload, 'detail') ?? '';
-      const avance: Fait = { type: 'EtapeAtteinte', step: 'order_failed', detail };
+      const avance: CheckoutFact = { type: 'EtapeAtteinte', step: 'order_failed', detail };
       // The release may have been read first (a retried entry): then the saga ends now.
-      if (state.stock_released) return { faits: [avance, echoue(state, 'OrderCreationFailed', detail, ctx)] };
-      return { faits: [avance], note: 'order creation failed; waiting for the stock release' };
+      if (state.stock_released) return { facts: [avance, echoue(state, 'OrderCreationFailed', detail, ctx)] };
+      return { facts: [avance], note: 'order creation failed; waiting for the stock release' };
     }
     case 'StockReleased': {
-      const libere: Fait = { type: 'StockLibere' };
+      const libere: CheckoutFact = { type: 'StockLibere' };
       // A release after a reservation failure ends nothing (the failure itself does); after an order failure it does.
-      if (state.status !== 'initiated' || state.step !== 'order_failed') return { faits: [libere] };
-      return { faits: [libere, echoue(state, 'OrderCreationFailed', state.detail ?? 'order creation failed', ctx)] };
+      if (state.status !== 'initiated' || state.step !== 'order_failed') return { facts: [libere] };
+      return { facts: [libere, echoue(state, 'OrderCreationFailed', state.detail ?? 'order creation failed', ctx)] };
     }
     default:
       return rien('not a participant event'); // our own events and any newer type
   }
 }
 
-function decideEcheance(state: EtatCheckout, ctx: Contexte): Decision {
+function decideEcheance(state: CheckoutState, ctx: DecideContext): Decision {
   if (state.status !== 'initiated' || state.deadline_fired) return rien('deadline already handled');
   const type = echecEcheance(state.step);
   if (type === null) return rien('order failed: compensation is running, no deadline');
@@ -172,15 +172,15 @@ function decideEcheance(state: EtatCheckout, ctx: Contexte): Decision {
     type === 'StockReservationFailed'
       ? { type, payload: { ...base, reason: 'inventory_error' } }
       : { type, payload: { ...base, reason: 'order_service_error' } };
-  return { faits: [{ type: 'EcheanceDeclenchee', publie }] };
+  return { facts: [{ type: 'EcheanceDeclenchee', publie }] };
 }
 
-export function decide(input: Entree, state: EtatCheckout, ctx: Contexte): Decision {
+export function decide(input: CheckoutInput, state: CheckoutState, ctx: DecideContext): Decision {
   return input.type === 'EvenementRecu' ? decideEvenement(input.event, state, ctx) : decideEcheance(state, ctx);
 }
 
 /** The checkout event a fact amounts to, for the shared fold (null: a step of ecommerce's own, not in the fold). */
-function commeEvenement(fait: Fait): CheckoutFactEvent | null {
+function commeEvenement(fait: CheckoutFact): CheckoutFactEvent | null {
   switch (fait.type) {
     case 'StockLibere':
       return { type: 'StockReleased', payload: {} };
@@ -191,7 +191,7 @@ function commeEvenement(fait: Fait): CheckoutFactEvent | null {
   }
 }
 
-export function evolve(state: EtatCheckout, fait: Fait): EtatCheckout {
+export function evolve(state: CheckoutState, fait: CheckoutFact): CheckoutState {
   const evenement = commeEvenement(fait);
   let next = state;
   if (evenement) {

@@ -10,15 +10,16 @@ import { STREAMS } from '../../contracts/events.ts';
 import type { EcommerceConfig } from '../config.ts';
 import type { ChoreoDeps } from '../application/checkout-choreo.ts';
 import { confirmerAupresInventaire } from '../application/commandes.ts';
-import { commeRefus } from '../application/erreurs.ts';
+import { asDomainError } from '../application/erreurs.ts';
 import type { CatalogueClient, EcommerceDeps, EcommerceRepository, InventaireClient } from '../application/ports.ts';
 import { PgChoreoRepository } from '../infrastructure/choreo-repository.ts';
 import { choreoMetrics, startChoreoRuntime } from '../infrastructure/choreo-runtime.ts';
-import { HttpCatalogueClient, HttpInventaireClient } from '../infrastructure/clients-http.ts';
+import { HttpCatalogueClient } from '../infrastructure/catalogue-http-client.ts';
+import { HttpInventaireClient } from '../infrastructure/inventaire-http-client.ts';
 import { PgEcommerceRepository } from '../infrastructure/ecommerce-repository.ts';
 import { clientsRoutes } from './clients-routes.ts';
 import { checkoutChoreoRoutes, commandesRoutes } from './commandes-routes.ts';
-import { reponseErreur } from './erreurs.ts';
+import { errorAnswer } from './erreurs.ts';
 import { panierRoutes } from './panier-routes.ts';
 
 /** What tests (or another wiring) may replace. */
@@ -73,9 +74,9 @@ function routes(app: App, ctx: ServiceContext, config: EcommerceConfig, override
   app.register(async (scope: App) => {
     // A use case's refusal gets its answer from the one table; anything else goes on to the platform's handler.
     scope.setErrorHandler((error, _req, reply) => {
-      const r = commeRefus(error);
+      const r = asDomainError(error);
       if (!r) throw error;
-      const { status, body } = reponseErreur(r);
+      const { status, body } = errorAnswer(r);
       return reply.code(status).send(body);
     });
     registerRoutes(scope, deps, choreo);
@@ -88,7 +89,7 @@ function background(ctx: ServiceContext, config: EcommerceConfig, overrides: Eco
   const repo = overrides.repository?.(ctx.pool) ?? new PgEcommerceRepository(ctx.pool);
   const confirmations = startConfirmationLoop({
     store: repo,
-    confirmer: confirmerAupresInventaire(overrides.inventaire ?? new HttpInventaireClient(config.INVENTAIRE_URL)),
+    confirm: confirmerAupresInventaire(overrides.inventaire ?? new HttpInventaireClient(config.INVENTAIRE_URL)),
     log: ctx.log,
     registry: ctx.registry,
     intervalMs: config.RESERVATION_CONFIRM_INTERVAL_MS,

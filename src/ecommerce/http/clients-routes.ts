@@ -4,7 +4,7 @@ import type { App } from '../../platform/server.ts';
 import type { EcommerceDeps } from '../application/ports.ts';
 import { creerClient, listerClients, validerClient } from '../application/clients.ts';
 import { CHAMPS_REQUIS_CLIENT } from '../domain/client.ts';
-import { absent, corpsStrict, id } from './corps-strict.ts';
+import { absent, strictBody, id } from './strict-body.ts';
 import { ClientParams, NouveauClientBody } from './schemas.ts';
 
 export function clientsRoutes(app: App, deps: EcommerceDeps): void {
@@ -14,8 +14,8 @@ export function clientsRoutes(app: App, deps: EcommerceDeps): void {
     '/api/clients/',
     {
       schema: { tags: ['clients'], summary: 'Créer un compte client', body: NouveauClientBody },
-      preValidation: corpsStrict(NouveauClientBody, {
-        manquant: (body) => {
+      preValidation: strictBody(NouveauClientBody, {
+        missing: (body) => {
           const champ = CHAMPS_REQUIS_CLIENT.find((c) => absent(body[c]));
           return champ ? badRequest(`Champ requis manquant: ${champ}`, { champ }) : null;
         },

@@ -5,7 +5,7 @@ import type { App } from '../../platform/server.ts';
 import type { EcommerceDeps } from '../application/ports.ts';
 import { initierCheckoutChoreo, type ChoreoDeps } from '../application/checkout-choreo.ts';
 import { checkout, historique, prerequis } from '../application/commandes.ts';
-import { corpsStrict, id } from './corps-strict.ts';
+import { strictBody, id } from './strict-body.ts';
 import { CheckoutBody, CheckoutChoreoAccepte, CheckoutChoreoBody, ClientParams, HistoriqueQuery } from './schemas.ts';
 
 export function commandesRoutes(app: App, deps: EcommerceDeps): void {
@@ -18,7 +18,7 @@ export function commandesRoutes(app: App, deps: EcommerceDeps): void {
         params: ClientParams,
         body: CheckoutBody,
       },
-      preValidation: corpsStrict(CheckoutBody, { optionnel: true }),
+      preValidation: strictBody(CheckoutBody, { optional: true }),
     },
     async (req) => checkout(deps, id(req.params.client_id), req.body ?? {}),
   );
@@ -60,7 +60,7 @@ export function checkoutChoreoRoutes(app: App, deps: EcommerceDeps, choreo: Chor
         body: CheckoutChoreoBody,
         response: { 202: CheckoutChoreoAccepte },
       },
-      preValidation: corpsStrict(CheckoutChoreoBody, { optionnel: true }),
+      preValidation: strictBody(CheckoutChoreoBody, { optional: true }),
     },
     async (req, reply) => {
       const key = idempotencyKeyOf(req.headers);

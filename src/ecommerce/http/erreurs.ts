@@ -45,7 +45,7 @@ const ERREURS: Readonly<Record<CodeErreur, { status: number; message: Message }>
   REPONSE_INATTENDUE: { status: 502, message: (e) => `Réponse inattendue du service ${champ(e, 'service')}` },
 };
 
-export function reponseErreur(e: DomainError<CodeErreur>): { status: number; body: Record<string, unknown> } {
+export function errorAnswer(e: DomainError<CodeErreur>): { status: number; body: Record<string, unknown> } {
   const { status, message } = ERREURS[e.code];
   return { status, body: { ...e.context, error: typeof message === 'string' ? message : message(e), details: e.details } };
 }

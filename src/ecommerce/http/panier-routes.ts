@@ -3,7 +3,7 @@ import { badRequest } from '../../platform/errors.ts';
 import type { App } from '../../platform/server.ts';
 import type { EcommerceDeps } from '../application/ports.ts';
 import { ajouterProduit, modifierProduit, viderPanier, voirPanier } from '../application/panier.ts';
-import { absent, corpsStrict, id } from './corps-strict.ts';
+import { absent, strictBody, id } from './strict-body.ts';
 import { AjoutPanierBody, ClientParams, ClientProduitParams, ModifierQuantiteBody } from './schemas.ts';
 
 export function panierRoutes(app: App, deps: EcommerceDeps): void {
@@ -21,8 +21,8 @@ export function panierRoutes(app: App, deps: EcommerceDeps): void {
         params: ClientParams,
         body: AjoutPanierBody,
       },
-      preValidation: corpsStrict(AjoutPanierBody, {
-        manquant: (body) =>
+      preValidation: strictBody(AjoutPanierBody, {
+        missing: (body) =>
           absent(body.produit_id) || absent(body.quantite)
             ? badRequest('produit_id et quantite sont obligatoires', { champs: ['produit_id', 'quantite'].filter((c) => absent(body[c])) })
             : null,
@@ -47,8 +47,8 @@ export function panierRoutes(app: App, deps: EcommerceDeps): void {
         params: ClientProduitParams,
         body: ModifierQuantiteBody,
       },
-      preValidation: corpsStrict(ModifierQuantiteBody, {
-        manquant: (body) => (absent(body.quantite) ? badRequest('quantite est obligatoire', { champ: 'quantite' }) : null),
+      preValidation: strictBody(ModifierQuantiteBody, {
+        missing: (body) => (absent(body.quantite) ? badRequest('quantite est obligatoire', { champ: 'quantite' }) : null),
       }),
     },
     async (req) => modifierProduit(deps, id(req.params.client_id), id(req.params.produit_id), req.body.quantite),

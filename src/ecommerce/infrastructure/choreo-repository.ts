@@ -8,17 +8,17 @@ import { applyOnce } from '../../platform/bus/inbox.ts';
 import type { Outbox } from '../../platform/service.ts';
 import type { EventEnvelope, Panier } from '../../contracts/events.ts';
 import type { AdresseLivraison } from '../domain/commande.ts';
-import type { EtapeChoreo, EtatCheckout, StatutChoreo } from '../domain/checkout-decider.ts';
+import type { EtapeChoreo, CheckoutState, StatutChoreo } from '../domain/checkout-decider.ts';
 import type {
   CheckoutChoreo,
   ChoreoRepository,
   ChoreoUnitOfWork,
   Idempotence,
-  IssueTerminale,
+  CheckoutEnd,
   NouveauCheckout,
-  ReponseAcceptee,
-  ReponseMemorisee,
-  ResultatCreation,
+  AcceptedAnswer,
+  StoredAnswer,
+  CheckoutCreation,
   NouvelleCommande,
 } from '../application/ports.ts';
 import type { LigneReservation } from '../../contracts/inventaire.ts';
@@ -44,8 +44,8 @@ const COLONNES = 'checkout_id, client_id, status, step, panier, panier_enregistr
 /** Another request took the key between our read and our write: roll back and answer as it did. */
 class CleDejaPrise extends Error {}
 
-async function lireMemo(db: Queryable, clientId: string, key: string, retentionMs: number): Promise<ReponseMemorisee | null> {
-  const { rows } = await db.query<{ request_hash: string; response: ReponseAcceptee }>(
+async function lireMemo(db: Queryable, clientId: string, key: string, retentionMs: number): Promise<StoredAnswer | null> {
+  const { rows } = await db.query<{ request_hash: string; response: AcceptedAnswer }>(
     `SELECT request_hash, response FROM ecommerce.idempotency_keys
       WHERE client_id = $1 AND key = $2 AND created_at > now() - make_interval(secs => $3)`,
     [clientId, key, retentionMs / 1000],
@@ -66,7 +66,7 @@ class PgChoreoUnitOfWork implements ChoreoUnitOfWork {
     return rows[0] ?? null;
   }
 
-  async avancer(checkoutId: string, step: EtapeChoreo, detail?: string): Promise<boolean> {
+  async advance(checkoutId: string, step: EtapeChoreo, detail?: string): Promise<boolean> {
     const { rowCount } = await this.tx.query(
       `UPDATE ecommerce.checkouts SET step = $2, detail = COALESCE($3, detail), last_progress_at = now()
         WHERE checkout_id = $1 AND status = 'initiated'`,
@@ -75,11 +75,11 @@ class PgChoreoUnitOfWork implements ChoreoUnitOfWork {
     return (rowCount ?? 0) > 0;
   }
 
-  async marquerStockLibere(checkoutId: string): Promise<void> {
+  async markStockReleased(checkoutId: string): Promise<void> {
     await this.tx.query(`UPDATE ecommerce.checkouts SET stock_released = true WHERE checkout_id = $1`, [checkoutId]);
   }
 
-  async terminer(checkoutId: string, issue: IssueTerminale): Promise<number | null> {
+  async end(checkoutId: string, issue: CheckoutEnd): Promise<number | null> {
     const { rows } =
       issue.status === 'succeeded'
         ? await this.tx.query<{ seconds: number }>(
@@ -162,7 +162,7 @@ class PgChoreoUnitOfWork implements ChoreoUnitOfWork {
     await this.tx.query(`UPDATE ecommerce.paniers SET date_modification = now() WHERE client_id = $1`, [clientId]);
   }
 
-  async publier(...events: EventEnvelope[]): Promise<void> {
+  async publish(...events: EventEnvelope[]): Promise<void> {
     await this.outbox.add(this.tx, ...events);
   }
 }
@@ -174,16 +174,11 @@ export class PgChoreoRepository implements ChoreoRepository {
     private readonly retentionMs = IDEMPOTENCE_RETENTION_MS,
   ) {}
 
-  reponseMemorisee(clientId: string, key: string): Promise<ReponseMemorisee | null> {
+  storedAnswer(clientId: string, key: string): Promise<StoredAnswer | null> {
     return lireMemo(this.pool, clientId, key, this.retentionMs);
   }
 
-  async creerCheckout(
-    c: NouveauCheckout,
-    evenement: EventEnvelope,
-    reponse: ReponseAcceptee,
-    idem?: Idempotence,
-  ): Promise<ResultatCreation> {
+  async creerCheckout(c: NouveauCheckout, evenement: EventEnvelope, answer: AcceptedAnswer, idem?: Idempotence): Promise<CheckoutCreation> {
     try {
       await withTransaction(this.pool, async (tx) => {
         if (idem) {
@@ -194,7 +189,7 @@ export class PgChoreoRepository implements ChoreoRepository {
              ON CONFLICT (client_id, key) DO UPDATE
                SET request_hash = EXCLUDED.request_hash, response = EXCLUDED.response, created_at = now()
                WHERE ecommerce.idempotency_keys.created_at <= now() - make_interval(secs => $5)`,
-            [c.client_id, idem.key, idem.request_hash, JSON.stringify(reponse), this.retentionMs / 1000],
+            [c.client_id, idem.key, idem.request_hash, JSON.stringify(answer), this.retentionMs / 1000],
           );
           if ((rowCount ?? 0) === 0) throw new CleDejaPrise();
         }
@@ -204,12 +199,12 @@ export class PgChoreoRepository implements ChoreoRepository {
         );
         await this.outbox.add(tx, evenement);
       });
-      return { cree: true };
+      return { created: true };
     } catch (error) {
       if (!(error instanceof CleDejaPrise) || !idem) throw error;
-      const existante = await lireMemo(this.pool, c.client_id, idem.key, this.retentionMs);
-      if (!existante) throw new Error('Idempotency-Key taken but its answer is gone; retry');
-      return { cree: false, existante };
+      const existing = await lireMemo(this.pool, c.client_id, idem.key, this.retentionMs);
+      if (!existing) throw new Error('Idempotency-Key taken but its answer is gone; retry');
+      return { created: false, existing };
     }
   }
 
@@ -221,18 +216,18 @@ export class PgChoreoRepository implements ChoreoRepository {
     return applied ? { applied: true as const, value: value as T } : { applied: false as const };
   }
 
-  async enRetard(deadlineMs: number, limite: number): Promise<CheckoutChoreo[]> {
+  async overdue(deadlineMs: number, limit: number): Promise<CheckoutChoreo[]> {
     const { rows } = await this.pool.query<CheckoutRow>(
       `SELECT ${COLONNES} FROM ecommerce.checkouts
         WHERE status = 'initiated' AND NOT deadline_fired AND step IN ('initiated', 'stock_reserved')
           AND last_progress_at < now() - make_interval(secs => $1)
         ORDER BY last_progress_at LIMIT $2`,
-      [deadlineMs / 1000, limite],
+      [deadlineMs / 1000, limit],
     );
     return rows;
   }
 
-  async declencherEcheance(c: CheckoutChoreo, apres: EtatCheckout, deadlineMs: number, evenement: EventEnvelope): Promise<boolean> {
+  async fireDeadline(c: CheckoutChoreo, apres: CheckoutState, deadlineMs: number, evenement: EventEnvelope): Promise<boolean> {
     return withTransaction(this.pool, async (tx) => {
       // Conditional on what was read: still running, same step, still late, not fired (another pass or progress wins).
       const { rowCount } = await tx.query(

@@ -8,7 +8,7 @@ import { startConsumer } from '../../platform/bus/consumer.ts';
 import { startBackgroundLoop } from '../../platform/background-loop.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { prom, type Registry } from '../../platform/metrics.ts';
-import { FinSagaEcommerce, declencherEcheances } from '../application/checkout-choreo.ts';
+import { FinSagaEcommerce, fireDeadlines } from '../application/checkout-choreo.ts';
 import type { ChoreoMetrics, ChoreoRepository } from '../application/ports.ts';
 import { CHOREO_CONSUMER, IDEMPOTENCE_RETENTION_MS } from './choreo-repository.ts';
 
@@ -97,7 +97,7 @@ export function startChoreoRuntime(options: ChoreoRuntimeOptions): () => Promise
     failingMessage: 'choreo deadline watcher cannot run yet; retrying',
     recoveredMessage: 'choreo deadline watcher recovered',
     pass: async () => {
-      await declencherEcheances(store, options.deadlineMs, log);
+      await fireDeadlines(store, options.deadlineMs, log);
       if (Date.now() - lastPurge > 60_000) {
         lastPurge = Date.now();
         await store.purgeIdempotencyKeys(IDEMPOTENCE_RETENTION_MS);

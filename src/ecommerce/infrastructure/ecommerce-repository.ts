@@ -1,7 +1,7 @@
 /** PostgreSQL implementation of the e-commerce store (schema `ecommerce`). */
 import { randomUUID } from 'node:crypto';
 import { isUniqueViolation, withTransaction, type Pool, type Queryable } from '../../platform/db.ts';
-import type { IssueConfirmation } from '../../platform/reservation-confirmation.ts';
+import type { ConfirmationOutcome } from '../../platform/reservation-confirmation.ts';
 import type { ClientNormalise } from '../domain/client.ts';
 import type { LignePanier } from '../domain/panier.ts';
 import {
@@ -11,7 +11,7 @@ import {
   type EcommerceRepository,
   type NouvelleCommande,
   type PanierEnregistre,
-  type ResultatEnregistrement,
+  type EnregistrementResult,
 } from '../application/ports.ts';
 
 const CLIENT_COLUMNS = `id, prenom, nom, email, telephone, adresse_rue, adresse_ville, adresse_code_postal,
@@ -156,7 +156,7 @@ export class PgEcommerceRepository implements EcommerceRepository {
     });
   }
 
-  async enregistrerCommande(c: NouvelleCommande, panierAttendu: readonly LignePanier[]): Promise<ResultatEnregistrement> {
+  async enregistrerCommande(c: NouvelleCommande, panierAttendu: readonly LignePanier[]): Promise<EnregistrementResult> {
     return withTransaction(this.pool, async (tx) => {
       // The cart row lock serialises two checkouts (or a checkout and an add) of the same client.
       const panier = await tx.query<{ id: string }>(`SELECT id FROM ecommerce.paniers WHERE client_id = $1 FOR UPDATE`, [c.client_id]);
@@ -206,25 +206,25 @@ export class PgEcommerceRepository implements EcommerceRepository {
   }
 
   // The checkout's reservation (its id is the checkout_id), recorded with the order: see platform/reservation-confirmation.ts.
-  async reservationsAConfirmer(limite: number): Promise<string[]> {
+  async reservationsToConfirm(limit: number): Promise<string[]> {
     const { rows } = await this.pool.query<{ checkout_id: string }>(
       `SELECT checkout_id FROM ecommerce.commandes WHERE reservation_statut = 'a_confirmer' ORDER BY date_commande LIMIT $1`,
-      [limite],
+      [limit],
     );
     return rows.map((r) => r.checkout_id);
   }
 
-  async compterReservationsAConfirmer(): Promise<number> {
+  async countReservationsToConfirm(): Promise<number> {
     const { rows } = await this.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM ecommerce.commandes WHERE reservation_statut = 'a_confirmer'`,
     );
     return rows[0]?.n ?? 0;
   }
 
-  async marquerReservation(reservationId: string, issue: IssueConfirmation): Promise<void> {
+  async markReservation(reservationId: string, outcome: ConfirmationOutcome): Promise<void> {
     await this.pool.query(
       `UPDATE ecommerce.commandes SET reservation_statut = $2, date_modification = now() WHERE checkout_id = $1 AND reservation_statut = 'a_confirmer'`,
-      [reservationId, issue],
+      [reservationId, outcome],
     );
   }
 

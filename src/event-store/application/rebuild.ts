@@ -3,7 +3,7 @@
  * tables, batch by batch in position order, then compares with the live model, reports, and swaps atomically.
  */
 import { hostname } from 'node:os';
-import { CHECKOUT_STREAM } from '../../contracts/events.ts';
+import { STREAMS } from '../../contracts/events.ts';
 import { withTransaction, type Pool, type PoolClient } from '../../platform/db.ts';
 import {
   SHADOW,
@@ -48,7 +48,7 @@ async function replayBatch(client: PoolClient, after: number, batch: number): Pr
   const { rows } = await client.query<{ position: number; type: string; ts: number; payload: unknown }>(
     `SELECT position, type, extract(epoch FROM ts)::float8 AS ts, payload FROM event_store.events
      WHERE stream = $1 AND position > $2 ORDER BY position LIMIT $3`,
-    [CHECKOUT_STREAM, after, batch],
+    [STREAMS.checkout, after, batch],
   );
   for (const row of rows) await applyToModel(client, SHADOW, row);
   return { count: rows.length, last: rows[rows.length - 1]?.position ?? after };
@@ -65,7 +65,7 @@ export async function rebuildOrdersByClient(
   try {
     await createShadow(pool);
     const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM event_store.events WHERE stream = $1`, [
-      CHECKOUT_STREAM,
+      STREAMS.checkout,
     ]);
     const total = rows[0]?.n ?? 0;
     let position = 0;

@@ -5,7 +5,7 @@
  * and /ready.
  */
 import { Type, type Static } from 'typebox';
-import { CHECKOUT_STREAM, type EventEnvelope } from '../../contracts/events.ts';
+import { STREAMS, type EventEnvelope } from '../../contracts/events.ts';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
 import { migrate, withTransaction, type PoolClient } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -49,7 +49,7 @@ export function projectionWorkerService(config: ProjectionConfig): HttpServiceDe
       await migrate(pool, EVENT_STORE_SCHEMA, busMigrations(EVENT_STORE_SCHEMA), ctx.log);
       const consumer = startConsumer({
         redisUrl: config.REDIS_URL,
-        streams: [CHECKOUT_STREAM],
+        streams: [STREAMS.checkout],
         group: PROJECTION_GROUP,
         worker: 'cqrs-projection',
         label: 'cqrs-projection',

@@ -25,7 +25,7 @@ import {
 } from '../infrastructure/archive-repository.ts';
 import { readOrdersByClient } from '../infrastructure/projection-repository.ts';
 import { rebuildOrdersByClient, RebuildInProgressError } from '../application/rebuild.ts';
-import { SseStreams, pollLoop, type SseLimits } from './sse.ts';
+import { SseStreams, pollLoop, type SseLimits, type SseStream } from './sse.ts';
 import {
   CheckoutParams,
   CheckoutSseQuery,
@@ -160,6 +160,7 @@ export async function eventStoreRoutes(app: App, o: EventStoreRouteOptions): Pro
   });
   await app.register(streamRoutes, ctx);
   await app.register(replayRoutes, ctx);
+  await app.register(checkoutsRoute, ctx);
   await app.register(cqrsRoutes, ctx);
   await app.register(adminRoutes, ctx);
 }
@@ -173,7 +174,7 @@ async function requireKnownStream(pool: Pool, stream: string): Promise<void> {
 /** A stream's archived events: paged, and live over SSE. */
 async function streamRoutes(app: App, ctx: Ctx): Promise<void> {
   const { pool } = ctx.o;
-  const { o, sse, sseMaxMs } = ctx;
+  const { sse } = ctx;
   app.get(
     `${P}/streams/:stream/events`,
     {
@@ -211,38 +212,43 @@ async function streamRoutes(app: App, ctx: Ctx): Promise<void> {
     async (req, reply) => {
       const { stream } = req.params;
       await requireKnownStream(pool, stream);
-      let cursor = req.query.after ?? lastEventId(req) ?? (await lastPosition(pool, stream));
-      const out = sse.start(req, reply);
-      // One batch read at a time, sent as fast as the client takes it: at most SSE_BATCH events held per stream.
-      let batch: Awaited<ReturnType<typeof streamEvents>> = [];
-      void pollLoop(
-        out,
-        o.ssePollMs,
-        async () => {
-          const fetched = batch.length === 0;
-          if (fetched) batch = await streamEvents(pool, stream, { count: SSE_BATCH, order: 'asc', after: cursor });
-          const full = batch.length === SSE_BATCH;
-          while (batch.length > 0) {
-            const { stream: _s, ...e } = batch.shift()!;
-            cursor = e.position;
-            // The client is behind: the rest of the batch waits for 'drain'.
-            if (!out.send(e.type, e, e.position)) return 'more';
-          }
-          return fetched && !full ? 'idle' : 'more';
-        },
-        sseMaxMs,
-      ).catch((error: unknown) => {
-        o.log.warn({ stream, err: (error as Error).message }, 'SSE stream ended on an error');
-        out.close();
-      });
+      const cursor = req.query.after ?? lastEventId(req) ?? (await lastPosition(pool, stream));
+      followStream(ctx, stream, cursor, sse.start(req, reply));
     },
   );
 }
 
-/** A checkout replayed from its events (now, at an instant, live over SSE), and the checkouts' search. */
+/** Sends a stream's archived events after `cursor` as they arrive, until the client or the server leaves. */
+function followStream({ o, sseMaxMs }: Ctx, stream: string, after: number, out: SseStream): void {
+  let cursor = after;
+  // One batch read at a time, sent as fast as the client takes it: at most SSE_BATCH events held per stream.
+  let batch: Awaited<ReturnType<typeof streamEvents>> = [];
+  void pollLoop(
+    out,
+    o.ssePollMs,
+    async () => {
+      const fetched = batch.length === 0;
+      if (fetched) batch = await streamEvents(o.pool, stream, { count: SSE_BATCH, order: 'asc', after: cursor });
+      const full = batch.length === SSE_BATCH;
+      while (batch.length > 0) {
+        const { stream: _s, ...e } = batch.shift()!;
+        cursor = e.position;
+        // The client is behind: the rest of the batch waits for 'drain'.
+        if (!out.send(e.type, e, e.position)) return 'more';
+      }
+      return fetched && !full ? 'idle' : 'more';
+    },
+    sseMaxMs,
+  ).catch((error: unknown) => {
+    o.log.warn({ stream, err: (error as Error).message }, 'SSE stream ended on an error');
+    out.close();
+  });
+}
+
+/** A checkout replayed from its events: now, at an instant, and live over SSE. */
 async function replayRoutes(app: App, ctx: Ctx): Promise<void> {
   const { pool } = ctx.o;
-  const { o, sse, sseMaxMs } = ctx;
+  const { sse } = ctx;
   app.get(
     `${P}/replay/checkout/:checkout_id`,
     {
@@ -280,40 +286,13 @@ async function replayRoutes(app: App, ctx: Ctx): Promise<void> {
     },
     async (req, reply) => {
       const { checkout_id } = req.params;
-      const from = req.query.after ?? lastEventId(req) ?? 0;
-      const out = sse.start(req, reply);
-      let state = initialState(checkout_id);
-      let sent = from;
-      let stateDue = false;
-      void pollLoop(
-        out,
-        o.ssePollMs,
-        async () => {
-          const events = await checkoutEvents(pool, checkout_id);
-          const fresh = events.filter((e) => !state.events.some((s) => s.event_id === e.event_id));
-          for (const e of fresh) {
-            state = evolve(state, e);
-            stateDue = true;
-            if (e.position > sent) {
-              sent = e.position;
-              // The client is behind: the rest (and the state) go on the next turn, after 'drain'.
-              if (!out.send(e.type, e, e.position)) return 'more';
-            }
-          }
-          if (!stateDue) return 'idle';
-          stateDue = false;
-          const { events: _all, ...summary } = view(state);
-          out.send('state', summary);
-          return isTerminal(state.status) ? 'done' : 'idle';
-        },
-        sseMaxMs,
-      ).catch((error: unknown) => {
-        o.log.warn({ correlation_id: checkout_id, err: (error as Error).message }, 'SSE stream ended on an error');
-        out.close();
-      });
+      followCheckout(ctx, checkout_id, req.query.after ?? lastEventId(req) ?? 0, sse.start(req, reply));
     },
   );
+}
 
+/** The checkouts' search. */
+async function checkoutsRoute(app: App, { o: { pool } }: Ctx): Promise<void> {
   app.get(
     `${P}/checkouts/`,
     {
@@ -334,6 +313,39 @@ async function replayRoutes(app: App, ctx: Ctx): Promise<void> {
       return { count: checkouts.length, checkouts };
     },
   );
+}
+
+/** Sends a checkout's events after position `from`, then its state, until the state is terminal. */
+function followCheckout({ o, sseMaxMs }: Ctx, checkout_id: string, from: number, out: SseStream): void {
+  let state = initialState(checkout_id);
+  let sent = from;
+  let stateDue = false;
+  void pollLoop(
+    out,
+    o.ssePollMs,
+    async () => {
+      const events = await checkoutEvents(o.pool, checkout_id);
+      const fresh = events.filter((e) => !state.events.some((s) => s.event_id === e.event_id));
+      for (const e of fresh) {
+        state = evolve(state, e);
+        stateDue = true;
+        if (e.position > sent) {
+          sent = e.position;
+          // The client is behind: the rest (and the state) go on the next turn, after 'drain'.
+          if (!out.send(e.type, e, e.position)) return 'more';
+        }
+      }
+      if (!stateDue) return 'idle';
+      stateDue = false;
+      const { events: _all, ...summary } = view(state);
+      out.send('state', summary);
+      return isTerminal(state.status) ? 'done' : 'idle';
+    },
+    sseMaxMs,
+  ).catch((error: unknown) => {
+    o.log.warn({ correlation_id: checkout_id, err: (error as Error).message }, 'SSE stream ended on an error');
+    out.close();
+  });
 }
 
 /** The CQRS read model. */
@@ -361,6 +373,7 @@ async function adminRoutes(admin: App, ctx: Ctx): Promise<void> {
     }
   });
   await admin.register(dlqRoutes, ctx);
+  await admin.register(dlqActionRoutes, ctx);
   await admin.register(rebuildRoute, ctx);
 }
 
@@ -371,12 +384,13 @@ function dlqStream(stream: string): string {
   return stream;
 }
 
-/** A stream's dead letters: list, show, redrive, discard. */
+function redisOf(o: EventStoreRouteOptions): Redis {
+  if (!o.redis) throw unavailable('Redis non configuré', null);
+  return o.redis;
+}
+
+/** A stream's dead letters: list and show. */
 async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
-  const redisOf = () => {
-    if (!o.redis) throw unavailable('Redis non configuré', null);
-    return o.redis;
-  };
   admin.get(
     `${P}/admin/dlq/:stream`,
     {
@@ -391,7 +405,7 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
     async (req) => {
       const stream = dlqStream(req.params.stream);
       const q = req.query;
-      return { stream, dlq: `${stream}.dlq`, ...(await deadLetters.list(redisOf(), stream, q.count ?? 100, q.after)) };
+      return { stream, dlq: `${stream}.dlq`, ...(await deadLetters.list(redisOf(o), stream, q.count ?? 100, q.after)) };
     },
   );
   admin.get(
@@ -399,11 +413,15 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
     { schema: { tags: ['admin'], summary: 'Une lettre morte', security: SECURITY, params: DlqEntryParams } },
     async (req) => {
       const { stream, id } = req.params;
-      const entry = await deadLetters.show(redisOf(), dlqStream(stream), id);
+      const entry = await deadLetters.show(redisOf(o), dlqStream(stream), id);
       if (!entry) throw notFound('Lettre morte introuvable', { stream, id });
       return entry;
     },
   );
+}
+
+/** A dead letter put back on its stream, or dropped. */
+async function dlqActionRoutes(admin: App, { o }: Ctx): Promise<void> {
   admin.post(
     `${P}/admin/dlq/:stream/:id/redrive`,
     {
@@ -416,7 +434,7 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
     },
     async (req) => {
       const { stream, id } = req.params;
-      const newId = await deadLetters.redrive(redisOf(), dlqStream(stream), id);
+      const newId = await deadLetters.redrive(redisOf(o), dlqStream(stream), id);
       if (!newId) throw notFound('Lettre morte introuvable', { stream, id });
       req.log.info({ stream, id, new_id: newId }, 'dead letter redriven');
       return { redriven: true, stream, id, new_id: newId };
@@ -427,7 +445,7 @@ async function dlqRoutes(admin: App, { o }: Ctx): Promise<void> {
     { schema: { tags: ['admin'], summary: 'Supprimer une lettre morte', security: SECURITY, params: DlqEntryParams } },
     async (req) => {
       const { stream, id } = req.params;
-      if (!(await deadLetters.discard(redisOf(), dlqStream(stream), id))) throw notFound('Lettre morte introuvable', { stream, id });
+      if (!(await deadLetters.discard(redisOf(o), dlqStream(stream), id))) throw notFound('Lettre morte introuvable', { stream, id });
       req.log.info({ stream, id }, 'dead letter discarded');
       return { discarded: true, stream, id };
     },

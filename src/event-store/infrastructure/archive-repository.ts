@@ -1,6 +1,6 @@
 /** The archive in PostgreSQL: storing events exactly once, and the reads the API serves. */
 import { isUuid } from '../../contracts/common.ts';
-import { CHECKOUT_STREAM, type EventEnvelope } from '../../contracts/events.ts';
+import { STREAMS, type EventEnvelope } from '../../contracts/events.ts';
 import { withTransaction, type Pool, type Queryable } from '../../platform/db.ts';
 import { replay, type ArchivedEvent, type CheckoutState } from '../domain/checkout.ts';
 
@@ -64,7 +64,7 @@ export async function archiveEvents(pool: Pool, items: readonly { event: EventEn
         ],
       );
       stored.push(rows.length > 0);
-      if (rows.length > 0 && event.stream === CHECKOUT_STREAM) checkouts.add(event.correlation_id);
+      if (rows.length > 0 && event.stream === STREAMS.checkout) checkouts.add(event.correlation_id);
     }
     const archived = stored.filter(Boolean).length;
     if (archived > 0) await client.query(`UPDATE ${S}.archive_head SET archived = archived + $1 WHERE id = 1`, [archived]);
@@ -104,7 +104,7 @@ export type Until = { position: number } | { at: Date };
 
 /** A checkout's events in position order: an index range scan on (correlation_id, position). */
 export async function checkoutEvents(db: Queryable, checkoutId: string, until?: Until): Promise<ArchivedEvent[]> {
-  const params: unknown[] = [checkoutId, CHECKOUT_STREAM];
+  const params: unknown[] = [checkoutId, STREAMS.checkout];
   let filter = '';
   if (until && 'position' in until) {
     params.push(until.position);

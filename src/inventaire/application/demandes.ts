@@ -1,7 +1,7 @@
 /** Replenishment request use cases: create, read, list, delete, approve (stock moves in one transaction), reject. */
 import { isUuid } from '../../contracts/common.ts';
 import { QUANTITE_MAX } from '../domain/stock.ts';
-import { erreur } from './erreurs.ts';
+import { refus } from './erreurs.ts';
 import type { NomsProduits } from './noms-produits.ts';
 import type { DemandeRow, InventaireRepository } from './ports.ts';
 import { Verifications } from './verifications.ts';
@@ -36,9 +36,9 @@ export class DemandesUseCases {
     const magasin = await this.verifications.magasinConnu(input.magasin_id);
     const nomProduit = await this.verifications.produitExistant(input.produit_id);
     const central = await this.repo.quantite(input.produit_id, null);
-    if (central === null) throw erreur('STOCK_ABSENT', { produit_id: input.produit_id });
+    if (central === null) throw refus('STOCK_ABSENT', { produit_id: input.produit_id });
     if (central < input.quantite) {
-      throw erreur('STOCK_INSUFFISANT', {
+      throw refus('STOCK_INSUFFISANT', {
         produit_id: input.produit_id,
         disponible: central,
         demande: input.quantite,
@@ -46,7 +46,7 @@ export class DemandesUseCases {
     }
     const demande = await this.repo.creerDemande(input.produit_id, input.magasin_id, input.quantite);
     if (!demande) {
-      throw erreur('DEMANDE_DEJA_EN_ATTENTE', {
+      throw refus('DEMANDE_DEJA_EN_ATTENTE', {
         produit_id: input.produit_id,
         magasin_id: input.magasin_id,
       });
@@ -65,7 +65,7 @@ export class DemandesUseCases {
 
   async demande(id: string) {
     const d = isUuid(id) ? await this.repo.demande(id) : null;
-    if (!d) throw erreur('DEMANDE_NON_TROUVEE', { demande_id: id });
+    if (!d) throw refus('DEMANDE_NON_TROUVEE', { demande_id: id });
     return this.vueDemande(d);
   }
 
@@ -106,32 +106,32 @@ export class DemandesUseCases {
 
   async supprimerDemande(id: string) {
     const result = isUuid(id) ? await this.repo.supprimerDemande(id) : 'introuvable';
-    if (result === 'introuvable') throw erreur('DEMANDE_INCONNUE', { demande_id: id });
-    if (result !== 'ok') throw erreur('DEMANDE_NON_SUPPRIMABLE', { demande_id: id, statut: result });
+    if (result === 'introuvable') throw refus('DEMANDE_INCONNUE', { demande_id: id });
+    if (result !== 'ok') throw refus('DEMANDE_NON_SUPPRIMABLE', { demande_id: id, statut: result });
     return { success: true, message: `Demande ${id} supprimée avec succès` };
   }
 
   async approuverDemande(id: string) {
-    if (!isUuid(id)) throw erreur('DEMANDE_INCONNUE', { demande_id: id });
+    if (!isUuid(id)) throw refus('DEMANDE_INCONNUE', { demande_id: id });
     const r = await this.repo.approuverDemande(id, QUANTITE_MAX);
     switch (r.kind) {
       case 'ok':
         return this.vueDemande(r.demande);
       case 'introuvable':
-        throw erreur('DEMANDE_INCONNUE', { demande_id: id });
+        throw refus('DEMANDE_INCONNUE', { demande_id: id });
       case 'statut':
-        throw erreur('DEMANDE_NON_APPROUVABLE', { demande_id: id, statut: r.statut });
+        throw refus('DEMANDE_NON_APPROUVABLE', { demande_id: id, statut: r.statut });
       case 'stock_central_absent':
-        throw erreur('APPROBATION_SANS_STOCK_CENTRAL', { demande_id: id });
+        throw refus('APPROBATION_SANS_STOCK_CENTRAL', { demande_id: id });
       case 'stock_insuffisant':
-        throw erreur('STOCK_INSUFFISANT', {
+        throw refus('STOCK_INSUFFISANT', {
           demande_id: id,
           produit_id: r.produit_id,
           disponible: r.disponible,
           demande: r.demande,
         });
       case 'depassement':
-        throw erreur('STOCK_LOCAL_MAXIMUM_DEPASSE', {
+        throw refus('STOCK_LOCAL_MAXIMUM_DEPASSE', {
           demande_id: id,
           actuelle: r.actuelle,
           ajout: r.ajout,
@@ -141,10 +141,10 @@ export class DemandesUseCases {
   }
 
   async rejeterDemande(id: string, motif: string | null) {
-    if (!isUuid(id)) throw erreur('DEMANDE_INCONNUE', { demande_id: id });
+    if (!isUuid(id)) throw refus('DEMANDE_INCONNUE', { demande_id: id });
     const r = await this.repo.rejeterDemande(id, motif);
-    if (r.kind === 'introuvable') throw erreur('DEMANDE_INCONNUE', { demande_id: id });
-    if (r.kind === 'statut') throw erreur('DEMANDE_NON_REJETABLE', { demande_id: id, statut: r.statut });
+    if (r.kind === 'introuvable') throw refus('DEMANDE_INCONNUE', { demande_id: id });
+    if (r.kind === 'statut') throw refus('DEMANDE_NON_REJETABLE', { demande_id: id, statut: r.statut });
     return this.vueDemande(r.demande);
   }
 }

@@ -23,4 +23,4 @@ export type CodeErreur =
   | 'RESERVATION_NON_TROUVEE'
   | 'RESERVATION_EXPIREE';
 
-export const erreur = (code: CodeErreur, details: Record<string, unknown>) => new DomainError<CodeErreur>(code, details);
+export const refus = (code: CodeErreur, details: Record<string, unknown>) => new DomainError<CodeErreur>(code, details);

@@ -29,7 +29,7 @@ export interface DemandeRow {
 }
 
 /** Why an approval did not happen; the transaction was rolled back in every case. */
-export type ApprobationResultat =
+export type ApprobationResult =
   | { kind: 'ok'; demande: DemandeRow }
   | { kind: 'introuvable' }
   | { kind: 'statut'; statut: DemandeStatut }
@@ -37,7 +37,7 @@ export type ApprobationResultat =
   | { kind: 'stock_insuffisant'; disponible: number; demande: number; produit_id: string }
   | { kind: 'depassement'; actuelle: number; ajout: number };
 
-export type ReservationResultat =
+export type ReservationResult =
   | { kind: 'creee'; reservation: ReservationResponse }
   | { kind: 'existante'; reservation: ReservationResponse }
   | { kind: 'insuffisant'; produit_id: string; disponible: number; demande: number };
@@ -63,7 +63,7 @@ export interface InventaireRepository {
   /** Deletes a pending request; otherwise tells why not. */
   supprimerDemande(id: string): Promise<'ok' | 'introuvable' | DemandeStatut>;
   /** One transaction: pending → approved, central −q, local +q (local capped at `maxLocal`). */
-  approuverDemande(id: string, maxLocal: number): Promise<ApprobationResultat>;
+  approuverDemande(id: string, maxLocal: number): Promise<ApprobationResult>;
   rejeterDemande(
     id: string,
     motif: string | null,
@@ -72,7 +72,7 @@ export interface InventaireRepository {
   /** Stored body of a reservation (tombstones included). */
   reservation(id: string): Promise<ReservationResponse | null>;
   /** All-or-none decrement of `lignes` (already merged) recorded under `reservationId`; idempotent. */
-  reserver(reservationId: string, magasinId: string | null, lignes: Ligne[], expireDansMs?: number | null): Promise<ReservationResultat>;
+  reserver(reservationId: string, magasinId: string | null, lignes: Ligne[], expireDansMs?: number | null): Promise<ReservationResult>;
   /** 'reservee' → 'confirmee' (no expiry any more); returns the stored body (null for an unknown id). */
   confirmer(reservationId: string): Promise<ReservationResponse | null>;
   /** Releases up to `limite` held reservations past their expiry, one transaction each; returns them. */

@@ -1,6 +1,6 @@
 /** Stock use cases: increase and decrease (central or a store's), reads, a store's replenishment needs. */
 import { analyserBesoins, niveauCentral, niveauLocal, QUANTITE_MAX } from '../domain/stock.ts';
-import { erreur } from './erreurs.ts';
+import { refus } from './erreurs.ts';
 import type { NomsProduits } from './noms-produits.ts';
 import { PeerUnavailableError, type InventaireRepository } from './ports.ts';
 import { Verifications } from './verifications.ts';
@@ -34,7 +34,7 @@ export class StockUseCases {
     const nouvelle = await this.repo.augmenter(op.produit_id, magasinId, op.quantite, QUANTITE_MAX);
     if (nouvelle === null) {
       const courante = (await this.repo.quantite(op.produit_id, magasinId)) ?? 0;
-      throw erreur('STOCK_MAXIMUM_DEPASSE', {
+      throw refus('STOCK_MAXIMUM_DEPASSE', {
         produit_id: op.produit_id,
         magasin_id: magasinId,
         actuelle: courante,
@@ -57,8 +57,8 @@ export class StockUseCases {
     const nouvelle = await this.repo.diminuer(op.produit_id, magasinId, op.quantite);
     if (nouvelle === null) {
       const disponible = await this.repo.quantite(op.produit_id, magasinId);
-      if (disponible === null) throw erreur('STOCK_ABSENT', { produit_id: op.produit_id, magasin_id: magasinId });
-      throw erreur('STOCK_INSUFFISANT', {
+      if (disponible === null) throw refus('STOCK_ABSENT', { produit_id: op.produit_id, magasin_id: magasinId });
+      throw refus('STOCK_INSUFFISANT', {
         produit_id: op.produit_id,
         magasin_id: magasinId,
         disponible,
@@ -80,7 +80,7 @@ export class StockUseCases {
       // No row: a real product is simply unavailable; an unknown one is the caller's error (reference 400).
       try {
         const produit = await this.noms.verifier(produitId);
-        if (!produit) throw erreur('PRODUIT_INEXISTANT', { produit_id: produitId });
+        if (!produit) throw refus('PRODUIT_INEXISTANT', { produit_id: produitId });
         return { produit_id: produitId, quantite: 0, niveau: niveauCentral(null), nom_produit: produit.nom };
       } catch (error) {
         if (!(error instanceof PeerUnavailableError)) throw error;

@@ -2,7 +2,7 @@
  * The checks several inventaire use cases start with. Catalogue calls happen before any transaction (the repository
  * opens its own, short ones).
  */
-import { erreur } from './erreurs.ts';
+import { refus } from './erreurs.ts';
 import { PeerUnavailableError, type InventaireRepository, type Magasin } from './ports.ts';
 import type { NomsProduits } from './noms-produits.ts';
 
@@ -15,7 +15,7 @@ export class Verifications {
   /** An unknown store is the caller's error on writes (`MAGASIN_INEXISTANT`), a missing resource on reads. */
   async magasinConnu(id: string, code: 'MAGASIN_INEXISTANT' | 'MAGASIN_NON_TROUVE' = 'MAGASIN_INEXISTANT'): Promise<Magasin> {
     const magasin = await this.repo.magasin(id);
-    if (!magasin) throw erreur(code, { magasin_id: id });
+    if (!magasin) throw refus(code, { magasin_id: id });
     return magasin;
   }
 
@@ -26,11 +26,11 @@ export class Verifications {
       produit = await this.noms.verifier(produitId);
     } catch (error) {
       if (error instanceof PeerUnavailableError) {
-        throw erreur('CATALOGUE_INDISPONIBLE', { produit_id: produitId, cause: error.message });
+        throw refus('CATALOGUE_INDISPONIBLE', { produit_id: produitId, cause: error.message });
       }
       throw error;
     }
-    if (!produit) throw erreur('PRODUIT_INEXISTANT', { produit_id: produitId });
+    if (!produit) throw refus('PRODUIT_INEXISTANT', { produit_id: produitId });
     return produit.nom;
   }
 }

@@ -10,15 +10,15 @@ import type { EventEnvelope } from '../../contracts/events.ts';
 import type { ReservationResponse } from '../../contracts/inventaire.ts';
 import { ordreDeVerrouillage, type DemandeStatut, type Ligne } from '../domain/stock.ts';
 import type {
-  ApprobationResultat,
+  ApprobationResult,
   DemandeRow,
   InventaireRepository,
   Magasin,
-  ReservationResultat,
+  ReservationResult,
   StockLocalRow,
   StockRow,
 } from '../application/ports.ts';
-import { demandeApprouvee, demandeCreee, demandeRejetee, stockAjuste } from './evenements.ts';
+import { demandeApprouvee, demandeCreee, demandeRejetee, stockAjuste } from './events.ts';
 
 /** Thrown inside a transaction to roll it back and answer with `result` (an Error, as anything thrown should be). */
 class Abandon<T> extends Error {
@@ -235,7 +235,7 @@ export class PgInventaireRepository implements InventaireRepository {
     return (await this.statutDemande(this.pool, id)) ?? 'introuvable';
   }
 
-  async approuverDemande(id: string, maxLocal: number): Promise<ApprobationResultat> {
+  async approuverDemande(id: string, maxLocal: number): Promise<ApprobationResult> {
     try {
       const result = await withTransaction(this.pool, async (c) => {
         const { rows } = await c.query<DemandeDb>(
@@ -246,12 +246,12 @@ export class PgInventaireRepository implements InventaireRepository {
         const d = rows[0];
         if (!d) {
           const statut = await this.statutDemande(c, id);
-          throw new Abandon<ApprobationResultat>(statut ? { kind: 'statut', statut } : { kind: 'introuvable' });
+          throw new Abandon<ApprobationResult>(statut ? { kind: 'statut', statut } : { kind: 'introuvable' });
         }
         const central = await decrementer(c, d.produit_id, null, d.quantite);
         if (central === null) {
           const disponible = await lireQuantite(c, d.produit_id, null);
-          throw new Abandon<ApprobationResultat>(
+          throw new Abandon<ApprobationResult>(
             disponible === null
               ? { kind: 'stock_central_absent' }
               : { kind: 'stock_insuffisant', produit_id: d.produit_id, disponible, demande: d.quantite },
@@ -260,7 +260,7 @@ export class PgInventaireRepository implements InventaireRepository {
         const local = await incrementer(c, d.produit_id, d.magasin_id, d.quantite, maxLocal);
         if (local === null) {
           const actuelle = (await lireQuantite(c, d.produit_id, d.magasin_id)) ?? 0;
-          throw new Abandon<ApprobationResultat>({ kind: 'depassement', actuelle, ajout: d.quantite });
+          throw new Abandon<ApprobationResult>({ kind: 'depassement', actuelle, ajout: d.quantite });
         }
         const demande = toDemande(d);
         const transfert = { produitId: d.produit_id, raison: 'reapprovisionnement', reference: d.id } as const;
@@ -275,7 +275,7 @@ export class PgInventaireRepository implements InventaireRepository {
       this.outbox.wake();
       return result;
     } catch (error) {
-      if (error instanceof Abandon) return error.result as ApprobationResultat;
+      if (error instanceof Abandon) return error.result as ApprobationResult;
       throw error;
     }
   }
@@ -315,9 +315,9 @@ export class PgInventaireRepository implements InventaireRepository {
     magasinId: string | null,
     lignes: Ligne[],
     expireDansMs: number | null = null,
-  ): Promise<ReservationResultat> {
+  ): Promise<ReservationResult> {
     try {
-      const result = await withTransaction(this.pool, async (c): Promise<ReservationResultat> => {
+      const result = await withTransaction(this.pool, async (c): Promise<ReservationResult> => {
         // The primary key serialises repeats of one id: a concurrent twin waits here, then sees our row.
         // The expiry is the database's clock (the sweeper compares with it too), so process clocks do not matter.
         const inserted = await c.query(

@@ -25,7 +25,15 @@ export function busMetrics(registry: Registry): BusMetrics {
   const existing = cache.get(registry);
   if (existing) return existing;
   const r = [registry];
-  const metrics: BusMetrics = {
+  // Registration order is exposition order: the events' flow first, then what waits.
+  const metrics: BusMetrics = { ...flowMetrics(r), ...backlogMetrics(r) };
+  cache.set(registry, metrics);
+  return metrics;
+}
+
+/** Events going through: published, consumed, their latency, and those dead-lettered. */
+function flowMetrics(r: Registry[]): Pick<BusMetrics, 'published' | 'consumed' | 'latency' | 'deadLettered'> {
+  return {
     published: new prom.Counter({
       name: 'events_published_total',
       help: 'Events published to Redis Streams by the outbox relay',
@@ -51,6 +59,14 @@ export function busMetrics(registry: Registry): BusMetrics {
       labelNames: ['topic', 'group'],
       registers: r,
     }),
+  };
+}
+
+/** What waits: the outbox backlog and lag, the groups' lag and pending entries, the dead letters, the re-published rows. */
+function backlogMetrics(
+  r: Registry[],
+): Pick<BusMetrics, 'outboxBacklog' | 'relayLag' | 'groupLag' | 'groupPending' | 'groupPendingAge' | 'deadLetterDepth' | 'republished'> {
+  return {
     outboxBacklog: new prom.Gauge({ name: 'outbox_backlog', help: 'Outbox rows not yet published', labelNames: ['schema'], registers: r }),
     relayLag: new prom.Gauge({
       name: 'outbox_relay_lag_seconds',
@@ -84,8 +100,6 @@ export function busMetrics(registry: Registry): BusMetrics {
       registers: r,
     }),
   };
-  cache.set(registry, metrics);
-  return metrics;
 }
 
 /** Starts every (topic, type) of the given streams at 0, so dashboards show a sample from process start. */

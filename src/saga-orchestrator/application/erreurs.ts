@@ -14,10 +14,10 @@ export type CodeErreur =
   | 'CLE_IDEMPOTENCE_REUTILISEE'
   | 'REQUETE_EN_COURS';
 
-export type Resultat<T> = Result<T, CodeErreur>;
-
-export const reussite = <T>(value: T): Resultat<T> => ({ ok: true, value });
-export const echec = (code: CodeErreur, details: unknown = null, context: Record<string, unknown> = {}): Resultat<never> => ({
+// CodeErreur stays French: its members are the business refusals the API answers with (STOCK_INSUFFISANT, SAGA_EN_COURS…).
+// The result and its two constructors are plumbing, so English, typed to these codes.
+export const success = <T>(value: T): Result<T, CodeErreur> => ({ ok: true, value });
+export const failure = (code: CodeErreur, details: unknown = null, context: Record<string, unknown> = {}): Result<never, CodeErreur> => ({
   ok: false,
   error: new DomainError(code, details, context),
 });

@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../platform/logger.ts';
 import type { DemandeSaga } from '../domain/demande.ts';
+import type { Result } from '../../platform/errors.ts';
 import { ETATS_TERMINAUX, type EtatSaga } from '../domain/etats.ts';
 import { Saga } from '../domain/saga.ts';
 import {
@@ -30,7 +31,7 @@ import {
   type SagaInput,
   type TypeEchec,
 } from '../domain/saga-decider.ts';
-import { echec, reussite, type Resultat } from './erreurs.ts';
+import { failure, success, type CodeErreur } from './erreurs.ts';
 import { BailPerdu, type Bail, type Participants, type SagaMetrics, type SagaRepository } from './ports.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
 
@@ -124,21 +125,21 @@ export class Orchestrator {
   }
 
   // ------------------------------------------------------------------------------------------------ POST /commandes/
-  async start(demande: DemandeSaga, sagaId: string): Promise<Resultat<SagaTerminee>> {
+  async start(demande: DemandeSaga, sagaId: string): Promise<Result<SagaTerminee, CodeErreur>> {
     const t0 = this.now().getTime();
     const budget = this.budget(t0, true);
     const log = this.logFor(sagaId);
 
     // The store is input: an unknown one is the caller's error and nothing is written.
     const magasin = await this.magasinConnu(demande.magasin_id, budget.avant, sagaId);
-    if (magasin === 'inconnu') return echec('MAGASIN_INCONNU', { field: 'magasin_id', magasin_id: demande.magasin_id });
+    if (magasin === 'inconnu') return failure('MAGASIN_INCONNU', { field: 'magasin_id', magasin_id: demande.magasin_id });
     if (magasin !== 'connu') {
-      return echec('SERVICE_INDISPONIBLE', { service: 'commandes', message: magasin.detail }, { saga_id: null, etat_final: null });
+      return failure('SERVICE_INDISPONIBLE', { service: 'commandes', message: magasin.detail }, { saga_id: null, etat_final: null });
     }
 
     const maintenant = new Date(t0);
     const saga = Saga.creer({ id: sagaId, ...demande, echeance: new Date(t0 + this.deps.options.deadlineMs), maintenant });
-    saga.appliquer(decide({ type: 'Advance' }, saga.instantane(), this.contexte(budget, maintenant)).events); // → VERIFICATION_STOCK
+    saga.evolve(decide({ type: 'Advance' }, saga.snapshot(), this.contexte(budget, maintenant)).events); // → VERIFICATION_STOCK
     // Held a little past its deadline: recovery takes over only once this request is surely over.
     const bail = await this.deps.repo.create(saga, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     this.deps.metrics.demarree(saga.magasinId);
@@ -156,18 +157,18 @@ export class Orchestrator {
         );
         // The stored state is the new holder's, not this execution's unsaved one.
         const stockee = await this.deps.repo.find(saga.id).catch(() => null);
-        return echec('SERVICE_INDISPONIBLE', { message: error.message }, { saga_id: saga.id, etat_final: stockee?.etat ?? null });
+        return failure('SERVICE_INDISPONIBLE', { message: error.message }, { saga_id: saga.id, etat_final: stockee?.etat ?? null });
       }
       throw error;
     }
     if (!saga.estTerminee) await this.deps.repo.release(saga.id, bail).catch(() => undefined);
-    return this.resultat(saga, exec);
+    return this.result(saga, exec);
   }
 
   /** What the request ended with: the order, or why not (the compensation's progress in the details). */
-  private resultat(saga: Saga, exec: Execution): Resultat<SagaTerminee> {
+  private result(saga: Saga, exec: Execution): Result<SagaTerminee, CodeErreur> {
     if (saga.etat === 'SAGA_TERMINEE') {
-      return reussite({
+      return success({
         saga_id: saga.id,
         etat_final: saga.etat,
         commande_id: saga.commandeFinaleId,
@@ -179,13 +180,13 @@ export class Orchestrator {
     const issue = exec.issue ?? { kind: 'indisponible', details: { message: 'Saga interrompue' } };
     switch (issue.kind) {
       case 'stock':
-        return echec('STOCK_INSUFFISANT', issue.details, contexte);
+        return failure('STOCK_INSUFFISANT', issue.details, contexte);
       case 'produit':
-        return echec('PRODUIT_INTROUVABLE', issue.details, contexte);
+        return failure('PRODUIT_INTROUVABLE', issue.details, contexte);
       case 'rejet':
-        return echec('SAGA_REJETEE', { ...asObject(issue.details), compensation }, contexte);
+        return failure('SAGA_REJETEE', { ...asObject(issue.details), compensation }, contexte);
       case 'indisponible':
-        return echec('SERVICE_INDISPONIBLE', { ...asObject(issue.details), compensation }, contexte);
+        return failure('SERVICE_INDISPONIBLE', { ...asObject(issue.details), compensation }, contexte);
     }
   }
 
@@ -205,7 +206,7 @@ export class Orchestrator {
 
   /** One input: decide, apply the decision, execute its commands (each answer fed back as the next input). */
   private async step(saga: Saga, input: SagaInput, exec: Execution, now?: Date): Promise<'continue' | 'stop' | 'idle'> {
-    const d = decide(input, saga.instantane(), this.contexte(exec.budget, now));
+    const d = decide(input, saga.snapshot(), this.contexte(exec.budget, now));
     await this.apply(saga, d, exec);
     for (const command of d.commands) {
       if ((await this.execute(saga, command, exec)) === 'stop') return 'stop';
@@ -222,7 +223,7 @@ export class Orchestrator {
    * successes: a failure is counted even if the save is refused, a success only once stored.
    */
   private async apply(saga: Saga, d: Decision, exec: Execution): Promise<void> {
-    saga.appliquer(d.events);
+    saga.evolve(d.events);
     for (const o of d.observations) if (o.type === 'Failed' || o.type === 'StepFailed') this.observe(saga, o, exec);
     if (d.events.length > 0) await this.deps.repo.save(saga, exec.bail);
     for (const o of d.observations) if (o.type === 'StepSucceeded' || o.type === 'Compensated') this.observe(saga, o, exec);
@@ -354,19 +355,19 @@ export class Orchestrator {
 
   // ------------------------------------------------------------------------------------------------ POST /compenser/
   /** Forces the compensation of an orphan (non-terminal, held by nobody). */
-  async compenser(id: string): Promise<Resultat<CompensationForcee>> {
+  async compenser(id: string): Promise<Result<CompensationForcee, CodeErreur>> {
     const { repo } = this.deps;
     const existante = await repo.find(id);
-    if (!existante) return echec('SAGA_NON_TROUVEE', { saga_id: id });
+    if (!existante) return failure('SAGA_NON_TROUVEE', { saga_id: id });
     if (existante.estTerminee)
-      return echec('SAGA_DEJA_TERMINEE', { etat_actuel: existante.etat }, { saga_id: id, etat_final: existante.etat });
+      return failure('SAGA_DEJA_TERMINEE', { etat_actuel: existante.etat }, { saga_id: id, etat_final: existante.etat });
     const t0 = this.now().getTime();
     const prise = await repo.take(id, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     if (!prise) {
       const relue = await repo.find(id);
       if (relue && ETATS_TERMINAUX.has(relue.etat))
-        return echec('SAGA_DEJA_TERMINEE', { etat_actuel: relue.etat }, { saga_id: id, etat_final: relue.etat });
-      return echec('SAGA_EN_COURS', { etat_actuel: relue?.etat ?? existante.etat }, { saga_id: id });
+        return failure('SAGA_DEJA_TERMINEE', { etat_actuel: relue.etat }, { saga_id: id, etat_final: relue.etat });
+      return failure('SAGA_EN_COURS', { etat_actuel: relue?.etat ?? existante.etat }, { saga_id: id });
     }
     const { saga, bail } = prise;
     const exec = this.execution(bail, this.budget(t0, false));
@@ -374,15 +375,15 @@ export class Orchestrator {
       if (saga.etat === 'COMMANDE_CREEE') {
         // The order exists: the only way left is to finish.
         await this.run(saga, exec);
-        return echec('COMMANDE_DEJA_CREEE', { commande_id: saga.commandeFinaleId }, { saga_id: id, etat_final: saga.etat });
+        return failure('COMMANDE_DEJA_CREEE', { commande_id: saga.commandeFinaleId }, { saga_id: id, etat_final: saga.etat });
       }
       await this.step(saga, { type: 'Resume', reason: 'compensation_forcee' }, exec);
       await this.run(saga, exec);
       if (!saga.estTerminee) {
         const details = { message: 'Compensation inachevée, reprise automatique', actions_restantes: saga.compensationRestante };
-        return echec('SERVICE_INDISPONIBLE', details, { saga_id: id, etat_final: saga.etat });
+        return failure('SERVICE_INDISPONIBLE', details, { saga_id: id, etat_final: saga.etat });
       }
-      return reussite({ saga_id: id, etat_final: saga.etat, reservations_liberees: exec.liberations });
+      return success({ saga_id: id, etat_final: saga.etat, reservations_liberees: exec.liberations });
     } catch (error) {
       if (!(error instanceof BailPerdu)) throw error;
       // Stalled past its lease and taken over (by recovery): the new holder finishes it.
@@ -390,7 +391,7 @@ export class Orchestrator {
         { porteur: bail.porteur, jeton: bail.jeton },
         'forced compensation: saga lease expired or taken over: stopped',
       );
-      return echec('SAGA_EN_COURS', { message: error.message }, { saga_id: id });
+      return failure('SAGA_EN_COURS', { message: error.message }, { saga_id: id });
     } finally {
       if (!saga.estTerminee) await repo.release(saga.id, bail).catch(() => undefined);
     }

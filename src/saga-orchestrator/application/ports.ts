@@ -78,23 +78,23 @@ export interface SagaMetrics {
 }
 
 /** What an Idempotency-Key holds: the request it was first used for, its saga, and the answer once there is one. */
-export interface CleIdempotence {
-  empreinte: string;
+export interface IdempotencyRecord {
+  fingerprint: string;
   sagaId: string;
   /** null while the first request runs (or if its process died before answering). */
-  reponse: { status: number; body: Record<string, unknown> } | null;
+  answer: { status: number; body: Record<string, unknown> } | null;
 }
 
-export interface IdempotenceRepository {
+export interface IdempotencyRepository {
   /** Takes the key for `sagaId` (an expired one is taken over); otherwise returns what it holds. */
   take(
     clientId: string,
-    cle: string,
-    empreinte: string,
+    key: string,
+    fingerprint: string,
     sagaId: string,
-  ): Promise<{ prise: true } | { prise: false; existante: CleIdempotence }>;
+  ): Promise<{ taken: true } | { taken: false; existing: IdempotencyRecord }>;
   /** Records the answer given under the key. */
-  remember(clientId: string, cle: string, reponse: { status: number; body: Record<string, unknown> }): Promise<void>;
+  remember(clientId: string, key: string, answer: { status: number; body: Record<string, unknown> }): Promise<void>;
   /** Lets the key go (nothing was written: the same key may be used again). */
-  release(clientId: string, cle: string, sagaId: string): Promise<void>;
+  release(clientId: string, key: string, sagaId: string): Promise<void>;
 }

@@ -11,7 +11,7 @@ export interface DemandeSaga {
   lignes: LigneReservation[];
 }
 
-export type ResultatValidation = { ok: true; demande: DemandeSaga } | { ok: false; error: string; details: Record<string, unknown> };
+export type ValidationResult = { ok: true; demande: DemandeSaga } | { ok: false; error: string; details: Record<string, unknown> };
 
 export const MAX_LIGNES = 100;
 export const MAX_QUANTITE = 1_000_000;
@@ -21,9 +21,9 @@ const CHAMPS_LIGNE = new Set(['produit_id', 'quantite', 'prix_unitaire', 'nom_pr
 
 const estUuid = (v: unknown): v is string => typeof v === 'string' && isUuid(v);
 const estObjet = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const refus = (error: string, details: Record<string, unknown>): ResultatValidation => ({ ok: false, error, details });
+const refus = (error: string, details: Record<string, unknown>): ValidationResult => ({ ok: false, error, details });
 
-export function validerDemande(body: unknown, magasinParDefaut: string): ResultatValidation {
+export function validerDemande(body: unknown, magasinParDefaut: string): ValidationResult {
   if (body === undefined || body === null) return refus('Le corps de la requête est requis', { field: 'body' });
   if (!estObjet(body)) return refus('Le corps de la requête doit être un objet JSON', { field: 'body' });
   const inconnu = Object.keys(body).find((k) => !CHAMPS.has(k));
@@ -50,37 +50,8 @@ export function validerDemande(body: unknown, magasinParDefaut: string): Resulta
 
   const quantites = new Map<string, number>();
   for (const [index, ligne] of body.lignes.entries()) {
-    const n = index + 1;
-    const field = `lignes.${index}`;
-    if (!estObjet(ligne)) return refus(`Ligne ${n}: doit être un objet {produit_id, quantite}`, { field, ligne: n });
-    const extra = Object.keys(ligne).find((k) => !CHAMPS_LIGNE.has(k));
-    if (extra !== undefined) return refus(`Ligne ${n}: champ inconnu '${extra}'`, { field: `${field}.${extra}`, ligne: n });
-    if (ligne.produit_id === undefined || ligne.produit_id === null || ligne.produit_id === '') {
-      return refus(`Ligne ${n}: le champ 'produit_id' est requis`, { field: `${field}.produit_id`, ligne: n });
-    }
-    if (!estUuid(ligne.produit_id)) {
-      return refus(`Ligne ${n}: 'produit_id' doit être un UUID valide`, {
-        field: `${field}.produit_id`,
-        ligne: n,
-        valeur: ligne.produit_id,
-      });
-    }
-    if (ligne.quantite === undefined || ligne.quantite === null) {
-      return refus(`Ligne ${n}: le champ 'quantite' est requis`, { field: `${field}.quantite`, ligne: n });
-    }
-    if (typeof ligne.quantite !== 'number' || !Number.isInteger(ligne.quantite) || ligne.quantite < 1) {
-      return refus(`Ligne ${n}: 'quantite' doit être un entier positif`, { field: `${field}.quantite`, ligne: n, valeur: ligne.quantite });
-    }
-    const id = ligne.produit_id.toLowerCase();
-    const total = (quantites.get(id) ?? 0) + ligne.quantite;
-    if (total > MAX_QUANTITE) {
-      return refus(`Ligne ${n}: 'quantite' ne peut dépasser ${MAX_QUANTITE}`, {
-        field: `${field}.quantite`,
-        ligne: n,
-        valeur: ligne.quantite,
-      });
-    }
-    quantites.set(id, total);
+    const refusee = ajouterLigne(quantites, ligne, index);
+    if (refusee) return refusee;
   }
   return {
     ok: true,
@@ -90,4 +61,36 @@ export function validerDemande(body: unknown, magasinParDefaut: string): Resulta
       lignes: [...quantites].map(([produit_id, quantite]) => ({ produit_id, quantite })),
     },
   };
+}
+
+/** Checks line `index` and adds its quantity to its product's total; a refusal when the line is wrong. */
+function ajouterLigne(quantites: Map<string, number>, ligne: unknown, index: number): ValidationResult | undefined {
+  const n = index + 1;
+  const field = `lignes.${index}`;
+  if (!estObjet(ligne)) return refus(`Ligne ${n}: doit être un objet {produit_id, quantite}`, { field, ligne: n });
+  const extra = Object.keys(ligne).find((k) => !CHAMPS_LIGNE.has(k));
+  if (extra !== undefined) return refus(`Ligne ${n}: champ inconnu '${extra}'`, { field: `${field}.${extra}`, ligne: n });
+  if (ligne.produit_id === undefined || ligne.produit_id === null || ligne.produit_id === '') {
+    return refus(`Ligne ${n}: le champ 'produit_id' est requis`, { field: `${field}.produit_id`, ligne: n });
+  }
+  if (!estUuid(ligne.produit_id)) {
+    return refus(`Ligne ${n}: 'produit_id' doit être un UUID valide`, { field: `${field}.produit_id`, ligne: n, valeur: ligne.produit_id });
+  }
+  if (ligne.quantite === undefined || ligne.quantite === null) {
+    return refus(`Ligne ${n}: le champ 'quantite' est requis`, { field: `${field}.quantite`, ligne: n });
+  }
+  if (typeof ligne.quantite !== 'number' || !Number.isInteger(ligne.quantite) || ligne.quantite < 1) {
+    return refus(`Ligne ${n}: 'quantite' doit être un entier positif`, { field: `${field}.quantite`, ligne: n, valeur: ligne.quantite });
+  }
+  const id = ligne.produit_id.toLowerCase();
+  const total = (quantites.get(id) ?? 0) + ligne.quantite;
+  if (total > MAX_QUANTITE) {
+    return refus(`Ligne ${n}: 'quantite' ne peut dépasser ${MAX_QUANTITE}`, {
+      field: `${field}.quantite`,
+      ligne: n,
+      valeur: ligne.quantite,
+    });
+  }
+  quantites.set(id, total);
+  return undefined;
 }

@@ -37,12 +37,12 @@ export class Saga {
   }
 
   /** Rebuilds a saga from storage (no check: what was stored was valid when written). */
-  static restaurer(etat: SagaEtat): Saga {
+  static restore(etat: SagaEtat): Saga {
     return new Saga(structuredClone(etat));
   }
 
   /** Folds the decider's events into this saga. */
-  appliquer(events: readonly SagaEvent[]): void {
+  evolve(events: readonly SagaEvent[]): void {
     for (const e of events) this.s = evolve(this.s, e);
   }
 
@@ -104,7 +104,7 @@ export class Saga {
 
   /** An ordinary transition; throws TransitionInvalide for anything the machine does not allow. */
   transitionner(vers: EtatSaga, message: string, maintenant: Date, donnees: Record<string, unknown> = {}): EvenementSaga {
-    this.appliquer([transition(this.s, vers, message, { now: maintenant, ...ids }, donnees)]);
+    this.evolve([transition(this.s, vers, message, { now: maintenant, ...ids }, donnees)]);
     return this.s.evenements.at(-1)!;
   }
 
@@ -112,7 +112,7 @@ export class Saga {
   expirer(maintenant: Date, message = 'Délai de la saga dépassé', donnees: Record<string, unknown> = {}): EvenementSaga | null {
     const e = expiry(this.s, message, { now: maintenant, ...ids }, donnees);
     if (!e) return null;
-    this.appliquer([e]);
+    this.evolve([e]);
     return this.s.evenements.at(-1)!;
   }
 
@@ -122,27 +122,27 @@ export class Saga {
 
   /** Calls made in the current step beyond its first attempt (retries). */
   noterTentatives(appels: number): void {
-    this.appliquer([{ type: 'AttemptsCounted', appels }]);
+    this.evolve([{ type: 'AttemptsCounted', appels }]);
   }
 
   enregistrerProduits(infos: Record<string, { nom: string; prix: number }>, maintenant: Date): void {
-    this.appliquer([{ type: 'ProduitsLus', infos, at: maintenant }]);
+    this.evolve([{ type: 'ProduitsLus', infos, at: maintenant }]);
   }
 
   enregistrerReservation(reservationId: string): void {
-    this.appliquer([{ type: 'ReservationNotee', reservationId }]);
+    this.evolve([{ type: 'ReservationNotee', reservationId }]);
   }
 
   enregistrerCommande(commandeId: string): void {
-    this.appliquer([{ type: 'CommandeNotee', commandeId }]);
+    this.evolve([{ type: 'CommandeNotee', commandeId }]);
   }
 
   noterCompense(action: ActionCompensation, maintenant: Date): void {
-    this.appliquer([{ type: 'Compense', action, at: maintenant }]);
+    this.evolve([{ type: 'Compense', action, at: maintenant }]);
   }
 
   noterErreur(erreur: { etape: string; message: string; details?: unknown }): void {
-    this.appliquer([{ type: 'ErreurNotee', erreur: { ...erreur, details: erreur.details ?? null } }]);
+    this.evolve([{ type: 'ErreurNotee', erreur: { ...erreur, details: erreur.details ?? null } }]);
   }
 
   /** `resume_execution` of the reference (§4.1). */
@@ -171,7 +171,7 @@ export class Saga {
   }
 
   /** A copy of the whole state, for storage. */
-  instantane(): SagaEtat {
+  snapshot(): SagaEtat {
     return structuredClone(this.s);
   }
 }

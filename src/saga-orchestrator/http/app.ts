@@ -21,12 +21,12 @@ import { Orchestrator, type OrchestratorOptions } from '../application/orchestra
 import type { Participants } from '../application/ports.ts';
 import { GatewayClient } from '../infrastructure/gateway-client.ts';
 import { orchestratorMetrics } from '../infrastructure/metrics.ts';
-import { HttpParticipants } from '../infrastructure/participants-http.ts';
-import { PgIdempotenceRepository } from '../infrastructure/pg-idempotence-repository.ts';
-import { PgSagaRepository } from '../infrastructure/pg-saga-repository.ts';
+import { HttpParticipants } from '../infrastructure/participants-http-client.ts';
+import { PgIdempotencyRepository } from '../infrastructure/idempotency-repository.ts';
+import { PgSagaRepository } from '../infrastructure/saga-repository.ts';
 import { startRecoveryLoop } from '../infrastructure/recovery-loop.ts';
-import { reponseCompensation, reponseDemarrage, reponseErreur } from './erreurs.ts';
-import { startOnce } from './idempotence.ts';
+import { compensationAnswer, startAnswer, errorAnswer } from './erreurs.ts';
+import { startOnce } from './idempotency.ts';
 import { SagaBody } from './schemas.ts';
 
 const SCHEMA = 'saga_orchestrator';
@@ -123,7 +123,7 @@ function sagaId(raw: string): string {
 interface RouteDeps {
   orchestrator: Orchestrator;
   repo: PgSagaRepository;
-  idempotence: PgIdempotenceRepository;
+  idempotency: PgIdempotencyRepository;
   config: SagaConfig;
 }
 
@@ -132,7 +132,7 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
   const pool = ctx.pool!;
   const repo = new PgSagaRepository(pool, ctx.outbox ?? createOutbox(SCHEMA));
   // A key whose request died before writing its saga is free again once that request's budget has surely passed.
-  const idempotence = new PgIdempotenceRepository(pool, config.SAGA_DEADLINE_MS + 5_000);
+  const idempotency = new PgIdempotencyRepository(pool, config.SAGA_DEADLINE_MS + 5_000);
 
   app.get('/metrics/', { schema: { hide: true } }, async (_req, reply) =>
     reply.header('content-type', ctx.registry.contentType).send(await ctx.registry.metrics()),
@@ -155,7 +155,7 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
       }
       throw error;
     });
-    sagaRoutes(scope, { orchestrator, repo, idempotence, config });
+    sagaRoutes(scope, { orchestrator, repo, idempotency, config });
     listeRoutes(scope, repo);
     opsRoutes(scope, config);
   });
@@ -163,7 +163,7 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
 
 /** The orchestrated checkout's routes: start a saga, read one, force an orphan's compensation. */
 function sagaRoutes(scope: App, deps: RouteDeps): void {
-  const { orchestrator, repo, idempotence, config } = deps;
+  const { orchestrator, repo, idempotency, config } = deps;
   scope.post(
     `${P}/commandes/`,
     {
@@ -184,12 +184,12 @@ function sagaRoutes(scope: App, deps: RouteDeps): void {
     async (req, reply) => {
       const r = validerDemande(req.body, config.DEFAULT_MAGASIN_ID);
       if (!r.ok) throw badRequest(r.error, r.details);
-      const cle = idempotencyKeyOf(req.headers);
-      const reponse =
-        cle === undefined
-          ? reponseDemarrage(await orchestrator.start(r.demande, randomUUID()))
-          : await startOnce({ orchestrator, store: idempotence, repo }, r.demande, cle, randomUUID());
-      return reply.code(reponse.status).send(reponse.body);
+      const key = idempotencyKeyOf(req.headers);
+      const answer =
+        key === undefined
+          ? startAnswer(await orchestrator.start(r.demande, randomUUID()))
+          : await startOnce({ orchestrator, store: idempotency, repo }, r.demande, key, randomUUID());
+      return reply.code(answer.status).send(answer.body);
     },
   );
 
@@ -200,7 +200,7 @@ function sagaRoutes(scope: App, deps: RouteDeps): void {
       const id = sagaId(req.params.saga_id);
       const saga = await repo.find(id);
       if (!saga) {
-        const r = reponseErreur(new DomainError('SAGA_NON_TROUVEE', { saga_id: id }));
+        const r = errorAnswer(new DomainError('SAGA_NON_TROUVEE', { saga_id: id }));
         return reply.code(r.status).send(r.body);
       }
       return sagaDto(saga);
@@ -217,8 +217,8 @@ function sagaRoutes(scope: App, deps: RouteDeps): void {
       },
     },
     async (req, reply) => {
-      const reponse = reponseCompensation(await orchestrator.compenser(sagaId(req.params.saga_id)));
-      return reply.code(reponse.status).send(reponse.body);
+      const answer = compensationAnswer(await orchestrator.compenser(sagaId(req.params.saga_id)));
+      return reply.code(answer.status).send(answer.body);
     },
   );
 }
@@ -250,7 +250,7 @@ function listeRoutes(scope: App, repo: PgSagaRepository): void {
 
 /** What GET …/commandes/<saga_id>/ answers: the saga, its history and its lines (the reference's fields). */
 function sagaDto(saga: Saga) {
-  const s = saga.instantane();
+  const s = saga.snapshot();
   return {
     saga_id: s.id,
     client_id: s.client_id,

@@ -2,11 +2,11 @@
  * The orchestrator's answers: each error code's status and message in one table, and the success bodies
  * (the reference's envelopes: `{error, details, saga_id?, etat_final?}`, `{success: true, …}`).
  */
-import type { DomainError } from '../../platform/errors.ts';
-import type { CodeErreur, Resultat } from '../application/erreurs.ts';
+import type { DomainError, Result } from '../../platform/errors.ts';
+import type { CodeErreur } from '../application/erreurs.ts';
 import type { CompensationForcee, SagaTerminee } from '../application/orchestrator.ts';
 
-export interface Reponse {
+export interface Answer {
   status: number;
   body: Record<string, unknown>;
 }
@@ -25,18 +25,18 @@ const ERREURS: Readonly<Record<CodeErreur, { status: number; message: string | (
   SERVICE_INDISPONIBLE: { status: 503, message: 'Service externe indisponible' },
 };
 
-export function reponseErreur(e: DomainError<CodeErreur>): Reponse {
+export function errorAnswer(e: DomainError<CodeErreur>): Answer {
   const { status, message } = ERREURS[e.code];
   const details = typeof e.details === 'object' && e.details !== null ? (e.details as Record<string, unknown>) : {};
   return { status, body: { error: typeof message === 'string' ? message : message(details), details: e.details, ...e.context } };
 }
 
-export function reponseDemarrage(r: Resultat<SagaTerminee>): Reponse {
-  return r.ok ? { status: 201, body: { success: true, ...r.value } } : reponseErreur(r.error);
+export function startAnswer(r: Result<SagaTerminee, CodeErreur>): Answer {
+  return r.ok ? { status: 201, body: { success: true, ...r.value } } : errorAnswer(r.error);
 }
 
-export function reponseCompensation(r: Resultat<CompensationForcee>): Reponse {
-  if (!r.ok) return reponseErreur(r.error);
+export function compensationAnswer(r: Result<CompensationForcee, CodeErreur>): Answer {
+  if (!r.ok) return errorAnswer(r.error);
   const { saga_id, etat_final, reservations_liberees } = r.value;
   return {
     status: 200,

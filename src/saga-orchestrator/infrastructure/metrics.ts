@@ -11,7 +11,7 @@ import type { ActionCompensation } from '../domain/saga.ts';
 import type { SagaMetrics } from '../application/ports.ts';
 import type { TypeEchec } from '../domain/saga-decider.ts';
 import type { CallObserver, Service } from './gateway-client.ts';
-import { ENDPOINTS } from './participants-http.ts';
+import { ENDPOINTS } from './participants-http-client.ts';
 
 export interface OrchestratorMetrics {
   saga: SagaMetrics;

@@ -20,7 +20,7 @@ export const ERREURS: ErrorTable<CodeErreur> = {
 };
 
 /** Validating and rejecting answers repeat their sentence as `details_erreur` (the reference's envelope). */
-export function avecDetailsErreur(answer: HttpError, e: DomainError<CodeErreur>): HttpError {
+export function withErrorDetails(answer: HttpError, e: DomainError<CodeErreur>): HttpError {
   if (e.context.use_case === LISTER) return answer;
   return new HttpError(answer.statusCode, answer.body.error, answer.body.details, { ...e.context, details_erreur: answer.body.error });
 }

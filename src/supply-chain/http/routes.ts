@@ -5,7 +5,7 @@ import type { App } from '../../platform/server.ts';
 import type { DemandesUseCases } from '../application/demandes.ts';
 import { useReferenceErrors } from '../../platform/reference-errors.ts';
 import { useErrorTable } from '../../platform/error-table.ts';
-import { avecDetailsErreur, ERREURS } from './erreurs.ts';
+import { withErrorDetails, ERREURS } from './erreurs.ts';
 
 const DemandeParams = Type.Object({ demande_id: Uuid }, { additionalProperties: false });
 const RejetBody = Type.Object({ motif: Type.String({ maxLength: 500 }) }, { additionalProperties: false });
@@ -19,7 +19,7 @@ export async function supplyChainRoutes(app: App, uc: DemandesUseCases): Promise
         return { success: false, ...(useCase ? { use_case: useCase } : {}) };
       },
     });
-    useErrorTable(scope, ERREURS, avecDetailsErreur);
+    useErrorTable(scope, ERREURS, withErrorDetails);
 
     scope.get('/api/ddd/supply-chain/health/', { schema: { tags: ['ops'], summary: 'Santé du service supply-chain' } }, async () => ({
       status: 'healthy',

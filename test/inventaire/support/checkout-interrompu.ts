@@ -6,7 +6,7 @@
 import { SEED } from '../../../src/contracts/common.ts';
 import { checkout } from '../../../src/ecommerce/application/commandes.ts';
 import type { EcommerceRepository } from '../../../src/ecommerce/application/ports.ts';
-import { HttpInventaireClient } from '../../../src/ecommerce/infrastructure/clients-http.ts';
+import { HttpInventaireClient } from '../../../src/ecommerce/infrastructure/inventaire-http-client.ts';
 import { PgEcommerceRepository } from '../../../src/ecommerce/infrastructure/ecommerce-repository.ts';
 import { createPool } from '../../../src/platform/db.ts';
 import { createLogger } from '../../../src/platform/logger.ts';

@@ -1,5 +1,5 @@
 /**
- * The order step — the rule is the decider (domain/order.ts), run by the bus's generic runner
+ * The order step — the rule is the decider (domain/order-creation-decider.ts), run by the bus's generic runner
  * (platform/bus/decider-runner.ts): decode → call commandes (no transaction open) → decide → one transaction writing
  * the outcome event with the inbox row → wake the relay. Commandes is
  * idempotent by reference_externe, so a repeat after a crash returns the same order.
@@ -9,7 +9,7 @@ import { inboxOnce, runDecider } from '../../../platform/bus/decider-runner.ts';
 import type { GatewayClient } from '../../shared/gateway-client.ts';
 import { alreadyApplied } from '../../shared/inbox.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
-import { decide, orderRequest } from '../domain/order.ts';
+import { decide, orderRequest } from '../domain/order-creation-decider.ts';
 import { crashPoint } from '../../../platform/crash-points.ts';
 
 export const CONSUMER = 'order-creation';

@@ -1,5 +1,5 @@
 /**
- * Compensation — the rule is the decider (domain/compensation.ts), run by the bus's generic runner
+ * Compensation — the rule is the decider (domain/stock-compensation-decider.ts), run by the bus's generic runner
  * (platform/bus/decider-runner.ts): decode → release → decide → one transaction writing the pending cancel, the
  * release record, the outbox and the inbox → wake. Release first
  * (stock comes back even while commandes is down), announce StockReleased once per checkout, and leave the
@@ -12,7 +12,7 @@ import { inboxOnce, runDecider } from '../../../platform/bus/decider-runner.ts';
 import { unavailableError, type GatewayClient } from '../../shared/gateway-client.ts';
 import { alreadyApplied } from '../../shared/inbox.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
-import { decide, planFor, releasePath, type CompensationDecision } from '../domain/compensation.ts';
+import { decide, planFor, releasePath, type CompensationDecision } from '../domain/stock-compensation-decider.ts';
 import { addPendingCancellation } from '../infrastructure/cancellations.ts';
 import { crashPoint } from '../../../platform/crash-points.ts';
 

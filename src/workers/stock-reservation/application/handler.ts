@@ -1,5 +1,5 @@
 /**
- * The reservation step — the rule is the decider (domain/reservation.ts), run by the bus's generic runner
+ * The reservation step — the rule is the decider (domain/stock-reservation-decider.ts), run by the bus's generic runner
  * (platform/bus/decider-runner.ts): decode → call inventaire outside any transaction → decide → one transaction
  * writing the outcome event to the outbox with the inbox row (a redelivery publishes nothing twice) → wake the relay. Inventaire's reservation is idempotent by checkout id,
  * so a repeat after a crash between call and commit is harmless.
@@ -10,7 +10,7 @@ import { inboxOnce, runDecider } from '../../../platform/bus/decider-runner.ts';
 import { unavailableError, type GatewayClient } from '../../shared/gateway-client.ts';
 import { alreadyApplied } from '../../shared/inbox.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
-import { decide, reserveCommand } from '../domain/reservation.ts';
+import { decide, reserveCommand } from '../domain/stock-reservation-decider.ts';
 import { crashPoint } from '../../../platform/crash-points.ts';
 
 export const CONSUMER = 'stock-reservation';

@@ -4,13 +4,13 @@ import type { App } from '../../platform/server.ts';
 import type { SessionsDeps } from '../application/sessions.ts';
 import { ErreurConsole } from '../domain/erreurs.ts';
 import { parametresPrometheus } from '../domain/systeme.ts';
-import { lireEtatSysteme, type SourcesSysteme } from '../infrastructure/etat-systeme.ts';
-import { sessionRequise } from './garde.ts';
+import { readSystemState, type SystemSources } from '../infrastructure/system-state.ts';
+import { requireSession } from './guard.ts';
 
-export function systemeRoutes(app: App, deps: Omit<SessionsDeps, 'verificateur'>, sources: SourcesSysteme): void {
+export function systemRoutes(app: App, deps: Omit<SessionsDeps, 'verificateur'>, sources: SystemSources): void {
   app.get('/console-api/system', { schema: { hide: true } }, async (req, reply) => {
-    await sessionRequise(deps, req);
-    return reply.header('cache-control', 'no-store').send(await lireEtatSysteme(sources));
+    await requireSession(deps, req);
+    return reply.header('cache-control', 'no-store').send(await readSystemState(sources));
   });
 
   for (const [chemin, plage] of [
@@ -18,7 +18,7 @@ export function systemeRoutes(app: App, deps: Omit<SessionsDeps, 'verificateur'>
     ['query', false],
   ] as const) {
     app.get(`/console-api/prometheus/${chemin}`, { schema: { hide: true } }, async (req, reply) => {
-      await sessionRequise(deps, req);
+      await requireSession(deps, req);
       const params = parametresPrometheus(req.query as Record<string, unknown>, plage);
       if (!params) {
         throw new ErreurConsole('REQUETE_INVALIDE', {

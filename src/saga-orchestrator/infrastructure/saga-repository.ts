@@ -82,7 +82,7 @@ export class PgSagaRepository implements SagaRepository {
   ) {}
 
   async create(saga: Saga, porteur: string, bailJusqua: Date): Promise<Bail> {
-    const s = saga.instantane();
+    const s = saga.snapshot();
     await withTransaction(this.pool, async (c) => {
       await c.query(
         `INSERT INTO ${S}.saga_commandes (id, client_id, magasin_id, etat_actuel, donnees_contexte, reservation_stock_ids, commande_finale_id,
@@ -124,7 +124,7 @@ export class PgSagaRepository implements SagaRepository {
   }
 
   async save(saga: Saga, bail: Bail): Promise<void> {
-    const s = saga.instantane();
+    const s = saga.snapshot();
     const reservations = (s.donnees_contexte.reservation_stock_ids as Record<string, string> | undefined) ?? {};
     let nouveaux = 0;
     await withTransaction(this.pool, async (c) => {
@@ -208,7 +208,7 @@ export class PgSagaRepository implements SagaRepository {
         [id],
       ),
     ]);
-    return Saga.restaurer({
+    return Saga.restore({
       id: row.id,
       client_id: row.client_id,
       magasin_id: row.magasin_id,

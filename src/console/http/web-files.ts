@@ -57,7 +57,7 @@ async function fichier(p: string): Promise<number | undefined> {
   }
 }
 
-export function fichiersWeb(app: App, webDir: string): void {
+export function webFiles(app: App, webDir: string): void {
   const racine = path.resolve(webDir);
   const index = path.join(racine, 'index.html');
 

@@ -89,14 +89,14 @@ async function outbox(pool: Pool): Promise<{ service: string; en_attente: number
   return out;
 }
 
-export interface SourcesSysteme {
+export interface SystemSources {
   processus: ProcessusSonde[];
   redis?: Redis;
   pool?: Pool;
   prometheusUrl?: string;
 }
 
-export async function lireEtatSysteme(s: SourcesSysteme): Promise<EtatSysteme> {
+export async function readSystemState(s: SystemSources): Promise<EtatSysteme> {
   const erreurs: string[] = [];
   const [processes, g, o, prom] = await Promise.all([
     Promise.all(s.processus.map(etatProcessus)),

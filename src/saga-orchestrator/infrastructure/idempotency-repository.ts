@@ -1,18 +1,18 @@
 /** Idempotency keys of the orchestrated POST in PostgreSQL (table saga_orchestrator.idempotency_keys). */
 import type { Pool } from '../../platform/db.ts';
-import type { CleIdempotence, IdempotenceRepository } from '../application/ports.ts';
+import type { IdempotencyRecord, IdempotencyRepository } from '../application/ports.ts';
 
 const S = 'saga_orchestrator';
 const RETENTION_S = 24 * 3600;
 
-export class PgIdempotenceRepository implements IdempotenceRepository {
+export class PgIdempotencyRepository implements IdempotencyRepository {
   /** `stalledAfterMs`: a key whose request never wrote its saga is taken over once this much older (request budget). */
   constructor(
     private readonly pool: Pool,
     private readonly stalledAfterMs: number,
   ) {}
 
-  async take(clientId: string, cle: string, empreinte: string, sagaId: string): ReturnType<IdempotenceRepository['take']> {
+  async take(clientId: string, key: string, fingerprint: string, sagaId: string): ReturnType<IdempotencyRepository['take']> {
     // One statement, so two requests with the same key cannot both take it. Taken over: an expired key, and a key
     // whose request died before writing its saga (no answer, no saga, older than a request's budget).
     const { rowCount } = await this.pool.query(
@@ -22,9 +22,9 @@ export class PgIdempotenceRepository implements IdempotenceRepository {
          WHERE k.created_at <= now() - make_interval(secs => $5)
             OR (k.response IS NULL AND k.created_at <= now() - make_interval(secs => $6)
                 AND NOT EXISTS (SELECT 1 FROM ${S}.saga_commandes s WHERE s.id = k.saga_id))`,
-      [clientId, cle, empreinte, sagaId, RETENTION_S, this.stalledAfterMs / 1000],
+      [clientId, key, fingerprint, sagaId, RETENTION_S, this.stalledAfterMs / 1000],
     );
-    if ((rowCount ?? 0) > 0) return { prise: true };
+    if ((rowCount ?? 0) > 0) return { taken: true };
     const { rows } = await this.pool.query<{
       request_hash: string;
       saga_id: string;
@@ -33,32 +33,32 @@ export class PgIdempotenceRepository implements IdempotenceRepository {
     }>(
       `SELECT request_hash, saga_id::text, status, response
          FROM ${S}.idempotency_keys WHERE client_id = $1 AND key = $2`,
-      [clientId, cle],
+      [clientId, key],
     );
     const row = rows[0];
-    if (!row) return this.take(clientId, cle, empreinte, sagaId); // let go meanwhile: try again
-    const existante: CleIdempotence = {
-      empreinte: row.request_hash,
+    if (!row) return this.take(clientId, key, fingerprint, sagaId); // let go meanwhile: try again
+    const existing: IdempotencyRecord = {
+      fingerprint: row.request_hash,
       sagaId: row.saga_id,
-      reponse: row.status !== null && row.response !== null ? { status: row.status, body: row.response } : null,
+      answer: row.status !== null && row.response !== null ? { status: row.status, body: row.response } : null,
     };
-    return { prise: false, existante };
+    return { taken: false, existing };
   }
 
-  async remember(clientId: string, cle: string, reponse: { status: number; body: Record<string, unknown> }): Promise<void> {
+  async remember(clientId: string, key: string, answer: { status: number; body: Record<string, unknown> }): Promise<void> {
     await this.pool.query(`UPDATE ${S}.idempotency_keys SET status = $3, response = $4 WHERE client_id = $1 AND key = $2`, [
       clientId,
-      cle,
-      reponse.status,
-      JSON.stringify(reponse.body),
+      key,
+      answer.status,
+      JSON.stringify(answer.body),
     ]);
   }
 
-  async release(clientId: string, cle: string, sagaId: string): Promise<void> {
+  async release(clientId: string, key: string, sagaId: string): Promise<void> {
     await this.pool.query(
       `DELETE FROM ${S}.idempotency_keys k WHERE k.client_id = $1 AND k.key = $2 AND k.saga_id = $3
          AND NOT EXISTS (SELECT 1 FROM ${S}.saga_commandes s WHERE s.id = k.saga_id)`,
-      [clientId, cle, sagaId],
+      [clientId, key, sagaId],
     );
   }
 }

@@ -5,27 +5,27 @@ import { Value } from 'typebox/value';
 import { badRequest, type HttpError } from '../../platform/errors.ts';
 
 export const absent = (v: unknown) => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
-const estObjet = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Checks the body exactly as sent, before the route validator: an absent required field gets the
- * reference's own sentence (`manquant`), and an optional body (checkout) may be omitted entirely.
+ * reference's own sentence (`missing`), and an optional body (checkout) may be omitted entirely.
  */
-export function corpsStrict(
+export function strictBody(
   schema: TSchema,
-  options: { optionnel?: boolean; manquant?: (body: Record<string, unknown>) => HttpError | null } = {},
+  options: { optional?: boolean; missing?: (body: Record<string, unknown>) => HttpError | null } = {},
 ) {
   return async (req: FastifyRequest) => {
     if (req.body === undefined || req.body === null) {
-      if (options.optionnel) {
+      if (options.optional) {
         req.body = {};
         return;
       }
       throw badRequest('Corps de requête JSON requis', { field: 'body', message: 'must be object' });
     }
-    if (estObjet(req.body) && options.manquant) {
-      const erreur = options.manquant(req.body);
-      if (erreur) throw erreur;
+    if (isObject(req.body) && options.missing) {
+      const error = options.missing(req.body);
+      if (error) throw error;
     }
     if (Value.Check(schema, req.body)) return;
     const details = [...Value.Errors(schema, req.body)].map((e) => ({

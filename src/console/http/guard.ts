@@ -5,7 +5,7 @@ import { sessionActive } from '../application/sessions.ts';
 import { changeEtat, memeOrigine } from '../domain/csrf.ts';
 import { ErreurConsole } from '../domain/erreurs.ts';
 import type { Session } from '../domain/session.ts';
-import { lireCookie, viaHttps } from './cookies.ts';
+import { readCookie, overHttps } from './cookies.ts';
 
 const premier = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
 
@@ -14,7 +14,7 @@ const premier = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] :
  * with X-Forwarded-Port (both set the host without its port).
  */
 function originesPropres(req: FastifyRequest): string[] {
-  const scheme = viaHttps(req) ? 'https' : 'http';
+  const scheme = overHttps(req) ? 'https' : 'http';
   const defaut = scheme === 'https' ? '443' : '80';
   const hotes: string[] = [];
   const host = premier(req.headers.host)?.trim();
@@ -31,7 +31,7 @@ function originesPropres(req: FastifyRequest): string[] {
   return origins;
 }
 
-export function verifierCsrf(req: FastifyRequest): void {
+export function checkCsrf(req: FastifyRequest): void {
   if (!changeEtat(req.method)) return;
   const ok = memeOrigine({
     origin: premier(req.headers.origin),
@@ -41,8 +41,8 @@ export function verifierCsrf(req: FastifyRequest): void {
   if (!ok) throw new ErreurConsole('CSRF', { message: "appel d'une autre origine refusé" });
 }
 
-export async function sessionRequise(deps: Omit<SessionsDeps, 'verificateur'>, req: FastifyRequest): Promise<Session> {
-  const session = await sessionActive(deps, lireCookie(req));
+export async function requireSession(deps: Omit<SessionsDeps, 'verificateur'>, req: FastifyRequest): Promise<Session> {
+  const session = await sessionActive(deps, readCookie(req));
   if (!session) throw new ErreurConsole('NON_CONNECTE', { message: 'connectez-vous avec une clé API' });
   return session;
 }

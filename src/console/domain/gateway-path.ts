@@ -4,7 +4,7 @@
  * reaches another host or a path outside the gateway's routes. Returns the path and query to append to
  * GATEWAY_URL, or null when refused.
  */
-export function cheminPasserelle(reste: string): string | null {
+export function gatewayPath(reste: string): string | null {
   const q = reste.indexOf('?');
   const brut = q === -1 ? reste : reste.slice(0, q);
   const requete = q === -1 ? '' : reste.slice(q);

@@ -8,6 +8,9 @@
  * environment says otherwise); then a second system with OTEL_SDK_DISABLED=true runs the same open loop at 50 %,
  * and "Tracing off vs on" compares CPU per checkout and p95 (target: ≤ 10 % more CPU). BENCH_TRACING=skip omits it.
  */
+import path from 'node:path';
+import { tracingConfig } from '../src/platform/tracing/config.ts';
+import { storeSize } from '../src/platform/tracing/store.ts';
 import { startSystem, type TestSystem } from '../test/support/system.ts';
 import { SEED } from '../src/contracts/common.ts';
 import { closedLoop, costPerCheckout, openLoop, snapshot, TerminalWatcher, type RunResult, type Submit } from './checkout-driver.ts';
@@ -197,6 +200,18 @@ async function main() {
       syncCostPerCheckout: syncCost,
     });
     console.log(`written ${file}`);
+    // The local store (issue 11): within its bound however many checkouts went through.
+    const bound = tracingConfig(process.env).exporter;
+    if (bound.kind === 'file') {
+      const used = storeSize(path.join(system.dataDir, 'traces'));
+      printTable('Local trace store after the run', [
+        {
+          'size MB': Math.round(used / 1e4) / 100,
+          'bound MB': Math.round(bound.maxBytes / 1e4) / 100,
+          ok: used <= bound.maxBytes ? 'yes' : 'NO',
+        },
+      ]);
+    }
   } finally {
     await watcher.stop();
     await system.stop();

@@ -33,4 +33,4 @@ COPY --from=build /app/dist dist
 USER node
 EXPOSE 8000
 # Overridden per service by docker-compose.yml; alone, the image runs one catalogue instance.
-CMD ["node", "dist/src/catalogue/main.js"]
+CMD ["node", "--import", "./dist/src/platform/tracing/preload.js", "dist/src/catalogue/main.js"]

@@ -3,7 +3,14 @@
  * throughput (closed loop), then end-to-end latency (POST → CheckoutSucceeded) at 25, 50, 75 and 80 % of it
  * (open loop), the cost per checkout, and the synchronous checkout measured in the same run as the baseline.
  * Targets (issue #3): ≥ 100 checkouts/s sustained, p95 ≤ 150 ms at 50 %, nothing failed or stuck up to 80 %.
+ *
+ * Tracing (issue 11): the main system runs with the default tracing (every trace kept, local store, unless the
+ * environment says otherwise); then a second system with OTEL_SDK_DISABLED=true runs the same open loop at 50 %,
+ * and "Tracing off vs on" compares CPU per checkout and p95 (target: ≤ 10 % more CPU). BENCH_TRACING=skip omits it.
  */
+import path from 'node:path';
+import { tracingConfig } from '../src/platform/tracing/config.ts';
+import { storeSize } from '../src/platform/tracing/store.ts';
 import { startSystem, type TestSystem } from '../test/support/system.ts';
 import { SEED } from '../src/contracts/common.ts';
 import { closedLoop, costPerCheckout, openLoop, snapshot, TerminalWatcher, type RunResult, type Submit } from './checkout-driver.ts';
@@ -100,9 +107,28 @@ const row = (r: RunResult) => ({
   'p99 ms': r.p99Ms,
 });
 
+/** The 50 % open loop on a second, untraced system: CPU per checkout and latency without tracing. */
+async function untracedAtHalf(rate: number): Promise<{ run: RunResult; cost: ReturnType<typeof costPerCheckout> }> {
+  console.log('tracing off: a second private system with OTEL_SDK_DISABLED=true…');
+  const system = await startSystem({ env: { LOG_LEVEL: 'warn', DB_POOL_MAX: '5', OTEL_SDK_DISABLED: 'true' } });
+  const watcher = new TerminalWatcher(system.redisUrl);
+  try {
+    const choreo = choreoSubmit(system, await prepare(system, CLIENTS));
+    await closedLoop('warm-up', choreo, watcher, 4, 3);
+    console.log(`open loop at ${rate}/s for ${PHASE_SEC} s, tracing off…`);
+    const before = await snapshot(system);
+    const run = await openLoop('50 % of saturation, tracing off', choreo, watcher, rate, PHASE_SEC);
+    return { run, cost: costPerCheckout(before, await snapshot(system), run.submitted) };
+  } finally {
+    await watcher.stop();
+    await system.stop();
+  }
+}
+
 async function main() {
   const replicas = benchReplicas(); // checked before the first run: a typo must not cost a whole run
   let single: ReplicaRow | undefined;
+  let tracedCost: ReturnType<typeof costPerCheckout> | undefined;
   console.log('starting a private system (free ports, throw-away database)…');
   const system = await startSystem({ env: { LOG_LEVEL: 'warn', DB_POOL_MAX: '5' } });
   const watcher = new TerminalWatcher(system.redisUrl);
@@ -141,6 +167,7 @@ async function main() {
     printTable('Choreographed checkout (end to end: POST → CheckoutSucceeded)', runs.map(row));
     const half = runs.find((r) => r.label === '50 % of saturation')!;
     single = { replicas: 1, saturation, half };
+    tracedCost = cost;
     const upTo80 = runs.filter((r) => r.offeredPerSec !== null);
     printTable('Verdict', [
       { measure: 'saturation throughput', value: `${sat}/s`, target: '≥ 100/s', ok: sat >= 100 ? 'yes' : 'NO' },
@@ -173,9 +200,31 @@ async function main() {
       syncCostPerCheckout: syncCost,
     });
     console.log(`written ${file}`);
+    // The local store (issue 11): within its bound however many checkouts went through.
+    const bound = tracingConfig(process.env).exporter;
+    if (bound.kind === 'file') {
+      const used = storeSize(path.join(system.dataDir, 'traces'));
+      printTable('Local trace store after the run', [
+        {
+          'size MB': Math.round(used / 1e4) / 100,
+          'bound MB': Math.round(bound.maxBytes / 1e4) / 100,
+          ok: used <= bound.maxBytes ? 'yes' : 'NO',
+        },
+      ]);
+    }
   } finally {
     await watcher.stop();
     await system.stop();
+  }
+  if (process.env.BENCH_TRACING !== 'skip' && single && tracedCost) {
+    const off = await untracedAtHalf(single.half.offeredPerSec ?? 1);
+    const on = { run: single.half, cost: tracedCost };
+    const extra = off.cost.cpuMsTotal > 0 ? (on.cost.cpuMsTotal / off.cost.cpuMsTotal - 1) * 100 : NaN;
+    printTable("Tracing off vs on (open loop at 50 % of saturation; on = this run's settings)", [
+      { tracing: 'off', 'CPU ms/checkout': off.cost.cpuMsTotal, 'p50 ms': off.run.p50Ms, 'p95 ms': off.run.p95Ms, failed: off.run.failed },
+      { tracing: 'on', 'CPU ms/checkout': on.cost.cpuMsTotal, 'p50 ms': on.run.p50Ms, 'p95 ms': on.run.p95Ms, failed: on.run.failed },
+      { tracing: 'overhead', 'CPU ms/checkout': `${extra.toFixed(1)} % (target ≤ 10 %)`, 'p50 ms': '', 'p95 ms': '', failed: '' },
+    ]);
   }
   // BENCH_REPLICAS=N: the same measures on a second system with N replicas of every worker (choreo-replicas.ts).
   if (replicas > 1 && single) reportReplicas([single, await measureWithReplicas(replicas, CLIENTS, PHASE_SEC)]);

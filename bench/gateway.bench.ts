@@ -11,6 +11,10 @@
  * BENCH_DURATION_SEC (default 5) sets each phase; BENCH_ROUTES=light (or search) measures one route only;
  * BENCH_GATEWAY_ENV (JSON) adds variables to our gateway's environment, to price one feature. BENCH_CPU_PROF=1 runs our gateway under `node --cpu-prof`
  * (NODE_OPTIONS refuses the flag) and prints its top self-time costs; the profile stays in bench/results/profiles/.
+ *
+ * Tracing (issue 11): `ours` runs untraced, as before; `ours+tracing` is a second instance of our gateway started as
+ * the launcher starts it (the tracing preload, default sampling, the local store in a temporary folder), measured
+ * in the same run; "Tracing off vs on" compares them (target: ≤ 10 % throughput lost). BENCH_TRACING=skip omits it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -90,7 +94,14 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** Our gateway as the launcher runs it (compiled tree, same env shape), beside the system's, on its own ports. */
-async function startOurGateway(system: TestSystem, port: number, adminPort: number, dir: string, profileDir: string): Promise<Started> {
+async function startOurGateway(
+  system: TestSystem,
+  port: number,
+  adminPort: number,
+  dir: string,
+  profileDir: string,
+  traced = false,
+): Promise<Started> {
   const tree = await compileSources();
   const ports = new Map<string, ProcessPorts>(Object.entries(system.ports).map(([name, main]) => [name, { main, extra: {} }]));
   const env: NodeJS.ProcessEnv = {
@@ -104,16 +115,19 @@ async function startOurGateway(system: TestSystem, port: number, adminPort: numb
     LOG_LEVEL: 'info',
     // Experiments (e.g. '{"LOG_LEVEL":"warn"}' or another KONG_CONFIG) to price one feature; the verdict assumes none.
     ...(JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}') as Record<string, string>),
+    // Traced as the launcher's child would be (its own store); untraced: the SDK off, whatever the environment says.
+    ...(traced ? { OTEL_SERVICE_NAME: 'gateway', TRACES_DIR: path.join(dir, 'traces') } : { OTEL_SDK_DISABLED: 'true' }),
   };
   delete env.NODE_OPTIONS;
   const args = [
     '--enable-source-maps',
-    ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ...(CPU_PROF && !traced ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ...(traced ? ['--import', compiledPath(tree, 'src/platform/tracing/preload.ts')] : []),
     compiledPath(tree, 'src/gateway/main.ts'),
   ];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   // Logs on, written as the launcher writes them: to a file.
-  const logFile = createWriteStream(path.join(dir, 'gateway.log'));
+  const logFile = createWriteStream(path.join(dir, traced ? 'gateway-traced.log' : 'gateway.log'));
   child.stdout.pipe(logFile);
   child.stderr.pipe(logFile);
   const url = `http://127.0.0.1:${port}`;
@@ -184,6 +198,7 @@ const pct = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 10 :
 
 type Measured = Record<'direct' | 'ours', LoadResult & { cpuUsPerRequest?: number }> & {
   nginx?: LoadResult & { cpuUsPerRequest?: number };
+  'ours+tracing'?: LoadResult & { cpuUsPerRequest?: number };
 };
 
 type Target = [who: string, url: string, headers: Record<string, string> | undefined, pids: (() => number[]) | undefined];
@@ -226,12 +241,15 @@ async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-gateway-'));
   const profileDir = path.resolve(import.meta.dirname, 'results', 'profiles', `gateway-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   if (CPU_PROF) mkdirSync(profileDir, { recursive: true });
-  const reserved = await reservePorts(3);
-  const [gatewayPort, adminPort, nginxPort] = reserved.ports as [number, number, number];
+  const reserved = await reservePorts(5);
+  const [gatewayPort, adminPort, nginxPort, tracedPort, tracedAdminPort] = reserved.ports as [number, number, number, number, number];
+  const withTracing = process.env.BENCH_TRACING !== 'skip';
   let ours: Started | undefined;
+  let traced: Started | undefined;
   let nginx: Started | string | undefined;
   try {
     ours = await startOurGateway(system, gatewayPort, adminPort, dir, profileDir);
+    if (withTracing) traced = await startOurGateway(system, tracedPort, tracedAdminPort, dir, profileDir, true);
     nginx = await startNginx(system, nginxPort, dir);
     if (typeof nginx === 'string') console.log(`\n*** ${nginx}\n*** the nginx rows are left out.\n`);
     const headers = { 'x-api-key': system.apiKey };
@@ -242,6 +260,7 @@ async function main() {
       ['direct', `${direct}${p}`, undefined, undefined],
       ...(typeof nginx === 'string' ? [] : ([['nginx', `${nginx!.url}/api/catalogue${p}`, undefined, nginx!.pids]] as Target[])),
       ['ours', `${ours!.url}/api/catalogue${p}`, headers, ours!.pids],
+      ...(traced ? ([['ours+tracing', `${traced.url}/api/catalogue${p}`, headers, traced.pids]] as Target[]) : []),
     ];
     const light = ROUTES.has('light') ? await throughput('light', targets(LIGHT)) : undefined;
     const search = ROUTES.has('search') ? await throughput('search', targets(SEARCH)) : undefined;
@@ -258,7 +277,8 @@ async function main() {
       latency = { direct: lDirect, ours: lOurs, addedP50Ms: Math.round((lOurs.p50Ms - lDirect.p50Ms) * 100) / 100 };
     }
 
-    const rows = (t?: Measured) => (t ? [t.direct, ...(t.nginx ? [t.nginx] : []), t.ours].map(row) : []);
+    const rows = (t?: Measured) =>
+      t ? [t.direct, ...(t.nginx ? [t.nginx] : []), t.ours, ...(t['ours+tracing'] ? [t['ours+tracing']] : [])].map(row) : [];
     printTable('Throughput at 50 connections', [...rows(light), ...rows(search)]);
     if (latency) printTable('Latency at 200 req/s', [row(latency.direct), row(latency.ours)]);
     const vsNginx = (t?: Measured) => (t?.nginx ? pct(t.ours.requestsPerSec, t.nginx.requestsPerSec) : undefined);
@@ -287,6 +307,26 @@ async function main() {
       verdict('search: added p50 at 200 req/s', latency?.addedP50Ms, 'ms', '≤ 1 ms', undefined, 1),
     ]);
 
+    const tracingCost = (route: string, t?: Measured) => {
+      const on = t?.['ours+tracing'];
+      if (!t || !on) return [];
+      return [
+        {
+          route,
+          'off req/s': t.ours.requestsPerSec,
+          'on req/s': on.requestsPerSec,
+          'throughput lost %': Math.round((100 - pct(on.requestsPerSec, t.ours.requestsPerSec)) * 10) / 10,
+          'off CPU µs/req': t.ours.cpuUsPerRequest ?? '',
+          'on CPU µs/req': on.cpuUsPerRequest ?? '',
+        },
+      ];
+    };
+    if (traced)
+      printTable('Tracing off vs on (our gateway; target ≤ 10 % throughput lost)', [
+        ...tracingCost('light', light),
+        ...tracingCost('search', search),
+      ]);
+
     await ours.stop();
     const profile = CPU_PROF ? printProfile(profileDir) : undefined;
     const file = writeResult('gateway', {
@@ -314,6 +354,7 @@ async function main() {
     console.log(`\nwritten ${file}`);
   } finally {
     await ours?.stop();
+    await traced?.stop();
     if (nginx && typeof nginx !== 'string') await nginx.stop();
     reserved.release();
     await system.stop();

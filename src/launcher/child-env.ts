@@ -70,6 +70,8 @@ export interface SystemContext {
   poolMax: number;
   /** The supervisor's environment, inherited by the children. */
   env: NodeJS.ProcessEnv;
+  /** The local trace store of this run (`<DATA_DIR>/traces`), unless TRACES_DIR or an OTLP endpoint says otherwise. */
+  tracesDir?: string;
   /** The console's web app as built for this run (web-build.ts), when it built. */
   webDir?: string;
 }
@@ -124,6 +126,9 @@ export function childEnv(spec: ProcessSpec, ctx: SystemContext): NodeJS.ProcessE
     // Which child this is: CRASH_AT=<process>/<point> arms one of them (platform/crash-points.ts).
     PROCESS_NAME: spec.name,
     DB_POOL_MAX: String(ctx.poolMax),
+    // Each process's spans are named after it; all of them write to this run's store (npm run traces reads it).
+    OTEL_SERVICE_NAME: spec.name,
+    ...(ctx.tracesDir ? { TRACES_DIR: ctx.env.TRACES_DIR || ctx.tracesDir } : {}),
     ...peerUrls(ctx.ports, ctx.env),
     ...spec.env,
   });

@@ -53,6 +53,8 @@ import {
 export const MIN_NODE = [20, 19] as const;
 const SHUTDOWN_BUDGET_MS = 10_000;
 const ORPHAN_GUARD = 'src/launcher/orphan-guard.ts';
+/** OpenTelemetry before the application (ADR 0015); it loads nothing more when OTEL_SDK_DISABLED=true. */
+const TRACING_PRELOAD = 'src/platform/tracing/preload.ts';
 
 /** Preflight problems: each one sentence with its fix. */
 export class PreflightError extends Error {
@@ -349,10 +351,12 @@ export class Supervisor {
     }
   }
 
-  /** How a service child is run: its compiled entry, with the orphan guard preloaded. */
+  /** How a service child is run: its compiled entry, with the orphan guard and tracing preloaded. */
   private childArgs(spec: ProcessSpec, extra: string[] = []): string[] {
     const tree = this.tree!;
-    return ['--enable-source-maps', '--import', compiledPath(tree, ORPHAN_GUARD), compiledPath(tree, spec.entry), ...extra];
+    // The Prometheus shim only runs a binary: nothing of ours to trace.
+    const tracing = isPrometheus(spec) ? [] : ['--import', compiledPath(tree, TRACING_PRELOAD)];
+    return ['--enable-source-maps', '--import', compiledPath(tree, ORPHAN_GUARD), ...tracing, compiledPath(tree, spec.entry), ...extra];
   }
 
   private context(): SystemContext {
@@ -364,6 +368,7 @@ export class Supervisor {
       apiKeys: this.apiKeys,
       poolMax: poolMaxFor(this.env, this.embedded),
       env: this.env,
+      tracesDir: path.join(this.paths.dataDir, 'traces'),
       ...(this.webDir ? { webDir: this.webDir } : {}),
     };
   }

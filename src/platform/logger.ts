@@ -3,6 +3,7 @@
  * `correlation_id` (the checkout id) through child loggers so one grep follows a checkout across processes.
  */
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { traceMixin } from './tracing/index.ts';
 
 export type { Logger };
 
@@ -13,6 +14,8 @@ export function createLogger(service: string, level: LevelWithSilent = 'info', d
       level,
       base: { service, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // A line written inside a span carries trace_id and span_id (nothing without tracing).
+      mixin: traceMixin,
       // Credentials never reach a log line, whatever logs the request: API keys, and session cookies (the web console).
       redact: {
         paths: [

@@ -4,6 +4,7 @@
  */
 import type { Logger } from './logger.ts';
 import { ConfigError } from './config.ts';
+import { shutdownTracing } from './tracing/index.ts';
 
 export interface Running {
   /** Closes servers, loops and pools; safe to call twice. */
@@ -31,6 +32,8 @@ export async function runMain(name: string, start: () => Promise<Running>, log?:
     force.unref();
     running
       .stop()
+      // The spans still buffered (the last requests, the stop itself) are exported before the process ends.
+      .then(() => shutdownTracing().catch(() => undefined))
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         log?.error({ err: error }, 'error during shutdown');

@@ -31,7 +31,7 @@ const services = compose.services;
 const raw = readFileSync(COMPOSE_FILE, 'utf8');
 
 /** Third-party services the compose file may add beside the processes (those that are processes too are checked as such). */
-const INFRASTRUCTURE = new Set(['postgres', 'redis', 'prometheus', 'grafana', 'real-kong']);
+const INFRASTRUCTURE = new Set(['postgres', 'redis', 'prometheus', 'grafana', 'real-kong', 'jaeger']);
 /**
  * Processes being added: compose already runs them (deploy/kong/kong.yml routes to them) while processes.ts or their
  * entry may not list or hold them yet. Until then they are checked as far as they exist, and reported.
@@ -39,8 +39,10 @@ const INFRASTRUCTURE = new Set(['postgres', 'redis', 'prometheus', 'grafana', 'r
 const PENDING = new Set(['saga-orchestrator']);
 /** Only the gateway, which checks the API key, faces the network; the rest is for an operator on the host. */
 const PUBLIC_PORTS = new Set([8080]);
-const LOOPBACK_PORTS = new Set([8081, 8001, 8002, 8003, 8004, 8005, 8006, 8007, 8008, 8009, 8010, 7010, 9090, 3000]);
+const LOOPBACK_PORTS = new Set([8081, 8001, 8002, 8003, 8004, 8005, 8006, 8007, 8008, 8009, 8010, 7010, 9090, 3000, 16686, 4318]);
 
+/** Every app process starts tracing first, as the launcher's children do (ADR 0015). */
+const TRACING_PRELOAD = './dist/src/platform/tracing/preload.js';
 const distOf = (entry: string) => `dist/${entry.replace(/\.ts$/, '.js')}`;
 const srcOf = (dist: string) => dist.replace(/^dist\//, '').replace(/\.js$/, '.ts');
 
@@ -91,15 +93,16 @@ describe('docker-compose.yml', () => {
         assert.ok(isAppService(svc), `${p.composeName} is built from the Dockerfile`);
       }
       if (!isAppService(svc)) continue; // a third-party image (prometheus) stands for the launcher's wrapper
-      assert.deepEqual(svc.command, ['node', distOf(p.entry)], `${p.composeName} command`);
+      assert.deepEqual(svc.command, ['node', '--import', TRACING_PRELOAD, distOf(p.entry)], `${p.composeName} command`);
+      assert.equal(envOf(svc).OTEL_SERVICE_NAME, p.name, `${p.composeName} names its spans as the launcher does`);
       assert.ok(existsSync(path.join(REPO_ROOT, p.entry)), `${p.composeName}: entry ${p.entry} exists`);
     }
     for (const [name, svc] of Object.entries(services)) {
       if (!isAppService(svc)) continue;
       const cmd = svc.command as string[];
       assert.equal(cmd[0], 'node', `${name} runs node`);
-      assert.match(String(cmd[1]), /^dist\/src\/.+\.js$/, `${name} runs a file under dist/src`);
-      const source = srcOf(String(cmd[1]));
+      assert.match(String(cmd.at(-1)), /^dist\/src\/.+\.js$/, `${name} runs a file under dist/src`);
+      const source = srcOf(String(cmd.at(-1)));
       if (PENDING.has(name) && !PROCESSES.some((p) => p.composeName === name) && !existsSync(path.join(REPO_ROOT, source))) {
         t.diagnostic(`${name}: ${source} does not exist yet (being added)`);
       } else {

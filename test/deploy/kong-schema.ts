@@ -1,7 +1,7 @@
 /**
  * TypeBox schema of the Kong 3.6 declarative (DB-less) fields deploy/kong/kong.yml uses, written from Kong's
  * documented entity and plugin schemas (Admin API entities Service, Route, Upstream, Target, Consumer, key-auth
- * credential; plugins correlation-id, cors, key-auth, rate-limiting, request-size-limiting, prometheus). Every object is closed
+ * credential; plugins correlation-id, cors, key-auth, rate-limiting, request-size-limiting, prometheus, opentelemetry). Every object is closed
  * (additionalProperties: false), so a misspelt field, an unknown plugin or a value Kong would refuse fails here
  * instead of at `kong start`. Fields Kong documents but the file does not use are left out on purpose: adding
  * one to kong.yml means adding it here, checked against Kong's documentation.
@@ -208,6 +208,22 @@ const PrometheusConfig = Type.Object(
   closed,
 );
 
+/**
+ * Kong 3.6 opentelemetry (OTLP/HTTP traces): `endpoint` is required; `header_type` picks the propagation format
+ * (w3c: traceparent); `http_response_header_for_traceid` returns the trace id to the client; `sampling_rate`
+ * (0 … 1) overrides kong.conf's tracing_sampling_rate for this plugin.
+ */
+const OpenTelemetryConfig = Type.Object(
+  {
+    endpoint: Type.String({ pattern: '^https?://' }),
+    header_type: Enum(['preserve', 'ignore', 'b3', 'b3-single', 'w3c', 'jaeger', 'ot', 'aws', 'gcp', 'datadog'] as const),
+    http_response_header_for_traceid: Type.Optional(Type.String({ minLength: 1 })),
+    sampling_rate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    resource_attributes: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  closed,
+);
+
 /** Kong 3.6 request-size-limiting: integer size in `size_unit` (default 128 megabytes). */
 const RequestSizeLimitingConfig = Type.Object(
   {
@@ -233,6 +249,7 @@ export const PLUGIN_SCHEMAS = {
   'rate-limiting': plugin('rate-limiting', RateLimitingConfig),
   'request-size-limiting': plugin('request-size-limiting', RequestSizeLimitingConfig),
   prometheus: plugin('prometheus', PrometheusConfig),
+  opentelemetry: plugin('opentelemetry', OpenTelemetryConfig),
 } as const;
 
 export const PluginSchema = Type.Union(Object.values(PLUGIN_SCHEMAS));

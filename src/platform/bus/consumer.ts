@@ -24,6 +24,7 @@ import { decodeEntry, type EventEnvelope } from '../../contracts/events.ts';
 import type { Logger } from '../logger.ts';
 import type { Registry } from '../metrics.ts';
 import { createRedis, type Redis } from '../redis.ts';
+import { processBatchSpan, processSpan, type TracedEntry } from '../tracing/index.ts';
 import type { Archive } from './archive.ts';
 import { groupGauges } from './consumer-gauges.ts';
 import { StreamSource, type Read } from './consumer-source.ts';
@@ -157,7 +158,10 @@ class ReadHandler {
   /** Handles one entry; returns true when it may be acknowledged (the caller batches the XACKs). */
   private async handleEntry(stream: string, { id, fields, event, deliveries, deliveredAt }: Admitted): Promise<boolean> {
     try {
-      await this.s.handleOne(event, { stream, id, deliveries });
+      // A process span per entry, linked to (or, by setting, the child of) the create span stored with it.
+      await processSpan(traced(stream, id, fields, event), { group: this.s.group, deliveries }, () =>
+        this.s.handleOne(event, { stream, id, deliveries }),
+      );
       this.retries.forget(stream, id);
       return true;
     } catch (error) {
@@ -207,7 +211,11 @@ class ReadHandler {
   /** The whole read through `handleAll`; false when it failed (the caller then goes entry by entry). */
   private async handleAllAtOnce(all: HandleAll, stream: string, admitted: Admitted[]): Promise<boolean> {
     try {
-      await all(admitted.map(({ id, event, deliveries }) => ({ event, delivery: { stream, id, deliveries } })));
+      // One transaction for the read, so one process span for it, linked to each entry (the batch convention).
+      const entries = admitted.map(({ id, fields, event }) => traced(stream, id, fields, event));
+      await processBatchSpan(entries, { group: this.s.group }, () =>
+        all(admitted.map(({ id, event, deliveries }) => ({ event, delivery: { stream, id, deliveries } }))),
+      );
     } catch (error) {
       const err = (error as Error).message || String(error);
       this.s.log.warn({ stream, group: this.s.group, entries: admitted.length, err }, 'batch failed; handling its entries one by one');
@@ -217,6 +225,15 @@ class ReadHandler {
     return true;
   }
 }
+
+const traced = (stream: string, redisId: string, fields: Record<string, string>, event: EventEnvelope): TracedEntry => ({
+  stream,
+  event_id: event.event_id,
+  correlation_id: event.correlation_id,
+  type: event.type,
+  traceparent: fields.traceparent,
+  redisId,
+});
 
 export function startConsumer(options: ConsumerOptions): Consumer {
   const { streams, group, log } = options;

@@ -16,6 +16,7 @@ import type { Logger } from '../logger.ts';
 import type { Pool } from '../db.ts';
 import type { Redis } from '../redis.ts';
 import type { Registry } from '../metrics.ts';
+import { sendSpan } from '../tracing/index.ts';
 import { busMetrics, initRelay, type BusMetrics } from './metrics.ts';
 import { dataLossDetector } from './relay-data-loss.ts';
 import { relayLease } from './relay-lease.ts';
@@ -113,7 +114,14 @@ async function publish({ pool, schema, redis }: RelayOptions, metrics: BusMetric
   crashPoint('relay.after-commit');
   const pipeline = redis.pipeline();
   for (const row of rows) pipeline.xadd(row.stream, '*', ...Object.entries(row.fields).flat());
-  const results = (await pipeline.exec()) ?? [];
+  const carried = rows.map((r) => ({
+    stream: r.stream,
+    event_id: r.fields.event_id ?? '',
+    correlation_id: r.fields.correlation_id ?? '',
+    type: r.type,
+    traceparent: r.fields.traceparent,
+  }));
+  const results = (await sendSpan(carried, () => pipeline.exec())) ?? [];
   crashPoint('relay.after-xadd');
   const sent: { id: string; redisId: string; row: Row }[] = [];
   for (let i = 0; i < rows.length; i++) {

@@ -154,6 +154,35 @@ export async function processSpan<T>(entry: TracedEntry, options: ProcessOptions
   );
 }
 
+/**
+ * Runs the handling of several entries at once (an observer's `handleAll`: one transaction for a read) inside ONE
+ * `process` span linked to each entry's create span: the conventions' form for batch processing, since no single
+ * entry is its parent. Always a new trace, whatever OTEL_CONSUMER_PARENT says.
+ */
+export async function processBatchSpan<T>(
+  entries: readonly TracedEntry[],
+  options: ProcessOptions,
+  handle: (span: Span) => Promise<T>,
+): Promise<T> {
+  const streams = new Set(entries.map((e) => e.stream));
+  const only = streams.size === 1 ? [...streams][0]! : undefined;
+  const conversations = new Set(entries.map((e) => e.correlation_id));
+  const attributes: Attributes = {
+    [ATTR.system]: 'redis',
+    [ATTR.operationType]: 'process',
+    [ATTR.operationName]: 'handle',
+    [ATTR.group]: options.group,
+    [ATTR.batchCount]: entries.length,
+    ...(only ? { [ATTR.destination]: only } : {}),
+    ...(conversations.size === 1 ? { [ATTR.conversationId]: [...conversations][0]! } : {}),
+  };
+  return tracer().startActiveSpan(
+    `process ${only ?? 'multiple'}`,
+    { kind: SpanKind.CONSUMER, attributes, links: linksOf(entries), root: true },
+    (span) => finish(span, handle),
+  );
+}
+
 async function finish<T>(span: Span, work: (span: Span) => Promise<T>): Promise<T> {
   try {
     return await work(span);

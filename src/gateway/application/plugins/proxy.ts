@@ -5,6 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../../platform/logger.ts';
+import { currentTracing, TRACE_HEADERS } from '../../../platform/tracing/index.ts';
 import type { BalancerTarget } from '../../domain/balancer.ts';
 import { upstreamPath } from '../../domain/routing.ts';
 import { ForwardError, type Forwarder, type ForwardResponse, type ProxyMetrics } from '../ports.ts';
@@ -49,11 +50,14 @@ export function proxy(deps: ProxyPluginDeps): Plugin {
 
 function upstreamHeaders({ req, match, hidden, upstreamHeaders: set }: Call): Headers {
   const out: Headers = {};
+  // Traced, undici's instrumentation adds the gateway span's traceparent: the client's would make two headers.
+  const ownTrace = currentTracing()?.enabled === true;
   const connectionTokens = typeof req.headers.connection === 'string' ? req.headers.connection.toLowerCase().split(/\s*,\s*/) : [];
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || HOP_BY_HOP.has(name) || name === 'host' || name === 'content-length') continue;
     if (connectionTokens.length > 0 && connectionTokens.includes(name)) continue;
     if (hidden?.includes(name)) continue;
+    if (ownTrace && TRACE_HEADERS.includes(name)) continue;
     out[name] = value;
   }
   const ip = clientIp(req);

@@ -5,7 +5,7 @@ import { prom } from '../../platform/metrics.ts';
 import type { Horloge, SessionStore } from '../application/ports.ts';
 import type { SessionsDeps } from '../application/sessions.ts';
 import type { ConsoleConfig } from '../config.ts';
-import { GatewayClient } from '../infrastructure/gateway-client.ts';
+import { GatewayClient } from '../infrastructure/gateway-http-client.ts';
 import { MemorySessionStore } from '../infrastructure/memory-session-store.ts';
 import { errorHandler } from './erreurs.ts';
 import { webFiles } from './web-files.ts';

@@ -7,7 +7,7 @@ import type { App } from '../../platform/server.ts';
 import { cleRevoquee, type SessionsDeps } from '../application/sessions.ts';
 import { gatewayPath } from '../domain/gateway-path.ts';
 import { ErreurConsole } from '../domain/erreurs.ts';
-import { keyAuthRefusal, type GatewayClient } from '../infrastructure/gateway-client.ts';
+import { keyAuthRefusal, type GatewayClient } from '../infrastructure/gateway-http-client.ts';
 import { checkCsrf, requireSession } from './guard.ts';
 
 export const GATEWAY_PREFIX = '/console-api/gw/';

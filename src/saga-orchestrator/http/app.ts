@@ -19,7 +19,7 @@ import { ETATS_SAGA, estEtatSaga } from '../domain/etats.ts';
 import type { Saga } from '../domain/saga.ts';
 import { Orchestrator, type OrchestratorOptions } from '../application/orchestrator.ts';
 import type { Participants } from '../application/ports.ts';
-import { GatewayClient } from '../infrastructure/gateway-client.ts';
+import { GatewayClient } from '../infrastructure/gateway-http-client.ts';
 import { orchestratorMetrics } from '../infrastructure/metrics.ts';
 import { HttpParticipants } from '../infrastructure/participants-http-client.ts';
 import { PgIdempotencyRepository } from '../infrastructure/idempotency-repository.ts';

@@ -250,13 +250,13 @@ describe('aggregates: any sequence of operations, any input', { timeout: 120_000
             assert.equal(cents(p) / 100, p, 'two decimals');
             assert.equal(prixMonetaire(p), p);
           } catch (error) {
-            assert.equal((error as Error).name, 'ErreurCatalogue', String(error));
+            assert.equal((error as Error).name, 'CatalogueError', String(error));
           }
           try {
             const n = nomProduit(nom);
             assert.equal(nomProduit(n), n);
           } catch (error) {
-            assert.equal((error as Error).name, 'ErreurCatalogue', String(error));
+            assert.equal((error as Error).name, 'CatalogueError', String(error));
           }
         },
       ),

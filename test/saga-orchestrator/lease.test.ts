@@ -64,8 +64,8 @@ const metrics: SagaMetrics = { demarree() {}, terminee() {}, echec() {}, etape()
 /** One orchestrator (one process, one `holder` name, as routes and recovery share it) on a clock the test moves. */
 function orchestrator(pool: Pool, p: Participants) {
   let decalage = 0;
-  const horloge = () => new Date(Date.now() + decalage);
-  const repo = new PgSagaRepository(pool, createOutbox('saga_orchestrator'), horloge);
+  const clock = () => new Date(Date.now() + decalage);
+  const repo = new PgSagaRepository(pool, createOutbox('saga_orchestrator'), clock);
   const o = new Orchestrator({
     repo,
     participants: p,
@@ -73,7 +73,7 @@ function orchestrator(pool: Pool, p: Participants) {
     log: createLogger('test', 'silent'),
     holder: 'one-process',
     options: { deadlineMs: DEADLINE_MS, stepTimeoutMs: 3_000, magasinsCacheMs: 0, compensationPauseMs: 10 },
-    now: horloge,
+    now: clock,
   });
   return { o, avancer: (ms: number) => (decalage += ms) };
 }

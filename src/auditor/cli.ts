@@ -11,7 +11,7 @@ import { createPool } from '../platform/db.ts';
 import { createRedis } from '../platform/redis.ts';
 import { formatReport, runAudit } from './application/audit.ts';
 import { AuditSettingsConfig, settingsOf } from './http/app.ts';
-import { ConnexionError, resolveConnexion } from './infrastructure/connection.ts';
+import { ConnectionError, resolveConnection } from './infrastructure/connection.ts';
 import { PgSnapshotReader } from './infrastructure/pg-snapshot.ts';
 import { RedisBusReader } from './infrastructure/redis-bus.ts';
 
@@ -31,9 +31,9 @@ async function main(): Promise<number> {
   }
   let target;
   try {
-    target = await resolveConnexion();
+    target = await resolveConnection();
   } catch (error) {
-    if (error instanceof ConnexionError) return fail(error.message);
+    if (error instanceof ConnectionError) return fail(error.message);
     throw error;
   }
   const pool = createPool(target.databaseUrl, 1, 'audit-cli');

@@ -77,7 +77,7 @@ async function build(env: Record<string, string> = {}, store?: MemorySessionStor
   sink.on('data', (d) => (logged += d));
   const now = { t: Date.now() };
   const config = loadConfig(ConsoleConfigSchema, { GATEWAY_URL: gateway.url, CONSOLE_WEB_DIR: webDir, ...env });
-  const app = await buildHttpApp(consoleService(config, { horloge: { maintenant: () => now.t }, ...(store ? { store } : {}) }), {
+  const app = await buildHttpApp(consoleService(config, { clock: { now: () => now.t }, ...(store ? { store } : {}) }), {
     log: createLogger('console', 'debug', sink),
     registry: createRegistry('console'),
   });

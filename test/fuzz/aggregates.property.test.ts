@@ -129,7 +129,7 @@ describe('aggregates: any sequence of operations, any input', { timeout: 120_000
         ).prix_total;
         const commande = totalCommande(lignes.map((l) => ({ produit_id: l.produit_id, quantite: l.quantite, prix_unitaire: l.prix })));
         const vente = totalLignes(lignes.map((l) => nouvelleLigne(l.produit_id, 'n', l.quantite, l.prix)));
-        let saga = initialState({ id: 's', client_id: 'c', magasin_id: 'm', lignes, echeance: new Date(0), maintenant: new Date(0) });
+        let saga = initialState({ id: 's', client_id: 'c', magasin_id: 'm', lignes, echeance: new Date(0), now: new Date(0) });
         saga = evolve(saga, {
           type: 'ProduitsLus',
           infos: Object.fromEntries(lignes.map((l) => [l.produit_id, { nom: 'n', prix: l.prix }])),
@@ -250,13 +250,13 @@ describe('aggregates: any sequence of operations, any input', { timeout: 120_000
             assert.equal(cents(p) / 100, p, 'two decimals');
             assert.equal(prixMonetaire(p), p);
           } catch (error) {
-            assert.equal((error as Error).name, 'ErreurCatalogue', String(error));
+            assert.equal((error as Error).name, 'CatalogueError', String(error));
           }
           try {
             const n = nomProduit(nom);
             assert.equal(nomProduit(n), n);
           } catch (error) {
-            assert.equal((error as Error).name, 'ErreurCatalogue', String(error));
+            assert.equal((error as Error).name, 'CatalogueError', String(error));
           }
         },
       ),

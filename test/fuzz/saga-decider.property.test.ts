@@ -223,10 +223,10 @@ class Runner {
     readonly monde: Monde,
     lignes: { produit_id: string; quantite: number }[],
   ) {
-    this.s = initialState({ id: SAGA, client_id: 'c', magasin_id: 'm', lignes, echeance: new Date(T0 + DELAI), maintenant: new Date(T0) });
+    this.s = initialState({ id: SAGA, client_id: 'c', magasin_id: 'm', lignes, echeance: new Date(T0 + DELAI), now: new Date(T0) });
   }
 
-  private contexte(): DecideContext {
+  private context(): DecideContext {
     let n = 0;
     return {
       now: new Date(this.monde.now),
@@ -243,8 +243,8 @@ class Runner {
     if (this.decisions > 500) throw new Error(`no progress after 500 decisions (state ${this.s.etat})`);
     const avant = structuredClone(this.s);
     const gele = deepFreeze(structuredClone(this.s));
-    const d = decide(input, gele, this.contexte());
-    assert.deepEqual(decide(input, gele, this.contexte()), d, 'decide is deterministic given the clock and the ids');
+    const d = decide(input, gele, this.context());
+    assert.deepEqual(decide(input, gele, this.context()), d, 'decide is deterministic given the clock and the ids');
     assert.deepEqual(this.s, avant);
 
     let etat: EtatSaga = this.s.etat;
@@ -396,7 +396,7 @@ describe('saga decider: any script of answers, clock steps and crashes', { timeo
           magasin_id: 'm',
           lignes,
           echeance: new Date(T0 + DELAI),
-          maintenant: new Date(T0),
+          now: new Date(T0),
         });
         assert.deepEqual(r.journal.reduce(evolve, init), s);
         // The stored history is a chain ending in the current state.
@@ -468,7 +468,7 @@ describe('saga decider: any script of answers, clock steps and crashes', { timeo
             { produit_id: 'p3', quantite: 3 },
           ],
           echeance: new Date(T0 + DELAI),
-          maintenant: new Date(T0),
+          now: new Date(T0),
         });
         let now = T0;
         for (const [input, dt] of inputs) {

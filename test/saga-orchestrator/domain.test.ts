@@ -28,7 +28,7 @@ function nouvelle(): Saga {
     magasin_id: MAGASIN,
     lignes: [{ produit_id: P1, quantite: 2 }],
     echeance: at(15_000),
-    maintenant: T0,
+    now: T0,
   });
 }
 

@@ -101,7 +101,7 @@ export async function startHarness(env: Record<string, string> = {}, overrides: 
   const o: SagaOverrides = {
     gateway: { initialBackoffMs: 10, maxBackoffMs: 40, breakerThreshold: 1_000 },
     options: { compensationPauseMs: 20, magasinsCacheMs: 0 },
-    porteur: 'test-porteur',
+    holder: 'test-holder',
     ...overrides,
   };
   const app = await buildHttpApp(sagaOrchestratorService(config, o), ctx);

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createOutbox } from '../../src/platform/service.ts';
 import type { Pool } from '../../src/platform/db.ts';
 import { Orchestrator } from '../../src/saga-orchestrator/application/orchestrator.ts';
-import { BailPerdu, type Participants, type SagaMetrics } from '../../src/saga-orchestrator/application/ports.ts';
+import { LeaseLost, type Participants, type SagaMetrics } from '../../src/saga-orchestrator/application/ports.ts';
 import type { Appel } from '../../src/saga-orchestrator/domain/saga-decider.ts';
 import { Saga } from '../../src/saga-orchestrator/domain/saga.ts';
 import { startAnswer } from '../../src/saga-orchestrator/http/erreurs.ts';
@@ -61,19 +61,19 @@ function participants(commandeExiste: () => boolean) {
 
 const metrics: SagaMetrics = { demarree() {}, terminee() {}, echec() {}, etape() {}, compensation() {} };
 
-/** One orchestrator (one process, one `porteur` name, as routes and recovery share it) on a clock the test moves. */
+/** One orchestrator (one process, one `holder` name, as routes and recovery share it) on a clock the test moves. */
 function orchestrator(pool: Pool, p: Participants) {
   let decalage = 0;
-  const horloge = () => new Date(Date.now() + decalage);
-  const repo = new PgSagaRepository(pool, createOutbox('saga_orchestrator'), horloge);
+  const clock = () => new Date(Date.now() + decalage);
+  const repo = new PgSagaRepository(pool, createOutbox('saga_orchestrator'), clock);
   const o = new Orchestrator({
     repo,
     participants: p,
     metrics,
     log: createLogger('test', 'silent'),
-    porteur: 'one-process',
+    holder: 'one-process',
     options: { deadlineMs: DEADLINE_MS, stepTimeoutMs: 3_000, magasinsCacheMs: 0, compensationPauseMs: 10 },
-    maintenant: horloge,
+    now: clock,
   });
   return { o, avancer: (ms: number) => (decalage += ms) };
 }
@@ -164,18 +164,18 @@ test('each execution gets its own holder id and a new fencing token on every acq
 test('repository: a taken-over holder can neither write nor release its successor’s lease', { timeout: 60_000 }, async () => {
   const repo = new PgSagaRepository(db.pool, createOutbox('saga_orchestrator'));
   const t = new Date();
-  const saga = Saga.creer({ id: randomUUID(), ...demande, echeance: new Date(t.getTime() + DEADLINE_MS), maintenant: t });
+  const saga = Saga.creer({ id: randomUUID(), ...demande, echeance: new Date(t.getTime() + DEADLINE_MS), now: t });
   saga.transitionner('VERIFICATION_STOCK', 'début', t);
   const a = await repo.create(saga, 'same-name', new Date(Date.now() - 1)); // already expired
   const prise = await repo.take(saga.id, 'same-name', new Date(Date.now() + 60_000));
   assert.ok(prise);
-  assert.equal(prise.bail.jeton, a.jeton + 1);
+  assert.equal(prise.lease.token, a.token + 1);
   await repo.release(saga.id, a);
   const { rows } = await db.pool.query(`SELECT verrou_par, bail_jeton FROM saga_orchestrator.saga_commandes WHERE id = $1`, [saga.id]);
-  assert.deepEqual([rows[0].verrou_par, Number(rows[0].bail_jeton)], ['same-name', prise.bail.jeton], 'successor still holds it');
+  assert.deepEqual([rows[0].verrou_par, Number(rows[0].bail_jeton)], ['same-name', prise.lease.token], 'successor still holds it');
   saga.transitionner('STOCK_VERIFIE', 'late write', new Date());
-  await assert.rejects(repo.save(saga, a), BailPerdu);
+  await assert.rejects(repo.save(saga, a), LeaseLost);
   assert.equal((await repo.find(saga.id))!.etat, 'VERIFICATION_STOCK');
-  await repo.save(saga, prise.bail);
+  await repo.save(saga, prise.lease);
   assert.equal((await repo.find(saga.id))!.etat, 'STOCK_VERIFIE');
 });

@@ -36,7 +36,7 @@ const CHEMIN: EtatSaga[] = [
 ];
 
 /** What a process that died in `etat` left behind: every transition saved, its lease expired `ago` ms ago. */
-async function crashed(etat: EtatSaga, options: { bailDansMs?: number } = {}): Promise<string> {
+async function crashed(etat: EtatSaga, options: { leaseInMs?: number } = {}): Promise<string> {
   const t = new Date(Date.now() - 60_000);
   const saga = Saga.creer({
     id: randomUUID(),
@@ -44,7 +44,7 @@ async function crashed(etat: EtatSaga, options: { bailDansMs?: number } = {}): P
     magasin_id: CENTRAL,
     lignes: [{ produit_id: P1, quantite: 2 }],
     echeance: new Date(t.getTime() + 15_000),
-    maintenant: t,
+    now: t,
   });
   for (const vers of CHEMIN.slice(0, CHEMIN.indexOf(etat) + 1)) {
     if (vers === 'STOCK_VERIFIE') saga.enregistrerProduits({ [P1]: { nom: 'Clavier', prix: 10 } }, t);
@@ -52,7 +52,7 @@ async function crashed(etat: EtatSaga, options: { bailDansMs?: number } = {}): P
     if (vers === 'COMMANDE_CREEE') saga.enregistrerCommande('0b7c2f7e-1c1e-4a8e-9d1f-000000000001');
     saga.transitionner(vers, `crash test ${vers}`, t);
   }
-  await repo.create(saga, 'dead-process', new Date(Date.now() + (options.bailDansMs ?? -1_000)));
+  await repo.create(saga, 'dead-process', new Date(Date.now() + (options.leaseInMs ?? -1_000)));
   return saga.id;
 }
 
@@ -139,7 +139,7 @@ test('order created: finished, nothing undone', async () => {
 });
 
 test('a saga whose executor still holds it is left alone', async () => {
-  const id = await crashed('STOCK_RESERVE', { bailDansMs: 60_000 });
+  const id = await crashed('STOCK_RESERVE', { leaseInMs: 60_000 });
   assert.equal(await h.orchestrator.recover(id), null);
   assert.equal((await state(id)).etat_actuel, 'STOCK_RESERVE');
   const res = await h.app.inject({ method: 'POST', url: `/api/saga/commandes/${id}/compenser/` });

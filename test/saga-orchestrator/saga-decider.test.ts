@@ -31,7 +31,7 @@ const SAGA = '9b2f0c4e-7d1a-4f5e-8a1b-2c3d4e5f6a7b';
 const P1 = '550e8400-e29b-41d4-a716-446655440001';
 const P2 = '550e8400-e29b-41d4-a716-446655440002';
 
-function contexte(nowMs: number): DecideContext {
+function context(nowMs: number): DecideContext {
   let n = 0;
   return { now: new Date(nowMs), forwardDeadline: AVANT, end: FIN, stepTimeoutMs: APPEL, newId: () => `evt-${++n}` };
 }
@@ -47,9 +47,9 @@ function given(path: EtatSaga[], extra: SagaEvent[] = []): SagaEtat {
       { produit_id: P2, quantite: 1 },
     ],
     echeance: new Date(T0 + 15_000),
-    maintenant: new Date(T0),
+    now: new Date(T0),
   });
-  for (const etat of path) s = evolve(s, transition(s, etat, 'given', contexte(T0)));
+  for (const etat of path) s = evolve(s, transition(s, etat, 'given', context(T0)));
   for (const e of extra) s = evolve(s, e);
   return s;
 }
@@ -118,7 +118,7 @@ interface Row {
 function table(title: string, rows: Row[]) {
   for (const r of rows) {
     test(`${title}: ${r.name}`, { timeout: 10_000 }, () => {
-      const got = lire(decide(r.when, r.given, contexte(r.at ?? T0 + 1_000)));
+      const got = lire(decide(r.when, r.given, context(r.at ?? T0 + 1_000)));
       const expected = { events: [], commands: [], observations: [], ...r.then };
       assert.deepEqual(got, expected);
     });
@@ -474,7 +474,7 @@ test('evolve is pure and keeps the saga’s record: stored event, durations, att
   const d = decide(
     { type: 'ProduitsAnswered', appels: [produit(P1, true), ok({ id: P2, nom: 'B', prix: 2.5 }, 3)] },
     avant,
-    contexte(T0 + 1_500),
+    context(T0 + 1_500),
   );
   const apres = d.events.reduce(evolve, avant);
   assert.deepEqual(avant, copie, 'the given state is unchanged');
@@ -504,9 +504,9 @@ test('a whole happy run, driven like the runner does, stores the reference’s e
     CreerCommande: { type: 'CreerCommandeAnswered', appel: ok({ commande_id: 'cmd-1' }) },
   };
   for (let i = 0; i < 20 && s.etat !== 'SAGA_TERMINEE'; i++) {
-    const d = decide(ADVANCE, s, contexte(T0 + 1_000));
+    const d = decide(ADVANCE, s, context(T0 + 1_000));
     s = d.events.reduce(evolve, s);
-    for (const c of d.commands) s = decide(answers[c.type]!, s, contexte(T0 + 1_000)).events.reduce(evolve, s);
+    for (const c of d.commands) s = decide(answers[c.type]!, s, context(T0 + 1_000)).events.reduce(evolve, s);
   }
   assert.deepEqual(
     s.evenements.map((e) => e.type),
@@ -525,5 +525,5 @@ test('a whole happy run, driven like the runner does, stores the reference’s e
 });
 
 test('the decider never takes a transition the table forbids', { timeout: 10_000 }, () => {
-  assert.throws(() => transition(given(VS), 'SAGA_TERMINEE', 'x', contexte(T0)), TransitionInvalide);
+  assert.throws(() => transition(given(VS), 'SAGA_TERMINEE', 'x', context(T0)), TransitionInvalide);
 });

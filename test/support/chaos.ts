@@ -12,7 +12,7 @@ import path from 'node:path';
 import { SEED } from '../../src/contracts/common.ts';
 import { runAudit } from '../../src/auditor/application/audit.ts';
 import type { InvariantName, Snapshot } from '../../src/auditor/domain/invariants.ts';
-import { resolveConnexion } from '../../src/auditor/infrastructure/connection.ts';
+import { resolveConnection } from '../../src/auditor/infrastructure/connection.ts';
 import { PgSnapshotReader } from '../../src/auditor/infrastructure/pg-snapshot.ts';
 import { RedisBusReader } from '../../src/auditor/infrastructure/redis-bus.ts';
 import { SECRET_HEADER } from '../../src/launcher/control.ts';
@@ -262,7 +262,7 @@ export async function runBoundary(b: Boundary, options: ChaosOptions): Promise<C
   const redis = createRedis(system.redisUrl, 'chaos');
   try {
     // On PGlite (TEST_DB_ENGINE=pglite) the database is the launcher's own: read its address as `npm run audit` does.
-    const target = await resolveConnexion({
+    const target = await resolveConnection({
       DATA_DIR: system.dataDir,
       REDIS_URL: system.redisUrl,
       ...(system.databaseUrl ? { DATABASE_URL: system.databaseUrl } : {}),

@@ -1,6 +1,6 @@
 /** Catalogue use cases: validate with the domain rules, then read or write through the repository. */
 import { randomUUID } from 'node:crypto';
-import { ErreurCatalogue } from '../domain/erreurs.ts';
+import { CatalogueError } from '../domain/erreurs.ts';
 import type { ProduitRepository } from '../domain/ports.ts';
 import { attributsProduit, modificationProduit, type Produit, type SaisieProduit } from '../domain/produit.ts';
 import { appliquerRecherche, critereRecherche, type ParametresRecherche } from '../domain/recherche.ts';
@@ -37,5 +37,5 @@ export class ProduitsUseCases {
 }
 
 function introuvable(id: string): never {
-  throw new ErreurCatalogue('produit_introuvable', `Produit ${id} non trouvé`, { produit_id: id });
+  throw new CatalogueError('produit_introuvable', `Produit ${id} non trouvé`, { produit_id: id });
 }

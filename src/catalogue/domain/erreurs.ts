@@ -11,18 +11,18 @@ export interface DetailErreur {
   message: string;
 }
 
-export class ErreurCatalogue extends Error {
+export class CatalogueError extends Error {
   constructor(
     readonly type: TypeErreurCatalogue,
     message: string,
     readonly details: DetailErreur[] | Record<string, unknown> = [],
   ) {
     super(message);
-    this.name = 'ErreurCatalogue';
+    this.name = 'CatalogueError';
   }
 }
 
-export const donneesInvalides = (field: string, message: string) => new ErreurCatalogue('donnees_invalides', message, [{ field, message }]);
+export const donneesInvalides = (field: string, message: string) => new CatalogueError('donnees_invalides', message, [{ field, message }]);
 
 export const criteresInvalides = (field: string, message: string) =>
-  new ErreurCatalogue('criteres_invalides', message, [{ field, message }]);
+  new CatalogueError('criteres_invalides', message, [{ field, message }]);

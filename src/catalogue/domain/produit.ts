@@ -3,7 +3,7 @@
  * normalised value or throws `donnees_invalides` / `categorie_inexistante`.
  */
 import { estCategorie, type NomCategorie } from './categorie.ts';
-import { ErreurCatalogue, donneesInvalides } from './erreurs.ts';
+import { CatalogueError, donneesInvalides } from './erreurs.ts';
 
 export interface Produit {
   id: string;
@@ -91,7 +91,7 @@ export function referenceSku(valeur: string | null | undefined): string | null {
 export function categorieProduit(valeur: string): NomCategorie {
   const nom = valeur.trim();
   if (!estCategorie(nom)) {
-    throw new ErreurCatalogue('categorie_inexistante', `Catégorie "${valeur}" inexistante`, [
+    throw new CatalogueError('categorie_inexistante', `Catégorie "${valeur}" inexistante`, [
       { field: 'categorie', message: `Catégorie "${valeur}" inexistante` },
     ]);
   }

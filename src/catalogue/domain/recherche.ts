@@ -3,7 +3,7 @@
  * The repository may pre-filter in SQL; `appliquerRecherche` is the rule of record and is safe to re-apply.
  */
 import { categorieParId, categorieParNom, type NomCategorie } from './categorie.ts';
-import { ErreurCatalogue, criteresInvalides, type DetailErreur } from './erreurs.ts';
+import { CatalogueError, criteresInvalides, type DetailErreur } from './erreurs.ts';
 import { estPremium, prixMonetaire, type Produit } from './produit.ts';
 
 export interface ParametresRecherche {
@@ -49,7 +49,7 @@ export function critereRecherche(p: ParametresRecherche): CritereRecherche {
     if (p.prixMin !== undefined) critere.prixMin = prixMonetaire(p.prixMin, 'prix_min');
     if (p.prixMax !== undefined) critere.prixMax = prixMonetaire(p.prixMax, 'prix_max');
   } catch (error) {
-    if (!(error instanceof ErreurCatalogue)) throw error;
+    if (!(error instanceof CatalogueError)) throw error;
     // Same rule as a product's price, reported as a search-criteria error.
     const detail = (error.details as DetailErreur[])[0];
     throw criteresInvalides(detail?.field ?? 'prix', detail?.message ?? error.message);

@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, HttpError, httpErrorOf, type ErrorTable } from '../../platform/errors.ts';
-import { ErreurCatalogue, type TypeErreurCatalogue } from '../domain/erreurs.ts';
+import { CatalogueError, type TypeErreurCatalogue } from '../domain/erreurs.ts';
 
 export const ERREURS: ErrorTable<TypeErreurCatalogue> = {
   donnees_invalides: { status: 400, message: 'Données invalides' },
@@ -16,7 +16,7 @@ export const ERREURS: ErrorTable<TypeErreurCatalogue> = {
 
 export function errorHandler(error: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
   const e: unknown = error;
-  if (e instanceof ErreurCatalogue) {
+  if (e instanceof CatalogueError) {
     // Name fields as the schema validation does (`body.nom`, `querystring.prix_min`): one format for clients.
     const partie = e.type === 'criteres_invalides' ? 'querystring' : 'body';
     const details = Array.isArray(e.details) ? e.details.map((d) => ({ ...d, field: `${partie}.${d.field}` })) : e.details;
@@ -25,12 +25,12 @@ export function errorHandler(error: FastifyError, _req: FastifyRequest, reply: F
   }
   if (e instanceof HttpError) return reply.code(e.statusCode).send({ success: false, ...e.body });
   if (error.validation) {
-    const contexte = error.validationContext ?? 'body';
+    const context = error.validationContext ?? 'body';
     return reply.code(400).send({
       success: false,
-      error: contexte === 'querystring' ? 'Critères de recherche invalides' : 'Données invalides',
+      error: context === 'querystring' ? 'Critères de recherche invalides' : 'Données invalides',
       details: error.validation.map((v) => ({
-        field: `${contexte}${v.instancePath.replace(/\//g, '.')}`,
+        field: `${context}${v.instancePath.replace(/\//g, '.')}`,
         message: v.message,
         ...(v.params && Object.keys(v.params).length ? { params: v.params } : {}),
       })),

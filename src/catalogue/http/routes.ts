@@ -10,14 +10,14 @@ import { errorHandler } from './erreurs.ts';
 import type { Produit } from '../domain/produit.ts';
 import {
   AjoutProduitBody,
-  AjoutReponse,
+  AjoutResponse,
   ErrorBody,
-  HealthReponse,
+  HealthResponse,
   ModificationProduitBody,
   ProduitDetail,
   ProduitParams,
   RechercheQuery,
-  RechercheReponse,
+  RechercheResponse,
   RemplacementProduitBody,
 } from './schemas.ts';
 
@@ -67,7 +67,7 @@ async function apiCatalogue(api: App, { service, instanceId }: Options): Promise
 
   api.get(
     '/health/',
-    { schema: { tags: ['catalogue'], summary: 'Santé du service catalogue', response: { 200: HealthReponse } } },
+    { schema: { tags: ['catalogue'], summary: 'Santé du service catalogue', response: { 200: HealthResponse } } },
     async () => ({
       status: 'healthy' as const,
       service: 'Service Catalogue DDD',
@@ -96,7 +96,7 @@ async function rechercheRoutes(api: App, { service, instanceId }: Options): Prom
           tags: ['catalogue'],
           summary: alias ? 'Rechercher des produits (alias de rechercher/)' : 'Rechercher des produits',
           querystring: RechercheQuery,
-          response: { 200: RechercheReponse, 400: ErrorBody },
+          response: { 200: RechercheResponse, 400: ErrorBody },
         },
         preValidation: videsAbsents,
       },
@@ -129,7 +129,7 @@ async function ajoutRoutes(api: App, { service }: Options): Promise<void> {
           tags: ['catalogue'],
           summary: alias ? 'Ajouter un produit (alias de ajouter/)' : 'Ajouter un produit',
           body: AjoutProduitBody,
-          response: { 201: AjoutReponse, ...erreurs },
+          response: { 201: AjoutResponse, ...erreurs },
         },
       },
       async (req, reply) => {

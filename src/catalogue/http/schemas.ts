@@ -99,13 +99,13 @@ export const ProduitRecherche = Type.Object({
   date_modification: IsoDateTime,
 });
 
-export const RechercheReponse = Type.Object({
+export const RechercheResponse = Type.Object({
   success: Type.Literal(true),
   data: Type.Object({ produits: Type.Array(ProduitRecherche) }),
   instance_id: Type.String(),
 });
 
-export const AjoutReponse = Type.Object({
+export const AjoutResponse = Type.Object({
   success: Type.Literal(true),
   data: Type.Object({
     id: Uuid,
@@ -121,7 +121,7 @@ export const AjoutReponse = Type.Object({
   }),
 });
 
-export const HealthReponse = Type.Object({
+export const HealthResponse = Type.Object({
   status: Type.Literal('healthy'),
   service: Type.String(),
   architecture: Type.String(),

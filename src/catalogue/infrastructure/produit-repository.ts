@@ -4,7 +4,7 @@
  */
 import { isUniqueViolation, withTransaction, type Pool } from '../../platform/db.ts';
 import type { Outbox } from '../../platform/service.ts';
-import { ErreurCatalogue } from '../domain/erreurs.ts';
+import { CatalogueError } from '../domain/erreurs.ts';
 import type { ProduitRepository } from '../domain/ports.ts';
 import type { AttributsProduit, Produit } from '../domain/produit.ts';
 import type { CritereRecherche } from '../domain/recherche.ts';
@@ -112,11 +112,11 @@ export class PgProduitRepository implements ProduitRepository {
 function traduire(error: unknown, a: Partial<AttributsProduit>): unknown {
   if (isUniqueViolation(error, 'produits_nom_unique')) {
     const message = `Un produit nommé "${a.nom}" existe déjà`;
-    return new ErreurCatalogue('produit_existant', message, [{ field: 'nom', message }]);
+    return new CatalogueError('produit_existant', message, [{ field: 'nom', message }]);
   }
   if (isUniqueViolation(error, 'produits_sku_unique')) {
     const message = `La référence SKU ${a.sku} est déjà utilisée`;
-    return new ErreurCatalogue('produit_existant', message, [{ field: 'sku', message }]);
+    return new CatalogueError('produit_existant', message, [{ field: 'sku', message }]);
   }
   return error;
 }

@@ -8,13 +8,13 @@ export interface SessionStore {
 }
 
 /** The gateway's verdict on a key: `valide` (a keyed GET passed), `refusee` (key-auth said 401/403). */
-export type VerdictCle = 'valide' | 'refusee';
+export type KeyVerdict = 'valide' | 'refusee';
 
-export interface VerificateurCle {
-  /** Throws ErreurConsole('PASSERELLE_INDISPONIBLE') when the gateway cannot answer. */
-  verifier: (apiKey: string) => Promise<VerdictCle>;
+export interface KeyVerifier {
+  /** Throws ConsoleError('PASSERELLE_INDISPONIBLE') when the gateway cannot answer. */
+  verify: (apiKey: string) => Promise<KeyVerdict>;
 }
 
-export interface Horloge {
-  maintenant: () => number;
+export interface Clock {
+  now: () => number;
 }

@@ -1,13 +1,13 @@
 /** Sign-in, sign-out and the session behind a cookie. */
-import { ErreurConsole } from '../domain/erreurs.ts';
+import { ConsoleError } from '../domain/erreurs.ts';
 import { cleBienFormee, idSessionValide, nouvelleSession, sessionExpiree, type PolitiqueSession, type Session } from '../domain/session.ts';
-import type { Horloge, SessionStore, VerificateurCle } from './ports.ts';
+import type { Clock, SessionStore, KeyVerifier } from './ports.ts';
 
 export interface SessionsDeps {
   store: SessionStore;
-  verificateur: VerificateurCle;
+  keyVerifier: KeyVerifier;
   politique: PolitiqueSession;
-  horloge: Horloge;
+  clock: Clock;
 }
 
 /** Checks the key against the gateway, then opens a session holding it; returns the new session id. */
@@ -16,11 +16,11 @@ export async function seConnecter(deps: SessionsDeps, corps: unknown): Promise<s
     typeof corps === 'object' && corps !== null && !Array.isArray(corps) ? (corps as { api_key?: unknown }).api_key : undefined;
   if (!cleBienFormee(apiKey)) {
     // The value itself is never echoed: it may be a mistyped real key.
-    throw new ErreurConsole('REQUETE_INVALIDE', { field: 'api_key', message: 'chaîne de 1 à 256 caractères imprimables requise' });
+    throw new ConsoleError('REQUETE_INVALIDE', { field: 'api_key', message: 'chaîne de 1 à 256 caractères imprimables requise' });
   }
-  const verdict = await deps.verificateur.verifier(apiKey);
-  if (verdict === 'refusee') throw new ErreurConsole('CLE_INVALIDE', { message: 'la passerelle refuse cette clé' });
-  const session = nouvelleSession(apiKey, deps.horloge.maintenant());
+  const verdict = await deps.keyVerifier.verify(apiKey);
+  if (verdict === 'refusee') throw new ConsoleError('CLE_INVALIDE', { message: 'la passerelle refuse cette clé' });
+  const session = nouvelleSession(apiKey, deps.clock.now());
   await deps.store.save(session);
   return session.id;
 }
@@ -30,16 +30,16 @@ export async function seDeconnecter(deps: Pick<SessionsDeps, 'store'>, id: strin
 }
 
 /** The live session behind an id (its idle clock restarted), or undefined; an expired one is forgotten. */
-export async function sessionActive(deps: Omit<SessionsDeps, 'verificateur'>, id: string | undefined): Promise<Session | undefined> {
+export async function sessionActive(deps: Omit<SessionsDeps, 'keyVerifier'>, id: string | undefined): Promise<Session | undefined> {
   if (!idSessionValide(id)) return undefined;
   const session = await deps.store.get(id);
   if (!session) return undefined;
-  const maintenant = deps.horloge.maintenant();
-  if (sessionExpiree(session, maintenant, deps.politique)) {
+  const now = deps.clock.now();
+  if (sessionExpiree(session, now, deps.politique)) {
     await deps.store.delete(id);
     return undefined;
   }
-  session.vueA = maintenant;
+  session.vueA = now;
   await deps.store.save(session);
   return session;
 }

@@ -9,14 +9,14 @@ export function changeEtat(methode: string): boolean {
   return !SURES.has(methode.toUpperCase());
 }
 
-export interface EnTetesOrigine {
+export interface OriginHeaders {
   origin?: string;
   secFetchSite?: string;
   /** The origins this request was addressed to (`http://host:port`), e.g. its Host and a proxy's X-Forwarded-Host. */
   originesPropres: string[];
 }
 
-export function memeOrigine(h: EnTetesOrigine): boolean {
+export function memeOrigine(h: OriginHeaders): boolean {
   // A browser sets Sec-Fetch-Site itself and no page can forge it: when present, it decides (it also holds behind a
   // proxy that rewrote Host or a port mapping that changed the port).
   if (h.secFetchSite !== undefined && h.secFetchSite !== '') return h.secFetchSite === 'same-origin';

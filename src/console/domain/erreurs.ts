@@ -23,12 +23,12 @@ export const STATUT_PAR_CODE: Record<CodeErreur, number> = {
   PROMETHEUS_INDISPONIBLE: 503,
 };
 
-export class ErreurConsole extends Error {
+export class ConsoleError extends Error {
   constructor(
     readonly code: CodeErreur,
     readonly details: unknown = null,
   ) {
     super(code);
-    this.name = 'ErreurConsole';
+    this.name = 'ConsoleError';
   }
 }

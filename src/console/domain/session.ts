@@ -31,12 +31,12 @@ export function idSessionValide(id: string | undefined): id is string {
   return typeof id === 'string' && ID_SESSION.test(id);
 }
 
-export function nouvelleSession(apiKey: string, maintenant: number): Session {
-  return { id: nouvelIdSession(), apiKey, creeeA: maintenant, vueA: maintenant };
+export function nouvelleSession(apiKey: string, now: number): Session {
+  return { id: nouvelIdSession(), apiKey, creeeA: now, vueA: now };
 }
 
-export function sessionExpiree(session: Session, maintenant: number, politique: PolitiqueSession): boolean {
-  return maintenant - session.vueA >= politique.inactiviteMs || maintenant - session.creeeA >= politique.dureeMaxMs;
+export function sessionExpiree(session: Session, now: number, politique: PolitiqueSession): boolean {
+  return now - session.vueA >= politique.inactiviteMs || now - session.creeeA >= politique.dureeMaxMs;
 }
 
 /** A key worth sending to the gateway: printable ASCII without spaces (an HTTP header value), bounded length. */

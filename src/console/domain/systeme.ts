@@ -23,7 +23,7 @@ export interface EtatGroupe {
   plus_ancien_pending_s: number;
 }
 
-export interface EtatSysteme {
+export interface SystemState {
   processes: EtatProcessus[];
   groupes: EtatGroupe[];
   outbox: { service: string; en_attente: number }[];

@@ -2,10 +2,10 @@
 import type { App } from '../../platform/server.ts';
 import type { HttpServiceDefinition } from '../../platform/service.ts';
 import { prom } from '../../platform/metrics.ts';
-import type { Horloge, SessionStore } from '../application/ports.ts';
+import type { Clock, SessionStore } from '../application/ports.ts';
 import type { SessionsDeps } from '../application/sessions.ts';
 import type { ConsoleConfig } from '../config.ts';
-import { GatewayClient } from '../infrastructure/gateway-client.ts';
+import { GatewayClient } from '../infrastructure/gateway-http-client.ts';
 import { MemorySessionStore } from '../infrastructure/memory-session-store.ts';
 import { errorHandler } from './erreurs.ts';
 import { webFiles } from './web-files.ts';
@@ -19,7 +19,7 @@ import { createRedis, type Redis } from '../../platform/redis.ts';
 /** What tests may replace. */
 export interface ConsoleOverrides {
   store?: SessionStore;
-  horloge?: Horloge;
+  clock?: Clock;
 }
 
 export function consoleService(config: ConsoleConfig, overrides: ConsoleOverrides = {}): HttpServiceDefinition {
@@ -33,9 +33,9 @@ export function consoleService(config: ConsoleConfig, overrides: ConsoleOverride
   });
   const deps: SessionsDeps & { gateway: GatewayClient } = {
     store,
-    verificateur: gateway,
+    keyVerifier: gateway,
     politique,
-    horloge: overrides.horloge ?? { maintenant: () => Date.now() },
+    clock: overrides.clock ?? { now: () => Date.now() },
     gateway,
   };
   let pool: Pool | undefined;

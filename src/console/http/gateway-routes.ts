@@ -6,8 +6,8 @@
 import type { App } from '../../platform/server.ts';
 import { cleRevoquee, type SessionsDeps } from '../application/sessions.ts';
 import { gatewayPath } from '../domain/gateway-path.ts';
-import { ErreurConsole } from '../domain/erreurs.ts';
-import { keyAuthRefusal, type GatewayClient } from '../infrastructure/gateway-client.ts';
+import { ConsoleError } from '../domain/erreurs.ts';
+import { keyAuthRefusal, type GatewayClient } from '../infrastructure/gateway-http-client.ts';
 import { checkCsrf, requireSession } from './guard.ts';
 
 export const GATEWAY_PREFIX = '/console-api/gw/';
@@ -36,7 +36,7 @@ export function gatewayRoutes(app: App, deps: SessionsDeps & { gateway: GatewayC
     const session = await requireSession(deps, req);
     // The raw URL, not Fastify's decoded parameter: what is checked is exactly what is sent.
     const chemin = gatewayPath(req.url.slice(GATEWAY_PREFIX.length));
-    if (chemin === null) throw new ErreurConsole('CHEMIN_INVALIDE', { message: 'chemin de passerelle refusé' });
+    if (chemin === null) throw new ConsoleError('CHEMIN_INVALIDE', { message: 'chemin de passerelle refusé' });
 
     const headers: Record<string, string> = {};
     for (const name of EN_TETES_TRANSMIS) {
@@ -45,7 +45,7 @@ export function gatewayRoutes(app: App, deps: SessionsDeps & { gateway: GatewayC
     }
     headers['x-request-id'] = req.id;
     headers['x-api-key'] = session.apiKey;
-    const answer = await deps.gateway.transmettre({
+    const answer = await deps.gateway.forward({
       method: req.method,
       path: chemin,
       headers,
@@ -54,7 +54,7 @@ export function gatewayRoutes(app: App, deps: SessionsDeps & { gateway: GatewayC
     if (keyAuthRefusal(answer.status, answer.headers)) {
       answer.body.resume();
       await cleRevoquee(deps, session);
-      throw new ErreurConsole('SESSION_EXPIREE', { message: 'la passerelle refuse désormais la clé: reconnectez-vous' });
+      throw new ConsoleError('SESSION_EXPIREE', { message: 'la passerelle refuse désormais la clé: reconnectez-vous' });
     }
     reply.code(answer.status);
     for (const name of EN_TETES_RENDUS) {

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { SessionsDeps } from '../application/sessions.ts';
 import { sessionActive } from '../application/sessions.ts';
 import { changeEtat, memeOrigine } from '../domain/csrf.ts';
-import { ErreurConsole } from '../domain/erreurs.ts';
+import { ConsoleError } from '../domain/erreurs.ts';
 import type { Session } from '../domain/session.ts';
 import { readCookie, overHttps } from './cookies.ts';
 
@@ -38,11 +38,11 @@ export function checkCsrf(req: FastifyRequest): void {
     secFetchSite: premier(req.headers['sec-fetch-site']),
     originesPropres: originesPropres(req),
   });
-  if (!ok) throw new ErreurConsole('CSRF', { message: "appel d'une autre origine refusé" });
+  if (!ok) throw new ConsoleError('CSRF', { message: "appel d'une autre origine refusé" });
 }
 
-export async function requireSession(deps: Omit<SessionsDeps, 'verificateur'>, req: FastifyRequest): Promise<Session> {
+export async function requireSession(deps: Omit<SessionsDeps, 'keyVerifier'>, req: FastifyRequest): Promise<Session> {
   const session = await sessionActive(deps, readCookie(req));
-  if (!session) throw new ErreurConsole('NON_CONNECTE', { message: 'connectez-vous avec une clé API' });
+  if (!session) throw new ConsoleError('NON_CONNECTE', { message: 'connectez-vous avec une clé API' });
   return session;
 }

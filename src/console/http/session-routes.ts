@@ -1,7 +1,7 @@
 /** GET/POST/DELETE /console-api/session: sign-in state, sign-in with a key, sign-out. */
 import type { App } from '../../platform/server.ts';
 import { seConnecter, seDeconnecter, sessionActive, type SessionsDeps } from '../application/sessions.ts';
-import { ErreurConsole } from '../domain/erreurs.ts';
+import { ConsoleError } from '../domain/erreurs.ts';
 import { clearedCookie, sessionCookie, readCookie } from './cookies.ts';
 import { sendError } from './erreurs.ts';
 import { checkCsrf } from './guard.ts';
@@ -13,7 +13,7 @@ export function sessionRoutes(app: App, deps: SessionsDeps): void {
 
   app.get('/console-api/session', { schema: { hide: true } }, async (req, reply) => {
     const session = await sessionActive(deps, readCookie(req));
-    if (!session) return sendError(reply, new ErreurConsole('NON_CONNECTE'));
+    if (!session) return sendError(reply, new ConsoleError('NON_CONNECTE'));
     return reply.header('cache-control', 'no-store').send({ connecte: true });
   });
 
@@ -23,7 +23,7 @@ export function sessionRoutes(app: App, deps: SessionsDeps): void {
     try {
       corps = typeof req.body === 'string' && req.body !== '' ? JSON.parse(req.body) : undefined;
     } catch {
-      throw new ErreurConsole('REQUETE_INVALIDE', { message: 'corps JSON {"api_key": "..."} attendu' });
+      throw new ConsoleError('REQUETE_INVALIDE', { message: 'corps JSON {"api_key": "..."} attendu' });
     }
     const id = await seConnecter(deps, corps);
     // A previous session of this browser ends: one cookie, one session.

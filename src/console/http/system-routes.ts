@@ -2,12 +2,12 @@
 import { request } from 'undici';
 import type { App } from '../../platform/server.ts';
 import type { SessionsDeps } from '../application/sessions.ts';
-import { ErreurConsole } from '../domain/erreurs.ts';
+import { ConsoleError } from '../domain/erreurs.ts';
 import { parametresPrometheus } from '../domain/systeme.ts';
 import { readSystemState, type SystemSources } from '../infrastructure/system-state.ts';
 import { requireSession } from './guard.ts';
 
-export function systemRoutes(app: App, deps: Omit<SessionsDeps, 'verificateur'>, sources: SystemSources): void {
+export function systemRoutes(app: App, deps: Omit<SessionsDeps, 'keyVerifier'>, sources: SystemSources): void {
   app.get('/console-api/system', { schema: { hide: true } }, async (req, reply) => {
     await requireSession(deps, req);
     return reply.header('cache-control', 'no-store').send(await readSystemState(sources));
@@ -21,12 +21,12 @@ export function systemRoutes(app: App, deps: Omit<SessionsDeps, 'verificateur'>,
       await requireSession(deps, req);
       const params = parametresPrometheus(req.query as Record<string, unknown>, plage);
       if (!params) {
-        throw new ErreurConsole('REQUETE_INVALIDE', {
+        throw new ConsoleError('REQUETE_INVALIDE', {
           message: plage ? 'query, start, end et step requis' : 'query requis (time facultatif)',
         });
       }
       if (!sources.prometheusUrl)
-        throw new ErreurConsole('PROMETHEUS_INDISPONIBLE', { message: 'Prometheus ne tourne pas (PROMETHEUS_URL absent)' });
+        throw new ConsoleError('PROMETHEUS_INDISPONIBLE', { message: 'Prometheus ne tourne pas (PROMETHEUS_URL absent)' });
       try {
         const res = await request(`${sources.prometheusUrl}/api/v1/${chemin}?${params.toString()}`, {
           method: 'GET',
@@ -40,7 +40,7 @@ export function systemRoutes(app: App, deps: Omit<SessionsDeps, 'verificateur'>,
           .header('cache-control', 'no-store')
           .send(body);
       } catch {
-        throw new ErreurConsole('PROMETHEUS_INDISPONIBLE', { message: 'Prometheus ne répond pas' });
+        throw new ConsoleError('PROMETHEUS_INDISPONIBLE', { message: 'Prometheus ne répond pas' });
       }
     });
   }

@@ -7,7 +7,7 @@ import type { Pool } from 'pg';
 import type { Redis } from '../../platform/redis.ts';
 import { STREAMS } from '../../contracts/streams.ts';
 import { request } from 'undici';
-import type { EtatGroupe, EtatProcessus, EtatSysteme, ProcessusSonde } from '../domain/systeme.ts';
+import type { EtatGroupe, EtatProcessus, SystemState, ProcessusSonde } from '../domain/systeme.ts';
 
 const SONDE_MS = 1_500;
 
@@ -96,7 +96,7 @@ export interface SystemSources {
   prometheusUrl?: string;
 }
 
-export async function readSystemState(s: SystemSources): Promise<EtatSysteme> {
+export async function readSystemState(s: SystemSources): Promise<SystemState> {
   const erreurs: string[] = [];
   const [processes, g, o, prom] = await Promise.all([
     Promise.all(s.processus.map(etatProcessus)),

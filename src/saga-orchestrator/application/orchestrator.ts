@@ -32,7 +32,7 @@ import {
   type TypeEchec,
 } from '../domain/saga-decider.ts';
 import { failure, success, type CodeErreur } from './erreurs.ts';
-import { BailPerdu, type Bail, type Participants, type SagaMetrics, type SagaRepository } from './ports.ts';
+import { LeaseLost, type Lease, type Participants, type SagaMetrics, type SagaRepository } from './ports.ts';
 import { crashPoint } from '../../platform/crash-points.ts';
 
 /** A saga that ended with its order (POST /commandes/ succeeded). */
@@ -66,10 +66,10 @@ export interface OrchestratorDeps {
   participants: Participants;
   metrics: SagaMetrics;
   log: Logger;
-  /** This process's name; each execution holds a saga under `<porteur>/<execution>` with its own fencing token. */
-  porteur: string;
+  /** This process's name; each execution holds a saga under `<holder>/<execution>` with its own fencing token. */
+  holder: string;
   options: OrchestratorOptions;
-  maintenant?: () => Date;
+  now?: () => Date;
 }
 
 interface Budget {
@@ -81,7 +81,7 @@ interface Budget {
 
 interface Execution {
   /** This execution's lease: every save names it, and is refused once another execution took the saga over. */
-  bail: Bail;
+  lease: Lease;
   issue?: Issue;
   /** LIBERATION_STOCK runs performed by this execution. */
   liberations: number;
@@ -100,7 +100,7 @@ export class Orchestrator {
   private readonly now: () => Date;
 
   constructor(private readonly deps: OrchestratorDeps) {
-    this.now = deps.maintenant ?? (() => new Date());
+    this.now = deps.now ?? (() => new Date());
   }
 
   private budget(depuis: number, avancer: boolean): Budget {
@@ -110,13 +110,13 @@ export class Orchestrator {
     return { avant, fin };
   }
 
-  private execution(bail: Bail, budget: Budget): Execution {
-    return { bail, budget, liberations: 0, echecCompte: false, pause: this.deps.options.compensationPauseMs ?? 100 };
+  private execution(lease: Lease, budget: Budget): Execution {
+    return { lease, budget, liberations: 0, echecCompte: false, pause: this.deps.options.compensationPauseMs ?? 100 };
   }
 
   /** A holder name of its own for each execution (a request's run, a recovery pass's run, a forced compensation). */
   private holderName(): string {
-    return `${this.deps.porteur}/${randomUUID().slice(0, 8)}`;
+    return `${this.deps.holder}/${randomUUID().slice(0, 8)}`;
   }
 
   private logFor(saga: Saga | string): Logger {
@@ -137,22 +137,22 @@ export class Orchestrator {
       return failure('SERVICE_INDISPONIBLE', { service: 'commandes', message: magasin.detail }, { saga_id: null, etat_final: null });
     }
 
-    const maintenant = new Date(t0);
-    const saga = Saga.creer({ id: sagaId, ...demande, echeance: new Date(t0 + this.deps.options.deadlineMs), maintenant });
-    saga.evolve(decide({ type: 'Advance' }, saga.snapshot(), this.contexte(budget, maintenant)).events); // → VERIFICATION_STOCK
+    const now = new Date(t0);
+    const saga = Saga.creer({ id: sagaId, ...demande, echeance: new Date(t0 + this.deps.options.deadlineMs), now });
+    saga.evolve(decide({ type: 'Advance' }, saga.snapshot(), this.context(budget, now)).events); // → VERIFICATION_STOCK
     // Held a little past its deadline: recovery takes over only once this request is surely over.
-    const bail = await this.deps.repo.create(saga, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
+    const lease = await this.deps.repo.create(saga, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     this.deps.metrics.demarree(saga.magasinId);
     this.deps.metrics.etape('DEMARRAGE', 'SUCCESS', saga.magasinId);
     log.info({ magasin_id: saga.magasinId, lignes: saga.lignes.length }, 'saga started');
 
-    const exec = this.execution(bail, budget);
+    const exec = this.execution(lease, budget);
     try {
       await this.run(saga, exec);
     } catch (error) {
-      if (error instanceof BailPerdu) {
+      if (error instanceof LeaseLost) {
         log.warn(
-          { porteur: bail.porteur, jeton: bail.jeton },
+          { holder: lease.holder, token: lease.token },
           'saga lease expired or taken over before the request ended: stopped, nothing written',
         );
         // The stored state is the new holder's, not this execution's unsaved one.
@@ -161,7 +161,7 @@ export class Orchestrator {
       }
       throw error;
     }
-    if (!saga.estTerminee) await this.deps.repo.release(saga.id, bail).catch(() => undefined);
+    if (!saga.estTerminee) await this.deps.repo.release(saga.id, lease).catch(() => undefined);
     return this.result(saga, exec);
   }
 
@@ -176,17 +176,17 @@ export class Orchestrator {
       });
     }
     const compensation = saga.estTerminee ? 'terminee' : 'en_cours';
-    const contexte = { saga_id: saga.id, etat_final: saga.etat };
+    const context = { saga_id: saga.id, etat_final: saga.etat };
     const issue = exec.issue ?? { kind: 'indisponible', details: { message: 'Saga interrompue' } };
     switch (issue.kind) {
       case 'stock':
-        return failure('STOCK_INSUFFISANT', issue.details, contexte);
+        return failure('STOCK_INSUFFISANT', issue.details, context);
       case 'produit':
-        return failure('PRODUIT_INTROUVABLE', issue.details, contexte);
+        return failure('PRODUIT_INTROUVABLE', issue.details, context);
       case 'rejet':
-        return failure('SAGA_REJETEE', { ...asObject(issue.details), compensation }, contexte);
+        return failure('SAGA_REJETEE', { ...asObject(issue.details), compensation }, context);
       case 'indisponible':
-        return failure('SERVICE_INDISPONIBLE', { ...asObject(issue.details), compensation }, contexte);
+        return failure('SERVICE_INDISPONIBLE', { ...asObject(issue.details), compensation }, context);
     }
   }
 
@@ -206,7 +206,7 @@ export class Orchestrator {
 
   /** One input: decide, apply the decision, execute its commands (each answer fed back as the next input). */
   private async step(saga: Saga, input: SagaInput, exec: Execution, now?: Date): Promise<'continue' | 'stop' | 'idle'> {
-    const d = decide(input, saga.snapshot(), this.contexte(exec.budget, now));
+    const d = decide(input, saga.snapshot(), this.context(exec.budget, now));
     await this.apply(saga, d, exec);
     for (const command of d.commands) {
       if ((await this.execute(saga, command, exec)) === 'stop') return 'stop';
@@ -214,18 +214,18 @@ export class Orchestrator {
     return d.events.length + d.commands.length > 0 ? 'continue' : 'idle';
   }
 
-  private contexte(budget: Budget, now = this.now()): DecideContext {
+  private context(budget: Budget, now = this.now()): DecideContext {
     return { now, forwardDeadline: budget.avant, end: budget.fin, stepTimeoutMs: this.deps.options.stepTimeoutMs, newId: randomUUID };
   }
 
   /**
-   * Folds the events, reports failures, saves under the fenced lease (BailPerdu stops the execution), then reports
+   * Folds the events, reports failures, saves under the fenced lease (LeaseLost stops the execution), then reports
    * successes: a failure is counted even if the save is refused, a success only once stored.
    */
   private async apply(saga: Saga, d: Decision, exec: Execution): Promise<void> {
     saga.evolve(d.events);
     for (const o of d.observations) if (o.type === 'Failed' || o.type === 'StepFailed') this.observe(saga, o, exec);
-    if (d.events.length > 0) await this.deps.repo.save(saga, exec.bail);
+    if (d.events.length > 0) await this.deps.repo.save(saga, exec.lease);
     for (const o of d.observations) if (o.type === 'StepSucceeded' || o.type === 'Compensated') this.observe(saga, o, exec);
   }
 
@@ -318,9 +318,9 @@ export class Orchestrator {
     const t0 = this.now().getTime();
     const prise = await repo.take(id, this.holderName(), new Date(t0 + this.deps.options.deadlineMs + 5_000));
     if (!prise) return null;
-    const { saga, bail } = prise;
+    const { saga, lease } = prise;
     const log = this.logFor(saga);
-    const exec = this.execution(bail, this.budget(t0, false));
+    const exec = this.execution(lease, this.budget(t0, false));
     try {
       const etat = saga.etat;
       if ((await this.step(saga, { type: 'Resume', reason: 'reprise' }, exec)) === 'stop') {
@@ -331,11 +331,11 @@ export class Orchestrator {
       await this.run(saga, exec);
       return saga.etat;
     } catch (error) {
-      if (!(error instanceof BailPerdu)) throw error;
-      log.warn({ porteur: bail.porteur, jeton: bail.jeton }, 'recovery: saga lease expired or taken over: stopped, nothing written');
+      if (!(error instanceof LeaseLost)) throw error;
+      log.warn({ holder: lease.holder, token: lease.token }, 'recovery: saga lease expired or taken over: stopped, nothing written');
       return null;
     } finally {
-      if (!saga.estTerminee) await repo.release(saga.id, bail).catch(() => undefined);
+      if (!saga.estTerminee) await repo.release(saga.id, lease).catch(() => undefined);
     }
   }
 
@@ -369,8 +369,8 @@ export class Orchestrator {
         return failure('SAGA_DEJA_TERMINEE', { etat_actuel: relue.etat }, { saga_id: id, etat_final: relue.etat });
       return failure('SAGA_EN_COURS', { etat_actuel: relue?.etat ?? existante.etat }, { saga_id: id });
     }
-    const { saga, bail } = prise;
-    const exec = this.execution(bail, this.budget(t0, false));
+    const { saga, lease } = prise;
+    const exec = this.execution(lease, this.budget(t0, false));
     try {
       if (saga.etat === 'COMMANDE_CREEE') {
         // The order exists: the only way left is to finish.
@@ -385,15 +385,15 @@ export class Orchestrator {
       }
       return success({ saga_id: id, etat_final: saga.etat, reservations_liberees: exec.liberations });
     } catch (error) {
-      if (!(error instanceof BailPerdu)) throw error;
+      if (!(error instanceof LeaseLost)) throw error;
       // Stalled past its lease and taken over (by recovery): the new holder finishes it.
       this.logFor(saga).warn(
-        { porteur: bail.porteur, jeton: bail.jeton },
+        { holder: lease.holder, token: lease.token },
         'forced compensation: saga lease expired or taken over: stopped',
       );
       return failure('SAGA_EN_COURS', { message: error.message }, { saga_id: id });
     } finally {
-      if (!saga.estTerminee) await repo.release(saga.id, bail).catch(() => undefined);
+      if (!saga.estTerminee) await repo.release(saga.id, lease).catch(() => undefined);
     }
   }
 

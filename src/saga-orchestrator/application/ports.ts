@@ -33,8 +33,8 @@ export interface SagaListee {
 }
 
 /** Thrown when a write finds its lease expired or taken over by another execution: the execution must stop. */
-export class BailPerdu extends Error {
-  override readonly name = 'BailPerdu';
+export class LeaseLost extends Error {
+  override readonly name = 'LeaseLost';
   constructor(readonly sagaId: string) {
     super(`La saga ${sagaId} est reprise par un autre exécuteur`);
   }
@@ -44,27 +44,27 @@ export class BailPerdu extends Error {
  * One execution's hold on a saga: its own holder name and the fencing token of this acquisition (raised on every
  * acquisition). Writes name the token, so a holder that was taken over is refused whatever its name.
  */
-export interface Bail {
-  porteur: string;
-  jeton: number;
+export interface Lease {
+  holder: string;
+  token: number;
 }
 
 export interface SagaRepository {
-  /** Inserts a new saga, its lines, its events and their outbox entries; the caller holds it until `bailJusqua`. */
-  create(saga: Saga, porteur: string, bailJusqua: Date): Promise<Bail>;
+  /** Inserts a new saga, its lines, its events and their outbox entries; the caller holds it until `leaseUntil`. */
+  create(saga: Saga, holder: string, leaseUntil: Date): Promise<Lease>;
   /**
    * Saves the saga's state and appends the events not stored yet (with their outbox entries), in one transaction;
-   * BailPerdu when the lease was taken over or has expired (nothing is written).
+   * LeaseLost when the lease was taken over or has expired (nothing is written).
    */
-  save(saga: Saga, bail: Bail): Promise<void>;
+  save(saga: Saga, lease: Lease): Promise<void>;
   find(id: string): Promise<Saga | null>;
   list(filtre: { etat?: EtatSaga; activesSeulement: boolean; limite: number }): Promise<{ total: number; sagas: SagaListee[] }>;
   /** Non-terminal sagas nobody holds (lease expired or never taken), oldest first. */
   orphans(limite: number): Promise<string[]>;
   /** Takes a non-terminal saga nobody holds (with a new token); null when it is terminal or held. */
-  take(id: string, porteur: string, bailJusqua: Date): Promise<{ saga: Saga; bail: Bail } | null>;
-  /** Lets go of a saga so recovery may take it at once (only if `bail` still holds it). */
-  release(id: string, bail: Bail): Promise<void>;
+  take(id: string, holder: string, leaseUntil: Date): Promise<{ saga: Saga; lease: Lease } | null>;
+  /** Lets go of a saga so recovery may take it at once (only if `lease` still holds it). */
+  release(id: string, lease: Lease): Promise<void>;
   /** Count of non-terminal sagas per state. */
   countActive(): Promise<Map<EtatSaga, number>>;
 }

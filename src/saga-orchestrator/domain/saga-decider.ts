@@ -156,7 +156,7 @@ export interface DemandeInitiale {
   magasin_id: string;
   lignes: LigneReservation[];
   echeance: Date;
-  maintenant: Date;
+  now: Date;
 }
 
 export function initialState(p: DemandeInitiale): SagaEtat {
@@ -170,10 +170,10 @@ export function initialState(p: DemandeInitiale): SagaEtat {
     donnees_contexte: {},
     commande_finale_id: null,
     evenements: [],
-    date_creation: p.maintenant,
-    date_modification: p.maintenant,
+    date_creation: p.now,
+    date_modification: p.now,
     date_fin: null,
-    date_entree_etat: p.maintenant,
+    date_entree_etat: p.now,
     echeance: p.echeance,
     duree_par_etape: {},
     tentatives_par_etape: { EN_ATTENTE: 1 },

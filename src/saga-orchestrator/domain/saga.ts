@@ -103,21 +103,21 @@ export class Saga {
   }
 
   /** An ordinary transition; throws TransitionInvalide for anything the machine does not allow. */
-  transitionner(vers: EtatSaga, message: string, maintenant: Date, donnees: Record<string, unknown> = {}): EvenementSaga {
-    this.evolve([transition(this.s, vers, message, { now: maintenant, ...ids }, donnees)]);
+  transitionner(vers: EtatSaga, message: string, now: Date, donnees: Record<string, unknown> = {}): EvenementSaga {
+    this.evolve([transition(this.s, vers, message, { now, ...ids }, donnees)]);
     return this.s.evenements.at(-1)!;
   }
 
   /** The deadline passed: the forward state goes to its failure state (DELAI_DEPASSE); null when none applies. */
-  expirer(maintenant: Date, message = 'Délai de la saga dépassé', donnees: Record<string, unknown> = {}): EvenementSaga | null {
-    const e = expiry(this.s, message, { now: maintenant, ...ids }, donnees);
+  expirer(now: Date, message = 'Délai de la saga dépassé', donnees: Record<string, unknown> = {}): EvenementSaga | null {
+    const e = expiry(this.s, message, { now, ...ids }, donnees);
     if (!e) return null;
     this.evolve([e]);
     return this.s.evenements.at(-1)!;
   }
 
-  delaiDepasse(maintenant: Date): boolean {
-    return maintenant.getTime() >= this.s.echeance.getTime();
+  delaiDepasse(now: Date): boolean {
+    return now.getTime() >= this.s.echeance.getTime();
   }
 
   /** Calls made in the current step beyond its first attempt (retries). */
@@ -125,8 +125,8 @@ export class Saga {
     this.evolve([{ type: 'AttemptsCounted', appels }]);
   }
 
-  enregistrerProduits(infos: Record<string, { nom: string; prix: number }>, maintenant: Date): void {
-    this.evolve([{ type: 'ProduitsLus', infos, at: maintenant }]);
+  enregistrerProduits(infos: Record<string, { nom: string; prix: number }>, now: Date): void {
+    this.evolve([{ type: 'ProduitsLus', infos, at: now }]);
   }
 
   enregistrerReservation(reservationId: string): void {
@@ -137,8 +137,8 @@ export class Saga {
     this.evolve([{ type: 'CommandeNotee', commandeId }]);
   }
 
-  noterCompense(action: ActionCompensation, maintenant: Date): void {
-    this.evolve([{ type: 'Compense', action, at: maintenant }]);
+  noterCompense(action: ActionCompensation, now: Date): void {
+    this.evolve([{ type: 'Compense', action, at: now }]);
   }
 
   noterErreur(erreur: { etape: string; message: string; details?: unknown }): void {
@@ -146,8 +146,8 @@ export class Saga {
   }
 
   /** `resume_execution` of the reference (§4.1). */
-  resume(maintenant: Date) {
-    const fin = this.s.date_fin ?? maintenant;
+  resume(now: Date) {
+    const fin = this.s.date_fin ?? now;
     return {
       saga_id: this.s.id,
       client_id: this.s.client_id,

@@ -19,7 +19,7 @@ import { ETATS_SAGA, estEtatSaga } from '../domain/etats.ts';
 import type { Saga } from '../domain/saga.ts';
 import { Orchestrator, type OrchestratorOptions } from '../application/orchestrator.ts';
 import type { Participants } from '../application/ports.ts';
-import { GatewayClient } from '../infrastructure/gateway-client.ts';
+import { GatewayClient } from '../infrastructure/gateway-http-client.ts';
 import { orchestratorMetrics } from '../infrastructure/metrics.ts';
 import { HttpParticipants } from '../infrastructure/participants-http-client.ts';
 import { PgIdempotencyRepository } from '../infrastructure/idempotency-repository.ts';
@@ -37,7 +37,7 @@ export interface SagaOverrides {
   /** Gateway client tuning (tests shorten backoff and breaker). */
   gateway?: { initialBackoffMs?: number; maxBackoffMs?: number; breakerThreshold?: number; breakerHalfOpenMs?: number };
   options?: Partial<OrchestratorOptions>;
-  porteur?: string;
+  holder?: string;
 }
 
 const orchestrators = new WeakMap<ServiceContext, Orchestrator>();
@@ -71,7 +71,7 @@ export function orchestratorOf(config: SagaConfig, ctx: ServiceContext, override
     participants,
     metrics: metrics.saga,
     log: ctx.log,
-    porteur: overrides.porteur ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    holder: overrides.holder ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     options: { deadlineMs: config.SAGA_DEADLINE_MS, stepTimeoutMs: config.SAGA_STEP_TIMEOUT_MS, ...overrides.options },
   });
   orchestrators.set(ctx, orchestrator);

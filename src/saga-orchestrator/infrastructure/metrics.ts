@@ -10,7 +10,7 @@ import { ETATS_NON_TERMINAUX, type EtatSaga } from '../domain/etats.ts';
 import type { ActionCompensation } from '../domain/saga.ts';
 import type { SagaMetrics } from '../application/ports.ts';
 import type { TypeEchec } from '../domain/saga-decider.ts';
-import type { CallObserver, Service } from './gateway-client.ts';
+import type { CallObserver, Service } from './gateway-http-client.ts';
 import { ENDPOINTS } from './participants-http-client.ts';
 
 export interface OrchestratorMetrics {

@@ -1,7 +1,7 @@
 /** The saga's participants, reached through the gateway with the paths of their own APIs. */
 import type { Participants } from '../application/ports.ts';
 import type { Appel, LigneCommande, ProduitLu } from '../domain/saga-decider.ts';
-import type { GatewayClient } from './gateway-client.ts';
+import type { GatewayClient } from './gateway-http-client.ts';
 import type { LigneReservation } from '../../contracts/inventaire.ts';
 
 const seg = (v: string) => encodeURIComponent(v);

@@ -11,7 +11,7 @@ import { withTransaction, type Pool, type Queryable } from '../../platform/db.ts
 import type { Outbox } from '../../platform/service.ts';
 import { ETATS_NON_TERMINAUX, estEtatSaga, type EtatSaga, type TypeEvenement } from '../domain/etats.ts';
 import { Saga, type EvenementSaga } from '../domain/saga.ts';
-import { BailPerdu, type Bail, type SagaListee, type SagaRepository } from '../application/ports.ts';
+import { LeaseLost, type Lease, type SagaListee, type SagaRepository } from '../application/ports.ts';
 
 const S = 'saga_orchestrator';
 
@@ -81,7 +81,7 @@ export class PgSagaRepository implements SagaRepository {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async create(saga: Saga, porteur: string, bailJusqua: Date): Promise<Bail> {
+  async create(saga: Saga, holder: string, leaseUntil: Date): Promise<Lease> {
     const s = saga.snapshot();
     await withTransaction(this.pool, async (c) => {
       await c.query(
@@ -107,8 +107,8 @@ export class PgSagaRepository implements SagaRepository {
           s.echeance,
           saga.estTerminee,
           saga.necessiteCompensation,
-          porteur,
-          bailJusqua,
+          holder,
+          leaseUntil,
         ],
       );
       await c.query(
@@ -120,10 +120,10 @@ export class PgSagaRepository implements SagaRepository {
       await this.ajouterEvenements(c, saga, s.evenements, 0);
     });
     this.outbox.wake();
-    return { porteur, jeton: 1 };
+    return { holder, token: 1 };
   }
 
-  async save(saga: Saga, bail: Bail): Promise<void> {
+  async save(saga: Saga, lease: Lease): Promise<void> {
     const s = saga.snapshot();
     const reservations = (s.donnees_contexte.reservation_stock_ids as Record<string, string> | undefined) ?? {};
     let nouveaux = 0;
@@ -135,7 +135,7 @@ export class PgSagaRepository implements SagaRepository {
          WHERE id = $1 AND verrou_par = $2 AND bail_jeton = $15 AND verrou_jusqu_a > $16`,
         [
           s.id,
-          bail.porteur,
+          lease.holder,
           s.etat,
           JSON.stringify(s.donnees_contexte),
           JSON.stringify(reservations),
@@ -148,11 +148,11 @@ export class PgSagaRepository implements SagaRepository {
           s.date_fin,
           saga.estTerminee,
           saga.necessiteCompensation,
-          bail.jeton,
+          lease.token,
           this.now(),
         ],
       );
-      if (rowCount !== 1) throw new BailPerdu(s.id);
+      if (rowCount !== 1) throw new LeaseLost(s.id);
       await c.query(
         `UPDATE ${S}.saga_lignes_commande l SET prix_unitaire = v.prix_unitaire, nom_produit = v.nom_produit
          FROM jsonb_to_recordset($2::jsonb) AS v(position int, prix_unitaire numeric, nom_produit text)
@@ -285,24 +285,24 @@ export class PgSagaRepository implements SagaRepository {
     return rows.map((r) => r.id);
   }
 
-  async take(id: string, porteur: string, bailJusqua: Date): Promise<{ saga: Saga; bail: Bail } | null> {
+  async take(id: string, holder: string, leaseUntil: Date): Promise<{ saga: Saga; lease: Lease } | null> {
     const { rows } = await this.pool.query<{ bail_jeton: string }>(
       `UPDATE ${S}.saga_commandes SET verrou_par = $2, verrou_jusqu_a = $3, bail_jeton = bail_jeton + 1
        WHERE id = $1 AND NOT est_terminee AND (verrou_jusqu_a IS NULL OR verrou_jusqu_a < $4)
        RETURNING bail_jeton`,
-      [id, porteur, bailJusqua, this.now()],
+      [id, holder, leaseUntil, this.now()],
     );
-    const jeton = rows[0]?.bail_jeton;
-    if (jeton === undefined) return null;
+    const token = rows[0]?.bail_jeton;
+    if (token === undefined) return null;
     const saga = await this.find(id);
-    return saga ? { saga, bail: { porteur, jeton: Number(jeton) } } : null;
+    return saga ? { saga, lease: { holder, token: Number(token) } } : null;
   }
 
-  async release(id: string, bail: Bail): Promise<void> {
+  async release(id: string, lease: Lease): Promise<void> {
     // By token: a holder that was taken over must not release its successor's lease.
     await this.pool.query(
       `UPDATE ${S}.saga_commandes SET verrou_par = NULL, verrou_jusqu_a = NULL WHERE id = $1 AND verrou_par = $2 AND bail_jeton = $3`,
-      [id, bail.porteur, bail.jeton],
+      [id, lease.holder, lease.token],
     );
   }
 

@@ -16,14 +16,15 @@ const REJETER = 'RejeterDemandeUseCase';
 const ETAPE_VERIFICATION = 'Vérification statut demande (En attente)';
 const ETAPES_APPROBATION = ['Vérification stock central', 'Transfert de stock central vers local', 'Approbation demande'];
 
-type Echec = (code: CodeErreur, details: unknown, params?: Record<string, unknown>) => DomainError<CodeErreur>;
+/** Builds this use case's business refusal: the code and its details in the use case's envelope. */
+type Refus = (code: CodeErreur, details: unknown, params?: Record<string, unknown>) => DomainError<CodeErreur>;
 
-const indisponible = (echec: Echec, error: PeerUnavailableError) =>
-  echec('INVENTAIRE_INDISPONIBLE', { cause: error.message, upstream: error.details });
+const indisponible = (refus: Refus, error: PeerUnavailableError) =>
+  refus('INVENTAIRE_INDISPONIBLE', { cause: error.message, upstream: error.details });
 
 /** Inventaire's refusal, relayed with its own sentence and status class. */
-const refus = (echec: Echec, decision: Extract<Decision, { ok: false }>) =>
-  echec(decision.status === 404 ? 'DEMANDE_INCONNUE_INVENTAIRE' : 'REFUS_INVENTAIRE', decision.details, { raison: decision.error });
+const refusInventaire = (refus: Refus, decision: Extract<Decision, { ok: false }>) =>
+  refus(decision.status === 404 ? 'DEMANDE_INCONNUE_INVENTAIRE' : 'REFUS_INVENTAIRE', decision.details, { raison: decision.error });
 
 export class DemandesUseCases {
   constructor(private readonly inventaire: InventaireClient) {}
@@ -46,7 +47,7 @@ export class DemandesUseCases {
 
   async valider(demandeId: string) {
     const etapes: string[] = [];
-    const echec: Echec = (code, details, params) =>
+    const refus: Refus = (code, details, params) =>
       new DomainError(
         code,
         details,
@@ -61,13 +62,13 @@ export class DemandesUseCases {
         params,
       );
 
-    const demande = await this.lire(demandeId, echec);
+    const demande = await this.lire(demandeId, refus);
     try {
       verifierEnAttente(demande, 'valider');
     } catch (error) {
       if (error instanceof RegleDemandeError) {
         etapes.push(`${ETAPE_VERIFICATION} - Échoué`);
-        throw echec(error.code, { statut: demande.statut });
+        throw refus(error.code, { statut: demande.statut });
       }
       throw error;
     }
@@ -80,13 +81,13 @@ export class DemandesUseCases {
       if (error instanceof PeerUnavailableError) {
         // The approval may or may not have happened: say so instead of guessing.
         etapes.push('Approbation demande (inventaire) - Résultat inconnu');
-        throw indisponible(echec, error);
+        throw indisponible(refus, error);
       }
       throw error;
     }
     if (!decision.ok) {
       etapes.push(`Approbation demande (inventaire) - Échoué`);
-      throw refus(echec, decision);
+      throw refusInventaire(refus, decision);
     }
     etapes.push(...ETAPES_APPROBATION.map((e) => `${e} - Réussi`));
     return {
@@ -100,7 +101,7 @@ export class DemandesUseCases {
   }
 
   async rejeter(demandeId: string, motifDonne: string) {
-    const echec: Echec = (code, details, params) =>
+    const refus: Refus = (code, details, params) =>
       new DomainError(
         code,
         details,
@@ -111,36 +112,36 @@ export class DemandesUseCases {
     try {
       motif = validerMotif(motifDonne);
     } catch (error) {
-      if (error instanceof RegleDemandeError) throw echec(error.code, { champ: 'motif' });
+      if (error instanceof RegleDemandeError) throw refus(error.code, { champ: 'motif' });
       throw error;
     }
-    const demande = await this.lire(demandeId, echec);
+    const demande = await this.lire(demandeId, refus);
     try {
       verifierEnAttente(demande, 'rejeter');
     } catch (error) {
-      if (error instanceof RegleDemandeError) throw echec(error.code, { statut: demande.statut });
+      if (error instanceof RegleDemandeError) throw refus(error.code, { statut: demande.statut });
       throw error;
     }
     let decision;
     try {
       decision = await this.inventaire.rejeter(demandeId, motif);
     } catch (error) {
-      if (error instanceof PeerUnavailableError) throw indisponible(echec, error);
+      if (error instanceof PeerUnavailableError) throw indisponible(refus, error);
       throw error;
     }
-    if (!decision.ok) throw refus(echec, decision);
+    if (!decision.ok) throw refusInventaire(refus, decision);
     return { success: true, use_case: REJETER, demande_id: demandeId, message: 'Demande rejetée avec succès', motif };
   }
 
-  private async lire(demandeId: string, echec: Echec): Promise<Demande> {
+  private async lire(demandeId: string, refus: Refus): Promise<Demande> {
     let demande;
     try {
       demande = await this.inventaire.demande(demandeId);
     } catch (error) {
-      if (error instanceof PeerUnavailableError) throw indisponible(echec, error);
+      if (error instanceof PeerUnavailableError) throw indisponible(refus, error);
       throw error;
     }
-    if (!demande) throw echec('DEMANDE_NON_TROUVEE', { demande_id: demandeId });
+    if (!demande) throw refus('DEMANDE_NON_TROUVEE', { demande_id: demandeId });
     return demande;
   }
 }

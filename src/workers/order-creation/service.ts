@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { STREAMS } from '../../contracts/events.ts';
 import { apiKeyOf, workerConfigSchema, type WorkerConfig } from '../shared/config.ts';
-import { GatewayClient, type GatewayClientOptions } from '../shared/gateway-client.ts';
+import { GatewayClient, type GatewayClientOptions } from '../shared/gateway-http-client.ts';
 import type { WorkerDefinition } from '../shared/worker.ts';
 import { orderHandler } from './application/handler.ts';
 

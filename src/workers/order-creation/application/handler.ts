@@ -6,7 +6,7 @@
  */
 import { STREAMS, newEvent, type CheckoutEvent, type EventEnvelope } from '../../../contracts/events.ts';
 import { inboxOnce, runDecider } from '../../../platform/bus/decider-runner.ts';
-import type { GatewayClient } from '../../shared/gateway-client.ts';
+import type { GatewayClient } from '../../shared/gateway-http-client.ts';
 import { alreadyApplied } from '../../shared/inbox.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
 import { decide, orderRequest } from '../domain/order-creation-decider.ts';

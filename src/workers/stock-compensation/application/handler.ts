@@ -9,7 +9,7 @@
 import { STREAMS, newEvent, type EventEnvelope } from '../../../contracts/events.ts';
 import type { PoolClient } from '../../../platform/db.ts';
 import { inboxOnce, runDecider } from '../../../platform/bus/decider-runner.ts';
-import { unavailableError, type GatewayClient } from '../../shared/gateway-client.ts';
+import { unavailableError, type GatewayClient } from '../../shared/gateway-http-client.ts';
 import { alreadyApplied } from '../../shared/inbox.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
 import { decide, planFor, releasePath, type CompensationDecision } from '../domain/stock-compensation-decider.ts';

@@ -6,7 +6,7 @@
 import type { Pool, Queryable } from '../../../platform/db.ts';
 import { startBackgroundLoop } from '../../../platform/background-loop.ts';
 import type { Logger } from '../../../platform/logger.ts';
-import type { GatewayClient } from '../../shared/gateway-client.ts';
+import type { GatewayClient } from '../../shared/gateway-http-client.ts';
 import { cancelBackoffMs } from '../domain/stock-compensation-decider.ts';
 
 const S = 'worker_stock_compensation';

@@ -7,7 +7,7 @@
 import type { Appel } from '../../../contracts/appel.ts';
 import { STREAMS, newEvent, type CheckoutEvent, type EventEnvelope } from '../../../contracts/events.ts';
 import { inboxOnce, runDecider } from '../../../platform/bus/decider-runner.ts';
-import { unavailableError, type GatewayClient } from '../../shared/gateway-client.ts';
+import { unavailableError, type GatewayClient } from '../../shared/gateway-http-client.ts';
 import { alreadyApplied } from '../../shared/inbox.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
 import { decide, reserveCommand } from '../domain/stock-reservation-decider.ts';

@@ -8,8 +8,8 @@ import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { exchange } from '../../platform/http-client.ts';
 import { describeCallError } from '../../platform/transient.ts';
-import type { VerdictCle, VerificateurCle } from '../application/ports.ts';
-import { ErreurConsole } from '../domain/erreurs.ts';
+import type { KeyVerdict, KeyVerifier } from '../application/ports.ts';
+import { ConsoleError } from '../domain/erreurs.ts';
 
 export interface GatewayClientOptions {
   baseUrl: string;
@@ -42,10 +42,10 @@ export const keyAuthRefusal = (status: number, headers: Record<string, string | 
   return status === 401 && typeof challenge === 'string' && /^key realm=/i.test(challenge);
 };
 
-export class GatewayClient implements VerificateurCle {
+export class GatewayClient implements KeyVerifier {
   constructor(private readonly options: GatewayClientOptions) {}
 
-  async verifier(apiKey: string): Promise<VerdictCle> {
+  async verify(apiKey: string): Promise<KeyVerdict> {
     let status: number;
     try {
       ({ status } = await exchange(new URL(this.options.keyCheckPath, this.options.baseUrl).toString(), {
@@ -54,16 +54,16 @@ export class GatewayClient implements VerificateurCle {
         signal: AbortSignal.timeout(Math.min(this.options.timeoutMs, 5_000)),
       }));
     } catch (error) {
-      throw new ErreurConsole('PASSERELLE_INDISPONIBLE', { message: `passerelle injoignable: ${describeCallError(error)}` });
+      throw new ConsoleError('PASSERELLE_INDISPONIBLE', { message: `passerelle injoignable: ${describeCallError(error)}` });
     }
     // The check's route is guarded by key-auth and its service checks no key: a 401 is key-auth's refusal.
     if (status === 401) return 'refusee';
     if (status >= 200 && status < 300) return 'valide';
     // 429, 5xx: the gateway (or the service behind the check) cannot say now; the key may be fine.
-    throw new ErreurConsole('PASSERELLE_INDISPONIBLE', { message: `la passerelle répond ${status} à la vérification de la clé` });
+    throw new ConsoleError('PASSERELLE_INDISPONIBLE', { message: `la passerelle répond ${status} à la vérification de la clé` });
   }
 
-  async transmettre(appel: GatewayRequest): Promise<GatewayResponse> {
+  async forward(appel: GatewayRequest): Promise<GatewayResponse> {
     const url = `${this.options.baseUrl.replace(/\/+$/, '')}${appel.path}`;
     let response: Dispatcher.ResponseData;
     try {
@@ -76,7 +76,7 @@ export class GatewayClient implements VerificateurCle {
         bodyTimeout: 0,
       });
     } catch (error) {
-      throw new ErreurConsole('PASSERELLE_INDISPONIBLE', { message: `passerelle injoignable: ${describeCallError(error)}` });
+      throw new ConsoleError('PASSERELLE_INDISPONIBLE', { message: `passerelle injoignable: ${describeCallError(error)}` });
     }
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(response.headers)) {

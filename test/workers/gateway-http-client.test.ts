@@ -1,7 +1,7 @@
 /** The gateway client against a fake gateway: path and key, retries on transient failures only, timeout, circuit breaker. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GatewayClient } from '../../src/workers/shared/gateway-client.ts';
+import { GatewayClient } from '../../src/workers/shared/gateway-http-client.ts';
 import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/wait.ts';
 import { startFakeGateway, type FakeGateway } from './helpers.ts';

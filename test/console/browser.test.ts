@@ -15,6 +15,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startSystem, type TestSystem } from '../support/system.ts';
 import { browserMissing, launchBrowser, screenshots, screenshotsDir } from '../support/browser.ts';
 import { waitFor } from '../support/wait.ts';
+import { STREAMS } from '../../src/contracts/streams.ts';
 
 const missing = browserMissing();
 
@@ -23,7 +24,6 @@ const MARIE = '22222222-2222-2222-2222-222222222222';
 const CLAVIER = '550e8400-e29b-41d4-a716-446655440001';
 const SOURIS = '550e8400-e29b-41d4-a716-446655440002';
 const CENTRAL = '33333333-3333-3333-3333-333333333331';
-const CHECKOUT_STREAM = 'ecommerce.checkout.events';
 /** A loaded 2-core machine: conditions get a generous minute. */
 const T = 60_000;
 
@@ -448,7 +448,7 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
       await heading('Tableau de bord des performances');
       const redis = new Redis(system.redisUrl);
       try {
-        await redis.xadd(CHECKOUT_STREAM, '*', 'type', 'CheckoutInitiated', 'payload', '{}', 'ts', '1');
+        await redis.xadd(STREAMS.checkout, '*', 'type', 'CheckoutInitiated', 'payload', '{}', 'ts', '1');
       } finally {
         redis.disconnect();
       }

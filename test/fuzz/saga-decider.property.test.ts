@@ -1,6 +1,6 @@
 /**
  * Property tests of the orchestrated saga's decider (src/saga-orchestrator/domain/saga-decider.ts), driven by a
- * simulated runner that mirrors application/orchestrateur.ts against simulated participants. fast-check draws a
+ * simulated runner that mirrors application/orchestrator.ts against simulated participants. fast-check draws a
  * script: each participant call's answer (ok, refused, shortage, unavailable — and whether an unavailable call was
  * applied anyway), the clock's steps, crashes right after a call (its effect applied, its answer lost), and how each
  * recovery takes the saga over (reprise or forced compensation). Once the script is used up the participants answer
@@ -211,7 +211,7 @@ class Monde {
 
 class Crash extends Error {}
 
-/** The runner of application/orchestrateur.ts over the simulated participants, checking every decision. */
+/** The runner of application/orchestrator.ts over the simulated participants, checking every decision. */
 class Runner {
   s: SagaEtat;
   /** Every event folded, in order (evolve must be a fold of them). */
@@ -343,7 +343,7 @@ class Runner {
   }
 
   /** POST /commandes/: the first step, then the loop; a crash leaves the saga as last saved. */
-  demarrer(): void {
+  start(): void {
     this.appliquer(this.decider({ type: 'Advance' }));
     this.executerProtege(() => this.avancer());
   }
@@ -378,7 +378,7 @@ describe('saga decider: any script of answers, clock steps and crashes', { timeo
       fc.property(scenarioArb, ({ lignes, script }) => {
         const monde = new Monde(script);
         const r = new Runner(monde, lignes);
-        r.demarrer();
+        r.start();
         // Recovery passes until the saga ends; once the script is used up every participant answers.
         for (let passe = 0; !estTerminal(r.s.etat); passe++) {
           assert.ok(passe < script.length + 10, `saga still ${r.s.etat} after ${passe} recovery passes`);

@@ -96,15 +96,18 @@ describe('the auditor after real checkouts of both styles', { timeout: 420_000 }
     const sagaId = checkouts.at(-1)!;
     await api.until('saga cancelled', async () => (await api.call('GET', `${SAGA}${sagaId}/`)).body.etat_actuel === 'SAGA_ANNULEE', 60_000);
 
-    // The projection and the archive catch up asynchronously: the audit must become clean (a hang detector, no
-    // threshold), and then judge every checkout above.
+    // The projection and the archive catch up asynchronously, and a failed checkout is judged only once its
+    // compensation's grace has passed: await a clean audit that judged every checkout above (a hang detector, no
+    // threshold).
     let last: Awaited<ReturnType<typeof audit>> | undefined;
+    const judgedAll = (report: AuditReport) =>
+      (report.invariants.find((i) => i.name === 'checkout-outcome')?.checked ?? 0) >= checkouts.length;
     const clean = await waitFor(
-      'a clean audit',
+      'a clean audit that judged every checkout',
       async () => {
         last = await audit();
         assert.notEqual(last.code, 2, last.stderr);
-        return last.code === 0 && last.report ? last.report : undefined;
+        return last.code === 0 && last.report && judgedAll(last.report) ? last.report : undefined;
       },
       120_000,
       500,

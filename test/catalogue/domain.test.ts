@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CATEGORIES, categorieParId, categorieParNom, idCategorie, uuidV5 } from '../../src/catalogue/domain/categorie.ts';
-import { CatalogueError, type TypeErreurCatalogue } from '../../src/catalogue/domain/erreurs.ts';
+import { CatalogueError, type CodeErreur } from '../../src/catalogue/domain/erreurs.ts';
 import {
   arrondiCentimes,
   attributsProduit,
@@ -19,7 +19,7 @@ import { fileTimeout } from '../support/file-timeout.ts';
 
 fileTimeout(120_000);
 
-function rejette(fn: () => unknown, type: TypeErreurCatalogue) {
+function rejette(fn: () => unknown, type: CodeErreur) {
   assert.throws(fn, (e: unknown) => e instanceof CatalogueError && e.type === type);
 }
 

@@ -21,7 +21,7 @@ import { ConsoleConfigSchema } from '../../src/console/config.ts';
 import { consoleService } from '../../src/console/http/app.ts';
 import { startFakeGateway, type FakeGateway, type FakeRoute } from '../support/fake-gateway.ts';
 import { MemorySessionStore } from '../../src/console/infrastructure/memory-session-store.ts';
-import { nouvelleSession } from '../../src/console/domain/session.ts';
+import { newSession } from '../../src/console/domain/session.ts';
 import { freePort } from '../support/ports.ts';
 
 /** What the gateway's key-auth (and Kong's) sends with its 401: how the console tells it from a service's own 401. */
@@ -264,7 +264,7 @@ describe('console BFF', { timeout: 60_000 }, () => {
   test('gateway unreachable: 503 PASSERELLE_INDISPONIBLE with Retry-After, for sign-in and for calls', async () => {
     const closed = await freePort(); // nothing listens there
     const store = new MemorySessionStore();
-    const session = nouvelleSession(KEY, Date.now());
+    const session = newSession(KEY, Date.now());
     await store.save(session);
     const { app } = await build({ GATEWAY_URL: `http://127.0.0.1:${closed}` }, store);
     const res = await signIn(app);

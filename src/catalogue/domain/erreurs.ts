@@ -2,8 +2,7 @@
  * Business failures of the catalogue. The domain only names them; the HTTP layer maps each kind to a
  * status and to the reference's French `error` sentence, and `details` keeps the precise reasons.
  */
-export type TypeErreurCatalogue =
-  'donnees_invalides' | 'categorie_inexistante' | 'criteres_invalides' | 'produit_existant' | 'produit_introuvable';
+export type CodeErreur = 'donnees_invalides' | 'categorie_inexistante' | 'criteres_invalides' | 'produit_existant' | 'produit_introuvable';
 
 /** One precise reason, shaped like the platform's validation details so clients parse one format. */
 export interface DetailErreur {
@@ -13,7 +12,7 @@ export interface DetailErreur {
 
 export class CatalogueError extends Error {
   constructor(
-    readonly type: TypeErreurCatalogue,
+    readonly type: CodeErreur,
     message: string,
     readonly details: DetailErreur[] | Record<string, unknown> = [],
   ) {

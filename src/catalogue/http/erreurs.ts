@@ -4,9 +4,9 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, HttpError, httpErrorOf, type ErrorTable } from '../../platform/errors.ts';
-import { CatalogueError, type TypeErreurCatalogue } from '../domain/erreurs.ts';
+import { CatalogueError, type CodeErreur } from '../domain/erreurs.ts';
 
-export const ERREURS: ErrorTable<TypeErreurCatalogue> = {
+export const ERREURS: ErrorTable<CodeErreur> = {
   donnees_invalides: { status: 400, message: 'Données invalides' },
   categorie_inexistante: { status: 400, message: 'Catégorie inexistante' },
   criteres_invalides: { status: 400, message: 'Critères de recherche invalides' },

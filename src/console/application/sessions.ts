@@ -1,12 +1,12 @@
 /** Sign-in, sign-out and the session behind a cookie. */
 import { ConsoleError } from '../domain/erreurs.ts';
-import { cleBienFormee, idSessionValide, nouvelleSession, sessionExpiree, type PolitiqueSession, type Session } from '../domain/session.ts';
+import { isWellFormedKey, isValidSessionId, newSession, sessionExpired, type SessionPolicy, type Session } from '../domain/session.ts';
 import type { Clock, SessionStore, KeyVerifier } from './ports.ts';
 
 export interface SessionsDeps {
   store: SessionStore;
   keyVerifier: KeyVerifier;
-  politique: PolitiqueSession;
+  policy: SessionPolicy;
   clock: Clock;
 }
 
@@ -14,32 +14,32 @@ export interface SessionsDeps {
 export async function seConnecter(deps: SessionsDeps, corps: unknown): Promise<string> {
   const apiKey =
     typeof corps === 'object' && corps !== null && !Array.isArray(corps) ? (corps as { api_key?: unknown }).api_key : undefined;
-  if (!cleBienFormee(apiKey)) {
+  if (!isWellFormedKey(apiKey)) {
     // The value itself is never echoed: it may be a mistyped real key.
     throw new ConsoleError('REQUETE_INVALIDE', { field: 'api_key', message: 'chaîne de 1 à 256 caractères imprimables requise' });
   }
   const verdict = await deps.keyVerifier.verify(apiKey);
   if (verdict === 'refusee') throw new ConsoleError('CLE_INVALIDE', { message: 'la passerelle refuse cette clé' });
-  const session = nouvelleSession(apiKey, deps.clock.now());
+  const session = newSession(apiKey, deps.clock.now());
   await deps.store.save(session);
   return session.id;
 }
 
 export async function seDeconnecter(deps: Pick<SessionsDeps, 'store'>, id: string | undefined): Promise<void> {
-  if (idSessionValide(id)) await deps.store.delete(id);
+  if (isValidSessionId(id)) await deps.store.delete(id);
 }
 
 /** The live session behind an id (its idle clock restarted), or undefined; an expired one is forgotten. */
 export async function sessionActive(deps: Omit<SessionsDeps, 'keyVerifier'>, id: string | undefined): Promise<Session | undefined> {
-  if (!idSessionValide(id)) return undefined;
+  if (!isValidSessionId(id)) return undefined;
   const session = await deps.store.get(id);
   if (!session) return undefined;
   const now = deps.clock.now();
-  if (sessionExpiree(session, now, deps.politique)) {
+  if (sessionExpired(session, now, deps.policy)) {
     await deps.store.delete(id);
     return undefined;
   }
-  session.vueA = now;
+  session.seenAt = now;
   await deps.store.save(session);
   return session;
 }

@@ -5,7 +5,7 @@
  */
 const SURES = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export function changeEtat(methode: string): boolean {
+export function changesState(methode: string): boolean {
   return !SURES.has(methode.toUpperCase());
 }
 
@@ -16,7 +16,7 @@ export interface OriginHeaders {
   originesPropres: string[];
 }
 
-export function memeOrigine(h: OriginHeaders): boolean {
+export function sameOrigin(h: OriginHeaders): boolean {
   // A browser sets Sec-Fetch-Site itself and no page can forge it: when present, it decides (it also holds behind a
   // proxy that rewrote Host or a port mapping that changed the port).
   if (h.secFetchSite !== undefined && h.secFetchSite !== '') return h.secFetchSite === 'same-origin';

@@ -12,7 +12,7 @@ export type CodeErreur =
   | 'PASSERELLE_INDISPONIBLE'
   | 'PROMETHEUS_INDISPONIBLE';
 
-export const STATUT_PAR_CODE: Record<CodeErreur, number> = {
+export const STATUS_BY_CODE: Record<CodeErreur, number> = {
   NON_CONNECTE: 401,
   CLE_INVALIDE: 401,
   SESSION_EXPIREE: 401,

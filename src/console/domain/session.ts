@@ -8,38 +8,38 @@ export interface Session {
   id: string;
   /** The gateway key: never leaves the BFF (no body, header, URL or log line). */
   apiKey: string;
-  creeeA: number;
-  vueA: number;
+  createdAt: number;
+  seenAt: number;
 }
 
-export interface PolitiqueSession {
+export interface SessionPolicy {
   /** Idle time after which the session ends (ms). */
   inactiviteMs: number;
   /** Lifetime from sign-in, activity or not (ms). */
   dureeMaxMs: number;
 }
 
-export const NOM_COOKIE = 'console_session';
+export const COOKIE_NAME = 'console_session';
 const ID_SESSION = /^[A-Za-z0-9_-]{43}$/;
 
-export function nouvelIdSession(): string {
+export function newSessionId(): string {
   return randomBytes(32).toString('base64url');
 }
 
 /** Only a well-formed id is looked up (anything else cannot be ours). */
-export function idSessionValide(id: string | undefined): id is string {
+export function isValidSessionId(id: string | undefined): id is string {
   return typeof id === 'string' && ID_SESSION.test(id);
 }
 
-export function nouvelleSession(apiKey: string, now: number): Session {
-  return { id: nouvelIdSession(), apiKey, creeeA: now, vueA: now };
+export function newSession(apiKey: string, now: number): Session {
+  return { id: newSessionId(), apiKey, createdAt: now, seenAt: now };
 }
 
-export function sessionExpiree(session: Session, now: number, politique: PolitiqueSession): boolean {
-  return now - session.vueA >= politique.inactiviteMs || now - session.creeeA >= politique.dureeMaxMs;
+export function sessionExpired(session: Session, now: number, policy: SessionPolicy): boolean {
+  return now - session.seenAt >= policy.inactiviteMs || now - session.createdAt >= policy.dureeMaxMs;
 }
 
 /** A key worth sending to the gateway: printable ASCII without spaces (an HTTP header value), bounded length. */
-export function cleBienFormee(cle: unknown): cle is string {
+export function isWellFormedKey(cle: unknown): cle is string {
   return typeof cle === 'string' && /^[\x21-\x7e]{1,256}$/.test(cle);
 }

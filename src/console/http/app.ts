@@ -12,7 +12,7 @@ import { webFiles } from './web-files.ts';
 import { gatewayRoutes } from './gateway-routes.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { systemRoutes } from './system-routes.ts';
-import { lireProcessus } from '../domain/systeme.ts';
+import { readProcesses } from '../domain/system.ts';
 import { createPool, type Pool } from '../../platform/db.ts';
 import { createRedis, type Redis } from '../../platform/redis.ts';
 
@@ -23,8 +23,8 @@ export interface ConsoleOverrides {
 }
 
 export function consoleService(config: ConsoleConfig, overrides: ConsoleOverrides = {}): HttpServiceDefinition {
-  const politique = { inactiviteMs: config.CONSOLE_SESSION_IDLE_MS, dureeMaxMs: config.CONSOLE_SESSION_MAX_MS };
-  const memoire = overrides.store ? undefined : new MemorySessionStore(politique);
+  const policy = { inactiviteMs: config.CONSOLE_SESSION_IDLE_MS, dureeMaxMs: config.CONSOLE_SESSION_MAX_MS };
+  const memoire = overrides.store ? undefined : new MemorySessionStore(policy);
   const store = overrides.store ?? memoire!;
   const gateway = new GatewayClient({
     baseUrl: config.GATEWAY_URL,
@@ -34,7 +34,7 @@ export function consoleService(config: ConsoleConfig, overrides: ConsoleOverride
   const deps: SessionsDeps & { gateway: GatewayClient } = {
     store,
     keyVerifier: gateway,
-    politique,
+    policy,
     clock: overrides.clock ?? { now: () => Date.now() },
     gateway,
   };
@@ -73,7 +73,7 @@ export function consoleService(config: ConsoleConfig, overrides: ConsoleOverride
         await scope.register(async (s) => sessionRoutes(s as unknown as App, deps));
         await scope.register(async (s) => gatewayRoutes(s as unknown as App, deps));
         systemRoutes(scope, deps, {
-          processus: lireProcessus(config.CONSOLE_PROCESSES),
+          processus: readProcesses(config.CONSOLE_PROCESSES),
           ...(redis ? { redis } : {}),
           ...(pool ? { pool } : {}),
           ...(config.PROMETHEUS_URL ? { prometheusUrl: config.PROMETHEUS_URL.replace(/\/+$/, '') } : {}),

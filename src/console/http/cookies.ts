@@ -1,8 +1,8 @@
 /** The session cookie: read from the Cookie header, written HttpOnly + SameSite=Strict (+ Secure over https). */
 import type { FastifyRequest } from 'fastify';
-import { NOM_COOKIE } from '../domain/session.ts';
+import { COOKIE_NAME } from '../domain/session.ts';
 
-export function readCookie(req: FastifyRequest, nom = NOM_COOKIE): string | undefined {
+export function readCookie(req: FastifyRequest, nom = COOKIE_NAME): string | undefined {
   const header = req.headers.cookie;
   if (typeof header !== 'string') return undefined;
   for (const part of header.split(';')) {
@@ -21,9 +21,9 @@ export function overHttps(req: FastifyRequest): boolean {
 }
 
 export function sessionCookie(id: string, req: FastifyRequest): string {
-  return `${NOM_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/${overHttps(req) ? '; Secure' : ''}`;
+  return `${COOKIE_NAME}=${id}; HttpOnly; SameSite=Strict; Path=/${overHttps(req) ? '; Secure' : ''}`;
 }
 
 export function clearedCookie(req: FastifyRequest): string {
-  return `${NOM_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${overHttps(req) ? '; Secure' : ''}`;
+  return `${COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${overHttps(req) ? '; Secure' : ''}`;
 }

@@ -1,11 +1,11 @@
 /** Domain errors → HTTP: `{error: CODE, details}` with the code's status, Retry-After on a missing dependency. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ConsoleError, STATUT_PAR_CODE } from '../domain/erreurs.ts';
+import { ConsoleError, STATUS_BY_CODE } from '../domain/erreurs.ts';
 
 export const RETRY_AFTER_S = 2;
 
 export function sendError(reply: FastifyReply, erreur: ConsoleError): FastifyReply {
-  const status = STATUT_PAR_CODE[erreur.code];
+  const status = STATUS_BY_CODE[erreur.code];
   if (status === 503) reply.header('retry-after', String(RETRY_AFTER_S));
   return reply.code(status).type('application/json; charset=utf-8').send({ error: erreur.code, details: erreur.details });
 }

@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { SessionsDeps } from '../application/sessions.ts';
 import { sessionActive } from '../application/sessions.ts';
-import { changeEtat, memeOrigine } from '../domain/csrf.ts';
+import { changesState, sameOrigin } from '../domain/csrf.ts';
 import { ConsoleError } from '../domain/erreurs.ts';
 import type { Session } from '../domain/session.ts';
 import { readCookie, overHttps } from './cookies.ts';
@@ -32,8 +32,8 @@ function originesPropres(req: FastifyRequest): string[] {
 }
 
 export function checkCsrf(req: FastifyRequest): void {
-  if (!changeEtat(req.method)) return;
-  const ok = memeOrigine({
+  if (!changesState(req.method)) return;
+  const ok = sameOrigin({
     origin: premier(req.headers.origin),
     secFetchSite: premier(req.headers['sec-fetch-site']),
     originesPropres: originesPropres(req),

@@ -3,7 +3,7 @@ import { request } from 'undici';
 import type { App } from '../../platform/server.ts';
 import type { SessionsDeps } from '../application/sessions.ts';
 import { ConsoleError } from '../domain/erreurs.ts';
-import { parametresPrometheus } from '../domain/systeme.ts';
+import { prometheusParams } from '../domain/system.ts';
 import { readSystemState, type SystemSources } from '../infrastructure/system-state.ts';
 import { requireSession } from './guard.ts';
 
@@ -19,7 +19,7 @@ export function systemRoutes(app: App, deps: Omit<SessionsDeps, 'keyVerifier'>, 
   ] as const) {
     app.get(`/console-api/prometheus/${chemin}`, { schema: { hide: true } }, async (req, reply) => {
       await requireSession(deps, req);
-      const params = parametresPrometheus(req.query as Record<string, unknown>, plage);
+      const params = prometheusParams(req.query as Record<string, unknown>, plage);
       if (!params) {
         throw new ConsoleError('REQUETE_INVALIDE', {
           message: plage ? 'query, start, end et step requis' : 'query requis (time facultatif)',

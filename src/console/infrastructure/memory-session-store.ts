@@ -3,13 +3,13 @@
  * sign in again is acceptable. Expired sessions are swept periodically so abandoned ones do not accumulate.
  */
 import type { SessionStore } from '../application/ports.ts';
-import { sessionExpiree, type PolitiqueSession, type Session } from '../domain/session.ts';
+import { sessionExpired, type SessionPolicy, type Session } from '../domain/session.ts';
 
 export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, Session>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly politique?: PolitiqueSession) {}
+  constructor(private readonly policy?: SessionPolicy) {}
 
   async save(session: Session): Promise<void> {
     this.sessions.set(session.id, session);
@@ -28,8 +28,8 @@ export class MemorySessionStore implements SessionStore {
   }
 
   sweep(now = Date.now()): void {
-    if (!this.politique) return;
-    for (const [id, s] of this.sessions) if (sessionExpiree(s, now, this.politique)) this.sessions.delete(id);
+    if (!this.policy) return;
+    for (const [id, s] of this.sessions) if (sessionExpired(s, now, this.policy)) this.sessions.delete(id);
   }
 
   startSweeping(everyMs = 60_000): () => void {

@@ -7,7 +7,7 @@ import type { Pool } from 'pg';
 import type { Redis } from '../../platform/redis.ts';
 import { STREAMS } from '../../contracts/streams.ts';
 import { request } from 'undici';
-import type { EtatGroupe, EtatProcessus, SystemState, ProcessusSonde } from '../domain/systeme.ts';
+import type { GroupState, ProcessState, SystemState, ProbedProcess } from '../domain/system.ts';
 
 const SONDE_MS = 1_500;
 
@@ -33,7 +33,7 @@ async function sonde(url: string): Promise<{ status: number; body: unknown } | {
   }
 }
 
-async function etatProcessus(p: ProcessusSonde): Promise<EtatProcessus> {
+async function etatProcessus(p: ProbedProcess): Promise<ProcessState> {
   const [sante, pret] = await Promise.all([sonde(`${p.url}${p.health}`), sonde(`${p.url}${p.ready}`)]);
   const ok = (r: Awaited<ReturnType<typeof sonde>>) => 'status' in r && r.status === 200;
   const details = 'erreur' in pret ? { erreur: pret.erreur } : ((pret.body as { checks?: unknown })?.checks ?? { status: pret.status });
@@ -54,8 +54,8 @@ function borne<T>(promise: Promise<T>, ms: number, quoi: string): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
-async function groupes(redis: Redis): Promise<EtatGroupe[]> {
-  const out: EtatGroupe[] = [];
+async function groupes(redis: Redis): Promise<GroupState[]> {
+  const out: GroupState[] = [];
   for (const stream of Object.values(STREAMS)) {
     if ((await redis.exists(stream)) === 0) continue;
     for (const raw of (await redis.xinfo('GROUPS', stream)) as unknown[][]) {
@@ -90,7 +90,7 @@ async function outbox(pool: Pool): Promise<{ service: string; en_attente: number
 }
 
 export interface SystemSources {
-  processus: ProcessusSonde[];
+  processus: ProbedProcess[];
   redis?: Redis;
   pool?: Pool;
   prometheusUrl?: string;
@@ -101,8 +101,8 @@ export async function readSystemState(s: SystemSources): Promise<SystemState> {
   const [processes, g, o, prom] = await Promise.all([
     Promise.all(s.processus.map(etatProcessus)),
     s.redis
-      ? borne(groupes(s.redis), 3_000, 'redis').catch((e: unknown) => (erreurs.push(`redis: ${(e as Error).message}`), [] as EtatGroupe[]))
-      : Promise.resolve([] as EtatGroupe[]),
+      ? borne(groupes(s.redis), 3_000, 'redis').catch((e: unknown) => (erreurs.push(`redis: ${(e as Error).message}`), [] as GroupState[]))
+      : Promise.resolve([] as GroupState[]),
     s.pool
       ? borne(outbox(s.pool), 3_000, 'postgres').catch((e: unknown) => (erreurs.push(`postgres: ${(e as Error).message}`), []))
       : Promise.resolve([]),

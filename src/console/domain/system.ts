@@ -1,5 +1,5 @@
 /** What the system page shows (contract: GET /console-api/system), and the processes the console probes. */
-export interface ProcessusSonde {
+export interface ProbedProcess {
   name: string;
   /** Base URL of the port that answers the probes. */
   url: string;
@@ -7,7 +7,7 @@ export interface ProcessusSonde {
   ready: string;
 }
 
-export interface EtatProcessus {
+export interface ProcessState {
   name: string;
   url: string;
   sante: 'ok' | 'ko';
@@ -15,7 +15,7 @@ export interface EtatProcessus {
   details: unknown;
 }
 
-export interface EtatGroupe {
+export interface GroupState {
   stream: string;
   group: string;
   lag: number | null;
@@ -24,8 +24,8 @@ export interface EtatGroupe {
 }
 
 export interface SystemState {
-  processes: EtatProcessus[];
-  groupes: EtatGroupe[];
+  processes: ProcessState[];
+  groupes: GroupState[];
   outbox: { service: string; en_attente: number }[];
   prometheus: { disponible: boolean };
   /** Sources that could not be read (Redis, PostgreSQL), so an empty list is never mistaken for "all clear". */
@@ -33,7 +33,7 @@ export interface SystemState {
 }
 
 /** CONSOLE_PROCESSES (JSON from the launcher) → the probe list; anything malformed is left out. */
-export function lireProcessus(json: string | undefined): ProcessusSonde[] {
+export function readProcesses(json: string | undefined): ProbedProcess[] {
   if (!json) return [];
   let brut: unknown;
   try {
@@ -43,15 +43,15 @@ export function lireProcessus(json: string | undefined): ProcessusSonde[] {
   }
   if (!Array.isArray(brut)) return [];
   const chemin = (v: unknown) => typeof v === 'string' && v.startsWith('/');
-  return (brut as unknown[]).filter((p): p is ProcessusSonde => {
+  return (brut as unknown[]).filter((p): p is ProbedProcess => {
     if (typeof p !== 'object' || p === null) return false;
-    const o = p as Partial<Record<keyof ProcessusSonde, unknown>>;
+    const o = p as Partial<Record<keyof ProbedProcess, unknown>>;
     return typeof o.name === 'string' && typeof o.url === 'string' && /^https?:\/\//.test(o.url) && chemin(o.health) && chemin(o.ready);
   });
 }
 
 /** Prometheus query parameters passed on: PromQL and times (Unix seconds or RFC 3339) and steps (`15`, `15s`, `1m`). */
-export function parametresPrometheus(q: Record<string, unknown>, plage: boolean): URLSearchParams | null {
+export function prometheusParams(q: Record<string, unknown>, plage: boolean): URLSearchParams | null {
   const out = new URLSearchParams();
   const query = q.query;
   if (typeof query !== 'string' || query.length === 0 || query.length > 4000) return null;

@@ -22,6 +22,7 @@ import type {
   NouvelleCommande,
 } from '../application/ports.ts';
 import type { LigneReservation } from '../../contracts/inventaire.ts';
+import { insertCommande } from './commande-rows.ts';
 
 export const CHOREO_CONSUMER = 'choreo-ecommerce';
 export const IDEMPOTENCE_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -99,49 +100,7 @@ class PgChoreoUnitOfWork implements ChoreoUnitOfWork {
   }
 
   async enregistrerCommande(c: NouvelleCommande): Promise<void> {
-    const m = c.montants;
-    const a = c.adresse;
-    const { rowCount } = await this.tx.query(
-      `INSERT INTO ecommerce.commandes (id, client_id, checkout_id, statut, sous_total, frais_livraison, total,
-         nom_destinataire, rue, ville, code_postal, province, pays, instructions_livraison, livraison_express, notes,
-         nombre_articles, nombre_produits)
-       VALUES ($1, $2, $3, 'validee', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-       ON CONFLICT (checkout_id) DO NOTHING`,
-      [
-        c.id,
-        c.client_id,
-        c.checkout_id,
-        m.sous_total,
-        m.frais_livraison,
-        m.total,
-        a.nom_destinataire,
-        a.rue,
-        a.ville,
-        a.code_postal,
-        a.province,
-        a.pays,
-        a.instructions_livraison,
-        a.livraison_express,
-        c.notes,
-        m.nombre_articles,
-        m.nombre_produits,
-      ],
-    );
-    if ((rowCount ?? 0) === 0) return; // this checkout's order exists already
-    await this.tx.query(
-      `INSERT INTO ecommerce.lignes_commandes (id, commande_id, produit_id, nom_produit, quantite, prix_unitaire, prix_total)
-       SELECT gen_random_uuid(), $1, l.produit_id, l.nom_produit, l.quantite, l.prix_unitaire, l.prix_total
-         FROM unnest($2::uuid[], $3::text[], $4::int[], $5::numeric[], $6::numeric[])
-              AS l(produit_id, nom_produit, quantite, prix_unitaire, prix_total)`,
-      [
-        c.id,
-        c.lignes.map((l) => l.produit_id),
-        c.lignes.map((l) => l.nom_produit),
-        c.lignes.map((l) => l.quantite),
-        c.lignes.map((l) => l.prix_unitaire),
-        c.lignes.map((l) => l.prix_total),
-      ],
-    );
+    await insertCommande(this.tx, c, { reservationStatut: null, onceByCheckout: true });
   }
 
   async retirerDuPanier(clientId: string, lignes: readonly LigneReservation[]): Promise<void> {

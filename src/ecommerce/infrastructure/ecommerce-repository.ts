@@ -13,6 +13,7 @@ import {
   type PanierEnregistre,
   type EnregistrementResult,
 } from '../application/ports.ts';
+import { insertCommande } from './commande-rows.ts';
 
 const CLIENT_COLUMNS = `id, prenom, nom, email, telephone, adresse_rue, adresse_ville, adresse_code_postal,
   adresse_province, adresse_pays, date_creation, date_modification, actif`;
@@ -165,40 +166,7 @@ export class PgEcommerceRepository implements EcommerceRepository {
       const actuelles = await lignesDuPanier(tx, panierId);
       if (!memesLignes(actuelles, panierAttendu)) return 'panier_modifie';
 
-      const m = c.montants;
-      const a = c.adresse;
-      await tx.query(
-        `INSERT INTO ecommerce.commandes (id, client_id, checkout_id, statut, sous_total, frais_livraison, total,
-           nom_destinataire, rue, ville, code_postal, province, pays, instructions_livraison, livraison_express, notes,
-           nombre_articles, nombre_produits, reservation_statut)
-         VALUES ($1, $2, $3, 'validee', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'a_confirmer')`,
-        [
-          c.id,
-          c.client_id,
-          c.checkout_id,
-          m.sous_total,
-          m.frais_livraison,
-          m.total,
-          a.nom_destinataire,
-          a.rue,
-          a.ville,
-          a.code_postal,
-          a.province,
-          a.pays,
-          a.instructions_livraison,
-          a.livraison_express,
-          c.notes,
-          m.nombre_articles,
-          m.nombre_produits,
-        ],
-      );
-      for (const l of c.lignes) {
-        await tx.query(
-          `INSERT INTO ecommerce.lignes_commandes (id, commande_id, produit_id, nom_produit, quantite, prix_unitaire, prix_total)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [randomUUID(), c.id, l.produit_id, l.nom_produit, l.quantite, l.prix_unitaire, l.prix_total],
-        );
-      }
+      await insertCommande(tx, c, { reservationStatut: 'a_confirmer', onceByCheckout: false });
       await tx.query(`DELETE FROM ecommerce.panier_produits WHERE panier_id = $1`, [panierId]);
       await tx.query(`UPDATE ecommerce.paniers SET date_modification = now() WHERE id = $1`, [panierId]);
       return 'enregistree';

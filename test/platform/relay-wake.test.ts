@@ -87,7 +87,7 @@ describe('relay: a wake during a pass', { timeout: 60_000 }, () => {
         await until('the pass waiting on the row lock', async () => {
           const { rows } = await pool.query(
             `SELECT count(*)::int AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'UPDATE ${SCHEMA}.outbox%'`,
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE ${SCHEMA}.outbox%'`,
           );
           return (rows[0] as { n: number }).n === 1;
         });

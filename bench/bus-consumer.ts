@@ -1,8 +1,15 @@
 /**
- * The consumer side of `npm run bench:bus`, in its own process as a worker runs it: counts the entries it handles
- * and says `ready` once reading, `done` once it handled BENCH_EXPECTED entries with nothing left pending.
+ * The consumer side of `npm run bench:bus`, in its own process as a worker runs it. BENCH_MODE says what it does
+ * with each entry of STREAMS.checkout:
+ * - `ack`: nothing but count it (the transport alone: read, decode, acknowledge);
+ * - `inbox-event`: its effect and inbox row in one transaction per event, 16 checkouts at once (the saga workers);
+ * - `inbox-read`: the effects and inbox rows of a read in one transaction (`handleAll`, the observers, ADR 0011).
+ * It says `ready` once its group exists, then `done <cpu µs>` once BENCH_EXPECTED entries were handled (applied) and
+ * none is left pending; the CPU time it used since `ready` lets the bench price the consumer per entry.
  */
-import { startConsumer } from '../src/platform/bus/consumer.ts';
+import { startConsumer, type ConsumerHandlers } from '../src/platform/bus/consumer.ts';
+import { applyOnce, applyOnceWithin } from '../src/platform/bus/inbox.ts';
+import { createPool, withTransaction, type Pool, type PoolClient } from '../src/platform/db.ts';
 import { createLogger } from '../src/platform/logger.ts';
 import { createRegistry } from '../src/platform/metrics.ts';
 import { createRedis } from '../src/platform/redis.ts';
@@ -11,7 +18,40 @@ import { STREAMS } from '../src/contracts/events.ts';
 const redisUrl = process.env.BENCH_REDIS_URL!;
 const group = process.env.BENCH_GROUP!;
 const expected = Number(process.env.BENCH_EXPECTED);
+const mode = process.env.BENCH_MODE ?? 'ack';
+const schema = process.env.BENCH_SCHEMA ?? 'bench_sub';
 let handled = 0;
+
+/** The effect an inbox consumer applies once per event: a row keyed by the event id. */
+const effect = (client: PoolClient, eventId: string) =>
+  client.query(`INSERT INTO ${schema}.effects VALUES ($1)`, [eventId]).then(() => undefined);
+
+function handlers(pool: Pool | undefined): ConsumerHandlers {
+  if (mode === 'ack' || !pool)
+    return {
+      handle: async () => {
+        handled++;
+      },
+    };
+  if (mode === 'inbox-event')
+    return {
+      handle: async (event) => {
+        if (await applyOnce(pool, schema, group, event.event_id, (c) => effect(c, event.event_id))) handled++;
+      },
+    };
+  return {
+    handleAll: async (items) => {
+      let applied = 0;
+      await withTransaction(pool, async (c) => {
+        for (const { event } of items)
+          if (await applyOnceWithin(c, schema, group, event.event_id, (cc) => effect(cc, event.event_id))) applied++;
+      });
+      handled += applied; // counted after commit: a rolled-back read is handled again
+    },
+  };
+}
+
+const pool = mode === 'ack' ? undefined : createPool(process.env.BENCH_DATABASE_URL!, 5, 'bench-consumer');
 const commands = createRedis(redisUrl, 'bench-consumer-probe');
 const consumer = startConsumer({
   redisUrl,
@@ -21,30 +61,32 @@ const consumer = startConsumer({
   label: group,
   count: 500,
   blockMs: 100,
+  concurrency: mode === 'inbox-event' ? 16 : 1,
   log: createLogger('bench-consumer', 'warn'),
   registry: createRegistry(group),
-  handle: async () => {
-    handled++;
-  },
+  ...handlers(pool),
 });
+
+const groupExists = () =>
+  commands.xinfo('GROUPS', STREAMS.checkout).then(
+    (groups) => (groups as unknown[][]).some((g) => g[g.indexOf('name') + 1] === group),
+    () => false,
+  );
 
 async function main() {
   await commands.connect();
-  while (
-    !(await commands.xinfo('GROUPS', STREAMS.checkout).then(
-      (g) => (g as unknown[]).length > 0,
-      () => false,
-    ))
-  )
-    await new Promise((r) => setTimeout(r, 20));
+  while (!(await groupExists())) await new Promise((r) => setTimeout(r, 20));
+  const cpu = process.cpuUsage();
   process.stdout.write('ready\n');
   for (;;) {
     if (handled >= expected && ((await commands.xpending(STREAMS.checkout, group)) as [number])[0] === 0) break;
     await new Promise((r) => setTimeout(r, 5));
   }
-  process.stdout.write('done\n');
+  const used = process.cpuUsage(cpu);
+  process.stdout.write(`done ${used.user + used.system}\n`);
   await consumer.stop();
   commands.disconnect();
+  await pool?.end();
 }
 
 main().catch((error: unknown) => {

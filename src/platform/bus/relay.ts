@@ -19,7 +19,7 @@ import type { Registry } from '../metrics.ts';
 import { sendSpan } from '../tracing/index.ts';
 import { busMetrics, initRelay, type BusMetrics } from './metrics.ts';
 import { dataLossDetector } from './relay-data-loss.ts';
-import { relayLease } from './relay-lease.ts';
+import { relayLease, type Lease } from './relay-lease.ts';
 import { crashPoint } from '../crash-points.ts';
 
 export interface RelayOptions {
@@ -69,20 +69,25 @@ export function startRelay(options: RelayOptions): Relay {
     log,
   });
 
-  async function tick(): Promise<number> {
-    if (!(await lease.hold())) return 0;
+  /** One pass: the lease, the data-loss check, then publication; `more` when rows may still wait. */
+  async function pass(): Promise<{ published: number; more: boolean }> {
+    if (!(await lease.hold())) return { published: 0, more: false };
     await detectDataLoss();
-    return publish(options, metrics, batch);
+    return publish(options, metrics, batch, lease);
   }
 
   let lastGauges = 0;
+  // A wake during a pass may announce a row committed after the pass's SELECT: one more pass then, not a poll's wait.
+  let woken = false;
   const loop = startBackgroundLoop({
     log: log.child({ schema }),
     failingMessage: 'outbox relay cannot publish yet; events wait in the outbox',
     recoveredMessage: 'outbox relay recovered',
     pass: async () => {
+      woken = false;
       try {
-        return (await tick()) >= batch; // a full batch: more rows wait, no pause
+        const { more } = await pass();
+        return more || woken; // rows left, or a wake meanwhile: no pause
       } finally {
         if (Date.now() - lastGauges > 1_000) {
           lastGauges = Date.now();
@@ -95,8 +100,11 @@ export function startRelay(options: RelayOptions): Relay {
   });
 
   return {
-    wake: loop.wake,
-    tick,
+    wake: () => {
+      woken = true;
+      loop.wake();
+    },
+    tick: async () => (await pass()).published,
     stop: async () => {
       await loop.stop();
       await lease.release();
@@ -104,14 +112,69 @@ export function startRelay(options: RelayOptions): Relay {
   };
 }
 
-/** Publishes the oldest unsent rows in id order (one pipeline) and marks those sent; stops at the first failure. */
-async function publish({ pool, schema, redis }: RelayOptions, metrics: BusMetrics, batch: number): Promise<number> {
+/** Batches read and sent in one pass before the lease is looked at again (a pass stays far shorter than the lease). */
+const PASS_BATCHES = 10;
+
+interface Sent {
+  id: string;
+  redisId: string;
+  row: Row;
+}
+
+/**
+ * Publishes the unsent rows in id order, a batch at a time: one pipelined XADD per batch, then ONE statement that
+ * marks the batch sent and reads the next (two round trips per batch, not three). Stops at the first failure, once
+ * what was sent before it is marked. `more`: rows may still wait (the pass ended at PASS_BATCHES).
+ */
+async function publish(
+  options: RelayOptions,
+  metrics: BusMetrics,
+  batch: number,
+  lease: Lease,
+): Promise<{ published: number; more: boolean }> {
+  let sent: Sent[] = [];
+  let published = 0;
+  for (let round = 0; ; round++) {
+    const last = round === PASS_BATCHES || !(await lease.hold());
+    const rows = await markAndRead(options, sent, last ? 0 : batch);
+    countPublished(metrics, sent);
+    published += sent.length;
+    if (last || rows.length === 0) return { published, more: last };
+    crashPoint('relay.after-commit');
+    const { ok, failure } = await send(options, rows);
+    crashPoint('relay.after-xadd');
+    sent = ok;
+    if (failure !== undefined) {
+      await markAndRead(options, sent, 0);
+      countPublished(metrics, sent);
+      throw new Error(`XADD failed: ${failure}`);
+    }
+  }
+}
+
+/**
+ * Marks `sent` published and reads the next `limit` unsent rows, in one autocommit statement. The read sees the rows
+ * as they were before the mark, hence the explicit exclusion. Its commit does not wait for the disk
+ * (synchronous_commit off for this transaction only, ADR 0018): a mark lost in a server crash only sends those rows
+ * again, which consumers absorb by event_id — as after a relay killed between XADD and mark.
+ */
+async function markAndRead({ pool, schema }: RelayOptions, sent: readonly Sent[], limit: number): Promise<Row[]> {
+  const ids = sent.map((s) => s.id);
   const { rows } = await pool.query<Row>(
-    `SELECT id::text, stream, type, fields FROM ${schema}.outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
-    [batch],
+    `WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true) AS setting),
+     marked AS (
+       UPDATE ${schema}.outbox o SET published_at = now(), redis_id = v.redis_id
+       FROM unnest($1::bigint[], $2::text[]) AS v(id, redis_id), relaxed WHERE o.id = v.id AND relaxed.setting = 'off'
+     )
+     SELECT id::text, stream, type, fields FROM ${schema}.outbox
+     WHERE published_at IS NULL AND id <> ALL($1::bigint[]) ORDER BY id LIMIT $3`,
+    [ids, sent.map((s) => s.redisId), limit],
   );
-  if (rows.length === 0) return 0;
-  crashPoint('relay.after-commit');
+  return rows;
+}
+
+/** One pipelined XADD per row, in order; `ok` is the prefix Redis accepted (order holds: nothing after a failure). */
+async function send({ redis }: RelayOptions, rows: readonly Row[]): Promise<{ ok: Sent[]; failure?: string }> {
   const pipeline = redis.pipeline();
   for (const row of rows) pipeline.xadd(row.stream, '*', ...Object.entries(row.fields).flat());
   const carried = rows.map((r) => ({
@@ -122,23 +185,25 @@ async function publish({ pool, schema, redis }: RelayOptions, metrics: BusMetric
     traceparent: r.fields.traceparent,
   }));
   const results = (await sendSpan(carried, () => pipeline.exec())) ?? [];
-  crashPoint('relay.after-xadd');
-  const sent: { id: string; redisId: string; row: Row }[] = [];
-  for (let i = 0; i < rows.length; i++) {
+  const ok: Sent[] = [];
+  for (const [i, row] of rows.entries()) {
     const [error, redisId] = results[i] ?? [new Error('no reply'), null];
-    if (error || typeof redisId !== 'string') break; // keep order: stop at the first failure
-    sent.push({ id: rows[i]!.id, redisId, row: rows[i]! });
+    if (error || typeof redisId !== 'string') return { ok, failure: String(error ?? 'no reply') };
+    ok.push({ id: row.id, redisId, row });
   }
-  if (sent.length > 0) {
-    await pool.query(
-      `UPDATE ${schema}.outbox o SET published_at = now(), redis_id = v.redis_id
-       FROM unnest($1::bigint[], $2::text[]) AS v(id, redis_id) WHERE o.id = v.id`,
-      [sent.map((s) => s.id), sent.map((s) => s.redisId)],
-    );
-    for (const s of sent) metrics.published.inc({ topic: s.row.stream, type: s.row.type });
+  return { ok };
+}
+
+/** One counter increment per stream and type of the batch, not per row: a label lookup costs more than the sum. */
+function countPublished(metrics: BusMetrics, sent: readonly { row: Row }[]): void {
+  const counts = new Map<string, { topic: string; type: string; n: number }>();
+  for (const { row } of sent) {
+    const key = `${row.stream}\u0000${row.type}`;
+    const count = counts.get(key);
+    if (count) count.n++;
+    else counts.set(key, { topic: row.stream, type: row.type, n: 1 });
   }
-  if (sent.length < rows.length) throw new Error(`XADD failed: ${String(results[sent.length]?.[0] ?? 'unknown')}`);
-  return sent.length;
+  for (const { topic, type, n } of counts.values()) metrics.published.inc({ topic, type }, n);
 }
 
 async function gauges(pool: Pool, schema: string, metrics: BusMetrics): Promise<void> {

@@ -412,6 +412,7 @@ export async function runBoundary(b: Boundary, options: ChaosOptions): Promise<C
           ...(cluster ? { cluster } : {}),
           childPids: async () => (await children(system)).flatMap((c) => (c.pid ? [c.pid] : [])),
           totalRestarts: async () => (await children(system).catch(() => [])).reduce((n, c) => n + c.restarts, 0),
+          log,
         })
       : await processFault(system, b);
     log(`${b.id}: load ${options.ratePerStyle}/s per style for ${options.durationSec} s`);

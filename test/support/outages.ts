@@ -69,28 +69,35 @@ const signal = (pid: number, sig: NodeJS.Signals) => {
 };
 
 /** The services a checkout needs, and the gateway in front of them. */
-const PROBED = ['inventaire', 'commandes', 'ecommerce', 'saga-orchestrator', 'catalogue'];
+const PROBED = ['inventaire', 'commandes', 'ecommerce', 'saga-orchestrator', 'catalogue-1'];
 
-export async function systemReady(system: TestSystem): Promise<boolean> {
-  const urls = [`${system.admin}/status/ready`, ...PROBED.map((n) => `${system.url(n)}/ready`)];
+/** The probed processes not ready now (with what they answered): none when the system serves again. */
+export async function notReady(system: TestSystem): Promise<string[]> {
+  const probes: [string, string][] = [
+    ['gateway', `${system.admin}/status/ready`],
+    ...PROBED.map((n): [string, string] => [n, `${system.url(n)}/ready`]),
+  ];
   const answers = await Promise.all(
-    urls.map((u) =>
-      fetch(u, { signal: AbortSignal.timeout(2_000) }).then(
-        (r) => r.status === 200,
-        () => false,
+    probes.map(([name, url]) =>
+      fetch(url, { signal: AbortSignal.timeout(2_000) }).then(
+        async (r) => (r.status === 200 ? undefined : `${name} ${r.status} ${(await r.text()).slice(0, 200)}`),
+        (error: unknown) => `${name} ${String(error)}`,
       ),
     ),
   );
-  return answers.every(Boolean);
+  return answers.filter((a) => a !== undefined);
 }
 
-async function readyAfter(system: TestSystem, from: number | undefined, timeoutMs = 120_000): Promise<number | null> {
+async function readyAfter(ctx: OutageContext, from: number | undefined, timeoutMs = 120_000): Promise<number | null> {
   if (from === undefined) return null;
   const deadline = performance.now() + timeoutMs;
+  let laggards: string[] = [];
   while (performance.now() < deadline) {
-    if (await systemReady(system)) return Math.round(performance.now() - from);
+    laggards = await notReady(ctx.system);
+    if (laggards.length === 0) return Math.round(performance.now() - from);
     await sleep(200);
   }
+  ctx.log?.(`not ready ${timeoutMs / 1000} s after the fault: ${laggards.join('; ')}`);
   return null;
 }
 
@@ -101,6 +108,7 @@ export interface OutageContext {
   childPids: () => Promise<number[]>;
   /** Restarts the launcher counted, summed over its children. */
   totalRestarts: () => Promise<number>;
+  log?: (line: string) => void;
 }
 
 export function outageFault(outage: Outage, ctx: OutageContext): Fault {
@@ -145,7 +153,7 @@ export function outageFault(outage: Outage, ctx: OutageContext): Fault {
     },
     over: () => done,
     happened: () => applied,
-    recoveryMs: () => readyAfter(ctx.system, endedAt),
+    recoveryMs: () => readyAfter(ctx, endedAt),
     restarts: async () => (outage.kind === 'launcher-killed' ? 1 : ctx.totalRestarts()),
   };
 }

@@ -115,6 +115,8 @@ export function outageFault(outage: Outage, ctx: OutageContext): Fault {
   let applied = false;
   let endedAt: number | undefined;
   let done: Promise<void> = Promise.resolve();
+  // Polled from the fault's end, beside the rest of the load: asked only afterwards, it would measure the load.
+  let recovered: Promise<number | null> = Promise.resolve(null);
   const steps: Record<Outage['kind'], () => Promise<void>> = {
     'postgres-stopped': async () => {
       await cluster(ctx).kill();
@@ -148,12 +150,14 @@ export function outageFault(outage: Outage, ctx: OutageContext): Fault {
   };
   return {
     begin: () => {
-      done = steps[outage.kind]();
+      done = steps[outage.kind]().then(() => {
+        recovered = readyAfter(ctx, endedAt);
+      });
       done.catch(() => undefined);
     },
     over: () => done,
     happened: () => applied,
-    recoveryMs: () => readyAfter(ctx, endedAt),
+    recoveryMs: () => recovered,
     restarts: async () => (outage.kind === 'launcher-killed' ? 1 : ctx.totalRestarts()),
   };
 }

@@ -18,6 +18,8 @@ import { RedisBusReader } from '../../src/auditor/infrastructure/redis-bus.ts';
 import { SECRET_HEADER } from '../../src/launcher/control.ts';
 import { createPool } from '../../src/platform/db.ts';
 import { createRedis } from '../../src/platform/redis.ts';
+import { outageFault, type Fault, type Outage } from './outages.ts';
+import { startTestCluster, type TestCluster } from './pg-cluster.ts';
 import { startSystem, type TestSystem } from './system.ts';
 
 export interface Boundary {
@@ -32,6 +34,10 @@ export interface Boundary {
   outside?: { signal: 'SIGKILL' } | { signal: 'SIGSTOP'; freezeMs: number };
   /** The process the outside fault hits, when not `process` (a freeze that drives the crash point's path). */
   outsideProcess?: string;
+  /** Or an outage of what the services stand on (outages.ts); `process` then names it. */
+  outage?: Outage;
+  /** `pglite`: the row runs on the launcher's embedded PGlite, whatever engine the run uses otherwise. */
+  engine?: 'pglite';
 }
 
 export const BOUNDARIES: Boundary[] = [
@@ -100,6 +106,65 @@ export const BOUNDARIES: Boundary[] = [
     process: 'commandes',
     outside: { signal: 'SIGSTOP', freezeMs: 25_000 },
   },
+  {
+    id: 'postgres-stopped-10s',
+    description: 'PostgreSQL (a private cluster) stopped -m immediate for 10 s: connections refused, then started',
+    process: 'postgres',
+    outage: { kind: 'postgres-stopped', downMs: 10_000 },
+  },
+  {
+    id: 'postgres-stopped-45s',
+    description: 'PostgreSQL stopped for 45 s, past every saga and step deadline',
+    process: 'postgres',
+    outage: { kind: 'postgres-stopped', downMs: 45_000 },
+  },
+  {
+    id: 'postgres-frozen-30s',
+    description: 'PostgreSQL frozen 30 s (SIGSTOP of the postmaster and its backends, then SIGCONT)',
+    process: 'postgres',
+    outage: { kind: 'postgres-frozen', freezeMs: 30_000 },
+  },
+  {
+    id: 'redis-emptied',
+    description: 'Redis without persistence SIGKILLed and started again empty: streams, groups and pending entries lost',
+    process: 'redis',
+    outage: { kind: 'redis-emptied' },
+  },
+  {
+    id: 'launcher-killed',
+    description: 'the launcher (npm start) SIGKILLed: its children exit by themselves, then a new npm start',
+    process: 'launcher',
+    outage: { kind: 'launcher-killed' },
+  },
+  // The PGlite subset: the same kinds of boundary on the launcher's embedded PGlite (DATABASE_URL unset).
+  {
+    id: 'pglite-relay-after-xadd',
+    description: 'on PGlite: inventaire relay after XADD, before marking the rows published',
+    process: 'inventaire',
+    crashAt: 'inventaire/relay.after-xadd:4',
+    engine: 'pglite',
+  },
+  {
+    id: 'pglite-consumer-before-xack',
+    description: 'on PGlite: order-creation consumer, effect committed, before XACK',
+    process: 'order-creation',
+    crashAt: 'order-creation/consumer.before-xack:3',
+    engine: 'pglite',
+  },
+  {
+    id: 'pglite-orchestrator-after-reserve',
+    description: 'on PGlite: orchestrator, reservation saved, order not asked',
+    process: 'saga-orchestrator',
+    crashAt: 'saga-orchestrator/orchestrator.after-reserve:3',
+    engine: 'pglite',
+  },
+  {
+    id: 'pglite-commandes-frozen',
+    description: 'on PGlite: commandes frozen 25 s, past the saga and step deadlines',
+    process: 'commandes',
+    outside: { signal: 'SIGSTOP', freezeMs: 25_000 },
+    engine: 'pglite',
+  },
 ];
 
 export interface ChaosOptions {
@@ -139,6 +204,8 @@ export interface ChaosRow {
   /** Invariants the auditor found violated. */
   violations: InvariantName[];
   quiescedInMs: number;
+  /** The row could not run to its end (bench/chaos.ts records it and goes on): why. */
+  error?: string;
 }
 
 const PRODUCTS = [SEED.produits.cafe, SEED.produits.ecouteurs, SEED.produits.chocolat];
@@ -254,14 +321,83 @@ function watch(system: TestSystem, name: string, pid0: number) {
   };
 }
 
+/** The process fault of a crash-point or outside row: the watched process's pid change, or its freeze. */
+async function processFault(system: TestSystem, b: Boundary): Promise<Fault> {
+  const pid0 = (await child(system, b.process))?.pid;
+  if (!pid0) throw new Error(`no running process ${b.process}`);
+  const watcher = watch(system, b.process, pid0);
+  const victim = b.outsideProcess ? (await child(system, b.outsideProcess))?.pid : pid0;
+  if (!victim) throw new Error(`no running process ${b.outsideProcess ?? b.process}`);
+  const freezes = !b.crashAt && b.outside?.signal === 'SIGSTOP';
+  let thawedAt: number | undefined;
+  let frozen: Promise<void> = Promise.resolve();
+  let outsideFault = false;
+  return {
+    begin: () => {
+      if (!b.outside) return;
+      outsideFault = true;
+      if (b.outside.signal === 'SIGKILL') {
+        process.kill(victim, 'SIGKILL');
+        return;
+      }
+      process.kill(victim, 'SIGSTOP');
+      frozen = sleep(b.outside.freezeMs).then(() => {
+        process.kill(victim, 'SIGCONT');
+        thawedAt = performance.now();
+      });
+    },
+    over: () => frozen,
+    happened: () => watcher.crashedAt !== undefined || (freezes && outsideFault),
+    recoveryMs: async () => {
+      // Let the watcher see the restarted process ready (it may come back after the load is done).
+      for (let i = 0; i < 100; i++) {
+        if (watcher.crashedAt !== undefined ? watcher.recoveryMs() !== null : await readyUrl(system, b.process)) break;
+        await sleep(100);
+      }
+      const thawRecovery = thawedAt !== undefined && (await readyUrl(system, b.process)) ? Math.round(performance.now() - thawedAt) : null;
+      await watcher.stop();
+      return freezes ? (watcher.recoveryMs() ?? thawRecovery) : watcher.recoveryMs();
+    },
+    restarts: async () => (await child(system, b.process))?.restarts ?? 0,
+  };
+}
+
+/** Waits until every saga has ended, every outbox is drained and nothing is pending (or the timeout). */
+async function quiesce(reader: PgSnapshotReader, bus: RedisBusReader, timeoutMs: number) {
+  const t0 = performance.now();
+  for (;;) {
+    const snapshot: Snapshot = { ...(await reader.read()), ...(await bus.read()) };
+    const quiet = snapshot.checkouts.every((c) => c.outcome !== 'running') && snapshot.outbox.length === 0 && snapshot.pending.length === 0;
+    if (quiet || performance.now() - t0 > timeoutMs) return { snapshot, quiescedInMs: Math.round(performance.now() - t0) };
+    await sleep(500);
+  }
+}
+
+/** A row's system: its crash point armed, on a private cluster (PostgreSQL outages), PGlite, or Redis without data. */
+async function startRowSystem(b: Boundary): Promise<{ system: TestSystem; cluster?: TestCluster }> {
+  const cluster = b.outage?.kind.startsWith('postgres') ? await startTestCluster() : undefined;
+  try {
+    const system = await startSystem({
+      env: b.crashAt ? { CRASH_AT: b.crashAt } : {},
+      ...(cluster ? { databaseUrl: cluster.url } : {}),
+      ...(b.engine === 'pglite' ? { embedded: true } : {}),
+      ...(b.outage?.kind === 'redis-emptied' ? { redisPersistent: false } : {}),
+    });
+    return { system, ...(cluster ? { cluster } : {}) };
+  } catch (error) {
+    await cluster?.destroy();
+    throw error;
+  }
+}
+
 /** Runs one boundary on a fresh system and returns its row. */
 export async function runBoundary(b: Boundary, options: ChaosOptions): Promise<ChaosRow> {
   const log = options.log ?? (() => undefined);
-  const system = await startSystem({ env: b.crashAt ? { CRASH_AT: b.crashAt } : {} });
+  const { system, cluster } = await startRowSystem(b);
   let pool: ReturnType<typeof createPool> | undefined;
   const redis = createRedis(system.redisUrl, 'chaos');
   try {
-    // On PGlite (TEST_DB_ENGINE=pglite) the database is the launcher's own: read its address as `npm run audit` does.
+    // On PGlite the database is the launcher's own: read its address as `npm run audit` does.
     const target = await resolveConnection({
       DATA_DIR: system.dataDir,
       REDIS_URL: system.redisUrl,
@@ -270,61 +406,34 @@ export async function runBoundary(b: Boundary, options: ChaosOptions): Promise<C
     pool = createPool(target.databaseUrl, 2, 'chaos');
     await redis.connect();
     await addStock(system);
-    const pid0 = (await child(system, b.process))?.pid;
-    if (!pid0) throw new Error(`no running process ${b.process}`);
-    const watcher = watch(system, b.process, pid0);
-    const victim = b.outsideProcess ? (await child(system, b.outsideProcess))?.pid : pid0;
-    if (!victim) throw new Error(`no running process ${b.outsideProcess ?? b.process}`);
-    let thawedAt: number | undefined;
-    let frozen: Promise<void> = Promise.resolve();
-    let outsideFault = false;
+    const fault = b.outage
+      ? outageFault(b.outage, {
+          system,
+          ...(cluster ? { cluster } : {}),
+          childPids: async () => (await children(system)).flatMap((c) => (c.pid ? [c.pid] : [])),
+          totalRestarts: async () => (await children(system).catch(() => [])).reduce((n, c) => n + c.restarts, 0),
+          log,
+        })
+      : await processFault(system, b);
     log(`${b.id}: load ${options.ratePerStyle}/s per style for ${options.durationSec} s`);
-    const submitted = await load(system, options.ratePerStyle, options.durationSec, () => {
-      if (!b.outside) return;
-      outsideFault = true;
-      if (b.outside.signal === 'SIGKILL') process.kill(victim, 'SIGKILL');
-      else {
-        const freezeMs = b.outside.freezeMs;
-        process.kill(victim, 'SIGSTOP');
-        frozen = sleep(freezeMs).then(() => {
-          process.kill(victim, 'SIGCONT');
-          thawedAt = performance.now();
-        });
-      }
-    });
-    await frozen;
-    const t0 = performance.now();
+    const submitted = await load(system, options.ratePerStyle, options.durationSec, () => fault.begin());
+    await fault.over();
     const reader = new PgSnapshotReader(pool, { choreoStepDeadlineMs: 20_000 });
     const bus = new RedisBusReader(redis);
-    let snapshot: Snapshot;
-    for (;;) {
-      snapshot = { ...(await reader.read()), ...(await bus.read()) };
-      const quiet =
-        snapshot.checkouts.every((c) => c.outcome !== 'running') && snapshot.outbox.length === 0 && snapshot.pending.length === 0;
-      if (quiet || performance.now() - t0 > options.quiesceTimeoutMs) break;
-      await sleep(500);
-    }
-    const quiescedInMs = Math.round(performance.now() - t0);
-    // Let the watcher see the restarted process ready (it may come back after the load is done).
-    for (let i = 0; i < 100; i++) {
-      if (watcher.crashedAt !== undefined ? watcher.recoveryMs() !== null : await readyUrl(system, b.process)) break;
-      await sleep(100);
-    }
-    const thawRecovery = thawedAt !== undefined && (await readyUrl(system, b.process)) ? Math.round(performance.now() - thawedAt) : null;
-    await watcher.stop();
+    const { snapshot, quiescedInMs } = await quiesce(reader, bus, options.quiesceTimeoutMs);
+    const recoveryMs = await fault.recoveryMs();
     // The auditor, with no grace: the system is quiet, every ended checkout is judged now.
     const report = await runAudit(
       { database: reader, bus },
       { outboxMaxAgeMs: 30_000, pendingMaxIdleMs: 60_000, deadLetterMax: 0, graceMs: 0 },
     );
-    const c = await child(system, b.process);
     return {
       boundary: b.id,
       process: b.process,
-      crashed: watcher.crashedAt !== undefined || (!b.crashAt && b.outside?.signal === 'SIGSTOP' && outsideFault),
-      restarts: c?.restarts ?? 0,
+      crashed: fault.happened(),
+      restarts: await fault.restarts(),
       ...count(snapshot, submitted, report.invariants.find((i) => i.name === 'stock-conservation')?.offending ?? 0),
-      recoveryMs: !b.crashAt && b.outside?.signal === 'SIGSTOP' ? (watcher.recoveryMs() ?? thawRecovery) : watcher.recoveryMs(),
+      recoveryMs,
       violations: report.invariants.filter((i) => i.status === 'violation').map((i) => i.name),
       quiescedInMs,
     };
@@ -332,6 +441,7 @@ export async function runBoundary(b: Boundary, options: ChaosOptions): Promise<C
     redis.disconnect();
     await pool?.end().catch(() => undefined);
     await system.stop();
+    await cluster?.destroy();
   }
 }
 
@@ -375,6 +485,36 @@ function count(s: Snapshot, submitted: Submitted[], conservation: number) {
   };
 }
 
+/** A row that could not run to its end (its system did not start, a fault could not be applied or undone). */
+export function failedRow(b: Boundary, error: unknown): ChaosRow {
+  return {
+    boundary: b.id,
+    process: b.process,
+    crashed: false,
+    restarts: 0,
+    accepted: 0,
+    unanswered: 0,
+    succeeded: 0,
+    failed: 0,
+    lost: 0,
+    duplicated: 0,
+    oversold: 0,
+    stuck: 0,
+    deadLettered: 0,
+    goodOrdersCancelled: 0,
+    recoveryMs: null,
+    violations: [],
+    quiescedInMs: 0,
+    error: error instanceof Error ? error.message : String(error),
+  };
+}
+
+/** A row misses the target: its fault did not happen, or something was lost, doubled, oversold, stuck, dead-lettered… */
+export function rowFails(r: ChaosRow): boolean {
+  const bad = r.lost + r.duplicated + r.oversold + r.stuck + r.goodOrdersCancelled + r.deadLettered;
+  return r.error !== undefined || !r.crashed || bad > 0 || r.violations.length > 0;
+}
+
 /** The table docs/reliability.md shows. */
 export function markdownTable(rows: ChaosRow[]): string {
   const head = [
@@ -412,7 +552,7 @@ export function markdownTable(rows: ChaosRow[]): string {
         r.deadLettered,
         r.goodOrdersCancelled,
         r.recoveryMs === null ? '-' : (r.recoveryMs / 1000).toFixed(1),
-        r.violations.length === 0 ? 'ok' : r.violations.join(', '),
+        r.error ? `**error**: ${r.error.split('\n')[0]!.slice(0, 120)}` : r.violations.length === 0 ? 'ok' : r.violations.join(', '),
       ].join(' | ')} |`,
     );
   }

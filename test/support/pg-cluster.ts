@@ -5,7 +5,7 @@
  * As root, the binaries run as the `postgres` user (PostgreSQL refuses to run as root).
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -40,6 +40,8 @@ export interface TestCluster {
   kill: () => Promise<void>;
   /** Starts it again on the same port and data folder. */
   start: () => Promise<void>;
+  /** PID of the running postmaster (its data folder's postmaster.pid), to freeze it with SIGSTOP. */
+  postmasterPid: () => number;
   /** Stops it (if running) and removes its folder. */
   destroy: () => Promise<void>;
 }
@@ -77,6 +79,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     port,
     kill: () => stop('immediate'),
     start,
+    postmasterPid: () => Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
     destroy: async () => {
       await stop('immediate').catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });

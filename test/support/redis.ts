@@ -12,23 +12,23 @@ import { freePort } from './ports.ts';
 export interface TestRedis {
   url: string;
   port: number;
-  /** Stops the server and starts it again on the same port and data folder (AOF: data survives). */
+  /** Stops the server and starts it again on the same port and data folder (AOF: data survives, unless not persistent). */
   restart: () => Promise<void>;
   /** A real fault: SIGKILL, no shutdown; `restart()` brings it back. */
   kill: () => Promise<void>;
   stop: () => Promise<void>;
 }
 
-export async function startTestRedis(): Promise<TestRedis> {
+/** `persistent: false` runs without AOF or snapshots: after `kill()` + `restart()` the server is empty (lost data). */
+export async function startTestRedis(options: { persistent?: boolean } = {}): Promise<TestRedis> {
+  const persistence = options.persistent === false ? ['--appendonly', 'no'] : ['--appendonly', 'yes'];
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'test-redis-'));
   const url = `redis://127.0.0.1:${port}`;
   const launch = async (): Promise<ChildProcess> => {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
-      { stdio: 'ignore' },
-    );
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...persistence, '--save', ''], {
+      stdio: 'ignore',
+    });
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
     const deadline = Date.now() + 10_000;

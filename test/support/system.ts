@@ -22,6 +22,8 @@ export interface SystemOptions {
   startupTimeoutMs?: number;
   /** A database the test owns (e.g. a private cluster it stops): used as given, neither created nor dropped. */
   databaseUrl?: string;
+  /** `false`: the system's redis-server keeps no data (no AOF), so a kill + restart empties it. */
+  redisPersistent?: boolean;
 }
 
 export interface TestSystem {
@@ -35,6 +37,12 @@ export interface TestSystem {
   redisUrl: string;
   /** Restarts the system's redis-server (same port and AOF data). */
   restartRedis: () => Promise<void>;
+  /** The system's own redis-server (kill it for real, restart it). */
+  redis: TestRedis;
+  /** PID of the launcher (`npm start`) now running, or undefined once it has exited. */
+  launcherPid: () => number | undefined;
+  /** After the launcher died: a new `npm start` on the same ports, DATA_DIR, database and Redis; resolves when ready. */
+  relaunch: () => Promise<void>;
   databaseUrl?: string;
   /** Output of the launcher so far (for assertions and failure messages). */
   output: () => string;
@@ -49,7 +57,7 @@ export interface TestSystem {
 
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'test-system-'));
-  const redis: TestRedis = await startTestRedis();
+  const redis: TestRedis = await startTestRedis({ persistent: options.redisPersistent !== false });
   // Without PostgreSQL (TEST_DB_ENGINE=pglite) a system runs on its launcher's own embedded PGlite, as `npm start`
   // does: its DATA_DIR is private, so it is isolated like a throw-away database.
   const embedded = options.embedded || ENGINE === 'pglite';
@@ -78,13 +86,17 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   else delete env.DATABASE_URL;
 
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', 'start'], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  const launch = (): ChildProcess => {
+    const c = spawn(process.execPath, ['--import', 'tsx', 'src/launcher/main.ts', 'start'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    c.stdout.on('data', (d) => (output += d));
+    c.stderr.on('data', (d) => (output += d));
+    return c;
+  };
+  let child = launch();
 
   const ports: Record<string, number> = {};
   for (const p of PROCESSES) {
@@ -108,24 +120,32 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     reserved.release();
   };
 
-  const deadline = Date.now() + (options.startupTimeoutMs ?? 90_000);
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`launcher exited with ${child.exitCode}:\n${output}`);
+  const untilReady = async () => {
+    const deadline = Date.now() + (options.startupTimeoutMs ?? 90_000);
+    for (;;) {
+      if (child.exitCode !== null) {
+        await stop();
+        throw new Error(`launcher exited with ${child.exitCode}:\n${output}`);
+      }
+      try {
+        const res = await fetch(`${admin}/status/ready`, { signal: AbortSignal.timeout(1_000) });
+        if (res.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`system not ready in time:\n${output.slice(-5000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
-    try {
-      const res = await fetch(`${admin}/status/ready`, { signal: AbortSignal.timeout(1_000) });
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`system not ready in time:\n${output.slice(-5000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  };
+  await untilReady();
+  const relaunch = async () => {
+    if (child.exitCode === null && child.signalCode === null) throw new Error('relaunch: the launcher is still running');
+    child = launch();
+    await untilReady();
+  };
 
   const command = (...args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -156,6 +176,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     dataDir,
     redisUrl: redis.url,
     restartRedis: () => redis.restart(),
+    redis,
+    launcherPid: () => (child.exitCode === null && child.signalCode === null ? child.pid : undefined),
+    relaunch,
     databaseUrl: options.databaseUrl ?? db?.url,
     output: () => output,
     command,

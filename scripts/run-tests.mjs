@@ -84,7 +84,7 @@ function runFile(file, index) {
       const ok = code === 0 && counts !== undefined && counts.fail === 0;
       if (counts) for (const k of COUNTS) totals[k] += counts[k] ?? 0;
       if (!ok) failed.push(`${file} (exit ${code ?? signal})`);
-      process.stdout.write(`\n▶ ${file} — ${ok ? 'ok' : 'FAILED'} in ${seconds} s\n${Buffer.concat(chunks).toString()}`);
+      process.stdout.write(`\n--- ${file}: ${ok ? 'ok' : 'FAILED'} in ${seconds} s\n${Buffer.concat(chunks).toString()}`);
       resolve();
     });
   });

@@ -1,12 +1,20 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under test/ with node:test + tsx (Node 20's --test takes no globs), two files at a time;
-// then the *.smoke.test.ts files alone: the real `npm start` on PGlite (17 processes), and its shutdown timed against
-// its 10 s budget, which means something only on a machine not also starting another test's system.
+// Runs every *.test.ts under test/ with node:test + tsx (Node 20's --test takes no globs), each file in its own
+// process as `node --test` would, but scheduled here:
+//   - files that start a whole system (17 processes), a launcher, a browser or the crash matrix are "heavy": at most
+//     TEST_HEAVY_CONCURRENCY (2) of them at once, as before; they start first, so the longest files do not end the run;
+//   - the other files fill the remaining slots, up to TEST_CONCURRENCY (3) files at once: a heavy file spends most
+//     of its time waiting on its system, and a third, small file uses the core it leaves idle;
+//   - then the *.smoke.test.ts files alone: the real `npm start` on PGlite (17 processes), and its shutdown timed
+//     against its 10 s budget, which means something only on a machine not also starting another test's system.
+// Each file's output (spec reporter) is printed whole when it ends, then one summary of every file.
 // `npm test -- unit` runs only files whose path contains "unit".
 // Without a PostgreSQL at TEST_DATABASE_URL (default 127.0.0.1:5432) the database tests run on the embedded PGlite
 // (one instance per test database, see test/support/db.ts): it says so once and passes TEST_DB_ENGINE to every file.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { Buffer } from 'node:buffer';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ENGINE_VAR, selectEngine } from '../test/support/pg-engine.mjs';
 
@@ -25,20 +33,91 @@ if (selected.length === 0) {
   console.error(`no test file matches ${filters.join(' ')}`);
   process.exit(1);
 }
+const positive = (name, fallback) => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`${name} must be a positive integer, not "${process.env[name]}"`);
+    process.exit(2);
+  }
+  return value;
+};
+const concurrency = positive('TEST_CONCURRENCY', 3);
+const heavyConcurrency = Math.min(concurrency, positive('TEST_HEAVY_CONCURRENCY', 2));
+
 const { engine, message } = await selectEngine(process.env);
 if (message) console.log(`# ${message}`);
-const run = (list, concurrency) =>
-  list.length === 0
-    ? 0
-    : (spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...list], {
-        cwd: root,
-        stdio: 'inherit',
-        env: { ...process.env, NODE_ENV: 'test', [ENGINE_VAR]: engine },
-      }).status ?? 1);
+
+// What makes a file heavy: it starts the whole system, the real launcher, the crash matrix or a browser.
+const HEAVY = /\bstartSystem\(|\bstartLauncher\(|\brunBoundary\(|launcher\/main\.ts', 'start'|\blaunchBrowser\(/;
 const isSmoke = (f) => f.endsWith('.smoke.test.ts');
-const first = run(
+const isHeavy = (f) => HEAVY.test(readFileSync(path.join(root, f), 'utf8'));
+
+const summaryDir = mkdtempSync(path.join(tmpdir(), 'run-tests-'));
+const COUNTS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
+const totals = Object.fromEntries(COUNTS.map((k) => [k, 0]));
+const failed = [];
+const started = Date.now();
+
+/** Runs one file in its own process; resolves when it has exited and its output is printed. */
+function runFile(file, index) {
+  const summary = path.join(summaryDir, `${index}.txt`);
+  const args = ['--import', 'tsx', '--test-reporter=spec', '--test-reporter-destination=stdout'];
+  args.push(`--test-reporter=${path.join(root, 'scripts/test-summary.mjs')}`, `--test-reporter-destination=${summary}`, file);
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'test', [ENGINE_VAR]: engine },
+  });
+  const fileStarted = Date.now();
+  const chunks = [];
+  child.stdout.on('data', (d) => chunks.push(d));
+  child.stderr.on('data', (d) => chunks.push(d));
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      const seconds = ((Date.now() - fileStarted) / 1000).toFixed(1);
+      let counts;
+      try {
+        counts = JSON.parse(readFileSync(summary, 'utf8'));
+      } catch {
+        counts = undefined; // the process died before its reporter wrote: a failure, counted below
+      }
+      const ok = code === 0 && counts !== undefined && counts.fail === 0;
+      if (counts) for (const k of COUNTS) totals[k] += counts[k] ?? 0;
+      if (!ok) failed.push(`${file} (exit ${code ?? signal})`);
+      process.stdout.write(`\n--- ${file}: ${ok ? 'ok' : 'FAILED'} in ${seconds} s\n${Buffer.concat(chunks).toString()}`);
+      resolve();
+    });
+  });
+}
+
+/** Runs `list` with at most `slots` files at once, of which at most `heavySlots` heavy ones; heavy ones first. */
+async function runAll(list, slots, heavySlots) {
+  const queue = list.map((file) => ({ file, index: selected.indexOf(file), heavy: isHeavy(file) }));
+  queue.sort((a, b) => Number(b.heavy) - Number(a.heavy)); // stable: alphabetical within each kind
+  let heavyRunning = 0;
+  const worker = async () => {
+    for (;;) {
+      // A heavy file waits for a heavy slot; meanwhile this slot takes the next light file.
+      const at = queue.findIndex((e) => !e.heavy || heavyRunning < heavySlots);
+      if (at < 0) return;
+      const [next] = queue.splice(at, 1);
+      if (next.heavy) heavyRunning++;
+      await runFile(next.file, next.index);
+      if (next.heavy) heavyRunning--;
+    }
+  };
+  await Promise.all(Array.from({ length: slots }, worker));
+}
+
+await runAll(
   selected.filter((f) => !isSmoke(f)),
-  process.env.TEST_CONCURRENCY ?? 2,
+  concurrency,
+  heavyConcurrency,
 );
-const smoke = run(selected.filter(isSmoke), 1);
-process.exit(first || smoke);
+await runAll(selected.filter(isSmoke), 1, 1);
+rmSync(summaryDir, { recursive: true, force: true });
+
+const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+console.log(`\n# ${selected.length} files in ${minutes} min: ${COUNTS.map((k) => `${k} ${totals[k]}`).join(', ')}`);
+if (failed.length) console.log(`# failed files:\n${failed.map((f) => `#   ${f}`).join('\n')}`);
+process.exit(failed.length ? 1 : 0);

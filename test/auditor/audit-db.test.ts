@@ -39,6 +39,9 @@ const ORDER1 = 'cccccccc-0000-4000-8000-000000000001';
 const ORDER2 = 'cccccccc-0000-4000-8000-000000000002';
 const STREAM = 'ecommerce.checkout.events';
 
+// The checkout left running must not turn late while this file runs, however loaded the machine: a step deadline of
+// an hour (the largest allowed), and the stalled-step case moves it two hours back.
+const STEP_DEADLINE_MS = 3_600_000;
 const settings: AuditSettings = { outboxMaxAgeMs: 30_000, pendingMaxIdleMs: 60_000, deadLetterMax: 0, graceMs: 10_000 };
 
 const SCHEMAS: [string, string, boolean][] = [
@@ -64,7 +67,7 @@ describe('the auditor on a real database', { timeout: 180_000 }, () => {
     redisServer = await startTestRedis();
     redis = new Redis(redisServer.url, { lazyConnect: true });
     await redis.connect();
-    const reader = new PgSnapshotReader(pool, { choreoStepDeadlineMs: 20_000 });
+    const reader = new PgSnapshotReader(pool, { choreoStepDeadlineMs: STEP_DEADLINE_MS });
     audit = (s = settings) => runAudit({ database: reader, bus: new RedisBusReader(redis) }, s);
 
     // The stock's history through inventaire's own repository: every change writes its StockAjuste.
@@ -184,7 +187,7 @@ describe('the auditor on a real database', { timeout: 180_000 }, () => {
       name: 'a choreographed step stalled past its deadline',
       invariant: 'saga-deadline',
       offending: /choreo aaaaaaaa-0000-4000-8000-000000000003: still running/,
-      breakIt: `UPDATE ecommerce.checkouts SET last_progress_at = now() - interval '1 hour' WHERE checkout_id = 'aaaaaaaa-0000-4000-8000-000000000003'`,
+      breakIt: `UPDATE ecommerce.checkouts SET last_progress_at = now() - interval '2 hours' WHERE checkout_id = 'aaaaaaaa-0000-4000-8000-000000000003'`,
       repair: `UPDATE ecommerce.checkouts SET last_progress_at = now() WHERE checkout_id = 'aaaaaaaa-0000-4000-8000-000000000003'`,
     },
     {
@@ -270,7 +273,7 @@ describe('the auditor on a real database', { timeout: 180_000 }, () => {
     });
 
   test('npm run audit: a table and exit 0, exit 1 on a violation, exit 2 when the system cannot be read', async () => {
-    const env = { DATABASE_URL: db.url, REDIS_URL: redisServer.url };
+    const env = { DATABASE_URL: db.url, REDIS_URL: redisServer.url, CHOREO_STEP_DEADLINE_MS: String(STEP_DEADLINE_MS) };
     const ok = await cli(env);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /stock-conservation\s+ok\s+\d+\s+-/);
@@ -302,6 +305,7 @@ describe('the auditor on a real database', { timeout: 180_000 }, () => {
       REDIS_URL: redisServer.url,
       LOG_LEVEL: 'silent',
       AUDIT_INTERVAL_MS: '100',
+      CHOREO_STEP_DEADLINE_MS: String(STEP_DEADLINE_MS),
     });
     const running: Running & { app: { server: { address: () => unknown } } } = await startHttpService(auditorService(config));
     const base = `http://127.0.0.1:${(running.app.server.address() as { port: number }).port}`;

@@ -16,7 +16,8 @@
  * - Observers may take the entries of a read at once (`handleAll`: one transaction per read, ADR 0011), and let
  *   entries gather between reads (`lingerMs`) when they are off the checkout's latency path.
  * - A group that handles only some types says which (`accepts`): the others are counted and acknowledged with the
- *   read, never decoded, traced nor handed to the handler (ADR 0017). No inbox row is needed for an event a group ignores.
+ *   next XACK (or within 200 ms, consumer-acks.ts), never decoded, traced nor handed to the handler (ADR 0017). No
+ *   inbox row is needed for an event a group ignores.
  *
  * The parts: consumer-source.ts (groups, reads, claims, the archive backfill of archive.ts), retry-policy.ts (attempt
  * counting and backoff), dead-letters.ts (the `<stream>.dlq` format), consumer-gauges.ts; this file handles reads
@@ -30,6 +31,7 @@ import type { prom, Registry } from '../metrics.ts';
 import { createRedis, type Redis } from '../redis.ts';
 import { processBatchSpan, processSpan, type TracedEntry } from '../tracing/index.ts';
 import type { Archive } from './archive.ts';
+import { IgnoredAcks } from './consumer-acks.ts';
 import { groupGauges } from './consumer-gauges.ts';
 import { StreamSource, type Read } from './consumer-source.ts';
 import { writeDeadLetter } from './dead-letters.ts';
@@ -44,6 +46,9 @@ import { crashPoint } from '../crash-points.ts';
  */
 export const LingerVar = () =>
   Type.Integer({ minimum: 0, maximum: 5_000, default: 100, description: 'Observers: wait after a short read so entries gather (ms)' });
+
+/** How long the entries a group ignores may wait to be acknowledged together when no read commits anything. */
+const IGNORED_ACK_DELAY_MS = 200;
 
 export interface Delivery {
   stream: string;
@@ -149,11 +154,12 @@ class ReadHandler {
     private readonly retries: RetryPolicy,
     private readonly metrics: BusMetrics,
     private readonly s: Settings,
+    private readonly ignoredAcks: IgnoredAcks,
   ) {}
 
   /**
-   * Handles a read, then acknowledges what succeeded in one XACK per stream (after the effects), with the entries
-   * of types this group ignores (nothing to commit for them).
+   * Handles a read, then acknowledges what succeeded in one XACK per stream (after the effects), with the entries of
+   * types this group ignores (nothing to commit for them); a read that committed nothing leaves those to IgnoredAcks.
    */
   async handle({ reply, deliveries }: Read): Promise<void> {
     const { handleAll, group } = this.s;
@@ -164,7 +170,8 @@ class ReadHandler {
       const done = allAtOnce ? admitted.map((a) => a.id) : await this.handleInLanes(stream, admitted);
       if (done.length > 0) crashPoint('consumer.before-xack');
       for (const id of ignored) this.retries.forget(stream, id);
-      if (done.length + ignored.length > 0) await this.commands.xack(stream, group, ...ignored, ...done);
+      if (done.length === 0) this.ignoredAcks.defer(stream, ignored);
+      else await this.commands.xack(stream, group, ...this.ignoredAcks.take(stream), ...ignored, ...done);
     }
   }
 
@@ -329,17 +336,26 @@ export function startConsumer(options: ConsumerOptions): Consumer {
     replay: (event, stream, id) => handleOne(event, { stream, id, deliveries: 1 }),
     onGroupCreated: options.onGroupCreated,
   });
-  const handler = new ReadHandler(commands, retries, metrics, {
-    streams,
-    group,
-    name,
-    label: options.label,
-    log,
-    concurrency: Math.max(1, options.concurrency ?? 1),
-    handleOne,
-    handleAll,
-    accepts: options.accepts,
-  });
+  const ignoredAcks = new IgnoredAcks(commands, group, IGNORED_ACK_DELAY_MS, (error) =>
+    log.warn({ group, err: (error as Error).message }, 'acknowledging ignored entries failed; they stay pending and are reclaimed'),
+  );
+  const handler = new ReadHandler(
+    commands,
+    retries,
+    metrics,
+    {
+      streams,
+      group,
+      name,
+      label: options.label,
+      log,
+      concurrency: Math.max(1, options.concurrency ?? 1),
+      handleOne,
+      handleAll,
+      accepts: options.accepts,
+    },
+    ignoredAcks,
+  );
   const gauges = groupGauges(commands, metrics, streams, group);
   let stopped = false;
   const lingerMs = options.lingerMs ?? 0;
@@ -350,6 +366,7 @@ export function startConsumer(options: ConsumerOptions): Consumer {
       stopped = true;
       reader.disconnect(); // interrupts the blocking read
       await loop;
+      await ignoredAcks.flush().catch(() => undefined); // else pending until reclaimed: harmless, but untidy
       commands.disconnect();
     },
   };

@@ -148,14 +148,18 @@ interface TypeMetrics {
 /** Handles reads: decodes, runs the handlers (lanes or one batch), dead-letters, acknowledges. */
 class ReadHandler {
   private readonly byType = new Map<string, TypeMetrics>();
+  readonly ignoredAcks: IgnoredAcks;
 
   constructor(
     private readonly commands: Redis,
     private readonly retries: RetryPolicy,
     private readonly metrics: BusMetrics,
     private readonly s: Settings,
-    private readonly ignoredAcks: IgnoredAcks,
-  ) {}
+  ) {
+    this.ignoredAcks = new IgnoredAcks(commands, s.group, IGNORED_ACK_DELAY_MS, (error) =>
+      s.log.warn({ group: s.group, err: (error as Error).message }, 'acknowledging ignored entries failed; they stay pending'),
+    );
+  }
 
   /**
    * Handles a read, then acknowledges what succeeded in one XACK per stream (after the effects), with the entries of
@@ -336,26 +340,17 @@ export function startConsumer(options: ConsumerOptions): Consumer {
     replay: (event, stream, id) => handleOne(event, { stream, id, deliveries: 1 }),
     onGroupCreated: options.onGroupCreated,
   });
-  const ignoredAcks = new IgnoredAcks(commands, group, IGNORED_ACK_DELAY_MS, (error) =>
-    log.warn({ group, err: (error as Error).message }, 'acknowledging ignored entries failed; they stay pending and are reclaimed'),
-  );
-  const handler = new ReadHandler(
-    commands,
-    retries,
-    metrics,
-    {
-      streams,
-      group,
-      name,
-      label: options.label,
-      log,
-      concurrency: Math.max(1, options.concurrency ?? 1),
-      handleOne,
-      handleAll,
-      accepts: options.accepts,
-    },
-    ignoredAcks,
-  );
+  const handler = new ReadHandler(commands, retries, metrics, {
+    streams,
+    group,
+    name,
+    label: options.label,
+    log,
+    concurrency: Math.max(1, options.concurrency ?? 1),
+    handleOne,
+    handleAll,
+    accepts: options.accepts,
+  });
   const gauges = groupGauges(commands, metrics, streams, group);
   let stopped = false;
   const lingerMs = options.lingerMs ?? 0;
@@ -366,7 +361,7 @@ export function startConsumer(options: ConsumerOptions): Consumer {
       stopped = true;
       reader.disconnect(); // interrupts the blocking read
       await loop;
-      await ignoredAcks.flush().catch(() => undefined); // else pending until reclaimed: harmless, but untidy
+      await handler.ignoredAcks.flush().catch(() => undefined); // else pending until reclaimed: harmless, but untidy
       commands.disconnect();
     },
   };

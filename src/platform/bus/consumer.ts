@@ -99,8 +99,8 @@ interface ConsumerSettings {
   /** Where a group created after its stream was trimmed first replays the events the stream lost (archive.ts). */
   archive?: Archive;
   /**
-   * The types this group handles (default: every type). Entries of other types are acknowledged with their read
-   * without being decoded: schema checks and dead-lettering apply to the events a group handles (ADR 0017).
+   * The types this group handles (default: every type). Entries of other types are counted and acknowledged without
+   * being decoded: schema checks and dead-lettering apply to the events a group handles (ADR 0017).
    */
   accepts?: (stream: string, type: string) => boolean;
   /**
@@ -138,7 +138,7 @@ interface Settings {
   accepts?: (stream: string, type: string) => boolean;
 }
 
-/** Per (stream, type): the label children of the per-entry metrics, looked up once (prom-client hashes labels). */
+/** Per (stream, type), worked out once: whether the group handles it, and the per-entry metrics' label children. */
 interface TypeMetrics {
   consumed: prom.Counter.Internal;
   latency: prom.Histogram.Internal<'topic' | 'type'>;

@@ -13,6 +13,8 @@ interface ProfileNode {
 
 interface Profile {
   nodes: ProfileNode[];
+  /** Microseconds on the monotonic clock (the one `process.hrtime` reads, on Linux). */
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -47,12 +49,16 @@ export function moduleOf(url: string): string {
   return path.basename(url);
 }
 
-export function summariseProfile(file: string, top = 15): ProfileSummary {
+/** `window`: only the samples taken between these `process.hrtime.bigint()` readings / 1000 (µs), e.g. a load phase. */
+export function summariseProfile(file: string, top = 15, window?: { fromUs: number; toUs: number }): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!;
+    at += profile.timeDeltas[i] ?? 0;
+    if (window && (at < window.fromUs || at > window.toUs)) continue;
     self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   }
   const fns = new Map<string, number>();

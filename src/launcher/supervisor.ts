@@ -356,7 +356,18 @@ export class Supervisor {
     const tree = this.tree!;
     // The Prometheus shim only runs a binary: nothing of ours to trace.
     const tracing = isPrometheus(spec) ? [] : ['--import', compiledPath(tree, TRACING_PRELOAD)];
-    return ['--enable-source-maps', '--import', compiledPath(tree, ORPHAN_GUARD), ...tracing, compiledPath(tree, spec.entry), ...extra];
+    // bench:choreo's BENCH_CPU_PROF: each child writes a V8 profile on exit (NODE_OPTIONS refuses the flag).
+    const dir = this.env.CHILD_CPU_PROF_DIR;
+    const profile = dir && !isPrometheus(spec) ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dir, spec.name)}`] : [];
+    return [
+      '--enable-source-maps',
+      ...profile,
+      '--import',
+      compiledPath(tree, ORPHAN_GUARD),
+      ...tracing,
+      compiledPath(tree, spec.entry),
+      ...extra,
+    ];
   }
 
   private context(): SystemContext {

@@ -352,6 +352,53 @@ describe('consumer groups', () => {
     for (const e of mine) assert.equal(await effects('batch-fallback', e.event_id), 1);
   });
 
+  test('accepts: entries of other types are counted and acknowledged with their read, never decoded, handled nor dead-lettered', async () => {
+    const registry = createRegistry('typed');
+    const handled: string[] = [];
+    consume('typed', async (e) => void handled.push(e.event_id), {
+      registry,
+      count: 1_000,
+      accepts: (_stream, type) => type === 'CheckoutInitiated',
+    });
+    // Malformed, but of types the group ignores: no schema check, so no dead letter; then one it handles.
+    const ignored = [
+      await redis.xadd(STREAMS.checkout, '*', 'type', 'CheckoutSucceeded', 'payload', '{"not":"valid"}', 'ts', '1'),
+      await redis.xadd(STREAMS.checkout, '*', 'type', 'NotAType', 'payload', 'not json'),
+    ];
+    const wanted = initiated();
+    await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(wanted)).flat());
+    await until('handled', async () => handled.includes(wanted.event_id));
+    await until('all acknowledged', async () => ((await redis.xpending(STREAMS.checkout, 'typed')) as [number])[0] === 0);
+    const dead = (await redis.xrange(deadLetterStream(STREAMS.checkout), '-', '+')) as [string, string[]][];
+    // (The group starts at 0: a malformed CheckoutInitiated of an earlier test is dead-lettered, as it should be.)
+    const deadOfOurs = dead.filter(
+      ([, f]) => f[f.indexOf('dlq_group') + 1] === 'typed' && ignored.includes(f[f.indexOf('dlq_original_id') + 1]!),
+    );
+    assert.deepEqual(deadOfOurs, []);
+    const consumed = (await registry.getSingleMetric('events_consumed_total')!.get()).values;
+    const count = (type: string) => consumed.find((v) => v.labels.type === type && v.labels.consumer === 'typed')?.value;
+    assert.equal(count('NotAType'), 1);
+    assert.ok((count('CheckoutSucceeded') ?? 0) >= 1);
+  });
+
+  test('lingerMs: after a short read the consumer waits, so entries added one by one meanwhile come in one read', async () => {
+    const batches: string[][] = [];
+    consume('lingering', undefined, {
+      count: 1_000,
+      lingerMs: 2_000,
+      handleAll: async (items) => void batches.push(items.map((i) => i.event.event_id)),
+    });
+    await until('first read handled', async () => batches.length > 0);
+    const mine = [initiated(), initiated(), initiated()];
+    for (const e of mine) await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(e)).flat());
+    const ids = mine.map((e) => e.event_id);
+    const batch = await until('handled', async () => batches.find((b) => b.includes(ids[2]!)));
+    assert.deepEqual(
+      batch.filter((id) => ids.includes(id)),
+      ids,
+    );
+  });
+
   test("a dead consumer's pending entries are reclaimed by a live one", async () => {
     // A consumer that reads and never acknowledges, then disappears.
     await redis.xgroup('CREATE', STREAMS.checkout, 'reclaim', '$', 'MKSTREAM');

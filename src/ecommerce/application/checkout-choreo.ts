@@ -147,7 +147,8 @@ export async function initierCheckoutChoreo(
 
 type Fin = { outcome: 'succeeded' | 'failed'; seconds: number } | null;
 
-const PARTICIPANT_EVENTS: ReadonlySet<string> = new Set([
+/** The participants' events: the only ones group choreo-ecommerce handles (its consumer acknowledges the others undecoded). */
+export const PARTICIPANT_EVENTS: ReadonlySet<string> = new Set([
   'StockReserved',
   'StockReservationFailed',
   'OrderCreated',

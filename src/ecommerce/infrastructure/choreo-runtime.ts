@@ -8,7 +8,7 @@ import { startConsumer } from '../../platform/bus/consumer.ts';
 import { startBackgroundLoop } from '../../platform/background-loop.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { prom, type Registry } from '../../platform/metrics.ts';
-import { FinSagaEcommerce, fireDeadlines } from '../application/checkout-choreo.ts';
+import { FinSagaEcommerce, PARTICIPANT_EVENTS, fireDeadlines } from '../application/checkout-choreo.ts';
 import type { ChoreoMetrics, ChoreoRepository } from '../application/ports.ts';
 import { CHOREO_CONSUMER, IDEMPOTENCE_RETENTION_MS } from './choreo-repository.ts';
 
@@ -83,6 +83,7 @@ export function startChoreoRuntime(options: ChoreoRuntimeOptions): () => Promise
     worker: 'ecommerce',
     label: 'ecommerce',
     handle: (event) => fin.handle(event),
+    accepts: (_stream, type) => PARTICIPANT_EVENTS.has(type),
     log,
     registry,
     claimIdleMs: options.claimIdleMs,

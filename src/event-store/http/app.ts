@@ -4,7 +4,7 @@ import { Type, type Static } from 'typebox';
 import { STREAMS, type EventEnvelope } from '../../contracts/events.ts';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
 import type { HttpServiceDefinition, ServiceContext } from '../../platform/service.ts';
-import { startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
+import { LingerVar, startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { archiveEvents } from '../infrastructure/archive-repository.ts';
 import { startTrimmer } from '../infrastructure/trimmer.ts';
@@ -22,6 +22,7 @@ export const EventStoreConfig = Type.Object({
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
   ARCHIVE_CLAIM_IDLE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
   ARCHIVE_MAX_DELIVERIES: Type.Integer({ minimum: 1, maximum: 1_000, default: 5 }),
+  ARCHIVE_LINGER_MS: LingerVar(),
   /** Entries a stream keeps at most, once every group and the archive are done with the older ones. */
   STREAM_RETENTION_ENTRIES: Type.Integer({ minimum: 0, default: 100_000 }),
   // Age horizons of the streams and dead-letter streams (platform/retention.ts holds the defaults and their reasons).
@@ -94,6 +95,8 @@ function startArchiveAndTrimmer(config: EventStoreConfig, ctx: ServiceContext): 
     registry: ctx.registry,
     claimIdleMs: config.ARCHIVE_CLAIM_IDLE_MS,
     maxDeliveries: config.ARCHIVE_MAX_DELIVERIES,
+    // The archive may lag a little behind the streams: several events per read and per transaction.
+    lingerMs: config.ARCHIVE_LINGER_MS,
     // The entries of one read in one transaction (ADR 0011).
     handleAll: async (items) => {
       const stored = await archiveEvents(

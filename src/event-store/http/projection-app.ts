@@ -10,8 +10,8 @@ import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts'
 import { migrate, withTransaction, type PoolClient } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { HttpServiceDefinition } from '../../platform/service.ts';
-import { startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
-import { applyOnceWithin } from '../../platform/bus/inbox.ts';
+import { LingerVar, startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
+import { recordOnce } from '../../platform/bus/inbox.ts';
 import { busMigrations } from '../../platform/bus/tables.ts';
 import { LIVE, applyToModel, saveCheckpoint } from '../infrastructure/projection-repository.ts';
 import { EVENT_STORE_DB_DIR, EVENT_STORE_SCHEMA } from './app.ts';
@@ -25,6 +25,7 @@ export const ProjectionConfig = Type.Object({
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
   CLAIM_IDLE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
   MAX_DELIVERIES: Type.Integer({ minimum: 1, maximum: 1_000, default: 5 }),
+  LINGER_MS: LingerVar(),
   CONSUMER_NAME: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 });
 export type ProjectionConfig = Static<typeof ProjectionConfig>;
@@ -58,17 +59,11 @@ export function projectionWorkerService(config: ProjectionConfig): HttpServiceDe
         registry: ctx.registry,
         claimIdleMs: config.CLAIM_IDLE_MS,
         maxDeliveries: config.MAX_DELIVERIES,
+        // A read model may lag a little: reads of several events (one transaction each) cost less than one per event.
+        lingerMs: config.LINGER_MS,
         // The events of one read in one transaction: one commit per read instead of one per event (ADR 0011).
         handleAll: async (items) => {
-          const applied = await withTransaction(pool, async (client) => {
-            const done: boolean[] = [];
-            for (const { event, delivery } of items) {
-              done.push(
-                await applyOnceWithin(client, EVENT_STORE_SCHEMA, PROJECTION_GROUP, event.event_id, (c) => project(c, event, delivery)),
-              );
-            }
-            return done;
-          });
+          const applied = await withTransaction(pool, (client) => project(client, items));
           items.forEach(({ event, delivery }, i) => logProjected(ctx.log, event, delivery, applied[i] === true));
         },
       });
@@ -77,9 +72,28 @@ export function projectionWorkerService(config: ProjectionConfig): HttpServiceDe
   };
 }
 
-async function project(client: PoolClient, event: EventEnvelope, delivery: Delivery): Promise<void> {
-  await applyToModel(client, LIVE, { type: event.type, ts: event.ts, payload: event.payload });
-  await saveCheckpoint(client, PROJECTION_NAME, delivery.id, event.event_id);
+/**
+ * Projects the events of one read not projected before (their inbox rows in one statement), in stream order, then
+ * moves the checkpoint once to the last of them; whether each one was projected now.
+ */
+async function project(client: PoolClient, items: readonly { event: EventEnvelope; delivery: Delivery }[]): Promise<boolean[]> {
+  const fresh = await recordOnce(
+    client,
+    EVENT_STORE_SCHEMA,
+    PROJECTION_GROUP,
+    items.map((i) => i.event.event_id),
+  );
+  const done = items.map(() => false);
+  let last: { event: EventEnvelope; delivery: Delivery } | undefined;
+  for (const [i, item] of items.entries()) {
+    if (!fresh(item.event.event_id)) continue; // projected before, or twice in this read
+    await applyToModel(client, LIVE, { type: item.event.type, ts: item.event.ts, payload: item.event.payload });
+    done[i] = true;
+    last = item;
+  }
+  const count = done.filter(Boolean).length;
+  if (last) await saveCheckpoint(client, PROJECTION_NAME, last.delivery.id, last.event.event_id, count);
+  return done;
 }
 
 function logProjected(log: Logger, event: EventEnvelope, delivery: Delivery, applied: boolean): void {

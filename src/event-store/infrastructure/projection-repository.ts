@@ -73,12 +73,13 @@ async function writeSummary(db: Queryable, tables: ModelTables, s: OrdersByClien
   );
 }
 
-export async function saveCheckpoint(db: Queryable, name: string, redisId: string, eventId: string): Promise<void> {
+/** The last event applied (`applied`: how many were applied up to it since the previous checkpoint). */
+export async function saveCheckpoint(db: Queryable, name: string, redisId: string, eventId: string, applied = 1): Promise<void> {
   await db.query(
-    `INSERT INTO ${S}.projection_checkpoint (name, last_redis_id, last_event_id, events_applied, updated_at) VALUES ($1, $2, $3, 1, now())
+    `INSERT INTO ${S}.projection_checkpoint (name, last_redis_id, last_event_id, events_applied, updated_at) VALUES ($1, $2, $3, $4, now())
      ON CONFLICT (name) DO UPDATE SET last_redis_id = EXCLUDED.last_redis_id, last_event_id = EXCLUDED.last_event_id,
-       events_applied = ${S}.projection_checkpoint.events_applied + 1, updated_at = now()`,
-    [name, redisId, eventId],
+       events_applied = ${S}.projection_checkpoint.events_applied + EXCLUDED.events_applied, updated_at = now()`,
+    [name, redisId, eventId, applied],
   );
 }
 

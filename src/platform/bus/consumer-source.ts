@@ -34,6 +34,11 @@ export interface SourceSettings {
 export class StreamSource {
   private lastClaim = 0;
 
+  /** Entries asked for per read. */
+  get count(): number {
+    return this.s.count;
+  }
+
   constructor(
     private readonly reader: Redis,
     private readonly commands: Redis,

@@ -13,19 +13,25 @@
  * - Entries left pending by a dead consumer are reclaimed with XAUTOCLAIM after `claimIdleMs`; a live consumer
  *   retries its own entries sooner than that (backoff capped at `claimIdleMs / 2`), so they stay its own.
  * - Consumer names default to `<worker>-<host>-<pid>`, so replicas never collide.
- * - Observers may take the entries of a read at once (`handleAll`: one transaction per read, ADR 0011).
+ * - Observers may take the entries of a read at once (`handleAll`: one transaction per read, ADR 0011), and let
+ *   entries gather between reads (`lingerMs`) when they are off the checkout's latency path.
+ * - A group that handles only some types says which (`accepts`): the others are counted and acknowledged with the
+ *   next XACK (or within 200 ms, consumer-acks.ts), never decoded, traced nor handed to the handler (ADR 0017). No
+ *   inbox row is needed for an event a group ignores.
  *
  * The parts: consumer-source.ts (groups, reads, claims, the archive backfill of archive.ts), retry-policy.ts (attempt
  * counting and backoff), dead-letters.ts (the `<stream>.dlq` format), consumer-gauges.ts; this file handles reads
  * (decoding, lanes, batches, acknowledgements) and runs the loop.
  */
 import { hostname } from 'node:os';
+import { Type } from 'typebox';
 import { decodeEntry, type EventEnvelope } from '../../contracts/events.ts';
 import type { Logger } from '../logger.ts';
-import type { Registry } from '../metrics.ts';
+import type { prom, Registry } from '../metrics.ts';
 import { createRedis, type Redis } from '../redis.ts';
 import { processBatchSpan, processSpan, type TracedEntry } from '../tracing/index.ts';
 import type { Archive } from './archive.ts';
+import { IgnoredAcks } from './consumer-acks.ts';
 import { groupGauges } from './consumer-gauges.ts';
 import { StreamSource, type Read } from './consumer-source.ts';
 import { writeDeadLetter } from './dead-letters.ts';
@@ -33,6 +39,16 @@ import { busMetrics, initConsumed, initConsumerGroup, type BusMetrics } from './
 import { RetryPolicy } from './retry-policy.ts';
 import { toFields, type Entry } from './stream-entries.ts';
 import { crashPoint } from '../crash-points.ts';
+
+/**
+ * How long an observer lets entries gather after a short read (`lingerMs`): its view lags by at most this much,
+ * and one read, one transaction and one XACK serve several events (issue 10). 0 reads again at once.
+ */
+export const LingerVar = () =>
+  Type.Integer({ minimum: 0, maximum: 5_000, default: 100, description: 'Observers: wait after a short read so entries gather (ms)' });
+
+/** How long the entries a group ignores may wait to be acknowledged together when no read commits anything. */
+const IGNORED_ACK_DELAY_MS = 200;
 
 export interface Delivery {
   stream: string;
@@ -82,6 +98,16 @@ interface ConsumerSettings {
   onGroupCreated?: (stream: string) => Promise<void>;
   /** Where a group created after its stream was trimmed first replays the events the stream lost (archive.ts). */
   archive?: Archive;
+  /**
+   * The types this group handles (default: every type). Entries of other types are counted and acknowledged without
+   * being decoded: schema checks and dead-lettering apply to the events a group handles (ADR 0017).
+   */
+  accepts?: (stream: string, type: string) => boolean;
+  /**
+   * After a read of fewer than `count` entries, wait this long before the next one, so that entries gather and
+   * one read (one transaction, one XACK) takes several: for observers whose freshness may lag by that much.
+   */
+  lingerMs?: number;
 }
 
 export interface Consumer {
@@ -109,45 +135,88 @@ interface Settings {
   concurrency: number;
   handleOne: Handle;
   handleAll?: HandleAll;
+  accepts?: (stream: string, type: string) => boolean;
+}
+
+/** Per (stream, type), worked out once: whether the group handles it, and the per-entry metrics' label children. */
+interface TypeMetrics {
+  consumed: prom.Counter.Internal;
+  latency: prom.Histogram.Internal<'topic' | 'type'>;
+  accepted: boolean;
 }
 
 /** Handles reads: decodes, runs the handlers (lanes or one batch), dead-letters, acknowledges. */
 class ReadHandler {
+  private readonly byType = new Map<string, TypeMetrics>();
+  readonly ignoredAcks: IgnoredAcks;
+
   constructor(
     private readonly commands: Redis,
     private readonly retries: RetryPolicy,
     private readonly metrics: BusMetrics,
     private readonly s: Settings,
-  ) {}
+  ) {
+    this.ignoredAcks = new IgnoredAcks(commands, s.group, IGNORED_ACK_DELAY_MS, (error) =>
+      s.log.warn({ group: s.group, err: (error as Error).message }, 'acknowledging ignored entries failed; they stay pending'),
+    );
+  }
 
-  /** Handles a read, then acknowledges what succeeded in one XACK per stream (after the effects). */
+  /**
+   * Handles a read, then acknowledges what succeeded in one XACK per stream (after the effects), with the entries of
+   * types this group ignores (nothing to commit for them); a read that committed nothing leaves those to IgnoredAcks.
+   */
   async handle({ reply, deliveries }: Read): Promise<void> {
     const { handleAll, group } = this.s;
     for (const [stream, entries] of reply ?? []) {
-      const admitted = await this.admit(stream, entries, (id) => deliveries(stream, id));
+      const ignored: string[] = [];
+      const admitted = await this.admit(stream, entries, (id) => deliveries(stream, id), ignored);
       const allAtOnce = handleAll !== undefined && admitted.length > 1 && (await this.handleAllAtOnce(handleAll, stream, admitted));
       const done = allAtOnce ? admitted.map((a) => a.id) : await this.handleInLanes(stream, admitted);
       if (done.length > 0) crashPoint('consumer.before-xack');
-      if (done.length > 0) await this.commands.xack(stream, group, ...done);
+      for (const id of ignored) this.retries.forget(stream, id);
+      if (done.length === 0) this.ignoredAcks.defer(stream, ignored);
+      else await this.commands.xack(stream, group, ...this.ignoredAcks.take(stream), ...ignored, ...done);
     }
   }
 
-  /** Counts and decodes the entries of a read; malformed ones go to the dead-letter stream at once. */
-  private async admit(stream: string, entries: Entry[], deliveries: (id: string) => number): Promise<Admitted[]> {
+  private metricsOf(stream: string, type: string): TypeMetrics {
+    const key = `${stream}\u0000${type}`;
+    let m = this.byType.get(key);
+    if (!m) {
+      m = {
+        consumed: this.metrics.consumed.labels({ topic: stream, type, consumer: this.s.label }),
+        latency: this.metrics.latency.labels({ topic: stream, type }),
+        accepted: this.s.accepts?.(stream, type) ?? true,
+      };
+      this.byType.set(key, m);
+    }
+    return m;
+  }
+
+  /**
+   * Counts and decodes the entries of a read; malformed ones go to the dead-letter stream at once. Entries of a type
+   * the group ignores go to `ignored`, undecoded (only the `type` field is read).
+   */
+  private async admit(stream: string, entries: Entry[], deliveries: (id: string) => number, ignored: string[]): Promise<Admitted[]> {
     const admitted: Admitted[] = [];
     const deliveredAt = Date.now();
     for (const [id, flat] of entries) {
       if (!flat) continue; // deleted from the stream meanwhile
+      const type = typeOf(flat) ?? 'unknown';
+      const m = this.metricsOf(stream, type);
+      m.consumed.inc();
+      if (!m.accepted) {
+        ignored.push(id);
+        continue;
+      }
       const fields = toFields(flat);
-      const type = fields.type ?? 'unknown';
-      this.metrics.consumed.inc({ topic: stream, type, consumer: this.s.label });
       const decoded = decodeEntry(stream, fields);
       if (!decoded.ok) {
         await this.deadLetter(stream, id, fields, `malformed entry: ${decoded.reason}`, 1);
         continue;
       }
       const emitted = Number((decoded.event.payload as { emitted_at?: number }).emitted_at ?? decoded.event.ts);
-      this.metrics.latency.observe({ topic: stream, type }, Math.max(0, Date.now() / 1000 - emitted));
+      m.latency.observe(Math.max(0, Date.now() / 1000 - emitted));
       // Our own count first: a waiting entry of ours may come back through a reclaim, which raised Redis' count.
       const count = this.retries.deliveriesOf(stream, id) ?? deliveries(id);
       admitted.push({ id, fields, event: decoded.event, deliveries: count, deliveredAt });
@@ -226,6 +295,12 @@ class ReadHandler {
   }
 }
 
+/** The `type` field of a flat entry, without building the whole field map. */
+function typeOf(flat: string[]): string | undefined {
+  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i] === 'type') return flat[i + 1];
+  return undefined;
+}
+
 const traced = (stream: string, redisId: string, fields: Record<string, string>, event: EventEnvelope): TracedEntry => ({
   stream,
   event_id: event.event_id,
@@ -274,16 +349,19 @@ export function startConsumer(options: ConsumerOptions): Consumer {
     concurrency: Math.max(1, options.concurrency ?? 1),
     handleOne,
     handleAll,
+    accepts: options.accepts,
   });
   const gauges = groupGauges(commands, metrics, streams, group);
   let stopped = false;
-  const loop = run(source, handler, gauges, log, group, () => stopped, Promise.all([reader.connect(), commands.connect()]));
+  const lingerMs = options.lingerMs ?? 0;
+  const loop = run(source, handler, gauges, { log, group, lingerMs }, () => stopped, Promise.all([reader.connect(), commands.connect()]));
   return {
     name,
     stop: async () => {
       stopped = true;
       reader.disconnect(); // interrupts the blocking read
       await loop;
+      await handler.ignoredAcks.flush().catch(() => undefined); // else pending until reclaimed: harmless, but untidy
       commands.disconnect();
     },
   };
@@ -294,8 +372,7 @@ async function run(
   source: StreamSource,
   handler: ReadHandler,
   gauges: () => Promise<void>,
-  log: Logger,
-  group: string,
+  { log, group, lingerMs }: { log: Logger; group: string; lingerMs: number },
   stopped: () => boolean,
   connected: Promise<unknown>,
 ): Promise<void> {
@@ -310,7 +387,10 @@ async function run(
       if (due) await handler.handle(due);
       for await (const read of source.reclaimIdle(stopped)) await handler.handle(read);
       await gauges();
-      await handler.handle(await source.readNew());
+      const read = await source.readNew();
+      await handler.handle(read);
+      // A short read (but not an empty one: the blocking read already waited): let entries gather.
+      if (lingerMs > 0 && !stopped() && isShort(read, source.count)) await new Promise((r) => setTimeout(r, lingerMs));
       if (failing) log.info({ group }, 'consumer recovered');
       failing = false;
     } catch (error) {
@@ -324,3 +404,8 @@ async function run(
     }
   }
 }
+
+const isShort = ({ reply }: Read, count: number): boolean => {
+  const n = (reply ?? []).reduce((sum, [, entries]) => sum + entries.length, 0);
+  return n > 0 && n < count;
+};

@@ -19,5 +19,6 @@ export function auditWorker(config: WorkerConfig, overrides: { consumerName?: st
     config,
     consumerName: overrides.consumerName,
     batchHandler: auditHandler,
+    observer: true,
   };
 }

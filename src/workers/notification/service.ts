@@ -19,5 +19,6 @@ export function notificationWorker(config: WorkerConfig, overrides: { consumerNa
     config,
     consumerName: overrides.consumerName,
     batchHandler: notificationHandler,
+    observer: true,
   };
 }

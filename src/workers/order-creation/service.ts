@@ -21,6 +21,7 @@ export function orderCreationWorker(
     concurrency: 16, // one lane per checkout: a slow call never holds up the other sagas
     label: 'order-creator',
     streams: [STREAMS.checkout],
+    accepts: ['StockReserved'],
     publishes: [STREAMS.checkout],
     config,
     consumerName: overrides.consumerName,

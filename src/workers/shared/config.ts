@@ -5,6 +5,7 @@
 import { Type, type Static } from 'typebox';
 import { UUID_PATTERN } from '../../contracts/common.ts';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
+import { LingerVar } from '../../platform/bus/consumer.ts';
 
 export function workerConfigSchema(defaultPort: number, defaultMaxDeliveries: number) {
   return Type.Object({
@@ -21,6 +22,7 @@ export function workerConfigSchema(defaultPort: number, defaultMaxDeliveries: nu
     MAX_DELIVERIES: Type.Integer({ minimum: 1, maximum: 100_000, default: defaultMaxDeliveries }),
     LOG_LEVEL: LogLevelVar(),
     DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+    LINGER_MS: LingerVar(),
   });
 }
 

@@ -46,6 +46,10 @@ interface WorkerSettings {
   consumerName?: string;
   /** Checkouts handled at once (each checkout's events stay in order); 1 where effects share state (audit chain). */
   concurrency?: number;
+  /** The event types this worker handles; the others are acknowledged undecoded (ADR 0017). Every type when absent. */
+  accepts?: readonly string[];
+  /** An observer off the checkout's latency path: reads wait LINGER_MS after a short read so entries gather. */
+  observer?: boolean;
   /** Extra background loop (started after the consumer); returns its stopper. */
   background?: (ctx: WorkerContext) => () => Promise<void>;
 }
@@ -79,6 +83,8 @@ export function workerService(def: WorkerDefinition): HttpServiceDefinition {
         claimIdleMs: c.CLAIM_IDLE_MS,
         maxDeliveries: c.MAX_DELIVERIES,
         concurrency: def.concurrency ?? 1,
+        accepts: acceptsOf(def.accepts),
+        lingerMs: def.observer ? c.LINGER_MS : 0,
         archive: c.EVENT_STORE_URL ? eventStoreArchive(c.EVENT_STORE_URL) : undefined,
       });
       ctx.log.info({ group: def.group, consumer: consumer.name, streams: def.streams }, 'consumer started');
@@ -89,6 +95,12 @@ export function workerService(def: WorkerDefinition): HttpServiceDefinition {
       };
     },
   };
+}
+
+function acceptsOf(types: readonly string[] | undefined): ((stream: string, type: string) => boolean) | undefined {
+  if (!types) return undefined;
+  const set = new Set(types);
+  return (_stream, type) => set.has(type);
 }
 
 function handlersOf(def: WorkerDefinition, ctx: WorkerContext): ConsumerHandlers {

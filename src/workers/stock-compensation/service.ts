@@ -6,6 +6,7 @@ import { apiKeyOf, workerConfigSchema, type WorkerConfig } from '../shared/confi
 import { GatewayClient, type GatewayClientOptions } from '../shared/gateway-http-client.ts';
 import type { WorkerDefinition } from '../shared/worker.ts';
 import { compensationHandler } from './application/handler.ts';
+import { COMPENSATED_EVENTS } from './domain/stock-compensation-decider.ts';
 import { startCancellationLoop, type CancellationLoop } from './infrastructure/cancellations.ts';
 
 /** Compensation must eventually succeed: a release is redelivered for a long time before dead-lettering. */
@@ -29,6 +30,7 @@ export function stockCompensationWorker(
     concurrency: 16, // one lane per checkout: a slow call never holds up the other sagas
     label: 'stock-compensation',
     streams: [STREAMS.checkout],
+    accepts: COMPENSATED_EVENTS,
     publishes: [STREAMS.checkout],
     config,
     consumerName: overrides.consumerName,

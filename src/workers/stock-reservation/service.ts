@@ -21,6 +21,7 @@ export function stockReservationWorker(
     concurrency: 16, // one lane per checkout: a slow call never holds up the other sagas
     label: 'stock-reservation',
     streams: [STREAMS.checkout],
+    accepts: ['CheckoutInitiated'],
     publishes: [STREAMS.checkout],
     config,
     consumerName: overrides.consumerName,

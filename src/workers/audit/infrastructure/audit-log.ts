@@ -14,13 +14,20 @@ export async function appendEntries(pool: Pool, entries: readonly AuditEntry[], 
     await client.query(`LOCK TABLE ${schema}.audit_log IN EXCLUSIVE MODE`);
     const last = await client.query<{ hash: string }>(`SELECT hash FROM ${schema}.audit_log ORDER BY seq DESC LIMIT 1`);
     let prev = last.rows[0]?.hash ?? GENESIS;
+    // The entries already in the log, in one query for the whole batch (the lock keeps it true until commit).
+    const dups = await client.query<{ event_id: string }>(
+      `SELECT event_id::text FROM ${schema}.audit_log WHERE event_id = ANY($1::uuid[])`,
+      [entries.map((e) => e.event_id)],
+    );
+    const present = new Set(dups.rows.map((r) => r.event_id));
     const seqs: (number | undefined)[] = [];
     for (const entry of entries) {
-      const dup = await client.query(`SELECT 1 FROM ${schema}.audit_log WHERE event_id = $1`, [entry.event_id]);
-      if ((dup.rowCount ?? 0) > 0) {
+      const id = entry.event_id.toLowerCase(); // as PostgreSQL spells a UUID
+      if (present.has(id)) {
         seqs.push(undefined);
         continue;
       }
+      present.add(id); // a batch holding one event twice appends it once
       const hash = entryHash(prev, entry);
       const { rows } = await client.query<{ seq: number }>(
         `INSERT INTO ${schema}.audit_log (event_id, stream, redis_id, type, correlation_id, payload, ts, prev_hash, hash)

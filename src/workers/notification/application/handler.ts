@@ -4,7 +4,7 @@
  */
 import { STREAMS, type EventEnvelope } from '../../../contracts/events.ts';
 import type { HandleAll } from '../../../platform/bus/consumer.ts';
-import { applyOnceWithin } from '../../../platform/bus/inbox.ts';
+import { recordOnce } from '../../../platform/bus/inbox.ts';
 import { withTransaction, type PoolClient } from '../../../platform/db.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
 import { messageFor, type Message } from '../domain/message.ts';
@@ -17,12 +17,19 @@ export function notificationHandler(ctx: WorkerContext): HandleAll {
   return async (items) => {
     const recorded = await withTransaction(ctx.pool, async (client) => {
       const done: [EventEnvelope, Message][] = [];
-      for (const { event } of items) {
-        if (event.stream !== STREAMS.checkout) continue;
+      const events = items.map((i) => i.event).filter((e) => e.stream === STREAMS.checkout);
+      // The inbox rows of the whole read in one statement; a message for each event not recorded before.
+      const fresh = await recordOnce(
+        client,
+        ctx.schema,
+        CONSUMER,
+        events.map((e) => e.event_id),
+      );
+      for (const event of events) {
+        if (!fresh(event.event_id)) continue;
         const message = messageFor(event.type, event.payload as Payload);
-        if (await applyOnceWithin(client, ctx.schema, CONSUMER, event.event_id, (c) => record(c, ctx.schema, event, message))) {
-          done.push([event, message]);
-        }
+        await record(client, ctx.schema, event, message);
+        done.push([event, message]);
       }
       return done;
     });

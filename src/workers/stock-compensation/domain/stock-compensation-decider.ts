@@ -23,6 +23,9 @@ export interface CompensationPlan {
   announce: boolean;
 }
 
+/** The failures compensation acts on: the only events its group handles. */
+export const COMPENSATED_EVENTS = ['OrderCreationFailed', 'StockReservationFailed'] as const;
+
 export function planFor(type: string, payload: { checkout_id: string; client_id: string }): CompensationPlan | undefined {
   if (type === 'OrderCreationFailed') return { checkout_id: payload.checkout_id, client_id: payload.client_id, announce: true };
   if (type === 'StockReservationFailed') return { checkout_id: payload.checkout_id, client_id: payload.client_id, announce: false };

@@ -1,10 +1,9 @@
 /**
  * W3C trace context through the real gateway (in-process) in front of an upstream that records its raw headers:
  * with tracing on, the gateway continues a client's valid traceparent (a malformed one: a new trace, no error),
- * returns the trace id in `x-trace-id` and exactly ONE traceparent reaches the service (undici's instrumentation
- * injects the gateway's; the client's is not copied too). With tracing off, the client's header passes unchanged.
- *
- * The test's own requests use node:http, not fetch: undici's instrumentation would add a traceparent to them.
+ * returns the trace id in `x-trace-id` and exactly ONE traceparent reaches the service (the gateway's own: it traces
+ * itself, with no instrumentation registered, as the preload starts it; the client's is not copied too). Unsampled,
+ * the same headers flow (flags 00) and nothing is recorded. With tracing off, the client's header passes unchanged.
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +11,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { startGateway, type RunningGateway } from '../../src/gateway/gateway.ts';
 import { loadGatewayConfig } from '../../src/gateway/infrastructure/config.ts';
@@ -115,7 +113,6 @@ describe('trace context through the gateway', () => {
     tracing = startTracing({
       env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none' },
       exporter,
-      instrumentations: [new UndiciInstrumentation()],
     });
     gw = await gatewayTo(upstream);
     const traceId = randomBytes(16).toString('hex');
@@ -147,7 +144,6 @@ describe('trace context through the gateway', () => {
     tracing = startTracing({
       env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none' },
       exporter,
-      instrumentations: [new UndiciInstrumentation()],
     });
     gw = await gatewayTo(upstream);
     const res = await get(`${gw.proxyUrl}${PATH}`, { traceparent: '00-not-a-trace-01' });
@@ -156,6 +152,36 @@ describe('trace context through the gateway', () => {
     const raw = upstream.seen[0]!;
     assert.equal(values(raw, 'traceparent').length, 1, JSON.stringify(raw));
     assert.equal(values(raw, 'traceparent')[0]!.split('-')[1], res.headers['x-trace-id']);
+  });
+
+  test('traced, not sampled: x-trace-id and one traceparent (flags 00) upstream, no span recorded', async () => {
+    tracing = startTracing({
+      env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none', OTEL_TRACES_SAMPLER_ARG: '0' },
+      exporter,
+    });
+    gw = await gatewayTo(upstream);
+    const fresh = await get(`${gw.proxyUrl}${PATH}`, {});
+    assert.equal(fresh.status, 200);
+    const traceId = String(fresh.headers['x-trace-id']);
+    assert.match(traceId, /^[0-9a-f]{32}$/);
+    assert.deepEqual(
+      values(upstream.seen[0]!, 'traceparent').map((v) => [v.split('-')[1], v.split('-')[3]]),
+      [[traceId, '00']],
+      'the unsampled decision travels with the trace id, so the services do not sample it either',
+    );
+    // An unsampled client trace is continued unsampled (parent-based), its tracestate passed on once.
+    const clientTrace = randomBytes(16).toString('hex');
+    const continued = await get(`${gw.proxyUrl}${PATH}`, {
+      traceparent: `00-${clientTrace}-${randomBytes(8).toString('hex')}-00`,
+      tracestate: 'client=1',
+    });
+    assert.equal(continued.headers['x-trace-id'], clientTrace);
+    const raw = upstream.seen[1]!;
+    assert.equal(values(raw, 'traceparent').length, 1, JSON.stringify(raw));
+    assert.equal(values(raw, 'traceparent')[0]!.split('-')[1], clientTrace);
+    assert.deepEqual(values(raw, 'tracestate'), ['client=1']);
+    await tracing.forceFlush();
+    assert.deepEqual(exporter.getFinishedSpans(), []);
   });
 
   test('not traced: no x-trace-id, the client traceparent passes through as the only one', async () => {

@@ -73,10 +73,7 @@ export function createProxyHandler(deps: ProxyDeps): ProxyHandler {
   const rewrites = plugins.filter((p) => p.rewrite !== undefined);
   const access = plugins.filter((p) => p.access !== undefined);
 
-  const failed = (res: ServerResponse, ctx: Ctx) => (error: unknown) => {
-    log.error({ reqId: ctx.reqId, err: error }, 'proxy failure');
-    kongError(res, ctx, 500, 'An unexpected error occurred');
-  };
+  const failed = (res: ServerResponse, ctx: Ctx) => (error: unknown) => internalError(log, res, ctx, error);
 
   /** Runs the access phase from plugin `from` on; a promise resumes it when it settles. */
   function run(call: Call, from: number): void {
@@ -109,19 +106,7 @@ export function createProxyHandler(deps: ProxyDeps): ProxyHandler {
   }
 
   return (req, res) => {
-    const ctx: Ctx = {
-      start: performance.now(),
-      reqId: '',
-      service: '',
-      route: '',
-      consumer: '',
-      source: 'kong',
-      ingress: headerBytes(req),
-      egress: 0,
-      headers: [],
-      trace: undefined,
-      upstream: undefined,
-    };
+    const ctx = newCtx(req);
     if (tracer) {
       ctx.trace = tracer.start(req.method ?? 'GET', req.url ?? '/', req.headers);
       ctx.headers.push('x-trace-id', ctx.trace.traceId);
@@ -134,6 +119,27 @@ export function createProxyHandler(deps: ProxyDeps): ProxyHandler {
       failed(res, ctx)(error);
     }
   };
+}
+
+function newCtx(req: IncomingMessage): Ctx {
+  return {
+    start: performance.now(),
+    reqId: '',
+    service: '',
+    route: '',
+    consumer: '',
+    source: 'kong',
+    ingress: headerBytes(req),
+    egress: 0,
+    headers: [],
+    trace: undefined,
+    upstream: undefined,
+  };
+}
+
+function internalError(log: Logger, res: ServerResponse, ctx: Ctx, error: unknown): void {
+  log.error({ reqId: ctx.reqId, err: error }, 'proxy failure');
+  kongError(res, ctx, 500, 'An unexpected error occurred');
 }
 
 /** The response closed: the upstream call stops if the client left first; the request's metrics, log line and span. */

@@ -50,7 +50,7 @@ async function recordingUpstream(): Promise<Recorder> {
   };
 }
 
-async function gatewayTo(upstream: Recorder): Promise<RunningGateway> {
+async function gatewayTo(upstream: Recorder, env: Record<string, string> = {}): Promise<RunningGateway> {
   const names = [
     'catalogue-service-1:8000',
     'catalogue-service-2:8000',
@@ -71,6 +71,7 @@ async function gatewayTo(upstream: Recorder): Promise<RunningGateway> {
     RATE_LIMIT_PREFIX: `test:gateway-tracing:${randomUUID()}`,
     KONG_CONFIG: path.join(ROOT, 'deploy/kong/kong.yml'),
     LOG_LEVEL: 'silent',
+    ...env,
   });
   return startGateway(config, { log: silent });
 }
@@ -93,7 +94,8 @@ describe('trace context through the gateway', () => {
   let upstream: Recorder;
   let gw: RunningGateway;
   let tracing: Tracing | undefined;
-  const exporter = new InMemorySpanExporter();
+  // A new one per test: shutting tracing down stops an in-memory exporter for good.
+  let exporter = new InMemorySpanExporter();
 
   before(async () => {
     upstream = await recordingUpstream();
@@ -105,7 +107,7 @@ describe('trace context through the gateway', () => {
     await gw?.stop();
     await tracing?.shutdown();
     tracing = undefined;
-    exporter.reset();
+    exporter = new InMemorySpanExporter();
     upstream.seen.length = 0;
   });
 
@@ -182,6 +184,33 @@ describe('trace context through the gateway', () => {
     assert.deepEqual(values(raw, 'tracestate'), ['client=1']);
     await tracing.forceFlush();
     assert.deepEqual(exporter.getFinishedSpans(), []);
+  });
+
+  test('past GATEWAY_TRACES_PER_SECOND requests are traced unsampled: ids and one traceparent, no spans', async () => {
+    tracing = startTracing({ env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none' }, exporter });
+    gw = await gatewayTo(upstream, { GATEWAY_TRACES_PER_SECOND: '1' });
+    const sent = 10;
+    const ids: string[] = [];
+    for (let i = 0; i < sent; i++) {
+      const res = await get(`${gw.proxyUrl}${PATH}`, {});
+      assert.equal(res.status, 200);
+      ids.push(String(res.headers['x-trace-id']));
+    }
+    await tracing.forceFlush();
+    const recorded = new Set(
+      exporter
+        .getFinishedSpans()
+        .filter((s) => s.kind === SpanKind.SERVER)
+        .map((s) => s.spanContext().traceId),
+    );
+    // One a second: the burst takes well under a few seconds, so most of it goes unrecorded.
+    assert.ok(recorded.size >= 1 && recorded.size <= 3, `recorded ${recorded.size} of ${sent}`);
+    upstream.seen.forEach((raw, i) => {
+      const [tp] = values(raw, 'traceparent');
+      assert.equal(values(raw, 'traceparent').length, 1);
+      assert.equal(tp!.split('-')[1], ids[i], 'the upstream continues the trace id the client got');
+      assert.equal(tp!.split('-')[3], recorded.has(ids[i]!) ? '01' : '00');
+    });
   });
 
   test('not traced: no x-trace-id, the client traceparent passes through as the only one', async () => {

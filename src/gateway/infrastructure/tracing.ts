@@ -7,7 +7,15 @@
  * continued, a malformed one replaced). Unsampled, that is all: a trace id for `x-trace-id` and the `traceparent`
  * (flags 00) that tells the services not to sample either. Sampled, a SERVER span for the request and a CLIENT
  * span per upstream attempt, whose context is the one `traceparent` the service receives.
+ *
+ * Recording spans is what costs (a few tens of microseconds a request with their export), so the gateway records
+ * at most `perSecond` sampled requests a second (GATEWAY_TRACES_PER_SECOND, default 100): at a developer's or a
+ * test's pace every request the sampler keeps is recorded, under load the share falls and so does the cost (a
+ * rate-limiting sampler in front of the configured one, as Jaeger's). Past the budget a request is traced
+ * unsampled — its id and an unsampled `traceparent` still go out, so no service records it either.
  */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import {
   ROOT_CONTEXT,
   SpanKind,
@@ -29,6 +37,10 @@ type TraceHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 export class GatewayTracer implements RequestTracer {
   private readonly tracer: Tracer = trace.getTracer(TRACER);
+  private second = -1;
+  private recorded = 0;
+
+  constructor(private readonly perSecond: number) {}
 
   start(method: string, url: string, headers: TraceHeaders): RequestTrace {
     const header = headers.traceparent;
@@ -36,6 +48,7 @@ export class GatewayTracer implements RequestTracer {
     // The client's tracestate goes on with its trace only (W3C: without a valid traceparent it is dropped).
     const state = headers.tracestate;
     const tracestate = parent && typeof state === 'string' && state !== '' ? state : undefined;
+    if (!this.withinBudget()) return UnsampledTrace.of(parent, tracestate);
     if (parent && tracestate) parent.traceState = createTraceState(tracestate);
     const span = this.tracer.startSpan(
       method,
@@ -43,13 +56,30 @@ export class GatewayTracer implements RequestTracer {
       parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT,
     );
     if (!span.isRecording()) return new UnsampledTrace(span.spanContext(), tracestate);
+    this.recorded++;
     span.setAttributes({ 'http.request.method': method, 'url.path': url.split('?', 1)[0]! });
     return new SampledTrace(this.tracer, span, method, tracestate);
+  }
+
+  private withinBudget(): boolean {
+    const second = Math.floor(performance.now() / 1000);
+    if (second !== this.second) {
+      this.second = second;
+      this.recorded = 0;
+    }
+    return this.recorded < this.perSecond;
   }
 }
 
 /** Not sampled: ids only, one string built per request. */
 class UnsampledTrace implements RequestTrace, UpstreamTrace {
+  /** Without asking the sampler (past the budget): the parent's trace continued, or a new random one. */
+  static of(parent: SpanContext | undefined, tracestate: string | undefined): UnsampledTrace {
+    const ids = randomBytes(24).toString('hex');
+    const traceId = parent?.traceId ?? ids.slice(0, 32);
+    return new UnsampledTrace({ traceId, spanId: ids.slice(32), traceFlags: 0 }, tracestate);
+  }
+
   readonly traceId: string;
   readonly logIds = undefined;
   readonly traceparent: string;

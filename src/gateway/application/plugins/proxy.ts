@@ -65,7 +65,8 @@ function upstreamHeaders({ req, match, hidden, upstreamHeaders: set, ctx }: Call
   const tokens = typeof connection === 'string' && connection.includes(',') ? connection.toLowerCase().split(/\s*,\s*/) : undefined;
   for (const name in headers) {
     const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || REPLACED.has(name) || name === 'x-forwarded-for' || name in set) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || REPLACED.has(name) || name === 'x-forwarded-for' || Object.hasOwn(set, name))
+      continue;
     if (tokens?.includes(name) || hidden?.includes(name)) continue;
     if (ctx.trace !== undefined && TRACE_HEADERS.has(name)) continue;
     if (typeof value === 'string') out.push(name, value);

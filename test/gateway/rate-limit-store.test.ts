@@ -42,10 +42,10 @@ test('hits of one turn share one Redis call and get the counts one INCR each wou
   );
   const calls: number[] = [];
   const sent = redis.sendCommand.bind(redis);
-  redis.sendCommand = ((command: { name: string }) => {
+  redis.sendCommand = (command: { name: string }) => {
     if (command.name === 'evalsha' || command.name === 'eval') calls.push(1);
     return sent(command as never);
-  });
+  };
   const now = Date.now();
   const a = await Promise.all(Array.from({ length: 8 }, () => limiter.check('alice', now)));
   const b = await Promise.all(Array.from({ length: 2 }, () => limiter.check('bob', now)));

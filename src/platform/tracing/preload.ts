@@ -23,9 +23,9 @@ async function preload(): Promise<void> {
   }
   if (disabled) return; // no hook, no SDK: nothing loaded beyond this file and config.ts
   if (tracesItself(process.argv[1])) {
-    // The gateway: the SDK (sampler, exporter) but no instrumentation, so no loader hook either.
+    // The gateway: the SDK (sampler, exporter) but no instrumentation, so no loader hook, and no async context.
     const { startTracing } = await import('./sdk.ts');
-    startTracing();
+    startTracing({ asyncContext: false });
     return;
   }
 

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../platform/logger.ts';
 import { createRegistry } from '../platform/metrics.ts';
 import { createRedis, type Redis } from '../platform/redis.ts';
 import type { Running } from '../platform/runtime.ts';
+import { currentTracing } from '../platform/tracing/index.ts';
 import type { GatewayModel } from './domain/model.ts';
 import type { WindowLimit } from './domain/rate-limit.ts';
 import { KeyRing } from './application/auth.ts';
@@ -17,12 +18,14 @@ import { createProxyHandler, KONG_VERSION } from './application/proxy.ts';
 import { RateLimiter } from './application/rate-limiter.ts';
 import { UpstreamRegistry } from './application/upstreams.ts';
 import type { GatewayConfig } from './infrastructure/config.ts';
+import { accessLogOf } from './infrastructure/access-log.ts';
 import { UndiciForwarder } from './infrastructure/forwarder.ts';
 import { HealthChecker } from './infrastructure/health-checker.ts';
 import { parseKongConfig } from './infrastructure/kong-config.ts';
 import { GatewayPrometheus, type ConnectionCounters } from './infrastructure/prometheus.ts';
 import { RedisRateLimitStore } from './infrastructure/rate-limit-store.ts';
 import { createAdminServer } from './http/admin-server.ts';
+import { GatewayTracer } from './infrastructure/tracing.ts';
 import { createProxyServer } from './http/proxy-server.ts';
 
 export interface RunningGateway extends Running {
@@ -61,6 +64,10 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     rateLimiter,
     metrics,
     log,
+    accessLog: accessLogOf(log),
+    // Tracing on (the preload started the SDK): the gateway traces its requests itself (infrastructure/tracing.ts).
+    tracer: currentTracing()?.enabled === true ? new GatewayTracer(config.tracesPerSecond ?? 100) : undefined,
+    counters,
     bodyLimit: config.limits.bodyLimit,
   });
   const proxy = createProxyServer(handler, counters, config.limits);

@@ -20,7 +20,7 @@ test('deploy/kong/kong.yml: correlation-id, cors, key-auth, rate-limiting, reque
   const deps = {
     model,
     upstreams: new UpstreamRegistry(model, (t) => t, log),
-    forwarder: { forward: () => Promise.reject(new Error('unused')), close: async () => undefined },
+    forwarder: { forward: () => ({ abort: () => undefined }), close: async () => undefined },
     keyRing: new KeyRing(credentials),
     rateLimiter: new RateLimiter([], { increment: async () => [] }, 'test', log),
     metrics: { request: () => undefined, upstreamAttempt: () => undefined },

@@ -1,10 +1,9 @@
 /**
  * W3C trace context through the real gateway (in-process) in front of an upstream that records its raw headers:
  * with tracing on, the gateway continues a client's valid traceparent (a malformed one: a new trace, no error),
- * returns the trace id in `x-trace-id` and exactly ONE traceparent reaches the service (undici's instrumentation
- * injects the gateway's; the client's is not copied too). With tracing off, the client's header passes unchanged.
- *
- * The test's own requests use node:http, not fetch: undici's instrumentation would add a traceparent to them.
+ * returns the trace id in `x-trace-id` and exactly ONE traceparent reaches the service (the gateway's own: it traces
+ * itself, with no instrumentation registered, as the preload starts it; the client's is not copied too). Unsampled,
+ * the same headers flow (flags 00) and nothing is recorded. With tracing off, the client's header passes unchanged.
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +11,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { startGateway, type RunningGateway } from '../../src/gateway/gateway.ts';
 import { loadGatewayConfig } from '../../src/gateway/infrastructure/config.ts';
@@ -52,7 +50,7 @@ async function recordingUpstream(): Promise<Recorder> {
   };
 }
 
-async function gatewayTo(upstream: Recorder): Promise<RunningGateway> {
+async function gatewayTo(upstream: Recorder, env: Record<string, string> = {}): Promise<RunningGateway> {
   const names = [
     'catalogue-service-1:8000',
     'catalogue-service-2:8000',
@@ -73,6 +71,7 @@ async function gatewayTo(upstream: Recorder): Promise<RunningGateway> {
     RATE_LIMIT_PREFIX: `test:gateway-tracing:${randomUUID()}`,
     KONG_CONFIG: path.join(ROOT, 'deploy/kong/kong.yml'),
     LOG_LEVEL: 'silent',
+    ...env,
   });
   return startGateway(config, { log: silent });
 }
@@ -95,7 +94,8 @@ describe('trace context through the gateway', () => {
   let upstream: Recorder;
   let gw: RunningGateway;
   let tracing: Tracing | undefined;
-  const exporter = new InMemorySpanExporter();
+  // A new one per test: shutting tracing down stops an in-memory exporter for good.
+  let exporter = new InMemorySpanExporter();
 
   before(async () => {
     upstream = await recordingUpstream();
@@ -107,7 +107,7 @@ describe('trace context through the gateway', () => {
     await gw?.stop();
     await tracing?.shutdown();
     tracing = undefined;
-    exporter.reset();
+    exporter = new InMemorySpanExporter();
     upstream.seen.length = 0;
   });
 
@@ -115,7 +115,6 @@ describe('trace context through the gateway', () => {
     tracing = startTracing({
       env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none' },
       exporter,
-      instrumentations: [new UndiciInstrumentation()],
     });
     gw = await gatewayTo(upstream);
     const traceId = randomBytes(16).toString('hex');
@@ -147,7 +146,6 @@ describe('trace context through the gateway', () => {
     tracing = startTracing({
       env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none' },
       exporter,
-      instrumentations: [new UndiciInstrumentation()],
     });
     gw = await gatewayTo(upstream);
     const res = await get(`${gw.proxyUrl}${PATH}`, { traceparent: '00-not-a-trace-01' });
@@ -156,6 +154,63 @@ describe('trace context through the gateway', () => {
     const raw = upstream.seen[0]!;
     assert.equal(values(raw, 'traceparent').length, 1, JSON.stringify(raw));
     assert.equal(values(raw, 'traceparent')[0]!.split('-')[1], res.headers['x-trace-id']);
+  });
+
+  test('traced, not sampled: x-trace-id and one traceparent (flags 00) upstream, no span recorded', async () => {
+    tracing = startTracing({
+      env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none', OTEL_TRACES_SAMPLER_ARG: '0' },
+      exporter,
+    });
+    gw = await gatewayTo(upstream);
+    const fresh = await get(`${gw.proxyUrl}${PATH}`, {});
+    assert.equal(fresh.status, 200);
+    const traceId = String(fresh.headers['x-trace-id']);
+    assert.match(traceId, /^[0-9a-f]{32}$/);
+    assert.deepEqual(
+      values(upstream.seen[0]!, 'traceparent').map((v) => [v.split('-')[1], v.split('-')[3]]),
+      [[traceId, '00']],
+      'the unsampled decision travels with the trace id, so the services do not sample it either',
+    );
+    // An unsampled client trace is continued unsampled (parent-based), its tracestate passed on once.
+    const clientTrace = randomBytes(16).toString('hex');
+    const continued = await get(`${gw.proxyUrl}${PATH}`, {
+      traceparent: `00-${clientTrace}-${randomBytes(8).toString('hex')}-00`,
+      tracestate: 'client=1',
+    });
+    assert.equal(continued.headers['x-trace-id'], clientTrace);
+    const raw = upstream.seen[1]!;
+    assert.equal(values(raw, 'traceparent').length, 1, JSON.stringify(raw));
+    assert.equal(values(raw, 'traceparent')[0]!.split('-')[1], clientTrace);
+    assert.deepEqual(values(raw, 'tracestate'), ['client=1']);
+    await tracing.forceFlush();
+    assert.deepEqual(exporter.getFinishedSpans(), []);
+  });
+
+  test('past GATEWAY_TRACES_PER_SECOND requests are traced unsampled: ids and one traceparent, no spans', async () => {
+    tracing = startTracing({ env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none' }, exporter });
+    gw = await gatewayTo(upstream, { GATEWAY_TRACES_PER_SECOND: '1' });
+    const sent = 10;
+    const ids: string[] = [];
+    for (let i = 0; i < sent; i++) {
+      const res = await get(`${gw.proxyUrl}${PATH}`, {});
+      assert.equal(res.status, 200);
+      ids.push(String(res.headers['x-trace-id']));
+    }
+    await tracing.forceFlush();
+    const recorded = new Set(
+      exporter
+        .getFinishedSpans()
+        .filter((s) => s.kind === SpanKind.SERVER)
+        .map((s) => s.spanContext().traceId),
+    );
+    // One a second: the burst takes well under a few seconds, so most of it goes unrecorded.
+    assert.ok(recorded.size >= 1 && recorded.size <= 3, `recorded ${recorded.size} of ${sent}`);
+    upstream.seen.forEach((raw, i) => {
+      const [tp] = values(raw, 'traceparent');
+      assert.equal(values(raw, 'traceparent').length, 1);
+      assert.equal(tp!.split('-')[1], ids[i], 'the upstream continues the trace id the client got');
+      assert.equal(tp!.split('-')[3], recorded.has(ids[i]!) ? '01' : '00');
+    });
   });
 
   test('not traced: no x-trace-id, the client traceparent passes through as the only one', async () => {

@@ -2,7 +2,8 @@
  * The proxy use case: Kong's request path as an ordered list of plugins (plugins/*.ts) — correlation-id (before
  * the route match, so a 404 carries the id too), then on a matched route cors (a preflight is answered before
  * auth), key-auth, rate-limiting, request-size-limiting (body buffering) and proxy (the balancer with one retry).
- * A plugin that answered ends the path. Every request is measured and logged once, when its response closes.
+ * A plugin that answered ends the path. Every request is measured, logged and its span ended once, when its
+ * response closes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -17,7 +18,7 @@ import { kongError, MESSAGES, type Call, type Ctx, type Plugin } from './plugins
 import { proxy } from './plugins/proxy.ts';
 import { rateLimiting } from './plugins/rate-limiting.ts';
 import { requestSizeLimiting } from './plugins/request-size-limiting.ts';
-import type { Forwarder, ProxyMetrics } from './ports.ts';
+import type { AccessLog, Forwarder, ProxyMetrics, RequestCounters, RequestTracer } from './ports.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { UpstreamRegistry } from './upstreams.ts';
 
@@ -31,6 +32,12 @@ export interface ProxyDeps {
   rateLimiter?: RateLimiter;
   metrics: ProxyMetrics;
   log: Logger;
+  /** The access log (default: `log.info`; the gateway passes infrastructure/access-log.ts's cheaper writer). */
+  accessLog?: AccessLog;
+  /** Tracing, when on: a trace per request, its id returned and its `traceparent` sent upstream. */
+  tracer?: RequestTracer;
+  /** Requests under way (the listener counts them in; the handler counts them out when the response closes). */
+  counters?: RequestCounters;
   /** Largest buffered request body where no request-size-limiting plugin covers the route (nginx's 1 MiB default). */
   bodyLimit?: number;
 }
@@ -52,14 +59,42 @@ export function pluginsOf(deps: ProxyDeps): Plugin[] {
   return list.filter((p): p is Plugin => p !== undefined);
 }
 
+/**
+ * The request path, built once: the plugin list is fixed at start, and runs synchronously until a plugin answers
+ * with a promise (the rate limit's count), so most steps cost no tick and no promise.
+ */
 export function createProxyHandler(deps: ProxyDeps): ProxyHandler {
-  const { upstreams, log } = deps;
+  const { upstreams, log, tracer } = deps;
+  const accessLog: AccessLog = deps.accessLog ?? {
+    request: (entry) => (entry.status >= 500 ? log.error(entry, 'request') : log.info(entry, 'request')),
+  };
   const routing = new RoutingTable(deps.model.routes);
   const plugins = pluginsOf(deps);
   const rewrites = plugins.filter((p) => p.rewrite !== undefined);
   const access = plugins.filter((p) => p.access !== undefined);
 
-  async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ctx): Promise<void> {
+  const failed = (res: ServerResponse, ctx: Ctx) => (error: unknown) => internalError(log, res, ctx, error);
+
+  /** Runs the access phase from plugin `from` on; a promise resumes it when it settles. */
+  function run(call: Call, from: number): void {
+    for (let i = from; i < access.length; i++) {
+      const step = access[i]!.access!(call);
+      if (step === 'done') return;
+      if (step !== 'next') {
+        step
+          .then(
+            (s) => {
+              if (s === 'next') run(call, i + 1);
+            },
+            failed(call.res, call.ctx),
+          )
+          .catch(failed(call.res, call.ctx));
+        return;
+      }
+    }
+  }
+
+  function route(req: IncomingMessage, res: ServerResponse, ctx: Ctx): void {
     const method = req.method ?? 'GET';
     const { path, query } = splitTarget(req.url ?? '/');
     const match = routing.match(path, method);
@@ -67,36 +102,51 @@ export function createProxyHandler(deps: ProxyDeps): ProxyHandler {
     const runtime = upstreams.services.get(match.route.service)!;
     ctx.service = runtime.def.name;
     ctx.route = match.route.name;
-    const call: Call = { req, res, ctx, method, path, query, match, runtime, body: null, upstreamHeaders: {} };
-    for (const plugin of access) {
-      const step = plugin.access!(call);
-      // Most plugins answer at once: await only a promise, so they cost no extra tick.
-      if ((step instanceof Promise ? await step : step) === 'done') return;
-    }
+    run({ req, res, ctx, method, path, query, match, runtime, body: null, upstreamHeaders: {} }, 0);
   }
 
   return (req, res) => {
-    const ctx: Ctx = {
-      start: performance.now(),
-      reqId: '',
-      service: '',
-      route: '',
-      consumer: '',
-      source: 'kong',
-      ingress: headerBytes(req),
-      egress: 0,
-    };
-    for (const plugin of rewrites) plugin.rewrite!(req, res, ctx);
-    res.once('close', () => finish(deps, req, res, ctx));
-    handle(req, res, ctx).catch((error: unknown) => {
-      log.error({ reqId: ctx.reqId, err: error }, 'proxy failure');
-      kongError(res, ctx, 500, 'An unexpected error occurred');
-    });
+    const ctx = newCtx(req);
+    if (tracer) {
+      ctx.trace = tracer.start(req.method ?? 'GET', req.url ?? '/', req.headers);
+      ctx.headers.push('x-trace-id', ctx.trace.traceId);
+    }
+    for (const plugin of rewrites) plugin.rewrite!(req, ctx);
+    res.once('close', () => finish(deps, accessLog, req, res, ctx));
+    try {
+      route(req, res, ctx);
+    } catch (error) {
+      failed(res, ctx)(error);
+    }
   };
 }
 
-/** The request's metrics and its access-log line. */
-function finish({ metrics, log }: ProxyDeps, req: IncomingMessage, res: ServerResponse, ctx: Ctx): void {
+function newCtx(req: IncomingMessage): Ctx {
+  return {
+    start: performance.now(),
+    reqId: '',
+    service: '',
+    route: '',
+    consumer: '',
+    source: 'kong',
+    ingress: headerBytes(req),
+    egress: 0,
+    headers: [],
+    trace: undefined,
+    upstream: undefined,
+  };
+}
+
+function internalError(log: Logger, res: ServerResponse, ctx: Ctx, error: unknown): void {
+  log.error({ reqId: ctx.reqId, err: error }, 'proxy failure');
+  kongError(res, ctx, 500, 'An unexpected error occurred');
+}
+
+/** The response closed: the upstream call stops if the client left first; the request's metrics, log line and span. */
+function finish({ metrics, counters }: ProxyDeps, accessLog: AccessLog, req: IncomingMessage, res: ServerResponse, ctx: Ctx): void {
+  const aborted = !res.writableFinished;
+  if (aborted) ctx.upstream?.abort();
+  if (counters) counters.inFlight--;
   const requestMs = performance.now() - ctx.start;
   const code = res.statusCode;
   metrics.request({
@@ -111,26 +161,24 @@ function finish({ metrics, log }: ProxyDeps, req: IncomingMessage, res: ServerRe
     ingressBytes: ctx.ingress,
     egressBytes: ctx.egress,
   });
-  // The path without its query: a query string may carry data that has no place in logs.
-  const entry = {
+  ctx.trace?.end(code, ctx.route);
+  accessLog.request({
     reqId: ctx.reqId,
-    method: req.method,
+    method: req.method ?? 'GET',
     path: splitTarget(req.url ?? '/').path,
     status: code,
     ms: Math.round(requestMs * 10) / 10,
-    route: ctx.route || undefined,
+    route: ctx.route,
     target: ctx.target,
-    consumer: ctx.consumer || undefined,
-    ...(res.writableFinished ? {} : { aborted: true }),
-  };
-  if (code >= 500) log.error(entry, 'request');
-  else log.info(entry, 'request');
+    consumer: ctx.consumer,
+    aborted,
+    trace: ctx.trace?.logIds,
+  });
 }
 
 function headerBytes(req: IncomingMessage): number {
   // Request line + headers, as nginx counts `request_length`.
   let n = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 12;
-  const raw = req.rawHeaders;
-  for (const h of raw) n += h.length + 2;
+  for (const h of req.rawHeaders) n += h.length + 2;
   return n;
 }

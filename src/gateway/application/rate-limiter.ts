@@ -4,11 +4,14 @@
  * warning is logged at most every 10 s, so a Redis outage never blocks all traffic.
  */
 import type { Logger } from '../../platform/logger.ts';
-import { decide, windowCounters, type RateDecision, type WindowLimit } from '../domain/rate-limit.ts';
+import { decide, windowCounters, type RateDecision, type WindowCounter, type WindowLimit } from '../domain/rate-limit.ts';
 import type { RateLimitStore } from './ports.ts';
 
 export class RateLimiter {
   private lastWarning = 0;
+  /** This second's counters per identity: built once a second, and the same array lets the store batch its hits. */
+  private counters = new Map<string, WindowCounter[]>();
+  private second = -1;
 
   constructor(
     readonly limits: readonly WindowLimit[],
@@ -21,7 +24,17 @@ export class RateLimiter {
   /** undefined: no decision (store down, fault tolerant): let the request through without headers. */
   async check(identity: string, nowMs = Date.now()): Promise<RateDecision | undefined> {
     if (this.limits.length === 0) return undefined;
-    const counters = windowCounters(this.prefix, identity, this.limits, nowMs);
+    const second = Math.floor(nowMs / 1000);
+    if (second !== this.second) {
+      this.second = second;
+      this.counters = new Map();
+    }
+    let counters = this.counters.get(identity);
+    if (!counters) {
+      // Exact for the whole second: window starts and seconds-to-reset change only at whole seconds.
+      counters = windowCounters(this.prefix, identity, this.limits, nowMs);
+      this.counters.set(identity, counters);
+    }
     try {
       return decide(counters, await this.store.increment(counters));
     } catch (error) {

@@ -44,6 +44,13 @@ export interface RateDecision {
 }
 
 const capitalise = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+/** Each window's header names, built once (they are on every answer). */
+const HEADER_NAMES = Object.fromEntries(
+  Object.keys(WINDOW_SECONDS).map((w) => [
+    w,
+    { limit: `X-RateLimit-Limit-${capitalise(w)}`, remaining: `X-RateLimit-Remaining-${capitalise(w)}` },
+  ]),
+) as Record<WindowName, { limit: string; remaining: string }>;
 
 /** `counts[i]` is the counter of `counters[i]` after this request was counted. */
 export function decide(counters: readonly WindowCounter[], counts: readonly number[]): RateDecision {
@@ -54,8 +61,9 @@ export function decide(counters: readonly WindowCounter[], counts: readonly numb
   counters.forEach((c, i) => {
     const used = counts[i] ?? 0;
     const remaining = Math.max(0, c.limit - used);
-    headers[`X-RateLimit-Limit-${capitalise(c.window)}`] = String(c.limit);
-    headers[`X-RateLimit-Remaining-${capitalise(c.window)}`] = String(remaining);
+    const names = HEADER_NAMES[c.window];
+    headers[names.limit] = String(c.limit);
+    headers[names.remaining] = String(remaining);
     if (used > c.limit) {
       allowed = false;
       retryAfter = Math.max(retryAfter, c.resetSeconds);

@@ -4,7 +4,6 @@
  * limits nginx/Kong set by default (header and body timeouts, keep-alive timeout, a connection cap).
  */
 import http from 'node:http';
-import { startServerSpan } from '../../platform/tracing/index.ts';
 import type { ProxyHandler } from '../application/proxy.ts';
 import { DEFAULT_CLIENT_LIMITS, type ClientLimits } from '../infrastructure/config.ts';
 import type { ConnectionCounters } from '../infrastructure/prometheus.ts';
@@ -26,16 +25,8 @@ export function createProxyServer(
     },
     (req, res) => {
       counters.totalRequests++;
-      counters.inFlight++;
-      // The request's SERVER span (continuing the client's traceparent, if valid): the parent of the upstream call's
-      // span, whose context undici's instrumentation sends on. Its trace id goes back to the client.
-      const traced = startServerSpan(req);
-      if (traced.traceId) res.setHeader('x-trace-id', traced.traceId);
-      res.once('close', () => {
-        counters.inFlight--;
-        traced.end(res.statusCode);
-      });
-      traced.run(() => handler(req, res));
+      counters.inFlight++; // counted out by the handler when the response closes
+      handler(req, res);
     },
   );
   // Past the cap Node closes new sockets at accept ('drop'); nginx counts them as accepted but not handled.

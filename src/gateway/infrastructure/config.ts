@@ -53,6 +53,11 @@ export const GatewayEnv = Type.Object({
     default: 1_048_576,
     description: 'request body limit of a route no request-size-limiting plugin covers; beyond it 413',
   }),
+  GATEWAY_TRACES_PER_SECOND: Type.Integer({
+    minimum: 0,
+    default: 100,
+    description: 'most requests a second the gateway records spans for (sampled ones); past it they are traced unsampled',
+  }),
   LOG_LEVEL: LogLevelVar(),
 });
 
@@ -69,6 +74,8 @@ export interface GatewayConfig {
   rateLimitMinute?: number;
   rateLimitPrefix: string;
   healthcheckIntervalMs?: number;
+  /** Sampled requests a second at most (tracing's cost under load); 100 by default. */
+  tracesPerSecond?: number;
   limits: ClientLimits;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -134,6 +141,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     rateLimitMinute: c.RATE_LIMIT_MINUTE,
     rateLimitPrefix: c.RATE_LIMIT_PREFIX,
     healthcheckIntervalMs: c.HEALTHCHECK_INTERVAL_MS,
+    tracesPerSecond: c.GATEWAY_TRACES_PER_SECOND,
     limits: {
       headerTimeoutMs: c.GATEWAY_CLIENT_HEADER_TIMEOUT_MS,
       requestTimeoutMs: c.GATEWAY_CLIENT_BODY_TIMEOUT_MS,

@@ -23,7 +23,37 @@ export interface ConnectionCounters {
   inFlight: number;
 }
 
+/**
+ * Counter increments gathered per series between scrapes and added to prom-client's counter when it is collected:
+ * prom-client hashes the labels on every `inc`, a cost per request; here it is one string key and a map lookup per
+ * request, and one `inc` per series per scrape.
+ */
+class Tally<L extends string> {
+  private pending = new Map<string, { labels: Record<L, string> | undefined; value: number }>();
+
+  /** The series' pending entry; a new one has no labels yet (the caller sets them, once per series and scrape). */
+  entry(key: string): { labels: Record<L, string> | undefined; value: number } {
+    let entry = this.pending.get(key);
+    if (!entry) {
+      entry = { labels: undefined, value: 0 };
+      this.pending.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** Adds what was counted since the last scrape (collect() of the counter). */
+  drain(counter: { inc(labels: Record<L, string>, value: number): void }): void {
+    for (const { labels, value } of this.pending.values()) if (labels && value > 0) counter.inc(labels, value);
+    this.pending = new Map();
+  }
+}
+
 export class GatewayPrometheus implements ProxyMetrics {
+  private readonly requestTally = new Tally<'service' | 'route' | 'code' | 'source' | 'workspace' | 'consumer'>();
+  private readonly bandwidthTally = new Tally<'service' | 'route' | 'direction' | 'workspace' | 'consumer'>();
+  private readonly upstreamTally = new Tally<'upstream' | 'target' | 'code'>();
+  /** The histograms' label objects, one per route (no object built per request). */
+  private readonly routeLabels = new Map<string, { service: string; route: string; workspace: string }>();
   private readonly requests;
   private readonly requestLatency;
   private readonly upstreamLatency;
@@ -40,11 +70,15 @@ export class GatewayPrometheus implements ProxyMetrics {
     version: string,
   ) {
     const registers = [registry];
+    const { requestTally, bandwidthTally, upstreamTally } = this;
     this.requests = new prom.Counter({
       name: 'kong_http_requests_total',
       help: 'HTTP status codes per consumer/service/route in Kong',
       labelNames: ['service', 'route', 'code', 'source', 'workspace', 'consumer'] as const,
       registers,
+      collect() {
+        requestTally.drain(this);
+      },
     });
     const histogram = (name: string, help: string) =>
       new prom.Histogram({ name, help, labelNames: ['service', 'route', 'workspace'] as const, buckets: BUCKETS, registers });
@@ -56,12 +90,18 @@ export class GatewayPrometheus implements ProxyMetrics {
       help: 'Total bandwidth (ingress/egress) throughput in bytes',
       labelNames: ['service', 'route', 'direction', 'workspace', 'consumer'] as const,
       registers,
+      collect() {
+        bandwidthTally.drain(this);
+      },
     });
     this.upstreamRequests = new prom.Counter({
       name: 'gateway_upstream_requests_total',
       help: 'Attempts sent to each upstream target, by status code (or error / timeout)',
       labelNames: ['upstream', 'target', 'code'] as const,
       registers,
+      collect() {
+        upstreamTally.drain(this);
+      },
     });
     targetHealthGauge(registers, upstreams);
     connectionGauges(registers, counters, nodeId);
@@ -89,18 +129,34 @@ export class GatewayPrometheus implements ProxyMetrics {
   }
 
   request(r: RequestRecord): void {
-    const { service, route, consumer } = r;
-    this.requests.inc({ service, route, code: String(r.code), source: r.source, workspace: WORKSPACE, consumer });
-    const labels = { service, route, workspace: WORKSPACE };
+    const { service, route, consumer, code, source } = r;
+    const series = `${service}\n${route}\n${consumer}`;
+    const requests = this.requestTally.entry(`${series}\n${code}\n${source}`);
+    requests.labels ??= { service, route, code: String(code), source, workspace: WORKSPACE, consumer };
+    requests.value++;
+    let labels = this.routeLabels.get(series);
+    if (!labels) {
+      labels = { service, route, workspace: WORKSPACE };
+      this.routeLabels.set(series, labels);
+    }
     this.requestLatency.observe(labels, r.requestMs);
     if (r.upstreamMs !== undefined) this.upstreamLatency.observe(labels, r.upstreamMs);
     this.kongLatency.observe(labels, r.kongMs);
-    if (r.ingressBytes > 0) this.bandwidth.inc({ service, route, direction: 'ingress', workspace: WORKSPACE, consumer }, r.ingressBytes);
-    if (r.egressBytes > 0) this.bandwidth.inc({ service, route, direction: 'egress', workspace: WORKSPACE, consumer }, r.egressBytes);
+    this.bytes(series, 'ingress', r, r.ingressBytes);
+    this.bytes(series, 'egress', r, r.egressBytes);
+  }
+
+  private bytes(series: string, direction: 'ingress' | 'egress', r: RequestRecord, n: number): void {
+    if (n <= 0) return;
+    const entry = this.bandwidthTally.entry(`${series}\n${direction}`);
+    entry.labels ??= { service: r.service, route: r.route, direction, workspace: WORKSPACE, consumer: r.consumer };
+    entry.value += n;
   }
 
   upstreamAttempt(upstream: string, target: string, code: string): void {
-    this.upstreamRequests.inc({ upstream, target, code });
+    const entry = this.upstreamTally.entry(`${upstream}\n${target}\n${code}`);
+    entry.labels ??= { upstream, target, code };
+    entry.value++;
   }
 }
 

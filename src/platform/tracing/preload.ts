@@ -10,6 +10,7 @@
  */
 import { register } from 'node:module';
 import { tracingConfig, TracingConfigError } from './config.ts';
+import { tracesItself } from './self-traced.ts';
 
 async function preload(): Promise<void> {
   let disabled: boolean;
@@ -21,6 +22,12 @@ async function preload(): Promise<void> {
     process.exit(78); // EX_CONFIG, as runtime.ts for the services' own configuration
   }
   if (disabled) return; // no hook, no SDK: nothing loaded beyond this file and config.ts
+  if (tracesItself(process.argv[1])) {
+    // The gateway: the SDK (sampler, exporter) but no instrumentation, so no loader hook, and no async context.
+    const { startTracing } = await import('./sdk.ts');
+    startTracing({ asyncContext: false });
+    return;
+  }
 
   const { createAddHookMessageChannel } = await import('import-in-the-middle');
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();

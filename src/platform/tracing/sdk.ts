@@ -23,6 +23,11 @@ export interface TracingOptions {
   /** Replaces the configured exporter, spans exported one by one as they end (tests: InMemorySpanExporter). */
   exporter?: SpanExporter;
   instrumentations?: Instrumentation[];
+  /**
+   * false: no AsyncLocalStorage context manager (a process that passes its spans explicitly: the gateway). On Node 20
+   * the first `context.with` (the batch processor's export does one) enables promise hooks for every async operation.
+   */
+  asyncContext?: boolean;
 }
 
 export function startTracing(options: TracingOptions = {}): Tracing {
@@ -51,7 +56,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     spanProcessors: processors(config, options.exporter),
   });
   // AsyncLocalStorage context manager and the W3C trace-context (+ baggage) propagator, made global.
-  provider.register();
+  provider.register(options.asyncContext === false ? { contextManager: null } : {});
   const unregister = registerInstrumentations({ tracerProvider: provider, instrumentations: options.instrumentations ?? [] });
 
   // A process that ends by itself exports what is left; one that calls process.exit should await shutdownTracing()

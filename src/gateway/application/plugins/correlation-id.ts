@@ -12,10 +12,10 @@ export function correlationId(config: GatewayModel['plugins']['correlationId']):
   return {
     name: 'correlation-id',
     header,
-    rewrite(req, res, ctx) {
+    rewrite(req, ctx) {
       const given = req.headers[header];
       ctx.reqId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-      if (echo) res.setHeader(echoName, ctx.reqId);
+      if (echo) ctx.headers.push(echoName, ctx.reqId);
     },
     access(call) {
       call.upstreamHeaders[header] = call.ctx.reqId;

@@ -21,7 +21,10 @@ export function cors(config: CorsConfig): Plugin {
     if (config.credentials) headers['access-control-allow-credentials'] = 'true';
     if (allow !== '*') headers.vary = 'Origin';
     call.ctx.source = 'kong';
-    res.writeHead(200, { ...headers, 'content-length': 0, server: SERVER });
+    const out = call.ctx.headers.slice();
+    for (const name in headers) out.push(name, headers[name]!);
+    out.push('content-length', '0', 'server', SERVER);
+    res.writeHead(200, out);
     res.end();
     return 'done';
   }
@@ -34,10 +37,11 @@ export function cors(config: CorsConfig): Plugin {
       const allow = anyOrigin ?? (origin && config.origins.includes(origin) ? origin : undefined);
       if (call.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) return preflight(req, res, call, allow);
       if (origin && allow) {
-        res.setHeader('access-control-allow-origin', allow);
-        if (expose) res.setHeader('access-control-expose-headers', expose);
-        if (config.credentials) res.setHeader('access-control-allow-credentials', 'true');
-        if (allow !== '*') res.setHeader('vary', 'Origin');
+        const added = call.ctx.headers;
+        added.push('access-control-allow-origin', allow);
+        if (expose) added.push('access-control-expose-headers', expose);
+        if (config.credentials) added.push('access-control-allow-credentials', 'true');
+        if (allow !== '*') added.push('vary', 'Origin');
       }
       return 'next';
     },

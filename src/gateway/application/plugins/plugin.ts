@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouteMatch } from '../../domain/routing.ts';
+import type { ForwardCall, RequestTrace } from '../ports.ts';
 import type { ServiceRuntime } from '../upstreams.ts';
 
 export const KONG_VERSION = '3.6.1';
@@ -36,6 +37,15 @@ export interface Ctx {
   source: 'service' | 'kong';
   ingress: number;
   egress: number;
+  /**
+   * Response headers the gateway adds (name, value, …: the request id, the rate limit's, CORS, the trace id), sent
+   * with the answer's own in one `writeHead`. Never `res.setHeader`: it would send Node down its slow header path.
+   */
+  headers: string[];
+  /** The request's trace, when tracing is on (sampled or not: the trace id goes back and upstream either way). */
+  trace?: RequestTrace | undefined;
+  /** The upstream request under way, aborted if the client goes away first. */
+  upstream?: ForwardCall | undefined;
 }
 
 /** One routed request on its way through the plugins. */
@@ -62,7 +72,7 @@ export type Step = 'next' | 'done';
 
 export interface Plugin {
   readonly name: string;
-  rewrite?(req: IncomingMessage, res: ServerResponse, ctx: Ctx): void;
+  rewrite?(req: IncomingMessage, ctx: Ctx): void;
   access?(call: Call): Step | Promise<Step>;
 }
 
@@ -84,12 +94,10 @@ export function kongError(
   if (status === 503 && !Object.keys(headers).some((h) => h.toLowerCase() === 'retry-after')) headers = { ...headers, 'retry-after': '5' };
   const body = JSON.stringify({ message, ...extra, request_id: ctx.reqId });
   ctx.egress += body.length;
-  res.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    server: SERVER,
-  });
+  const out = ctx.headers.slice();
+  for (const name in headers) out.push(name, headers[name]!);
+  out.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'server', SERVER);
+  res.writeHead(status, out);
   res.end(body);
   return 'done';
 }

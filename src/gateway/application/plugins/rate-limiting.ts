@@ -9,9 +9,10 @@ export function rateLimiting(limiter: RateLimiter, hideHeaders: boolean): Plugin
       const decision = await limiter.check(call.consumer ?? clientIp(call.req));
       if (!decision) return 'next';
       if (!hideHeaders || !decision.allowed) {
-        for (const [name, value] of Object.entries(decision.headers)) {
+        const { headers } = decision;
+        for (const name in headers) {
           if (hideHeaders && name !== 'Retry-After') continue;
-          call.res.setHeader(name, value);
+          call.ctx.headers.push(name, headers[name]!);
         }
       }
       return decision.allowed ? 'next' : kongError(call.res, call.ctx, 429, MESSAGES.rateLimited);

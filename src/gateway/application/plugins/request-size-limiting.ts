@@ -3,51 +3,57 @@
  * nginx/Kong do by default, so a retry can resend it. A route may require a Content-Length (411 without one).
  */
 import type { IncomingMessage } from 'node:http';
-import { kongError, MESSAGES, type Plugin } from './plugin.ts';
+import { kongError, MESSAGES, type Call, type Plugin, type Step } from './plugin.ts';
 
 export function requestSizeLimiting(defaultLimit: number): Plugin {
   return {
     name: 'request-size-limiting',
-    async access(call) {
+    access(call) {
       const { req, res, ctx, match } = call;
-      const limit = match.route.bodyLimit ?? defaultLimit;
-      const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-      if (match.route.requireContentLength && hasBody && req.headers['content-length'] === undefined) {
+      const length = req.headers['content-length'];
+      const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+      if (!hasBody) {
+        // Nothing to read (most requests): answered at once, no promise; resume so the request completes.
+        req.resume();
+        return 'next';
+      }
+      if (match.route.requireContentLength && length === undefined) {
         return kongError(res, ctx, 411, MESSAGES.lengthRequired, { connection: 'close' });
       }
-      try {
-        call.body = await readBody(req, limit);
-      } catch (error) {
-        if ((error as Error).message !== 'too large') {
-          res.destroy();
-          return 'done';
-        }
-        // Kong's message, plus the project's {error, details} so a client sees the limit it passed.
-        return kongError(
-          res,
-          ctx,
-          413,
-          MESSAGES.tooLarge,
-          { connection: 'close' },
-          {
-            error: MESSAGES.tooLarge,
-            details: { limit_bytes: limit, route: match.route.name },
-          },
-        );
-      }
-      if (call.body) ctx.ingress += call.body.length;
-      return res.destroyed ? 'done' : 'next';
+      return buffer(call, match.route.bodyLimit ?? defaultLimit);
     },
   };
 }
 
+/** Reads the body whole into `call.body`, or answers 413 past the limit. */
+async function buffer(call: Call, limit: number): Promise<Step> {
+  const { req, res, ctx, match } = call;
+  try {
+    call.body = await readBody(req, limit);
+  } catch (error) {
+    if ((error as Error).message !== 'too large') {
+      res.destroy();
+      return 'done';
+    }
+    // Kong's message, plus the project's {error, details} so a client sees the limit it passed.
+    return kongError(
+      res,
+      ctx,
+      413,
+      MESSAGES.tooLarge,
+      { connection: 'close' },
+      {
+        error: MESSAGES.tooLarge,
+        details: { limit_bytes: limit, route: match.route.name },
+      },
+    );
+  }
+  if (call.body) ctx.ingress += call.body.length;
+  return res.destroyed ? 'done' : 'next';
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   const length = req.headers['content-length'];
-  if (req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) {
-    // Nothing to read; resume so the request completes.
-    req.resume();
-    return Promise.resolve(null);
-  }
   if (length !== undefined && Number(length) > limit) return Promise.reject(new Error('too large'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -22,7 +22,7 @@
 import { hostname } from 'node:os';
 import { decodeEntry, type EventEnvelope } from '../../contracts/events.ts';
 import type { Logger } from '../logger.ts';
-import type { Registry } from '../metrics.ts';
+import { traceparentExemplar, type Registry } from '../metrics.ts';
 import { createRedis, type Redis } from '../redis.ts';
 import { processBatchSpan, processSpan, type TracedEntry } from '../tracing/index.ts';
 import type { Archive } from './archive.ts';
@@ -147,7 +147,8 @@ class ReadHandler {
         continue;
       }
       const emitted = Number((decoded.event.payload as { emitted_at?: number }).emitted_at ?? decoded.event.ts);
-      this.metrics.latency.observe({ topic: stream, type }, Math.max(0, Date.now() / 1000 - emitted));
+      const latency = Math.max(0, Date.now() / 1000 - emitted);
+      this.metrics.latency.observeWith({ topic: stream, type }, latency, traceparentExemplar(fields.traceparent));
       // Our own count first: a waiting entry of ours may come back through a reclaim, which raised Redis' count.
       const count = this.retries.deliveriesOf(stream, id) ?? deliveries(id);
       admitted.push({ id, fields, event: decoded.event, deliveries: count, deliveredAt });

@@ -15,6 +15,10 @@ export function TraceView({ id }: { id: string }) {
   return (
     <section aria-labelledby="trace-title" class="trace">
       <h2 id="trace-title">Trace du checkout</h2>
+      {/* Spans reach the store in batches, a few seconds after the fact: the view can be read again. */}
+      <button class="btn" type="button" onClick={a.reload} disabled={a.loading}>
+        Actualiser la trace
+      </button>
       <Loading a={a} label="de la trace" />
       {empty && (
         <p role="status" data-testid="trace-empty">

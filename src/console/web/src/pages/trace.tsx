@@ -58,6 +58,10 @@ export function TraceView({ id }: { id: string }) {
                     <td class="num">+{formatSpanMs(r.offsetMs)}</td>
                     <td class="num">{formatSpanMs(r.durationMs)}</td>
                     <td class="bar-cell">
+                      {/* The bar for the eye; in words for a screen reader (the column has data, not only a picture). */}
+                      <span class="sr-only">
+                        de +{formatSpanMs(r.offsetMs)} à +{formatSpanMs(r.offsetMs + r.durationMs)}
+                      </span>
                       <div class="bar-track" aria-hidden="true">
                         <div
                           class={`bar bar-${r.kind}${r.error ? ' bar-error' : ''}`}

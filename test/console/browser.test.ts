@@ -221,10 +221,10 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
       1_000, // one read of the store a second
     );
     assert.match(await page.getByTestId('trace-summary').innerText(), /span\(s\) dans \d+ trace\(s\)/);
-    // The request's trace first (from the console's own request to the gateway), then the consumers' own traces,
-    // each joined by a link to the entry's create span.
+    // The request's trace first — the browser's call enters through the gateway, which serves the console, whose
+    // BFF calls the gateway again — then the consumers' own traces, each joined by a link to the entry's create span.
     const rows = table.locator('tbody tr');
-    assert.match(await rows.first().innerText(), /^console\[\d+\]/);
+    assert.match(await rows.first().innerText(), /^gateway\[\d+\]\tPOST/);
     const reservation = table.locator('tbody tr[data-span^="process "]', { hasText: 'stock-reservation' }).first();
     assert.match(await reservation.innerText(), /lié à create ecommerce\.checkout/);
     assert.match(await reservation.locator('td.num').first().innerText(), /^\+\d/);

@@ -3,8 +3,17 @@
  * metrics every server exposes: `http_requests_total{service,route,method,status}` and
  * `http_request_duration_seconds{service,route,method}`. `route` is the route template, never the raw
  * path, so ids in URLs do not explode cardinality.
+ *
+ * Exemplars (issue 11): the latency histograms record, per bucket, the trace and span id of the last sampled
+ * observation, so a slow bucket in Grafana leads to a trace. prom-client prints exemplars only in the OpenMetrics
+ * format and refuses exemplar metrics on a Prometheus-text registry; switching the registry's format would change
+ * every scraper's `/metrics` (counter families without `_total`, `# EOF`). So the registry stays in the classic
+ * text format, and `/metrics` answers OpenMetrics, exemplars included, to the scrapers that ask for it in their
+ * Accept header (Prometheus does), rendered from the same metrics by `openMetrics()`.
  */
+import { TraceFlags, trace } from '@opentelemetry/api';
 import prom from 'prom-client';
+import { parseTraceparent } from './tracing/traceparent.ts';
 
 export type Registry = prom.Registry;
 // One name for prom-client across the code base: every module imports `prom` from here.
@@ -13,9 +22,13 @@ export { prom };
 export function createRegistry(service: string): prom.Registry {
   const registry = new prom.Registry();
   registry.setDefaultLabels({ service });
+  defaultLabels.set(registry, { service });
   prom.collectDefaultMetrics({ register: registry });
   return registry;
 }
+
+/** A registry's default labels, for its OpenMetrics rendering (prom-client keeps them private). */
+const defaultLabels = new WeakMap<prom.Registry, Record<string, string>>();
 
 export interface HttpMetrics {
   requests: prom.Counter<'route' | 'method' | 'status'>;
@@ -30,7 +43,7 @@ export function createHttpMetrics(registry: prom.Registry): HttpMetrics {
       labelNames: ['route', 'method', 'status'],
       registers: [registry],
     }),
-    duration: new prom.Histogram({
+    duration: exemplarHistogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration in seconds, by route template and method',
       labelNames: ['route', 'method'],
@@ -38,4 +51,109 @@ export function createHttpMetrics(registry: prom.Registry): HttpMetrics {
       registers: [registry],
     }),
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Exemplars
+
+export interface ExemplarLabels {
+  trace_id: string;
+  span_id: string;
+}
+
+const sampledIds = (ctx: { traceId: string; spanId: string; traceFlags: number } | undefined): ExemplarLabels | undefined =>
+  ctx && (ctx.traceFlags & TraceFlags.SAMPLED) !== 0 ? { trace_id: ctx.traceId, span_id: ctx.spanId } : undefined;
+
+/** The active span's ids when it is sampled (an unsampled or absent span has no trace to point to). */
+export function activeSpanExemplar(): ExemplarLabels | undefined {
+  return sampledIds(trace.getActiveSpan()?.spanContext());
+}
+
+/** The ids a stored `traceparent` carries when it was sampled: a stream entry's exemplar is its create span. */
+export function traceparentExemplar(traceparent: string | null | undefined): ExemplarLabels | undefined {
+  return traceparent ? sampledIds(parseTraceparent(traceparent)) : undefined;
+}
+
+/** A histogram whose observations inside a sampled span carry its ids; `observeWith` names the exemplar instead. */
+export type ExemplarHistogram<T extends string> = prom.Histogram<T> & {
+  /** One observation with the exemplar given (none when undefined), e.g. a stream entry's `traceparentExemplar`. */
+  observeWith: (labels: prom.LabelValues<T>, value: number, exemplar: ExemplarLabels | undefined) => void;
+};
+
+/**
+ * A histogram with exemplars that keeps prom-client's usual `observe(labels, value)`: inside a sampled span the
+ * observation carries that span's ids; elsewhere (tracing off, not sampled) it is a plain observation, one
+ * context lookup more.
+ */
+export function exemplarHistogram<T extends string>(config: prom.HistogramConfiguration<T>): ExemplarHistogram<T> {
+  const registers = config.registers ?? [prom.register];
+  // Registered by hand: prom-client's constructor refuses exemplars on a Prometheus-text registry, which
+  // renders them only as OpenMetrics anyway (see openMetrics()).
+  const histogram = new prom.Histogram<T>({ ...config, enableExemplars: true, registers: [] });
+  for (const registry of registers) registry.registerMetric(histogram);
+  const internal = histogram as unknown as {
+    observeWithExemplar: (data: { labels: prom.LabelValues<T>; value: number; exemplarLabels: ExemplarLabels }) => void;
+    observeWithoutExemplar: (labels: prom.LabelValues<T>, value: number) => void;
+  };
+  const withExemplar = internal.observeWithExemplar.bind(histogram);
+  const withoutExemplar = internal.observeWithoutExemplar.bind(histogram);
+  const observeWith = (labels: prom.LabelValues<T>, value: number, exemplar: ExemplarLabels | undefined): void => {
+    if (exemplar) withExemplar({ labels, value, exemplarLabels: exemplar });
+    else withoutExemplar(labels, value);
+  };
+  // The object form (`{ labels, value, exemplarLabels }`) is not used here: one calling convention, typed.
+  const observe = (labels: prom.LabelValues<T> | number, value?: number): void =>
+    typeof labels === 'number' ? observeWith({}, labels, activeSpanExemplar()) : observeWith(labels, value!, activeSpanExemplar());
+  return Object.assign(histogram, { observe: observe as prom.Histogram<T>['observe'], observeWith });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// OpenMetrics on request
+
+/** True when the Accept header prefers OpenMetrics to the classic text format (Prometheus' scrape request does). */
+export function acceptsOpenMetrics(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let open = 0;
+  let text = 0;
+  for (const range of accept.split(',')) {
+    const [type = '', ...params] = range.split(';').map((p) => p.trim().toLowerCase());
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    if (!Number.isFinite(q)) continue;
+    if (type === 'application/openmetrics-text') open = Math.max(open, q);
+    else if (type === 'text/plain') text = Math.max(text, q);
+  }
+  return open > 0 && open >= text;
+}
+
+export const OPENMETRICS_CONTENT_TYPE = prom.Registry.OPENMETRICS_CONTENT_TYPE;
+
+interface MetricData {
+  name: string;
+  [key: string]: unknown;
+}
+interface ExportableMetric {
+  name: string;
+  type?: string;
+  help?: string;
+  get: () => Promise<MetricData> | MetricData;
+  getForPromString?: () => Promise<MetricData> | MetricData;
+}
+
+/**
+ * The registry's metrics as OpenMetrics, exemplars included. Rendered through views, not the metrics themselves:
+ * prom-client renames a counter in place (`x_total` → `x`) when an OpenMetrics registry prints it, which would
+ * break the classic text of the next scrape.
+ */
+export async function openMetrics(registry: prom.Registry): Promise<string> {
+  const open = new prom.Registry<prom.OpenMetricsContentType>();
+  open.setContentType(prom.Registry.OPENMETRICS_CONTENT_TYPE);
+  open.setDefaultLabels(defaultLabels.get(registry) ?? {});
+  for (const metric of registry.getMetricsAsArray() as unknown as ExportableMetric[]) {
+    const family = metric.type === 'counter' ? metric.name.replace(/_total$/, '') : metric.name;
+    const data = async () => ({ ...(await (metric.getForPromString ? metric.getForPromString() : metric.get())), name: family });
+    const view = { name: family, type: metric.type, help: metric.help, get: data, getForPromString: data };
+    open.registerMetric(view as unknown as prom.Metric);
+  }
+  return open.metrics();
 }

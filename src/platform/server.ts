@@ -16,7 +16,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from './logger.ts';
-import { createHttpMetrics, type Registry } from './metrics.ts';
+import { acceptsOpenMetrics, createHttpMetrics, openMetrics, OPENMETRICS_CONTENT_TYPE, type Registry } from './metrics.ts';
 import { HttpError } from './errors.ts';
 import { unreachableDependency } from './transient.ts';
 import { useStrictValidation } from './validation.ts';
@@ -197,8 +197,11 @@ function opsRoutes(app: App, options: ServerOptions): void {
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', service: options.service, missing, checks });
     },
   );
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
-    reply.header('content-type', options.registry.contentType).send(await options.registry.metrics()),
+  // OpenMetrics (exemplars included) to a scraper that prefers it, as Prometheus does; the classic text otherwise.
+  app.get('/metrics', { schema: { hide: true } }, async (req, reply) =>
+    acceptsOpenMetrics(req.headers.accept)
+      ? reply.header('content-type', OPENMETRICS_CONTENT_TYPE).send(await openMetrics(options.registry))
+      : reply.header('content-type', options.registry.contentType).send(await options.registry.metrics()),
   );
 }
 

@@ -23,6 +23,7 @@ import { startFakeGateway, type FakeGateway, type FakeRoute } from '../support/f
 import { MemorySessionStore } from '../../src/console/infrastructure/memory-session-store.ts';
 import { newSession } from '../../src/console/domain/session.ts';
 import { freePort } from '../support/ports.ts';
+import type { TraceSource } from '../../src/console/infrastructure/trace-store.ts';
 
 /** What the gateway's key-auth (and Kong's) sends with its 401: how the console tells it from a service's own 401. */
 const KEY_AUTH_CHALLENGE = { 'www-authenticate': 'Key realm="kong"' };
@@ -71,16 +72,19 @@ interface Built {
   now: { t: number };
 }
 
-async function build(env: Record<string, string> = {}, store?: MemorySessionStore): Promise<Built> {
+async function build(env: Record<string, string> = {}, store?: MemorySessionStore, traces?: TraceSource): Promise<Built> {
   let logged = '';
   const sink = new PassThrough();
   sink.on('data', (d) => (logged += d));
   const now = { t: Date.now() };
   const config = loadConfig(ConsoleConfigSchema, { GATEWAY_URL: gateway.url, CONSOLE_WEB_DIR: webDir, ...env });
-  const app = await buildHttpApp(consoleService(config, { clock: { now: () => now.t }, ...(store ? { store } : {}) }), {
-    log: createLogger('console', 'debug', sink),
-    registry: createRegistry('console'),
-  });
+  const app = await buildHttpApp(
+    consoleService(config, { clock: { now: () => now.t }, ...(store ? { store } : {}), ...(traces ? { traces } : {}) }),
+    {
+      log: createLogger('console', 'debug', sink),
+      registry: createRegistry('console'),
+    },
+  );
   await app.ready();
   return { app, logs: () => logged, now };
 }
@@ -429,6 +433,75 @@ describe('console BFF', { timeout: 60_000 }, () => {
     const bad = await app.inject({ method: 'GET', url: '/console-api/prometheus/query_range?query=up', headers: { cookie } });
     assert.equal(bad.statusCode, 400);
     await app.close();
+  });
+
+  test('trace view: needs a session, refuses a malformed id, reads the local store by checkout id; OTLP says so', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'console-bff-traces-'));
+    const checkout = '6f1c2d3e-4b5a-4c6d-8e7f-901234567890';
+    const trace = 'a'.repeat(32);
+    const span = (spanId: string, name: string, startMs: number, attributes: { key: string; value: { stringValue: string } }[] = []) => ({
+      traceId: trace,
+      spanId,
+      ...(spanId === '2'.repeat(16) ? { parentSpanId: '1'.repeat(16) } : {}),
+      name,
+      kind: 2,
+      startTimeUnixNano: `${startMs}000000`,
+      endTimeUnixNano: `${startMs + 5}000000`,
+      attributes,
+    });
+    writeFileSync(
+      path.join(dir, 'ecommerce.1.1.0.jsonl'),
+      `${JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'ecommerce' } }] },
+            scopeSpans: [
+              {
+                spans: [
+                  span('1'.repeat(16), 'POST /checkout', 1_760_000_000_000),
+                  span('2'.repeat(16), 'create ecommerce.checkout.events', 1_760_000_000_002, [
+                    { key: 'messaging.message.conversation_id', value: { stringValue: checkout } },
+                  ]),
+                ],
+              },
+            ],
+          },
+        ],
+      })}\n`,
+    );
+    try {
+      const { app } = await build({}, undefined, { kind: 'magasin', dir });
+      assert.equal((await app.inject({ method: 'GET', url: `/console-api/traces/${checkout}` })).statusCode, 401);
+      const cookie = cookieOf(await signIn(app));
+      const bad = await app.inject({ method: 'GET', url: '/console-api/traces/..%2Fetc', headers: { cookie } });
+      assert.deepEqual([bad.statusCode, json(bad).error], [400, 'REQUETE_INVALIDE']);
+      const res = await app.inject({ method: 'GET', url: `/console-api/traces/${checkout.toUpperCase()}`, headers: { cookie } });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.headers['cache-control'], 'no-store');
+      const body = res.json<{
+        source: string;
+        waterfall: { traces: string[]; rows: { name: string; depth: number; offsetMs: number }[] };
+      }>();
+      assert.equal(body.source, 'magasin');
+      assert.deepEqual(body.waterfall.traces, [trace]);
+      assert.deepEqual(
+        body.waterfall.rows.map((r) => [r.name, r.depth, r.offsetMs]),
+        [
+          ['POST /checkout', 0, 0],
+          ['create ecommerce.checkout.events', 1, 2],
+        ],
+      );
+      const none = await app.inject({ method: 'GET', url: `/console-api/traces/${'b'.repeat(32)}`, headers: { cookie } });
+      assert.deepEqual(none.json<{ waterfall: { rows: unknown[] } }>().waterfall.rows, []);
+      await app.close();
+      const otlp = await build({}, undefined, { kind: 'otlp' });
+      const c2 = cookieOf(await signIn(otlp.app));
+      const away = await otlp.app.inject({ method: 'GET', url: `/console-api/traces/${checkout}`, headers: { cookie: c2 } });
+      assert.deepEqual(away.json(), { source: 'otlp', waterfall: null });
+      await otlp.app.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('an SSE answer is streamed through as it comes (text/event-stream, first event before the feed ends)', async () => {

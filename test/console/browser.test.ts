@@ -58,7 +58,8 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
   let base = '';
 
   before(async () => {
-    system = await startSystem();
+    // Every checkout traced, whatever the default ratio: the trace view of the storefront's checkout is tested.
+    system = await startSystem({ env: { OTEL_TRACES_SAMPLER_ARG: '1' } });
     base = system.gateway;
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'fr-CA' });
@@ -195,6 +196,42 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
     await page.waitForURL(/\?until=\d+$/);
     await waitFor('one hop as of the first event', async () => (await page.locator('li.hop').count()) === 1, T);
     await page.locator('.summary').getByText('En cours').waitFor();
+  });
+
+  test('the same checkout as a trace: its spans per process, joined across the bus by links, by keyboard; axe clean', async () => {
+    await page.goto(`${base}/sagas/${firstCheckout}`);
+    await heading(`Saga ${firstCheckout.slice(0, 8)}`);
+    const traceButton = page.getByRole('button', { name: 'Trace (spans)', exact: true });
+    await traceButton.focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await traceButton.getAttribute('aria-pressed'), 'true');
+    await page.getByRole('heading', { level: 2, name: 'Trace du checkout' }).waitFor();
+    const table = page.getByRole('table', { name: /Spans par processus/ });
+    const processes = () => table.locator('tbody td:first-child').allInnerTexts();
+    // Spans reach the local store in batches: read the view again until the consumers' spans are there.
+    await waitFor(
+      'the checkout’s spans from the gateway to the last consumer',
+      async () => {
+        const seen = (await table.count()) > 0 ? (await processes()).map((p) => p.replace(/\[\d+\]$/, '')) : [];
+        const done = ['console', 'gateway', 'ecommerce', 'stock-reservation', 'order-creation'].every((p) => seen.includes(p));
+        if (!done) await page.getByRole('button', { name: 'Actualiser la trace' }).click();
+        return done;
+      },
+      T,
+      1_000, // one read of the store a second
+    );
+    assert.match(await page.getByTestId('trace-summary').innerText(), /span\(s\) dans \d+ trace\(s\)/);
+    // The request's trace first — the browser's call enters through the gateway, which serves the console, whose
+    // BFF calls the gateway again — then the consumers' own traces, each joined by a link to the entry's create span.
+    const rows = table.locator('tbody tr');
+    assert.match(await rows.first().innerText(), /^gateway\[\d+\]\tPOST/);
+    const reservation = table.locator('tbody tr[data-span^="process "]', { hasText: 'stock-reservation' }).first();
+    assert.match(await reservation.innerText(), /lié à create ecommerce\.checkout/);
+    assert.match(await reservation.locator('td.num').first().innerText(), /^\+\d/);
+    await axe('Saga (trace)');
+    await screenshots(page, 'saga-trace');
+    await page.getByRole('button', { name: 'Chronologie (événements)', exact: true }).click();
+    await hop('CheckoutSucceeded').waitFor();
   });
 
   test('quantity 999999: the checkout fails on StockReservationFailed and the stock is unchanged', async () => {

@@ -4,7 +4,7 @@
  * by kind and label selector: what these kustomizations use, and nothing else is accepted), and every object of
  * every build validates against the Kubernetes JSON schemas of `kubernetes-models` (and KEDA's of
  * `@kubernetes-models/keda`). Then the manifests are checked against src/launcher/processes.ts and
- * docker-compose.yml: a Deployment per process with the same command and ports, probes on the routes the processes
+ * docker-compose.yml: a Deployment per process with the same command (the tracing preload first) and ports, probes on the routes the processes
  * serve, kong.yml's hosts as Services, secrets only by reference, autoscaling and disruption budgets for each.
  */
 import assert from 'node:assert/strict';
@@ -28,12 +28,14 @@ import { notificationWorker } from '../../src/workers/notification/service.ts';
 import { orderCreationWorker } from '../../src/workers/order-creation/service.ts';
 import { stockCompensationWorker } from '../../src/workers/stock-compensation/service.ts';
 import { stockReservationWorker } from '../../src/workers/stock-reservation/service.ts';
+import { DEFAULT_RATIO, tracingConfig } from '../../src/platform/tracing/config.ts';
 import { envOf, loadCompose, REPO_ROOT } from './compose-helpers.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
 fileTimeout(120_000);
 
 const K8S = path.join(REPO_ROOT, 'deploy', 'k8s');
+const TRACING_PRELOAD = './dist/src/platform/tracing/preload.js';
 
 type Obj = Record<string, any>;
 
@@ -209,7 +211,9 @@ describe('deploy/k8s', () => {
     for (const spec of expected) {
       const d = find(base, 'Deployment', spec.composeName)!;
       const c = containerOf(d);
-      assert.deepEqual(c.command, ['node', `dist/${spec.entry.replace(/\.ts$/, '.js')}`], spec.name);
+      // The tracing preload first, as in the Dockerfile and compose; spans named as the launcher names them.
+      assert.deepEqual(c.command, ['node', '--import', TRACING_PRELOAD, `dist/${spec.entry.replace(/\.ts$/, '.js')}`], spec.name);
+      assert.equal(envValue(c, 'OTEL_SERVICE_NAME')?.value, spec.name, `${spec.composeName} OTEL_SERVICE_NAME`);
       const composeEnv = envOf(compose.services[spec.composeName]!);
       for (const key of ['PORT', 'METRICS_PORT', 'GATEWAY_PORT', 'GATEWAY_ADMIN_PORT', 'INSTANCE_ID', 'GATEWAY_URL']) {
         if (composeEnv[key] === undefined || composeEnv[key] === '') continue;
@@ -279,8 +283,8 @@ describe('deploy/k8s', () => {
       const url = new URL(value);
       assert.ok(served(url.hostname, Number(url.port || (url.protocol === 'redis:' ? 6379 : 80))), `${key}=${value}`);
     }
-    // PostgreSQL and Redis are outside: ExternalName Services the overlay points at the real hosts.
-    for (const name of ['postgres', 'redis']) {
+    // PostgreSQL, Redis and the OTLP receiver are outside: ExternalName Services the overlay points at the real hosts.
+    for (const name of ['postgres', 'redis', 'otel-collector']) {
       assert.equal(find(base, 'Service', name)?.spec.type, 'ExternalName');
       assert.notEqual(
         find(production, 'Service', name)?.spec.externalName,
@@ -288,6 +292,20 @@ describe('deploy/k8s', () => {
         `production sets ${name}'s host`,
       );
     }
+  });
+
+  it('tracing: the ConfigMap holds valid OTEL_* settings sending OTLP/HTTP to the otel-collector Service', () => {
+    const config = find(base, 'ConfigMap', 'commerce-config')!.data as Record<string, string>;
+    const tracing = tracingConfig({ ...config, OTEL_SERVICE_NAME: 'probe' }, '/app'); // throws on a bad value
+    assert.equal(tracing.disabled, false);
+    assert.equal(tracing.sampler, 'parentbased_traceidratio');
+    assert.equal(tracing.ratio, DEFAULT_RATIO, 'the default ratio the benches chose (ADR 0015)');
+    assert.deepEqual(tracing.exporter, { kind: 'otlp', url: 'http://otel-collector:4318/v1/traces' });
+    const collector = find(base, 'Service', 'otel-collector')!;
+    assert.deepEqual(
+      (collector.spec.ports as Obj[]).map((p) => p.port),
+      [4318],
+    );
   });
 
   it('secrets are references only: no Secret object, no literal key or database URL', () => {

@@ -81,7 +81,8 @@ const createOf = (e: EventEnvelope) => spans().find((s) => s.name.startsWith('cr
 const linksTo = (s: ReadableSpan, target: ReadableSpan) => s.links.some((l) => l.context.spanId === target.spanContext().spanId);
 
 before(async () => {
-  tracing = startTracing({ env: { OTEL_SERVICE_NAME: 'bus-test', OTEL_TRACES_EXPORTER: 'none' }, exporter });
+  // Every new trace kept (the default keeps one in ten): the test checks what is recorded.
+  tracing = startTracing({ env: { OTEL_SERVICE_NAME: 'bus-test', OTEL_TRACES_EXPORTER: 'none', OTEL_TRACES_SAMPLER_ARG: '1' }, exporter });
   db = await createTestDatabase('bus_tracing');
   pool = createPool(db.url, 5, 'bus-tracing-test');
   await migrate(pool, SCHEMA, busMigrations(SCHEMA));

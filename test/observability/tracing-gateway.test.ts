@@ -113,7 +113,7 @@ describe('trace context through the gateway', () => {
 
   test('traced: a valid client traceparent is continued, one traceparent upstream, x-trace-id returned', async () => {
     tracing = startTracing({
-      env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none' },
+      env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none', OTEL_TRACES_SAMPLER_ARG: '1' },
       exporter,
     });
     gw = await gatewayTo(upstream);
@@ -144,7 +144,7 @@ describe('trace context through the gateway', () => {
 
   test('traced: a malformed traceparent starts a new trace, without error', async () => {
     tracing = startTracing({
-      env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none' },
+      env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none', OTEL_TRACES_SAMPLER_ARG: '1' },
       exporter,
     });
     gw = await gatewayTo(upstream);

@@ -76,6 +76,7 @@ async function run(label: string, importFile: string, env: NodeJS.ProcessEnv = {
       KEY: `tracing-test:${label}`,
       OTEL_SERVICE_NAME: `probe-${label}`,
       TRACES_DIR: dir,
+      OTEL_TRACES_SAMPLER_ARG: '1', // every trace kept: the test checks what is recorded
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -37,7 +37,11 @@ afterEach(async () => {
 
 function start(env: NodeJS.ProcessEnv = {}): InMemorySpanExporter {
   const exporter = new InMemorySpanExporter();
-  tracing = startTracing({ env: { OTEL_SERVICE_NAME: 'test', OTEL_TRACES_EXPORTER: 'none', ...env }, exporter });
+  // Every new trace kept (the default keeps one in ten): these tests check what is recorded.
+  tracing = startTracing({
+    env: { OTEL_SERVICE_NAME: 'test', OTEL_TRACES_EXPORTER: 'none', OTEL_TRACES_SAMPLER_ARG: '1', ...env },
+    exporter,
+  });
   return exporter;
 }
 
@@ -125,11 +129,11 @@ describe('HTTP server span (the gateway)', { timeout: 10_000 }, () => {
 });
 
 describe('configuration', { timeout: 10_000 }, () => {
-  test('defaults: parent-based ratio 1, the local store under .data/traces', () => {
+  test('defaults: parent-based ratio 0.1, the local store under .data/traces', () => {
     const c = tracingConfig({}, '/repo');
     assert.equal(c.disabled, false);
     assert.equal(c.sampler, 'parentbased_traceidratio');
-    assert.equal(c.ratio, 1);
+    assert.equal(c.ratio, 0.1);
     assert.equal(c.consumerParent, 'link');
     assert.deepEqual(c.exporter, { kind: 'file', dir: '/repo/.data/traces', maxBytes: 32 * 1024 * 1024 });
   });

@@ -12,6 +12,8 @@ import { webFiles } from './web-files.ts';
 import { gatewayRoutes } from './gateway-routes.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { systemRoutes } from './system-routes.ts';
+import { traceRoutes } from './trace-routes.ts';
+import { traceSourceOf, type TraceSource } from '../infrastructure/trace-store.ts';
 import { readProcesses } from '../domain/system.ts';
 import { createPool, type Pool } from '../../platform/db.ts';
 import { createRedis, type Redis } from '../../platform/redis.ts';
@@ -20,6 +22,8 @@ import { createRedis, type Redis } from '../../platform/redis.ts';
 export interface ConsoleOverrides {
   store?: SessionStore;
   clock?: Clock;
+  /** Where the trace view reads (default: this process's own tracing settings, TRACES_DIR from the launcher). */
+  traces?: TraceSource;
 }
 
 export function consoleService(config: ConsoleConfig, overrides: ConsoleOverrides = {}): HttpServiceDefinition {
@@ -78,6 +82,7 @@ export function consoleService(config: ConsoleConfig, overrides: ConsoleOverride
           ...(pool ? { pool } : {}),
           ...(config.PROMETHEUS_URL ? { prometheusUrl: config.PROMETHEUS_URL.replace(/\/+$/, '') } : {}),
         });
+        traceRoutes(scope, deps, overrides.traces ?? traceSourceOf());
         webFiles(scope, config.CONSOLE_WEB_DIR);
       });
     },

@@ -27,7 +27,7 @@ import { hostname } from 'node:os';
 import { Type } from 'typebox';
 import { decodeEntry, type EventEnvelope } from '../../contracts/events.ts';
 import type { Logger } from '../logger.ts';
-import type { prom, Registry } from '../metrics.ts';
+import { traceparentExemplar, type prom, type Registry } from '../metrics.ts';
 import { createRedis, type Redis } from '../redis.ts';
 import { processBatchSpan, processSpan, type TracedEntry } from '../tracing/index.ts';
 import type { Archive } from './archive.ts';
@@ -216,7 +216,11 @@ class ReadHandler {
         continue;
       }
       const emitted = Number((decoded.event.payload as { emitted_at?: number }).emitted_at ?? decoded.event.ts);
-      m.latency.observe(Math.max(0, Date.now() / 1000 - emitted));
+      const latency = Math.max(0, Date.now() / 1000 - emitted);
+      // A sampled entry's latency carries its trace as an exemplar; the others take the pre-resolved child.
+      const exemplar = traceparentExemplar(fields.traceparent);
+      if (exemplar) this.metrics.latency.observeWith({ topic: stream, type }, latency, exemplar);
+      else m.latency.observe(latency);
       // Our own count first: a waiting entry of ours may come back through a reclaim, which raised Redis' count.
       const count = this.retries.deliveriesOf(stream, id) ?? deliveries(id);
       admitted.push({ id, fields, event: decoded.event, deliveries: count, deliveredAt });

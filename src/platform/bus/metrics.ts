@@ -3,12 +3,12 @@
  * One set per registry (a process may run a relay and consumers); known label sets start at 0.
  */
 import { EVENT_SCHEMAS } from '../../contracts/events.ts';
-import { prom, type Registry } from '../metrics.ts';
+import { exemplarHistogram, prom, type ExemplarHistogram, type Registry } from '../metrics.ts';
 
 export interface BusMetrics {
   published: prom.Counter<'topic' | 'type'>;
   consumed: prom.Counter<'topic' | 'type' | 'consumer'>;
-  latency: prom.Histogram<'topic' | 'type'>;
+  latency: ExemplarHistogram<'topic' | 'type'>;
   deadLettered: prom.Counter<'topic' | 'group'>;
   outboxBacklog: prom.Gauge<'schema'>;
   relayLag: prom.Gauge<'schema'>;
@@ -46,7 +46,8 @@ function flowMetrics(r: Registry[]): Pick<BusMetrics, 'published' | 'consumed' |
       labelNames: ['topic', 'type', 'consumer'],
       registers: r,
     }),
-    latency: new prom.Histogram({
+    // With exemplars: the entry's create span (its trace: the request that caused it), when sampled.
+    latency: exemplarHistogram({
       name: 'event_latency_seconds',
       help: 'Time from emission (payload emitted_at / entry ts) to consumption',
       labelNames: ['topic', 'type'],

@@ -27,7 +27,11 @@ export function defaultInstrumentations(): Instrumentation[] {
     }),
     // Only inside a traced request or message: the relay's polls and the consumers' blocking reads run every few
     // hundred milliseconds and would otherwise each start a trace.
-    new PgInstrumentation({ requireParentSpan: true }),
-    new IORedisInstrumentation({ requireParentSpan: true }),
+    // No `pg.connect`/`pg-pool.connect` spans: one more span per transaction on every hot path (each consumer's
+    // step), for a wait that shows anyway as the gap before the transaction's first query.
+    new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
+    // The command name only as db.statement: the default serialiser walks every argument (an XADD carries the whole
+    // event), which costs on each command and would copy payloads (customer data) into the traces.
+    new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
   ];
 }

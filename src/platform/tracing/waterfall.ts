@@ -79,8 +79,6 @@ const byStart = (a: StoredSpan, b: StoredSpan) => a.startMs - b.startMs || a.end
 interface Row {
   span: StoredSpan;
   depth: number;
-  /** Joined by a link rather than as a child. */
-  linked: boolean;
 }
 
 /** Spans in display order: each trace's roots by start time, children under their parent, depth for indentation. */
@@ -98,7 +96,7 @@ function rows(spans: readonly StoredSpan[]): Row[] {
   }
   const out: Row[] = [];
   const visit = (s: StoredSpan, depth: number) => {
-    out.push({ span: s, depth, linked: depth === 0 && s.links.some((l) => ids.has(`${l.traceId}/${l.spanId}`)) });
+    out.push({ span: s, depth });
     for (const c of (children.get(`${s.traceId}/${s.spanId}`) ?? []).sort(byStart)) visit(c, depth + 1);
   };
   // Trace by trace in the order given (selectSpans: cause to effect), each trace's roots by start.
@@ -107,6 +105,66 @@ function rows(spans: readonly StoredSpan[]): Row[] {
   for (const r of roots) visit(r, 0);
   return out;
 }
+
+/** OTLP span kinds by number, as words. */
+const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
+export type SpanKindName = (typeof KINDS)[number];
+
+/** One line of a waterfall: a span placed on the selection's time axis (the console's trace view, `npm run traces`). */
+export interface WaterfallRow {
+  traceId: string;
+  spanId: string;
+  name: string;
+  /** The process that recorded it: `service[pid]`. */
+  process: string;
+  service: string;
+  kind: SpanKindName;
+  /** Nesting under its parent within the selection (0: a trace's root). */
+  depth: number;
+  /** The spans of the selection it links to (a consumer's `process` → the entry's `create`): how the bus is crossed. */
+  linksTo: { traceId: string; spanId: string }[];
+  /** Milliseconds from the selection's first span to this one's start. */
+  offsetMs: number;
+  durationMs: number;
+  error: boolean;
+}
+
+export interface WaterfallModel {
+  /** Trace ids from cause to effect (selectSpans). */
+  traces: string[];
+  /** Start of the first span, in milliseconds since the epoch. */
+  startMs: number;
+  /** From the first span's start to the last one's end. */
+  totalMs: number;
+  /** The processes met, in order of first appearance. */
+  processes: string[];
+  rows: WaterfallRow[];
+}
+
+/** The selection as rows in display order, each placed on one time axis; empty when there is no span. */
+export function waterfallModel(selection: Selection): WaterfallModel {
+  const { spans, traces } = selection;
+  if (spans.length === 0) return { traces, startMs: 0, totalMs: 0, processes: [], rows: [] };
+  const t0 = Math.min(...spans.map((s) => s.startMs));
+  const t1 = Math.max(...spans.map((s) => s.endMs));
+  const ids = new Set(spans.map((s) => `${s.traceId}/${s.spanId}`));
+  const list: WaterfallRow[] = rows(spans).map(({ span, depth }) => ({
+    traceId: span.traceId,
+    spanId: span.spanId,
+    name: span.name,
+    process: procOf(span),
+    service: span.service,
+    kind: KINDS[span.kind] ?? 'unspecified',
+    depth,
+    linksTo: span.links.filter((l) => ids.has(`${l.traceId}/${l.spanId}`)).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
+    offsetMs: round(span.startMs - t0),
+    durationMs: round(span.endMs - span.startMs),
+    error: span.status === 2,
+  }));
+  return { traces, startMs: t0, totalMs: round(t1 - t0), processes: [...new Set(list.map((r) => r.process))], rows: list };
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 export interface RenderOptions {
   /** Characters of the bar column. */
@@ -123,21 +181,20 @@ export function renderWaterfall(spans: readonly StoredSpan[], options: RenderOpt
   if (spans.length === 0) return [];
   const width = options.width ?? 40;
   const nameWidth = options.nameWidth ?? 44;
-  const t0 = Math.min(...spans.map((s) => s.startMs));
-  const t1 = Math.max(...spans.map((s) => s.endMs));
-  const total = Math.max(t1 - t0, 0.001);
-  const list = rows(spans);
-  const procWidth = Math.min(28, Math.max(7, ...list.map((r) => procOf(r.span).length)));
+  // The spans as given are one selection: their traces in the order they come.
+  const model = waterfallModel({ spans: [...spans], traces: [...new Set(spans.map((s) => s.traceId))] });
+  const total = Math.max(model.totalMs, 0.001);
+  const procWidth = Math.min(28, Math.max(7, ...model.processes.map((p) => p.length)));
   const lines = [
     `${'process'.padEnd(procWidth)}  ${'span'.padEnd(nameWidth)}  ${'start'.padStart(9)}  ${'duration'.padStart(9)}  ${fmtMs(0)} … ${fmtMs(total)}`,
   ];
-  for (const { span, depth, linked } of list) {
-    const from = Math.min(width - 1, Math.floor(((span.startMs - t0) / total) * width));
-    const len = Math.max(1, Math.round(((span.endMs - span.startMs) / total) * width));
-    const bar = ' '.repeat(from) + (span.status === 2 ? '!' : '█').repeat(Math.min(len, width - from));
-    const name = `${'  '.repeat(depth)}${linked ? '⇢ ' : ''}${span.name}`;
+  for (const row of model.rows) {
+    const from = Math.min(width - 1, Math.floor((row.offsetMs / total) * width));
+    const len = Math.max(1, Math.round((row.durationMs / total) * width));
+    const bar = ' '.repeat(from) + (row.error ? '!' : '█').repeat(Math.min(len, width - from));
+    const name = `${'  '.repeat(row.depth)}${row.depth === 0 && row.linksTo.length > 0 ? '⇢ ' : ''}${row.name}`;
     lines.push(
-      `${fit(procOf(span), procWidth)}  ${fit(name, nameWidth)}  ${fmtMs(span.startMs - t0).padStart(9)}  ${fmtMs(span.endMs - span.startMs).padStart(9)}  |${bar.padEnd(width)}|`,
+      `${fit(row.process, procWidth)}  ${fit(name, nameWidth)}  ${fmtMs(row.offsetMs).padStart(9)}  ${fmtMs(row.durationMs).padStart(9)}  |${bar.padEnd(width)}|`,
     );
   }
   return lines;

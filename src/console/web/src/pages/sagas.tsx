@@ -17,6 +17,7 @@ import {
   type Timeline,
 } from '../lib/timeline.ts';
 import { Loading, Message, Page, Status, dateTime, short, toMessage, useAsync } from '../ui.tsx';
+import { TraceView } from './trace.tsx';
 
 const CHECKOUT_TYPES = [
   'CheckoutInitiated',
@@ -96,6 +97,7 @@ export function SagaDetail({ id, until }: { id: string; until: string | null }) 
   const [all, setAll] = useState<ArchivedEvent[]>([]);
   const [msg, setMsg] = useState<UiMessage | null>(null);
   const [live, setLive] = useState(false);
+  const [view, setView] = useState<'chronologie' | 'trace'>('chronologie');
 
   useEffect(() => {
     setEvents([]);
@@ -197,8 +199,17 @@ export function SagaDetail({ id, until }: { id: string; until: string | null }) 
           )}
         </form>
       )}
-      {events.length === 0 && !msg && <p role="status">En attente des premiers événements…</p>}
-      {events.length > 0 && <TimelineView t={t} live={live} />}
+      <div class="view-switch" role="group" aria-label="Vue du checkout">
+        <button class="btn" type="button" aria-pressed={view === 'chronologie'} onClick={() => setView('chronologie')}>
+          Chronologie (événements)
+        </button>
+        <button class="btn" type="button" aria-pressed={view === 'trace'} onClick={() => setView('trace')}>
+          Trace (spans)
+        </button>
+      </div>
+      {view === 'trace' && <TraceView id={id} />}
+      {view === 'chronologie' && events.length === 0 && !msg && <p role="status">En attente des premiers événements…</p>}
+      {view === 'chronologie' && events.length > 0 && <TimelineView t={t} live={live} />}
     </Page>
   );
 }

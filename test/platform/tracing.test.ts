@@ -13,7 +13,6 @@ import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { pino } from 'pino';
 import { tracingConfig, TracingConfigError } from '../../src/platform/tracing/config.ts';
-import { startServerSpan } from '../../src/platform/tracing/http-server.ts';
 import { traceMixin } from '../../src/platform/tracing/log-mixin.ts';
 import { createSpan, processSpan, sendSpan, ATTR, type TracedEntry } from '../../src/platform/tracing/messaging.ts';
 import { startTracing, type Tracing } from '../../src/platform/tracing/sdk.ts';
@@ -98,33 +97,6 @@ describe('traceparent', { timeout: 10_000 }, () => {
     const replaced = named(exporter, 'replaced');
     assert.notEqual(replaced.spanContext().traceId, TRACE);
     assert.equal(parentOf(replaced), undefined);
-  });
-});
-
-describe('HTTP server span (the gateway)', { timeout: 10_000 }, () => {
-  test("continues a client's traceparent, replaces a malformed one, starts one when absent", () => {
-    const exporter = start();
-    const continued = startServerSpan({ method: 'POST', url: '/api/x?y=1', headers: { traceparent: `00-${TRACE}-${SPAN}-01` } }, '/api/x');
-    const inner = continued.run(() => trace.getActiveSpan());
-    continued.end(201);
-    const replaced = startServerSpan({ method: 'GET', url: '/', headers: { traceparent: 'xx-garbage' } });
-    replaced.end(503);
-    const fresh = startServerSpan({ headers: {} });
-    fresh.end(200);
-    const [a, b, c] = exporter.getFinishedSpans();
-    assert.equal(inner, continued.span, 'active while the request is handled');
-    assert.equal(a!.name, 'POST /api/x');
-    assert.equal(a!.kind, SpanKind.SERVER);
-    assert.equal(a!.spanContext().traceId, TRACE);
-    assert.equal(continued.traceId, TRACE);
-    assert.equal(parentOf(a!), SPAN);
-    assert.equal(a!.attributes['url.path'], '/api/x');
-    assert.equal(a!.attributes['http.response.status_code'], 201);
-    assert.notEqual(b!.spanContext().traceId, TRACE);
-    assert.equal(parentOf(b!), undefined);
-    assert.equal(b!.status.code, SpanStatusCode.ERROR);
-    assert.equal(parentOf(c!), undefined);
-    assert.match(fresh.traceId, /^[0-9a-f]{32}$/);
   });
 });
 

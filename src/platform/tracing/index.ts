@@ -16,4 +16,3 @@ export {
 export { traceMixin } from './log-mixin.ts';
 export { contextFromTraceparent, formatTraceparent, parseTraceparent } from './traceparent.ts';
 export { currentTracing, shutdownTracing } from './state.ts';
-export { startServerSpan, TRACE_HEADERS, type ServerSpan } from './http-server.ts';

@@ -59,7 +59,7 @@ describe('web console in a real browser', { timeout: 600_000, skip: missing ?? f
 
   before(async () => {
     // Every checkout traced, whatever the default ratio: the trace view of the storefront's checkout is tested.
-    system = await startSystem({ env: { OTEL_TRACES_SAMPLER_ARG: '1' } });
+    system = await startSystem({ env: { OTEL_SDK_DISABLED: 'false', OTEL_TRACES_SAMPLER_ARG: '1' } });
     base = system.gateway;
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'fr-CA' });

@@ -78,6 +78,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     DB_POOL_MAX: '3',
     // The launcher's own deadline, as long as this helper's: tests run two at a time on a loaded machine.
     STARTUP_TIMEOUT_MS: String(options.startupTimeoutMs ?? 90_000),
+    // Tracing off unless a test asks for it (tracing e2e, the console's trace view): on Node 20 its preload and
+    // async context cost about a third of a test system's CPU, and the suite starts ~16 of them on 2 cores. The
+    // default (tracing on) still runs in the tracing tests and in the smoke test's real `npm start`.
+    OTEL_SDK_DISABLED: 'true',
     ...options.env,
   };
   delete env.API_KEYS;

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { startSystem } from '../test/support/system.ts';
+import { SHIPPED_TRACING, startSystem } from '../test/support/system.ts';
 import { choreoSubmit, prepare } from './choreo.bench.ts';
 import { closedLoop, openLoop, TerminalWatcher } from './checkout-driver.ts';
 import { summariseProfile } from './cpu-profile.ts';
@@ -23,7 +23,7 @@ const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 async function main() {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const system = await startSystem({ env: { LOG_LEVEL: 'warn', DB_POOL_MAX: '5', CHILD_CPU_PROF_DIR: dir } });
+  const system = await startSystem({ env: { ...SHIPPED_TRACING, LOG_LEVEL: 'warn', DB_POOL_MAX: '5', CHILD_CPU_PROF_DIR: dir } });
   const watcher = new TerminalWatcher(system.redisUrl);
   let window: { fromUs: number; toUs: number };
   let checkouts: number;

@@ -5,7 +5,7 @@
  * side. On one 2-core machine the replicas share the same cores, so expect no gain there: the row shows that the
  * replicas share a group's work without failures or stuck checkouts, and what the extra processes cost.
  */
-import { startSystem } from '../test/support/system.ts';
+import { SHIPPED_TRACING, startSystem } from '../test/support/system.ts';
 import { reservePorts } from '../test/support/ports.ts';
 import { PROCESSES } from '../src/launcher/processes.ts';
 import { REPLICABLE, replicaPortEnv } from '../src/launcher/replicas.ts';
@@ -37,7 +37,13 @@ export async function measureWithReplicas(replicas: number, clients: number, pha
   const portEnv = Object.fromEntries(names.map((n, i) => [n, String(reserved.ports[i])]));
   console.log(`starting a private system with ${replicas} replicas of every worker…`);
   const system = await startSystem({
-    env: { LOG_LEVEL: 'warn', DB_POOL_MAX: '3', REPLICAS: REPLICABLE.map((w) => `${w}=${replicas}`).join(','), ...portEnv },
+    env: {
+      ...SHIPPED_TRACING,
+      LOG_LEVEL: 'warn',
+      DB_POOL_MAX: '3',
+      REPLICAS: REPLICABLE.map((w) => `${w}=${replicas}`).join(','),
+      ...portEnv,
+    },
   });
   const watcher = new TerminalWatcher(system.redisUrl);
   try {

@@ -13,7 +13,7 @@
 import path from 'node:path';
 import { tracingConfig } from '../src/platform/tracing/config.ts';
 import { storeSize } from '../src/platform/tracing/store.ts';
-import { startSystem, type TestSystem } from '../test/support/system.ts';
+import { SHIPPED_TRACING, startSystem, type TestSystem } from '../test/support/system.ts';
 import { SEED } from '../src/contracts/common.ts';
 import { closedLoop, costPerCheckout, openLoop, snapshot, TerminalWatcher, type RunResult, type Submit } from './checkout-driver.ts';
 import { printTable, writeResult } from './support.ts';
@@ -158,7 +158,7 @@ async function main() {
   let single: ReplicaRow | undefined;
   let tracedCost: ReturnType<typeof costPerCheckout> | undefined;
   console.log('starting a private system (free ports, throw-away database)…');
-  const system = await startSystem({ env: { LOG_LEVEL: 'warn', DB_POOL_MAX: '5' } });
+  const system = await startSystem({ env: { ...SHIPPED_TRACING, LOG_LEVEL: 'warn', DB_POOL_MAX: '5' } });
   const watcher = new TerminalWatcher(system.redisUrl);
   try {
     const clients = await prepare(system, CLIENTS);

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { gatewayTargets, type ProcessPorts } from '../src/launcher/child-env.ts';
 import { compiledPath, compileSources } from '../src/launcher/compile.ts';
 import { reservePorts } from '../test/support/ports.ts';
-import { startSystem, type TestSystem } from '../test/support/system.ts';
+import { SHIPPED_TRACING, startSystem, type TestSystem } from '../test/support/system.ts';
 import { summariseProfile, type ProfileSummary } from './cpu-profile.ts';
 import { fixedRate, load, printTable, writeResult, type LoadResult } from './support.ts';
 
@@ -237,7 +237,7 @@ function printProfile(profileDir: string): ProfileSummary | undefined {
 
 async function main() {
   console.log('starting a private system (free ports, throw-away database)…');
-  const system = await startSystem({ env: { LOG_LEVEL: 'warn', DB_POOL_MAX: '5' } });
+  const system = await startSystem({ env: { ...SHIPPED_TRACING, LOG_LEVEL: 'warn', DB_POOL_MAX: '5' } });
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-gateway-'));
   const profileDir = path.resolve(import.meta.dirname, 'results', 'profiles', `gateway-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   if (CPU_PROF) mkdirSync(profileDir, { recursive: true });

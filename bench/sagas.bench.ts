@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { SEED } from '../src/contracts/common.ts';
 import { STREAMS } from '../src/contracts/events.ts';
-import { startSystem, type TestSystem } from '../test/support/system.ts';
+import { SHIPPED_TRACING, startSystem, type TestSystem } from '../test/support/system.ts';
 import { prepare } from './choreo.bench.ts';
 import {
   closedLoop,
@@ -493,7 +493,7 @@ const row = (r: SagaRun) => ({
 async function main() {
   const t0 = performance.now();
   console.log('starting a private system (free ports, throw-away database)…');
-  const system = await startSystem({ env: { LOG_LEVEL: 'warn', DB_POOL_MAX: '5' } });
+  const system = await startSystem({ env: { ...SHIPPED_TRACING, LOG_LEVEL: 'warn', DB_POOL_MAX: '5' } });
   const watcher = new TerminalWatcher(system.redisUrl);
   const runs: SagaRun[] = [];
   try {

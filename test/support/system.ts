@@ -55,6 +55,9 @@ export interface TestSystem {
   stop: () => Promise<void>;
 }
 
+/** The tracing `npm start` runs with (on unless the environment says otherwise): benchmarks measure the system as shipped. */
+export const SHIPPED_TRACING = { OTEL_SDK_DISABLED: process.env.OTEL_SDK_DISABLED ?? 'false' };
+
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'test-system-'));
   const redis: TestRedis = await startTestRedis({ persistent: options.redisPersistent !== false });

@@ -187,7 +187,8 @@ describe('trace context through the gateway', () => {
   });
 
   test('past GATEWAY_TRACES_PER_SECOND requests are traced unsampled: ids and one traceparent, no spans', async () => {
-    tracing = startTracing({ env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none' }, exporter });
+    // Every request sampled (ratio 1, not the default 0.1), so the per-second budget alone decides what is recorded.
+    tracing = startTracing({ env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none', OTEL_TRACES_SAMPLER_ARG: '1' }, exporter });
     gw = await gatewayTo(upstream, { GATEWAY_TRACES_PER_SECOND: '1' });
     const sent = 10;
     const ids: string[] = [];

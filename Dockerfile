@@ -3,7 +3,7 @@
 # (`node dist/src/<service>/main.js`). Build: `docker build -t ecommerce-event-driven .`
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# --- build: all dependencies, compile src/** to dist/ and copy the run-time assets (migrations, seeds, kong.yml);
+# --- build: all dependencies, type-check src/**, transpile it to dist/ (esbuild) and copy the run-time assets (migrations, seeds, kong.yml);
 # Vite builds the web console (src/console/web) into dist/console-web here, so nothing is built or fetched at run time
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -13,7 +13,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build.mjs scripts/build.mjs
 COPY src src
 COPY deploy/kong/kong.yml deploy/kong/kong.yml
-RUN node scripts/build.mjs
+RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json --noEmit && node scripts/build.mjs
 
 # --- production dependencies only
 FROM ${NODE_IMAGE} AS deps

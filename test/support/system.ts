@@ -10,6 +10,7 @@ import path from 'node:path';
 import { SECRET_HEADER } from '../../src/launcher/control.ts';
 import { PROCESSES } from '../../src/launcher/processes.ts';
 import { createTestDatabase, ENGINE, type TestDatabase } from './db.ts';
+import { inBootSlot } from './boot-slot.ts';
 import { reservePorts } from './ports.ts';
 import { startTestRedis, type TestRedis } from './redis.ts';
 
@@ -103,7 +104,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     c.stderr.on('data', (d) => (output += d));
     return c;
   };
-  let child = launch();
+  let child!: ChildProcess;
 
   const ports: Record<string, number> = {};
   for (const p of PROCESSES) {
@@ -147,11 +148,15 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       await new Promise((r) => setTimeout(r, 200));
     }
   };
-  await untilReady();
+  const boot = () =>
+    inBootSlot(async () => {
+      child = launch();
+      await untilReady();
+    });
+  await boot();
   const relaunch = async () => {
     if (child.exitCode === null && child.signalCode === null) throw new Error('relaunch: the launcher is still running');
-    child = launch();
-    await untilReady();
+    await boot();
   };
 
   const command = (...args: string[]) =>
@@ -161,7 +166,14 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       let stderr = '';
       c.stdout.on('data', (d) => (stdout += d));
       c.stderr.on('data', (d) => (stderr += d));
-      c.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+      // A failed command's stderr ends with what the launcher itself last said: why it did not answer shows there.
+      c.on('exit', (code) =>
+        resolve({
+          code: code ?? 1,
+          stdout,
+          stderr: code === 0 ? stderr : `${stderr}\n--- the launcher's last output:\n${output.slice(-3000)}`,
+        }),
+      );
     });
 
   const pid = async (name: string) => {

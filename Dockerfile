@@ -13,7 +13,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build.mjs scripts/build.mjs
 COPY src src
 COPY deploy/kong/kong.yml deploy/kong/kong.yml
-RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json --noEmit && node scripts/build.mjs
+RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json --noEmit && node --import tsx scripts/build.mjs
 
 # --- production dependencies only
 FROM ${NODE_IMAGE} AS deps

@@ -7,11 +7,13 @@
 // Then Vite builds the web console (src/console/web) into dist/console-web/.
 // Afterwards `node dist/src/<service>/main.js` runs without tsx.
 //
-//   node scripts/build.mjs                 # → dist/
-//   node scripts/build.mjs --out-dir build # → build/ (relative to the repository root)
+//   npm run build                                      # → dist/
+//   node --import tsx scripts/build.mjs --out-dir build # → build/ (relative to the repository root)
+// (tsx only lets this script import the launcher's transform from src/; what it writes runs on plain node.)
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { describeCompileFailure, transpile } from '../src/launcher/compile.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -53,38 +55,18 @@ function walk(dir, keep, found = []) {
 const isTypeScript = (file) => /\.(c|m)?ts$/.test(file);
 // The console's web sources are Vite's input (built below into <out>/console-web), not run-time assets.
 const isWebSource = (file) => file.startsWith(`src${path.sep}console${path.sep}web${path.sep}`);
-// Each src/**/*.ts transpiled on its own by esbuild (imports kept, relative `.ts` specifiers renamed `.js`), as the
-// launcher's compile.ts does for `npm start`: 1 s where tsc's emit took 30 s of CPU. Types are checked by
+// Each src/**/*.ts transpiled on its own by esbuild (imports kept, relative `.ts` specifiers renamed `.js`), by the
+// launcher's own transform for `npm start` (src/launcher/compile.ts): 1 s where tsc's emit took 30 s of CPU. Types are checked by
 // `npm run typecheck` (CI) and, in the Docker build, by tsc --noEmit before this script.
 const sources = walk('src', (f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !isWebSource(f));
 const esbuild = await import('esbuild');
 try {
-  await esbuild.build({
-    absWorkingDir: root,
-    entryPoints: sources,
-    outbase: '.',
-    outdir: outDir,
-    // "bundle" only so that the plugin sees every import: each one is kept as is, with .ts renamed .js.
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    sourcemap: 'linked',
-    logLevel: 'warning',
-    plugins: [
-      {
-        name: 'keep-imports',
-        setup(build) {
-          build.onResolve({ filter: /.*/ }, (args) =>
-            args.kind === 'entry-point' ? undefined : { path: args.path.replace(/\.ts$/, '.js'), external: true },
-          );
-        },
-      },
-    ],
-  });
+  await transpile(esbuild, root, sources, outDir);
 } catch (error) {
-  console.error(`build: esbuild failed: ${error.message}`);
+  console.error(`build: esbuild failed:\n  ${describeCompileFailure(error).join('\n  ')}`);
   process.exit(1);
+} finally {
+  await esbuild.stop();
 }
 
 const assets = [...walk('src', (f) => !isTypeScript(f) && !isWebSource(f)), 'deploy/kong/kong.yml'];

@@ -79,30 +79,7 @@ export async function compileSources(options: CompileOptions = {}): Promise<Comp
   await rm(staging, { recursive: true, force: true });
   const sources = files.filter((f) => f.endsWith('.ts'));
   try {
-    await esbuild.build({
-      absWorkingDir: root,
-      entryPoints: sources,
-      outbase: '.',
-      outdir: staging,
-      // "bundle" only so that the plugin sees every import: it keeps each one as is, with .ts renamed .js.
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      sourcemap: 'linked',
-      sourcesContent: false,
-      logLevel: 'silent',
-      plugins: [
-        {
-          name: 'keep-imports',
-          setup(build) {
-            build.onResolve({ filter: /.*/ }, (args) =>
-              args.kind === 'entry-point' ? undefined : { path: args.path.replace(/\.ts$/, '.js'), external: true },
-            );
-          },
-        },
-      ],
-    });
+    await transpile(esbuild, root, sources, staging);
     for (const file of files.filter((f) => !f.endsWith('.ts'))) {
       await mkdir(path.dirname(path.join(staging, file)), { recursive: true });
       await cp(path.join(root, file), path.join(staging, file));
@@ -124,6 +101,37 @@ export async function compileSources(options: CompileOptions = {}): Promise<Comp
   }
   await pruneOldTrees(cacheDir, dir);
   return { dir, built: true, ms: performance.now() - t0 };
+}
+
+/**
+ * Each of `sources` (paths relative to `root`) transpiled on its own into `outdir`, keeping its path: imports kept as
+ * they are, with `.ts` specifiers renamed `.js`. Also the production build's (scripts/build.mjs) transform.
+ */
+export async function transpile(esbuild: typeof import('esbuild'), root: string, sources: string[], outdir: string): Promise<void> {
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: sources,
+    outbase: '.',
+    outdir,
+    // "bundle" only so that the plugin sees every import: it keeps each one as is, with .ts renamed .js.
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'linked',
+    sourcesContent: false,
+    logLevel: 'silent',
+    plugins: [
+      {
+        name: 'keep-imports',
+        setup(build) {
+          build.onResolve({ filter: /.*/ }, (args) =>
+            args.kind === 'entry-point' ? undefined : { path: args.path.replace(/\.ts$/, '.js'), external: true },
+          );
+        },
+      },
+    ],
+  });
 }
 
 /** esbuild's failure as lines `src/x.ts:12:4: message`, for the launcher's error report. */

@@ -1,5 +1,5 @@
 /**
- * What the Docker image runs, without Docker: `node scripts/build.mjs` compiles src/** to dist/ with its run-time
+ * What the Docker image runs, without Docker: `npm run build` transpiles src/** to dist/ with its run-time
  * assets, then one service (catalogue) and one worker (notification) start from `node dist/...` — no tsx, working
  * directory outside the repository — on a throw-away database and a private Redis, answer /ready 200 (migrations
  * and seed found next to the emitted JS), and stop cleanly on SIGTERM.
@@ -67,13 +67,13 @@ describe('dist/: the build the Docker image runs', { timeout: 120_000 }, () => {
   const running: Started[] = [];
 
   before(async () => {
-    const build = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts/build.mjs')], {
+    const build = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/build.mjs')], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
       timeout: 90_000,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     });
-    assert.equal(build.status, 0, `node scripts/build.mjs failed:\n${build.stdout}\n${build.stderr}`);
+    assert.equal(build.status, 0, `npm run build failed:\n${build.stdout}\n${build.stderr}`);
     db = await createTestDatabase('dist');
     redis = await startTestRedis();
   });

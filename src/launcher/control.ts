@@ -50,6 +50,8 @@ export interface SupervisorInfo {
   redisUrl: string;
   /** Set when the supervisor runs the embedded PGlite. */
   pglitePort?: number;
+  /** How long the supervisor gives a process to become ready (STARTUP_TIMEOUT_MS): `service start` waits as long. */
+  startupTimeoutMs?: number;
 }
 
 export interface ControlHandlers {

@@ -178,9 +178,14 @@ async function serviceCommand(args: string[]): Promise<number> {
   }
   if (action === 'start' || action === 'restart') {
     await controlRequest<ProcessStatus>(info, 'POST', `/processes/${name}/start`);
-    const p = await waitForState(info, spec.name, ['up'], 30_000);
+    // As long as the supervisor itself gives a process to become ready: on a loaded machine a restart can take
+    // more than the default 30 s, and the command must not call a start failed that the supervisor still awaits.
+    const timeoutMs = info.startupTimeoutMs ?? 30_000;
+    const p = await waitForState(info, spec.name, ['up'], timeoutMs);
     if (p?.state !== 'up') {
-      return fail(`${spec.name} was started but is ${p?.state ?? 'unknown'} after 30 s: see npm run logs -- ${spec.name}`);
+      return fail(
+        `${spec.name} was started but is ${p?.state ?? 'unknown'} after ${Math.round(timeoutMs / 1000)} s: see npm run logs -- ${spec.name}`,
+      );
     }
     process.stdout.write(`${spec.name} is up (pid ${p.pid}, port ${p.port})\n`);
   }

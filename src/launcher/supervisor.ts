@@ -224,6 +224,7 @@ export class Supervisor {
       dataDir: this.paths.dataDir,
       databaseUrl: redactUrl(this.databaseUrl),
       redisUrl: this.redisUrl,
+      startupTimeoutMs: this.startupTimeoutMs,
       ...(this.embedded ? { pglitePort: this.pglitePort } : {}),
     });
 

@@ -304,14 +304,17 @@ describe('Dockerfile', () => {
   const dockerfile = readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
   const stages = dockerfile.split(/^FROM /m).slice(1);
 
-  it('is multi-stage on node:20-bookworm-slim: build with tsc, runtime with production dependencies only', () => {
+  it('is multi-stage on node:20-bookworm-slim: type-checked and built, runtime with production dependencies only', () => {
     assert.match(dockerfile, /^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
     assert.ok(stages.length >= 2);
     assert.ok(
       stages.every((s) => s.startsWith('${NODE_IMAGE} AS ')),
       'every stage uses node:20-bookworm-slim',
     );
-    assert.match(dockerfile, /RUN node scripts\/build\.mjs/);
+    assert.match(
+      dockerfile,
+      /RUN node node_modules\/typescript\/bin\/tsc -p tsconfig\.build\.json --noEmit && node --import tsx scripts\/build\.mjs/,
+    );
     assert.match(dockerfile, /npm ci --omit=dev/);
     const runtime = stages.at(-1)!;
     assert.match(runtime, /^\$\{NODE_IMAGE\} AS runtime/);

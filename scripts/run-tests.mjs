@@ -2,7 +2,9 @@
 // Runs every *.test.ts under test/ with node:test + tsx (Node 20's --test takes no globs), each file in its own
 // process as `node --test` would, but scheduled here:
 //   - files that start a whole system (17 processes), a launcher, a browser or the crash matrix are "heavy": at most
-//     TEST_HEAVY_CONCURRENCY (2) of them at once, as before; they start first, so the longest files do not end the run;
+//     TEST_HEAVY_CONCURRENCY (1) of them at once; they start first, so the longest files do not end the run. Two at
+//     once (the former default) kept ~36 processes runnable on 2 cores (load average 36), and deadlines sized for a
+//     loaded machine (a restart's 30 s, a page's 60 s) still ran out;
 //   - the other files fill the remaining slots, up to TEST_CONCURRENCY (3) files at once: a heavy file spends most
 //     of its time waiting on its system, and a third, small file uses the core it leaves idle;
 //   - then the *.smoke.test.ts files alone: the real `npm start` on PGlite (17 processes), and its shutdown timed
@@ -42,7 +44,7 @@ const positive = (name, fallback) => {
   return value;
 };
 const concurrency = positive('TEST_CONCURRENCY', 3);
-const heavyConcurrency = Math.min(concurrency, positive('TEST_HEAVY_CONCURRENCY', 2));
+const heavyConcurrency = Math.min(concurrency, positive('TEST_HEAVY_CONCURRENCY', 1));
 
 const { engine, message } = await selectEngine(process.env);
 if (message) console.log(`# ${message}`);

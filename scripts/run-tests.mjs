@@ -9,7 +9,8 @@
 //     of its time waiting on its system, and a third, small file uses the core it leaves idle;
 //   - then the *.smoke.test.ts files alone: the real `npm start` on PGlite (17 processes), and its shutdown timed
 //     against its 10 s budget, which means something only on a machine not also starting another test's system.
-// Each file's output (spec reporter) is printed whole when it ends, then one summary of every file.
+// Each file's output (spec reporter) is printed whole when it ends, then one summary of every file. A file still
+// running after TEST_FILE_DEADLINE_MIN (15) minutes is killed with all it started, and fails.
 // `npm test -- unit` runs only files whose path contains "unit".
 // Without a PostgreSQL at TEST_DATABASE_URL (default 127.0.0.1:5432) the database tests run on the embedded PGlite
 // (one instance per test database, see test/support/db.ts): it says so once and passes TEST_DB_ENGINE to every file.
@@ -17,6 +18,7 @@ import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { clearTimeout, setTimeout } from 'node:timers';
 import path from 'node:path';
 import { ENGINE_VAR, selectEngine } from '../test/support/pg-engine.mjs';
 
@@ -45,6 +47,7 @@ const positive = (name, fallback) => {
 };
 const concurrency = positive('TEST_CONCURRENCY', 3);
 const heavyConcurrency = Math.min(concurrency, positive('TEST_HEAVY_CONCURRENCY', 1));
+const fileDeadlineMs = positive('TEST_FILE_DEADLINE_MIN', 15) * 60_000;
 
 const { engine, message } = await selectEngine(process.env);
 if (message) console.log(`# ${message}`);
@@ -69,13 +72,27 @@ function runFile(file, index) {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_ENV: 'test', [ENGINE_VAR]: engine },
+    detached: true, // its own process group: the deadline below kills what it started too
   });
   const fileStarted = Date.now();
+  // node:test's timeouts end a file's tests, not its process: a handle left open (a child process that never
+  // exits) kept one file alive for 20 minutes on CI. Past this deadline the file and everything it started are
+  // killed, and the file fails.
+  let overran = false;
+  const deadline = setTimeout(() => {
+    overran = true;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, fileDeadlineMs);
   const chunks = [];
   child.stdout.on('data', (d) => chunks.push(d));
   child.stderr.on('data', (d) => chunks.push(d));
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
+      clearTimeout(deadline);
       const seconds = ((Date.now() - fileStarted) / 1000).toFixed(1);
       let counts;
       try {
@@ -83,9 +100,10 @@ function runFile(file, index) {
       } catch {
         counts = undefined; // the process died before its reporter wrote: a failure, counted below
       }
-      const ok = code === 0 && counts !== undefined && counts.fail === 0;
+      const ok = !overran && code === 0 && counts !== undefined && counts.fail === 0;
       if (counts) for (const k of COUNTS) totals[k] += counts[k] ?? 0;
-      if (!ok) failed.push(`${file} (exit ${code ?? signal})`);
+      if (overran) chunks.push(Buffer.from(`\n# killed: still running after ${fileDeadlineMs / 60_000} min (TEST_FILE_DEADLINE_MIN)\n`));
+      if (!ok) failed.push(`${file} (${overran ? 'killed at its deadline' : `exit ${code ?? signal}`})`);
       process.stdout.write(`\n--- ${file}: ${ok ? 'ok' : 'FAILED'} in ${seconds} s\n${Buffer.concat(chunks).toString()}`);
       resolve();
     });

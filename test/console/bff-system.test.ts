@@ -9,7 +9,7 @@ import { startSystem, type TestSystem } from '../support/system.ts';
 
 let system: TestSystem;
 
-describe('the console in a running system', { timeout: 180_000 }, () => {
+describe('the console in a running system', { timeout: 300_000 }, () => {
   before(async () => {
     system = await startSystem();
   });

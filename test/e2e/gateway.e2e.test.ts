@@ -44,7 +44,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
   }
 }
 
-describe('through the gateway', { timeout: 240_000 }, () => {
+describe('through the gateway', { timeout: 400_000 }, () => {
   before(async () => {
     system = await startSystem({ env: { HEALTHCHECK_INTERVAL_MS: '500' } });
   });
@@ -175,7 +175,7 @@ describe('through the gateway', { timeout: 240_000 }, () => {
   });
 });
 
-describe('rate limiting past a low configured limit', { timeout: 120_000 }, () => {
+describe('rate limiting past a low configured limit', { timeout: 300_000 }, () => {
   let limited: TestSystem;
   before(async () => {
     limited = await startSystem({ env: { RATE_LIMIT_SECOND: '5', RATE_LIMIT_MINUTE: '1000' } });

@@ -242,7 +242,7 @@ describe('dashboards: every panel query returns data from a running system', { s
 
   before(async () => {
     PROMETHEUS.require();
-    system = await startSystem({ env: { PROMETHEUS_SCRAPE_INTERVAL: '1s' }, startupTimeoutMs: 120_000 });
+    system = await startSystem({ env: { PROMETHEUS_SCRAPE_INTERVAL: '1s' } });
     api = client(system);
     prom = `http://127.0.0.1:${system.ports.prometheus}`;
     const deadline = Date.now() + 20_000;

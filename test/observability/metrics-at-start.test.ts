@@ -50,7 +50,7 @@ describe('metrics present from start in a running system', { skip: prometheus.sk
 
   before(async () => {
     prometheus.require(); // under CI=true a missing binary fails here instead of skipping
-    system = await startSystem({ env: { PROMETHEUS_SCRAPE_INTERVAL: '1s' }, startupTimeoutMs: 120_000 });
+    system = await startSystem({ env: { PROMETHEUS_SCRAPE_INTERVAL: '1s' } });
     prom = `http://127.0.0.1:${system.ports.prometheus}`;
     // Every target scraped and up, then the consumers' and relays' first measurements (gauges) scraped as well.
     let down = 'no answer from Prometheus';

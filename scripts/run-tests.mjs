@@ -63,6 +63,21 @@ const totals = Object.fromEntries(COUNTS.map((k) => [k, 0]));
 const failed = [];
 const started = Date.now();
 
+/** The files' process groups now running: each is its own group (for the deadline), so a Ctrl-C no longer reaches it. */
+const running = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const pid of running) {
+      try {
+        process.kill(-pid, 'SIGTERM'); // the file's own shutdown: its systems stop as they would on a Ctrl-C
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(130);
+  });
+}
+
 /** Runs one file in its own process; resolves when it has exited and its output is printed. */
 function runFile(file, index) {
   const summary = path.join(summaryDir, `${index}.txt`);
@@ -74,6 +89,7 @@ function runFile(file, index) {
     env: { ...process.env, NODE_ENV: 'test', [ENGINE_VAR]: engine },
     detached: true, // its own process group: the deadline below kills what it started too
   });
+  running.add(child.pid);
   const fileStarted = Date.now();
   // node:test's timeouts end a file's tests, not its process: a handle left open (a child process that never
   // exits) kept one file alive for 20 minutes on CI. Past this deadline the file and everything it started are
@@ -93,6 +109,7 @@ function runFile(file, index) {
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       clearTimeout(deadline);
+      running.delete(child.pid);
       const seconds = ((Date.now() - fileStarted) / 1000).toFixed(1);
       let counts;
       try {

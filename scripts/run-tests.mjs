@@ -9,8 +9,9 @@
 //     of its time waiting on its system, and a third, small file uses the core it leaves idle;
 //   - then the *.smoke.test.ts files alone: the real `npm start` on PGlite (17 processes), and its shutdown timed
 //     against its 10 s budget, which means something only on a machine not also starting another test's system.
-// Each file's output (spec reporter) is printed whole when it ends, then one summary of every file. A file still
-// running after TEST_FILE_DEADLINE_MIN (15) minutes is killed with all it started, and fails.
+// Each file's output (spec reporter) is printed whole when it ends, then one summary of every file and the failed
+// tests' messages again. A file still running after TEST_FILE_DEADLINE_MIN (15) minutes is killed with all it
+// started, and fails.
 // `npm test -- unit` runs only files whose path contains "unit".
 // Without a PostgreSQL at TEST_DATABASE_URL (default 127.0.0.1:5432) the database tests run on the embedded PGlite
 // (one instance per test database, see test/support/db.ts): it says so once and passes TEST_DB_ENGINE to every file.
@@ -120,7 +121,7 @@ function runFile(file, index) {
       const ok = !overran && code === 0 && counts !== undefined && counts.fail === 0;
       if (counts) for (const k of COUNTS) totals[k] += counts[k] ?? 0;
       if (overran) chunks.push(Buffer.from(`\n# killed: still running after ${fileDeadlineMs / 60_000} min (TEST_FILE_DEADLINE_MIN)\n`));
-      if (!ok) failed.push(`${file} (${overran ? 'killed at its deadline' : `exit ${code ?? signal}`})`);
+      if (!ok) failed.push({ file, why: overran ? 'killed at its deadline' : `exit ${code ?? signal}`, failures: counts?.failures ?? [] });
       process.stdout.write(`\n--- ${file}: ${ok ? 'ok' : 'FAILED'} in ${seconds} s\n${Buffer.concat(chunks).toString()}`);
       resolve();
     });
@@ -156,5 +157,13 @@ rmSync(summaryDir, { recursive: true, force: true });
 
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 console.log(`\n# ${selected.length} files in ${minutes} min: ${COUNTS.map((k) => `${k} ${totals[k]}`).join(', ')}`);
-if (failed.length) console.log(`# failed files:\n${failed.map((f) => `#   ${f}`).join('\n')}`);
+if (failed.length) {
+  // Each failed test's message again, here at the end: a CI log is often read from its tail.
+  const lines = ['# failed files:'];
+  for (const f of failed) {
+    lines.push(`#   ${f.file} (${f.why})`);
+    for (const t of f.failures) lines.push(`#     ✖ ${t.name}`, ...t.message.split('\n').map((l) => `#       ${l}`));
+  }
+  console.log(lines.join('\n'));
+}
 process.exit(failed.length ? 1 : 0);

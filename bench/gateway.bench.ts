@@ -9,8 +9,9 @@
  * search; (issue 2) ≥ 25 % of direct and ≤ 1 ms added at p50.
  *
  * BENCH_DURATION_SEC (default 5) sets each phase; BENCH_ROUTES=light (or search) measures one route only;
- * BENCH_GATEWAY_ENV (JSON) adds variables to our gateway's environment, to price one feature. BENCH_CPU_PROF=1 runs our gateway under `node --cpu-prof`
- * (NODE_OPTIONS refuses the flag) and prints its top self-time costs; the profile stays in bench/results/profiles/.
+ * BENCH_GATEWAY_ENV (JSON) adds variables to our gateway's environment, to price one feature. BENCH_CPU_PROF=1 runs
+ * our gateway under `node --cpu-prof` (NODE_OPTIONS refuses the flag) and prints its top self-time costs; the
+ * profile stays in bench/results/profiles/. BENCH_CPU_PROF=traced profiles the traced instance instead.
  *
  * Tracing (issue 11): `ours` runs untraced, as before; `ours+tracing` is a second instance of our gateway started as
  * the launcher starts it (the tracing preload, default sampling, the local store in a temporary folder), measured
@@ -30,7 +31,8 @@ import { summariseProfile, type ProfileSummary } from './cpu-profile.ts';
 import { fixedRate, load, printTable, writeResult, type LoadResult } from './support.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION_SEC ?? 5);
-const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+/** Which of our two gateways runs under the profiler: the untraced one (`1`), the traced one (`traced`), or none. */
+const CPU_PROF = process.env.BENCH_CPU_PROF === 'traced' ? 'traced' : process.env.BENCH_CPU_PROF === '1' ? 'untraced' : undefined;
 const NGINX = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
 const SEARCH = '/api/ddd/catalogue/rechercher/?nom=clavier';
 const LIGHT = '/health';
@@ -124,7 +126,7 @@ async function startOurGateway(
   delete env.NODE_OPTIONS;
   const args = [
     '--enable-source-maps',
-    ...(CPU_PROF && !traced ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ...(CPU_PROF === (traced ? 'traced' : 'untraced') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
     ...(traced ? ['--import', compiledPath(tree, 'src/platform/tracing/preload.ts')] : []),
     compiledPath(tree, 'src/gateway/main.ts'),
   ];
@@ -364,6 +366,7 @@ async function main() {
       ]);
 
     await ours.stop();
+    await traced?.stop(); // a profile is written as its process exits
     const profile = CPU_PROF ? printProfile(profileDir) : undefined;
     const file = writeResult('gateway', {
       durationSec: DURATION,

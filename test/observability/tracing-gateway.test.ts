@@ -214,6 +214,22 @@ describe('trace context through the gateway', () => {
     });
   });
 
+  test('unsampled ids stay well-formed and distinct past a refill of the id pool (512 requests)', async () => {
+    tracing = startTracing({ env: { OTEL_SERVICE_NAME: 'gateway', OTEL_TRACES_EXPORTER: 'none', OTEL_TRACES_SAMPLER_ARG: '1' }, exporter });
+    gw = await gatewayTo(upstream, { GATEWAY_TRACES_PER_SECOND: '1' });
+    const sent = 600;
+    for (let i = 0; i < sent; i++) assert.equal((await get(`${gw.proxyUrl}${PATH}`, {})).status, 200);
+    const parents = upstream.seen.map((raw) => values(raw, 'traceparent')[0]!.split('-'));
+    assert.equal(parents.length, sent);
+    for (const [version, traceId, spanId] of parents) {
+      assert.equal(version, '00');
+      assert.match(traceId!, /^[0-9a-f]{32}$/);
+      assert.match(spanId!, /^[0-9a-f]{16}$/);
+    }
+    assert.equal(new Set(parents.map((p) => p[1])).size, sent, 'a trace id repeated');
+    assert.equal(new Set(parents.map((p) => p[2])).size, sent, 'a span id repeated');
+  });
+
   test('not traced: no x-trace-id, the client traceparent passes through as the only one', async () => {
     tracing = startTracing({ env: { OTEL_SDK_DISABLED: 'true' } });
     gw = await gatewayTo(upstream);

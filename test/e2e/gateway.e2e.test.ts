@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startSystem, type TestSystem } from '../support/system.ts';
+import { waitFor } from '../support/wait.ts';
 import { SEED } from '../../src/contracts/common.ts';
 
 let system: TestSystem;
@@ -34,14 +35,6 @@ async function upstreamHealth(): Promise<Record<string, string>> {
   const res = await fetch(`${system.admin}/upstreams/catalogue-upstream/health`);
   const body = (await res.json()) as { data: { target: string; health: string }[] };
   return Object.fromEntries(body.data.map((t) => [t.target, t.health]));
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('through the gateway', { timeout: 400_000 }, () => {
@@ -101,7 +94,12 @@ describe('through the gateway', { timeout: 400_000 }, () => {
       [],
     );
     // The supervisor restarts it and the health check brings it back.
-    await until('catalogue-3 healthy again', async () => Object.values(await upstreamHealth()).every((h) => h === 'HEALTHY'), 60_000);
+    await waitFor(
+      'catalogue-3 healthy again',
+      async () => Object.values(await upstreamHealth()).every((h) => h === 'HEALTHY'),
+      60_000,
+      100,
+    );
   });
 
   test('a frozen instance (SIGSTOP) is routed around: no client error', async () => {
@@ -113,13 +111,18 @@ describe('through the gateway', { timeout: 400_000 }, () => {
         results.map((r) => r.status).filter((s) => s !== 200),
         [],
       );
-      await until('catalogue-2 marked unhealthy', async () => Object.values(await upstreamHealth()).includes('UNHEALTHY'));
+      await waitFor('catalogue-2 marked unhealthy', async () => Object.values(await upstreamHealth()).includes('UNHEALTHY'), 60_000, 100);
       const later = await Promise.all(Array.from({ length: 20 }, () => call('GET', SEARCH)));
       assert.ok(later.every((r) => r.status === 200 && r.body.instance_id !== 'catalogue-2'));
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    await until('catalogue-2 healthy again', async () => Object.values(await upstreamHealth()).every((h) => h === 'HEALTHY'), 60_000);
+    await waitFor(
+      'catalogue-2 healthy again',
+      async () => Object.values(await upstreamHealth()).every((h) => h === 'HEALTHY'),
+      60_000,
+      100,
+    );
   });
 
   test('seed data is there: stock levels, stores, clients', async () => {

@@ -4,38 +4,28 @@
  * the relay's publish is a `send` span linked to it, a consumer's handling is a `process` span in a new trace linked
  * to it (an observer's batch: one span linked to every entry), and log lines inside carry the span's ids.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { Redis } from 'ioredis';
-import { newEvent, STREAMS, type EventEnvelope } from '../../src/contracts/events.ts';
-import { SEED } from '../../src/contracts/common.ts';
+import { STREAMS, type EventEnvelope } from '../../src/contracts/events.ts';
 import { startConsumer, type Consumer } from '../../src/platform/bus/consumer.ts';
 import { enqueue } from '../../src/platform/bus/outbox.ts';
 import { startRelay, type Relay } from '../../src/platform/bus/relay.ts';
-import { busMigrations } from '../../src/platform/bus/tables.ts';
-import { createPool, migrate, withTransaction, type Pool } from '../../src/platform/db.ts';
+import { withTransaction } from '../../src/platform/db.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRegistry } from '../../src/platform/metrics.ts';
 import { ATTR } from '../../src/platform/tracing/messaging.ts';
 import { startTracing, type Tracing } from '../../src/platform/tracing/sdk.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { busFixture, checkoutInitiated } from '../support/bus-fixture.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
-import { startTestRedis, type TestRedis } from '../support/redis.ts';
 import { waitFor } from '../support/wait.ts';
 
 fileTimeout(120_000);
 
 const SCHEMA = 'bus_tracing_test';
-let db: TestDatabase;
-let pool: Pool;
-let redisServer: TestRedis;
-let redis: Redis;
 let relay: Relay;
-let tracing: Tracing;
 const exporter = new InMemorySpanExporter();
 const consumers: Consumer[] = [];
 const lines: Record<string, unknown>[] = [];
@@ -50,25 +40,10 @@ const log = createLogger(
   }),
 );
 
-function initiated(): EventEnvelope {
-  const checkoutId = randomUUID();
-  return newEvent(
-    STREAMS.checkout,
-    'CheckoutInitiated',
-    {
-      checkout_id: checkoutId,
-      client_id: SEED.clients.jean,
-      emitted_at: Date.now() / 1000,
-      panier: { client_id: SEED.clients.jean, nombre_articles: 1, total: 1, produits: [] },
-    },
-    { correlationId: checkoutId },
-  );
-}
-
 /** Enqueues inside a request span, as a service's POST does; returns the request span. */
 async function enqueueInRequest(...events: EventEnvelope[]): Promise<ReadableSpan> {
   const spanId = await trace.getTracer('test').startActiveSpan('POST /checkout', { kind: SpanKind.SERVER }, async (span) => {
-    await withTransaction(pool, (client) => enqueue(client, SCHEMA, ...events));
+    await withTransaction(bus.pool, (client) => enqueue(client, SCHEMA, ...events));
     span.end();
     return span.spanContext().spanId;
   });
@@ -80,30 +55,25 @@ const spans = () => exporter.getFinishedSpans();
 const createOf = (e: EventEnvelope) => spans().find((s) => s.name.startsWith('create ') && s.attributes[ATTR.messageId] === e.event_id);
 const linksTo = (s: ReadableSpan, target: ReadableSpan) => s.links.some((l) => l.context.spanId === target.spanContext().spanId);
 
-before(async () => {
-  // Every new trace kept (the default keeps one in ten): the test checks what is recorded.
-  tracing = startTracing({ env: { OTEL_SERVICE_NAME: 'bus-test', OTEL_TRACES_EXPORTER: 'none', OTEL_TRACES_SAMPLER_ARG: '1' }, exporter });
-  db = await createTestDatabase('bus_tracing');
-  pool = createPool(db.url, 5, 'bus-tracing-test');
-  await migrate(pool, SCHEMA, busMigrations(SCHEMA));
-  redisServer = await startTestRedis();
-  redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
-  relay = startRelay({ pool, schema: SCHEMA, redis, log, registry: createRegistry('t'), streams: [STREAMS.checkout], pollMs: 50 });
+// Every new trace kept (the default keeps one in ten): the test checks what is recorded.
+const tracing: Tracing = startTracing({
+  env: { OTEL_SERVICE_NAME: 'bus-test', OTEL_TRACES_EXPORTER: 'none', OTEL_TRACES_SAMPLER_ARG: '1' },
+  exporter,
 });
-
-after(async () => {
-  await Promise.all(consumers.map((c) => c.stop()));
-  await relay?.stop();
-  redis?.disconnect();
-  await pool?.end();
-  await db?.drop();
-  await redisServer?.stop();
-  await tracing?.shutdown();
+const bus = busFixture('bus_tracing', [SCHEMA], {
+  setUp: ({ pool, redis }) => {
+    relay = startRelay({ pool, schema: SCHEMA, redis, log, registry: createRegistry('t'), streams: [STREAMS.checkout], pollMs: 50 });
+  },
+  beforeClose: async () => {
+    await Promise.all(consumers.map((c) => c.stop()));
+    await relay?.stop();
+    await tracing.shutdown();
+  },
 });
 
 describe('the bus, traced', () => {
   test('create → send → process: the entry carries the context, the relay and the consumer link to it', async () => {
-    const event = initiated();
+    const event = checkoutInitiated();
     const request = await enqueueInRequest(event);
     const create = createOf(event);
     assert.ok(create, 'a create span');
@@ -113,7 +83,7 @@ describe('the bus, traced', () => {
 
     // The context reaches the stream entry, beside correlation_id.
     const fields = await waitFor('the entry in the stream', async () => {
-      const entries = (await redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][];
+      const entries = (await bus.redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][];
       return entries.map(([, f]) => f).find((f) => f[f.indexOf('event_id') + 1] === event.event_id);
     });
     const { traceId, spanId } = create.spanContext();
@@ -126,7 +96,7 @@ describe('the bus, traced', () => {
 
     consumers.push(
       startConsumer({
-        redisUrl: redisServer.url,
+        redisUrl: bus.redisServer.url,
         streams: [STREAMS.checkout],
         group: 'traced-one',
         worker: 'traced-one',
@@ -157,16 +127,16 @@ describe('the bus, traced', () => {
   });
 
   test("an observer's batch is one process span linked to every entry of the read", async () => {
-    const events = [initiated(), initiated(), initiated()];
+    const events = [checkoutInitiated(), checkoutInitiated(), checkoutInitiated()];
     await enqueueInRequest(...events);
     await waitFor('the entries published', async () => {
-      const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
+      const { rows } = await bus.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
       return rows[0]!.n === 0;
     });
     const sizes: number[] = [];
     consumers.push(
       startConsumer({
-        redisUrl: redisServer.url,
+        redisUrl: bus.redisServer.url,
         streams: [STREAMS.checkout],
         group: 'traced-batch',
         worker: 'traced-batch',

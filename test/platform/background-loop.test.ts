@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { startBackgroundLoop } from '../../src/platform/background-loop.ts';
 import type { Logger } from '../../src/platform/logger.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
+import { waitFor } from '../support/wait.ts';
 
 fileTimeout(300_000);
 
@@ -14,14 +15,6 @@ function recordingLog() {
     warn: (_o: unknown, msg: string) => lines.push(`warn ${msg}`),
   } as unknown as Logger;
   return { log, lines };
-}
-
-async function until(probe: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 test('an outage of several failed passes is logged once when it starts and once when it ends', async () => {
@@ -38,7 +31,7 @@ test('an outage of several failed passes is logged once when it starts and once 
       if (passes <= 3) throw new Error('boom');
     },
   });
-  await until(() => passes >= 5);
+  await waitFor('passes >= 5', () => passes >= 5, 5_000, 5);
   await loop.stop();
   assert.deepEqual(lines, ['warn down', 'info back']);
 });
@@ -57,9 +50,9 @@ test('wake() runs the next pass at once instead of after the pause; true asks fo
       return more-- > 0;
     },
   });
-  await until(() => passes === 3); // the first pass, then two more at once, then the long pause
+  await waitFor('passes === 3', () => passes === 3, 5_000, 5); // the first pass, then two more at once, then the long pause
   loop.wake();
-  await until(() => passes === 4);
+  await waitFor('passes === 4', () => passes === 4, 5_000, 5);
   await loop.stop();
 });
 
@@ -79,7 +72,7 @@ test('stop() waits for the pass in progress and no pass starts after it', async 
       finished = true;
     },
   });
-  await until(() => passes === 1);
+  await waitFor('passes === 1', () => passes === 1, 5_000, 5);
   const stopped = loop.stop();
   release();
   await stopped;

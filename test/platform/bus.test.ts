@@ -2,15 +2,14 @@
  * The bus against real PostgreSQL and a private redis-server: outbox → relay → consumer group → inbox,
  * with Redis down, Redis losing its data, redelivery, poison entries, failing handlers and dead consumers.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { busFixture, checkoutInitiated } from '../support/bus-fixture.ts';
+import { waitFor } from '../support/wait.ts';
 import { Redis } from 'ioredis';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { startTestRedis, type TestRedis } from '../support/redis.ts';
-import { createPool, withTransaction, type Pool } from '../../src/platform/db.ts';
-import { migrate } from '../../src/platform/db.ts';
-import { busMigrations } from '../../src/platform/bus/tables.ts';
+import { createPool, withTransaction } from '../../src/platform/db.ts';
+import { startTestRedis } from '../support/redis.ts';
 import { enqueue } from '../../src/platform/bus/outbox.ts';
 import { startRelay, type Relay } from '../../src/platform/bus/relay.ts';
 import { startConsumer, type Consumer, type ConsumerOptions } from '../../src/platform/bus/consumer.ts';
@@ -19,7 +18,6 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createRegistry } from '../../src/platform/metrics.ts';
 import { STREAMS, deadLetterStream, encodeEntry, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
 import { createServer } from 'node:http';
-import { SEED } from '../../src/contracts/common.ts';
 import { eventStoreArchive } from '../../src/contracts/event-store.ts';
 import { DependencyUnavailableError } from '../../src/platform/unavailable.ts';
 import { freePort } from '../support/ports.ts';
@@ -29,71 +27,39 @@ fileTimeout(300_000);
 
 const SCHEMA = 'bus_test';
 const log = createLogger('bus-test', 'silent');
-let db: TestDatabase;
-let pool: Pool;
-let redisServer: TestRedis;
-let redis: Redis;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function initiated(checkoutId = randomUUID()): EventEnvelope {
-  return newEvent(
-    STREAMS.checkout,
-    'CheckoutInitiated',
-    {
-      checkout_id: checkoutId,
-      client_id: SEED.clients.jean,
-      emitted_at: Date.now() / 1000,
-      panier: { client_id: SEED.clients.jean, nombre_articles: 1, total: 1, produits: [] },
-    },
-    { correlationId: checkoutId },
-  );
-}
 
 async function publishThroughOutbox(relay: Relay, ...events: EventEnvelope[]) {
-  await withTransaction(pool, (client) => enqueue(client, SCHEMA, ...events));
+  await withTransaction(bus.pool, (client) => enqueue(client, SCHEMA, ...events));
   relay.wake();
 }
 
-before(async () => {
-  db = await createTestDatabase('bus');
-  pool = createPool(db.url, 10, 'bus-test');
-  await migrate(pool, SCHEMA, busMigrations(SCHEMA));
-  await pool.query(`CREATE TABLE ${SCHEMA}.effects (event_id uuid, consumer text)`);
-  redisServer = await startTestRedis();
-  redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
-});
-
-after(async () => {
-  redis?.disconnect();
-  await pool?.end();
-  await db?.drop();
-  await redisServer?.stop();
+const bus = busFixture('bus', [SCHEMA], {
+  setUp: ({ pool }) => pool.query(`CREATE TABLE ${SCHEMA}.effects (event_id uuid, consumer text)`),
 });
 
 describe('outbox and relay', () => {
   test('an event committed with its transaction reaches the stream, in order; a rolled-back one never does', async () => {
-    const relay = startRelay({ pool, schema: SCHEMA, redis, log, registry: createRegistry('t'), streams: [STREAMS.checkout], pollMs: 50 });
+    const relay = startRelay({
+      pool: bus.pool,
+      schema: SCHEMA,
+      redis: bus.redis,
+      log,
+      registry: createRegistry('t'),
+      streams: [STREAMS.checkout],
+      pollMs: 50,
+    });
     try {
-      const events = [initiated(), initiated(), initiated()];
-      const ghost = initiated();
-      await withTransaction(pool, async (client) => enqueue(client, SCHEMA, ...events)).then(() => relay.wake());
+      const events = [checkoutInitiated(), checkoutInitiated(), checkoutInitiated()];
+      const ghost = checkoutInitiated();
+      await withTransaction(bus.pool, async (client) => enqueue(client, SCHEMA, ...events)).then(() => relay.wake());
       await assert.rejects(
-        withTransaction(pool, async (client) => {
+        withTransaction(bus.pool, async (client) => {
           await enqueue(client, SCHEMA, ghost);
           throw new Error('state change failed');
         }),
       );
-      const entries = await until('3 entries', async () => {
-        const all = (await redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][];
+      const entries = await waitFor('3 entries', async () => {
+        const all = (await bus.redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][];
         const ids = all.map(([, f]) => f[f.indexOf('event_id') + 1]);
         return events.every((e) => ids.includes(e.event_id)) && ids;
       });
@@ -104,8 +70,8 @@ describe('outbox and relay', () => {
       );
       assert.ok(!entries.includes(ghost.event_id));
       // Marked sent right after the XADD: wait for it rather than racing it.
-      await until('outbox rows marked published', async () => {
-        const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
+      await waitFor('outbox rows marked published', async () => {
+        const { rows } = await bus.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
         return rows[0].n === 0;
       });
     } finally {
@@ -118,7 +84,7 @@ describe('outbox and relay', () => {
     const client = new Redis(temp.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
     client.on('error', () => undefined);
     const relay = startRelay({
-      pool,
+      pool: bus.pool,
       schema: SCHEMA,
       redis: client,
       log,
@@ -127,13 +93,13 @@ describe('outbox and relay', () => {
       pollMs: 50,
     });
     try {
-      await pool.query(`DELETE FROM ${SCHEMA}.outbox`);
+      await bus.pool.query(`DELETE FROM ${SCHEMA}.outbox`);
       const port = temp.port;
       await temp.stop();
-      const event = initiated();
+      const event = checkoutInitiated();
       await publishThroughOutbox(relay, event);
       await new Promise((r) => setTimeout(r, 300)); // a few relay passes against a dead Redis
-      const waiting = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
+      const waiting = await bus.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
       assert.equal(waiting.rows[0].n, 1);
       // Same port, fresh server: the relay reconnects and publishes.
       const { spawn } = await import('node:child_process');
@@ -141,10 +107,10 @@ describe('outbox and relay', () => {
         stdio: 'ignore',
       });
       try {
-        await until(
+        await waitFor(
           'published after Redis came back',
           async () => {
-            const r = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
+            const r = await bus.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.outbox WHERE published_at IS NULL`);
             return r.rows[0].n === 0;
           },
           15_000,
@@ -161,15 +127,23 @@ describe('outbox and relay', () => {
   });
 
   test('when Redis loses its data, recent events are published again', async () => {
-    const relay = startRelay({ pool, schema: SCHEMA, redis, log, registry: createRegistry('t'), streams: [STREAMS.checkout], pollMs: 50 });
+    const relay = startRelay({
+      pool: bus.pool,
+      schema: SCHEMA,
+      redis: bus.redis,
+      log,
+      registry: createRegistry('t'),
+      streams: [STREAMS.checkout],
+      pollMs: 50,
+    });
     try {
-      const event = initiated();
+      const event = checkoutInitiated();
       await publishThroughOutbox(relay, event);
       const has = async () =>
-        ((await redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][]).some(([, f]) => f.includes(event.event_id));
-      await until('first publication', has);
-      await redis.flushall(); // what a restart without persistence looks like
-      await until('re-published after data loss', has, 10_000);
+        ((await bus.redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][]).some(([, f]) => f.includes(event.event_id));
+      await waitFor('first publication', has);
+      await bus.redis.flushall(); // what a restart without persistence looks like
+      await waitFor('re-published after data loss', has, 10_000);
     } finally {
       await relay.stop();
     }
@@ -184,7 +158,7 @@ describe('consumer groups', () => {
 
   const consume = (group: string, handle: ((e: EventEnvelope) => Promise<void>) | undefined, extra: Partial<ConsumerOptions> = {}) => {
     const consumer = startConsumer({
-      redisUrl: redisServer.url,
+      redisUrl: bus.redisServer.url,
       streams: [STREAMS.checkout],
       group,
       worker: group,
@@ -200,52 +174,52 @@ describe('consumer groups', () => {
   };
 
   const effects = async (consumer: string, eventId: string) =>
-    (await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.effects WHERE consumer = $1 AND event_id = $2`, [consumer, eventId]))
+    (await bus.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.effects WHERE consumer = $1 AND event_id = $2`, [consumer, eventId]))
       .rows[0].n as number;
 
   const effectOnce = (group: string) => async (event: EventEnvelope) => {
-    await applyOnce(pool, SCHEMA, group, event.event_id, (client) =>
+    await applyOnce(bus.pool, SCHEMA, group, event.event_id, (client) =>
       client.query(`INSERT INTO ${SCHEMA}.effects (event_id, consumer) VALUES ($1, $2)`, [event.event_id, group]).then(() => undefined),
     );
   };
 
   test('a group started after events were published still processes them', async () => {
-    const early = initiated();
-    await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(early)).flat());
+    const early = checkoutInitiated();
+    await bus.redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(early)).flat());
     consume('late-group', effectOnce('late-group'));
-    await until('early event processed', async () => (await effects('late-group', early.event_id)) === 1);
+    await waitFor('early event processed', async () => (await effects('late-group', early.event_id)) === 1);
   });
 
   test('a redelivered entry (re-added to the stream) has no second effect', async () => {
     consume('dedup', effectOnce('dedup'));
-    const event = initiated();
+    const event = checkoutInitiated();
     const fields = Object.entries(encodeEntry(event)).flat();
-    await redis.xadd(STREAMS.checkout, '*', ...fields);
-    await until('processed', async () => (await effects('dedup', event.event_id)) === 1);
-    await redis.xadd(STREAMS.checkout, '*', ...fields);
-    const marker = initiated();
-    await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(marker)).flat());
-    await until('marker processed', async () => (await effects('dedup', marker.event_id)) === 1);
+    await bus.redis.xadd(STREAMS.checkout, '*', ...fields);
+    await waitFor('processed', async () => (await effects('dedup', event.event_id)) === 1);
+    await bus.redis.xadd(STREAMS.checkout, '*', ...fields);
+    const marker = checkoutInitiated();
+    await bus.redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(marker)).flat());
+    await waitFor('marker processed', async () => (await effects('dedup', marker.event_id)) === 1);
     assert.equal(await effects('dedup', event.event_id), 1);
   });
 
   test('a poison entry goes to the dead-letter stream with its reason; the group moves on', async () => {
     consume('poison', effectOnce('poison'));
-    await redis.xadd(STREAMS.checkout, '*', 'type', 'CheckoutInitiated', 'payload', '{"not":"valid"}', 'ts', '1');
-    const good = initiated();
-    await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(good)).flat());
-    await until('good event processed', async () => (await effects('poison', good.event_id)) === 1);
-    const dead = (await redis.xrange(deadLetterStream(STREAMS.checkout), '-', '+')) as [string, string[]][];
+    await bus.redis.xadd(STREAMS.checkout, '*', 'type', 'CheckoutInitiated', 'payload', '{"not":"valid"}', 'ts', '1');
+    const good = checkoutInitiated();
+    await bus.redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(good)).flat());
+    await waitFor('good event processed', async () => (await effects('poison', good.event_id)) === 1);
+    const dead = (await bus.redis.xrange(deadLetterStream(STREAMS.checkout), '-', '+')) as [string, string[]][];
     const mine = dead.filter(([, f]) => f[f.indexOf('dlq_group') + 1] === 'poison');
     assert.ok(mine.length >= 1);
     assert.match(mine[0]![1][mine[0]![1].indexOf('dlq_error') + 1]!, /missing field event_id/);
-    const pending = (await redis.xpending(STREAMS.checkout, 'poison')) as [number, ...unknown[]];
+    const pending = (await bus.redis.xpending(STREAMS.checkout, 'poison')) as [number, ...unknown[]];
     assert.equal(pending[0], 0);
   });
 
   test('a handler that keeps failing is retried, then dead-lettered after maxDeliveries', async () => {
     let calls = 0;
-    const target = initiated();
+    const target = checkoutInitiated();
     consume(
       'failing',
       async (event) => {
@@ -256,11 +230,11 @@ describe('consumer groups', () => {
       },
       { maxDeliveries: 3 },
     );
-    await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(target)).flat());
-    const entry = await until(
+    await bus.redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(target)).flat());
+    const entry = await waitFor(
       'dead-lettered',
       async () => {
-        const dead = (await redis.xrange(deadLetterStream(STREAMS.checkout), '-', '+')) as [string, string[]][];
+        const dead = (await bus.redis.xrange(deadLetterStream(STREAMS.checkout), '-', '+')) as [string, string[]][];
         return dead.find(([, f]) => f.includes(target.event_id) && f[f.indexOf('dlq_group') + 1] === 'failing');
       },
       15_000,
@@ -271,20 +245,20 @@ describe('consumer groups', () => {
 
   test('a handler that fails once then succeeds is retried and acknowledged', async () => {
     let calls = 0;
-    const target = initiated();
+    const target = checkoutInitiated();
     consume('flaky', async (event) => {
       if (event.event_id !== target.event_id) return;
       calls++;
       if (calls === 1) throw new Error('transient');
       await effectOnce('flaky')(event);
     });
-    await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(target)).flat());
-    await until('processed on retry', async () => (await effects('flaky', target.event_id)) === 1);
-    await until('acknowledged', async () => ((await redis.xpending(STREAMS.checkout, 'flaky')) as [number])[0] === 0);
+    await bus.redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(target)).flat());
+    await waitFor('processed on retry', async () => (await effects('flaky', target.event_id)) === 1);
+    await waitFor('acknowledged', async () => ((await bus.redis.xpending(STREAMS.checkout, 'flaky')) as [number])[0] === 0);
   });
 
   const effectsInOneTransaction = (group: string) => async (items: readonly { event: EventEnvelope }[]) => {
-    await withTransaction(pool, async (client) => {
+    await withTransaction(bus.pool, async (client) => {
       for (const { event } of items) {
         await applyOnceWithin(client, SCHEMA, group, event.event_id, (c) =>
           c.query(`INSERT INTO ${SCHEMA}.effects (event_id, consumer) VALUES ($1, $2)`, [event.event_id, group]).then(() => undefined),
@@ -294,8 +268,8 @@ describe('consumer groups', () => {
   };
 
   test('handleAll: the entries of one read go in one call, in stream order, and are all acknowledged', async () => {
-    const mine = [initiated(), initiated(), initiated(), initiated(), initiated()];
-    for (const e of mine) await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(e)).flat());
+    const mine = [checkoutInitiated(), checkoutInitiated(), checkoutInitiated(), checkoutInitiated(), checkoutInitiated()];
+    for (const e of mine) await bus.redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(e)).flat());
     const batches: string[][] = [];
     const single: string[] = [];
     const batched = effectsInOneTransaction('batched');
@@ -313,8 +287,8 @@ describe('consumer groups', () => {
         },
       },
     );
-    for (const e of mine) await until('applied', async () => (await effects('batched', e.event_id)) === 1);
-    await until('acknowledged', async () => ((await redis.xpending(STREAMS.checkout, 'batched')) as [number])[0] === 0);
+    for (const e of mine) await waitFor('applied', async () => (await effects('batched', e.event_id)) === 1);
+    await waitFor('acknowledged', async () => ((await bus.redis.xpending(STREAMS.checkout, 'batched')) as [number])[0] === 0);
     const ids = mine.map((e) => e.event_id);
     const batch = batches.find((b) => b.includes(ids[0]!));
     assert.ok(batch, 'the events came through handleAll');
@@ -329,9 +303,9 @@ describe('consumer groups', () => {
   });
 
   test('handleAll alone, failing: the read is redone entry by entry, the bad entry is retried alone, nothing applied twice', async () => {
-    const mine = [initiated(), initiated(), initiated()];
+    const mine = [checkoutInitiated(), checkoutInitiated(), checkoutInitiated()];
     const bad = mine[1]!;
-    for (const e of mine) await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(e)).flat());
+    for (const e of mine) await bus.redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(e)).flat());
     const withBad: number[] = []; // size of each call that held the bad entry
     const apply = effectsInOneTransaction('batch-fallback');
     consume('batch-fallback', undefined, {
@@ -344,8 +318,8 @@ describe('consumer groups', () => {
         await apply(items);
       },
     });
-    for (const e of mine) await until('applied', async () => (await effects('batch-fallback', e.event_id)) === 1);
-    await until('acknowledged', async () => ((await redis.xpending(STREAMS.checkout, 'batch-fallback')) as [number])[0] === 0);
+    for (const e of mine) await waitFor('applied', async () => (await effects('batch-fallback', e.event_id)) === 1);
+    await waitFor('acknowledged', async () => ((await bus.redis.xpending(STREAMS.checkout, 'batch-fallback')) as [number])[0] === 0);
     // The whole read, then the bad entry alone (the fallback), then alone again (its retry), which succeeds.
     assert.ok(withBad[0]! >= 3, `first call held the read (${withBad.join(', ')})`);
     assert.deepEqual(withBad.slice(1), [1, 1]);
@@ -362,14 +336,14 @@ describe('consumer groups', () => {
     });
     // Malformed, but of types the group ignores: no schema check, so no dead letter; then one it handles.
     const ignored = [
-      await redis.xadd(STREAMS.checkout, '*', 'type', 'CheckoutSucceeded', 'payload', '{"not":"valid"}', 'ts', '1'),
-      await redis.xadd(STREAMS.checkout, '*', 'type', 'NotAType', 'payload', 'not json'),
+      await bus.redis.xadd(STREAMS.checkout, '*', 'type', 'CheckoutSucceeded', 'payload', '{"not":"valid"}', 'ts', '1'),
+      await bus.redis.xadd(STREAMS.checkout, '*', 'type', 'NotAType', 'payload', 'not json'),
     ];
-    const wanted = initiated();
-    await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(wanted)).flat());
-    await until('handled', async () => handled.includes(wanted.event_id));
-    await until('all acknowledged', async () => ((await redis.xpending(STREAMS.checkout, 'typed')) as [number])[0] === 0);
-    const dead = (await redis.xrange(deadLetterStream(STREAMS.checkout), '-', '+')) as [string, string[]][];
+    const wanted = checkoutInitiated();
+    await bus.redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(wanted)).flat());
+    await waitFor('handled', async () => handled.includes(wanted.event_id));
+    await waitFor('all acknowledged', async () => ((await bus.redis.xpending(STREAMS.checkout, 'typed')) as [number])[0] === 0);
+    const dead = (await bus.redis.xrange(deadLetterStream(STREAMS.checkout), '-', '+')) as [string, string[]][];
     // (The group starts at 0: a malformed CheckoutInitiated of an earlier test is dead-lettered, as it should be.)
     const deadOfOurs = dead.filter(
       ([, f]) => f[f.indexOf('dlq_group') + 1] === 'typed' && ignored.includes(f[f.indexOf('dlq_original_id') + 1]!),
@@ -388,11 +362,11 @@ describe('consumer groups', () => {
       lingerMs: 2_000,
       handleAll: async (items) => void batches.push(items.map((i) => i.event.event_id)),
     });
-    await until('first read handled', async () => batches.length > 0);
-    const mine = [initiated(), initiated(), initiated()];
-    for (const e of mine) await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(e)).flat());
+    await waitFor('first read handled', async () => batches.length > 0);
+    const mine = [checkoutInitiated(), checkoutInitiated(), checkoutInitiated()];
+    for (const e of mine) await bus.redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(e)).flat());
     const ids = mine.map((e) => e.event_id);
-    const batch = await until('handled', async () => batches.find((b) => b.includes(ids[2]!)));
+    const batch = await waitFor('handled', async () => batches.find((b) => b.includes(ids[2]!)));
     assert.deepEqual(
       batch.filter((id) => ids.includes(id)),
       ids,
@@ -401,12 +375,12 @@ describe('consumer groups', () => {
 
   test("a dead consumer's pending entries are reclaimed by a live one", async () => {
     // A consumer that reads and never acknowledges, then disappears.
-    await redis.xgroup('CREATE', STREAMS.checkout, 'reclaim', '$', 'MKSTREAM');
-    const orphan = initiated();
-    await redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(orphan)).flat());
-    await redis.xreadgroup('GROUP', 'reclaim', 'dead-consumer', 'COUNT', 100, 'STREAMS', STREAMS.checkout, '>');
+    await bus.redis.xgroup('CREATE', STREAMS.checkout, 'reclaim', '$', 'MKSTREAM');
+    const orphan = checkoutInitiated();
+    await bus.redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(orphan)).flat());
+    await bus.redis.xreadgroup('GROUP', 'reclaim', 'dead-consumer', 'COUNT', 100, 'STREAMS', STREAMS.checkout, '>');
     consume('reclaim', effectOnce('reclaim'), { claimIdleMs: 300 });
-    await until('orphan reclaimed and processed', async () => (await effects('reclaim', orphan.event_id)) === 1, 15_000);
+    await waitFor('orphan reclaimed and processed', async () => (await effects('reclaim', orphan.event_id)) === 1, 15_000);
   });
 
   test('a group created after the stream was trimmed first replays the lost events from the archive', async () => {
@@ -422,7 +396,7 @@ describe('consumer groups', () => {
     });
     const archived: object[] = [];
     for (const [i, e] of events.entries()) {
-      const id = await redis.xadd(stream, '*', ...Object.entries(encodeEntry(e)).flat());
+      const id = await bus.redis.xadd(stream, '*', ...Object.entries(encodeEntry(e)).flat());
       archived.push({
         id,
         position: i + 1,
@@ -435,7 +409,7 @@ describe('consumer groups', () => {
         version: 1,
       });
     }
-    await redis.xtrim(stream, 'MAXLEN', 2); // the stream keeps the last two; the archive has all five
+    await bus.redis.xtrim(stream, 'MAXLEN', 2); // the stream keeps the last two; the archive has all five
     const archive = createServer((req, res) => {
       const after = Number(new URL(req.url!, 'http://x').searchParams.get('after') ?? 0);
       res.setHeader('content-type', 'application/json');
@@ -448,13 +422,13 @@ describe('consumer groups', () => {
       consume(
         'late-after-trim',
         async (event) => {
-          await applyOnce(pool, SCHEMA, 'late-after-trim', event.event_id, async () => {
+          await applyOnce(bus.pool, SCHEMA, 'late-after-trim', event.event_id, async () => {
             seen.push(event.event_id);
           });
         },
         { streams: [stream], archive: eventStoreArchive(`http://127.0.0.1:${port}`) },
       );
-      await until('all five handled', async () => seen.length >= 5);
+      await waitFor('all five handled', async () => seen.length >= 5);
       assert.deepEqual([...seen].sort(), events.map((e) => e.event_id).sort());
     } finally {
       archive.close();
@@ -470,7 +444,7 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
 
   const consume = (group: string, handle: (e: EventEnvelope) => Promise<void>, extra: Partial<ConsumerOptions> = {}) => {
     const consumer = startConsumer({
-      redisUrl: redisServer.url,
+      redisUrl: bus.redisServer.url,
       streams: [STREAMS.checkout],
       group,
       worker: group,
@@ -487,13 +461,13 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
     consumers.push(consumer);
     return consumer;
   };
-  const add = (event: EventEnvelope) => redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(event)).flat());
+  const add = (event: EventEnvelope) => bus.redis.xadd(STREAMS.checkout, '*', ...Object.entries(encodeEntry(event)).flat());
   // Groups start at 0 and see the entries of the tests above (malformed ones included): only ours count.
   const deadLetters = async (group: string, mine: ReadonlySet<string>) =>
-    ((await redis.xrange(deadLetterStream(STREAMS.checkout), '-', '+')) as [string, string[]][])
+    ((await bus.redis.xrange(deadLetterStream(STREAMS.checkout), '-', '+')) as [string, string[]][])
       .map(([, f]) => toRecord(f))
       .filter((f) => f.dlq_group === group && mine.has(f.event_id ?? ''));
-  const pendingOf = async (group: string) => ((await redis.xpending(STREAMS.checkout, group)) as [number])[0];
+  const pendingOf = async (group: string) => ((await bus.redis.xpending(STREAMS.checkout, group)) as [number])[0];
   const toRecord = (flat: string[]) => Object.fromEntries(flat.flatMap((v, i) => (i % 2 === 0 ? [[v, flat[i + 1]!]] : [])));
 
   /**
@@ -503,11 +477,11 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
   async function staggered(calls: Map<string, number>, n: number): Promise<EventEnvelope[]> {
     const events: EventEnvelope[] = [];
     for (let i = 0; i < n; i++) {
-      const event = initiated();
+      const event = checkoutInitiated();
       calls.set(event.event_id, 0);
       events.push(event);
       await add(event);
-      await until('first attempt', async () => (calls.get(event.event_id) ?? 0) >= 1);
+      await waitFor('first attempt', async () => (calls.get(event.event_id) ?? 0) >= 1);
     }
     return events;
   }
@@ -522,7 +496,7 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
         const n = (calls.get(event.event_id) ?? 0) + 1;
         calls.set(event.event_id, n);
         if (n < max) throw new Error(`refused (attempt ${n})`);
-        await applyOnce(pool, SCHEMA, 'nearly', event.event_id, (c) =>
+        await applyOnce(bus.pool, SCHEMA, 'nearly', event.event_id, (c) =>
           c.query(`INSERT INTO ${SCHEMA}.effects (event_id, consumer) VALUES ($1, 'nearly')`, [event.event_id]).then(() => undefined),
         );
       },
@@ -530,18 +504,18 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
     );
     const events = await staggered(calls, 4);
     const mine = new Set(calls.keys());
-    await until(
+    await waitFor(
       'every entry handled or dead-lettered',
       async () => {
         const dead = (await deadLetters('nearly', mine)).length;
-        const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.effects WHERE consumer = 'nearly'`);
+        const { rows } = await bus.pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.effects WHERE consumer = 'nearly'`);
         return dead + rows[0].n === events.length;
       },
       20_000,
     );
     assert.deepEqual(await deadLetters('nearly', mine), [], 'nothing dead-lettered');
     for (const e of events) assert.equal(calls.get(e.event_id), max, 'max-1 failures, then the success');
-    await until('acknowledged', async () => (await pendingOf('nearly')) === 0);
+    await waitFor('acknowledged', async () => (await pendingOf('nearly')) === 0);
   });
 
   test('an entry failing on a healthy system is dead-lettered after exactly maxDeliveries handler calls, however often the pending list is read', async () => {
@@ -558,9 +532,9 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
     );
     const events = await staggered(calls, 3);
     // Someone (an operator's tool, an older replica of this consumer) reads the pending list under its name too.
-    for (let i = 0; i < 5; i++) await redis.xreadgroup('GROUP', 'exact', 'exact-1', 'COUNT', 100, 'STREAMS', STREAMS.checkout, '0');
+    for (let i = 0; i < 5; i++) await bus.redis.xreadgroup('GROUP', 'exact', 'exact-1', 'COUNT', 100, 'STREAMS', STREAMS.checkout, '0');
     const mine = new Set(calls.keys());
-    const dead = await until(
+    const dead = await waitFor(
       'all dead-lettered',
       async () => {
         const found = await deadLetters('exact', mine);
@@ -575,7 +549,7 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
     }
     assert.equal(dead.length, events.length, 'each entry dead-lettered once');
     // The consumer writes the dead letter, then acknowledges: the entry leaves the pending list just after.
-    await until('acknowledged after dead-lettering', async () => (await pendingOf('exact')) === 0);
+    await waitFor('acknowledged after dead-lettering', async () => (await pendingOf('exact')) === 0);
   });
 
   test('two live consumers of one group: each failing entry is dead-lettered after exactly maxDeliveries calls in all', async () => {
@@ -589,11 +563,11 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
     // claimIdleMs short, so each also runs its reclaim pass often: it must not take the other's waiting entries.
     consume('pair', failing, { maxDeliveries: max, consumerName: 'pair-a', claimIdleMs: 400 });
     consume('pair', failing, { maxDeliveries: max, consumerName: 'pair-b', claimIdleMs: 400 });
-    const events = Array.from({ length: 6 }, () => initiated());
+    const events = Array.from({ length: 6 }, () => checkoutInitiated());
     for (const e of events) calls.set(e.event_id, 0);
     for (const e of events) await add(e);
     const mine = new Set(calls.keys());
-    const dead = await until(
+    const dead = await waitFor(
       'all dead-lettered',
       async () => {
         const found = await deadLetters('pair', mine);
@@ -608,12 +582,12 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
 
   test("an entry reclaimed from a dead consumer keeps its count: the dead one's attempts plus the new ones make maxDeliveries", async () => {
     const max = 4;
-    const target = initiated();
-    await redis.xgroup('CREATE', STREAMS.checkout, 'heir', '$', 'MKSTREAM');
+    const target = checkoutInitiated();
+    await bus.redis.xgroup('CREATE', STREAMS.checkout, 'heir', '$', 'MKSTREAM');
     const id = await add(target);
     // A consumer failed it twice (both counted) and died during its third attempt: the delivery count is 3.
-    await redis.xreadgroup('GROUP', 'heir', 'dead-consumer', 'COUNT', 100, 'STREAMS', STREAMS.checkout, '>');
-    await redis.xclaim(STREAMS.checkout, 'heir', 'dead-consumer', 0, id!, 'RETRYCOUNT', 3);
+    await bus.redis.xreadgroup('GROUP', 'heir', 'dead-consumer', 'COUNT', 100, 'STREAMS', STREAMS.checkout, '>');
+    await bus.redis.xclaim(STREAMS.checkout, 'heir', 'dead-consumer', 0, id!, 'RETRYCOUNT', 3);
     let calls = 0;
     consume(
       'heir',
@@ -624,7 +598,7 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
       },
       { maxDeliveries: max, claimIdleMs: 300 },
     );
-    const [letter] = await until(
+    const [letter] = await waitFor(
       'dead-lettered',
       async () => {
         const found = await deadLetters('heir', new Set([target.event_id]));
@@ -677,7 +651,7 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
       const max = 2;
       const outageCalls = max * 4;
       const group = `outage-${i}`;
-      const target = initiated();
+      const target = checkoutInitiated();
       let calls = 0;
       let handled = 0;
       consume(
@@ -692,10 +666,14 @@ describe('delivery counts and dependency outages', { timeout: 120_000 }, () => {
       );
       await add(target);
       const mine = new Set([target.event_id]);
-      await until('handled once the dependency is back', async () => handled === 1 || (await deadLetters(group, mine)).length > 0, 30_000);
+      await waitFor(
+        'handled once the dependency is back',
+        async () => handled === 1 || (await deadLetters(group, mine)).length > 0,
+        30_000,
+      );
       assert.deepEqual(await deadLetters(group, mine), [], 'not dead-lettered');
       assert.equal(calls, outageCalls + 1);
-      await until('acknowledged', async () => (await pendingOf(group)) === 0);
+      await waitFor('acknowledged', async () => (await pendingOf(group)) === 0);
     });
   }
 });

@@ -55,7 +55,7 @@ export const GatewayEnv = Type.Object({
   }),
   GATEWAY_TRACES_PER_SECOND: Type.Integer({
     minimum: 0,
-    default: 100,
+    default: 20,
     description: 'most requests a second the gateway records spans for (sampled ones); past it they are traced unsampled',
   }),
   LOG_LEVEL: LogLevelVar(),
@@ -74,7 +74,7 @@ export interface GatewayConfig {
   rateLimitMinute?: number;
   rateLimitPrefix: string;
   healthcheckIntervalMs?: number;
-  /** Sampled requests a second at most (tracing's cost under load); 100 by default. */
+  /** Sampled requests a second at most (tracing's cost under load); 20 by default (ADR 0015). */
   tracesPerSecond?: number;
   limits: ClientLimits;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

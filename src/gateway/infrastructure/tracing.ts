@@ -9,7 +9,7 @@
  * span per upstream attempt, whose context is the one `traceparent` the service receives.
  *
  * Recording spans is what costs (a few tens of microseconds a request with their export), so the gateway records
- * at most `perSecond` sampled requests a second (GATEWAY_TRACES_PER_SECOND, default 100): at a developer's or a
+ * at most `perSecond` sampled requests a second (GATEWAY_TRACES_PER_SECOND, default 20): at a developer's or a
  * test's pace every request the sampler keeps is recorded, under load the share falls and so does the cost (a
  * rate-limiting sampler in front of the configured one, as Jaeger's). Past the budget a request is traced
  * unsampled — its id and an unsampled `traceparent` still go out, so no service records it either.

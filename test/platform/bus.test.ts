@@ -37,17 +37,21 @@ const bus = busFixture('bus', [SCHEMA], {
   setUp: ({ pool }) => pool.query(`CREATE TABLE ${SCHEMA}.effects (event_id uuid, consumer text)`),
 });
 
+/** The test schema's relay on the test Redis, polling every 50 ms. */
+const checkoutRelay = () =>
+  startRelay({
+    pool: bus.pool,
+    schema: SCHEMA,
+    redis: bus.redis,
+    log,
+    registry: createRegistry('t'),
+    streams: [STREAMS.checkout],
+    pollMs: 50,
+  });
+
 describe('outbox and relay', () => {
   test('an event committed with its transaction reaches the stream, in order; a rolled-back one never does', async () => {
-    const relay = startRelay({
-      pool: bus.pool,
-      schema: SCHEMA,
-      redis: bus.redis,
-      log,
-      registry: createRegistry('t'),
-      streams: [STREAMS.checkout],
-      pollMs: 50,
-    });
+    const relay = checkoutRelay();
     try {
       const events = [checkoutInitiated(), checkoutInitiated(), checkoutInitiated()];
       const ghost = checkoutInitiated();
@@ -127,15 +131,7 @@ describe('outbox and relay', () => {
   });
 
   test('when Redis loses its data, recent events are published again', async () => {
-    const relay = startRelay({
-      pool: bus.pool,
-      schema: SCHEMA,
-      redis: bus.redis,
-      log,
-      registry: createRegistry('t'),
-      streams: [STREAMS.checkout],
-      pollMs: 50,
-    });
+    const relay = checkoutRelay();
     try {
       const event = checkoutInitiated();
       await publishThroughOutbox(relay, event);

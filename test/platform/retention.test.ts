@@ -15,13 +15,13 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { createRegistry, type Registry } from '../../src/platform/metrics.ts';
 import { ConfigError } from '../../src/platform/config.ts';
 import { busPurgeJobs, loadRetentionConfig, startRetention, trimDeadLetters, type PurgeJob } from '../../src/platform/retention.ts';
-import { STREAMS, deadLetterStream, encodeEntry, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
-import { SEED } from '../../src/contracts/common.ts';
+import { STREAMS, deadLetterStream, encodeEntry, type EventEnvelope } from '../../src/contracts/events.ts';
 import { INVENTAIRE_DB_DIR, inventaireService } from '../../src/inventaire/http/app.ts';
 import { EVENT_STORE_DB_DIR, ARCHIVE_GROUP } from '../../src/event-store/http/app.ts';
 import { archiveEvents } from '../../src/event-store/infrastructure/archive-repository.ts';
 import { trimStream } from '../../src/event-store/infrastructure/trimmer.ts';
 import { testConfig as inventaireConfig } from '../inventaire/helpers.ts';
+import { checkoutInitiated } from '../support/bus-fixture.ts';
 
 const log = createLogger('retention-test', 'silent');
 const DAY = 86_400_000;
@@ -153,27 +153,12 @@ describe('stream and dead-letter trimming', { timeout: 30_000 }, () => {
     await server?.stop();
   });
 
-  function event(): EventEnvelope {
-    const id = randomUUID();
-    return newEvent(
-      STREAMS.checkout,
-      'CheckoutInitiated',
-      {
-        checkout_id: id,
-        client_id: SEED.clients.jean,
-        emitted_at: Date.now() / 1000,
-        panier: { client_id: SEED.clients.jean, nombre_articles: 1, total: 1, produits: [] },
-      },
-      { correlationId: id },
-    );
-  }
-
   test('entries past the age horizon go only once every group acknowledged them; a lagging group keeps its pending entry', async () => {
     const now = Date.now();
     const ids = [`${now - 10 * DAY}-0`, `${now - 9 * DAY}-0`, `${now - 8 * DAY}-0`, `${now - 60_000}-0`];
     const items: { event: EventEnvelope; redisId: string }[] = [];
     for (const id of ids) {
-      const e = event();
+      const e = checkoutInitiated();
       await redis.xadd(STREAMS.checkout, id, ...Object.entries(encodeEntry(e)).flat());
       items.push({ event: e, redisId: id });
     }

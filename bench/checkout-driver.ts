@@ -10,6 +10,7 @@ import pg from 'pg';
 import { SECRET_HEADER } from '../src/launcher/control.ts';
 import { STREAMS } from '../src/contracts/events.ts';
 import type { TestSystem } from '../test/support/system.ts';
+import { cpuMs } from './support.ts';
 
 export interface Outcome {
   id: string;
@@ -192,15 +193,6 @@ async function processPids(system: TestSystem): Promise<Record<string, number>> 
   return Object.fromEntries(body.processes.filter((p) => p.pid).map((p) => [p.name, p.pid!]));
 }
 
-function cpuOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks → s (USER_HZ = 100)
-  } catch {
-    return 0;
-  }
-}
-
 export async function snapshot(system: TestSystem): Promise<CostSnapshot> {
   const db = new pg.Client({ connectionString: system.databaseUrl });
   await db.connect();
@@ -225,7 +217,7 @@ export async function snapshot(system: TestSystem): Promise<CostSnapshot> {
     commits: Number(rows[0]?.n ?? 0),
     redisCommands,
     httpRequests,
-    cpuSeconds: Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, cpuOf(p)])),
+    cpuSeconds: Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, cpuMs([p]) / 1000])),
   };
 }
 

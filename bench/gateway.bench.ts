@@ -21,7 +21,7 @@
  * judged is the gateway's capacity: 1 − (CPU per request off ÷ on), the throughput a saturated gateway loses.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gatewayTargets, type ProcessPorts } from '../src/launcher/child-env.ts';
@@ -29,7 +29,7 @@ import { compiledPath, compileSources } from '../src/launcher/compile.ts';
 import { reservePorts } from '../test/support/ports.ts';
 import { SHIPPED_TRACING, startSystem, type TestSystem } from '../test/support/system.ts';
 import { summariseProfile, type ProfileSummary } from './cpu-profile.ts';
-import { fixedRate, load, printTable, writeResult, type LoadResult } from './support.ts';
+import { childrenOf, cpuMs, fixedRate, load, printTable, writeResult, type LoadResult } from './support.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION_SEC ?? 5);
 /** Which of our two gateways runs under the profiler: the untraced one (`1`), the traced one (`traced`), or none. */
@@ -47,32 +47,6 @@ interface Started {
   /** The processes doing the proxy's work (nginx: master and worker), for their CPU time. */
   pids: () => number[];
   stop: () => Promise<void>;
-}
-
-const TICKS_PER_SEC = 100; // Linux USER_HZ
-
-/** CPU time (user + system) of these processes so far, in ms, from /proc (0 where unreadable). */
-function cpuMs(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // gone or not Linux
-    }
-  }
-  return (ticks * 1000) / TICKS_PER_SEC;
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 function waitFor(url: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<void> {

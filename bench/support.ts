@@ -1,5 +1,5 @@
-/** Shared benchmark plumbing: run autocannon, print a table, write JSON under bench/results/. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+/** Shared benchmark plumbing: run autocannon, print a table, write JSON under bench/results/, read processes' CPU time. */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -107,4 +107,36 @@ export async function fixedRate(
     errors,
     total,
   };
+}
+
+const TICKS_PER_SEC = 100; // Linux USER_HZ
+
+/** CPU time (user + system) these processes have used so far, in ms, from /proc (0 for one gone or unreadable). */
+export function cpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone or not Linux
+    }
+  }
+  return (ticks * 1000) / TICKS_PER_SEC;
+}
+
+/** The process's children (one level), from /proc. */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The process and all its descendants. */
+export function processTree(pid: number): number[] {
+  return [pid, ...childrenOf(pid).flatMap(processTree)];
 }

@@ -1,11 +1,11 @@
 /**
- * The children's compiled tree (src/launcher/compile.ts): runnable with plain node, reused while the sources are
- * unchanged, rebuilt when one changes, and a syntax error reported with its location.
+ * The children's compiled tree (src/launcher/compile.ts): runnable with plain node, typebox bundled into vendor/,
+ * reused while the sources are unchanged, rebuilt when one changes, and a syntax error reported with its location.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { compiledPath, compileSources, describeCompileFailure } from '../../src/launcher/compile.ts';
@@ -44,6 +44,13 @@ test('the repository compiles into a tree that plain node runs, SQL and deploy/ 
     { encoding: 'utf8' },
   );
   assert.equal(out.trim(), 'ecommerce.checkout.events');
+  // typebox is bundled into vendor/ (one copy, shared chunks) and every import of it points there.
+  assert.ok(existsSync(path.join(tree.dir, 'vendor', 'typebox.js')));
+  const common = readFileSync(compiledPath(tree, 'src/contracts/common.ts'), 'utf8');
+  assert.match(common, /from "\.\.\/\.\.\/vendor\/typebox\.js"/);
+  const validation = readFileSync(compiledPath(tree, 'src/platform/validation.ts'), 'utf8');
+  assert.match(validation, /from "\.\.\/\.\.\/vendor\/typebox-compile\.js"/);
+  assert.doesNotMatch(common + validation, /from "typebox/);
   const again = await compileSources({ cacheDir });
   assert.deepEqual([again.dir, again.built], [tree.dir, false]);
 });

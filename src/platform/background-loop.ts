@@ -1,7 +1,8 @@
 /**
  * A background loop: one pass, then an interruptible pause, until stopped. A failing pass is logged once when it
  * starts failing and once when it recovers (not at every retry), and never ends the loop. `wake()` cuts the pause
- * short (new work arrived in this process); `stop()` waits for the pass in progress.
+ * short (new work arrived in this process); a wake while a pass runs is kept, and one more pass follows at once (the
+ * work may have arrived after the pass looked); `stop()` waits for the pass in progress.
  */
 import type { Logger } from './logger.ts';
 
@@ -30,8 +31,11 @@ export function startBackgroundLoop(options: BackgroundLoopOptions): BackgroundL
   let stopped = false;
   let failing = false;
   let wakeUp: (() => void) | undefined;
+  /** A wake that came while no pause was pending (during a pass): the next pause is skipped. */
+  let woken = false;
   const loop = (async () => {
     while (!stopped) {
+      woken = false;
       let again = false;
       try {
         again = (await options.pass()) === true;
@@ -42,7 +46,7 @@ export function startBackgroundLoop(options: BackgroundLoopOptions): BackgroundL
         failing = true;
       }
       if (stopped) break;
-      if (again) continue;
+      if (again || woken) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, failing ? (options.failedIntervalMs ?? options.intervalMs) : options.intervalMs);
         wakeUp = () => {
@@ -54,7 +58,10 @@ export function startBackgroundLoop(options: BackgroundLoopOptions): BackgroundL
     }
   })();
   return {
-    wake: () => wakeUp?.(),
+    wake: () => {
+      if (wakeUp) wakeUp();
+      else woken = true;
+    },
     stop: async () => {
       stopped = true;
       wakeUp?.();

@@ -1,4 +1,4 @@
-/** The shared background loop: failures logged once per outage, wake-ups, immediate repeats, and a stop that waits. */
+/** The shared background loop: failures logged once per outage, wake-ups (one during a pass kept), immediate repeats, and a stop that waits. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBackgroundLoop } from '../../src/platform/background-loop.ts';
@@ -54,6 +54,31 @@ test('wake() runs the next pass at once instead of after the pause; true asks fo
   loop.wake();
   await waitFor('passes === 4', () => passes === 4, 5_000, 5);
   await loop.stop();
+});
+
+test('a wake() while a pass runs is kept: one more pass follows at once, not after the pause', async () => {
+  const { log } = recordingLog();
+  let release!: () => void;
+  let passes = 0;
+  const loop = startBackgroundLoop({
+    log,
+    failingMessage: 'down',
+    recoveredMessage: 'back',
+    intervalMs: 60_000,
+    pass: async () => {
+      passes++;
+      if (passes === 1) await new Promise<void>((r) => (release = r));
+    },
+  });
+  try {
+    await waitFor('the first pass running', () => passes === 1, 5_000, 5);
+    loop.wake(); // the work it announces may have come after the pass looked
+    release();
+    await waitFor('a second pass without the 60 s pause', () => passes === 2, 5_000, 5);
+  } finally {
+    await loop.stop();
+  }
+  assert.equal(passes, 2); // and then the pause: one wake, one more pass
 });
 
 test('stop() waits for the pass in progress and no pass starts after it', async () => {

@@ -77,33 +77,24 @@ export function startRelay(options: RelayOptions): Relay {
   }
 
   let lastGauges = 0;
-  // A wake during a pass may announce a row committed after the pass's SELECT: one more pass then, not a poll's wait.
-  let woken = false;
+  const refreshGauges = async () => {
+    if (Date.now() - lastGauges <= 1_000) return;
+    lastGauges = Date.now();
+    await gauges(pool, schema, metrics).catch(() => undefined);
+  };
+  // A wake during a pass (the gauges' query included) may announce a row committed after the pass's SELECT: the
+  // loop keeps it and runs one more pass at once, not after a poll's wait.
   const loop = startBackgroundLoop({
     log: log.child({ schema }),
     failingMessage: 'outbox relay cannot publish yet; events wait in the outbox',
     recoveredMessage: 'outbox relay recovered',
-    pass: async () => {
-      woken = false;
-      try {
-        const { more } = await pass();
-        return more || woken; // rows left, or a wake meanwhile: no pause
-      } finally {
-        if (Date.now() - lastGauges > 1_000) {
-          lastGauges = Date.now();
-          await gauges(pool, schema, metrics).catch(() => undefined);
-        }
-      }
-    },
+    pass: async () => (await pass().finally(refreshGauges)).more, // rows left: no pause
     intervalMs: pollMs,
     failedIntervalMs: Math.max(pollMs, 500),
   });
 
   return {
-    wake: () => {
-      woken = true;
-      loop.wake();
-    },
+    wake: () => loop.wake(),
     tick: async () => (await pass()).published,
     stop: async () => {
       await loop.stop();

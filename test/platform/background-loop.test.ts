@@ -1,7 +1,7 @@
 /** The shared background loop: failures logged once per outage, wake-ups (one during a pass kept), immediate repeats, and a stop that waits. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBackgroundLoop } from '../../src/platform/background-loop.ts';
+import { startBackgroundLoop, type BackgroundLoopOptions } from '../../src/platform/background-loop.ts';
 import type { Logger } from '../../src/platform/logger.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 import { waitFor } from '../support/wait.ts';
@@ -17,20 +17,30 @@ function recordingLog() {
   return { log, lines };
 }
 
-test('an outage of several failed passes is logged once when it starts and once when it ends', async () => {
-  const { log, lines } = recordingLog();
-  let passes = 0;
-  const loop = startBackgroundLoop({
+/** A loop with the recording log and the messages the first test checks; `pass` and the pauses vary by test. */
+function loopOf(log: Logger, pass: BackgroundLoopOptions['pass'], intervalMs: number, failedIntervalMs?: number) {
+  return startBackgroundLoop({
     log,
     failingMessage: 'down',
     recoveredMessage: 'back',
-    intervalMs: 1,
-    failedIntervalMs: 1,
-    pass: async () => {
+    intervalMs,
+    ...(failedIntervalMs === undefined ? {} : { failedIntervalMs }),
+    pass,
+  });
+}
+
+test('an outage of several failed passes is logged once when it starts and once when it ends', async () => {
+  const { log, lines } = recordingLog();
+  let passes = 0;
+  const loop = loopOf(
+    log,
+    async () => {
       passes++;
       if (passes <= 3) throw new Error('boom');
     },
-  });
+    1,
+    1,
+  );
   await waitFor('passes >= 5', () => passes >= 5, 5_000, 5);
   await loop.stop();
   assert.deepEqual(lines, ['warn down', 'info back']);
@@ -40,16 +50,14 @@ test('wake() runs the next pass at once instead of after the pause; true asks fo
   const { log } = recordingLog();
   let passes = 0;
   let more = 2;
-  const loop = startBackgroundLoop({
+  const loop = loopOf(
     log,
-    failingMessage: 'down',
-    recoveredMessage: 'back',
-    intervalMs: 60_000,
-    pass: async () => {
+    async () => {
       passes++;
       return more-- > 0;
     },
-  });
+    60_000,
+  );
   await waitFor('passes === 3', () => passes === 3, 5_000, 5); // the first pass, then two more at once, then the long pause
   loop.wake();
   await waitFor('passes === 4', () => passes === 4, 5_000, 5);
@@ -60,16 +68,14 @@ test('a wake() while a pass runs is kept: one more pass follows at once, not aft
   const { log } = recordingLog();
   let release!: () => void;
   let passes = 0;
-  const loop = startBackgroundLoop({
+  const loop = loopOf(
     log,
-    failingMessage: 'down',
-    recoveredMessage: 'back',
-    intervalMs: 60_000,
-    pass: async () => {
+    async () => {
       passes++;
       if (passes === 1) await new Promise<void>((r) => (release = r));
     },
-  });
+    60_000,
+  );
   try {
     await waitFor('the first pass running', () => passes === 1, 5_000, 5);
     loop.wake(); // the work it announces may have come after the pass looked
@@ -86,17 +92,15 @@ test('stop() waits for the pass in progress and no pass starts after it', async 
   let release!: () => void;
   let passes = 0;
   let finished = false;
-  const loop = startBackgroundLoop({
+  const loop = loopOf(
     log,
-    failingMessage: 'down',
-    recoveredMessage: 'back',
-    intervalMs: 1,
-    pass: async () => {
+    async () => {
       passes++;
       await new Promise<void>((r) => (release = r));
       finished = true;
     },
-  });
+    1,
+  );
   await waitFor('passes === 1', () => passes === 1, 5_000, 5);
   const stopped = loop.stop();
   release();

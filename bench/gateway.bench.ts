@@ -202,8 +202,8 @@ async function throughput(route: string, targets: Target[], warmUp = true): Prom
 interface TracingPair {
   offReqPerSec: number;
   onReqPerSec: number;
-  offCpuUs?: number;
-  onCpuUs?: number;
+  offCpuUs: number;
+  onCpuUs: number;
   /** Capacity lost: 1 − offCpuUs / onCpuUs, in %. */
   lostPercent: number;
   /** The side-by-side throughputs' difference, in % (reported). */
@@ -356,8 +356,8 @@ async function main() {
         'off req/s': p.offReqPerSec,
         'on req/s': p.onReqPerSec,
         'side-by-side req/s lost %': p.rateLostPercent,
-        'off CPU µs/req': p.offCpuUs ?? '',
-        'on CPU µs/req': p.onCpuUs ?? '',
+        'off CPU µs/req': p.offCpuUs,
+        'on CPU µs/req': p.onCpuUs,
         'capacity lost %': p.lostPercent,
       }));
     if (traced)

@@ -66,7 +66,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
     log,
     accessLog: accessLogOf(log),
     // Tracing on (the preload started the SDK): the gateway traces its requests itself (infrastructure/tracing.ts).
-    tracer: currentTracing()?.enabled === true ? new GatewayTracer(config.tracesPerSecond ?? 20) : undefined,
+    tracer: currentTracing()?.enabled === true ? new GatewayTracer(config.tracesPerSecond) : undefined,
     counters,
     bodyLimit: config.limits.bodyLimit,
   });

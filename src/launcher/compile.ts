@@ -45,8 +45,9 @@ async function listFiles(root: string): Promise<string[]> {
   );
 }
 
-async function sourceHash(root: string, files: string[], toolVersions: string): Promise<string> {
-  const hash = createHash('sha256').update(`esbuild ${toolVersions}\n`);
+/** `tools`: what else shapes the tree (esbuild's version, the vendored packages' versions). */
+async function sourceHash(root: string, files: string[], tools: string): Promise<string> {
+  const hash = createHash('sha256').update(`${tools}\n`);
   for (const file of files)
     hash
       .update(`${file}\n`)
@@ -69,7 +70,8 @@ export async function compileSources(options: CompileOptions = {}): Promise<Comp
   const cacheDir = options.cacheDir ?? CACHE_DIR;
   const esbuild = await import('esbuild');
   const files = await listFiles(root);
-  const dir = path.join(cacheDir, await sourceHash(root, files, `${esbuild.version} ${await vendoredVersions(root)}`));
+  const vendored = [...(await vendoredPackages(root))].map(([pkg, version]) => `${pkg}@${version}`);
+  const dir = path.join(cacheDir, await sourceHash(root, files, [`esbuild@${esbuild.version}`, ...vendored].join(' ')));
   if (existsSync(dir)) {
     const now = new Date();
     await utimes(dir, now, now).catch(() => undefined); // recently used: kept by pruneOldTrees
@@ -112,25 +114,19 @@ export async function compileSources(options: CompileOptions = {}): Promise<Comp
  * imports at run time (fastify's and fast-json-stringify's typebox are development dependencies; the Fastify type
  * provider is imported for its types only), so one copy is loaded.
  */
-const VENDORED: Readonly<Record<string, { pkg: string; name: string }>> = {
-  typebox: { pkg: 'typebox', name: 'typebox' },
-  'typebox/value': { pkg: 'typebox', name: 'typebox-value' },
-  'typebox/compile': { pkg: 'typebox', name: 'typebox-compile' },
-};
+const VENDORED = ['typebox', 'typebox/value', 'typebox/compile'] as const;
+const packageOf = (specifier: string) => specifier.split('/')[0]!;
+/** `typebox/value` → `vendor/typebox-value.js`. */
+const vendorName = (specifier: string) => specifier.replace('/', '-');
 
 /** The vendored packages installed under `root` (a tree of other sources may have none), with their versions. */
 async function vendoredPackages(root: string): Promise<Map<string, string>> {
   const found = new Map<string, string>();
-  for (const pkg of new Set(Object.values(VENDORED).map((v) => v.pkg))) {
+  for (const pkg of new Set(VENDORED.map(packageOf))) {
     const manifest = await readFile(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8').catch(() => undefined);
     if (manifest) found.set(pkg, (JSON.parse(manifest) as { version: string }).version);
   }
   return found;
-}
-
-/** The vendored packages' versions, part of the tree's hash: an `npm install` of another version builds a new tree. */
-async function vendoredVersions(root: string): Promise<string> {
-  return [...(await vendoredPackages(root))].map(([pkg, version]) => `${pkg}@${version}`).join(' ');
 }
 
 /**
@@ -141,11 +137,11 @@ async function vendoredVersions(root: string): Promise<string> {
 export async function transpile(esbuild: typeof import('esbuild'), root: string, sources: string[], outdir: string): Promise<void> {
   const vendorDir = path.join(outdir, 'vendor');
   const installed = await vendoredPackages(root);
-  const vendor = Object.entries(VENDORED).filter(([, v]) => installed.has(v.pkg));
+  const vendor = VENDORED.filter((specifier) => installed.has(packageOf(specifier)));
   if (vendor.length > 0)
     await esbuild.build({
       absWorkingDir: root,
-      entryPoints: vendor.map(([specifier, v]) => ({ in: specifier, out: v.name })),
+      entryPoints: vendor.map((specifier) => ({ in: specifier, out: vendorName(specifier) })),
       outdir: vendorDir,
       bundle: true,
       splitting: true,
@@ -155,10 +151,10 @@ export async function transpile(esbuild: typeof import('esbuild'), root: string,
       logLevel: 'silent',
     });
   /** The vendored module's specifier as seen from the file `importer` (a source under `root`) once transpiled. */
-  const vendored = (importer: string, name: string) => {
+  const vendoredFrom = (importer: string, specifier: string) => {
     const from = path.dirname(path.join(outdir, path.relative(root, importer)));
     const relative = path
-      .relative(from, path.join(vendorDir, `${name}.js`))
+      .relative(from, path.join(vendorDir, `${vendorName(specifier)}.js`))
       .split(path.sep)
       .join('/');
     return relative.startsWith('.') ? relative : `./${relative}`;
@@ -182,9 +178,8 @@ export async function transpile(esbuild: typeof import('esbuild'), root: string,
         setup(build) {
           build.onResolve({ filter: /.*/ }, (args) => {
             if (args.kind === 'entry-point') return undefined;
-            const v = VENDORED[args.path];
-            const inVendor = v !== undefined && installed.has(v.pkg);
-            return { path: inVendor ? vendored(args.importer, v.name) : args.path.replace(/\.ts$/, '.js'), external: true };
+            const inVendor = (vendor as readonly string[]).includes(args.path);
+            return { path: inVendor ? vendoredFrom(args.importer, args.path) : args.path.replace(/\.ts$/, '.js'), external: true };
           });
         },
       },

@@ -74,8 +74,8 @@ export interface GatewayConfig {
   rateLimitMinute?: number;
   rateLimitPrefix: string;
   healthcheckIntervalMs?: number;
-  /** Sampled requests a second at most (tracing's cost under load); 20 by default (ADR 0015). */
-  tracesPerSecond?: number;
+  /** Sampled requests a second at most (tracing's cost under load): GATEWAY_TRACES_PER_SECOND (ADR 0015). */
+  tracesPerSecond: number;
   limits: ClientLimits;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }

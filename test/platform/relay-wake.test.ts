@@ -11,7 +11,7 @@ import { notOnPglite } from '../support/db.ts';
 import { waitFor } from '../support/wait.ts';
 import { withTransaction } from '../../src/platform/db.ts';
 import { enqueue } from '../../src/platform/bus/outbox.ts';
-import { startRelay } from '../../src/platform/bus/relay.ts';
+import { startRelay, type Relay } from '../../src/platform/bus/relay.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRegistry } from '../../src/platform/metrics.ts';
 import { STREAMS, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
@@ -39,24 +39,25 @@ describe('relay: a wake during a pass', { timeout: 60_000 }, () => {
     'an event committed while a pass runs is published by the next pass at once, not at the next poll',
     notOnPglite('a row lock held by a second connection while the relay waits on it'),
     async () => {
-      // Polling once an hour: only a wake can publish within the test.
-      const relay = startRelay({
-        pool: bus.pool,
-        schema: SCHEMA,
-        redis: bus.redis,
-        log,
-        registry: createRegistry('w'),
-        streams: [STREAMS.checkout],
-        pollMs: 3_600_000,
-      });
+      // The row lock is taken before the relay starts: its first pass (a loop's first pass runs at once) reads and
+      // sends `first`, then waits at its UPDATE for this lock. Taken after, a pass could mark `first` before it.
       const locker = await bus.pool.connect();
+      let relay: Relay | undefined;
       try {
         const first = succeeded();
         await withTransaction(bus.pool, (c) => enqueue(c, SCHEMA, first));
-        // Hold the pass at its UPDATE: it has read and sent `first`, and waits for this row lock.
         await locker.query('BEGIN');
         await locker.query(`SELECT 1 FROM ${SCHEMA}.outbox WHERE event_id = $1 FOR UPDATE`, [first.event_id]);
-        relay.wake();
+        // Polling once an hour: past the first pass, only a wake can publish within the test.
+        relay = startRelay({
+          pool: bus.pool,
+          schema: SCHEMA,
+          redis: bus.redis,
+          log,
+          registry: createRegistry('w'),
+          streams: [STREAMS.checkout],
+          pollMs: 3_600_000,
+        });
         await waitFor('the first event in the stream', () => inStream(first.event_id));
         await waitFor('the pass waiting on the row lock', async () => {
           const { rows } = await bus.pool.query(
@@ -78,7 +79,7 @@ describe('relay: a wake during a pass', { timeout: 60_000 }, () => {
       } finally {
         await locker.query('ROLLBACK').catch(() => undefined);
         locker.release();
-        await relay.stop();
+        await relay?.stop();
       }
     },
   );

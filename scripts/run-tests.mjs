@@ -2,11 +2,14 @@
 // Runs every *.test.ts under test/ with node:test + tsx (Node 20's --test takes no globs), each file in its own
 // process as `node --test` would, but scheduled here:
 //   - files that start a whole system (17 processes), a launcher, a browser or the crash matrix are "heavy": at most
-//     TEST_HEAVY_CONCURRENCY (1) of them at once; they start first, so the longest files do not end the run. Two at
-//     once (the former default) kept ~36 processes runnable on 2 cores (load average 36), and deadlines sized for a
-//     loaded machine (a restart's 30 s, a page's 60 s) still ran out;
+//     TEST_HEAVY_CONCURRENCY (1) of them at once while light files are left; they start first, so the longest files
+//     do not end the run. Two at once beside the light files (the former default) kept ~36 processes runnable on
+//     2 cores (load average 36), and deadlines sized for a loaded machine (a restart's 30 s, a page's 60 s) ran out;
 //   - the other files fill the remaining slots, up to TEST_CONCURRENCY (3) files at once: a heavy file spends most
 //     of its time waiting on its system, and a third, small file uses the core it leaves idle;
+//   - once only heavy files are left, TEST_TAIL_HEAVY_CONCURRENCY (2) of them run at once: one alone kept the
+//     machine a third busy (dashboards: 58 CPU s in 85 s on 2 cores), two keep it ~85 % busy. Their boots still
+//     take turns (test/support/boot-slot.ts);
 //   - then the *.smoke.test.ts files alone: the real `npm start` on PGlite (17 processes), and its shutdown timed
 //     against its 10 s budget, which means something only on a machine not also starting another test's system.
 // Each file's output (spec reporter) is printed whole when it ends, then one summary of every file and the failed
@@ -48,6 +51,7 @@ const positive = (name, fallback) => {
 };
 const concurrency = positive('TEST_CONCURRENCY', 3);
 const heavyConcurrency = Math.min(concurrency, positive('TEST_HEAVY_CONCURRENCY', 1));
+const tailHeavyConcurrency = Math.min(concurrency, positive('TEST_TAIL_HEAVY_CONCURRENCY', 2));
 const fileDeadlineMs = positive('TEST_FILE_DEADLINE_MIN', 15) * 60_000;
 
 const { engine, message } = await selectEngine(process.env);
@@ -128,31 +132,46 @@ function runFile(file, index) {
   });
 }
 
-/** Runs `list` with at most `slots` files at once, of which at most `heavySlots` heavy ones; heavy ones first. */
-async function runAll(list, slots, heavySlots) {
+/**
+ * Runs `list` with at most `slots` files at once, heavy ones first: at most `heavySlots` heavy files while light files
+ * are left (queued or running), then `tailHeavySlots` once only heavy files are left.
+ */
+function runAll(list, { slots, heavySlots, tailHeavySlots }) {
   const queue = list.map((file) => ({ file, index: selected.indexOf(file), heavy: isHeavy(file) }));
   queue.sort((a, b) => Number(b.heavy) - Number(a.heavy)); // stable: alphabetical within each kind
+  let running = 0;
   let heavyRunning = 0;
-  const worker = async () => {
-    for (;;) {
-      // A heavy file waits for a heavy slot; meanwhile this slot takes the next light file.
-      const at = queue.findIndex((e) => !e.heavy || heavyRunning < heavySlots);
-      if (at < 0) return;
-      const [next] = queue.splice(at, 1);
-      if (next.heavy) heavyRunning++;
-      await runFile(next.file, next.index);
-      if (next.heavy) heavyRunning--;
-    }
-  };
-  await Promise.all(Array.from({ length: slots }, worker));
+  let lightRunning = 0;
+  return new Promise((resolve) => {
+    const fill = () => {
+      const lightLeft = lightRunning > 0 || queue.some((e) => !e.heavy);
+      const heavyLimit = lightLeft ? heavySlots : tailHeavySlots;
+      while (running < slots) {
+        // A heavy file waits for a heavy slot; meanwhile a free slot takes the next light file.
+        const at = queue.findIndex((e) => !e.heavy || heavyRunning < heavyLimit);
+        if (at < 0) break;
+        const [next] = queue.splice(at, 1);
+        running++;
+        if (next.heavy) heavyRunning++;
+        else lightRunning++;
+        void runFile(next.file, next.index).then(() => {
+          running--;
+          if (next.heavy) heavyRunning--;
+          else lightRunning--;
+          fill();
+        });
+      }
+      if (running === 0 && queue.length === 0) resolve();
+    };
+    fill();
+  });
 }
 
 await runAll(
   selected.filter((f) => !isSmoke(f)),
-  concurrency,
-  heavyConcurrency,
+  { slots: concurrency, heavySlots: heavyConcurrency, tailHeavySlots: tailHeavyConcurrency },
 );
-await runAll(selected.filter(isSmoke), 1, 1);
+await runAll(selected.filter(isSmoke), { slots: 1, heavySlots: 1, tailHeavySlots: 1 });
 rmSync(summaryDir, { recursive: true, force: true });
 
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);

@@ -240,7 +240,7 @@ class ReadHandler {
     } catch (error) {
       const reason = (error as Error).message || String(error);
       const context = { stream, id, group: this.s.group, type: event.type, correlation_id: event.correlation_id, deliveries, err: reason };
-      const verdict = this.retries.failed(stream, id, error, deliveries, deliveredAt);
+      const verdict = this.retries.failed(stream, id, error, deliveries, deliveredAt, Date.now());
       if (verdict.action === 'wait') {
         const { waits } = verdict;
         if (waits === 1 || waits % 10 === 0)

@@ -47,17 +47,20 @@ export class RetryPolicy {
     this.retries.delete(`${stream} ${id}`);
   }
 
-  /** Records a failed attempt and says what happens to the entry next (the dead-lettering is the caller's). */
-  failed(stream: string, id: string, error: unknown, deliveries: number, deliveredAt: number): Verdict {
+  /**
+   * Records a failed attempt at `now` (epoch ms, passed in: the backoff starts from the caller's clock reading, and a
+   * test's due time is exact) and says what happens to the entry next (the dead-lettering is the caller's).
+   */
+  failed(stream: string, id: string, error: unknown, deliveries: number, deliveredAt: number, now: number): Verdict {
     const key = `${stream} ${id}`;
     if (isDependencyUnavailable(error)) {
       // Not the entry's fault: the attempt is not counted, the entry waits for the dependency.
       const waits = (this.retries.get(key)?.waits ?? 0) + 1;
-      this.retries.set(key, { at: Date.now() + this.backoff(waits), deliveries, deliveredAt, waits });
+      this.retries.set(key, { at: now + this.backoff(waits), deliveries, deliveredAt, waits });
       return { action: 'wait', waits };
     }
     if (deliveries >= this.settings.maxDeliveries) return { action: 'dead-letter' };
-    this.retries.set(key, { at: Date.now() + this.backoff(deliveries), deliveries: deliveries + 1, deliveredAt, waits: 0 });
+    this.retries.set(key, { at: now + this.backoff(deliveries), deliveries: deliveries + 1, deliveredAt, waits: 0 });
     return { action: 'retry' };
   }
 

@@ -8,9 +8,10 @@
  * node_modules/.cache, so node_modules resolves from it, concurrent launchers (tests) share one build, and an edited
  * file gives a new tree on the next (re)start. Each file is transpiled on its own (imports kept, `.ts` specifiers
  * renamed `.js`), so `import.meta.dirname` and the files read beside the code (migrations, seed.sql) work as in
- * src/; typebox alone is bundled (VENDORED below).
+ * src/; the packages in VENDORED below are bundled.
  */
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rename, rm, stat, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
@@ -108,16 +109,49 @@ export async function compileSources(options: CompileOptions = {}): Promise<Comp
 
 /**
  * Packages bundled into `<outdir>/vendor/` (one ES module per entry, their shared code in common chunks) instead of
- * loaded from node_modules file by file: typebox is 683 modules, whose loading cost each child about 0.25 s of CPU
- * at start-up (0.03 s bundled), times 17 children. Only what no instrumentation hooks as it loads (OpenTelemetry
- * patches pg and ioredis, which stay in node_modules), that reads no file beside its code, and that no other package
- * imports at run time (fastify's and fast-json-stringify's typebox are development dependencies; the Fastify type
- * provider is imported for its types only), so one copy is loaded.
+ * loaded from node_modules file by file. Loading node_modules was most of a child's start-up CPU (the CommonJS
+ * loader's compile, file reads, resolution): typebox's 683 modules cost 0.25 s (0.03 s bundled), Fastify and the
+ * tracing SDK with its instrumentations another 0.4 s each, times 19 children. A test system's boot went from 29 to
+ * 23 CPU s with Fastify, Pino, prom-client, cockatiel, undici and yaml bundled.
+ * A package qualifies when no instrumentation hooks it as it loads (OpenTelemetry patches pg and ioredis, which stay
+ * in node_modules), when it needs no file beside its code (@fastify/swagger-ui serves its static/ folder, so it stays;
+ * @fastify/swagger's read of its own package.json is in a try and only names the default document), and when no
+ * package left in node_modules shares state with it at run time (swagger-ui's copy of yaml is stateless; fastify's
+ * and fast-json-stringify's typebox are development dependencies; the Fastify type provider is imported for its
+ * types only).
  */
-const VENDORED = ['typebox', 'typebox/value', 'typebox/compile'] as const;
-const packageOf = (specifier: string) => specifier.split('/')[0]!;
-/** `typebox/value` → `vendor/typebox-value.js`. */
-const vendorName = (specifier: string) => specifier.replace('/', '-');
+const VENDORED = [
+  'typebox',
+  'typebox/value',
+  'typebox/compile',
+  'fastify',
+  '@fastify/swagger',
+  'pino',
+  'prom-client',
+  'cockatiel',
+  'undici',
+  'yaml',
+  '@fastify/otel',
+  '@opentelemetry/api',
+  '@opentelemetry/core',
+  '@opentelemetry/exporter-trace-otlp-http',
+  '@opentelemetry/instrumentation',
+  '@opentelemetry/instrumentation-ioredis',
+  '@opentelemetry/instrumentation-pg',
+  '@opentelemetry/instrumentation-undici',
+  '@opentelemetry/otlp-transformer',
+  '@opentelemetry/resources',
+  '@opentelemetry/sdk-trace-base',
+  '@opentelemetry/sdk-trace-node',
+] as const;
+/**
+ * Left to node_modules by the vendored bundles: the two hooks keep module-level state that the tracing preload's
+ * loader registration shares with the instrumentations, and pg and ioredis are what they patch.
+ */
+const VENDOR_EXTERNAL = ['import-in-the-middle', 'require-in-the-middle', 'pg', 'ioredis'];
+const packageOf = (specifier: string) => specifier.split('/', specifier.startsWith('@') ? 2 : 1).join('/');
+/** `typebox/value` → `vendor/typebox-value.js`, `@opentelemetry/core` → `vendor/opentelemetry-core.js`. */
+const vendorName = (specifier: string) => specifier.replace(/^@/, '').replace('/', '-');
 
 /** The vendored packages installed under `root` (a tree of other sources may have none), with their versions. */
 async function vendoredPackages(root: string): Promise<Map<string, string>> {
@@ -127,6 +161,41 @@ async function vendoredPackages(root: string): Promise<Map<string, string>> {
     if (manifest) found.set(pkg, (JSON.parse(manifest) as { version: string }).version);
   }
   return found;
+}
+
+const VENDOR_ENTRY = 'vendor-entry';
+
+/**
+ * Each vendored entry re-exports its package's names one by one: an ES module bundled from a CommonJS entry would
+ * export only `default` (esbuild cannot see CommonJS names statically), so the names are read by loading the package
+ * here, once per build. A package that only loads as an ES module is its own entry.
+ */
+function vendorEntries(root: string): import('esbuild').Plugin {
+  const load = createRequire(path.join(root, 'package.json'));
+  return {
+    name: VENDOR_ENTRY,
+    setup(build) {
+      build.onResolve({ filter: new RegExp(`^${VENDOR_ENTRY}:`) }, (args) => ({
+        path: args.path.slice(VENDOR_ENTRY.length + 1),
+        namespace: VENDOR_ENTRY,
+      }));
+      build.onLoad({ filter: /.*/, namespace: VENDOR_ENTRY }, (args) => {
+        let names: string[];
+        try {
+          names = Object.keys(load(args.path) as object).filter((name) => name !== '__esModule' && name !== 'default');
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw error;
+          return { contents: `export * from ${JSON.stringify(args.path)};`, resolveDir: root };
+        }
+        // `default` is the package's module.exports, as Node gives a CommonJS module to `import x from`.
+        const from = JSON.stringify(args.path);
+        return {
+          contents: `import * as all from ${from};\nexport { ${names.join(', ')} } from ${from};\nexport default all.default ?? all;`,
+          resolveDir: root,
+        };
+      });
+    },
+  };
 }
 
 /**
@@ -141,14 +210,20 @@ export async function transpile(esbuild: typeof import('esbuild'), root: string,
   if (vendor.length > 0)
     await esbuild.build({
       absWorkingDir: root,
-      entryPoints: vendor.map((specifier) => ({ in: specifier, out: vendorName(specifier) })),
+      entryPoints: vendor.map((specifier) => ({ in: `${VENDOR_ENTRY}:${specifier}`, out: vendorName(specifier) })),
       outdir: vendorDir,
       bundle: true,
       splitting: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
+      external: VENDOR_EXTERNAL,
+      // A CommonJS module bundled into an ES module still require()s what stays external (and Node's built-ins).
+      banner: {
+        js: "import { createRequire as __vendorCreateRequire } from 'node:module';\nconst require = __vendorCreateRequire(import.meta.url);",
+      },
       logLevel: 'silent',
+      plugins: [vendorEntries(root)],
     });
   /** The vendored module's specifier as seen from the file `importer` (a source under `root`) once transpiled. */
   const vendoredFrom = (importer: string, specifier: string) => {

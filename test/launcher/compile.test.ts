@@ -1,5 +1,5 @@
 /**
- * The children's compiled tree (src/launcher/compile.ts): runnable with plain node, typebox bundled into vendor/,
+ * The children's compiled tree (src/launcher/compile.ts): runnable with plain node, packages bundled into vendor/,
  * reused while the sources are unchanged, rebuilt when one changes, and a syntax error reported with its location.
  */
 import { after, before, test } from 'node:test';
@@ -51,6 +51,24 @@ test('the repository compiles into a tree that plain node runs, SQL and deploy/ 
   const validation = readFileSync(compiledPath(tree, 'src/platform/validation.ts'), 'utf8');
   assert.match(validation, /from "\.\.\/\.\.\/vendor\/typebox-compile\.js"/);
   assert.doesNotMatch(common + validation, /from "typebox/);
+  // CommonJS packages are bundled too, each entry with the package's named exports and its module.exports as
+  // `default` (as Node gives them to an ES module); what OpenTelemetry patches (pg, ioredis) stays in node_modules.
+  const metrics = readFileSync(compiledPath(tree, 'src/platform/metrics.ts'), 'utf8');
+  assert.match(metrics, /from "\.\.\/\.\.\/vendor\/prom-client\.js"/);
+  const db = readFileSync(compiledPath(tree, 'src/platform/db.ts'), 'utf8');
+  assert.match(db, /from "pg"/);
+  const vendored = execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const prom = await import(${JSON.stringify(path.join(tree.dir, 'vendor', 'prom-client.js'))});
+       const fastify = await import(${JSON.stringify(path.join(tree.dir, 'vendor', 'fastify.js'))});
+       console.log(typeof prom.default.register.metrics, typeof prom.Counter, typeof fastify.default, typeof fastify.fastify)`,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(vendored.trim(), 'function function function function');
   const again = await compileSources({ cacheDir });
   assert.deepEqual([again.dir, again.built], [tree.dir, false]);
 });

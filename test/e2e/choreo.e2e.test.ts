@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { startSystem, type TestSystem } from '../support/system.ts';
 import { client, CLIENT, PRODUIT } from '../support/choreo.ts';
@@ -14,6 +15,7 @@ import { groupsConsumed } from '../support/streams.ts';
 import { waitFor } from '../support/wait.ts';
 import { SEED } from '../../src/contracts/common.ts';
 import { STREAMS, deadLetterStream } from '../../src/contracts/events.ts';
+import { readStore, storeSize } from '../../src/platform/tracing/store.ts';
 
 const ORDER_GROUP = 'choreo-order';
 const field = (fields: string[], name: string) => fields[fields.indexOf(name) + 1];
@@ -25,7 +27,17 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
   before(async () => {
     // A step's deadline (20 s by default) well past a worker's restart on a loaded machine: the restart test is
     // about the saga resuming, and the deadline has its own tests (test/ecommerce/choreo-deadline.test.ts).
-    system = await startSystem({ env: { CHOREO_STEP_DEADLINE_MS: '60000' } });
+    // Tracing off, as test systems run, over the settings that would record every trace in the local store
+    // (test/e2e/tracing.e2e.test.ts runs the same ones switched on): the last test checks that nothing was recorded.
+    system = await startSystem({
+      env: {
+        CHOREO_STEP_DEADLINE_MS: '60000',
+        OTEL_SDK_DISABLED: 'true',
+        OTEL_TRACES_EXPORTER: 'file',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '1',
+      },
+    });
     api = client(system);
   });
   after(async () => {
@@ -324,5 +336,19 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
       ).status,
       400,
     );
+  });
+
+  test('tracing switched off: the checkout works, no x-trace-id, nothing recorded', async () => {
+    const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 1 }]);
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.headers.get('x-trace-id'), null);
+    assert.equal((await api.settle(res.body.checkout_id as string)).status, 'succeeded');
+    // A graceful stop exports whatever a process buffered (runMain → shutdownTracing): after it, anything recorded
+    // by ecommerce would be in the store. Last in this file: ecommerce stays stopped.
+    const stop = await system.command('service', 'stop', 'ecommerce');
+    assert.equal(stop.code, 0, stop.stderr);
+    const traces = path.join(system.dataDir, 'traces');
+    assert.equal(readStore(traces).length, 0);
+    assert.equal(storeSize(traces), 0);
   });
 });

@@ -3,8 +3,8 @@
  * and writes to this run's local store (`DATA_DIR/traces`). One choreographed checkout through the gateway leaves
  * spans in every process it crosses, joined from the gateway's request to the CheckoutSucceeded consumers by
  * parent/child and links; an orchestrated checkout is one trace across its participant calls; a client's
- * traceparent is continued, a malformed one replaced; log lines carry the ids. Then the same checkout with
- * OTEL_SDK_DISABLED=true: it works and nothing is recorded.
+ * traceparent is continued, a malformed one replaced; log lines carry the ids. The same settings with
+ * OTEL_SDK_DISABLED=true are checked by test/e2e/choreo.e2e.test.ts (a checkout works and nothing is recorded).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -170,28 +170,5 @@ describe('tracing across the whole system', { timeout: 600_000 }, () => {
   });
 });
 
-describe('tracing switched off (OTEL_SDK_DISABLED=true)', { timeout: 600_000 }, () => {
-  let system: TestSystem;
-  let api: ReturnType<typeof client>;
-
-  before(async () => {
-    system = await startSystem({ env: { ...TRACED, OTEL_SDK_DISABLED: 'true' } });
-    api = client(system);
-  });
-  after(async () => {
-    await system?.stop();
-  });
-
-  test('the checkout still works, no x-trace-id, nothing recorded', async () => {
-    const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 1 }]);
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    assert.equal(res.headers.get('x-trace-id'), null);
-    assert.equal((await api.settle(res.body.checkout_id as string)).status, 'succeeded');
-    // A graceful stop exports whatever a process buffered (runMain → shutdownTracing): after it, anything recorded
-    // by ecommerce would be in the store.
-    const stop = await system.command('service', 'stop', 'ecommerce');
-    assert.equal(stop.code, 0, stop.stderr);
-    assert.equal(readStore(tracesOf(system)).length, 0);
-    assert.equal(storeSize(tracesOf(system)), 0);
-  });
-});
+// Tracing switched off (OTEL_SDK_DISABLED=true) over these same settings: test/e2e/choreo.e2e.test.ts, whose system
+// runs that way, checks that a checkout then gets no x-trace-id and records nothing.

@@ -4,6 +4,7 @@
  * supervision (restart with backoff, readiness reports), the control channel, and a bounded shutdown.
  */
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { resolveApiKeys } from './api-key.ts';
@@ -70,14 +71,20 @@ export function nodeVersionProblem(version = process.versions.node): string | un
   return `Node ${MIN_NODE.join('.')} or newer is required but this is Node ${version} (${process.execPath}): install a newer one, e.g. with: nvm install 20 && nvm use 20`;
 }
 
-async function readyOk(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(1_500) });
-    await response.arrayBuffer();
-    return response.status === 200;
-  } catch {
-    return false;
-  }
+/**
+ * One readiness probe (every child, every 2 s once up). node:http rather than fetch: a fetch costs about 1 ms more
+ * CPU per request, which at 19 children was a third of the idle launcher's CPU.
+ */
+function readyOk(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = http.get(url, { timeout: 1_500 }, (response) => {
+      response.resume();
+      // `close` comes after the end, or after a reset or a timeout mid-body (then `complete` is false).
+      response.on('close', () => resolve(response.complete && response.statusCode === 200));
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(false));
+  });
 }
 
 function until(condition: () => boolean, deadline: number, stop?: () => boolean): Promise<boolean> {

@@ -23,7 +23,10 @@ export function createRegistry(service: string): prom.Registry {
   const registry = new prom.Registry();
   registry.setDefaultLabels({ service });
   defaultLabels.set(registry, { service });
-  prom.collectDefaultMetrics({ register: registry });
+  // The event-loop delay is sampled every 50 ms, not prom-client's 10 ms: each sample is a timer wake-up, and at
+  // 10 ms those cost an idle process 5.9 ms of CPU per second (1.9 at 50), a tenth of a whole idle system's CPU over
+  // 19 processes. A stall of 50 ms or more still delays a sample, so it still shows in the p99 the dashboard plots.
+  prom.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 50 });
   return registry;
 }
 

@@ -60,7 +60,8 @@ export interface TestSystem {
 export const SHIPPED_TRACING = { OTEL_SDK_DISABLED: process.env.OTEL_SDK_DISABLED ?? 'false' };
 
 /**
- * A system's boot costs about 34 s of CPU (43 s with tracing on): 17 Node processes loading their modules. On CI it
+ * A system's boot costs about 23 s of CPU on PostgreSQL (2026-12-06, tracing off): 19 Node processes loading their
+ * modules, most of it the launcher (3 s) and each child's start (0.9–1.2 s). On CI it
  * shares 2 cores with two other test files, some CPU-heavy themselves (PGlite's WASM, Vite, esbuild), and a boot
  * that takes 18 s alone once overran 90 s there (a red run). The deadline is the launcher's own and this helper's.
  */

@@ -130,6 +130,16 @@ describe('dist/: the build the Docker image runs', { timeout: 120_000 }, () => {
     assert.equal(body.data.produits.length, 5);
     const metrics = await fetch(`http://127.0.0.1:${workerPort}/metrics`);
     assert.equal(metrics.status, 200);
+    // Swagger UI is bundled into dist/vendor: its page and the files of its static/ folder are still served.
+    const ui = await fetch(`http://127.0.0.1:${servicePort}/swagger/`);
+    assert.equal(ui.status, 200);
+    assert.match(await ui.text(), /swagger-ui/i);
+    const logo = await fetch(`http://127.0.0.1:${servicePort}/swagger/static/logo.svg`);
+    assert.equal(logo.status, 200);
+    assert.equal(logo.headers.get('content-type'), 'image/svg+xml');
+    const script = await fetch(`http://127.0.0.1:${servicePort}/swagger/static/swagger-ui-bundle.js`);
+    assert.equal(script.status, 200);
+    assert.ok((await script.arrayBuffer()).byteLength > 100_000);
 
     assert.equal(await stop(catalogue), 0, `catalogue exit code:\n${catalogue.output()}`);
     assert.equal(await stop(worker), 0, `notification exit code:\n${worker.output()}`);

@@ -33,6 +33,8 @@ test('the repository compiles into a tree that plain node runs, SQL and deploy/ 
   assert.ok(existsSync(compiledPath(tree, 'src/catalogue/main.ts')));
   assert.ok(existsSync(path.join(tree.dir, 'src/catalogue/infrastructure/db')), 'migrations copied beside the code');
   assert.ok(lstatSync(path.join(tree.dir, 'deploy')).isSymbolicLink());
+  // The tree is its own package scope (node_modules/ stops Node's lookup): its .js files are ES modules, no guessing.
+  assert.deepEqual(JSON.parse(readFileSync(path.join(tree.dir, 'package.json'), 'utf8')), { type: 'module', private: true });
   // .ts specifiers became .js and node_modules resolves: the contracts module loads without tsx.
   const out = execFileSync(
     process.execPath,

@@ -8,6 +8,7 @@
  * modules an instrumentation asked for (the message channel tells it which), not every module the process loads.
  * Fastify and undici are instrumented through diagnostics channels and need no hook.
  */
+import '../navigator-global.ts';
 import { register } from 'node:module';
 import { tracingConfig, TracingConfigError } from './config.ts';
 import { tracesItself } from './self-traced.ts';

@@ -10,6 +10,12 @@
 //   - once only heavy files are left, TEST_TAIL_HEAVY_CONCURRENCY (2) of them run at once: one alone kept the
 //     machine a third busy (dashboards: 58 CPU s in 85 s on 2 cores), two keep it ~85 % busy. Their boots still
 //     take turns (test/support/boot-slot.ts);
+//   - beyond those limits, one more heavy file starts when the cores have been at least half idle for the last
+//     IDLE_WINDOW_S (3) seconds (read from /proc/stat), at most once per ADMIT_GAP_S (10): a heavy file spends long
+//     stretches waiting (a restart, an alert rule's `for: 1m`), and on a fast machine the fixed limits left the cores
+//     a quarter idle in the second half of a run. The extra file's boot still takes its turn;
+//   - heavy files marked `@start-early` in their source go first: the dashboards test waits a minute for an alert
+//     rule to fire, which is idle time best spent beside other files rather than alone at the end;
 //   - then the *.smoke.test.ts files alone: the real `npm start` on PGlite (17 processes), and its shutdown timed
 //     against its 10 s budget, which means something only on a machine not also starting another test's system.
 // Each file's output (spec reporter) is printed whole when it ends, then one summary of every file and the failed
@@ -22,7 +28,7 @@ import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { clearTimeout, setTimeout } from 'node:timers';
+import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 import path from 'node:path';
 import { ENGINE_VAR, selectEngine } from '../test/support/pg-engine.mjs';
 
@@ -60,7 +66,32 @@ if (message) console.log(`# ${message}`);
 // What makes a file heavy: it starts the whole system, the real launcher, the crash matrix or a browser.
 const HEAVY = /\bstartSystem\(|\bstartLauncher\(|\brunBoundary\(|launcher\/main\.ts', 'start'|\blaunchBrowser\(/;
 const isSmoke = (f) => f.endsWith('.smoke.test.ts');
-const isHeavy = (f) => HEAVY.test(readFileSync(path.join(root, f), 'utf8'));
+const source = (f) => readFileSync(path.join(root, f), 'utf8');
+const isHeavy = (f) => HEAVY.test(source(f));
+const isEarly = (f) => /@start-early\b/.test(source(f));
+
+/**
+ * The share of the cores left idle over the last IDLE_WINDOW_S seconds (/proc/stat, sampled every second), or 0
+ * where /proc/stat cannot be read (no extra file is ever started there).
+ */
+const IDLE_WINDOW_S = 3;
+const ADMIT_GAP_S = 10;
+const cpuSamples = [];
+const readCpu = () => {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: fields[3] + fields[4], total: fields.reduce((a, b) => a + b, 0) }; // idle + iowait
+  } catch {
+    return undefined;
+  }
+};
+const idleShare = () => {
+  if (cpuSamples.length <= IDLE_WINDOW_S) return 0;
+  const first = cpuSamples[cpuSamples.length - 1 - IDLE_WINDOW_S];
+  const last = cpuSamples[cpuSamples.length - 1];
+  const total = last.total - first.total;
+  return total > 0 ? (last.idle - first.idle) / total : 0;
+};
 
 const summaryDir = mkdtempSync(path.join(tmpdir(), 'run-tests-'));
 const COUNTS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
@@ -134,15 +165,30 @@ function runFile(file, index) {
 
 /**
  * Runs `list` with at most `slots` files at once, heavy ones first: at most `heavySlots` heavy files while light files
- * are left (queued or running), then `tailHeavySlots` once only heavy files are left.
+ * are left (queued or running), then `tailHeavySlots` once only heavy files are left; `adaptive`: one heavy file more
+ * while the cores are idle (see the header).
  */
-function runAll(list, { slots, heavySlots, tailHeavySlots }) {
-  const queue = list.map((file) => ({ file, index: selected.indexOf(file), heavy: isHeavy(file) }));
-  queue.sort((a, b) => Number(b.heavy) - Number(a.heavy)); // stable: alphabetical within each kind
+function runAll(list, { slots, heavySlots, tailHeavySlots, adaptive }) {
+  const queue = list.map((file) => ({ file, index: selected.indexOf(file), heavy: isHeavy(file), early: isEarly(file) }));
+  // Stable: alphabetical within each kind.
+  queue.sort((a, b) => Number(b.heavy) - Number(a.heavy) || Number(b.heavy && b.early) - Number(a.heavy && a.early));
   let running = 0;
   let heavyRunning = 0;
   let lightRunning = 0;
+  let lastExtra = 0;
   return new Promise((resolve) => {
+    const start = (at) => {
+      const [next] = queue.splice(at, 1);
+      running++;
+      if (next.heavy) heavyRunning++;
+      else lightRunning++;
+      void runFile(next.file, next.index).then(() => {
+        running--;
+        if (next.heavy) heavyRunning--;
+        else lightRunning--;
+        fill();
+      });
+    };
     const fill = () => {
       const lightLeft = lightRunning > 0 || queue.some((e) => !e.heavy);
       const heavyLimit = lightLeft ? heavySlots : tailHeavySlots;
@@ -150,28 +196,36 @@ function runAll(list, { slots, heavySlots, tailHeavySlots }) {
         // A heavy file waits for a heavy slot; meanwhile a free slot takes the next light file.
         const at = queue.findIndex((e) => !e.heavy || heavyRunning < heavyLimit);
         if (at < 0) break;
-        const [next] = queue.splice(at, 1);
-        running++;
-        if (next.heavy) heavyRunning++;
-        else lightRunning++;
-        void runFile(next.file, next.index).then(() => {
-          running--;
-          if (next.heavy) heavyRunning--;
-          else lightRunning--;
-          fill();
-        });
+        start(at);
       }
-      if (running === 0 && queue.length === 0) resolve();
+      // Idle cores: one heavy file more than the limits allow (see the header).
+      const heavyAt = queue.findIndex((e) => e.heavy);
+      if (adaptive && heavyAt >= 0 && heavyRunning <= heavyLimit && Date.now() - lastExtra > ADMIT_GAP_S * 1000 && idleShare() >= 0.5) {
+        lastExtra = Date.now();
+        console.log(`# cores ${Math.round(idleShare() * 100)} % idle: ${queue[heavyAt].file} starts beside ${running} running files`);
+        cpuSamples.length = 0; // the next extra file waits for a fresh window that includes this one's load
+        start(heavyAt);
+      }
+      if (running === 0 && queue.length === 0) {
+        clearInterval(sampler);
+        resolve();
+      }
     };
+    const sampler = setInterval(() => {
+      const sample = readCpu();
+      if (sample) cpuSamples.push(sample);
+      if (cpuSamples.length > 60) cpuSamples.shift();
+      fill();
+    }, 1_000);
     fill();
   });
 }
 
 await runAll(
   selected.filter((f) => !isSmoke(f)),
-  { slots: concurrency, heavySlots: heavyConcurrency, tailHeavySlots: tailHeavyConcurrency },
+  { slots: concurrency, heavySlots: heavyConcurrency, tailHeavySlots: tailHeavyConcurrency, adaptive: true },
 );
-await runAll(selected.filter(isSmoke), { slots: 1, heavySlots: 1, tailHeavySlots: 1 });
+await runAll(selected.filter(isSmoke), { slots: 1, heavySlots: 1, tailHeavySlots: 1, adaptive: false });
 rmSync(summaryDir, { recursive: true, force: true });
 
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);

@@ -10,6 +10,8 @@
  *  - one alert rule (DeadLettersNotEmpty, after a poison entry) is seen firing in that Prometheus.
  * The Prometheus parts are skipped with a message when the binary is absent, except under CI=true where they fail
  * (.ci/run installs it).
+ * @start-early: the alert needs its rule's `for: 1m`, a minute of little CPU that scripts/run-tests.mjs spends on
+ * other files rather than at the end of the run.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -66,9 +66,12 @@ if (message) console.log(`# ${message}`);
 // What makes a file heavy: it starts the whole system, the real launcher, the crash matrix or a browser.
 const HEAVY = /\bstartSystem\(|\bstartLauncher\(|\brunBoundary\(|launcher\/main\.ts', 'start'|\blaunchBrowser\(/;
 const isSmoke = (f) => f.endsWith('.smoke.test.ts');
-const source = (f) => readFileSync(path.join(root, f), 'utf8');
-const isHeavy = (f) => HEAVY.test(source(f));
-const isEarly = (f) => /@start-early\b/.test(source(f));
+/** Read once per file: heavy, and (heavy only) marked `@start-early`. */
+const kindOf = (f) => {
+  const source = readFileSync(path.join(root, f), 'utf8');
+  const heavy = HEAVY.test(source);
+  return { heavy, early: heavy && /@start-early\b/.test(source) };
+};
 
 /**
  * The share of the cores left idle over the last IDLE_WINDOW_S seconds (/proc/stat, sampled every second), or 0
@@ -169,9 +172,9 @@ function runFile(file, index) {
  * while the cores are idle (see the header).
  */
 function runAll(list, { slots, heavySlots, tailHeavySlots, adaptive }) {
-  const queue = list.map((file) => ({ file, index: selected.indexOf(file), heavy: isHeavy(file), early: isEarly(file) }));
+  const queue = list.map((file) => ({ file, index: selected.indexOf(file), ...kindOf(file) }));
   // Stable: alphabetical within each kind.
-  queue.sort((a, b) => Number(b.heavy) - Number(a.heavy) || Number(b.heavy && b.early) - Number(a.heavy && a.early));
+  queue.sort((a, b) => Number(b.heavy) - Number(a.heavy) || Number(b.early) - Number(a.early));
   let running = 0;
   let heavyRunning = 0;
   let lightRunning = 0;
@@ -200,10 +203,11 @@ function runAll(list, { slots, heavySlots, tailHeavySlots, adaptive }) {
       }
       // Idle cores: one heavy file more than the limits allow (see the header).
       const heavyAt = queue.findIndex((e) => e.heavy);
-      if (adaptive && heavyAt >= 0 && heavyRunning <= heavyLimit && Date.now() - lastExtra > ADMIT_GAP_S * 1000 && idleShare() >= 0.5) {
+      // ADMIT_GAP_S > IDLE_WINDOW_S: the next window already holds the extra file's load.
+      const idle = adaptive && heavyAt >= 0 && heavyRunning <= heavyLimit && Date.now() - lastExtra > ADMIT_GAP_S * 1000 ? idleShare() : 0;
+      if (idle >= 0.5) {
         lastExtra = Date.now();
-        console.log(`# cores ${Math.round(idleShare() * 100)} % idle: ${queue[heavyAt].file} starts beside ${running} running files`);
-        cpuSamples.length = 0; // the next extra file waits for a fresh window that includes this one's load
+        console.log(`# cores ${Math.round(idle * 100)} % idle: ${queue[heavyAt].file} starts beside ${running} running files`);
         start(heavyAt);
       }
       if (running === 0 && queue.length === 0) {
@@ -211,12 +215,14 @@ function runAll(list, { slots, heavySlots, tailHeavySlots, adaptive }) {
         resolve();
       }
     };
-    const sampler = setInterval(() => {
-      const sample = readCpu();
-      if (sample) cpuSamples.push(sample);
-      if (cpuSamples.length > 60) cpuSamples.shift();
-      fill();
-    }, 1_000);
+    const sampler = adaptive
+      ? setInterval(() => {
+          const sample = readCpu();
+          if (sample) cpuSamples.push(sample);
+          if (cpuSamples.length > IDLE_WINDOW_S + 1) cpuSamples.shift();
+          fill();
+        }, 1_000)
+      : undefined;
     fill();
   });
 }

@@ -42,7 +42,8 @@ const body = await response.json();
 await app.close();
 await pool.end();
 await redis.quit();
-process.stdout.write(JSON.stringify(body) + '\\n');
+// navigator: defined by the services' preload on Node 20 (src/platform/navigator-global.ts), as Node 21+ does.
+process.stdout.write(JSON.stringify({ ...body, navigator: globalThis.navigator?.userAgent }) + '\\n');
 `;
 
 // The SDK and the same instrumentations, without the loader hook: what a preload that forgets it gets.
@@ -89,6 +90,9 @@ async function run(label: string, importFile: string, env: NodeJS.ProcessEnv = {
   return { code, stdout, stderr, spans: readStore(dir), dir };
 }
 
+/** What the app prints with the services' preload: its answer, and \`navigator\` as Node 21 and later define it. */
+const PRELOADED = { answer: 42, navigator: `Node.js/${process.versions.node.split('.')[0]}` };
+
 const isRedis = (s: StoredSpan) => s.kind === 3 && (s.attributes['db.system.name'] ?? s.attributes['db.system']) === 'redis';
 const names = (spans: StoredSpan[]) =>
   spans.map((s) => `${s.name} (${JSON.stringify(s.attributes['db.system.name'] ?? s.attributes['db.system'] ?? s.kind)})`);
@@ -112,7 +116,7 @@ describe('tracing preload in a real process', { timeout: 120_000 }, () => {
   test('with the preload: the Fastify request, the pg query and the ioredis commands are recorded, in one trace', async () => {
     const r = await run('preload', preload);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { answer: 42 });
+    assert.deepEqual(JSON.parse(r.stdout), PRELOADED);
     const server = r.spans.find((s) => s.kind === 2);
     assert.ok(server, `a SERVER span among ${names(r.spans).join(', ')}`);
     assert.equal(server.name, 'GET /work');
@@ -152,7 +156,7 @@ describe('tracing preload in a real process', { timeout: 120_000 }, () => {
   test('OTEL_SDK_DISABLED=true: the app works and nothing is recorded', async () => {
     const r = await run('disabled', preload, { OTEL_SDK_DISABLED: 'true' });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { answer: 42 });
+    assert.deepEqual(JSON.parse(r.stdout), PRELOADED, 'navigator is defined with tracing off too');
     assert.equal(existsSync(r.dir), false, 'no trace store written');
   });
 

@@ -353,6 +353,23 @@ describe('OTEL_SDK_DISABLED=true', { timeout: 10_000 }, () => {
     assert.deepEqual(traceMixin(), {});
     assert.equal(exporter.getFinishedSpans().length, 0);
   });
+
+  test('without tracing the bus helpers build no span: the work gets a non-recording one, its errors pass through', async () => {
+    const entry = { stream: 's', event_id: 'e', correlation_id: CHECKOUT, traceparent: `00-${TRACE}-${SPAN}-01` };
+    for (const env of [{ OTEL_SDK_DISABLED: 'true' }, undefined]) {
+      if (env) start(env); // else no tracing was started in this process at all
+      assert.equal(await processSpan(entry, { group: 'g' }, async (span) => span.isRecording()), false);
+      assert.equal(await sendSpan([entry], async (span) => span.spanContext().traceId), '00000000000000000000000000000000');
+      await assert.rejects(
+        processSpan(entry, { group: 'g' }, async () => {
+          throw new Error('handler failed');
+        }),
+        /handler failed/,
+      );
+      await tracing?.shutdown();
+      tracing = undefined;
+    }
+  });
 });
 
 /** `n` finished spans with attributes of a realistic size, from a real tracer. */

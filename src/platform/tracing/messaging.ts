@@ -13,6 +13,7 @@
  * The correlation id (the checkout id) is the conversation id on every one of them.
  */
 import {
+  INVALID_SPAN_CONTEXT,
   SpanKind,
   SpanStatusCode,
   context,
@@ -29,6 +30,13 @@ import { formatTraceparent, parseTraceparent } from './traceparent.ts';
 
 export const TRACER_NAME = 'ecommerce-event-driven/bus';
 const tracer = (): Tracer => trace.getTracer(TRACER_NAME);
+
+/**
+ * Tracing off (no SDK started in this process): every span would be a no-op, so none is built. Building the
+ * attributes, links and contexts of a `process` span cost a consumer a fifth of its CPU per entry (issue 10).
+ */
+const off = (): boolean => currentTracing()?.enabled !== true;
+const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** The messaging.* attribute names used here. */
 export const ATTR = {
@@ -75,6 +83,7 @@ function messageAttributes(m: MessageRef, operation: 'create' | 'send' | 'proces
  * the consumer's process span), and returns the `traceparent` to store with the entry; null when nothing is traced.
  */
 export function createSpan(event: MessageRef): string | null {
+  if (off()) return null;
   const span = tracer().startSpan(`create ${event.stream}`, {
     kind: SpanKind.PRODUCER,
     attributes: { ...messageAttributes(event, 'create'), [ATTR.operationName]: 'outbox insert' },
@@ -98,6 +107,7 @@ export function linksOf(entries: readonly TracedEntry[]): Link[] {
  * span is its child. A batch across several streams names none (the conventions' rule for mixed destinations).
  */
 export async function sendSpan<T>(entries: readonly TracedEntry[], publish: (span: Span) => Promise<T>): Promise<T> {
+  if (off()) return publish(NO_SPAN);
   const streams = new Set(entries.map((e) => e.stream));
   const only = streams.size === 1 ? [...streams][0]! : undefined;
   const conversations = new Set(entries.map((e) => e.correlation_id));
@@ -133,6 +143,7 @@ export interface ProcessOptions {
  * a new trace without a link, never an error.
  */
 export async function processSpan<T>(entry: TracedEntry, options: ProcessOptions, handle: (span: Span) => Promise<T>): Promise<T> {
+  if (off()) return handle(NO_SPAN);
   const mode = options.parent ?? currentTracing()?.config.consumerParent ?? 'link';
   const producer = parseTraceparent(entry.traceparent);
   const attributes: Attributes = {
@@ -164,6 +175,7 @@ export async function processBatchSpan<T>(
   options: ProcessOptions,
   handle: (span: Span) => Promise<T>,
 ): Promise<T> {
+  if (off()) return handle(NO_SPAN);
   const streams = new Set(entries.map((e) => e.stream));
   const only = streams.size === 1 ? [...streams][0]! : undefined;
   const conversations = new Set(entries.map((e) => e.correlation_id));

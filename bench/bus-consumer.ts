@@ -8,8 +8,8 @@
  * none is left pending; the CPU time it used since `ready` lets the bench price the consumer per entry.
  */
 import { startConsumer, type ConsumerHandlers } from '../src/platform/bus/consumer.ts';
-import { applyOnce, applyOnceWithin } from '../src/platform/bus/inbox.ts';
-import { createPool, withTransaction, type Pool, type PoolClient } from '../src/platform/db.ts';
+import { applyOnce, withInbox } from '../src/platform/bus/inbox.ts';
+import { createPool, type Pool, type PoolClient } from '../src/platform/db.ts';
 import { createLogger } from '../src/platform/logger.ts';
 import { createRegistry } from '../src/platform/metrics.ts';
 import { createRedis } from '../src/platform/redis.ts';
@@ -40,12 +40,23 @@ function handlers(pool: Pool | undefined): ConsumerHandlers {
       },
     };
   return {
+    // As the observers do (notification, the projection): the read's inbox rows in one statement, with the BEGIN.
     handleAll: async (items) => {
-      let applied = 0;
-      await withTransaction(pool, async (c) => {
-        for (const { event } of items)
-          if (await applyOnceWithin(c, schema, group, event.event_id, (cc) => effect(cc, event.event_id))) applied++;
-      });
+      const applied = await withInbox(
+        pool,
+        schema,
+        group,
+        items.map(({ event }) => event.event_id),
+        async (c, fresh) => {
+          let n = 0;
+          for (const { event } of items) {
+            if (!fresh(event.event_id)) continue;
+            await effect(c, event.event_id);
+            n++;
+          }
+          return n;
+        },
+      );
       handled += applied; // counted after commit: a rolled-back read is handled again
     },
   };

@@ -25,12 +25,12 @@ import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { createTestDatabase } from '../test/support/db.ts';
 import { startTestRedis } from '../test/support/redis.ts';
-import { createPool, migrate, withTransaction, type Pool, type PoolClient } from '../src/platform/db.ts';
+import { createPool, migrate, type Pool, type PoolClient } from '../src/platform/db.ts';
 import { busMigrations } from '../src/platform/bus/tables.ts';
 import { enqueue } from '../src/platform/bus/outbox.ts';
 import { startRelay, type Relay } from '../src/platform/bus/relay.ts';
 import { startConsumer } from '../src/platform/bus/consumer.ts';
-import { applyOnce, applyOnceWithin } from '../src/platform/bus/inbox.ts';
+import { applyOnce, withInbox } from '../src/platform/bus/inbox.ts';
 import { createLogger } from '../src/platform/logger.ts';
 import { createRegistry } from '../src/platform/metrics.ts';
 import { STREAMS, encodeEntry, newEvent, type EventEnvelope } from '../src/contracts/events.ts';
@@ -290,9 +290,15 @@ async function drainBacklog(bench: Bench): Promise<{ oneByOne: number; batched: 
       ...(batched
         ? {
             handleAll: async (items) => {
-              await withTransaction(pool, async (c) => {
-                for (const { event: e } of items) await applyOnceWithin(c, 'bench_sub', group, e.event_id, (cc) => effect(cc, e));
-              });
+              await withInbox(
+                pool,
+                'bench_sub',
+                group,
+                items.map(({ event: e }) => e.event_id),
+                async (c, fresh) => {
+                  for (const { event: e } of items) if (fresh(e.event_id)) await effect(c, e);
+                },
+              );
               done += items.length;
             },
           }

@@ -13,7 +13,7 @@ import { startTestRedis } from '../support/redis.ts';
 import { enqueue } from '../../src/platform/bus/outbox.ts';
 import { startRelay, type Relay } from '../../src/platform/bus/relay.ts';
 import { startConsumer, type Consumer, type ConsumerOptions } from '../../src/platform/bus/consumer.ts';
-import { applyOnce, applyOnceWithin } from '../../src/platform/bus/inbox.ts';
+import { applyOnce, withInbox } from '../../src/platform/bus/inbox.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRegistry } from '../../src/platform/metrics.ts';
 import { STREAMS, deadLetterStream, encodeEntry, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
@@ -254,13 +254,18 @@ describe('consumer groups', () => {
   });
 
   const effectsInOneTransaction = (group: string) => async (items: readonly { event: EventEnvelope }[]) => {
-    await withTransaction(bus.pool, async (client) => {
-      for (const { event } of items) {
-        await applyOnceWithin(client, SCHEMA, group, event.event_id, (c) =>
-          c.query(`INSERT INTO ${SCHEMA}.effects (event_id, consumer) VALUES ($1, $2)`, [event.event_id, group]).then(() => undefined),
-        );
-      }
-    });
+    await withInbox(
+      bus.pool,
+      SCHEMA,
+      group,
+      items.map(({ event }) => event.event_id),
+      async (client, fresh) => {
+        for (const { event } of items) {
+          if (fresh(event.event_id))
+            await client.query(`INSERT INTO ${SCHEMA}.effects (event_id, consumer) VALUES ($1, $2)`, [event.event_id, group]);
+        }
+      },
+    );
   };
 
   test('handleAll: the entries of one read go in one call, in stream order, and are all acknowledged', async () => {

@@ -6,8 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { createPool, withTransaction, type Pool } from '../../src/platform/db.ts';
-import { createTestDatabase, notOnPglite, type TestDatabase } from '../support/db.ts';
+import { createPool, literal, withTransaction, withTransactionFrom, type Pool } from '../../src/platform/db.ts';
+import { createPgliteDatabase, createTestDatabase, notOnPglite, type TestDatabase } from '../support/db.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
 fileTimeout(300_000);
@@ -51,3 +51,38 @@ test(
     }
   },
 );
+
+test('withTransactionFrom: the first statements ride with the BEGIN, on PostgreSQL and on PGlite alike', async () => {
+  const embedded = await createPgliteDatabase('platform_db_from');
+  const engines = [
+    { name: 'this run', pool },
+    { name: 'PGlite', pool: createPool(embedded.url, 1, 'db-test-pglite') },
+  ];
+  try {
+    for (const { name, pool: p } of engines) {
+      await p.query('CREATE TABLE IF NOT EXISTS t_from (v text PRIMARY KEY)');
+      // A value that would break a naive quoting: quotes, a backslash, a statement of its own.
+      const hostile = `it's \\ '; DROP TABLE t_from; --`;
+      const first = `INSERT INTO t_from VALUES (${literal(hostile)}); SELECT count(*)::int AS n FROM t_from`;
+      const n = await withTransactionFrom(p, first, async (_client, last) => (last.rows[0] as { n: number }).n);
+      assert.equal(n, 1, name);
+      assert.deepEqual((await p.query('SELECT v FROM t_from')).rows, [{ v: hostile }], name);
+      // A failure in the work rolls back what the first statements wrote.
+      await assert.rejects(
+        withTransactionFrom(p, `INSERT INTO t_from VALUES (${literal('rolled back')})`, async () => {
+          throw new Error('work failed');
+        }),
+        /work failed/,
+      );
+      // So does a failing first statement, and the pool goes on.
+      await assert.rejects(
+        withTransactionFrom(p, `INSERT INTO t_from VALUES (${literal(hostile)})`, async () => 'never'),
+        /duplicate key/,
+      );
+      assert.equal((await p.query('SELECT count(*)::int AS n FROM t_from')).rows[0].n, 1, name);
+    }
+  } finally {
+    await engines[1]!.pool.end();
+    await embedded.drop();
+  }
+});

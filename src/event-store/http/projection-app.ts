@@ -7,11 +7,11 @@
 import { Type, type Static } from 'typebox';
 import { STREAMS, type EventEnvelope } from '../../contracts/events.ts';
 import { HostVar, LogLevelVar, PortVar, UrlVar } from '../../platform/config.ts';
-import { migrate, withTransaction, type PoolClient } from '../../platform/db.ts';
+import { migrate, type PoolClient } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { HttpServiceDefinition } from '../../platform/service.ts';
 import { LingerVar, startConsumer, type Delivery } from '../../platform/bus/consumer.ts';
-import { recordOnce } from '../../platform/bus/inbox.ts';
+import { withInbox } from '../../platform/bus/inbox.ts';
 import { busMigrations } from '../../platform/bus/tables.ts';
 import { LIVE, applyToModel, saveCheckpoint } from '../infrastructure/projection-repository.ts';
 import { EVENT_STORE_DB_DIR, EVENT_STORE_SCHEMA } from './app.ts';
@@ -63,7 +63,13 @@ export function projectionWorkerService(config: ProjectionConfig): HttpServiceDe
         lingerMs: config.LINGER_MS,
         // The events of one read in one transaction: one commit per read instead of one per event (ADR 0011).
         handleAll: async (items) => {
-          const applied = await withTransaction(pool, (client) => project(client, items));
+          const applied = await withInbox(
+            pool,
+            EVENT_STORE_SCHEMA,
+            PROJECTION_GROUP,
+            items.map((i) => i.event.event_id),
+            (client, fresh) => project(client, items, fresh),
+          );
           items.forEach(({ event, delivery }, i) => logProjected(ctx.log, event, delivery, applied[i] === true));
         },
       });
@@ -76,13 +82,11 @@ export function projectionWorkerService(config: ProjectionConfig): HttpServiceDe
  * Projects the events of one read not projected before (their inbox rows in one statement), in stream order, then
  * moves the checkpoint once to the last of them; whether each one was projected now.
  */
-async function project(client: PoolClient, items: readonly { event: EventEnvelope; delivery: Delivery }[]): Promise<boolean[]> {
-  const fresh = await recordOnce(
-    client,
-    EVENT_STORE_SCHEMA,
-    PROJECTION_GROUP,
-    items.map((i) => i.event.event_id),
-  );
+async function project(
+  client: PoolClient,
+  items: readonly { event: EventEnvelope; delivery: Delivery }[],
+  fresh: (eventId: string) => boolean,
+): Promise<boolean[]> {
   const done = items.map(() => false);
   let last: { event: EventEnvelope; delivery: Delivery } | undefined;
   for (const [i, item] of items.entries()) {

@@ -1,7 +1,7 @@
 /** The archive in PostgreSQL: storing events exactly once, and the reads the API serves. */
 import { isUuid } from '../../contracts/common.ts';
 import { STREAMS, type EventEnvelope } from '../../contracts/events.ts';
-import { withTransaction, type Pool, type Queryable } from '../../platform/db.ts';
+import { withTransactionFrom, type Pool, type Queryable } from '../../platform/db.ts';
 import { replay, type ArchivedEvent, type CheckoutState } from '../domain/checkout.ts';
 
 const S = 'event_store';
@@ -41,9 +41,8 @@ export const toArchived = (r: EventRow): ArchivedEvent & { stream: string } => (
  * row is folded once, after its events.
  */
 export async function archiveEvents(pool: Pool, items: readonly { event: EventEnvelope; redisId: string }[]): Promise<boolean[]> {
-  return withTransaction(pool, async (client) => {
-    // Serialises archiving: positions are taken in commit order (see 001_init.sql).
-    await client.query(`UPDATE ${S}.archive_head SET updated_at = now() WHERE id = 1`);
+  // Serialises archiving: positions are taken in commit order (see 001_init.sql). With the BEGIN: one round trip.
+  return withTransactionFrom(pool, `UPDATE ${S}.archive_head SET updated_at = now() WHERE id = 1`, async (client) => {
     const stored: boolean[] = [];
     const checkouts = new Set<string>();
     for (const { event, redisId } of items) {

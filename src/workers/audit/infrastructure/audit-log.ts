@@ -3,17 +3,17 @@
  * transaction (one event, or the events of one read), so replicas append one at a time and the chain stays a
  * single line (readers are not blocked).
  */
-import { withTransaction, type Pool, type Queryable } from '../../../platform/db.ts';
+import { withTransactionFrom, type Pool, type Queryable } from '../../../platform/db.ts';
 import { GENESIS, entryHash, type AuditEntry, type StoredEntry } from '../domain/hash-chain.ts';
 
 export const AUDIT_SCHEMA = 'worker_audit';
 
 /** Appends `entries` in order, in one transaction; each one's seq, or undefined where it was a duplicate. */
 export async function appendEntries(pool: Pool, entries: readonly AuditEntry[], schema = AUDIT_SCHEMA): Promise<(number | undefined)[]> {
-  return withTransaction(pool, async (client) => {
-    await client.query(`LOCK TABLE ${schema}.audit_log IN EXCLUSIVE MODE`);
-    const last = await client.query<{ hash: string }>(`SELECT hash FROM ${schema}.audit_log ORDER BY seq DESC LIMIT 1`);
-    let prev = last.rows[0]?.hash ?? GENESIS;
+  // The lock and the last hash ride with the BEGIN: one round trip.
+  const first = `LOCK TABLE ${schema}.audit_log IN EXCLUSIVE MODE; SELECT hash FROM ${schema}.audit_log ORDER BY seq DESC LIMIT 1`;
+  return withTransactionFrom(pool, first, async (client, last) => {
+    let prev = (last.rows[0] as { hash: string } | undefined)?.hash ?? GENESIS;
     // The entries already in the log, in one query for the whole batch (the lock keeps it true until commit).
     const dups = await client.query<{ event_id: string }>(
       `SELECT event_id::text FROM ${schema}.audit_log WHERE event_id = ANY($1::uuid[])`,

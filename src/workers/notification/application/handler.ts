@@ -4,8 +4,8 @@
  */
 import { STREAMS, type EventEnvelope } from '../../../contracts/events.ts';
 import type { HandleAll } from '../../../platform/bus/consumer.ts';
-import { recordOnce } from '../../../platform/bus/inbox.ts';
-import { withTransaction, type PoolClient } from '../../../platform/db.ts';
+import { withInbox } from '../../../platform/bus/inbox.ts';
+import type { PoolClient } from '../../../platform/db.ts';
 import type { WorkerContext } from '../../shared/worker.ts';
 import { messageFor, type Message } from '../domain/message.ts';
 
@@ -15,24 +15,24 @@ type Payload = Parameters<typeof messageFor>[1];
 
 export function notificationHandler(ctx: WorkerContext): HandleAll {
   return async (items) => {
-    const recorded = await withTransaction(ctx.pool, async (client) => {
-      const done: [EventEnvelope, Message][] = [];
-      const events = items.map((i) => i.event).filter((e) => e.stream === STREAMS.checkout);
-      // The inbox rows of the whole read in one statement; a message for each event not recorded before.
-      const fresh = await recordOnce(
-        client,
-        ctx.schema,
-        CONSUMER,
-        events.map((e) => e.event_id),
-      );
-      for (const event of events) {
-        if (!fresh(event.event_id)) continue;
-        const message = messageFor(event.type, event.payload as Payload);
-        await record(client, ctx.schema, event, message);
-        done.push([event, message]);
-      }
-      return done;
-    });
+    const events = items.map((i) => i.event).filter((e) => e.stream === STREAMS.checkout);
+    // The inbox rows of the whole read in one statement, sent with the BEGIN; a message for each event not recorded before.
+    const recorded = await withInbox(
+      ctx.pool,
+      ctx.schema,
+      CONSUMER,
+      events.map((e) => e.event_id),
+      async (client, fresh) => {
+        const done: [EventEnvelope, Message][] = [];
+        for (const event of events) {
+          if (!fresh(event.event_id)) continue;
+          const message = messageFor(event.type, event.payload as Payload);
+          await record(client, ctx.schema, event, message);
+          done.push([event, message]);
+        }
+        return done;
+      },
+    );
     for (const [event, message] of recorded) logRecorded(ctx, event, message);
   };
 }

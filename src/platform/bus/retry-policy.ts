@@ -39,12 +39,13 @@ export class RetryPolicy {
 
   /** The delivery count our own bookkeeping holds for an entry (a reclaim may have raised Redis' count). */
   deliveriesOf(stream: string, id: string): number | undefined {
-    return this.retries.get(`${stream} ${id}`)?.deliveries;
+    // Nothing waiting (the usual case): no key to build for every entry read.
+    return this.retries.size === 0 ? undefined : this.retries.get(`${stream} ${id}`)?.deliveries;
   }
 
   /** Acknowledged, dead-lettered or no longer ours: nothing to retry. */
   forget(stream: string, id: string): void {
-    this.retries.delete(`${stream} ${id}`);
+    if (this.retries.size > 0) this.retries.delete(`${stream} ${id}`);
   }
 
   /**

@@ -2,6 +2,7 @@
  * The consumer side of `npm run bench:bus`, in its own process as a worker runs it. BENCH_MODE says what it does
  * with each entry of STREAMS.checkout:
  * - `ack`: nothing but count it (the transport alone: read, decode, acknowledge);
+ * - `bare`: no consumer of ours, the client alone reading and acknowledging (see bareConsumer);
  * - `inbox-event`: its effect and inbox row in one transaction per event, 16 checkouts at once (the saga workers);
  * - `inbox-read`: the effects and inbox rows of a read in one transaction (`handleAll`, the observers, ADR 0011).
  * It says `ready` once its group exists, then `done <cpu µs>` once BENCH_EXPECTED entries were handled (applied) and
@@ -62,21 +63,54 @@ function handlers(pool: Pool | undefined): ConsumerHandlers {
   };
 }
 
-const pool = mode === 'ack' ? undefined : createPool(process.env.BENCH_DATABASE_URL!, 5, 'bench-consumer');
+const pool = mode === 'ack' || mode === 'bare' ? undefined : createPool(process.env.BENCH_DATABASE_URL!, 5, 'bench-consumer');
 const commands = createRedis(redisUrl, 'bench-consumer-probe');
-const consumer = startConsumer({
-  redisUrl,
-  streams: [STREAMS.checkout],
-  group,
-  worker: group,
-  label: group,
-  count: 500,
-  blockMs: 100,
-  concurrency: mode === 'inbox-event' ? 16 : 1,
-  log: createLogger('bench-consumer', 'warn'),
-  registry: createRegistry(group),
-  ...handlers(pool),
-});
+const consumer =
+  mode === 'bare'
+    ? bareConsumer()
+    : startConsumer({
+        redisUrl,
+        streams: [STREAMS.checkout],
+        group,
+        worker: group,
+        label: group,
+        count: 500,
+        blockMs: 100,
+        concurrency: mode === 'inbox-event' ? 16 : 1,
+        log: createLogger('bench-consumer', 'warn'),
+        registry: createRegistry(group),
+        ...handlers(pool),
+      });
+
+/**
+ * `bare`: the client alone as a transport, none of our code: XREADGROUP COUNT 500 and one XACK of the ids read,
+ * nothing decoded. What a consumer on ioredis costs at least, in the same process layout as ours.
+ */
+function bareConsumer(): { stop: () => Promise<void> } {
+  const reader = createRedis(redisUrl, 'bench-bare-read');
+  let stopped = false;
+  const loop = (async () => {
+    await reader.connect();
+    await reader.xgroup('CREATE', STREAMS.checkout, group, '0', 'MKSTREAM').catch(() => undefined);
+    while (!stopped) {
+      const reply = (await reader
+        .xreadgroup('GROUP', group, 'bare', 'COUNT', 500, 'BLOCK', 100, 'STREAMS', STREAMS.checkout, '>')
+        .catch(() => null)) as [string, [string, string[]][]][] | null;
+      for (const [stream, entries] of reply ?? []) {
+        if (entries.length === 0) continue;
+        await reader.xack(stream, group, ...entries.map(([id]) => id));
+        handled += entries.length;
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      reader.disconnect();
+    },
+  };
+}
 
 const groupExists = () =>
   commands.xinfo('GROUPS', STREAMS.checkout).then(

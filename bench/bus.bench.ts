@@ -3,7 +3,9 @@
  * against a baseline measured in the same run (issue 10, target 3):
  * (a) the transport as deployed — pipelined XADDs of real entries from this process, read, decoded and acknowledged by
  *     our consumer in a process of its own (a worker) — against the client's ceiling: ioredis alone sending the same
- *     XADDs with the same pipelining, nothing consuming (target ≥ 70 %). `redis-benchmark` is shown for scale.
+ *     XADDs with the same pipelining, nothing consuming (target ≥ 70 %). Beside it, the client alone as a transport (a
+ *     bare XREADGROUP/XACK loop in the consumer's place, nothing decoded) shows how much of the gap is consuming at
+ *     all on two shared cores and how much is our code. `redis-benchmark` is shown for scale.
  * (b) outbox → relay → consumer inbox — WRITERS concurrent writers, one autocommit outbox INSERT per event, the
  *     relay as a service runs it (default settings, woken after each commit), the consumer in a process of its own
  *     writing its effect with the inbox row — against the same WRITERS writing plain rows of the same size
@@ -130,40 +132,50 @@ function startChild(bench: Bench, mode: string, group: string, expected: number)
 
 interface TransportRound {
   ceiling: number;
+  /** The client alone as a transport: the same XADDs read and acknowledged by a bare XREADGROUP/XACK loop. */
+  bare: number;
+  bareConsumerCpuUs: number;
   deployed: number;
-  /** The publisher's rate while the consumer ran beside it. */
+  /** The publisher's rate while our consumer ran beside it. */
   published: number;
   publisherCpuUs: number;
   consumerCpuUs: number;
 }
 
-/** (a) one round: the client's ceiling and the transport as deployed, in alternating order. */
+/** (a) one round: the client's ceiling, the client alone as a transport, and ours, in an order that turns by round. */
 async function transportRound(bench: Bench, entries: string[][], round: number): Promise<TransportRound> {
   const { redis } = bench;
   const ceiling = async () => {
     const rps = await publishAll(redis, 'bench.ceiling', entries);
     await redis.del('bench.ceiling');
-    return rps;
+    return { ceiling: rps };
   };
-  const deployed = async () => {
+  /** The same XADDs, consumed by a process of its own in `mode`. */
+  const consumed = async (mode: 'ack' | 'bare', group: string) => {
     await redis.del(STREAMS.checkout);
-    const child = startChild(bench, 'ack', `bench-ack-${round}`, entries.length);
+    const child = startChild(bench, mode, group, entries.length);
     await child.ready;
     const cpu = process.cpuUsage();
     const t = performance.now();
-    const published = await profiled(bench, `publisher-${round}`, () => publishAll(redis, STREAMS.checkout, entries));
+    const published = await profiled(bench, `publisher-${group}`, () => publishAll(redis, STREAMS.checkout, entries));
     const used = process.cpuUsage(cpu);
     const consumerCpuUs = await child.done;
     const rps = entries.length / ((performance.now() - t) / 1000);
     await child.exited;
-    return { deployed: rps, published, publisherCpuUs: used.user + used.system, consumerCpuUs };
+    return { rps, published, publisherCpuUs: used.user + used.system, consumerCpuUs };
   };
-  if (round % 2 === 0) {
-    const c = await ceiling();
-    return { ceiling: c, ...(await deployed()) };
-  }
-  const d = await deployed();
-  return { ceiling: await ceiling(), ...d };
+  const bare = async () => {
+    const r = await consumed('bare', `bench-bare-${round}`);
+    return { bare: r.rps, bareConsumerCpuUs: r.consumerCpuUs };
+  };
+  const deployed = async () => {
+    const r = await consumed('ack', `bench-ack-${round}`);
+    return { deployed: r.rps, published: r.published, publisherCpuUs: r.publisherCpuUs, consumerCpuUs: r.consumerCpuUs };
+  };
+  const parts = [ceiling, bare, deployed];
+  let out = {};
+  for (let i = 0; i < parts.length; i++) out = { ...out, ...(await parts[(round + i) % parts.length]!()) };
+  return out as TransportRound;
 }
 
 /** `redis-benchmark` XADD at the same pipeline depth: tiny entries, then entries of our size. For scale only. */
@@ -343,9 +355,14 @@ function transportRows(r: Results) {
       note: `baseline, median of ${n}`,
     },
     {
+      path: '(a) the client alone as a transport: a bare XREADGROUP COUNT 500 + XACK loop in its own process',
+      'msg/s': Math.round(median(t.map((x) => x.bare))),
+      note: `${pct(median(t.map((x) => x.bare / x.ceiling)))} of the ceiling; consumer CPU per entry ${median(t.map((x) => x.bareConsumerCpuUs / N)).toFixed(1)} µs`,
+    },
+    {
       path: '(a) our transport as deployed: our consumer in its own process, COUNT 500',
       'msg/s': Math.round(deployed),
-      note: `${pct(median(t.map((x) => x.deployed / x.ceiling)))} of the ceiling (target ≥ 70 %)${scale}`,
+      note: `${pct(median(t.map((x) => x.deployed / x.ceiling)))} of the ceiling (target ≥ 70 %); ${pct(median(t.map((x) => x.deployed / x.bare)))} of the client alone as a transport${scale}`,
     },
     {
       path: '    of which the publisher, beside the consumer',

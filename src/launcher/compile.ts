@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from './paths.ts';
@@ -178,10 +178,16 @@ const VENDOR_ENTRY = 'vendor-entry';
 /** Gives each module of the FILES_BESIDE packages its node_modules directory as `__dirname` (see FILES_BESIDE). */
 function dirnameInNodeModules(root: string): import('esbuild').Plugin {
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  const packages = FILES_BESIDE.map((pkg) => ({ pkg, dir: path.join(root, 'node_modules', pkg) }));
+  // esbuild loads modules by their real paths: a node_modules reached through a symlink (a shared install, a
+  // workspace) must be matched by its real path too, or the modules run without a __dirname.
+  const packages = FILES_BESIDE.flatMap((pkg) => {
+    const dir = path.join(root, 'node_modules', pkg);
+    return existsSync(dir) ? [{ pkg, dir: realpathSync(dir) }] : [];
+  });
   return {
     name: 'dirname-in-node-modules',
     setup(build) {
+      if (packages.length === 0) return; // a tree of other sources, without these packages
       build.onLoad({ filter: new RegExp(`(${packages.map((p) => escape(p.dir + path.sep)).join('|')}).*\\.js$`) }, async (args) => {
         const owner = packages.find((p) => args.path.startsWith(p.dir + path.sep))!;
         const within = path.relative(owner.dir, path.dirname(args.path)).split(path.sep).join('/');

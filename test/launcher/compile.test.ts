@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { compiledPath, compileSources, describeCompileFailure } from '../../src/launcher/compile.ts';
@@ -108,4 +108,20 @@ test('a syntax error fails the compile with file, line and column', async () => 
   const lines = describeCompileFailure(failure);
   assert.match(lines[0]!, /^src\/a\.ts:1:17: /);
   assert.deepEqual(existsSync(broken) ? readdirSync(broken) : [], [], 'no tree, complete or partial, is left');
+});
+
+test('a node_modules reached through a symlink: Swagger UI still gets its __dirname (its static files are found)', async () => {
+  // A shared install or a workspace: esbuild sees the packages' real paths, not root/node_modules/….
+  const linked = mkdtempSync(path.join(tmpdir(), 'compile-linked-'));
+  try {
+    mkdirSync(path.join(linked, 'src'), { recursive: true });
+    mkdirSync(path.join(linked, 'deploy'), { recursive: true });
+    writeFileSync(path.join(linked, 'src', 'a.ts'), 'export const n: number = 1;\n');
+    symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(linked, 'node_modules'));
+    const tree = await compileSources({ root: linked, cacheDir: path.join(cacheDir, 'linked') });
+    const swaggerUi = readFileSync(path.join(tree.dir, 'vendor', 'fastify-swagger-ui.js'), 'utf8');
+    assert.match(swaggerUi, /var __dirname = \w*require\(["']node:path["']\)\.join\(/);
+  } finally {
+    rmSync(linked, { recursive: true, force: true });
+  }
 });

@@ -37,7 +37,7 @@ export function createPool(connectionString: string, max: number, applicationNam
 }
 
 export function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return transaction(pool, 'BEGIN', (client) => work(client));
+  return transaction(pool, 'BEGIN', work);
 }
 
 /**
@@ -46,12 +46,12 @@ export function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) 
  * 10). `first` goes by the simple protocol, so it takes no parameters (its values must be `literal`s); `work` gets
  * the result of its last statement.
  */
-export function withTransactionFrom<T>(
+export function withTransactionFrom<T, Row extends pg.QueryResultRow = pg.QueryResultRow>(
   pool: pg.Pool,
   first: string,
-  work: (client: pg.PoolClient, first: pg.QueryResult) => Promise<T>,
+  work: (client: pg.PoolClient, last: pg.QueryResult<Row>) => Promise<T>,
 ): Promise<T> {
-  return transaction(pool, `BEGIN; ${first}`, (client, results) => work(client, results[results.length - 1]!));
+  return transaction(pool, `BEGIN; ${first}`, (client, results) => work(client, results[results.length - 1] as pg.QueryResult<Row>));
 }
 
 /** A value as an SQL literal (quotes doubled, `E''` when it holds a backslash), for `withTransactionFrom`. */

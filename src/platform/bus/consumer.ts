@@ -264,18 +264,13 @@ class ReadHandler {
 
   /** One lane per correlation id, in stream order within a lane, up to `concurrency` lanes at once. */
   private async handleInLanes(stream: string, admitted: Admitted[]): Promise<string[]> {
-    const done: string[] = [];
-    if (this.s.concurrency === 1) {
-      // One lane: stream order is every checkout's order.
-      for (const entry of admitted) if (await this.handleEntry(stream, entry)) done.push(entry.id);
-      return done;
-    }
     const lanes = new Map<string, Admitted[]>();
     for (const entry of admitted) {
       const lane = lanes.get(entry.event.correlation_id);
       if (lane) lane.push(entry);
       else lanes.set(entry.event.correlation_id, [entry]);
     }
+    const done: string[] = [];
     const queue = [...lanes.values()];
     const runLane = async () => {
       for (let lane = queue.shift(); lane; lane = queue.shift()) {

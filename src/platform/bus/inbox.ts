@@ -6,26 +6,26 @@ import type { Pool, PoolClient } from '../db.ts';
 import { literal, withTransaction, withTransactionFrom } from '../db.ts';
 
 /** Runs `effect` once per (consumer, event id); returns false when the event had already been applied. */
-export async function applyOnce(
+export function applyOnce(
   pool: Pool,
   schema: string,
   consumer: string,
   eventId: string,
   effect: (client: PoolClient) => Promise<void>,
 ): Promise<boolean> {
-  // The inbox row rides with the BEGIN (one round trip): a saga step's transaction is three instead of four.
-  const insert = `INSERT INTO ${schema}.inbox (consumer, event_id) VALUES (${literal(consumer)}, ${literal(eventId)}) ON CONFLICT DO NOTHING`;
-  return withTransactionFrom(pool, insert, async (client, inserted) => {
-    if (inserted.rowCount === 0) return false;
+  // A saga step's transaction: BEGIN with its inbox row, the effect, COMMIT (three round trips).
+  return withInbox(pool, schema, consumer, [eventId], async (client, fresh) => {
+    if (!fresh(eventId)) return false;
     await effect(client);
     return true;
   });
 }
 
 /**
- * One transaction for the events of a read (an observer's `handleAll`) that starts by recording their inbox rows,
- * with its BEGIN in one round trip. `fresh` is true once for each event not applied before, whose effect `work`
- * then writes in the same transaction; false for one applied before, or seen again in the same read.
+ * One transaction for the events of a read (an observer's `handleAll`, or a saga step's one event) that starts by
+ * recording their inbox rows, in one statement sent with its BEGIN (ADR 0019). `fresh` is true once for each event
+ * not applied before, whose effect `work` then writes in the same transaction; false for one applied before, or seen
+ * again in the same read.
  */
 export function withInbox<T>(
   pool: Pool,
@@ -37,7 +37,7 @@ export function withInbox<T>(
   if (eventIds.length === 0) return withTransaction(pool, (client) => work(client, () => false));
   const ids = eventIds.map(literal).join(', ');
   const insert = `INSERT INTO ${schema}.inbox (consumer, event_id) SELECT ${literal(consumer)}, unnest(ARRAY[${ids}]::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id::text`;
-  return withTransactionFrom(pool, insert, (client, inserted) => work(client, freshOf(inserted.rows as { event_id: string }[])));
+  return withTransactionFrom<T, { event_id: string }>(pool, insert, (client, inserted) => work(client, freshOf(inserted.rows)));
 }
 
 function freshOf(rows: readonly { event_id: string }[]): (eventId: string) => boolean {

@@ -12,8 +12,8 @@ export const AUDIT_SCHEMA = 'worker_audit';
 export async function appendEntries(pool: Pool, entries: readonly AuditEntry[], schema = AUDIT_SCHEMA): Promise<(number | undefined)[]> {
   // The lock and the last hash ride with the BEGIN: one round trip.
   const first = `LOCK TABLE ${schema}.audit_log IN EXCLUSIVE MODE; SELECT hash FROM ${schema}.audit_log ORDER BY seq DESC LIMIT 1`;
-  return withTransactionFrom(pool, first, async (client, last) => {
-    let prev = (last.rows[0] as { hash: string } | undefined)?.hash ?? GENESIS;
+  return withTransactionFrom<(number | undefined)[], { hash: string }>(pool, first, async (client, last) => {
+    let prev = last.rows[0]?.hash ?? GENESIS;
     // The entries already in the log, in one query for the whole batch (the lock keeps it true until commit).
     const dups = await client.query<{ event_id: string }>(
       `SELECT event_id::text FROM ${schema}.audit_log WHERE event_id = ANY($1::uuid[])`,

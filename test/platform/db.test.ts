@@ -37,8 +37,11 @@ test(
       const failed = withTransaction(pool, async (client) => {
         const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
         // Between two statements, as a transaction waiting on its own code: the socket dies under it.
+        // Listening before the kill: the socket may close before the admin's answer arrives, and an 'end' already
+        // emitted would never be heard (the wait then hung until the event loop ran dry).
+        const ended = new Promise((resolve) => client.once('end', resolve));
         await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
-        await new Promise((resolve) => client.once('end', resolve));
+        await ended;
         await client.query('SELECT 1');
       });
       await assert.rejects(failed, /terminat|Connection|ECONNRESET/i);

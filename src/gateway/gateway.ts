@@ -51,7 +51,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
   const registry = createRegistry('gateway');
   const upstreams = new UpstreamRegistry(model, (target) => config.targets[target] ?? target, log);
   const keyRing = model.plugins.keyAuth ? new KeyRing(loaded.credentials) : undefined;
-  const { redis, rateLimiter } = await rateLimiting(config, model, log);
+  const { redis, store, rateLimiter } = await rateLimiting(config, model, log);
 
   const counters: ConnectionCounters = { accepted: 0, dropped: 0, active: 0, totalRequests: 0, inFlight: 0 };
   const metrics = new GatewayPrometheus(registry, model, upstreams, counters, nodeId, KONG_VERSION);
@@ -92,7 +92,7 @@ export async function startGateway(config: GatewayConfig, options: StartGatewayO
 
   // Everything is loaded and built; only the ports wait, so opening costs nothing once allowed.
   await options.openWhen?.();
-  const close = { checker, proxy, admin, forwarder, redis };
+  const close = { checker, proxy, admin, forwarder, redis, store };
   await openPorts(config, close, ports);
   ready = true;
   logListening(log, config, ports, { routes: model.routes.length, keys: loaded.credentials.length });
@@ -150,7 +150,7 @@ async function rateLimiting(
   config: GatewayConfig,
   model: GatewayModel,
   log: Logger,
-): Promise<{ redis?: Redis; rateLimiter?: RateLimiter }> {
+): Promise<{ redis?: Redis; store?: RedisRateLimitStore; rateLimiter?: RateLimiter }> {
   const rl = model.plugins.rateLimiting;
   if (!rl) return {};
   const limits: WindowLimit[] = [];
@@ -171,7 +171,8 @@ async function rateLimiting(
   ])
     .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'redis not reachable yet: rate limiting fails open'))
     .finally(() => clearTimeout(timer));
-  return { redis, rateLimiter: new RateLimiter(limits, new RedisRateLimitStore(redis), config.rateLimitPrefix, log, rl.faultTolerant) };
+  const store = new RedisRateLimitStore(redis, 250, rl.syncMs);
+  return { redis, store, rateLimiter: new RateLimiter(limits, store, config.rateLimitPrefix, log, rl.faultTolerant) };
 }
 
 /** The plugin names the admin API lists, in Kong's order. */
@@ -202,11 +203,13 @@ interface Closable {
   admin: Awaited<ReturnType<typeof createAdminServer>>;
   forwarder: UndiciForwarder;
   redis?: Redis;
+  store?: RedisRateLimitStore;
 }
 
 /** Undoes a start that failed to open its ports. */
-async function abandon({ checker, proxy, admin, forwarder, redis }: Closable): Promise<void> {
+async function abandon({ checker, proxy, admin, forwarder, redis, store }: Closable): Promise<void> {
   await checker.stop();
+  await store?.close();
   proxy.close();
   await admin.close().catch(() => undefined);
   await forwarder.close();
@@ -214,7 +217,7 @@ async function abandon({ checker, proxy, admin, forwarder, redis }: Closable): P
 }
 
 /** Stops once, however often called: in-flight requests get a moment to finish; a frozen upstream must not hold shutdown. */
-function stopper({ checker, proxy, admin, forwarder, redis }: Closable, notReady: () => void): () => Promise<void> {
+function stopper({ checker, proxy, admin, forwarder, redis, store }: Closable, notReady: () => void): () => Promise<void> {
   let stopped: Promise<void> | undefined;
   return () =>
     (stopped ??= (async () => {
@@ -226,6 +229,8 @@ function stopper({ checker, proxy, admin, forwarder, redis }: Closable, notReady
       await Promise.all([closed, admin.close()]);
       clearTimeout(force);
       await forwarder.close();
+      // The hits counted here and not synced yet (sync_rate) go to Redis before the connection does.
+      await store?.close();
       redis?.disconnect();
     })());
 }

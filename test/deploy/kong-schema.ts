@@ -190,6 +190,8 @@ const RateLimitingConfig = Type.Object(
     year: Limit(),
     limit_by: Enum(['consumer', 'consumer-group', 'credential', 'ip', 'service', 'header', 'path'] as const),
     policy: Enum(['local', 'cluster', 'redis'] as const),
+    // How often to sync counters to the central store, seconds; -1 (Kong's default) syncs on every request.
+    sync_rate: Type.Optional(Type.Union([Type.Literal(-1), Type.Number({ exclusiveMinimum: 0 })])),
     fault_tolerant: Type.Boolean(),
     hide_client_headers: Type.Boolean(),
     redis: Type.Optional(RedisConfig),

@@ -455,10 +455,33 @@ describe('rate limiting', () => {
     }
   });
 
-  test('Redis unreachable → fail open (requests pass)', async () => {
-    const sys = await startSystem({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, RATE_LIMIT_MINUTE: '1' });
+  test('Redis unreachable, sync_rate -1 (every hit counted in Redis) → fail open (requests pass)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kong-'));
+    const shipped = await readFile(path.join(ROOT, 'deploy/kong/kong.yml'), 'utf8');
+    assert.match(shipped, /sync_rate: 0\.1\n/);
+    const file = path.join(dir, 'kong.yml');
+    await writeFile(file, shipped.replace(/sync_rate: 0\.1\n/, 'sync_rate: -1\n'));
+    const sys = await startSystem({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, RATE_LIMIT_MINUTE: '1' }, file);
     try {
       for (let i = 0; i < 3; i++) assert.equal((await call(sys.gw, '/api/catalogue/open')).status, 200);
+    } finally {
+      await sys.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('Redis unreachable, shipped sync_rate → the node still limits from its own counts', async () => {
+    const sys = await startSystem({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, RATE_LIMIT_MINUTE: '2' });
+    try {
+      const statuses: number[] = [];
+      // A minute boundary may reset the window once: 6 requests still pass the limit of 2.
+      for (let i = 0; i < 6; i++) statuses.push((await call(sys.gw, '/api/catalogue/open')).status);
+      assert.ok(statuses.includes(429), `no 429 in ${statuses.join(',')}`);
+      assert.ok(
+        statuses.every((s) => s === 200 || s === 429),
+        statuses.join(','),
+      );
+      assert.ok(statuses.filter((s) => s === 200).length <= 4, statuses.join(','));
     } finally {
       await sys.stop();
     }

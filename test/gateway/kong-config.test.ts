@@ -85,6 +85,7 @@ test('the committed kong.yml loads and declares every route', async () => {
   assert.equal(model.plugins.rateLimiting?.redisPort, 6379);
   assert.ok((model.plugins.rateLimiting?.second ?? 0) >= 1000);
   assert.ok((model.plugins.rateLimiting?.minute ?? 0) >= 60000);
+  assert.equal(model.plugins.rateLimiting?.syncMs, 100, 'sync_rate 0.1 s: counted on the node, synced every 100 ms');
   assert.ok(model.plugins.cors?.headers.includes('X-API-Key'));
   assert.ok(model.plugins.cors?.headers.includes('X-Request-Id'));
   assert.deepEqual(model.plugins.correlationId, { headerName: 'X-Request-Id', echoDownstream: true });
@@ -150,6 +151,21 @@ test('invalid files are reported with the offending field', () => {
     /not declared/,
   );
   assert.throws(() => parseKongConfig(': : :', { apiKeys: [] }), KongConfigError);
+});
+
+test('rate-limiting sync_rate: -1 (Kong’s default) counts in Redis, n > 0 seconds syncs every n; 0 or below -1 is refused', () => {
+  const rl = (value?: string) =>
+    parseKongConfig(
+      minimal(
+        `plugins:\n  - name: rate-limiting\n    config:\n      minute: 10\n${value === undefined ? '' : `      sync_rate: ${value}\n`}`,
+      ),
+      { apiKeys: [] },
+    ).model.plugins.rateLimiting;
+  assert.equal(rl()?.syncMs, undefined);
+  assert.equal(rl('-1')?.syncMs, undefined);
+  assert.equal(rl('2.5')?.syncMs, 2500);
+  assert.throws(() => rl('0'), /sync_rate/);
+  assert.throws(() => rl('-2'), /sync_rate/);
 });
 
 test('gateway env: API_KEY or API_KEYS required, targets map parsed', () => {

@@ -60,8 +60,11 @@ export interface Forwarder {
 }
 
 export interface RateLimitStore {
-  /** Counts one hit in each counter and returns the counts; throws when the store cannot answer. */
-  increment(counters: readonly WindowCounter[]): Promise<number[]>;
+  /**
+   * Counts one hit in each counter and returns the counts, at once when the store counts locally (kong.yml's
+   * sync_rate); rejects when the store cannot answer.
+   */
+  increment(counters: readonly WindowCounter[]): number[] | Promise<number[]>;
 }
 
 export interface RequestRecord {

@@ -21,8 +21,11 @@ export class RateLimiter {
     private readonly faultTolerant = true,
   ) {}
 
-  /** undefined: no decision (store down, fault tolerant): let the request through without headers. */
-  async check(identity: string, nowMs = Date.now()): Promise<RateDecision | undefined> {
+  /**
+   * undefined: no decision (store down, fault tolerant): let the request through without headers. At once (no
+   * promise) when the store counts locally.
+   */
+  check(identity: string, nowMs = Date.now()): RateDecision | undefined | Promise<RateDecision | undefined> {
     if (this.limits.length === 0) return undefined;
     const second = Math.floor(nowMs / 1000);
     if (second !== this.second) {
@@ -35,15 +38,26 @@ export class RateLimiter {
       counters = windowCounters(this.prefix, identity, this.limits, nowMs);
       this.counters.set(identity, counters);
     }
+    const decided = counters;
+    let counts: number[] | Promise<number[]>;
     try {
-      return decide(counters, await this.store.increment(counters));
+      counts = this.store.increment(decided);
     } catch (error) {
-      if (nowMs - this.lastWarning > 10_000) {
-        this.lastWarning = nowMs;
-        this.log.warn({ err: (error as Error).message }, 'rate-limit store unavailable: requests are not limited');
-      }
-      if (!this.faultTolerant) throw error;
-      return undefined;
+      return this.unavailable(error, nowMs);
     }
+    if (Array.isArray(counts)) return decide(decided, counts);
+    return counts.then(
+      (c) => decide(decided, c),
+      (error: unknown) => this.unavailable(error, nowMs),
+    );
+  }
+
+  private unavailable(error: unknown, nowMs: number): undefined {
+    if (nowMs - this.lastWarning > 10_000) {
+      this.lastWarning = nowMs;
+      this.log.warn({ err: (error as Error).message }, 'rate-limit store unavailable: requests are not limited');
+    }
+    if (!this.faultTolerant) throw error;
+    return undefined;
   }
 }

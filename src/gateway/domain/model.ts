@@ -99,6 +99,8 @@ export interface RateLimitConfig {
   minute?: number;
   hour?: number;
   faultTolerant: boolean;
+  /** sync_rate in ms: counted on the node and synced this often; undefined: every hit counted in Redis. */
+  syncMs?: number;
   hideClientHeaders: boolean;
   redisHost?: string;
   redisPort?: number;

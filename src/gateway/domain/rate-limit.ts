@@ -20,6 +20,8 @@ export interface WindowCounter {
   ttlSeconds: number;
   /** Seconds until this window ends (≥ 1). */
   resetSeconds: number;
+  /** When this window ends (epoch ms). */
+  endsAtMs: number;
 }
 
 export function windowCounters(prefix: string, identity: string, limits: readonly WindowLimit[], nowMs: number): WindowCounter[] {
@@ -32,6 +34,7 @@ export function windowCounters(prefix: string, identity: string, limits: readonl
       key: `${prefix}:${identity}:${window}:${start}`,
       ttlSeconds: size + 1,
       resetSeconds: Math.max(1, Math.ceil(start + size - nowMs / 1000)),
+      endsAtMs: (start + size) * 1000,
     };
   });
 }

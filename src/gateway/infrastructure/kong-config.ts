@@ -129,6 +129,8 @@ const RateLimitConf = Type.Object({
   minute: Type.Optional(Type.Union([Num(), Type.Null()])),
   hour: Type.Optional(Type.Union([Num(), Type.Null()])),
   policy: Type.Optional(Type.String()),
+  // Kong's: -1 counts every hit in Redis; n > 0 counts on the node and syncs every n seconds.
+  sync_rate: Type.Optional(Type.Union([Type.Literal(-1), Type.Number({ minimum: 0.02, maximum: 3600 })])),
   fault_tolerant: Type.Optional(Type.Boolean()),
   hide_client_headers: Type.Optional(Type.Boolean()),
   redis: Type.Optional(Type.Object({ host: Type.Optional(Type.String()), port: Type.Optional(Int()) })),
@@ -398,6 +400,7 @@ function globalPlugin(p: PluginEntry, i: number, plugins: GatewayModel['plugins'
         minute: n(conf.minute),
         hour: n(conf.hour),
         faultTolerant: conf.fault_tolerant ?? true,
+        syncMs: conf.sync_rate === undefined || conf.sync_rate === -1 ? undefined : Math.round(conf.sync_rate * 1000),
         hideClientHeaders: conf.hide_client_headers ?? false,
         redisHost: conf.redis?.host ?? conf.redis_host,
         redisPort: conf.redis?.port ?? conf.redis_port,

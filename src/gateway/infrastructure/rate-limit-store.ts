@@ -7,6 +7,13 @@
  * handed out in arrival order (the i-th gets `total - n + i`): exactly the counts n calls of INCR would give, so the
  * limit stays exact and shared across nodes, for one Redis command (and one timer) per identity and turn instead of
  * one per request (issue 10: under load all requests of a client arrive in a handful of turns).
+ *
+ * With `syncMs` (kong.yml's `sync_rate`, in seconds there), hits are counted on this node, with no Redis call on the
+ * request's path: a key's count is the total Redis last gave plus the hits sent since and not answered yet plus the
+ * hits not sent yet. Every `syncMs` the hits not sent go in one INCRBY per key, whose answer brings the other nodes'
+ * hits. One node counts exactly; N nodes see each other's hits at most `syncMs` late, so a window may pass its limit
+ * by what the others served in that time, and a node started in the middle of a window counts from zero until its
+ * first sync (Kong's sync_rate, ADR 0020).
  */
 import type { Redis } from '../../platform/redis.ts';
 import type { RateLimitStore } from '../application/ports.ts';
@@ -22,7 +29,20 @@ for i, key in ipairs(KEYS) do
 end
 return out`;
 
-type WithScript = Redis & { gatewayRateIncrBy(numKeys: number, ...args: (string | number)[]): Promise<number[]> };
+/** INCRBY each key by its own amount (ARGV: the amounts, then the expiries); the totals in key order. */
+const SYNC_SCRIPT = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('INCRBY', key, tonumber(ARGV[i]))
+  if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ARGV[#KEYS + i]) end
+  out[i] = v
+end
+return out`;
+
+type WithScript = Redis & {
+  gatewayRateIncrBy(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
+  gatewayRateSync(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
+};
 
 interface Waiter {
   resolve: (counts: number[]) => void;
@@ -35,20 +55,41 @@ interface Batch {
   waiters: Waiter[];
 }
 
+/** A window key counted on this node (sync mode). */
+interface LocalCount {
+  /** The key's total in Redis at its last answer. */
+  synced: number;
+  /** Hits sent in the sync in flight, not in `synced` yet. */
+  sending: number;
+  /** Hits counted here and not sent yet. */
+  pending: number;
+  ttlSeconds: number;
+  /** When the window is over (ms): the entry goes once its hits are sent. */
+  endsAt: number;
+}
+
 export class RedisRateLimitStore implements RateLimitStore {
   private readonly redis: WithScript;
   private pending = new Map<readonly WindowCounter[], Batch>();
   private scheduled = false;
+  private readonly local = new Map<string, LocalCount>();
+  private syncing = false;
+  private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(
     redis: Redis,
     private readonly timeoutMs = 250,
+    /** Count known keys here and sync every this many ms; undefined: every hit goes to Redis (sync_rate -1). */
+    private readonly syncMs?: number,
   ) {
     redis.defineCommand('gatewayRateIncrBy', { lua: SCRIPT });
+    redis.defineCommand('gatewayRateSync', { lua: SYNC_SCRIPT });
     this.redis = redis as WithScript;
+    if (syncMs !== undefined) this.timer = setInterval(() => void this.sync(), syncMs).unref();
   }
 
-  increment(counters: readonly WindowCounter[]): Promise<number[]> {
+  increment(counters: readonly WindowCounter[]): number[] | Promise<number[]> {
+    if (this.syncMs !== undefined) return this.countHere(counters);
     if (this.redis.status !== 'ready') return Promise.reject(new Error(`redis is ${this.redis.status}`));
     let batch = this.pending.get(counters);
     if (!batch) {
@@ -62,6 +103,66 @@ export class RedisRateLimitStore implements RateLimitStore {
     }
     const waiters = batch.waiters;
     return new Promise<number[]>((resolve, reject) => waiters.push({ resolve, reject }));
+  }
+
+  /** Sends the hits not sent yet (a last sync) and stops syncing. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    if (this.redis.status === 'ready') await this.sync();
+  }
+
+  private countHere(counters: readonly WindowCounter[]): number[] {
+    return counters.map((c) => {
+      let entry = this.local.get(c.key);
+      if (!entry) {
+        entry = { synced: 0, sending: 0, pending: 0, ttlSeconds: c.ttlSeconds, endsAt: c.endsAtMs };
+        this.local.set(c.key, entry);
+      }
+      return entry.synced + entry.sending + ++entry.pending;
+    });
+  }
+
+  /** Sends the hits not sent yet, one INCRBY per key, and learns the totals (the timer calls it every `syncMs`). */
+  async sync(): Promise<void> {
+    if (this.syncing || this.redis.status !== 'ready') return;
+    const now = Date.now();
+    const keys: string[] = [];
+    const sent: LocalCount[] = [];
+    for (const [key, entry] of this.local) {
+      if (entry.pending > 0) {
+        keys.push(key);
+        sent.push(entry);
+        entry.sending = entry.pending;
+        entry.pending = 0;
+      } else if (entry.endsAt <= now) this.local.delete(key);
+    }
+    if (keys.length === 0) return;
+    this.syncing = true;
+    try {
+      const totals = await this.withTimeout(
+        this.redis.gatewayRateSync(keys.length, ...keys, ...sent.map((e) => e.sending), ...sent.map((e) => e.ttlSeconds)),
+      );
+      sent.forEach((entry, i) => {
+        entry.synced = Number(totals[i]);
+        entry.sending = 0;
+      });
+    } catch {
+      // Not known to have been counted: counted again with the next sync (a limit errs on the strict side).
+      for (const entry of sent) {
+        entry.pending += entry.sending;
+        entry.sending = 0;
+      }
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private withTimeout<T>(call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
   }
 
   private readonly flush = (): void => {

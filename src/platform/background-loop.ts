@@ -15,8 +15,8 @@ export interface BackgroundLoopOptions {
   /** One pass; resolving `true` means more work is waiting: the next pass runs at once. */
   // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a pass with nothing to say resolves nothing
   pass: () => Promise<boolean | void>;
-  /** Pause between passes. */
-  intervalMs: number;
+  /** Pause between passes (a function: read before each pause). */
+  intervalMs: number | (() => number);
   /** Pause after a failed pass (default: intervalMs). */
   failedIntervalMs?: number;
 }
@@ -48,7 +48,8 @@ export function startBackgroundLoop(options: BackgroundLoopOptions): BackgroundL
       if (stopped) break;
       if (again || woken) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, failing ? (options.failedIntervalMs ?? options.intervalMs) : options.intervalMs);
+        const interval = typeof options.intervalMs === 'function' ? options.intervalMs() : options.intervalMs;
+        const timer = setTimeout(resolve, failing ? (options.failedIntervalMs ?? interval) : interval);
         wakeUp = () => {
           clearTimeout(timer);
           resolve();

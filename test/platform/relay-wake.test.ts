@@ -11,7 +11,7 @@ import { notOnPglite } from '../support/db.ts';
 import { waitFor } from '../support/wait.ts';
 import { withTransaction } from '../../src/platform/db.ts';
 import { enqueue } from '../../src/platform/bus/outbox.ts';
-import { startRelay, type Relay } from '../../src/platform/bus/relay.ts';
+import { nextPause, startRelay, type Relay } from '../../src/platform/bus/relay.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRegistry } from '../../src/platform/metrics.ts';
 import { STREAMS, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
@@ -83,4 +83,63 @@ describe('relay: a wake during a pass', { timeout: 60_000 }, () => {
       }
     },
   );
+
+  test('a row committed where the lease is not held is published by the holder at once, not at its poll', async () => {
+    const relayOf = (name: string) =>
+      startRelay({
+        pool: bus.pool,
+        schema: SCHEMA,
+        redis: bus.redis,
+        log,
+        registry: createRegistry(name),
+        streams: [STREAMS.checkout],
+        // Polling once an hour: past each relay's first pass, only a wake can publish within the test.
+        pollMs: 3_600_000,
+      });
+    const published = async (eventId: string) => {
+      const { rows } = await bus.pool.query(`SELECT published_at FROM ${SCHEMA}.outbox WHERE event_id = $1`, [eventId]);
+      return rows[0]?.published_at != null;
+    };
+    let holder: Relay | undefined;
+    let other: Relay | undefined;
+    try {
+      // The holder's first pass publishes this one and marks it: that pass is over, it now waits an hour.
+      const first = succeeded();
+      await withTransaction(bus.pool, (c) => enqueue(c, SCHEMA, first));
+      holder = relayOf('holder');
+      await waitFor('the first pass over', () => published(first.event_id));
+      other = relayOf('other'); // its first pass finds the lease taken
+      await waitFor('both relays listening for wakes', async () => {
+        const [, n] = (await bus.redis.pubsub('NUMSUB', `outbox:wake:${SCHEMA}`)) as [string, number];
+        return n === 2;
+      });
+
+      // As in a replica: committed in the process without the lease, which wakes its own relay.
+      const second = succeeded();
+      await withTransaction(bus.pool, (c) => enqueue(c, SCHEMA, second));
+      other.wake();
+      await waitFor('the second event in the stream', () => inStream(second.event_id));
+      await waitFor('the second row marked published', () => published(second.event_id));
+    } finally {
+      await other?.stop();
+      await holder?.stop();
+    }
+  });
+});
+
+describe('relay: the pause between passes', () => {
+  // given the previous pause and what a pass published, then the next pause (min 200, max 1 000 ms)
+  const table: [previous: number, published: number, next: number, why: string][] = [
+    [200, 0, 400, 'nothing published: doubled'],
+    [400, 0, 800, 'doubled again'],
+    [800, 0, 1_000, 'never above the idle maximum'],
+    [1_000, 0, 1_000, 'idle: stays at the maximum'],
+    [1_000, 3, 200, 'rows published: back to the shortest pause'],
+    [200, 1, 200, 'busy: stays at the shortest'],
+  ];
+  for (const [previous, published, next, why] of table) {
+    test(`after ${previous} ms and ${published} published → ${next} ms (${why})`, () => {
+      assert.equal(nextPause(previous, published, 200, 1_000), next);
+    });
+  }
 });

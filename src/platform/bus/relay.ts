@@ -7,6 +7,10 @@
  *   are published again; consumers are idempotent by event_id and absorb the repeats. An entry trimmed away
  *   (retention) is not a loss.
  * - Autocommit only: no transaction is held while talking to Redis.
+ * - Idle, it polls less: the pause doubles from `pollMs` to `idlePollMs` while passes find nothing, and a wake or a
+ *   published row brings it back. A wake in a process that does not hold the lease (a replica, another catalogue
+ *   instance) is passed to the holder on a Redis channel (`outbox:wake:<schema>`), so its rows do not wait for the
+ *   holder's poll. Pub/sub may lose a message (a reconnect); the poll still finds the row within `idlePollMs`.
  *
  * The parts: relay-lease.ts, relay-data-loss.ts; this file publishes a batch (`publish`) and runs the loop.
  */
@@ -30,7 +34,10 @@ export interface RelayOptions {
   registry: Registry;
   /** Streams this relay publishes to (for metrics initialised at 0). */
   streams: readonly string[];
+  /** Shortest pause between passes (default 200 ms). */
   pollMs?: number;
+  /** Longest pause while passes find nothing (default 1 s; at least pollMs). */
+  idlePollMs?: number;
   batch?: number;
   leaseMs?: number;
   republishWindowMs?: number;
@@ -54,6 +61,9 @@ interface Row {
 export function startRelay(options: RelayOptions): Relay {
   const { pool, schema, redis, log } = options;
   const pollMs = options.pollMs ?? 200;
+  const idlePollMs = Math.max(pollMs, options.idlePollMs ?? 1_000);
+  let pauseMs = pollMs;
+  let holding = false;
   const batch = options.batch ?? 200;
   const holder = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const metrics = busMetrics(options.registry);
@@ -71,9 +81,16 @@ export function startRelay(options: RelayOptions): Relay {
 
   /** One pass: the lease, the data-loss check, then publication; `more` when rows may still wait. */
   async function pass(): Promise<{ published: number; more: boolean }> {
-    if (!(await lease.hold())) return { published: 0, more: false };
+    holding = await lease.hold();
+    if (!holding) {
+      // Another process publishes; this one only waits to take over, which a slower poll does as well.
+      pauseMs = nextPause(pauseMs, 0, pollMs, idlePollMs);
+      return { published: 0, more: false };
+    }
     await detectDataLoss();
-    return publish(options, metrics, batch, lease);
+    const result = await publish(options, metrics, batch, lease);
+    pauseMs = nextPause(pauseMs, result.published, pollMs, idlePollMs);
+    return result;
   }
 
   let lastGauges = 0;
@@ -89,17 +106,55 @@ export function startRelay(options: RelayOptions): Relay {
     failingMessage: 'outbox relay cannot publish yet; events wait in the outbox',
     recoveredMessage: 'outbox relay recovered',
     pass: async () => (await pass().finally(refreshGauges)).more, // rows left: no pause
-    intervalMs: pollMs,
+    intervalMs: () => pauseMs,
     failedIntervalMs: Math.max(pollMs, 500),
+  });
+  const wakes = wakeChannel(redis, schema, log, () => {
+    if (!holding) return;
+    pauseMs = pollMs;
+    loop.wake();
   });
 
   return {
-    wake: () => loop.wake(),
+    wake: () => {
+      pauseMs = pollMs;
+      loop.wake();
+      if (!holding) wakes.tellHolder();
+    },
     tick: async () => (await pass()).published,
     stop: async () => {
       await loop.stop();
+      wakes.close();
       await lease.release();
     },
+  };
+}
+
+/**
+ * The pause before the next pass: back to `min` when the pass published, else doubled up to `max` — an idle relay
+ * polls `max` apart, a busy one `min` apart.
+ */
+export function nextPause(previous: number, published: number, min: number, max: number): number {
+  return published > 0 ? min : Math.min(max, previous * 2);
+}
+
+/**
+ * Wakes between the processes that share an outbox (ADR 0005): the ones without the lease publish on
+ * `outbox:wake:<schema>`; every relay listens, on a connection of its own (a subscribed connection takes no other
+ * command), and the holder runs a pass. Best effort: the poll covers a lost message.
+ */
+function wakeChannel(redis: Redis, schema: string, log: Logger, onWake: () => void): { tellHolder: () => void; close: () => void } {
+  const channel = `outbox:wake:${schema}`;
+  const subscriber = redis.duplicate({ connectionName: `${redis.options.connectionName ?? 'relay'}-wake`, enableAutoPipelining: false });
+  subscriber.on('error', () => undefined); // reconnects on its own
+  // On every (re)connection: a SUBSCRIBE that failed while Redis was down is not resubscribed by ioredis.
+  subscriber.on('ready', () => void subscriber.subscribe(channel).catch(() => undefined));
+  subscriber.on('message', onWake);
+  subscriber.connect().catch(() => undefined);
+  return {
+    tellHolder: () =>
+      void redis.publish(channel, '').catch((error: unknown) => log.debug({ err: (error as Error).message }, 'outbox wake not sent')),
+    close: () => subscriber.disconnect(),
   };
 }
 

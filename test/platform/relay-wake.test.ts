@@ -127,7 +127,7 @@ describe('relay: a wake during a pass', { timeout: 60_000 }, () => {
   });
 });
 
-describe('relay: the pause between passes', () => {
+describe('relay: the pause between passes', { timeout: 10_000 }, () => {
   // given the previous pause and what a pass published, then the next pause (min 200, max 1 000 ms)
   const table: [previous: number, published: number, next: number, why: string][] = [
     [200, 0, 400, 'nothing published: doubled'],

@@ -65,60 +65,45 @@ export function startRelay(options: RelayOptions): Relay {
   let pauseMs = pollMs;
   let holding = false;
   const batch = options.batch ?? 200;
-  const holder = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const metrics = busMetrics(options.registry);
   initRelay(metrics, schema, options.streams);
-  const lease = relayLease(pool, schema, holder, options.leaseMs ?? 5_000);
-  const detectDataLoss = dataLossDetector({
-    pool,
-    schema,
-    redis,
-    holder,
-    windowMs: options.republishWindowMs ?? 15 * 60_000,
-    metrics,
-    log,
-  });
+  const { lease, detectDataLoss } = guards(options, metrics);
 
-  /** One pass: the lease, the data-loss check, then publication; `more` when rows may still wait. */
+  /**
+   * One pass: the lease, the data-loss check, then publication; `more` when rows may still wait. Without the lease
+   * another process publishes, and this one only waits to take over: its pause grows as an idle holder's does.
+   */
   async function pass(): Promise<{ published: number; more: boolean }> {
     holding = await lease.hold();
-    if (!holding) {
-      // Another process publishes; this one only waits to take over, which a slower poll does as well.
-      pauseMs = nextPause(pauseMs, 0, pollMs, idlePollMs);
-      return { published: 0, more: false };
-    }
+    if (!holding) return { published: 0, more: false };
     await detectDataLoss();
-    const result = await publish(options, metrics, batch, lease);
-    pauseMs = nextPause(pauseMs, result.published, pollMs, idlePollMs);
-    return result;
+    return publish(options, metrics, batch, lease);
   }
 
-  let lastGauges = 0;
-  const refreshGauges = async () => {
-    if (Date.now() - lastGauges <= 1_000) return;
-    lastGauges = Date.now();
-    await gauges(pool, schema, metrics).catch(() => undefined);
-  };
+  const refreshGauges = gaugeRefresher(pool, schema, metrics);
   // A wake during a pass (the gauges' query included) may announce a row committed after the pass's SELECT: the
   // loop keeps it and runs one more pass at once, not after a poll's wait.
   const loop = startBackgroundLoop({
     log: log.child({ schema }),
     failingMessage: 'outbox relay cannot publish yet; events wait in the outbox',
     recoveredMessage: 'outbox relay recovered',
-    pass: async () => (await pass().finally(refreshGauges)).more, // rows left: no pause
+    pass: async () => {
+      const { published, more } = await pass().finally(refreshGauges);
+      pauseMs = nextPause(pauseMs, published, pollMs, idlePollMs);
+      return more; // rows left: no pause
+    },
     intervalMs: () => pauseMs,
     failedIntervalMs: Math.max(pollMs, 500),
   });
-  const wakes = wakeChannel(redis, schema, log, () => {
-    if (!holding) return;
+  const wake = () => {
     pauseMs = pollMs;
     loop.wake();
-  });
+  };
+  const wakes = wakeChannel(redis, schema, log, () => holding && wake());
 
   return {
     wake: () => {
-      pauseMs = pollMs;
-      loop.wake();
+      wake();
       if (!holding) wakes.tellHolder();
     },
     tick: async () => (await pass()).published,
@@ -127,6 +112,25 @@ export function startRelay(options: RelayOptions): Relay {
       wakes.close();
       await lease.release();
     },
+  };
+}
+
+/** The lease (one relay per schema) and the check for entries Redis lost, under a holder name of this process. */
+function guards(options: RelayOptions, metrics: BusMetrics): { lease: Lease; detectDataLoss: () => Promise<void> } {
+  const { pool, schema, redis, log } = options;
+  const holder = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const lease = relayLease(pool, schema, holder, options.leaseMs ?? 5_000);
+  const windowMs = options.republishWindowMs ?? 15 * 60_000;
+  return { lease, detectDataLoss: dataLossDetector({ pool, schema, redis, holder, windowMs, metrics, log }) };
+}
+
+/** The outbox's gauges (backlog, lag), read at most once a second whatever the pace of passes. */
+function gaugeRefresher(pool: Pool, schema: string, metrics: BusMetrics): () => Promise<void> {
+  let last = 0;
+  return async () => {
+    if (Date.now() - last <= 1_000) return;
+    last = Date.now();
+    await gauges(pool, schema, metrics).catch(() => undefined);
   };
 }
 

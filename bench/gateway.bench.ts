@@ -216,23 +216,17 @@ async function throughput(route: string, targets: Target[], warmUp = true): Prom
   };
   const nginx = targets.find(([who]) => who === 'nginx');
   const ours = targets.find(([who]) => who === 'ours')!;
+  for (const target of targets) if (target !== nginx && target !== ours) out[target[0]] = await measure(target);
   const rounds: NginxRound[] = [];
-  for (const target of targets) {
-    if (target === ours || target === nginx) {
-      if (rounds.length > 0 || !nginx) continue;
-      for (let r = 0; r < ROUNDS; r++) {
-        const [first, second] = r % 2 === 0 ? [nginx, ours] : [ours, nginx];
-        const a = await measure(first);
-        const b = await measure(second);
-        const [n, o] = first === nginx ? [a, b] : [b, a];
-        rounds.push({ nginx: n, ours: o, ratio: pct(o.requestsPerSec, n.requestsPerSec) });
-      }
-      continue;
-    }
-    out[target[0]] = await measure(target);
-  }
   if (!nginx) out.ours = await measure(ours);
   else {
+    for (let r = 0; r < ROUNDS; r++) {
+      const [first, second] = r % 2 === 0 ? [nginx, ours] : [ours, nginx];
+      const a = await measure(first);
+      const b = await measure(second);
+      const [n, o] = first === nginx ? [a, b] : [b, a];
+      rounds.push({ nginx: n, ours: o, ratio: pct(o.requestsPerSec, n.requestsPerSec) });
+    }
     const median = [...rounds].sort((x, y) => x.ratio - y.ratio)[Math.floor(rounds.length / 2)]!;
     out.nginx = median.nginx;
     out.ours = median.ours;

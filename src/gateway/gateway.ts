@@ -23,10 +23,12 @@ import { UndiciForwarder } from './infrastructure/forwarder.ts';
 import { HealthChecker } from './infrastructure/health-checker.ts';
 import { parseKongConfig } from './infrastructure/kong-config.ts';
 import { GatewayPrometheus, type ConnectionCounters } from './infrastructure/prometheus.ts';
-import { RedisRateLimitStore } from './infrastructure/rate-limit-store.ts';
+import { RedisRateLimitStore, SyncedRateLimitStore } from './infrastructure/rate-limit-store.ts';
+import { withTimeout } from '../platform/timeout.ts';
 import { createAdminServer } from './http/admin-server.ts';
 import { GatewayTracer } from './infrastructure/tracing.ts';
 import { createProxyServer } from './http/proxy-server.ts';
+import type { RateLimitStore } from './application/ports.ts';
 
 export interface RunningGateway extends Running {
   proxyPort: number;
@@ -150,7 +152,7 @@ async function rateLimiting(
   config: GatewayConfig,
   model: GatewayModel,
   log: Logger,
-): Promise<{ redis?: Redis; store?: RedisRateLimitStore; rateLimiter?: RateLimiter }> {
+): Promise<{ redis?: Redis; store?: RateLimitStore; rateLimiter?: RateLimiter }> {
   const rl = model.plugins.rateLimiting;
   if (!rl) return {};
   const limits: WindowLimit[] = [];
@@ -164,14 +166,11 @@ async function rateLimiting(
   // two system calls per request (the largest cost in the gateway's profile under load).
   const redis = createRedis(config.redisUrl, 'gateway-ratelimit', { enableAutoPipelining: true });
   // Wait (bounded) for the connection so the first requests are counted; past that, fail open until it comes.
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    redis.connect(),
-    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3_000))),
-  ])
-    .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'redis not reachable yet: rate limiting fails open'))
-    .finally(() => clearTimeout(timer));
-  const store = new RedisRateLimitStore(redis, 250, rl.syncMs);
+  await withTimeout(redis.connect(), 3_000, 'no answer within 3 s').catch((error: unknown) =>
+    log.warn({ err: (error as Error).message }, 'redis not reachable yet: rate limiting fails open'),
+  );
+  // sync_rate -1: every hit counted in Redis first; n > 0: counted here, synced every n seconds (ADR 0020).
+  const store = rl.syncMs === undefined ? new RedisRateLimitStore(redis) : new SyncedRateLimitStore(redis, rl.syncMs);
   return { redis, store, rateLimiter: new RateLimiter(limits, store, config.rateLimitPrefix, log, rl.faultTolerant) };
 }
 
@@ -203,7 +202,7 @@ interface Closable {
   admin: Awaited<ReturnType<typeof createAdminServer>>;
   forwarder: UndiciForwarder;
   redis?: Redis;
-  store?: RedisRateLimitStore;
+  store?: RateLimitStore;
 }
 
 /** Undoes a start that failed to open its ports. */

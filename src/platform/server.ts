@@ -20,6 +20,7 @@ import { acceptsOpenMetrics, createHttpMetrics, openMetrics, OPENMETRICS_CONTENT
 import { HttpError } from './errors.ts';
 import { unreachableDependency } from './transient.ts';
 import { useStrictValidation } from './validation.ts';
+import { withTimeout } from './timeout.ts';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger, TypeBoxTypeProvider>;
 
@@ -203,12 +204,4 @@ function opsRoutes(app: App, options: ServerOptions): void {
       ? reply.header('content-type', OPENMETRICS_CONTENT_TYPE).send(await openMetrics(options.registry))
       : reply.header('content-type', options.registry.contentType).send(await options.registry.metrics()),
   );
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -22,7 +22,7 @@ test('deploy/kong/kong.yml: correlation-id, cors, key-auth, rate-limiting, reque
     upstreams: new UpstreamRegistry(model, (t) => t, log),
     forwarder: { forward: () => ({ abort: () => undefined }), close: async () => undefined },
     keyRing: new KeyRing(credentials),
-    rateLimiter: new RateLimiter([], { increment: async () => [] }, 'test', log),
+    rateLimiter: new RateLimiter([], { increment: async () => [], close: async () => undefined }, 'test', log),
     metrics: { request: () => undefined, upstreamAttempt: () => undefined },
     log,
   };

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { RateLimiter } from '../../src/gateway/application/rate-limiter.ts';
 import type { RateDecision } from '../../src/gateway/domain/rate-limit.ts';
-import { RedisRateLimitStore } from '../../src/gateway/infrastructure/rate-limit-store.ts';
+import { RedisRateLimitStore, SyncedRateLimitStore } from '../../src/gateway/infrastructure/rate-limit-store.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRedis, type Redis } from '../../src/platform/redis.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
@@ -86,7 +86,7 @@ function decided(limiter: RateLimiter, identity: string, now: number): RateDecis
 }
 
 test('sync_rate: hits are counted on the node with no Redis call, then added to Redis in one sync', async () => {
-  const store = new RedisRateLimitStore(redis, 250, 50);
+  const store = new SyncedRateLimitStore(redis, 50);
   const limiter = new RateLimiter([{ window: 'minute', limit: 4 }], store, `${prefix}:sync`, log);
   const calls: string[] = [];
   const sent = redis.sendCommand.bind(redis);
@@ -117,8 +117,8 @@ test('sync_rate: hits are counted on the node with no Redis call, then added to 
 
 test('sync_rate: two nodes on one limit see each other’s hits once they have synced', async () => {
   // Synced by hand here (the timer would every minute), so each step is known to be done.
-  const a = new RedisRateLimitStore(redis, 250, 60_000);
-  const b = new RedisRateLimitStore(redis, 250, 60_000);
+  const a = new SyncedRateLimitStore(redis, 60_000);
+  const b = new SyncedRateLimitStore(redis, 60_000);
   const limits = [{ window: 'minute' as const, limit: 100 }];
   const nodeA = new RateLimiter(limits, a, `${prefix}:two`, log);
   const nodeB = new RateLimiter(limits, b, `${prefix}:two`, log);
@@ -149,7 +149,7 @@ test('sync_rate: two nodes on one limit see each other’s hits once they have s
 test('sync_rate: with Redis unreachable, hits are still counted on the node and kept for a later sync', async () => {
   const down = createRedis('redis://127.0.0.1:1', 'rate-limit-store-test-down');
   down.connect().catch(() => undefined);
-  const store = new RedisRateLimitStore(down, 50, 20);
+  const store = new SyncedRateLimitStore(down, 20, 50);
   const limiter = new RateLimiter([{ window: 'second', limit: 2 }], store, `${prefix}:down`, log);
   const now = Date.now();
   const allowed = Array.from({ length: 3 }, () => decided(limiter, 'erin', now).allowed);

@@ -8,8 +8,11 @@ import type { Redis } from '../../platform/redis.ts';
 import { STREAMS } from '../../contracts/streams.ts';
 import { request } from 'undici';
 import type { GroupState, ProcessState, SystemState, ProbedProcess } from '../domain/system.ts';
+import { withTimeout } from '../../platform/timeout.ts';
 
 const SONDE_MS = 1_500;
+/** How long the bus and outbox reads may take before the state says which one did not answer. */
+const BORNE_MS = 3_000;
 
 async function sonde(url: string): Promise<{ status: number; body: unknown } | { erreur: string }> {
   try {
@@ -45,14 +48,6 @@ const paires = (flat: unknown[]): Record<string, unknown> => {
   for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
   return out;
 };
-
-function borne<T>(promise: Promise<T>, ms: number, quoi: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${quoi}: pas de réponse en ${ms} ms`)), ms))),
-  ]).finally(() => clearTimeout(timer));
-}
 
 async function groupes(redis: Redis): Promise<GroupState[]> {
   const out: GroupState[] = [];
@@ -101,10 +96,14 @@ export async function readSystemState(s: SystemSources): Promise<SystemState> {
   const [processes, g, o, prom] = await Promise.all([
     Promise.all(s.processus.map(etatProcessus)),
     s.redis
-      ? borne(groupes(s.redis), 3_000, 'redis').catch((e: unknown) => (erreurs.push(`redis: ${(e as Error).message}`), [] as GroupState[]))
+      ? withTimeout(groupes(s.redis), BORNE_MS, `redis: pas de réponse en ${BORNE_MS} ms`).catch(
+          (e: unknown) => (erreurs.push(`redis: ${(e as Error).message}`), [] as GroupState[]),
+        )
       : Promise.resolve([] as GroupState[]),
     s.pool
-      ? borne(outbox(s.pool), 3_000, 'postgres').catch((e: unknown) => (erreurs.push(`postgres: ${(e as Error).message}`), []))
+      ? withTimeout(outbox(s.pool), BORNE_MS, `postgres: pas de réponse en ${BORNE_MS} ms`).catch(
+          (e: unknown) => (erreurs.push(`postgres: ${(e as Error).message}`), []),
+        )
       : Promise.resolve([]),
     s.prometheusUrl ? sonde(`${s.prometheusUrl}/-/ready`) : Promise.resolve({ erreur: 'PROMETHEUS_URL absent' }),
   ]);

@@ -65,6 +65,8 @@ export interface RateLimitStore {
    * sync_rate); rejects when the store cannot answer.
    */
   increment(counters: readonly WindowCounter[]): number[] | Promise<number[]>;
+  /** Hands over what it holds (hits counted here and not synced yet) before the gateway's Redis connection closes. */
+  close(): Promise<void>;
 }
 
 export interface RequestRecord {

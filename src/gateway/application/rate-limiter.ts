@@ -27,6 +27,17 @@ export class RateLimiter {
    */
   check(identity: string, nowMs = Date.now()): RateDecision | undefined | Promise<RateDecision | undefined> {
     if (this.limits.length === 0) return undefined;
+    const counters = this.countersOf(identity, nowMs);
+    const counts = this.store.increment(counters);
+    if (Array.isArray(counts)) return decide(counters, counts);
+    return counts.then(
+      (c) => decide(counters, c),
+      (error: unknown) => this.unavailable(error, nowMs),
+    );
+  }
+
+  /** This second's counters of `identity`: exact for the whole second (window starts and resets move at whole seconds). */
+  private countersOf(identity: string, nowMs: number): WindowCounter[] {
     const second = Math.floor(nowMs / 1000);
     if (second !== this.second) {
       this.second = second;
@@ -34,22 +45,10 @@ export class RateLimiter {
     }
     let counters = this.counters.get(identity);
     if (!counters) {
-      // Exact for the whole second: window starts and seconds-to-reset change only at whole seconds.
       counters = windowCounters(this.prefix, identity, this.limits, nowMs);
       this.counters.set(identity, counters);
     }
-    const decided = counters;
-    let counts: number[] | Promise<number[]>;
-    try {
-      counts = this.store.increment(decided);
-    } catch (error) {
-      return this.unavailable(error, nowMs);
-    }
-    if (Array.isArray(counts)) return decide(decided, counts);
-    return counts.then(
-      (c) => decide(decided, c),
-      (error: unknown) => this.unavailable(error, nowMs),
-    );
+    return counters;
   }
 
   private unavailable(error: unknown, nowMs: number): undefined {

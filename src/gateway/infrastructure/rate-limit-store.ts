@@ -8,16 +8,12 @@
  * limit stays exact and shared across nodes, for one Redis command (and one timer) per identity and turn instead of
  * one per request (issue 10: under load all requests of a client arrive in a handful of turns).
  *
- * With `syncMs` (kong.yml's `sync_rate`, in seconds there), hits are counted on this node, with no Redis call on the
- * request's path: a key's count is the total Redis last gave plus the hits sent since and not answered yet plus the
- * hits not sent yet. Every `syncMs` the hits not sent go in one INCRBY per key, whose answer brings the other nodes'
- * hits. One node counts exactly; N nodes see each other's hits at most `syncMs` late, so a window may pass its limit
- * by what the others served in that time, and a node started in the middle of a window counts from zero until its
- * first sync (Kong's sync_rate, ADR 0020).
+ * That is kong.yml's `sync_rate: -1`. With a positive `sync_rate`, SyncedRateLimitStore counts on the node instead.
  */
 import type { Redis } from '../../platform/redis.ts';
 import type { RateLimitStore } from '../application/ports.ts';
 import type { WindowCounter } from '../domain/rate-limit.ts';
+import { withTimeout } from '../../platform/timeout.ts';
 
 const SCRIPT = `
 local n = tonumber(ARGV[#KEYS + 1])
@@ -72,24 +68,16 @@ export class RedisRateLimitStore implements RateLimitStore {
   private readonly redis: WithScript;
   private pending = new Map<readonly WindowCounter[], Batch>();
   private scheduled = false;
-  private readonly local = new Map<string, LocalCount>();
-  private syncing = false;
-  private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(
     redis: Redis,
     private readonly timeoutMs = 250,
-    /** Count known keys here and sync every this many ms; undefined: every hit goes to Redis (sync_rate -1). */
-    private readonly syncMs?: number,
   ) {
     redis.defineCommand('gatewayRateIncrBy', { lua: SCRIPT });
-    redis.defineCommand('gatewayRateSync', { lua: SYNC_SCRIPT });
     this.redis = redis as WithScript;
-    if (syncMs !== undefined) this.timer = setInterval(() => void this.sync(), syncMs).unref();
   }
 
-  increment(counters: readonly WindowCounter[]): number[] | Promise<number[]> {
-    if (this.syncMs !== undefined) return this.countHere(counters);
+  increment(counters: readonly WindowCounter[]): Promise<number[]> {
     if (this.redis.status !== 'ready') return Promise.reject(new Error(`redis is ${this.redis.status}`));
     let batch = this.pending.get(counters);
     if (!batch) {
@@ -105,64 +93,9 @@ export class RedisRateLimitStore implements RateLimitStore {
     return new Promise<number[]>((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
-  /** Sends the hits not sent yet (a last sync) and stops syncing. */
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    if (this.redis.status === 'ready') await this.sync();
-  }
-
-  private countHere(counters: readonly WindowCounter[]): number[] {
-    return counters.map((c) => {
-      let entry = this.local.get(c.key);
-      if (!entry) {
-        entry = { synced: 0, sending: 0, pending: 0, ttlSeconds: c.ttlSeconds, endsAt: c.endsAtMs };
-        this.local.set(c.key, entry);
-      }
-      return entry.synced + entry.sending + ++entry.pending;
-    });
-  }
-
-  /** Sends the hits not sent yet, one INCRBY per key, and learns the totals (the timer calls it every `syncMs`). */
-  async sync(): Promise<void> {
-    if (this.syncing || this.redis.status !== 'ready') return;
-    const now = Date.now();
-    const keys: string[] = [];
-    const sent: LocalCount[] = [];
-    for (const [key, entry] of this.local) {
-      if (entry.pending > 0) {
-        keys.push(key);
-        sent.push(entry);
-        entry.sending = entry.pending;
-        entry.pending = 0;
-      } else if (entry.endsAt <= now) this.local.delete(key);
-    }
-    if (keys.length === 0) return;
-    this.syncing = true;
-    try {
-      const totals = await this.withTimeout(
-        this.redis.gatewayRateSync(keys.length, ...keys, ...sent.map((e) => e.sending), ...sent.map((e) => e.ttlSeconds)),
-      );
-      sent.forEach((entry, i) => {
-        entry.synced = Number(totals[i]);
-        entry.sending = 0;
-      });
-    } catch {
-      // Not known to have been counted: counted again with the next sync (a limit errs on the strict side).
-      for (const entry of sent) {
-        entry.pending += entry.sending;
-        entry.sending = 0;
-      }
-    } finally {
-      this.syncing = false;
-    }
-  }
-
-  private withTimeout<T>(call: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-    });
-    return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+  /** Nothing is held here: every hit was counted in Redis. */
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   private readonly flush = (): void => {
@@ -191,5 +124,83 @@ export class RedisRateLimitStore implements RateLimitStore {
       const after = totals.map(Number);
       for (let i = 0; i < n; i++) waiters[i]!.resolve(after.map((total) => total - n + i + 1));
     }, fail);
+  }
+}
+
+/**
+ * kong.yml's `sync_rate` (ADR 0020): hits are counted on this node, with no Redis call on the request's path. A key's
+ * count is the total Redis last gave, plus the hits sent and not answered yet, plus the hits not sent yet. Every
+ * `syncMs` the hits not sent go in one INCRBY per key, whose answer brings the other nodes' hits. One node counts
+ * exactly; N nodes see each other's hits at most `syncMs` late, so a window may pass its limit by what the others
+ * served in that time, and a node started in the middle of a window counts from zero until its first sync.
+ */
+export class SyncedRateLimitStore implements RateLimitStore {
+  private readonly redis: WithScript;
+  private readonly local = new Map<string, LocalCount>();
+  private syncing = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    redis: Redis,
+    syncMs: number,
+    private readonly timeoutMs = 250,
+  ) {
+    redis.defineCommand('gatewayRateSync', { lua: SYNC_SCRIPT });
+    this.redis = redis as WithScript;
+    this.timer = setInterval(() => void this.sync(), syncMs).unref();
+  }
+
+  increment(counters: readonly WindowCounter[]): number[] {
+    return counters.map((c) => {
+      let entry = this.local.get(c.key);
+      if (!entry) {
+        entry = { synced: 0, sending: 0, pending: 0, ttlSeconds: c.ttlSeconds, endsAt: c.endsAtMs };
+        this.local.set(c.key, entry);
+      }
+      return entry.synced + entry.sending + ++entry.pending;
+    });
+  }
+
+  /** Sends the hits not sent yet (a last sync) and stops syncing. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sync();
+  }
+
+  /** Sends the hits not sent yet, one INCRBY per key, and learns the totals (the timer calls it every `syncMs`). */
+  async sync(): Promise<void> {
+    if (this.syncing || this.redis.status !== 'ready') return;
+    const now = Date.now();
+    const keys: string[] = [];
+    const sent: LocalCount[] = [];
+    for (const [key, entry] of this.local) {
+      if (entry.pending > 0) {
+        keys.push(key);
+        sent.push(entry);
+        entry.sending = entry.pending;
+        entry.pending = 0;
+      } else if (entry.endsAt <= now) this.local.delete(key);
+    }
+    if (keys.length === 0) return;
+    this.syncing = true;
+    try {
+      const totals = await withTimeout(
+        this.redis.gatewayRateSync(keys.length, ...keys, ...sent.map((e) => e.sending), ...sent.map((e) => e.ttlSeconds)),
+        this.timeoutMs,
+        `redis did not answer within ${this.timeoutMs} ms`,
+      );
+      sent.forEach((entry, i) => {
+        entry.synced = Number(totals[i]);
+        entry.sending = 0;
+      });
+    } catch {
+      // Not known to have been counted: counted again with the next sync (a limit errs on the strict side).
+      for (const entry of sent) {
+        entry.pending += entry.sending;
+        entry.sending = 0;
+      }
+    } finally {
+      this.syncing = false;
+    }
   }
 }

@@ -2,7 +2,7 @@
  * The checkout load driver shared by `bench:choreo` and `bench:sagas`: offers checkouts at a fixed rate (open
  * loop) or with N concurrent clients (closed loop) against a private system, measures end-to-end latency from the
  * POST to the saga's terminal event (read from the stream, not polled), and the cost per checkout: PostgreSQL
- * commits, Redis commands, HTTP requests and CPU time per process.
+ * commits, Redis commands, HTTP requests and CPU time per process, gross and above what the idle system spends.
  */
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
@@ -180,6 +180,8 @@ export async function closedLoop(
 // ------------------------------------------------------------------------------------------------ cost probes
 
 export interface CostSnapshot {
+  /** When it was taken (ms, monotonic): the idle system's share of a phase is its rate times the phase's length. */
+  atMs: number;
   commits: number;
   redisCommands: number;
   httpRequests: number;
@@ -214,6 +216,7 @@ export async function snapshot(system: TestSystem): Promise<CostSnapshot> {
   }
   const pids = await processPids(system);
   return {
+    atMs: performance.now(),
     commits: Number(rows[0]?.n ?? 0),
     redisCommands,
     httpRequests,
@@ -222,15 +225,51 @@ export async function snapshot(system: TestSystem): Promise<CostSnapshot> {
 }
 
 export function costPerCheckout(before: CostSnapshot, after: CostSnapshot, checkouts: number) {
-  const per = (a: number, b: number) => Math.round(((b - a) / Math.max(1, checkouts)) * 100) / 100;
+  const per = (a: number, b: number) => round2((b - a) / Math.max(1, checkouts));
   const cpuMs: Record<string, number> = {};
   for (const [name, s] of Object.entries(after.cpuSeconds))
-    cpuMs[name] = Math.round(((s - (before.cpuSeconds[name] ?? 0)) * 1000 * 100) / Math.max(1, checkouts)) / 100;
+    cpuMs[name] = round2(((s - (before.cpuSeconds[name] ?? 0)) * 1000) / Math.max(1, checkouts));
   return {
+    checkouts,
+    seconds: (after.atMs - before.atMs) / 1000,
     postgresCommits: per(before.commits, after.commits),
     redisCommands: per(before.redisCommands, after.redisCommands),
     httpRequests: per(before.httpRequests, after.httpRequests),
     cpuMsPerProcess: cpuMs,
-    cpuMsTotal: Math.round(Object.values(cpuMs).reduce((a, b) => a + b, 0) * 100) / 100,
+    cpuMsTotal: round2(Object.values(cpuMs).reduce((a, b) => a + b, 0)),
   };
 }
+
+export type Cost = ReturnType<typeof costPerCheckout>;
+
+/** What the system spends per second with no checkout at all (polls, scrapes, health checks, blocking reads). */
+export interface IdleRate {
+  cpuMsPerSec: number;
+  commitsPerSec: number;
+  redisCommandsPerSec: number;
+}
+
+export function idleRate(before: CostSnapshot, after: CostSnapshot): IdleRate {
+  const seconds = (after.atMs - before.atMs) / 1000;
+  const cpuMs = Object.entries(after.cpuSeconds).reduce((sum, [name, s]) => sum + (s - (before.cpuSeconds[name] ?? 0)) * 1000, 0);
+  return {
+    cpuMsPerSec: round2(cpuMs / seconds),
+    commitsPerSec: round2((after.commits - before.commits) / seconds),
+    redisCommandsPerSec: round2((after.redisCommands - before.redisCommands) / seconds),
+  };
+}
+
+/**
+ * A phase's cost per checkout less the idle system's over the same seconds: what the checkouts themselves cost. Gross
+ * figures spread the idle cost over the checkouts, so a path measured at a lower rate looked dearer for that alone.
+ */
+export function aboveIdle(cost: Cost, idle: IdleRate) {
+  const idleShare = (perSec: number) => round2((perSec * cost.seconds) / Math.max(1, cost.checkouts));
+  return {
+    cpuMsTotal: round2(cost.cpuMsTotal - idleShare(idle.cpuMsPerSec)),
+    postgresCommits: round2(cost.postgresCommits - idleShare(idle.commitsPerSec)),
+    redisCommands: round2(cost.redisCommands - idleShare(idle.redisCommandsPerSec)),
+  };
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;

@@ -179,6 +179,20 @@ export async function closedLoop(
 
 // ------------------------------------------------------------------------------------------------ cost probes
 
+/** BENCH_WARMUP_SEC (default 60): how long the benchmarks run checkouts before measuring anything. */
+export const WARMUP_SEC = Number(process.env.BENCH_WARMUP_SEC ?? 60);
+
+/**
+ * Runs each path's checkouts (4 closed-loop clients, the time split between the paths) before anything is measured,
+ * so every process runs the optimised code of a service that has been up a while. After the 3 s this used to be, the
+ * choreography's processes still ran much of their code interpreted and spent a tenth of their CPU compiling: a
+ * checkout cost about 45 % more than after 150 s, the synchronous one as well (arc42 §10, "The same rate").
+ */
+export async function warmUp(paths: { submit: Submit; watcher?: TerminalWatcher }[], seconds = WARMUP_SEC): Promise<void> {
+  console.log(`warm-up: ${paths.length === 1 ? 'checkouts' : `${paths.length} kinds of checkout`} for ${seconds} s…`);
+  for (const { submit, watcher } of paths) await closedLoop('warm-up', submit, watcher, 4, seconds / paths.length);
+}
+
 export interface CostSnapshot {
   /** When it was taken (ms, monotonic): the idle system's share of a phase is its rate times the phase's length. */
   atMs: number;

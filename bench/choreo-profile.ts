@@ -1,6 +1,6 @@
 /**
  * `npm run bench:choreo:profile` — where each process spends its CPU in the choreographed checkout: a private system
- * whose children run under `node --cpu-prof`, an open loop at BENCH_PROFILE_RATE checkouts/s (default 10, about half
+ * whose children run under `node --cpu-prof`, after BENCH_WARMUP_SEC (default 60) of checkouts an open loop at BENCH_PROFILE_RATE checkouts/s (default 10, about half
  * of the saturation before issue 10) for BENCH_PHASE_SEC seconds, then each process' top self-time costs counted
  * over that phase only (start-up and warm-up excluded), in CPU ms per checkout. The profiles stay in
  * bench/results/profiles/choreo/. OTEL_SDK_DISABLED=true prices the rest without tracing.
@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { SHIPPED_TRACING, startSystem } from '../test/support/system.ts';
 import { choreoSubmit, prepare } from './choreo.bench.ts';
-import { closedLoop, openLoop, TerminalWatcher } from './checkout-driver.ts';
+import { openLoop, TerminalWatcher, warmUp } from './checkout-driver.ts';
 import { summariseProfile } from './cpu-profile.ts';
 import { printTable } from './support.ts';
 
@@ -29,7 +29,7 @@ async function main() {
   let checkouts: number;
   try {
     const choreo = choreoSubmit(system, await prepare(system, 24));
-    await closedLoop('warm-up', choreo, watcher, 4, 3);
+    await warmUp([{ submit: choreo, watcher }]);
     console.log(`open loop at ${RATE}/s for ${PHASE_SEC} s under --cpu-prof…`);
     const fromUs = nowUs();
     const run = await openLoop('profiled', choreo, watcher, RATE, PHASE_SEC);

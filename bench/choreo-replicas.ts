@@ -9,7 +9,7 @@ import { SHIPPED_TRACING, startSystem } from '../test/support/system.ts';
 import { reservePorts } from '../test/support/ports.ts';
 import { PROCESSES } from '../src/launcher/processes.ts';
 import { REPLICABLE, replicaPortEnv } from '../src/launcher/replicas.ts';
-import { closedLoop, openLoop, TerminalWatcher, type RunResult } from './checkout-driver.ts';
+import { closedLoop, openLoop, TerminalWatcher, warmUp, WARMUP_SEC, type RunResult } from './checkout-driver.ts';
 import { prepare, choreoSubmit } from './choreo.bench.ts';
 import { printTable, writeResult } from './support.ts';
 
@@ -49,7 +49,7 @@ export async function measureWithReplicas(replicas: number, clients: number, pha
   try {
     const ids = await prepare(system, clients);
     const submit = choreoSubmit(system, ids);
-    await closedLoop('warm-up', submit, watcher, 4, 3);
+    await warmUp([{ submit, watcher }], WARMUP_SEC / 2); // as long as the first system's choreography warmed up
     console.log(`saturation with ${replicas} replicas: ${clients} closed-loop clients for ${phaseSec} s…`);
     const saturation = await closedLoop(`saturation, ${replicas} replicas`, submit, watcher, clients, phaseSec);
     const rate = Math.max(1, Math.round(saturation.throughputPerSec * 0.5));

@@ -3,7 +3,8 @@
  * throughput (closed loop), then end-to-end latency (POST → CheckoutSucceeded) at 25, 50, 75 and 80 % of it
  * (open loop), the cost per checkout, and the synchronous checkout measured in the same run as the baseline: at its
  * own saturation, and in an open loop at the choreography's 50 % rate. The idle system is measured first, for as
- * long as a phase: costs are reported gross and above idle (what the checkouts themselves add).
+ * long as a phase: costs are reported gross and above idle (what the checkouts themselves add). Nothing is measured
+ * before both paths have run for BENCH_WARMUP_SEC (default 60), so that every process runs optimised code.
  * Targets (issue 10, target 1, against the synchronous checkout of the same run): saturation ≥ the synchronous
  * checkout's, CPU per checkout above idle ≤ 2× the synchronous one's at the same rate, p95 ≤ 50 ms at 50 %, p99 ≤
  * 100 ms at 80 %, nothing failed or stuck up to 80 %.
@@ -26,6 +27,7 @@ import {
   openLoop,
   snapshot,
   TerminalWatcher,
+  warmUp,
   type Cost,
   type IdleRate,
   type RunResult,
@@ -166,8 +168,9 @@ async function untracedAtHalf(rate: number): Promise<{ run: RunResult; cost: Cos
   const system = await startSystem({ env: { LOG_LEVEL: 'warn', DB_POOL_MAX: '5', OTEL_SDK_DISABLED: 'true' } });
   const watcher = new TerminalWatcher(system.redisUrl);
   try {
-    const choreo = choreoSubmit(system, await prepare(system, CLIENTS));
-    await closedLoop('warm-up', choreo, watcher, 4, 3);
+    const clients = await prepare(system, CLIENTS);
+    const choreo = choreoSubmit(system, clients);
+    await warmUp([{ submit: choreo, watcher }, { submit: syncSubmit(system, clients) }]);
     console.log(`open loop at ${rate}/s for ${PHASE_SEC} s, tracing off…`);
     const before = await snapshot(system);
     const run = await openLoop('50 % of saturation, tracing off', choreo, watcher, rate, PHASE_SEC);
@@ -215,7 +218,8 @@ async function main() {
   try {
     const clients = await prepare(system, CLIENTS);
     const choreo = choreoSubmit(system, clients);
-    await closedLoop('warm-up', choreo, watcher, 4, 3);
+    const syncSubmitter = syncSubmit(system, clients);
+    await warmUp([{ submit: choreo, watcher }, { submit: syncSubmitter }]);
 
     console.log(`idle: no checkout for ${PHASE_SEC} s…`);
     const idleBefore = await snapshot(system);
@@ -242,7 +246,6 @@ async function main() {
     }
 
     console.log(`baseline: synchronous checkout, ${CLIENTS} closed-loop clients for ${PHASE_SEC} s…`);
-    const syncSubmitter = syncSubmit(system, clients);
     const [sync, syncCost] = await measured(() =>
       closedLoop('sync checkout (closed loop)', syncSubmitter, undefined, Math.min(CLIENTS, clients.length), PHASE_SEC),
     );

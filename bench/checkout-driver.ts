@@ -202,7 +202,7 @@ export interface CostSnapshot {
   cpuSeconds: Record<string, number>;
 }
 
-async function processPids(system: TestSystem): Promise<Record<string, number>> {
+export async function processPids(system: TestSystem): Promise<Record<string, number>> {
   const info = JSON.parse(readFileSync(`${system.dataDir}/supervisor.json`, 'utf8')) as { controlPort: number; secret: string };
   const res = await fetch(`http://127.0.0.1:${info.controlPort}/status`, { headers: { [SECRET_HEADER]: info.secret } });
   const body = (await res.json()) as { processes: { name: string; pid: number | null }[] };

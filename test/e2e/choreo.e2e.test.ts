@@ -116,10 +116,12 @@ describe('choreographed checkout, end to end', { timeout: 600_000 }, () => {
     const res = await api.checkout(CLIENT, [{ produit_id: PRODUIT, quantite: 1 }]);
     const state = await api.settle(res.body.checkout_id);
     assert.equal(state.status, 'succeeded');
-    await api.until(
-      'projection caught up',
-      async () => (await api.eventStore(`/api/event-store/cqrs/orders-by-client/${CLIENT}`)).body.last_checkout_id === res.body.checkout_id,
-    );
+    // Caught up with the success itself: last_checkout_id moves with the checkout's first event, total_orders only
+    // with CheckoutSucceeded, which the projection may apply one linger later.
+    await api.until('projection caught up', async () => {
+      const { body } = await api.eventStore(`/api/event-store/cqrs/orders-by-client/${CLIENT}`);
+      return body.last_checkout_id === res.body.checkout_id && body.last_order_id === state.commande_id;
+    });
     const stockBefore = await api.stock(PRODUIT);
     const projectionBefore = (await api.eventStore(`/api/event-store/cqrs/orders-by-client/${CLIENT}`)).body;
     const historyBefore = (await api.call('GET', `/ecommerce/api/commandes/clients/${CLIENT}/historique/`)).body.commandes.length;

@@ -91,7 +91,8 @@ async function profileWithPerf() {
   } finally {
     await watcher.stop();
     await system.stop();
-    removePerfMaps([...samples.keys()].filter((pid) => samples.get(pid)!.comm === 'node'));
+    // Every child wrote one, sampled or not; so did the launcher (a node process among the samples).
+    removePerfMaps(new Set([...Object.values(pids), ...[...samples.keys()].filter((pid) => samples.get(pid)!.comm === 'node')]));
   }
   const per = (n: number) => Math.round(((n * 1000) / PERF_FREQUENCY / checkouts) * 100) / 100;
   // Ours by name; PostgreSQL's backends and Redis summed by command name.

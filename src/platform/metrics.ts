@@ -13,11 +13,35 @@
  */
 import { TraceFlags, trace } from '@opentelemetry/api';
 import prom from 'prom-client';
+import { withTimeout } from './timeout.ts';
 import { parseTraceparent } from './tracing/traceparent.ts';
 
 export type Registry = prom.Registry;
 // One name for prom-client across the code base: every module imports `prom` from here.
 export { prom };
+
+/**
+ * Gauges read from elsewhere (the outbox's backlog from PostgreSQL, a group's lag from Redis) are refreshed when
+ * `/metrics` is scraped, not on a timer: between two scrapes an idle process asks nothing (issue 10). A refresher
+ * that fails or takes over `SCRAPE_REFRESH_MS` leaves the last values, so a scrape never fails or hangs on it.
+ */
+const scrapeRefreshers = new WeakMap<prom.Registry, Set<() => Promise<void>>>();
+const SCRAPE_REFRESH_MS = 500;
+
+/** Runs `refresh` before every scrape of `registry`; the returned function stops it. */
+export function refreshOnScrape(registry: prom.Registry, refresh: () => Promise<void>): () => void {
+  let set = scrapeRefreshers.get(registry);
+  if (!set) scrapeRefreshers.set(registry, (set = new Set()));
+  set.add(refresh);
+  return () => void set.delete(refresh);
+}
+
+/** The refreshers of `registry`, at once, each bounded; the `/metrics` handlers await this first. */
+export async function refreshForScrape(registry: prom.Registry): Promise<void> {
+  const set = scrapeRefreshers.get(registry);
+  if (!set) return;
+  await Promise.all([...set].map((refresh) => withTimeout(refresh(), SCRAPE_REFRESH_MS).catch(() => undefined)));
+}
 
 export function createRegistry(service: string): prom.Registry {
   const registry = new prom.Registry();

@@ -1,6 +1,6 @@
 /**
- * A consumer group's gauges (lag, pending, oldest pending age, dead-letter depth), refreshed at most every two
- * seconds from the consumer's loop: one pipelined round trip for all its streams (the audit and the archive read five).
+ * A consumer group's gauges (lag, pending, oldest pending age, dead-letter depth), refreshed when scraped, at most
+ * every two seconds: one pipelined round trip for all its streams (the audit and the archive read five).
  */
 import { deadLetterStream } from '../../contracts/events.ts';
 import type { Redis } from '../redis.ts';

@@ -27,7 +27,7 @@ import { hostname } from 'node:os';
 import { Type } from 'typebox';
 import { decodeEntry, type EventEnvelope } from '../../contracts/events.ts';
 import type { Logger } from '../logger.ts';
-import { traceparentExemplar, type prom, type Registry } from '../metrics.ts';
+import { refreshOnScrape, traceparentExemplar, type prom, type Registry } from '../metrics.ts';
 import { createRedis, type Redis } from '../redis.ts';
 import { processBatchSpan, processSpan, type TracedEntry } from '../tracing/index.ts';
 import type { Archive } from './archive.ts';
@@ -355,14 +355,15 @@ export function startConsumer(options: ConsumerOptions): Consumer {
     handleAll,
     accepts: options.accepts,
   });
-  const gauges = groupGauges(commands, metrics, streams, group);
+  const stopGauges = refreshOnScrape(options.registry, groupGauges(commands, metrics, streams, group));
   let stopped = false;
   const lingerMs = options.lingerMs ?? 0;
-  const loop = run(source, handler, gauges, { log, group, lingerMs }, () => stopped, Promise.all([reader.connect(), commands.connect()]));
+  const loop = run(source, handler, { log, group, lingerMs }, () => stopped, Promise.all([reader.connect(), commands.connect()]));
   return {
     name,
     stop: async () => {
       stopped = true;
+      stopGauges();
       reader.disconnect(); // interrupts the blocking read
       await loop;
       await handler.ignoredAcks.flush().catch(() => undefined); // else pending until reclaimed: harmless, but untidy
@@ -371,11 +372,10 @@ export function startConsumer(options: ConsumerOptions): Consumer {
   };
 }
 
-/** The consumer's loop: groups, due retries, reclaims, gauges, then a blocking read; a failed step is retried. */
+/** The consumer's loop: groups, due retries, reclaims, then a blocking read; a failed step is retried. */
 async function run(
   source: StreamSource,
   handler: ReadHandler,
-  gauges: () => Promise<void>,
   { log, group, lingerMs }: { log: Logger; group: string; lingerMs: number },
   stopped: () => boolean,
   connected: Promise<unknown>,
@@ -390,7 +390,6 @@ async function run(
       const due = await source.claimDue();
       if (due) await handler.handle(due);
       for await (const read of source.reclaimIdle(stopped)) await handler.handle(read);
-      await gauges();
       const read = await source.readNew();
       await handler.handle(read);
       // A short read (but not an empty one: the blocking read already waited): let entries gather.

@@ -19,7 +19,7 @@ import { startBackgroundLoop } from '../background-loop.ts';
 import type { Logger } from '../logger.ts';
 import type { Pool } from '../db.ts';
 import type { Redis } from '../redis.ts';
-import type { Registry } from '../metrics.ts';
+import { refreshOnScrape, type Registry } from '../metrics.ts';
 import { sendSpan } from '../tracing/index.ts';
 import { busMetrics, initRelay, type BusMetrics } from './metrics.ts';
 import { dataLossDetector } from './relay-data-loss.ts';
@@ -80,15 +80,15 @@ export function startRelay(options: RelayOptions): Relay {
     return publish(options, metrics, batch, lease);
   }
 
-  const refreshGauges = gaugeRefresher(pool, schema, metrics);
-  // A wake during a pass (the gauges' query included) may announce a row committed after the pass's SELECT: the
-  // loop keeps it and runs one more pass at once, not after a poll's wait.
+  const stopGauges = refreshOnScrape(options.registry, gaugeRefresher(pool, schema, metrics));
+  // A wake during a pass may announce a row committed after the pass's SELECT: the loop keeps it and runs one more
+  // pass at once, not after a poll's wait.
   const loop = startBackgroundLoop({
     log: log.child({ schema }),
     failingMessage: 'outbox relay cannot publish yet; events wait in the outbox',
     recoveredMessage: 'outbox relay recovered',
     pass: async () => {
-      const { published, more } = await pass().finally(refreshGauges);
+      const { published, more } = await pass();
       pauseMs = nextPause(pauseMs, published, pollMs, idlePollMs);
       return more; // rows left: no pause
     },
@@ -108,6 +108,7 @@ export function startRelay(options: RelayOptions): Relay {
     },
     tick: async () => (await pass()).published,
     stop: async () => {
+      stopGauges();
       await loop.stop();
       wakes.close();
       await lease.release();
@@ -124,7 +125,7 @@ function guards(options: RelayOptions, metrics: BusMetrics): { lease: Lease; det
   return { lease, detectDataLoss: dataLossDetector({ pool, schema, redis, holder, windowMs, metrics, log }) };
 }
 
-/** The outbox's gauges (backlog, lag), read at most once a second whatever the pace of passes. */
+/** The outbox's gauges (backlog, lag), read when scraped, at most once a second however often that is. */
 function gaugeRefresher(pool: Pool, schema: string, metrics: BusMetrics): () => Promise<void> {
   let last = 0;
   return async () => {

@@ -10,6 +10,7 @@ import { isUuid } from '../../contracts/common.ts';
 import { STREAMS } from '../../contracts/events.ts';
 import { badRequest, DomainError, HttpError } from '../../platform/errors.ts';
 import { idempotencyKeyOf } from '../../platform/idempotency.ts';
+import { refreshForScrape } from '../../platform/metrics.ts';
 import { defaultValidationPhrase, validationDetails, type ValidationIssue } from '../../platform/reference-errors.ts';
 import type { App } from '../../platform/server.ts';
 import { createOutbox, type HttpServiceDefinition, type ServiceContext } from '../../platform/service.ts';
@@ -134,9 +135,10 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
   // A key whose request died before writing its saga is free again once that request's budget has surely passed.
   const idempotency = new PgIdempotencyRepository(pool, config.SAGA_DEADLINE_MS + 5_000);
 
-  app.get('/metrics/', { schema: { hide: true } }, async (_req, reply) =>
-    reply.header('content-type', ctx.registry.contentType).send(await ctx.registry.metrics()),
-  );
+  app.get('/metrics/', { schema: { hide: true } }, async (_req, reply) => {
+    await refreshForScrape(ctx.registry);
+    return reply.header('content-type', ctx.registry.contentType).send(await ctx.registry.metrics());
+  });
 
   app.register(async (scope: App) => {
     // The reference's error bodies: {error, details}, its French sentences, malformed JSON included.

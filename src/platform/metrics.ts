@@ -43,6 +43,14 @@ export async function refreshForScrape(registry: prom.Registry): Promise<void> {
   await Promise.all([...set].map((refresh) => withTimeout(refresh(), SCRAPE_REFRESH_MS).catch(() => undefined)));
 }
 
+/** A scrape of `registry`: its refreshers first, then OpenMetrics (exemplars included) or the classic text. */
+export async function scrape(registry: prom.Registry, asOpenMetrics: boolean): Promise<{ contentType: string; body: string }> {
+  await refreshForScrape(registry);
+  return asOpenMetrics
+    ? { contentType: OPENMETRICS_CONTENT_TYPE, body: await openMetrics(registry) }
+    : { contentType: registry.contentType, body: await registry.metrics() };
+}
+
 export function createRegistry(service: string): prom.Registry {
   const registry = new prom.Registry();
   registry.setDefaultLabels({ service });

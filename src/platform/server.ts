@@ -16,14 +16,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from './logger.ts';
-import {
-  acceptsOpenMetrics,
-  createHttpMetrics,
-  openMetrics,
-  OPENMETRICS_CONTENT_TYPE,
-  refreshForScrape,
-  type Registry,
-} from './metrics.ts';
+import { acceptsOpenMetrics, createHttpMetrics, scrape, type Registry } from './metrics.ts';
 import { HttpError } from './errors.ts';
 import { unreachableDependency } from './transient.ts';
 import { useStrictValidation } from './validation.ts';
@@ -207,9 +200,7 @@ function opsRoutes(app: App, options: ServerOptions): void {
   );
   // OpenMetrics (exemplars included) to a scraper that prefers it, as Prometheus does; the classic text otherwise.
   app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
-    await refreshForScrape(options.registry);
-    return acceptsOpenMetrics(req.headers.accept)
-      ? reply.header('content-type', OPENMETRICS_CONTENT_TYPE).send(await openMetrics(options.registry))
-      : reply.header('content-type', options.registry.contentType).send(await options.registry.metrics());
+    const { contentType, body } = await scrape(options.registry, acceptsOpenMetrics(req.headers.accept));
+    return reply.header('content-type', contentType).send(body);
   });
 }

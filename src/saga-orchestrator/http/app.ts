@@ -10,7 +10,7 @@ import { isUuid } from '../../contracts/common.ts';
 import { STREAMS } from '../../contracts/events.ts';
 import { badRequest, DomainError, HttpError } from '../../platform/errors.ts';
 import { idempotencyKeyOf } from '../../platform/idempotency.ts';
-import { refreshForScrape } from '../../platform/metrics.ts';
+import { scrape } from '../../platform/metrics.ts';
 import { defaultValidationPhrase, validationDetails, type ValidationIssue } from '../../platform/reference-errors.ts';
 import type { App } from '../../platform/server.ts';
 import { createOutbox, type HttpServiceDefinition, type ServiceContext } from '../../platform/service.ts';
@@ -136,8 +136,8 @@ export function registerRoutes(app: App, ctx: ServiceContext, config: SagaConfig
   const idempotency = new PgIdempotencyRepository(pool, config.SAGA_DEADLINE_MS + 5_000);
 
   app.get('/metrics/', { schema: { hide: true } }, async (_req, reply) => {
-    await refreshForScrape(ctx.registry);
-    return reply.header('content-type', ctx.registry.contentType).send(await ctx.registry.metrics());
+    const { contentType, body } = await scrape(ctx.registry, false);
+    return reply.header('content-type', contentType).send(body);
   });
 
   app.register(async (scope: App) => {

@@ -125,7 +125,8 @@ function runFile(file, index) {
   const child = spawn(process.execPath, args, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'test', [ENGINE_VAR]: engine },
+    // On PGlite every connection shares one session: the services started by the tests must not name statements (ADR 0021).
+    env: { ...process.env, NODE_ENV: 'test', [ENGINE_VAR]: engine, ...(engine === 'pglite' ? { DB_PREPARED_STATEMENTS: 'false' } : {}) },
     detached: true, // its own process group: the deadline below kills what it started too
   });
   running.add(child.pid);

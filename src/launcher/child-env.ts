@@ -68,6 +68,8 @@ export interface SystemContext {
   redisUrl: string;
   apiKeys: string[];
   poolMax: number;
+  /** The database is the embedded PGlite: one session for every connection, so no named prepared statements (ADR 0021). */
+  embedded: boolean;
   /** The supervisor's environment, inherited by the children. */
   env: NodeJS.ProcessEnv;
   /** The local trace store of this run (`<DATA_DIR>/traces`), unless TRACES_DIR or an OTLP endpoint says otherwise. */
@@ -126,6 +128,7 @@ export function childEnv(spec: ProcessSpec, ctx: SystemContext): NodeJS.ProcessE
     // Which child this is: CRASH_AT=<process>/<point> arms one of them (platform/crash-points.ts).
     PROCESS_NAME: spec.name,
     DB_POOL_MAX: String(ctx.poolMax),
+    ...(ctx.embedded ? { DB_PREPARED_STATEMENTS: 'false' } : {}),
     // Each process's spans are named after it; all of them write to this run's store (npm run traces reads it).
     OTEL_SERVICE_NAME: spec.name,
     ...(ctx.tracesDir ? { TRACES_DIR: ctx.env.TRACES_DIR || ctx.tracesDir } : {}),

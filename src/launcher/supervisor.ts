@@ -386,6 +386,7 @@ export class Supervisor {
       redisUrl: this.redisUrl,
       apiKeys: this.apiKeys,
       poolMax: poolMaxFor(this.env, this.embedded),
+      embedded: this.embedded,
       env: this.env,
       tracesDir: path.join(this.paths.dataDir, 'traces'),
       ...(this.webDir ? { webDir: this.webDir } : {}),

@@ -4,11 +4,13 @@
  *
  * Rules that keep real PostgreSQL and the embedded PGlite equally safe (see docs/adr/0002): short
  * transactions, never an HTTP call while one is open, no LISTEN/NOTIFY, advisory locks, NOWAIT, temp
- * tables, session SET or named prepared statements.
+ * tables or session SET. Named prepared statements only where the pool is told the server is a real one (ADR 0021).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
+import { Type } from 'typebox';
+import { loadConfig } from './config.ts';
 import type { Logger } from './logger.ts';
 
 // NUMERIC and BIGINT arrive as strings from `pg`; the API speaks JSON numbers (amounts fit a double).
@@ -20,13 +22,35 @@ export type PoolClient = pg.PoolClient;
 /** Anything that can run a query: the pool (autocommit) or a transaction's client. */
 export type Queryable = Pick<pg.Pool, 'query'>;
 
-export function createPool(connectionString: string, max: number, applicationName: string): pg.Pool {
+const DatabaseConfig = Type.Object({
+  DB_PREPARED_STATEMENTS: Type.Boolean({
+    default: true,
+    description: 'name parameterised statements (parsed and planned once per connection); false on the embedded PGlite',
+  }),
+});
+
+/** Whether this process's pools may name their statements: DB_PREPARED_STATEMENTS (default true; the launcher sets false on PGlite). */
+export function preparedStatementsFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  return loadConfig(DatabaseConfig, env).DB_PREPARED_STATEMENTS;
+}
+
+export interface PoolOptions {
+  /**
+   * Name every parameterised statement (ADR 0021): PostgreSQL then parses and plans it once per connection rather than
+   * on every call. Off by default: on the embedded PGlite every connection shares one session, where a name
+   * prepared by one connection collides with the same name prepared by another.
+   */
+  preparedStatements?: boolean;
+}
+
+export function createPool(connectionString: string, max: number, applicationName: string, options: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
     application_name: applicationName,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    ...(options.preparedStatements ? { Client: PreparingClient } : {}),
   });
   // An idle client that loses its server (restart, PGlite closing it) must not crash the process.
   pool.on('error', () => undefined);
@@ -34,6 +58,37 @@ export function createPool(connectionString: string, max: number, applicationNam
   // 'error' nobody handles. The query in flight still fails with that error, and release() discards the client.
   pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
+}
+
+/** Statement names by text, for this process: a name always means the same text, which `pg` requires per connection. */
+const statementNames = new Map<string, string>();
+/** Texts built with varying parts (an IN list's length) would name without end: past this many, they go unnamed. */
+const MAX_NAMED_STATEMENTS = 2_000;
+
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+    name = `s${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * A `pg` client that sends each parameterised text as a named statement: `pg` parses it on the connection's first
+ * use and then only binds and executes it, and PostgreSQL keeps its plan (a generic one once it is as cheap as the
+ * custom ones, after five calls). Texts without parameters keep the simple protocol: they may hold several
+ * statements (`withTransactionFrom`), which a prepared statement cannot.
+ */
+class PreparingClient extends pg.Client {
+  override query(...args: unknown[]): never {
+    const [config, values] = args;
+    if (typeof config === 'string' && Array.isArray(values)) {
+      const name = statementName(config);
+      if (name !== undefined) args = [{ name, text: config, values }, ...args.slice(2)];
+    }
+    return (super.query as (...a: unknown[]) => never)(...args);
+  }
 }
 
 export function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@
  */
 import type { Logger } from './logger.ts';
 import { createLogger } from './logger.ts';
-import { createPool, type Pool } from './db.ts';
+import { createPool, preparedStatementsFromEnv, type Pool } from './db.ts';
 import { createRegistry, type Registry } from './metrics.ts';
 import { createRedis, type Redis } from './redis.ts';
 import { createServer, type App, type ReadinessCheck } from './server.ts';
@@ -97,7 +97,7 @@ export async function startHttpService(def: HttpServiceDefinition): Promise<Runn
   const ctx: ServiceContext = { log, registry };
   const retentionConfig = def.database ? loadRetentionConfig() : undefined; // a bad value stops the process here
   if (def.database) {
-    ctx.pool = createPool(def.database.url, def.database.poolMax, def.service);
+    ctx.pool = createPool(def.database.url, def.database.poolMax, def.service, { preparedStatements: preparedStatementsFromEnv() });
     await prepareSchema(ctx.pool, def.database.schema, def.database.dir, log, def.publishes ? busMigrations(def.database.schema) : []);
   }
   if (def.redisUrl) ctx.redis = createRedis(def.redisUrl, def.service);

@@ -45,6 +45,7 @@ function context(): SystemContext {
     redisUrl: 'redis://127.0.0.1:6390/2',
     apiKeys: ['k1', 'k2'],
     poolMax: 4,
+    embedded: true,
     env,
   };
 }
@@ -65,6 +66,9 @@ test('a service gets its port, the shared URLs, its peers, the key and the pass-
   assert.equal(e.DATABASE_URL, 'postgres://postgres@127.0.0.1:54329/postgres');
   assert.equal(e.REDIS_URL, 'redis://127.0.0.1:6390/2');
   assert.equal(e.DB_POOL_MAX, '4');
+  // On the embedded PGlite (one session for every connection) the services name no statements; elsewhere they do.
+  assert.equal(e.DB_PREPARED_STATEMENTS, 'false');
+  assert.equal(childEnv(findProcess('commandes-service')!, { ...context(), embedded: false }).DB_PREPARED_STATEMENTS, undefined);
   assert.equal(e.LOG_LEVEL, 'info');
   assert.equal(e.CATALOGUE_URL, 'http://127.0.0.1:9101');
   assert.equal(e.INVENTAIRE_URL, 'http://127.0.0.1:9104');

@@ -6,7 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { createPool, literal, withTransaction, withTransactionFrom, type Pool } from '../../src/platform/db.ts';
+import { ConfigError } from '../../src/platform/config.ts';
+import { createPool, literal, preparedStatementsFromEnv, withTransaction, withTransactionFrom, type Pool } from '../../src/platform/db.ts';
 import { createPgliteDatabase, createTestDatabase, notOnPglite, type TestDatabase } from '../support/db.ts';
 import { fileTimeout } from '../support/file-timeout.ts';
 
@@ -88,4 +89,64 @@ test('withTransactionFrom: the first statements ride with the BEGIN, on PostgreS
     await engines[1]!.pool.end();
     await embedded.drop();
   }
+});
+
+test('named statements (ADR 0021): a parameterised text is prepared once per connection and reused; the rest keeps the simple protocol', async () => {
+  const named = createPool(db.url, 1, 'db-test-named', { preparedStatements: true });
+  const unnamed = createPool(db.url, 1, 'db-test-unnamed');
+  const prepared = async (p: Pool) =>
+    (await p.query<{ statement: string }>('SELECT statement FROM pg_prepared_statements ORDER BY prepare_time')).rows.map(
+      (r) => r.statement,
+    );
+  try {
+    const text = 'SELECT $1::int + 1 AS v';
+    for (const v of [1, 2, 3]) assert.equal((await named.query<{ v: number }>(text, [v])).rows[0]!.v, v + 1);
+    // One connection (max 1): the three calls used one prepared statement, and a transaction's client uses it too.
+    assert.deepEqual(await prepared(named), [text]);
+    assert.equal(await withTransaction(named, async (c) => (await c.query<{ v: number }>(text, [41])).rows[0]!.v), 42);
+    assert.deepEqual(await prepared(named), [text]);
+    // Without parameters: the simple protocol, several statements in one text, nothing prepared.
+    await named.query('CREATE TEMP TABLE t_named (v int); INSERT INTO t_named VALUES (1)');
+    assert.deepEqual(await prepared(named), [text]);
+    // A failing call of a named statement leaves it usable.
+    await assert.rejects(named.query('SELECT 1 / $1::int AS v', [0]), /division by zero/);
+    assert.equal((await named.query<{ v: number }>('SELECT 1 / $1::int AS v', [1])).rows[0]!.v, 1);
+    // Off (the default of createPool): nothing is prepared.
+    await unnamed.query(text, [1]);
+    assert.deepEqual(await prepared(unnamed), []);
+  } finally {
+    await named.end();
+    await unnamed.end();
+  }
+});
+
+test('why PGlite gets no named statements: its connections share one session, where a second Parse of a name fails', async () => {
+  const embedded = await createPgliteDatabase('platform_db_named');
+  const p = createPool(embedded.url, 2, 'db-test-pglite-named', { preparedStatements: true });
+  try {
+    const [a, b] = [await p.connect(), await p.connect()];
+    try {
+      await a.query('SELECT $1::int AS v', [1]);
+      await assert.rejects(b.query('SELECT $1::int AS v', [1]), /already exists/);
+    } finally {
+      a.release();
+      b.release(true);
+    }
+  } finally {
+    await p.end();
+    await embedded.drop();
+  }
+});
+
+test('DB_PREPARED_STATEMENTS: true by default, false when set so, refused by name when it is neither', () => {
+  assert.equal(preparedStatementsFromEnv({}), true);
+  assert.equal(preparedStatementsFromEnv({ DB_PREPARED_STATEMENTS: 'false' }), false);
+  assert.throws(
+    () => preparedStatementsFromEnv({ DB_PREPARED_STATEMENTS: 'sometimes' }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /DB_PREPARED_STATEMENTS="sometimes"/);
+      return true;
+    },
+  );
 });

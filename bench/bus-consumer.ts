@@ -10,7 +10,7 @@
  */
 import { startConsumer, type ConsumerHandlers } from '../src/platform/bus/consumer.ts';
 import { applyOnce, withInbox } from '../src/platform/bus/inbox.ts';
-import { createPool, type Pool, type PoolClient } from '../src/platform/db.ts';
+import { createPool, preparedStatementsFromEnv, type Pool, type PoolClient } from '../src/platform/db.ts';
 import { createLogger } from '../src/platform/logger.ts';
 import { createRegistry } from '../src/platform/metrics.ts';
 import { createRedis } from '../src/platform/redis.ts';
@@ -63,7 +63,10 @@ function handlers(pool: Pool | undefined): ConsumerHandlers {
   };
 }
 
-const pool = mode === 'ack' || mode === 'bare' ? undefined : createPool(process.env.BENCH_DATABASE_URL!, 5, 'bench-consumer');
+const pool =
+  mode === 'ack' || mode === 'bare'
+    ? undefined
+    : createPool(process.env.BENCH_DATABASE_URL!, 5, 'bench-consumer', { preparedStatements: preparedStatementsFromEnv() });
 const commands = createRedis(redisUrl, 'bench-consumer-probe');
 const consumer =
   mode === 'bare'

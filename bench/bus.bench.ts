@@ -27,7 +27,7 @@ import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { createTestDatabase } from '../test/support/db.ts';
 import { startTestRedis } from '../test/support/redis.ts';
-import { createPool, migrate, type Pool, type PoolClient } from '../src/platform/db.ts';
+import { createPool, migrate, preparedStatementsFromEnv, type Pool, type PoolClient } from '../src/platform/db.ts';
 import { busMigrations } from '../src/platform/bus/tables.ts';
 import { enqueue } from '../src/platform/bus/outbox.ts';
 import { startRelay, type Relay } from '../src/platform/bus/relay.ts';
@@ -468,7 +468,9 @@ function report(r: Results, profiles: Map<string, string>): void {
 async function main() {
   const redisServer = await startTestRedis();
   const db = await createTestDatabase('benchbus');
-  const pool = createPool(db.url, 10, 'bench-bus');
+  // Named statements as the services have them (DB_PREPARED_STATEMENTS, ADR 0021), for the writers, the relay and
+  // the plain inserts alike.
+  const pool = createPool(db.url, 10, 'bench-bus', { preparedStatements: preparedStatementsFromEnv() });
   const redis = new Redis(redisServer.url);
   if (CPU_PROF) mkdirSync(PROFILE_DIR, { recursive: true });
   const bench: Bench = { redisUrl: redisServer.url, redis, pool, dbUrl: db.url, profiles: new Map() };

@@ -2,7 +2,8 @@
  * The checkout load driver shared by `bench:choreo` and `bench:sagas`: offers checkouts at a fixed rate (open
  * loop) or with N concurrent clients (closed loop) against a private system, measures end-to-end latency from the
  * POST to the saga's terminal event (read from the stream, not polled), and the cost per checkout: PostgreSQL
- * commits, Redis commands, HTTP requests and CPU time per process, gross and above what the idle system spends.
+ * commits, Redis commands, HTTP requests and CPU time per process (PostgreSQL and redis-server included when they
+ * run on this machine), gross and above what the idle system spends.
  */
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
@@ -10,7 +11,7 @@ import pg from 'pg';
 import { SECRET_HEADER } from '../src/launcher/control.ts';
 import { STREAMS } from '../src/contracts/events.ts';
 import type { TestSystem } from '../test/support/system.ts';
-import { cpuMs } from './support.ts';
+import { commandOf, cpuMs, parentOf, serverCpuMs } from './support.ts';
 
 export interface Outcome {
   id: string;
@@ -202,6 +203,17 @@ export interface CostSnapshot {
   cpuSeconds: Record<string, number>;
 }
 
+/**
+ * The servers' CPU, which a checkout spends as surely as the services': PostgreSQL (the postmaster, its processes and the ones it reaped; the whole cluster, which only this bench uses while it
+ * runs) and the system's redis-server. Left out when they run on another machine.
+ */
+function serverCpu(postmaster: number | undefined, redisPid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (postmaster !== undefined) out.postgres = serverCpuMs(postmaster) / 1000;
+  if (commandOf(redisPid) === 'redis-server') out['redis-server'] = cpuMs([redisPid]) / 1000;
+  return out;
+}
+
 export async function processPids(system: TestSystem): Promise<Record<string, number>> {
   const info = JSON.parse(readFileSync(`${system.dataDir}/supervisor.json`, 'utf8')) as { controlPort: number; secret: string };
   const res = await fetch(`http://127.0.0.1:${info.controlPort}/status`, { headers: { [SECRET_HEADER]: info.secret } });
@@ -212,10 +224,14 @@ export async function processPids(system: TestSystem): Promise<Record<string, nu
 export async function snapshot(system: TestSystem): Promise<CostSnapshot> {
   const db = new pg.Client({ connectionString: system.databaseUrl });
   await db.connect();
-  const { rows } = await db.query<{ n: string }>('SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()');
+  const { rows } = await db.query<{ n: string; pid: number }>(
+    'SELECT xact_commit::text AS n, pg_backend_pid() AS pid FROM pg_stat_database WHERE datname = current_database()',
+  );
+  const backend = rows[0]?.pid ?? 0;
+  const postmaster = commandOf(backend) === 'postgres' ? parentOf(backend) : undefined; // read while the backend lives
   await db.end();
   const redis = new Redis(system.redisUrl);
-  const stats = await redis.info('commandstats');
+  const [stats, server] = [await redis.info('commandstats'), await redis.info('server')];
   redis.disconnect();
   const redisCommands = [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
   let httpRequests = 0;
@@ -234,7 +250,10 @@ export async function snapshot(system: TestSystem): Promise<CostSnapshot> {
     commits: Number(rows[0]?.n ?? 0),
     redisCommands,
     httpRequests,
-    cpuSeconds: Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, cpuMs([p]) / 1000])),
+    cpuSeconds: {
+      ...Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, cpuMs([p]) / 1000])),
+      ...serverCpu(postmaster, Number(/process_id:(\d+)/.exec(server)?.[1])),
+    },
   };
 }
 

@@ -3,7 +3,8 @@
  * throughput (closed loop), then end-to-end latency (POST → CheckoutSucceeded) at 25, 50, 75 and 80 % of it
  * (open loop), the cost per checkout, and the synchronous checkout measured in the same run as the baseline: at its
  * own saturation, and in an open loop at the choreography's 50 % rate. The idle system is measured first, for as
- * long as a phase: costs are reported gross and above idle (what the checkouts themselves add). Nothing is measured
+ * long as a phase: costs are reported gross and above idle (what the checkouts themselves add); CPU counts every
+ * process of the system, PostgreSQL's (the whole local cluster) and redis-server's included. Nothing is measured
  * before both paths have run for BENCH_WARMUP_SEC (default 60), so that every process runs optimised code.
  * Targets (issue 10, target 1, against the synchronous checkout of the same run): saturation ≥ the synchronous
  * checkout's, CPU per checkout above idle ≤ 2× the synchronous one's at the same rate, p95 ≤ 50 ms at 50 %, p99 ≤

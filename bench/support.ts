@@ -127,6 +127,40 @@ export function cpuMs(pids: readonly number[]): number {
   return (ticks * 1000) / TICKS_PER_SEC;
 }
 
+/**
+ * CPU of a server that forks a process per connection (PostgreSQL), in ms: the parent, its live children, and the
+ * children it has already reaped (its cutime and cstime), so a backend that exits between two readings still counts.
+ */
+export function serverCpuMs(parentPid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${parentPid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const own = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    return (own * 1000) / TICKS_PER_SEC + cpuMs(childrenOf(parentPid));
+  } catch {
+    return 0; // not on this machine, or not Linux
+  }
+}
+
+/** A local process's command name (`postgres`, `redis-server`), from /proc; undefined when there is none. */
+export function commandOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parent of a process, from /proc (undefined when it is not on this machine). */
+export function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The process's children (one level), from /proc. */
 export function childrenOf(pid: number): number[] {
   try {

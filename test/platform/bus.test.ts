@@ -83,6 +83,31 @@ describe('outbox and relay', () => {
     }
   });
 
+  test('rows whose ids cross a power of ten go out in id order (the relay once sorted them by the text of their id)', async () => {
+    // The next ids are 9998, 9999, 10000, 10001: as text, '10000' sorts before '9998'.
+    await bus.pool.query(
+      `SELECT setval(pg_get_serial_sequence('${SCHEMA}.outbox', 'id'), GREATEST(9997, (SELECT last_value FROM ${SCHEMA}.outbox_id_seq)))`,
+    );
+    const { rows } = await bus.pool.query<{ n: string }>(`SELECT last_value::text AS n FROM ${SCHEMA}.outbox_id_seq`);
+    assert.equal(rows[0]!.n, '9997', 'this test needs the ids to cross 10 000 in one batch');
+    const events = [checkoutInitiated(), checkoutInitiated(), checkoutInitiated(), checkoutInitiated()];
+    const relay = checkoutRelay();
+    try {
+      await publishThroughOutbox(relay, ...events); // one transaction: one batch
+      const ids = await waitFor('the 4 entries', async () => {
+        const all = (await bus.redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][];
+        const mine = all.map(([, f]) => f[f.indexOf('event_id') + 1]).filter((id) => events.some((e) => e.event_id === id));
+        return mine.length === events.length && mine;
+      });
+      assert.deepEqual(
+        ids,
+        events.map((e) => e.event_id),
+      );
+    } finally {
+      await relay.stop();
+    }
+  });
+
   test('with Redis down events wait in the outbox, then go out when it is back', async () => {
     const temp = await startTestRedis();
     const client = new Redis(temp.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });

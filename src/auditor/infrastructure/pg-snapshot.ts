@@ -138,7 +138,7 @@ export class PgSnapshotReader implements DatabaseReader {
     );
     for (const { schema } of schemas) {
       const { rows } = await db.query<{ id: string; age: number }>(
-        `SELECT id::text AS id, ${ms('now() - created_at')} AS age FROM "${schema}".outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+        `SELECT o.id::text AS id, ${ms('now() - o.created_at')} AS age FROM "${schema}".outbox o WHERE o.published_at IS NULL ORDER BY o.id LIMIT $1`,
         [this.options.outboxLimit ?? 100],
       );
       outbox.push(...rows.map((r) => ({ schema, id: r.id, ageMs: r.age })));

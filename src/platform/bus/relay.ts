@@ -205,7 +205,8 @@ async function publish(
 
 /**
  * Marks `sent` published and reads the next `limit` unsent rows, in one autocommit statement. The read sees the rows
- * as they were before the mark, hence the explicit exclusion. Its commit does not wait for the disk
+ * as they were before the mark, hence the explicit exclusion. `ORDER BY o.id`, qualified: a bare `id` names the output
+ * column, the id's text, and '10000' sorts before '9998'. Its commit does not wait for the disk
  * (synchronous_commit off for this transaction only, ADR 0018): a mark lost in a server crash only sends those rows
  * again, which consumers absorb by event_id — as after a relay killed between XADD and mark.
  */
@@ -217,8 +218,8 @@ async function markAndRead({ pool, schema }: RelayOptions, sent: readonly Sent[]
        UPDATE ${schema}.outbox o SET published_at = now(), redis_id = v.redis_id
        FROM unnest($1::bigint[], $2::text[]) AS v(id, redis_id), relaxed WHERE o.id = v.id AND relaxed.setting = 'off'
      )
-     SELECT id::text, stream, type, fields FROM ${schema}.outbox
-     WHERE published_at IS NULL AND id <> ALL($1::bigint[]) ORDER BY id LIMIT $3`,
+     SELECT o.id::text, o.stream, o.type, o.fields FROM ${schema}.outbox o
+     WHERE o.published_at IS NULL AND o.id <> ALL($1::bigint[]) ORDER BY o.id LIMIT $3`,
     [ids, sent.map((s) => s.redisId), limit],
   );
   return rows;

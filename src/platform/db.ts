@@ -65,10 +65,17 @@ const statementNames = new Map<string, string>();
 /** Texts built with varying parts (an IN list's length) would name without end: past this many, they go unnamed. */
 const MAX_NAMED_STATEMENTS = 2_000;
 
+/**
+ * A text's name: its verb, its first table and a number (`INSERT ecommerce.outbox #7`), because the pg
+ * instrumentation names a named statement's span after it, where an unnamed one's span showed its verb. Under
+ * PostgreSQL's 63 bytes (NAMEDATALEN), past which names are cut and could collide.
+ */
 function statementName(text: string): string | undefined {
   let name = statementNames.get(text);
   if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
-    name = `s${statementNames.size + 1}`;
+    const verb = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'QUERY';
+    const table = /\b(?:FROM|INTO|UPDATE|JOIN)\s+([A-Za-z_][\w.]*)/i.exec(text)?.[1];
+    name = `${`${verb}${table ? ` ${table}` : ''}`.slice(0, 50)} #${statementNames.size + 1}`;
     statementNames.set(text, name);
   }
   return name;

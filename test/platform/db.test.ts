@@ -106,11 +106,17 @@ test('named statements (ADR 0021): a parameterised text is prepared once per con
     assert.equal(await withTransaction(named, async (c) => (await c.query<{ v: number }>(text, [41])).rows[0]!.v), 42);
     assert.deepEqual(await prepared(named), [text]);
     // Without parameters: the simple protocol, several statements in one text, nothing prepared.
+    const before = (await prepared(named)).length;
     await named.query('CREATE TEMP TABLE t_named (v int); INSERT INTO t_named VALUES (1)');
-    assert.deepEqual(await prepared(named), [text]);
+    assert.equal((await prepared(named)).length, before);
     // A failing call of a named statement leaves it usable.
     await assert.rejects(named.query('SELECT 1 / $1::int AS v', [0]), /division by zero/);
     assert.equal((await named.query<{ v: number }>('SELECT 1 / $1::int AS v', [1])).rows[0]!.v, 1);
+    // Named after its verb and first table, as its trace span is.
+    await named.query('SELECT count(*)::int AS n FROM pg_class WHERE relname = $1', ['pg_class']);
+    const names = (await named.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY prepare_time')).rows;
+    assert.match(names[0]!.name, /^SELECT #\d+$/);
+    assert.match(names[1]!.name, /^SELECT pg_class #\d+$/);
     // Off (the default of createPool): nothing is prepared.
     await unnamed.query(text, [1]);
     assert.deepEqual(await prepared(unnamed), []);

@@ -204,8 +204,9 @@ export interface CostSnapshot {
 }
 
 /**
- * The servers' CPU, which a checkout spends as surely as the services': PostgreSQL (the postmaster, its processes and the ones it reaped; the whole cluster, which only this bench uses while it
- * runs) and the system's redis-server. Left out when they run on another machine.
+ * The servers' CPU, which a checkout spends as surely as the services': PostgreSQL (the postmaster, its processes and
+ * the ones it reaped: the whole cluster, which only this bench uses while it runs) and the system's redis-server.
+ * Each is counted only when its pid is a local process of that name, so a server on another machine is left out.
  */
 function serverCpu(postmaster: number | undefined, redisPid: number): Record<string, number> {
   const out: Record<string, number> = {};
@@ -231,9 +232,10 @@ export async function snapshot(system: TestSystem): Promise<CostSnapshot> {
   const postmaster = commandOf(backend) === 'postgres' ? parentOf(backend) : undefined; // read while the backend lives
   await db.end();
   const redis = new Redis(system.redisUrl);
-  const [stats, server] = [await redis.info('commandstats'), await redis.info('server')];
+  // One INFO for both sections (its own call is counted once in the next snapshot's commands).
+  const info = String(await redis.call('INFO', 'server', 'commandstats'));
   redis.disconnect();
-  const redisCommands = [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  const redisCommands = [...info.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
   let httpRequests = 0;
   for (const name of Object.keys(system.ports)) {
     if (name.endsWith('-admin') || name === 'gateway') continue;
@@ -252,7 +254,7 @@ export async function snapshot(system: TestSystem): Promise<CostSnapshot> {
     httpRequests,
     cpuSeconds: {
       ...Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, cpuMs([p]) / 1000])),
-      ...serverCpu(postmaster, Number(/process_id:(\d+)/.exec(server)?.[1])),
+      ...serverCpu(postmaster, Number(/process_id:(\d+)/.exec(info)?.[1])),
     },
   };
 }

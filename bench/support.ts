@@ -111,20 +111,28 @@ export async function fixedRate(
 
 const TICKS_PER_SEC = 100; // Linux USER_HZ
 
+/**
+ * A process's /proc/<pid>/stat fields after its command name (which may hold spaces): state is [0], the parent [1],
+ * utime, stime, cutime and cstime [11] to [14]. Undefined when it is gone, on another machine, or not on Linux.
+ */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+const ticksToMs = (fields: string[] | undefined, from: number, to: number): number => {
+  let ticks = 0;
+  for (let i = from; i <= to; i++) ticks += Number(fields?.[i] ?? 0);
+  return (ticks * 1000) / TICKS_PER_SEC;
+};
+
 /** CPU time (user + system) these processes have used so far, in ms, from /proc (0 for one gone or unreadable). */
 export function cpuMs(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // gone or not Linux
-    }
-  }
-  return (ticks * 1000) / TICKS_PER_SEC;
+  return pids.reduce((sum, pid) => sum + ticksToMs(statFields(pid), 11, 12), 0);
 }
 
 /**
@@ -132,14 +140,7 @@ export function cpuMs(pids: readonly number[]): number {
  * children it has already reaped (its cutime and cstime), so a backend that exits between two readings still counts.
  */
 export function serverCpuMs(parentPid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${parentPid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const own = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-    return (own * 1000) / TICKS_PER_SEC + cpuMs(childrenOf(parentPid));
-  } catch {
-    return 0; // not on this machine, or not Linux
-  }
+  return ticksToMs(statFields(parentPid), 11, 14) + cpuMs(childrenOf(parentPid));
 }
 
 /** A local process's command name (`postgres`, `redis-server`), from /proc; undefined when there is none. */
@@ -153,12 +154,8 @@ export function commandOf(pid: number): string | undefined {
 
 /** The parent of a process, from /proc (undefined when it is not on this machine). */
 export function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
+  const parent = statFields(pid)?.[1];
+  return parent === undefined ? undefined : Number(parent);
 }
 
 /** The process's children (one level), from /proc. */

@@ -88,6 +88,7 @@ function statementName(text: string): string | undefined {
  * statements (`withTransactionFrom`), which a prepared statement cannot.
  */
 class PreparingClient extends pg.Client {
+  // `never`: the one return type assignable to every overload of pg's `query`; this passes its result through.
   override query(...args: unknown[]): never {
     const [config, values] = args;
     if (typeof config === 'string' && Array.isArray(values)) {

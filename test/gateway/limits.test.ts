@@ -175,6 +175,31 @@ describe('body limit', { timeout: TIMEOUT.timeout }, () => {
   });
 
   test(
+    'a 413 leaves the connection open: the rest of the body is read and dropped, and the next request is answered',
+    TIMEOUT,
+    async () => {
+      // The fuzzer found it (seed 14611994): answered with Connection: close while the body still came, the socket was
+      // closed with unread bytes, the kernel reset it, and the client writing its body got EPIPE instead of the 413.
+      const gw = await startGw();
+      const client = rawClient(gw.proxyPort);
+      try {
+        await client.connected;
+        const body = 'x'.repeat(2 * 1024 * 1024);
+        client.socket.write(
+          `POST /api/inventaire/x HTTP/1.1\r\nHost: x\r\nX-API-Key: ${KEY}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+        );
+        await waitFor('the 413, before any of the body', async () => client.data().startsWith('HTTP/1.1 413 '));
+        client.socket.write(body);
+        client.socket.write(`GET /api/inventaire/ping HTTP/1.1\r\nHost: x\r\nX-API-Key: ${KEY}\r\n\r\n`);
+        await waitFor('the next request answered on the same connection', async () => client.data().includes('HTTP/1.1 200 '));
+      } finally {
+        client.socket.destroy();
+        await gw.stop();
+      }
+    },
+  );
+
+  test(
     'a route-scoped request-size-limiting plugin sets that route’s limit (and require_content_length → 411); others keep the global one',
     TIMEOUT,
     async () => {

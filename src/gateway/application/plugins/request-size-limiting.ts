@@ -35,13 +35,16 @@ async function buffer(call: Call, limit: number): Promise<Step> {
       res.destroy();
       return 'done';
     }
-    // Kong's message, plus the project's {error, details} so a client sees the limit it passed.
+    // Kong's message, plus the project's {error, details} so a client sees the limit it passed. The connection stays
+    // open: Node reads the rest of the body and drops it (bounded by the client body timeout, as nginx's lingering
+    // close is by lingering_time). Closed with unread bytes, the socket would be reset under a client still sending
+    // its body, which then got EPIPE instead of this answer.
     return kongError(
       res,
       ctx,
       413,
       MESSAGES.tooLarge,
-      { connection: 'close' },
+      {},
       {
         error: MESSAGES.tooLarge,
         details: { limit_bytes: limit, route: match.route.name },

@@ -6,7 +6,8 @@
  * Throughput at 50 connections for each, then latency at a fixed 200 req/s on the search.
  * Ours runs as deployed (compiled tree, kong.yml) with key-auth, the Redis rate limit, request ids, metrics and
  * info logs (written to a file) on. Targets (issue 10): ours ≥ 50 % of nginx on the light route, ≥ 90 % on the
- * search; (issue 2) ≥ 25 % of direct and ≤ 1 ms added at p50.
+ * search; (issue 2) ≥ 25 % of direct and ≤ 1 ms added at p50. A bare node:http + undici proxy (bench/bare-proxy.ts,
+ * no feature) is measured beside them, once per route: Node's floor, and what our features cost above it.
  *
  * nginx and ours are measured in BENCH_ROUNDS (default 3) alternating rounds and judged on the median round.
  * BENCH_DURATION_SEC (default 5) sets each phase; BENCH_ROUTES=light (or search) measures one route only;
@@ -118,6 +119,18 @@ async function startOurGateway(
   return { url, pids: () => [child.pid!], stop: () => stopChild(child) };
 }
 
+/** The floor of a Node.js proxy (bench/bare-proxy.ts) on the same three catalogue instances. */
+async function startBare(system: TestSystem, port: number): Promise<Started> {
+  const upstreams = CATALOGUES.map((name) => `127.0.0.1:${system.ports[name]}`);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const args = ['--import', 'tsx', path.join(import.meta.dirname, 'bare-proxy.ts'), String(port), ...upstreams];
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/api/catalogue${LIGHT}`);
+  return { url, pids: () => [child.pid!], stop: () => stopChild(child) };
+}
+
 /** The nginx a Kong user would compare with: one worker, keep-alive to the same three catalogue instances. */
 async function startNginx(system: TestSystem, port: number, dir: string): Promise<Started | string> {
   if (!existsSync(NGINX)) return `nginx not found at ${NGINX}: install it with \`apt-get install nginx-light\` (or set NGINX_BIN)`;
@@ -180,6 +193,8 @@ const row = (r: LoadResult & { cpuUsPerRequest?: number }) => ({
 const pct = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 10 : NaN);
 
 type Measured = Record<'direct' | 'ours', LoadResult & { cpuUsPerRequest?: number }> & {
+  /** The bare node:http + undici proxy (bench/bare-proxy.ts): Node's floor, measured once per route. */
+  bare?: LoadResult & { cpuUsPerRequest?: number };
   nginx?: LoadResult & { cpuUsPerRequest?: number };
   /** nginx against ours, round by round (empty without nginx); `nginx` and `ours` are the median round's. */
   rounds?: NginxRound[];
@@ -304,22 +319,55 @@ function printProfile(profileDir: string): ProfileSummary | undefined {
   return summary;
 }
 
+/** The ratios the verdict reports, from one route's measures (undefined where a row is missing). */
+const vsNginx = (t?: Measured) => (t?.nginx ? pct(t.ours.requestsPerSec, t.nginx.requestsPerSec) : undefined);
+const bareVsNginx = (t?: Measured) => (t?.bare && t.nginx ? pct(t.bare.requestsPerSec, t.nginx.requestsPerSec) : undefined);
+// Our CPU per request over the bare proxy's: what the features cost, on the same Node and undici.
+const cpuVsBare = (t?: Measured) =>
+  t?.bare?.cpuUsPerRequest && t.ours.cpuUsPerRequest
+    ? Math.round((t.ours.cpuUsPerRequest / t.bare.cpuUsPerRequest) * 100) / 100
+    : undefined;
+const vsDirect = (t?: Measured) => (t ? pct(t.ours.requestsPerSec, t.direct.requestsPerSec) : undefined);
+// Requests per CPU second, ours against nginx's: what the throughput ratio would be on a machine of our own.
+const cpuVsNginx = (t?: Measured) =>
+  t?.nginx?.cpuUsPerRequest && t.ours.cpuUsPerRequest ? pct(t.nginx.cpuUsPerRequest, t.ours.cpuUsPerRequest) : undefined;
+const verdict = (measure: string, value: number | undefined, unit: string, target: string, min?: number, max?: number) => ({
+  measure,
+  value: value === undefined ? 'n/a' : `${value} ${unit}`,
+  target,
+  ok:
+    value === undefined || (min === undefined && max === undefined)
+      ? ''
+      : (min === undefined || value >= min) && (max === undefined || value <= max)
+        ? 'yes'
+        : 'NO',
+});
+
 async function main() {
   console.log('starting a private system (free ports, throw-away database)…');
   const system = await startSystem({ env: { ...SHIPPED_TRACING, LOG_LEVEL: 'warn', DB_POOL_MAX: '5' } });
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-gateway-'));
   const profileDir = path.resolve(import.meta.dirname, 'results', 'profiles', `gateway-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   if (CPU_PROF) mkdirSync(profileDir, { recursive: true });
-  const reserved = await reservePorts(5);
-  const [gatewayPort, adminPort, nginxPort, tracedPort, tracedAdminPort] = reserved.ports as [number, number, number, number, number];
+  const reserved = await reservePorts(6);
+  const [gatewayPort, adminPort, nginxPort, tracedPort, tracedAdminPort, barePort] = reserved.ports as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const withTracing = process.env.BENCH_TRACING !== 'skip';
   let ours: Started | undefined;
   let traced: Started | undefined;
   let nginx: Started | string | undefined;
+  let bare: Started | undefined;
   try {
     ours = await startOurGateway(system, gatewayPort, adminPort, dir, profileDir);
     if (withTracing) traced = await startOurGateway(system, tracedPort, tracedAdminPort, dir, profileDir, true);
     nginx = await startNginx(system, nginxPort, dir);
+    bare = await startBare(system, barePort);
     if (typeof nginx === 'string') console.log(`\n*** ${nginx}\n*** the nginx rows are left out.\n`);
     const headers = { 'x-api-key': system.apiKey };
     const direct = system.url('catalogue-1');
@@ -327,6 +375,7 @@ async function main() {
     console.log(`throughput, 50 connections, ${DURATION} s each…`);
     const targets = (p: string): Target[] => [
       ['direct', `${direct}${p}`, undefined, undefined],
+      ['bare', `${bare!.url}/api/catalogue${p}`, undefined, bare!.pids],
       ...(typeof nginx === 'string' ? [] : ([['nginx', `${nginx!.url}/api/catalogue${p}`, undefined, nginx!.pids]] as Target[])),
       ['ours', `${ours!.url}/api/catalogue${p}`, headers, ours!.pids],
       ...(traced ? ([['ours+tracing', `${traced.url}/api/catalogue${p}`, headers, traced.pids]] as Target[]) : []),
@@ -354,7 +403,15 @@ async function main() {
     }
 
     const rows = (t?: Measured) =>
-      t ? [t.direct, ...(t.nginx ? [t.nginx] : []), t.ours, ...(t['ours+tracing'] ? [t['ours+tracing']] : [])].map(row) : [];
+      t
+        ? [
+            t.direct,
+            ...(t.bare ? [t.bare] : []),
+            ...(t.nginx ? [t.nginx] : []),
+            t.ours,
+            ...(t['ours+tracing'] ? [t['ours+tracing']] : []),
+          ].map(row)
+        : [];
     printTable('Throughput at 50 connections (nginx and ours: the median round)', [...rows(light), ...rows(search)]);
     const roundRows = (route: string, t?: Measured) =>
       (t?.rounds ?? []).map((r, i) => ({
@@ -371,27 +428,14 @@ async function main() {
         ...roundRows('search', search),
       ]);
     if (latency) printTable('Latency at 200 req/s', [row(latency.direct), row(latency.ours)]);
-    const vsNginx = (t?: Measured) => (t?.nginx ? pct(t.ours.requestsPerSec, t.nginx.requestsPerSec) : undefined);
-    const vsDirect = (t?: Measured) => (t ? pct(t.ours.requestsPerSec, t.direct.requestsPerSec) : undefined);
-    // Requests per CPU second, ours against nginx's: what the throughput ratio would be on a machine of our own.
-    const cpuVsNginx = (t?: Measured) =>
-      t?.nginx?.cpuUsPerRequest && t.ours.cpuUsPerRequest ? pct(t.nginx.cpuUsPerRequest, t.ours.cpuUsPerRequest) : undefined;
-    const verdict = (measure: string, value: number | undefined, unit: string, target: string, min?: number, max?: number) => ({
-      measure,
-      value: value === undefined ? 'n/a' : `${value} ${unit}`,
-      target,
-      ok:
-        value === undefined || (min === undefined && max === undefined)
-          ? ''
-          : (min === undefined || value >= min) && (max === undefined || value <= max)
-            ? 'yes'
-            : 'NO',
-    });
     printTable('Verdict', [
       verdict('light: ours / nginx (median round)', vsNginx(light), '%', '≥ 50 %', 50),
       verdict('search: ours / nginx (median round)', vsNginx(search), '%', '≥ 90 %', 90),
       verdict('light: ours / nginx, requests per CPU second', cpuVsNginx(light), '%', '(reported)'),
       verdict('search: ours / nginx, requests per CPU second', cpuVsNginx(search), '%', '(reported)'),
+      verdict('light: a bare Node proxy / nginx', bareVsNginx(light), '%', "(reported: Node's floor)"),
+      verdict('light: CPU per request, ours ÷ the bare proxy', cpuVsBare(light), '×', '(reported: the features)'),
+      verdict('search: a bare Node proxy / nginx', bareVsNginx(search), '%', "(reported: Node's floor)"),
       verdict('light: ours / direct', vsDirect(light), '%', '(reported)'),
       verdict('search: ours / direct', vsDirect(search), '%', '≥ 25 %', 25),
       verdict('search: added p50 at 200 req/s', latency?.addedP50Ms, 'ms', '≤ 1 ms', undefined, 1),
@@ -429,6 +473,8 @@ async function main() {
         oursVsNginxPercent: vsNginx(light),
         oursVsNginxPerCpuPercent: cpuVsNginx(light),
         oursVsDirectPercent: vsDirect(light),
+        bareVsNginxPercent: bareVsNginx(light),
+        oursCpuOverBare: cpuVsBare(light),
       },
       search: search && {
         path: SEARCH,
@@ -436,6 +482,8 @@ async function main() {
         oursVsNginxPercent: vsNginx(search),
         oursVsNginxPerCpuPercent: cpuVsNginx(search),
         oursVsDirectPercent: vsDirect(search),
+        bareVsNginxPercent: bareVsNginx(search),
+        oursCpuOverBare: cpuVsBare(search),
       },
       latencyAt200: latency,
       tracing: traced && {
@@ -452,6 +500,7 @@ async function main() {
     await ours?.stop();
     await traced?.stop();
     if (nginx && typeof nginx !== 'string') await nginx.stop();
+    await bare?.stop();
     reserved.release();
     await system.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -89,6 +89,115 @@ export function createHttpMetrics(registry: prom.Registry): HttpMetrics {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Histograms with series resolved once
+
+/** One series of a SeriesHistogram: its bucket counts (not cumulative), sum and count. */
+export interface HistogramSeries {
+  observe(value: number): void;
+}
+
+interface SeriesState extends HistogramSeries {
+  readonly labels: Record<string, string>;
+  readonly counts: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram for a hot path: `series(labels)` resolves a label set once and returns its handle, whose `observe`
+ * costs a bucket search and three additions. prom-client's `observe(labels, value)` checks and hashes the labels and
+ * allocates on every call: the gateway's three latency histograms cost about 9 µs a request that way (issue 10).
+ * Scraped exactly as prom-client's Histogram (`_bucket` with `le`, `_sum`, `_count`, in its order and format: a test
+ * compares both); registered as a custom metric, which prom-client's registry reads through `get` and
+ * `getForPromString`. No exemplars.
+ */
+export class SeriesHistogram<L extends string> {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly upperBounds: readonly number[];
+  private readonly bySeries = new Map<string, SeriesState>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: readonly L[],
+    buckets: readonly number[],
+    registers: readonly prom.Registry[],
+  ) {
+    this.upperBounds = [...buckets].sort((a, b) => a - b);
+    for (const registry of registers) registry.registerMetric(this as unknown as prom.Metric);
+  }
+
+  /** The series of `labels` (created at 0, so it is exported before its first observation). */
+  series(labels: Record<L, string>): HistogramSeries {
+    const key = this.labelNames.map((name) => labels[name]).join('\u0000');
+    let state = this.bySeries.get(key);
+    if (!state) {
+      const bounds = this.upperBounds;
+      const created: SeriesState = {
+        labels: { ...labels },
+        counts: bounds.map(() => 0),
+        sum: 0,
+        count: 0,
+        observe(value: number): void {
+          let i = 0;
+          while (i < bounds.length && value > bounds[i]!) i++;
+          if (i < bounds.length) created.counts[i]!++;
+          created.sum += value;
+          created.count++;
+        },
+      };
+      state = created;
+      this.bySeries.set(key, state);
+    }
+    return state;
+  }
+
+  /** The exported values as prom-client's Histogram gives them to the registry: `le` first, the series' labels shared. */
+  getForPromString(): { name: string; help: string; type: string; aggregator: string; values: ExportedValue[] } {
+    const values: ExportedValue[] = [];
+    const bucket = `${this.name}_bucket`;
+    for (const s of this.bySeries.values()) {
+      let cumulative = 0;
+      for (const [i, bound] of this.upperBounds.entries()) {
+        cumulative += s.counts[i]!;
+        values.push({ labels: { le: bound }, sharedLabels: s.labels, value: cumulative, metricName: bucket, exemplar: null });
+      }
+      values.push({ labels: { le: '+Inf' }, sharedLabels: s.labels, value: s.count, metricName: bucket, exemplar: null });
+      values.push({ labels: {}, sharedLabels: s.labels, value: s.sum, metricName: `${this.name}_sum`, exemplar: undefined });
+      values.push({ labels: {}, sharedLabels: s.labels, value: s.count, metricName: `${this.name}_count`, exemplar: undefined });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /** As prom-client's `get`: the same values with each series' labels merged in. */
+  get(): { name: string; help: string; type: string; aggregator: string; values: Omit<ExportedValue, 'sharedLabels'>[] } {
+    const data = this.getForPromString();
+    return {
+      ...data,
+      values: data.values.map(({ labels, sharedLabels, ...rest }) => ({ ...rest, labels: { ...labels, ...sharedLabels } })),
+    };
+  }
+
+  /** Every series back to 0 (prom-client's `reset`, e.g. `registry.resetMetrics()`); handles stay valid. */
+  reset(): void {
+    for (const s of this.bySeries.values()) {
+      s.counts.fill(0);
+      s.sum = 0;
+      s.count = 0;
+    }
+  }
+}
+
+interface ExportedValue {
+  labels: Record<string, string | number>;
+  sharedLabels: Record<string, string>;
+  value: number;
+  metricName: string;
+  exemplar: null | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Exemplars
 
 export interface ExemplarLabels {

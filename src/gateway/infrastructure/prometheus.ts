@@ -4,7 +4,7 @@
  * `gateway_upstream_requests_total{upstream,target,code}` for per-instance traffic. Known label sets start
  * at 0 so rate() queries answer before the first request.
  */
-import { prom, type Registry } from '../../platform/metrics.ts';
+import { prom, SeriesHistogram, type HistogramSeries, type Registry } from '../../platform/metrics.ts';
 import type { ProxyMetrics, RequestRecord } from '../application/ports.ts';
 import type { UpstreamRegistry } from '../application/upstreams.ts';
 import type { GatewayModel } from '../domain/model.ts';
@@ -23,41 +23,63 @@ export interface ConnectionCounters {
   inFlight: number;
 }
 
+/** A counter series' increments since the last scrape. */
+interface Pending<L extends string> {
+  readonly labels: Record<L, string>;
+  value: number;
+}
+
 /**
  * Counter increments gathered per series between scrapes and added to prom-client's counter when it is collected:
- * prom-client hashes the labels on every `inc`, a cost per request; here it is one string key and a map lookup per
- * request, and one `inc` per series per scrape.
+ * prom-client checks and hashes the labels on every `inc`. Each series is created once and kept (their number is
+ * bounded by the routes, consumers, targets and status codes); a request adds to the series it already holds.
  */
 class Tally<L extends string> {
-  private pending = new Map<string, { labels: Record<L, string> | undefined; value: number }>();
+  private readonly series: Pending<L>[] = [];
 
-  /** The series' pending entry; a new one has no labels yet (the caller sets them, once per series and scrape). */
-  entry(key: string): { labels: Record<L, string> | undefined; value: number } {
-    let entry = this.pending.get(key);
-    if (!entry) {
-      entry = { labels: undefined, value: 0 };
-      this.pending.set(key, entry);
-    }
-    return entry;
+  add(labels: Record<L, string>): Pending<L> {
+    const pending = { labels, value: 0 };
+    this.series.push(pending);
+    return pending;
   }
 
   /** Adds what was counted since the last scrape (collect() of the counter). */
   drain(counter: { inc(labels: Record<L, string>, value: number): void }): void {
-    for (const { labels, value } of this.pending.values()) if (labels && value > 0) counter.inc(labels, value);
-    this.pending = new Map();
+    for (const pending of this.series) {
+      if (pending.value === 0) continue;
+      counter.inc(pending.labels, pending.value);
+      pending.value = 0;
+    }
   }
 }
 
+type RequestLabels = 'service' | 'route' | 'code' | 'source' | 'workspace' | 'consumer';
+type BandwidthLabels = 'service' | 'route' | 'direction' | 'workspace' | 'consumer';
+type HistogramLabels = 'service' | 'route' | 'workspace';
+
+/** What a request of one route and consumer adds to, resolved at its first request (no string built per request). */
+interface RouteSeries {
+  /** By status code and source: `code * 2 + (source === 'kong' ? 1 : 0)`. */
+  readonly requests: Map<number, Pending<RequestLabels>>;
+  readonly requestLatency: HistogramSeries;
+  readonly upstreamLatency: HistogramSeries;
+  readonly kongLatency: HistogramSeries;
+  readonly ingress: Pending<BandwidthLabels>;
+  readonly egress: Pending<BandwidthLabels>;
+}
+
 export class GatewayPrometheus implements ProxyMetrics {
-  private readonly requestTally = new Tally<'service' | 'route' | 'code' | 'source' | 'workspace' | 'consumer'>();
-  private readonly bandwidthTally = new Tally<'service' | 'route' | 'direction' | 'workspace' | 'consumer'>();
+  private readonly requestTally = new Tally<RequestLabels>();
+  private readonly bandwidthTally = new Tally<BandwidthLabels>();
   private readonly upstreamTally = new Tally<'upstream' | 'target' | 'code'>();
-  /** The histograms' label objects, one per route (no object built per request). */
-  private readonly routeLabels = new Map<string, { service: string; route: string; workspace: string }>();
+  /** By route name, then consumer (route names are unique; a request without a route has route and service ''). */
+  private readonly byRoute = new Map<string, Map<string, RouteSeries>>();
+  /** By upstream, target, then the attempt's code. */
+  private readonly attempts = new Map<string, Map<string, Map<string, Pending<'upstream' | 'target' | 'code'>>>>();
   private readonly requests;
-  private readonly requestLatency;
-  private readonly upstreamLatency;
-  private readonly kongLatency;
+  private readonly requestLatency: SeriesHistogram<HistogramLabels>;
+  private readonly upstreamLatency: SeriesHistogram<HistogramLabels>;
+  private readonly kongLatency: SeriesHistogram<HistogramLabels>;
   private readonly bandwidth;
   private readonly upstreamRequests;
 
@@ -81,7 +103,7 @@ export class GatewayPrometheus implements ProxyMetrics {
       },
     });
     const histogram = (name: string, help: string) =>
-      new prom.Histogram({ name, help, labelNames: ['service', 'route', 'workspace'] as const, buckets: BUCKETS, registers });
+      new SeriesHistogram<HistogramLabels>(name, help, ['service', 'route', 'workspace'], BUCKETS, registers);
     this.requestLatency = histogram('kong_request_latency_ms', 'Total latency incurred during requests for each service/route in Kong');
     this.upstreamLatency = histogram('kong_upstream_latency_ms', 'Latency added by upstream response for each service/route in Kong');
     this.kongLatency = histogram('kong_kong_latency_ms', 'Latency added by Kong and enabled plugins for each service/route in Kong');
@@ -116,10 +138,7 @@ export class GatewayPrometheus implements ProxyMetrics {
       const { service, name } = route;
       // Label order as Kong prints them.
       this.requests.inc({ service, route: name, code: '200', source: 'service', workspace: WORKSPACE, consumer }, 0);
-      const labels = { service, route: name, workspace: WORKSPACE };
-      this.requestLatency.zero(labels);
-      this.upstreamLatency.zero(labels);
-      this.kongLatency.zero(labels);
+      this.seriesOf(service, name, consumer); // the histograms' series at 0
       this.bandwidth.inc({ service, route: name, direction: 'ingress', workspace: WORKSPACE, consumer }, 0);
       this.bandwidth.inc({ service, route: name, direction: 'egress', workspace: WORKSPACE, consumer }, 0);
     }
@@ -128,35 +147,52 @@ export class GatewayPrometheus implements ProxyMetrics {
     }
   }
 
-  request(r: RequestRecord): void {
-    const { service, route, consumer, code, source } = r;
-    const series = `${service}\n${route}\n${consumer}`;
-    const requests = this.requestTally.entry(`${series}\n${code}\n${source}`);
-    requests.labels ??= { service, route, code: String(code), source, workspace: WORKSPACE, consumer };
-    requests.value++;
-    let labels = this.routeLabels.get(series);
-    if (!labels) {
-      labels = { service, route, workspace: WORKSPACE };
-      this.routeLabels.set(series, labels);
+  private seriesOf(service: string, route: string, consumer: string): RouteSeries {
+    let byConsumer = this.byRoute.get(route);
+    if (!byConsumer) this.byRoute.set(route, (byConsumer = new Map<string, RouteSeries>()));
+    let series = byConsumer.get(consumer);
+    if (!series) {
+      const labels = { service, route, workspace: WORKSPACE };
+      const bandwidth = (direction: 'ingress' | 'egress') =>
+        this.bandwidthTally.add({ service, route, direction, workspace: WORKSPACE, consumer });
+      series = {
+        requests: new Map(),
+        requestLatency: this.requestLatency.series(labels),
+        upstreamLatency: this.upstreamLatency.series(labels),
+        kongLatency: this.kongLatency.series(labels),
+        ingress: bandwidth('ingress'),
+        egress: bandwidth('egress'),
+      };
+      byConsumer.set(consumer, series);
     }
-    this.requestLatency.observe(labels, r.requestMs);
-    if (r.upstreamMs !== undefined) this.upstreamLatency.observe(labels, r.upstreamMs);
-    this.kongLatency.observe(labels, r.kongMs);
-    this.bytes(series, 'ingress', r, r.ingressBytes);
-    this.bytes(series, 'egress', r, r.egressBytes);
+    return series;
   }
 
-  private bytes(series: string, direction: 'ingress' | 'egress', r: RequestRecord, n: number): void {
-    if (n <= 0) return;
-    const entry = this.bandwidthTally.entry(`${series}\n${direction}`);
-    entry.labels ??= { service: r.service, route: r.route, direction, workspace: WORKSPACE, consumer: r.consumer };
-    entry.value += n;
+  request(r: RequestRecord): void {
+    const { service, route, consumer, code, source } = r;
+    const series = this.seriesOf(service, route, consumer);
+    const key = code * 2 + (source === 'kong' ? 1 : 0);
+    let requests = series.requests.get(key);
+    if (!requests) {
+      requests = this.requestTally.add({ service, route, code: String(code), source, workspace: WORKSPACE, consumer });
+      series.requests.set(key, requests);
+    }
+    requests.value++;
+    series.requestLatency.observe(r.requestMs);
+    if (r.upstreamMs !== undefined) series.upstreamLatency.observe(r.upstreamMs);
+    series.kongLatency.observe(r.kongMs);
+    if (r.ingressBytes > 0) series.ingress.value += r.ingressBytes;
+    if (r.egressBytes > 0) series.egress.value += r.egressBytes;
   }
 
   upstreamAttempt(upstream: string, target: string, code: string): void {
-    const entry = this.upstreamTally.entry(`${upstream}\n${target}\n${code}`);
-    entry.labels ??= { upstream, target, code };
-    entry.value++;
+    let byTarget = this.attempts.get(upstream);
+    if (!byTarget) this.attempts.set(upstream, (byTarget = new Map<string, Map<string, Pending<'upstream' | 'target' | 'code'>>>()));
+    let byCode = byTarget.get(target);
+    if (!byCode) byTarget.set(target, (byCode = new Map<string, Pending<'upstream' | 'target' | 'code'>>()));
+    let pending = byCode.get(code);
+    if (!pending) byCode.set(code, (pending = this.upstreamTally.add({ upstream, target, code })));
+    pending.value++;
   }
 }
 

@@ -20,6 +20,9 @@ before(async () => {
   db = await createTestDatabase('platform_db');
   pool = createPool(db.url, 2, 'db-test');
   admin = new pg.Pool({ connectionString: db.url, max: 1 });
+  // Its idle client stays connected between tests: a server that ends it (a terminate, a forced drop) must not
+  // become an 'error' nobody listens to, which Node turns into an uncaught exception blamed on the first test.
+  admin.on('error', () => undefined);
 });
 after(async () => {
   await pool?.end();

@@ -5,7 +5,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { ConfigError } from '../../src/platform/config.ts';
 import { createPool, literal, preparedStatementsFromEnv, withTransaction, withTransactionFrom, type Pool } from '../../src/platform/db.ts';
 import { createPgliteDatabase, createTestDatabase, notOnPglite, type TestDatabase } from '../support/db.ts';
@@ -15,14 +14,14 @@ fileTimeout(300_000);
 
 let db: TestDatabase;
 let pool: Pool;
-let admin: pg.Pool;
+let admin: Pool;
 before(async () => {
   db = await createTestDatabase('platform_db');
   pool = createPool(db.url, 2, 'db-test');
-  admin = new pg.Pool({ connectionString: db.url, max: 1 });
-  // Its idle client stays connected between tests: a server that ends it (a terminate, a forced drop) must not
-  // become an 'error' nobody listens to, which Node turns into an uncaught exception blamed on the first test.
-  admin.on('error', () => undefined);
+  // createPool's, as every pool here: `after` drops the database WITH (FORCE) right after ending the pools, whose
+  // backends may not have gone yet; the FATAL they get must reach an 'error' listener (a bare pg.Pool has none, and
+  // Node then raises it as an uncaught exception blamed on the test that created the client: CI, 2026-12-07).
+  admin = createPool(db.url, 1, 'db-test-admin');
 });
 after(async () => {
   await pool?.end();

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import pg from 'pg';
 import { SEED } from '../../src/contracts/common.ts';
 import { STREAMS, newEvent, type EventEnvelope } from '../../src/contracts/events.ts';
 import { verifyAuditLog } from '../../src/workers/audit/application/verify-log.ts';
+import { createPool, type Pool } from '../../src/platform/db.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { freePort } from '../support/ports.ts';
 import { startTestRedis, type TestRedis } from '../support/redis.ts';
@@ -23,7 +23,7 @@ const root = path.resolve(import.meta.dirname, '../..');
 let db: TestDatabase;
 let redis: TestRedis;
 let r: ReturnType<typeof redisClient>;
-let sql: pg.Pool;
+let sql: Pool;
 const replicas: { child: ChildProcess; output: () => string }[] = [];
 
 function run(args: string[], env: Record<string, string>) {
@@ -72,7 +72,8 @@ async function startReplica(): Promise<{ child: ChildProcess; output: () => stri
 before(async () => {
   [db, redis] = await Promise.all([createTestDatabase('w_audit'), startTestRedis()]);
   r = redisClient(redis.url);
-  sql = new pg.Pool({ connectionString: db.url, max: 2 });
+  // createPool's: its clients' errors are handled, so the database's forced drop at the end cannot crash this file.
+  sql = createPool(db.url, 2, 'test-audit-sql');
   replicas.push(...(await Promise.all([startReplica(), startReplica()])));
 });
 

@@ -5,7 +5,6 @@
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { loadConfig } from '../../src/platform/config.ts';
 import {
   STREAMS,
@@ -17,7 +16,7 @@ import {
   type EventEnvelope,
 } from '../../src/contracts/events.ts';
 import { SEED } from '../../src/contracts/common.ts';
-import type { Queryable } from '../../src/platform/db.ts';
+import { createPool, type Pool, type Queryable } from '../../src/platform/db.ts';
 import { groupsConsumed } from '../support/streams.ts';
 import { workerConfigSchema, type WorkerConfig } from '../../src/workers/shared/config.ts';
 import { startWorker, type WorkerDefinition } from '../../src/workers/shared/worker.ts';
@@ -36,7 +35,7 @@ export interface WorkerUnderTest {
   /** A client on the worker's private redis-server. */
   r: Redis;
   /** A pool on the worker's test database. */
-  sql: pg.Pool;
+  sql: Pool;
   worker: Awaited<ReturnType<typeof startWorker>>;
   stop: () => Promise<void>;
 }
@@ -49,7 +48,8 @@ export async function startWorkerUnderTest(
 ): Promise<WorkerUnderTest> {
   const [db, redis, fake] = await Promise.all([createTestDatabase(label), startTestRedis(), startFake()]);
   const r = redisClient(redis.url);
-  const sql = new pg.Pool({ connectionString: db.url, max: 2 });
+  // createPool's: its clients' errors are handled, so the database's forced drop at the end cannot crash this file.
+  const sql = createPool(db.url, 2, `test-${label}-sql`);
   const worker = await startWorker(define(testWorkerConfig(schema, { DATABASE_URL: db.url, REDIS_URL: redis.url, KONG_URL: fake.url })));
   return {
     fake,

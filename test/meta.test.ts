@@ -5,7 +5,11 @@
  *    `test(`/`describe(` carries a `timeout` option;
  *  - no assertion of an upper bound on a measured duration (`assert…(Date.now() - t0 < N)`, `elapsed < N`,
  *    `ms < N`): timings belong to benchmarks; a deadline test asserts the behaviour (or the budget the code reports
- *    itself), with a hang detector as its bound.
+ *    itself), with a hang detector as its bound;
+ *  - no bare `new pg.Pool(` in the tests' own code (helpers included): `createPool`'s pools handle their clients'
+ *    errors, a bare one raises a killed idle connection's FATAL as an uncaught exception (a database dropped WITH
+ *    (FORCE) at cleanup, while an ended pool's sessions were still going: a red CI run, 2026-12-07). Source text for
+ *    a child process (a template literal) is not the tests' own code.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,16 +21,17 @@ fileTimeout(60_000);
 
 const root = path.resolve(import.meta.dirname, '..');
 
-function testFiles(dir: string): string[] {
+/** The files under `dir` whose name ends with `suffix`, recursively, sorted. */
+function filesUnder(dir: string, suffix: string): string[] {
   return readdirSync(dir)
     .sort()
     .flatMap((entry) => {
       const full = path.join(dir, entry);
-      if (statSync(full).isDirectory()) return testFiles(full);
-      return entry.endsWith('.test.ts') ? [full] : [];
+      if (statSync(full).isDirectory()) return filesUnder(full, suffix);
+      return entry.endsWith(suffix) ? [full] : [];
     });
 }
-const files = testFiles(path.join(root, 'test')).map((f) => ({ name: path.relative(root, f), text: readFileSync(f, 'utf8') }));
+const files = filesUnder(path.join(root, 'test'), '.test.ts').map((f) => ({ name: path.relative(root, f), text: readFileSync(f, 'utf8') }));
 
 /** The reasons a file's text has no timeout; empty when it has one. */
 export function missingTimeouts(text: string): string[] {
@@ -58,6 +63,15 @@ export function wallClockAssertions(text: string): string[] {
   );
 }
 
+/** Lines building a bare pg.Pool, outside template literals (a child process' source). */
+export function barePools(text: string): string[] {
+  return text
+    .replace(/`[^`]*`/g, '``')
+    .split('\n')
+    .filter((line) => /\bnew pg\.Pool\(/.test(line))
+    .map((line) => line.trim());
+}
+
 test('the checks themselves: they catch what they are meant to', { timeout: 10_000 }, () => {
   assert.deepEqual(missingTimeouts("fileTimeout(60_000);\ntest('x', () => {});"), []);
   assert.deepEqual(missingTimeouts("describe('x', { timeout: 60_000 }, () => {});"), []);
@@ -73,6 +87,9 @@ test('the checks themselves: they catch what they are meant to', { timeout: 10_0
   assert.equal(wallClockAssertions('  assert.ok(ms < h.config.SAGA_DEADLINE_MS, `x`);').length, 1);
   assert.equal(wallClockAssertions('  assert.ok(elapsed >= 2_900, String(elapsed));').length, 0);
   assert.equal(wallClockAssertions('  if (Date.now() > deadline) assert.fail(`x`);').length, 0);
+  assert.equal(barePools('  sql = new pg.Pool({ connectionString: db.url, max: 2 });').length, 1);
+  assert.equal(barePools('const APP = `\nconst pool = new pg.Pool({ max: 1 });\n`;').length, 0);
+  assert.equal(barePools("  sql = createPool(db.url, 2, 'x');").length, 0);
 });
 
 test('every test file has a timeout', { timeout: 10_000 }, () => {
@@ -85,5 +102,12 @@ test('no test asserts a wall-clock threshold', { timeout: 10_000 }, () => {
   const found = files
     .filter((f) => f.name !== path.join('test', 'meta.test.ts'))
     .flatMap((f) => wallClockAssertions(f.text).map((l) => `${f.name}: ${l}`));
+  assert.deepEqual(found, [], found.join('\n'));
+});
+
+test("no test code builds a bare pg.Pool: createPool handles its clients' errors", { timeout: 10_000 }, () => {
+  const found = filesUnder(path.join(root, 'test'), '.ts')
+    .filter((f) => f !== path.join(root, 'test', 'meta.test.ts'))
+    .flatMap((f) => barePools(readFileSync(f, 'utf8')).map((l) => `${path.relative(root, f)}: ${l}`));
   assert.deepEqual(found, [], found.join('\n'));
 });

@@ -1,26 +1,14 @@
 /** Gateway process: Kong-compatible proxy on GATEWAY_PORT, admin API on GATEWAY_ADMIN_PORT. */
-import { pino } from 'pino';
 import { createLogger } from '../platform/logger.ts';
 import { runMain } from '../platform/runtime.ts';
 import { loadGatewayConfig } from './infrastructure/config.ts';
+import { BatchedDestination } from './infrastructure/log-destination.ts';
 import { startGateway } from './gateway.ts';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const given = process.env.LOG_LEVEL as (typeof LEVELS)[number] | undefined;
 // An invalid LOG_LEVEL is reported by loadGatewayConfig; the logger just falls back meanwhile.
-/**
- * The access log writes a line per request: buffered like nginx's `access_log … buffer=`, one write per 4 KiB instead
- * of one per burst of lines (the write calls were 5 % of the gateway's CPU under load), flushed at least every
- * second so `npm run logs` stays live, and on exit by pino.
- */
-function accessLogDestination() {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  // With a callback flush never throws (a destroyed stream reports an error we have no use for).
-  setInterval(() => destination.flush(() => undefined), 1_000).unref();
-  return destination;
-}
-
-const log = createLogger('gateway', given && LEVELS.includes(given) ? given : 'info', accessLogDestination());
+const log = createLogger('gateway', given && LEVELS.includes(given) ? given : 'info', new BatchedDestination());
 
 /**
  * Under `npm start` (GATEWAY_OPEN_ON_RELEASE=1 and an IPC channel) the gateway loads with the services but opens its

@@ -222,13 +222,23 @@ describe('orders-by-client model', () => {
       order('c', 'failed', 9),
       order('d', 'initiated', 3),
     ]);
-    assert.deepEqual(s, { client_id: CLIENT, total_orders: 2, last_order_id: 'c2', last_checkout_id: 'c', last_update_ts: 9 });
+    assert.deepEqual(s, {
+      client_id: CLIENT,
+      total_orders: 2,
+      last_order_id: 'c2',
+      last_checkout_id: 'c',
+      last_update_ts: 9,
+      last_order_ts: 7,
+      last_order_checkout_id: 'b',
+    });
     assert.deepEqual(summarize(CLIENT, []), {
       client_id: CLIENT,
       total_orders: 0,
       last_order_id: null,
       last_checkout_id: null,
       last_update_ts: null,
+      last_order_ts: null,
+      last_order_checkout_id: null,
     });
   });
 });

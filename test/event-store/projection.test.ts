@@ -6,6 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { STREAMS } from '../../src/contracts/events.ts';
 import { loadConfig } from '../../src/platform/config.ts';
@@ -96,6 +98,18 @@ describe('event store: CQRS projection orders-by-client', () => {
     assert.deepEqual([byCheckout[second.checkoutId].status, byCheckout[second.checkoutId].amount], ['succeeded', 30]);
     assert.deepEqual([byCheckout[failedOne.checkoutId].status, byCheckout[failedOne.checkoutId].commande_id], ['failed', null]);
     assert.equal((await model(other.clientId)).total_orders, 1);
+  });
+
+  test('migration 002 gives a summary written before it the key of its last order', async () => {
+    const keys = async () =>
+      (await db.pool.query('SELECT client_id, last_order_ts, last_order_checkout_id FROM event_store.orders_by_client ORDER BY client_id'))
+        .rows;
+    const written = await keys();
+    assert.ok(written.some((r) => r.client_id === client && r.last_order_checkout_id === second.checkoutId));
+    // As before the migration: the columns empty (the worker is idle: every event is projected).
+    await db.pool.query('UPDATE event_store.orders_by_client SET last_order_ts = NULL, last_order_checkout_id = NULL');
+    await db.pool.query(readFileSync(path.join(EVENT_STORE_DB_DIR, 'migrations', '002_summary_last_order_key.sql'), 'utf8'));
+    assert.deepEqual(await keys(), written);
   });
 
   test('redelivery: re-adding every entry changes nothing', async () => {

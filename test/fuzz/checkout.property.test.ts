@@ -24,7 +24,14 @@ import {
   type CheckoutFact,
 } from '../../src/ecommerce/domain/checkout-decider.ts';
 import { replay, type ArchivedEvent } from '../../src/event-store/domain/checkout.ts';
-import { applyOrderEvent, summarize, type ClientOrder, type ProjectedEvent } from '../../src/event-store/domain/orders-by-client.ts';
+import {
+  applyOrderEvent,
+  emptySummary,
+  nextSummary,
+  summarize,
+  type ClientOrder,
+  type ProjectedEvent,
+} from '../../src/event-store/domain/orders-by-client.ts';
 import { check, deepFreeze } from './fc.ts';
 
 const CHECKOUT = '0f8fad5b-d9cb-469f-a165-70867728950e';
@@ -240,17 +247,29 @@ describe('choreographed checkout: any order of events and deadlines', { timeout:
     check(
       fc.property(fc.array(evArb, { maxLength: 25 }), (events) => {
         const orders = new Map<string, ClientOrder>();
+        // The summary as the worker keeps it: updated from its previous state and the changed order alone.
+        let live = emptySummary(CLIENT);
         for (const e of events) {
           const key = (e.payload as { checkout_id?: string } | null)?.checkout_id;
           const current = typeof key === 'string' ? orders.get(key) : undefined;
           const once = applyOrderEvent(current && deepFreeze(structuredClone(current)), e);
           assert.deepEqual(applyOrderEvent(once, e), once, `applying ${e.type} twice differs from once`);
           if (current && current.status !== 'initiated') assert.equal(once?.status, current.status, 'a terminal status wins');
-          if (once) orders.set(once.checkout_id, once);
+          if (once) {
+            orders.set(once.checkout_id, once);
+            live = nextSummary(deepFreeze(structuredClone(live)), current, once);
+            assert.deepEqual(nextSummary(live, once, once), live, `the summary moves again on ${e.type} applied twice`);
+          }
         }
         const list = [...orders.values()];
         const resume = summarize(CLIENT, list);
-        assert.equal(resume.total_orders, list.filter((o) => o.status === 'succeeded').length);
+        assert.deepEqual(live, resume, 'updated event by event, the summary is the one of the final orders');
+        const succeeded = list.filter((o) => o.status === 'succeeded');
+        assert.equal(resume.total_orders, succeeded.length);
+        const latest = (os: ClientOrder[], ts: (o: ClientOrder) => number) =>
+          [...os].sort((a, b) => ts(b) - ts(a) || (a.checkout_id < b.checkout_id ? 1 : -1))[0];
+        assert.equal(resume.last_order_id, latest(succeeded, (o) => o.succeeded_ts ?? o.updated_ts)?.commande_id ?? null);
+        assert.equal(resume.last_checkout_id, latest(list, (o) => o.updated_ts)?.checkout_id ?? null);
         if (list.length > 0) assert.equal(resume.last_update_ts, Math.max(...list.map((o) => o.updated_ts)));
       }),
       500,

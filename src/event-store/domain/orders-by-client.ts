@@ -76,21 +76,55 @@ export function applyOrderEvent(current: ClientOrder | undefined, event: Project
   }
 }
 
-/** The reference's document from the client's orders: `total_orders` counts distinct succeeded checkouts. */
-export function summarize(clientId: string, orders: readonly ClientOrder[]): OrdersByClient {
-  const succeeded = orders.filter((o) => o.status === 'succeeded');
-  const latest = <T extends ClientOrder>(list: readonly T[], ts: (o: T) => number): T | undefined =>
-    list.reduce<T | undefined>(
-      (best, o) => (!best || ts(o) > ts(best) || (ts(o) === ts(best) && o.checkout_id > best.checkout_id) ? o : best),
-      undefined,
-    );
-  const lastOrder = latest(succeeded, (o) => o.succeeded_ts ?? o.updated_ts);
-  const lastTouched = latest(orders, (o) => o.updated_ts);
-  return {
-    client_id: clientId,
-    total_orders: succeeded.length,
-    last_order_id: lastOrder?.commande_id ?? null,
-    last_checkout_id: lastTouched?.checkout_id ?? null,
-    last_update_ts: lastTouched?.updated_ts ?? null,
-  };
+/**
+ * The summary as stored: the document and the key of its last order, which the next update compares with (not part
+ * of the document).
+ */
+export interface SummaryState extends OrdersByClient {
+  /** CheckoutSucceeded's time of the last order. */
+  last_order_ts: number | null;
+  last_order_checkout_id: string | null;
+}
+
+export const emptySummary = (clientId: string): SummaryState => ({
+  client_id: clientId,
+  total_orders: 0,
+  last_order_id: null,
+  last_checkout_id: null,
+  last_update_ts: null,
+  last_order_ts: null,
+  last_order_checkout_id: null,
+});
+
+/** Whether (ts, checkout) comes at or after the current (ts, checkout): ties broken by checkout id, the same one included. */
+const atOrAfter = (ts: number, checkout: string, currentTs: number | null, currentCheckout: string | null): boolean =>
+  currentTs === null || ts > currentTs || (ts === currentTs && checkout >= (currentCheckout ?? ''));
+
+/**
+ * The summary once one of the client's orders went from `before` (undefined: new) to `after`, without reading the
+ * client's other orders: an order only moves forward (its times grow, a terminal status stays), so the count and
+ * the two "latest" are updated in place. `total_orders` counts distinct succeeded checkouts; the last order is the
+ * latest succeeded one, the last checkout the latest touched.
+ */
+export function nextSummary(s: SummaryState, before: ClientOrder | undefined, after: ClientOrder): SummaryState {
+  const next = { ...s };
+  if (after.status === 'succeeded') {
+    if (before?.status !== 'succeeded') next.total_orders++;
+    const ts = after.succeeded_ts ?? after.updated_ts;
+    if (atOrAfter(ts, after.checkout_id, s.last_order_ts, s.last_order_checkout_id)) {
+      next.last_order_ts = ts;
+      next.last_order_checkout_id = after.checkout_id;
+      next.last_order_id = after.commande_id;
+    }
+  }
+  if (atOrAfter(after.updated_ts, after.checkout_id, s.last_update_ts, s.last_checkout_id)) {
+    next.last_update_ts = after.updated_ts;
+    next.last_checkout_id = after.checkout_id;
+  }
+  return next;
+}
+
+/** The summary of a set of orders (a rebuild's catch-up): each added in turn. */
+export function summarize(clientId: string, orders: readonly ClientOrder[]): SummaryState {
+  return orders.reduce((s, o) => nextSummary(s, undefined, o), emptySummary(clientId));
 }

@@ -7,11 +7,13 @@ import { withTransaction, type Pool, type PoolClient, type Queryable } from '../
 import {
   applyOrderEvent,
   keysOf,
+  nextSummary,
   summarize,
   type ClientOrder,
   type OrderStatus,
   type OrdersByClient,
   type ProjectedEvent,
+  type SummaryState,
 } from '../domain/orders-by-client.ts';
 
 const S = 'event_store';
@@ -35,19 +37,27 @@ interface OrderRow {
 }
 
 const ORDER_COLUMNS = `client_id::text AS client_id, checkout_id::text AS checkout_id, commande_id::text AS commande_id, status, amount, updated_ts, succeeded_ts`;
+const SUMMARY_COLUMNS = `client_id::text AS client_id, total_orders, last_order_id::text AS last_order_id, last_checkout_id::text AS last_checkout_id,
+  last_update_ts, last_order_ts, last_order_checkout_id::text AS last_order_checkout_id`;
 
 export async function clientOrders(db: Queryable, clientId: string, tables: ModelTables = LIVE): Promise<ClientOrder[]> {
   const { rows } = await db.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM ${tables.orders} WHERE client_id = $1`, [clientId]);
   return rows;
 }
 
-/** Applies one event to the model inside the caller's transaction. */
+/**
+ * Applies one event to the model inside the caller's transaction: its checkout's row, then the client's summary
+ * from its previous state and that row's change (nextSummary), so an event costs the same however many orders the
+ * client has.
+ */
 export async function applyToModel(client: PoolClient, tables: ModelTables, event: ProjectedEvent): Promise<boolean> {
   const keys = keysOf(event);
   if (!keys) return false;
   // The client's summary row is the lock that orders concurrent updates of one client (two replicas).
   await client.query(`INSERT INTO ${tables.summary} (client_id, total_orders) VALUES ($1, 0) ON CONFLICT DO NOTHING`, [keys.client_id]);
-  await client.query(`SELECT 1 FROM ${tables.summary} WHERE client_id = $1 FOR UPDATE`, [keys.client_id]);
+  const summary = await client.query<SummaryState>(`SELECT ${SUMMARY_COLUMNS} FROM ${tables.summary} WHERE client_id = $1 FOR UPDATE`, [
+    keys.client_id,
+  ]);
   const { rows } = await client.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM ${tables.orders} WHERE checkout_id = $1`, [keys.checkout_id]);
   // A checkout belongs to one client: an event naming another client for a known checkout is ignored.
   if (rows[0] && rows[0].client_id !== keys.client_id) return false;
@@ -60,16 +70,18 @@ export async function applyToModel(client: PoolClient, tables: ModelTables, even
        updated_ts = EXCLUDED.updated_ts, succeeded_ts = EXCLUDED.succeeded_ts`,
     [next.checkout_id, next.client_id, next.commande_id, next.status, next.amount, next.updated_ts, next.succeeded_ts],
   );
-  await writeSummary(client, tables, summarize(keys.client_id, await clientOrders(client, keys.client_id, tables)));
+  await writeSummary(client, tables, nextSummary(summary.rows[0]!, rows[0], next));
   return true;
 }
 
-async function writeSummary(db: Queryable, tables: ModelTables, s: OrdersByClient): Promise<void> {
+async function writeSummary(db: Queryable, tables: ModelTables, s: SummaryState): Promise<void> {
   await db.query(
-    `INSERT INTO ${tables.summary} (client_id, total_orders, last_order_id, last_checkout_id, last_update_ts) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO ${tables.summary} (client_id, total_orders, last_order_id, last_checkout_id, last_update_ts, last_order_ts, last_order_checkout_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (client_id) DO UPDATE SET total_orders = EXCLUDED.total_orders, last_order_id = EXCLUDED.last_order_id,
-       last_checkout_id = EXCLUDED.last_checkout_id, last_update_ts = EXCLUDED.last_update_ts`,
-    [s.client_id, s.total_orders, s.last_order_id, s.last_checkout_id, s.last_update_ts],
+       last_checkout_id = EXCLUDED.last_checkout_id, last_update_ts = EXCLUDED.last_update_ts, last_order_ts = EXCLUDED.last_order_ts,
+       last_order_checkout_id = EXCLUDED.last_order_checkout_id`,
+    [s.client_id, s.total_orders, s.last_order_id, s.last_checkout_id, s.last_update_ts, s.last_order_ts, s.last_order_checkout_id],
   );
 }
 
@@ -154,8 +166,8 @@ export async function compareWithLive(db: Queryable): Promise<Comparison> {
   const summaryDiff = await db.query<{ key: string; live: unknown; rebuilt: unknown }>(
     `SELECT coalesce(l.client_id, r.client_id)::text AS key, to_jsonb(l) AS live, to_jsonb(r) AS rebuilt
      FROM ${LIVE.summary} l FULL JOIN ${SHADOW.summary} r ON l.client_id = r.client_id
-     WHERE (l.client_id, l.total_orders, l.last_order_id, l.last_checkout_id, l.last_update_ts)
-           IS DISTINCT FROM (r.client_id, r.total_orders, r.last_order_id, r.last_checkout_id, r.last_update_ts)
+     WHERE (l.client_id, l.total_orders, l.last_order_id, l.last_checkout_id, l.last_update_ts, l.last_order_ts, l.last_order_checkout_id)
+           IS DISTINCT FROM (r.client_id, r.total_orders, r.last_order_id, r.last_checkout_id, r.last_update_ts, r.last_order_ts, r.last_order_checkout_id)
      ORDER BY 1`,
   );
   const ordersDiff = await db.query<{ key: string; live: unknown; rebuilt: unknown }>(

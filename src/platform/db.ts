@@ -41,7 +41,12 @@ export interface PoolOptions {
    * prepared by one connection collides with the same name prepared by another.
    */
   preparedStatements?: boolean;
+  /** How old a connection's plans may grow before they are made again (see `preparingClient`); default 60 s. */
+  replanAfterMs?: number;
 }
+
+/** As often as autovacuum's default naptime looks for tables to analyze, whose statistics would re-plan them. */
+const REPLAN_AFTER_MS = 60_000;
 
 export function createPool(connectionString: string, max: number, applicationName: string, options: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
@@ -50,7 +55,7 @@ export function createPool(connectionString: string, max: number, applicationNam
     application_name: applicationName,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
-    ...(options.preparedStatements ? { Client: PreparingClient } : {}),
+    ...(options.preparedStatements ? { Client: preparingClient(options.replanAfterMs ?? REPLAN_AFTER_MS) } : {}),
   });
   // An idle client that loses its server (restart, PGlite closing it) must not crash the process.
   pool.on('error', () => undefined);
@@ -82,21 +87,44 @@ function statementName(text: string): string | undefined {
 }
 
 /**
- * A `pg` client that sends each parameterised text as a named statement: `pg` parses it on the connection's first
- * use and then only binds and executes it, and PostgreSQL keeps its plan (a generic one once it is as cheap as the
- * custom ones, after five calls). Texts without parameters keep the simple protocol: they may hold several
+ * A `pg` client class that sends each parameterised text as a named statement: `pg` parses it on the connection's
+ * first use and then only binds and executes it, and PostgreSQL keeps its plan (a generic one once it is as cheap as
+ * the custom ones, after five calls). Texts without parameters keep the simple protocol: they may hold several
  * statements (`withTransactionFrom`), which a prepared statement cannot.
+ *
+ * A kept plan is made for the tables as they were. PostgreSQL makes it again when the table's statistics change,
+ * which needs ANALYZE: without autovacuum (this project's CI machines run without), a generic plan made while a table
+ * was small stays a sequential scan as the table grows, and the statement's cost grows with the history (issue 10:
+ * the relays' mark and the audit's duplicate check scanned thousands of rows per call after a minute). So a
+ * connection drops its plans (`DISCARD PLANS`, allowed in a transaction; the statements stay prepared) before its
+ * first named statement once they are `replanAfterMs` old, and the next calls plan for the tables as they are.
  */
-class PreparingClient extends pg.Client {
-  // `never`: the one return type assignable to every overload of pg's `query`; this passes its result through.
-  override query(...args: unknown[]): never {
-    const [config, values] = args;
-    if (typeof config === 'string' && Array.isArray(values)) {
-      const name = statementName(config);
-      if (name !== undefined) args = [{ name, text: config, values }, ...args.slice(2)];
+function preparingClient(replanAfterMs: number): typeof pg.Client {
+  return class PreparingClient extends pg.Client {
+    private plannedSince = performance.now();
+
+    // `never`: the one return type assignable to every overload of pg's `query`; this passes its result through.
+    override query(...args: unknown[]): never {
+      const [config, values] = args;
+      if (typeof config === 'string' && Array.isArray(values)) {
+        const name = statementName(config);
+        if (name !== undefined) {
+          this.replanIfOld();
+          args = [{ name, text: config, values }, ...args.slice(2)];
+        }
+      }
+      return (super.query as (...a: unknown[]) => never)(...args);
     }
-    return (super.query as (...a: unknown[]) => never)(...args);
-  }
+
+    private replanIfOld(): void {
+      const now = performance.now();
+      if (now - this.plannedSince < replanAfterMs) return;
+      this.plannedSince = now;
+      // Queued ahead of the caller's statement. It fails only where that statement will (a lost connection, an
+      // aborted transaction), which reports it.
+      (super.query('DISCARD PLANS') as Promise<unknown>).catch(() => undefined);
+    }
+  };
 }
 
 export function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {

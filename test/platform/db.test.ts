@@ -128,6 +128,52 @@ test('named statements (ADR 0021): a parameterised text is prepared once per con
   }
 });
 
+test('named statements are planned again once their plans are old: a table grown since is no longer scanned whole', async () => {
+  // autovacuum off for this table, as on the CI machines: no ANALYZE will re-plan it, only the pool's DISCARD PLANS.
+  // Rows as wide as the audit log's (two hashes, a payload): a small table then fits few of them per page.
+  await pool.query(
+    'CREATE TABLE grows (id int PRIMARY KEY, v text, payload jsonb, h1 char(64), h2 char(64)) WITH (autovacuum_enabled = false)',
+  );
+  await pool.query(`INSERT INTO grows (id, v) VALUES (1, 'a')`);
+  // As the audit's duplicate check: a generic plan of `= ANY($1)` on a small table scans it.
+  const text = 'SELECT v FROM grows WHERE id = ANY($1::int[])';
+  const INDEXED = /Index Scan (using|on) grows_pkey/;
+  const fresh = createPool(db.url, 1, 'db-test-replan', { preparedStatements: true, replanAfterMs: 300 });
+  const kept = createPool(db.url, 1, 'db-test-no-replan', { preparedStatements: true, replanAfterMs: 3_600_000 });
+  /** The plan the connection's prepared statement for `text` runs now (EXPLAIN EXECUTE goes through its plan cache). */
+  const plan = async (p: Pool) => {
+    const { rows } = await p.query<{ name: string }>('SELECT name FROM pg_prepared_statements WHERE statement = $1', [text]);
+    const explained = await p.query<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE "${rows[0]!.name}"(ARRAY[1])`);
+    return explained.rows.map((r) => r['QUERY PLAN']).join('\n');
+  };
+  try {
+    // Generic plans from the first call (PostgreSQL adopts one after five calls when it costs no more than theirs):
+    // each pool has one connection, which keeps the setting.
+    for (const p of [fresh, kept]) await p.query('SET plan_cache_mode = force_generic_plan');
+    // Made while the table holds one row: a sequential scan.
+    for (const p of [fresh, kept]) await p.query(text, [[1]]);
+    for (const p of [fresh, kept]) assert.match(await plan(p), /Seq Scan on grows/);
+    await pool.query(`INSERT INTO grows (id, v) SELECT g, 'x' FROM generate_series(2, 50000) g`);
+    // Without re-planning the plan stays what it was: the whole table scanned for one row.
+    await kept.query(text, [[1]]);
+    assert.match(await plan(kept), /Seq Scan on grows/);
+    // Once its plans are older than replanAfterMs, the next call drops them and the following ones plan afresh.
+    const deadline = Date.now() + 10_000;
+    let now = await plan(fresh);
+    while (!INDEXED.test(now) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100)); // the plans' age is the condition: time has to pass
+      await fresh.query(text, [[1]]);
+      now = await plan(fresh);
+    }
+    assert.match(now, INDEXED);
+    assert.doesNotMatch(now, /Seq Scan/);
+    assert.equal((await fresh.query<{ v: string }>(text, [[2]])).rows[0]!.v, 'x', 'the statement still answers');
+  } finally {
+    await fresh.end();
+    await kept.end();
+  }
+});
+
 test('why PGlite gets no named statements: its connections share one session, where a second Parse of a name fails', async () => {
   const embedded = await createPgliteDatabase('platform_db_named');
   const p = createPool(embedded.url, 2, 'db-test-pglite-named', { preparedStatements: true });

@@ -101,7 +101,7 @@ async function refreshCheckout(client: Queryable, checkoutId: string): Promise<v
 
 export type Until = { position: number } | { at: Date };
 
-/** A checkout's events in position order: an index range scan on (correlation_id, position). */
+/** A checkout's events in position order: an index range scan on (correlation_id, stream, position). */
 export async function checkoutEvents(db: Queryable, checkoutId: string, until?: Until): Promise<ArchivedEvent[]> {
   const params: unknown[] = [checkoutId, STREAMS.checkout];
   let filter = '';

@@ -48,32 +48,63 @@ export async function clientOrders(db: Queryable, clientId: string, tables: Mode
 /**
  * Applies one event to the model inside the caller's transaction: its checkout's row, then the client's summary
  * from its previous state and that row's change (nextSummary), so an event costs the same however many orders the
- * client has.
+ * client has. Three statements for a known client: lock and read the summary, read the order, write both.
  */
 export async function applyToModel(client: PoolClient, tables: ModelTables, event: ProjectedEvent): Promise<boolean> {
   const keys = keysOf(event);
   if (!keys) return false;
-  // The client's summary row is the lock that orders concurrent updates of one client (two replicas).
-  await client.query(`INSERT INTO ${tables.summary} (client_id, total_orders) VALUES ($1, 0) ON CONFLICT DO NOTHING`, [keys.client_id]);
-  const summary = await client.query<SummaryState>(`SELECT ${SUMMARY_COLUMNS} FROM ${tables.summary} WHERE client_id = $1 FOR UPDATE`, [
-    keys.client_id,
-  ]);
+  // The client's summary row is the lock that orders concurrent updates of one client (two replicas). The order is
+  // read by a statement of its own, after the lock: in READ COMMITTED it then sees what the previous holder committed.
+  const summary = (await lockSummary(client, tables, keys.client_id)) ?? (await createSummary(client, tables, keys.client_id));
   const { rows } = await client.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM ${tables.orders} WHERE checkout_id = $1`, [keys.checkout_id]);
   // A checkout belongs to one client: an event naming another client for a known checkout is ignored.
   if (rows[0] && rows[0].client_id !== keys.client_id) return false;
   const next = applyOrderEvent(rows[0], event);
   if (!next) return false;
+  const s = nextSummary(summary, rows[0], next);
   await client.query(
-    `INSERT INTO ${tables.orders} (checkout_id, client_id, commande_id, status, amount, updated_ts, succeeded_ts)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (checkout_id) DO UPDATE SET commande_id = EXCLUDED.commande_id, status = EXCLUDED.status, amount = EXCLUDED.amount,
-       updated_ts = EXCLUDED.updated_ts, succeeded_ts = EXCLUDED.succeeded_ts`,
-    [next.checkout_id, next.client_id, next.commande_id, next.status, next.amount, next.updated_ts, next.succeeded_ts],
+    `WITH saved_order AS (
+       INSERT INTO ${tables.orders} (checkout_id, client_id, commande_id, status, amount, updated_ts, succeeded_ts)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (checkout_id) DO UPDATE SET commande_id = EXCLUDED.commande_id, status = EXCLUDED.status, amount = EXCLUDED.amount,
+         updated_ts = EXCLUDED.updated_ts, succeeded_ts = EXCLUDED.succeeded_ts
+     )
+     UPDATE ${tables.summary} SET total_orders = $8, last_order_id = $9, last_checkout_id = $10, last_update_ts = $11,
+       last_order_ts = $12, last_order_checkout_id = $13
+     WHERE client_id = $2`,
+    [
+      next.checkout_id,
+      next.client_id,
+      next.commande_id,
+      next.status,
+      next.amount,
+      next.updated_ts,
+      next.succeeded_ts,
+      s.total_orders,
+      s.last_order_id,
+      s.last_checkout_id,
+      s.last_update_ts,
+      s.last_order_ts,
+      s.last_order_checkout_id,
+    ],
   );
-  await writeSummary(client, tables, nextSummary(summary.rows[0]!, rows[0], next));
   return true;
 }
 
+async function lockSummary(client: PoolClient, tables: ModelTables, clientId: string): Promise<SummaryState | undefined> {
+  const { rows } = await client.query<SummaryState>(`SELECT ${SUMMARY_COLUMNS} FROM ${tables.summary} WHERE client_id = $1 FOR UPDATE`, [
+    clientId,
+  ]);
+  return rows[0];
+}
+
+/** A new client's empty summary, created (another replica may create it at the same moment) and locked. */
+async function createSummary(client: PoolClient, tables: ModelTables, clientId: string): Promise<SummaryState> {
+  await client.query(`INSERT INTO ${tables.summary} (client_id, total_orders) VALUES ($1, 0) ON CONFLICT DO NOTHING`, [clientId]);
+  return (await lockSummary(client, tables, clientId))!;
+}
+
+/** The whole summary row, written as computed (the rebuild's catch-up). */
 async function writeSummary(db: Queryable, tables: ModelTables, s: SummaryState): Promise<void> {
   await db.query(
     `INSERT INTO ${tables.summary} (client_id, total_orders, last_order_id, last_checkout_id, last_update_ts, last_order_ts, last_order_checkout_id)

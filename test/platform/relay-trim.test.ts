@@ -1,6 +1,7 @@
 /**
  * The relay's "Redis lost data" check on a stream with several publishers (issue 8 item 13): a publisher's latest
- * entry trimmed away by retention is not a loss and re-publishes nothing; a vanished stream still is a loss.
+ * entry trimmed away by retention is not a loss and re-publishes nothing; a vanished stream still is a loss; and the
+ * check reads only what was published since its previous read (issue 10), with a margin for a late commit.
  * Real PostgreSQL and a private redis-server.
  */
 import { describe, test } from 'node:test';
@@ -9,6 +10,7 @@ import { busFixture, checkoutInitiated } from '../support/bus-fixture.ts';
 import { withTransaction } from '../../src/platform/db.ts';
 import { enqueue } from '../../src/platform/bus/outbox.ts';
 import { startRelay } from '../../src/platform/bus/relay.ts';
+import { LatestEntries } from '../../src/platform/bus/relay-data-loss.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createRegistry, type Registry } from '../../src/platform/metrics.ts';
 import { STREAMS, type EventEnvelope } from '../../src/contracts/events.ts';
@@ -16,6 +18,8 @@ import { STREAMS, type EventEnvelope } from '../../src/contracts/events.ts';
 const log = createLogger('relay-trim-test', 'silent');
 const RARE = 'rare_pub';
 const BUSY = 'busy_pub';
+/** An outbox the next test writes by hand (published rows at chosen times). */
+const HAND = 'hand_pub';
 
 async function republished(registry: Registry, schema: string): Promise<number> {
   const values = (await registry.getSingleMetric('outbox_republished_total')?.get())?.values ?? [];
@@ -23,7 +27,7 @@ async function republished(registry: Registry, schema: string): Promise<number> 
 }
 
 describe('relay: trimming is not data loss', { timeout: 60_000 }, () => {
-  const bus = busFixture('relaytrim', [RARE, BUSY]);
+  const bus = busFixture('relaytrim', [RARE, BUSY, HAND]);
 
   const inStream = async (eventId: string) =>
     ((await bus.redis.xrange(STREAMS.checkout, '-', '+')) as [string, string[]][]).filter(([, f]) => f.includes(eventId)).length;
@@ -85,5 +89,25 @@ describe('relay: trimming is not data loss', { timeout: 60_000 }, () => {
     await freshRelay(RARE, registry).stop();
     assert.equal(await inStream(rare.event_id), 1, 'published again');
     assert.ok((await republished(registry, RARE)) >= 1);
+  });
+  test('the check reads only what was published since its previous read, less a margin for a mark that committed late', async () => {
+    const published = (stream: string, redisId: string, at: string) =>
+      bus.pool.query(
+        `INSERT INTO ${HAND}.outbox (stream, event_id, type, correlation_id, fields, published_at, redis_id)
+         VALUES ($1, gen_random_uuid(), 'T', 'c', '{}', ${at}, $2)`,
+        [stream, redisId],
+      );
+    const read = async (latest: LatestEntries) => (await latest.read()).map((e) => `${e.stream} ${e.redisId}`).sort();
+    const latest = new LatestEntries({ pool: bus.pool, schema: HAND, windowMs: 60_000 });
+    await published('a', '1-0', `now() - interval '2 minutes'`); // before the window
+    await published('a', '2-0', `now() - interval '30 seconds'`);
+    await published('b', '3-0', `now() - interval '10 seconds'`);
+    assert.deepEqual(await read(latest), ['a 2-0', 'b 3-0'], 'the first read takes the window, the latest entry per stream');
+    await published('a', '4-0', 'now()'); // newer than what the previous read kept
+    await published('c', '5-0', `now() - interval '3 seconds'`); // a mark that started before the previous read
+    await published('d', '6-0', `now() - interval '20 seconds'`); // would have been read before: not read again
+    assert.deepEqual(await read(latest), ['a 4-0', 'b 3-0', 'c 5-0']);
+    latest.forget(); // after a loss: the window again
+    assert.deepEqual(await read(latest), ['a 4-0', 'b 3-0', 'c 5-0', 'd 6-0']);
   });
 });

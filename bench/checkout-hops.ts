@@ -25,6 +25,7 @@ interface ArchivedTimes {
   xadd_ms: number;
 }
 
+const ascending = (values: readonly number[]) => [...values].sort((a, b) => a - b);
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
@@ -55,11 +56,8 @@ export async function checkoutHops(databaseUrl: string, fromMs: number, toMs: nu
     }
     return [...hops.entries()]
       .map(([hop, { ms, offsets }]) => {
-        const sorted = [...ms].sort((a, b) => a - b);
-        const start = percentile(
-          [...offsets].sort((a, b) => a - b),
-          0.5,
-        );
+        const sorted = ascending(ms);
+        const start = percentile(ascending(offsets), 0.5);
         return {
           start,
           hop,

@@ -72,24 +72,20 @@ export async function applyToModel(client: PoolClient, tables: ModelTables, even
      UPDATE ${tables.summary} SET total_orders = $8, last_order_id = $9, last_checkout_id = $10, last_update_ts = $11,
        last_order_ts = $12, last_order_checkout_id = $13
      WHERE client_id = $2`,
-    [
-      next.checkout_id,
-      next.client_id,
-      next.commande_id,
-      next.status,
-      next.amount,
-      next.updated_ts,
-      next.succeeded_ts,
-      s.total_orders,
-      s.last_order_id,
-      s.last_checkout_id,
-      s.last_update_ts,
-      s.last_order_ts,
-      s.last_order_checkout_id,
-    ],
+    [next.checkout_id, next.client_id, next.commande_id, next.status, next.amount, next.updated_ts, next.succeeded_ts, ...summaryValues(s)],
   );
   return true;
 }
+
+/** The summary's values after its client id, in the column order both writes below use. */
+const summaryValues = (s: SummaryState) => [
+  s.total_orders,
+  s.last_order_id,
+  s.last_checkout_id,
+  s.last_update_ts,
+  s.last_order_ts,
+  s.last_order_checkout_id,
+];
 
 async function lockSummary(client: PoolClient, tables: ModelTables, clientId: string): Promise<SummaryState | undefined> {
   const { rows } = await client.query<SummaryState>(`SELECT ${SUMMARY_COLUMNS} FROM ${tables.summary} WHERE client_id = $1 FOR UPDATE`, [
@@ -112,7 +108,7 @@ async function writeSummary(db: Queryable, tables: ModelTables, s: SummaryState)
      ON CONFLICT (client_id) DO UPDATE SET total_orders = EXCLUDED.total_orders, last_order_id = EXCLUDED.last_order_id,
        last_checkout_id = EXCLUDED.last_checkout_id, last_update_ts = EXCLUDED.last_update_ts, last_order_ts = EXCLUDED.last_order_ts,
        last_order_checkout_id = EXCLUDED.last_order_checkout_id`,
-    [s.client_id, s.total_orders, s.last_order_id, s.last_checkout_id, s.last_update_ts, s.last_order_ts, s.last_order_checkout_id],
+    [s.client_id, ...summaryValues(s)],
   );
 }
 
